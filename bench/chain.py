@@ -1,0 +1,117 @@
+"""Benchmark: a sequential chain of HTTP steps through Orchestra vs. a bare httpx loop, in the same run.
+
+Each step posts the value captured from the previous response and checks it. Orchestra commits every step
+durably (step result + ExecutionContext + heartbeat). Prints both wall times (medians), their ratio and
+Orchestra's overhead per step, and ends with one line of key=value figures.
+
+    python bench/chain.py [--steps 500] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from orchestra.actor import Actor
+from orchestra.cli.demo_process import DemoProcess
+from orchestra.config import Settings
+from orchestra.environments import service as environments
+from orchestra.kit.logging import configure as configure_logging
+from orchestra.runs import service as runs
+from orchestra.runs.schemas import RunCreate
+from orchestra.runs.states import TERMINAL
+from orchestra.runtime import Runtime
+from orchestra.testcases import service as testcases
+from orchestra.testcases.loader import validate_test_case_data
+
+
+def chain_definition(steps: int) -> dict[str, object]:
+    step = {
+        "request": {"method": "POST", "url": "{{ env.base_url }}/chain", "json": {"value": "{{ next }}"}},
+        "expect": {"status": 200, "json": {"$.value": "{{ next }}"}},
+        "capture": {"next": "$.next"},
+    }
+    return {"name": f"chain of {steps}", "variables": {"next": 0}, "steps": [step] * steps}
+
+
+async def bare_httpx(base_url: str, steps: int) -> float:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        started = time.perf_counter()
+        value = 0
+        for _ in range(steps):
+            response = await client.post(f"{base_url}/chain", json={"value": value})
+            body = response.json()
+            if response.status_code != 200 or body["value"] != value:
+                raise AssertionError(f"unexpected response {response.status_code} {body}")
+            value = body["next"]
+        return time.perf_counter() - started
+
+
+async def through_orchestra(runtime: Runtime, project: str, test_case: str) -> float:
+    actor = Actor(tenant_id=runtime.tenant_id)
+    async with runtime.db.transaction() as session:
+        created = await runs.create_run(
+            session, actor, RunCreate(project=project, environment="bench", test_case=test_case)
+        )
+    runtime.scheduler.wake()
+    while True:
+        async with runtime.db.transaction() as session:
+            run = await runs.get_run(session, actor, created.id, with_steps=False)
+        if run.status in TERMINAL:
+            break
+        await asyncio.sleep(0.05)
+    if run.status != "PASSED" or run.duration_ms is None:
+        raise AssertionError(f"the chain run ended {run.status}: {run.status_reason}")
+    return run.duration_ms / 1000  # started_at → finished_at: the executor's work, every step committed
+
+
+async def main(steps: int, rounds: int) -> None:
+    configure_logging("warning")
+    demo = await asyncio.to_thread(DemoProcess.start)
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="orchestra-bench-")), scheduler_interval_s=0.05)
+    runtime = await Runtime.start(settings)
+    try:
+        actor = Actor(tenant_id=runtime.tenant_id)
+        project = f"bench-{uuid.uuid4().hex[:6]}"
+        definition = validate_test_case_data(chain_definition(steps))
+        async with runtime.db.transaction() as session:
+            from orchestra.projects import service as projects
+
+            await projects.ensure(session, actor, project)
+            await environments.ensure(session, actor, project, "bench", demo.url)
+            await testcases.upsert_definition(session, actor, project, definition)
+        await bare_httpx(demo.url, 50)  # warm-up: connections, caches
+        await through_orchestra(runtime, project, definition.name)
+        orchestra_times, httpx_times = [], []
+        for _ in range(rounds):
+            httpx_times.append(await bare_httpx(demo.url, steps))
+            orchestra_times.append(await through_orchestra(runtime, project, definition.name))
+    finally:
+        await runtime.stop()
+        demo.stop()
+    orchestra_s, httpx_s = statistics.median(orchestra_times), statistics.median(httpx_times)
+    overhead_ms = (orchestra_s - httpx_s) / steps * 1000
+    print(f"rounds: {rounds}, steps per chain: {steps}")
+    print(f"orchestra (durable) median: {orchestra_s:.3f} s   runs: {', '.join(f'{t:.3f}' for t in orchestra_times)}")
+    print(f"bare httpx loop median:     {httpx_s:.3f} s   runs: {', '.join(f'{t:.3f}' for t in httpx_times)}")
+    print(
+        f"steps={steps} orchestra_s={orchestra_s:.3f} httpx_s={httpx_s:.3f} "
+        f"ratio={orchestra_s / httpx_s:.2f} overhead_ms_per_step={overhead_ms:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.steps, args.rounds))
+    sys.exit(0)

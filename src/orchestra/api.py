@@ -1,0 +1,25 @@
+"""Mounts every feature's router under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from orchestra.apply.endpoints import router as apply_router
+from orchestra.environments.endpoints import router as environments_router
+from orchestra.health.endpoints import router as health_router
+from orchestra.projects.endpoints import router as projects_router
+from orchestra.runs.endpoints import router as runs_router
+from orchestra.suites.endpoints import router as suites_router
+from orchestra.testcases.endpoints import router as testcases_router
+
+api_router = APIRouter()
+for router in (
+    health_router,
+    projects_router,
+    environments_router,
+    testcases_router,
+    suites_router,
+    apply_router,
+    runs_router,
+):
+    api_router.include_router(router)

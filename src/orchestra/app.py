@@ -1,0 +1,43 @@
+"""The FastAPI application: routers, error mapping, and the runtime it serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orchestra import __version__, problems
+from orchestra.api import api_router
+from orchestra.config import Settings
+from orchestra.kit.body_limit import BodyLimitMiddleware
+from orchestra.runtime import Runtime
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """An app over ``runtime``; without one, the app starts (and stops) its own in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        app.state.runtime = runtime if runtime is not None else await Runtime.start(settings)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.runtime.stop()
+
+    app = FastAPI(
+        title="Orchestra",
+        version=__version__,
+        description="API tests as code, run durably and in parallel against a System Under Test.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(api_router, prefix="/api/v1")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    return app

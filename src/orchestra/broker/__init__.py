@@ -1,0 +1,1 @@
+"""The trigger between scheduler and executors. Messages carry only a run id; PostgreSQL holds the truth."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+
+class Delivery(Protocol):
+    run_id: uuid.UUID
+
+    async def ack(self) -> None: ...
+
+
+class Broker(Protocol):
+    async def publish(self, run_ids: Sequence[uuid.UUID]) -> None:
+        """Send one message per run id. Called only after the transaction that queued them committed."""
+
+    def deliveries(self) -> AsyncIterator[Delivery]:
+        """Messages for this consumer; each must be acked once the lease attempt is decided."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,3 @@
+from orchestra.cli.main import app
+
+app(prog_name="orchestra")

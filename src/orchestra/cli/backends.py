@@ -1,0 +1,153 @@
+"""Where `orchestra run` and `orchestra apply` send their work: the embedded engine or a server's REST API.
+
+Both backends offer the same operations, so the command logic is written once (see runner.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+import httpx
+
+from orchestra.actor import Actor
+from orchestra.apply.service import apply_definitions
+from orchestra.environments import service as environments
+from orchestra.errors import OrchestraError
+from orchestra.runs import service as runs
+from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
+from orchestra.runtime import Runtime
+from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
+
+
+class BackendError(Exception):
+    """The backend refused or could not do the operation; the message is one line for the user."""
+
+
+class Backend(Protocol):
+    async def apply(
+        self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
+    ) -> dict[str, Any]: ...
+
+    async def ensure_environment(self, project: str, name: str, base_url: str) -> None: ...
+
+    async def environment_base_url(self, project: str, name: str) -> str: ...
+
+    async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID: ...
+
+    async def suite_run(self, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut: ...
+
+    async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]: ...
+
+
+class LocalBackend:
+    """The embedded engine in this process (scheduler + executor running in ``runtime``)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.actor = Actor(tenant_id=runtime.tenant_id)
+
+    async def apply(
+        self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
+    ) -> dict[str, Any]:
+        async with self.runtime.db.transaction() as session:
+            result = await apply_definitions(session, self.actor, project, test_cases, suites)
+        return result.model_dump(mode="json")
+
+    async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
+        async with self.runtime.db.transaction() as session:
+            await environments.ensure(session, self.actor, project, name, base_url)
+
+    async def environment_base_url(self, project: str, name: str) -> str:
+        async with self.runtime.db.transaction() as session:
+            return (await environments.get(session, self.actor, project, name)).base_url
+
+    async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
+        async with self.runtime.db.transaction() as session:
+            created = await runs.create_suite_run(session, self.actor, request)
+        self.runtime.scheduler.wake()
+        return created.id
+
+    async def suite_run(self, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
+        async with self.runtime.db.transaction() as session:
+            return await runs.get_suite_run(session, self.actor, suite_run_id, with_steps=with_steps)
+
+    async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]:
+        async with self.runtime.db.transaction() as session:
+            content, _ = await runs.suite_run_report(session, self.actor, suite_run_id, fmt)
+        return content
+
+
+def _problem_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    detail = body.get("detail") if isinstance(body, dict) else None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    text = f"HTTP {response.status_code}: {detail or body}"
+    if isinstance(errors, list) and errors:
+        text += "\n" + "\n".join(f"  {item}" for item in errors[:20])
+    return text
+
+
+class RemoteBackend:
+    """A running Orchestra reached through its REST API (``--server`` / ORCHESTRA_SERVER)."""
+
+    def __init__(self, server: str, token: str | None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.client = httpx.AsyncClient(
+            base_url=server.rstrip("/") + "/api/v1", headers=headers, timeout=30.0, trust_env=False
+        )
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self.client.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise BackendError(f"cannot reach the Orchestra server at {self.client.base_url}: {error}") from error
+        if response.status_code >= 400:
+            raise BackendError(_problem_text(response))
+        return response
+
+    async def check(self) -> None:
+        await self._call("GET", "/health")
+
+    async def apply(
+        self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
+    ) -> dict[str, Any]:
+        body = {
+            "test_cases": [case.model_dump(mode="json", by_alias=True, exclude_unset=True) for case in test_cases],
+            "suites": [suite.model_dump(mode="json", by_alias=True, exclude_unset=True) for suite in suites],
+        }
+        result: dict[str, Any] = (await self._call("POST", f"/projects/{project}/apply", json=body)).json()
+        return result
+
+    async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
+        await self._call("PUT", f"/projects/{project}/environments/{name}", json={"base_url": base_url})
+
+    async def environment_base_url(self, project: str, name: str) -> str:
+        return str((await self._call("GET", f"/projects/{project}/environments/{name}")).json()["base_url"])
+
+    async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
+        response = await self._call("POST", "/suite-runs", json=request.model_dump(mode="json", exclude_none=True))
+        return uuid.UUID(response.json()["id"])
+
+    async def suite_run(self, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
+        response = await self._call("GET", f"/suite-runs/{suite_run_id}", params={"steps": str(with_steps).lower()})
+        return SuiteRunOut.model_validate(response.json())
+
+    async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]:
+        response = await self._call("GET", f"/suite-runs/{suite_run_id}/report", params={"format": fmt})
+        if fmt == "junit":
+            return response.content
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, OrchestraError | BackendError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,213 @@
+"""The `orchestra` command. Every command is a thin shell over runner.py, up.py and the services."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from orchestra import __version__
+from orchestra.cli import runner
+from orchestra.cli.backends import Backend, BackendError, LocalBackend, RemoteBackend
+from orchestra.config import Settings
+from orchestra.errors import OrchestraError
+from orchestra.kit.logging import configure as configure_logging
+from orchestra.testcases.loader import DefinitionError, load_paths
+
+app = typer.Typer(
+    name="orchestra",
+    help="Orchestra: API tests as code, run durably and in parallel against a System Under Test.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+ServerOpt = Annotated[
+    str | None, typer.Option("--server", envvar="ORCHESTRA_SERVER", help="URL of a running Orchestra.")
+]
+TokenOpt = Annotated[str | None, typer.Option("--token", envvar="ORCHESTRA_TOKEN", help="API token.")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Local data directory (embedded mode).")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    values = {key: value for key, value in overrides.items() if value is not None}
+    settings = Settings(**values)
+    configure_logging(settings.log_level if overrides.get("verbose") else "warning", settings.log_json)
+    return settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"orchestra {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Orchestra command line."""
+
+
+async def _with_backend(
+    server: str | None, token: str | None, settings: Settings, work: Callable[[Backend], Awaitable[int]]
+) -> int:
+    from orchestra.runtime import Runtime
+
+    if server:
+        remote = RemoteBackend(server, token)
+        try:
+            await remote.check()
+            return await work(remote)
+        finally:
+            await remote.close()
+    runtime = await Runtime.start(settings)
+    try:
+        return await work(LocalBackend(runtime))
+    finally:
+        await runtime.stop()
+
+
+def _guarded(coroutine: Awaitable[int]) -> int:
+    """Run a command; turn every user-facing error into exit code 2 with a one-line (or listed) reason."""
+    try:
+        return asyncio.run(coroutine)  # type: ignore[arg-type]
+    except DefinitionError as error:
+        err_console.print(f"[red]error:[/] invalid test definition ({len(error.issues)} problem(s)):")
+        for issue in error.issues:
+            err_console.print(f"  {issue}")
+        return runner.EXIT_ERROR
+    except (runner.UsageError, BackendError, OrchestraError) as error:
+        return runner.error_exit(err_console, error)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Test-case files, suite files or folders.")],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    env: Annotated[str | None, typer.Option("--env", help="Environment (of the project) to run against.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Base URL of the system under test.")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="Variable override KEY=VALUE (repeatable).")] = None,
+    priority: Annotated[int | None, typer.Option("--priority", min=-1000, max=1000, help="Higher runs first.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Project (default: from the suite or folder).")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON here.")] = None,
+    data_dir: DataDirOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
+) -> None:
+    """Run tests and wait for the verdict: exit 0 all passed, 1 a test failed, 2 the run could not be done."""
+    if env and base_url:
+        raise typer.Exit(runner.error_exit(err_console, "give either --env or --base-url, not both"))
+    try:
+        options = runner.RunOptions(
+            paths=list(paths),
+            environment=env,
+            base_url=base_url,
+            variables=runner.parse_variables(var or []),
+            priority=priority,
+            project=project,
+            junit=junit,
+            json_path=json_path,
+            poll_s=0.5 if server else 0.2,
+        )
+    except runner.UsageError as error:
+        raise typer.Exit(runner.error_exit(err_console, error)) from None
+    settings = _settings(data_dir=data_dir, verbose=verbose)
+    # Validate the files before starting anything: a typo should not cost a database start.
+    code = _guarded(_validate_only(options.paths))
+    if code:
+        raise typer.Exit(code)
+    raise typer.Exit(
+        _guarded(_with_backend(server, token, settings, lambda backend: runner.execute(options, backend, console)))
+    )
+
+
+async def _validate_only(paths: list[Path]) -> int:
+    load_paths(paths)
+    return 0
+
+
+@app.command()
+def apply(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files of test cases and suites.")],
+    project: Annotated[str | None, typer.Option("--project", help="Project (default: from the suite or folder).")] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Sync test cases and suites into Orchestra: created, or a new version when changed (idempotent)."""
+    settings = _settings(data_dir=data_dir)
+
+    async def work(backend: Backend) -> int:
+        loaded = load_paths(paths)
+        name = runner.project_of(loaded, runner.RunOptions(paths=list(paths), project=project))
+        result = await backend.apply(name, [c for _, c in loaded.test_cases], [s for _, s in loaded.suites])
+        for item in result.get("test_cases", []):
+            console.print(f"test case {item['name']}: {item['result']} (version {item['version']})")
+        for item in result.get("suites", []):
+            console.print(f"suite {item['name']}: {item['result']}")
+        return 0
+
+    raise typer.Exit(_guarded(_with_backend(server, token, settings, work)))
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    data_dir: DataDirOpt = None,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not start the demo SUT and example suite.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
+) -> None:
+    """Start Orchestra with everything embedded (API, scheduler, executor, PostgreSQL) and serve until Ctrl-C."""
+    from orchestra.cli.up import serve
+
+    settings = _settings(host=host, port=port, data_dir=data_dir, verbose=verbose)
+
+    async def work() -> int:
+        await serve(settings, demo=not no_demo, console=console)
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@app.command()
+def migrate(data_dir: DataDirOpt = None) -> None:
+    """Apply database migrations up to head (ORCHESTRA_DATABASE_URL, or the embedded database)."""
+    from orchestra.db import open_database
+    from orchestra.migrate import head_revision, upgrade_to_head
+
+    settings = _settings(data_dir=data_dir)
+
+    async def work() -> int:
+        db = open_database(settings, pool_size=1)
+        try:
+            await upgrade_to_head(db.engine)
+        finally:
+            await db.close()
+        console.print(f"database at revision {head_revision()}")
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@app.command("demo-sut")
+def demo_sut(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8081,
+) -> None:
+    """Serve the demo system under test (a small shop API) until Ctrl-C."""
+    from orchestra.demo.__main__ import main as demo_main
+
+    sys.exit(demo_main(["--host", host, "--port", str(port)]))

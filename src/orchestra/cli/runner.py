@@ -1,0 +1,211 @@
+"""`orchestra run`: load definitions, sync them, start the runs, follow them live, report, exit with a verdict.
+
+Exit codes: 0 every test passed; 1 a test failed (FAILED, ERROR, TIMED_OUT or CANCELLED); 2 the run could not
+be carried out (invalid definition, unreachable server or SUT, bad arguments).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from orchestra.cli.backends import Backend, BackendError
+from orchestra.cli.display import finished_line, print_summary
+from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
+from orchestra.runs.states import TERMINAL, RunStatus
+from orchestra.testcases.loader import LoadedDefinitions, load_paths
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or inputs: exit 2 with this one-line reason."""
+
+
+@dataclass
+class RunOptions:
+    paths: list[Path]
+    environment: str | None = None
+    base_url: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    priority: int | None = None
+    project: str | None = None
+    junit: Path | None = None
+    json_path: Path | None = None
+    poll_s: float = 0.2
+
+
+def parse_variables(items: list[str]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise UsageError(f"--var expects KEY=VALUE with KEY an identifier, got {item!r}")
+        variables[name.strip()] = value
+    return variables
+
+
+def adhoc_environment_name(base_url: str) -> str:
+    """One environment per base URL, so runs against different URLs never overwrite each other's."""
+    parts = urlsplit(base_url)
+    return "url-" + re.sub(r"[^A-Za-z0-9._-]+", "-", f"{parts.netloc}{parts.path}").strip("-")[:180]
+
+
+def check_base_url(base_url: str) -> None:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--base-url must be an absolute http(s) URL, got {base_url!r}")
+
+
+def check_reachable(base_url: str, timeout_s: float = 3.0) -> None:
+    """Fail fast on a typo'd or stopped SUT instead of reporting every test as an error."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            pass
+    except OSError as error:
+        raise UsageError(f"cannot reach the system under test at {base_url}: {error.strerror or error}") from error
+
+
+def project_of(loaded: LoadedDefinitions, options: RunOptions) -> str:
+    if options.project:
+        return options.project
+    for _, suite in loaded.suites:
+        if suite.project:
+            return suite.project
+    first = options.paths[0]
+    folder = first if first.is_dir() else first.parent
+    return folder.resolve().name or "default"
+
+
+def targets_of(loaded: LoadedDefinitions, options: RunOptions) -> list[tuple[str | None, list[str] | None, str]]:
+    """(suite, tests, name) for each suite run to start: every suite found, else the test cases as one run."""
+    if loaded.suites:
+        return [(suite.suite, None, suite.suite) for _, suite in loaded.suites]
+    names = [case.name for _, case in loaded.test_cases]
+    first = options.paths[0]
+    return [(None, names, first.stem if first.is_file() else first.resolve().name)]
+
+
+async def execute(options: RunOptions, backend: Backend, console: Console) -> int:
+    loaded = load_paths(options.paths)
+    if not loaded.test_cases:
+        raise UsageError("no test definitions found in " + ", ".join(str(path) for path in options.paths))
+    project = project_of(loaded, options)
+    await backend.apply(project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites])
+    if options.base_url:
+        check_base_url(options.base_url)
+        environment = adhoc_environment_name(options.base_url)
+        await backend.ensure_environment(project, environment, options.base_url)
+        base_url = options.base_url
+    elif options.environment:
+        environment = options.environment
+        base_url = await backend.environment_base_url(project, environment)
+    else:
+        raise UsageError("give the system under test: --env NAME or --base-url URL")
+    check_reachable(base_url)
+    ids = []
+    for suite, tests, name in targets_of(loaded, options):
+        request = SuiteRunCreate(
+            project=project,
+            environment=environment,
+            suite=suite,
+            tests=tests,
+            name=None if suite else name,
+            priority=options.priority,
+            trigger="manual",
+            variables=dict(options.variables),
+        )
+        ids.append(await backend.start_suite_run(request))
+    console.print(f"[bold]Orchestra[/] running {len(loaded.test_cases)} test case(s) of project '{project}' on {base_url}")
+    results = await follow(backend, ids, console, options.poll_s)
+    print_summary(console, results)
+    await write_reports(backend, ids, options)
+    return verdict(results)
+
+
+async def follow(backend: Backend, ids: list[uuid.UUID], console: Console, poll_s: float) -> list[SuiteRunOut]:
+    """Show progress until every suite run has ended; print each test as it finishes."""
+    reported: set[uuid.UUID] = set()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("running", total=None)
+        while True:
+            results = [await backend.suite_run(suite_run_id) for suite_run_id in ids]
+            runs = [run for result in results for run in result.runs]
+            for run in runs:
+                if run.status in TERMINAL and run.id not in reported:
+                    reported.add(run.id)
+                    progress.console.print(finished_line(run))
+            active = sum(1 for run in runs if run.status == RunStatus.IN_PROGRESS)
+            waiting = sum(1 for run in runs if run.status in (RunStatus.PENDING, RunStatus.QUEUED))
+            progress.update(
+                task, total=len(runs), completed=len(reported), description=f"running: {active} · waiting: {waiting}"
+            )
+            if all(result.status in TERMINAL for result in results):
+                return results
+            await asyncio.sleep(poll_s)
+
+
+async def write_reports(backend: Backend, ids: list[uuid.UUID], options: RunOptions) -> None:
+    if options.junit is not None:
+        documents = [await backend.report(suite_run_id, "junit") for suite_run_id in ids]
+        options.junit.parent.mkdir(parents=True, exist_ok=True)
+        options.junit.write_bytes(merge_junit([doc for doc in documents if isinstance(doc, bytes)]))
+    if options.json_path is not None:
+        reports: list[Any] = [await backend.report(suite_run_id, "json") for suite_run_id in ids]
+        options.json_path.parent.mkdir(parents=True, exist_ok=True)
+        document = reports[0] if len(reports) == 1 else {"kind": "suite_runs", "suite_runs": reports}
+        options.json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def merge_junit(documents: list[bytes]) -> bytes:
+    """Several suite runs in one file: their <testsuite> elements under one <testsuites>."""
+    if len(documents) == 1:
+        return documents[0]
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="orchestra")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    seconds = 0.0
+    for document in documents:
+        for suite in ET.fromstring(document).iter("testsuite"):
+            root.append(suite)
+            for key in totals:
+                totals[key] += int(suite.get(key, "0"))
+            seconds += float(suite.get("time", "0"))
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", f"{seconds:.3f}")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def verdict(results: list[SuiteRunOut]) -> int:
+    statuses = {run.status for result in results for run in result.runs}
+    return EXIT_PASSED if statuses <= {RunStatus.PASSED} else EXIT_FAILED
+
+
+def error_exit(console: Console, error: Exception | str) -> int:
+    console.print(f"[red]error:[/] {error}", highlight=False)
+    return EXIT_ERROR
+
+
+__all__ = ["BackendError", "RunOptions", "UsageError", "execute", "parse_variables"]

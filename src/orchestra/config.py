@@ -1,0 +1,72 @@
+"""Settings, read once from ``ORCHESTRA_*`` environment variables (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Orchestra reads. Nothing else in the code base reads ``os.environ``."""
+
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRA_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".orchestra"),
+        description="Local data directory of embedded mode (PostgreSQL data, generated files).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:pass@host:port/db). Unset: embedded PostgreSQL "
+        "under <data_dir>/pg.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `orchestra up` listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `orchestra up` listens on.")
+    server: str | None = Field(
+        default=None, description="URL of a running Orchestra the CLI submits to (same as --server)."
+    )
+    token: str | None = Field(default=None, description="API token the CLI sends (same as --token).")
+    tenant: str = Field(default="default", description="Tenant used by embedded mode and the CLI.")
+    executor_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Runs one executor process works on at the same time."
+    )
+    max_active_runs: int = Field(
+        default=32, ge=1, description="Global limit of runs QUEUED or IN_PROGRESS at once."
+    )
+    scheduler_interval_s: float = Field(
+        default=0.5, gt=0, description="Pause between scheduling passes when nothing wakes the scheduler."
+    )
+    scheduler_batch_size: int = Field(default=100, ge=1, description="Runs admitted per scheduling pass.")
+    lease_s: float = Field(default=30.0, gt=0, description="Lease length of a run taken by an executor.")
+    max_attempts: int = Field(
+        default=3, ge=1, description="Attempts a run gets before a lost lease ends it in ERROR."
+    )
+    default_step_timeout_ms: int = Field(
+        default=30_000, ge=1, description="Per-request timeout when a step sets none."
+    )
+    record_body_limit: int = Field(
+        default=65_536, ge=0, description="Bytes of each request/response body kept in step results."
+    )
+    record_header_limit: int = Field(
+        default=8_192, ge=0, description="Bytes of each header value kept in step results."
+    )
+    max_response_bytes: int = Field(
+        default=33_554_432, ge=1024, description="Largest SUT response body a step reads; larger is an error."
+    )
+    max_request_bytes: int = Field(
+        default=2_097_152, ge=1024, description="Largest request body the REST API accepts."
+    )
+    examples_dir: Path | None = Field(
+        default=None,
+        description="Folder of the demo suite `orchestra up` loads (default: examples/demo of the source tree).",
+    )
+    log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+    log_json: bool = Field(default=False, description="Write logs as JSON lines instead of console text.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,48 @@
+"""Typed errors of the domain, mapped once to RFC 9457 problem+json by the app (see app.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OrchestraError(Exception):
+    """Base of errors a user can act on. ``status`` is the HTTP status the API answers with."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(OrchestraError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(OrchestraError):
+    status = 409
+    title = "Conflict"
+
+
+class InvalidInput(OrchestraError):
+    status = 422
+    title = "Invalid input"
+
+
+class InvalidDefinition(InvalidInput):
+    """A test case or suite definition failed validation; ``errors`` lists each problem with its place."""
+
+    title = "Invalid definition"
+
+
+class PayloadTooLarge(OrchestraError):
+    status = 413
+    title = "Payload too large"
+
+
+class NotReady(OrchestraError):
+    status = 503
+    title = "Not ready"

@@ -1,0 +1,143 @@
+"""Execute one HTTP request step: render, send (with retry / poll-until), check, capture, record."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from orchestra.config import Settings
+from orchestra.executor.captures import apply_captures
+from orchestra.executor.expectations import AssertionResult, all_passed, evaluate, render_expect
+from orchestra.executor.outcome import StepOutcome
+from orchestra.executor.recording import record_request, record_response
+from orchestra.executor.response import ResponseView
+from orchestra.executor.templating import render_value
+from orchestra.testcases.definition import Expect, RequestStep
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.Request:
+    kwargs: dict[str, Any] = {"headers": spec.get("headers") or None, "params": spec.get("query") or None}
+    if "json" in spec:
+        kwargs["json"] = spec["json"]
+    elif "body" in spec:
+        kwargs["content"] = str(spec["body"]).encode()
+    elif "form" in spec:
+        kwargs["data"] = spec["form"]
+    return client.build_request(str(spec.get("method", "GET")).upper(), str(spec["url"]), **kwargs)
+
+
+def _describe_transport_error(error: httpx.HTTPError, url: str, timeout_ms: float) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return f"request to {url} timed out after {timeout_ms:g} ms ({type(error).__name__})"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect to {url}: {error or 'connection failed'}"
+    return f"request to {url} failed: {type(error).__name__}: {error}"
+
+
+class HttpStepRunner:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    async def _send(self, request: httpx.Request, timeout_ms: float, follow_redirects: bool) -> tuple[httpx.Response, float]:
+        started = time.perf_counter()
+        timeout = httpx.Timeout(timeout_ms / 1000)
+        request.extensions["timeout"] = timeout.as_dict()
+        response = await self.client.send(request, stream=True, follow_redirects=follow_redirects)
+        try:
+            limit = self.settings.max_response_bytes
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLarge(f"response body is larger than {limit} bytes (ORCHESTRA_MAX_RESPONSE_BYTES)")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # Re-create a complete response so decoding (gzip, charset) and .json() behave as usual.
+        full = httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=request,
+            extensions=response.extensions,
+        )
+        full.read()
+        return full, (time.perf_counter() - started) * 1000
+
+    async def run(self, step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]) -> StepOutcome:
+        rendered = render_value(request_spec, scope)
+        expect = render_expect(step.expect, scope) if step.expect is not None else None
+        until = None
+        if step.retry is not None and step.retry.until is not None:
+            until = render_expect(step.retry.until, scope)
+        timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)
+        attempts_allowed = step.retry.attempts if step.retry else 1
+        interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
+        outcome, view = StepOutcome(status="passed"), None
+        for attempt in range(1, attempts_allowed + 1):
+            outcome, view = await self._attempt(step, rendered, expect, timeout_ms)
+            outcome.attempts = attempt
+            if attempt == attempts_allowed or self._done(outcome, view, until):
+                break
+            await asyncio.sleep(interval_s)
+        if until is not None and view is not None and outcome.status == "passed":
+            pending = [result for result in evaluate(until, view) if not result.passed]
+            if pending:
+                outcome.status = "failed"
+                outcome.assertions.extend(_until_failure(result, outcome.attempts).to_dict() for result in pending)
+        return outcome
+
+    @staticmethod
+    def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
+        """Poll-until: stop once ``until`` holds; plain retry: stop once the step passed."""
+        if until is None:
+            return outcome.status == "passed"
+        return view is not None and all_passed(evaluate(until, view))
+
+    async def _attempt(
+        self, step: RequestStep, rendered: Mapping[str, Any], expect: Expect | None, timeout_ms: float
+    ) -> tuple[StepOutcome, ResponseView | None]:
+        request = _build_request(self.client, rendered)
+        request_record = record_request(request, self.settings.record_body_limit, self.settings.record_header_limit)
+        try:
+            response, elapsed_ms = await self._send(request, timeout_ms, bool(rendered.get("follow_redirects")))
+        except httpx.HTTPError as error:
+            failure = StepOutcome(
+                status="error",
+                request=request_record,
+                error=_describe_transport_error(error, str(request.url), timeout_ms),
+                timed_out=isinstance(error, httpx.TimeoutException),
+            )
+            return failure, None
+        except ResponseTooLarge as error:
+            return StepOutcome(status="error", request=request_record, error=str(error)), None
+        view = ResponseView.from_httpx(response, elapsed_ms)
+        results: list[AssertionResult] = evaluate(expect, view) if expect is not None else []
+        captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])
+        results.extend(capture_failures)
+        outcome = StepOutcome(
+            status="passed" if all_passed(results) else "failed",
+            request=request_record,
+            response=record_response(
+                response, elapsed_ms, self.settings.record_body_limit, self.settings.record_header_limit
+            ),
+            assertions=[result.to_dict() for result in results],
+            variables=captured,
+        )
+        return outcome, view
+
+
+def _until_failure(result: AssertionResult, attempts: int) -> AssertionResult:
+    result.message = f"still not true after {attempts} attempts: {result.message}"
+    result.check = f"until {result.check}"
+    return result

@@ -1,0 +1,186 @@
+"""Execute one leased run step by step, committing after every step; resume where a previous owner stopped.
+
+The ExecutionContext (persisted as JSONB on the run after every step) holds: ``position`` (the next step to
+run), ``vars`` (every variable so far), ``data``, and ``halt`` (why the remaining steps are skipped, if so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orchestra.executor.http_step import HttpStepRunner
+from orchestra.executor.lease import Lease, LeaseStore, StepRecord
+from orchestra.executor.outcome import StepOutcome
+from orchestra.executor.plan import ExecutionPlan, PlannedStep
+from orchestra.executor.templating import TemplateError, render_value
+from orchestra.kit.masking import Masker
+from orchestra.runs.states import RunStatus
+from orchestra.testcases.definition import RequestStep, SetStep, SleepStep
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSnapshot:
+    name: str
+    base_url: str
+    variables: dict[str, Any]
+    secrets: dict[str, str]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+class RunExecution:
+    def __init__(
+        self,
+        lease: Lease,
+        store: LeaseStore,
+        plan: ExecutionPlan,
+        environment: EnvironmentSnapshot,
+        http: HttpStepRunner,
+    ) -> None:
+        self.lease = lease
+        self.store = store
+        self.plan = plan
+        self.environment = environment
+        self.http = http
+        self.masker = Masker(environment.secrets.values())
+        context = lease.context or {}
+        self.position: int = int(context.get("position", 0))
+        self.vars: dict[str, Any] = context.get("vars") or {**plan.definition.variables, **lease.variables}
+        self.data: dict[str, Any] = context.get("data") or {}
+        self.halt: dict[str, str] | None = context.get("halt")
+        self.teardown_problem: str | None = context.get("teardown_problem")
+        self.deadline = (
+            lease.started_at + timedelta(seconds=lease.timeout_s) if lease.timeout_s is not None else None
+        )
+
+    # -- the loop ---------------------------------------------------------------------------------------------
+
+    async def execute(self) -> tuple[RunStatus, str | None]:
+        if self.lease.cancel_requested and self.halt is None:
+            self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
+        for planned in self.plan.steps[self.position :]:
+            started_at = datetime.now(UTC)
+            clock = time.perf_counter()
+            outcome = await self._run(planned)
+            duration_ms = (time.perf_counter() - clock) * 1000
+            self.vars.update(outcome.variables)
+            self._note(planned, outcome)
+            self.position = planned.seq + 1
+            cancel = await self._commit(planned, outcome, started_at, duration_ms)
+            if cancel and self.halt is None:
+                self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
+        status, reason = self.verdict()
+        await self.store.finish(self.lease, status, reason, self.context())
+        return status, reason
+
+    def verdict(self) -> tuple[RunStatus, str | None]:
+        if self.halt is not None:
+            return RunStatus(self.halt["status"]), self.halt["reason"]
+        if self.teardown_problem is not None:
+            return RunStatus.FAILED, self.teardown_problem
+        return RunStatus.PASSED, None
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "vars": self.vars,
+            "data": self.data,
+            "halt": self.halt,
+            "teardown_problem": self.teardown_problem,
+        }
+
+    # -- one step ---------------------------------------------------------------------------------------------
+
+    async def _run(self, planned: PlannedStep) -> StepOutcome:
+        if planned.phase != "teardown":
+            if self.halt is not None:
+                return StepOutcome(status="skipped")
+            remaining = self._remaining_s()
+            if remaining is not None and remaining <= 0:
+                self.halt = {"status": RunStatus.TIMED_OUT, "reason": self._time_limit_text()}
+                return StepOutcome(status="skipped")
+            if remaining is not None:
+                try:
+                    async with asyncio.timeout(remaining):
+                        return await self._perform(planned)
+                except TimeoutError:
+                    self.halt = {"status": RunStatus.TIMED_OUT, "reason": self._time_limit_text()}
+                    return StepOutcome(status="error", error=f"{self._time_limit_text()} during this step")
+        return await self._perform(planned)
+
+    async def _perform(self, planned: PlannedStep) -> StepOutcome:
+        step = planned.step
+        try:
+            if isinstance(step, RequestStep):
+                assert planned.request_spec is not None
+                return await self.http.run(step, planned.request_spec, self.scope())
+            if isinstance(step, SetStep):
+                assigned: dict[str, Any] = {}
+                for name, expression in step.assignments.items():
+                    assigned[name] = render_value(expression, self.scope(assigned))
+                return StepOutcome(status="passed", variables=assigned)
+            if isinstance(step, SleepStep):
+                await asyncio.sleep(step.duration_ms / 1000)
+                return StepOutcome(status="passed")
+        except TemplateError as error:
+            return StepOutcome(status="error", error=f"template error: {error}")
+        raise TypeError(f"unknown step type {type(step).__name__}")
+
+    def scope(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        variables = {**self.vars, **extra} if extra else self.vars
+        return {
+            **variables,
+            "vars": variables,
+            "env": {**self.environment.variables, "base_url": self.environment.base_url.rstrip("/")},
+            "secrets": self.environment.secrets,
+            "data": self.data,
+            "run": {"id": str(self.lease.run_id), "attempt": self.lease.attempt, "name": self.lease.name},
+        }
+
+    def _note(self, planned: PlannedStep, outcome: StepOutcome) -> None:
+        """Fold a step's outcome into the run: the first failure or error halts the remaining steps."""
+        if outcome.status not in ("failed", "error"):
+            return
+        problem = f"step '{planned.name}': {outcome.first_problem}"
+        if planned.phase == "teardown":
+            if self.teardown_problem is None:
+                self.teardown_problem = f"teardown {problem}"
+        elif self.halt is None:
+            status = RunStatus.FAILED if outcome.status == "failed" else RunStatus.ERROR
+            self.halt = {"status": status, "reason": self.masker.text(problem)}
+
+    async def _commit(
+        self, planned: PlannedStep, outcome: StepOutcome, started_at: datetime, duration_ms: float
+    ) -> bool:
+        mask = self.masker.json_text if self.masker else (lambda text: text)
+        record = StepRecord(
+            seq=planned.seq,
+            phase=planned.phase,
+            name=self.masker.text(planned.name),
+            status=outcome.status,
+            attempts=outcome.attempts,
+            started_at=started_at,
+            duration_ms=round(duration_ms, 3),
+        )
+        payload = {
+            "request": mask(_json(outcome.request)) if outcome.request is not None else None,
+            "response": mask(_json(outcome.response)) if outcome.response is not None else None,
+            "assertions": mask(_json(outcome.assertions)),
+            "error": self.masker.text(outcome.error) if outcome.error else None,
+        }
+        return await self.store.commit_step(self.lease, record, _json(self.context()), payload)
+
+    def _remaining_s(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return (self.deadline - datetime.now(UTC)).total_seconds()
+
+    def _time_limit_text(self) -> str:
+        return f"run time limit of {self.lease.timeout_s:g} s reached"

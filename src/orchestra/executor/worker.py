@@ -1,0 +1,161 @@
+"""The executor: consumes run ids, leases runs, executes them with a heartbeat, hands them back on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import text
+
+from orchestra.broker.base import Broker, Delivery
+from orchestra.config import Settings
+from orchestra.db import Database
+from orchestra.executor.http_step import HttpStepRunner
+from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
+from orchestra.executor.plan import ExecutionPlan, compile_plan
+from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
+from orchestra.runs.states import RunStatus
+from orchestra.testcases.loader import validate_test_case_data
+
+log = structlog.get_logger(__name__)
+
+_LOAD = text(
+    """
+    SELECT v.definition, e.name, e.base_url, e.variables, e.secrets
+    FROM test_case_versions v, environments e
+    WHERE v.id = :version_id AND e.id = :environment_id
+    """
+)
+
+
+def incarnation_id() -> str:
+    """Identifies this process incarnation: a new id at every start, never reused."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+class Executor:
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        settings: Settings,
+        on_run_finished: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.settings = settings
+        self.owner = incarnation_id()
+        self.store = LeaseStore(db.engine, self.owner, settings.lease_s)
+        self.client = httpx.AsyncClient(
+            trust_env=False,
+            limits=httpx.Limits(max_connections=settings.executor_concurrency * 4, max_keepalive_connections=64),
+        )
+        self.http = HttpStepRunner(self.client, settings)
+        self._slots = asyncio.Semaphore(settings.executor_concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+        self._plans: dict[uuid.UUID, ExecutionPlan] = {}
+        self._on_run_finished = on_run_finished or (lambda: None)
+        self._stopping = False
+
+    async def run_forever(self) -> None:
+        async for delivery in self.broker.deliveries():
+            if self._stopping:
+                return
+            await self._slots.acquire()
+            task = asyncio.create_task(self._handle(delivery), name=f"run {delivery.run_id}")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def shutdown(self) -> None:
+        """Stop taking work and hand the runs in progress back (QUEUED, no attempt penalty)."""
+        self._stopping = True
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _handle(self, delivery: Delivery) -> None:
+        try:
+            lease = await self.store.take(delivery.run_id)
+            await delivery.ack()  # the lease attempt is decided either way
+            if lease is not None:
+                await self._execute(lease)
+        except Exception:
+            log.exception("executor.run_crashed", run_id=str(delivery.run_id))
+        finally:
+            self._slots.release()
+
+    async def _execute(self, lease: Lease) -> None:
+        bound = log.bind(run_id=str(lease.run_id), attempt=lease.attempt, fencing_token=lease.fencing_token)
+        bound.info("run.leased")
+        lost = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(lease, asyncio.current_task(), lost))
+        try:
+            plan, environment = await self._load(lease)
+            status, reason = await RunExecution(lease, self.store, plan, environment, self.http).execute()
+            bound.info("run.finished", status=status.value, reason=reason)
+        except LeaseLost as error:
+            bound.warning("run.lease_lost", reason=str(error))
+        except asyncio.CancelledError:
+            if lost.is_set():
+                bound.warning("run.lease_lost", reason="lease could not be renewed in time")
+            else:
+                await asyncio.shield(self.store.hand_back(lease))
+                bound.info("run.handed_back")
+                raise
+        except Exception as error:
+            bound.exception("run.internal_error")
+            await self._finish_quietly(lease, f"internal error: {type(error).__name__}: {error}")
+        finally:
+            heartbeat.cancel()
+            self._on_run_finished()
+
+    async def _heartbeat(self, lease: Lease, run_task: asyncio.Task[Any] | None, lost: asyncio.Event) -> None:
+        """Extend the lease during long steps; stop the run by itself if renewal fails until the lease ends."""
+        interval = self.settings.lease_s / 3
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.store.heartbeat(lease)
+                renewed = time.monotonic()
+            except LeaseLost:
+                renewed = float("-inf")
+            except Exception:
+                log.warning("run.heartbeat_failed", run_id=str(lease.run_id), exc_info=True)
+            if time.monotonic() - renewed >= self.settings.lease_s - interval / 2:
+                lost.set()
+                if run_task is not None:
+                    run_task.cancel()
+                return
+
+    async def _load(self, lease: Lease) -> tuple[ExecutionPlan, EnvironmentSnapshot]:
+        async with self.db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    _LOAD, {"version_id": lease.test_case_version_id, "environment_id": lease.environment_id}
+                )
+            ).one()
+        plan = self._plans.get(lease.test_case_version_id)
+        if plan is None:
+            # Versions are immutable, so a compiled plan never goes stale.
+            plan = compile_plan(validate_test_case_data(row.definition))
+            if len(self._plans) > 1000:
+                self._plans.clear()
+            self._plans[lease.test_case_version_id] = plan
+        return plan, EnvironmentSnapshot(row.name, row.base_url, row.variables, row.secrets)
+
+    async def _finish_quietly(self, lease: Lease, reason: str) -> None:
+        try:
+            await self.store.finish(lease, RunStatus.ERROR, reason, lease.context)
+        except Exception:
+            log.exception("run.finish_failed", run_id=str(lease.run_id))

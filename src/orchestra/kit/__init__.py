@@ -1,0 +1,1 @@
+"""Feature-free helpers shared by the components."""

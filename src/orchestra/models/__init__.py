@@ -1,0 +1,22 @@
+"""ORM models, one module per aggregate. Importing this package registers every table on Base.metadata."""
+
+from orchestra.models.base import Base
+from orchestra.models.environment import Environment
+from orchestra.models.project import Project
+from orchestra.models.run import StepResult, SuiteRun, TestRun
+from orchestra.models.suite import Suite
+from orchestra.models.tenant import Tenant
+from orchestra.models.testcase import TestCase, TestCaseVersion
+
+__all__ = [
+    "Base",
+    "Environment",
+    "Project",
+    "StepResult",
+    "Suite",
+    "SuiteRun",
+    "Tenant",
+    "TestCase",
+    "TestCaseVersion",
+    "TestRun",
+]

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orchestra.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+
+
+class Environment(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A SUT a project tests against: its base URL, variables and secrets (never returned by the API)."""
+
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    base_url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    secrets: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orchestra.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
+from orchestra.runs.states import RunStatus
+
+RUN_STATUS = Enum(
+    RunStatus,
+    name="run_status",
+    native_enum=False,
+    create_constraint=True,
+    length=16,
+    values_callable=lambda members: [member.value for member in members],
+)
+
+
+class SuiteRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
+    """A run of a suite: groups its test runs; its status derives from theirs."""
+
+    __tablename__ = "suite_runs"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    suite_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("suites.id", ondelete="SET NULL"))
+    environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id"))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+
+
+class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
+    """One execution of one test-case version: the unit the scheduler admits and an executor leases."""
+
+    __test__ = False
+    __tablename__ = "test_runs"
+    __table_args__ = (
+        # The scheduler's admission scan: PENDING runs by priority, then age.
+        Index(
+            "ix_test_runs_pending_order",
+            text("priority DESC"),
+            "created_at",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        Index("ix_test_runs_active_lease", "lease_expires_at", postgresql_where=text("status = 'IN_PROGRESS'")),
+        Index("ix_test_runs_queued", "queued_at", postgresql_where=text("status = 'QUEUED'")),
+        Index("ix_test_runs_project_created", "project_id", "created_at"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    suite_run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("suite_runs.id", ondelete="CASCADE"), index=True
+    )
+    test_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_cases.id", ondelete="CASCADE"), index=True)
+    test_case_version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("test_case_versions.id")
+    )
+    environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id"))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[RunStatus] = mapped_column(RUN_STATUS, nullable=False, default=RunStatus.PENDING)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fencing_token: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    timeout_s: Mapped[float | None] = mapped_column(Float)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StepResult(TenantMixin, Base):
+    """The committed outcome of one step of a run. Its existence means: this step is done."""
+
+    __tablename__ = "step_results"
+    __table_args__ = (UniqueConstraint("test_run_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    test_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_runs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    phase: Mapped[str] = mapped_column(String(10), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    fencing_token: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    assertions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    duration_ms: Mapped[float] = mapped_column(Float, nullable=False)

@@ -1,0 +1,1 @@
+"""Projects: the container of environments, test cases, suites and their runs."""

@@ -1,0 +1,1 @@
+"""Runs: creating, listing, cancelling and reporting test runs and suite runs."""

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from orchestra.api_deps import ActorDep, RuntimeDep, SessionDep
+from orchestra.kit.pagination import Page, PageParams
+from orchestra.runs import events, service
+from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, SuiteRunCreate, SuiteRunOut
+from orchestra.runs.states import RunStatus
+
+router = APIRouter(tags=["runs"])
+ReportFormat = Annotated[Literal["junit", "json"], Query(alias="format")]
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _report(content: bytes | dict[str, object], media_type: str) -> Response:
+    if isinstance(content, bytes):
+        return Response(content, media_type=media_type)
+    return JSONResponse(content)
+
+
+@router.post("/runs", response_model=CreatedOut, status_code=status.HTTP_201_CREATED)
+async def create_run(
+    data: RunCreate, session: SessionDep, actor: ActorDep, runtime: RuntimeDep, background: BackgroundTasks
+) -> CreatedOut:
+    created = await service.create_run(session, actor, data)
+    background.add_task(runtime.scheduler.wake)  # after the commit, so the scheduler sees the run
+    return created
+
+
+@router.get("/runs", response_model=Page[RunOut])
+async def list_runs(
+    session: SessionDep,
+    actor: ActorDep,
+    page: Annotated[PageParams, Depends()],
+    project: str | None = None,
+    status: RunStatus | None = None,
+    suite_run: uuid.UUID | None = None,
+) -> Page[RunOut]:
+    return await service.list_runs(session, actor, page, project, status, suite_run)
+
+
+@router.get("/runs/{run_id}", response_model=RunOut)
+async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> RunOut:
+    return await service.get_run(session, actor, run_id)
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut)
+async def cancel_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> RunOut:
+    return await service.cancel_run(session, actor, run_id)
+
+
+@router.get("/runs/{run_id}/report")
+async def run_report(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, fmt: ReportFormat = "json") -> Response:
+    return _report(*await service.run_report(session, actor, run_id, fmt))
+
+
+@router.get("/runs/{run_id}/events")
+async def run_events(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep) -> StreamingResponse:
+    await service.get_run(session, actor, run_id, with_steps=False)  # 404 before the stream starts
+    return StreamingResponse(
+        events.run_events(runtime.db, actor, run_id), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+@router.post("/suite-runs", response_model=CreatedOut, status_code=status.HTTP_201_CREATED)
+async def create_suite_run(
+    data: SuiteRunCreate, session: SessionDep, actor: ActorDep, runtime: RuntimeDep, background: BackgroundTasks
+) -> CreatedOut:
+    created = await service.create_suite_run(session, actor, data)
+    background.add_task(runtime.scheduler.wake)
+    return created
+
+
+@router.get("/suite-runs", response_model=Page[SuiteRunOut])
+async def list_suite_runs(
+    session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()], project: str | None = None
+) -> Page[SuiteRunOut]:
+    return await service.list_suite_runs(session, actor, page, project)
+
+
+@router.get("/suite-runs/{suite_run_id}", response_model=SuiteRunOut)
+async def get_suite_run(
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, steps: bool = False
+) -> SuiteRunOut:
+    return await service.get_suite_run(session, actor, suite_run_id, with_steps=steps)
+
+
+@router.post("/suite-runs/{suite_run_id}/cancel", response_model=SuiteRunOut)
+async def cancel_suite_run(suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> SuiteRunOut:
+    return await service.cancel_suite_run(session, actor, suite_run_id)
+
+
+@router.get("/suite-runs/{suite_run_id}/report")
+async def suite_run_report(
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, fmt: ReportFormat = "json"
+) -> Response:
+    return _report(*await service.suite_run_report(session, actor, suite_run_id, fmt))
+
+
+@router.get("/suite-runs/{suite_run_id}/events")
+async def suite_run_events(
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+) -> StreamingResponse:
+    await service.get_suite_run(session, actor, suite_run_id)
+    return StreamingResponse(
+        events.suite_run_events(runtime.db, actor, suite_run_id), media_type="text/event-stream", headers=SSE_HEADERS
+    )

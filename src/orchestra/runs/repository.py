@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestra.models import Environment, StepResult, SuiteRun, TestCaseVersion, TestRun
+from orchestra.runs.states import RunStatus, sources_of
+
+RunRow = tuple[TestRun, int, str]  # the run, its test-case version number, its environment name
+
+
+def _run_rows() -> Select[Any]:
+    return (
+        select(TestRun, TestCaseVersion.version, Environment.name)
+        .join(TestCaseVersion, TestCaseVersion.id == TestRun.test_case_version_id)
+        .join(Environment, Environment.id == TestRun.environment_id)
+    )
+
+
+async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunRow | None:
+    row = (await session.execute(_run_rows().where(TestRun.tenant_id == tenant_id, TestRun.id == run_id))).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def runs_of_suite_run(session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID) -> list[RunRow]:
+    rows = await session.execute(
+        _run_rows()
+        .where(TestRun.tenant_id == tenant_id, TestRun.suite_run_id == suite_run_id)
+        .order_by(TestRun.name)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def steps_of(session: AsyncSession, run_id: uuid.UUID, after_seq: int = -1) -> list[StepResult]:
+    rows = await session.execute(
+        select(StepResult).where(StepResult.test_run_id == run_id, StepResult.seq > after_seq).order_by(StepResult.seq)
+    )
+    return list(rows.scalars())
+
+
+async def list_runs(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[RunRow], int]:
+    query = _run_rows().where(TestRun.tenant_id == tenant_id)
+    for column, value in filters.items():
+        query = query.where(getattr(TestRun, column) == value)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(TestRun.created_at.desc(), TestRun.id).limit(limit).offset(offset))
+    return [(row[0], row[1], row[2]) for row in rows], total
+
+
+async def get_suite_run(session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID) -> tuple[SuiteRun, str] | None:
+    row = (
+        await session.execute(
+            select(SuiteRun, Environment.name)
+            .join(Environment, Environment.id == SuiteRun.environment_id)
+            .where(SuiteRun.tenant_id == tenant_id, SuiteRun.id == suite_run_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def list_suite_runs(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[list[uuid.UUID], int]:
+    query = select(SuiteRun.id).where(SuiteRun.tenant_id == tenant_id)
+    if project_id is not None:
+        query = query.where(SuiteRun.project_id == project_id)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(SuiteRun.created_at.desc()).limit(limit).offset(offset))
+    return list(rows.scalars()), total
+
+
+async def cancel_unstarted(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
+    """PENDING / QUEUED runs end CANCELLED at once; nothing ran."""
+    result = await session.execute(
+        update(TestRun)
+        .where(TestRun.id.in_(run_ids), TestRun.status.in_(sources_of(RunStatus.CANCELLED) - {RunStatus.IN_PROGRESS}))
+        .values(status=RunStatus.CANCELLED, status_reason="cancelled before it started", finished_at=func.now())
+        .returning(TestRun.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(result.all())
+
+
+async def request_cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
+    """IN_PROGRESS runs stop at their next step boundary; their executor sees the flag when it commits."""
+    result = await session.execute(
+        update(TestRun)
+        .where(TestRun.id.in_(run_ids), TestRun.status == RunStatus.IN_PROGRESS)
+        .values(cancel_requested=True)
+        .returning(TestRun.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(result.all())

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestra.runs.states import RunStatus
+
+Trigger = Literal["manual", "ci", "schedule", "api"]
+# Default priority by trigger: a CI gate goes before a manual run, which goes before a scheduled regression.
+DEFAULT_PRIORITY: dict[str, int] = {"ci": 200, "manual": 100, "api": 100, "schedule": 0}
+
+
+class _RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project: str = Field(min_length=1, max_length=200, description="Project id or name.")
+    environment: str = Field(min_length=1, max_length=200, description="Environment id or name.")
+    priority: int | None = Field(default=None, ge=-1000, le=1000, description="Higher runs first.")
+    trigger: Trigger = "api"
+    variables: dict[str, Any] = Field(default_factory=dict, description="Overrides of the run's variables.")
+
+    @field_validator("variables")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > 200:
+            raise ValueError("at most 200 variables")
+        for name in value:
+            if not name.isidentifier():
+                raise ValueError(f"variable name {name!r} is not an identifier")
+        return value
+
+    def effective_priority(self) -> int:
+        return self.priority if self.priority is not None else DEFAULT_PRIORITY[self.trigger]
+
+
+class RunCreate(_RunRequest):
+    test_case: str = Field(min_length=1, max_length=200, description="Test case id or name.")
+
+
+class SuiteRunCreate(_RunRequest):
+    """Run a stored suite (``suite``), or an ad-hoc list of the project's test cases (``tests`` + ``name``)."""
+
+    suite: str | None = Field(default=None, min_length=1, max_length=200, description="Suite id or name.")
+    tests: list[str] | None = Field(default=None, min_length=1, max_length=5000, description="Test case names.")
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Name of an ad-hoc run.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SuiteRunCreate:
+        if (self.suite is None) == (self.tests is None):
+            raise ValueError("give exactly one of 'suite' or 'tests'")
+        return self
+
+
+class StepResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    phase: str
+    name: str
+    status: str
+    attempts: int
+    request: dict[str, Any] | None
+    response: dict[str, Any] | None
+    assertions: list[dict[str, Any]]
+    error: str | None
+    started_at: datetime
+    duration_ms: float
+
+
+class RunOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    project_id: uuid.UUID
+    suite_run_id: uuid.UUID | None
+    test_case_id: uuid.UUID
+    test_case_version_id: uuid.UUID
+    test_case_version: int
+    environment: str
+    status: RunStatus
+    status_reason: str | None
+    priority: int
+    trigger: str
+    attempt: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    fencing_token: int
+    heartbeat_at: datetime | None
+    cancel_requested: bool
+    variables: dict[str, Any]
+    created_at: datetime
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: float | None
+    steps: list[StepResultOut] | None = None
+
+
+class SuiteRunOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    project_id: uuid.UUID
+    suite_id: uuid.UUID | None
+    environment: str
+    status: RunStatus
+    priority: int
+    trigger: str
+    variables: dict[str, Any]
+    counts: dict[str, int]
+    total: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: float | None
+    runs: list[RunOut]
+
+
+class CreatedOut(BaseModel):
+    id: uuid.UUID
+    status: RunStatus
+    runs: list[uuid.UUID] = Field(default_factory=list)

@@ -1,0 +1,252 @@
+"""Creating runs (PENDING; the scheduler takes it from there), reading them back, cancelling them."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestra.actor import Actor
+from orchestra.environments import service as environments
+from orchestra.errors import Conflict, InvalidInput, NotFound
+from orchestra.kit.pagination import Page, PageParams
+from orchestra.models import SuiteRun, TestCase, TestCaseVersion, TestRun
+from orchestra.projects import service as projects
+from orchestra.runs import reports, repository
+from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, StepResultOut, SuiteRunCreate, SuiteRunOut
+from orchestra.runs.states import TERMINAL, RunStatus, suite_status
+from orchestra.suites import service as suites
+from orchestra.testcases import service as testcases
+
+MAX_RUNS_PER_SUITE_RUN = 5000
+
+
+def _new_run(
+    actor: Actor,
+    case: TestCase,
+    version: TestCaseVersion,
+    environment_id: uuid.UUID,
+    request: RunCreate | SuiteRunCreate,
+    variables: dict[str, Any],
+    suite_run_id: uuid.UUID | None = None,
+) -> TestRun:
+    return TestRun(
+        id=uuid.uuid4(),
+        tenant_id=actor.tenant_id,
+        project_id=case.project_id,
+        suite_run_id=suite_run_id,
+        test_case_id=case.id,
+        test_case_version_id=version.id,
+        environment_id=environment_id,
+        name=case.name,
+        status=RunStatus.PENDING,
+        priority=request.effective_priority(),
+        trigger=request.trigger,
+        variables=variables,
+        context={},
+        timeout_s=version.definition.get("timeout_s"),
+    )
+
+
+async def create_run(session: AsyncSession, actor: Actor, request: RunCreate) -> CreatedOut:
+    project = await projects.get(session, actor, request.project)
+    environment = await environments.get(session, actor, request.project, request.environment)
+    found = await testcases.list_current_versions(session, actor.tenant_id, project.id, [request.test_case])
+    if not found:
+        raise NotFound(f"test case '{request.test_case}' does not exist in project '{project.name}'")
+    case, version = found[0]
+    run = _new_run(actor, case, version, environment.id, request, dict(request.variables))
+    session.add(run)
+    await session.flush()
+    return CreatedOut(id=run.id, status=run.status, runs=[run.id])
+
+
+async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRunCreate) -> CreatedOut:
+    project = await projects.get(session, actor, request.project)
+    environment = await environments.get(session, actor, request.project, request.environment)
+    suite = await suites.get(session, actor, request.project, request.suite) if request.suite else None
+    if suite is not None:
+        names: list[str] = list(suite.definition.get("tests", []))
+        name, defaults = suite.name, dict(suite.definition.get("variables", {}))
+    else:
+        names, name, defaults = list(request.tests or []), request.name or "ad-hoc", {}
+    found = await testcases.list_current_versions(
+        session, actor.tenant_id, project.id, None if names == ["*"] else names
+    )
+    missing = sorted(set(names) - {case.name for case, _ in found} - {"*"})
+    if missing:
+        raise InvalidInput(f"'{name}' refers to test cases that do not exist: {', '.join(missing)}")
+    if not found:
+        raise InvalidInput(f"'{name}' has no test cases to run")
+    if len(found) > MAX_RUNS_PER_SUITE_RUN:
+        raise InvalidInput(f"a suite run may hold at most {MAX_RUNS_PER_SUITE_RUN} test cases")
+    variables = {**defaults, **request.variables}
+    suite_run = SuiteRun(
+        id=uuid.uuid4(),
+        tenant_id=actor.tenant_id,
+        project_id=project.id,
+        suite_id=suite.id if suite else None,
+        environment_id=environment.id,
+        name=name,
+        priority=request.effective_priority(),
+        trigger=request.trigger,
+        variables=variables,
+    )
+    session.add(suite_run)
+    await session.flush()
+    runs = [_new_run(actor, case, version, environment.id, request, variables, suite_run.id) for case, version in found]
+    session.add_all(runs)
+    await session.flush()
+    return CreatedOut(id=suite_run.id, status=RunStatus.PENDING, runs=[run.id for run in runs])
+
+
+def _duration_ms(run: TestRun) -> float | None:
+    if run.started_at is None or run.finished_at is None:
+        return None
+    return round((run.finished_at - run.started_at).total_seconds() * 1000, 3)
+
+
+def _run_out(row: repository.RunRow, steps: list[StepResultOut] | None = None) -> RunOut:
+    run, version, environment = row
+    return RunOut(
+        id=run.id,
+        name=run.name,
+        project_id=run.project_id,
+        suite_run_id=run.suite_run_id,
+        test_case_id=run.test_case_id,
+        test_case_version_id=run.test_case_version_id,
+        test_case_version=version,
+        environment=environment,
+        status=run.status,
+        status_reason=run.status_reason,
+        priority=run.priority,
+        trigger=run.trigger,
+        attempt=run.attempt,
+        lease_owner=run.lease_owner,
+        lease_expires_at=run.lease_expires_at,
+        fencing_token=run.fencing_token,
+        heartbeat_at=run.heartbeat_at,
+        cancel_requested=run.cancel_requested,
+        variables=run.variables,
+        created_at=run.created_at,
+        queued_at=run.queued_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_ms=_duration_ms(run),
+        steps=steps,
+    )
+
+
+async def get_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID, with_steps: bool = True) -> RunOut:
+    row = await repository.get_run(session, actor.tenant_id, run_id)
+    if row is None:
+        raise NotFound(f"run {run_id} does not exist")
+    steps = [StepResultOut.model_validate(step) for step in await repository.steps_of(session, run_id)] if with_steps else None
+    return _run_out(row, steps)
+
+
+async def list_runs(
+    session: AsyncSession,
+    actor: Actor,
+    params: PageParams,
+    project: str | None = None,
+    status: RunStatus | None = None,
+    suite_run_id: uuid.UUID | None = None,
+) -> Page[RunOut]:
+    filters: dict[str, Any] = {}
+    if project is not None:
+        filters["project_id"] = (await projects.get(session, actor, project)).id
+    if status is not None:
+        filters["status"] = status
+    if suite_run_id is not None:
+        filters["suite_run_id"] = suite_run_id
+    rows, total = await repository.list_runs(session, actor.tenant_id, filters, params.limit, params.offset)
+    return Page[RunOut](items=[_run_out(row) for row in rows], total=total, limit=params.limit, offset=params.offset)
+
+
+async def get_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
+    found = await repository.get_suite_run(session, actor.tenant_id, suite_run_id)
+    if found is None:
+        raise NotFound(f"suite run {suite_run_id} does not exist")
+    suite_run, environment = found
+    rows = await repository.runs_of_suite_run(session, actor.tenant_id, suite_run_id)
+    runs = []
+    for row in rows:
+        steps = None
+        if with_steps:
+            steps = [StepResultOut.model_validate(step) for step in await repository.steps_of(session, row[0].id)]
+        runs.append(_run_out(row, steps))
+    statuses = [run.status for run in runs]
+    status = suite_status(statuses)
+    started = [run.started_at for run in runs if run.started_at is not None]
+    finished_at = max((run.finished_at for run in runs if run.finished_at), default=None) if status in TERMINAL else None
+    started_at = min(started, default=None)
+    return SuiteRunOut(
+        id=suite_run.id,
+        name=suite_run.name,
+        project_id=suite_run.project_id,
+        suite_id=suite_run.suite_id,
+        environment=environment,
+        status=status,
+        priority=suite_run.priority,
+        trigger=suite_run.trigger,
+        variables=suite_run.variables,
+        counts=dict(Counter(status.value for status in statuses)),
+        total=len(runs),
+        created_at=suite_run.created_at,
+        started_at=started_at,
+        finished_at=finished_at,
+        duration_ms=round((finished_at - started_at).total_seconds() * 1000, 3) if finished_at and started_at else None,
+        runs=runs,
+    )
+
+
+async def list_suite_runs(session: AsyncSession, actor: Actor, params: PageParams, project: str | None) -> Page[SuiteRunOut]:
+    project_id = (await projects.get(session, actor, project)).id if project is not None else None
+    ids, total = await repository.list_suite_runs(session, actor.tenant_id, project_id, params.limit, params.offset)
+    items = [await get_suite_run(session, actor, suite_run_id) for suite_run_id in ids]
+    return Page[SuiteRunOut](items=items, total=total, limit=params.limit, offset=params.offset)
+
+
+async def _cancel(session: AsyncSession, run_ids: list[uuid.UUID]) -> None:
+    await repository.cancel_unstarted(session, run_ids)
+    await repository.request_cancel(session, run_ids)
+
+
+async def cancel_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> RunOut:
+    run = await get_run(session, actor, run_id, with_steps=False)
+    if run.status in TERMINAL:
+        raise Conflict(f"run {run_id} already ended {run.status}")
+    await _cancel(session, [run_id])
+    return await get_run(session, actor, run_id, with_steps=False)
+
+
+async def cancel_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uuid.UUID) -> SuiteRunOut:
+    suite_run = await get_suite_run(session, actor, suite_run_id)
+    if suite_run.status in TERMINAL:
+        raise Conflict(f"suite run {suite_run_id} already ended {suite_run.status}")
+    await _cancel(session, [run.id for run in suite_run.runs if run.status not in TERMINAL])
+    return await get_suite_run(session, actor, suite_run_id)
+
+
+async def _project_name(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> str:
+    return (await projects.get(session, actor, str(project_id))).name
+
+
+async def run_report(session: AsyncSession, actor: Actor, run_id: uuid.UUID, fmt: str) -> tuple[bytes | dict[str, Any], str]:
+    run = await get_run(session, actor, run_id)
+    if fmt == "junit":
+        return reports.run_junit(run, await _project_name(session, actor, run.project_id)), "application/xml"
+    return reports.json_report(run), "application/json"
+
+
+async def suite_run_report(
+    session: AsyncSession, actor: Actor, suite_run_id: uuid.UUID, fmt: str
+) -> tuple[bytes | dict[str, Any], str]:
+    suite_run = await get_suite_run(session, actor, suite_run_id, with_steps=True)
+    if fmt == "junit":
+        project = await _project_name(session, actor, suite_run.project_id)
+        return reports.suite_run_junit(suite_run, project), "application/xml"
+    return reports.json_report(suite_run), "application/json"

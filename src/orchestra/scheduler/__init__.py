@@ -1,0 +1,1 @@
+"""The scheduler: admits PENDING runs under limits and priorities, reaps expired leases, re-publishes."""

@@ -1,0 +1,78 @@
+"""One scheduling pass in SQL: everything it decides comes from the run rows themselves."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# Serialises passes of schedulers sharing one database (an `orchestra up` and an embedded CLI run).
+SCHEDULER_LOCK_KEY = 0x5C4ED01E
+
+_ADMIT = text(
+    """
+    WITH room AS (
+        SELECT greatest(0, :max_active - count(*))::int AS free
+        FROM test_runs WHERE status IN ('QUEUED', 'IN_PROGRESS')
+    ), picked AS (
+        SELECT id FROM test_runs
+        WHERE status = 'PENDING'
+        ORDER BY priority DESC, created_at
+        LIMIT least(:batch, (SELECT free FROM room))
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE test_runs AS run SET status = 'QUEUED', queued_at = now()
+    FROM picked WHERE run.id = picked.id
+    RETURNING run.id
+    """
+)
+
+_REAP_EXPIRED = text(
+    """
+    UPDATE test_runs SET
+        status = CASE WHEN attempt < :max_attempts THEN 'QUEUED' ELSE 'ERROR' END,
+        status_reason = CASE WHEN attempt < :max_attempts THEN status_reason
+            ELSE 'lease expired on attempt ' || attempt || ' of ' || :max_attempts
+                 || ' (executor ' || coalesce(lease_owner, '?') || ' stopped responding)' END,
+        attempt = CASE WHEN attempt < :max_attempts THEN attempt + 1 ELSE attempt END,
+        finished_at = CASE WHEN attempt < :max_attempts THEN NULL ELSE now() END,
+        queued_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()
+    RETURNING id, status
+    """
+)
+
+_STALE_QUEUED = text(
+    """
+    UPDATE test_runs SET queued_at = now()
+    WHERE id IN (
+        SELECT id FROM test_runs
+        WHERE status = 'QUEUED' AND queued_at < now() - make_interval(secs => :stale_s)
+        ORDER BY queued_at LIMIT :batch FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+    """
+)
+
+
+async def lock_pass(conn: AsyncConnection) -> bool:
+    """Take the scheduling lock for this transaction; False when another scheduler holds it."""
+    return bool((await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SCHEDULER_LOCK_KEY})).scalar())
+
+
+async def admit(conn: AsyncConnection, max_active: int, batch: int) -> list[uuid.UUID]:
+    rows = await conn.execute(_ADMIT, {"max_active": max_active, "batch": batch})
+    return [row[0] for row in rows]
+
+
+async def reap_expired(conn: AsyncConnection, max_attempts: int) -> list[uuid.UUID]:
+    """Expired leases go back to QUEUED (attempt + 1), or end in ERROR after the last attempt."""
+    rows = await conn.execute(_REAP_EXPIRED, {"max_attempts": max_attempts})
+    return [row[0] for row in rows if row[1] == "QUEUED"]
+
+
+async def stale_queued(conn: AsyncConnection, stale_s: float, batch: int) -> list[uuid.UUID]:
+    """QUEUED runs nobody leased for a while: their message was lost (e.g. a restart); publish again."""
+    rows = await conn.execute(_STALE_QUEUED, {"stale_s": stale_s, "batch": batch})
+    return [row[0] for row in rows]

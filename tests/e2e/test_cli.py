@@ -1,0 +1,95 @@
+"""End to end: the real `orchestra` CLI and `orchestra up` processes against the real demo SUT."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import REPO, Server, orchestra
+
+pytestmark = pytest.mark.e2e
+EXAMPLES = str(REPO / "examples" / "demo")
+EXPECTED = {"PASSED": 12, "FAILED": 2, "ERROR": 1}
+
+
+def _check_reports(junit: Path, report: Path) -> None:
+    root = ET.parse(junit).getroot()
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("15", "2", "1")
+    assert len(suite.findall("testcase")) == 15
+    for case in suite.iter("testcase"):
+        assert case.get("name") and case.get("classname") and case.get("time") is not None
+    document = json.loads(report.read_text())
+    assert document["kind"] == "suite_run" and document["counts"] == EXPECTED
+    assert all(run["steps"] for run in document["runs"])
+
+
+def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> None:
+    log = orchestra_up.log.read_text()
+    assert "Orchestra results" in log
+    assert "15 tests: 12 passed, 2 failed, 1 error" in log
+    health = httpx.get(f"{orchestra_up.url}/api/v1/health").json()
+    assert health == {"status": "ok", "checks": {"api": "ok", "database": "ok", "executor": "ok"}}
+    suite_runs = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs", params={"project": "examples"}).json()
+    assert suite_runs["total"] >= 1 and suite_runs["items"][0]["counts"] == EXPECTED
+    schema = httpx.get(f"{orchestra_up.url}/api/v1/schemas/testcase.json").json()
+    assert schema["title"] and "steps" in schema["properties"]
+
+
+def test_embedded_run_of_the_example_suite(tmp_path: Path, demo_sut: str) -> None:
+    junit, report = tmp_path / "out" / "junit.xml", tmp_path / "out" / "result.json"
+    result = orchestra(
+        "run", EXAMPLES, "--base-url", demo_sut, "--junit", str(junit), "--json", str(report), data_dir=tmp_path / "d"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Orchestra results" in result.stdout
+    assert "15 tests: 12 passed, 2 failed, 1 error" in result.stdout
+    _check_reports(junit, report)
+
+
+def test_run_against_a_server_and_results_are_kept(orchestra_up: Server, demo_sut: str, tmp_path: Path) -> None:
+    junit, report = tmp_path / "junit.xml", tmp_path / "result.json"
+    result = orchestra(
+        "run", EXAMPLES, "--env", "demo", "--junit", str(junit), "--json", str(report),
+        data_dir=tmp_path / "unused", ORCHESTRA_SERVER=orchestra_up.url,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    _check_reports(junit, report)
+    suite_run_id = json.loads(report.read_text())["id"]
+    stored = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs/{suite_run_id}").json()
+    assert stored["counts"] == EXPECTED
+
+
+def test_passing_selection_exits_zero(tmp_path: Path, demo_sut: str) -> None:
+    result = orchestra(
+        "run", f"{EXAMPLES}/01-health.yaml", f"{EXAMPLES}/07-flaky-retry.yaml", "--project", "examples",
+        "--base-url", demo_sut, data_dir=tmp_path / "d",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 tests: 2 passed" in result.stdout
+
+
+def test_invalid_definition_exits_two_with_its_place(tmp_path: Path, demo_sut: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: broken\nsteps:\n  - request:\n      method: GET\n      urll: /x\n")
+    result = orchestra("run", str(bad), "--base-url", demo_sut, data_dir=tmp_path / "d")
+    assert result.returncode == 2
+    assert f"{bad}:5:7" in result.stderr
+    assert "unknown key 'urll'" in result.stderr
+
+
+def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
+    result = orchestra("run", EXAMPLES, "--base-url", "http://127.0.0.1:9", data_dir=tmp_path / "d")
+    assert result.returncode == 2
+    assert "cannot reach the system under test at http://127.0.0.1:9" in result.stderr
+    result = orchestra("run", EXAMPLES, "--base-url", "http://x", "--var", "no-equals", data_dir=tmp_path / "d")
+    assert result.returncode == 2 and "--var expects KEY=VALUE" in result.stderr
+    result = orchestra("run", str(tmp_path / "missing"), "--base-url", "http://x", data_dir=tmp_path / "d")
+    assert result.returncode == 2 and "no such file or directory" in result.stderr
+    result = orchestra("run", EXAMPLES, "--server", "http://127.0.0.1:9", "--env", "demo", data_dir=tmp_path / "d")
+    assert result.returncode == 2 and "cannot reach the Orchestra server" in result.stderr
