@@ -39,21 +39,24 @@ def finished_line(run: RunOut) -> str:
 
 
 def summary_table(suite_runs: Sequence[SuiteRunOut]) -> Table:
-    table = Table(title="Orchestra results", show_lines=False, expand=False)
-    table.add_column("Suite")
-    table.add_column("Test")
-    table.add_column("Status")
-    table.add_column("Duration", justify="right")
-    table.add_column("Reason", overflow="fold", max_width=80)
+    several = len(suite_runs) > 1
+    title = "Orchestra results" + ("" if several else f": {suite_runs[0].name}" if suite_runs else "")
+    table = Table(title=title, show_lines=False, expand=False)
+    if several:
+        table.add_column("Suite", no_wrap=True)
+    table.add_column("Test", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Reason", overflow="fold", max_width=100)
     for suite_run in suite_runs:
         for run in suite_run.runs:
-            table.add_row(
-                suite_run.name,
+            cells = [
                 run.name,
                 f"[{STYLE.get(run.status, 'white')}]{run.status.value}[/]",
                 _ms(run.duration_ms),
                 run.status_reason or "",
-            )
+            ]
+            table.add_row(*([suite_run.name, *cells] if several else cells))
     return table
 
 

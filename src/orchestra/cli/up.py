@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -51,6 +54,15 @@ async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, conso
     print_summary(console, await follow(backend, ids, console, poll_s=0.2))
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its shutdown, which would kill us before our own clean-up ran;
+    signals are handled in ``serve`` instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(settings: Settings, demo: bool, console: Console) -> None:
     check_port_free(settings.host, settings.port)
     console.print(f"Starting Orchestra (data in {settings.data_dir.resolve()}) …")
@@ -58,9 +70,12 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
     demo_process: DemoProcess | None = None
     try:
         app = create_app(settings, runtime)
-        server = uvicorn.Server(
+        server = _Server(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
         )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
@@ -70,7 +85,13 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
         url = f"http://{settings.host}:{settings.port}"
         if demo:
             demo_process = await asyncio.to_thread(DemoProcess.start)
-            await load_and_run_demo(runtime, demo_process.url, examples_dir(settings), console)
+            showing = asyncio.create_task(load_and_run_demo(runtime, demo_process.url, examples_dir(settings), console))
+            await asyncio.wait({showing, serving}, return_when=asyncio.FIRST_COMPLETED)
+            if not showing.done():  # stopped (Ctrl-C) while the example suite ran
+                showing.cancel()
+                await serving
+                return
+            showing.result()
             console.print(f"Demo SUT: {demo_process.url} (environment '{DEMO_ENVIRONMENT}' of project '{DEMO_PROJECT}')")
         console.print(f"[bold green]Orchestra is serving on {url}[/] — API docs at {url}/docs — Ctrl-C to stop")
         await serving
