@@ -1,0 +1,1 @@
+"""Apply: sync a project's test cases and suites from definitions (files, CI) in one transaction."""

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+
+from orchestra.models import Environment
+from orchestra.projects.schemas import NAME_PATTERN
+from orchestra.testcases.schemas import json_storage_problem
+
+MAX_KEYS = 200
+MAX_BASE_URL = 2000
+MAX_SECRET_LENGTH = 10_000
+# The executor exposes variables as ``env.<key>`` next to ``env.base_url``, which would shadow a variable.
+RESERVED_VARIABLES = frozenset({"base_url"})
+
+
+def normalise_base_url(value: str) -> str:
+    """An absolute http(s) URL without a trailing slash, so ``{{ env.base_url }}/path`` joins cleanly."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("base_url must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError as error:
+        raise ValueError(f"base_url is not a valid URL: {error}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "base_url must be an absolute http:// or https:// URL with a host, e.g. http://localhost:8080"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("base_url must not contain credentials; keep them in secrets")
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError("base_url must not have a query or a fragment")
+    normalised = value.rstrip("/")
+    if len(normalised) > MAX_BASE_URL:
+        raise ValueError(f"base_url must be at most {MAX_BASE_URL} characters")
+    return normalised
+
+
+BaseUrl = Annotated[str, Field(min_length=1, max_length=MAX_BASE_URL), AfterValidator(normalise_base_url)]
+Key = Annotated[str, Field(min_length=1, max_length=200)]
+SecretValue = Annotated[str, Field(max_length=MAX_SECRET_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+
+
+def _check_variables(variables: dict[str, Any] | None) -> dict[str, Any] | None:
+    if variables is None:
+        return None
+    if len(variables) > MAX_KEYS:
+        raise ValueError(f"at most {MAX_KEYS} variables are allowed")
+    reserved = sorted(RESERVED_VARIABLES & set(variables))
+    if reserved:
+        raise ValueError(f"'{reserved[0]}' is reserved (it is the environment's base_url field)")
+    problem = json_storage_problem(variables)
+    if problem:
+        raise ValueError(f"{problem[0]}: {problem[1]}" if problem[0] else problem[1])
+    return variables
+
+
+def _check_secrets(secrets: dict[str, Any] | None) -> dict[str, Any] | None:
+    if secrets is None:
+        return None
+    if len(secrets) > MAX_KEYS:
+        raise ValueError(f"at most {MAX_KEYS} secrets are allowed")
+    problem = json_storage_problem(secrets)
+    if problem:
+        raise ValueError(f"{problem[0]}: {problem[1]}" if problem[0] else problem[1])
+    return secrets
+
+
+Variables = Annotated[dict[Key, JsonValue], AfterValidator(_check_variables)]
+Secrets = Annotated[dict[Key, SecretValue], AfterValidator(_check_secrets)]
+SecretChanges = Annotated[dict[Key, SecretValue | None], AfterValidator(_check_secrets)]
+
+
+class EnvironmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    base_url: BaseUrl
+    variables: Variables = Field(default_factory=dict)
+    secrets: Secrets = Field(default_factory=dict, description="Write-only: never returned.")
+
+
+class EnvironmentPut(BaseModel):
+    """Create the environment or update it. ``variables`` and ``secrets`` replace the stored maps when
+    given and are kept when omitted (secrets are never returned, so a read-modify-write must not lose them);
+    send ``"secrets": {}`` to remove every secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = Field(default=None, description="Optional; must equal the name in the URL.")
+    base_url: BaseUrl
+    variables: Variables | None = None
+    secrets: Secrets | None = Field(default=None, description="Write-only: never returned.")
+
+
+class EnvironmentUpdate(BaseModel):
+    """PATCH: fields given are changed. ``variables`` replaces the whole map; ``secrets`` is merged:
+    keys given are set, a key set to null is removed, other secrets are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    base_url: BaseUrl | None = None
+    variables: Variables | None = None
+    secrets: SecretChanges | None = Field(default=None, description="Merged; a null value removes the key.")
+
+
+class EnvironmentOut(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    base_url: str
+    variables: dict[str, Any]
+    secret_names: list[str] = Field(description="Names of the secrets; their values are never returned.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, environment: Environment) -> EnvironmentOut:
+        return cls(
+            id=environment.id,
+            project_id=environment.project_id,
+            name=environment.name,
+            base_url=environment.base_url,
+            variables=environment.variables,
+            secret_names=sorted(environment.secrets),
+            created_at=environment.created_at,
+            updated_at=environment.updated_at,
+        )

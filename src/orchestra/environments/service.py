@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestra.actor import Actor
+from orchestra.environments import repository
+from orchestra.environments.schemas import (
+    MAX_KEYS,
+    EnvironmentCreate,
+    EnvironmentOut,
+    EnvironmentPut,
+    EnvironmentUpdate,
+    normalise_base_url,
+)
+from orchestra.errors import Conflict, InvalidInput, NotFound
+from orchestra.kit.pagination import Page, PageParams
+from orchestra.models import Environment, Project
+from orchestra.projects import service as projects
+from orchestra.projects.schemas import NAME_PATTERN
+
+_NAME = re.compile(NAME_PATTERN)
+
+
+async def _project(session: AsyncSession, actor: Actor, project: Project | str) -> Project:
+    if isinstance(project, Project):
+        return project
+    if "\x00" in project:  # no name can hold NUL (and PostgreSQL would refuse the query)
+        raise NotFound(f"project {project!r} does not exist")
+    return await projects.get(session, actor, project)
+
+
+def _check_name(name: str) -> None:
+    if not 1 <= len(name) <= 200 or not _NAME.match(name):
+        raise InvalidInput(
+            f"invalid environment name {name[:200]!r}: 1 to 200 characters, letters, digits, '.', '_', '-' "
+            "and spaces, starting with a letter or digit"
+        )
+
+
+async def get(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> Environment:
+    owner = await _project(session, actor, project)
+    environment = await repository.find(session, actor.tenant_id, owner.id, ref)
+    if environment is None:
+        raise NotFound(f"environment '{ref}' does not exist in project '{owner.name}'")
+    return environment
+
+
+async def list_page(
+    session: AsyncSession, actor: Actor, project: Project | str, params: PageParams
+) -> Page[EnvironmentOut]:
+    owner = await _project(session, actor, project)
+    rows, total = await repository.list_page(session, actor.tenant_id, owner.id, params.limit, params.offset)
+    return Page[EnvironmentOut](
+        items=[EnvironmentOut.of(row) for row in rows], total=total, limit=params.limit, offset=params.offset
+    )
+
+
+async def create(
+    session: AsyncSession, actor: Actor, project: Project | str, data: EnvironmentCreate
+) -> Environment:
+    owner = await _project(session, actor, project)
+    if await repository.find_by_name(session, actor.tenant_id, owner.id, data.name):
+        raise Conflict(f"environment '{data.name}' already exists in project '{owner.name}'")
+    environment = Environment(
+        tenant_id=actor.tenant_id,
+        project_id=owner.id,
+        name=data.name,
+        base_url=data.base_url,
+        variables=dict(data.variables),
+        secrets=dict(data.secrets),
+    )
+    session.add(environment)
+    await session.flush()
+    return environment
+
+
+async def upsert(
+    session: AsyncSession, actor: Actor, project: Project | str, name: str, data: EnvironmentPut
+) -> tuple[Environment, bool]:
+    """Create the environment ``name`` or update it (maps omitted are kept). True when it was created."""
+    _check_name(name)
+    if data.name is not None and data.name != name:
+        raise InvalidInput(
+            f"the body names environment '{data.name}' but the URL names '{name}'; rename with PATCH instead"
+        )
+    owner = await _project(session, actor, project)
+    content = {"base_url": data.base_url, "variables": data.variables or {}, "secrets": data.secrets or {}}
+    created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
+    environment = await _locked(session, actor, owner, name)
+    if created:
+        return environment, True
+    environment.base_url = data.base_url
+    if data.variables is not None:
+        environment.variables = dict(data.variables)
+    if data.secrets is not None:
+        environment.secrets = dict(data.secrets)
+    await session.flush()
+    await session.refresh(environment)
+    return environment, False
+
+
+async def _locked(session: AsyncSession, actor: Actor, owner: Project, name: str) -> Environment:
+    environment = await repository.find_by_name(session, actor.tenant_id, owner.id, name, lock=True)
+    assert environment is not None  # inserted just before, by this transaction or one that committed
+    return environment
+
+
+async def update(
+    session: AsyncSession, actor: Actor, project: Project | str, ref: str, data: EnvironmentUpdate
+) -> Environment:
+    owner = await _project(session, actor, project)
+    environment = await get(session, actor, owner, ref)
+    if data.name is not None and data.name != environment.name:
+        if await repository.find_by_name(session, actor.tenant_id, owner.id, data.name):
+            raise Conflict(f"environment '{data.name}' already exists in project '{owner.name}'")
+        environment.name = data.name
+    if data.base_url is not None:
+        environment.base_url = data.base_url
+    if data.variables is not None:
+        environment.variables = dict(data.variables)
+    if data.secrets:
+        secrets = dict(environment.secrets)
+        for key, value in data.secrets.items():
+            if value is None:
+                secrets.pop(key, None)
+            else:
+                secrets[key] = value
+        if len(secrets) > MAX_KEYS:
+            raise InvalidInput(f"an environment may have at most {MAX_KEYS} secrets")
+        environment.secrets = secrets
+    await session.flush()
+    await session.refresh(environment)
+    return environment
+
+
+async def delete(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> None:
+    environment = await get(session, actor, project, ref)
+    runs = await repository.count_runs(session, actor.tenant_id, environment.id)
+    if runs:
+        raise Conflict(
+            f"environment '{environment.name}' is used by {runs} run(s) and cannot be deleted while "
+            "they exist; change it with PUT or PATCH instead"
+        )
+    await session.delete(environment)
+    await session.flush()
+
+
+async def ensure(
+    session: AsyncSession, actor: Actor, project: Project | str, name: str, base_url: str
+) -> Environment:
+    """The environment ``name`` with this base URL: created if missing, its base URL updated if different.
+    Variables and secrets of an existing environment are kept (used by the CLI)."""
+    _check_name(name)
+    try:
+        url = normalise_base_url(base_url)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    owner = await _project(session, actor, project)
+    content = {"base_url": url, "variables": {}, "secrets": {}}
+    created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
+    environment = await _locked(session, actor, owner, name)
+    if not created and environment.base_url != url:
+        environment.base_url = url
+        await session.flush()
+        await session.refresh(environment)
+    return environment

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestra.kit.refs import as_uuid
+from orchestra.models import Suite, TestCase, TestCaseVersion
+
+
+def _with_current() -> Select[TestCase, TestCaseVersion]:
+    return select(TestCase, TestCaseVersion).join(
+        TestCaseVersion,
+        (TestCaseVersion.test_case_id == TestCase.id) & (TestCaseVersion.version == TestCase.current_version),
+    )
+
+
+async def find(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, ref: str, *, lock: bool = False
+) -> TestCase | None:
+    """A test case of the project by id or by name; ``lock`` holds its row until the transaction ends."""
+    if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
+        return None
+    key = as_uuid(ref)
+    where = TestCase.id == key if key else TestCase.name == ref
+    query = select(TestCase).where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id, where)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def find_by_name(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str, *, lock: bool = False
+) -> TestCase | None:
+    if "\x00" in name:
+        return None
+    query = select(TestCase).where(
+        TestCase.tenant_id == tenant_id, TestCase.project_id == project_id, TestCase.name == name
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def insert_if_missing(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str
+) -> bool:
+    """Insert the test case row (version 1 to follow) unless the project has one by this name; True when
+    inserted. Concurrent creators wait for each other here instead of failing on the unique constraint."""
+    if "\x00" in name:
+        raise ValueError("a name cannot contain NUL")
+    statement = (
+        insert(TestCase)
+        .values(id=uuid.uuid4(), tenant_id=tenant_id, project_id=project_id, name=name, current_version=1)
+        .on_conflict_do_nothing(index_elements=[TestCase.project_id, TestCase.name])
+        .returning(TestCase.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def find_version(session: AsyncSession, case: TestCase, version: int) -> TestCaseVersion | None:
+    query = select(TestCaseVersion).where(
+        TestCaseVersion.tenant_id == case.tenant_id,
+        TestCaseVersion.test_case_id == case.id,
+        TestCaseVersion.version == version,
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def last_version(session: AsyncSession, case: TestCase) -> int:
+    query = select(func.coalesce(func.max(TestCaseVersion.version), 0)).where(
+        TestCaseVersion.test_case_id == case.id
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def list_page(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    project_id: uuid.UUID,
+    tag: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[TestCase, TestCaseVersion]], int]:
+    query = _with_current().where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id)
+    if tag is not None and "\x00" in tag:  # JSONB cannot hold NUL, so no test case has this tag
+        return [], 0
+    if tag is not None:
+        query = query.where(TestCaseVersion.definition.contains({"tags": [tag]}))
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(TestCase.name).limit(limit).offset(offset))
+    return [(row[0], row[1]) for row in rows], total
+
+
+async def list_current(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, names: list[str] | None
+) -> list[tuple[TestCase, TestCaseVersion]]:
+    query = _with_current().where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id)
+    if names is not None:
+        query = query.where(TestCase.name.in_([name for name in names if "\x00" not in name]))
+    rows = await session.execute(query.order_by(TestCase.name))
+    return [(row[0], row[1]) for row in rows]
+
+
+async def list_versions(
+    session: AsyncSession, case: TestCase, limit: int, offset: int
+) -> tuple[list[TestCaseVersion], int]:
+    query = select(TestCaseVersion).where(
+        TestCaseVersion.tenant_id == case.tenant_id, TestCaseVersion.test_case_id == case.id
+    )
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(TestCaseVersion.version).limit(limit).offset(offset))
+    return list(rows.scalars()), total
+
+
+async def suites_using(session: AsyncSession, case: TestCase) -> list[str]:
+    """Names of the project's suites that list this test case by name."""
+    query = select(Suite.name).where(
+        Suite.tenant_id == case.tenant_id,
+        Suite.project_id == case.project_id,
+        Suite.definition.contains({"tests": [case.name]}),
+    )
+    return list((await session.execute(query.order_by(Suite.name))).scalars())

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from orchestra.models import TestCase, TestCaseVersion
+
+WriteResult = Literal["created", "updated", "unchanged"]
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _child_path(path: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{path}[{part}]"
+    if _IDENTIFIER.fullmatch(part):
+        return f"{path}.{part}" if path else part
+    return f"{path}[{part!r}]"
+
+
+def json_storage_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    """``(path, message)`` saying why PostgreSQL's JSONB would refuse ``value``, or None when it is fine.
+
+    JSON parsed by Python may hold NaN/Infinity, NUL characters and lone surrogates, which JSONB refuses;
+    catching them here turns a database error (a 500) into a clear 422."""
+    pending: list[tuple[str, Any]] = [(path, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where, "text must not contain the NUL character (\\u0000)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return where, "text must be valid Unicode (a lone surrogate such as \\ud800 is not)"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return where, "numbers must be finite (NaN and Infinity are not JSON)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                pending.append((where, key))
+                pending.append((_child_path(where, str(key)), child))
+        elif isinstance(item, list | tuple):
+            pending.extend((_child_path(where, index), child) for index, child in enumerate(item))
+    return None
+
+
+class TestCaseSummary(BaseModel):
+    __test__ = False
+
+    id: uuid.UUID
+    name: str
+    current_version: int
+    tags: list[str]
+    description: str | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, case: TestCase, version: TestCaseVersion) -> TestCaseSummary:
+        return cls(
+            id=case.id,
+            name=case.name,
+            current_version=case.current_version,
+            tags=list(version.definition.get("tags", [])),
+            description=version.definition.get("description"),
+            updated_at=case.updated_at,
+        )
+
+
+class TestCaseOut(BaseModel):
+    """A test case with its current version's definition (exactly as it was given)."""
+
+    __test__ = False
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    current_version: int
+    tags: list[str]
+    description: str | None
+    content_hash: str
+    definition: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, case: TestCase, version: TestCaseVersion) -> TestCaseOut:
+        return cls(
+            id=case.id,
+            project_id=case.project_id,
+            name=case.name,
+            current_version=case.current_version,
+            tags=list(version.definition.get("tags", [])),
+            description=version.definition.get("description"),
+            content_hash=version.content_hash,
+            definition=version.definition,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+        )
+
+
+class TestCasePutOut(TestCaseOut):
+    __test__ = False
+
+    version: int = Field(description="The current version after the request.")
+    changed: bool = Field(description="False when the content was identical, so no version was added.")
+    result: WriteResult
+
+    @classmethod
+    def of_write(cls, case: TestCase, version: TestCaseVersion, result: WriteResult) -> TestCasePutOut:
+        return cls(
+            **TestCaseOut.of(case, version).model_dump(),
+            version=version.version,
+            changed=result != "unchanged",
+            result=result,
+        )
+
+
+class VersionSummary(BaseModel):
+    version: int
+    content_hash: str
+    created_at: datetime
+
+
+class VersionOut(BaseModel):
+    test_case_id: uuid.UUID
+    name: str
+    version: int
+    current: bool
+    content_hash: str
+    definition: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, case: TestCase, version: TestCaseVersion) -> VersionOut:
+        return cls(
+            test_case_id=case.id,
+            name=case.name,
+            version=version.version,
+            current=version.version == case.current_version,
+            content_hash=version.content_hash,
+            definition=version.definition,
+            created_at=version.created_at,
+        )
