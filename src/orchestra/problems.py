@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestra.errors import OrchestraError
@@ -44,12 +44,25 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    return problem(error.status_code, _title(error.status_code), str(error.detail))
+    detail = str(error.detail)
+    if detail == "There was an error parsing the body":
+        detail = "the request body could not be parsed: it must be UTF-8 encoded JSON"
+    return problem(error.status_code, _title(error.status_code), detail)
 
 
 async def _integrity_error(_: Request, error: Exception) -> JSONResponse:
     log.info("request.integrity_conflict", error=str(error.__cause__ or error)[:300])
     return problem(409, "Conflict", "the change conflicts with existing data (it is still in use or a duplicate)")
+
+
+async def _database_refused(request: Request, error: Exception) -> JSONResponse:
+    """PostgreSQL's data exceptions (SQLSTATE class 22: a NUL byte, a value out of range …) are bad input."""
+    assert isinstance(error, DBAPIError)
+    sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+    if sqlstate.startswith("22"):
+        message = str(getattr(error.orig, "args", [""])[0] or "").split("\n")[0][:200]
+        return problem(422, "Invalid input", f"the database refused a value: {message}")
+    return await _unexpected(request, error)
 
 
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:
@@ -68,4 +81,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_refused)
     app.add_exception_handler(Exception, _unexpected)

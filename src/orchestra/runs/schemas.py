@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from orchestra.kit.json_storage import json_storage_problem
 from orchestra.runs.states import RunStatus
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
@@ -30,6 +31,9 @@ class _RunRequest(BaseModel):
         for name in value:
             if not name.isidentifier():
                 raise ValueError(f"variable name {name!r} is not an identifier")
+        problem = json_storage_problem(value)
+        if problem is not None:
+            raise ValueError(f"{problem[0] or 'variables'}: {problem[1]}")
         return value
 
     def effective_priority(self) -> int:

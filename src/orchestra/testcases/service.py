@@ -19,7 +19,8 @@ from orchestra.projects import service as projects
 from orchestra.testcases import repository
 from orchestra.testcases.definition import TestCaseDefinition
 from orchestra.testcases.loader import DefinitionError, DefinitionIssue, validate_test_case_data
-from orchestra.testcases.schemas import TestCaseSummary, VersionSummary, WriteResult, json_storage_problem
+from orchestra.kit.json_storage import json_storage_problem
+from orchestra.testcases.schemas import TestCaseSummary, VersionSummary, WriteResult
 
 MAX_DETAIL_ISSUES = 3
 

@@ -1,0 +1,44 @@
+"""What PostgreSQL's JSONB refuses although Python's JSON accepts it (NaN, NUL, lone surrogates)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _child_path(path: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{path}[{part}]"
+    if _IDENTIFIER.fullmatch(part):
+        return f"{path}.{part}" if path else part
+    return f"{path}[{part!r}]"
+
+
+
+def json_storage_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    """``(path, message)`` saying why PostgreSQL's JSONB would refuse ``value``, or None when it is fine.
+
+    JSON parsed by Python may hold NaN/Infinity, NUL characters and lone surrogates, which JSONB refuses;
+    catching them here turns a database error (a 500) into a clear 422."""
+    pending: list[tuple[str, Any]] = [(path, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where, "text must not contain the NUL character (\\u0000)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return where, "text must be valid Unicode (a lone surrogate such as \\ud800 is not)"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return where, "numbers must be finite (NaN and Infinity are not JSON)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                pending.append((where, key))
+                pending.append((_child_path(where, str(key)), child))
+        elif isinstance(item, list | tuple):
+            pending.extend((_child_path(where, index), child) for index, child in enumerate(item))
+    return None
