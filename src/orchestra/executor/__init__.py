@@ -1,0 +1,1 @@
+"""Executor: runs test cases step by step against the System Under Test."""

@@ -1,0 +1,504 @@
+"""Pydantic models of test cases and suites: the single source of truth for the YAML format.
+
+The JSON Schema shipped for editors is generated from these models (see ``schema_export``), so every
+rule that a schema can express lives here as a type, and the rest as validators with human messages.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any, ClassVar, Literal
+
+from jsonpath_ng import JSONPath
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+RESERVED_NAMES = frozenset({"env", "secrets", "data", "vars", "run", "step", "response"})
+MATCHER_KEYS = (
+    "equals not_equals contains not_contains matches exists type length gt gte lt lte one_of".split()
+)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_STATUS_CLASS = re.compile(r"^[1-5][xX]{2}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$")
+_DURATION_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+MAX_SLEEP_MS = 3_600_000.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def has_template(text: str) -> bool:
+    """True when ``text`` contains Jinja markup, so it can only be checked after rendering."""
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+@lru_cache(maxsize=1024)
+def compile_jsonpath(expression: str) -> JSONPath:
+    """Parse a JSONPath once; parsing is slow and the same paths are evaluated on every run."""
+    return parse_jsonpath(expression)
+
+
+def _check_jsonpath(expression: str) -> str:
+    try:
+        compile_jsonpath(expression)
+    except Exception as error:  # jsonpath-ng raises JSONPathError, but also plain lexer/ply errors
+        raise ValueError(f"invalid JSONPath {expression!r}: {error}") from None
+    return expression
+
+
+def _check_variable_name(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(
+            f"{name!r} is not a valid variable name (letters, digits and _, not starting with a digit)"
+        )
+    if name in RESERVED_NAMES:
+        raise ValueError(f"{name!r} is a reserved name ({', '.join(sorted(RESERVED_NAMES))})")
+    return name
+
+
+def _scalar_to_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _to_number(value: Any, *, count: bool = False) -> int | float | str:
+    """Accept a number, a numeric string, or a template string that is checked again after rendering."""
+    if isinstance(value, str):
+        if has_template(value):
+            return value
+        try:
+            value = float(value) if any(c in value.lower() for c in ".einf") else int(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    number: int | float = value
+    if count and (not float(number).is_integer() or number < 0):
+        raise ValueError(f"expected a non-negative integer, got {number!r}")
+    return int(number) if count else number
+
+
+_NUMBER_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "number"}, {"type": "string"}]}
+VariableName = Annotated[
+    str,
+    AfterValidator(_check_variable_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "allOf": [{"pattern": _IDENTIFIER.pattern}, {"not": {"enum": sorted(RESERVED_NAMES)}}],
+        }
+    ),
+]
+JsonPathExpression = Annotated[str, AfterValidator(_check_jsonpath)]
+HeaderText = Annotated[
+    str, BeforeValidator(_scalar_to_text), WithJsonSchema({"type": ["string", "number", "boolean"]})
+]
+TemplatedNumber = Annotated[int | float | str, PlainValidator(_to_number), WithJsonSchema(_NUMBER_SCHEMA)]
+TemplatedCount = Annotated[
+    int | str, PlainValidator(lambda v: _to_number(v, count=True)), WithJsonSchema(_NUMBER_SCHEMA)
+]
+
+
+class HttpMethod(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+
+
+_METHOD_NAMES = [m.value for m in HttpMethod]
+Method = Annotated[
+    HttpMethod,
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+    WithJsonSchema({"type": "string", "enum": _METHOD_NAMES + [m.lower() for m in _METHOD_NAMES]}),
+]
+QueryScalar = str | int | float | bool
+
+
+class RequestSpec(_Model):
+    """One HTTP request. Strings may contain templates; they are rendered just before sending."""
+
+    method: Method = HttpMethod.GET
+    url: str = Field(min_length=1)
+    headers: dict[str, HeaderText] = Field(default_factory=dict)
+    query: dict[str, QueryScalar | list[QueryScalar]] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json", description="JSON body (null is a valid body).")
+    raw_body: str | None = Field(default=None, alias="body", description="Raw text body.")
+    form: dict[str, HeaderText] | None = Field(default=None, description="URL-encoded form body.")
+    timeout_ms: int | None = Field(default=None, ge=1, le=600_000)
+    follow_redirects: bool = False
+
+    @property
+    def has_json_body(self) -> bool:
+        """``json: null`` sends the JSON text ``null``; an absent ``json`` sends no JSON body."""
+        return "json_body" in self.model_fields_set
+
+    @model_validator(mode="after")
+    def _one_body_at_most(self) -> RequestSpec:
+        if self.has_json_body + (self.raw_body is not None) + (self.form is not None) > 1:
+            raise ValueError("a request may have at most one of: json, body, form")
+        return self
+
+
+class LengthComparison(_Model):
+    """Numeric bounds for ``length``, e.g. ``{gte: 1, lte: 10}``."""
+
+    gt: TemplatedNumber | None = None
+    gte: TemplatedNumber | None = None
+    lt: TemplatedNumber | None = None
+    lte: TemplatedNumber | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LengthComparison:
+        if not self.model_fields_set:
+            raise ValueError("a length comparison needs at least one of: gt, gte, lt, lte")
+        return self
+
+
+LengthExpectation = Annotated[
+    Annotated[TemplatedCount, Tag("count")] | Annotated[LengthComparison, Tag("comparison")],
+    Discriminator(lambda v: "comparison" if isinstance(v, dict | LengthComparison) else "count"),
+]
+
+
+class Matcher(_Model):
+    """Checks on one value; every key given must hold. Operands may be templates."""
+
+    equals: Any = None
+    not_equals: Any = None
+    contains: Any = None
+    not_contains: Any = None
+    matches: str | None = Field(default=None, description="Regular expression, searched (re.search).")
+    exists: bool | None = None
+    type: Literal["string", "number", "integer", "boolean", "object", "array", "null"] | None = None
+    length: LengthExpectation | None = None
+    gt: TemplatedNumber | None = None
+    gte: TemplatedNumber | None = None
+    lt: TemplatedNumber | None = None
+    lte: TemplatedNumber | None = None
+    one_of: list[Any] | None = Field(default=None, min_length=1)
+
+    @field_validator("matches")
+    @classmethod
+    def _valid_regex(cls, pattern: str | None) -> str | None:
+        if pattern is not None and not has_template(pattern):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Matcher:
+        if not self.model_fields_set:
+            raise ValueError(f"a matcher needs at least one of: {', '.join(MATCHER_KEYS)}")
+        return self
+
+
+def _looks_like_matcher(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(key in MATCHER_KEYS for key in value)
+
+
+def as_matcher(value: Any) -> Matcher | None:
+    """The matcher an expected value stands for, or None when it is a literal compared for equality."""
+    if isinstance(value, Matcher):
+        return value
+    return Matcher.model_validate(value) if _looks_like_matcher(value) else None
+
+
+class _MatcherOrLiteralSchema:
+    """JSON Schema of an expected value: validated as a Matcher only when every key is a matcher key."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        generated = handler(schema)
+        matcher_ref = next(choice for choice in generated["oneOf"] if "$ref" in choice)
+        only_matcher_keys = {"type": "object", "minProperties": 1, "propertyNames": {"enum": MATCHER_KEYS}}
+        return {"if": only_matcher_keys, "then": matcher_ref}
+
+
+ExpectedValue = Annotated[
+    Annotated[Matcher, Tag("matcher")] | Annotated[Any, Tag("literal")],
+    Discriminator(lambda v: "matcher" if isinstance(v, Matcher) or _looks_like_matcher(v) else "literal"),
+    _MatcherOrLiteralSchema(),
+]
+
+
+class StatusRange(_Model):
+    min: int = Field(ge=100, le=599)
+    max: int = Field(ge=100, le=599)
+
+
+def _status_code(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ValueError(f"a status code is an integer from 100 to 599, got {value!r}")
+    return value
+
+
+def _parse_status(value: Any) -> int | list[int] | str | StatusRange:
+    if isinstance(value, StatusRange):
+        return value
+    if isinstance(value, str):
+        if not _STATUS_CLASS.match(value):
+            raise ValueError(f"a status class looks like '2xx' or '4xx', got {value!r}")
+        return value.lower()
+    if isinstance(value, list):
+        if not value:
+            raise ValueError("a list of status codes needs at least one code")
+        return [_status_code(code) for code in value]
+    if isinstance(value, dict):
+        if set(value) != {"min", "max"}:
+            raise ValueError("a status range needs exactly the keys min and max")
+        low, high = _status_code(value["min"]), _status_code(value["max"])
+        if low > high:
+            raise ValueError(f"status range min ({low}) is greater than max ({high})")
+        return StatusRange(min=low, max=high)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _status_code(value)
+    raise ValueError(f"status is a code, a list of codes, a class like '2xx' or {{min, max}}, got {value!r}")
+
+
+_CODE: dict[str, Any] = {"type": "integer", "minimum": 100, "maximum": 599}
+_RANGE = {"type": "object", "properties": {"min": _CODE, "max": _CODE}, "required": ["min", "max"]}
+_STATUS_SCHEMA = [
+    _CODE,
+    {"type": "array", "items": _CODE, "minItems": 1},
+    {"type": "string", "pattern": _STATUS_CLASS.pattern},
+]
+StatusExpectation = Annotated[
+    int | list[int] | str | StatusRange,
+    PlainValidator(_parse_status),
+    PlainSerializer(lambda v: v.model_dump() if isinstance(v, StatusRange) else v),
+    WithJsonSchema({"anyOf": [*_STATUS_SCHEMA, {**_RANGE, "additionalProperties": False}]}),
+]
+
+
+class Expect(_Model):
+    """What a response must satisfy. Every entry becomes one reported check."""
+
+    status: StatusExpectation | None = None
+    headers: dict[str, ExpectedValue] = Field(default_factory=dict, description="Case-insensitive names.")
+    json_paths: dict[JsonPathExpression, ExpectedValue] = Field(
+        default_factory=dict, alias="json", description="JSONPath (e.g. $.items[0].id) to literal or matcher."
+    )
+    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    body: ExpectedValue = Field(default=None, description="Literal or matcher against the raw body text.")
+    max_ms: int | None = Field(default=None, gt=0, description="Response time limit in milliseconds.")
+
+    @property
+    def has_body(self) -> bool:
+        return "body" in self.model_fields_set
+
+    @field_validator("headers")
+    @classmethod
+    def _unique_header_names(cls, headers: dict[str, Any]) -> dict[str, Any]:
+        if len({name.lower() for name in headers}) < len(headers):
+            raise ValueError("a header is listed twice (header names are case-insensitive)")
+        return headers
+
+    @field_validator("json_schema")
+    @classmethod
+    def _valid_json_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is not None:
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as error:
+                raise ValueError(f"invalid JSON Schema at {error.json_path}: {error.message}") from None
+        return schema
+
+
+class CaptureSpec(_Model):
+    """Where a captured value comes from: exactly one of json, header, status, body."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": [key]} for key in ("json", "header", "status", "body")]}
+    )
+
+    json_path: JsonPathExpression | None = Field(default=None, alias="json")
+    header: str | None = Field(default=None, min_length=1)
+    status: Literal[True] | None = None
+    body: Literal[True] | None = None
+    default: Any = Field(default=None, description="Used when the path or header is missing.")
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> CaptureSpec:
+        sources = [self.json_path, self.header, self.status, self.body]
+        if sum(source is not None for source in sources) != 1:
+            raise ValueError("a capture needs exactly one of: json, header, status, body")
+        return self
+
+
+CaptureValue = Annotated[
+    Annotated[JsonPathExpression, Tag("path")] | Annotated[CaptureSpec, Tag("spec")],
+    Discriminator(
+        lambda v: "path" if isinstance(v, str) else "spec" if isinstance(v, dict | CaptureSpec) else None,
+        custom_error_type="capture_kind",
+        custom_error_message="a capture is a JSONPath or a mapping with one of: json, header, status, body",
+    ),
+]
+Captures = dict[VariableName, CaptureValue]
+
+
+class RetrySpec(_Model):
+    attempts: int = Field(ge=1, le=1000, description="Total tries, including the first.")
+    interval_ms: int = Field(default=500, ge=0, le=600_000)
+    until: Expect | None = Field(default=None, description="Poll until this holds; default: until expect.")
+
+
+class RequestStep(_Model):
+    name: str | None = None
+    request: RequestSpec
+    expect: Expect | None = None
+    capture: Captures = Field(default_factory=dict)
+    retry: RetrySpec | None = None
+
+    def display_name(self, index: int) -> str:
+        """The step's name, or its method and (unrendered) URL; ``index`` is 0-based and unused here."""
+        return self.name or f"{self.request.method.value} {self.request.url}"
+
+
+class SetStep(_Model):
+    name: str | None = None
+    assignments: dict[VariableName, Any] = Field(alias="set", min_length=1)
+
+    def display_name(self, index: int) -> str:
+        return self.name or "set " + ", ".join(self.assignments)
+
+
+def _check_duration(value: Any) -> int | float | str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"sleep is a number of milliseconds or a string like '1.5s', got {value!r}")
+    duration: int | float | str = value
+    milliseconds = _duration_ms(duration) if isinstance(duration, str) else float(duration)
+    if not 0 <= milliseconds <= MAX_SLEEP_MS:
+        raise ValueError(f"sleep must be between 0 and 1 hour, got {value!r}")
+    return duration
+
+
+def _duration_ms(text: str) -> float:
+    match = _DURATION.match(text)
+    if match is None:
+        example = "use milliseconds or a string like '250ms', '1.5s', '2m'"
+        raise ValueError(f"invalid duration {text!r}: {example}")
+    return float(match.group(1)) * _DURATION_UNIT_MS[match.group(2)]
+
+
+class SleepStep(_Model):
+    name: str | None = None
+    sleep: Annotated[
+        int | float | str,
+        PlainValidator(_check_duration),
+        WithJsonSchema(
+            {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}
+        ),
+    ]
+
+    @property
+    def duration_ms(self) -> float:
+        return _duration_ms(self.sleep) if isinstance(self.sleep, str) else float(self.sleep)
+
+    def display_name(self, index: int) -> str:
+        label = self.sleep.strip() if isinstance(self.sleep, str) else f"{self.sleep:g}ms"
+        return self.name or f"sleep {label}"
+
+
+_STEP_CLASSES: dict[str, type[BaseModel]] = {"request": RequestStep, "set": SetStep, "sleep": SleepStep}
+
+
+def _step_kind(value: Any) -> str | None:
+    for kind, step_class in _STEP_CLASSES.items():
+        if isinstance(value, step_class):
+            return kind
+    if not isinstance(value, dict):
+        return None
+    present = [kind for kind in _STEP_CLASSES if kind in value]
+    return present[0] if len(present) == 1 else None
+
+
+Step = Annotated[
+    Annotated[RequestStep, Tag("request")]
+    | Annotated[SetStep, Tag("set")]
+    | Annotated[SleepStep, Tag("sleep")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step_kind",
+        custom_error_message="a step needs exactly one of: request, set, sleep",
+    ),
+]
+
+
+class DataRequirements(BaseModel):
+    """Test data a run needs; only ``requires`` is defined so far, other keys are kept as given."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    requires: str | None = None
+
+
+class TestCaseDefinition(_Model):
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    variables: dict[VariableName, Any] = Field(
+        default_factory=dict, description="Defaults; runs may override."
+    )
+    data: DataRequirements | None = None
+    timeout_s: float | None = Field(default=None, gt=0, description="Time limit of the whole run.")
+    setup: list[Step] = Field(default_factory=list)
+    steps: list[Step] = Field(min_length=1)
+    teardown: list[Step] = Field(default_factory=list)
+
+
+class SuiteDefinition(_Model):
+    suite: str = Field(min_length=1, max_length=200, description="The suite's name.")
+    project: str | None = None
+    description: str | None = None
+    variables: dict[VariableName, Any] = Field(default_factory=dict)
+    tests: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description='Test case names; "*" alone means every test case loaded alongside.'
+    )
+    parallelism: int | None = Field(default=None, ge=1)
+
+    @field_validator("tests")
+    @classmethod
+    def _star_alone_and_no_repeats(cls, tests: list[str]) -> list[str]:
+        if "*" in tests and len(tests) > 1:
+            raise ValueError('"*" must be the only entry of tests')
+        repeated = sorted({name for name in tests if tests.count(name) > 1})
+        if repeated:
+            raise ValueError(f"test case {repeated[0]!r} is listed more than once")
+        return tests

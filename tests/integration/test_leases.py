@@ -1,0 +1,181 @@
+"""Leases, fencing tokens, the reaper and resume: the durability contract of ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from orchestra.actor import Actor
+from orchestra.config import Settings
+from orchestra.environments import service as environments
+from orchestra.executor.lease import LeaseLost, LeaseStore, StepRecord
+from orchestra.executor.plan import compile_plan
+from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
+from orchestra.executor.worker import Executor
+from orchestra.projects import service as projects
+from orchestra.runs import service as runs
+from orchestra.runs.schemas import RunCreate
+from orchestra.runtime import Runtime
+from orchestra.testcases import service as testcases
+from orchestra.testcases.loader import validate_test_case_data
+
+
+@pytest.fixture
+async def quiet(settings: Settings) -> AsyncIterator[Runtime]:
+    """A runtime whose scheduler and executor do nothing unless a test drives them."""
+    rt = await Runtime.start(settings, run_scheduler=False, run_executor=False)
+    try:
+        yield rt
+    finally:
+        await rt.stop()
+
+
+async def create_run(rt: Runtime, base_url: str, definition: dict[str, Any]) -> uuid.UUID:
+    actor = Actor(tenant_id=rt.tenant_id)
+    async with rt.db.transaction() as session:
+        await projects.ensure(session, actor, "p")
+        await environments.ensure(session, actor, "p", "sut", base_url)
+        await testcases.upsert_definition(session, actor, "p", validate_test_case_data(definition))
+        created = await runs.create_run(session, actor, RunCreate(project="p", environment="sut", test_case=definition["name"]))
+    return created.id
+
+
+async def run_row(rt: Runtime, run_id: uuid.UUID) -> Any:
+    async with rt.db.engine.connect() as conn:
+        return (await conn.execute(text("SELECT * FROM test_runs WHERE id = :id"), {"id": run_id})).one()
+
+
+async def step_rows(rt: Runtime, run_id: uuid.UUID) -> list[Any]:
+    async with rt.db.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT seq, status, fencing_token FROM step_results WHERE test_run_id = :id ORDER BY seq"),
+            {"id": run_id},
+        )
+        return list(rows)
+
+
+async def expire_lease(rt: Runtime, run_id: uuid.UUID) -> None:
+    async with rt.db.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE test_runs SET lease_expires_at = now() - interval '1 second' WHERE id = :id"), {"id": run_id}
+        )
+
+
+def record(seq: int) -> StepRecord:
+    return StepRecord(seq=seq, phase="main", name="x", status="passed", attempts=1, started_at=datetime.now(UTC), duration_ms=1.0)
+
+
+PAYLOAD: dict[str, str | None] = {"request": None, "response": None, "assertions": "[]", "error": None}
+
+
+async def test_zombie_writes_nothing_after_takeover(quiet: Runtime, demo_url: str) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    assert await quiet.scheduler.run_once() == [run_id]
+    zombie = LeaseStore(quiet.db.engine, "zombie", lease_s=30)
+    successor = LeaseStore(quiet.db.engine, "successor", lease_s=30)
+    old = await zombie.take(run_id)
+    assert old is not None and old.fencing_token == 1
+    assert await successor.take(run_id) is None  # IN_PROGRESS is not leasable
+    await expire_lease(quiet, run_id)
+    await quiet.scheduler.run_once()  # the reaper: back to QUEUED, attempt 2
+    row = await run_row(quiet, run_id)
+    assert (row.status, row.attempt, row.lease_owner) == ("QUEUED", 2, None)
+    new = await successor.take(run_id)
+    assert new is not None and new.fencing_token == 2 and new.attempt == 2
+    with pytest.raises(LeaseLost):
+        await zombie.commit_step(old, record(0), "{}", PAYLOAD)
+    with pytest.raises(LeaseLost):
+        await zombie.heartbeat(old)
+    with pytest.raises(LeaseLost):
+        await zombie.finish(old, runs.RunStatus.PASSED, None, {})
+    await successor.commit_step(new, record(0), '{"position": 1}', PAYLOAD)
+    assert [(row.seq, row.fencing_token) for row in await step_rows(quiet, run_id)] == [(0, 2)]
+    assert (await run_row(quiet, run_id)).lease_owner == "successor"
+
+
+async def test_resume_after_a_crash_never_repeats_a_completed_step(quiet: Runtime, demo_url: str) -> None:
+    marker = uuid.uuid4().hex
+    steps = [
+        {"name": f"s{i}", "request": {"url": f"{{{{ env.base_url }}}}/health?m={marker}&s={i}"}} for i in range(2)
+    ]
+    steps.append({"name": "slow", "sleep": "10s"})
+    steps += [{"name": f"s{i}", "request": {"url": f"{{{{ env.base_url }}}}/health?m={marker}&s={i}"}} for i in range(3, 5)]
+    definition = {"name": "resumable", "steps": steps}
+    run_id = await create_run(quiet, demo_url, definition)
+    await quiet.scheduler.run_once()
+    first = LeaseStore(quiet.db.engine, "first", lease_s=30)
+    lease = await first.take(run_id)
+    assert lease is not None
+    snapshot = EnvironmentSnapshot("sut", demo_url, {}, {})
+    plan = compile_plan(validate_test_case_data(definition))
+    crashed = asyncio.create_task(RunExecution(lease, first, plan, snapshot, quiet.executor.http).execute())
+    async with asyncio.timeout(10):
+        while len(await step_rows(quiet, run_id)) < 2:
+            await asyncio.sleep(0.02)
+    crashed.cancel()  # the process dies in the middle of the sleep: no hand-back, no verdict
+    await asyncio.gather(crashed, return_exceptions=True)
+    await expire_lease(quiet, run_id)
+    await quiet.scheduler.run_once()
+    resumed = LeaseStore(quiet.db.engine, "second", lease_s=30)
+    lease2 = await resumed.take(run_id)
+    assert lease2 is not None and lease2.context["position"] == 2
+    fast_plan = compile_plan(validate_test_case_data({**definition, "steps": [*steps[:2], {"name": "slow", "sleep": 1}, *steps[3:]]}))
+    status, _ = await RunExecution(lease2, resumed, fast_plan, snapshot, quiet.executor.http).execute()
+    assert status == "PASSED"
+    rows = await step_rows(quiet, run_id)
+    assert [(row.seq, row.fencing_token) for row in rows] == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 2)]
+    log = httpx.get(f"{demo_url}/_log").json()
+    entries = log["entries"] if isinstance(log, dict) else log
+    hits = [entry for entry in entries if marker in str(entry.get("query", ""))]
+    assert sorted(str(entry["query"]) for entry in hits) == sorted(f"m={marker}&s={i}" for i in (0, 1, 3, 4))
+
+
+async def test_last_attempt_lost_ends_in_error(quiet: Runtime, demo_url: str) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    store = LeaseStore(quiet.db.engine, "lost-soul", lease_s=30)
+    for _ in range(quiet.settings.max_attempts):
+        assert await store.take(run_id) is not None
+        await expire_lease(quiet, run_id)
+        await quiet.scheduler.run_once()
+    row = await run_row(quiet, run_id)
+    assert row.status == "ERROR"
+    assert row.status_reason == (
+        f"lease expired on attempt {quiet.settings.max_attempts} of {quiet.settings.max_attempts} "
+        "(executor lost-soul stopped responding)"
+    )
+
+
+async def test_queued_run_whose_message_was_lost_is_published_again(quiet: Runtime, demo_url: str) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    assert await quiet.scheduler.run_once() == [run_id]
+    async with quiet.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE test_runs SET queued_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id})
+    await quiet.scheduler.run_once()
+    deliveries = quiet.broker.deliveries()
+    received = [(await anext(deliveries)).run_id for _ in range(2)]
+    assert received == [run_id, run_id]  # the first publish and the re-publish; leasing keeps it to one run
+
+
+async def test_graceful_shutdown_hands_the_run_back_without_penalty(quiet: Runtime, demo_url: str) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 100}, {"sleep": "20s"}]})
+    await quiet.scheduler.run_once()
+    executor = Executor(quiet.db, quiet.broker, quiet.settings)
+    consuming = asyncio.create_task(executor.run_forever())
+    async with asyncio.timeout(10):
+        while len(await step_rows(quiet, run_id)) < 1:
+            await asyncio.sleep(0.02)
+    await executor.shutdown()
+    consuming.cancel()
+    await asyncio.gather(consuming, return_exceptions=True)
+    await executor.close()
+    row = await run_row(quiet, run_id)
+    assert (row.status, row.attempt, row.lease_owner, row.fencing_token) == ("QUEUED", 1, None, 1)
+    assert row.context["position"] == 1
