@@ -100,7 +100,10 @@ async def main(steps: int, rounds: int) -> None:
     orchestra_s, httpx_s = statistics.median(orchestra_times), statistics.median(httpx_times)
     overhead_ms = (orchestra_s - httpx_s) / steps * 1000
     print(f"rounds: {rounds}, steps per chain: {steps}")
-    print(f"orchestra (durable) median: {orchestra_s:.3f} s   runs: {', '.join(f'{t:.3f}' for t in orchestra_times)}")
+    print(
+        f"orchestra (durable) median: {orchestra_s:.3f} s   "
+        f"runs: {', '.join(f'{t:.3f}' for t in orchestra_times)}"
+    )
     print(f"bare httpx loop median:     {httpx_s:.3f} s   runs: {', '.join(f'{t:.3f}' for t in httpx_times)}")
     print(
         f"steps={steps} orchestra_s={orchestra_s:.3f} httpx_s={httpx_s:.3f} "

@@ -56,7 +56,9 @@ async def template_database(pg_server_url: str) -> str:
     """A database migrated to head once per session; every test gets a copy of it."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"{TEMPLATE_DB}_{worker}"
-    await _admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    await _admin_execute(
+        pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
     engine = create_async_engine(_with_database(pg_server_url, name))
     try:
         await upgrade_to_head(engine)

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     )
     examples_dir: Path | None = Field(
         default=None,
-        description="Folder of the demo suite `orchestra up` loads (default: examples/demo of the source tree).",
+        description="Folder of the demo suite `orchestra up` loads (default: examples/demo in the source).",
     )
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     log_json: bool = Field(default=False, description="Write logs as JSON lines instead of console text.")

@@ -50,7 +50,9 @@ def to_asyncpg_url(uri: str) -> str:
     user = parts.username or "postgres"
     database = parts.path.lstrip("/") or "postgres"
     host = query.get("host", [""])[0]
-    netloc = f"{user}:{parts.password}@{parts.hostname}" if parts.password else f"{user}@{parts.hostname or ''}"
+    netloc = (
+        f"{user}:{parts.password}@{parts.hostname}" if parts.password else f"{user}@{parts.hostname or ''}"
+    )
     if parts.port:
         netloc += f":{parts.port}"
     url = f"postgresql+asyncpg://{netloc}/{database}"

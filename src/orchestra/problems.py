@@ -52,7 +52,9 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _integrity_error(_: Request, error: Exception) -> JSONResponse:
     log.info("request.integrity_conflict", error=str(error.__cause__ or error)[:300])
-    return problem(409, "Conflict", "the change conflicts with existing data (it is still in use or a duplicate)")
+    return problem(
+        409, "Conflict", "the change conflicts with existing data (it is still in use or a duplicate)"
+    )
 
 
 async def _database_refused(request: Request, error: Exception) -> JSONResponse:

@@ -34,7 +34,9 @@ class Runtime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def start(cls, settings: Settings, *, run_scheduler: bool = True, run_executor: bool = True) -> Runtime:
+    async def start(
+        cls, settings: Settings, *, run_scheduler: bool = True, run_executor: bool = True
+    ) -> Runtime:
         db = open_database(settings, pool_size=settings.executor_concurrency + 5)
         try:
             await upgrade_to_head(db.engine)

@@ -30,9 +30,16 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def orchestra(*args: str, data_dir: Path, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
+def orchestra(
+    *args: str, data_dir: Path, timeout: float = 180, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*ORCHESTRA, *args], cwd=REPO, env=cli_env(data_dir, **env), capture_output=True, text=True, timeout=timeout
+        [*ORCHESTRA, *args],
+        cwd=REPO,
+        env=cli_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -23,9 +23,12 @@ def _check_reports(junit: Path, report: Path) -> None:
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("15", "2", "1")
     assert len(suite.findall("testcase")) == 15
     for case in suite.iter("testcase"):
-        assert case.get("name") and case.get("classname") and case.get("time") is not None
+        assert case.get("name")
+        assert case.get("classname")
+        assert case.get("time") is not None
     document = json.loads(report.read_text())
-    assert document["kind"] == "suite_run" and document["counts"] == EXPECTED
+    assert document["kind"] == "suite_run"
+    assert document["counts"] == EXPECTED
     assert all(run["steps"] for run in document["runs"])
 
 
@@ -36,15 +39,25 @@ def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> No
     health = httpx.get(f"{orchestra_up.url}/api/v1/health").json()
     assert health == {"status": "ok", "checks": {"api": "ok", "database": "ok", "executor": "ok"}}
     suite_runs = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs", params={"project": "examples"}).json()
-    assert suite_runs["total"] >= 1 and suite_runs["items"][0]["counts"] == EXPECTED
+    assert suite_runs["total"] >= 1
+    assert suite_runs["items"][0]["counts"] == EXPECTED
     schema = httpx.get(f"{orchestra_up.url}/api/v1/schemas/testcase.json").json()
-    assert schema["title"] and "steps" in schema["properties"]
+    assert schema["title"]
+    assert "steps" in schema["properties"]
 
 
 def test_embedded_run_of_the_example_suite(tmp_path: Path, demo_sut: str) -> None:
     junit, report = tmp_path / "out" / "junit.xml", tmp_path / "out" / "result.json"
     result = orchestra(
-        "run", EXAMPLES, "--base-url", demo_sut, "--junit", str(junit), "--json", str(report), data_dir=tmp_path / "d"
+        "run",
+        EXAMPLES,
+        "--base-url",
+        demo_sut,
+        "--junit",
+        str(junit),
+        "--json",
+        str(report),
+        data_dir=tmp_path / "d",
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Orchestra results" in result.stdout
@@ -52,7 +65,9 @@ def test_embedded_run_of_the_example_suite(tmp_path: Path, demo_sut: str) -> Non
     _check_reports(junit, report)
 
 
-def test_run_against_a_server_and_results_are_kept(orchestra_up: Server, demo_sut: str, tmp_path: Path) -> None:
+def test_run_against_a_server_and_results_are_kept(
+    orchestra_up: Server, demo_sut: str, tmp_path: Path
+) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "result.json"
     result = orchestra(
         "run", EXAMPLES, "--env", "demo", "--junit", str(junit), "--json", str(report),
@@ -87,9 +102,16 @@ def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
     result = orchestra("run", EXAMPLES, "--base-url", "http://127.0.0.1:9", data_dir=tmp_path / "d")
     assert result.returncode == 2
     assert "cannot reach the system under test at http://127.0.0.1:9" in result.stderr
-    result = orchestra("run", EXAMPLES, "--base-url", "http://x", "--var", "no-equals", data_dir=tmp_path / "d")
-    assert result.returncode == 2 and "--var expects KEY=VALUE" in result.stderr
+    result = orchestra(
+        "run", EXAMPLES, "--base-url", "http://x", "--var", "no-equals", data_dir=tmp_path / "d"
+    )
+    assert result.returncode == 2
+    assert "--var expects KEY=VALUE" in result.stderr
     result = orchestra("run", str(tmp_path / "missing"), "--base-url", "http://x", data_dir=tmp_path / "d")
-    assert result.returncode == 2 and "no such file or directory" in result.stderr
-    result = orchestra("run", EXAMPLES, "--server", "http://127.0.0.1:9", "--env", "demo", data_dir=tmp_path / "d")
-    assert result.returncode == 2 and "cannot reach the Orchestra server" in result.stderr
+    assert result.returncode == 2
+    assert "no such file or directory" in result.stderr
+    result = orchestra(
+        "run", EXAMPLES, "--server", "http://127.0.0.1:9", "--env", "demo", data_dir=tmp_path / "d"
+    )
+    assert result.returncode == 2
+    assert "cannot reach the Orchestra server" in result.stderr

@@ -43,7 +43,9 @@ async def create_run(rt: Runtime, base_url: str, definition: dict[str, Any]) -> 
         await projects.ensure(session, actor, "p")
         await environments.ensure(session, actor, "p", "sut", base_url)
         await testcases.upsert_definition(session, actor, "p", validate_test_case_data(definition))
-        created = await runs.create_run(session, actor, RunCreate(project="p", environment="sut", test_case=definition["name"]))
+        created = await runs.create_run(
+            session, actor, RunCreate(project="p", environment="sut", test_case=definition["name"])
+        )
     return created.id
 
 
@@ -64,12 +66,21 @@ async def step_rows(rt: Runtime, run_id: uuid.UUID) -> list[Any]:
 async def expire_lease(rt: Runtime, run_id: uuid.UUID) -> None:
     async with rt.db.engine.begin() as conn:
         await conn.execute(
-            text("UPDATE test_runs SET lease_expires_at = now() - interval '1 second' WHERE id = :id"), {"id": run_id}
+            text("UPDATE test_runs SET lease_expires_at = now() - interval '1 second' WHERE id = :id"),
+            {"id": run_id},
         )
 
 
 def record(seq: int) -> StepRecord:
-    return StepRecord(seq=seq, phase="main", name="x", status="passed", attempts=1, started_at=datetime.now(UTC), duration_ms=1.0)
+    return StepRecord(
+        seq=seq,
+        phase="main",
+        name="x",
+        status="passed",
+        attempts=1,
+        started_at=datetime.now(UTC),
+        duration_ms=1.0,
+    )
 
 
 PAYLOAD: dict[str, str | None] = {"request": None, "response": None, "assertions": "[]", "error": None}
@@ -81,14 +92,17 @@ async def test_zombie_writes_nothing_after_takeover(quiet: Runtime, demo_url: st
     zombie = LeaseStore(quiet.db.engine, "zombie", lease_s=30)
     successor = LeaseStore(quiet.db.engine, "successor", lease_s=30)
     old = await zombie.take(run_id)
-    assert old is not None and old.fencing_token == 1
+    assert old is not None
+    assert old.fencing_token == 1
     assert await successor.take(run_id) is None  # IN_PROGRESS is not leasable
     await expire_lease(quiet, run_id)
     await quiet.scheduler.run_once()  # the reaper: back to QUEUED, attempt 2
     row = await run_row(quiet, run_id)
     assert (row.status, row.attempt, row.lease_owner) == ("QUEUED", 2, None)
     new = await successor.take(run_id)
-    assert new is not None and new.fencing_token == 2 and new.attempt == 2
+    assert new is not None
+    assert new.fencing_token == 2
+    assert new.attempt == 2
     with pytest.raises(LeaseLost):
         await zombie.commit_step(old, record(0), "{}", PAYLOAD)
     with pytest.raises(LeaseLost):
@@ -103,10 +117,14 @@ async def test_zombie_writes_nothing_after_takeover(quiet: Runtime, demo_url: st
 async def test_resume_after_a_crash_never_repeats_a_completed_step(quiet: Runtime, demo_url: str) -> None:
     marker = uuid.uuid4().hex
     steps = [
-        {"name": f"s{i}", "request": {"url": f"{{{{ env.base_url }}}}/health?m={marker}&s={i}"}} for i in range(2)
+        {"name": f"s{i}", "request": {"url": f"{{{{ env.base_url }}}}/health?m={marker}&s={i}"}}
+        for i in range(2)
     ]
     steps.append({"name": "slow", "sleep": "10s"})
-    steps += [{"name": f"s{i}", "request": {"url": f"{{{{ env.base_url }}}}/health?m={marker}&s={i}"}} for i in range(3, 5)]
+    steps += [
+        {"name": f"s{i}", "request": {"url": f"{{{{ env.base_url }}}}/health?m={marker}&s={i}"}}
+        for i in range(3, 5)
+    ]
     definition = {"name": "resumable", "steps": steps}
     run_id = await create_run(quiet, demo_url, definition)
     await quiet.scheduler.run_once()
@@ -125,8 +143,13 @@ async def test_resume_after_a_crash_never_repeats_a_completed_step(quiet: Runtim
     await quiet.scheduler.run_once()
     resumed = LeaseStore(quiet.db.engine, "second", lease_s=30)
     lease2 = await resumed.take(run_id)
-    assert lease2 is not None and lease2.context["position"] == 2
-    fast_plan = compile_plan(validate_test_case_data({**definition, "steps": [*steps[:2], {"name": "slow", "sleep": 1}, *steps[3:]]}))
+    assert lease2 is not None
+    assert lease2.context["position"] == 2
+    fast_plan = compile_plan(
+        validate_test_case_data(
+            {**definition, "steps": [*steps[:2], {"name": "slow", "sleep": 1}, *steps[3:]]}
+        )
+    )
     status, _ = await RunExecution(lease2, resumed, fast_plan, snapshot, quiet.executor.http).execute()
     assert status == "PASSED"
     rows = await step_rows(quiet, run_id)
@@ -157,7 +180,9 @@ async def test_queued_run_whose_message_was_lost_is_published_again(quiet: Runti
     run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
     assert await quiet.scheduler.run_once() == [run_id]
     async with quiet.db.engine.begin() as conn:
-        await conn.execute(text("UPDATE test_runs SET queued_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id})
+        await conn.execute(
+            text("UPDATE test_runs SET queued_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id}
+        )
     await quiet.scheduler.run_once()
     deliveries = quiet.broker.deliveries()
     received = [(await anext(deliveries)).run_id for _ in range(2)]

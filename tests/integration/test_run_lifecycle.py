@@ -75,8 +75,10 @@ async def test_passing_run_commits_every_step_with_its_exchange(harness: Harness
     assert create["request"]["method"] == "POST"
     assert create["response"]["status"] == 201
     assert json.loads(create["response"]["body"])["price"] == 9.5
-    assert run["fencing_token"] == 1 and run["attempt"] == 1
-    assert run["lease_owner"] is None and run["finished_at"] is not None
+    assert run["fencing_token"] == 1
+    assert run["attempt"] == 1
+    assert run["lease_owner"] is None
+    assert run["finished_at"] is not None
 
 
 async def test_failed_expectation_skips_the_rest_but_runs_teardown(harness: Harness) -> None:
@@ -101,7 +103,9 @@ async def test_unreachable_sut_is_an_error_with_the_reason(harness: Harness, api
 async def test_step_timeout_is_an_error(harness: Harness) -> None:
     case = {
         "name": "slow",
-        "steps": [{"name": "slow call", "request": {"url": "{{ env.base_url }}/slow?ms=2000", "timeout_ms": 200}}],
+        "steps": [
+            {"name": "slow call", "request": {"url": "{{ env.base_url }}/slow?ms=2000", "timeout_ms": 200}}
+        ],
     }
     run = await harness.run(case)
     assert run["status"] == "ERROR"
@@ -136,7 +140,8 @@ async def test_cancel_stops_at_the_next_step_boundary(harness: Harness, api: htt
     assert response.status_code == 200
     run = await harness.wait(run_id)
     assert run["status"] == "CANCELLED"
-    assert run["steps"][-1]["name"] == "cleanup" and run["steps"][-1]["status"] == "passed"
+    assert run["steps"][-1]["name"] == "cleanup"
+    assert run["steps"][-1]["status"] == "passed"
     assert sum(step["status"] == "skipped" for step in run["steps"]) >= 10
     again = await api.post(f"/runs/{run_id}/cancel")
     assert again.status_code == 409
@@ -172,13 +177,20 @@ async def test_secrets_are_masked_in_stored_steps(harness: Harness) -> None:
 
 
 async def test_large_and_non_json_bodies(harness: Harness) -> None:
-    big = {"name": "big", "steps": [{"request": {"url": "{{ env.base_url }}/big?kb=200"}, "expect": {"status": 200}}]}
+    big = {
+        "name": "big",
+        "steps": [{"request": {"url": "{{ env.base_url }}/big?kb=200"}, "expect": {"status": 200}}],
+    }
     run = await harness.run(big)
     assert run["status"] == "PASSED"
     response = run["steps"][0]["response"]
-    assert response["body_truncated"] is True and response["body_bytes"] > 200_000
+    assert response["body_truncated"] is True
+    assert response["body_bytes"] > 200_000
     assert len(response["body"].encode()) <= 65_536
-    html = {"name": "html", "steps": [{"request": {"url": "{{ env.base_url }}/html"}, "expect": {"json": {"$.a": 1}}}]}
+    html = {
+        "name": "html",
+        "steps": [{"request": {"url": "{{ env.base_url }}/html"}, "expect": {"json": {"$.a": 1}}}],
+    }
     run = await harness.run(html)
     assert run["status"] == "FAILED"
     assert "response body is not JSON" in run["status_reason"]
@@ -186,9 +198,14 @@ async def test_large_and_non_json_bodies(harness: Harness) -> None:
 
 async def test_suite_run_status_and_junit_report(harness: Harness, api: httpx.AsyncClient) -> None:
     good = item_case("good")
-    bad = {"name": "bad", "steps": [{"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 500}}]}
+    bad = {
+        "name": "bad",
+        "steps": [{"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 500}}],
+    }
     await harness.apply(good, bad, suites=[{"suite": "mixed", "tests": ["good", "bad"]}])
-    response = await api.post("/suite-runs", json={"project": harness.project, "environment": "sut", "suite": "mixed"})
+    response = await api.post(
+        "/suite-runs", json={"project": harness.project, "environment": "sut", "suite": "mixed"}
+    )
     assert response.status_code == 201
     suite_run_id = response.json()["id"]
     async with asyncio.timeout(30):
@@ -207,9 +224,11 @@ async def test_suite_run_status_and_junit_report(harness: Harness, api: httpx.As
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
     failure = suite.find("testcase[@name='bad']/failure")
-    assert failure is not None and "expected 500, got 200" in (failure.get("message") or "")
+    assert failure is not None
+    assert "expected 500, got 200" in (failure.get("message") or "")
     report = (await api.get(f"/suite-runs/{suite_run_id}/report", params={"format": "json"})).json()
-    assert report["kind"] == "suite_run" and len(report["runs"]) == 2
+    assert report["kind"] == "suite_run"
+    assert len(report["runs"]) == 2
     assert all(run["steps"] for run in report["runs"])
 
 

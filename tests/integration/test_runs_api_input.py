@@ -1,4 +1,4 @@
-"""Hostile and malformed input to the run endpoints: always a clear 4xx problem, never a 500, nothing stored."""
+"""Hostile and malformed input to the run endpoints: a clear 4xx problem, never a 500, nothing stored."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ def assert_problem(response: httpx.Response, status: int, needle: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     body = response.json()
-    assert body["status"] == status and body["title"] and body["type"] == "about:blank"
+    assert body["status"] == status
+    assert body["title"]
+    assert body["type"] == "about:blank"
     assert needle in body["detail"], body["detail"]
 
 
@@ -28,8 +30,16 @@ async def ready(harness: Harness) -> Harness:
 
 async def test_malformed_bodies_are_refused(ready: Harness, api: httpx.AsyncClient) -> None:
     base = {"project": ready.project, "environment": "sut", "test_case": "ok"}
-    assert_problem(await api.post("/runs", content=b"{not json", headers={"content-type": "application/json"}), 422, "JSON")
-    assert_problem(await api.post("/runs", content=b"\xff\xfe\x00", headers={"content-type": "application/json"}), 400, "UTF-8")
+    assert_problem(
+        await api.post("/runs", content=b"{not json", headers={"content-type": "application/json"}),
+        422,
+        "JSON",
+    )
+    assert_problem(
+        await api.post("/runs", content=b"\xff\xfe\x00", headers={"content-type": "application/json"}),
+        400,
+        "UTF-8",
+    )
     assert_problem(await api.post("/runs", json={**base, "surprise": 1}), 422, "surprise")
     assert_problem(await api.post("/runs", json={**base, "priority": "high"}), 422, "priority")
     assert_problem(await api.post("/runs", json={**base, "priority": 10**6}), 422, "priority")
@@ -64,7 +74,12 @@ async def test_query_parameters_are_validated(ready: Harness, api: httpx.AsyncCl
 
 
 async def test_oversized_body_is_413(ready: Harness, api: httpx.AsyncClient) -> None:
-    huge = {"project": ready.project, "environment": "sut", "test_case": "ok", "variables": {"x": "a" * 3_000_000}}
+    huge = {
+        "project": ready.project,
+        "environment": "sut",
+        "test_case": "ok",
+        "variables": {"x": "a" * 3_000_000},
+    }
     assert_problem(await api.post("/runs", json=huge), 413, "larger than")
 
 
@@ -77,8 +92,10 @@ async def test_run_with_variable_overrides_and_listing(ready: Harness, api: http
         }
     )
     run = await ready.wait(await ready.start("uses var", variables={"path": "health"}, priority=7))
-    assert run["status"] == "PASSED" and run["priority"] == 7
+    assert run["status"] == "PASSED"
+    assert run["priority"] == 7
     assert run["steps"][0]["request"]["url"].endswith("/health")
     listing = (await api.get("/runs", params={"project": ready.project, "status": "PASSED"})).json()
-    assert listing["total"] == 1 and listing["items"][0]["id"] == run["id"]
+    assert listing["total"] == 1
+    assert listing["items"][0]["id"] == run["id"]
     assert listing["items"][0]["steps"] is None

@@ -107,7 +107,9 @@ class RemoteBackend:
         try:
             response = await self.client.request(method, path, **kwargs)
         except httpx.HTTPError as error:
-            raise BackendError(f"cannot reach the Orchestra server at {self.client.base_url}: {error}") from error
+            raise BackendError(
+                f"cannot reach the Orchestra server at {self.client.base_url}: {error}"
+            ) from error
         if response.status_code >= 400:
             raise BackendError(_problem_text(response))
         return response
@@ -119,7 +121,9 @@ class RemoteBackend:
         self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
     ) -> dict[str, Any]:
         body = {
-            "test_cases": [case.model_dump(mode="json", by_alias=True, exclude_unset=True) for case in test_cases],
+            "test_cases": [
+                case.model_dump(mode="json", by_alias=True, exclude_unset=True) for case in test_cases
+            ],
             "suites": [suite.model_dump(mode="json", by_alias=True, exclude_unset=True) for suite in suites],
         }
         result: dict[str, Any] = (await self._call("POST", f"/projects/{project}/apply", json=body)).json()
@@ -132,11 +136,15 @@ class RemoteBackend:
         return str((await self._call("GET", f"/projects/{project}/environments/{name}")).json()["base_url"])
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
-        response = await self._call("POST", "/suite-runs", json=request.model_dump(mode="json", exclude_none=True))
+        response = await self._call(
+            "POST", "/suite-runs", json=request.model_dump(mode="json", exclude_none=True)
+        )
         return uuid.UUID(response.json()["id"])
 
     async def suite_run(self, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
-        response = await self._call("GET", f"/suite-runs/{suite_run_id}", params={"steps": str(with_steps).lower()})
+        response = await self._call(
+            "GET", f"/suite-runs/{suite_run_id}", params={"steps": str(with_steps).lower()}
+        )
         return SuiteRunOut.model_validate(response.json())
 
     async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]:

@@ -35,7 +35,8 @@ def _ms(value: float | None) -> str:
 def finished_line(run: RunOut) -> str:
     style = STYLE.get(run.status, "white")
     reason = f" — {run.status_reason}" if run.status_reason and run.status != RunStatus.PASSED else ""
-    return f"[{style}]{MARK.get(run.status, '?')} {run.status.value:<9}[/] {run.name} [dim]({_ms(run.duration_ms)})[/]{reason}"
+    mark = MARK.get(run.status, "?")
+    return f"[{style}]{mark} {run.status.value:<9}[/] {run.name} [dim]({_ms(run.duration_ms)})[/]{reason}"
 
 
 def summary_table(suite_runs: Sequence[SuiteRunOut]) -> Table:
@@ -66,7 +67,9 @@ def totals_line(suite_runs: Sequence[SuiteRunOut]) -> str:
         for status, count in suite_run.counts.items():
             counts[status] = counts.get(status, 0) + count
     total = sum(counts.values())
-    parts = [f"{counts.get(status.value, 0)} {status.value.lower()}" for status in MARK if counts.get(status.value)]
+    parts = [
+        f"{counts.get(status.value, 0)} {status.value.lower()}" for status in MARK if counts.get(status.value)
+    ]
     return f"{total} tests: " + ", ".join(parts)
 
 

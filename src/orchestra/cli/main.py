@@ -51,7 +51,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Orchestra command line."""
 
@@ -96,13 +98,25 @@ def run(
     paths: Annotated[list[Path], typer.Argument(help="Test-case files, suite files or folders.")],
     server: ServerOpt = None,
     token: TokenOpt = None,
-    env: Annotated[str | None, typer.Option("--env", help="Environment (of the project) to run against.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Base URL of the system under test.")] = None,
-    var: Annotated[list[str] | None, typer.Option("--var", help="Variable override KEY=VALUE (repeatable).")] = None,
-    priority: Annotated[int | None, typer.Option("--priority", min=-1000, max=1000, help="Higher runs first.")] = None,
-    project: Annotated[str | None, typer.Option("--project", help="Project (default: from the suite or folder).")] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment (of the project) to run against.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Base URL of the system under test.")
+    ] = None,
+    var: Annotated[
+        list[str] | None, typer.Option("--var", help="Variable override KEY=VALUE (repeatable).")
+    ] = None,
+    priority: Annotated[
+        int | None, typer.Option("--priority", min=-1000, max=1000, help="Higher runs first.")
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help="Project (default: from the suite or folder).")
+    ] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON here.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the full result as JSON here.")
+    ] = None,
     data_dir: DataDirOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
 ) -> None:
@@ -129,7 +143,9 @@ def run(
     if code:
         raise typer.Exit(code)
     raise typer.Exit(
-        _guarded(_with_backend(server, token, settings, lambda backend: runner.execute(options, backend, console)))
+        _guarded(
+            _with_backend(server, token, settings, lambda backend: runner.execute(options, backend, console))
+        )
     )
 
 
@@ -141,7 +157,9 @@ async def _validate_only(paths: list[Path]) -> int:
 @app.command()
 def apply(
     paths: Annotated[list[Path], typer.Argument(help="Folders or files of test cases and suites.")],
-    project: Annotated[str | None, typer.Option("--project", help="Project (default: from the suite or folder).")] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help="Project (default: from the suite or folder).")
+    ] = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
@@ -167,10 +185,12 @@ def up(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
     data_dir: DataDirOpt = None,
-    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not start the demo SUT and example suite.")] = False,
+    no_demo: Annotated[
+        bool, typer.Option("--no-demo", help="Do not start the demo SUT and example suite.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
 ) -> None:
-    """Start Orchestra with everything embedded (API, scheduler, executor, PostgreSQL) and serve until Ctrl-C."""
+    """Start Orchestra embedded (API, scheduler, executor, PostgreSQL) and serve until Ctrl-C."""
     from orchestra.cli.up import serve
 
     settings = _settings(host=host, port=port, data_dir=data_dir, verbose=verbose)

@@ -1,4 +1,4 @@
-"""`orchestra run`: load definitions, sync them, start the runs, follow them live, report, exit with a verdict.
+"""`orchestra run`: load definitions, sync them, start the runs, follow them, report, exit with a verdict.
 
 Exit codes: 0 every test passed; 1 a test failed (FAILED, ERROR, TIMED_OUT or CANCELLED); 2 the run could not
 be carried out (invalid definition, unreachable server or SUT, bad arguments).
@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,9 @@ def check_reachable(base_url: str, timeout_s: float = 3.0) -> None:
         with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
             pass
     except OSError as error:
-        raise UsageError(f"cannot reach the system under test at {base_url}: {error.strerror or error}") from error
+        raise UsageError(
+            f"cannot reach the system under test at {base_url}: {error.strerror or error}"
+        ) from error
 
 
 def project_of(loaded: LoadedDefinitions, options: RunOptions) -> str:
@@ -89,7 +92,9 @@ def project_of(loaded: LoadedDefinitions, options: RunOptions) -> str:
     return folder.resolve().name or "default"
 
 
-def targets_of(loaded: LoadedDefinitions, options: RunOptions) -> list[tuple[str | None, list[str] | None, str]]:
+def targets_of(
+    loaded: LoadedDefinitions, options: RunOptions
+) -> list[tuple[str | None, list[str] | None, str]]:
     """(suite, tests, name) for each suite run to start: every suite found, else the test cases as one run."""
     if loaded.suites:
         return [(suite.suite, None, suite.suite) for _, suite in loaded.suites]
@@ -103,7 +108,9 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
     if not loaded.test_cases:
         raise UsageError("no test definitions found in " + ", ".join(str(path) for path in options.paths))
     project = project_of(loaded, options)
-    await backend.apply(project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites])
+    await backend.apply(
+        project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
+    )
     if options.base_url:
         check_base_url(options.base_url)
         environment = adhoc_environment_name(options.base_url)
@@ -128,14 +135,19 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
             variables=dict(options.variables),
         )
         ids.append(await backend.start_suite_run(request))
-    console.print(f"[bold]Orchestra[/] running {len(loaded.test_cases)} test case(s) of project '{project}' on {base_url}")
+    console.print(
+        f"[bold]Orchestra[/] running {len(loaded.test_cases)} test case(s) "
+        f"of project '{project}' on {base_url}"
+    )
     results = await follow(backend, ids, console, options.poll_s)
     print_summary(console, results)
     await write_reports(backend, ids, options)
     return verdict(results)
 
 
-async def follow(backend: Backend, ids: list[uuid.UUID], console: Console, poll_s: float) -> list[SuiteRunOut]:
+async def follow(
+    backend: Backend, ids: list[uuid.UUID], console: Console, poll_s: float
+) -> list[SuiteRunOut]:
     """Show progress until every suite run has ended; print each test as it finishes."""
     reported: set[uuid.UUID] = set()
     with Progress(
@@ -157,7 +169,10 @@ async def follow(backend: Backend, ids: list[uuid.UUID], console: Console, poll_
             active = sum(1 for run in runs if run.status == RunStatus.IN_PROGRESS)
             waiting = sum(1 for run in runs if run.status in (RunStatus.PENDING, RunStatus.QUEUED))
             progress.update(
-                task, total=len(runs), completed=len(reported), description=f"running: {active} · waiting: {waiting}"
+                task,
+                total=len(runs),
+                completed=len(reported),
+                description=f"running: {active} · waiting: {waiting}",
             )
             if all(result.status in TERMINAL for result in results):
                 return results
@@ -180,8 +195,6 @@ def merge_junit(documents: list[bytes]) -> bytes:
     """Several suite runs in one file: their <testsuite> elements under one <testsuites>."""
     if len(documents) == 1:
         return documents[0]
-    import xml.etree.ElementTree as ET
-
     root = ET.Element("testsuites", name="orchestra")
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     seconds = 0.0
@@ -195,7 +208,7 @@ def merge_junit(documents: list[bytes]) -> bytes:
         root.set(key, str(value))
     root.set("time", f"{seconds:.3f}")
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def verdict(results: list[SuiteRunOut]) -> int:

@@ -1,4 +1,4 @@
-"""`orchestra up`: everything in one process on embedded defaults, the demo loaded and run once, then serve."""
+"""`orchestra up`: everything in one process on embedded defaults, the demo run once, then serve."""
 
 from __future__ import annotations
 
@@ -44,11 +44,15 @@ def check_port_free(host: str, port: int) -> None:
 async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, console: Console) -> None:
     loaded = load_paths([folder])
     backend = LocalBackend(runtime)
-    await backend.apply(DEMO_PROJECT, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites])
+    await backend.apply(
+        DEMO_PROJECT, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
+    )
     await backend.ensure_environment(DEMO_PROJECT, DEMO_ENVIRONMENT, demo_url)
     ids = []
     for _, suite in loaded.suites:
-        request = SuiteRunCreate(project=DEMO_PROJECT, environment=DEMO_ENVIRONMENT, suite=suite.suite, trigger="manual")
+        request = SuiteRunCreate(
+            project=DEMO_PROJECT, environment=DEMO_ENVIRONMENT, suite=suite.suite, trigger="manual"
+        )
         ids.append(await backend.start_suite_run(request))
     console.print(f"Running the example suite on the demo SUT ({demo_url}) …")
     print_summary(console, await follow(backend, ids, console, poll_s=0.2))
@@ -85,15 +89,21 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
         url = f"http://{settings.host}:{settings.port}"
         if demo:
             demo_process = await asyncio.to_thread(DemoProcess.start)
-            showing = asyncio.create_task(load_and_run_demo(runtime, demo_process.url, examples_dir(settings), console))
+            showing = asyncio.create_task(
+                load_and_run_demo(runtime, demo_process.url, examples_dir(settings), console)
+            )
             await asyncio.wait({showing, serving}, return_when=asyncio.FIRST_COMPLETED)
             if not showing.done():  # stopped (Ctrl-C) while the example suite ran
                 showing.cancel()
                 await serving
                 return
             showing.result()
-            console.print(f"Demo SUT: {demo_process.url} (environment '{DEMO_ENVIRONMENT}' of project '{DEMO_PROJECT}')")
-        console.print(f"[bold green]Orchestra is serving on {url}[/] — API docs at {url}/docs — Ctrl-C to stop")
+            console.print(
+                f"Demo SUT: {demo_process.url} (environment '{DEMO_ENVIRONMENT}' of project '{DEMO_PROJECT}')"
+            )
+        console.print(
+            f"[bold green]Orchestra is serving on {url}[/] — API docs at {url}/docs — Ctrl-C to stop"
+        )
         await serving
     finally:
         if demo_process is not None:

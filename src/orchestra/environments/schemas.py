@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
+from orchestra.kit.json_storage import json_storage_problem
 from orchestra.models import Environment
 from orchestra.projects.schemas import NAME_PATTERN
-from orchestra.kit.json_storage import json_storage_problem
 
 MAX_KEYS = 200
 MAX_BASE_URL = 2000

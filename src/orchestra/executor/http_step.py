@@ -47,7 +47,9 @@ class HttpStepRunner:
         self.client = client
         self.settings = settings
 
-    async def _send(self, request: httpx.Request, timeout_ms: float, follow_redirects: bool) -> tuple[httpx.Response, float]:
+    async def _send(
+        self, request: httpx.Request, timeout_ms: float, follow_redirects: bool
+    ) -> tuple[httpx.Response, float]:
         started = time.perf_counter()
         timeout = httpx.Timeout(timeout_ms / 1000)
         request.extensions["timeout"] = timeout.as_dict()
@@ -59,7 +61,9 @@ class HttpStepRunner:
             async for chunk in response.aiter_raw():
                 size += len(chunk)
                 if size > limit:
-                    raise ResponseTooLarge(f"response body is larger than {limit} bytes (ORCHESTRA_MAX_RESPONSE_BYTES)")
+                    raise ResponseTooLarge(
+                        f"response body is larger than {limit} bytes (ORCHESTRA_MAX_RESPONSE_BYTES)"
+                    )
                 chunks.append(chunk)
         finally:
             await response.aclose()
@@ -74,7 +78,9 @@ class HttpStepRunner:
         full.read()
         return full, (time.perf_counter() - started) * 1000
 
-    async def run(self, step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]) -> StepOutcome:
+    async def run(
+        self, step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]
+    ) -> StepOutcome:
         rendered = render_value(request_spec, scope)
         expect = render_expect(step.expect, scope) if step.expect is not None else None
         until = None
@@ -94,7 +100,9 @@ class HttpStepRunner:
             pending = [result for result in evaluate(until, view) if not result.passed]
             if pending:
                 outcome.status = "failed"
-                outcome.assertions.extend(_until_failure(result, outcome.attempts).to_dict() for result in pending)
+                outcome.assertions.extend(
+                    _until_failure(result, outcome.attempts).to_dict() for result in pending
+                )
         return outcome
 
     @staticmethod
@@ -108,9 +116,13 @@ class HttpStepRunner:
         self, step: RequestStep, rendered: Mapping[str, Any], expect: Expect | None, timeout_ms: float
     ) -> tuple[StepOutcome, ResponseView | None]:
         request = _build_request(self.client, rendered)
-        request_record = record_request(request, self.settings.record_body_limit, self.settings.record_header_limit)
+        request_record = record_request(
+            request, self.settings.record_body_limit, self.settings.record_header_limit
+        )
         try:
-            response, elapsed_ms = await self._send(request, timeout_ms, bool(rendered.get("follow_redirects")))
+            response, elapsed_ms = await self._send(
+                request, timeout_ms, bool(rendered.get("follow_redirects"))
+            )
         except httpx.HTTPError as error:
             failure = StepOutcome(
                 status="error",

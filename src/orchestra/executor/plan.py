@@ -25,7 +25,11 @@ class ExecutionPlan:
 
 def compile_plan(definition: TestCaseDefinition) -> ExecutionPlan:
     planned: list[PlannedStep] = []
-    for phase, steps in (("setup", definition.setup), ("main", definition.steps), ("teardown", definition.teardown)):
+    for phase, steps in (
+        ("setup", definition.setup),
+        ("main", definition.steps),
+        ("teardown", definition.teardown),
+    ):
         for index, step in enumerate(steps):
             spec = (
                 step.request.model_dump(by_alias=True, exclude_unset=True, mode="json")

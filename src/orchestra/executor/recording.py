@@ -1,6 +1,7 @@
 """What a step result keeps of an HTTP exchange: enough to understand a failure without re-running it.
 
-Bodies are cut at ``ORCHESTRA_RECORD_BODY_LIMIT`` bytes and header values at ``ORCHESTRA_RECORD_HEADER_LIMIT``;
+Bodies are cut at ``ORCHESTRA_RECORD_BODY_LIMIT`` bytes and header values at
+``ORCHESTRA_RECORD_HEADER_LIMIT``;
 the record says when and how much was cut. Secrets are masked when the record is serialised for storage.
 """
 
@@ -39,7 +40,9 @@ def record_request(request: httpx.Request, body_limit: int, header_limit: int) -
     }
 
 
-def record_response(response: httpx.Response, elapsed_ms: float, body_limit: int, header_limit: int) -> dict[str, Any]:
+def record_response(
+    response: httpx.Response, elapsed_ms: float, body_limit: int, header_limit: int
+) -> dict[str, Any]:
     content = response.content
     body, truncated = _cut(content, body_limit)
     return {

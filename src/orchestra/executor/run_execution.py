@@ -60,7 +60,7 @@ class RunExecution:
             lease.started_at + timedelta(seconds=lease.timeout_s) if lease.timeout_s is not None else None
         )
 
-    # -- the loop ---------------------------------------------------------------------------------------------
+    # -- the loop --------------------------------------------------------------------------------------
 
     async def execute(self) -> tuple[RunStatus, str | None]:
         if self.lease.cancel_requested and self.halt is None:
@@ -96,7 +96,7 @@ class RunExecution:
             "teardown_problem": self.teardown_problem,
         }
 
-    # -- one step ---------------------------------------------------------------------------------------------
+    # -- one step --------------------------------------------------------------------------------------
 
     async def _run(self, planned: PlannedStep) -> StepOutcome:
         if planned.phase != "teardown":

@@ -1,4 +1,4 @@
-"""The executor: consumes run ids, leases runs, executes them with a heartbeat, hands them back on shutdown."""
+"""The executor: consumes run ids, leases runs, runs them with a heartbeat, hands them back on shutdown."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ class Executor:
         self.store = LeaseStore(db.engine, self.owner, settings.lease_s)
         self.client = httpx.AsyncClient(
             trust_env=False,
-            limits=httpx.Limits(max_connections=settings.executor_concurrency * 4, max_keepalive_connections=64),
+            limits=httpx.Limits(
+                max_connections=settings.executor_concurrency * 4, max_keepalive_connections=64
+            ),
         )
         self.http = HttpStepRunner(self.client, settings)
         self._slots = asyncio.Semaphore(settings.executor_concurrency)
@@ -120,7 +122,7 @@ class Executor:
             self._on_run_finished()
 
     async def _heartbeat(self, lease: Lease, run_task: asyncio.Task[Any] | None, lost: asyncio.Event) -> None:
-        """Extend the lease during long steps; stop the run by itself if renewal fails until the lease ends."""
+        """Extend the lease during long steps; stop the run itself if renewal keeps failing until expiry."""
         interval = self.settings.lease_s / 3
         renewed = time.monotonic()
         while True:

@@ -22,7 +22,9 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(error).__name__}"
     checks["executor"] = "ok" if runtime.ready else "stopped"
     healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status_code=200 if healthy else 503
+    )
 
 
 @router.get("/schemas/testcase.json")

@@ -1,4 +1,4 @@
-"""ASGI middleware refusing request bodies over a size limit with 413, whether or not Content-Length is sent."""
+"""ASGI middleware refusing request bodies over a size limit with 413, with or without Content-Length."""
 
 from __future__ import annotations
 
@@ -60,7 +60,10 @@ class BodyLimitMiddleware:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -17,7 +17,6 @@ def _child_path(path: str, part: str | int) -> str:
     return f"{path}[{part!r}]"
 
 
-
 def json_storage_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     """``(path, message)`` saying why PostgreSQL's JSONB would refuse ``value``, or None when it is fine.
 

@@ -15,7 +15,9 @@ class Masker:
         values = {str(value) for value in secrets if len(str(value)) >= MIN_SECRET_LENGTH}
         # Longest first, so a secret that contains another is masked whole.
         self._plain = sorted(values, key=len, reverse=True)
-        self._in_json = sorted({json.dumps(value)[1:-1] for value in values} | set(values), key=len, reverse=True)
+        self._in_json = sorted(
+            {json.dumps(value)[1:-1] for value in values} | set(values), key=len, reverse=True
+        )
 
     def __bool__(self) -> bool:
         return bool(self._plain)

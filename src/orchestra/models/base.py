@@ -41,5 +41,5 @@ class TenantMixin:
     """Every tenant-owned row carries its tenant (row-level security keys on this column)."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 - SQLAlchemy declared_attr signature
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False)

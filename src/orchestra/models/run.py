@@ -61,7 +61,9 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             "created_at",
             postgresql_where=text("status = 'PENDING'"),
         ),
-        Index("ix_test_runs_active_lease", "lease_expires_at", postgresql_where=text("status = 'IN_PROGRESS'")),
+        Index(
+            "ix_test_runs_active_lease", "lease_expires_at", postgresql_where=text("status = 'IN_PROGRESS'")
+        ),
         Index("ix_test_runs_queued", "queued_at", postgresql_where=text("status = 'QUEUED'")),
         Index("ix_test_runs_project_created", "project_id", "created_at"),
     )
@@ -70,10 +72,10 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     suite_run_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("suite_runs.id", ondelete="CASCADE"), index=True
     )
-    test_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_cases.id", ondelete="CASCADE"), index=True)
-    test_case_version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("test_case_versions.id")
+    test_case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("test_cases.id", ondelete="CASCADE"), index=True
     )
+    test_case_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_case_versions.id"))
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id"))
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     status: Mapped[RunStatus] = mapped_column(RUN_STATUS, nullable=False, default=RunStatus.PENDING)

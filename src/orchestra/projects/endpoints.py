@@ -13,7 +13,9 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 
 @router.get("", response_model=Page[ProjectOut])
-async def list_projects(session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()]) -> Page[ProjectOut]:
+async def list_projects(
+    session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()]
+) -> Page[ProjectOut]:
     return await service.list_page(session, actor, page)
 
 
@@ -28,7 +30,9 @@ async def get_project(project: str, session: SessionDep, actor: ActorDep) -> Pro
 
 
 @router.patch("/{project}", response_model=ProjectOut)
-async def update_project(project: str, data: ProjectUpdate, session: SessionDep, actor: ActorDep) -> ProjectOut:
+async def update_project(
+    project: str, data: ProjectUpdate, session: SessionDep, actor: ActorDep
+) -> ProjectOut:
     return ProjectOut.model_validate(await service.update(session, actor, project, data))
 
 

@@ -55,12 +55,16 @@ async def cancel_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep) ->
 
 
 @router.get("/runs/{run_id}/report")
-async def run_report(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, fmt: ReportFormat = "json") -> Response:
+async def run_report(
+    run_id: uuid.UUID, session: SessionDep, actor: ActorDep, fmt: ReportFormat = "json"
+) -> Response:
     return _report(*await service.run_report(session, actor, run_id, fmt))
 
 
 @router.get("/runs/{run_id}/events")
-async def run_events(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep) -> StreamingResponse:
+async def run_events(
+    run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+) -> StreamingResponse:
     await service.get_run(session, actor, run_id, with_steps=False)  # 404 before the stream starts
     return StreamingResponse(
         events.run_events(runtime.db, actor, run_id), media_type="text/event-stream", headers=SSE_HEADERS
@@ -69,7 +73,11 @@ async def run_events(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, ru
 
 @router.post("/suite-runs", response_model=CreatedOut, status_code=status.HTTP_201_CREATED)
 async def create_suite_run(
-    data: SuiteRunCreate, session: SessionDep, actor: ActorDep, runtime: RuntimeDep, background: BackgroundTasks
+    data: SuiteRunCreate,
+    session: SessionDep,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
 ) -> CreatedOut:
     created = await service.create_suite_run(session, actor, data)
     background.add_task(runtime.scheduler.wake)
@@ -108,5 +116,7 @@ async def suite_run_events(
 ) -> StreamingResponse:
     await service.get_suite_run(session, actor, suite_run_id)
     return StreamingResponse(
-        events.suite_run_events(runtime.db, actor, suite_run_id), media_type="text/event-stream", headers=SSE_HEADERS
+        events.suite_run_events(runtime.db, actor, suite_run_id),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
     )

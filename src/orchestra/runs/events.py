@@ -58,10 +58,13 @@ async def suite_run_events(db: Database, actor: Actor, suite_run_id: uuid.UUID) 
                 seen[run.id] = run.status
                 changed = True
                 yield _event(
-                    "run", {"id": str(run.id), "name": run.name, "status": run.status, "reason": run.status_reason}
+                    "run",
+                    {"id": str(run.id), "name": run.name, "status": run.status, "reason": run.status_reason},
                 )
         if changed:
-            yield _event("progress", {"status": suite_run.status, "counts": suite_run.counts, "total": suite_run.total})
+            yield _event(
+                "progress", {"status": suite_run.status, "counts": suite_run.counts, "total": suite_run.total}
+            )
         if suite_run.status in TERMINAL:
             yield _event("end", {"id": str(suite_run.id), "status": suite_run.status})
             return

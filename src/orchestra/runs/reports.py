@@ -64,23 +64,23 @@ def junit_xml(name: str, runs: Sequence[RunOut], classname: str, properties: dic
     root = ET.Element("testsuites", name="orchestra")
     suite = ET.SubElement(root, "testsuite", name=_clean(name), hostname=socket.gethostname())
     props = ET.SubElement(suite, "properties")
-    for key, value in properties.items():
-        ET.SubElement(props, "property", name=key, value=_clean(value))
+    for key, text in properties.items():
+        ET.SubElement(props, "property", name=key, value=_clean(text))
     totals = {"failures": 0, "errors": 0, "skipped": 0}
     for run in runs:
-        for key, value in _testcase(suite, run, classname).items():
-            totals[key] += value
+        for key, count in _testcase(suite, run, classname).items():
+            totals[key] += count
     started = min((run.started_at for run in runs if run.started_at), default=None)
     total_ms = sum(run.duration_ms or 0 for run in runs)
     for element in (root, suite):
         element.set("tests", str(len(runs)))
         element.set("time", _seconds(total_ms))
-        for key, value in totals.items():
-            element.set(key, str(value))
+        for key, total in totals.items():
+            element.set(key, str(total))
     if started is not None:
         suite.set("timestamp", started.replace(tzinfo=None).isoformat(timespec="seconds"))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def suite_run_junit(suite_run: SuiteRunOut, project: str) -> bytes:
@@ -88,15 +88,25 @@ def suite_run_junit(suite_run: SuiteRunOut, project: str) -> bytes:
         suite_run.name,
         suite_run.runs,
         f"{project}.{suite_run.name}",
-        {"suite_run_id": str(suite_run.id), "environment": suite_run.environment, "status": suite_run.status.value},
+        {
+            "suite_run_id": str(suite_run.id),
+            "environment": suite_run.environment,
+            "status": suite_run.status.value,
+        },
     )
 
 
 def run_junit(run: RunOut, project: str) -> bytes:
     return junit_xml(
-        run.name, [run], project, {"run_id": str(run.id), "environment": run.environment, "status": run.status.value}
+        run.name,
+        [run],
+        project,
+        {"run_id": str(run.id), "environment": run.environment, "status": run.status.value},
     )
 
 
 def json_report(result: SuiteRunOut | RunOut) -> dict[str, Any]:
-    return {"kind": "suite_run" if isinstance(result, SuiteRunOut) else "run", **result.model_dump(mode="json")}
+    return {
+        "kind": "suite_run" if isinstance(result, SuiteRunOut) else "run",
+        **result.model_dump(mode="json"),
+    }

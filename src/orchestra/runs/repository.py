@@ -13,7 +13,7 @@ from orchestra.runs.states import RunStatus, sources_of
 RunRow = tuple[TestRun, int, str]  # the run, its test-case version number, its environment name
 
 
-def _run_rows() -> Select[Any]:
+def _run_rows() -> Select[TestRun, int, str]:
     return (
         select(TestRun, TestCaseVersion.version, Environment.name)
         .join(TestCaseVersion, TestCaseVersion.id == TestRun.test_case_version_id)
@@ -22,11 +22,15 @@ def _run_rows() -> Select[Any]:
 
 
 async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunRow | None:
-    row = (await session.execute(_run_rows().where(TestRun.tenant_id == tenant_id, TestRun.id == run_id))).first()
+    row = (
+        await session.execute(_run_rows().where(TestRun.tenant_id == tenant_id, TestRun.id == run_id))
+    ).first()
     return (row[0], row[1], row[2]) if row else None
 
 
-async def runs_of_suite_run(session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID) -> list[RunRow]:
+async def runs_of_suite_run(
+    session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID
+) -> list[RunRow]:
     rows = await session.execute(
         _run_rows()
         .where(TestRun.tenant_id == tenant_id, TestRun.suite_run_id == suite_run_id)
@@ -37,7 +41,9 @@ async def runs_of_suite_run(session: AsyncSession, tenant_id: uuid.UUID, suite_r
 
 async def steps_of(session: AsyncSession, run_id: uuid.UUID, after_seq: int = -1) -> list[StepResult]:
     rows = await session.execute(
-        select(StepResult).where(StepResult.test_run_id == run_id, StepResult.seq > after_seq).order_by(StepResult.seq)
+        select(StepResult)
+        .where(StepResult.test_run_id == run_id, StepResult.seq > after_seq)
+        .order_by(StepResult.seq)
     )
     return list(rows.scalars())
 
@@ -53,11 +59,15 @@ async def list_runs(
     for column, value in filters.items():
         query = query.where(getattr(TestRun, column) == value)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(query.order_by(TestRun.created_at.desc(), TestRun.id).limit(limit).offset(offset))
+    rows = await session.execute(
+        query.order_by(TestRun.created_at.desc(), TestRun.id).limit(limit).offset(offset)
+    )
     return [(row[0], row[1], row[2]) for row in rows], total
 
 
-async def get_suite_run(session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID) -> tuple[SuiteRun, str] | None:
+async def get_suite_run(
+    session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID
+) -> tuple[SuiteRun, str] | None:
     row = (
         await session.execute(
             select(SuiteRun, Environment.name)
@@ -83,8 +93,13 @@ async def cancel_unstarted(session: AsyncSession, run_ids: Sequence[uuid.UUID]) 
     """PENDING / QUEUED runs end CANCELLED at once; nothing ran."""
     result = await session.execute(
         update(TestRun)
-        .where(TestRun.id.in_(run_ids), TestRun.status.in_(sources_of(RunStatus.CANCELLED) - {RunStatus.IN_PROGRESS}))
-        .values(status=RunStatus.CANCELLED, status_reason="cancelled before it started", finished_at=func.now())
+        .where(
+            TestRun.id.in_(run_ids),
+            TestRun.status.in_(sources_of(RunStatus.CANCELLED) - {RunStatus.IN_PROGRESS}),
+        )
+        .values(
+            status=RunStatus.CANCELLED, status_reason="cancelled before it started", finished_at=func.now()
+        )
         .returning(TestRun.id)
         .execution_options(synchronize_session="fetch")
     )

@@ -45,10 +45,12 @@ class RunCreate(_RunRequest):
 
 
 class SuiteRunCreate(_RunRequest):
-    """Run a stored suite (``suite``), or an ad-hoc list of the project's test cases (``tests`` + ``name``)."""
+    """Run a stored suite (``suite``), or an ad-hoc list of test cases (``tests`` + ``name``)."""
 
     suite: str | None = Field(default=None, min_length=1, max_length=200, description="Suite id or name.")
-    tests: list[str] | None = Field(default=None, min_length=1, max_length=5000, description="Test case names.")
+    tests: list[str] | None = Field(
+        default=None, min_length=1, max_length=5000, description="Test case names."
+    )
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Name of an ad-hoc run.")
 
     @model_validator(mode="after")

@@ -96,7 +96,10 @@ async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRu
     )
     session.add(suite_run)
     await session.flush()
-    runs = [_new_run(actor, case, version, environment.id, request, variables, suite_run.id) for case, version in found]
+    runs = [
+        _new_run(actor, case, version, environment.id, request, variables, suite_run.id)
+        for case, version in found
+    ]
     session.add_all(runs)
     await session.flush()
     return CreatedOut(id=suite_run.id, status=RunStatus.PENDING, runs=[run.id for run in runs])
@@ -143,7 +146,11 @@ async def get_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID, with_s
     row = await repository.get_run(session, actor.tenant_id, run_id)
     if row is None:
         raise NotFound(f"run {run_id} does not exist")
-    steps = [StepResultOut.model_validate(step) for step in await repository.steps_of(session, run_id)] if with_steps else None
+    steps = (
+        [StepResultOut.model_validate(step) for step in await repository.steps_of(session, run_id)]
+        if with_steps
+        else None
+    )
     return _run_out(row, steps)
 
 
@@ -163,10 +170,14 @@ async def list_runs(
     if suite_run_id is not None:
         filters["suite_run_id"] = suite_run_id
     rows, total = await repository.list_runs(session, actor.tenant_id, filters, params.limit, params.offset)
-    return Page[RunOut](items=[_run_out(row) for row in rows], total=total, limit=params.limit, offset=params.offset)
+    return Page[RunOut](
+        items=[_run_out(row) for row in rows], total=total, limit=params.limit, offset=params.offset
+    )
 
 
-async def get_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
+async def get_suite_run(
+    session: AsyncSession, actor: Actor, suite_run_id: uuid.UUID, with_steps: bool = False
+) -> SuiteRunOut:
     found = await repository.get_suite_run(session, actor.tenant_id, suite_run_id)
     if found is None:
         raise NotFound(f"suite run {suite_run_id} does not exist")
@@ -176,12 +187,18 @@ async def get_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uuid.
     for row in rows:
         steps = None
         if with_steps:
-            steps = [StepResultOut.model_validate(step) for step in await repository.steps_of(session, row[0].id)]
+            steps = [
+                StepResultOut.model_validate(step) for step in await repository.steps_of(session, row[0].id)
+            ]
         runs.append(_run_out(row, steps))
     statuses = [run.status for run in runs]
     status = suite_status(statuses)
     started = [run.started_at for run in runs if run.started_at is not None]
-    finished_at = max((run.finished_at for run in runs if run.finished_at), default=None) if status in TERMINAL else None
+    finished_at = (
+        max((run.finished_at for run in runs if run.finished_at), default=None)
+        if status in TERMINAL
+        else None
+    )
     started_at = min(started, default=None)
     return SuiteRunOut(
         id=suite_run.id,
@@ -198,14 +215,20 @@ async def get_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uuid.
         created_at=suite_run.created_at,
         started_at=started_at,
         finished_at=finished_at,
-        duration_ms=round((finished_at - started_at).total_seconds() * 1000, 3) if finished_at and started_at else None,
+        duration_ms=round((finished_at - started_at).total_seconds() * 1000, 3)
+        if finished_at and started_at
+        else None,
         runs=runs,
     )
 
 
-async def list_suite_runs(session: AsyncSession, actor: Actor, params: PageParams, project: str | None) -> Page[SuiteRunOut]:
+async def list_suite_runs(
+    session: AsyncSession, actor: Actor, params: PageParams, project: str | None
+) -> Page[SuiteRunOut]:
     project_id = (await projects.get(session, actor, project)).id if project is not None else None
-    ids, total = await repository.list_suite_runs(session, actor.tenant_id, project_id, params.limit, params.offset)
+    ids, total = await repository.list_suite_runs(
+        session, actor.tenant_id, project_id, params.limit, params.offset
+    )
     items = [await get_suite_run(session, actor, suite_run_id) for suite_run_id in ids]
     return Page[SuiteRunOut](items=items, total=total, limit=params.limit, offset=params.offset)
 
@@ -235,7 +258,9 @@ async def _project_name(session: AsyncSession, actor: Actor, project_id: uuid.UU
     return (await projects.get(session, actor, str(project_id))).name
 
 
-async def run_report(session: AsyncSession, actor: Actor, run_id: uuid.UUID, fmt: str) -> tuple[bytes | dict[str, Any], str]:
+async def run_report(
+    session: AsyncSession, actor: Actor, run_id: uuid.UUID, fmt: str
+) -> tuple[bytes | dict[str, Any], str]:
     run = await get_run(session, actor, run_id)
     if fmt == "junit":
         return reports.run_junit(run, await _project_name(session, actor, run.project_id)), "application/xml"

@@ -1,6 +1,7 @@
 """The run state machine: the one place where run status transitions are defined.
 
-PENDING --scheduler--> QUEUED --executor lease--> IN_PROGRESS --> PASSED | FAILED | ERROR | CANCELLED | TIMED_OUT
+PENDING --scheduler--> QUEUED --executor lease--> IN_PROGRESS
+IN_PROGRESS --> PASSED | FAILED | ERROR | CANCELLED | TIMED_OUT
 IN_PROGRESS --lease expired (reaper) or handed back--> QUEUED; after the last attempt --> ERROR.
 """
 

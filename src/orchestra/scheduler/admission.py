@@ -58,7 +58,9 @@ _STALE_QUEUED = text(
 
 async def lock_pass(conn: AsyncConnection) -> bool:
     """Take the scheduling lock for this transaction; False when another scheduler holds it."""
-    return bool((await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SCHEDULER_LOCK_KEY})).scalar())
+    return bool(
+        (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SCHEDULER_LOCK_KEY})).scalar()
+    )
 
 
 async def admit(conn: AsyncConnection, max_active: int, batch: int) -> list[uuid.UUID]:

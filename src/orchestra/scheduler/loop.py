@@ -1,4 +1,4 @@
-"""The scheduler loop: ``run_once`` is one idempotent pass; ``run_forever`` repeats it, woken early by events."""
+"""The scheduler loop: ``run_once`` is one idempotent pass; ``run_forever`` repeats it (woken early)."""
 
 from __future__ import annotations
 

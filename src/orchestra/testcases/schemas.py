@@ -11,7 +11,6 @@ from orchestra.models import TestCase, TestCaseVersion
 WriteResult = Literal["created", "updated", "unchanged"]
 
 
-
 class TestCaseSummary(BaseModel):
     __test__ = False
 

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
+from orchestra.kit.json_storage import json_storage_problem
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project, TestCase, TestCaseVersion
 from orchestra.projects import service as projects
 from orchestra.testcases import repository
 from orchestra.testcases.definition import TestCaseDefinition
 from orchestra.testcases.loader import DefinitionError, DefinitionIssue, validate_test_case_data
-from orchestra.kit.json_storage import json_storage_problem
 from orchestra.testcases.schemas import TestCaseSummary, VersionSummary, WriteResult
 
 MAX_DETAIL_ISSUES = 3
