@@ -37,11 +37,11 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedded.stop()
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _admin_execute(server_url: str, *statements: str) -> None:
+async def admin_execute(server_url: str, *statements: str) -> None:
     engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
@@ -56,10 +56,10 @@ async def template_database(pg_server_url: str) -> str:
     """A database migrated to head once per session; every test gets a copy of it."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"{TEMPLATE_DB}_{worker}"
-    await _admin_execute(
+    await admin_execute(
         pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
     )
-    engine = create_async_engine(_with_database(pg_server_url, name))
+    engine = create_async_engine(with_database(pg_server_url, name))
     try:
         await upgrade_to_head(engine)
     finally:
@@ -70,11 +70,11 @@ async def template_database(pg_server_url: str) -> str:
 @pytest.fixture
 async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
     name = f"orchestra_test_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     try:
-        yield _with_database(pg_server_url, name)
+        yield with_database(pg_server_url, name)
     finally:
-        await _admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

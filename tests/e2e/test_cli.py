@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import REPO, Server, orchestra
+from tests.e2e.conftest import ORCHESTRA, REPO, Server, cli_env, free_port, orchestra
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = str(REPO / "examples" / "demo")
@@ -115,3 +118,55 @@ def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "cannot reach the Orchestra server" in result.stderr
+
+
+def test_apply_is_idempotent_and_migrate_reports_head(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    first = orchestra("apply", EXAMPLES, data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    assert "test case health: created (version 1)" in first.stdout
+    assert "suite demo: created" in first.stdout
+    second = orchestra("apply", EXAMPLES, data_dir=data_dir)
+    assert second.returncode == 0, second.stderr
+    assert "created" not in second.stdout
+    assert second.stdout.count(": unchanged") == 16
+    migrated = orchestra("migrate", data_dir=data_dir)
+    assert migrated.returncode == 0
+    assert "database at revision" in migrated.stdout
+
+
+def test_a_later_up_shows_embedded_results_and_restarts_on_existing_data(
+    tmp_path: Path, demo_sut: str
+) -> None:
+    data_dir = tmp_path / "d"
+    ran = orchestra("run", f"{EXAMPLES}/01-health.yaml", "--base-url", demo_sut, data_dir=data_dir)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    for _ in range(2):  # the second start finds the data directory and migrations already there
+        port = free_port()
+        process = subprocess.Popen(
+            [*ORCHESTRA, "up", "--no-demo", "--port", str(port), "--data-dir", str(data_dir)],
+            cwd=REPO,
+            env=cli_env(data_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, process.communicate()[0]
+                time.sleep(0.2)
+            runs = httpx.get(f"{url}/runs", params={"status": "PASSED"}).json()
+            assert runs["total"] == 1
+            assert runs["items"][0]["name"] == "health"
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        assert "Orchestra stopped." in output

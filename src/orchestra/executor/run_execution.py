@@ -85,7 +85,7 @@ class RunExecution:
             return RunStatus(self.halt["status"]), self.halt["reason"]
         if self.teardown_problem is not None:
             return RunStatus.FAILED, self.teardown_problem
-        return RunStatus.PASSED, None
+        return RunStatus.PASSED, f"all {len(self.plan.steps)} steps passed"
 
     def context(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,37 @@
+"""Migrations: upgrade from an empty database reaches head, and the models agree with the migrations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from orchestra.migrate import head_revision, is_at_head, upgrade_to_head
+from orchestra.models import Base
+from tests.conftest import admin_execute, with_database
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_upgrade_from_empty_reaches_head_and_matches_the_models(pg_server_url: str) -> None:
+    name = f"orchestra_migration_{uuid.uuid4().hex[:10]}"
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_async_engine(with_database(pg_server_url, name))
+    try:
+        assert not await is_at_head(engine)
+        await upgrade_to_head(engine)
+        assert await is_at_head(engine)
+        await upgrade_to_head(engine)  # a second upgrade is a no-op
+        assert head_revision() is not None
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
