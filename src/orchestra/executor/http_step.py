@@ -54,8 +54,12 @@ class HttpStepRunner:
         timeout = httpx.Timeout(timeout_ms / 1000)
         request.extensions["timeout"] = timeout.as_dict()
         response = await self.client.send(request, stream=True, follow_redirects=follow_redirects)
+        limit = self.settings.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) <= limit:
+            await response.aread()  # the common case: a declared, acceptable size
+            return response, (time.perf_counter() - started) * 1000
         try:
-            limit = self.settings.max_response_bytes
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_raw():

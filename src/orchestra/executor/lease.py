@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Row, TextClause, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orchestra.runs.states import RunStatus
 
@@ -114,12 +114,21 @@ class LeaseStore:
         self.owner = owner
         self.lease_s = lease_s
 
+    def connect(self) -> AsyncConnection:
+        """A connection to hold for a whole run: its step commits then skip the pool's checkout and ping."""
+        return self._engine.connect()
+
+    async def _one(
+        self, statement: TextClause, params: dict[str, Any], conn: AsyncConnection | None = None
+    ) -> Row[Any] | None:
+        if conn is not None:
+            return (await conn.execute(statement, params)).first()
+        async with self._engine.connect() as own:
+            return (await own.execute(statement, params)).first()
+
     async def take(self, run_id: uuid.UUID) -> Lease | None:
         """QUEUED → IN_PROGRESS with a new fencing token; None when the run is not leasable."""
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(_TAKE, {"run_id": run_id, "owner": self.owner, "lease_s": self.lease_s})
-            ).first()
+        row = await self._one(_TAKE, {"run_id": run_id, "owner": self.owner, "lease_s": self.lease_s})
         if row is None:
             return None
         return Lease(
@@ -138,7 +147,12 @@ class LeaseStore:
         )
 
     async def commit_step(
-        self, lease: Lease, step: StepRecord, context_json: str, payload: dict[str, str | None]
+        self,
+        lease: Lease,
+        step: StepRecord,
+        context_json: str,
+        payload: dict[str, str | None],
+        conn: AsyncConnection | None = None,
     ) -> bool:
         """Commit the step's result, the context and the heartbeat together. Returns cancel_requested.
 
@@ -158,44 +172,38 @@ class LeaseStore:
             "duration_ms": step.duration_ms,
             **payload,
         }
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(_COMMIT_STEP, params)).first()
+        row = await self._one(_COMMIT_STEP, params, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
         return bool(row[0])
 
     async def heartbeat(self, lease: Lease) -> bool:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    _HEARTBEAT,
-                    {"run_id": lease.run_id, "token": lease.fencing_token, "lease_s": self.lease_s},
-                )
-            ).first()
+        row = await self._one(
+            _HEARTBEAT, {"run_id": lease.run_id, "token": lease.fencing_token, "lease_s": self.lease_s}
+        )
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost at heartbeat")
         return bool(row[0])
 
     async def finish(
-        self, lease: Lease, status: RunStatus, reason: str | None, context: dict[str, Any]
+        self,
+        lease: Lease,
+        status: RunStatus,
+        reason: str | None,
+        context: dict[str, Any],
+        conn: AsyncConnection | None = None,
     ) -> None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    _FINISH,
-                    {
-                        "run_id": lease.run_id,
-                        "token": lease.fencing_token,
-                        "status": status.value,
-                        "reason": reason,
-                        "context": json.dumps(context),
-                    },
-                )
-            ).first()
+        params = {
+            "run_id": lease.run_id,
+            "token": lease.fencing_token,
+            "status": status.value,
+            "reason": reason,
+            "context": json.dumps(context, default=str),
+        }
+        row = await self._one(_FINISH, params, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost before the verdict was written")
 
     async def hand_back(self, lease: Lease) -> None:
         """Give the run back (graceful shutdown): QUEUED again, no attempt penalty."""
-        async with self._engine.connect() as conn:
-            await conn.execute(_HAND_BACK, {"run_id": lease.run_id, "token": lease.fencing_token})
+        await self._one(_HAND_BACK, {"run_id": lease.run_id, "token": lease.fencing_token})

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseStore, StepRecord
 from orchestra.executor.outcome import StepOutcome
@@ -65,19 +67,20 @@ class RunExecution:
     async def execute(self) -> tuple[RunStatus, str | None]:
         if self.lease.cancel_requested and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
-        for planned in self.plan.steps[self.position :]:
-            started_at = datetime.now(UTC)
-            clock = time.perf_counter()
-            outcome = await self._run(planned)
-            duration_ms = (time.perf_counter() - clock) * 1000
-            self.vars.update(outcome.variables)
-            self._note(planned, outcome)
-            self.position = planned.seq + 1
-            cancel = await self._commit(planned, outcome, started_at, duration_ms)
-            if cancel and self.halt is None:
-                self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
-        status, reason = self.verdict()
-        await self.store.finish(self.lease, status, reason, self.context())
+        async with self.store.connect() as conn:
+            for planned in self.plan.steps[self.position :]:
+                started_at = datetime.now(UTC)
+                clock = time.perf_counter()
+                outcome = await self._run(planned)
+                duration_ms = (time.perf_counter() - clock) * 1000
+                self.vars.update(outcome.variables)
+                self._note(planned, outcome)
+                self.position = planned.seq + 1
+                cancel = await self._commit(conn, planned, outcome, started_at, duration_ms)
+                if cancel and self.halt is None:
+                    self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
+            status, reason = self.verdict()
+            await self.store.finish(self.lease, status, reason, self.context(), conn)
         return status, reason
 
     def verdict(self) -> tuple[RunStatus, str | None]:
@@ -157,7 +160,12 @@ class RunExecution:
             self.halt = {"status": status, "reason": self.masker.text(problem)}
 
     async def _commit(
-        self, planned: PlannedStep, outcome: StepOutcome, started_at: datetime, duration_ms: float
+        self,
+        conn: AsyncConnection,
+        planned: PlannedStep,
+        outcome: StepOutcome,
+        started_at: datetime,
+        duration_ms: float,
     ) -> bool:
         mask = self.masker.json_text if self.masker else (lambda text: text)
         record = StepRecord(
@@ -175,7 +183,7 @@ class RunExecution:
             "assertions": mask(_json(outcome.assertions)),
             "error": self.masker.text(outcome.error) if outcome.error else None,
         }
-        return await self.store.commit_step(self.lease, record, _json(self.context()), payload)
+        return await self.store.commit_step(self.lease, record, _json(self.context()), payload, conn)
 
     def _remaining_s(self) -> float | None:
         if self.deadline is None:
