@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from orchestra.app import create_app
 from orchestra.config import Settings
 from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
+from orchestra.kit.logging import configure as configure_logging
 from orchestra.migrate import upgrade_to_head
 from orchestra.runtime import Runtime
 
 TEMPLATE_DB = "orchestra_test_template"
+configure_logging("info")
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_response_bytes: int = Field(
         default=33_554_432, ge=1024, description="Largest SUT response body a step reads; larger is an error."
     )
+    max_variable_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest value a capture or `set` may store in a variable."
+    )
     max_request_bytes: int = Field(
         default=2_097_152, ge=1024, description="Largest request body the REST API accepts."
     )

@@ -61,11 +61,12 @@ class Runtime:
         return all(not task.done() for task in self._tasks)
 
     async def stop(self) -> None:
-        await self.executor.shutdown()
+        """Stop admitting and consuming first, then hand the runs in progress back, then close."""
         self.scheduler.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.executor.shutdown()
         await self.broker.close()
         await self.executor.close()
         await self.db.close()

@@ -39,6 +39,8 @@ class Backend(Protocol):
 
     async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]: ...
 
+    async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None: ...
+
 
 class LocalBackend:
     """The embedded engine in this process (scheduler + executor running in ``runtime``)."""
@@ -76,6 +78,10 @@ class LocalBackend:
         async with self.runtime.db.transaction() as session:
             content, _ = await runs.suite_run_report(session, self.actor, suite_run_id, fmt)
         return content
+
+    async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
+        async with self.runtime.db.transaction() as session:
+            await runs.cancel_suite_run(session, self.actor, suite_run_id)
 
 
 def _problem_text(response: httpx.Response) -> str:
@@ -153,6 +159,9 @@ class RemoteBackend:
             return response.content
         result: dict[str, Any] = response.json()
         return result
+
+    async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
+        await self._call("POST", f"/suite-runs/{suite_run_id}/cancel")
 
 
 def describe(error: Exception) -> str:

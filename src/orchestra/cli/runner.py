@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import finished_line, print_summary
+from orchestra.errors import OrchestraError
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runs.states import TERMINAL, RunStatus
 from orchestra.testcases.loader import LoadedDefinitions, load_paths
@@ -95,12 +96,20 @@ def project_of(loaded: LoadedDefinitions, options: RunOptions) -> str:
 def targets_of(
     loaded: LoadedDefinitions, options: RunOptions
 ) -> list[tuple[str | None, list[str] | None, str]]:
-    """(suite, tests, name) for each suite run to start: every suite found, else the test cases as one run."""
-    if loaded.suites:
-        return [(suite.suite, None, suite.suite) for _, suite in loaded.suites]
-    names = [case.name for _, case in loaded.test_cases]
-    first = options.paths[0]
-    return [(None, names, first.stem if first.is_file() else first.resolve().name)]
+    """(suite, tests, name) of each suite run to start: every suite found, and the test cases no suite
+    covers together as one more run (all of them when there is no suite)."""
+    targets: list[tuple[str | None, list[str] | None, str]] = [
+        (suite.suite, None, suite.suite) for _, suite in loaded.suites
+    ]
+    covered = {name for _, suite in loaded.suites for name in suite.tests}
+    if "*" in covered:
+        return targets
+    rest = [case.name for _, case in loaded.test_cases if case.name not in covered]
+    if rest:
+        first = options.paths[0]
+        name = first.stem if first.is_file() else first.resolve().name
+        targets.append((None, rest, f"{name} (not in a suite)" if targets else name))
+    return targets
 
 
 async def execute(options: RunOptions, backend: Backend, console: Console) -> int:
@@ -139,7 +148,7 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
         f"[bold]Orchestra[/] running {len(loaded.test_cases)} test case(s) "
         f"of project '{project}' on {base_url}"
     )
-    results = await follow(backend, ids, console, options.poll_s)
+    results = await follow_or_cancel(backend, ids, console, options.poll_s)
     print_summary(console, results)
     await write_reports(backend, ids, options)
     return verdict(results)
@@ -177,6 +186,22 @@ async def follow(
             if all(result.status in TERMINAL for result in results):
                 return results
             await asyncio.sleep(poll_s)
+
+
+async def follow_or_cancel(
+    backend: Backend, ids: list[uuid.UUID], console: Console, poll_s: float
+) -> list[SuiteRunOut]:
+    """Follow the runs; on Ctrl-C cancel what this command started, so nothing is left behind."""
+    try:
+        return await follow(backend, ids, console, poll_s)
+    except asyncio.CancelledError:
+        for suite_run_id in ids:
+            try:
+                await backend.cancel_suite_run(suite_run_id)
+            except (BackendError, OrchestraError):
+                pass  # already finished
+        console.print("interrupted: the runs this command started were cancelled")
+        raise
 
 
 async def write_reports(backend: Backend, ids: list[uuid.UUID], options: RunOptions) -> None:

@@ -16,7 +16,7 @@ from orchestra.app import create_app
 from orchestra.cli.backends import LocalBackend
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.cli.display import print_summary
-from orchestra.cli.runner import UsageError, follow
+from orchestra.cli.runner import UsageError, follow_or_cancel
 from orchestra.config import Settings
 from orchestra.runs.schemas import SuiteRunCreate
 from orchestra.runtime import Runtime
@@ -55,7 +55,7 @@ async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, conso
         )
         ids.append(await backend.start_suite_run(request))
     console.print(f"Running the example suite on the demo SUT ({demo_url}) …")
-    print_summary(console, await follow(backend, ids, console, poll_s=0.2))
+    print_summary(console, await follow_or_cancel(backend, ids, console, poll_s=0.2))
 
 
 class _Server(uvicorn.Server):

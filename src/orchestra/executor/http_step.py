@@ -12,6 +12,7 @@ import httpx
 from orchestra.config import Settings
 from orchestra.executor.captures import apply_captures
 from orchestra.executor.expectations import AssertionResult, all_passed, evaluate, render_expect
+from orchestra.executor.limits import oversized
 from orchestra.executor.outcome import StepOutcome
 from orchestra.executor.recording import record_request, record_response
 from orchestra.executor.response import ResponseView
@@ -56,13 +57,14 @@ class HttpStepRunner:
         response = await self.client.send(request, stream=True, follow_redirects=follow_redirects)
         limit = self.settings.max_response_bytes
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) <= limit:
-            await response.aread()  # the common case: a declared, acceptable size
+        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+        if not encoded and declared.isdigit() and int(declared) <= limit:
+            await response.aread()  # the common case: a plain body of a declared, acceptable size
             return response, (time.perf_counter() - started) * 1000
         try:
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_bytes():  # decoded bytes: a gzip bomb is caught as it inflates
                 size += len(chunk)
                 if size > limit:
                     raise ResponseTooLarge(
@@ -71,15 +73,16 @@ class HttpStepRunner:
                 chunks.append(chunk)
         finally:
             await response.aclose()
-        # Re-create a complete response so decoding (gzip, charset) and .json() behave as usual.
+        # A complete response over the decoded body; the original headers are kept for checks and records.
+        plain = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         full = httpx.Response(
             status_code=response.status_code,
-            headers=response.headers,
+            headers=plain,
             content=b"".join(chunks),
             request=request,
             extensions=response.extensions,
         )
-        full.read()
+        full.headers = response.headers
         return full, (time.perf_counter() - started) * 1000
 
     async def run(
@@ -119,7 +122,12 @@ class HttpStepRunner:
     async def _attempt(
         self, step: RequestStep, rendered: Mapping[str, Any], expect: Expect | None, timeout_ms: float
     ) -> tuple[StepOutcome, ResponseView | None]:
-        request = _build_request(self.client, rendered)
+        try:
+            request = _build_request(self.client, rendered)
+        except Exception as error:  # e.g. a header value that is not ASCII, an invalid URL
+            return StepOutcome(
+                status="error", error=f"cannot build the request: {type(error).__name__}: {error}"
+            ), None
         request_record = record_request(
             request, self.settings.record_body_limit, self.settings.record_header_limit
         )
@@ -141,6 +149,10 @@ class HttpStepRunner:
         results: list[AssertionResult] = evaluate(expect, view) if expect is not None else []
         captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])
         results.extend(capture_failures)
+        for problem in oversized(captured, self.settings.max_variable_bytes):
+            name = problem.split(":", 1)[0]
+            captured.pop(name, None)
+            results.append(AssertionResult(f"capture {name}", False, None, None, f"capture {problem}"))
         outcome = StepOutcome(
             status="passed" if all_passed(results) else "failed",
             request=request_record,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from orchestra.kit.json_storage import jsonb_safe
 from orchestra.runs.states import RunStatus
 
 
@@ -198,7 +199,7 @@ class LeaseStore:
             "token": lease.fencing_token,
             "status": status.value,
             "reason": reason,
-            "context": json.dumps(context, default=str),
+            "context": json.dumps(jsonb_safe(context), default=str),
         }
         row = await self._one(_FINISH, params, conn)
         if row is None:

@@ -19,9 +19,22 @@ def _cut(data: bytes, limit: int) -> tuple[str, bool]:
     return data[:limit].decode("utf-8", errors="ignore"), True
 
 
+# Credentials that are encoded rather than written out (Basic = base64 of user:password) cannot be found by
+# the secret masker, so these schemes are redacted whatever the value.
+_ENCODED_CREDENTIALS = ("basic ", "digest ", "negotiate ", "ntlm ")
+_AUTH_HEADERS = ("authorization", "proxy-authorization")
+
+
+def _redact(name: str, value: str) -> str:
+    if name.lower() in _AUTH_HEADERS and value.lower().startswith(_ENCODED_CREDENTIALS):
+        return value.split(" ", 1)[0] + " ********"
+    return value
+
+
 def _headers(items: Iterable[tuple[str, str]], limit: int) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for name, value in items:
+    for name, raw in items:
+        value = _redact(name, raw)
         value = value if len(value) <= limit else value[:limit] + "…"
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers

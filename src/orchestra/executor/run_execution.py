@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseStore, StepRecord
+from orchestra.executor.limits import oversized
 from orchestra.executor.outcome import StepOutcome
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
 from orchestra.executor.templating import TemplateError, render_value
+from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
 from orchestra.runs.states import RunStatus
 from orchestra.testcases.definition import RequestStep, SetStep, SleepStep
@@ -34,7 +36,7 @@ class EnvironmentSnapshot:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+    return json.dumps(jsonb_safe(value), default=str, ensure_ascii=False)
 
 
 class RunExecution:
@@ -128,12 +130,17 @@ class RunExecution:
                 assigned: dict[str, Any] = {}
                 for name, expression in step.assignments.items():
                     assigned[name] = render_value(expression, self.scope(assigned))
+                problems = oversized(assigned, self.http.settings.max_variable_bytes)
+                if problems:
+                    return StepOutcome(status="error", error="; ".join(problems))
                 return StepOutcome(status="passed", variables=assigned)
             if isinstance(step, SleepStep):
                 await asyncio.sleep(step.duration_ms / 1000)
                 return StepOutcome(status="passed")
         except TemplateError as error:
             return StepOutcome(status="error", error=f"template error: {error}")
+        except Exception as error:  # a step's failure is the step's error; the run goes on to its teardown
+            return StepOutcome(status="error", error=f"{type(error).__name__}: {error}")
         raise TypeError(f"unknown step type {type(step).__name__}")
 
     def scope(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -154,7 +161,7 @@ class RunExecution:
         problem = f"step '{planned.name}': {outcome.first_problem}"
         if planned.phase == "teardown":
             if self.teardown_problem is None:
-                self.teardown_problem = f"teardown {problem}"
+                self.teardown_problem = self.masker.text(f"teardown {problem}")
         elif self.halt is None:
             status = RunStatus.FAILED if outcome.status == "failed" else RunStatus.ERROR
             self.halt = {"status": status, "reason": self.masker.text(problem)}

@@ -71,6 +71,9 @@ class Executor:
             if self._stopping:
                 return
             await self._slots.acquire()
+            if self._stopping:  # shutdown began while we waited for a slot
+                self._slots.release()
+                return
             task = asyncio.create_task(self._handle(delivery), name=f"run {delivery.run_id}")
             self._running.add(task)
             task.add_done_callback(self._running.discard)
@@ -87,14 +90,27 @@ class Executor:
 
     async def _handle(self, delivery: Delivery) -> None:
         try:
-            lease = await self.store.take(delivery.run_id)
+            lease = await self._take(delivery.run_id)
             await delivery.ack()  # the lease attempt is decided either way
-            if lease is not None:
+            if lease is not None and self._stopping:
+                await self.store.hand_back(lease)
+            elif lease is not None:
                 await self._execute(lease)
         except Exception:
             log.exception("executor.run_crashed", run_id=str(delivery.run_id))
         finally:
             self._slots.release()
+
+    async def _take(self, run_id: uuid.UUID) -> Lease | None:
+        """Take the lease; a shutdown arriving meanwhile lets the UPDATE finish and hands the run back."""
+        taking = asyncio.ensure_future(self.store.take(run_id))
+        try:
+            return await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            lease = await taking
+            if lease is not None:
+                await self.store.hand_back(lease)
+            raise
 
     async def _execute(self, lease: Lease) -> None:
         bound = log.bind(run_id=str(lease.run_id), attempt=lease.attempt, fencing_token=lease.fencing_token)
@@ -116,7 +132,10 @@ class Executor:
                 raise
         except Exception as error:
             bound.exception("run.internal_error")
-            await self._finish_quietly(lease, f"internal error: {type(error).__name__}: {error}")
+            # The class name only: a driver error's text may quote parameters, secrets included.
+            await self._finish_quietly(
+                lease, f"internal error ({type(error).__name__}); see the executor log"
+            )
         finally:
             heartbeat.cancel()
             self._on_run_finished()
@@ -128,7 +147,8 @@ class Executor:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.store.heartbeat(lease)
+                async with asyncio.timeout(interval):  # a hung database must not keep a zombie going
+                    await self.store.heartbeat(lease)
                 renewed = time.monotonic()
             except LeaseLost:
                 renewed = float("-inf")

@@ -41,3 +41,23 @@ def json_storage_problem(value: Any, path: str = "") -> tuple[str, str] | None:
         elif isinstance(item, list | tuple):
             pending.extend((_child_path(where, index), child) for index, child in enumerate(item))
     return None
+
+
+def jsonb_safe(value: Any) -> Any:
+    """A copy of ``value`` that PostgreSQL's JSONB accepts: NUL and lone surrogates replaced by U+FFFD,
+    NaN and infinities written as strings. Recorded SUT data (binary bodies, odd JSON) goes through this."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {jsonb_safe(str(key)): jsonb_safe(child) for key, child in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonb_safe(child) for child in value]
+    return value

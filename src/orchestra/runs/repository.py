@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.models import Environment, StepResult, SuiteRun, TestCaseVersion, TestRun
@@ -89,29 +89,19 @@ async def list_suite_runs(
     return list(rows.scalars()), total
 
 
-async def cancel_unstarted(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
-    """PENDING / QUEUED runs end CANCELLED at once; nothing ran."""
+async def cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
+    """One statement, so no run slips between states: PENDING / QUEUED runs end CANCELLED at once (nothing
+    ran); IN_PROGRESS runs get the flag their executor sees at its next step commit or heartbeat."""
+    unstarted = TestRun.status.in_([RunStatus.PENDING, RunStatus.QUEUED])
     result = await session.execute(
         update(TestRun)
-        .where(
-            TestRun.id.in_(run_ids),
-            TestRun.status.in_(sources_of(RunStatus.CANCELLED) - {RunStatus.IN_PROGRESS}),
-        )
+        .where(TestRun.id.in_(run_ids), TestRun.status.in_(sources_of(RunStatus.CANCELLED)))
         .values(
-            status=RunStatus.CANCELLED, status_reason="cancelled before it started", finished_at=func.now()
+            cancel_requested=True,
+            status=case((unstarted, RunStatus.CANCELLED), else_=TestRun.status),
+            status_reason=case((unstarted, "cancelled before it started"), else_=TestRun.status_reason),
+            finished_at=case((unstarted, func.now()), else_=TestRun.finished_at),
         )
-        .returning(TestRun.id)
-        .execution_options(synchronize_session="fetch")
-    )
-    return len(result.all())
-
-
-async def request_cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
-    """IN_PROGRESS runs stop at their next step boundary; their executor sees the flag when it commits."""
-    result = await session.execute(
-        update(TestRun)
-        .where(TestRun.id.in_(run_ids), TestRun.status == RunStatus.IN_PROGRESS)
-        .values(cancel_requested=True)
         .returning(TestRun.id)
         .execution_options(synchronize_session="fetch")
     )

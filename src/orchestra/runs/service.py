@@ -233,16 +233,11 @@ async def list_suite_runs(
     return Page[SuiteRunOut](items=items, total=total, limit=params.limit, offset=params.offset)
 
 
-async def _cancel(session: AsyncSession, run_ids: list[uuid.UUID]) -> None:
-    await repository.cancel_unstarted(session, run_ids)
-    await repository.request_cancel(session, run_ids)
-
-
 async def cancel_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> RunOut:
     run = await get_run(session, actor, run_id, with_steps=False)
     if run.status in TERMINAL:
         raise Conflict(f"run {run_id} already ended {run.status}")
-    await _cancel(session, [run_id])
+    await repository.cancel(session, [run_id])
     return await get_run(session, actor, run_id, with_steps=False)
 
 
@@ -250,7 +245,7 @@ async def cancel_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uu
     suite_run = await get_suite_run(session, actor, suite_run_id)
     if suite_run.status in TERMINAL:
         raise Conflict(f"suite run {suite_run_id} already ended {suite_run.status}")
-    await _cancel(session, [run.id for run in suite_run.runs if run.status not in TERMINAL])
+    await repository.cancel(session, [run.id for run in suite_run.runs if run.status not in TERMINAL])
     return await get_suite_run(session, actor, suite_run_id)
 
 
