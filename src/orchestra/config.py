@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
     scheduler_batch_size: int = Field(default=100, ge=1, description="Runs admitted per scheduling pass.")
     lease_s: float = Field(default=30.0, gt=0, description="Lease length of a run taken by an executor.")
+    heartbeat_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often a running run's lease is renewed and its cancel flag read (at most lease/3).",
+    )
     max_attempts: int = Field(
         default=3, ge=1, description="Attempts a run gets before a lost lease ends it in ERROR."
     )

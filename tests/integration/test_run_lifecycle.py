@@ -246,3 +246,26 @@ async def test_event_stream_reports_steps_and_ends(harness: Harness, api: httpx.
                     break
     assert names.count("step") == 3
     assert names[-1] == "end"
+
+
+async def test_cancel_interrupts_a_long_step(harness: Harness, api: httpx.AsyncClient) -> None:
+    case = {
+        "name": "very long",
+        "steps": [{"name": "nap", "sleep": "60s"}, {"request": {"url": "{{ env.base_url }}/health"}}],
+        "teardown": [{"name": "cleanup", "request": {"url": "{{ env.base_url }}/health"}}],
+    }
+    await harness.apply(case)
+    run_id = await harness.start("very long")
+    async with asyncio.timeout(10):
+        while (await api.get(f"/runs/{run_id}")).json()["status"] != "IN_PROGRESS":
+            await asyncio.sleep(0.05)
+    assert (await api.post(f"/runs/{run_id}/cancel")).status_code == 200
+    run = await harness.wait(run_id, timeout_s=15)  # the heartbeat (2 s) passes the request on
+    assert run["status"] == "CANCELLED"
+    assert run["status_reason"] == "cancelled on request"
+    assert [(step["name"], step["status"]) for step in run["steps"]] == [
+        ("nap", "error"),
+        ("GET {{ env.base_url }}/health", "skipped"),
+        ("cleanup", "passed"),
+    ]
+    assert run["steps"][0]["error"] == "interrupted: cancelled on request"

@@ -55,7 +55,7 @@ def summary_table(suite_runs: Sequence[SuiteRunOut]) -> Table:
                 run.name,
                 f"[{STYLE.get(run.status, 'white')}]{run.status.value}[/]",
                 _ms(run.duration_ms),
-                run.status_reason or "",
+                "" if run.status == RunStatus.PASSED else run.status_reason or "",
             ]
             table.add_row(*([suite_run.name, *cells] if several else cells))
     return table

@@ -60,6 +60,8 @@ class RunExecution:
         self.data: dict[str, Any] = context.get("data") or {}
         self.halt: dict[str, str] | None = context.get("halt")
         self.teardown_problem: str | None = context.get("teardown_problem")
+        self._step: asyncio.Task[StepOutcome] | None = None
+        self._interrupted: str | None = None
         self.deadline = (
             lease.started_at + timedelta(seconds=lease.timeout_s) if lease.timeout_s is not None else None
         )
@@ -120,7 +122,29 @@ class RunExecution:
                     return StepOutcome(status="error", error=f"{self._time_limit_text()} during this step")
         return await self._perform(planned)
 
+    def interrupt(self, reason: str) -> None:
+        """Cancel on request: halt the run and abort the step in progress (a teardown step is let finish)."""
+        if self.halt is None:
+            self.halt = {"status": RunStatus.CANCELLED, "reason": reason}
+            self._interrupted = reason
+            if self._step is not None:
+                self._step.cancel()
+
     async def _perform(self, planned: PlannedStep) -> StepOutcome:
+        if planned.phase == "teardown":
+            return await self._perform_step(planned)
+        self._step = asyncio.create_task(self._perform_step(planned))
+        try:
+            return await self._step
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._interrupted is None or (current is not None and current.cancelling()):
+                raise  # we are being cancelled ourselves (shutdown, lost lease), not just the step
+            return StepOutcome(status="error", error=f"interrupted: {self._interrupted}")
+        finally:
+            self._step = None
+
+    async def _perform_step(self, planned: PlannedStep) -> StepOutcome:
         step = planned.step
         try:
             if isinstance(step, RequestStep):

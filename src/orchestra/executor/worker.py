@@ -116,10 +116,12 @@ class Executor:
         bound = log.bind(run_id=str(lease.run_id), attempt=lease.attempt, fencing_token=lease.fencing_token)
         bound.info("run.leased")
         lost = asyncio.Event()
-        heartbeat = asyncio.create_task(self._heartbeat(lease, asyncio.current_task(), lost))
+        heartbeat: asyncio.Task[None] | None = None
         try:
             plan, environment = await self._load(lease)
-            status, reason = await RunExecution(lease, self.store, plan, environment, self.http).execute()
+            execution = RunExecution(lease, self.store, plan, environment, self.http)
+            heartbeat = asyncio.create_task(self._heartbeat(lease, execution, asyncio.current_task(), lost))
+            status, reason = await execution.execute()
             bound.info("run.finished", status=status.value, reason=reason)
         except LeaseLost as error:
             bound.warning("run.lease_lost", reason=str(error))
@@ -137,18 +139,23 @@ class Executor:
                 lease, f"internal error ({type(error).__name__}); see the executor log"
             )
         finally:
-            heartbeat.cancel()
+            if heartbeat is not None:
+                heartbeat.cancel()
             self._on_run_finished()
 
-    async def _heartbeat(self, lease: Lease, run_task: asyncio.Task[Any] | None, lost: asyncio.Event) -> None:
-        """Extend the lease during long steps; stop the run itself if renewal keeps failing until expiry."""
-        interval = self.settings.lease_s / 3
+    async def _heartbeat(
+        self, lease: Lease, execution: RunExecution, run_task: asyncio.Task[Any] | None, lost: asyncio.Event
+    ) -> None:
+        """Extend the lease during long steps and pass on a cancel request at once; stop the run itself if
+        renewal keeps failing until the lease would expire."""
+        interval = min(self.settings.lease_s / 3, self.settings.heartbeat_s)
         renewed = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
                 async with asyncio.timeout(interval):  # a hung database must not keep a zombie going
-                    await self.store.heartbeat(lease)
+                    if await self.store.heartbeat(lease):
+                        execution.interrupt("cancelled on request")
                 renewed = time.monotonic()
             except LeaseLost:
                 renewed = float("-inf")
