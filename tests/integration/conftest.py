@@ -22,6 +22,21 @@ def demo_url() -> Iterator[str]:
         process.stop()
 
 
+def assert_problem(response: httpx.Response, status: int, needle: str = "") -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and ``needle`` in its detail)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"] == "about:blank"
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert needle in body["detail"], body["detail"]
+    return body
+
+
 class Harness:
     """Drives the in-process API the way a client would: apply definitions, start runs, wait for verdicts."""
 

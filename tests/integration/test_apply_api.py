@@ -12,19 +12,7 @@ from orchestra.apply.service import apply_definitions
 from orchestra.errors import InvalidDefinition
 from orchestra.runtime import Runtime
 from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"] == "about:blank"
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
+from tests.integration.conftest import assert_problem
 
 
 def case(name: str, description: str = "d") -> dict[str, Any]:

@@ -12,22 +12,10 @@ import pytest
 
 from orchestra.models import Project, TestCase, TestCaseVersion, TestRun
 from orchestra.runtime import Runtime
+from tests.integration.conftest import assert_problem
 
 PROJECT = "shop"
 SECRET = "s3cr3t-VALUE-do-not-leak"
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"] == "about:blank"
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
 
 
 def assert_no_secret(response: httpx.Response) -> None:

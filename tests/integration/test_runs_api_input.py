@@ -7,19 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.conftest import Harness
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, needle: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["type"] == "about:blank"
-    assert needle in body["detail"], body["detail"]
+from tests.integration.conftest import Harness, assert_problem
 
 
 @pytest.fixture
@@ -61,7 +49,7 @@ async def test_unknown_targets_are_404(ready: Harness, api: httpx.AsyncClient) -
     assert_problem(await api.post(f"/runs/{missing}/cancel"), 404, str(missing))
     assert_problem(await api.get(f"/suite-runs/{missing}/report"), 404, str(missing))
     assert_problem(await api.get("/runs/not-a-uuid"), 422, "run_id")
-    assert_problem(await api.get("/projects/a%00b"), 422, "refused")
+    assert_problem(await api.get("/projects/a%00b"), 404, "does not exist")
 
 
 async def test_query_parameters_are_validated(ready: Harness, api: httpx.AsyncClient) -> None:

@@ -13,21 +13,9 @@ from orchestra.actor import Actor
 from orchestra.runtime import Runtime
 from orchestra.suites import service
 from orchestra.testcases.definition import SuiteDefinition
+from tests.integration.conftest import assert_problem
 
 PROJECT = "shop"
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"] == "about:blank"
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
 
 
 def url(name: str = "", project: str = PROJECT) -> str:

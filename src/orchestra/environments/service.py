@@ -23,14 +23,6 @@ from orchestra.projects.schemas import NAME_PATTERN
 _NAME = re.compile(NAME_PATTERN)
 
 
-async def _project(session: AsyncSession, actor: Actor, project: Project | str) -> Project:
-    if isinstance(project, Project):
-        return project
-    if "\x00" in project:  # no name can hold NUL (and PostgreSQL would refuse the query)
-        raise NotFound(f"project {project!r} does not exist")
-    return await projects.get(session, actor, project)
-
-
 def _check_name(name: str) -> None:
     if not 1 <= len(name) <= 200 or not _NAME.match(name):
         raise InvalidInput(
@@ -40,7 +32,7 @@ def _check_name(name: str) -> None:
 
 
 async def get(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> Environment:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     environment = await repository.find(session, actor.tenant_id, owner.id, ref)
     if environment is None:
         raise NotFound(f"environment '{ref}' does not exist in project '{owner.name}'")
@@ -50,7 +42,7 @@ async def get(session: AsyncSession, actor: Actor, project: Project | str, ref: 
 async def list_page(
     session: AsyncSession, actor: Actor, project: Project | str, params: PageParams
 ) -> Page[EnvironmentOut]:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     rows, total = await repository.list_page(session, actor.tenant_id, owner.id, params.limit, params.offset)
     return Page[EnvironmentOut](
         items=[EnvironmentOut.of(row) for row in rows], total=total, limit=params.limit, offset=params.offset
@@ -60,7 +52,7 @@ async def list_page(
 async def create(
     session: AsyncSession, actor: Actor, project: Project | str, data: EnvironmentCreate
 ) -> Environment:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     if await repository.find_by_name(session, actor.tenant_id, owner.id, data.name):
         raise Conflict(f"environment '{data.name}' already exists in project '{owner.name}'")
     environment = Environment(
@@ -85,7 +77,7 @@ async def upsert(
         raise InvalidInput(
             f"the body names environment '{data.name}' but the URL names '{name}'; rename with PATCH instead"
         )
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     content = {"base_url": data.base_url, "variables": data.variables or {}, "secrets": data.secrets or {}}
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)
@@ -110,7 +102,7 @@ async def _locked(session: AsyncSession, actor: Actor, owner: Project, name: str
 async def update(
     session: AsyncSession, actor: Actor, project: Project | str, ref: str, data: EnvironmentUpdate
 ) -> Environment:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     environment = await get(session, actor, owner, ref)
     if data.name is not None and data.name != environment.name:
         if await repository.find_by_name(session, actor.tenant_id, owner.id, data.name):
@@ -157,7 +149,7 @@ async def ensure(
         url = normalise_base_url(base_url)
     except ValueError as error:
         raise InvalidInput(str(error)) from None
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     content = {"base_url": url, "variables": {}, "secrets": {}}
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)

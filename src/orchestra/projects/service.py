@@ -10,7 +10,12 @@ from orchestra.projects import repository
 from orchestra.projects.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 
 
-async def get(session: AsyncSession, actor: Actor, ref: str) -> Project:
+async def get(session: AsyncSession, actor: Actor, ref: Project | str) -> Project:
+    """The project itself when given one, else the tenant's project with this id or name."""
+    if isinstance(ref, Project):
+        return ref
+    if "\x00" in ref:  # no name can hold NUL (and PostgreSQL would refuse the query)
+        raise NotFound(f"project {ref!r} does not exist")
     project = await repository.find(session, actor.tenant_id, ref)
     if project is None:
         raise NotFound(f"project '{ref}' does not exist")

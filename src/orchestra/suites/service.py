@@ -71,19 +71,11 @@ def _unknown_names(definition: SuiteDefinition, errors: list[dict[str, Any]]) ->
     return [name for index, name in enumerate(definition.tests) if f"tests[{index}]" in paths]
 
 
-async def _project(session: AsyncSession, actor: Actor, project: Project | str) -> Project:
-    if isinstance(project, Project):
-        return project
-    if "\x00" in project:  # no name can hold NUL (and PostgreSQL would refuse the query)
-        raise NotFound(f"project {project!r} does not exist")
-    return await projects.get(session, actor, project)
-
-
 async def upsert_definition(
     session: AsyncSession, actor: Actor, project: Project | str, definition: SuiteDefinition
 ) -> tuple[Suite, WriteResult]:
     """Create the suite or replace its definition; identical content changes nothing ("unchanged")."""
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     errors = await check_definition(session, actor, owner, definition)
     if errors:
         unknown = _unknown_names(definition, errors)
@@ -109,7 +101,7 @@ async def upsert_definition(
 
 
 async def create(session: AsyncSession, actor: Actor, project: Project | str, data: Any) -> Suite:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     definition = parse_definition(data)
     if await repository.find_by_name(session, actor.tenant_id, owner.id, definition.suite):
         raise Conflict(f"suite '{definition.suite}' already exists in project '{owner.name}'")
@@ -120,7 +112,7 @@ async def create(session: AsyncSession, actor: Actor, project: Project | str, da
 async def put(
     session: AsyncSession, actor: Actor, project: Project | str, name: str, data: Any
 ) -> tuple[Suite, WriteResult]:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     definition = parse_definition(data)
     if definition.suite != name:
         raise InvalidInput(
@@ -131,7 +123,7 @@ async def put(
 
 
 async def get(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> Suite:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     suite = await repository.find(session, actor.tenant_id, owner.id, ref)
     if suite is None:
         raise NotFound(f"suite '{ref}' does not exist in project '{owner.name}'")
@@ -141,7 +133,7 @@ async def get(session: AsyncSession, actor: Actor, project: Project | str, ref: 
 async def list_page(
     session: AsyncSession, actor: Actor, project: Project | str, params: PageParams
 ) -> Page[SuiteSummary]:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     rows, total = await repository.list_page(session, actor.tenant_id, owner.id, params.limit, params.offset)
     return Page[SuiteSummary](
         items=[SuiteSummary.of(row) for row in rows], total=total, limit=params.limit, offset=params.offset

@@ -85,19 +85,11 @@ def parse_definition(data: Any) -> TestCaseDefinition:
 # --- service ------------------------------------------------------------------------------------------
 
 
-async def _project(session: AsyncSession, actor: Actor, project: Project | str) -> Project:
-    if isinstance(project, Project):
-        return project
-    if "\x00" in project:  # no name can hold NUL (and PostgreSQL would refuse the query)
-        raise NotFound(f"project {project!r} does not exist")
-    return await projects.get(session, actor, project)
-
-
 async def upsert_definition(
     session: AsyncSession, actor: Actor, project: Project | str, definition: TestCaseDefinition
 ) -> tuple[TestCase, TestCaseVersion, WriteResult]:
     """Create the test case or add a version; identical content changes nothing ("unchanged")."""
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     issues = storage_issues(definition)
     if issues:
         raise invalid_definition(f"test case '{definition.name}'", definition_errors(issues))
@@ -138,7 +130,7 @@ def _new_version(
 async def create(
     session: AsyncSession, actor: Actor, project: Project | str, data: Any
 ) -> tuple[TestCase, TestCaseVersion]:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     definition = parse_definition(data)
     if await repository.find_by_name(session, actor.tenant_id, owner.id, definition.name):
         raise Conflict(f"test case '{definition.name}' already exists in project '{owner.name}'")
@@ -150,7 +142,7 @@ async def put(
     session: AsyncSession, actor: Actor, project: Project | str, name: str, data: Any
 ) -> tuple[TestCase, TestCaseVersion, WriteResult]:
     """Create the test case ``name`` or add a version to it (PUT is idempotent)."""
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     definition = parse_definition(data)
     if definition.name != name:
         raise InvalidInput(
@@ -161,7 +153,7 @@ async def put(
 
 
 async def get_case(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> TestCase:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     case = await repository.find(session, actor.tenant_id, owner.id, ref)
     if case is None:
         raise NotFound(f"test case '{ref}' does not exist in project '{owner.name}'")
@@ -203,7 +195,7 @@ async def list_versions(
 async def list_page(
     session: AsyncSession, actor: Actor, project: Project | str, params: PageParams, tag: str | None = None
 ) -> Page[TestCaseSummary]:
-    owner = await _project(session, actor, project)
+    owner = await projects.get(session, actor, project)
     rows, total = await repository.list_page(
         session, actor.tenant_id, owner.id, tag, params.limit, params.offset
     )
