@@ -269,3 +269,30 @@ async def test_cancel_interrupts_a_long_step(harness: Harness, api: httpx.AsyncC
         ("cleanup", "passed"),
     ]
     assert run["steps"][0]["error"] == "interrupted: cancelled on request"
+
+
+async def test_http_steps_send_a_stable_idempotency_key(harness: Harness, api: httpx.AsyncClient) -> None:
+    case = {
+        "name": "keys",
+        "steps": [
+            {"request": {"method": "POST", "url": "{{ env.base_url }}/echo"}},
+            {
+                "request": {
+                    "method": "POST",
+                    "url": "{{ env.base_url }}/echo",
+                    "headers": {"Idempotency-Key": "mine"},
+                }
+            },
+        ],
+    }
+    run = await harness.run(case)
+    sent = [step["request"]["headers"].get("idempotency-key") for step in run["steps"]]
+    assert sent == [f"{run['id']}-0", "mine"]
+    echoed = json.loads(run["steps"][0]["response"]["body"])["headers"]["idempotency-key"]
+    assert echoed == f"{run['id']}-0"
+    response = await api.patch(
+        f"/projects/{harness.project}/environments/sut", json={"idempotency_keys": False}
+    )
+    assert response.json()["idempotency_keys"] is False
+    run = await harness.wait(await harness.start("keys"))
+    assert [step["request"]["headers"].get("idempotency-key") for step in run["steps"]] == [None, "mine"]

@@ -84,6 +84,9 @@ class EnvironmentCreate(BaseModel):
     base_url: BaseUrl
     variables: Variables = Field(default_factory=dict)
     secrets: Secrets = Field(default_factory=dict, description="Write-only: never returned.")
+    idempotency_keys: bool = Field(
+        default=True, description="Send an Idempotency-Key header, stable across attempts of a step."
+    )
 
 
 class EnvironmentPut(BaseModel):
@@ -97,6 +100,7 @@ class EnvironmentPut(BaseModel):
     base_url: BaseUrl
     variables: Variables | None = None
     secrets: Secrets | None = Field(default=None, description="Write-only: never returned.")
+    idempotency_keys: bool | None = None
 
 
 class EnvironmentUpdate(BaseModel):
@@ -109,6 +113,7 @@ class EnvironmentUpdate(BaseModel):
     base_url: BaseUrl | None = None
     variables: Variables | None = None
     secrets: SecretChanges | None = Field(default=None, description="Merged; a null value removes the key.")
+    idempotency_keys: bool | None = None
 
 
 class EnvironmentOut(BaseModel):
@@ -118,6 +123,7 @@ class EnvironmentOut(BaseModel):
     base_url: str
     variables: dict[str, Any]
     secret_names: list[str] = Field(description="Names of the secrets; their values are never returned.")
+    idempotency_keys: bool
     created_at: datetime
     updated_at: datetime
 
@@ -130,6 +136,7 @@ class EnvironmentOut(BaseModel):
             base_url=environment.base_url,
             variables=environment.variables,
             secret_names=sorted(environment.secrets),
+            idempotency_keys=environment.idempotency_keys,
             created_at=environment.created_at,
             updated_at=environment.updated_at,
         )

@@ -62,6 +62,7 @@ async def create(
         base_url=data.base_url,
         variables=dict(data.variables),
         secrets=dict(data.secrets),
+        idempotency_keys=data.idempotency_keys,
     )
     session.add(environment)
     await session.flush()
@@ -78,7 +79,12 @@ async def upsert(
             f"the body names environment '{data.name}' but the URL names '{name}'; rename with PATCH instead"
         )
     owner = await projects.get(session, actor, project)
-    content = {"base_url": data.base_url, "variables": data.variables or {}, "secrets": data.secrets or {}}
+    content = {
+        "base_url": data.base_url,
+        "variables": data.variables or {},
+        "secrets": data.secrets or {},
+        "idempotency_keys": True if data.idempotency_keys is None else data.idempotency_keys,
+    }
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)
     if created:
@@ -88,6 +94,8 @@ async def upsert(
         environment.variables = dict(data.variables)
     if data.secrets is not None:
         environment.secrets = dict(data.secrets)
+    if data.idempotency_keys is not None:
+        environment.idempotency_keys = data.idempotency_keys
     await session.flush()
     await session.refresh(environment)
     return environment, False
@@ -112,6 +120,8 @@ async def update(
         environment.base_url = data.base_url
     if data.variables is not None:
         environment.variables = dict(data.variables)
+    if data.idempotency_keys is not None:
+        environment.idempotency_keys = data.idempotency_keys
     if data.secrets:
         secrets = dict(environment.secrets)
         for key, value in data.secrets.items():

@@ -86,8 +86,14 @@ class HttpStepRunner:
         return full, (time.perf_counter() - started) * 1000
 
     async def run(
-        self, step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]
+        self,
+        step: RequestStep,
+        request_spec: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        idempotency_key: str | None = None,
     ) -> StepOutcome:
+        """``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
+        of this step of this run, so a SUT that honours it can de-duplicate a step that runs again)."""
         rendered = render_value(request_spec, scope)
         expect = render_expect(step.expect, scope) if step.expect is not None else None
         until = None
@@ -98,7 +104,7 @@ class HttpStepRunner:
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
         outcome, view = StepOutcome(status="passed"), None
         for attempt in range(1, attempts_allowed + 1):
-            outcome, view = await self._attempt(step, rendered, expect, timeout_ms)
+            outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key)
             outcome.attempts = attempt
             if attempt == attempts_allowed or self._done(outcome, view, until):
                 break
@@ -120,7 +126,12 @@ class HttpStepRunner:
         return view is not None and all_passed(evaluate(until, view))
 
     async def _attempt(
-        self, step: RequestStep, rendered: Mapping[str, Any], expect: Expect | None, timeout_ms: float
+        self,
+        step: RequestStep,
+        rendered: Mapping[str, Any],
+        expect: Expect | None,
+        timeout_ms: float,
+        idempotency_key: str | None,
     ) -> tuple[StepOutcome, ResponseView | None]:
         try:
             request = _build_request(self.client, rendered)
@@ -128,6 +139,8 @@ class HttpStepRunner:
             return StepOutcome(
                 status="error", error=f"cannot build the request: {type(error).__name__}: {error}"
             ), None
+        if idempotency_key is not None and "idempotency-key" not in request.headers:
+            request.headers["Idempotency-Key"] = idempotency_key
         request_record = record_request(
             request, self.settings.record_body_limit, self.settings.record_header_limit
         )

@@ -33,6 +33,7 @@ class EnvironmentSnapshot:
     base_url: str
     variables: dict[str, Any]
     secrets: dict[str, str]
+    idempotency_keys: bool = True
 
 
 def _json(value: Any) -> str:
@@ -149,7 +150,8 @@ class RunExecution:
         try:
             if isinstance(step, RequestStep):
                 assert planned.request_spec is not None
-                return await self.http.run(step, planned.request_spec, self.scope())
+                key = f"{self.lease.run_id}-{planned.seq}" if self.environment.idempotency_keys else None
+                return await self.http.run(step, planned.request_spec, self.scope(), key)
             if isinstance(step, SetStep):
                 assigned: dict[str, Any] = {}
                 for name, expression in step.assignments.items():

@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 _LOAD = text(
     """
-    SELECT v.definition, e.name, e.base_url, e.variables, e.secrets
+    SELECT v.definition, e.name, e.base_url, e.variables, e.secrets, e.idempotency_keys
     FROM test_case_versions v, environments e
     WHERE v.id = :version_id AND e.id = :environment_id
     """
@@ -181,7 +181,9 @@ class Executor:
             if len(self._plans) > 1000:
                 self._plans.clear()
             self._plans[lease.test_case_version_id] = plan
-        return plan, EnvironmentSnapshot(row.name, row.base_url, row.variables, row.secrets)
+        return plan, EnvironmentSnapshot(
+            row.name, row.base_url, row.variables, row.secrets, row.idempotency_keys
+        )
 
     async def _finish_quietly(self, lease: Lease, reason: str) -> None:
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,3 +21,7 @@ class Environment(IdMixin, TenantMixin, TimestampMixin, Base):
     base_url: Mapped[str] = mapped_column(String(2000), nullable=False)
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     secrets: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Send an Idempotency-Key header (stable across attempts of a step of a run) with every HTTP step.
+    idempotency_keys: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
