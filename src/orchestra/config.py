@@ -23,6 +23,12 @@ class Settings(BaseSettings):
         description="PostgreSQL URL (postgresql://user:pass@host:port/db). Unset: embedded PostgreSQL "
         "under <data_dir>/pg.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="RabbitMQ URL (amqp://user:pass@host:5672/vhost). Unset: the in-process broker "
+        "(embedded mode only).",
+    )
+    broker_queue: str = Field(default="orchestra.runs", description="RabbitMQ queue carrying run ids.")
     host: str = Field(default="127.0.0.1", description="Address `orchestra up` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `orchestra up` listens on.")
     server: str | None = Field(
@@ -39,8 +45,14 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = Field(
         default=0.5, gt=0, description="Pause between scheduling passes when nothing wakes the scheduler."
     )
+    leader_retry_s: float = Field(
+        default=1.0, gt=0, description="How often a standby scheduler tries to take over leadership."
+    )
     scheduler_batch_size: int = Field(default=100, ge=1, description="Runs admitted per scheduling pass.")
     lease_s: float = Field(default=30.0, gt=0, description="Lease length of a run taken by an executor.")
+    executor_health_port: int = Field(
+        default=8001, ge=0, le=65535, description="Port of `orchestra executor`'s health endpoints (0: none)."
+    )
     heartbeat_s: float = Field(
         default=2.0,
         gt=0,

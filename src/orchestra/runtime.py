@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import structlog
 
 from orchestra.broker.base import Broker
-from orchestra.broker.memory import InProcessBroker
+from orchestra.broker.factory import open_broker
 from orchestra.config import Settings
 from orchestra.db import Database, open_database
 from orchestra.executor.worker import Executor
-from orchestra.migrate import upgrade_to_head
+from orchestra.migrate import is_at_head, upgrade_to_head
 from orchestra.scheduler.loop import Scheduler
 from orchestra.tenants.repository import ensure_tenant
 
@@ -31,24 +31,33 @@ class Runtime:
     scheduler: Scheduler
     executor: Executor
     tenant_id: uuid.UUID
+    runs_scheduler: bool = True
+    runs_executor: bool = True
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, run_scheduler: bool = True, run_executor: bool = True
+        cls,
+        settings: Settings,
+        *,
+        run_scheduler: bool = True,
+        run_executor: bool = True,
+        migrate: bool = True,
     ) -> Runtime:
+        """``migrate``: bring the schema to head first (servers do; an executor waits for an API to)."""
         db = open_database(settings, pool_size=settings.executor_concurrency + 5)
         try:
-            await upgrade_to_head(db.engine)
+            if migrate:
+                await upgrade_to_head(db.engine)
             async with db.transaction() as session:
                 tenant_id = await ensure_tenant(session, settings.tenant)
+            broker = await open_broker(settings)
         except BaseException:
             await db.close()
             raise
-        broker = InProcessBroker()
         scheduler = Scheduler(db, broker, settings)
         executor = Executor(db, broker, settings, on_run_finished=scheduler.wake)
-        runtime = cls(settings, db, broker, scheduler, executor, tenant_id)
+        runtime = cls(settings, db, broker, scheduler, executor, tenant_id, run_scheduler, run_executor)
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         if run_executor:
@@ -59,6 +68,23 @@ class Runtime:
     @property
     def ready(self) -> bool:
         return all(not task.done() for task in self._tasks)
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency of this process and whether it is usable; all "ok" means ready."""
+        checks: dict[str, str] = {}
+        try:
+            checks["database"] = "ok" if await is_at_head(self.db.engine) else "migrations not at head"
+        except Exception as error:
+            checks["database"] = f"unreachable: {type(error).__name__}"
+        try:
+            checks["broker"] = "ok" if await self.broker.is_healthy() else "unreachable"
+        except Exception as error:
+            checks["broker"] = f"unreachable: {type(error).__name__}"
+        if self.runs_executor:
+            checks["executor"] = "ok" if self.ready else "stopped"
+        if self.runs_scheduler:
+            checks["scheduler"] = "ok" if self.ready else "stopped"
+        return checks
 
     async def stop(self) -> None:
         """Stop admitting and consuming first, then hand the runs in progress back, then close."""

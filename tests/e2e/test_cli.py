@@ -40,7 +40,11 @@ def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> No
     assert "Orchestra results" in log
     assert "15 tests: 12 passed, 2 failed, 1 error" in log
     health = httpx.get(f"{orchestra_up.url}/api/v1/health").json()
-    assert health == {"status": "ok", "checks": {"api": "ok", "database": "ok", "executor": "ok"}}
+    assert health == {
+        "status": "ok",
+        "checks": {"api": "ok", "database": "ok", "broker": "ok", "executor": "ok", "scheduler": "ok"},
+        "scheduler_role": "leader",
+    }
     suite_runs = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs", params={"project": "examples"}).json()
     assert suite_runs["total"] >= 1
     assert suite_runs["items"][0]["counts"] == EXPECTED

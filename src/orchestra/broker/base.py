@@ -18,4 +18,7 @@ class Broker(Protocol):
     def deliveries(self) -> AsyncIterator[Delivery]:
         """Messages for this consumer; each must be acked once the lease attempt is decided."""
 
+    async def is_healthy(self) -> bool:
+        """Reachable and able to publish and consume (for readiness endpoints)."""
+
     async def close(self) -> None: ...

@@ -32,6 +32,9 @@ class InProcessBroker:
                 return
             yield MemoryDelivery(run_id)
 
+    async def is_healthy(self) -> bool:
+        return not self._closed
+
     async def close(self) -> None:
         if not self._closed:
             self._closed = True

@@ -14,6 +14,7 @@ from rich.console import Console
 from orchestra import __version__
 from orchestra.cli import runner
 from orchestra.cli.backends import Backend, BackendError, LocalBackend, RemoteBackend
+from orchestra.cli.errors import UsageError
 from orchestra.config import Settings
 from orchestra.errors import OrchestraError
 from orchestra.kit.logging import configure as configure_logging
@@ -86,7 +87,7 @@ def _guarded(coroutine: Awaitable[int]) -> int:
         for issue in error.issues:
             err_console.print(f"  {issue}")
         return runner.EXIT_ERROR
-    except (runner.UsageError, BackendError, OrchestraError) as error:
+    except (UsageError, BackendError, OrchestraError) as error:
         return runner.error_exit(err_console, error)
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -135,7 +136,7 @@ def run(
             json_path=json_path,
             poll_s=0.5 if server else 0.2,
         )
-    except runner.UsageError as error:
+    except UsageError as error:
         raise typer.Exit(runner.error_exit(err_console, error)) from None
     settings = _settings(data_dir=data_dir, verbose=verbose)
     # Validate the files before starting anything: a typo should not cost a database start.
@@ -197,6 +198,47 @@ def up(
 
     async def work() -> int:
         await serve(settings, demo=not no_demo, console=console)
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show logs at info level.")] = False,
+) -> None:
+    """Distributed mode: the REST API and the scheduler (needs ORCHESTRA_BROKER_URL; run any number)."""
+    from orchestra.cli.distributed import serve_api
+
+    settings = _settings(host=host, port=port, verbose=verbose)
+
+    async def work() -> int:
+        await serve_api(settings, console)
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@app.command()
+def executor(
+    health_port: Annotated[
+        int | None,
+        typer.Option("--health-port", min=0, max=65535, help="Port of /health/live and /health/ready."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, max=256, help="Runs at once.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show logs at info level.")] = False,
+) -> None:
+    """Distributed mode: a stateless worker executing runs (needs ORCHESTRA_BROKER_URL; run any number)."""
+    from orchestra.cli.distributed import serve_executor
+
+    settings = _settings(executor_health_port=health_port, executor_concurrency=concurrency, verbose=verbose)
+
+    async def work() -> int:
+        await serve_executor(settings, console)
         return 0
 
     raise typer.Exit(_guarded(work()))

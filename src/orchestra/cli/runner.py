@@ -22,16 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import finished_line, print_summary
+from orchestra.cli.errors import UsageError
 from orchestra.errors import OrchestraError
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runs.states import TERMINAL, RunStatus
 from orchestra.testcases.loader import LoadedDefinitions, load_paths
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments or inputs: exit 2 with this one-line reason."""
 
 
 @dataclass

@@ -6,25 +6,38 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from orchestra.api_deps import RuntimeDep
-from orchestra.migrate import is_at_head
+from orchestra.runtime import Runtime
 from orchestra.testcases.schema_export import suite_json_schema, testcase_json_schema
 
 router = APIRouter(tags=["health"])
 
 
+async def _readiness(runtime: Runtime) -> JSONResponse:
+    checks: dict[str, Any] = {"api": "ok", **await runtime.readiness()}
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    if runtime.runs_scheduler:
+        body["scheduler_role"] = runtime.scheduler.role
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
 @router.get("/health")
 async def health(runtime: RuntimeDep) -> JSONResponse:
-    """200 once the API, the database (migrations at head) and the executor are ready; 503 otherwise."""
-    checks: dict[str, Any] = {"api": "ok"}
-    try:
-        checks["database"] = "ok" if await is_at_head(runtime.db.engine) else "migrations not at head"
-    except Exception as error:
-        checks["database"] = f"unreachable: {type(error).__name__}"
-    checks["executor"] = "ok" if runtime.ready else "stopped"
-    healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status_code=200 if healthy else 503
-    )
+    """200 once the API, the database (migrations at head), the broker and, in this process, the scheduler
+    and executor are ready; 503 with the failing checks otherwise."""
+    return await _readiness(runtime)
+
+
+@router.get("/health/ready")
+async def ready(runtime: RuntimeDep) -> JSONResponse:
+    """Readiness for orchestrators (same checks as /health)."""
+    return await _readiness(runtime)
+
+
+@router.get("/health/live")
+async def live() -> dict[str, str]:
+    """Liveness: the process answers (no dependency checked, so a database outage does not restart it)."""
+    return {"status": "ok"}
 
 
 @router.get("/schemas/testcase.json")

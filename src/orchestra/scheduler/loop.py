@@ -11,6 +11,7 @@ from orchestra.broker.base import Broker
 from orchestra.config import Settings
 from orchestra.db import Database
 from orchestra.scheduler import admission
+from orchestra.scheduler.leader import LeaderLock
 
 log = structlog.get_logger(__name__)
 
@@ -22,6 +23,7 @@ class Scheduler:
         self.settings = settings
         self._wake = asyncio.Event()
         self._stopping = False
+        self.leader = LeaderLock(db.url)
 
     def wake(self) -> None:
         """Ask for a pass now (a run was created, or a slot freed)."""
@@ -49,8 +51,26 @@ class Scheduler:
             log.info("scheduler.pass", admitted=len(admitted), requeued=len(requeued), republished=len(stale))
         return admitted
 
+    @property
+    def role(self) -> str:
+        return "leader" if self.leader.held else "standby"
+
     async def run_forever(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            await self.leader.release()
+
+    async def _loop(self) -> None:
         while not self._stopping:
+            try:
+                leading = await self.leader.acquire()
+            except Exception:
+                log.warning("scheduler.leader_check_failed", exc_info=True)
+                leading = False
+            if not leading:  # a standby: retry for leadership a little later
+                await self._pause(self.settings.leader_retry_s)
+                continue
             try:
                 admitted = await self.run_once()
             except Exception:
@@ -58,8 +78,12 @@ class Scheduler:
                 admitted = []
             if len(admitted) >= self.settings.scheduler_batch_size:
                 continue  # more may be waiting; do not sleep
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.scheduler_interval_s)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._pause(self.settings.scheduler_interval_s)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep until woken (a run was created or finished in this process) or ``seconds`` passed."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()

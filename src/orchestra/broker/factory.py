@@ -1,0 +1,20 @@
+"""The broker a process uses: RabbitMQ when ``ORCHESTRA_BROKER_URL`` is set, else the in-process queue."""
+
+from __future__ import annotations
+
+from orchestra.broker.base import Broker
+from orchestra.broker.memory import InProcessBroker
+from orchestra.config import Settings
+
+
+async def open_broker(settings: Settings) -> Broker:
+    if not settings.broker_url:
+        return InProcessBroker()
+    from orchestra.broker.rabbitmq import RabbitMQBroker
+
+    broker = RabbitMQBroker(
+        settings.broker_url, queue=settings.broker_queue, prefetch=settings.executor_concurrency
+    )
+    await broker.connect()
+    connected: Broker = broker
+    return connected

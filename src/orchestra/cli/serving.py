@@ -1,0 +1,64 @@
+"""Serving an ASGI app until SIGINT/SIGTERM, with our own clean-up running before the process exits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from orchestra.cli.errors import UsageError
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its shutdown, which would kill us before our own clean-up ran;
+    signals are handled by ``Serving`` instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UsageError(f"cannot listen on {host}:{port}: {error.strerror} (use --port)") from error
+
+
+class Serving:
+    """``await Serving.start(app, host, port)``, then ``await serving.wait()`` until a stop signal."""
+
+    def __init__(self, server: _Server, task: asyncio.Task[None]) -> None:
+        self.server = server
+        self.task = task
+
+    @classmethod
+    async def start(cls, app: ASGIApp, host: str, port: int) -> Serving:
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, cls._stop_on_signal, server)
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if task.done():
+            await task
+            raise UsageError(f"could not serve on {host}:{port}")
+        return cls(server, task)
+
+    @staticmethod
+    def _stop_on_signal(server: _Server) -> None:
+        server.should_exit = True
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+
+    async def wait(self) -> None:
+        await self.task
