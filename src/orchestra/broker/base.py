@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
 
@@ -15,7 +15,7 @@ class Broker(Protocol):
     async def publish(self, run_ids: Sequence[uuid.UUID]) -> None:
         """Send one message per run id. Called only after the transaction that queued them committed."""
 
-    def deliveries(self) -> AsyncIterator[Delivery]:
+    def deliveries(self) -> AsyncGenerator[Delivery, None]:
         """Messages for this consumer; each must be acked once the lease attempt is decided."""
 
     async def is_healthy(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 
@@ -25,7 +25,7 @@ class InProcessBroker:
         for run_id in run_ids:
             self._queue.put_nowait(run_id)
 
-    async def deliveries(self) -> AsyncIterator[MemoryDelivery]:
+    async def deliveries(self) -> AsyncGenerator[MemoryDelivery, None]:
         while True:
             run_id = await self._queue.get()
             if run_id is None:

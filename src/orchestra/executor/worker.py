@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
@@ -67,16 +68,22 @@ class Executor:
         self._stopping = False
 
     async def run_forever(self) -> None:
-        async for delivery in self.broker.deliveries():
-            if self._stopping:
-                return
-            await self._slots.acquire()
-            if self._stopping:  # shutdown began while we waited for a slot
-                self._slots.release()
-                return
-            task = asyncio.create_task(self._handle(delivery), name=f"run {delivery.run_id}")
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        """Take the next delivery only once a slot is free, so a busy executor does not sit on messages
+        that an idle one could run."""
+        async with contextlib.aclosing(self.broker.deliveries()) as deliveries:
+            while not self._stopping:
+                await self._slots.acquire()
+                if self._stopping:  # shutdown began while we waited for a slot
+                    self._slots.release()
+                    return
+                try:
+                    delivery = await anext(deliveries)
+                except StopAsyncIteration:
+                    self._slots.release()
+                    return
+                task = asyncio.create_task(self._handle(delivery), name=f"run {delivery.run_id}")
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
 
     async def shutdown(self) -> None:
         """Stop taking work and hand the runs in progress back (QUEUED, no attempt penalty)."""

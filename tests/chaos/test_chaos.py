@@ -1,0 +1,236 @@
+"""Chaos: real processes killed, paused and disconnected while runs are in flight. Each test is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from orchestra.broker.rabbitmq import RabbitMQBroker
+from tests.chaos.conftest import Cluster, setup_project, start_run, sut_requests, wait_for
+from tests.integration.amqp import close_all_connections, rabbitmqctl_available
+
+pytestmark = pytest.mark.chaos
+
+
+def long_case(name: str, marker: str, steps: int = 50, pause: str = "100ms") -> dict[str, Any]:
+    """``steps`` numbered requests the SUT logs (with the marker), each followed by a short pause."""
+    body: list[dict[str, Any]] = []
+    for index in range(steps):
+        body.append(
+            {
+                "name": f"step {index}",
+                "request": {"method": "POST", "url": f"{{{{ env.base_url }}}}/echo?m={marker}&s={index}"},
+                "expect": {"status": 200},
+            }
+        )
+        body.append({"name": f"pause {index}", "sleep": pause})
+    return {"name": name, "steps": body}
+
+
+def step_results(run: dict[str, Any]) -> list[tuple[int, str, int]]:
+    return [(step["seq"], step["status"], step.get("attempts", 1)) for step in run["steps"]]
+
+
+async def committed_steps(database_url: str, run_id: uuid.UUID) -> list[tuple[int, int]]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT seq, fencing_token FROM step_results WHERE test_run_id = :id ORDER BY seq"),
+                {"id": run_id},
+            )
+            return [(row.seq, row.fencing_token) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+def wait_until(check: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout_s} s: {what}")
+
+
+def holder_of(cluster: Cluster, run_id: uuid.UUID) -> str | None:
+    with cluster.client() as client:
+        owner: str | None = client.get(f"/runs/{run_id}").json()["lease_owner"]
+        return owner
+
+
+def executor_by_owner(cluster: Cluster, owner: str) -> Any:
+    for service in cluster.services:
+        if service.name.startswith("executor"):
+            live = service.url + "/health/live"
+            try:
+                if httpx.get(live, timeout=2).json()["owner"] == owner:
+                    return service
+            except httpx.HTTPError:
+                continue
+    raise AssertionError(f"no executor is {owner}")
+
+
+def progress(cluster: Cluster, run_id: uuid.UUID) -> int:
+    with cluster.client() as client:
+        return len(client.get(f"/runs/{run_id}").json()["steps"] or [])
+
+
+def boot(cluster: Cluster, executors: int = 2, apis: int = 1) -> None:
+    for index in range(apis):
+        cluster.wait_ready(cluster.start_api(f"api{index}"), "/api/v1/health/live")
+    for index in range(executors):
+        cluster.wait_ready(cluster.start_executor(f"executor{index}"), "/health/ready")
+
+
+def test_killed_executor_run_resumes_elsewhere_and_steps_run_once(cluster: Cluster, demo_sut: str) -> None:
+    boot(cluster)
+    marker = uuid.uuid4().hex
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("fifty", marker))
+        run_id = start_run(client, "fifty")
+    wait_until(lambda: progress(cluster, run_id) >= 50, 30, "half of the run committed")
+    victim = executor_by_owner(cluster, holder_of(cluster, run_id) or "")
+    victim.signal(signal.SIGKILL)
+    (run,) = wait_for(cluster, [run_id], timeout_s=60)
+    assert run["status"] == "PASSED", run["status_reason"]
+    assert run["attempt"] == 2
+    assert [seq for seq, _, _ in step_results(run)] == list(range(100))
+    counts = Counter(query.split("&s=")[1] for query in sut_requests(demo_sut, marker))
+    assert set(counts) == {str(index) for index in range(50)}
+    assert sum(1 for count in counts.values() if count > 1) <= 1
+    assert max(counts.values()) <= 2
+
+
+def test_duplicate_and_redelivered_messages_execute_a_run_once(cluster: Cluster, demo_sut: str) -> None:
+    boot(cluster, executors=2)
+    marker = uuid.uuid4().hex
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("dupes", marker, steps=5, pause="10ms"))
+        run_id = start_run(client, "dupes")
+    (first,) = wait_for(cluster, [run_id])
+
+    async def publish_again() -> None:
+        broker = RabbitMQBroker(cluster.amqp_url, queue=cluster.queue)
+        await broker.connect()
+        try:
+            await broker.publish([run_id] * 5)
+        finally:
+            await broker.close()
+
+    asyncio.run(publish_again())
+    time.sleep(2)  # let the executors consume the duplicates; nothing may happen
+    (after,) = wait_for(cluster, [run_id])
+    assert first["status"] == after["status"] == "PASSED"
+    assert after["fencing_token"] == 1
+    assert len(after["steps"]) == 10
+    assert sorted(sut_requests(demo_sut, marker)) == sorted(f"m={marker}&s={index}" for index in range(5))
+
+
+def test_paused_executor_writes_nothing_after_takeover(cluster: Cluster, demo_sut: str) -> None:
+    boot(cluster, executors=2)
+    marker = uuid.uuid4().hex
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("paused", marker, steps=30))
+        run_id = start_run(client, "paused")
+    wait_until(lambda: progress(cluster, run_id) >= 10, 30, "a third of the run committed")
+    sleeper = executor_by_owner(cluster, holder_of(cluster, run_id) or "")
+    sleeper.signal(signal.SIGSTOP)
+    wait_until(
+        lambda: (holder_of(cluster, run_id) or "") not in ("", None) and progress(cluster, run_id) > 30,
+        30,
+        "",
+    )
+    sleeper.signal(signal.SIGCONT)
+    (run,) = wait_for(cluster, [run_id], timeout_s=60)
+    assert run["status"] == "PASSED", run["status_reason"]
+    committed = asyncio.run(committed_steps(cluster.database_url, run_id))
+    assert [seq for seq, _ in committed] == list(range(60))  # every step exactly once
+    tokens = [token for _, token in committed]
+    assert tokens == sorted(tokens)  # the zombie added nothing after the new owner's first step
+    assert tokens[-1] == run["fencing_token"] >= 2
+
+
+@pytest.mark.skipif(not rabbitmqctl_available(), reason="rabbitmqctl is not on PATH")
+def test_broker_connections_dropped_in_flight_lose_nothing(cluster: Cluster, demo_sut: str) -> None:
+    boot(cluster, executors=2)
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("steady", uuid.uuid4().hex, steps=10, pause="200ms"))
+        runs = [start_run(client, "steady") for _ in range(12)]
+    time.sleep(1.0)
+    asyncio.run(close_all_connections("chaos test"))
+    time.sleep(1.0)
+    asyncio.run(close_all_connections("chaos test again"))
+    with cluster.client() as client:
+        runs += [start_run(client, "steady") for _ in range(4)]
+    finished = wait_for(cluster, runs, timeout_s=120)
+    assert [run["status"] for run in finished] == ["PASSED"] * len(runs)
+
+
+def test_scheduler_leader_killed_another_replica_takes_over(cluster: Cluster, demo_sut: str) -> None:
+    cluster.extra["ORCHESTRA_MAX_ACTIVE_RUNS"] = "2"  # most runs stay PENDING until a scheduler admits them
+    boot(cluster, executors=0, apis=2)
+    leader = next(s for s in cluster.services if s.name.startswith("api") and _role(s) == "leader")
+    standby = next(s for s in cluster.services if s.name.startswith("api") and s is not leader)
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("quick", uuid.uuid4().hex, steps=2, pause="10ms"))
+    with httpx.Client(base_url=standby.url + "/api/v1") as client:
+        runs = [start_run(client, "quick") for _ in range(20)]  # no executor yet: 2 QUEUED, 18 PENDING
+    with httpx.Client(base_url=standby.url + "/api/v1") as client:
+        assert client.get("/runs", params={"status": "PENDING"}).json()["total"] >= 18
+    leader.signal(signal.SIGKILL)
+    wait_until(lambda: _role(standby) == "leader", 10, "the standby became leader")
+    cluster.wait_ready(cluster.start_executor("executor0"), "/health/ready")
+    finished = wait_for(cluster, runs, timeout_s=60)
+    assert [run["status"] for run in finished] == ["PASSED"] * len(runs)
+
+
+def test_runs_submitted_while_no_executor_runs_all_finish(cluster: Cluster, demo_sut: str) -> None:
+    boot(cluster, executors=0)
+    with cluster.client() as client:
+        setup_project(
+            client, demo_sut, {"name": "one", "steps": [{"request": {"url": "{{ env.base_url }}/health"}}]}
+        )
+        runs = [start_run(client, "one") for _ in range(200)]
+    time.sleep(1.0)
+    for index in range(2):
+        cluster.wait_ready(cluster.start_executor(f"executor{index}", concurrency=8), "/health/ready")
+    finished = wait_for(cluster, runs, timeout_s=120)
+    assert Counter(run["status"] for run in finished) == {"PASSED": 200}
+
+
+def test_sigterm_hands_runs_back_and_another_executor_resumes_at_once(
+    cluster: Cluster, demo_sut: str
+) -> None:
+    boot(cluster, executors=1)
+    marker = uuid.uuid4().hex
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("handed", marker, steps=20))
+        run_id = start_run(client, "handed")
+    wait_until(lambda: progress(cluster, run_id) >= 10, 30, "half of the run committed")
+    first = next(s for s in cluster.services if s.name == "executor0")
+    cluster.wait_ready(cluster.start_executor("executor1"), "/health/ready")
+    stopped_at = time.monotonic()
+    assert first.stop() == 0
+    (run,) = wait_for(cluster, [run_id], timeout_s=60)
+    assert run["status"] == "PASSED"
+    assert run["attempt"] == 1  # handed back, not reaped: no attempt penalty
+    assert time.monotonic() - stopped_at < 20
+    counts = Counter(query.split("&s=")[1] for query in sut_requests(demo_sut, marker))
+    assert max(counts.values()) <= 2
+
+
+def _role(service: Any) -> str:
+    try:
+        return str(httpx.get(service.url + "/api/v1/health", timeout=2).json().get("scheduler_role"))
+    except httpx.HTTPError:
+        return "unreachable"
