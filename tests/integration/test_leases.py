@@ -204,3 +204,31 @@ async def test_graceful_shutdown_hands_the_run_back_without_penalty(quiet: Runti
     row = await run_row(quiet, run_id)
     assert (row.status, row.attempt, row.lease_owner, row.fencing_token) == ("QUEUED", 1, None, 1)
     assert row.context["position"] == 1
+
+
+async def test_executor_that_cannot_renew_stops_the_run_by_itself(settings: Settings, demo_url: str) -> None:
+    fast = settings.model_copy(update={"lease_s": 1.5, "heartbeat_s": 0.2})
+    rt = await Runtime.start(fast, run_scheduler=False, run_executor=False)
+    try:
+        run_id = await create_run(rt, demo_url, {"name": "t", "steps": [{"sleep": "20s"}]})
+        await rt.scheduler.run_once()
+        executor = Executor(rt.db, rt.broker, fast)
+
+        async def unreachable(lease: object) -> bool:
+            raise ConnectionError("database unreachable")
+
+        executor.store.heartbeat = unreachable  # type: ignore[method-assign]
+        consuming = asyncio.create_task(executor.run_forever())
+        async with asyncio.timeout(10):
+            while not executor._running:
+                await asyncio.sleep(0.02)
+            task = next(iter(executor._running))
+            await asyncio.gather(task, return_exceptions=True)  # ends well before the 20 s step would
+        row = await run_row(rt, run_id)
+        assert row.status == "IN_PROGRESS"  # it wrote nothing more; the reaper will take it from here
+        assert await step_rows(rt, run_id) == []
+        consuming.cancel()
+        await asyncio.gather(consuming, return_exceptions=True)
+        await executor.close()
+    finally:
+        await rt.stop()
