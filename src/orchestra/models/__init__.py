@@ -2,6 +2,7 @@
 
 from orchestra.models.base import Base
 from orchestra.models.environment import Environment
+from orchestra.models.limits import EnvironmentRateSlot, PlatformLimits
 from orchestra.models.project import Project
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.suite import Suite
@@ -11,6 +12,8 @@ from orchestra.models.testcase import TestCase, TestCaseVersion
 __all__ = [
     "Base",
     "Environment",
+    "EnvironmentRateSlot",
+    "PlatformLimits",
     "Project",
     "StepResult",
     "Suite",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,3 +25,6 @@ class Environment(IdMixin, TenantMixin, TimestampMixin, Base):
     idempotency_keys: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=true()
     )
+    # Protects the SUT: runs active against it at once, and requests per second to it (all executors).
+    max_active_runs: Mapped[int | None] = mapped_column(Integer)
+    max_requests_per_s: Mapped[float | None] = mapped_column(Float)

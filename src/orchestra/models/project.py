@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -12,3 +12,4 @@ class Project(IdMixin, TenantMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
+    max_active_runs: Mapped[int | None] = mapped_column(Integer)

@@ -46,6 +46,7 @@ class SuiteRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    parallelism: Mapped[int | None] = mapped_column(Integer)  # most of its runs active at once
 
 
 class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
@@ -54,11 +55,11 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     __test__ = False
     __tablename__ = "test_runs"
     __table_args__ = (
-        # The scheduler's admission scan: PENDING runs by priority, then age.
+        # The scheduler's admission scan: each tenant's PENDING runs in queue order (see queue_key).
         Index(
-            "ix_test_runs_pending_order",
-            text("priority DESC"),
-            "created_at",
+            "ix_test_runs_pending_queue",
+            "tenant_id",
+            "queue_key",
             postgresql_where=text("status = 'PENDING'"),
         ),
         Index(
@@ -81,6 +82,9 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     status: Mapped[RunStatus] = mapped_column(RUN_STATUS, nullable=False, default=RunStatus.PENDING)
     status_reason: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Queue order with aging built in: creation time (epoch s) minus priority times the aging interval, so a
+    # run waiting long enough passes newer runs of higher priority. Lower goes first.
+    queue_key: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
