@@ -72,7 +72,13 @@ class LocalBackend:
 
     async def suite_run(self, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
         async with self.runtime.db.transaction() as session:
-            return await runs.get_suite_run(session, self.actor, suite_run_id, with_steps=with_steps)
+            return await runs.get_suite_run(
+                session,
+                self.actor,
+                suite_run_id,
+                with_steps=with_steps,
+                global_default=self.runtime.settings.max_active_runs,
+            )
 
     async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]:
         async with self.runtime.db.transaction() as session:

@@ -174,12 +174,9 @@ async def follow(
                     progress.console.print(finished_line(run))
             active = sum(1 for run in runs if run.status == RunStatus.IN_PROGRESS)
             waiting = sum(1 for run in runs if run.status in (RunStatus.PENDING, RunStatus.QUEUED))
-            progress.update(
-                task,
-                total=len(runs),
-                completed=len(reported),
-                description=f"running: {active} · waiting: {waiting}",
-            )
+            held = next((result.waiting_for for result in results if result.waiting_for), None)
+            description = f"running: {active} · waiting: {waiting}" + (f" — {held}" if held else "")
+            progress.update(task, total=len(runs), completed=len(reported), description=description)
             if all(result.status in TERMINAL for result in results):
                 return results
             await asyncio.sleep(poll_s)

@@ -66,6 +66,10 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             "ix_test_runs_active_lease", "lease_expires_at", postgresql_where=text("status = 'IN_PROGRESS'")
         ),
         Index("ix_test_runs_queued", "queued_at", postgresql_where=text("status = 'QUEUED'")),
+        # Active runs by tenant: what every admission pass counts (bounded by the global limit).
+        Index(
+            "ix_test_runs_active", "tenant_id", postgresql_where=text("status IN ('QUEUED', 'IN_PROGRESS')")
+        ),
         Index("ix_test_runs_project_created", "project_id", "created_at"),
     )
 

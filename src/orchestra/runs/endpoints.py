@@ -45,8 +45,8 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> RunOut:
-    return await service.get_run(session, actor, run_id)
+async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep) -> RunOut:
+    return await service.get_run(session, actor, run_id, global_default=runtime.settings.max_active_runs)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
@@ -93,9 +93,11 @@ async def list_suite_runs(
 
 @router.get("/suite-runs/{suite_run_id}", response_model=SuiteRunOut)
 async def get_suite_run(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, steps: bool = False
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep, steps: bool = False
 ) -> SuiteRunOut:
-    return await service.get_suite_run(session, actor, suite_run_id, with_steps=steps)
+    return await service.get_suite_run(
+        session, actor, suite_run_id, with_steps=steps, global_default=runtime.settings.max_active_runs
+    )
 
 
 @router.post("/suite-runs/{suite_run_id}/cancel", response_model=SuiteRunOut)

@@ -52,6 +52,9 @@ class SuiteRunCreate(_RunRequest):
         default=None, min_length=1, max_length=5000, description="Test case names."
     )
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Name of an ad-hoc run.")
+    parallelism: int | None = Field(
+        default=None, ge=1, le=10_000, description="Most of its runs active at once (default: the suite's)."
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> SuiteRunCreate:
@@ -101,6 +104,8 @@ class RunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: float | None
+    queue_position: int | None = Field(default=None, description="PENDING: place in its tenant's queue.")
+    waiting_for: str | None = Field(default=None, description="PENDING: what holds it, e.g. a full limit.")
     steps: list[StepResultOut] | None = None
 
 
@@ -120,6 +125,7 @@ class SuiteRunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: float | None
+    waiting_for: str | None = Field(default=None, description="What holds its first waiting run.")
     runs: list[RunOut]
 
 

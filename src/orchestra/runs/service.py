@@ -15,8 +15,11 @@ from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import SuiteRun, TestCase, TestCaseVersion, TestRun
 from orchestra.projects import service as projects
 from orchestra.runs import reports, repository
+from orchestra.runs.queue import queue_key
 from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, StepResultOut, SuiteRunCreate, SuiteRunOut
 from orchestra.runs.states import TERMINAL, RunStatus, suite_status
+from orchestra.scheduler.explain import Explanation, explain
+from orchestra.scheduler.fair_share import Candidate
 from orchestra.suites import service as suites
 from orchestra.testcases import service as testcases
 
@@ -43,6 +46,7 @@ def _new_run(
         name=case.name,
         status=RunStatus.PENDING,
         priority=request.effective_priority(),
+        queue_key=queue_key(request.effective_priority()),
         trigger=request.trigger,
         variables=variables,
         context={},
@@ -93,6 +97,7 @@ async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRu
         priority=request.effective_priority(),
         trigger=request.trigger,
         variables=variables,
+        parallelism=request.parallelism or (suite.definition.get("parallelism") if suite else None),
     )
     session.add(suite_run)
     await session.flush()
@@ -142,10 +147,29 @@ def _run_out(row: repository.RunRow, steps: list[StepResultOut] | None = None) -
     )
 
 
-async def get_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID, with_steps: bool = True) -> RunOut:
+async def _explain(session: AsyncSession, run: TestRun, global_default: int) -> Explanation:
+    candidate = Candidate(
+        run.id, run.tenant_id, run.project_id, run.environment_id, run.suite_run_id, run.queue_key
+    )
+    return await explain(await session.connection(), candidate, global_default)
+
+
+async def get_run(
+    session: AsyncSession,
+    actor: Actor,
+    run_id: uuid.UUID,
+    with_steps: bool = True,
+    global_default: int | None = None,
+) -> RunOut:
+    """``global_default`` (the platform's default run limit) asks a PENDING run to explain its wait."""
     row = await repository.get_run(session, actor.tenant_id, run_id)
     if row is None:
         raise NotFound(f"run {run_id} does not exist")
+    if global_default is not None and row[0].status == RunStatus.PENDING:
+        explanation = await _explain(session, row[0], global_default)
+        out = _run_out(row)
+        out.queue_position, out.waiting_for = explanation.queue_position, explanation.waiting_for
+        return out
     steps = (
         [StepResultOut.model_validate(step) for step in await repository.steps_of(session, run_id)]
         if with_steps
@@ -176,7 +200,11 @@ async def list_runs(
 
 
 async def get_suite_run(
-    session: AsyncSession, actor: Actor, suite_run_id: uuid.UUID, with_steps: bool = False
+    session: AsyncSession,
+    actor: Actor,
+    suite_run_id: uuid.UUID,
+    with_steps: bool = False,
+    global_default: int | None = None,
 ) -> SuiteRunOut:
     found = await repository.get_suite_run(session, actor.tenant_id, suite_run_id)
     if found is None:
@@ -193,6 +221,11 @@ async def get_suite_run(
         runs.append(_run_out(row, steps))
     statuses = [run.status for run in runs]
     status = suite_status(statuses)
+    waiting_for = None
+    pending = [row[0] for row in rows if row[0].status == RunStatus.PENDING]
+    if global_default is not None and pending:
+        first = min(pending, key=lambda run: run.queue_key)
+        waiting_for = (await _explain(session, first, global_default)).waiting_for
     started = [run.started_at for run in runs if run.started_at is not None]
     finished_at = (
         max((run.finished_at for run in runs if run.finished_at), default=None)
@@ -218,6 +251,7 @@ async def get_suite_run(
         duration_ms=round((finished_at - started_at).total_seconds() * 1000, 3)
         if finished_at and started_at
         else None,
+        waiting_for=waiting_for,
         runs=runs,
     )
 

@@ -7,26 +7,16 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orchestra.scheduler.admission_state import choose_runs
+
 # Serialises passes of schedulers sharing one database (an `orchestra up` and an embedded CLI run).
 SCHEDULER_LOCK_KEY = 0x5C4ED01E
 
-_ADMIT = text(
+_MARK_QUEUED = text(
     """
-    WITH room AS (
-        -- two counts, each answered by its partial index, instead of a scan of every run ever made
-        SELECT greatest(0, :max_active
-            - (SELECT count(*) FROM test_runs WHERE status = 'QUEUED')
-            - (SELECT count(*) FROM test_runs WHERE status = 'IN_PROGRESS'))::int AS free
-    ), picked AS (
-        SELECT id FROM test_runs
-        WHERE status = 'PENDING'
-        ORDER BY priority DESC, created_at
-        LIMIT least(:batch, (SELECT free FROM room))
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE test_runs AS run SET status = 'QUEUED', queued_at = now()
-    FROM picked WHERE run.id = picked.id
-    RETURNING run.id
+    UPDATE test_runs SET status = 'QUEUED', queued_at = now()
+    WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'PENDING'
+    RETURNING id
     """
 )
 
@@ -65,8 +55,12 @@ async def lock_pass(conn: AsyncConnection) -> bool:
     )
 
 
-async def admit(conn: AsyncConnection, max_active: int, batch: int) -> list[uuid.UUID]:
-    rows = await conn.execute(_ADMIT, {"max_active": max_active, "batch": batch})
+async def admit(conn: AsyncConnection, default_global_max: int, batch: int) -> list[uuid.UUID]:
+    """One admission pass: read the state, let fair_share choose, mark the chosen runs QUEUED."""
+    chosen = await choose_runs(conn, default_global_max, batch)
+    if not chosen:
+        return []
+    rows = await conn.execute(_MARK_QUEUED, {"ids": [run.id for run in chosen]})
     return [row[0] for row in rows]
 
 

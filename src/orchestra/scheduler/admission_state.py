@@ -1,0 +1,144 @@
+"""What one admission pass reads from PostgreSQL, with indexed queries whose cost does not grow with the
+number of PENDING runs: active counts (bounded by the global limit), the configured limits, the tenants
+with pending work (a loose index scan) and the first few runnable candidates of each."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orchestra.scheduler.fair_share import Active, Candidate, Limits, choose
+
+# Rows looked at per tenant: a tenant whose first runs all wait for a full environment does not make the
+# pass scan its whole backlog (runs further back wait until that environment has room).
+SCAN_PER_TENANT = 200
+
+_GLOBAL_LIMIT = text("SELECT max_active_runs FROM platform_limits WHERE id = 1")
+
+_ACTIVE = text(
+    """
+    SELECT tenant_id, project_id, environment_id, suite_run_id, count(*) AS n
+    FROM test_runs WHERE status IN ('QUEUED', 'IN_PROGRESS')
+    GROUP BY tenant_id, project_id, environment_id, suite_run_id
+    """
+)
+
+_PENDING_TENANTS = text(
+    """
+    WITH RECURSIVE t(tenant_id) AS (
+        (SELECT tenant_id FROM test_runs WHERE status = 'PENDING' ORDER BY tenant_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT r.tenant_id FROM test_runs r
+                WHERE r.status = 'PENDING' AND r.tenant_id > t.tenant_id ORDER BY r.tenant_id LIMIT 1)
+        FROM t WHERE t.tenant_id IS NOT NULL
+    )
+    SELECT t.tenant_id, tn.weight, tn.max_active_runs
+    FROM t JOIN tenants tn ON tn.id = t.tenant_id
+    """
+)
+
+_CONFIGURED = {
+    "project": text("SELECT id, max_active_runs FROM projects WHERE max_active_runs IS NOT NULL"),
+    "environment": text("SELECT id, max_active_runs FROM environments WHERE max_active_runs IS NOT NULL"),
+}
+
+_SUITE_RUN_LIMITS = text(
+    "SELECT id, parallelism FROM suite_runs WHERE id = ANY(CAST(:ids AS uuid[])) AND parallelism IS NOT NULL"
+)
+
+_CANDIDATES = text(
+    f"""
+    SELECT c.id, c.tenant_id, c.project_id, c.environment_id, c.suite_run_id, c.queue_key
+    FROM unnest(CAST(:tenants AS uuid[])) AS t(tenant_id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM (
+            SELECT id, tenant_id, project_id, environment_id, suite_run_id, queue_key FROM test_runs r
+            WHERE r.status = 'PENDING' AND r.tenant_id = t.tenant_id
+            ORDER BY r.queue_key LIMIT {SCAN_PER_TENANT}
+        ) head
+        WHERE head.environment_id <> ALL(CAST(:full_environments AS uuid[]))
+          AND head.project_id <> ALL(CAST(:full_projects AS uuid[]))
+          AND (head.suite_run_id IS NULL OR head.suite_run_id <> ALL(CAST(:full_suite_runs AS uuid[])))
+        ORDER BY head.queue_key LIMIT :per_tenant
+    ) c
+    """
+)
+
+
+async def load_active(conn: AsyncConnection) -> Active:
+    active = Active()
+    for row in await conn.execute(_ACTIVE):
+        count = int(row.n)
+        active.total += count
+        active.tenant[row.tenant_id] += count
+        active.project[row.project_id] += count
+        active.environment[row.environment_id] += count
+        if row.suite_run_id is not None:
+            active.suite_run[row.suite_run_id] += count
+    return active
+
+
+async def global_limit(conn: AsyncConnection, default: int) -> int:
+    configured = (await conn.execute(_GLOBAL_LIMIT)).scalar()
+    return int(configured) if configured is not None else default
+
+
+def _full(maxima: Mapping[uuid.UUID, int | None], counts: Any) -> list[uuid.UUID]:
+    return [key for key, limit in maxima.items() if limit is not None and counts[key] >= limit]
+
+
+async def load_limits(conn: AsyncConnection, default_global_max: int, active: Active) -> Limits:
+    limits = Limits(global_max=await global_limit(conn, default_global_max))
+    limits.project_max = {row[0]: row[1] for row in await conn.execute(_CONFIGURED["project"])}
+    limits.environment_max = {row[0]: row[1] for row in await conn.execute(_CONFIGURED["environment"])}
+    limits.suite_run_max = await suite_run_limits(conn, list(active.suite_run))
+    return limits
+
+
+async def suite_run_limits(conn: AsyncConnection, ids: list[uuid.UUID]) -> dict[uuid.UUID, int | None]:
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in await conn.execute(_SUITE_RUN_LIMITS, {"ids": ids})}
+
+
+async def choose_runs(conn: AsyncConnection, default_global_max: int, batch: int) -> list[Candidate]:
+    active = await load_active(conn)
+    limits = await load_limits(conn, default_global_max, active)
+    room = min(batch, limits.global_max - active.total)
+    if room <= 0:
+        return []
+    tenant_rows = list(await conn.execute(_PENDING_TENANTS))
+    limits.tenant_weight = {row.tenant_id: int(row.weight) for row in tenant_rows}
+    limits.tenant_max = {row.tenant_id: row.max_active_runs for row in tenant_rows}
+    open_tenants = [
+        row.tenant_id
+        for row in tenant_rows
+        if row.max_active_runs is None or active.tenant[row.tenant_id] < row.max_active_runs
+    ]
+    if not open_tenants:
+        return []
+    per_tenant = min(room, max(2, math.ceil(3 * room / len(open_tenants))))
+    rows = await conn.execute(
+        _CANDIDATES,
+        {
+            "tenants": open_tenants,
+            "full_environments": _full(limits.environment_max, active.environment),
+            "full_projects": _full(limits.project_max, active.project),
+            "full_suite_runs": _full(limits.suite_run_max, active.suite_run),
+            "per_tenant": per_tenant,
+        },
+    )
+    candidates = [
+        Candidate(row.id, row.tenant_id, row.project_id, row.environment_id, row.suite_run_id, row.queue_key)
+        for row in rows
+    ]
+    unknown = {run.suite_run_id for run in candidates if run.suite_run_id is not None} - set(
+        limits.suite_run_max
+    )
+    limits.suite_run_max = {**limits.suite_run_max, **await suite_run_limits(conn, list(unknown))}
+    return choose(candidates, limits, active, room)
