@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.scheduler.fair_share import Active, Candidate, Limits, choose
 
-# Rows looked at per tenant: a tenant whose first runs all wait for a full environment does not make the
-# pass scan its whole backlog (runs further back wait until that environment has room).
-SCAN_PER_TENANT = 200
+# Rows looked at per tenant while some environment, project or suite run is full: a tenant whose first runs
+# all wait for a full one does not make the pass scan its whole backlog (its runs further back wait until
+# there is room there). Without full ones, each tenant's first rows are exactly its candidates.
+SCAN_PER_TENANT = 64
 
 _GLOBAL_LIMIT = text("SELECT max_active_runs FROM platform_limits WHERE id = 1")
 
@@ -49,6 +50,18 @@ _CONFIGURED = {
 
 _SUITE_RUN_LIMITS = text(
     "SELECT id, parallelism FROM suite_runs WHERE id = ANY(CAST(:ids AS uuid[])) AND parallelism IS NOT NULL"
+)
+
+_HEADS = text(
+    """
+    SELECT c.id, c.tenant_id, c.project_id, c.environment_id, c.suite_run_id, c.queue_key
+    FROM unnest(CAST(:tenants AS uuid[])) AS t(tenant_id)
+    CROSS JOIN LATERAL (
+        SELECT id, tenant_id, project_id, environment_id, suite_run_id, queue_key FROM test_runs r
+        WHERE r.status = 'PENDING' AND r.tenant_id = t.tenant_id
+        ORDER BY r.queue_key LIMIT :per_tenant
+    ) c
+    """
 )
 
 _CANDIDATES = text(
@@ -123,16 +136,13 @@ async def choose_runs(conn: AsyncConnection, default_global_max: int, batch: int
     if not open_tenants:
         return []
     per_tenant = min(room, max(2, math.ceil(3 * room / len(open_tenants))))
-    rows = await conn.execute(
-        _CANDIDATES,
-        {
-            "tenants": open_tenants,
-            "full_environments": _full(limits.environment_max, active.environment),
-            "full_projects": _full(limits.project_max, active.project),
-            "full_suite_runs": _full(limits.suite_run_max, active.suite_run),
-            "per_tenant": per_tenant,
-        },
-    )
+    full = {
+        "full_environments": _full(limits.environment_max, active.environment),
+        "full_projects": _full(limits.project_max, active.project),
+        "full_suite_runs": _full(limits.suite_run_max, active.suite_run),
+    }
+    query = _CANDIDATES if any(full.values()) else _HEADS
+    rows = await conn.execute(query, {"tenants": open_tenants, "per_tenant": per_tenant, **full})
     candidates = [
         Candidate(row.id, row.tenant_id, row.project_id, row.environment_id, row.suite_run_id, row.queue_key)
         for row in rows
