@@ -86,11 +86,12 @@ def choose(candidates: Iterable[Candidate], limits: Limits, active: Active, batc
         queues.setdefault(run.tenant_id, []).append(run)
     for queue in queues.values():
         queue.sort(key=lambda run: run.queue_key, reverse=True)  # pop() takes the head
-    # Tenants by (active share per weight, oldest head first).
-    heap = [
-        (active.tenant[tenant] / limits.weight(tenant), queue[-1].queue_key, tenant)
-        for tenant, queue in queues.items()
-    ]
+    # Tenants by the share they would have with one more slot (Sainte-Lague: (active + 1/2) / weight, the
+    # most proportional rounding of slots to weights), then by their oldest waiting run.
+    def share(tenant: uuid.UUID) -> float:
+        return (active.tenant[tenant] + 0.5) / limits.weight(tenant)
+
+    heap = [(share(tenant), queue[-1].queue_key, tenant) for tenant, queue in queues.items()]
     heapq.heapify(heap)
     admitted: list[Candidate] = []
     while heap and len(admitted) < batch and active.total < limits.global_max:
@@ -104,5 +105,5 @@ def choose(candidates: Iterable[Candidate], limits: Limits, active: Active, batc
                 break
         tenant_limit = limits.tenant_max.get(tenant)
         if queue and (tenant_limit is None or active.tenant[tenant] < tenant_limit):
-            heapq.heappush(heap, (active.tenant[tenant] / limits.weight(tenant), queue[-1].queue_key, tenant))
+            heapq.heappush(heap, (share(tenant), queue[-1].queue_key, tenant))
     return admitted
