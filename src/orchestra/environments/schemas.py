@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from orchestra.kit.json_storage import json_storage_problem
+from orchestra.limits.schemas import ActiveRunsLimit, RequestRate
 from orchestra.models import Environment
 from orchestra.projects.schemas import NAME_PATTERN
 
@@ -87,12 +88,15 @@ class EnvironmentCreate(BaseModel):
     idempotency_keys: bool = Field(
         default=True, description="Send an Idempotency-Key header, stable across attempts of a step."
     )
+    max_active_runs: ActiveRunsLimit | None = None
+    max_requests_per_s: RequestRate | None = None
 
 
 class EnvironmentPut(BaseModel):
     """Create the environment or update it. ``variables`` and ``secrets`` replace the stored maps when
     given and are kept when omitted (secrets are never returned, so a read-modify-write must not lose them);
-    send ``"secrets": {}`` to remove every secret."""
+    send ``"secrets": {}`` to remove every secret. The limits likewise: given (null: no limit) they are set,
+    omitted they are kept."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -101,11 +105,14 @@ class EnvironmentPut(BaseModel):
     variables: Variables | None = None
     secrets: Secrets | None = Field(default=None, description="Write-only: never returned.")
     idempotency_keys: bool | None = None
+    max_active_runs: ActiveRunsLimit | None = None
+    max_requests_per_s: RequestRate | None = None
 
 
 class EnvironmentUpdate(BaseModel):
     """PATCH: fields given are changed. ``variables`` replaces the whole map; ``secrets`` is merged:
-    keys given are set, a key set to null is removed, other secrets are kept."""
+    keys given are set, a key set to null is removed, other secrets are kept. A limit set to null is
+    removed."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +121,8 @@ class EnvironmentUpdate(BaseModel):
     variables: Variables | None = None
     secrets: SecretChanges | None = Field(default=None, description="Merged; a null value removes the key.")
     idempotency_keys: bool | None = None
+    max_active_runs: ActiveRunsLimit | None = None
+    max_requests_per_s: RequestRate | None = None
 
 
 class EnvironmentOut(BaseModel):
@@ -124,6 +133,8 @@ class EnvironmentOut(BaseModel):
     variables: dict[str, Any]
     secret_names: list[str] = Field(description="Names of the secrets; their values are never returned.")
     idempotency_keys: bool
+    max_active_runs: int | None
+    max_requests_per_s: float | None
     created_at: datetime
     updated_at: datetime
 
@@ -137,6 +148,8 @@ class EnvironmentOut(BaseModel):
             variables=environment.variables,
             secret_names=sorted(environment.secrets),
             idempotency_keys=environment.idempotency_keys,
+            max_active_runs=environment.max_active_runs,
+            max_requests_per_s=environment.max_requests_per_s,
             created_at=environment.created_at,
             updated_at=environment.updated_at,
         )

@@ -63,6 +63,8 @@ async def create(
         variables=dict(data.variables),
         secrets=dict(data.secrets),
         idempotency_keys=data.idempotency_keys,
+        max_active_runs=data.max_active_runs,
+        max_requests_per_s=data.max_requests_per_s,
     )
     session.add(environment)
     await session.flush()
@@ -84,6 +86,8 @@ async def upsert(
         "variables": data.variables or {},
         "secrets": data.secrets or {},
         "idempotency_keys": True if data.idempotency_keys is None else data.idempotency_keys,
+        "max_active_runs": data.max_active_runs,
+        "max_requests_per_s": data.max_requests_per_s,
     }
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)
@@ -96,9 +100,18 @@ async def upsert(
         environment.secrets = dict(data.secrets)
     if data.idempotency_keys is not None:
         environment.idempotency_keys = data.idempotency_keys
+    _set_limits(environment, data)
     await session.flush()
     await session.refresh(environment)
     return environment, False
+
+
+def _set_limits(environment: Environment, data: EnvironmentPut | EnvironmentUpdate) -> None:
+    """The limits given in the body (null: no limit); omitted ones are kept."""
+    if "max_active_runs" in data.model_fields_set:
+        environment.max_active_runs = data.max_active_runs
+    if "max_requests_per_s" in data.model_fields_set:
+        environment.max_requests_per_s = data.max_requests_per_s
 
 
 async def _locked(session: AsyncSession, actor: Actor, owner: Project, name: str) -> Environment:
@@ -122,6 +135,7 @@ async def update(
         environment.variables = dict(data.variables)
     if data.idempotency_keys is not None:
         environment.idempotency_keys = data.idempotency_keys
+    _set_limits(environment, data)
     if data.secrets:
         secrets = dict(environment.secrets)
         for key, value in data.secrets.items():

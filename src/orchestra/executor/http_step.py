@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from orchestra.executor.captures import apply_captures
 from orchestra.executor.expectations import AssertionResult, all_passed, evaluate, render_expect
 from orchestra.executor.limits import oversized
 from orchestra.executor.outcome import StepOutcome
+from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.recording import record_request, record_response
 from orchestra.executor.response import ResponseView
 from orchestra.executor.templating import render_value
@@ -44,9 +46,13 @@ def _describe_transport_error(error: httpx.HTTPError, url: str, timeout_ms: floa
 
 
 class HttpStepRunner:
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, settings: Settings, pacer: RequestPacer | None = None
+    ) -> None:
+        """``pacer``: spaces the requests to environments that have a request rate (none: not paced)."""
         self.client = client
         self.settings = settings
+        self.pacer = pacer
 
     async def _send(
         self, request: httpx.Request, timeout_ms: float, follow_redirects: bool
@@ -91,9 +97,14 @@ class HttpStepRunner:
         request_spec: Mapping[str, Any],
         scope: Mapping[str, Any],
         idempotency_key: str | None = None,
+        *,
+        environment_id: uuid.UUID | None = None,
+        requests_per_s: float | None = None,
     ) -> StepOutcome:
         """``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
-        of this step of this run, so a SUT that honours it can de-duplicate a step that runs again)."""
+        of this step of this run, so a SUT that honours it can de-duplicate a step that runs again).
+        ``environment_id`` and ``requests_per_s``: every attempt first waits for its turn in the
+        environment's request rate (shared by all executors); the wait is not part of the response time."""
         rendered = render_value(request_spec, scope)
         expect = render_expect(step.expect, scope) if step.expect is not None else None
         until = None
@@ -104,6 +115,7 @@ class HttpStepRunner:
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
         outcome, view = StepOutcome(status="passed"), None
         for attempt in range(1, attempts_allowed + 1):
+            await self._wait_turn(environment_id, requests_per_s)
             outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key)
             outcome.attempts = attempt
             if attempt == attempts_allowed or self._done(outcome, view, until):
@@ -117,6 +129,11 @@ class HttpStepRunner:
                     _until_failure(result, outcome.attempts).to_dict() for result in pending
                 )
         return outcome
+
+    async def _wait_turn(self, environment_id: uuid.UUID | None, requests_per_s: float | None) -> None:
+        """Wait for the environment's next request slot; nothing at all (no query) when it has no rate."""
+        if self.pacer is not None and environment_id is not None and requests_per_s is not None:
+            await self.pacer.wait_turn(environment_id, requests_per_s)
 
     @staticmethod
     def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:

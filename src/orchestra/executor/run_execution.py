@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,8 @@ class EnvironmentSnapshot:
     variables: dict[str, Any]
     secrets: dict[str, str]
     idempotency_keys: bool = True
+    id: uuid.UUID | None = None  # None only for snapshots made without a stored environment (tests)
+    max_requests_per_s: float | None = None  # requests per second to it, across all executors
 
 
 def _json(value: Any) -> str:
@@ -151,7 +154,14 @@ class RunExecution:
             if isinstance(step, RequestStep):
                 assert planned.request_spec is not None
                 key = f"{self.lease.run_id}-{planned.seq}" if self.environment.idempotency_keys else None
-                return await self.http.run(step, planned.request_spec, self.scope(), key)
+                return await self.http.run(
+                    step,
+                    planned.request_spec,
+                    self.scope(),
+                    key,
+                    environment_id=self.environment.id,
+                    requests_per_s=self.environment.max_requests_per_s,
+                )
             if isinstance(step, SetStep):
                 assigned: dict[str, Any] = {}
                 for name, expression in step.assignments.items():

@@ -21,6 +21,7 @@ from orchestra.db import Database
 from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
+from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.runs.states import RunStatus
 from orchestra.testcases.loader import validate_test_case_data
@@ -29,7 +30,8 @@ log = structlog.get_logger(__name__)
 
 _LOAD = text(
     """
-    SELECT v.definition, e.name, e.base_url, e.variables, e.secrets, e.idempotency_keys
+    SELECT v.definition, e.name, e.base_url, e.variables, e.secrets, e.idempotency_keys, e.id,
+        e.max_requests_per_s
     FROM test_case_versions v, environments e
     WHERE v.id = :version_id AND e.id = :environment_id
     """
@@ -60,7 +62,7 @@ class Executor:
                 max_connections=settings.executor_concurrency * 4, max_keepalive_connections=64
             ),
         )
-        self.http = HttpStepRunner(self.client, settings)
+        self.http = HttpStepRunner(self.client, settings, pacer=RequestPacer(db.engine))
         self._slots = asyncio.Semaphore(settings.executor_concurrency)
         self._running: set[asyncio.Task[None]] = set()
         self._plans: dict[uuid.UUID, ExecutionPlan] = {}
@@ -189,7 +191,13 @@ class Executor:
                 self._plans.clear()
             self._plans[lease.test_case_version_id] = plan
         return plan, EnvironmentSnapshot(
-            row.name, row.base_url, row.variables, row.secrets, row.idempotency_keys
+            row.name,
+            row.base_url,
+            row.variables,
+            row.secrets,
+            row.idempotency_keys,
+            id=row.id,
+            max_requests_per_s=row.max_requests_per_s,
         )
 
     async def _finish_quietly(self, lease: Lease, reason: str) -> None:

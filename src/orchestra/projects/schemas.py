@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestra.limits.schemas import ActiveRunsLimit
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
 
 
@@ -13,6 +15,7 @@ class ProjectCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     description: str | None = Field(default=None, max_length=10_000)
+    max_active_runs: ActiveRunsLimit | None = None
 
 
 class ProjectUpdate(BaseModel):
@@ -20,6 +23,7 @@ class ProjectUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     description: str | None = Field(default=None, max_length=10_000)
+    max_active_runs: ActiveRunsLimit | None = Field(default=None, description="null removes the limit.")
 
 
 class ProjectOut(BaseModel):
@@ -28,5 +32,6 @@ class ProjectOut(BaseModel):
     id: uuid.UUID
     name: str
     description: str | None
+    max_active_runs: int | None
     created_at: datetime
     updated_at: datetime

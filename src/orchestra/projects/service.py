@@ -25,7 +25,12 @@ async def get(session: AsyncSession, actor: Actor, ref: Project | str) -> Projec
 async def create(session: AsyncSession, actor: Actor, data: ProjectCreate) -> Project:
     if await repository.find_by_name(session, actor.tenant_id, data.name):
         raise Conflict(f"project '{data.name}' already exists")
-    project = Project(tenant_id=actor.tenant_id, name=data.name, description=data.description)
+    project = Project(
+        tenant_id=actor.tenant_id,
+        name=data.name,
+        description=data.description,
+        max_active_runs=data.max_active_runs,
+    )
     session.add(project)
     await session.flush()
     return project
@@ -47,6 +52,8 @@ async def update(session: AsyncSession, actor: Actor, ref: str, data: ProjectUpd
         project.name = data.name
     if "description" in data.model_fields_set:
         project.description = data.description
+    if "max_active_runs" in data.model_fields_set:
+        project.max_active_runs = data.max_active_runs
     await session.flush()
     await session.refresh(project)
     return project

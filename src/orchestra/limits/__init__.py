@@ -1,0 +1,1 @@
+"""Limits: the platform-wide and per-tenant caps on active runs, and the tenant's fair-share weight."""
