@@ -7,8 +7,10 @@ from fastapi import APIRouter
 from orchestra.apply.endpoints import router as apply_router
 from orchestra.environments.endpoints import router as environments_router
 from orchestra.health.endpoints import router as health_router
+from orchestra.limits.endpoints import router as limits_router
 from orchestra.projects.endpoints import router as projects_router
 from orchestra.runs.endpoints import router as runs_router
+from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
 from orchestra.testcases.endpoints import router as testcases_router
 
@@ -21,5 +23,7 @@ for router in (
     suites_router,
     apply_router,
     runs_router,
+    schedules_router,
+    limits_router,
 ):
     api_router.include_router(router)

@@ -5,6 +5,7 @@ from orchestra.models.environment import Environment
 from orchestra.models.limits import EnvironmentRateSlot, PlatformLimits
 from orchestra.models.project import Project
 from orchestra.models.run import StepResult, SuiteRun, TestRun
+from orchestra.models.schedule import Schedule, ScheduleFire
 from orchestra.models.suite import Suite
 from orchestra.models.tenant import Tenant
 from orchestra.models.testcase import TestCase, TestCaseVersion
@@ -15,6 +16,8 @@ __all__ = [
     "EnvironmentRateSlot",
     "PlatformLimits",
     "Project",
+    "Schedule",
+    "ScheduleFire",
     "StepResult",
     "Suite",
     "SuiteRun",

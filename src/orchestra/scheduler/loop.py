@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
 
@@ -12,6 +14,7 @@ from orchestra.config import Settings
 from orchestra.db import Database
 from orchestra.scheduler import admission
 from orchestra.scheduler.leader import LeaderLock
+from orchestra.schedules import firing
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +27,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._stopping = False
         self.leader = LeaderLock(db.url)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # injectable: tests set the time
 
     def wake(self) -> None:
         """Ask for a pass now (a run was created, or a slot freed)."""
@@ -35,6 +39,7 @@ class Scheduler:
 
     async def run_once(self) -> list[uuid.UUID]:
         """Reap, re-publish and admit; publish only after the transaction committed."""
+        await firing.run_pass(self.db, self.clock())  # due schedules create PENDING runs (never raises)
         async with self.db.engine.begin() as conn:
             if not await admission.lock_pass(conn):
                 return []

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestra.kit.refs import as_uuid
+from orchestra.models import Environment, Schedule, ScheduleFire, Suite
+
+ScheduleRow = tuple[Schedule, str, str]  # the schedule, its suite's name, its environment's name
+
+
+async def find(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, ref: str, *, lock: bool = False
+) -> Schedule | None:
+    """A schedule of the project by id or by name."""
+    if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
+        return None
+    key = as_uuid(ref)
+    where = Schedule.id == key if key else Schedule.name == ref
+    query = select(Schedule).where(Schedule.tenant_id == tenant_id, Schedule.project_id == project_id, where)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def find_by_name(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str
+) -> Schedule | None:
+    query = select(Schedule).where(
+        Schedule.tenant_id == tenant_id, Schedule.project_id == project_id, Schedule.name == name
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def names(session: AsyncSession, schedule: Schedule) -> tuple[str, str]:
+    """The names of the schedule's suite and environment."""
+    query = (
+        select(Suite.name, Environment.name)
+        .select_from(Schedule)
+        .join(Suite, Suite.id == Schedule.suite_id)
+        .join(Environment, Environment.id == Schedule.environment_id)
+        .where(Schedule.id == schedule.id)
+    )
+    suite, environment = (await session.execute(query)).one()
+    return suite, environment
+
+
+async def list_page(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[ScheduleRow], int]:
+    where = (Schedule.tenant_id == tenant_id, Schedule.project_id == project_id)
+    total = (await session.execute(select(func.count()).select_from(Schedule).where(*where))).scalar_one()
+    query = (
+        select(Schedule, Suite.name, Environment.name)
+        .join(Suite, Suite.id == Schedule.suite_id)
+        .join(Environment, Environment.id == Schedule.environment_id)
+        .where(*where)
+        .order_by(Schedule.name)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = await session.execute(query)
+    return [(schedule, suite, environment) for schedule, suite, environment in rows], total
+
+
+async def fires_page(
+    session: AsyncSession, tenant_id: uuid.UUID, schedule_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[ScheduleFire], int]:
+    """The schedule's fires, most recent fire time first."""
+    where = (ScheduleFire.tenant_id == tenant_id, ScheduleFire.schedule_id == schedule_id)
+    total = (await session.execute(select(func.count()).select_from(ScheduleFire).where(*where))).scalar_one()
+    query = select(ScheduleFire).where(*where).order_by(ScheduleFire.fire_time.desc())
+    rows = await session.execute(query.limit(limit).offset(offset))
+    return list(rows.scalars()), total
+
+
+# The firing pass (every tenant's schedules: it runs on the scheduler leader, not for a request).
+
+
+async def lock_due(session: AsyncSession, now: datetime, batch: int) -> list[Schedule]:
+    """Enabled schedules due at ``now``, locked for this transaction; ones another pass holds are skipped."""
+    query = (
+        select(Schedule)
+        .where(Schedule.enabled, Schedule.next_fire_at <= now)
+        .order_by(Schedule.next_fire_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def insert_fire(
+    session: AsyncSession, tenant_id: uuid.UUID, schedule_id: uuid.UUID, fire_time: datetime
+) -> int | None:
+    """Claim the due time: the new fire's id, or None when this time was already fired (by any replica).
+
+    A concurrent claim of the same time waits here until the other transaction ends, then gets None if
+    it committed."""
+    statement = (
+        insert(ScheduleFire)
+        .values(tenant_id=tenant_id, schedule_id=schedule_id, fire_time=fire_time)
+        .on_conflict_do_nothing(index_elements=[ScheduleFire.schedule_id, ScheduleFire.fire_time])
+        .returning(ScheduleFire.id)
+    )
+    fire_id: int | None = (await session.execute(statement)).scalar_one_or_none()
+    return fire_id
+
+
+async def finish_fire(
+    session: AsyncSession, fire_id: int, suite_run_id: uuid.UUID | None, error: str | None = None
+) -> None:
+    statement = (
+        update(ScheduleFire)
+        .where(ScheduleFire.id == fire_id)
+        .values(suite_run_id=suite_run_id, error=error[:2000] if error else None)
+    )
+    await session.execute(statement)
+
+
+async def advance(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    next_fire_at: datetime | None,
+    last_fire_at: datetime | None,
+) -> None:
+    """Set the next fire time (and the last one, when something fired); ``updated_at`` stays the time of the
+    last change by a user."""
+    values: dict[str, object] = {"next_fire_at": next_fire_at, "updated_at": Schedule.updated_at}
+    if last_fire_at is not None:
+        values["last_fire_at"] = last_fire_at
+    statement = update(Schedule).where(Schedule.id == schedule_id).values(**values)
+    await session.execute(statement.execution_options(synchronize_session=False))
