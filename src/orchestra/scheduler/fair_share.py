@@ -86,6 +86,7 @@ def choose(candidates: Iterable[Candidate], limits: Limits, active: Active, batc
         queues.setdefault(run.tenant_id, []).append(run)
     for queue in queues.values():
         queue.sort(key=lambda run: run.queue_key, reverse=True)  # pop() takes the head
+
     # Tenants by the share they would have with one more slot (Sainte-Lague: (active + 1/2) / weight, the
     # most proportional rounding of slots to weights), then by their oldest waiting run.
     def share(tenant: uuid.UUID) -> float:
