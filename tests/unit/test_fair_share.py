@@ -187,3 +187,26 @@ def test_saturated_tenants_share_slots_by_weight(weights: list[int], global_max:
     for tenant, weight in zip(tenants, weights, strict=True):
         share = global_max * weight / total_weight
         assert abs(usage[tenant] / ticks - share) <= 1.0, (usage, share)
+
+
+@settings(max_examples=40, deadline=None)
+@given(priorities=st.lists(st.sampled_from([0, 100, 200]), min_size=300, max_size=300))
+def test_low_priority_waits_a_bounded_time_while_work_keeps_arriving(priorities: list[int]) -> None:
+    """One run arrives every tick for the whole test, the platform is exactly saturated, and high
+    priorities dominate: aging still admits every run within a bounded wait."""
+    lim = Limits(global_max=2)
+    runs = [
+        Run(
+            Candidate(
+                uuid.UUID(int=90_000 + index), TENANTS[0], PROJECTS[0], ENVIRONMENTS[0], None, index - p * 0.5
+            ),
+            2,
+            index,
+            p,
+        )
+        for index, p in enumerate(priorities)
+    ]
+    simulate(runs, lim, ticks=300, batch=2)
+    waits = [run.admitted_at - run.arrived for run in runs[:200] if run.admitted_at is not None]
+    assert len(waits) == 200  # everyone who arrived in the first 200 ticks got in
+    assert max(waits) <= 100 + 2  # at most the aging span of the widest priority gap (200 * 0.5) and a slot
