@@ -143,3 +143,34 @@ async def test_a_pending_run_explains_what_holds_it(two_executors: Runtime, demo
     assert last.status == "PENDING"
     assert last.queue_position == 3
     assert last.waiting_for == "environment 'sut' at its limit 1/1"
+
+
+async def test_runs_for_a_free_environment_are_not_stuck_behind_a_full_one(
+    settings: Settings, demo_url: str
+) -> None:
+    rt = await Runtime.start(settings, run_scheduler=False, run_executor=False)
+    try:
+        actor = await setup(rt, "two-suts", demo_url)
+        async with rt.db.transaction() as session:
+            await environments.ensure(session, actor, "two-suts", "free", demo_url)
+        async with rt.db.engine.begin() as conn:
+            await conn.execute(text("UPDATE environments SET max_active_runs = 1 WHERE name = 'sut'"))
+        async with rt.db.transaction() as session:
+            for _ in range(70):  # a long backlog for the limited SUT, queued first
+                await runs.create_run(
+                    session, actor, RunCreate(project="two-suts", environment="sut", test_case="nap")
+                )
+            free = [
+                (
+                    await runs.create_run(
+                        session, actor, RunCreate(project="two-suts", environment="free", test_case="nap")
+                    )
+                ).id
+                for _ in range(3)
+            ]
+        admitted = set(await rt.scheduler.run_once())
+        assert len(admitted) == 4  # one for the limited SUT, and every run for the free one
+        assert set(free) <= admitted
+        assert not await rt.scheduler.run_once()  # the limited SUT stays at its limit
+    finally:
+        await rt.stop()

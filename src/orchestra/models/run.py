@@ -55,10 +55,19 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     __test__ = False
     __tablename__ = "test_runs"
     __table_args__ = (
-        # The scheduler's admission scan: each tenant's PENDING runs in queue order (see queue_key).
+        # A PENDING run's place in its tenant's queue (queue order: see queue_key).
         Index(
             "ix_test_runs_pending_queue",
             "tenant_id",
+            "queue_key",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        # The scheduler's admission scan: PENDING runs by tenant and environment (the SUT), in queue order,
+        # so runs for an environment with room are found without walking past those of a full one.
+        Index(
+            "ix_test_runs_pending_groups",
+            "tenant_id",
+            "environment_id",
             "queue_key",
             postgresql_where=text("status = 'PENDING'"),
         ),

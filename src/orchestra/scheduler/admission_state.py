@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.scheduler.fair_share import Active, Candidate, Limits, choose
 
-# Rows looked at per tenant while some environment, project or suite run is full: a tenant whose first runs
-# all wait for a full one does not make the pass scan its whole backlog (its runs further back wait until
-# there is room there). Without full ones, each tenant's first rows are exactly its candidates.
-SCAN_PER_TENANT = 64
+# Rows looked at per (tenant, environment) while some suite run is at its parallelism: runs of other suite
+# runs behind more than this many blocked ones wait until that suite run has room (environments and
+# projects that are full are skipped exactly, through the index).
+SCAN_PER_GROUP = 64
 
 _GLOBAL_LIMIT = text("SELECT max_active_runs FROM platform_limits WHERE id = 1")
 
@@ -29,17 +29,22 @@ _ACTIVE = text(
     """
 )
 
-_PENDING_TENANTS = text(
+# Every (tenant, environment) pair with PENDING runs, by a loose index scan: one index probe per pair,
+# whatever the number of runs.
+_PENDING_GROUPS = text(
     """
-    WITH RECURSIVE t(tenant_id) AS (
-        (SELECT tenant_id FROM test_runs WHERE status = 'PENDING' ORDER BY tenant_id LIMIT 1)
+    WITH RECURSIVE g(tenant_id, environment_id) AS (
+        (SELECT tenant_id, environment_id FROM test_runs WHERE status = 'PENDING'
+         ORDER BY tenant_id, environment_id LIMIT 1)
         UNION ALL
-        SELECT (SELECT r.tenant_id FROM test_runs r
-                WHERE r.status = 'PENDING' AND r.tenant_id > t.tenant_id ORDER BY r.tenant_id LIMIT 1)
-        FROM t WHERE t.tenant_id IS NOT NULL
+        SELECT s.tenant_id, s.environment_id FROM g, LATERAL (
+            SELECT r.tenant_id, r.environment_id FROM test_runs r
+            WHERE r.status = 'PENDING' AND (r.tenant_id, r.environment_id) > (g.tenant_id, g.environment_id)
+            ORDER BY r.tenant_id, r.environment_id LIMIT 1
+        ) s
     )
-    SELECT t.tenant_id, tn.weight, tn.max_active_runs
-    FROM t JOIN tenants tn ON tn.id = t.tenant_id
+    SELECT g.tenant_id, g.environment_id, e.project_id, tn.weight, tn.max_active_runs
+    FROM g JOIN tenants tn ON tn.id = g.tenant_id JOIN environments e ON e.id = g.environment_id
     """
 )
 
@@ -52,32 +57,18 @@ _SUITE_RUN_LIMITS = text(
     "SELECT id, parallelism FROM suite_runs WHERE id = ANY(CAST(:ids AS uuid[])) AND parallelism IS NOT NULL"
 )
 
-_HEADS = text(
-    """
-    SELECT c.id, c.tenant_id, c.project_id, c.environment_id, c.suite_run_id, c.queue_key
-    FROM unnest(CAST(:tenants AS uuid[])) AS t(tenant_id)
-    CROSS JOIN LATERAL (
-        SELECT id, tenant_id, project_id, environment_id, suite_run_id, queue_key FROM test_runs r
-        WHERE r.status = 'PENDING' AND r.tenant_id = t.tenant_id
-        ORDER BY r.queue_key LIMIT :per_tenant
-    ) c
-    """
-)
-
 _CANDIDATES = text(
-    f"""
+    """
     SELECT c.id, c.tenant_id, c.project_id, c.environment_id, c.suite_run_id, c.queue_key
-    FROM unnest(CAST(:tenants AS uuid[])) AS t(tenant_id)
+    FROM unnest(CAST(:tenants AS uuid[]), CAST(:environments AS uuid[])) AS g(tenant_id, environment_id)
     CROSS JOIN LATERAL (
         SELECT * FROM (
             SELECT id, tenant_id, project_id, environment_id, suite_run_id, queue_key FROM test_runs r
-            WHERE r.status = 'PENDING' AND r.tenant_id = t.tenant_id
-            ORDER BY r.queue_key LIMIT {SCAN_PER_TENANT}
+            WHERE r.status = 'PENDING' AND r.tenant_id = g.tenant_id AND r.environment_id = g.environment_id
+            ORDER BY r.queue_key LIMIT :window
         ) head
-        WHERE head.environment_id <> ALL(CAST(:full_environments AS uuid[]))
-          AND head.project_id <> ALL(CAST(:full_projects AS uuid[]))
-          AND (head.suite_run_id IS NULL OR head.suite_run_id <> ALL(CAST(:full_suite_runs AS uuid[])))
-        ORDER BY head.queue_key LIMIT :per_tenant
+        WHERE head.suite_run_id IS NULL OR head.suite_run_id <> ALL(CAST(:full_suite_runs AS uuid[]))
+        ORDER BY head.queue_key LIMIT :per_group
     ) c
     """
 )
@@ -125,24 +116,32 @@ async def choose_runs(conn: AsyncConnection, default_global_max: int, batch: int
     room = min(batch, limits.global_max - active.total)
     if room <= 0:
         return []
-    tenant_rows = list(await conn.execute(_PENDING_TENANTS))
-    limits.tenant_weight = {row.tenant_id: int(row.weight) for row in tenant_rows}
-    limits.tenant_max = {row.tenant_id: row.max_active_runs for row in tenant_rows}
-    open_tenants = [
-        row.tenant_id
-        for row in tenant_rows
-        if row.max_active_runs is None or active.tenant[row.tenant_id] < row.max_active_runs
+    groups = list(await conn.execute(_PENDING_GROUPS))
+    limits.tenant_weight = {row.tenant_id: int(row.weight) for row in groups}
+    limits.tenant_max = {row.tenant_id: row.max_active_runs for row in groups}
+    full_environments = set(_full(limits.environment_max, active.environment))
+    full_projects = set(_full(limits.project_max, active.project))
+    open_groups = [
+        row
+        for row in groups
+        if (row.max_active_runs is None or active.tenant[row.tenant_id] < row.max_active_runs)
+        and row.environment_id not in full_environments
+        and row.project_id not in full_projects
     ]
-    if not open_tenants:
+    if not open_groups:
         return []
-    per_tenant = min(room, max(2, math.ceil(3 * room / len(open_tenants))))
-    full = {
-        "full_environments": _full(limits.environment_max, active.environment),
-        "full_projects": _full(limits.project_max, active.project),
-        "full_suite_runs": _full(limits.suite_run_max, active.suite_run),
-    }
-    query = _CANDIDATES if any(full.values()) else _HEADS
-    rows = await conn.execute(query, {"tenants": open_tenants, "per_tenant": per_tenant, **full})
+    per_group = min(room, max(1, math.ceil(2 * room / len(open_groups))))
+    full_suite_runs = _full(limits.suite_run_max, active.suite_run)
+    rows = await conn.execute(
+        _CANDIDATES,
+        {
+            "tenants": [row.tenant_id for row in open_groups],
+            "environments": [row.environment_id for row in open_groups],
+            "full_suite_runs": full_suite_runs,
+            "per_group": per_group,
+            "window": max(per_group, SCAN_PER_GROUP) if full_suite_runs else per_group,
+        },
+    )
     candidates = [
         Candidate(row.id, row.tenant_id, row.project_id, row.environment_id, row.suite_run_id, row.queue_key)
         for row in rows
