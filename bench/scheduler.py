@@ -101,8 +101,8 @@ async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
         await db.close()
     first, last = sizes[0], sizes[-1]
     middle = sizes[len(sizes) // 2]
-    print(f"tenants: {tenants}, batch: {batch}. At {first} pending most tenants hold one run, so a pass sees")
-    print("fewer candidates; once every tenant has a few, the cost stays flat as the backlog grows.")
+    print(f"tenants: {tenants}, batch: {batch}. A pass reads one index probe per (tenant, environment) with")
+    print("pending work and a few candidates each, whatever the backlog; the rest is index size.")
     print(
         f"tenants={tenants} batch={batch} "
         + " ".join(f"pass_ms_{size}={medians[size]:.2f}" for size in sizes)
