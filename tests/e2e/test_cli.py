@@ -122,6 +122,13 @@ def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "cannot reach the Orchestra server" in result.stderr
+    result = orchestra("run", EXAMPLES, "--env", "nope", data_dir=tmp_path / "d")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    applied = orchestra(
+        "apply", f"{EXAMPLES}/01-health.yaml", "--project", "examples", data_dir=tmp_path / "d"
+    )
+    assert "test case health: created" in applied.stdout  # the refused run stored nothing
 
 
 def test_apply_is_idempotent_and_migrate_reports_head(tmp_path: Path) -> None:

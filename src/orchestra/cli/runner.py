@@ -114,20 +114,21 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
     if not loaded.test_cases:
         raise UsageError("no test definitions found in " + ", ".join(str(path) for path in options.paths))
     project = project_of(loaded, options)
-    await backend.apply(
-        project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
-    )
+    # Everything that can be refused is checked before anything is stored.
     if options.base_url:
         check_base_url(options.base_url)
-        environment = adhoc_environment_name(options.base_url)
-        await backend.ensure_environment(project, environment, options.base_url)
-        base_url = options.base_url
+        environment, base_url = adhoc_environment_name(options.base_url), options.base_url
     elif options.environment:
         environment = options.environment
         base_url = await backend.environment_base_url(project, environment)
     else:
         raise UsageError("give the system under test: --env NAME or --base-url URL")
     check_reachable(base_url)
+    await backend.apply(
+        project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
+    )
+    if options.base_url:
+        await backend.ensure_environment(project, environment, base_url)
     ids = []
     for suite, tests, name in targets_of(loaded, options):
         request = SuiteRunCreate(
