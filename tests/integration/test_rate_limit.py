@@ -194,3 +194,23 @@ async def test_an_idle_environment_builds_up_no_credit(engines: tuple[AsyncEngin
     assert 0.03 <= await pacer.reserve(environment, 20.0) <= 0.06  # … but the next is one interval later
     other = await stored_environment(engines[1])
     assert await RequestPacer(engines[1]).reserve(other, 20.0) == 0.0  # environments are independent
+
+
+async def test_every_redirect_hop_takes_its_own_slot(harness: Harness, demo_url: str) -> None:
+    await set_rate(harness, 4.0)
+    marker = uuid.uuid4().hex
+    step = {
+        "request": {
+            "url": "{{ env.base_url }}/redirect",
+            "query": {"to": f"/health?marker={marker}", "marker": marker},
+            "follow_redirects": True,
+        },
+        "expect": {"status": 200, "json": {"$.status": "ok"}},
+    }
+    run = await harness.run({"name": "hops", "steps": [step] * 4})
+    assert run["status"] == "PASSED", run["status_reason"]
+    stamps = await arrivals(demo_url, marker)
+    assert len(stamps) == 8  # four redirects and four followed hops
+    assert busiest_second(stamps) <= 4 + BURST
+    assert stamps[-1] - stamps[0] >= 7 / 4 - 0.3  # eight requests at 4/s span about 1.75 s
+    assert all(step["response"]["elapsed_ms"] < 200 for step in run["steps"])  # waits are not response time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -24,6 +24,10 @@ from orchestra.testcases.definition import Expect, RequestStep
 
 class ResponseTooLarge(Exception):
     pass
+
+
+Pace = Callable[[], Awaitable[None]]
+MAX_REDIRECTS = 20
 
 
 def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.Request:
@@ -54,13 +58,37 @@ class HttpStepRunner:
         self.settings = settings
         self.pacer = pacer
 
-    async def _send(
-        self, request: httpx.Request, timeout_ms: float, follow_redirects: bool
+    async def _open(
+        self, request: httpx.Request, follow_redirects: bool, pace: Pace | None
     ) -> tuple[httpx.Response, float]:
+        """Send, following redirects hop by hop so that every hop to the SUT waits for its request-rate
+        slot; returns the final (streaming) response and the seconds spent waiting for slots."""
+        paced = 0.0
+        response = await self.client.send(request, stream=True, follow_redirects=False)
+        hops = 0
+        while follow_redirects and response.next_request is not None:
+            next_request = response.next_request
+            await response.aclose()
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=next_request)
+            if pace is not None:
+                waiting = time.perf_counter()
+                await pace()
+                paced += time.perf_counter() - waiting
+            next_request.extensions["timeout"] = request.extensions["timeout"]
+            response = await self.client.send(next_request, stream=True, follow_redirects=False)
+        return response, paced
+
+    async def _send(
+        self, request: httpx.Request, timeout_ms: float, follow_redirects: bool, pace: Pace | None = None
+    ) -> tuple[httpx.Response, float]:
+        """The response with its body read, and its time in ms (waits for request-rate slots excluded)."""
         started = time.perf_counter()
         timeout = httpx.Timeout(timeout_ms / 1000)
         request.extensions["timeout"] = timeout.as_dict()
-        response = await self.client.send(request, stream=True, follow_redirects=follow_redirects)
+        response, paced = await self._open(request, follow_redirects, pace)
+        started += paced
         limit = self.settings.max_response_bytes
         declared = response.headers.get("content-length", "")
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
@@ -114,9 +142,17 @@ class HttpStepRunner:
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
         outcome, view = StepOutcome(status="passed"), None
+        pace: Pace | None = None
+        if self.pacer is not None and environment_id is not None and requests_per_s is not None:
+            pacer, environment, rate = self.pacer, environment_id, requests_per_s
+
+            async def pace() -> None:
+                await pacer.wait_turn(environment, rate)
+
         for attempt in range(1, attempts_allowed + 1):
-            await self._wait_turn(environment_id, requests_per_s)
-            outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key)
+            if pace is not None:  # every request to the SUT takes a slot: attempts, polls, redirect hops
+                await pace()
+            outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key, pace)
             outcome.attempts = attempt
             if attempt == attempts_allowed or self._done(outcome, view, until):
                 break
@@ -129,11 +165,6 @@ class HttpStepRunner:
                     _until_failure(result, outcome.attempts).to_dict() for result in pending
                 )
         return outcome
-
-    async def _wait_turn(self, environment_id: uuid.UUID | None, requests_per_s: float | None) -> None:
-        """Wait for the environment's next request slot; nothing at all (no query) when it has no rate."""
-        if self.pacer is not None and environment_id is not None and requests_per_s is not None:
-            await self.pacer.wait_turn(environment_id, requests_per_s)
 
     @staticmethod
     def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
@@ -149,6 +180,7 @@ class HttpStepRunner:
         expect: Expect | None,
         timeout_ms: float,
         idempotency_key: str | None,
+        pace: Pace | None = None,
     ) -> tuple[StepOutcome, ResponseView | None]:
         try:
             request = _build_request(self.client, rendered)
@@ -163,7 +195,7 @@ class HttpStepRunner:
         )
         try:
             response, elapsed_ms = await self._send(
-                request, timeout_ms, bool(rendered.get("follow_redirects"))
+                request, timeout_ms, bool(rendered.get("follow_redirects")), pace
             )
         except httpx.HTTPError as error:
             failure = StepOutcome(
