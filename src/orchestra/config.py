@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -85,8 +84,3 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     log_json: bool = Field(default=False, description="Write logs as JSON lines instead of console text.")
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

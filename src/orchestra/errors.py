@@ -36,13 +36,3 @@ class InvalidDefinition(InvalidInput):
     """A test case or suite definition failed validation; ``errors`` lists each problem with its place."""
 
     title = "Invalid definition"
-
-
-class PayloadTooLarge(OrchestraError):
-    status = 413
-    title = "Payload too large"
-
-
-class NotReady(OrchestraError):
-    status = 503
-    title = "Not ready"

@@ -13,7 +13,6 @@ import httpx
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definitions
 from orchestra.environments import service as environments
-from orchestra.errors import OrchestraError
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runtime import Runtime
@@ -168,9 +167,3 @@ class RemoteBackend:
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
         await self._call("POST", f"/suite-runs/{suite_run_id}/cancel")
-
-
-def describe(error: Exception) -> str:
-    if isinstance(error, OrchestraError | BackendError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

@@ -202,7 +202,6 @@ class HttpStepRunner:
                 status="error",
                 request=request_record,
                 error=_describe_transport_error(error, str(request.url), timeout_ms),
-                timed_out=isinstance(error, httpx.TimeoutException),
             )
             return failure, None
         except ResponseTooLarge as error:

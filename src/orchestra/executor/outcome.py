@@ -17,7 +17,6 @@ class StepOutcome:
     assertions: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    timed_out: bool = False
 
     @property
     def first_problem(self) -> str | None:

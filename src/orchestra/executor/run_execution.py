@@ -21,7 +21,7 @@ from orchestra.executor.lease import Lease, LeaseStore, StepRecord
 from orchestra.executor.limits import oversized
 from orchestra.executor.outcome import StepOutcome
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
-from orchestra.executor.templating import TemplateError, render_value
+from orchestra.executor.templating import TemplateError, build_scope, render_value
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
 from orchestra.runs.states import RunStatus
@@ -180,15 +180,14 @@ class RunExecution:
         raise TypeError(f"unknown step type {type(step).__name__}")
 
     def scope(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        variables = {**self.vars, **extra} if extra else self.vars
-        return {
-            **variables,
-            "vars": variables,
-            "env": {**self.environment.variables, "base_url": self.environment.base_url.rstrip("/")},
-            "secrets": self.environment.secrets,
-            "data": self.data,
-            "run": {"id": str(self.lease.run_id), "attempt": self.lease.attempt, "name": self.lease.name},
-        }
+        return build_scope(
+            base_url=self.environment.base_url.rstrip("/"),
+            environment=self.environment.variables,
+            secrets=self.environment.secrets,
+            variables={**self.vars, **extra} if extra else self.vars,
+            data=self.data,
+            run={"id": str(self.lease.run_id), "attempt": self.lease.attempt, "name": self.lease.name},
+        )
 
     def _note(self, planned: PlannedStep, outcome: StepOutcome) -> None:
         """Fold a step's outcome into the run: the first failure or error halts the remaining steps."""

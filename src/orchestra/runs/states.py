@@ -36,20 +36,8 @@ TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 }
 
 
-class InvalidTransition(ValueError):
-    def __init__(self, source: RunStatus, target: RunStatus) -> None:
-        super().__init__(f"a run cannot go from {source} to {target}")
-        self.source = source
-        self.target = target
-
-
 def can_transition(source: RunStatus, target: RunStatus) -> bool:
     return target in TRANSITIONS[source]
-
-
-def check_transition(source: RunStatus, target: RunStatus) -> None:
-    if not can_transition(source, target):
-        raise InvalidTransition(source, target)
 
 
 def sources_of(target: RunStatus) -> frozenset[RunStatus]:
