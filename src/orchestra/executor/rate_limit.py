@@ -27,8 +27,9 @@ MAX_INTERVAL_S = 86_400.0
 # is the time the reservation is actually made.
 _RESERVE = text(
     """
-    INSERT INTO environment_rate_slots AS slot (environment_id, next_at)
-    VALUES (:environment_id, clock_timestamp() + make_interval(secs => CAST(:interval_s AS double precision)))
+    INSERT INTO environment_rate_slots AS slot (tenant_id, environment_id, next_at)
+    SELECT e.tenant_id, e.id, clock_timestamp() + make_interval(secs => CAST(:interval_s AS double precision))
+    FROM environments e WHERE e.id = :environment_id
     ON CONFLICT (environment_id) DO UPDATE
         SET next_at = greatest(slot.next_at, clock_timestamp())
             + make_interval(secs => CAST(:interval_s AS double precision))

@@ -6,11 +6,14 @@ from orchestra.models.limits import EnvironmentRateSlot, PlatformLimits
 from orchestra.models.project import Project
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
+from orchestra.models.security import ApiToken, AuditEvent
 from orchestra.models.suite import Suite
 from orchestra.models.tenant import Tenant
 from orchestra.models.testcase import TestCase, TestCaseVersion
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "Base",
     "Environment",
     "EnvironmentRateSlot",

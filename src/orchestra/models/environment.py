@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, true
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +20,7 @@ class Environment(IdMixin, TenantMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     base_url: Mapped[str] = mapped_column(String(2000), nullable=False)
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Name → ciphertext (see kit/secret_box.py); never stored or returned in clear.
     secrets: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict)
     # Send an Idempotency-Key header (stable across attempts of a step of a run) with every HTTP step.
     idempotency_keys: Mapped[bool] = mapped_column(
@@ -28,3 +29,9 @@ class Environment(IdMixin, TenantMixin, TimestampMixin, Base):
     # Protects the SUT: runs active against it at once, and requests per second to it (all executors).
     max_active_runs: Mapped[int | None] = mapped_column(Integer)
     max_requests_per_s: Mapped[float | None] = mapped_column(Float)
+    # Egress: hosts the executor may call besides the base URL's host (exact names or "*.example.com"),
+    # and whether loopback and private addresses are allowed (link-local and metadata never are).
+    allowed_hosts: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list, server_default="[]")
+    allow_private_network: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orchestra.models.base import Base, TimestampMixin
+from orchestra.models.base import Base, TenantMixin, TimestampMixin
 
 
 class PlatformLimits(TimestampMixin, Base):
@@ -19,7 +19,7 @@ class PlatformLimits(TimestampMixin, Base):
     max_active_runs: Mapped[int | None] = mapped_column(Integer)
 
 
-class EnvironmentRateSlot(Base):
+class EnvironmentRateSlot(TenantMixin, Base):
     """The next free request slot of a rate-limited environment, shared by every executor."""
 
     __tablename__ = "environment_rate_slots"
