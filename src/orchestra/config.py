@@ -84,3 +84,41 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     log_json: bool = Field(default=False, description="Write logs as JSON lines instead of console text.")
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the schema owner, used to migrate (the services connect with "
+        "database_url as the application role). Unset: migrations use database_url.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL (e.g. https://kc.example.com/realms/orchestra). Unset: only "
+        "API tokens (and the local admin token) are accepted.",
+    )
+    oidc_audience: str = Field(
+        default="orchestra", description="Audience (aud, or azp) an access token must be issued for."
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Client whose roles (resource_access.<client>.roles) count. Unset: oidc_audience.",
+    )
+    oidc_tenant_claim: str = Field(
+        default="tenant", description="Claim that names the user's tenant (dots reach into objects)."
+    )
+    oidc_leeway_s: float = Field(
+        default=30.0, ge=0, le=300, description="Clock skew allowed when checking exp and nbf."
+    )
+    oidc_jwks_refresh_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Least time between two JWKS fetches caused by tokens with an unknown key id.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that encrypts environment secrets at rest (32 bytes, base64). Unset: read from "
+        "secret_key_file.",
+    )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="File holding the secret key. Unset: <data_dir>/secret.key, created (mode 0600) on "
+        "first start.",
+    )
