@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orchestra.config import Settings
 from orchestra.db import open_database
 from orchestra.kit.logging import configure as configure_logging
-from orchestra.migrate import upgrade_to_head
+from orchestra.migrate import migrate_database
 from orchestra.scheduler import admission
 
 FIXTURES = [
@@ -86,18 +86,22 @@ async def time_passes(engine: AsyncEngine, passes: int, batch: int) -> tuple[flo
 async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
     configure_logging("warning")
     db = open_database(Settings(data_dir=Path(tempfile.mkdtemp(prefix="orchestra-bench-sched-"))))
+    # The owner seeds the tenants' data directly; the passes run the same orchestra_sys_* functions the
+    # scheduler calls (SECURITY DEFINER: they run as orchestra_system whoever calls them).
+    owner = create_async_engine(db.owner_url)
     medians: dict[int, float] = {}
     try:
-        await upgrade_to_head(db.engine)
-        await seed(db.engine, tenants)
+        await migrate_database(db.owner_url, app_login=True)
+        await seed(owner, tenants)
         loaded = 0
         for size in sizes:
-            await add_pending(db.engine, tenants, loaded + 1, size)
+            await add_pending(owner, tenants, loaded + 1, size)
             loaded = size
-            await time_passes(db.engine, 3, batch)  # warm-up: caches, prepared statements
-            medians[size], admitted = await time_passes(db.engine, passes, batch)
+            await time_passes(owner, 3, batch)  # warm-up: caches, prepared statements
+            medians[size], admitted = await time_passes(owner, passes, batch)
             print(f"{size:>7} pending: {medians[size]:6.2f} ms per pass (median); admitted {admitted}")
     finally:
+        await owner.dispose()
         await db.close()
     first, last = sizes[0], sizes[-1]
     middle = sizes[len(sizes) // 2]

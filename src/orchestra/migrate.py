@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Serialises concurrent migrators (an API replica and a CLI starting together) on one database.
@@ -43,6 +44,19 @@ def _current(connection: Connection) -> str | None:
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def migrate_database(owner_url: str, *, app_login: bool = False) -> None:
+    """Bring the schema to head as its owner. ``app_login``: let ``orchestra_app`` log in (embedded mode,
+    whose server trusts its local socket; elsewhere the operator grants the role to a login role)."""
+    engine = create_async_engine(owner_url, poolclass=NullPool)
+    try:
+        await upgrade_to_head(engine)
+        if app_login:
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER ROLE orchestra_app LOGIN"))
+    finally:
+        await engine.dispose()
 
 
 async def is_at_head(engine: AsyncEngine) -> bool:

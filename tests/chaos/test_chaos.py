@@ -153,7 +153,7 @@ def test_paused_executor_writes_nothing_after_takeover(cluster: Cluster, demo_su
     sleeper.signal(signal.SIGCONT)
     (run,) = wait_for(cluster, [run_id], timeout_s=60)
     assert run["status"] == "PASSED", run["status_reason"]
-    committed = asyncio.run(committed_steps(cluster.database_url, run_id))
+    committed = asyncio.run(committed_steps(cluster.owner_database_url, run_id))  # the owner sees all
     assert [seq for seq, _ in committed] == list(range(60))  # every step exactly once
     tokens = [token for _, token in committed]
     assert tokens == sorted(tokens)  # the zombie added nothing after the new owner's first step

@@ -41,9 +41,9 @@ async def two_executors(settings: Settings) -> AsyncIterator[Runtime]:
 
 async def setup(rt: Runtime, project: str, base_url: str) -> Actor:
     actor = Actor(tenant_id=rt.tenant_id)
-    async with rt.db.transaction() as session:
+    async with rt.db.transaction(rt.tenant_id) as session:
         await projects.ensure(session, actor, project)
-        await environments.ensure(session, actor, project, "sut", base_url)
+        await environments.ensure(session, actor, project, "sut", base_url, allow_private_network=True)
         await testcases.upsert_definition(session, actor, project, validate_test_case_data(NAP))
     return actor
 
@@ -53,7 +53,7 @@ async def sample_until_done(rt: Runtime, query: str, run_ids: list[uuid.UUID]) -
     highest = 0
     async with asyncio.timeout(60):
         while True:
-            async with rt.db.engine.connect() as conn:
+            async with rt.db.transaction(rt.tenant_id) as conn:
                 highest = max(highest, int((await conn.execute(text(query))).scalar() or 0))
                 left = (
                     await conn.execute(
@@ -69,9 +69,9 @@ async def sample_until_done(rt: Runtime, query: str, run_ids: list[uuid.UUID]) -
 async def test_environment_limit_holds_across_executors(two_executors: Runtime, demo_url: str) -> None:
     rt = two_executors
     actor = await setup(rt, "env-limit", demo_url)
-    async with rt.db.engine.begin() as conn:
+    async with rt.db.transaction(rt.tenant_id) as conn:
         await conn.execute(text("UPDATE environments SET max_active_runs = 2"))
-    async with rt.db.transaction() as session:
+    async with rt.db.transaction(rt.tenant_id) as session:
         created = [
             (
                 await runs.create_run(
@@ -90,7 +90,7 @@ async def test_environment_limit_holds_across_executors(two_executors: Runtime, 
 async def test_suite_run_parallelism_and_project_limit(two_executors: Runtime, demo_url: str) -> None:
     rt = two_executors
     actor = await setup(rt, "suite-limit", demo_url)
-    async with rt.db.transaction() as session:
+    async with rt.db.transaction(rt.tenant_id) as session:
         for index in range(8):
             await testcases.upsert_definition(
                 session, actor, "suite-limit", validate_test_case_data({**NAP, "name": f"nap {index}"})
@@ -112,10 +112,10 @@ async def test_suite_run_parallelism_and_project_limit(two_executors: Runtime, d
 async def test_a_pending_run_explains_what_holds_it(two_executors: Runtime, demo_url: str) -> None:
     rt = two_executors
     actor = await setup(rt, "explained", demo_url)
-    async with rt.db.engine.begin() as conn:
+    async with rt.db.transaction(rt.tenant_id) as conn:
         await conn.execute(text("UPDATE environments SET max_active_runs = 1"))
     long = {"name": "long", "steps": [{"sleep": "2s"}]}
-    async with rt.db.transaction() as session:
+    async with rt.db.transaction(rt.tenant_id) as session:
         await testcases.upsert_definition(session, actor, "explained", validate_test_case_data(long))
         first = await runs.create_run(
             session, actor, RunCreate(project="explained", environment="sut", test_case="long")
@@ -131,12 +131,12 @@ async def test_a_pending_run_explains_what_holds_it(two_executors: Runtime, demo
     rt.scheduler.wake()
     async with asyncio.timeout(10):
         while True:
-            async with rt.db.transaction() as session:
+            async with rt.db.transaction(rt.tenant_id) as session:
                 started = await runs.get_run(session, actor, first.id, with_steps=False)
             if started.status == "IN_PROGRESS":
                 break
             await asyncio.sleep(0.05)
-    async with rt.db.transaction() as session:
+    async with rt.db.transaction(rt.tenant_id) as session:
         last = await runs.get_run(
             session, actor, waiting[-1], with_steps=False, global_default=rt.settings.max_active_runs
         )
@@ -151,11 +151,13 @@ async def test_runs_for_a_free_environment_are_not_stuck_behind_a_full_one(
     rt = await Runtime.start(settings, run_scheduler=False, run_executor=False)
     try:
         actor = await setup(rt, "two-suts", demo_url)
-        async with rt.db.transaction() as session:
-            await environments.ensure(session, actor, "two-suts", "free", demo_url)
-        async with rt.db.engine.begin() as conn:
+        async with rt.db.transaction(rt.tenant_id) as session:
+            await environments.ensure(
+                session, actor, "two-suts", "free", demo_url, allow_private_network=True
+            )
+        async with rt.db.transaction(rt.tenant_id) as conn:
             await conn.execute(text("UPDATE environments SET max_active_runs = 1 WHERE name = 'sut'"))
-        async with rt.db.transaction() as session:
+        async with rt.db.transaction(rt.tenant_id) as session:
             for _ in range(70):  # a long backlog for the limited SUT, queued first
                 await runs.create_run(
                     session, actor, RunCreate(project="two-suts", environment="sut", test_case="nap")

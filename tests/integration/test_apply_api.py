@@ -183,14 +183,14 @@ async def test_apply_definitions_for_the_cli(runtime: Runtime) -> None:
     actor = Actor(tenant_id=runtime.tenant_id)
     cases = [TestCaseDefinition.model_validate(item) for item in documents()["test_cases"]]
     suites = [SuiteDefinition.model_validate(item) for item in documents()["suites"]]
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         result = await apply_definitions(session, actor, "shop", cases, suites)
     assert [item.result for item in result.test_cases + result.suites] == ["created"] * 5
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         again = await apply_definitions(session, actor, "shop", cases, suites)
     assert {item.result for item in again.test_cases + again.suites} == {"unchanged"}
     unknown = [SuiteDefinition.model_validate({"suite": "x", "tests": ["ghost"]})]
     with pytest.raises(InvalidDefinition) as raised:
-        async with runtime.db.transaction() as session:
+        async with runtime.db.transaction(runtime.tenant_id) as session:
             await apply_definitions(session, actor, "shop", [], unknown)
     assert raised.value.extra["errors"][0]["path"] == "suites[0].tests[0]"

@@ -39,9 +39,9 @@ async def quiet(settings: Settings) -> AsyncIterator[Runtime]:
 
 async def create_run(rt: Runtime, base_url: str, definition: dict[str, Any]) -> uuid.UUID:
     actor = Actor(tenant_id=rt.tenant_id)
-    async with rt.db.transaction() as session:
+    async with rt.db.transaction(rt.tenant_id) as session:
         await projects.ensure(session, actor, "p")
-        await environments.ensure(session, actor, "p", "sut", base_url)
+        await environments.ensure(session, actor, "p", "sut", base_url, allow_private_network=True)
         await testcases.upsert_definition(session, actor, "p", validate_test_case_data(definition))
         created = await runs.create_run(
             session, actor, RunCreate(project="p", environment="sut", test_case=definition["name"])
@@ -50,12 +50,12 @@ async def create_run(rt: Runtime, base_url: str, definition: dict[str, Any]) -> 
 
 
 async def run_row(rt: Runtime, run_id: uuid.UUID) -> Any:
-    async with rt.db.engine.connect() as conn:
+    async with rt.db.transaction(rt.tenant_id) as conn:
         return (await conn.execute(text("SELECT * FROM test_runs WHERE id = :id"), {"id": run_id})).one()
 
 
 async def step_rows(rt: Runtime, run_id: uuid.UUID) -> list[Any]:
-    async with rt.db.engine.connect() as conn:
+    async with rt.db.transaction(rt.tenant_id) as conn:
         rows = await conn.execute(
             text("SELECT seq, status, fencing_token FROM step_results WHERE test_run_id = :id ORDER BY seq"),
             {"id": run_id},
@@ -64,7 +64,7 @@ async def step_rows(rt: Runtime, run_id: uuid.UUID) -> list[Any]:
 
 
 async def expire_lease(rt: Runtime, run_id: uuid.UUID) -> None:
-    async with rt.db.engine.begin() as conn:
+    async with rt.db.transaction(rt.tenant_id) as conn:
         await conn.execute(
             text("UPDATE test_runs SET lease_expires_at = now() - interval '1 second' WHERE id = :id"),
             {"id": run_id},
@@ -131,7 +131,7 @@ async def test_resume_after_a_crash_never_repeats_a_completed_step(quiet: Runtim
     first = LeaseStore(quiet.db.engine, "first", lease_s=30)
     lease = await first.take(run_id)
     assert lease is not None
-    snapshot = EnvironmentSnapshot("sut", demo_url, {}, {})
+    snapshot = EnvironmentSnapshot("sut", demo_url, {}, {}, allow_private_network=True)
     plan = compile_plan(validate_test_case_data(definition))
     crashed = asyncio.create_task(RunExecution(lease, first, plan, snapshot, quiet.executor.http).execute())
     async with asyncio.timeout(10):
@@ -179,7 +179,7 @@ async def test_last_attempt_lost_ends_in_error(quiet: Runtime, demo_url: str) ->
 async def test_queued_run_whose_message_was_lost_is_published_again(quiet: Runtime, demo_url: str) -> None:
     run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
     assert await quiet.scheduler.run_once() == [run_id]
-    async with quiet.db.engine.begin() as conn:
+    async with quiet.db.transaction(quiet.tenant_id) as conn:
         await conn.execute(
             text("UPDATE test_runs SET queued_at = now() - interval '1 hour' WHERE id = :id"), {"id": run_id}
         )

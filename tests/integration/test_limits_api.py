@@ -37,7 +37,7 @@ async def test_put_global_limit_then_clear_it(api: httpx.AsyncClient, runtime: R
     assert response.status_code == 200, response.text
     assert response.json() == {"max_active_runs": 5, "configured": 5, "default": DEFAULT}
     assert (await api.get("/limits")).json() == {"max_active_runs": 5, "configured": 5, "default": DEFAULT}
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         assert await effective_global_limit(session, DEFAULT) == 5
 
     response = await api.put("/limits", json={"max_active_runs": 100_000})  # the upsert updates the row
@@ -48,7 +48,7 @@ async def test_put_global_limit_then_clear_it(api: httpx.AsyncClient, runtime: R
     expected = {"max_active_runs": DEFAULT, "configured": None, "default": DEFAULT}
     assert response.json() == expected
     assert (await api.get("/limits")).json() == expected
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         assert await effective_global_limit(session, 7) == 7
 
 

@@ -132,7 +132,17 @@ async def engines(database_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEn
         await second.dispose()
 
 
-async def stored_environment(engine: AsyncEngine) -> uuid.UUID:
+@pytest.fixture
+async def owner(owner_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(owner_database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def stored_environment(engine: AsyncEngine) -> tuple[uuid.UUID, uuid.UUID]:
+    """A tenant and an environment of it, written as the owner; the pacers use the application role."""
     tenant, project, environment = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with engine.begin() as conn:
         await conn.execute(Tenant.__table__.insert().values(id=tenant, name=f"t-{tenant.hex[:8]}"))
@@ -148,7 +158,7 @@ async def stored_environment(engine: AsyncEngine) -> uuid.UUID:
                 secrets={},
             )
         )
-    return environment
+    return tenant, environment
 
 
 async def warm_up(engine: AsyncEngine, connections: int) -> None:
@@ -161,15 +171,17 @@ async def warm_up(engine: AsyncEngine, connections: int) -> None:
     await asyncio.gather(*(ping() for _ in range(connections)))
 
 
-async def test_two_pacers_space_concurrent_reservations(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
-    environment = await stored_environment(engines[0])
+async def test_two_pacers_space_concurrent_reservations(
+    engines: tuple[AsyncEngine, AsyncEngine], owner: AsyncEngine
+) -> None:
+    environment = await stored_environment(owner)
     for engine in engines:
         await warm_up(engine, 10)
     pacers = [RequestPacer(engine) for engine in engines]
     clock = time.monotonic()
 
     async def turn(pacer: RequestPacer) -> tuple[float, float]:
-        waited = await pacer.wait_turn(environment, 10.0)
+        waited = await pacer.wait_turn(*environment, 10.0)
         return waited, time.monotonic() - clock
 
     async with asyncio.timeout(10):
@@ -185,15 +197,17 @@ async def test_two_pacers_space_concurrent_reservations(engines: tuple[AsyncEngi
     assert 1.8 <= done[-1] - done[0] <= 2.5
 
 
-async def test_an_idle_environment_builds_up_no_credit(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
-    environment = await stored_environment(engines[0])
+async def test_an_idle_environment_builds_up_no_credit(
+    engines: tuple[AsyncEngine, AsyncEngine], owner: AsyncEngine
+) -> None:
+    environment = await stored_environment(owner)
     pacer = RequestPacer(engines[0])
-    assert await pacer.reserve(environment, 20.0) == 0.0
+    assert await pacer.reserve(*environment, 20.0) == 0.0
     await asyncio.sleep(0.3)  # six intervals idle
-    assert await pacer.reserve(environment, 20.0) == 0.0  # free at once …
-    assert 0.03 <= await pacer.reserve(environment, 20.0) <= 0.06  # … but the next is one interval later
-    other = await stored_environment(engines[1])
-    assert await RequestPacer(engines[1]).reserve(other, 20.0) == 0.0  # environments are independent
+    assert await pacer.reserve(*environment, 20.0) == 0.0  # free at once …
+    assert 0.03 <= await pacer.reserve(*environment, 20.0) <= 0.06  # … but the next is one interval later
+    other = await stored_environment(owner)
+    assert await RequestPacer(engines[1]).reserve(*other, 20.0) == 0.0  # environments are independent
 
 
 async def test_every_redirect_hop_takes_its_own_slot(harness: Harness, demo_url: str) -> None:

@@ -188,7 +188,7 @@ async def test_delete(api: httpx.AsyncClient, project: dict[str, Any]) -> None:
 
 async def test_service_functions(api: httpx.AsyncClient, project: dict[str, Any], runtime: Runtime) -> None:
     actor = Actor(tenant_id=runtime.tenant_id)
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         definition = SuiteDefinition.model_validate(suite())
         stored, result = await service.upsert_definition(session, actor, PROJECT, definition)
         assert result == "created"

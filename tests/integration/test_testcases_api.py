@@ -283,7 +283,7 @@ async def test_service_functions_for_runs(
     api: httpx.AsyncClient, project: dict[str, Any], runtime: Runtime
 ) -> None:
     actor = Actor(tenant_id=runtime.tenant_id)
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         one = TestCaseDefinition.model_validate(definition("b-one"))
         case, version, result = await service.upsert_definition(session, actor, PROJECT, one)
         assert result == "created"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.apply.schemas import ApplyRequest, ApplyResult, SuiteApplied, TestCaseApplied
 from orchestra.errors import InvalidDefinition, InvalidInput, NotFound
+from orchestra.kit.refs import as_uuid
 from orchestra.models import Project
 from orchestra.projects import service as projects
 from orchestra.projects.schemas import ProjectCreate, ProjectOut
@@ -31,7 +32,9 @@ async def _ensure_project(session: AsyncSession, actor: Actor, ref: str) -> Proj
         try:
             return await projects.get(session, actor, ref)
         except NotFound:
-            pass
+            if as_uuid(ref) is not None:  # an id names an existing project; never create one named so
+                raise
+
     try:
         data = ProjectCreate(name=ref)
     except ValidationError:

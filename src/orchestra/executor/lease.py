@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from orchestra.db import tenant_connection
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.runs.states import RunStatus
 
@@ -39,6 +41,9 @@ class Lease:
     context: dict[str, Any]
     name: str
 
+
+# The only cross-tenant read of an executor: which tenant a run id from the broker belongs to.
+_RUN_TENANT = text("SELECT orchestra_sys_run_tenant(:run_id)")
 
 _TAKE = text(
     """
@@ -115,21 +120,31 @@ class LeaseStore:
         self.owner = owner
         self.lease_s = lease_s
 
-    def connect(self) -> AsyncConnection:
-        """A connection to hold for a whole run: its step commits then skip the pool's checkout and ping."""
-        return self._engine.connect()
+    def connect(self, tenant_id: uuid.UUID) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection to hold for a whole run (its tenant set): step commits then skip the pool's checkout
+        and ping, and stay one round trip each."""
+        return tenant_connection(self._engine, tenant_id)
 
     async def _one(
-        self, statement: TextClause, params: dict[str, Any], conn: AsyncConnection | None = None
+        self,
+        statement: TextClause,
+        params: dict[str, Any],
+        tenant_id: uuid.UUID,
+        conn: AsyncConnection | None = None,
     ) -> Row[Any] | None:
         if conn is not None:
             return (await conn.execute(statement, params)).first()
-        async with self._engine.connect() as own:
+        async with tenant_connection(self._engine, tenant_id) as own:
             return (await own.execute(statement, params)).first()
 
     async def take(self, run_id: uuid.UUID) -> Lease | None:
         """QUEUED → IN_PROGRESS with a new fencing token; None when the run is not leasable."""
-        row = await self._one(_TAKE, {"run_id": run_id, "owner": self.owner, "lease_s": self.lease_s})
+        async with self._engine.connect() as conn:
+            tenant_id = (await conn.execute(_RUN_TENANT, {"run_id": run_id})).scalar()
+        if tenant_id is None:
+            return None
+        params = {"run_id": run_id, "owner": self.owner, "lease_s": self.lease_s}
+        row = await self._one(_TAKE, params, tenant_id)
         if row is None:
             return None
         return Lease(
@@ -173,15 +188,14 @@ class LeaseStore:
             "duration_ms": step.duration_ms,
             **payload,
         }
-        row = await self._one(_COMMIT_STEP, params, conn)
+        row = await self._one(_COMMIT_STEP, params, lease.tenant_id, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
         return bool(row[0])
 
     async def heartbeat(self, lease: Lease) -> bool:
-        row = await self._one(
-            _HEARTBEAT, {"run_id": lease.run_id, "token": lease.fencing_token, "lease_s": self.lease_s}
-        )
+        params = {"run_id": lease.run_id, "token": lease.fencing_token, "lease_s": self.lease_s}
+        row = await self._one(_HEARTBEAT, params, lease.tenant_id)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost at heartbeat")
         return bool(row[0])
@@ -201,10 +215,11 @@ class LeaseStore:
             "reason": reason,
             "context": json.dumps(jsonb_safe(context), default=str),
         }
-        row = await self._one(_FINISH, params, conn)
+        row = await self._one(_FINISH, params, lease.tenant_id, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost before the verdict was written")
 
     async def hand_back(self, lease: Lease) -> None:
         """Give the run back (graceful shutdown): QUEUED again, no attempt penalty."""
-        await self._one(_HAND_BACK, {"run_id": lease.run_id, "token": lease.fencing_token})
+        params = {"run_id": lease.run_id, "token": lease.fencing_token}
+        await self._one(_HAND_BACK, params, lease.tenant_id)

@@ -20,6 +20,8 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from orchestra.db import tenant_connection
+
 # The slowest pace honoured: one request a day (a longer interval would be no different in practice).
 MAX_INTERVAL_S = 86_400.0
 
@@ -28,8 +30,8 @@ MAX_INTERVAL_S = 86_400.0
 _RESERVE = text(
     """
     INSERT INTO environment_rate_slots AS slot (tenant_id, environment_id, next_at)
-    SELECT e.tenant_id, e.id, clock_timestamp() + make_interval(secs => CAST(:interval_s AS double precision))
-    FROM environments e WHERE e.id = :environment_id
+    VALUES (:tenant_id, :environment_id,
+        clock_timestamp() + make_interval(secs => CAST(:interval_s AS double precision)))
     ON CONFLICT (environment_id) DO UPDATE
         SET next_at = greatest(slot.next_at, clock_timestamp())
             + make_interval(secs => CAST(:interval_s AS double precision))
@@ -46,17 +48,17 @@ class RequestPacer:
         # One statement in autocommit: one round trip, atomic by itself (like the LeaseStore's writes).
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def reserve(self, environment_id: uuid.UUID, per_second: float) -> float:
+    async def reserve(self, tenant_id: uuid.UUID, environment_id: uuid.UUID, per_second: float) -> float:
         """Reserve the environment's next request slot; the seconds until it starts (0: now)."""
         interval_s = min(1.0 / per_second, MAX_INTERVAL_S)
-        async with self._engine.connect() as conn:
-            params = {"environment_id": environment_id, "interval_s": interval_s}
+        async with tenant_connection(self._engine, tenant_id) as conn:
+            params = {"tenant_id": tenant_id, "environment_id": environment_id, "interval_s": interval_s}
             wait = float((await conn.execute(_RESERVE, params)).scalar_one())
         return max(0.0, wait)
 
-    async def wait_turn(self, environment_id: uuid.UUID, per_second: float) -> float:
+    async def wait_turn(self, tenant_id: uuid.UUID, environment_id: uuid.UUID, per_second: float) -> float:
         """Reserve the next slot and sleep until it starts; the seconds waited."""
-        wait = await self.reserve(environment_id, per_second)
+        wait = await self.reserve(tenant_id, environment_id, per_second)
         if wait > 0:
             await asyncio.sleep(wait)
         return wait

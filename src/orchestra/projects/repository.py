@@ -5,14 +5,13 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import as_uuid
+from orchestra.kit.refs import by_ref
 from orchestra.models import Project
 
 
 async def find(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> Project | None:
     """A project by id or by name, within the tenant."""
-    key = as_uuid(ref)
-    where = Project.id == key if key else Project.name == ref
+    where = by_ref(Project.id, Project.name, ref)
     return (
         await session.execute(select(Project).where(Project.tenant_id == tenant_id, where))
     ).scalar_one_or_none()

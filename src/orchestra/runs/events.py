@@ -28,7 +28,7 @@ async def run_events(db: Database, actor: Actor, run_id: uuid.UUID) -> AsyncIter
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_S
     while loop.time() < deadline:
-        async with db.sessions() as session:
+        async with db.transaction(actor.tenant_id, actor.project_id) as session:
             run = await service.get_run(session, actor, run_id, with_steps=False)
             steps = await repository.steps_of(session, run_id, after_seq=last_seq)
         for step in steps:
@@ -50,7 +50,7 @@ async def suite_run_events(db: Database, actor: Actor, suite_run_id: uuid.UUID) 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_S
     while loop.time() < deadline:
-        async with db.sessions() as session:
+        async with db.transaction(actor.tenant_id, actor.project_id) as session:
             suite_run = await service.get_suite_run(session, actor, suite_run_id)
         changed = False
         for run in suite_run.runs:

@@ -12,40 +12,10 @@ from orchestra.scheduler.admission_state import choose_runs
 # Serialises passes of schedulers sharing one database (an `orchestra up` and an embedded CLI run).
 SCHEDULER_LOCK_KEY = 0x5C4ED01E
 
-_MARK_QUEUED = text(
-    """
-    UPDATE test_runs SET status = 'QUEUED', queued_at = now()
-    WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'PENDING'
-    RETURNING id
-    """
-)
-
-_REAP_EXPIRED = text(
-    """
-    UPDATE test_runs SET
-        status = CASE WHEN attempt < :max_attempts THEN 'QUEUED' ELSE 'ERROR' END,
-        status_reason = CASE WHEN attempt < :max_attempts THEN status_reason
-            ELSE 'lease expired on attempt ' || attempt || ' of ' || :max_attempts
-                 || ' (executor ' || coalesce(lease_owner, '?') || ' stopped responding)' END,
-        attempt = CASE WHEN attempt < :max_attempts THEN attempt + 1 ELSE attempt END,
-        finished_at = CASE WHEN attempt < :max_attempts THEN NULL ELSE now() END,
-        queued_at = now(), lease_owner = NULL, lease_expires_at = NULL
-    WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()
-    RETURNING id, status
-    """
-)
-
-_STALE_QUEUED = text(
-    """
-    UPDATE test_runs SET queued_at = now()
-    WHERE id IN (
-        SELECT id FROM test_runs
-        WHERE status = 'QUEUED' AND queued_at < now() - make_interval(secs => :stale_s)
-        ORDER BY queued_at LIMIT :batch FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id
-    """
-)
+# The writes across tenants, each one ``orchestra_sys_*`` function (migration 0006).
+_MARK_QUEUED = text("SELECT * FROM orchestra_sys_mark_queued(CAST(:ids AS uuid[])) AS id")
+_REAP_EXPIRED = text("SELECT id, status FROM orchestra_sys_reap_expired(:max_attempts)")
+_STALE_QUEUED = text("SELECT * FROM orchestra_sys_stale_queued(:stale_s, :batch) AS id")
 
 
 async def lock_pass(conn: AsyncConnection) -> bool:

@@ -21,55 +21,26 @@ SCAN_PER_GROUP = 64
 
 _GLOBAL_LIMIT = text("SELECT max_active_runs FROM platform_limits WHERE id = 1")
 
-_ACTIVE = text(
-    """
-    SELECT tenant_id, project_id, environment_id, suite_run_id, count(*) AS n
-    FROM test_runs WHERE status IN ('QUEUED', 'IN_PROGRESS')
-    GROUP BY tenant_id, project_id, environment_id, suite_run_id
-    """
-)
+# Every cross-tenant read goes through an ``orchestra_sys_*`` function (migration 0006): the application
+# role sees only the ids, counts and limits those return, never another tenant's rows.
+_ACTIVE = text("SELECT * FROM orchestra_sys_active_counts()")
 
 # Every (tenant, environment) pair with PENDING runs, by a loose index scan: one index probe per pair,
 # whatever the number of runs.
-_PENDING_GROUPS = text(
-    """
-    WITH RECURSIVE g(tenant_id, environment_id) AS (
-        (SELECT tenant_id, environment_id FROM test_runs WHERE status = 'PENDING'
-         ORDER BY tenant_id, environment_id LIMIT 1)
-        UNION ALL
-        SELECT s.tenant_id, s.environment_id FROM g, LATERAL (
-            SELECT r.tenant_id, r.environment_id FROM test_runs r
-            WHERE r.status = 'PENDING' AND (r.tenant_id, r.environment_id) > (g.tenant_id, g.environment_id)
-            ORDER BY r.tenant_id, r.environment_id LIMIT 1
-        ) s
-    )
-    SELECT g.tenant_id, g.environment_id, e.project_id, tn.weight, tn.max_active_runs
-    FROM g JOIN tenants tn ON tn.id = g.tenant_id JOIN environments e ON e.id = g.environment_id
-    """
-)
+_PENDING_GROUPS = text("SELECT * FROM orchestra_sys_pending_groups()")
 
 _CONFIGURED = {
-    "project": text("SELECT id, max_active_runs FROM projects WHERE max_active_runs IS NOT NULL"),
-    "environment": text("SELECT id, max_active_runs FROM environments WHERE max_active_runs IS NOT NULL"),
+    "project": text("SELECT id, max_active_runs FROM orchestra_sys_project_limits()"),
+    "environment": text("SELECT id, max_active_runs FROM orchestra_sys_environment_limits()"),
 }
 
-_SUITE_RUN_LIMITS = text(
-    "SELECT id, parallelism FROM suite_runs WHERE id = ANY(CAST(:ids AS uuid[])) AND parallelism IS NOT NULL"
-)
+_SUITE_RUN_LIMITS = text("SELECT id, parallelism FROM orchestra_sys_suite_run_limits(CAST(:ids AS uuid[]))")
 
 _CANDIDATES = text(
     """
-    SELECT c.id, c.tenant_id, c.project_id, c.environment_id, c.suite_run_id, c.queue_key
-    FROM unnest(CAST(:tenants AS uuid[]), CAST(:environments AS uuid[])) AS g(tenant_id, environment_id)
-    CROSS JOIN LATERAL (
-        SELECT * FROM (
-            SELECT id, tenant_id, project_id, environment_id, suite_run_id, queue_key FROM test_runs r
-            WHERE r.status = 'PENDING' AND r.tenant_id = g.tenant_id AND r.environment_id = g.environment_id
-            ORDER BY r.queue_key LIMIT :window
-        ) head
-        WHERE head.suite_run_id IS NULL OR head.suite_run_id <> ALL(CAST(:full_suite_runs AS uuid[]))
-        ORDER BY head.queue_key LIMIT :per_group
-    ) c
+    SELECT id, tenant_id, project_id, environment_id, suite_run_id, queue_key
+    FROM orchestra_sys_candidates(CAST(:tenants AS uuid[]), CAST(:environments AS uuid[]),
+        CAST(:full_suite_runs AS uuid[]), :per_group, :window)
     """
 )
 

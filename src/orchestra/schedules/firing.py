@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
-from orchestra.db import Database
+from orchestra.db import Database, set_tenant
 from orchestra.errors import OrchestraError
 from orchestra.models import Schedule
 from orchestra.runs import service as runs
@@ -124,17 +124,17 @@ async def fire_schedule(session: AsyncSession, schedule: DueSchedule, now: datet
 
 async def _fire_batch(db: Database, now: datetime) -> tuple[int, list[uuid.UUID]]:
     created: list[uuid.UUID] = []
-    async with db.transaction() as session:
-        locked = [
-            DueSchedule.of(schedule) for schedule in await repository.lock_due(session, now, FIRE_BATCH)
-        ]
+    async with db.transaction(None) as session:
+        schedules, due = await repository.lock_due(session, now, FIRE_BATCH)
+        locked = [DueSchedule.of(schedule) for schedule in schedules]
         for schedule in locked:
+            await set_tenant(session, schedule.tenant_id)
             try:
                 created += await fire_schedule(session, schedule, now)
             except ValueError:  # a stored expression no longer valid: stop it rather than retry forever
                 log.exception("schedule.invalid_stopped", schedule_id=str(schedule.id), cron=schedule.cron)
                 await repository.advance(session, schedule.id, None, None)
-    return len(locked), created
+    return due, created
 
 
 async def fire_due(db: Database, now: datetime) -> list[uuid.UUID]:

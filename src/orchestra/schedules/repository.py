@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import as_uuid
+from orchestra.db import set_tenant
+from orchestra.kit.refs import by_ref
 from orchestra.models import Environment, Schedule, ScheduleFire, Suite
 
 ScheduleRow = tuple[Schedule, str, str]  # the schedule, its suite's name, its environment's name
@@ -19,8 +20,7 @@ async def find(
     """A schedule of the project by id or by name."""
     if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
         return None
-    key = as_uuid(ref)
-    where = Schedule.id == key if key else Schedule.name == ref
+    where = by_ref(Schedule.id, Schedule.name, ref)
     query = select(Schedule).where(Schedule.tenant_id == tenant_id, Schedule.project_id == project_id, where)
     if lock:
         query = query.with_for_update()
@@ -81,17 +81,27 @@ async def fires_page(
 # The firing pass (every tenant's schedules: it runs on the scheduler leader, not for a request).
 
 
-async def lock_due(session: AsyncSession, now: datetime, batch: int) -> list[Schedule]:
-    """Enabled schedules due at ``now``, locked for this transaction; ones another pass holds are skipped."""
-    query = (
-        select(Schedule)
-        .where(Schedule.enabled, Schedule.next_fire_at <= now)
-        .order_by(Schedule.next_fire_at)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )
-    return list((await session.execute(query)).scalars())
+_DUE = text("SELECT id, tenant_id FROM orchestra_sys_due_schedules(:at, :batch)")
+
+
+async def lock_due(session: AsyncSession, now: datetime, batch: int) -> tuple[list[Schedule], int]:
+    """Enabled schedules due at ``now``, locked for this transaction (ones another pass holds are skipped),
+    and how many were due. The due ids of every tenant come from ``orchestra_sys_due_schedules`` (ids and
+    tenants only); each schedule is then read and locked inside its own tenant."""
+    due = (await session.execute(_DUE, {"at": now, "batch": batch})).all()
+    locked: list[Schedule] = []
+    for row in due:
+        await set_tenant(session, row.tenant_id)
+        query = (
+            select(Schedule)
+            .where(Schedule.id == row.id, Schedule.enabled, Schedule.next_fire_at <= now)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        schedule = (await session.execute(query)).scalar_one_or_none()
+        if schedule is not None:
+            locked.append(schedule)
+    return locked, len(due)
 
 
 async def insert_fire(

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import as_uuid
+from orchestra.kit.refs import by_ref
 from orchestra.models import Suite, TestCase
 
 
@@ -15,8 +15,7 @@ async def find(session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUI
     """A suite of the project by id or by name."""
     if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
         return None
-    key = as_uuid(ref)
-    where = Suite.id == key if key else Suite.name == ref
+    where = by_ref(Suite.id, Suite.name, ref)
     query = select(Suite).where(Suite.tenant_id == tenant_id, Suite.project_id == project_id, where)
     return (await session.execute(query)).scalar_one_or_none()
 

@@ -1,15 +1,17 @@
+"""Tenants are looked up (and created on first use) by name across tenants, so only through the narrow
+``orchestra_sys_tenant`` function: the application role cannot read other tenants' rows."""
+
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.models import Tenant
+_TENANT = text("SELECT orchestra_sys_tenant(:name)")
 
 
 async def ensure_tenant(session: AsyncSession, name: str) -> uuid.UUID:
     """Return the tenant's id, creating it on first use (safe when several processes start together)."""
-    await session.execute(insert(Tenant).values(id=uuid.uuid4(), name=name).on_conflict_do_nothing())
-    return (await session.execute(select(Tenant.id).where(Tenant.name == name))).scalar_one()
+    tenant_id: uuid.UUID = (await session.execute(_TENANT, {"name": name})).scalar_one()
+    return tenant_id

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import as_uuid
+from orchestra.kit.refs import by_ref
 from orchestra.models import Suite, TestCase, TestCaseVersion
 
 
@@ -23,8 +23,7 @@ async def find(
     """A test case of the project by id or by name; ``lock`` holds its row until the transaction ends."""
     if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
         return None
-    key = as_uuid(ref)
-    where = TestCase.id == key if key else TestCase.name == ref
+    where = by_ref(TestCase.id, TestCase.name, ref)
     query = select(TestCase).where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id, where)
     if lock:
         query = query.with_for_update()

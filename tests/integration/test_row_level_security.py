@@ -1,0 +1,616 @@
+"""Row-level security seen from PostgreSQL itself: what the application role can and cannot read or write
+with and without a tenant set, that every tenant-owned table is covered, what ``orchestra_system`` and its
+SECURITY DEFINER functions expose, and that the services refuse to run as a role RLS does not hold."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from orchestra.config import Settings
+from orchestra.db import APP_ROLE, Database, UnsafeDatabaseRole, make_engine
+from orchestra.models import Base
+from orchestra.runtime import Runtime
+from tests.integration.conftest import Harness
+
+TENANT_TABLES = sorted(table.name for table in Base.metadata.sorted_tables if "tenant_id" in table.c)
+# Tables without a tenant: each one is platform-wide on purpose (a new one must be added here knowingly).
+NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version"}
+
+# Exactly what orchestra_system may touch (migration 0006): no definitions, variables, secrets, contexts,
+# step results or tokens.
+SYSTEM_COLUMNS = {
+    ("test_runs", "SELECT"): {
+        "id",
+        "tenant_id",
+        "project_id",
+        "environment_id",
+        "suite_run_id",
+        "status",
+        "status_reason",
+        "queue_key",
+        "queued_at",
+        "attempt",
+        "lease_owner",
+        "lease_expires_at",
+    },
+    ("test_runs", "UPDATE"): {
+        "status",
+        "status_reason",
+        "attempt",
+        "finished_at",
+        "queued_at",
+        "lease_owner",
+        "lease_expires_at",
+    },
+    ("tenants", "SELECT"): {"id", "name", "weight", "max_active_runs"},
+    ("tenants", "INSERT"): {"id", "name"},
+    ("environments", "SELECT"): {"id", "project_id", "max_active_runs"},
+    ("projects", "SELECT"): {"id", "max_active_runs"},
+    ("suite_runs", "SELECT"): {"id", "parallelism"},
+    ("schedules", "SELECT"): {"id", "tenant_id", "enabled", "next_fire_at"},
+}
+# What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
+SYSTEM_RESULT_COLUMNS = {
+    "id",
+    "tenant_id",
+    "project_id",
+    "environment_id",
+    "suite_run_id",
+    "n",
+    "weight",
+    "max_active_runs",
+    "parallelism",
+    "queue_key",
+    "status",
+}
+SYSTEM_FUNCTIONS = {
+    "orchestra_sys_active_counts": "SELECT * FROM orchestra_sys_active_counts()",
+    "orchestra_sys_pending_groups": "SELECT * FROM orchestra_sys_pending_groups()",
+    "orchestra_sys_project_limits": "SELECT * FROM orchestra_sys_project_limits()",
+    "orchestra_sys_environment_limits": "SELECT * FROM orchestra_sys_environment_limits()",
+    "orchestra_sys_suite_run_limits": "SELECT * FROM orchestra_sys_suite_run_limits(ARRAY[:run]::uuid[])",
+    "orchestra_sys_candidates": "SELECT * FROM orchestra_sys_candidates("
+    "ARRAY[:tenant]::uuid[], ARRAY[:environment]::uuid[], ARRAY[]::uuid[], 10, 10)",
+    "orchestra_sys_mark_queued": "SELECT * FROM orchestra_sys_mark_queued(ARRAY[]::uuid[])",
+    "orchestra_sys_reap_expired": "SELECT * FROM orchestra_sys_reap_expired(3)",
+    "orchestra_sys_stale_queued": "SELECT * FROM orchestra_sys_stale_queued(1e9, 0)",
+    "orchestra_sys_run_tenant": "SELECT orchestra_sys_run_tenant(:run) AS tenant_id",
+    "orchestra_sys_due_schedules": "SELECT * FROM orchestra_sys_due_schedules(now(), 10)",
+    "orchestra_sys_tenant": "SELECT orchestra_sys_tenant('rls-probe') AS id",
+}
+SECRET = "rls-secret-value"
+
+
+def sqlstate(error: DBAPIError) -> str:
+    return str(getattr(error.orig, "sqlstate", "") or "")
+
+
+@pytest.fixture
+async def owner(owner_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(owner_database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def app_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The application role, on connections no service touched (each statement commits by itself)."""
+    engine = create_async_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def count(conn: AsyncConnection, table: str, where: str = "true", **params: Any) -> int:
+    return int((await conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params)).scalar_one())
+
+
+async def set_tenant(conn: AsyncConnection, tenant: uuid.UUID | str, project: uuid.UUID | str = "") -> None:
+    await conn.execute(
+        text(
+            "SELECT set_config('orchestra.tenant_id', :t, false),"
+            " set_config('orchestra.project_id', :p, false)"
+        ),
+        {"t": str(tenant), "p": str(project)},
+    )
+
+
+async def refused(
+    engine: AsyncEngine, statement: str, states: tuple[str, ...] = ("42501",), **params: Any
+) -> str:
+    """``statement`` fails with one of ``states`` (42501: insufficient privilege); returns the message."""
+    async with engine.connect() as conn:
+        with pytest.raises(DBAPIError) as caught:
+            await conn.execute(text(statement), params)
+    assert sqlstate(caught.value) in states, f"{statement}: {caught.value}"
+    return str(caught.value.orig)
+
+
+@pytest.fixture
+async def data(
+    harness: Harness, api: httpx.AsyncClient, runtime: Runtime, owner: AsyncEngine
+) -> dict[str, Any]:
+    """Tenant 1 with a row in every tenant-owned table, through the API where it can be."""
+    project = harness.project
+    response = await api.patch(
+        f"/projects/{project}/environments/sut",
+        json={"secrets": {"marker": SECRET}, "variables": {"v": SECRET}},
+    )
+    assert response.status_code == 200, response.text
+    case = {
+        "name": "health",
+        "steps": [{"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}],
+    }
+    run = await harness.run(case)
+    assert run["status"] == "PASSED", run
+    await harness.apply(case, suites=[{"suite": "smoke", "tests": ["health"]}])
+    body = {"project": project, "environment": "sut", "suite": "smoke"}
+    response = await api.post("/suite-runs", json=body)
+    assert response.status_code == 201, response.text
+    await harness.wait(uuid.UUID(response.json()["runs"][0]))
+    schedule = {"name": "nightly", "suite": "smoke", "environment": "sut", "cron": "0 3 1 1 *"}
+    response = await api.post(f"/projects/{project}/schedules", json=schedule)
+    assert response.status_code == 201, response.text
+    response = await api.post("/tokens", json={"name": "ci", "role": "viewer", "project": project})
+    assert response.status_code == 201, response.text
+    project_row = (await api.get(f"/projects/{project}")).json()
+    environment = (await api.get(f"/projects/{project}/environments/sut")).json()
+    schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
+    tenant = runtime.tenant_id
+    async with owner.connect() as conn:
+        # the two tables no API call of a short test fills
+        await conn.execute(
+            text(
+                "INSERT INTO environment_rate_slots (tenant_id, environment_id, next_at)"
+                " VALUES (:t, :e, now())"
+            ),
+            {"t": tenant, "e": environment["id"]},
+        )
+        await conn.execute(
+            text("INSERT INTO schedule_fires (tenant_id, schedule_id, fire_time) VALUES (:t, :s, now())"),
+            {"t": tenant, "s": schedule_id},
+        )
+        counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
+    assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"
+    return {
+        "tenant": tenant,
+        "counts": counts,
+        "project": project_row["id"],
+        "environment": environment["id"],
+        "run": run["id"],
+    }
+
+
+async def test_every_tenant_table_is_covered_by_forced_rls(owner: AsyncEngine) -> None:
+    """From the live catalog, so a table added by a migration without RLS fails here, model or not."""
+    async with owner.connect() as conn:
+        tables = set(
+            (
+                await conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                )
+            ).scalars()
+        )
+        with_tenant = set(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.columns "
+                        "WHERE table_schema = current_schema() AND column_name = 'tenant_id'"
+                    )
+                )
+            ).scalars()
+        )
+        assert set(TENANT_TABLES) <= with_tenant
+        assert tables - with_tenant == NOT_TENANT_OWNED, (
+            "a table without tenant_id: is it really platform-wide?"
+        )
+        for table in sorted(with_tenant | {"tenants"}):
+            flags = (
+                await conn.execute(
+                    text(
+                        "SELECT c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema() AND c.relname = :t"
+                    ),
+                    {"t": table},
+                )
+            ).one()
+            assert (flags.relrowsecurity, flags.relforcerowsecurity) == (True, True), table
+            policies = (
+                await conn.execute(
+                    text(
+                        "SELECT policyname, permissive, roles, cmd, qual, with_check FROM pg_policies "
+                        "WHERE schemaname = current_schema() AND tablename = :t"
+                    ),
+                    {"t": table},
+                )
+            ).all()
+            isolation = [p for p in policies if p.policyname == "tenant_isolation"]
+            assert len(isolation) == 1, f"{table}: {policies}"
+            policy = isolation[0]
+            assert policy.permissive == "PERMISSIVE"
+            assert policy.cmd == "ALL"
+            assert list(policy.roles) == ["public"]
+            column = "id" if table == "tenants" else "tenant_id"
+            assert f"{column} = orchestra_tenant()" in policy.qual, policy.qual
+            assert f"{column} = orchestra_tenant()" in policy.with_check, policy.with_check
+            # any other policy is one of orchestra_system's, on a table its functions read
+            for other in policies:
+                if other.policyname != "tenant_isolation":
+                    assert list(other.roles) == ["orchestra_system"], f"{table}: {other}"
+                    assert (table, other.cmd) in SYSTEM_COLUMNS, f"{table}: {other}"
+
+
+async def test_application_role_is_held_by_rls(owner: AsyncEngine) -> None:
+    async with owner.connect() as conn:
+        role = (
+            await conn.execute(
+                text(
+                    "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication "
+                    "FROM pg_roles WHERE rolname = :r"
+                ),
+                {"r": APP_ROLE},
+            )
+        ).one()
+        assert tuple(role) == (False, False, False, False, False)
+        owned = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND pg_has_role(:r, c.relowner, 'USAGE')"
+            ),
+            {"r": APP_ROLE},
+        )
+        assert owned.scalar_one() == 0, "orchestra_app owns (or inherits the owner of) a table"
+        member = await conn.execute(
+            text(
+                "SELECT pg_has_role(:r, 'orchestra_system', 'MEMBER'),"
+                " has_schema_privilege(:r, 'public', 'CREATE')"
+            ),
+            {"r": APP_ROLE},
+        )
+        assert tuple(member.one()) == (False, False)
+
+
+async def test_no_tenant_set_shows_no_rows(data: dict[str, Any], app_engine: AsyncEngine) -> None:
+    tenant = data["tenant"]
+    async with app_engine.connect() as conn:
+        assert (await conn.execute(text("SELECT current_user"))).scalar_one() == APP_ROLE
+        for table in TENANT_TABLES:
+            assert await count(conn, table) == 0, table
+            assert await count(conn, table, "tenant_id = :t", t=tenant) == 0, table
+        assert await count(conn, "tenants") == 0
+        # the same connection with the tenant set sees every row (the policy is not simply "deny")
+        await set_tenant(conn, tenant)
+        for table in TENANT_TABLES:
+            assert await count(conn, table) == data["counts"][table], table
+        assert await count(conn, "tenants") == 1
+        # and an empty value is no tenant again
+        await set_tenant(conn, "")
+        assert await count(conn, "projects") == 0
+
+
+async def test_another_tenant_sees_and_changes_nothing(
+    data: dict[str, Any], app_engine: AsyncEngine, owner: AsyncEngine, runtime: Runtime
+) -> None:
+    tenant = data["tenant"]
+    async with runtime.db.transaction(None) as session:
+        other = (await session.execute(text("SELECT orchestra_sys_tenant('rls-other')"))).scalar_one()
+    async with app_engine.connect() as conn:
+        await set_tenant(conn, other)
+        for table in TENANT_TABLES:
+            assert await count(conn, table) == 0, table
+        assert (await conn.execute(text("SELECT id FROM tenants"))).scalars().all() == [other]
+        # changes aimed at tenant 1's rows touch nothing
+        for statement in (
+            "UPDATE projects SET description = 'pwned' WHERE tenant_id = :t",
+            "UPDATE environments SET secrets = '{}'::jsonb",
+            "UPDATE test_runs SET status = 'CANCELLED'",
+            "UPDATE tenants SET weight = 99 WHERE id = :t",
+            "DELETE FROM api_tokens",
+            "DELETE FROM audit_events WHERE tenant_id = :t",
+            "DELETE FROM projects",
+        ):
+            result = await conn.execute(text(statement), {"t": tenant})
+            assert result.rowcount == 0, statement
+        # its own rows are writable, but never into tenant 1
+        own = uuid.uuid4()
+        await conn.execute(
+            text("INSERT INTO projects (id, tenant_id, name) VALUES (:id, :t, 'mine')"),
+            {"id": own, "t": other},
+        )
+        assert await count(conn, "projects") == 1
+
+    for statement in (
+        "INSERT INTO projects (id, tenant_id, name) VALUES (gen_random_uuid(), :t, 'planted')",
+        "INSERT INTO audit_events (tenant_id, actor, actor_kind, action, object_type, details) "
+        "VALUES (:t, 'x', 'x', 'x', 'x', '{}')",
+        "UPDATE projects SET tenant_id = :t WHERE id = :own",
+    ):
+        async with app_engine.connect() as conn:
+            await set_tenant(conn, other)
+            with pytest.raises(DBAPIError) as caught:
+                await conn.execute(text(statement), {"t": tenant, "own": own})
+            assert sqlstate(caught.value) == "42501", caught.value
+            assert "row-level security" in str(caught.value.orig)
+
+    async with owner.connect() as conn:
+        counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
+        assert counts == data["counts"]
+        assert await count(conn, "projects", "description = 'pwned' OR name = 'planted'") == 0
+        assert await count(conn, "environments", "secrets = '{}'::jsonb AND tenant_id = :t", t=tenant) == 0
+        assert await count(conn, "tenants", "weight = 99") == 0
+
+
+async def test_project_scope_hides_the_other_projects(
+    data: dict[str, Any], api: httpx.AsyncClient, app_engine: AsyncEngine
+) -> None:
+    response = await api.post("/projects", json={"name": "elsewhere"})
+    assert response.status_code == 201, response.text
+    elsewhere = response.json()["id"]
+    async with app_engine.connect() as conn:
+        await set_tenant(conn, data["tenant"], data["project"])
+        assert (await conn.execute(text("SELECT id FROM projects"))).scalars().all() == [
+            uuid.UUID(data["project"])
+        ]
+        await set_tenant(conn, data["tenant"], elsewhere)
+        assert (await conn.execute(text("SELECT id FROM projects"))).scalars().all() == [uuid.UUID(elsewhere)]
+        for table in ("environments", "test_cases", "suites", "schedules", "test_runs", "suite_runs"):
+            assert await count(conn, table) == 0, table
+        with pytest.raises(DBAPIError) as caught:
+            await conn.execute(
+                text(
+                    "INSERT INTO environments (id, tenant_id, project_id, name, base_url) "
+                    "VALUES (gen_random_uuid(), :t, :p, 'planted', 'http://x')"
+                ),
+                {"t": data["tenant"], "p": data["project"]},
+            )
+        assert sqlstate(caught.value) == "42501"
+
+
+async def test_rls_cannot_be_switched_off_or_escaped(
+    data: dict[str, Any], app_engine: AsyncEngine, owner: AsyncEngine
+) -> None:
+    async with owner.connect() as conn:
+        superuser = (await conn.execute(text("SELECT current_user"))).scalar_one()
+    # row_security = off: PostgreSQL refuses any query RLS would filter rather than show everything
+    async with app_engine.connect() as conn:
+        await conn.execute(text("SET row_security = off"))
+        for table in TENANT_TABLES:
+            with pytest.raises(DBAPIError) as caught:
+                await count(conn, table)
+            assert sqlstate(caught.value) == "42501", caught.value
+            assert "row-level security" in str(caught.value.orig)
+            await conn.rollback()
+    # other roles are out of reach
+    for statement in (
+        f'SET ROLE "{superuser}"',
+        "SET ROLE orchestra_system",
+        f'SET SESSION AUTHORIZATION "{superuser}"',
+        "SET ROLE postgres",
+    ):
+        await refused(app_engine, statement, ("42501", "42704"))  # 42704: no such role
+    async with app_engine.connect() as conn:
+        await conn.execute(text("RESET ROLE"))
+        assert (await conn.execute(text("SELECT current_user"))).scalar_one() == APP_ROLE
+        assert await count(conn, "projects") == 0
+        await conn.execute(text("SET ROLE NONE"))
+        assert (await conn.execute(text("SELECT current_user"))).scalar_one() == APP_ROLE
+    # and the policies cannot be changed by it
+    for statement in (
+        "ALTER TABLE projects DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE projects NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY tenant_isolation ON projects",
+        "CREATE POLICY open ON projects USING (true)",
+        "ALTER TABLE projects OWNER TO orchestra_app",
+        "GRANT orchestra_system TO orchestra_app",
+        "ALTER ROLE orchestra_app BYPASSRLS",
+        "CREATE FUNCTION public.orchestra_probe() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "ALTER FUNCTION orchestra_tenant() OWNER TO orchestra_app",
+        "CREATE OR REPLACE FUNCTION orchestra_tenant() RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid'",
+        "TRUNCATE projects",
+        "INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'planted')",
+        "DELETE FROM tenants",
+        "UPDATE alembic_version SET version_num = '0001'",
+    ):
+        await refused(app_engine, statement)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT context FROM test_runs",
+        "SELECT variables FROM test_runs",
+        "SELECT * FROM test_runs",
+        "SELECT secrets FROM environments",
+        "SELECT variables FROM environments",
+        "SELECT base_url FROM environments",
+        "SELECT * FROM step_results",
+        "SELECT definition FROM test_case_versions",
+        "SELECT definition FROM suites",
+        "SELECT name FROM projects",
+        "SELECT * FROM api_tokens",
+        "SELECT token_hash FROM api_tokens",
+        "SELECT * FROM audit_events",
+        "SELECT * FROM test_cases",
+        "SELECT variables FROM schedules",
+        "SELECT variables FROM suite_runs",
+        "UPDATE test_runs SET variables = '{}'::jsonb",
+        "UPDATE test_runs SET context = '{}'::jsonb",
+        "UPDATE environments SET secrets = '{}'::jsonb",
+        "UPDATE tenants SET weight = 1",
+        "DELETE FROM test_runs",
+        "INSERT INTO api_tokens (id) VALUES (gen_random_uuid())",
+    ],
+)
+async def test_orchestra_system_cannot_read_or_write_content(
+    data: dict[str, Any], owner_database_url: str, statement: str
+) -> None:
+    engine = create_async_engine(owner_database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SET ROLE orchestra_system"))
+            with pytest.raises(DBAPIError) as caught:
+                await conn.execute(text(statement))
+        assert sqlstate(caught.value) == "42501", caught.value
+        assert "permission denied" in str(caught.value.orig)
+    finally:
+        await engine.dispose()
+
+
+async def test_orchestra_system_has_exactly_its_columns(data: dict[str, Any], owner: AsyncEngine) -> None:
+    async with owner.connect() as conn:
+        granted: dict[tuple[str, str], set[str]] = {}
+        rows = await conn.execute(
+            text(
+                """SELECT c.table_name, c.column_name, p.privilege
+                FROM information_schema.columns c
+                CROSS JOIN (VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('REFERENCES')) AS p(privilege)
+                WHERE c.table_schema = current_schema()
+                  AND has_column_privilege('orchestra_system', format('%I.%I', c.table_schema, c.table_name),
+                                           c.column_name, p.privilege)"""
+            )
+        )
+        for table, column, privilege in rows:
+            granted.setdefault((table, privilege), set()).add(column)
+        assert granted == SYSTEM_COLUMNS
+        tables = await conn.execute(
+            text(
+                """SELECT t.tablename, p.privilege FROM pg_tables t
+                CROSS JOIN (VALUES ('DELETE'), ('TRUNCATE'), ('TRIGGER')) AS p(privilege)
+                WHERE t.schemaname = current_schema()
+                  AND has_table_privilege('orchestra_system', format('%I.%I', t.schemaname, t.tablename),
+                                          p.privilege)"""
+            )
+        )
+        assert tables.all() == []
+        # the columns it needs answer (every tenant's rows: it is what looks across tenants)
+        await conn.execute(text("SET ROLE orchestra_system"))
+        for (table, privilege), columns in SYSTEM_COLUMNS.items():
+            if privilege == "SELECT":
+                listed = ", ".join(sorted(columns))
+                await conn.execute(text(f"SELECT {listed} FROM {table} LIMIT 1"))
+        assert await count(conn, "test_runs", "tenant_id = :t", t=data["tenant"]) >= 1
+        await conn.execute(text("RESET ROLE"))
+
+
+async def test_system_functions_expose_only_ids_counts_and_limits(
+    data: dict[str, Any], owner: AsyncEngine, app_engine: AsyncEngine
+) -> None:
+    async with owner.connect() as conn:
+        functions = (
+            await conn.execute(
+                text(
+                    """SELECT p.proname, p.prosecdef, pg_get_userbyid(p.proowner) AS owner, p.proconfig,
+                        p.proargnames, p.proargmodes::text[] AS proargmodes,
+                        format_type(p.prorettype, NULL) AS returns,
+                        has_function_privilege('public', p.oid, 'EXECUTE') AS public_may,
+                        has_function_privilege(:app, p.oid, 'EXECUTE') AS app_may
+                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = current_schema() AND p.proname LIKE 'orchestra\\_sys\\_%'"""
+                ),
+                {"app": APP_ROLE},
+            )
+        ).all()
+    assert {f.proname for f in functions} == set(SYSTEM_FUNCTIONS), (
+        "a new orchestra_sys_* function: review it"
+    )
+    for f in functions:
+        assert f.prosecdef, f.proname
+        assert f.owner == "orchestra_system", f.proname
+        assert f.proconfig, f.proname
+        assert any(item.startswith("search_path=") for item in f.proconfig), f.proname
+        assert not f.public_may, f"{f.proname} is executable by PUBLIC"
+        assert f.app_may, f.proname
+        modes = f.proargmodes or ["i"] * len(f.proargnames or [])
+        outputs = [name for name, mode in zip(f.proargnames or [], modes, strict=True) if mode in ("o", "t")]
+        if outputs:
+            assert set(outputs) <= SYSTEM_RESULT_COLUMNS, f"{f.proname} returns {outputs}"
+        else:
+            assert f.returns == "uuid", f"{f.proname} returns {f.returns}"
+
+    params = {"tenant": data["tenant"], "environment": data["environment"], "run": data["run"]}
+    async with app_engine.connect() as conn:
+        for name, query in SYSTEM_FUNCTIONS.items():
+            result = await conn.execute(text(query), {k: v for k, v in params.items() if f":{k}" in query})
+            columns = set(result.keys())
+            rows = result.all()
+            if len(columns) == 1 and name in ("orchestra_sys_mark_queued", "orchestra_sys_stale_queued"):
+                columns = {"id"}  # SETOF uuid
+            assert columns <= SYSTEM_RESULT_COLUMNS, f"{name}: {columns}"
+            for row in rows:
+                for value in row:
+                    assert value is None or isinstance(value, uuid.UUID | int | float | str), (name, value)
+                    assert SECRET not in str(value)
+        assert (
+            await conn.execute(text("SELECT orchestra_sys_run_tenant(:r)"), {"r": data["run"]})
+        ).scalar_one() == (data["tenant"])
+        # still no rows of any tenant outside the functions
+        assert await count(conn, "test_runs") == 0
+    await refused(app_engine, "SET ROLE orchestra_system")
+
+
+def database_as(url: str, owner_url: str) -> Database:
+    engine = make_engine(url, pool_size=1)
+    return Database(url=url, engine=engine, sessions=async_sessionmaker(engine), owner_url=owner_url)
+
+
+async def test_unsafe_roles_are_refused(owner_database_url: str, database_url: str, tmp_path: Path) -> None:
+    # the superuser, as database_url: the runtime refuses to start (and says why)
+    settings = Settings(database_url=owner_database_url, data_dir=tmp_path / "su")
+    with pytest.raises(UnsafeDatabaseRole, match="superuser"):
+        await Runtime.start(settings, run_scheduler=False, run_executor=False)
+    settings = Settings(
+        database_url=owner_database_url, migration_database_url=owner_database_url, data_dir=tmp_path / "su2"
+    )
+    with pytest.raises(UnsafeDatabaseRole, match="superuser"):
+        await Runtime.start(settings, run_scheduler=False, run_executor=False)
+
+    # login roles made for the test: granted orchestra_app (fine), plus BYPASSRLS or orchestra_system (not)
+    suffix = uuid.uuid4().hex[:8]
+    roles = {
+        f"rls_app_{suffix}": ("IN ROLE orchestra_app", None),
+        f"rls_bypass_{suffix}": ("BYPASSRLS IN ROLE orchestra_app", "BYPASSRLS"),
+        f"rls_system_{suffix}": ("IN ROLE orchestra_app, orchestra_system", "orchestra_system"),
+    }
+    admin = create_async_engine(owner_database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            for role, (options, _) in roles.items():
+                await conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'probe-password' {options}"))
+        for role, (_, why) in roles.items():
+            url = make_url(owner_database_url).set(username=role, password="probe-password")
+            database = database_as(url.render_as_string(hide_password=False), owner_database_url)
+            try:
+                if why is None:
+                    await database.check_role()
+                else:
+                    with pytest.raises(UnsafeDatabaseRole, match=why):
+                        await database.check_role()
+            finally:
+                await database.engine.dispose()
+        # the application role itself passes
+        app = database_as(database_url, owner_database_url)
+        try:
+            await app.check_role()
+        finally:
+            await app.engine.dispose()
+    finally:
+        async with admin.connect() as conn:
+            for role in roles:
+                await conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        await admin.dispose()
