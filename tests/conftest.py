@@ -15,13 +15,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orchestra.app import create_app
+from orchestra.auth.local_admin import ensure_local_admin_token, read_token
 from orchestra.config import Settings
+from orchestra.db import APP_ROLE
 from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.migrate import upgrade_to_head
 from orchestra.runtime import Runtime
 
 TEMPLATE_DB = "orchestra_test_template"
+APP_PASSWORD = "orchestra-app-test"  # the test server's application role (a password for non-local servers)
 configure_logging("info")
 
 
@@ -66,11 +69,13 @@ async def template_database(pg_server_url: str) -> str:
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()
+    await admin_execute(pg_server_url, f"ALTER ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}'")
     return name
 
 
 @pytest.fixture
-async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+async def owner_database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh database, as its owner (a superuser): what migrations and test inspections use."""
     name = f"orchestra_test_{uuid.uuid4().hex[:12]}"
     await admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     try:
@@ -80,9 +85,24 @@ async def database_url(pg_server_url: str, template_database: str) -> AsyncItera
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def database_url(owner_database_url: str) -> str:
+    """The same database as the application role, which row-level security holds (what services use)."""
+    return app_url(owner_database_url)
+
+
+def app_url(owner_url: str) -> str:
+    return (
+        make_url(owner_url)
+        .set(username=APP_ROLE, password=APP_PASSWORD)
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
+def settings(database_url: str, owner_database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        migration_database_url=owner_database_url,
         data_dir=tmp_path / "data",
         scheduler_interval_s=0.05,
         executor_concurrency=4,
@@ -98,10 +118,25 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
         await rt.stop()
 
 
+async def admin_headers_for(runtime: Runtime, settings: Settings) -> dict[str, str]:
+    """The local admin token of the runtime's tenant, as request headers."""
+    token = await ensure_local_admin_token(runtime.db, runtime.tenant_id, settings.data_dir)
+    return {"Authorization": f"Bearer {token or read_token(settings.data_dir)}"}
+
+
 @pytest.fixture
-async def api(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the Orchestra API in-process."""
+async def auth_headers(settings: Settings, runtime: Runtime) -> dict[str, str]:
+    return await admin_headers_for(runtime, settings)
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, runtime: Runtime, auth_headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the Orchestra API in-process, as the local admin."""
     app = create_app(settings, runtime)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://orchestra.test/api/v1") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://orchestra.test/api/v1", headers=auth_headers
+    ) as client:
         yield client

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from orchestra.apply.endpoints import router as apply_router
+from orchestra.audit.endpoints import router as audit_router
 from orchestra.environments.endpoints import router as environments_router
 from orchestra.health.endpoints import router as health_router
 from orchestra.limits.endpoints import router as limits_router
@@ -13,6 +14,7 @@ from orchestra.runs.endpoints import router as runs_router
 from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
 from orchestra.testcases.endpoints import router as testcases_router
+from orchestra.tokens.endpoints import router as tokens_router
 
 api_router = APIRouter()
 for router in (
@@ -25,5 +27,7 @@ for router in (
     runs_router,
     schedules_router,
     limits_router,
+    tokens_router,
+    audit_router,
 ):
     api_router.include_router(router)

@@ -9,9 +9,21 @@ from fastapi import FastAPI
 
 from orchestra import __version__, problems
 from orchestra.api import api_router
+from orchestra.auth.authenticator import Authenticator
 from orchestra.config import Settings
 from orchestra.kit.body_limit import BodyLimitMiddleware
+from orchestra.kit.json_guard import JsonBodyGuardMiddleware
 from orchestra.runtime import Runtime
+
+
+def make_authenticator(settings: Settings, runtime: Runtime) -> Authenticator:
+    """API tokens always; OpenID Connect access tokens when an issuer is configured."""
+    verifier = None
+    if settings.oidc_issuer:
+        from orchestra.auth.oidc import OidcVerifier
+
+        verifier = OidcVerifier(settings)
+    return Authenticator(runtime.db, verifier)
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -20,10 +32,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
-        app.state.runtime = runtime if runtime is not None else await Runtime.start(settings)
+        if own:
+            app.state.runtime = await Runtime.start(settings)
+            app.state.authenticator = make_authenticator(settings, app.state.runtime)
         try:
             yield
         finally:
+            await app.state.authenticator.aclose()
             if own:
                 await app.state.runtime.stop()
 
@@ -37,7 +52,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     if runtime is not None:
         app.state.runtime = runtime
+        app.state.authenticator = make_authenticator(settings, runtime)
     problems.install(app)
     app.include_router(api_router, prefix="/api/v1")
+    app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which bounds what it buffers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     return app

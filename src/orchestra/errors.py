@@ -15,6 +15,31 @@ class OrchestraError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class Unauthorized(OrchestraError):
+    """No credentials, or credentials that do not prove who the caller is (RFC 6750 challenge)."""
+
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, *, invalid_token: bool = True) -> None:
+        super().__init__(detail)
+        challenge = 'Bearer realm="orchestra"'
+        if invalid_token:
+            challenge += f', error="invalid_token", error_description="{detail.replace(chr(34), chr(39))}"'
+        self.headers = {"WWW-Authenticate": challenge}
+
+
+class Forbidden(OrchestraError):
+    status = 403
+    title = "Forbidden"
+
+
+class Unavailable(OrchestraError):
+    status = 503
+    title = "Service unavailable"
 
 
 class NotFound(OrchestraError):

@@ -65,6 +65,7 @@ class Cluster:
     """Start and kill Orchestra services; talk to them through the REST API of the first API replica."""
 
     database_url: str
+    owner_database_url: str
     amqp_url: str
     queue: str
     logs: Path
@@ -76,6 +77,7 @@ class Cluster:
         env.update(
             FAST,
             ORCHESTRA_DATABASE_URL=self.database_url,
+            ORCHESTRA_MIGRATION_DATABASE_URL=self.owner_database_url,
             ORCHESTRA_BROKER_URL=self.amqp_url,
             ORCHESTRA_BROKER_QUEUE=self.queue,
             ORCHESTRA_DATA_DIR=str(self.logs / "data"),
@@ -127,7 +129,11 @@ class Cluster:
         return next(s for s in self.services if s.name.startswith("api") and s.process.poll() is None)
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api().url + "/api/v1", timeout=30)
+        """As the local admin: the API replicas write its token into their shared data directory."""
+        token = (self.logs / "data" / "admin-token").read_text().strip()
+        return httpx.Client(
+            base_url=self.api().url + "/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def stop_all(self) -> None:
         for service in self.services:
@@ -145,10 +151,14 @@ def demo_sut() -> Iterator[str]:
 
 @pytest.fixture
 async def cluster(
-    database_url: str, amqp_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    database_url: str,
+    owner_database_url: str,
+    amqp_url: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Cluster]:
     queue = unique_queue_name()
-    cluster = Cluster(database_url, amqp_url, queue, tmp_path)
+    cluster = Cluster(database_url, owner_database_url, amqp_url, queue, tmp_path)
     try:
         yield cluster
     finally:
@@ -170,7 +180,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def setup_project(client: httpx.Client, sut_url: str, *cases: dict[str, Any]) -> None:
     response = client.post("/projects/chaos/apply", json={"test_cases": list(cases), "suites": []})
     assert response.status_code == 200, response.text
-    response = client.put("/projects/chaos/environments/sut", json={"base_url": sut_url})
+    response = client.put(
+        "/projects/chaos/environments/sut", json={"base_url": sut_url, "allow_private_network": True}
+    )
     assert response.status_code in (200, 201), response.text
 
 

@@ -35,8 +35,21 @@ def _check_reports(junit: Path, report: Path) -> None:
     assert all(run["steps"] for run in document["runs"])
 
 
+def local_admin(data_dir: Path) -> dict[str, str]:
+    """The local admin token a server wrote into its data directory, as request headers."""
+    token_file = data_dir / "admin-token"
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    return {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+
+
 def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> None:
     log = orchestra_up.log.read_text()
+    token = (orchestra_up.data_dir / "admin-token").read_text().strip()
+    assert "Local admin token (shown once" in log
+    assert token in log  # printed at the first start, once
+    unauthenticated = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["www-authenticate"].startswith("Bearer")
     assert "Orchestra results" in log
     assert "15 tests: 12 passed, 2 failed, 1 error" in log
     health = httpx.get(f"{orchestra_up.url}/api/v1/health").json()
@@ -45,7 +58,11 @@ def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> No
         "checks": {"api": "ok", "database": "ok", "broker": "ok", "executor": "ok", "scheduler": "ok"},
         "scheduler_role": "leader",
     }
-    suite_runs = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs", params={"project": "examples"}).json()
+    suite_runs = httpx.get(
+        f"{orchestra_up.url}/api/v1/suite-runs",
+        params={"project": "examples"},
+        headers=local_admin(orchestra_up.data_dir),
+    ).json()
     assert suite_runs["total"] >= 1
     assert suite_runs["items"][0]["counts"] == EXPECTED
     schema = httpx.get(f"{orchestra_up.url}/api/v1/schemas/testcase.json").json()
@@ -76,15 +93,28 @@ def test_run_against_a_server_and_results_are_kept(
     orchestra_up: Server, demo_sut: str, tmp_path: Path
 ) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "result.json"
+    # The local user's CLI (same data directory) reads the local admin token by itself.
     result = orchestra(
         "run", EXAMPLES, "--env", "demo", "--junit", str(junit), "--json", str(report),
-        data_dir=tmp_path / "unused", ORCHESTRA_SERVER=orchestra_up.url,
+        data_dir=orchestra_up.data_dir, ORCHESTRA_SERVER=orchestra_up.url,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     _check_reports(junit, report)
     suite_run_id = json.loads(report.read_text())["id"]
-    stored = httpx.get(f"{orchestra_up.url}/api/v1/suite-runs/{suite_run_id}").json()
+    stored = httpx.get(
+        f"{orchestra_up.url}/api/v1/suite-runs/{suite_run_id}", headers=local_admin(orchestra_up.data_dir)
+    ).json()
     assert stored["counts"] == EXPECTED
+
+
+def test_run_against_a_server_needs_a_valid_token(orchestra_up: Server, tmp_path: Path) -> None:
+    for extra in ({}, {"ORCHESTRA_TOKEN": "orc_" + "0" * 32 + "_" + "x" * 43}):
+        result = orchestra(
+            "run", EXAMPLES, "--env", "demo",
+            data_dir=tmp_path / "elsewhere", ORCHESTRA_SERVER=orchestra_up.url, **extra,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "401" in result.stdout + result.stderr or "token" in (result.stdout + result.stderr).lower()
 
 
 def test_passing_selection_exits_zero(tmp_path: Path, demo_sut: str) -> None:
@@ -173,7 +203,7 @@ def test_a_later_up_shows_embedded_results_and_restarts_on_existing_data(
                     pass
                 assert process.poll() is None, process.communicate()[0]
                 time.sleep(0.2)
-            runs = httpx.get(f"{url}/runs", params={"status": "PASSED"}).json()
+            runs = httpx.get(f"{url}/runs", params={"status": "PASSED"}, headers=local_admin(data_dir)).json()
             assert runs["total"] == 1
             assert runs["items"][0]["name"] == "health"
         finally:

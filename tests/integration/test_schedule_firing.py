@@ -20,6 +20,7 @@ from orchestra.runs.states import RunStatus
 from orchestra.runtime import Runtime
 from orchestra.schedules import firing
 from orchestra.schedules.firing import DueSchedule, fire_at, fire_due
+from tests.conftest import admin_headers_for
 
 PROJECT = "shop"
 T0 = datetime(2026, 5, 1, 10, 30, tzinfo=UTC)  # schedules are created at this time
@@ -40,7 +41,10 @@ async def quiet(settings: Settings) -> AsyncIterator[Runtime]:
 @pytest.fixture
 async def client(settings: Settings, quiet: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(settings, quiet))
-    async with httpx.AsyncClient(transport=transport, base_url="http://orchestra.test/api/v1") as http:
+    headers = await admin_headers_for(quiet, settings)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://orchestra.test/api/v1", headers=headers
+    ) as http:
         step = {"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}
         documents = {
             "test_cases": [{"name": "health", "steps": [step]}, {"name": "login", "steps": [step]}],
@@ -67,14 +71,14 @@ async def create(
 
 
 async def state(runtime: Runtime, schedule_id: str) -> Schedule:
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         found = await session.get(Schedule, uuid.UUID(schedule_id))
         assert found is not None
         return found
 
 
 async def scheduled_suite_runs(runtime: Runtime) -> list[SuiteRun]:
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         query = select(SuiteRun).where(SuiteRun.trigger == "schedule").order_by(SuiteRun.created_at)
         return list((await session.execute(query)).scalars())
 
@@ -115,16 +119,16 @@ async def test_a_due_time_claimed_by_one_transaction_is_not_fired_by_another(
 ) -> None:
     """Even past the row lock (two replicas that both saw the schedule due), the unique fire row decides."""
     created = await create(client, "hourly")
-    async with quiet.db.transaction() as session:
+    async with quiet.db.transaction(quiet.tenant_id) as session:
         row = await session.get(Schedule, uuid.UUID(created["id"]))
         assert row is not None
         due = DueSchedule.of(row)
 
     async def rival() -> uuid.UUID | None:
-        async with quiet.db.transaction() as session:
+        async with quiet.db.transaction(quiet.tenant_id) as session:
             return await fire_at(session, due, DUE)
 
-    async with quiet.db.transaction() as session:
+    async with quiet.db.transaction(quiet.tenant_id) as session:
         winner = await fire_at(session, due, DUE)
         assert winner is not None
         contender = asyncio.create_task(rival())
@@ -183,7 +187,7 @@ async def test_schedule_settings_reach_the_runs(client: httpx.AsyncClient, quiet
     assert sorted(by_priority) == [0, 7]  # no priority: the "schedule" trigger's default
     assert by_priority[7].variables == {"user": "night", "n": 1}  # the schedule's override the suite's
     assert by_priority[0].variables == {"user": "demo", "n": 1}
-    async with quiet.db.transaction() as session:
+    async with quiet.db.transaction(quiet.tenant_id) as session:
         query = select(TestRun).where(TestRun.suite_run_id == by_priority[7].id)
         runs = list((await session.execute(query)).scalars())
     assert sorted(run.name for run in runs) == ["health", "login"]
@@ -217,7 +221,7 @@ async def test_a_deleted_suite_takes_its_schedules_along(client: httpx.AsyncClie
     await create(client, "hourly")
     assert (await client.delete(f"/projects/{PROJECT}/suites/smoke")).status_code == 204
     assert await fire_due(quiet.db, DUE) == []
-    async with quiet.db.transaction() as session:
+    async with quiet.db.transaction(quiet.tenant_id) as session:
         assert (await session.execute(select(func.count()).select_from(Schedule))).scalar_one() == 0
 
 
@@ -226,7 +230,7 @@ async def test_the_scheduler_pass_fires_then_admits(client: httpx.AsyncClient, q
     quiet.scheduler.clock = lambda: DUE + timedelta(milliseconds=300)
     admitted = await quiet.scheduler.run_once()
     [suite_run] = await scheduled_suite_runs(quiet)
-    async with quiet.db.transaction() as session:
+    async with quiet.db.transaction(quiet.tenant_id) as session:
         runs = list(
             (await session.execute(select(TestRun).where(TestRun.suite_run_id == suite_run.id))).scalars()
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orchestra.api_deps import ActorDep, SessionDep
+from orchestra.api_deps import EditorDep, SessionDep
 from orchestra.apply import service
 from orchestra.apply.schemas import ApplyRequest, ApplyResult
 
@@ -18,5 +18,5 @@ router = APIRouter(prefix="/projects/{project}", tags=["apply"])
     "is created if missing. Identical content is left unchanged. Any invalid item: 422 listing every "
     "problem, and nothing is stored.",
 )
-async def apply(project: str, data: ApplyRequest, session: SessionDep, actor: ActorDep) -> ApplyResult:
+async def apply(project: str, data: ApplyRequest, session: SessionDep, actor: EditorDep) -> ApplyResult:
     return await service.apply_request(session, actor, project, data)

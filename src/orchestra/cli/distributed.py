@@ -10,6 +10,7 @@ import structlog
 from rich.console import Console
 
 from orchestra.app import create_app
+from orchestra.cli import admin_token
 from orchestra.cli.errors import UsageError
 from orchestra.cli.serving import Serving, check_port_free
 from orchestra.config import Settings
@@ -34,6 +35,7 @@ async def serve_api(settings: Settings, console: Console) -> None:
     check_port_free(settings.host, settings.port)
     runtime = await Runtime.start(settings, run_scheduler=True, run_executor=False)
     try:
+        await admin_token.announce(runtime, settings, console)
         serving = await Serving.start(create_app(settings, runtime), settings.host, settings.port)
         console.print(f"Orchestra API serving on http://{settings.host}:{settings.port} (Ctrl-C to stop)")
         await serving.wait()

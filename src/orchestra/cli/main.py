@@ -65,7 +65,9 @@ async def _with_backend(
     from orchestra.runtime import Runtime
 
     if server:
-        remote = RemoteBackend(server, token)
+        from orchestra.cli.admin_token import token_for
+
+        remote = RemoteBackend(server, token_for(server, token, settings))
         try:
             await remote.check()
             return await work(remote)
@@ -246,16 +248,17 @@ def executor(
 
 @app.command()
 def migrate(data_dir: DataDirOpt = None) -> None:
-    """Apply database migrations up to head (ORCHESTRA_DATABASE_URL, or the embedded database)."""
+    """Apply database migrations up to head as the schema owner (ORCHESTRA_MIGRATION_DATABASE_URL, else
+    ORCHESTRA_DATABASE_URL, or the embedded database)."""
     from orchestra.db import open_database
-    from orchestra.migrate import head_revision, upgrade_to_head
+    from orchestra.migrate import head_revision, migrate_database
 
     settings = _settings(data_dir=data_dir)
 
     async def work() -> int:
         db = open_database(settings, pool_size=1)
         try:
-            await upgrade_to_head(db.engine)
+            await migrate_database(db.owner_url, app_login=db.embedded is not None)
         finally:
             await db.close()
         console.print(f"database at revision {head_revision()}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestra.app import create_app
+from orchestra.cli import admin_token
 from orchestra.cli.backends import LocalBackend
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.cli.display import print_summary
@@ -51,6 +52,7 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
     runtime = await Runtime.start(settings)
     demo_process: DemoProcess | None = None
     try:
+        await admin_token.announce(runtime, settings, console)
         serving = await Serving.start(create_app(settings, runtime), settings.host, settings.port)
         url = f"http://{settings.host}:{settings.port}"
         if demo:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from orchestra.api_deps import ActorDep, SessionDep
+from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
 from orchestra.environments import service
 from orchestra.environments.schemas import (
     EnvironmentCreate,
@@ -21,21 +21,21 @@ router = APIRouter(prefix="/projects/{project}/environments", tags=["environment
 
 @router.get("", response_model=Page[EnvironmentOut])
 async def list_environments(
-    project: str, session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()]
+    project: str, session: SessionDep, actor: ViewerDep, page: Annotated[PageParams, Depends()]
 ) -> Page[EnvironmentOut]:
     return await service.list_page(session, actor, project, page)
 
 
 @router.post("", response_model=EnvironmentOut, status_code=status.HTTP_201_CREATED)
 async def create_environment(
-    project: str, data: EnvironmentCreate, session: SessionDep, actor: ActorDep
+    project: str, data: EnvironmentCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
 ) -> EnvironmentOut:
-    return EnvironmentOut.of(await service.create(session, actor, project, data))
+    return EnvironmentOut.of(await service.create(session, actor, project, data, runtime.secrets))
 
 
 @router.get("/{environment}", response_model=EnvironmentOut)
 async def get_environment(
-    project: str, environment: str, session: SessionDep, actor: ActorDep
+    project: str, environment: str, session: SessionDep, actor: ViewerDep
 ) -> EnvironmentOut:
     return EnvironmentOut.of(await service.get(session, actor, project, environment))
 
@@ -47,20 +47,33 @@ async def get_environment(
     description="Create the environment or replace all of its content (200 replaced, 201 created).",
 )
 async def put_environment(
-    project: str, name: str, data: EnvironmentPut, response: Response, session: SessionDep, actor: ActorDep
+    project: str,
+    name: str,
+    data: EnvironmentPut,
+    response: Response,
+    session: SessionDep,
+    actor: EditorDep,
+    runtime: RuntimeDep,
 ) -> EnvironmentOut:
-    environment, created = await service.upsert(session, actor, project, name, data)
+    environment, created = await service.upsert(session, actor, project, name, data, runtime.secrets)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return EnvironmentOut.of(environment)
 
 
 @router.patch("/{environment}", response_model=EnvironmentOut)
 async def update_environment(
-    project: str, environment: str, data: EnvironmentUpdate, session: SessionDep, actor: ActorDep
+    project: str,
+    environment: str,
+    data: EnvironmentUpdate,
+    session: SessionDep,
+    actor: EditorDep,
+    runtime: RuntimeDep,
 ) -> EnvironmentOut:
-    return EnvironmentOut.of(await service.update(session, actor, project, environment, data))
+    return EnvironmentOut.of(
+        await service.update(session, actor, project, environment, data, runtime.secrets)
+    )
 
 
 @router.delete("/{environment}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_environment(project: str, environment: str, session: SessionDep, actor: ActorDep) -> None:
+async def delete_environment(project: str, environment: str, session: SessionDep, actor: EditorDep) -> None:
     await service.delete(session, actor, project, environment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orchestra.api_deps import ActorDep, RuntimeDep, SessionDep
+from orchestra.api_deps import PlatformAdminDep, RuntimeDep, SessionDep, ViewerDep
 from orchestra.limits import service
 from orchestra.limits.schemas import GlobalLimitsOut, GlobalLimitsPut, TenantOut, TenantUpdate
 
@@ -12,22 +12,22 @@ router = APIRouter(tags=["limits"])
 
 
 @router.get("/limits", response_model=GlobalLimitsOut)
-async def get_limits(session: SessionDep, actor: ActorDep, runtime: RuntimeDep) -> GlobalLimitsOut:
+async def get_limits(session: SessionDep, actor: ViewerDep, runtime: RuntimeDep) -> GlobalLimitsOut:
     return await service.get_global(session, actor, runtime.settings.max_active_runs)
 
 
 @router.put("/limits", response_model=GlobalLimitsOut)
 async def put_limits(
-    data: GlobalLimitsPut, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    data: GlobalLimitsPut, session: SessionDep, actor: PlatformAdminDep, runtime: RuntimeDep
 ) -> GlobalLimitsOut:
     return await service.set_global(session, actor, data, runtime.settings.max_active_runs)
 
 
 @router.get("/tenant", response_model=TenantOut)
-async def get_tenant(session: SessionDep, actor: ActorDep) -> TenantOut:
+async def get_tenant(session: SessionDep, actor: ViewerDep) -> TenantOut:
     return TenantOut.model_validate(await service.get_tenant(session, actor))
 
 
 @router.patch("/tenant", response_model=TenantOut)
-async def update_tenant(data: TenantUpdate, session: SessionDep, actor: ActorDep) -> TenantOut:
+async def update_tenant(data: TenantUpdate, session: SessionDep, actor: PlatformAdminDep) -> TenantOut:
     return TenantOut.model_validate(await service.update_tenant(session, actor, data))

@@ -32,7 +32,9 @@ class ApiToken(IdMixin, TenantMixin, Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="api")
-    platform_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    platform_admin: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_by: Mapped[str] = mapped_column(String(300), nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False

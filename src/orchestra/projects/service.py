@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
-from orchestra.errors import Conflict, NotFound
+from orchestra.errors import Conflict, Forbidden, NotFound
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project
 from orchestra.projects import repository
@@ -23,6 +23,8 @@ async def get(session: AsyncSession, actor: Actor, ref: Project | str) -> Projec
 
 
 async def create(session: AsyncSession, actor: Actor, data: ProjectCreate) -> Project:
+    if actor.project_id is not None:
+        raise Forbidden("a project-scoped token cannot create projects")
     if await repository.find_by_name(session, actor.tenant_id, data.name):
         raise Conflict(f"project '{data.name}' already exists")
     project = Project(

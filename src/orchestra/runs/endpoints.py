@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from orchestra.api_deps import ActorDep, RuntimeDep, SessionDep
+from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.runs import events, service
 from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, SuiteRunCreate, SuiteRunOut
@@ -25,7 +25,7 @@ def _report(content: bytes | dict[str, object], media_type: str) -> Response:
 
 @router.post("/runs", response_model=CreatedOut, status_code=status.HTTP_201_CREATED)
 async def create_run(
-    data: RunCreate, session: SessionDep, actor: ActorDep, runtime: RuntimeDep, background: BackgroundTasks
+    data: RunCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep, background: BackgroundTasks
 ) -> CreatedOut:
     created = await service.create_run(session, actor, data)
     background.add_task(runtime.scheduler.wake)  # after the commit, so the scheduler sees the run
@@ -35,7 +35,7 @@ async def create_run(
 @router.get("/runs", response_model=Page[RunOut])
 async def list_runs(
     session: SessionDep,
-    actor: ActorDep,
+    actor: ViewerDep,
     page: Annotated[PageParams, Depends()],
     project: str | None = None,
     status: RunStatus | None = None,
@@ -45,25 +45,25 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep) -> RunOut:
+async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep) -> RunOut:
     return await service.get_run(session, actor, run_id, global_default=runtime.settings.max_active_runs)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
-async def cancel_run(run_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> RunOut:
+async def cancel_run(run_id: uuid.UUID, session: SessionDep, actor: EditorDep) -> RunOut:
     return await service.cancel_run(session, actor, run_id)
 
 
 @router.get("/runs/{run_id}/report")
 async def run_report(
-    run_id: uuid.UUID, session: SessionDep, actor: ActorDep, fmt: ReportFormat = "json"
+    run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, fmt: ReportFormat = "json"
 ) -> Response:
     return _report(*await service.run_report(session, actor, run_id, fmt))
 
 
 @router.get("/runs/{run_id}/events")
 async def run_events(
-    run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
 ) -> StreamingResponse:
     await service.get_run(session, actor, run_id, with_steps=False)  # 404 before the stream starts
     return StreamingResponse(
@@ -75,7 +75,7 @@ async def run_events(
 async def create_suite_run(
     data: SuiteRunCreate,
     session: SessionDep,
-    actor: ActorDep,
+    actor: EditorDep,
     runtime: RuntimeDep,
     background: BackgroundTasks,
 ) -> CreatedOut:
@@ -86,14 +86,14 @@ async def create_suite_run(
 
 @router.get("/suite-runs", response_model=Page[SuiteRunOut])
 async def list_suite_runs(
-    session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()], project: str | None = None
+    session: SessionDep, actor: ViewerDep, page: Annotated[PageParams, Depends()], project: str | None = None
 ) -> Page[SuiteRunOut]:
     return await service.list_suite_runs(session, actor, page, project)
 
 
 @router.get("/suite-runs/{suite_run_id}", response_model=SuiteRunOut)
 async def get_suite_run(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep, steps: bool = False
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep, steps: bool = False
 ) -> SuiteRunOut:
     return await service.get_suite_run(
         session, actor, suite_run_id, with_steps=steps, global_default=runtime.settings.max_active_runs
@@ -101,20 +101,20 @@ async def get_suite_run(
 
 
 @router.post("/suite-runs/{suite_run_id}/cancel", response_model=SuiteRunOut)
-async def cancel_suite_run(suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> SuiteRunOut:
+async def cancel_suite_run(suite_run_id: uuid.UUID, session: SessionDep, actor: EditorDep) -> SuiteRunOut:
     return await service.cancel_suite_run(session, actor, suite_run_id)
 
 
 @router.get("/suite-runs/{suite_run_id}/report")
 async def suite_run_report(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, fmt: ReportFormat = "json"
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, fmt: ReportFormat = "json"
 ) -> Response:
     return _report(*await service.suite_run_report(session, actor, suite_run_id, fmt))
 
 
 @router.get("/suite-runs/{suite_run_id}/events")
 async def suite_run_events(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
 ) -> StreamingResponse:
     await service.get_suite_run(session, actor, suite_run_id)
     return StreamingResponse(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from orchestra.api_deps import ActorDep, RuntimeDep, SessionDep
+from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.schedules import service
 from orchestra.schedules.schemas import (
@@ -25,21 +25,21 @@ router = APIRouter(prefix="/projects/{project}/schedules", tags=["schedules"])
 
 @router.get("", response_model=Page[ScheduleOut])
 async def list_schedules(
-    project: str, session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()]
+    project: str, session: SessionDep, actor: ViewerDep, page: Annotated[PageParams, Depends()]
 ) -> Page[ScheduleOut]:
     return await service.list_page(session, actor, project, page)
 
 
 @router.post("", response_model=ScheduleDetail, status_code=status.HTTP_201_CREATED)
 async def create_schedule(
-    project: str, data: ScheduleCreate, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    project: str, data: ScheduleCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
 ) -> ScheduleDetail:
     return await service.create(session, actor, project, data, runtime.scheduler.clock())
 
 
 @router.get("/{schedule}", response_model=ScheduleDetail)
 async def get_schedule(
-    project: str, schedule: str, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    project: str, schedule: str, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
 ) -> ScheduleDetail:
     return await service.get_detail(session, actor, project, schedule, runtime.scheduler.clock())
 
@@ -54,27 +54,27 @@ async def update_schedule(
     schedule: str,
     data: ScheduleUpdate,
     session: SessionDep,
-    actor: ActorDep,
+    actor: EditorDep,
     runtime: RuntimeDep,
 ) -> ScheduleDetail:
     return await service.update(session, actor, project, schedule, data, runtime.scheduler.clock())
 
 
 @router.delete("/{schedule}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_schedule(project: str, schedule: str, session: SessionDep, actor: ActorDep) -> None:
+async def delete_schedule(project: str, schedule: str, session: SessionDep, actor: EditorDep) -> None:
     await service.delete(session, actor, project, schedule)
 
 
 @router.post("/{schedule}/enable", response_model=ScheduleDetail)
 async def enable_schedule(
-    project: str, schedule: str, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    project: str, schedule: str, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
 ) -> ScheduleDetail:
     return await service.set_enabled(session, actor, project, schedule, True, runtime.scheduler.clock())
 
 
 @router.post("/{schedule}/disable", response_model=ScheduleDetail)
 async def disable_schedule(
-    project: str, schedule: str, session: SessionDep, actor: ActorDep, runtime: RuntimeDep
+    project: str, schedule: str, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
 ) -> ScheduleDetail:
     return await service.set_enabled(session, actor, project, schedule, False, runtime.scheduler.clock())
 
@@ -84,7 +84,7 @@ async def next_fire_times(
     project: str,
     schedule: str,
     session: SessionDep,
-    actor: ActorDep,
+    actor: ViewerDep,
     runtime: RuntimeDep,
     count: Annotated[int, Query(ge=1, le=100, description="How many fire times.")] = 5,
 ) -> NextFireTimes:
@@ -96,7 +96,7 @@ async def list_fires(
     project: str,
     schedule: str,
     session: SessionDep,
-    actor: ActorDep,
+    actor: ViewerDep,
     page: Annotated[PageParams, Depends()],
 ) -> Page[FireOut]:
     return await service.fires(session, actor, project, schedule, page)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response, status
 
-from orchestra.api_deps import ActorDep, SessionDep
+from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.suites import service
 from orchestra.suites.schemas import SuiteOut, SuitePutOut, SuiteSummary
@@ -21,18 +21,18 @@ Definition = Annotated[
 
 @router.get("", response_model=Page[SuiteSummary])
 async def list_suites(
-    project: str, session: SessionDep, actor: ActorDep, page: Annotated[PageParams, Depends()]
+    project: str, session: SessionDep, actor: ViewerDep, page: Annotated[PageParams, Depends()]
 ) -> Page[SuiteSummary]:
     return await service.list_page(session, actor, project, page)
 
 
 @router.post("", response_model=SuiteOut, status_code=status.HTTP_201_CREATED)
-async def create_suite(project: str, data: Definition, session: SessionDep, actor: ActorDep) -> SuiteOut:
+async def create_suite(project: str, data: Definition, session: SessionDep, actor: EditorDep) -> SuiteOut:
     return SuiteOut.of(await service.create(session, actor, project, data))
 
 
 @router.get("/{suite}", response_model=SuiteOut)
-async def get_suite(project: str, suite: str, session: SessionDep, actor: ActorDep) -> SuiteOut:
+async def get_suite(project: str, suite: str, session: SessionDep, actor: ViewerDep) -> SuiteOut:
     return SuiteOut.of(await service.get(session, actor, project, suite))
 
 
@@ -43,7 +43,7 @@ async def get_suite(project: str, suite: str, session: SessionDep, actor: ActorD
     description="Create the suite (201) or replace its definition (200; identical content: changed=false).",
 )
 async def put_suite(
-    project: str, name: str, data: Definition, response: Response, session: SessionDep, actor: ActorDep
+    project: str, name: str, data: Definition, response: Response, session: SessionDep, actor: EditorDep
 ) -> SuitePutOut:
     suite, result = await service.put(session, actor, project, name, data)
     response.status_code = status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK
@@ -51,5 +51,5 @@ async def put_suite(
 
 
 @router.delete("/{suite}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_suite(project: str, suite: str, session: SessionDep, actor: ActorDep) -> None:
+async def delete_suite(project: str, suite: str, session: SessionDep, actor: EditorDep) -> None:
     await service.delete(session, actor, project, suite)

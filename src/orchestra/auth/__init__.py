@@ -1,0 +1,1 @@
+"""Who is calling: OpenID Connect access tokens, API tokens and the local admin token."""

@@ -1,0 +1,596 @@
+"""Every route of the app against every kind of caller: who may call it, who is refused (401 without a token,
+403 with one), and what a project-scoped token sees of another project (nothing: 404).
+
+The matrix is keyed by the app's own route table, so a new endpoint without an entry here fails
+``test_every_route_has_an_expectation``. One runtime (no scheduler, no executor) serves the whole module;
+every case that changes or consumes something works on a throwaway object made for it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from orchestra.app import create_app
+from orchestra.auth.local_admin import ensure_local_admin_token
+from orchestra.config import Settings
+from orchestra.environments.schemas import EnvironmentCreate
+from orchestra.runtime import Runtime
+from tests.conftest import admin_execute, app_url, with_database
+
+V1 = "/api/v1"
+RARE = "0 3 1 1 *"  # once a year
+STEP = {"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}
+
+CALLERS = ("anonymous", "viewer", "editor", "admin", "scoped", "platform")
+ALL = frozenset(CALLERS)
+SIGNED_IN = ALL - {"anonymous"}
+EDITORS = frozenset({"editor", "admin", "scoped", "platform"})
+TENANT_EDITORS = EDITORS - {"scoped"}  # a project-scoped token cannot create projects
+ADMINS = frozenset({"admin", "platform"})
+PLATFORM = frozenset({"platform"})  # the local admin: platform admin, and the only token that manages tokens
+
+
+def env_body(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "base_url": "http://127.0.0.1:9"}
+    if "allow_private_network" in EnvironmentCreate.model_fields:
+        body["allow_private_network"] = True
+    return body
+
+
+def uniq(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Objects:
+    """One project and one of each of its objects; ``ref`` is how paths name the project."""
+
+    project: str
+    project_id: str = ""
+    environment: str = "staging"
+    test_case: str = "health"
+    suite: str = "smoke"
+    schedule: str = "nightly"
+    run_id: str = ""  # ended (cancelled)
+    suite_run_id: str = ""  # ended (cancelled)
+    ref: str = ""
+
+    def by_id(self) -> Objects:
+        return Objects(**{**self.__dict__, "ref": self.project_id})
+
+
+@dataclass
+class World:
+    runtime: Runtime
+    platform: httpx.AsyncClient
+    callers: dict[str, httpx.AsyncClient]
+    a: Objects
+    b: Objects
+    token_ids: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    json: Any = None
+    params: dict[str, str] | None = None
+
+
+# ``real``: make the throwaway objects the request consumes; False when the caller is to be refused before
+# any lookup, so a made-up name does.
+Build = Callable[[World, Objects, bool], Awaitable[Request]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    allowed: frozenset[str]
+    build: Build
+    ok: int = 200
+    # What a project-scoped token of project A gets for the same request on project B's objects (None: the
+    # request names no project's object).
+    other_project: int | None = None
+
+
+# -- throwaway objects (made by the platform admin) -------------------------------------------------------
+
+
+async def created(w: World, path: str, body: Any, key: str = "id") -> str:
+    response = await w.platform.post(path, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()[key])
+
+
+async def new_project(w: World) -> str:
+    return await created(w, f"{V1}/projects", {"name": uniq("p")}, "name")
+
+
+async def new_environment(w: World, o: Objects) -> str:
+    return await created(w, f"{V1}/projects/{o.ref}/environments", env_body(uniq("env")), "name")
+
+
+async def new_test_case(w: World, o: Objects) -> str:
+    return await created(
+        w, f"{V1}/projects/{o.ref}/test-cases", {"name": uniq("tc"), "steps": [STEP]}, "name"
+    )
+
+
+async def new_suite(w: World, o: Objects) -> str:
+    body = {"suite": uniq("s"), "tests": [o.test_case]}
+    return await created(w, f"{V1}/projects/{o.ref}/suites", body, "name")
+
+
+async def new_schedule(w: World, o: Objects) -> str:
+    body = {"name": uniq("sch"), "suite": o.suite, "environment": o.environment, "cron": RARE}
+    return await created(w, f"{V1}/projects/{o.ref}/schedules", body, "name")
+
+
+def run_body(o: Objects) -> dict[str, Any]:
+    return {"project": o.ref, "environment": o.environment, "test_case": o.test_case}
+
+
+def suite_run_body(o: Objects) -> dict[str, Any]:
+    return {"project": o.ref, "environment": o.environment, "suite": o.suite}
+
+
+async def pending_run(w: World, o: Objects) -> str:
+    return await created(w, f"{V1}/runs", run_body(o))
+
+
+async def pending_suite_run(w: World, o: Objects) -> str:
+    return await created(w, f"{V1}/suite-runs", suite_run_body(o))
+
+
+async def new_token(w: World) -> str:
+    return await created(w, f"{V1}/tokens", {"name": uniq("t"), "role": "viewer"})
+
+
+# -- sample requests --------------------------------------------------------------------------------------
+
+
+def fixed(path: str) -> Build:
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        return Request(path)
+
+    return build
+
+
+def in_project(suffix: str, body: Callable[[Objects], Any] | None = None) -> Build:
+    """``/projects/{ref}<suffix>``, the suffix formatted with the objects (e.g. ``{o.environment}``)."""
+
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        return Request(f"{V1}/projects/{o.ref}" + suffix.format(o=o), body(o) if body else None)
+
+    return build
+
+
+async def b_create_project(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects", {"name": uniq("p")})
+
+
+async def b_delete_project(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{await new_project(w) if real else uniq('p')}")
+
+
+async def b_create_environment(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/environments", env_body(uniq("env")))
+
+
+async def b_put_environment(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/environments/{uniq('env')}", {"base_url": "http://127.0.0.1:9"})
+
+
+async def b_delete_environment(w: World, o: Objects, real: bool) -> Request:
+    return Request(
+        f"{V1}/projects/{o.ref}/environments/{await new_environment(w, o) if real else uniq('env')}"
+    )
+
+
+async def b_create_test_case(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/test-cases", {"name": uniq("tc"), "steps": [STEP]})
+
+
+async def b_put_test_case(w: World, o: Objects, real: bool) -> Request:
+    name = uniq("tc")
+    return Request(f"{V1}/projects/{o.ref}/test-cases/{name}", {"name": name, "steps": [STEP]})
+
+
+async def b_delete_test_case(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/test-cases/{await new_test_case(w, o) if real else uniq('tc')}")
+
+
+async def b_create_suite(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/suites", {"suite": uniq("s"), "tests": [o.test_case]})
+
+
+async def b_put_suite(w: World, o: Objects, real: bool) -> Request:
+    name = uniq("s")
+    return Request(f"{V1}/projects/{o.ref}/suites/{name}", {"suite": name, "tests": [o.test_case]})
+
+
+async def b_delete_suite(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/suites/{await new_suite(w, o) if real else uniq('s')}")
+
+
+async def b_apply(w: World, o: Objects, real: bool) -> Request:
+    body = {"test_cases": [{"name": uniq("tc"), "steps": [STEP]}], "suites": []}
+    return Request(f"{V1}/projects/{o.ref}/apply", body)
+
+
+async def b_create_schedule(w: World, o: Objects, real: bool) -> Request:
+    body = {"name": uniq("sch"), "suite": o.suite, "environment": o.environment, "cron": RARE}
+    return Request(f"{V1}/projects/{o.ref}/schedules", body)
+
+
+async def b_delete_schedule(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/schedules/{await new_schedule(w, o) if real else uniq('sch')}")
+
+
+async def b_create_run(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/runs", run_body(o))
+
+
+async def b_cancel_run(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/runs/{await pending_run(w, o) if real else uuid.uuid4()}/cancel")
+
+
+def of_run(suffix: str = "", params: dict[str, str] | None = None) -> Build:
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        return Request(f"{V1}/runs/{o.run_id}{suffix}", params=params)
+
+    return build
+
+
+async def b_create_suite_run(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/suite-runs", suite_run_body(o))
+
+
+async def b_cancel_suite_run(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/suite-runs/{await pending_suite_run(w, o) if real else uuid.uuid4()}/cancel")
+
+
+def of_suite_run(suffix: str = "", params: dict[str, str] | None = None) -> Build:
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        return Request(f"{V1}/suite-runs/{o.suite_run_id}{suffix}", params=params)
+
+    return build
+
+
+async def b_create_token(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/tokens", {"name": uniq("t"), "role": "viewer"})
+
+
+async def b_revoke_token(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/tokens/{await new_token(w) if real else uuid.uuid4()}")
+
+
+P = "/api/v1/projects/{project}"
+ENV, TC, SUITE, SCHED = f"{P}/environments", f"{P}/test-cases", f"{P}/suites", f"{P}/schedules"
+MATRIX: dict[tuple[str, str], Entry] = {
+    # documentation and probes
+    ("GET", "/api/v1/openapi.json"): Entry(ALL, fixed("/api/v1/openapi.json")),
+    ("GET", "/docs"): Entry(ALL, fixed("/docs")),
+    ("GET", "/docs/oauth2-redirect"): Entry(ALL, fixed("/docs/oauth2-redirect")),
+    ("GET", "/redoc"): Entry(ALL, fixed("/redoc")),
+    ("GET", "/api/v1/health"): Entry(ALL, fixed(f"{V1}/health")),
+    ("GET", "/api/v1/health/ready"): Entry(ALL, fixed(f"{V1}/health/ready")),
+    ("GET", "/api/v1/health/live"): Entry(ALL, fixed(f"{V1}/health/live")),
+    ("GET", "/api/v1/schemas/testcase.json"): Entry(ALL, fixed(f"{V1}/schemas/testcase.json")),
+    ("GET", "/api/v1/schemas/suite.json"): Entry(ALL, fixed(f"{V1}/schemas/suite.json")),
+    # projects
+    ("GET", "/api/v1/projects"): Entry(SIGNED_IN, fixed(f"{V1}/projects")),
+    ("POST", "/api/v1/projects"): Entry(TENANT_EDITORS, b_create_project, 201),
+    ("GET", P): Entry(SIGNED_IN, in_project(""), other_project=404),
+    ("PATCH", P): Entry(ADMINS, in_project("", lambda o: {"description": "matrix"})),
+    ("DELETE", P): Entry(ADMINS, b_delete_project, 204),
+    # environments
+    ("GET", ENV): Entry(SIGNED_IN, in_project("/environments"), other_project=404),
+    ("POST", ENV): Entry(EDITORS, b_create_environment, 201, other_project=404),
+    ("GET", f"{ENV}/{{environment}}"): Entry(
+        SIGNED_IN, in_project("/environments/{o.environment}"), other_project=404
+    ),
+    ("PUT", f"{ENV}/{{name}}"): Entry(EDITORS, b_put_environment, 201, other_project=404),
+    ("PATCH", f"{ENV}/{{environment}}"): Entry(
+        EDITORS, in_project("/environments/{o.environment}", lambda o: {"variables": {"k": "v"}}), 200, 404
+    ),
+    ("DELETE", f"{ENV}/{{environment}}"): Entry(EDITORS, b_delete_environment, 204, other_project=404),
+    # test cases
+    ("GET", TC): Entry(SIGNED_IN, in_project("/test-cases"), other_project=404),
+    ("POST", TC): Entry(EDITORS, b_create_test_case, 201, other_project=404),
+    ("GET", f"{TC}/{{test_case}}"): Entry(
+        SIGNED_IN, in_project("/test-cases/{o.test_case}"), other_project=404
+    ),
+    ("PUT", f"{TC}/{{name}}"): Entry(EDITORS, b_put_test_case, 201, other_project=404),
+    ("DELETE", f"{TC}/{{test_case}}"): Entry(EDITORS, b_delete_test_case, 204, other_project=404),
+    ("GET", f"{TC}/{{test_case}}/versions"): Entry(
+        SIGNED_IN, in_project("/test-cases/{o.test_case}/versions"), other_project=404
+    ),
+    ("GET", f"{TC}/{{test_case}}/versions/{{version}}"): Entry(
+        SIGNED_IN, in_project("/test-cases/{o.test_case}/versions/1"), other_project=404
+    ),
+    # suites
+    ("GET", SUITE): Entry(SIGNED_IN, in_project("/suites"), other_project=404),
+    ("POST", SUITE): Entry(EDITORS, b_create_suite, 201, other_project=404),
+    ("GET", f"{SUITE}/{{suite}}"): Entry(SIGNED_IN, in_project("/suites/{o.suite}"), other_project=404),
+    ("PUT", f"{SUITE}/{{name}}"): Entry(EDITORS, b_put_suite, 201, other_project=404),
+    ("DELETE", f"{SUITE}/{{suite}}"): Entry(EDITORS, b_delete_suite, 204, other_project=404),
+    # apply: project B is invisible to the scoped token (by id: 404), and it may not create a project of
+    # that name (403)
+    ("POST", f"{P}/apply"): Entry(EDITORS, b_apply, 200, other_project=404),
+    # runs
+    ("POST", "/api/v1/runs"): Entry(EDITORS, b_create_run, 201, other_project=404),
+    ("GET", "/api/v1/runs"): Entry(SIGNED_IN, fixed(f"{V1}/runs")),
+    ("GET", "/api/v1/runs/{run_id}"): Entry(SIGNED_IN, of_run(), other_project=404),
+    ("POST", "/api/v1/runs/{run_id}/cancel"): Entry(EDITORS, b_cancel_run, 200, other_project=404),
+    ("GET", "/api/v1/runs/{run_id}/report"): Entry(
+        SIGNED_IN, of_run("/report", {"format": "junit"}), other_project=404
+    ),
+    ("GET", "/api/v1/runs/{run_id}/events"): Entry(SIGNED_IN, of_run("/events"), other_project=404),
+    # suite runs
+    ("POST", "/api/v1/suite-runs"): Entry(EDITORS, b_create_suite_run, 201, other_project=404),
+    ("GET", "/api/v1/suite-runs"): Entry(SIGNED_IN, fixed(f"{V1}/suite-runs")),
+    ("GET", "/api/v1/suite-runs/{suite_run_id}"): Entry(
+        SIGNED_IN, of_suite_run("", {"steps": "true"}), other_project=404
+    ),
+    ("POST", "/api/v1/suite-runs/{suite_run_id}/cancel"): Entry(
+        EDITORS, b_cancel_suite_run, 200, other_project=404
+    ),
+    ("GET", "/api/v1/suite-runs/{suite_run_id}/report"): Entry(
+        SIGNED_IN, of_suite_run("/report"), other_project=404
+    ),
+    ("GET", "/api/v1/suite-runs/{suite_run_id}/events"): Entry(
+        SIGNED_IN, of_suite_run("/events"), other_project=404
+    ),
+    # schedules
+    ("GET", SCHED): Entry(SIGNED_IN, in_project("/schedules"), other_project=404),
+    ("POST", SCHED): Entry(EDITORS, b_create_schedule, 201, other_project=404),
+    ("GET", f"{SCHED}/{{schedule}}"): Entry(
+        SIGNED_IN, in_project("/schedules/{o.schedule}"), other_project=404
+    ),
+    ("PATCH", f"{SCHED}/{{schedule}}"): Entry(
+        EDITORS, in_project("/schedules/{o.schedule}", lambda o: {"priority": 5}), 200, 404
+    ),
+    ("DELETE", f"{SCHED}/{{schedule}}"): Entry(EDITORS, b_delete_schedule, 204, other_project=404),
+    ("POST", f"{SCHED}/{{schedule}}/enable"): Entry(
+        EDITORS, in_project("/schedules/{o.schedule}/enable"), 200, 404
+    ),
+    ("POST", f"{SCHED}/{{schedule}}/disable"): Entry(
+        EDITORS, in_project("/schedules/{o.schedule}/disable"), 200, 404
+    ),
+    ("GET", f"{SCHED}/{{schedule}}/next"): Entry(
+        SIGNED_IN, in_project("/schedules/{o.schedule}/next"), other_project=404
+    ),
+    ("GET", f"{SCHED}/{{schedule}}/fires"): Entry(
+        SIGNED_IN, in_project("/schedules/{o.schedule}/fires"), other_project=404
+    ),
+    # limits and the tenant
+    ("GET", "/api/v1/limits"): Entry(SIGNED_IN, fixed(f"{V1}/limits")),
+    ("PUT", "/api/v1/limits"): Entry(PLATFORM, fixed(f"{V1}/limits")),
+    ("GET", "/api/v1/tenant"): Entry(SIGNED_IN, fixed(f"{V1}/tenant")),
+    ("PATCH", "/api/v1/tenant"): Entry(PLATFORM, fixed(f"{V1}/tenant")),
+    # tokens and the audit log
+    ("GET", "/api/v1/tokens"): Entry(PLATFORM, fixed(f"{V1}/tokens")),
+    ("POST", "/api/v1/tokens"): Entry(PLATFORM, b_create_token, 201),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Entry(PLATFORM, b_revoke_token),
+    ("GET", "/api/v1/audit"): Entry(ADMINS, fixed(f"{V1}/audit")),
+}
+# Bodies of the fixed-path writes.
+FIXED_BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", "/api/v1/limits"): {"max_active_runs": None},
+    ("PATCH", "/api/v1/tenant"): {"weight": 1},
+}
+
+
+async def send(
+    client: httpx.AsyncClient, method: str, key: tuple[str, str], request: Request
+) -> httpx.Response:
+    body = request.json if request.json is not None else FIXED_BODIES.get(key)
+    return await client.request(method, request.path, json=body, params=request.params)
+
+
+# -- the world ---------------------------------------------------------------------------------------------
+
+
+async def populate(platform: httpx.AsyncClient, o: Objects) -> None:
+    async def post(path: str, body: Any, status: int = 201) -> dict[str, Any]:
+        response = await platform.post(f"{V1}{path}", json=body)
+        assert response.status_code == status, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    o.project_id = (await post("/projects", {"name": o.project}))["id"]
+    o.ref = o.project
+    await post(f"/projects/{o.ref}/environments", env_body(o.environment))
+    await post(f"/projects/{o.ref}/test-cases", {"name": o.test_case, "steps": [STEP]})
+    await post(f"/projects/{o.ref}/suites", {"suite": o.suite, "tests": [o.test_case]})
+    schedule = {"name": o.schedule, "suite": o.suite, "environment": o.environment, "cron": RARE}
+    await post(f"/projects/{o.ref}/schedules", schedule)
+    o.run_id = (await post("/runs", run_body(o)))["id"]
+    assert (await post(f"/runs/{o.run_id}/cancel", None, 200))["status"] == "CANCELLED"
+    o.suite_run_id = (await post("/suite-runs", suite_run_body(o)))["id"]
+    assert (await post(f"/suite-runs/{o.suite_run_id}/cancel", None, 200))["status"] == "CANCELLED"
+
+
+@pytest.fixture(scope="module")
+async def world(
+    pg_server_url: str, template_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    name = f"orchestra_test_{uuid.uuid4().hex[:12]}"
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    owner_url = with_database(pg_server_url, name)
+    data_dir: Path = tmp_path_factory.mktemp("matrix") / "data"
+    settings = Settings(
+        database_url=app_url(owner_url),
+        migration_database_url=owner_url,
+        data_dir=data_dir,
+        executor_concurrency=2,
+    )
+    runtime = await Runtime.start(settings, run_scheduler=False, run_executor=False)
+    try:
+        app = create_app(settings, runtime)
+        token = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
+        assert token is not None
+        transport = httpx.ASGITransport(app=app)
+
+        def client(token: str | None) -> httpx.AsyncClient:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            return httpx.AsyncClient(transport=transport, base_url="http://orchestra.test", headers=headers)
+
+        platform = client(token)
+        w = World(
+            runtime,
+            platform,
+            {"anonymous": client(None), "platform": platform},
+            Objects("alpha"),
+            Objects("beta"),
+        )
+        try:
+            await populate(platform, w.a)
+            await populate(platform, w.b)
+            for caller, body in {
+                "viewer": {"role": "viewer"},
+                "editor": {"role": "editor"},
+                "admin": {"role": "admin"},
+                "scoped": {"role": "editor", "project": w.a.project},
+            }.items():
+                response = await platform.post(f"{V1}/tokens", json={"name": caller, **body})
+                assert response.status_code == 201, response.text
+                w.token_ids[caller] = response.json()["id"]
+                w.callers[caller] = client(response.json()["token"])
+            yield w
+        finally:
+            for each in w.callers.values():
+                await each.aclose()
+    finally:
+        await runtime.stop()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the tests ---------------------------------------------------------------------------------------------
+
+
+def route_table(app_routes: list[Any]) -> set[tuple[str, str]]:
+    table: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app_routes):
+        path = route.path
+        assert isinstance(path, str), route
+        for method in route.methods or ():
+            if method != "HEAD":  # Starlette adds HEAD to every GET route
+                table.add((method, path))
+    return table
+
+
+async def test_every_route_has_an_expectation(world: World) -> None:
+    app = create_app(world.runtime.settings, world.runtime)
+    routes = route_table(list(app.routes))
+    assert len(routes) >= 60
+    missing = sorted(routes - set(MATRIX))
+    stale = sorted(set(MATRIX) - routes)
+    assert not missing, f"routes without an entry in the role matrix: {missing}"
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+    assert set(FIXED_BODIES) <= set(MATRIX)
+
+
+async def check(world: World, key: tuple[str, str], caller: str) -> str | None:
+    """None when ``caller`` gets what the matrix says for the route, else what went wrong."""
+    entry = MATRIX[key]
+    request = await entry.build(world, world.a, caller in entry.allowed)
+    response = await send(world.callers[caller], key[0], key, request)
+    if caller in entry.allowed:
+        expected = entry.ok
+    elif caller == "anonymous":
+        expected = 401
+        if response.headers.get("www-authenticate") != 'Bearer realm="orchestra"':
+            return f"{caller}: no bare Bearer challenge ({response.headers.get('www-authenticate')!r})"
+    else:
+        expected = 403
+    if response.status_code != expected:
+        return f"{caller}: expected {expected}, got {response.status_code} {response.text[:300]}"
+    if expected >= 400 and not response.headers["content-type"].startswith("application/problem+json"):
+        return f"{caller}: the refusal is not a problem+json"
+    return None
+
+
+ROUTES = list(MATRIX)
+
+
+@pytest.mark.parametrize("key", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+async def test_role_matrix(world: World, key: tuple[str, str]) -> None:
+    """Each kind of caller, at once: allowed ones get the route's success status, others 401/403."""
+    results = await asyncio.gather(*(check(world, key, caller) for caller in CALLERS))
+    failures = [result for result in results if result is not None]
+    assert not failures, "\n".join(failures)
+
+
+OTHER_PROJECT = [
+    key for key, entry in MATRIX.items() if entry.other_project is not None and "scoped" in entry.allowed
+]
+
+
+@pytest.mark.parametrize("key", OTHER_PROJECT, ids=[f"{m} {p}" for m, p in OTHER_PROJECT])
+async def test_project_scoped_token_cannot_reach_another_project(world: World, key: tuple[str, str]) -> None:
+    """Project B's objects (by name and by id) do not exist for a token of project A; the same request by
+    the platform admin succeeds afterwards (so it was valid, and the refused one changed nothing)."""
+    entry = MATRIX[key]
+    method = key[0]
+
+    async def attempt(other: Objects) -> None:
+        request = await entry.build(world, other, True)
+        response = await send(world.callers["scoped"], method, key, request)
+        # apply by an unknown name would create that project, which a scoped token may not (403); by an
+        # unknown id it is simply not found (404).
+        allowed = {entry.other_project, 403} if key[1].endswith("/apply") else {entry.other_project}
+        assert response.status_code in allowed, response.text
+        response = await send(world.platform, method, key, request)
+        assert response.status_code == entry.ok, response.text
+
+    await asyncio.gather(attempt(world.b), attempt(world.b.by_id()))
+
+
+async def test_project_scoped_lists_show_only_its_project(world: World) -> None:
+    scoped = world.callers["scoped"]
+    projects = (await scoped.get(f"{V1}/projects")).json()
+    assert [item["name"] for item in projects["items"]] == [world.a.project]
+    assert projects["total"] == 1
+    everything = (await world.platform.get(f"{V1}/projects", params={"limit": 500})).json()
+    assert {world.a.project, world.b.project} <= {item["name"] for item in everything["items"]}
+
+    runs = (await scoped.get(f"{V1}/runs", params={"limit": 500})).json()
+    assert runs["total"] == len(runs["items"]) > 0
+    assert {item["project_id"] for item in runs["items"]} == {world.a.project_id}
+    suite_runs = (await scoped.get(f"{V1}/suite-runs", params={"limit": 500})).json()
+    assert suite_runs["total"] == len(suite_runs["items"]) > 0
+    assert {item["project_id"] for item in suite_runs["items"]} == {world.a.project_id}
+    for ref in (world.b.project, world.b.project_id):
+        assert (await scoped.get(f"{V1}/runs", params={"project": ref})).status_code == 404
+        assert (await scoped.get(f"{V1}/suite-runs", params={"project": ref})).status_code == 404
+    of_b = await scoped.get(f"{V1}/runs", params={"suite_run": world.b.suite_run_id})
+    assert of_b.status_code == 200
+    assert of_b.json()["items"] == []
+    # creating a project of B's name is refused, as is any project
+    assert (await scoped.post(f"{V1}/projects", json={"name": world.b.project})).status_code == 403
+
+
+async def test_denied_writes_change_nothing(world: World) -> None:
+    """A refused DELETE leaves the object in place (the role is checked before the route runs)."""
+    victim = await new_environment(world, world.a)
+    for caller in ("anonymous", "viewer"):
+        response = await world.callers[caller].delete(f"{V1}/projects/{world.a.ref}/environments/{victim}")
+        assert response.status_code in (401, 403)
+    assert (await world.platform.get(f"{V1}/projects/{world.a.ref}/environments/{victim}")).status_code == 200
+    project = await new_project(world)
+    for caller in ("anonymous", "viewer", "editor", "scoped"):
+        assert (await world.callers[caller].delete(f"{V1}/projects/{project}")).status_code in (401, 403)
+    assert (await world.platform.get(f"{V1}/projects/{project}")).status_code == 200
+    token = await new_token(world)
+    for caller in ("viewer", "editor", "admin", "scoped"):
+        assert (await world.callers[caller].delete(f"{V1}/tokens/{token}")).status_code == 403
+    listed = (await world.platform.get(f"{V1}/tokens", params={"limit": 500})).json()["items"]
+    assert next(item for item in listed if item["id"] == token)["revoked_at"] is None
