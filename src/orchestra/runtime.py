@@ -15,8 +15,10 @@ from orchestra.broker.base import Broker
 from orchestra.broker.factory import open_broker
 from orchestra.config import Settings
 from orchestra.db import Database, open_database
+from orchestra.environments.secret_migration import encrypt_plaintext_secrets
 from orchestra.executor.worker import Executor
-from orchestra.migrate import is_at_head, upgrade_to_head
+from orchestra.kit.secret_box import SecretBox, open_secret_box
+from orchestra.migrate import is_at_head, migrate_database
 from orchestra.scheduler.loop import Scheduler
 from orchestra.tenants.repository import ensure_tenant
 
@@ -31,6 +33,7 @@ class Runtime:
     scheduler: Scheduler
     executor: Executor
     tenant_id: uuid.UUID
+    secrets: SecretBox  # encrypts environment secrets at rest (kit/secret_box.py)
     runs_scheduler: bool = True
     runs_executor: bool = True
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -45,19 +48,24 @@ class Runtime:
         migrate: bool = True,
     ) -> Runtime:
         """``migrate``: bring the schema to head first (servers do; an executor waits for an API to)."""
+        secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
         db = open_database(settings, pool_size=settings.executor_concurrency + 5)
         try:
             if migrate:
-                await upgrade_to_head(db.engine)
-            async with db.transaction() as session:
+                await migrate_database(db.owner_url, app_login=db.embedded is not None)
+                await encrypt_plaintext_secrets(db.owner_url, secrets)  # from before encryption at rest
+            await db.check_role()
+            async with db.transaction(None) as session:
                 tenant_id = await ensure_tenant(session, settings.tenant)
             broker = await open_broker(settings)
         except BaseException:
             await db.close()
             raise
         scheduler = Scheduler(db, broker, settings)
-        executor = Executor(db, broker, settings, on_run_finished=scheduler.wake)
-        runtime = cls(settings, db, broker, scheduler, executor, tenant_id, run_scheduler, run_executor)
+        executor = Executor(db, broker, settings, secrets=secrets, on_run_finished=scheduler.wake)
+        runtime = cls(
+            settings, db, broker, scheduler, executor, tenant_id, secrets, run_scheduler, run_executor
+        )
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         if run_executor:

@@ -10,12 +10,22 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestra.models import Project, TestCase, TestCaseVersion, TestRun
+from orchestra.environments.secret_values import reveal
+from orchestra.kit.secret_box import SecretBox
+from orchestra.models import Environment, Project, TestCase, TestCaseVersion, TestRun
 from orchestra.runtime import Runtime
 from tests.integration.conftest import assert_problem
 
 PROJECT = "shop"
 SECRET = "s3cr3t-VALUE-do-not-leak"
+
+
+def plaintexts(runtime: Runtime, environment: Environment) -> dict[str, str]:
+    """The stored secrets (all encrypted), decrypted as the executor does."""
+    assert all(SecretBox.is_encrypted(value) for value in environment.secrets.values())
+    return reveal(
+        runtime.secrets, environment.tenant_id, environment.id, environment.name, environment.secrets
+    )
 
 
 def assert_no_secret(response: httpx.Response) -> None:
@@ -92,12 +102,12 @@ async def test_secrets_are_stored_for_the_executor(
     api: httpx.AsyncClient, project: dict[str, Any], runtime: Runtime
 ) -> None:
     created = await create_env(api, secrets={"token": SECRET})
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         from orchestra.models import Environment
 
         environment = await session.get(Environment, uuid.UUID(created["id"]))
         assert environment is not None
-        assert environment.secrets == {"token": SECRET}
+        assert plaintexts(runtime, environment) == {"token": SECRET}
 
 
 async def test_patch_merges_secrets_and_changes_fields(
@@ -122,12 +132,12 @@ async def test_patch_merges_secrets_and_changes_fields(
     assert renamed.json()["secret_names"] == ["keep", "new"]
     assert_problem(await api.get(env_url("staging")), 404)
 
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         from orchestra.models import Environment
 
         environment = await session.get(Environment, uuid.UUID(created["id"]))
         assert environment is not None
-        assert environment.secrets == {"keep": "k-value", "new": "n-value"}
+        assert plaintexts(runtime, environment) == {"keep": "k-value", "new": "n-value"}
 
 
 async def test_patch_rename_to_existing_name_conflicts(
@@ -196,7 +206,7 @@ async def test_delete_with_runs_conflicts(
     api: httpx.AsyncClient, project: dict[str, Any], runtime: Runtime
 ) -> None:
     environment = await create_env(api)
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         project_row = await session.get(Project, uuid.UUID(project["id"]))
         assert project_row is not None
         case = TestCase(id=uuid.uuid4(), tenant_id=runtime.tenant_id, project_id=project_row.id, name="t")
@@ -336,14 +346,12 @@ async def test_other_tenants_environment_is_not_found(
     from orchestra.actor import Actor
     from orchestra.environments import service
     from orchestra.errors import NotFound
-    from orchestra.models import Tenant
+    from orchestra.tenants.repository import ensure_tenant
 
     created = await create_env(api)
-    async with runtime.db.transaction() as session:
-        tenant = Tenant(id=uuid.uuid4(), name="intruder")
-        session.add(tenant)
-        await session.flush()
-        intruder = Actor(tenant_id=tenant.id)
+    async with runtime.db.transaction(None) as session:
+        intruder = Actor(tenant_id=await ensure_tenant(session, "intruder"))
+    async with runtime.db.transaction(intruder.tenant_id) as session:
         with pytest.raises(NotFound):
             await service.get(session, intruder, project["id"], created["id"])
 
@@ -354,15 +362,15 @@ async def test_ensure(api: httpx.AsyncClient, project: dict[str, Any], runtime: 
     from orchestra.errors import InvalidInput
 
     actor = Actor(tenant_id=runtime.tenant_id)
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         created = await service.ensure(session, actor, PROJECT, "local", "http://127.0.0.1:8081/")
         assert created.base_url == "http://127.0.0.1:8081"
     await api.patch(env_url("local"), json={"secrets": {"t": "secret-value"}, "variables": {"v": 1}})
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         updated = await service.ensure(session, actor, PROJECT, "local", "http://127.0.0.1:9000")
         assert updated.id == created.id
         assert updated.base_url == "http://127.0.0.1:9000"
-        assert updated.secrets == {"t": "secret-value"}
+        assert plaintexts(runtime, updated) == {"t": "secret-value"}
         assert updated.variables == {"v": 1}
         with pytest.raises(InvalidInput):
             await service.ensure(session, actor, PROJECT, "local", "ftp://nope")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import as_uuid
+from orchestra.kit.refs import by_ref
 from orchestra.models import Environment, SuiteRun, TestRun
 
 
@@ -17,8 +17,7 @@ async def find(
     """An environment of the project by id or by name."""
     if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
         return None
-    key = as_uuid(ref)
-    where = Environment.id == key if key else Environment.name == ref
+    where = by_ref(Environment.id, Environment.name, ref)
     query = select(Environment).where(
         Environment.tenant_id == tenant_id, Environment.project_id == project_id, where
     )
@@ -41,11 +40,13 @@ async def find_by_name(
 async def insert_if_missing(
     session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str, content: dict[str, Any]
 ) -> bool:
-    """Insert the environment (``content``: base_url, variables, secrets) unless the project has one by this
-    name; True when inserted. Concurrent creators wait for each other instead of failing."""
+    """Insert the environment (``content``: base_url, variables, secrets, and the id when the caller chose
+    it) unless the project has one by this name; True when inserted. Concurrent creators wait for each
+    other instead of failing."""
+    values = {"id": uuid.uuid4(), **content}
     statement = (
         insert(Environment)
-        .values(id=uuid.uuid4(), tenant_id=tenant_id, project_id=project_id, name=name, **content)
+        .values(tenant_id=tenant_id, project_id=project_id, name=name, **values)
         .on_conflict_do_nothing(index_elements=[Environment.project_id, Environment.name])
         .returning(Environment.id)
     )

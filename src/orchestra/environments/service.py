@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +15,10 @@ from orchestra.environments.schemas import (
     EnvironmentUpdate,
     normalise_base_url,
 )
+from orchestra.environments.secret_values import seal
 from orchestra.errors import Conflict, InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams
+from orchestra.kit.secret_box import SecretBox
 from orchestra.models import Environment, Project
 from orchestra.projects import service as projects
 from orchestra.projects.schemas import NAME_PATTERN
@@ -50,21 +53,26 @@ async def list_page(
 
 
 async def create(
-    session: AsyncSession, actor: Actor, project: Project | str, data: EnvironmentCreate
+    session: AsyncSession, actor: Actor, project: Project | str, data: EnvironmentCreate, box: SecretBox
 ) -> Environment:
+    """Secret values are stored encrypted only (``box``), bound to the new environment's id."""
     owner = await projects.get(session, actor, project)
     if await repository.find_by_name(session, actor.tenant_id, owner.id, data.name):
         raise Conflict(f"environment '{data.name}' already exists in project '{owner.name}'")
+    environment_id = uuid.uuid4()
     environment = Environment(
+        id=environment_id,
         tenant_id=actor.tenant_id,
         project_id=owner.id,
         name=data.name,
         base_url=data.base_url,
         variables=dict(data.variables),
-        secrets=dict(data.secrets),
+        secrets=seal(box, actor.tenant_id, environment_id, data.secrets),
         idempotency_keys=data.idempotency_keys,
         max_active_runs=data.max_active_runs,
         max_requests_per_s=data.max_requests_per_s,
+        allowed_hosts=list(data.allowed_hosts),
+        allow_private_network=data.allow_private_network,
     )
     session.add(environment)
     await session.flush()
@@ -72,22 +80,34 @@ async def create(
 
 
 async def upsert(
-    session: AsyncSession, actor: Actor, project: Project | str, name: str, data: EnvironmentPut
+    session: AsyncSession,
+    actor: Actor,
+    project: Project | str,
+    name: str,
+    data: EnvironmentPut,
+    box: SecretBox,
 ) -> tuple[Environment, bool]:
-    """Create the environment ``name`` or update it (maps omitted are kept). True when it was created."""
+    """Create the environment ``name`` or update it (maps omitted are kept). True when it was created.
+
+    The secrets are encrypted for the id the insert would use; when the environment already exists they
+    are encrypted again for its id."""
     _check_name(name)
     if data.name is not None and data.name != name:
         raise InvalidInput(
             f"the body names environment '{data.name}' but the URL names '{name}'; rename with PATCH instead"
         )
     owner = await projects.get(session, actor, project)
+    new_id = uuid.uuid4()
     content = {
+        "id": new_id,
         "base_url": data.base_url,
         "variables": data.variables or {},
-        "secrets": data.secrets or {},
+        "secrets": seal(box, actor.tenant_id, new_id, data.secrets or {}),
         "idempotency_keys": True if data.idempotency_keys is None else data.idempotency_keys,
         "max_active_runs": data.max_active_runs,
         "max_requests_per_s": data.max_requests_per_s,
+        "allowed_hosts": data.allowed_hosts or [],
+        "allow_private_network": bool(data.allow_private_network),
     }
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)
@@ -97,10 +117,11 @@ async def upsert(
     if data.variables is not None:
         environment.variables = dict(data.variables)
     if data.secrets is not None:
-        environment.secrets = dict(data.secrets)
+        environment.secrets = seal(box, actor.tenant_id, environment.id, data.secrets)
     if data.idempotency_keys is not None:
         environment.idempotency_keys = data.idempotency_keys
     _set_limits(environment, data)
+    _set_egress(environment, data)
     await session.flush()
     await session.refresh(environment)
     return environment, False
@@ -114,6 +135,14 @@ def _set_limits(environment: Environment, data: EnvironmentPut | EnvironmentUpda
         environment.max_requests_per_s = data.max_requests_per_s
 
 
+def _set_egress(environment: Environment, data: EnvironmentPut | EnvironmentUpdate) -> None:
+    """The egress settings given in the body; omitted (or null) ones are kept."""
+    if data.allowed_hosts is not None:
+        environment.allowed_hosts = list(data.allowed_hosts)
+    if data.allow_private_network is not None:
+        environment.allow_private_network = data.allow_private_network
+
+
 async def _locked(session: AsyncSession, actor: Actor, owner: Project, name: str) -> Environment:
     environment = await repository.find_by_name(session, actor.tenant_id, owner.id, name, lock=True)
     assert environment is not None  # inserted just before, by this transaction or one that committed
@@ -121,7 +150,12 @@ async def _locked(session: AsyncSession, actor: Actor, owner: Project, name: str
 
 
 async def update(
-    session: AsyncSession, actor: Actor, project: Project | str, ref: str, data: EnvironmentUpdate
+    session: AsyncSession,
+    actor: Actor,
+    project: Project | str,
+    ref: str,
+    data: EnvironmentUpdate,
+    box: SecretBox,
 ) -> Environment:
     owner = await projects.get(session, actor, project)
     environment = await get(session, actor, owner, ref)
@@ -136,13 +170,14 @@ async def update(
     if data.idempotency_keys is not None:
         environment.idempotency_keys = data.idempotency_keys
     _set_limits(environment, data)
+    _set_egress(environment, data)
     if data.secrets:
         secrets = dict(environment.secrets)
         for key, value in data.secrets.items():
             if value is None:
                 secrets.pop(key, None)
             else:
-                secrets[key] = value
+                secrets.update(seal(box, actor.tenant_id, environment.id, {key: value}))
         if len(secrets) > MAX_KEYS:
             raise InvalidInput(f"an environment may have at most {MAX_KEYS} secrets")
         environment.secrets = secrets
@@ -164,21 +199,36 @@ async def delete(session: AsyncSession, actor: Actor, project: Project | str, re
 
 
 async def ensure(
-    session: AsyncSession, actor: Actor, project: Project | str, name: str, base_url: str
+    session: AsyncSession,
+    actor: Actor,
+    project: Project | str,
+    name: str,
+    base_url: str,
+    *,
+    allow_private_network: bool = False,
 ) -> Environment:
     """The environment ``name`` with this base URL: created if missing, its base URL updated if different.
-    Variables and secrets of an existing environment are kept (used by the CLI)."""
+    Variables and secrets of an existing environment are kept (used by the CLI).
+    ``allow_private_network``: set when true (the CLI was pointed at a loopback or private SUT); never
+    cleared here."""
     _check_name(name)
     try:
         url = normalise_base_url(base_url)
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     owner = await projects.get(session, actor, project)
-    content = {"base_url": url, "variables": {}, "secrets": {}}
+    content = {
+        "base_url": url,
+        "variables": {},
+        "secrets": {},
+        "allow_private_network": allow_private_network,
+    }
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)
-    if not created and environment.base_url != url:
+    stale = environment.base_url != url or (allow_private_network and not environment.allow_private_network)
+    if not created and stale:
         environment.base_url = url
+        environment.allow_private_network = environment.allow_private_network or allow_private_network
         await session.flush()
         await session.refresh(environment)
     return environment

@@ -31,11 +31,14 @@ def _redact(name: str, value: str) -> str:
     return value
 
 
+CUT_MARK = "…"  # ends a header value cut at its limit
+
+
 def _headers(items: Iterable[tuple[str, str]], limit: int) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, raw in items:
         value = _redact(name, raw)
-        value = value if len(value) <= limit else value[:limit] + "…"
+        value = value if len(value) <= limit else value[:limit] + CUT_MARK
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
 

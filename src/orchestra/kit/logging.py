@@ -1,16 +1,32 @@
-"""Structured logs (structlog): one event name per line, to stderr, console or JSON."""
+"""Structured logs (structlog): one event name per line, to stderr, console or JSON.
+
+Every line passes through ``mask_secrets`` last before rendering: while runs are in flight, whatever a line
+quotes (an exception text, a URL, a reason) loses the environment secrets of those runs.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from orchestra.kit.masking import ACTIVE_SECRETS
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
-def configure(level: str = "info", json_lines: bool = False) -> None:
+def mask_secrets(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    if not ACTIVE_SECRETS:
+        return event
+    masked: EventDict = ACTIVE_SECRETS.mask(dict(event))
+    return masked
+
+
+def configure(level: str = "info", json_lines: bool = False, stream: TextIO | None = None) -> None:
+    """``stream``: where lines go (default: stderr)."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json_lines
@@ -22,9 +38,10 @@ def configure(level: str = "info", json_lines: bool = False) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            mask_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.lower(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
