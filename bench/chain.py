@@ -57,13 +57,13 @@ async def bare_httpx(base_url: str, steps: int) -> float:
 
 async def through_orchestra(runtime: Runtime, project: str, test_case: str) -> float:
     actor = Actor(tenant_id=runtime.tenant_id)
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction(runtime.tenant_id) as session:
         created = await runs.create_run(
             session, actor, RunCreate(project=project, environment="bench", test_case=test_case)
         )
     runtime.scheduler.wake()
     while True:
-        async with runtime.db.transaction() as session:
+        async with runtime.db.transaction(runtime.tenant_id) as session:
             run = await runs.get_run(session, actor, created.id, with_steps=False)
         if run.status in TERMINAL:
             break
@@ -82,11 +82,11 @@ async def main(steps: int, rounds: int) -> None:
         actor = Actor(tenant_id=runtime.tenant_id)
         project = f"bench-{uuid.uuid4().hex[:6]}"
         definition = validate_test_case_data(chain_definition(steps))
-        async with runtime.db.transaction() as session:
+        async with runtime.db.transaction(runtime.tenant_id) as session:
             from orchestra.projects import service as projects
 
             await projects.ensure(session, actor, project)
-            await environments.ensure(session, actor, project, "bench", demo.url)
+            await environments.ensure(session, actor, project, "bench", demo.url, allow_private_network=True)
             await testcases.upsert_definition(session, actor, project, definition)
         await bare_httpx(demo.url, 50)  # warm-up: connections, caches
         await through_orchestra(runtime, project, definition.name)

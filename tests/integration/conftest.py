@@ -50,7 +50,12 @@ class Harness:
         assert response.status_code == 201, response.text
         response = await self.api.post(
             f"/projects/{self.project}/environments",
-            json={"name": "sut", "base_url": self.base_url, "secrets": secrets or {}},
+            json={
+                "name": "sut",
+                "base_url": self.base_url,
+                "secrets": secrets or {},
+                "allow_private_network": True,  # the demo SUT runs on 127.0.0.1
+            },
         )
         assert response.status_code == 201, response.text
 

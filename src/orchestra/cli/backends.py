@@ -13,6 +13,7 @@ import httpx
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definitions
 from orchestra.environments import service as environments
+from orchestra.kit.egress_http import points_at_private_network
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runtime import Runtime
@@ -28,7 +29,9 @@ class Backend(Protocol):
         self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
     ) -> dict[str, Any]: ...
 
-    async def ensure_environment(self, project: str, name: str, base_url: str) -> None: ...
+    async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
+        """Create or update the environment. A base URL on a loopback or private address (as resolved
+        here) was pointed at explicitly by the user, so the environment allows private networks."""
 
     async def environment_base_url(self, project: str, name: str) -> str: ...
 
@@ -51,26 +54,29 @@ class LocalBackend:
     async def apply(
         self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
     ) -> dict[str, Any]:
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             result = await apply_definitions(session, self.actor, project, test_cases, suites)
         return result.model_dump(mode="json")
 
     async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
-        async with self.runtime.db.transaction() as session:
-            await environments.ensure(session, self.actor, project, name, base_url)
+        private = await points_at_private_network(base_url)
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            await environments.ensure(
+                session, self.actor, project, name, base_url, allow_private_network=private
+            )
 
     async def environment_base_url(self, project: str, name: str) -> str:
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             return (await environments.get(session, self.actor, project, name)).base_url
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             created = await runs.create_suite_run(session, self.actor, request)
         self.runtime.scheduler.wake()
         return created.id
 
     async def suite_run(self, suite_run_id: uuid.UUID, with_steps: bool = False) -> SuiteRunOut:
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             return await runs.get_suite_run(
                 session,
                 self.actor,
@@ -80,12 +86,12 @@ class LocalBackend:
             )
 
     async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]:
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             content, _ = await runs.suite_run_report(session, self.actor, suite_run_id, fmt)
         return content
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             await runs.cancel_suite_run(session, self.actor, suite_run_id)
 
 
@@ -141,7 +147,10 @@ class RemoteBackend:
         return result
 
     async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
-        await self._call("PUT", f"/projects/{project}/environments/{name}", json={"base_url": base_url})
+        body: dict[str, Any] = {"base_url": base_url}
+        if await points_at_private_network(base_url):
+            body["allow_private_network"] = True  # only ever set: an existing environment keeps its own
+        await self._call("PUT", f"/projects/{project}/environments/{name}", json=body)
 
     async def environment_base_url(self, project: str, name: str) -> str:
         return str((await self._call("GET", f"/projects/{project}/environments/{name}")).json()["base_url"])

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
+from orchestra.kit.egress import MAX_ALLOWED_HOSTS, normalise_host_pattern
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.limits.schemas import ActiveRunsLimit, RequestRate
 from orchestra.models import Environment
@@ -73,6 +74,26 @@ def _check_secrets(secrets: dict[str, Any] | None) -> dict[str, Any] | None:
     return secrets
 
 
+def _unique(hosts: list[str] | None) -> list[str] | None:
+    return None if hosts is None else list(dict.fromkeys(hosts))
+
+
+# Egress (kit/egress.py): names, IP literals or "*.example.com", stored lower-cased and without duplicates.
+AllowedHost = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(normalise_host_pattern)]
+AllowedHosts = Annotated[
+    list[AllowedHost],
+    Field(
+        max_length=MAX_ALLOWED_HOSTS,
+        description="Hosts the executor may call besides the base URL's host: exact names, IP addresses, "
+        "or *.example.com for any subdomain (not example.com itself). No scheme, port or path.",
+    ),
+    AfterValidator(_unique),
+]
+ALLOW_PRIVATE_NETWORK = (
+    "Allow loopback and private addresses (127/8, 10/8, 172.16/12, 192.168/16, 100.64/10, ::1, fc00::/7). "
+    "Link-local and cloud metadata addresses are never allowed."
+)
+
 Variables = Annotated[dict[Key, JsonValue], AfterValidator(_check_variables)]
 Secrets = Annotated[dict[Key, SecretValue], AfterValidator(_check_secrets)]
 SecretChanges = Annotated[dict[Key, SecretValue | None], AfterValidator(_check_secrets)]
@@ -90,13 +111,15 @@ class EnvironmentCreate(BaseModel):
     )
     max_active_runs: ActiveRunsLimit | None = None
     max_requests_per_s: RequestRate | None = None
+    allowed_hosts: AllowedHosts = Field(default_factory=list)
+    allow_private_network: bool = Field(default=False, description=ALLOW_PRIVATE_NETWORK)
 
 
 class EnvironmentPut(BaseModel):
     """Create the environment or update it. ``variables`` and ``secrets`` replace the stored maps when
     given and are kept when omitted (secrets are never returned, so a read-modify-write must not lose them);
     send ``"secrets": {}`` to remove every secret. The limits likewise: given (null: no limit) they are set,
-    omitted they are kept."""
+    omitted they are kept; and so are ``allowed_hosts`` and ``allow_private_network``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -107,6 +130,8 @@ class EnvironmentPut(BaseModel):
     idempotency_keys: bool | None = None
     max_active_runs: ActiveRunsLimit | None = None
     max_requests_per_s: RequestRate | None = None
+    allowed_hosts: AllowedHosts | None = None
+    allow_private_network: bool | None = Field(default=None, description=ALLOW_PRIVATE_NETWORK)
 
 
 class EnvironmentUpdate(BaseModel):
@@ -123,6 +148,8 @@ class EnvironmentUpdate(BaseModel):
     idempotency_keys: bool | None = None
     max_active_runs: ActiveRunsLimit | None = None
     max_requests_per_s: RequestRate | None = None
+    allowed_hosts: AllowedHosts | None = Field(default=None, description="Replaces the whole list.")
+    allow_private_network: bool | None = Field(default=None, description=ALLOW_PRIVATE_NETWORK)
 
 
 class EnvironmentOut(BaseModel):
@@ -135,6 +162,8 @@ class EnvironmentOut(BaseModel):
     idempotency_keys: bool
     max_active_runs: int | None
     max_requests_per_s: float | None
+    allowed_hosts: list[str]
+    allow_private_network: bool
     created_at: datetime
     updated_at: datetime
 
@@ -150,6 +179,8 @@ class EnvironmentOut(BaseModel):
             idempotency_keys=environment.idempotency_keys,
             max_active_runs=environment.max_active_runs,
             max_requests_per_s=environment.max_requests_per_s,
+            allowed_hosts=list(environment.allowed_hosts),
+            allow_private_network=environment.allow_private_network,
             created_at=environment.created_at,
             updated_at=environment.updated_at,
         )

@@ -19,11 +19,22 @@ from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.recording import record_request, record_response
 from orchestra.executor.response import ResponseView
 from orchestra.executor.templating import render_value
+from orchestra.kit import egress
+from orchestra.kit.egress import EgressPolicy, EgressRefused
 from orchestra.testcases.definition import Expect, RequestStep
 
 
 class ResponseTooLarge(Exception):
     pass
+
+
+class RequestRefused(Exception):
+    """The egress policy refused a request of the step (the first or a redirect hop). Nothing was sent to
+    it, and trying again cannot change the verdict, so the step ends in error without further attempts."""
+
+    def __init__(self, outcome: StepOutcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
 
 
 Pace = Callable[[], Awaitable[None]]
@@ -39,6 +50,22 @@ def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.
     elif "form" in spec:
         kwargs["data"] = spec["form"]
     return client.build_request(str(spec.get("method", "GET")).upper(), str(spec["url"]), **kwargs)
+
+
+def _check_egress(request: httpx.Request, hop: int) -> None:
+    """The host of every request is checked before it waits for a rate slot or is sent (the transport
+    checks again, and checks the addresses of new connections). Other schemes are left to httpx to refuse."""
+    url = request.url
+    if url.scheme in ("http", "https") and url.host:
+        try:
+            egress.current_policy().check_host(url.host)
+        except EgressRefused as error:
+            raise _refused(url, hop, error) from None
+
+
+def _refused(url: httpx.URL, hop: int, error: EgressRefused) -> EgressRefused:
+    what = f"redirect {hop} to" if hop else "request to"
+    return EgressRefused(f"{what} {url} refused: {error.reason}")
 
 
 def _describe_transport_error(error: httpx.HTTPError, url: str, timeout_ms: float) -> str:
@@ -61,24 +88,28 @@ class HttpStepRunner:
     async def _open(
         self, request: httpx.Request, follow_redirects: bool, pace: Pace | None
     ) -> tuple[httpx.Response, float]:
-        """Send, following redirects hop by hop so that every hop to the SUT waits for its request-rate
-        slot; returns the final (streaming) response and the seconds spent waiting for slots."""
-        paced = 0.0
-        response = await self.client.send(request, stream=True, follow_redirects=False)
-        hops = 0
-        while follow_redirects and response.next_request is not None:
-            next_request = response.next_request
-            await response.aclose()
-            hops += 1
-            if hops > MAX_REDIRECTS:
-                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=next_request)
+        """Send, following redirects hop by hop so that every hop is checked against the egress policy and
+        waits for its request-rate slot; returns the final (streaming) response and the seconds spent
+        waiting for slots."""
+        paced, hops, timeout = 0.0, 0, request.extensions["timeout"]
+        while True:
+            _check_egress(request, hops)
             if pace is not None:
                 waiting = time.perf_counter()
                 await pace()
                 paced += time.perf_counter() - waiting
-            next_request.extensions["timeout"] = request.extensions["timeout"]
-            response = await self.client.send(next_request, stream=True, follow_redirects=False)
-        return response, paced
+            try:
+                response = await self.client.send(request, stream=True, follow_redirects=False)
+            except EgressRefused as error:  # the transport's checks: the address of a new connection
+                raise _refused(request.url, hops, error) from None
+            if not follow_redirects or response.next_request is None:
+                return response, paced
+            request = response.next_request
+            await response.aclose()
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
+            request.extensions["timeout"] = timeout
 
     async def _send(
         self, request: httpx.Request, timeout_ms: float, follow_redirects: bool, pace: Pace | None = None
@@ -126,13 +157,32 @@ class HttpStepRunner:
         scope: Mapping[str, Any],
         idempotency_key: str | None = None,
         *,
+        policy: EgressPolicy,
         environment_id: uuid.UUID | None = None,
         requests_per_s: float | None = None,
+        tenant_id: uuid.UUID | None = None,
     ) -> StepOutcome:
         """``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
         of this step of this run, so a SUT that honours it can de-duplicate a step that runs again).
+        ``policy``: where the step may send requests (kit/egress.py). It is the current policy while the
+        step runs, which is how it reaches the shared client's transport and connection code.
         ``environment_id`` and ``requests_per_s``: every attempt first waits for its turn in the
         environment's request rate (shared by all executors); the wait is not part of the response time."""
+        with egress.applying(policy):
+            return await self._run(
+                step, request_spec, scope, idempotency_key, environment_id, requests_per_s, tenant_id
+            )
+
+    async def _run(
+        self,
+        step: RequestStep,
+        request_spec: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        idempotency_key: str | None,
+        environment_id: uuid.UUID | None,
+        requests_per_s: float | None,
+        tenant_id: uuid.UUID | None,
+    ) -> StepOutcome:
         rendered = render_value(request_spec, scope)
         expect = render_expect(step.expect, scope) if step.expect is not None else None
         until = None
@@ -143,16 +193,20 @@ class HttpStepRunner:
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
         outcome, view = StepOutcome(status="passed"), None
         pace: Pace | None = None
-        if self.pacer is not None and environment_id is not None and requests_per_s is not None:
-            pacer, environment, rate = self.pacer, environment_id, requests_per_s
+        if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
+            pacer, tenant, environment, rate = self.pacer, tenant_id, environment_id, requests_per_s
 
             async def pace() -> None:
-                await pacer.wait_turn(environment, rate)
+                await pacer.wait_turn(tenant, environment, rate)
 
         for attempt in range(1, attempts_allowed + 1):
-            if pace is not None:  # every request to the SUT takes a slot: attempts, polls, redirect hops
-                await pace()
-            outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key, pace)
+            # Every request to the SUT takes a slot: attempts, polls, redirect hops (see _open).
+            try:
+                outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key, pace)
+            except RequestRefused as refused:
+                outcome, view = refused.outcome, None
+                outcome.attempts = attempt
+                break
             outcome.attempts = attempt
             if attempt == attempts_allowed or self._done(outcome, view, until):
                 break
@@ -206,6 +260,10 @@ class HttpStepRunner:
             return failure, None
         except ResponseTooLarge as error:
             return StepOutcome(status="error", request=request_record, error=str(error)), None
+        except EgressRefused as error:
+            raise RequestRefused(
+                StepOutcome(status="error", request=request_record, error=str(error))
+            ) from None
         view = ResponseView.from_httpx(response, elapsed_ms)
         results: list[AssertionResult] = evaluate(expect, view) if expect is not None else []
         captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])

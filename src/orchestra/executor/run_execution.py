@@ -2,6 +2,9 @@
 
 The ExecutionContext (persisted as JSONB on the run after every step) holds: ``position`` (the next step to
 run), ``vars`` (every variable so far), ``data``, and ``halt`` (why the remaining steps are skipped, if so).
+Environment secrets never reach it in clear: ``vars`` and ``data`` are stored masked, and the variables that
+held a secret (a token captured from a response that echoed it) are kept encrypted in ``sealed_vars`` so that
+a resumed run continues with their real values; the final context of a finished run keeps them masked only.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from orchestra.executor.lease import Lease, LeaseStore, StepRecord
 from orchestra.executor.limits import oversized
 from orchestra.executor.outcome import StepOutcome
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
+from orchestra.executor.recording import CUT_MARK
 from orchestra.executor.templating import TemplateError, build_scope, render_value
+from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
+from orchestra.kit.secret_box import SecretBox
 from orchestra.runs.states import RunStatus
 from orchestra.testcases.definition import RequestStep, SetStep, SleepStep
 
@@ -37,6 +43,9 @@ class EnvironmentSnapshot:
     idempotency_keys: bool = True
     id: uuid.UUID | None = None  # None only for snapshots made without a stored environment (tests)
     max_requests_per_s: float | None = None  # requests per second to it, across all executors
+    # Egress (kit/egress.py): hosts allowed besides the base URL's, and loopback/private addresses.
+    allowed_hosts: tuple[str, ...] = ()
+    allow_private_network: bool = False
 
 
 def _json(value: Any) -> str:
@@ -51,16 +60,28 @@ class RunExecution:
         plan: ExecutionPlan,
         environment: EnvironmentSnapshot,
         http: HttpStepRunner,
+        box: SecretBox | None = None,
     ) -> None:
+        """``box``: seals the variables that hold secrets in the stored context (without one they are
+        stored masked, and a resumed run would see the mask)."""
         self.lease = lease
+        self.box = box
         self.store = store
         self.plan = plan
         self.environment = environment
         self.http = http
         self.masker = Masker(environment.secrets.values())
+        self.egress = EgressPolicy.for_environment(
+            environment.base_url,
+            environment.allowed_hosts,
+            environment.allow_private_network,
+            environment=environment.name,
+        )
         context = lease.context or {}
         self.position: int = int(context.get("position", 0))
         self.vars: dict[str, Any] = context.get("vars") or {**plan.definition.variables, **lease.variables}
+        if context.get("sealed_vars") and box is not None:
+            self.vars.update(json.loads(box.decrypt(context["sealed_vars"], self._context_aad())))
         self.data: dict[str, Any] = context.get("data") or {}
         self.halt: dict[str, str] | None = context.get("halt")
         self.teardown_problem: str | None = context.get("teardown_problem")
@@ -75,7 +96,7 @@ class RunExecution:
     async def execute(self) -> tuple[RunStatus, str | None]:
         if self.lease.cancel_requested and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
-        async with self.store.connect() as conn:
+        async with self.store.connect(self.lease.tenant_id) as conn:
             for planned in self.plan.steps[self.position :]:
                 started_at = datetime.now(UTC)
                 clock = time.perf_counter()
@@ -88,7 +109,7 @@ class RunExecution:
                 if cancel and self.halt is None:
                     self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
             status, reason = self.verdict()
-            await self.store.finish(self.lease, status, reason, self.context(), conn)
+            await self.store.finish(self.lease, status, reason, self.stored_context(final=True), conn)
         return status, reason
 
     def verdict(self) -> tuple[RunStatus, str | None]:
@@ -106,6 +127,23 @@ class RunExecution:
             "halt": self.halt,
             "teardown_problem": self.teardown_problem,
         }
+
+    def stored_context(self, *, final: bool = False) -> dict[str, Any]:
+        """The context as persisted: no secret in clear (see the module docstring). ``final``: the run is
+        over and never resumes, so the sealed variables are not kept."""
+        context = self.context()
+        if not self.masker:
+            return context
+        masked = {name: self.masker.value(value) for name, value in self.vars.items()}
+        context["vars"] = masked
+        context["data"] = self.masker.value(self.data)
+        secret = {name: value for name, value in self.vars.items() if masked[name] != value}
+        if secret and self.box is not None and not final:
+            context["sealed_vars"] = self.box.encrypt(_json(secret), self._context_aad())
+        return context
+
+    def _context_aad(self) -> str:
+        return f"orchestra/run-context/{self.lease.tenant_id}/{self.lease.run_id}"
 
     # -- one step --------------------------------------------------------------------------------------
 
@@ -159,7 +197,9 @@ class RunExecution:
                     planned.request_spec,
                     self.scope(),
                     key,
+                    policy=self.egress,
                     environment_id=self.environment.id,
+                    tenant_id=self.lease.tenant_id,
                     requests_per_s=self.environment.max_requests_per_s,
                 )
             if isinstance(step, SetStep):
@@ -209,7 +249,7 @@ class RunExecution:
         started_at: datetime,
         duration_ms: float,
     ) -> bool:
-        mask = self.masker.json_text if self.masker else (lambda text: text)
+        mask = self._masked_exchange
         record = StepRecord(
             seq=planned.seq,
             phase=planned.phase,
@@ -220,12 +260,28 @@ class RunExecution:
             duration_ms=round(duration_ms, 3),
         )
         payload = {
-            "request": mask(_json(outcome.request)) if outcome.request is not None else None,
-            "response": mask(_json(outcome.response)) if outcome.response is not None else None,
-            "assertions": mask(_json(outcome.assertions)),
+            "request": _json(mask(outcome.request)) if outcome.request is not None else None,
+            "response": _json(mask(outcome.response)) if outcome.response is not None else None,
+            "assertions": _json(self.masker.value(outcome.assertions)),
             "error": self.masker.text(outcome.error) if outcome.error else None,
         }
-        return await self.store.commit_step(self.lease, record, _json(self.context()), payload, conn)
+        return await self.store.commit_step(self.lease, record, _json(self.stored_context()), payload, conn)
+
+    def _masked_exchange(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A request or response record with the secrets masked, before it is serialised (so the JSON stays
+        valid whatever the secret); a body or header value cut at its limit may end in a secret's
+        beginning, which is masked too."""
+        if not self.masker:
+            return record
+        masked: dict[str, Any] = self.masker.value(record)
+        if masked.get("body_truncated") and isinstance(masked.get("body"), str):
+            masked["body"] = self.masker.text_cut(masked["body"])
+        headers = masked.get("headers")
+        if isinstance(headers, dict):
+            for name, value in headers.items():
+                if isinstance(value, str) and value.endswith(CUT_MARK):
+                    headers[name] = self.masker.text_cut(value[: -len(CUT_MARK)]) + CUT_MARK
+        return masked
 
     def _remaining_s(self) -> float | None:
         if self.deadline is None:

@@ -17,12 +17,16 @@ from sqlalchemy import text
 
 from orchestra.broker.base import Broker, Delivery
 from orchestra.config import Settings
-from orchestra.db import Database
+from orchestra.db import Database, tenant_connection
+from orchestra.environments.secret_values import SecretUnreadable, reveal
 from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
 from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
+from orchestra.kit.egress_http import guarded_client
+from orchestra.kit.masking import ACTIVE_SECRETS
+from orchestra.kit.secret_box import SecretBox, open_secret_box
 from orchestra.runs.states import RunStatus
 from orchestra.testcases.loader import validate_test_case_data
 
@@ -31,7 +35,7 @@ log = structlog.get_logger(__name__)
 _LOAD = text(
     """
     SELECT v.definition, e.name, e.base_url, e.variables, e.secrets, e.idempotency_keys, e.id,
-        e.max_requests_per_s
+        e.max_requests_per_s, e.allowed_hosts, e.allow_private_network
     FROM test_case_versions v, environments e
     WHERE v.id = :version_id AND e.id = :environment_id
     """
@@ -50,14 +54,18 @@ class Executor:
         broker: Broker,
         settings: Settings,
         on_run_finished: Callable[[], None] | None = None,
+        *,
+        secrets: SecretBox | None = None,
     ) -> None:
+        """``secrets``: decrypts the environments' secrets (default: the key the settings name)."""
         self.db = db
+        self.secrets = secrets or open_secret_box(settings)
         self.broker = broker
         self.settings = settings
         self.owner = incarnation_id()
         self.store = LeaseStore(db.engine, self.owner, settings.lease_s)
-        self.client = httpx.AsyncClient(
-            trust_env=False,
+        # Egress-guarded (kit/egress_http.py): requests go only where the run's environment allows.
+        self.client = guarded_client(
             limits=httpx.Limits(
                 max_connections=settings.executor_concurrency * 4, max_keepalive_connections=64
             ),
@@ -126,12 +134,19 @@ class Executor:
         bound.info("run.leased")
         lost = asyncio.Event()
         heartbeat: asyncio.Task[None] | None = None
+        masking = contextlib.ExitStack()
         try:
             plan, environment = await self._load(lease)
-            execution = RunExecution(lease, self.store, plan, environment, self.http)
+            execution = RunExecution(lease, self.store, plan, environment, self.http, box=self.secrets)
             heartbeat = asyncio.create_task(self._heartbeat(lease, execution, asyncio.current_task(), lost))
+            # Until the run is over, every log line of this process loses its secrets (the except clauses
+            # below included).
+            masking.enter_context(ACTIVE_SECRETS.holding(execution.masker))
             status, reason = await execution.execute()
             bound.info("run.finished", status=status.value, reason=reason)
+        except SecretUnreadable as error:  # names the environment and the secret, never a value
+            bound.error("run.secret_unreadable", reason=str(error))
+            await self._finish_quietly(lease, str(error))
         except LeaseLost as error:
             bound.warning("run.lease_lost", reason=str(error))
         except asyncio.CancelledError:
@@ -150,6 +165,7 @@ class Executor:
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
+            masking.close()
             self._on_run_finished()
 
     async def _heartbeat(
@@ -177,7 +193,7 @@ class Executor:
                 return
 
     async def _load(self, lease: Lease) -> tuple[ExecutionPlan, EnvironmentSnapshot]:
-        async with self.db.engine.connect() as conn:
+        async with tenant_connection(self.db.engine, lease.tenant_id) as conn:
             row = (
                 await conn.execute(
                     _LOAD, {"version_id": lease.test_case_version_id, "environment_id": lease.environment_id}
@@ -194,14 +210,18 @@ class Executor:
             row.name,
             row.base_url,
             row.variables,
-            row.secrets,
+            reveal(self.secrets, lease.tenant_id, row.id, row.name, row.secrets),
             row.idempotency_keys,
             id=row.id,
             max_requests_per_s=row.max_requests_per_s,
+            allowed_hosts=tuple(row.allowed_hosts),
+            allow_private_network=row.allow_private_network,
         )
 
     async def _finish_quietly(self, lease: Lease, reason: str) -> None:
         try:
-            await self.store.finish(lease, RunStatus.ERROR, reason, lease.context)
+            # A finished run never resumes: the variables sealed for that (secret ones) are not kept.
+            context = {key: value for key, value in lease.context.items() if key != "sealed_vars"}
+            await self.store.finish(lease, RunStatus.ERROR, reason, context)
         except Exception:
             log.exception("run.finish_failed", run_id=str(lease.run_id))
