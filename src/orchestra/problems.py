@@ -12,14 +12,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestra.errors import OrchestraError
+from orchestra.kit.json_guard import is_json_media_type
 
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -29,13 +32,26 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _orchestra_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, OrchestraError)
-    return problem(error.status, error.title, error.detail, **error.extra)
+    return problem(error.status, error.title, error.detail, error.headers or None, **error.extra)
 
 
-async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+# pydantic's wording where it would puzzle a client.
+_MESSAGES = {"string_unicode": "text must be valid Unicode (a lone surrogate such as \\ud800 is not)"}
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    content_type = request.headers.get("content-type", "")
+    if isinstance(error.body, bytes) and not is_json_media_type(content_type):
+        # FastAPI parses only JSON media types; any other body reaches validation as bytes.
+        sent = content_type.split(";", 1)[0].strip()[:100] or "no Content-Type"
+        detail = f"the request body must be JSON sent as Content-Type: application/json (got {sent})"
+        return problem(415, "Unsupported media type", detail)
     errors = [
-        {"location": _location(item.get("loc", ())), "message": str(item.get("msg", "invalid"))}
+        {
+            "location": _location(item.get("loc", ())),
+            "message": _MESSAGES.get(str(item.get("type")), str(item.get("msg", "invalid"))),
+        }
         for item in error.errors()[:50]
     ]
     detail = "; ".join(f"{item['location']}: {item['message']}" for item in errors[:5])
@@ -61,8 +77,13 @@ async def _database_refused(request: Request, error: Exception) -> JSONResponse:
     """PostgreSQL's data exceptions (SQLSTATE class 22: a NUL byte, a value out of range …) are bad input."""
     assert isinstance(error, DBAPIError)
     sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+    if sqlstate == "42501":  # row-level security refused a row: a scope the checks before should have caught
+        log.warning("request.refused_by_row_level_security", error=str(error.orig)[:300])
+        return problem(403, "Forbidden", "this is outside what your credentials may change")
     if sqlstate.startswith("22"):
         message = str(getattr(error.orig, "args", [""])[0] or "").split("\n")[0][:200]
+        if sqlstate == "22021" and "0x00" in message:  # PostgreSQL text never holds NUL
+            message = "text must not contain the NUL character (\\u0000)"
         return problem(422, "Invalid input", f"the database refused a value: {message}")
     return await _unexpected(request, error)
 

@@ -12,6 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from orchestra.cli.errors import UsageError
+from orchestra.cli.http_protocol import MAX_HEADER_BYTES, OrchestraH11Protocol
 
 
 class _Server(uvicorn.Server):
@@ -21,6 +22,20 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server with Orchestra's HTTP limits (see ``http_protocol``); ``serve()`` runs it."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        http=OrchestraH11Protocol,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
+    return _Server(config)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -35,13 +50,13 @@ def check_port_free(host: str, port: int) -> None:
 class Serving:
     """``await Serving.start(app, host, port)``, then ``await serving.wait()`` until a stop signal."""
 
-    def __init__(self, server: _Server, task: asyncio.Task[None]) -> None:
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
         self.server = server
         self.task = task
 
     @classmethod
     async def start(cls, app: ASGIApp, host: str, port: int) -> Serving:
-        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+        server = make_server(app, host, port)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, cls._stop_on_signal, server)
@@ -54,7 +69,7 @@ class Serving:
         return cls(server, task)
 
     @staticmethod
-    def _stop_on_signal(server: _Server) -> None:
+    def _stop_on_signal(server: uvicorn.Server) -> None:
         server.should_exit = True
 
     def stop(self) -> None:

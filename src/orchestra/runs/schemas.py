@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.runs.states import RunStatus
+from orchestra.testcases.definition import MAX_PARALLELISM
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
 # Default priority by trigger: a CI gate goes before a manual run, which goes before a scheduled regression.
@@ -53,7 +54,10 @@ class SuiteRunCreate(_RunRequest):
     )
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Name of an ad-hoc run.")
     parallelism: int | None = Field(
-        default=None, ge=1, le=10_000, description="Most of its runs active at once (default: the suite's)."
+        default=None,
+        ge=1,
+        le=MAX_PARALLELISM,
+        description="Most of its runs active at once (default: the suite's).",
     )
 
     @model_validator(mode="after")

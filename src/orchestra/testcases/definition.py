@@ -42,6 +42,7 @@ _STATUS_CLASS = re.compile(r"^[1-5][xX]{2}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$")
 _DURATION_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 MAX_SLEEP_MS = 3_600_000.0
+MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an integer column)
 
 
 class _Model(BaseModel):
@@ -491,7 +492,7 @@ class SuiteDefinition(_Model):
     tests: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1, description='Test case names; "*" alone means every test case loaded alongside.'
     )
-    parallelism: int | None = Field(default=None, ge=1)
+    parallelism: int | None = Field(default=None, ge=1, le=MAX_PARALLELISM)
 
     @field_validator("tests")
     @classmethod

@@ -1,0 +1,167 @@
+"""Property-based fuzzing of our own OpenAPI with schemathesis: whatever a client sends, never a 5xx.
+
+Every operation of ``/api/v1/openapi.json`` (the SSE streams aside: they never end) gets a bounded number of
+generated requests: data that fits the schema, data that does not (wrong types, out-of-range numbers,
+missing fields, odd strings), and, for operations under a project, the same again inside a seeded project
+so that generated bodies reach the code behind the 404s. The checks: ``not_a_server_error``, and every
+response that documents a schema conforms to it (``response_schema_conformance``).
+
+Why a real server: schemathesis calls are synchronous. Its ASGI transport would run the app on an event
+loop of its own, where the runtime's asyncpg pool (bound to the test's loop) cannot be used. So the app
+runs under uvicorn on 127.0.0.1 in the test's loop, exactly as ``orchestra up`` serves it, and the
+synchronous fuzzing runs in a worker thread. Hypothesis is derandomised with no example database, so CI
+sends the same requests every time; the whole module takes about a minute.
+
+Generated runs cannot reach the network: run bodies name random projects (404), and the seeded
+environment points at 127.0.0.1:9 and is reset before every operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.schemas import APIOperation, BaseSchema
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from orchestra.app import create_app
+from orchestra.cli.serving import make_server
+from orchestra.config import Settings
+from orchestra.runtime import Runtime
+
+CHECKS = [not_a_server_error, response_schema_conformance]
+MAX_EXAMPLES = 10  # per operation and kind of data: about 1,000 requests in all
+EXCLUDED = ("/events",)  # Server-Sent Events: infinite streams
+SEEDED = {"project": "fuzz", "environment": "e", "test_case": "t", "suite": "s", "schedule": "nightly"}
+FUZZ_SETTINGS = hypothesis.settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found, with curl
+    suppress_health_check=list(HealthCheck),
+    verbosity=hypothesis.Verbosity.quiet,
+)
+
+
+@pytest.fixture
+async def base_url(settings: Settings, runtime: Runtime) -> AsyncIterator[str]:
+    """The API under uvicorn on a free port of 127.0.0.1, served in the test's event loop."""
+    server = make_server(create_app(settings, runtime), "127.0.0.1", 0)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:
+            assert not task.done(), "uvicorn did not start"
+            await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def seed(session: requests.Session, base_url: str) -> None:
+    """The objects SEEDED names, (re)created idempotently: earlier operations may have changed them."""
+    api = f"{base_url}/api/v1"
+    project = f"{api}/projects/{SEEDED['project']}"
+    case = {"name": SEEDED["test_case"], "steps": [{"request": {"url": "{{ env.base_url }}/x"}}]}
+    schedule = {"suite": "s", "environment": "e", "cron": "0 3 1 1 *", "enabled": False}
+    for method, url, body, expected in [
+        ("POST", f"{api}/projects", {"name": SEEDED["project"]}, (201, 409)),
+        (
+            "PUT",
+            f"{project}/environments/{SEEDED['environment']}",
+            {"base_url": "http://127.0.0.1:9"},
+            (200, 201),
+        ),
+        (
+            "POST",
+            f"{project}/apply",
+            {"test_cases": [case], "suites": [{"suite": "s", "tests": ["t"]}]},
+            (200,),
+        ),
+        ("POST", f"{project}/schedules", {**schedule, "name": "nightly"}, (201, 409)),
+        ("PATCH", f"{project}/schedules/nightly", schedule, (200,)),  # never due while fuzzing
+    ]:
+        response = session.request(method, url, json=body, timeout=30)
+        assert response.status_code in expected, response.text
+
+
+def variants(operation: APIOperation) -> list[tuple[str, dict[str, Any]]]:
+    """Generated data that fits the schema and data that does not; inside the seeded project too."""
+    found: list[tuple[str, dict[str, Any]]] = [("positive", {})]
+    if operation.body or len(operation.query):  # a path segment of the wrong type is still just text
+        found.append(("negative", {"generation_mode": GenerationMode.NEGATIVE}))
+    names = {parameter.name for parameter in operation.path_parameters}
+    if "project" in names:
+        fixed = {name: value for name, value in SEEDED.items() if name in names}
+        found.append(("seeded", {"path_parameters": fixed}))
+    return found
+
+
+def fuzz(schema: BaseSchema, base_url: str, headers: dict[str, str]) -> tuple[list[str], int]:
+    """Failures (per operation and kind of data, with a curl command to reproduce) and requests sent."""
+    failures: list[str] = []
+    sent = 0
+    with requests.Session() as session:
+        session.headers.update(headers)
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operation.path.endswith(EXCLUDED):
+                continue
+            seed(session, base_url)
+            for label, options in variants(operation):
+
+                def call(case: schemathesis.Case) -> None:
+                    nonlocal sent
+                    sent += 1
+                    case.call_and_validate(base_url=base_url, session=session, checks=CHECKS, timeout=30)
+
+                failure = run_hypothesis(call, operation, options)
+                if failure:
+                    failures.append(f"{operation.label} [{label}]: {failure}")
+    return failures, sent
+
+
+def run_hypothesis(
+    call: Callable[[schemathesis.Case], None], operation: APIOperation, options: dict[str, Any]
+) -> str | None:
+    @FUZZ_SETTINGS
+    @hypothesis.given(case=operation.as_strategy(**options))
+    def property_holds(case: schemathesis.Case) -> None:
+        call(case)
+
+    try:
+        property_holds()
+    except Unsatisfiable:
+        return None  # e.g. no way to make an operation without parameters or body invalid
+    except (Exception, BaseExceptionGroup) as error:  # schemathesis' FailureGroup is not an Exception
+        return str(error)
+    return None
+
+
+async def test_generated_requests_get_no_5xx_and_documented_responses(
+    api: httpx.AsyncClient, base_url: str, auth_headers: dict[str, str]
+) -> None:
+    openapi = await api.get("/openapi.json")
+    assert openapi.status_code == 200, openapi.text
+    schema = schemathesis.openapi.from_dict(openapi.json())
+    started = time.monotonic()
+    failures, sent = await asyncio.to_thread(fuzz, schema, base_url, dict(auth_headers))
+    elapsed = time.monotonic() - started
+    assert not failures, f"{len(failures)} failing operation(s):\n\n" + "\n\n".join(failures)
+    assert sent > 500, f"only {sent} requests were generated"  # the fuzzer really ran
+    print(f"fuzzed {sent} requests in {elapsed:.1f} s")  # noqa: T201 - shown with -s
+    health = await api.get("/health/live")
+    assert health.status_code == 200
