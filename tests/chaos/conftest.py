@@ -128,11 +128,14 @@ class Cluster:
     def api(self) -> Service:
         return next(s for s in self.services if s.name.startswith("api") and s.process.poll() is None)
 
-    def client(self) -> httpx.Client:
-        """As the local admin: the API replicas write its token into their shared data directory."""
+    def client(self, service: Service | None = None) -> httpx.Client:
+        """To ``service`` (default: a live API replica) as the local admin: the API replicas write its
+        token into their shared data directory."""
         token = (self.logs / "data" / "admin-token").read_text().strip()
         return httpx.Client(
-            base_url=self.api().url + "/api/v1", timeout=30, headers={"Authorization": f"Bearer {token}"}
+            base_url=(service or self.api()).url + "/api/v1",
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
         )
 
     def stop_all(self) -> None:

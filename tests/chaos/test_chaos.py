@@ -183,9 +183,9 @@ def test_scheduler_leader_killed_another_replica_takes_over(cluster: Cluster, de
     standby = next(s for s in cluster.services if s.name.startswith("api") and s is not leader)
     with cluster.client() as client:
         setup_project(client, demo_sut, long_case("quick", uuid.uuid4().hex, steps=2, pause="10ms"))
-    with httpx.Client(base_url=standby.url + "/api/v1") as client:
+    with cluster.client(standby) as client:
         runs = [start_run(client, "quick") for _ in range(20)]  # no executor yet: 2 QUEUED, 18 PENDING
-    with httpx.Client(base_url=standby.url + "/api/v1") as client:
+    with cluster.client(standby) as client:
         assert client.get("/runs", params={"status": "PENDING"}).json()["total"] >= 18
     leader.signal(signal.SIGKILL)
     wait_until(lambda: _role(standby) == "leader", 10, "the standby became leader")
