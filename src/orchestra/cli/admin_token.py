@@ -17,10 +17,9 @@ async def announce(runtime: Runtime, settings: Settings, console: Console) -> No
     path = token_file(settings.data_dir)
     token = await ensure_local_admin_token(runtime.db, runtime.tenant_id, settings.data_dir)
     if token is not None:
-        console.print(
-            f"Local admin token (shown once; kept for you in {path}, mode 0600):\n  [bold]{token}[/]\n"
-            "Send it as 'Authorization: Bearer <token>'; the CLI reads the file by itself."
-        )
+        console.print(f"Local admin token (shown once; kept for you in {path}, mode 0600):")
+        console.print(f"  [bold]{token}[/]", soft_wrap=True)  # never broken across lines: it is copied
+        console.print("Send it as 'Authorization: Bearer <token>'; the CLI reads the file by itself.")
     else:
         console.print(f"API access: the local admin token in {path}")
 
