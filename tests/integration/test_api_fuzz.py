@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -34,11 +34,6 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi.checks import response_schema_conformance
-
-from orchestra.app import create_app
-from orchestra.cli.serving import make_server
-from orchestra.config import Settings
-from orchestra.runtime import Runtime
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 MAX_EXAMPLES = 10  # per operation and kind of data: about 1,000 requests in all
@@ -56,19 +51,9 @@ FUZZ_SETTINGS = hypothesis.settings(
 
 
 @pytest.fixture
-async def base_url(settings: Settings, runtime: Runtime) -> AsyncIterator[str]:
-    """The API under uvicorn on a free port of 127.0.0.1, served in the test's event loop."""
-    server = make_server(create_app(settings, runtime), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            assert not task.done(), "uvicorn did not start"
-            await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
+def base_url(server_port: int) -> str:
+    """The API under uvicorn on 127.0.0.1, served in the test's event loop."""
+    return f"http://127.0.0.1:{server_port}"
 
 
 def seed(session: requests.Session, base_url: str) -> None:

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from orchestra.app import create_app
 from orchestra.cli.http_protocol import MAX_HEADER_BYTES
-from orchestra.cli.serving import make_server
-from orchestra.config import Settings
 from orchestra.kit.json_guard import MAX_JSON_DEPTH
-from orchestra.runtime import Runtime
 from orchestra.testcases.loader import MAX_DEPTH as MAX_YAML_DEPTH
 from orchestra.testcases.loader import parse_document
 from tests.integration.conftest import assert_problem
@@ -299,22 +294,6 @@ async def test_timestamps_out_of_range_are_422(seeded: httpx.AsyncClient) -> Non
 
 
 # --- a real server: header limits and raw bytes are handled by uvicorn/h11, before the app ----------------
-
-
-@pytest.fixture
-async def server_port(settings: Settings, runtime: Runtime) -> AsyncIterator[int]:
-    """Orchestra under uvicorn, configured as ``orchestra up``/``orchestra api`` run it, on 127.0.0.1."""
-    server = make_server(create_app(settings, runtime), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            assert not task.done(), "uvicorn did not start"
-            await asyncio.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
