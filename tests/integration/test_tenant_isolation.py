@@ -20,7 +20,7 @@ from orchestra.app import create_app
 from orchestra.auth import api_tokens
 from orchestra.config import Settings
 from orchestra.environments.schemas import EnvironmentCreate
-from orchestra.models import ApiToken, Base
+from orchestra.models import Base
 from orchestra.runs.states import TERMINAL
 from orchestra.runtime import Runtime
 from orchestra.tenants.repository import ensure_tenant
@@ -128,20 +128,16 @@ async def second(settings: Settings, runtime: Runtime) -> AsyncIterator[Tenant]:
     async with runtime.db.transaction(None) as session:
         tenant_id = await ensure_tenant(session, "other")
     assert tenant_id != runtime.tenant_id
-    token = api_tokens.generate(tenant_id)
+    token, row = api_tokens.issue(
+        tenant_id,
+        name="other admin",
+        role="admin",
+        created_by="test",
+        kind="local-admin",
+        platform_admin=True,
+    )
     async with runtime.db.transaction(tenant_id) as session:
-        session.add(
-            ApiToken(
-                tenant_id=tenant_id,
-                name="other admin",
-                token_hash=api_tokens.hash_token(token),
-                prefix=api_tokens.display_prefix(token),
-                role="admin",
-                kind="local-admin",
-                platform_admin=True,
-                created_by="test",
-            )
-        )
+        session.add(row)
     transport = httpx.ASGITransport(app=create_app(settings, runtime))
     async with httpx.AsyncClient(
         transport=transport,

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
 from orchestra.audit.schemas import AuditEventOut
 from orchestra.errors import InvalidInput
-from orchestra.kit.pagination import Page, PageParams
+from orchestra.kit.pagination import Page, PageParams, fetch_page
 from orchestra.models import AuditEvent
 from orchestra.projects import repository as projects
 
@@ -112,17 +112,11 @@ async def list_page(
         conditions.append(AuditEvent.action == action)
     if since is not None:
         conditions.append(AuditEvent.at >= since)
-    total = (await session.execute(select(func.count()).select_from(AuditEvent).where(*conditions))).scalar()
-    rows = await session.execute(
-        select(AuditEvent)
-        .where(*conditions)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    )
+    query = select(AuditEvent).where(*conditions).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    rows, total = await fetch_page(session, query, page)
     return Page(
-        items=[AuditEventOut.model_validate(row) for row in rows.scalars()],
-        total=int(total or 0),
+        items=[AuditEventOut.model_validate(row) for row in rows],
+        total=total,
         limit=page.limit,
         offset=page.offset,
     )

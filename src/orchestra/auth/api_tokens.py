@@ -12,6 +12,9 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+
+from orchestra.models import ApiToken
 
 PREFIX = "orc_"
 _FORMAT = re.compile(r"^orc_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
@@ -45,3 +48,31 @@ def parse(token: str) -> ParsedToken | None:
     if match is None:
         return None
     return ParsedToken(uuid.UUID(match.group(1)), hash_token(token))
+
+
+def issue(
+    tenant_id: uuid.UUID,
+    *,
+    name: str,
+    role: str,
+    created_by: str,
+    kind: str = "api",
+    project_id: uuid.UUID | None = None,
+    platform_admin: bool = False,
+    expires_at: datetime | None = None,
+) -> tuple[str, ApiToken]:
+    """A new token and the row that stores it (its hash only); the caller adds the row to its session."""
+    token = generate(tenant_id)
+    row = ApiToken(
+        tenant_id=tenant_id,
+        name=name,
+        token_hash=hash_token(token),
+        prefix=display_prefix(token),
+        role=role,
+        project_id=project_id,
+        kind=kind,
+        platform_admin=platform_admin,
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    return token, row

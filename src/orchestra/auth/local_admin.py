@@ -72,19 +72,15 @@ async def ensure_local_admin_token(db: Database, tenant_id: uuid.UUID, data_dir:
             .where(ApiToken.kind == "local-admin", ApiToken.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
-        token = api_tokens.generate(tenant_id)
-        session.add(
-            ApiToken(
-                tenant_id=tenant_id,
-                name="local admin",
-                token_hash=api_tokens.hash_token(token),
-                prefix=api_tokens.display_prefix(token),
-                role="admin",
-                kind="local-admin",
-                platform_admin=True,
-                created_by="orchestra",
-            )
+        token, row = api_tokens.issue(
+            tenant_id,
+            name="local admin",
+            role="admin",
+            created_by="orchestra",
+            kind="local-admin",
+            platform_admin=True,
         )
+        session.add(row)
         await session.flush()
         _write_private(token_file(data_dir), token + "\n")
     return token

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor, Role
 from orchestra.auth import api_tokens
 from orchestra.errors import Forbidden, InvalidInput, NotFound
-from orchestra.kit.pagination import Page, PageParams
+from orchestra.kit.pagination import Page, PageParams, fetch_page
 from orchestra.models import ApiToken
 from orchestra.projects import service as projects
 from orchestra.tokens.schemas import TokenCreate, TokenCreated, TokenOut
@@ -34,16 +34,12 @@ async def create(session: AsyncSession, actor: Actor, data: TokenCreate) -> Toke
         project_id = (await projects.get(session, actor, data.project)).id
     if project_id is None and actor.role < Role.ADMIN:
         raise Forbidden("only an admin creates tokens for every project; name a project")
-    token = api_tokens.generate(actor.tenant_id)
-    row = ApiToken(
-        tenant_id=actor.tenant_id,
+    token, row = api_tokens.issue(
+        actor.tenant_id,
         name=data.name,
-        token_hash=api_tokens.hash_token(token),
-        prefix=api_tokens.display_prefix(token),
         role=role.label,
-        project_id=project_id,
-        kind="api",
         created_by=actor.name,
+        project_id=project_id,
         expires_at=data.expires_at,
     )
     session.add(row)
@@ -53,18 +49,11 @@ async def create(session: AsyncSession, actor: Actor, data: TokenCreate) -> Toke
 
 async def list_page(session: AsyncSession, actor: Actor, page: PageParams) -> Page[TokenOut]:
     _may_manage(actor)
-    condition = ApiToken.tenant_id == actor.tenant_id
-    total = (await session.execute(select(func.count()).select_from(ApiToken).where(condition))).scalar()
-    rows = await session.execute(
-        select(ApiToken)
-        .where(condition)
-        .order_by(ApiToken.created_at.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    )
+    query = select(ApiToken).where(ApiToken.tenant_id == actor.tenant_id).order_by(ApiToken.created_at.desc())
+    rows, total = await fetch_page(session, query, page)
     return Page(
-        items=[TokenOut.model_validate(row) for row in rows.scalars()],
-        total=int(total or 0),
+        items=[TokenOut.model_validate(row) for row in rows],
+        total=total,
         limit=page.limit,
         offset=page.offset,
     )
