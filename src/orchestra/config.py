@@ -122,3 +122,35 @@ class Settings(BaseSettings):
         description="File holding the secret key. Unset: <data_dir>/secret.key, created (mode 0600) on "
         "first start.",
     )
+    ai_url: str | None = Field(
+        default=None,
+        description="Base URL of the ai-service (`orchestra ai`). Unset: `orchestra up` starts one in-process "
+        "on ai_port and the API calls it there.",
+    )
+    ai_port: int = Field(default=8002, ge=0, le=65535, description="Port the ai-service listens on.")
+    api_url: str | None = Field(
+        default=None,
+        description="Base URL of the API as the ai-service reaches it (its tool endpoints). Unset: "
+        "http://<host>:<port> of this process.",
+    )
+    ai_timeout_s: float = Field(
+        default=120.0, gt=0, description="Longest the API waits for one answer of the ai-service."
+    )
+    ollama_url: str | None = Field(
+        default=None,
+        description="Ollama server (http://127.0.0.1:11434). Unset: no model; the built-in planner, "
+        "embedder and evidence summaries are used.",
+    )
+    ollama_model: str = Field(default="qwen2.5:3b", description="Ollama chat model of the planner and assistant.")
+    ollama_embed_model: str = Field(
+        default="nomic-embed-text", description="Ollama embedding model for RAG (with ollama_url)."
+    )
+    ollama_timeout_s: float = Field(default=60.0, gt=0, description="Longest one Ollama request may take.")
+    planner_repair_attempts: int = Field(
+        default=2, ge=0, le=10, description="Times an invalid LLM plan is sent back with its problems."
+    )
+    ledger_sweep_interval_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the scheduler cleans the ledgers of runs that ended without cleaning (0: never).",
+    )
