@@ -124,8 +124,8 @@ class Settings(BaseSettings):
     )
     ai_url: str | None = Field(
         default=None,
-        description="Base URL of the ai-service (`orchestra ai`). Unset: `orchestra up` starts one in-process "
-        "on ai_port and the API calls it there.",
+        description="Base URL of the ai-service (`orchestra ai`). Unset: `orchestra up` starts one "
+        "in-process on ai_port and the API calls it there.",
     )
     ai_port: int = Field(default=8002, ge=0, le=65535, description="Port the ai-service listens on.")
     api_url: str | None = Field(
@@ -141,7 +141,9 @@ class Settings(BaseSettings):
         description="Ollama server (http://127.0.0.1:11434). Unset: no model; the built-in planner, "
         "embedder and evidence summaries are used.",
     )
-    ollama_model: str = Field(default="qwen2.5:3b", description="Ollama chat model of the planner and assistant.")
+    ollama_model: str = Field(
+        default="qwen2.5:3b", description="Ollama chat model of the planner and assistant."
+    )
     ollama_embed_model: str = Field(
         default="nomic-embed-text", description="Ollama embedding model for RAG (with ollama_url)."
     )
@@ -152,5 +154,6 @@ class Settings(BaseSettings):
     ledger_sweep_interval_s: float = Field(
         default=60.0,
         ge=0,
-        description="How often the scheduler cleans the ledgers of runs that ended without cleaning (0: never).",
+        description="How often the scheduler cleans the ledgers of runs that ended without cleaning "
+        "(0: never).",
     )
