@@ -461,11 +461,29 @@ Step = Annotated[
 
 
 class DataRequirements(BaseModel):
-    """Test data a run needs; only ``requires`` is defined so far, other keys are kept as given."""
+    """Test data a run needs. Before the run a DataPlan is made for it (see docs/dataplan.md) and its values
+    are available as ``data.<binding>`` in templates. Other keys are kept as given (and ignored)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    requires: str | None = None
+    requires: str | None = Field(
+        default=None, max_length=4000, description="Free text: the entities and values the test needs."
+    )
+    operations: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="operationIds of the SUT's OpenAPI whose inputs the test needs (e.g. createOrder).",
+    )
+    schemas: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Component schema names of the SUT's OpenAPI to make a valid instance of.",
+    )
+    seed: int | None = Field(default=None, description="Makes the generated values reproducible.")
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.requires or self.operations or self.schemas)
 
 
 class TestCaseDefinition(_Model):
