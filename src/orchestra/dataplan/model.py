@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DATAPLAN_VERSION = 1
+DATAPLAN_VERSION: Literal[1] = 1
 MAX_BINDINGS = 200
 BindingName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 OperationId = Annotated[str, Field(min_length=1, max_length=200)]
