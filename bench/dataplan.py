@@ -1,0 +1,215 @@
+"""Benchmark: how many of the requests the built-in DataPlan planner generates a SUT accepts (2xx), and how
+many operations it reaches, beside Schemathesis' positive examples for the same operations, in the same run.
+
+Two SUTs: the demo SUT (a real implementation with business rules: ids must exist, names are unique,
+bearer auth), and the Swagger Petstore OpenAPI 3.0 description (``bench/specs``, Apache-2.0), served by
+``conformance_sut.py``, which accepts exactly the requests the description allows — for it the 2xx rate
+measures conformance of the generated requests to the description, not business rules.
+
+For every operation and seed the planner plans ``examples`` times (one plan: prerequisites created through
+producer operations, then the operation itself) and the Data Resolver executes the plan; every request it
+sends counts (prerequisites and the token request included), then the plan's cleanup runs (not counted).
+Schemathesis draws ``examples`` positive cases per operation and seed and sends them with the same
+credentials (for the demo SUT the bearer token from ``/auth/token``). Valid rate = 2xx / requests sent;
+coverage = operations whose own call got at least one 2xx / operations. Ends with one line of key=value.
+
+    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dataplan_planner
+import dataplan_schemathesis
+import httpx
+import uvicorn
+from conformance_sut import create_app, load_document
+from dataplan_tally import Figures, Tally, cleanup_summary, failure_samples, figures, operation_keys, table
+
+from orchestra.cli.demo_process import DemoProcess
+from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
+from orchestra.kit.logging import configure as configure_logging
+
+PUBLIC_SPEC = Path(__file__).parent / "specs" / "petstore-v3.yaml"
+PUBLIC_SOURCE = "Swagger Petstore OpenAPI 3.0 (github.com/swagger-api/swagger-petstore, Apache-2.0)"
+# Operations left out of the demo SUT's, and why (printed with the results).
+DEMO_SKIPPED = {"GET /slow": "sleeps up to 30 s by design (a timing tool; says nothing about data)"}
+# What the conformance SUT demands for the Petstore's security schemes (oauth2 → any bearer, api_key).
+PUBLIC_CREDENTIALS = {"token": "bench-token", "api_key": "bench-api-key"}
+
+
+NOTES = """\
+Notes: the planner's requests include its prerequisites (producer calls, the token request); "own 2xx/plans"
+counts the plans whose call of the operation itself got a 2xx. Schemathesis: positive mode, fuzzing phase
+only (no explicit examples, no stateful links), JSON bodies where accepted, the same credentials as the
+planner; Hypothesis draws fewer cases for an operation with little or nothing to vary. The public SUT checks
+conformance to its description only (no business rules); the demo SUT is a real implementation."""
+
+
+@dataclass
+class SutResult:
+    name: str
+    keys: list[str]
+    planner: dict[str, Tally]
+    schemathesis: dict[str, Tally]
+
+    def planner_figures(self) -> Figures:
+        return figures(self.planner, self.keys)
+
+    def schemathesis_figures(self) -> Figures:
+        return figures(self.schemathesis, self.keys)
+
+
+@asynccontextmanager
+async def conformance_sut(document: dict[str, Any]) -> AsyncIterator[str]:
+    """The conformance SUT under uvicorn on a free port of 127.0.0.1, served in this event loop."""
+    config = uvicorn.Config(
+        create_app(document), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:
+            if task.done():
+                raise RuntimeError("the conformance SUT did not start")
+            await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def demo_document_and_token(base_url: str) -> tuple[dict[str, Any], str]:
+    async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+        document = (await client.get("/openapi.json")).raise_for_status().json()
+        credentials = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
+        token = (await client.post("/auth/token", json=credentials)).raise_for_status().json()
+    return document, str(token["access_token"])
+
+
+async def measure(
+    name: str,
+    document: dict[str, Any],
+    base_url: str,
+    skipped: Mapping[str, str],
+    planner_env: dataplan_planner.PlannerEnvironment,
+    headers: Mapping[str, str],
+    seeds: list[int],
+    examples: int,
+) -> SutResult:
+    keys = operation_keys(document, skipped)
+    planner = await dataplan_planner.run(document, base_url, planner_env, keys, seeds, examples)
+    schemathesis = await asyncio.to_thread(
+        dataplan_schemathesis.run, document, base_url, headers, keys, seeds, examples
+    )
+    return SutResult(name, keys, planner, schemathesis)
+
+
+def report(result: SutResult, skipped: Mapping[str, str]) -> None:
+    print(
+        table(
+            f"{result.name}: {len(result.keys)} operations", result.keys, result.planner, result.schemathesis
+        )
+    )
+    for key, why in skipped.items():
+        print(f"  (left out: {key} — {why})")
+    samples = "\n".join(
+        part
+        for part in (
+            failure_samples("planner", result.keys, result.planner),
+            failure_samples("schemathesis", result.keys, result.schemathesis),
+        )
+        if part
+    )
+    if samples:
+        print("  first non-2xx per operation:\n" + samples)
+    cleanup = cleanup_summary(result.keys, result.planner)
+    print(f"  planner cleanup (undoing what its plans created; not counted above): {cleanup}")
+    p, s = result.planner_figures(), result.schemathesis_figures()
+    print(
+        f"  planner: valid {p.valid_rate:.2f} of {p.sent} requests, coverage {p.coverage:.2f}; "
+        f"schemathesis: valid {s.valid_rate:.2f} of {s.sent}, coverage {s.coverage:.2f}\n"
+    )
+
+
+def summary_line(demo: SutResult, public: SutResult, seeds: int, examples: int) -> str:
+    figures_by_prefix = {"demo": demo, "public": public}
+    parts = [f"seeds={seeds}", f"examples={examples}"]
+    for prefix, result in figures_by_prefix.items():
+        p, s = result.planner_figures(), result.schemathesis_figures()
+        parts += [
+            f"{prefix}_operations={len(result.keys)}",
+            f"{prefix}_planner_valid_rate={p.valid_rate:.2f}",
+            f"{prefix}_planner_coverage={p.coverage:.2f}",
+            f"{prefix}_schemathesis_valid_rate={s.valid_rate:.2f}",
+            f"{prefix}_schemathesis_coverage={s.coverage:.2f}",
+        ]
+    for prefix, result in figures_by_prefix.items():
+        p, s = result.planner_figures(), result.schemathesis_figures()
+        ratio = p.valid_rate / s.valid_rate if s.valid_rate else float("inf")
+        parts.append(f"ratio_{prefix}={ratio:.2f}")
+    return " ".join(parts)
+
+
+async def main(seeds: int, examples: int) -> None:
+    configure_logging("warning")
+    seed_values = list(range(1, seeds + 1))
+    public_document = load_document(PUBLIC_SPEC)
+    demo = await asyncio.to_thread(DemoProcess.start)
+    try:
+        demo_document, token = await demo_document_and_token(demo.url)
+        demo_result = await measure(
+            "demo SUT (real implementation, business rules)",
+            demo_document,
+            demo.url,
+            DEMO_SKIPPED,
+            dataplan_planner.PlannerEnvironment(
+                variables={"username": DEMO_USERNAME}, secrets={"password": DEMO_PASSWORD}
+            ),
+            {"Authorization": f"Bearer {token}"},
+            seed_values,
+            examples,
+        )
+    finally:
+        demo.stop()
+    async with conformance_sut(public_document) as public_url:
+        public_result = await measure(
+            f"public: {PUBLIC_SOURCE}, served by the conformance SUT",
+            public_document,
+            public_url,
+            {},
+            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(PUBLIC_CREDENTIALS)),
+            {
+                "Authorization": f"Bearer {PUBLIC_CREDENTIALS['token']}",
+                "api_key": PUBLIC_CREDENTIALS["api_key"],
+            },
+            seed_values,
+            examples,
+        )
+    report(demo_result, DEMO_SKIPPED)
+    report(public_result, {})
+    print(NOTES)
+    print(summary_line(demo_result, public_result, seeds, examples))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per operation (default 3)")
+    parser.add_argument("--examples", type=int, default=5, help="requests per operation and seed (default 5)")
+    parser.add_argument("--quick", action="store_true", help="one seed, two examples: a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.examples = 1, 2
+    if args.seeds < 1 or args.examples < 1:
+        parser.error("--seeds and --examples must be at least 1")
+    asyncio.run(main(args.seeds, args.examples))
+    sys.exit(0)

@@ -1,0 +1,122 @@
+"""The measured side of the DataPlan benchmark: the built-in planner's plans, executed by the Data Resolver.
+
+For every operation, seed and example: ask the built-in planner for a plan that calls the operation once
+(its prerequisites created through producer operations first), execute it with the Data Resolver against
+the SUT exactly as a run's data phase would (egress-guarded client, environment variables and secrets),
+count every request it sent, then undo what it created (as the run's cleanup phase does; not counted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dataplan_tally import Tally, operation_key
+
+from orchestra.dataplan.builtin_planner import plan_for_operation
+from orchestra.dataplan.http import perform_undo
+from orchestra.dataplan.records import BindingResult, HttpCall
+from orchestra.dataplan.resolver import BindingFailed, DataResolver
+from orchestra.kit.egress import EgressPolicy
+from orchestra.kit.egress_http import guarded_client
+from orchestra.openapi.catalogue import build_catalogue
+from orchestra.openapi.operations import Catalogue
+
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class PlannerEnvironment:
+    """What the planner and the resolver know of the environment: variables and secrets (names only reach
+    the planner; values only the resolver, as in a run)."""
+
+    variables: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def _status(result: BindingResult) -> int | None:
+    response = result.response or {}
+    status = response.get("status")
+    return status if isinstance(status, int) else None
+
+
+async def _one_plan(
+    resolver: DataResolver,
+    catalogue: Catalogue,
+    operation_id: str,
+    environment: PlannerEnvironment,
+    seed: int,
+    tally: Tally,
+    policy: EgressPolicy,
+) -> None:
+    tally.attempts += 1
+    try:
+        plan = plan_for_operation(
+            operation_id,
+            catalogue,
+            environment=dict(environment.variables),
+            secret_names=sorted(environment.secrets),
+            seed=seed,
+        )
+    except (LookupError, ValueError) as error:
+        tally.failures.append(f"no plan: {error}"[:160])
+        return
+    undo: list[HttpCall] = []
+
+    async def on_result(result: BindingResult) -> None:
+        status = _status(result)
+        if result.request is not None:  # sent (an unsent one could not be built: counted below)
+            tally.count(status, target=result.operation == operation_id, why=result.error or "")
+        if result.undo is not None:
+            undo.append(result.undo)
+
+    try:
+        await resolver.resolve(plan.model_copy(update={"seed": seed}), done={}, on_result=on_result)
+    except BindingFailed as failure:
+        if failure.result is None or failure.result.request is None:
+            tally.failures.append(f"not sent: {failure}"[:160])
+    finally:
+        for call in reversed(undo):
+            outcome = await perform_undo(resolver.client, call, policy, timeout_s=TIMEOUT_S)
+            tally.cleanups[outcome.status] += 1
+
+
+async def run(
+    document: dict[str, Any],
+    base_url: str,
+    environment: PlannerEnvironment,
+    keys: list[str],
+    seeds: list[int],
+    examples: int,
+) -> dict[str, Tally]:
+    catalogue = build_catalogue(document)
+    policy = EgressPolicy.for_environment(base_url, [], allow_private=True, environment="bench")
+    tallies = {key: Tally() for key in keys}
+    async with guarded_client() as client:
+        for operation in catalogue.operations.values():
+            key = operation_key(operation.method, operation.path)
+            if key not in tallies:
+                continue
+            for seed in seeds:
+                for example in range(examples):
+                    plan_seed = seed * 1000 + example
+                    resolver = DataResolver(
+                        client,
+                        catalogue,
+                        base_url=base_url,
+                        policy=policy,
+                        environment=environment.variables,
+                        secrets=environment.secrets,
+                        seed=plan_seed,
+                        timeout_s=TIMEOUT_S,
+                    )
+                    await _one_plan(
+                        resolver,
+                        catalogue,
+                        operation.operation_id,
+                        environment,
+                        plan_seed,
+                        tallies[key],
+                        policy,
+                    )
+    return tallies

@@ -1,0 +1,181 @@
+"""The DataPlan benchmark (bench/dataplan.py) and its conformance SUT: they must keep working and keep
+measuring what they say (a strict SUT, sane figures), so they are run here in a tiny configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+AUTH = {"Authorization": "Bearer t0ken", "api_key": "k3y"}
+PET = {"name": "rex", "photoUrls": ["http://example.com/rex.png"], "status": "sold"}
+
+
+def _load(name: str) -> ModuleType:
+    """A bench script as a module (bench/ is not a package: its scripts run as ``python bench/x.py``)."""
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is being made
+    spec.loader.exec_module(module)
+    return module
+
+
+conformance = _load("conformance_sut")
+tally = _load("dataplan_tally")
+
+
+@pytest.fixture(scope="module")
+def petstore() -> dict[str, Any]:
+    document: dict[str, Any] = conformance.load_document(BENCH / "specs" / "petstore-v3.yaml")
+    return document
+
+
+@pytest.fixture
+async def sut(petstore: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=conformance.create_app(petstore))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sut") as client:
+        yield client
+
+
+def _schema(petstore: dict[str, Any], name: str) -> dict[str, Any]:
+    return {**petstore["components"]["schemas"][name], "components": petstore["components"]}
+
+
+async def test_conformance_sut_answers_a_conforming_request_with_a_schema_valid_body(
+    sut: httpx.AsyncClient, petstore: dict[str, Any]
+) -> None:
+    response = await sut.post("/pet", json=PET, headers=AUTH)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["name"] == "rex"  # the request's fields are echoed, as a server returns what it stored
+    jsonschema.validate(body, _schema(petstore, "Pet"))
+    # the description's server path (/v3) is served too
+    found = await sut.get("/v3/pet/findByStatus", params={"status": "pending"}, headers=AUTH)
+    assert found.status_code == 200
+    assert found.json() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status", "needle"),
+    [
+        ("POST", "/pet", {"json": {"name": "rex"}}, 422, "'photoUrls' is a required property"),
+        ("POST", "/pet", {"json": {**PET, "status": "lost"}}, 422, "is not one of"),
+        (
+            "POST",
+            "/pet",
+            {"content": b"{", "headers": {"content-type": "application/json"}},
+            400,
+            "not valid",
+        ),
+        ("POST", "/pet", {"content": b"x", "headers": {"content-type": "text/plain"}}, 415, "media type"),
+        ("PUT", "/pet", {}, 400, "request body is required"),
+        ("GET", "/pet/rex", {}, 400, "path parameter 'petId'"),
+        ("GET", "/pet/99999999999999999999", {}, 400, "int64"),
+        ("GET", "/pet/findByStatus", {"params": {"status": "lost"}}, 400, "query parameter 'status'"),
+        ("POST", "/store/order", {"json": {"quantity": 2**31}}, 422, "int32"),
+        ("POST", "/store/order", {"json": {"shipDate": "yesterday"}}, 422, "date-time"),
+        ("GET", "/no/such/path", {}, 404, "no operation"),
+        ("PATCH", "/pet", {}, 405, "no operation"),
+    ],
+)
+async def test_conformance_sut_rejects_what_the_description_does_not_allow(
+    sut: httpx.AsyncClient, method: str, url: str, kwargs: dict[str, Any], status: int, needle: str
+) -> None:
+    headers = {**AUTH, **kwargs.pop("headers", {})}
+    response = await sut.request(method, url, headers=headers, **kwargs)
+    assert response.status_code == status, response.text
+    assert any(needle in problem for problem in response.json()["problems"]), response.text
+
+
+async def test_conformance_sut_enforces_the_security_requirements(sut: httpx.AsyncClient) -> None:
+    assert (await sut.post("/pet", json=PET)).status_code == 401
+    assert (await sut.post("/pet", json=PET, headers={"Authorization": "Bearer "})).status_code == 401
+    # getPetById accepts api_key OR petstore_auth; getInventory only api_key
+    assert (await sut.get("/pet/1", headers={"api_key": "k"})).status_code == 200
+    assert (await sut.get("/store/inventory", headers={"Authorization": "Bearer t"})).status_code == 401
+    # operations without security need nothing
+    assert (await sut.get("/user/logout")).status_code == 200
+
+
+async def test_conformance_sut_keeps_an_encoded_slash_inside_its_path_parameter(
+    sut: httpx.AsyncClient,
+) -> None:
+    assert (await sut.get("/user/a%2Fb")).status_code == 200
+    assert (await sut.get("/user/a/b")).status_code == 404
+
+
+def test_valid_rate_counts_every_request_and_coverage_only_the_operations_own_calls() -> None:
+    keys = ["GET /a/{id}", "POST /a"]
+    get_one, create = tally.Tally(), tally.Tally()
+    get_one.count(201, target=False)  # a prerequisite created for it
+    get_one.count(404, target=True, why="404: not found")
+    create.count(201, target=True)
+    figures = tally.figures({"GET /a/{id}": get_one, "POST /a": create}, keys)
+    assert figures.valid_rate == pytest.approx(2 / 3)
+    assert figures.coverage == 0.5
+    assert get_one.failures == ["404: not found"]
+    document = {"paths": {"/a": {"post": {}, "parameters": []}, "/a/{id}": {"get": {}, "delete": {}}}}
+    assert tally.operation_keys(document, skipped=["DELETE /a/{id}"]) == ["POST /a", "GET /a/{id}"]
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, 400),  # deeper than the JSON parser goes
+        (b'{"name": "rex", "photoUrls": ' + b"[" * 900 + b"]" * 900 + b"}", 422),  # deeper than a check
+        (b'"' + b"x" * 1_100_000 + b'"', 413),
+    ],
+)
+async def test_conformance_sut_answers_hostile_bodies_with_a_4xx(
+    sut: httpx.AsyncClient, content: bytes, status: int
+) -> None:
+    headers = {**AUTH, "content-type": "application/json"}
+    response = await sut.post("/pet", content=content, headers=headers)
+    assert response.status_code == status, response.text[:300]
+
+
+def _figures(line: str) -> dict[str, float]:
+    pairs = dict(part.split("=", 1) for part in line.split())
+    return {key: float(value) for key, value in pairs.items()}
+
+
+@pytest.mark.timeout(110)
+async def test_quick_benchmark_run_reports_side_by_side_figures() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(BENCH / "dataplan.py"),
+        "--quick",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(100):
+        stdout, stderr = await process.communicate()
+    output = stdout.decode()
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    lines = output.strip().splitlines()
+    figures = _figures(lines[-1])
+    for sut in ("demo", "public"):
+        for side in ("planner", "schemathesis"):
+            for metric in ("valid_rate", "coverage"):
+                assert 0.0 <= figures[f"{sut}_{side}_{metric}"] <= 1.0, lines[-1]
+        assert figures[f"ratio_{sut}"] > 0, lines[-1]
+    assert figures["public_operations"] == 19  # every operation of the Petstore description
+    assert figures["demo_operations"] >= 10
+    # The conformance SUT accepts what conforms: positive examples of both generators mostly pass there.
+    assert figures["public_schemathesis_valid_rate"] >= 0.9, output
+    assert figures["public_planner_coverage"] >= 0.9, output
+    # The demo SUT's business rules make the difference the benchmark is about.
+    assert figures["demo_planner_coverage"] >= 0.8, output
+    assert "GET /pet/{petId}" in output
+    assert "planner 2xx/sent" in output
