@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME, create_app
+from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME, create_app, sut_customers_store
 from orchestra.demo.sut_store import REQUEST_LOG_LIMIT, ShopState
 
 STARTUP_WAIT_S = 15
@@ -364,6 +364,188 @@ async def test_each_app_has_its_own_state(sut: httpx.AsyncClient, auth: dict[str
     transport = httpx.ASGITransport(app=create_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://other") as other:
         assert (await other.get("/items", headers=auth)).status_code == 401
+
+
+# --- customers and orders -------------------------------------------------------------------------
+
+
+async def create_customer(sut: httpx.AsyncClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
+    body = {"name": "Ada Lovelace", "email": "ada@example.com", **fields}
+    response = await sut.post("/customers", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    customer: dict[str, Any] = response.json()
+    return customer
+
+
+async def test_customer_round_trip(sut: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    body = {"name": "Ada", "email": "ada@example.com", "tier": "gold", "birthDate": "1815-12-10"}
+    created = await sut.post("/customers", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    customer = created.json()
+    assert created.headers["location"] == f"/customers/{customer['id']}"
+    assert customer | {"id": "", "createdAt": ""} == body | {"id": "", "createdAt": ""}
+    assert (await sut.get(created.headers["location"], headers=auth)).json() == customer
+    defaults = await create_customer(sut, auth)
+    assert (defaults["tier"], defaults["birthDate"]) == ("basic", None)
+
+    assert (await sut.delete(f"/customers/{customer['id']}", headers=auth)).status_code == 204
+    missing = await sut.get(f"/customers/{customer['id']}", headers=auth)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert (await sut.delete(f"/customers/{customer['id']}", headers=auth)).status_code == 404
+
+
+async def test_customers_are_paged_like_items(sut: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    for index in range(3):
+        await create_customer(sut, auth, name=f"c{index}")
+    first = await sut.get("/customers", params={"per_page": 2}, headers=auth)
+    assert first.headers["x-total-count"] == "3"
+    assert [c["name"] for c in first.json()["items"]] == ["c0", "c1"]
+    assert first.json()["next"] == "/customers?page=2&per_page=2"
+    last = (await sut.get(first.json()["next"], headers=auth)).json()
+    assert ([c["name"] for c in last["items"]], last["next"]) == (["c2"], None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"email": "a@b"}, "email"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"tier": "diamond"}, "tier"),
+        ({"birthDate": "10/12/1815"}, "birthDate"),
+        ({"birthDate": 1815}, "birthDate"),
+        ({"vip": True}, "vip"),
+    ],
+)
+async def test_invalid_customer_bodies_are_rejected(
+    sut: httpx.AsyncClient, auth: dict[str, str], fields: dict[str, Any], field: str
+) -> None:
+    body = {"name": "Ada", "email": "ada@example.com", **fields}
+    response = await sut.post("/customers", json=body, headers=auth)
+    assert response.status_code == 422, response.text
+    assert [error["loc"][-1] for error in response.json()["detail"]] == [field]
+
+
+async def test_order_needs_an_existing_customer_and_item(
+    sut: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    customer, item = await create_customer(sut, auth), await create_item(sut, auth)
+    body = {"customerId": customer["id"], "itemId": item["id"], "quantity": 2, "note": "gift"}
+    created = await sut.post("/orders", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert created.headers["location"] == f"/orders/{order['id']}"
+    assert order | {"id": "", "createdAt": ""} == body | {"id": "", "createdAt": ""}
+    assert (await sut.get(created.headers["location"], headers=auth)).json() == order
+
+    dangling = await sut.post("/orders", json=body | {"customerId": "ghost", "itemId": "nope"}, headers=auth)
+    assert dangling.status_code == 422
+    assert dangling.headers["content-type"] == "application/problem+json"
+    assert dangling.json()["detail"] == (
+        "customerId: customer 'ghost' does not exist; itemId: item 'nope' does not exist"
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"quantity": 0},
+        {"quantity": 101},
+        {"quantity": "2"},
+        {"note": "x" * 201},
+        {"customerId": ""},
+        {"extra": 1},
+    ],
+)
+async def test_invalid_order_bodies_are_rejected(
+    sut: httpx.AsyncClient, auth: dict[str, str], fields: dict[str, Any]
+) -> None:
+    body = {"customerId": "c", "itemId": "i", "quantity": 1, **fields}
+    assert (await sut.post("/orders", json=body, headers=auth)).status_code == 422
+
+
+async def test_customers_and_items_with_orders_cannot_be_deleted(
+    sut: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    customer, item = await create_customer(sut, auth), await create_item(sut, auth)
+    body = {"customerId": customer["id"], "itemId": item["id"], "quantity": 1}
+    order = (await sut.post("/orders", json=body, headers=auth)).json()
+    for path, needle in [(f"/customers/{customer['id']}", "customer"), (f"/items/{item['id']}", "item")]:
+        refused = await sut.delete(path, headers=auth)
+        assert refused.status_code == 409
+        assert refused.json()["detail"].startswith(f"the {needle} ")
+        assert "1 order(s)" in refused.json()["detail"]
+    assert (await sut.delete(f"/orders/{order['id']}", headers=auth)).status_code == 204
+    assert (await sut.get(f"/orders/{order['id']}", headers=auth)).status_code == 404
+    assert (await sut.delete(f"/orders/{order['id']}", headers=auth)).status_code == 404
+    assert (await sut.delete(f"/customers/{customer['id']}", headers=auth)).status_code == 204
+    assert (await sut.delete(f"/items/{item['id']}", headers=auth)).status_code == 204
+
+
+async def test_customers_and_orders_need_a_bearer_token(sut: httpx.AsyncClient) -> None:
+    for method, path in [
+        ("POST", "/customers"),
+        ("GET", "/customers"),
+        ("GET", "/orders/x"),
+        ("POST", "/orders"),
+    ]:
+        response = await sut.request(method, path, json={})
+        assert response.status_code == 401, (method, path)
+        assert response.json()["detail"] == "missing bearer token"
+
+
+async def test_customer_creation_replays_by_idempotency_key(
+    sut: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    key = {"Idempotency-Key": "cust-1"}
+    body = {"name": "Ada", "email": "ada@example.com"}
+    first = await sut.post("/customers", json=body, headers=auth | key)
+    again = await sut.post("/customers", json=body, headers=auth | key)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert (await sut.get("/customers", headers=auth)).json()["total"] == 1
+
+
+async def test_the_store_refuses_customers_beyond_its_limit(
+    sut_app: FastAPI, sut: httpx.AsyncClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sut_customers_store, "RECORDS_LIMIT", 2)
+    await create_customer(sut, auth)
+    await create_customer(sut, auth)
+    full = await sut.post("/customers", json={"name": "x", "email": "x@example.com"}, headers=auth)
+    assert full.status_code == 507
+    assert len(sut_app.state.shop.customers.customers) == 2
+
+
+async def test_openapi_declares_ids_bearer_security_and_every_constraint(sut: httpx.AsyncClient) -> None:
+    document = (await sut.get("/openapi.json")).json()
+    assert document["components"]["securitySchemes"] == {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A token from POST /auth/token."}
+    }
+    ids = {
+        operation["operationId"]: (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert len(ids) == sum(len(item) for item in document["paths"].values())  # unique
+    for expected in (
+        "createCustomer", "getCustomer", "listCustomers", "deleteCustomer", "createOrder", "getOrder",
+        "deleteOrder", "createItem", "listItems", "getItem", "replaceItem", "updateItem", "deleteItem",
+        "createJob", "getJob", "issueToken", "echoPost",
+    ):  # fmt: skip
+        assert expected in ids
+    create_order = document["paths"]["/orders"]["post"]
+    assert create_order["security"] == [{"bearerAuth": []}]
+    assert "security" not in document["paths"]["/auth/token"]["post"]
+    schemas = document["components"]["schemas"]
+    customer = schemas["CustomerCreate"]["properties"]
+    assert customer["email"]["format"] == "email"
+    assert customer["tier"]["enum"] == ["basic", "gold", "platinum"]
+    assert schemas["CustomerCreate"]["additionalProperties"] is False
+    order = schemas["OrderCreate"]["properties"]
+    assert (order["quantity"]["minimum"], order["quantity"]["maximum"]) == (1, 100)
 
 
 # --- as a real process ------------------------------------------------------------------------------

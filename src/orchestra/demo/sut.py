@@ -1,7 +1,8 @@
 """The demo System Under Test: a small in-memory "shop" API that behaves like a real service.
 
 ``create_app()`` builds a fresh app with its own state. Endpoints (see examples/README.md):
-``/auth/token``, ``/items*`` and ``/jobs*`` (bearer auth) live in ``sut_shop``; ``/health``, ``/slow``,
+``/auth/token``, ``/items*`` and ``/jobs*`` (bearer auth) live in ``sut_shop``, ``/customers*`` and
+``/orders*`` (bearer auth) in ``sut_customers``; ``/health``, ``/slow``,
 ``/html``, ``/big``, ``/echo``, ``/chain``, ``/flaky``, ``/redirect`` and ``/_log`` in ``sut_tools``.
 """
 
@@ -15,9 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchestra.demo import sut_shop, sut_tools
+from orchestra.demo import sut_customers, sut_shop, sut_tools
 from orchestra.demo.sut_http import ProblemError, problem_response
-from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME, JsonObject, ShopState, utc_now_iso
+from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME, ShopState
+from orchestra.demo.sut_values import JsonObject, utc_now_iso
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERNAME", "create_app"]
 
@@ -87,5 +89,6 @@ def create_app() -> FastAPI:
     app.add_exception_handler(ProblemError, _problem)
     app.add_middleware(RequestLogMiddleware, state=state)
     app.include_router(sut_shop.router)
+    app.include_router(sut_customers.router)
     app.include_router(sut_tools.router)
     return app

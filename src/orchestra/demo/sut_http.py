@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from orchestra.demo.sut_store import ShopState
+from orchestra.demo.sut_store import ShopState, StoredResponse
+from orchestra.demo.sut_values import JsonObject
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -42,8 +44,21 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def require_bearer_token(state: State, authorization: Annotated[str | None, Header()] = None) -> str:
+# Declares ``components.securitySchemes.bearerAuth`` (HTTP bearer) in /openapi.json and marks every route
+# that needs a token. It does not check anything itself (auto_error=False): require_bearer_token reads the
+# header to give a precise 401 problem.
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="bearerAuth", description="A token from POST /auth/token."
+)
+
+
+async def require_bearer_token(
+    state: State,
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str:
     """The caller's valid bearer token; otherwise 401 with ``WWW-Authenticate: Bearer``."""
+    authorization = request.headers.get("authorization")
     if not authorization:
         raise _unauthorized("missing bearer token")
     scheme, _, token = authorization.strip().partition(" ")
@@ -56,3 +71,20 @@ async def require_bearer_token(state: State, authorization: Annotated[str | None
 
 BearerToken = Annotated[str, Depends(require_bearer_token)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def replay_response(stored: StoredResponse) -> JSONResponse:
+    """The response first given to an ``Idempotency-Key``, marked as replayed."""
+    headers = {"Location": stored.location, "Idempotent-Replayed": "true"}
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+def created_response(
+    state: ShopState, route: str, key: str | None, status_code: int, body: JsonObject, location: str
+) -> JSONResponse:
+    """Answer a creation, remembering the response under the ``Idempotency-Key`` if one was given."""
+    headers = {"Location": location}
+    if key is not None:
+        state.store_response(route, key, StoredResponse(status_code, body, location))
+        headers["Idempotent-Replayed"] = "false"
+    return JSONResponse(body, status_code=status_code, headers=headers)

@@ -8,30 +8,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
-from orchestra.demo.sut_http import BearerToken, IdempotencyKey, ProblemError, State
-from orchestra.demo.sut_models import ItemCreate, ItemPatch, JobCreate, TokenRequest
-from orchestra.demo.sut_store import TOKEN_TTL_S, DuplicateNameError, Item, JsonObject, StoredResponse
+from orchestra.demo.sut_http import (
+    BearerToken,
+    IdempotencyKey,
+    ProblemError,
+    State,
+    created_response,
+    replay_response,
+)
+from orchestra.demo.sut_models import ItemCreate, ItemOut, ItemPatch, JobCreate, TokenRequest
+from orchestra.demo.sut_store import TOKEN_TTL_S, DuplicateNameError, Item
+from orchestra.demo.sut_values import JsonObject
 
 router = APIRouter()
 
 ITEMS_ROUTE = "POST /items"
 JOBS_ROUTE = "POST /jobs"
-
-
-def _replay(stored: StoredResponse) -> JSONResponse:
-    headers = {"Location": stored.location, "Idempotent-Replayed": "true"}
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
-
-
-def _created(
-    state: State, route: str, key: str | None, status_code: int, body: JsonObject, location: str
-) -> JSONResponse:
-    """Answer a creation, remembering the response under the ``Idempotency-Key`` if one was given."""
-    headers = {"Location": location}
-    if key is not None:
-        state.store_response(route, key, StoredResponse(status_code, body, location))
-        headers["Idempotent-Replayed"] = "false"
-    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def _conflict(name: str) -> HTTPException:
@@ -45,7 +37,7 @@ def _item_or_404(state: State, item_id: str) -> Item:
     return item
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", operation_id="issueToken")
 async def issue_token(credentials: TokenRequest, state: State) -> JsonObject:
     token = state.issue_token(credentials.username, credentials.password)
     if token is None:
@@ -53,20 +45,20 @@ async def issue_token(credentials: TokenRequest, state: State) -> JsonObject:
     return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_TTL_S}
 
 
-@router.post("/items", status_code=201)
+@router.post("/items", status_code=201, operation_id="createItem", response_model=ItemOut)
 async def create_item(
     body: ItemCreate, state: State, _token: BearerToken, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     if idempotency_key is not None and (stored := state.stored_response(ITEMS_ROUTE, idempotency_key)):
-        return _replay(stored)
+        return replay_response(stored)
     try:
         item = state.items.create(body.name, body.price, body.tags, body.stock)
     except DuplicateNameError:
         raise _conflict(body.name) from None
-    return _created(state, ITEMS_ROUTE, idempotency_key, 201, item.to_json(), f"/items/{item.id}")
+    return created_response(state, ITEMS_ROUTE, idempotency_key, 201, item.to_json(), f"/items/{item.id}")
 
 
-@router.get("/items")
+@router.get("/items", operation_id="listItems")
 async def list_items(
     state: State,
     _token: BearerToken,
@@ -92,17 +84,17 @@ async def list_items(
     }
 
 
-@router.get("/items/{item_id}")
+@router.get("/items/{item_id}", operation_id="getItem", response_model=ItemOut)
 async def get_item(item_id: str, state: State, _token: BearerToken) -> JsonObject:
     return _item_or_404(state, item_id).to_json()
 
 
-@router.put("/items/{item_id}")
+@router.put("/items/{item_id}", operation_id="replaceItem", response_model=ItemOut)
 async def replace_item(item_id: str, body: ItemCreate, state: State, _token: BearerToken) -> JsonObject:
     return _apply_changes(state, item_id, body.model_dump())
 
 
-@router.patch("/items/{item_id}")
+@router.patch("/items/{item_id}", operation_id="updateItem", response_model=ItemOut)
 async def update_item(item_id: str, body: ItemPatch, state: State, _token: BearerToken) -> JsonObject:
     return _apply_changes(state, item_id, body.model_dump(exclude_unset=True))
 
@@ -118,25 +110,27 @@ def _apply_changes(state: State, item_id: str, changes: JsonObject) -> JsonObjec
     return item.to_json()
 
 
-@router.delete("/items/{item_id}", status_code=204)
+@router.delete("/items/{item_id}", status_code=204, operation_id="deleteItem")
 async def delete_item(item_id: str, state: State, _token: BearerToken) -> Response:
+    if orders := state.customers.orders_of_item(item_id):
+        raise ProblemError(409, "Conflict", f"the item is in {orders} order(s); delete them first")
     if not state.items.delete(item_id):
         raise HTTPException(status_code=404, detail="item not found")
     return Response(status_code=204)
 
 
-@router.post("/jobs", status_code=202)
+@router.post("/jobs", status_code=202, operation_id="createJob")
 async def create_job(
     body: JobCreate, state: State, _token: BearerToken, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     if idempotency_key is not None and (stored := state.stored_response(JOBS_ROUTE, idempotency_key)):
-        return _replay(stored)
+        return replay_response(stored)
     job = state.create_job(body.kind, body.duration_ms)
     accepted = {"id": job.id, "kind": job.kind, "status": "pending"}
-    return _created(state, JOBS_ROUTE, idempotency_key, 202, accepted, f"/jobs/{job.id}")
+    return created_response(state, JOBS_ROUTE, idempotency_key, 202, accepted, f"/jobs/{job.id}")
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", operation_id="getJob")
 async def get_job(job_id: str, state: State, _token: BearerToken) -> JsonObject:
     job = state.jobs.get(job_id)
     if job is None:

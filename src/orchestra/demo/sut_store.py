@@ -1,4 +1,5 @@
-"""In-memory state of the demo shop SUT: tokens, items, jobs, flaky counters, idempotency, request log.
+"""In-memory state of the demo shop SUT: tokens, items, customers and orders, jobs, flaky counters,
+idempotency, request log.
 
 Every mutation is plain synchronous Python without ``await`` in between, so running all handlers on
 uvicorn's single event loop keeps the state consistent without locks.
@@ -11,8 +12,10 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from orchestra.demo.sut_customers_store import CustomerStore
+from orchestra.demo.sut_values import JsonObject, utc_now_iso
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -21,14 +24,8 @@ JOB_RESULT = {"rows": 42}
 REQUEST_LOG_LIMIT = 100_000
 REMEMBERED_KEYS_LIMIT = 100_000
 
-JsonObject = dict[str, Any]
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-def utc_now_iso() -> str:
-    """The current UTC time as ISO-8601 with millisecond precision and a ``Z`` suffix."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _remember(mapping: dict[K, V], key: K, value: V) -> None:
@@ -143,6 +140,7 @@ class ShopState:
 
     tokens: dict[str, float] = field(default_factory=dict)
     items: ItemStore = field(default_factory=ItemStore)
+    customers: CustomerStore = field(default_factory=CustomerStore)
     jobs: dict[str, Job] = field(default_factory=dict)
     flaky_calls: dict[str, int] = field(default_factory=dict)
     idempotent_responses: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)

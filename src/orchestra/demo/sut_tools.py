@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from orchestra.demo.sut_http import State
 from orchestra.demo.sut_models import ChainStep
-from orchestra.demo.sut_store import JsonObject
+from orchestra.demo.sut_values import JsonObject
 
 router = APIRouter()
 
@@ -33,23 +33,23 @@ DEMO_PAGE = """<!doctype html>
 """
 
 
-@router.get("/health")
+@router.get("/health", operation_id="health")
 async def health() -> JsonObject:
     return {"status": "ok"}
 
 
-@router.get("/slow")
+@router.get("/slow", operation_id="slow")
 async def slow(ms: Annotated[int, Query(ge=0, le=30_000)] = 1000) -> JsonObject:
     await asyncio.sleep(ms / 1000)
     return {"slept_ms": ms}
 
 
-@router.get("/html", response_class=HTMLResponse)
+@router.get("/html", response_class=HTMLResponse, operation_id="htmlPage")
 async def html_page() -> str:
     return DEMO_PAGE
 
 
-@router.get("/big")
+@router.get("/big", operation_id="big")
 async def big(kb: Annotated[int, Query(ge=1, le=20_000)] = 1) -> Response:
     """A JSON body of about ``kb`` KiB: ``{"kb": kb, "chunks": [<kb strings of ~1 KiB>]}``."""
     chunks = ",".join(f'"{index:08d}{"x" * (BIG_CHUNK_CHARS - 8)}"' for index in range(kb))
@@ -71,7 +71,6 @@ def _parse_json(raw: bytes) -> Any:
         return None
 
 
-@router.api_route("/echo", methods=ECHO_METHODS)
 async def echo(request: Request) -> JSONResponse:
     """Everything about the request: method, path, headers (lower-cased names), query and body.
 
@@ -97,12 +96,16 @@ async def echo(request: Request) -> JSONResponse:
     return JSONResponse(echoed, headers=headers)
 
 
-@router.post("/chain")
+for _method in ECHO_METHODS:  # one route per method, so each operation has an id of its own
+    router.add_api_route("/echo", echo, methods=[_method], operation_id=f"echo{_method.title()}")
+
+
+@router.post("/chain", operation_id="chain")
 async def chain(step: ChainStep) -> JsonObject:
     return {"value": step.value, "next": step.value + 1}
 
 
-@router.get("/flaky")
+@router.get("/flaky", operation_id="flaky")
 async def flaky(
     state: State,
     key: Annotated[str, Query(min_length=1, max_length=200)],
@@ -117,7 +120,7 @@ async def flaky(
     return JSONResponse({"key": key, "calls": calls})
 
 
-@router.get("/redirect")
+@router.get("/redirect", operation_id="redirect")
 async def redirect(
     to: Annotated[str, Query(min_length=1, max_length=2000)] = "/health",
     status: Annotated[int, Query()] = 302,
@@ -130,12 +133,12 @@ async def redirect(
     return RedirectResponse(to, status_code=status)
 
 
-@router.get("/_log")
+@router.get("/_log", operation_id="readRequestLog")
 async def read_request_log(state: State) -> JsonObject:
     return {"count": len(state.request_log), "entries": list(state.request_log)}
 
 
-@router.delete("/_log", status_code=204)
+@router.delete("/_log", status_code=204, operation_id="clearRequestLog")
 async def clear_request_log(state: State) -> Response:
     state.request_log.clear()
     return Response(status_code=204)
