@@ -73,7 +73,9 @@ class Binding(_Model):
     generate: Generate | None = None
     call: Call | None = None
     lookup: Lookup | None = None
-    value: Any = Field(default=None, description="A literal value.")
+    value: Any = Field(
+        default=None, description="A value; its strings may be templates (rendered with data.<name>)."
+    )
     cleanup: Request | None = Field(default=None, description="The call that undoes ``call``.")
 
     @model_validator(mode="after")

@@ -1,0 +1,180 @@
+"""The built-in planner's decisions on a hand-built catalogue: producers for references, cleanups, enum
+values from the text, authentication, notes — and its plans always validate."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestra.dataplan.builtin_planner import plan_for, plan_for_operation
+from orchestra.dataplan.model import DataPlan
+from orchestra.dataplan.validate import validate_plan
+from orchestra.openapi.operations import Catalogue, Operation, Parameter, SecurityScheme
+from orchestra.testcases.definition import DataRequirements
+from tests.unit.test_dataplan_validate import POLICY, shop_catalogue
+
+CATALOGUE = shop_catalogue()
+
+
+def plan(requires: str | None = None, operations: list[str] | None = None, **kwargs: Any) -> DataPlan:
+    requirements = DataRequirements(requires=requires, operations=operations or [], **kwargs)
+    return plan_for(requirements, CATALOGUE, environment={"username": "u"}, secret_names=["password"])
+
+
+def test_an_order_for_a_gold_customer_creates_the_customer_first_with_the_named_tier() -> None:
+    result = plan("an order for a gold customer", seed=9)
+    assert result.seed == 9
+    order = result.bindings["order"]
+    assert order.call is not None
+    assert order.call.operation == "createOrder"
+    assert order.call.body["customerId"] == "{{ data.customer.id }}"
+    customer = result.bindings["customer"]
+    assert customer.call is not None
+    assert customer.call.body["tier"] == "gold"
+    assert customer.cleanup is not None
+    assert customer.cleanup.operation == "deleteCustomer"
+    assert customer.cleanup.path == {"customerId": "{{ self.id }}"}
+    assert order.cleanup is not None
+    assert order.cleanup.path == {"orderId": "{{ self.id }}"}
+    assert "createCustomer.tier = 'gold' (named in requires)" in result.notes
+    assert "createOrder customerId: the id of the customer created with createCustomer" in result.notes
+    assert validate_plan(result, CATALOGUE, POLICY) == []
+
+
+def test_one_customer_serves_every_binding_that_refers_to_a_customer() -> None:
+    result = plan("a customer and an order", operations=["createOrder"])
+    calls = [b.call.operation for b in result.bindings.values() if b.call is not None]
+    assert calls.count("createCustomer") == 1
+    assert validate_plan(result, CATALOGUE, POLICY) == []
+
+
+def test_operation_inputs_are_a_value_with_path_query_and_body() -> None:
+    result = plan(operations=["createOrder", "getCustomer", "nope"])
+    inputs = result.bindings["create_order"].value
+    assert inputs["body"]["customerId"] == "{{ data.customer.id }}"
+    assert inputs["body"]["quantity"] == "{{ data.create_order_fields['quantity'] }}"
+    assert result.bindings["get_customer"].value["path"] == {"customerId": "{{ data.customer.id }}"}
+    assert "operation nope is not in the API description: skipped" in result.notes
+    assert validate_plan(result, CATALOGUE, POLICY) == []
+
+
+def test_the_token_operation_is_called_when_the_environment_has_its_inputs() -> None:
+    result = plan("a customer")
+    auth = result.bindings["auth"]
+    assert auth.call is not None
+    assert auth.call.operation == "issueToken"
+    assert auth.call.body == {"username": "{{ env.username }}", "password": "{{ secrets.password }}"}
+    assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.access_token }}"}
+    assert "bearerAuth: a token from issueToken with username, password" in result.notes
+
+
+@pytest.mark.parametrize(
+    ("variables", "secrets", "header"),
+    [
+        ({}, ["api_token"], "Bearer {{ secrets.api_token }}"),
+        ({"token": "VALUE-OF-THE-TOKEN"}, [], "Bearer {{ env.token }}"),
+        ({"token": "VALUE-OF-THE-TOKEN"}, ["access_token"], "Bearer {{ secrets.access_token }}"),
+    ],
+)
+def test_a_token_in_the_environment_is_referenced_never_copied(
+    variables: dict[str, str], secrets: list[str], header: str
+) -> None:
+    result = plan_for(
+        DataRequirements(requires="a customer"), CATALOGUE, environment=variables, secret_names=secrets
+    )
+    assert result.defaults.headers == {"Authorization": header}
+    assert "auth" not in result.bindings
+    assert "VALUE-OF-THE-TOKEN" not in json.dumps(result.model_dump(mode="json"))
+
+
+def test_without_credentials_the_plan_says_what_to_add() -> None:
+    result = plan_for(DataRequirements(requires="a customer"), CATALOGUE, environment={}, secret_names=[])
+    assert result.defaults.headers == {}
+    assert any("add a secret named token" in note for note in result.notes)
+
+
+def test_an_api_key_header_scheme_uses_the_api_key_secret() -> None:
+    operation = Operation(
+        "createThing", "POST", "/things", request_schema={"type": "object"}, security=("key",)
+    )
+    catalogue = Catalogue(
+        "t",
+        "0" * 64,
+        {"createThing": operation},
+        {"key": SecurityScheme("key", "apiKey", location="header", parameter="X-Api-Key")},
+    )
+    result = plan_for_operation("createThing", catalogue, environment={}, secret_names=["api_key"])
+    assert result.defaults.headers == {"X-Api-Key": "{{ secrets.api_key }}"}
+    assert "no operation deletes what createThing creates: it is left in place" in result.notes
+
+
+def test_a_reference_without_producer_is_generated_and_noted() -> None:
+    schema = {
+        "type": "object",
+        "required": ["warehouseId"],
+        "properties": {"warehouseId": {"type": "string"}},
+    }
+    operation = Operation("createStock", "POST", "/stock", request_schema=schema)
+    catalogue = Catalogue("t", "0" * 64, {"createStock": operation})
+    result = plan_for_operation("createStock", catalogue, environment={}, secret_names=[])
+    assert (
+        "createStock warehouseId: no operation creates one (warehouse); a value is generated instead"
+        in result.notes
+    )
+    assert result.bindings["request"].call.body == {"warehouseId": "{{ data.request_fields['warehouseId'] }}"}
+
+
+def test_entities_that_need_each_other_do_not_recurse_forever() -> None:
+    def creating(entity: str, needs: str) -> Operation:
+        schema = {
+            "type": "object",
+            "required": [f"{needs}Id"],
+            "properties": {f"{needs}Id": {"type": "string"}},
+        }
+        response = {"201": {"type": "object", "properties": {"id": {}}}}
+        return Operation(
+            f"create{entity.title()}", "POST", f"/{entity}s", request_schema=schema, responses=response
+        )
+
+    catalogue = Catalogue(
+        "t", "0" * 64, {"createEgg": creating("egg", "hen"), "createHen": creating("hen", "egg")}
+    )
+    result = plan_for_operation("createEgg", catalogue, environment={}, secret_names=[])
+    assert (
+        "createHen eggId: creating one (egg) would need itself; a value is generated instead" in result.notes
+    )
+    assert result.bindings["request"].call.body == {"henId": "{{ data.hen.id }}"}
+    assert validate_plan(result, catalogue, None) == []
+
+
+def test_path_parameters_named_id_come_from_the_collection_they_follow() -> None:
+    get = Operation(
+        "getBox", "GET", "/boxes/{id}", parameters=(Parameter("id", "path", True, {"type": "string"}),)
+    )
+    create = Operation(
+        "createBox",
+        "POST",
+        "/boxes",
+        request_schema={"type": "object"},
+        responses={"201": {"type": "object", "properties": {"uuid": {}}}},
+    )
+    catalogue = Catalogue("t", "0" * 64, {"getBox": get, "createBox": create})
+    result = plan_for_operation("getBox", catalogue, environment={}, secret_names=[])
+    assert result.bindings["request"].call.path == {"id": "{{ data.box.uuid }}"}
+
+
+def test_a_component_schema_is_generated_by_name() -> None:
+    result = plan(schemas=["CustomerCreate", "Unknown"])
+    assert result.bindings["customer_create"].generate.json_schema["title"] == "CustomerCreate"
+    assert "schema Unknown is not used by any operation of the API description: skipped" in result.notes
+
+
+@pytest.mark.parametrize("operation_id", sorted(CATALOGUE.operations))
+def test_plans_for_every_operation_validate(operation_id: str) -> None:
+    result = plan_for_operation(
+        operation_id, CATALOGUE, environment={"username": "u"}, secret_names=["password"]
+    )
+    assert validate_plan(result, CATALOGUE, POLICY) == []
+    assert "request" in result.bindings
