@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from orchestra import __version__, problems
 from orchestra.api import api_router
 from orchestra.auth.authenticator import Authenticator
+from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
 from orchestra.kit.body_limit import BodyLimitMiddleware
 from orchestra.kit.json_guard import JsonBodyGuardMiddleware
@@ -23,7 +24,7 @@ def make_authenticator(settings: Settings, runtime: Runtime) -> Authenticator:
         from orchestra.auth.oidc import OidcVerifier
 
         verifier = OidcVerifier(settings)
-    return Authenticator(runtime.db, verifier)
+    return Authenticator(runtime.db, verifier, delegation=Delegation(runtime.secrets))
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from orchestra.actor import Actor, Role
 from orchestra.audit import service as audit
 from orchestra.auth import api_tokens
+from orchestra.auth.delegation import Delegation, InvalidDelegation, looks_like_delegation
 from orchestra.db import Database
 from orchestra.errors import Forbidden, Unauthorized, Unavailable
 from orchestra.models import ApiToken
@@ -33,9 +34,12 @@ MAX_HEADER = 16_384
 
 
 class Authenticator:
-    def __init__(self, db: Database, verifier: OidcVerifier | None = None) -> None:
+    def __init__(
+        self, db: Database, verifier: OidcVerifier | None = None, delegation: Delegation | None = None
+    ) -> None:
         self.db = db
         self.verifier = verifier
+        self.delegation = delegation  # the ai-service calling back (auth/delegation.py)
         self._tenants: dict[str, uuid.UUID] = {}
 
     async def aclose(self) -> None:
@@ -55,6 +59,11 @@ class Authenticator:
             raise Unauthorized("malformed token")
         if api_tokens.looks_like_api_token(token):
             return await self._api_token(token)
+        if self.delegation is not None and looks_like_delegation(token):
+            try:
+                return self.delegation.actor(token)
+            except InvalidDelegation as error:
+                raise Unauthorized(str(error)) from None
         if self.verifier is None:
             raise Unauthorized("not an Orchestra API token (no identity provider is configured)")
         return await self._oidc(token)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import stat
 import time
@@ -52,6 +54,14 @@ class SecretBox:
         if len(key) != KEY_BYTES:
             raise SecretKeyError(f"the secret key must be {KEY_BYTES} bytes, not {len(key)}")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def derive_key(self, label: str) -> bytes:
+        """A 32-byte key for another purpose (``label`` names it), so that one configured secret serves
+        several uses without any of them revealing the encryption key or another use's key."""
+        return hmac.new(
+            self._key, b"orchestra derived key: " + label.encode("utf-8"), hashlib.sha256
+        ).digest()
 
     @staticmethod
     def is_encrypted(value: object) -> bool:

@@ -1,0 +1,1 @@
+"""DataPlans of test cases: the provider runs use (pinned → cached → planner), the cache, review/edit/pin."""
