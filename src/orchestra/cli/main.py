@@ -247,6 +247,26 @@ def executor(
 
 
 @app.command()
+def ai(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default: ai_port).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show logs at info level.")] = False,
+) -> None:
+    """The ai-service alone (planner, explanations, assistant); the API reaches it at ORCHESTRA_AI_URL."""
+    from orchestra.cli.ai_service import serve_ai
+
+    settings = _settings(host=host, ai_port=port, verbose=verbose)
+
+    async def work() -> int:
+        await serve_ai(settings, console)
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@app.command()
 def migrate(data_dir: DataDirOpt = None) -> None:
     """Apply database migrations up to head as the schema owner (ORCHESTRA_MIGRATION_DATABASE_URL, else
     ORCHESTRA_DATABASE_URL, or the embedded database)."""

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from orchestra.app import create_app
 from orchestra.cli import admin_token
+from orchestra.cli.ai_service import EmbeddedAi
 from orchestra.cli.backends import LocalBackend
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.cli.display import print_summary
@@ -51,9 +52,11 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
     console.print(f"Starting Orchestra (data in {settings.data_dir.resolve()}) …")
     runtime = await Runtime.start(settings)
     demo_process: DemoProcess | None = None
+    ai: EmbeddedAi | None = None
     try:
         await admin_token.announce(runtime, settings, console)
         serving = await Serving.start(create_app(settings, runtime), settings.host, settings.port)
+        ai = await EmbeddedAi.start(settings, console)
         url = f"http://{settings.host}:{settings.port}"
         if demo:
             demo_process = await asyncio.to_thread(DemoProcess.start)
@@ -77,5 +80,7 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
     finally:
         if demo_process is not None:
             demo_process.stop()
+        if ai is not None:
+            await ai.stop()
         await runtime.stop()
         console.print("Orchestra stopped.")

@@ -1,0 +1,88 @@
+"""``/v1/plan``: the Ollama planner when a model is configured, the built-in planner otherwise, and the
+built-in planner again whenever the model cannot deliver (with a notice saying why), so that a run never
+waits on a model that is down."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from orchestra.ai.api_tools import ApiTools
+from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable
+from orchestra.ai.ollama_planner import plan_with_model
+from orchestra.ai.schemas import PlanRequest, PlanResponse
+from orchestra.config import Settings
+from orchestra.dataplan.builtin_planner import plan_for
+from orchestra.errors import InvalidInput
+from orchestra.openapi.operations import Catalogue
+from orchestra.testcases.definition import DataRequirements
+
+log = structlog.get_logger(__name__)
+BUILTIN = "builtin"
+
+
+async def load_catalogue(api: ApiTools, environment_id: str) -> Catalogue:
+    data = await api.catalogue(environment_id)
+    if data is None:
+        raise InvalidInput("no OpenAPI description is imported for this environment; import one first")
+    try:
+        return Catalogue.from_json(data)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidInput(f"the environment's catalogue could not be read: {error}") from error
+
+
+def builtin_plan(request: PlanRequest, environment: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
+    try:
+        requirements = DataRequirements.model_validate(request.test_case.requirements)
+    except ValidationError as error:
+        raise InvalidInput(f"test_case.requirements: {error.errors()[0]['msg']}") from error
+    seed = request.seed if request.seed is not None else requirements.seed
+    try:
+        plan = plan_for(
+            requirements,
+            catalogue,
+            environment=dict(environment.get("variables") or {}),
+            secret_names=list(environment.get("secret_names") or []),
+            seed=seed,
+        )
+    except (KeyError, LookupError, ValueError) as error:
+        raise InvalidInput(f"the built-in planner could not make a plan: {error}") from error
+    return plan.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)
+
+
+def model_budget_s(settings: Settings) -> float:
+    """How long the model may take for one whole answer: less than the API waits for the ai-service
+    (``ai_timeout_s``), so that the built-in fallback still reaches the API in time."""
+    return max(1.0, settings.ai_timeout_s * 0.75)
+
+
+async def make_plan(
+    request: PlanRequest, api: ApiTools, model: ModelClient | None, settings: Settings
+) -> PlanResponse:
+    environment = await api.environment(request.environment_id)
+    catalogue = await load_catalogue(api, request.environment_id)
+    notices: list[str] = []
+    if model is not None:
+        budget = model_budget_s(settings)
+        try:
+            async with asyncio.timeout(budget):
+                outcome = await plan_with_model(
+                    request, environment, catalogue, api, model, settings.planner_repair_attempts
+                )
+        except TimeoutError:
+            notices.append(f"The model took longer than {budget:g}s; the built-in planner made this plan.")
+        except ModelUnavailable as error:
+            log.warning("ai.model_unavailable", reason=str(error))
+            notices.append(f"{error}; the built-in planner made this plan instead.")
+        else:
+            if outcome.plan is not None:
+                return PlanResponse(plan=outcome.plan, planner=model.label, notices=outcome.notices)
+            notices.append(
+                f"The model {model.model} gave {outcome.reason}; the built-in planner made this plan."
+            )
+    if request.repair is not None:
+        notices.append("The built-in planner does not learn from the SUT's refusals; this is a fresh plan.")
+    return PlanResponse(plan=builtin_plan(request, environment, catalogue), planner=BUILTIN, notices=notices)

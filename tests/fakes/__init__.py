@@ -1,0 +1,1 @@
+"""Fakes of systems at our boundary that cannot run here; each speaks the real protocol over HTTP."""
