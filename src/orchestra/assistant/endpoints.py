@@ -1,0 +1,36 @@
+"""The assistant: explain a run, suggest test cases for an operation, chat about a project. Answers come
+from the ai-service; when it cannot be reached the answer is a 503 problem saying so."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
+from orchestra.api_deps import RuntimeDep, SessionDep, ViewerDep
+from orchestra.assistant import service
+from orchestra.assistant.schemas import ChatIn, SuggestIn
+
+router = APIRouter(tags=["assistant"])
+
+
+@router.post("/runs/{run_id}/explain", response_model=ExplainResponse)
+async def explain_run(
+    run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
+) -> ExplainResponse:
+    return await service.explain(session, actor, runtime, run_id)
+
+
+@router.post("/projects/{project}/assistant/suggest", response_model=SuggestResponse)
+async def suggest_test_cases(
+    project: str, data: SuggestIn, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
+) -> SuggestResponse:
+    return await service.suggest(session, actor, runtime, project, data)
+
+
+@router.post("/projects/{project}/assistant/chat", response_model=ChatResponse)
+async def chat(
+    project: str, data: ChatIn, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
+) -> ChatResponse:
+    return await service.chat(session, actor, runtime, project, data)

@@ -1,0 +1,125 @@
+"""Explain a run, suggest test cases, chat: each asks the ai-service with a delegation token for the
+asker's project (it reads what it needs through the tool endpoints). An explained failure is also kept
+as a document of kind "failure", so the evidence of a later, similar failure can point to it."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestra.actor import Actor
+from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
+from orchestra.assistant.client import AiClient, AiRefused, AiUnavailable
+from orchestra.assistant.schemas import ChatIn, SuggestIn
+from orchestra.auth.delegation import Delegation
+from orchestra.environments import service as environments
+from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable
+from orchestra.projects import service as projects
+from orchestra.rag.embedders import embedder_for
+from orchestra.rag.indexing import index_document
+from orchestra.runs.states import RunStatus
+from orchestra.runtime import Runtime
+from orchestra.tools import service as tools
+from orchestra.tools.service import FAILURE_KIND
+
+log = structlog.get_logger(__name__)
+
+FAILED = frozenset({RunStatus.FAILED, RunStatus.ERROR, RunStatus.TIMED_OUT})
+
+
+def client_for(runtime: Runtime) -> AiClient:
+    return AiClient(runtime.settings, Delegation(runtime.secrets))
+
+
+def _refusal(error: AiRefused) -> OrchestraError:
+    if error.status == 404:
+        return NotFound(error.detail)
+    return InvalidInput(f"the assistant cannot do this: {error.detail}")
+
+
+def _unavailable(error: AiUnavailable) -> Unavailable:
+    return Unavailable(f"the assistant is unavailable: {error}")
+
+
+async def explain(
+    session: AsyncSession, actor: Actor, runtime: Runtime, run_id: uuid.UUID
+) -> ExplainResponse:
+    found = await tools.run_failure_text(session, run_id)
+    if found is None:
+        raise NotFound(f"run {run_id} does not exist")
+    project_id, status, failure = found
+    try:
+        answer = await client_for(runtime).explain(actor.tenant_id, project_id, actor.name, run_id)
+    except AiUnavailable as error:
+        raise _unavailable(error) from None
+    except AiRefused as error:
+        raise _refusal(error) from None
+    if status in FAILED:
+        await _remember_failure(session, actor, runtime, run_id, project_id, status, failure, answer)
+    return answer
+
+
+async def _remember_failure(
+    session: AsyncSession,
+    actor: Actor,
+    runtime: Runtime,
+    run_id: uuid.UUID,
+    project_id: uuid.UUID,
+    status: RunStatus,
+    failure: str,
+    answer: ExplainResponse,
+) -> None:
+    """Keep the explanation of a failure (summary, reason, failed expectations) for similarity search."""
+    text = f"# Failure of run {run_id}\n\n{answer.summary}\n\n{failure}\n"
+    await index_document(
+        session,
+        tenant_id=actor.tenant_id,
+        project_id=project_id,
+        kind=FAILURE_KIND,
+        source=str(run_id),
+        title=f"failure of run {run_id}",
+        text=text,
+        metadata={"run_id": str(run_id), "status": status.value},
+        embedder=embedder_for(runtime.settings),
+    )
+    log.info("assistant.failure_indexed", run_id=str(run_id))
+
+
+async def suggest(
+    session: AsyncSession, actor: Actor, runtime: Runtime, project: str, data: SuggestIn
+) -> SuggestResponse:
+    owner = await projects.get(session, actor, project)
+    environment = await environments.get(session, actor, owner, data.environment)
+    body = {
+        "project_id": str(owner.id),
+        "environment_id": str(environment.id),
+        "operation_id": data.operation_id,
+    }
+    try:
+        return await client_for(runtime).suggest(actor.tenant_id, owner.id, actor.name, body)
+    except AiUnavailable as error:
+        raise _unavailable(error) from None
+    except AiRefused as error:
+        raise _refusal(error) from None
+
+
+async def chat(
+    session: AsyncSession, actor: Actor, runtime: Runtime, project: str, data: ChatIn
+) -> ChatResponse:
+    owner = await projects.get(session, actor, project)
+    environment_id = None
+    if data.environment is not None:
+        environment_id = str((await environments.get(session, actor, owner, data.environment)).id)
+    body = {
+        "project_id": str(owner.id),
+        "environment_id": environment_id,
+        "messages": [message.model_dump() for message in data.messages],
+    }
+    try:
+        return await client_for(runtime).chat(actor.tenant_id, owner.id, actor.name, body)
+    except AiUnavailable as error:
+        raise _unavailable(error) from None
+    except AiRefused as error:
+        raise _refusal(error) from None
