@@ -14,6 +14,7 @@ import structlog
 from orchestra.broker.base import Broker
 from orchestra.broker.factory import open_broker
 from orchestra.config import Settings
+from orchestra.dataplans.provider import PlanProvider
 from orchestra.db import Database, open_database
 from orchestra.environments.secret_migration import encrypt_plaintext_secrets
 from orchestra.executor.worker import Executor
@@ -61,8 +62,11 @@ class Runtime:
         except BaseException:
             await db.close()
             raise
-        scheduler = Scheduler(db, broker, settings)
-        executor = Executor(db, broker, settings, secrets=secrets, on_run_finished=scheduler.wake)
+        scheduler = Scheduler(db, broker, settings, secrets=secrets)
+        plans = PlanProvider(db, settings, secrets)  # the DataPlans of tests that declare data
+        executor = Executor(
+            db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake
+        )
         runtime = cls(
             settings, db, broker, scheduler, executor, tenant_id, secrets, run_scheduler, run_executor
         )

@@ -28,6 +28,11 @@ from tests.conftest import admin_execute, app_url, with_database
 V1 = "/api/v1"
 RARE = "0 3 1 1 *"  # once a year
 STEP = {"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "paths": {"/health": {"get": {"responses": {}}}},
+}
 
 CALLERS = ("anonymous", "viewer", "editor", "admin", "scoped", "platform")
 ALL = frozenset(CALLERS)
@@ -152,6 +157,15 @@ async def new_token(w: World) -> str:
     return await created(w, f"{V1}/tokens", {"name": uniq("t"), "role": "viewer"})
 
 
+async def new_document(w: World, o: Objects) -> str:
+    body = {"title": uniq("d"), "text": "# Doc\n\nText."}
+    return await created(w, f"{V1}/projects/{o.ref}/documents", body)
+
+
+async def b_document(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/documents/{await new_document(w, o) if real else uuid.uuid4()}")
+
+
 # -- sample requests --------------------------------------------------------------------------------------
 
 
@@ -274,6 +288,15 @@ async def b_revoke_token(w: World, o: Objects, real: bool) -> Request:
 P = "/api/v1/projects/{project}"
 ENV, TC, SUITE, SCHED = f"{P}/environments", f"{P}/test-cases", f"{P}/suites", f"{P}/schedules"
 MATRIX: dict[tuple[str, str], Entry] = {
+    ("GET", f"{P}/documents"): Entry(SIGNED_IN, in_project("/documents"), other_project=404),
+    ("POST", f"{P}/documents"): Entry(
+        EDITORS, in_project("/documents", lambda o: {"title": "matrix", "text": "# Doc\n\nText."}), 201, 404
+    ),
+    ("GET", f"{P}/documents/search"): Entry(
+        SIGNED_IN, in_project("/documents/search?q=doc"), other_project=404
+    ),
+    ("GET", f"{P}/documents/{{document}}"): Entry(SIGNED_IN, b_document, other_project=404),
+    ("DELETE", f"{P}/documents/{{document}}"): Entry(EDITORS, b_document, 204, other_project=404),
     # documentation and probes
     ("GET", "/api/v1/openapi.json"): Entry(ALL, fixed("/api/v1/openapi.json")),
     ("GET", "/docs"): Entry(ALL, fixed("/docs")),
@@ -301,6 +324,30 @@ MATRIX: dict[tuple[str, str], Entry] = {
         EDITORS, in_project("/environments/{o.environment}", lambda o: {"variables": {"k": "v"}}), 200, 404
     ),
     ("DELETE", f"{ENV}/{{environment}}"): Entry(EDITORS, b_delete_environment, 204, other_project=404),
+    # an environment's OpenAPI description (populate imports one for o.environment)
+    ("PUT", f"{ENV}/{{environment}}/openapi"): Entry(
+        EDITORS, in_project("/environments/{o.environment}/openapi", lambda o: {"document": SPEC}), 200, 404
+    ),
+    ("GET", f"{ENV}/{{environment}}/openapi"): Entry(
+        SIGNED_IN, in_project("/environments/{o.environment}/openapi"), other_project=404
+    ),
+    ("GET", f"{ENV}/{{environment}}/openapi/document"): Entry(
+        SIGNED_IN, in_project("/environments/{o.environment}/openapi/document"), other_project=404
+    ),
+    ("GET", f"{ENV}/{{environment}}/openapi/operations"): Entry(
+        SIGNED_IN, in_project("/environments/{o.environment}/openapi/operations"), other_project=404
+    ),
+    ("GET", f"{ENV}/{{environment}}/openapi/operations/{{operation_id}}"): Entry(
+        SIGNED_IN,
+        in_project("/environments/{o.environment}/openapi/operations/get_health"),
+        other_project=404,
+    ),
+    ("GET", f"{ENV}/{{environment}}/ledger"): Entry(
+        SIGNED_IN, in_project("/environments/{o.environment}/ledger"), other_project=404
+    ),
+    ("POST", f"{ENV}/{{environment}}/sweep"): Entry(
+        EDITORS, in_project("/environments/{o.environment}/sweep"), 200, 404
+    ),
     # test cases
     ("GET", TC): Entry(SIGNED_IN, in_project("/test-cases"), other_project=404),
     ("POST", TC): Entry(EDITORS, b_create_test_case, 201, other_project=404),
@@ -328,6 +375,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/runs"): Entry(EDITORS, b_create_run, 201, other_project=404),
     ("GET", "/api/v1/runs"): Entry(SIGNED_IN, fixed(f"{V1}/runs")),
     ("GET", "/api/v1/runs/{run_id}"): Entry(SIGNED_IN, of_run(), other_project=404),
+    ("GET", "/api/v1/runs/{run_id}/ledger"): Entry(SIGNED_IN, of_run("/ledger"), other_project=404),
     ("POST", "/api/v1/runs/{run_id}/cancel"): Entry(EDITORS, b_cancel_run, 200, other_project=404),
     ("GET", "/api/v1/runs/{run_id}/report"): Entry(
         SIGNED_IN, of_run("/report", {"format": "junit"}), other_project=404
@@ -381,6 +429,101 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", "/api/v1/tokens/{token_id}"): Entry(PLATFORM, b_revoke_token),
     ("GET", "/api/v1/audit"): Entry(ADMINS, fixed(f"{V1}/audit")),
 }
+
+
+# -- the AI side: tool endpoints (ids, not names), DataPlan review, assistant (no ai-service runs here) ------
+
+
+async def object_ids(w: World, o: Objects) -> dict[str, str]:
+    environment = await w.platform.get(f"{V1}/projects/{o.ref}/environments/{o.environment}")
+    test_case = await w.platform.get(f"{V1}/projects/{o.ref}/test-cases/{o.test_case}")
+    return {
+        "environment": environment.json()["id"],
+        "test_case": test_case.json()["id"],
+        "run": o.run_id,
+        "project": o.project_id,
+    }
+
+
+def tool(suffix: str, body: Callable[[dict[str, str]], Any] | None = None, **params: str) -> Build:
+    """``/tools<suffix>`` with the objects' ids in place of ``{environment}``, ``{test_case}``, ``{run}``."""
+
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        ids = await object_ids(w, o)
+        query = {key: value.format(**ids) for key, value in params.items()} or None
+        return Request(f"{V1}/tools" + suffix.format(**ids), body(ids) if body else None, query)
+
+    return build
+
+
+def dataplan(suffix: str = "", body: Any = None, *, pinned: bool = False, own: bool = False) -> Build:
+    """The DataPlan of the test case in the environment; ``pinned``: pin one first (as the platform);
+    ``own``: of a new test case, so that callers running at once do not unpin each other's pin."""
+
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        test_case = await new_test_case(w, o) if own and real else o.test_case
+        path = f"{V1}/projects/{o.ref}/test-cases/{test_case}/dataplan"
+        params = {"environment": o.environment}
+        if pinned and real:
+            response = await w.platform.put(path, json={"version": 1}, params=params)
+            assert response.status_code == 200, response.text
+        return Request(path + suffix, body, params)
+
+    return build
+
+
+CHAT = {"messages": [{"role": "user", "content": "hi"}]}
+MATRIX.update(
+    {
+        ("GET", "/api/v1/tools/environments/{environment_id}"): Entry(
+            SIGNED_IN, tool("/environments/{environment}"), other_project=404
+        ),
+        ("GET", "/api/v1/tools/environments/{environment_id}/catalogue"): Entry(
+            SIGNED_IN, tool("/environments/{environment}/catalogue"), other_project=404
+        ),
+        ("GET", "/api/v1/tools/environments/{environment_id}/entities"): Entry(
+            SIGNED_IN, tool("/environments/{environment}/entities"), other_project=404
+        ),
+        ("POST", "/api/v1/tools/dataplans/validate"): Entry(
+            SIGNED_IN,
+            tool("/dataplans/validate", lambda ids: {"environment_id": ids["environment"], "plan": {}}),
+            other_project=404,
+        ),
+        ("GET", "/api/v1/tools/search"): Entry(
+            SIGNED_IN, tool("/search", project_id="{project}", q="health"), other_project=404
+        ),
+        ("GET", "/api/v1/tools/runs/{run_id}/evidence"): Entry(
+            SIGNED_IN, tool("/runs/{run}/evidence"), other_project=404
+        ),
+        ("GET", "/api/v1/tools/testcases/{test_case_id}"): Entry(
+            SIGNED_IN, tool("/testcases/{test_case}"), other_project=404
+        ),
+        ("GET", f"{TC}/{{test_case}}/dataplan"): Entry(SIGNED_IN, dataplan(pinned=True), other_project=404),
+        ("PUT", f"{TC}/{{test_case}}/dataplan"): Entry(
+            EDITORS, dataplan(body={"version": 1}), other_project=404
+        ),
+        # the matrix's test case declares no data needs: 409 once the caller is let through
+        ("POST", f"{TC}/{{test_case}}/dataplan/generate"): Entry(
+            EDITORS, dataplan("/generate"), 409, other_project=404
+        ),
+        ("DELETE", f"{TC}/{{test_case}}/dataplan/pin"): Entry(
+            EDITORS, dataplan("/pin", pinned=True, own=True), 204, other_project=404
+        ),
+        # no ai-service is running: 503 once the caller is let through and the objects were found
+        ("POST", "/api/v1/runs/{run_id}/explain"): Entry(
+            SIGNED_IN, of_run("/explain"), 503, other_project=404
+        ),
+        ("POST", f"{P}/assistant/suggest"): Entry(
+            SIGNED_IN,
+            in_project("/assistant/suggest", lambda o: {"environment": o.environment, "operation_id": "x"}),
+            503,
+            other_project=404,
+        ),
+        ("POST", f"{P}/assistant/chat"): Entry(
+            SIGNED_IN, in_project("/assistant/chat", lambda o: CHAT), 503, other_project=404
+        ),
+    }
+)
 # Bodies of the fixed-path writes.
 FIXED_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/limits"): {"max_active_runs": None},
@@ -408,6 +551,10 @@ async def populate(platform: httpx.AsyncClient, o: Objects) -> None:
     o.project_id = (await post("/projects", {"name": o.project}))["id"]
     o.ref = o.project
     await post(f"/projects/{o.ref}/environments", env_body(o.environment))
+    spec = await platform.put(
+        f"{V1}/projects/{o.ref}/environments/{o.environment}/openapi", json={"document": SPEC}
+    )
+    assert spec.status_code == 200, spec.text
     await post(f"/projects/{o.ref}/test-cases", {"name": o.test_case, "steps": [STEP]})
     await post(f"/projects/{o.ref}/suites", {"suite": o.suite, "tests": [o.test_case]})
     schedule = {"name": o.schedule, "suite": o.suite, "environment": o.environment, "cron": RARE}

@@ -59,6 +59,7 @@ SYSTEM_COLUMNS = {
     ("projects", "SELECT"): {"id", "max_active_runs"},
     ("suite_runs", "SELECT"): {"id", "parallelism"},
     ("schedules", "SELECT"): {"id", "tenant_id", "enabled", "next_fire_at"},
+    ("data_ledger", "SELECT"): {"tenant_id", "test_run_id", "status", "attempts"},
 }
 # What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
 SYSTEM_RESULT_COLUMNS = {
@@ -88,6 +89,7 @@ SYSTEM_FUNCTIONS = {
     "orchestra_sys_run_tenant": "SELECT orchestra_sys_run_tenant(:run) AS tenant_id",
     "orchestra_sys_due_schedules": "SELECT * FROM orchestra_sys_due_schedules(now(), 10)",
     "orchestra_sys_tenant": "SELECT orchestra_sys_tenant('rls-probe') AS id",
+    "orchestra_sys_ledger_tenants": "SELECT * FROM orchestra_sys_ledger_tenants(5) AS tenant_id",
 }
 SECRET = "rls-secret-value"
 
@@ -167,6 +169,15 @@ async def data(
     assert response.status_code == 201, response.text
     response = await api.post("/tokens", json={"name": "ci", "role": "viewer", "project": project})
     assert response.status_code == 201, response.text
+    document = {"title": "guide", "text": "# Guide\n\nHow the shop is tested."}
+    response = await api.post(f"/projects/{project}/documents", json=document)
+    assert response.status_code == 201, response.text
+    spec = {"openapi": "3.1.0", "info": {"title": "sut", "version": "1"}, "paths": {}}
+    response = await api.put(f"/projects/{project}/environments/sut/openapi", json={"document": spec})
+    assert response.status_code == 200, response.text
+    plan_url = f"/projects/{project}/test-cases/health/dataplan"
+    response = await api.put(plan_url, params={"environment": "sut"}, json={"version": 1})
+    assert response.status_code == 200, response.text
     project_row = (await api.get(f"/projects/{project}")).json()
     environment = (await api.get(f"/projects/{project}/environments/sut")).json()
     schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
@@ -183,6 +194,14 @@ async def data(
         await conn.execute(
             text("INSERT INTO schedule_fires (tenant_id, schedule_id, fire_time) VALUES (:t, :s, now())"),
             {"t": tenant, "s": schedule_id},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO data_ledger (id, tenant_id, project_id, environment_id, step_seq, source, label,"
+                " operation, method, resource, undo) VALUES (gen_random_uuid(), :t, :p, :e, 0, 'step', 'x',"
+                " 'DELETE', 'DELETE', 'http://sut/x', 'sealed')"
+            ),
+            {"t": tenant, "p": project_row["id"], "e": environment["id"]},
         )
         counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
     assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"

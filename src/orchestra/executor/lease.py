@@ -40,6 +40,8 @@ class Lease:
     variables: dict[str, Any]
     context: dict[str, Any]
     name: str
+    project_id: uuid.UUID | None = None  # None only for leases made by hand (tests)
+    test_case_id: uuid.UUID | None = None
 
 
 # The only cross-tenant read of an executor: which tenant a run id from the broker belongs to.
@@ -52,17 +54,40 @@ _TAKE = text(
         fencing_token = fencing_token + 1, heartbeat_at = now(), started_at = coalesce(started_at, now())
     WHERE id = :run_id AND status = 'QUEUED'
     RETURNING id, tenant_id, fencing_token, attempt, started_at, timeout_s, cancel_requested,
-        test_case_version_id, environment_id, variables, context, name
+        test_case_version_id, environment_id, variables, context, name, project_id, test_case_id
     """
 )
 
-_COMMIT_STEP = text(
-    """
+
+def _commit_step_sql(*, with_plan: bool, ledger: str | None) -> str:
+    """The step commit: context + heartbeat + step result, and optionally the run's DataPlan and one data
+    ledger write (``entry``: record a created entity; ``undo``: its undo's outcome), all in one statement so
+    a step and its ledger entry are committed together or not at all."""
+    plan = ", data_plan = CAST(:data_plan AS jsonb)" if with_plan else ""
+    extra = ""
+    if ledger == "entry":
+        extra = """, entry AS (
+        INSERT INTO data_ledger (id, tenant_id, project_id, environment_id, test_run_id, step_seq, source,
+            label, operation, method, resource, undo)
+        SELECT :ledger_id, run.tenant_id, run.project_id, run.environment_id, :run_id, :seq, :ledger_source,
+            :ledger_label, :ledger_operation, :ledger_method, :ledger_resource, :ledger_undo
+        FROM run
+        RETURNING 1
+    )"""
+    elif ledger == "undo":
+        extra = """, undone AS (
+        UPDATE data_ledger SET status = CAST(:ledger_status AS text), attempts = attempts + 1,
+            last_error = :ledger_error, updated_at = now(),
+            undone_at = CASE WHEN CAST(:ledger_status AS text) IN ('done', 'gone') THEN now() END
+        WHERE id = :ledger_id AND EXISTS (SELECT 1 FROM run)
+        RETURNING 1
+    )"""
+    return f"""
     WITH run AS (
         UPDATE test_runs SET context = CAST(:context AS jsonb), heartbeat_at = now(),
-            lease_expires_at = now() + make_interval(secs => :lease_s)
+            lease_expires_at = now() + make_interval(secs => :lease_s){plan}
         WHERE id = :run_id AND fencing_token = :token AND status = 'IN_PROGRESS'
-        RETURNING tenant_id, cancel_requested
+        RETURNING tenant_id, project_id, environment_id, cancel_requested
     ), step AS (
         INSERT INTO step_results (tenant_id, test_run_id, seq, phase, name, status, attempts, fencing_token,
             request, response, assertions, error, started_at, duration_ms)
@@ -71,10 +96,16 @@ _COMMIT_STEP = text(
             :started_at, :duration_ms
         FROM run
         RETURNING 1
-    )
+    ){extra}
     SELECT run.cancel_requested FROM run
     """
-)
+
+
+_COMMIT_STEPS = {
+    (with_plan, ledger): text(_commit_step_sql(with_plan=with_plan, ledger=ledger))
+    for with_plan in (False, True)
+    for ledger in (None, "entry", "undo")
+}
 
 _HEARTBEAT = text(
     """
@@ -100,6 +131,28 @@ _HAND_BACK = text(
     RETURNING id
     """
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntryWrite:
+    """An entity the step created, entered into the data ledger with the step (``undo`` already sealed)."""
+
+    id: uuid.UUID
+    source: str  # data | step
+    label: str
+    operation: str
+    method: str
+    resource: str
+    undo: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerUndoWrite:
+    """The outcome of the step that undid a ledger entry: done | gone | failed."""
+
+    id: uuid.UUID
+    status: str
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +213,8 @@ class LeaseStore:
             variables=row.variables,
             context=row.context,
             name=row.name,
+            project_id=row.project_id,
+            test_case_id=row.test_case_id,
         )
 
     async def commit_step(
@@ -169,10 +224,14 @@ class LeaseStore:
         context_json: str,
         payload: dict[str, str | None],
         conn: AsyncConnection | None = None,
+        *,
+        ledger: LedgerEntryWrite | LedgerUndoWrite | None = None,
+        data_plan_json: str | None = None,
     ) -> bool:
         """Commit the step's result, the context and the heartbeat together. Returns cancel_requested.
 
         ``payload`` holds the already masked JSON texts of request, response and assertions, and the error.
+        ``ledger``: the data ledger write that belongs to this step; ``data_plan_json``: the run's DataPlan.
         """
         params = {
             "run_id": lease.run_id,
@@ -188,7 +247,25 @@ class LeaseStore:
             "duration_ms": step.duration_ms,
             **payload,
         }
-        row = await self._one(_COMMIT_STEP, params, lease.tenant_id, conn)
+        kind: str | None = None
+        if isinstance(ledger, LedgerEntryWrite):
+            kind = "entry"
+            params.update(
+                ledger_id=ledger.id,
+                ledger_source=ledger.source,
+                ledger_label=ledger.label[:200],
+                ledger_operation=ledger.operation[:200],
+                ledger_method=ledger.method[:10],
+                ledger_resource=ledger.resource,
+                ledger_undo=ledger.undo,
+            )
+        elif isinstance(ledger, LedgerUndoWrite):
+            kind = "undo"
+            params.update(ledger_id=ledger.id, ledger_status=ledger.status, ledger_error=ledger.error)
+        if data_plan_json is not None:
+            params["data_plan"] = data_plan_json
+        statement = _COMMIT_STEPS[(data_plan_json is not None, kind)]
+        row = await self._one(statement, params, lease.tenant_id, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
         return bool(row[0])

@@ -3,8 +3,13 @@
 The ExecutionContext (persisted as JSONB on the run after every step) holds: ``position`` (the next step to
 run), ``vars`` (every variable so far), ``data``, and ``halt`` (why the remaining steps are skipped, if so).
 Environment secrets never reach it in clear: ``vars`` and ``data`` are stored masked, and the variables that
-held a secret (a token captured from a response that echoed it) are kept encrypted in ``sealed_vars`` so that
-a resumed run continues with their real values; the final context of a finished run keeps them masked only.
+held a secret (a token captured from a response that echoed it) are kept encrypted in ``sealed_vars`` (test
+data values in ``sealed_data``) so that a resumed run continues with their real values; the final context of
+a finished run keeps them masked only.
+
+Around the test steps: a data phase (executor/data_phase.py: the test's DataPlan resolved, its state in
+``data_phase``) and, after the teardown, a cleanup phase (executor/cleanup_phase.py) that undoes what the
+run created. ``phase_steps`` counts those phases' steps (their seq numbering is in data_phase.py).
 """
 
 from __future__ import annotations
@@ -19,12 +24,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orchestra.dataplan.records import HttpCall
+from orchestra.executor.cleanup_phase import run_cleanup_phase
+from orchestra.executor.data_phase import (
+    CLEANUP_SEQ_BASE,
+    DATA_SEQ_BASE,
+    DataPhase,
+    PlanSource,
+    new_ledger_entry,
+)
 from orchestra.executor.http_step import HttpStepRunner
-from orchestra.executor.lease import Lease, LeaseStore, StepRecord
+from orchestra.executor.lease import Lease, LeaseStore, LedgerEntryWrite, LedgerUndoWrite, StepRecord
 from orchestra.executor.limits import oversized
 from orchestra.executor.outcome import StepOutcome
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
 from orchestra.executor.recording import CUT_MARK
+from orchestra.executor.step_cleanup import render_cleanup
 from orchestra.executor.templating import TemplateError, build_scope, render_value
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.json_storage import jsonb_safe
@@ -61,10 +76,13 @@ class RunExecution:
         environment: EnvironmentSnapshot,
         http: HttpStepRunner,
         box: SecretBox | None = None,
+        plans: PlanSource | None = None,
     ) -> None:
         """``box``: seals the variables that hold secrets in the stored context (without one they are
-        stored masked, and a resumed run would see the mask)."""
+        stored masked, and a resumed run would see the mask) and the undo calls of the data ledger.
+        ``plans``: makes the DataPlan of a test that declares ``data``."""
         self.lease = lease
+        self.plans = plans
         self.box = box
         self.store = store
         self.plan = plan
@@ -83,8 +101,13 @@ class RunExecution:
         if context.get("sealed_vars") and box is not None:
             self.vars.update(json.loads(box.decrypt(context["sealed_vars"], self._context_aad())))
         self.data: dict[str, Any] = context.get("data") or {}
+        if context.get("sealed_data") and box is not None:  # test data values that held a secret
+            self.data.update(json.loads(box.decrypt(context["sealed_data"], self._context_aad("data"))))
         self.halt: dict[str, str] | None = context.get("halt")
         self.teardown_problem: str | None = context.get("teardown_problem")
+        self.data_state: dict[str, Any] = context.get("data_phase") or {}
+        self.phase_steps: dict[str, int] = context.get("phase_steps") or {"data": 0, "cleanup": 0}
+        self.cleanup_left: int = int(context.get("cleanup_left", 0))
         self._step: asyncio.Task[StepOutcome] | None = None
         self._interrupted: str | None = None
         self.deadline = (
@@ -97,22 +120,32 @@ class RunExecution:
         if self.lease.cancel_requested and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
         async with self.store.connect(self.lease.tenant_id) as conn:
+            await self._data_phase(conn)
             for planned in self.plan.steps[self.position :]:
                 started_at = datetime.now(UTC)
                 clock = time.perf_counter()
                 outcome = await self._run(planned)
                 duration_ms = (time.perf_counter() - clock) * 1000
                 self.vars.update(outcome.variables)
+                ledger = self._step_cleanup(planned, outcome)
                 self._note(planned, outcome)
                 self.position = planned.seq + 1
-                cancel = await self._commit(conn, planned, outcome, started_at, duration_ms)
+                cancel = await self._commit(conn, planned, outcome, started_at, duration_ms, ledger)
                 if cancel and self.halt is None:
                     self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
+            await run_cleanup_phase(self, conn)
             status, reason = self.verdict()
             await self.store.finish(self.lease, status, reason, self.stored_context(final=True), conn)
         return status, reason
 
     def verdict(self) -> tuple[RunStatus, str | None]:
+        status, reason = self._test_verdict()
+        if self.cleanup_left:  # the verdict is the test's; what cleanup left is said, not judged
+            left = f"cleanup left {self.cleanup_left} created entit{'y' if self.cleanup_left == 1 else 'ies'}"
+            reason = f"{reason}; {left} in the SUT (see the run's ledger)"
+        return status, reason
+
+    def _test_verdict(self) -> tuple[RunStatus, str]:
         if self.halt is not None:
             return RunStatus(self.halt["status"]), self.halt["reason"]
         if self.teardown_problem is not None:
@@ -126,6 +159,9 @@ class RunExecution:
             "data": self.data,
             "halt": self.halt,
             "teardown_problem": self.teardown_problem,
+            "data_phase": self.data_state,
+            "phase_steps": self.phase_steps,
+            "cleanup_left": self.cleanup_left,
         }
 
     def stored_context(self, *, final: bool = False) -> dict[str, Any]:
@@ -136,14 +172,57 @@ class RunExecution:
             return context
         masked = {name: self.masker.value(value) for name, value in self.vars.items()}
         context["vars"] = masked
-        context["data"] = self.masker.value(self.data)
+        masked_data = {name: self.masker.value(value) for name, value in self.data.items()}
+        context["data"] = masked_data
         secret = {name: value for name, value in self.vars.items() if masked[name] != value}
         if secret and self.box is not None and not final:
             context["sealed_vars"] = self.box.encrypt(_json(secret), self._context_aad())
+        secret_data = {name: value for name, value in self.data.items() if masked_data[name] != value}
+        if secret_data and self.box is not None and not final:
+            context["sealed_data"] = self.box.encrypt(_json(secret_data), self._context_aad("data"))
         return context
 
-    def _context_aad(self) -> str:
-        return f"orchestra/run-context/{self.lease.tenant_id}/{self.lease.run_id}"
+    def _context_aad(self, part: str = "") -> str:
+        suffix = f"/{part}" if part else ""
+        return f"orchestra/run-context/{self.lease.tenant_id}/{self.lease.run_id}{suffix}"
+
+    # -- data and cleanup ------------------------------------------------------------------------------
+
+    async def _data_phase(self, conn: AsyncConnection) -> None:
+        requirements = self.plan.definition.data
+        if requirements is None or not requirements.declared:
+            return
+        if self.halt is not None or self.data_state.get("complete"):
+            return
+        if self.plans is None:
+            self.halt = {"status": RunStatus.ERROR, "reason": "test data: this executor has no plan provider"}
+            return
+        await DataPhase(self, conn, self.plans).run()
+
+    def next_seq(self, phase: str) -> int:
+        """The seq of the next data or cleanup step (see data_phase.py for the numbering)."""
+        count = self.phase_steps.get(phase, 0)
+        self.phase_steps[phase] = count + 1
+        return (DATA_SEQ_BASE if phase == "data" else CLEANUP_SEQ_BASE) + count
+
+    def ledger_entry(self, source: str, label: str, operation: str, call: HttpCall) -> LedgerEntryWrite:
+        return new_ledger_entry(self, source, label, operation, call)
+
+    def _step_cleanup(self, planned: PlannedStep, outcome: StepOutcome) -> LedgerEntryWrite | None:
+        """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
+        rendered makes the step an error (what it created could not be undone)."""
+        step = planned.step
+        if not isinstance(step, RequestStep) or step.cleanup is None or outcome.status != "passed":
+            return None
+        try:
+            call = render_cleanup(
+                step.cleanup, self.scope(outcome.variables), outcome.response, self.environment.base_url
+            )
+            return self.ledger_entry("step", planned.name, f"{call.method} (step cleanup)", call)
+        except (TemplateError, RuntimeError, TypeError, ValueError) as error:
+            outcome.status = "error"
+            outcome.error = f"cleanup cannot be rendered: {error}"
+            return None
 
     # -- one step --------------------------------------------------------------------------------------
 
@@ -248,12 +327,31 @@ class RunExecution:
         outcome: StepOutcome,
         started_at: datetime,
         duration_ms: float,
+        ledger: LedgerEntryWrite | None = None,
     ) -> bool:
+        return await self.commit_record(
+            conn, planned.seq, planned.phase, planned.name, outcome, started_at, duration_ms, ledger=ledger
+        )
+
+    async def commit_record(
+        self,
+        conn: AsyncConnection,
+        seq: int,
+        phase: str,
+        name: str,
+        outcome: StepOutcome,
+        started_at: datetime,
+        duration_ms: float,
+        *,
+        ledger: LedgerEntryWrite | LedgerUndoWrite | None = None,
+        data_plan_json: str | None = None,
+    ) -> bool:
+        """Commit one step of any phase (fenced), with its ledger write and the run's plan if given."""
         mask = self._masked_exchange
         record = StepRecord(
-            seq=planned.seq,
-            phase=planned.phase,
-            name=self.masker.text(planned.name),
+            seq=seq,
+            phase=phase,
+            name=self.masker.text(name),
             status=outcome.status,
             attempts=outcome.attempts,
             started_at=started_at,
@@ -265,7 +363,15 @@ class RunExecution:
             "assertions": _json(self.masker.value(outcome.assertions)),
             "error": self.masker.text(outcome.error) if outcome.error else None,
         }
-        return await self.store.commit_step(self.lease, record, _json(self.stored_context()), payload, conn)
+        return await self.store.commit_step(
+            self.lease,
+            record,
+            _json(self.stored_context()),
+            payload,
+            conn,
+            ledger=ledger,
+            data_plan_json=data_plan_json,
+        )
 
     def _masked_exchange(self, record: dict[str, Any]) -> dict[str, Any]:
         """A request or response record with the secrets masked, before it is serialised (so the JSON stays
@@ -282,6 +388,13 @@ class RunExecution:
                 if isinstance(value, str) and value.endswith(CUT_MARK):
                     headers[name] = self.masker.text_cut(value[: -len(CUT_MARK)]) + CUT_MARK
         return masked
+
+    def time_left_s(self) -> float | None:
+        """Seconds until the run's time limit (None: no limit); the data phase keeps to it too."""
+        return self._remaining_s()
+
+    def time_limit_text(self) -> str:
+        return self._time_limit_text()
 
     def _remaining_s(self) -> float | None:
         if self.deadline is None:

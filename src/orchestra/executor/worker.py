@@ -19,6 +19,7 @@ from orchestra.broker.base import Broker, Delivery
 from orchestra.config import Settings
 from orchestra.db import Database, tenant_connection
 from orchestra.environments.secret_values import SecretUnreadable, reveal
+from orchestra.executor.data_phase import PlanSource
 from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
@@ -56,9 +57,13 @@ class Executor:
         on_run_finished: Callable[[], None] | None = None,
         *,
         secrets: SecretBox | None = None,
+        plans: PlanSource | None = None,
     ) -> None:
-        """``secrets``: decrypts the environments' secrets (default: the key the settings name)."""
+        """``secrets``: decrypts the environments' secrets (default: the key the settings name) and seals
+        the data ledger's undo calls. ``plans``: makes the DataPlans of tests that declare ``data`` (none:
+        such runs end in error)."""
         self.db = db
+        self.plans = plans
         self.secrets = secrets or open_secret_box(settings)
         self.broker = broker
         self.settings = settings
@@ -137,7 +142,9 @@ class Executor:
         masking = contextlib.ExitStack()
         try:
             plan, environment = await self._load(lease)
-            execution = RunExecution(lease, self.store, plan, environment, self.http, box=self.secrets)
+            execution = RunExecution(
+                lease, self.store, plan, environment, self.http, box=self.secrets, plans=self.plans
+            )
             heartbeat = asyncio.create_task(self._heartbeat(lease, execution, asyncio.current_task(), lost))
             # Until the run is over, every log line of this process loses its secrets (the except clauses
             # below included).
@@ -221,7 +228,8 @@ class Executor:
     async def _finish_quietly(self, lease: Lease, reason: str) -> None:
         try:
             # A finished run never resumes: the variables sealed for that (secret ones) are not kept.
-            context = {key: value for key, value in lease.context.items() if key != "sealed_vars"}
+            sealed = ("sealed_vars", "sealed_data")
+            context = {key: value for key, value in lease.context.items() if key not in sealed}
             await self.store.finish(lease, RunStatus.ERROR, reason, context)
         except Exception:
             log.exception("run.finish_failed", run_id=str(lease.run_id))

@@ -1,9 +1,13 @@
 """ORM models, one module per aggregate. Importing this package registers every table on Base.metadata."""
 
+from orchestra.models.api_spec import ApiSpec
 from orchestra.models.base import Base
+from orchestra.models.dataplan import StoredDataPlan
 from orchestra.models.environment import Environment
+from orchestra.models.ledger import LedgerEntry
 from orchestra.models.limits import EnvironmentRateSlot, PlatformLimits
 from orchestra.models.project import Project
+from orchestra.models.rag import RagChunk, RagDocument
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
 from orchestra.models.security import ApiToken, AuditEvent
@@ -12,16 +16,21 @@ from orchestra.models.tenant import Tenant
 from orchestra.models.testcase import TestCase, TestCaseVersion
 
 __all__ = [
+    "ApiSpec",
     "ApiToken",
     "AuditEvent",
     "Base",
     "Environment",
     "EnvironmentRateSlot",
+    "LedgerEntry",
     "PlatformLimits",
     "Project",
+    "RagChunk",
+    "RagDocument",
     "Schedule",
     "ScheduleFire",
     "StepResult",
+    "StoredDataPlan",
     "Suite",
     "SuiteRun",
     "Tenant",

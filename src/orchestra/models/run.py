@@ -108,6 +108,8 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     timeout_s: Mapped[float | None] = mapped_column(Float)
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # The DataPlan the run uses (set by its data phase; a resumed run keeps using it).
+    data_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

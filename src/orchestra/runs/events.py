@@ -24,7 +24,8 @@ def _event(name: str, data: Any) -> str:
 
 async def run_events(db: Database, actor: Actor, run_id: uuid.UUID) -> AsyncIterator[str]:
     """``status`` on every status change, ``step`` for every committed step, then ``end``."""
-    last_seq, last_status = -1, None
+    last_seq: int | None = None
+    last_status = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_S
     while loop.time() < deadline:

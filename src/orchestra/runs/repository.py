@@ -39,12 +39,14 @@ async def runs_of_suite_run(
     return [(row[0], row[1], row[2]) for row in rows]
 
 
-async def steps_of(session: AsyncSession, run_id: uuid.UUID, after_seq: int = -1) -> list[StepResult]:
-    rows = await session.execute(
-        select(StepResult)
-        .where(StepResult.test_run_id == run_id, StepResult.seq > after_seq)
-        .order_by(StepResult.seq)
-    )
+async def steps_of(
+    session: AsyncSession, run_id: uuid.UUID, after_seq: int | None = None
+) -> list[StepResult]:
+    """The run's steps in order (data-phase steps have negative seqs; see executor/data_phase.py)."""
+    query = select(StepResult).where(StepResult.test_run_id == run_id)
+    if after_seq is not None:
+        query = query.where(StepResult.seq > after_seq)
+    rows = await session.execute(query.order_by(StepResult.seq))
     return list(rows.scalars())
 
 

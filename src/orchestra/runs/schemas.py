@@ -103,6 +103,9 @@ class RunOut(BaseModel):
     heartbeat_at: datetime | None
     cancel_requested: bool
     variables: dict[str, Any]
+    data_plan: dict[str, Any] | None = Field(
+        default=None, description="The DataPlan the run used (shown with its steps; see its data steps)."
+    )
     created_at: datetime
     queued_at: datetime | None
     started_at: datetime | None

@@ -138,6 +138,7 @@ def _run_out(row: repository.RunRow, steps: list[StepResultOut] | None = None) -
         heartbeat_at=run.heartbeat_at,
         cancel_requested=run.cancel_requested,
         variables=run.variables,
+        data_plan=run.data_plan if steps is not None else None,
         created_at=run.created_at,
         queued_at=run.queued_at,
         started_at=run.started_at,

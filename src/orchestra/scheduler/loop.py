@@ -12,16 +12,22 @@ import structlog
 from orchestra.broker.base import Broker
 from orchestra.config import Settings
 from orchestra.db import Database
+from orchestra.kit.secret_box import SecretBox
 from orchestra.scheduler import admission
 from orchestra.scheduler.leader import LeaderLock
+from orchestra.scheduler.ledger_sweep import LedgerSweeper
 from orchestra.schedules import firing
 
 log = structlog.get_logger(__name__)
 
 
 class Scheduler:
-    def __init__(self, db: Database, broker: Broker, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, broker: Broker, settings: Settings, *, secrets: SecretBox | None = None
+    ) -> None:
+        """``secrets``: opens the data ledger's undo calls for the periodic sweep (none: no sweep)."""
         self.db = db
+        self.ledger_sweeper = LedgerSweeper(db, settings, secrets) if secrets is not None else None
         self.broker = broker
         self.settings = settings
         self._wake = asyncio.Event()
@@ -61,10 +67,27 @@ class Scheduler:
         return "leader" if self.leader.held else "standby"
 
     async def run_forever(self) -> None:
+        sweeping = asyncio.create_task(self._sweep_loop(), name="ledger sweep")
         try:
             await self._loop()
         finally:
+            sweeping.cancel()
+            await asyncio.gather(sweeping, return_exceptions=True)
             await self.leader.release()
+
+    async def _sweep_loop(self) -> None:
+        """The periodic ledger sweep, apart from the admission passes (its undo calls may be slow)."""
+        interval = self.settings.ledger_sweep_interval_s
+        if self.ledger_sweeper is None or interval <= 0:
+            return
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            if not self.leader.held:
+                continue
+            try:
+                await self.ledger_sweeper.run_once()
+            except Exception:
+                log.exception("scheduler.ledger_sweep_failed")
 
     async def _loop(self) -> None:
         while not self._stopping:

@@ -378,12 +378,27 @@ class RetrySpec(_Model):
     until: Expect | None = Field(default=None, description="Poll until this holds; default: until expect.")
 
 
+class CleanupSpec(_Model):
+    """The call that undoes what a passed request step created (entered into the data ledger, sent after
+    the teardown). Templates see the step's ``response.status``, ``response.headers.<lowercase name>``,
+    ``response.body`` (parsed JSON when it is JSON) and the variables captured; a relative ``url`` (such as
+    ``/items/{{ item_id }}`` or a Location header's value) is joined to the environment's base URL."""
+
+    method: Method = HttpMethod.DELETE
+    url: str = Field(min_length=1, max_length=8192)
+    headers: dict[str, HeaderText] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json", description="JSON body (omit for none).")
+
+
 class RequestStep(_Model):
     name: str | None = None
     request: RequestSpec
     expect: Expect | None = None
     capture: Captures = Field(default_factory=dict)
     retry: RetrySpec | None = None
+    cleanup: CleanupSpec | None = Field(
+        default=None, description="How to undo what this step created, whatever the run's verdict."
+    )
 
     def display_name(self, index: int) -> str:
         """The step's name, or its method and (unrendered) URL; ``index`` is 0-based and unused here."""
