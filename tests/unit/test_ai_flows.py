@@ -529,8 +529,8 @@ async def test_hostile_input_gets_a_clear_4xx(
 
 
 async def test_chat_refuses_too_many_or_too_long_messages(without_model: httpx.AsyncClient) -> None:
-    many = [{"role": "user", "content": "hi"}] * 41
-    long = [{"role": "user", "content": "x" * 9000}]
+    many = [{"role": "user", "content": "hi"}] * 51
+    long = [{"role": "user", "content": "x" * 20_001}]
     for messages in (many, long, []):
         response = await without_model.post("/v1/chat", json={"project_id": PROJECT_ID, "messages": messages})
         assert response.status_code == 422, response.text

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Id = Annotated[str, Field(min_length=1, max_length=100)]
-MAX_MESSAGES = 40
-MAX_MESSAGE_CHARS = 8000
+# The same limits as the API's public chat endpoint (orchestra.assistant.schemas imports them).
+MAX_MESSAGES = 50
+MAX_MESSAGE_CHARS = 20_000
 MAX_FAILURES = 20
 MAX_BODY_CHARS = 4000
 

@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_MESSAGES = 50
-MAX_MESSAGE_CHARS = 20_000
+from orchestra.ai.schemas import MAX_MESSAGE_CHARS, MAX_MESSAGES
 
 
 class _In(BaseModel):

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.config import Settings
 from orchestra.dataplan.http import perform_undo
 from orchestra.dataplan.records import UndoOutcome
+from orchestra.environments.service import egress_policy
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.secret_box import SecretBox, SecretDecryptionError
 from orchestra.ledger import repository
 from orchestra.ledger.undo_calls import shown_resource, unseal_undo
 from orchestra.models.environment import Environment
 from orchestra.models.ledger import LedgerEntry
-from orchestra.openapi.service import egress_policy
 
 log = structlog.get_logger(__name__)
 

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.environments import service as environments
 from orchestra.errors import NotFound
-from orchestra.kit.egress import EgressPolicy
-from orchestra.models import ApiSpec, Environment
+from orchestra.models import ApiSpec
 from orchestra.openapi import load, repository
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue, Operation
@@ -26,7 +25,7 @@ async def import_spec(
     A URL is fetched under the environment's egress policy, as a test step against it would be."""
     environment = await environments.get(session, actor, project, environment_ref)
     if data.url is not None:
-        document = await load.fetch_document(data.url, egress_policy(environment))
+        document = await load.fetch_document(data.url, environments.egress_policy(environment))
         source = data.url
     elif data.text is not None:
         document, source = load.parse_text(data.text), UPLOAD
@@ -41,12 +40,6 @@ async def import_spec(
         source=source,
         document=document,
         catalogue=catalogue,
-    )
-
-
-def egress_policy(environment: Environment) -> EgressPolicy:
-    return EgressPolicy.for_environment(
-        environment.base_url, environment.allowed_hosts, environment.allow_private_network, environment.name
     )
 
 

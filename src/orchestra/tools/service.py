@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.config import Settings
 from orchestra.dataplan.validate import parse_plan, validate_plan
+from orchestra.environments.service import egress_policy
 from orchestra.errors import NotFound
-from orchestra.kit.egress import EgressPolicy
 from orchestra.models import Environment, StepResult
 from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
@@ -54,12 +54,6 @@ async def environment_view(session: AsyncSession, environment_id: uuid.UUID) -> 
         allowed_hosts=list(found.allowed_hosts),
         variables=dict(found.variables),
         secret_names=sorted(found.secrets),
-    )
-
-
-def egress_policy(environment: Environment) -> EgressPolicy:
-    return EgressPolicy.for_environment(
-        environment.base_url, environment.allowed_hosts, environment.allow_private_network, environment.name
     )
 
 
