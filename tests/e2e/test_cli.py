@@ -52,6 +52,7 @@ def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> No
     assert unauthenticated.headers["www-authenticate"].startswith("Bearer")
     assert "Orchestra results" in log
     assert "15 tests: 12 passed, 2 failed, 1 error" in log
+    assert "2 tests: 2 passed" in log  # the test-data examples
     health = httpx.get(f"{orchestra_up.url}/api/v1/health").json()
     assert health == {
         "status": "ok",
@@ -63,11 +64,29 @@ def test_up_serves_the_api_and_ran_the_example_suite(orchestra_up: Server) -> No
         params={"project": "examples"},
         headers=local_admin(orchestra_up.data_dir),
     ).json()
-    assert suite_runs["total"] >= 1
-    assert suite_runs["items"][0]["counts"] == EXPECTED
+    demo_runs = [run for run in suite_runs["items"] if run["name"] == "demo"]
+    assert demo_runs
+    assert demo_runs[0]["counts"] == EXPECTED
     schema = httpx.get(f"{orchestra_up.url}/api/v1/schemas/testcase.json").json()
     assert schema["title"]
     assert "steps" in schema["properties"]
+
+
+def test_up_planned_the_example_test_data_and_cleaned_it_up(orchestra_up: Server) -> None:
+    """The test-data examples ran with data planned from the demo SUT's OpenAPI description: every entity
+    the runs created is in their ledger and was deleted after the run."""
+    headers = local_admin(orchestra_up.data_dir)
+    api = f"{orchestra_up.url}/api/v1"
+    runs = httpx.get(f"{api}/runs", params={"project": "examples", "limit": 100}, headers=headers).json()
+    planned = [run for run in runs["items"] if run["name"] == "order for a gold customer"]
+    assert [run["status"] for run in planned] == ["PASSED"]
+    run = httpx.get(f"{api}/runs/{planned[0]['id']}", headers=headers).json()
+    phases = [step["phase"] for step in run["steps"]]
+    assert (phases[0], phases[-1]) == ("data", "cleanup"), phases
+    ledger = httpx.get(f"{api}/runs/{run['id']}/ledger", headers=headers).json()
+    operations = {entry["operation"] for entry in ledger}
+    assert operations == {"createCustomer", "createItem", "createOrder"}
+    assert {entry["status"] for entry in ledger} == {"done"}
 
 
 def test_embedded_run_of_the_example_suite(tmp_path: Path, demo_sut: str) -> None:

@@ -260,6 +260,7 @@ async def test_token_of_a_deleted_tenant_is_refused(
         "/health/ready",
         "/schemas/testcase.json",
         "/schemas/suite.json",
+        "/schemas/dataplan.json",
         "/openapi.json",
     ],
 )

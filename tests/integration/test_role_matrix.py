@@ -307,6 +307,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/health/live"): Entry(ALL, fixed(f"{V1}/health/live")),
     ("GET", "/api/v1/schemas/testcase.json"): Entry(ALL, fixed(f"{V1}/schemas/testcase.json")),
     ("GET", "/api/v1/schemas/suite.json"): Entry(ALL, fixed(f"{V1}/schemas/suite.json")),
+    ("GET", "/api/v1/schemas/dataplan.json"): Entry(ALL, fixed(f"{V1}/schemas/dataplan.json")),
     # projects
     ("GET", "/api/v1/projects"): Entry(SIGNED_IN, fixed(f"{V1}/projects")),
     ("POST", "/api/v1/projects"): Entry(TENANT_EDITORS, b_create_project, 201),

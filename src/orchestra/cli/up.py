@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from orchestra.actor import Actor
 from orchestra.app import create_app
 from orchestra.cli import admin_token
 from orchestra.cli.ai_service import EmbeddedAi
@@ -16,6 +17,11 @@ from orchestra.cli.display import print_summary
 from orchestra.cli.runner import follow_or_cancel
 from orchestra.cli.serving import Serving, check_port_free
 from orchestra.config import Settings
+from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME
+from orchestra.environments import service as environments
+from orchestra.environments.schemas import EnvironmentUpdate
+from orchestra.openapi import service as openapi
+from orchestra.openapi.schemas import SpecImport
 from orchestra.runs.schemas import SuiteRunCreate
 from orchestra.runtime import Runtime
 from orchestra.testcases.loader import load_paths
@@ -30,21 +36,50 @@ def examples_dir(settings: Settings) -> Path:
     return source_tree if source_tree.is_dir() else Path("examples/demo")
 
 
-async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, console: Console) -> None:
+async def prepare_demo_test_data(runtime: Runtime, demo_url: str) -> None:
+    """What test data planning needs of the demo environment: the SUT's OpenAPI description and the
+    credentials its token operation takes (the password as a secret, so it is never shown or planned)."""
+    actor = Actor(tenant_id=runtime.tenant_id)
+    async with runtime.db.transaction(actor.tenant_id) as session:
+        environment = await environments.get(session, actor, DEMO_PROJECT, DEMO_ENVIRONMENT)
+        variables = {**environment.variables, "username": DEMO_USERNAME}
+        change = EnvironmentUpdate(variables=variables, secrets={"password": DEMO_PASSWORD})
+        await environments.update(session, actor, DEMO_PROJECT, DEMO_ENVIRONMENT, change, runtime.secrets)
+        spec = SpecImport(url=f"{demo_url}/openapi.json")
+        await openapi.import_spec(session, actor, DEMO_PROJECT, DEMO_ENVIRONMENT, spec)
+
+
+async def apply_examples(backend: LocalBackend, folder: Path) -> list[str]:
+    """Load and store the folder's test cases and suites; the names of its suites."""
     loaded = load_paths([folder])
-    backend = LocalBackend(runtime)
     await backend.apply(
         DEMO_PROJECT, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
     )
-    await backend.ensure_environment(DEMO_PROJECT, DEMO_ENVIRONMENT, demo_url)
+    return [suite.suite for _, suite in loaded.suites]
+
+
+async def run_suites(backend: LocalBackend, suites: list[str], console: Console, title: str) -> None:
     ids = []
-    for _, suite in loaded.suites:
+    for suite in suites:
         request = SuiteRunCreate(
-            project=DEMO_PROJECT, environment=DEMO_ENVIRONMENT, suite=suite.suite, trigger="manual"
+            project=DEMO_PROJECT, environment=DEMO_ENVIRONMENT, suite=suite, trigger="manual"
         )
         ids.append(await backend.start_suite_run(request))
-    console.print(f"Running the example suite on the demo SUT ({demo_url}) …")
+    console.print(title)
     print_summary(console, await follow_or_cancel(backend, ids, console, poll_s=0.2))
+
+
+async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, console: Console) -> None:
+    backend = LocalBackend(runtime)
+    suites = await apply_examples(backend, folder)
+    await backend.ensure_environment(DEMO_PROJECT, DEMO_ENVIRONMENT, demo_url)
+    await run_suites(backend, suites, console, f"Running the example suite on the demo SUT ({demo_url}) …")
+    test_data = folder.parent / "test-data"
+    if test_data.is_dir():
+        suites = await apply_examples(backend, test_data)
+        await prepare_demo_test_data(runtime, demo_url)
+        title = "Running the test-data examples (data planned before, cleaned up after) …"
+        await run_suites(backend, suites, console, title)
 
 
 async def serve(settings: Settings, demo: bool, console: Console) -> None:

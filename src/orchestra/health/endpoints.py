@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from orchestra.api_deps import RuntimeDep
+from orchestra.dataplan.model import dataplan_json_schema
 from orchestra.runtime import Runtime
 from orchestra.testcases.schema_export import suite_json_schema, testcase_json_schema
 
@@ -48,3 +49,8 @@ async def testcase_schema() -> dict[str, Any]:
 @router.get("/schemas/suite.json")
 async def suite_schema() -> dict[str, Any]:
     return suite_json_schema()
+
+
+@router.get("/schemas/dataplan.json")
+async def dataplan_schema() -> dict[str, Any]:
+    return dataplan_json_schema()
