@@ -178,3 +178,179 @@ def test_plans_for_every_operation_validate(operation_id: str) -> None:
     )
     assert validate_plan(result, CATALOGUE, POLICY) == []
     assert "request" in result.bindings
+
+
+def test_the_target_token_operation_gets_the_environments_credentials_not_generated_ones() -> None:
+    planned = plan_for_operation(
+        "issueToken", CATALOGUE, environment={"username": "u"}, secret_names=["password"]
+    )
+    assert planned.bindings["request"].call.body == {
+        "username": "{{ env.username }}",
+        "password": "{{ secrets.password }}",
+    }
+    assert list(planned.bindings) == ["request"]
+    inputs = plan(operations=["issueToken"])
+    assert inputs.bindings["issue_token"].value["body"] == {
+        "username": "{{ env.username }}",
+        "password": "{{ secrets.password }}",
+    }
+    assert list(inputs.bindings) == ["issue_token"]
+    assert validate_plan(planned, CATALOGUE, POLICY) == []
+
+
+PET_SCHEMES = {
+    "api_key": SecurityScheme("api_key", "apiKey", location="header", parameter="api_key"),
+    "petstore_auth": SecurityScheme("petstore_auth", "oauth2"),
+    "bearerAuth": SecurityScheme("bearerAuth", "http", scheme="bearer"),
+}
+
+
+def pet_catalogue(*, get_pet: tuple[str, ...], inventory: tuple[str, ...] = ("api_key",)) -> Catalogue:
+    """The Swagger Petstore's shape: creating and deleting a pet needs OAuth 2 (a bearer token), reading
+    one accepts ``get_pet``, the inventory only an API key; ``issueToken`` issues bearer tokens."""
+    pet_id = Parameter("petId", "path", True, {"type": "integer"})
+    pet = {"type": "object", "required": ["name"], "properties": {"id": {}, "name": {"type": "string"}}}
+    login = {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}
+    operations = [
+        Operation(
+            "addPet",
+            "POST",
+            "/pet",
+            request_schema=pet,
+            responses={"200": pet},
+            security=("petstore_auth",),
+        ),
+        Operation("getPetById", "GET", "/pet/{petId}", parameters=(pet_id,), security=get_pet),
+        Operation("deletePet", "DELETE", "/pet/{petId}", parameters=(pet_id,), security=("petstore_auth",)),
+        Operation("getInventory", "GET", "/store/inventory", security=inventory),
+        Operation(
+            "issueToken",
+            "POST",
+            "/auth/token",
+            request_schema=login,
+            responses={"200": {"type": "object", "properties": {"access_token": {}}}},
+        ),
+    ]
+    return Catalogue("pets", "0" * 64, {op.operation_id: op for op in operations}, PET_SCHEMES)
+
+
+def own_headers(result: DataPlan) -> dict[str, dict[str, str]]:
+    """Binding (``.cleanup`` for its cleanup) → the headers its request sends beside the defaults."""
+    found: dict[str, dict[str, str]] = {}
+    for name, binding in result.bindings.items():
+        if binding.call is not None and binding.call.headers:
+            found[name] = binding.call.headers
+        if binding.cleanup is not None and binding.cleanup.headers:
+            found[f"{name}.cleanup"] = binding.cleanup.headers
+    return found
+
+
+def test_the_default_credentials_satisfy_every_call_when_one_scheme_can() -> None:
+    # GET /pet/{petId} accepts the API key or OAuth 2, but the pet it reads is created (and deleted) with
+    # OAuth 2 only: the bearer token serves every call, the API key none that the other does not.
+    catalogue = pet_catalogue(get_pet=("api_key", "petstore_auth"))
+    result = plan_for_operation(
+        "getPetById", catalogue, environment={}, secret_names=["token", "api_key"], seed=1
+    )
+    assert result.defaults.headers == {"Authorization": "Bearer {{ secrets.token }}"}
+    assert own_headers(result) == {}
+    assert result.bindings["request"].call.path == {"petId": "{{ data.pet.id }}"}
+    assert "petstore_auth: bearer token from secrets.token" in result.notes
+    assert validate_plan(result, catalogue, None) == []
+
+
+def test_a_call_the_default_scheme_does_not_serve_gets_its_own_credentials() -> None:
+    # The inventory needs the API key, the pet OAuth 2: two calls (the pet's and its cleanup) take the
+    # majority's bearer token as the default, the target call adds its api_key header.
+    catalogue = pet_catalogue(get_pet=("api_key",))
+    result = plan_for_operation("getPetById", catalogue, environment={}, secret_names=["token", "api_key"])
+    assert result.defaults.headers == {"Authorization": "Bearer {{ secrets.token }}"}
+    assert own_headers(result) == {"request": {"api_key": "{{ secrets.api_key }}"}}
+    assert "request: its call sends its own api_key for api_key" in result.notes
+    assert validate_plan(result, catalogue, None) == []
+
+
+def test_the_tests_own_operation_decides_the_defaults_and_planned_calls_carry_theirs() -> None:
+    # A test step only gets the defaults: they serve getInventory (API key, from the variable named for
+    # the scheme); creating and deleting the pet send the bearer token themselves.
+    catalogue = pet_catalogue(get_pet=("petstore_auth",))
+    result = plan_for(
+        DataRequirements(requires="a pet", operations=["getInventory"]),
+        catalogue,
+        environment={"api_key": "VALUE-OF-THE-KEY"},
+        secret_names=["access_token"],
+    )
+    assert result.defaults.headers == {"api_key": "{{ env.api_key }}"}
+    bearer = {"Authorization": "Bearer {{ secrets.access_token }}"}
+    assert own_headers(result) == {"pet": bearer, "pet.cleanup": bearer}
+    assert result.bindings["get_inventory"].value["headers"] == {}
+    assert "VALUE-OF-THE-KEY" not in json.dumps(result.model_dump(mode="json"))
+    assert validate_plan(result, catalogue, None) == []
+
+
+def test_a_per_call_bearer_token_can_come_from_the_token_operation() -> None:
+    catalogue = pet_catalogue(get_pet=("api_key",))
+    result = plan_for(
+        DataRequirements(requires="a pet", operations=["getPetById"]),
+        catalogue,
+        environment={"username": "u"},
+        secret_names=["api_key"],
+    )
+    assert result.defaults.headers == {"api_key": "{{ secrets.api_key }}"}
+    assert next(iter(result.bindings)) == "auth"
+    assert result.bindings["auth"].call.body == {"username": "{{ env.username }}"}
+    bearer = {"Authorization": "Bearer {{ data.auth.access_token }}"}
+    assert own_headers(result) == {"pet": bearer, "pet.cleanup": bearer}
+    assert "petstore_auth: a token from issueToken with username" in result.notes
+    assert validate_plan(result, catalogue, None) == []
+
+
+def test_an_operation_accepting_any_of_several_schemes_uses_one_the_environment_has() -> None:
+    # With only a token, the inventory (API key or bearer) is read with the bearer token — not with the
+    # token in the api_key header; without any credential the plan names both ways.
+    catalogue = pet_catalogue(get_pet=("api_key",), inventory=("api_key", "bearerAuth"))
+    result = plan_for_operation("getInventory", catalogue, environment={}, secret_names=["token"])
+    assert result.defaults.headers == {"Authorization": "Bearer {{ secrets.token }}"}
+    both = plan_for_operation("getInventory", catalogue, environment={}, secret_names=["token", "api_key"])
+    assert both.defaults.headers == {"api_key": "{{ secrets.api_key }}"}
+    none = plan_for_operation("getInventory", catalogue, environment={}, secret_names=[])
+    assert none.defaults.headers == {}
+    assert "api_key: put an API key in a secret named api_key (sent in the header)" in none.notes
+    assert any(note.startswith("bearerAuth: the operations need a token") for note in none.notes)
+
+
+def test_an_api_key_prefers_the_secret_named_for_it_over_a_generic_token() -> None:
+    catalogue = pet_catalogue(get_pet=("api_key",))
+    result = plan_for_operation("getInventory", catalogue, environment={}, secret_names=["token", "api_key"])
+    assert result.defaults.headers == {"api_key": "{{ secrets.api_key }}"}
+    fallback = plan_for_operation("getInventory", catalogue, environment={}, secret_names=["token"])
+    assert fallback.defaults.headers == {"api_key": "{{ secrets.token }}"}
+
+
+def test_a_test_operation_the_defaults_do_not_serve_is_noted_without_copying_credentials() -> None:
+    catalogue = pet_catalogue(get_pet=("petstore_auth",))
+    result = plan_for(
+        DataRequirements(operations=["getInventory", "getPetById"]),
+        catalogue,
+        environment={},
+        secret_names=["token", "api_key"],
+    )
+    # One test operation each: the bearer token also serves creating and deleting the pet, so it is the
+    # default; the other test operation's credential is named in a note, never put into data.
+    assert result.defaults.headers == {"Authorization": "Bearer {{ secrets.token }}"}
+    assert own_headers(result) == {}
+    assert result.bindings["get_inventory"].value["headers"] == {}
+    assert (
+        "data.get_inventory: getInventory needs api_key, not petstore_auth: "
+        "send api_key: {{ secrets.api_key }}"
+    ) in result.notes
+
+
+def test_schemes_that_share_the_token_operation_plan_it_once_and_add_no_headers() -> None:
+    catalogue = pet_catalogue(get_pet=("bearerAuth",))
+    result = plan_for_operation("getPetById", catalogue, environment={"username": "u"}, secret_names=[])
+    calls = [binding.call.operation for binding in result.bindings.values() if binding.call is not None]
+    assert calls.count("issueToken") == 1
+    assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.access_token }}"}
+    assert own_headers(result) == {}
+    assert validate_plan(result, catalogue, None) == []

@@ -9,7 +9,9 @@
 
 A field that refers to another entity (``customerId``, ``{item_id}``) is fed with the id of a created one;
 every created entity gets the cleanup that deletes it; authentication comes from a secret or variable of the
-environment, or from the API's token operation. A plan never holds a secret value: only ``{{ secrets.x }}``.
+environment, or from the API's token operation, chosen per operation among the security schemes it accepts
+(the default headers serve most; a call they do not serve sends its own). A plan never holds a secret value:
+only ``{{ secrets.x }}``.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from orchestra.dataplan.entities import (
 from orchestra.dataplan.generate import generated_properties, merge_all_of
 from orchestra.dataplan.hints import referenced_entity, snake
 from orchestra.dataplan.model import Binding, Call, DataPlan, Defaults, Generate, Request
-from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter
+from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
 from orchestra.testcases.definition import DataRequirements
 
 TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", "apikey", "auth_token")
+_BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
 MAX_DEPTH = 8
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -101,7 +104,10 @@ class _Planner:
         self.headers: dict[str, str] = {}
         self.created: dict[str, str] = {}  # entity → the binding that creates it
         self.in_progress: set[str] = set()
-        self.secured: set[str] = set()  # security schemes the planned calls need
+        self.value_operations: dict[str, str] = {}  # value binding → the operation whose inputs it holds
+        self.scheme_header_cache: dict[str, dict[str, str]] = {}  # security scheme → headers satisfying it
+        self.token_binding: str | None = None  # the call of the API's token operation, once planned
+        self.token_header: dict[str, str] | None = None  # the Authorization header with its token
         self.fixed: dict[str, dict[str, Any]] = {}  # operationId → body values named in requires
 
     def note(self, text: str) -> None:
@@ -163,9 +169,6 @@ class _Planner:
         finally:
             self.in_progress.discard(operation.operation_id)
         undo = self.cleanup_for(operation, inputs["path"]) if cleanup else None
-        self.secure(operation)
-        if undo is not None:
-            self.secure(self.catalogue.operations[undo.operation])
         self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs), cleanup=undo)
         return name
 
@@ -173,8 +176,8 @@ class _Planner:
         """A ``value`` binding with the operation's inputs, for a test step that calls it."""
         name = self.name(operation.operation_id)
         inputs = self.request_inputs(name, operation)
-        self.secure(operation)
         self.bindings[name] = Binding(value=inputs)
+        self.value_operations[name] = operation.operation_id
         self.note(f"data.{name} holds the path, query, headers and body for {operation.operation_id}")
         return name
 
@@ -277,70 +280,170 @@ class _Planner:
 
     # -- authentication ----------------------------------------------------------------------------------
 
-    def secure(self, operation: Operation) -> None:
-        self.secured.update(operation.security)
-
     def authenticate(self) -> None:
-        schemes = [self.catalogue.security_schemes.get(name) for name in sorted(self.secured)]
-        known = [scheme for scheme in schemes if scheme is not None]
-        if not known or self.headers:
+        """Credentials per operation: each secured operation accepts any one of its security schemes. The
+        default headers use the scheme that serves the most of them (the test's own operations first: they
+        only get the defaults); a planned call or cleanup the defaults do not serve gets its own headers
+        from another of its schemes the environment can satisfy."""
+        uses = self.secured_uses()
+        schemes = sorted({name for _, _, accepted in uses for name in accepted})
+        usable = {name: rank for name in schemes if (rank := self.credential_rank(name)) is not None}
+        for name in schemes:
+            if name not in usable:
+                self.note(self.missing_credential(self.catalogue.security_schemes[name]))
+        if not usable:
             return
-        scheme = known[0]
-        own = self.credential_name()
-        if scheme.type == "apiKey":
-            if scheme.location != "header" or own is None:
-                self.note(
-                    f"{scheme.name}: put an API key in a secret named api_key (sent in the {scheme.location})"
-                )
-                return
-            self.headers[scheme.parameter] = _template(own)
-            self.note(f"{scheme.name}: the {scheme.parameter} header from {own}")
-            return
-        if scheme.type == "http" and scheme.scheme.lower() == "basic":
-            self.note(f"{scheme.name}: HTTP basic auth is not planned; set an Authorization default header")
-            return
-        if own is not None:
-            self.headers["Authorization"] = "Bearer " + _template(own)
-            self.note(f"{scheme.name}: bearer token from {own}")
-            return
-        if not self.token_call(scheme.name):
-            self.note(
-                f"{scheme.name}: the operations need a token; add a secret named token (no token operation "
-                "whose inputs the environment has was found)"
-            )
 
-    def credential_name(self) -> str | None:
-        for name in TOKEN_NAMES:
+        def preference(name: str) -> tuple[int, int, int, str]:
+            served = [where for _, where, accepted in uses if name in accepted]
+            return (-served.count("value"), -len(served), usable[name], name)
+
+        default = min(usable, key=preference)
+        self.headers.update(self.scheme_headers(default))
+        for binding, where, accepted in uses:
+            options = sorted((name for name in accepted if name in usable), key=lambda n: (usable[n], n))
+            if not options or any(self.served_by_defaults(name) for name in options):
+                continue
+            headers = self.scheme_headers(options[0])
+            if where == "value":
+                sent = ", ".join(f"{key}: {value}" for key, value in headers.items())
+                operation = self.value_operations[binding]
+                self.note(f"data.{binding}: {operation} needs {options[0]}, not {default}: send {sent}")
+                continue
+            found = self.bindings[binding]
+            request = found.call if where == "call" else found.cleanup
+            assert request is not None
+            changed = request.model_copy(update={"headers": {**request.headers, **headers}})
+            self.bindings[binding] = found.model_copy(update={where: changed})
+            self.note(f"{binding}: its {where} sends its own {', '.join(headers)} for {options[0]}")
+
+    def secured_uses(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(binding, ``call``, ``cleanup`` or ``value``, the known schemes its operation accepts) of every
+        planned request and of every operation whose inputs a value binding holds, when secured."""
+        uses: list[tuple[str, str, tuple[str, ...]]] = []
+        for name, binding in self.bindings.items():
+            requests = {"call": binding.call, "cleanup": binding.cleanup}
+            found = {where: request.operation for where, request in requests.items() if request is not None}
+            if name in self.value_operations:
+                found["value"] = self.value_operations[name]
+            for where, operation_id in found.items():
+                operation = self.catalogue.get(operation_id)
+                security = operation.security if operation is not None else ()
+                accepted = tuple(scheme for scheme in security if scheme in self.catalogue.security_schemes)
+                if accepted:
+                    uses.append((name, where, accepted))
+        return uses
+
+    def credential_rank(self, name: str) -> int | None:
+        """How well the environment satisfies a scheme (lower is better); None: not at all."""
+        found = self.credential(name)
+        return None if found is None else found[0]
+
+    def credential(self, name: str) -> tuple[int, str | None] | None:
+        """(rank, ``secrets.x`` or ``env.x``) of what satisfies a scheme: 0 a credential named for it
+        (``api_key`` for an API key, ``token`` for a bearer token), 1 one under another token name, 2 the
+        token of the API's token operation (no name), 3 for a bearer token the credential named for an API
+        key scheme of the API (rather not: it is that scheme's); None: the environment cannot."""
+        scheme = self.catalogue.security_schemes[name]
+        if scheme.type == "apiKey":
+            if scheme.location != "header":
+                return None
+            own = self.credential_name(_key_names(scheme))
+            generic = self.credential_name()
+            return (0, own) if own else (1, generic) if generic else None
+        if scheme.type == "http" and scheme.scheme.lower() == "basic":
+            return None
+        own = self.credential_name(_BEARER_NAMES)
+        if own is not None:
+            return 0, own
+        schemes = self.catalogue.security_schemes.values()
+        keys = {key for other in schemes if other.type == "apiKey" for key in _key_names(other)}
+        generic = self.credential_name([token for token in TOKEN_NAMES if token not in keys])
+        if generic is not None:
+            return 1, generic
+        if self.token_source() is not None:
+            return 2, None
+        claimed = self.credential_name()
+        return (3, claimed) if claimed is not None else None
+
+    def scheme_headers(self, name: str) -> dict[str, str]:
+        """The headers satisfying a scheme ``credential_rank`` found usable (its token call planned once)."""
+        if name not in self.scheme_header_cache:
+            headers, note = self.credential_headers(name)
+            if headers is None:
+                headers = {"Authorization": "Bearer " + _template(self.token_call(name))}
+            else:
+                self.note(note)
+            self.scheme_header_cache[name] = headers
+        return self.scheme_header_cache[name]
+
+    def credential_headers(self, name: str) -> tuple[dict[str, str] | None, str]:
+        """The headers of a usable scheme from a credential of the environment, and a note saying so; None
+        when it takes a token from the token operation (planned by ``scheme_headers`` when used)."""
+        scheme = self.catalogue.security_schemes[name]
+        found = self.credential(name)
+        own = found[1] if found is not None else None
+        if own is None:
+            return None, ""
+        if scheme.type == "apiKey":
+            return {scheme.parameter: _template(own)}, f"{name}: the {scheme.parameter} header from {own}"
+        return {"Authorization": "Bearer " + _template(own)}, f"{name}: bearer token from {own}"
+
+    def served_by_defaults(self, name: str) -> bool:
+        """Whether the default headers already send what a usable scheme needs (planning nothing)."""
+        headers = self.scheme_header_cache.get(name) or self.credential_headers(name)[0] or self.token_header
+        return headers is not None and headers.items() <= self.headers.items()
+
+    def missing_credential(self, scheme: SecurityScheme) -> str:
+        if scheme.type == "apiKey":
+            return f"{scheme.name}: put an API key in a secret named api_key (sent in the {scheme.location})"
+        if scheme.type == "http" and scheme.scheme.lower() == "basic":
+            return f"{scheme.name}: HTTP basic auth is not planned; set an Authorization default header"
+        return (
+            f"{scheme.name}: the operations need a token; add a secret named token (no token operation "
+            "whose inputs the environment has was found)"
+        )
+
+    def credential_name(self, names: Collection[str] = TOKEN_NAMES) -> str | None:
+        """``secrets.<name>`` or ``env.<name>`` of the first of ``names`` the environment has (secrets
+        first)."""
+        for name in names:
             if name in self.secrets:
                 return f"secrets.{name}"
-        for name in TOKEN_NAMES:
+        for name in names:
             if name in self.variables:
                 return f"env.{name}"
         return None
 
-    def token_call(self, scheme: str) -> bool:
+    def token_source(self) -> tuple[Operation, str, list[str]] | None:
+        """The API's token operation whose required inputs the environment has: (it, its token field, those
+        inputs)."""
         for operation in sorted(self.catalogue.operations.values(), key=lambda op: op.operation_id):
             field = token_field(operation)
             if field is None or operation.method != "POST":
                 continue
             schema = _object_schema(operation.request_schema) or {}
             needed = [name for name in schema.get("required") or [] if isinstance(name, str)]
-            if not all(name in self.secrets or name in self.variables for name in needed):
-                continue
+            if all(name in self.secrets or name in self.variables for name in needed):
+                return operation, field, needed
+        return None
+
+    def token_call(self, scheme: str) -> str:
+        """``data.<binding>.<token field>`` of the token operation's call (planned first, once)."""
+        found = self.token_source()
+        assert found is not None, "credential_rank checked there is one"
+        operation, field, needed = found
+        if self.token_binding is None:
             body = {
                 name: _template(f"secrets.{name}" if name in self.secrets else f"env.{name}")
                 for name in needed
             }
-            binding = self.name("auth")
-            self.bindings = {
-                binding: Binding(call=Call(operation=operation.operation_id, body=body or None))
-            } | (self.bindings)
-            self.headers["Authorization"] = "Bearer " + _template(f"data.{binding}.{field}")
-            self.note(
-                f"{scheme}: a token from {operation.operation_id} with {', '.join(needed) or 'no input'}"
-            )
-            return True
-        return False
+            self.token_binding = self.name("auth")
+            call = Call(operation=operation.operation_id, body=body or None)
+            self.bindings = {self.token_binding: Binding(call=call)} | self.bindings
+            self.token_header = {"Authorization": "Bearer " + _template(f"data.{self.token_binding}.{field}")}
+        self.note(f"{scheme}: a token from {operation.operation_id} with {', '.join(needed) or 'no input'}")
+        return f"data.{self.token_binding}.{field}"
 
     def plan(self, seed: int | None) -> DataPlan:
         self.authenticate()
@@ -365,6 +468,14 @@ def _all_sendable(schema: JsonSchema) -> list[str]:
     properties = schema.get("properties") or {}
     names = [p for p, sub in properties.items() if not (isinstance(sub, dict) and sub.get("readOnly"))]
     return names + [p for p in schema.get("required") or [] if p not in names]
+
+
+def _key_names(scheme: SecurityScheme) -> list[str]:
+    """Names of a credential meant for an API key scheme: its parameter's and its own (``X-Api-Key`` →
+    ``x_api_key``), then ``api_key`` and ``apikey``."""
+    names = [scheme.parameter, scheme.name]
+    names += [re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") for name in names]
+    return list(dict.fromkeys(name for name in [*names, "api_key", "apikey"] if name))
 
 
 def _enum_of(schema: JsonSchema) -> list[Any]:
