@@ -33,6 +33,7 @@ lint: install
 
 bench: install ## benchmarks (see bench/ and the README's performance section)
 	$(BIN)/python bench/chain.py
+	$(BIN)/python bench/dataplan.py
 
 clean:
 	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache
