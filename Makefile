@@ -21,7 +21,7 @@ up: install ## start Orchestra embedded, with the demo SUT and example suite, on
 test: install ## lint, type-check and run the whole test suite
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=4
 
 unit: install ## only the fast unit tests
 	$(BIN)/pytest tests/unit

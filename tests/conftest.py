@@ -106,6 +106,8 @@ def settings(database_url: str, owner_database_url: str, tmp_path: Path) -> Sett
         data_dir=tmp_path / "data",
         scheduler_interval_s=0.05,
         executor_concurrency=4,
+        # No ai-service unless a test starts one: the default port may be another process's ai-service.
+        ai_url="http://127.0.0.1:9",
     )
 
 

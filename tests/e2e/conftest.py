@@ -26,7 +26,9 @@ def free_port() -> int:
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORCHESTRA_")}
-    env.update({"ORCHESTRA_DATA_DIR": str(data_dir), "NO_COLOR": "1", "COLUMNS": "200", **extra})
+    env.update({"ORCHESTRA_DATA_DIR": str(data_dir), "NO_COLOR": "1", "COLUMNS": "200"})
+    env["ORCHESTRA_AI_PORT"] = str(free_port())  # `orchestra up`'s ai-service, apart from other tests'
+    env.update(extra)
     return env
 
 

@@ -77,7 +77,7 @@ def test_up_planned_the_example_test_data_and_cleaned_it_up(orchestra_up: Server
     the runs created is in their ledger and was deleted after the run."""
     headers = local_admin(orchestra_up.data_dir)
     api = f"{orchestra_up.url}/api/v1"
-    runs = httpx.get(f"{api}/runs", params={"project": "examples", "limit": 100}, headers=headers).json()
+    runs = httpx.get(f"{api}/runs", params={"project": "test-data", "limit": 100}, headers=headers).json()
     planned = [run for run in runs["items"] if run["name"] == "order for a gold customer"]
     assert [run["status"] for run in planned] == ["PASSED"]
     run = httpx.get(f"{api}/runs/{planned[0]['id']}", headers=headers).json()

@@ -245,13 +245,13 @@ async def test_explaining_a_run_that_does_not_exist_is_a_404(world: AiWorld, ai:
 async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld) -> None:
     port = _free_port()
     console = Console(record=True, width=200)
-    embedded = await EmbeddedAi.start(world.ai_settings(ai_port=port), console)
+    embedded = await EmbeddedAi.start(world.ai_settings(ai_port=port, ai_url=None), console)
     assert embedded is not None
     try:
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{embedded.url}/health")).json() == {"status": "ok", "model": None}
         assert f"ai-service on http://127.0.0.1:{port}" in console.export_text()
-        taken = await EmbeddedAi.start(world.ai_settings(ai_port=port), console)
+        taken = await EmbeddedAi.start(world.ai_settings(ai_port=port, ai_url=None), console)
         assert taken is None
         assert "is taken" in console.export_text()
     finally:

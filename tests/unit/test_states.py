@@ -22,7 +22,7 @@ PERFORMED = [
     (S.QUEUED, S.IN_PROGRESS),  # lease
     (S.IN_PROGRESS, S.QUEUED),  # reaper (expired lease) and graceful hand-back
     (S.IN_PROGRESS, S.ERROR),  # reaper after the last attempt, internal error
-    *[(S.IN_PROGRESS, terminal) for terminal in TERMINAL],  # the executor's verdict
+    *[(S.IN_PROGRESS, terminal) for terminal in sorted(TERMINAL)],  # the executor's verdict
     (S.PENDING, S.CANCELLED),  # cancel before it started
     (S.QUEUED, S.CANCELLED),
 ]

@@ -27,6 +27,7 @@ from orchestra.runtime import Runtime
 from orchestra.testcases.loader import load_paths
 
 DEMO_PROJECT, DEMO_ENVIRONMENT = "examples", "demo"
+TEST_DATA_PROJECT = "test-data"  # its own project: the demo suite's "*" means every test of its project
 
 
 def examples_dir(settings: Settings) -> Path:
@@ -36,34 +37,34 @@ def examples_dir(settings: Settings) -> Path:
     return source_tree if source_tree.is_dir() else Path("examples/demo")
 
 
-async def prepare_demo_test_data(runtime: Runtime, demo_url: str) -> None:
+async def prepare_demo_test_data(runtime: Runtime, project: str, demo_url: str) -> None:
     """What test data planning needs of the demo environment: the SUT's OpenAPI description and the
     credentials its token operation takes (the password as a secret, so it is never shown or planned)."""
     actor = Actor(tenant_id=runtime.tenant_id)
     async with runtime.db.transaction(actor.tenant_id) as session:
-        environment = await environments.get(session, actor, DEMO_PROJECT, DEMO_ENVIRONMENT)
+        environment = await environments.get(session, actor, project, DEMO_ENVIRONMENT)
         variables = {**environment.variables, "username": DEMO_USERNAME}
         change = EnvironmentUpdate(variables=variables, secrets={"password": DEMO_PASSWORD})
-        await environments.update(session, actor, DEMO_PROJECT, DEMO_ENVIRONMENT, change, runtime.secrets)
+        await environments.update(session, actor, project, DEMO_ENVIRONMENT, change, runtime.secrets)
         spec = SpecImport(url=f"{demo_url}/openapi.json")
-        await openapi.import_spec(session, actor, DEMO_PROJECT, DEMO_ENVIRONMENT, spec)
+        await openapi.import_spec(session, actor, project, DEMO_ENVIRONMENT, spec)
 
 
-async def apply_examples(backend: LocalBackend, folder: Path) -> list[str]:
+async def apply_examples(backend: LocalBackend, project: str, folder: Path) -> list[str]:
     """Load and store the folder's test cases and suites; the names of its suites."""
     loaded = load_paths([folder])
     await backend.apply(
-        DEMO_PROJECT, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
+        project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
     )
     return [suite.suite for _, suite in loaded.suites]
 
 
-async def run_suites(backend: LocalBackend, suites: list[str], console: Console, title: str) -> None:
+async def run_suites(
+    backend: LocalBackend, project: str, suites: list[str], console: Console, title: str
+) -> None:
     ids = []
     for suite in suites:
-        request = SuiteRunCreate(
-            project=DEMO_PROJECT, environment=DEMO_ENVIRONMENT, suite=suite, trigger="manual"
-        )
+        request = SuiteRunCreate(project=project, environment=DEMO_ENVIRONMENT, suite=suite, trigger="manual")
         ids.append(await backend.start_suite_run(request))
     console.print(title)
     print_summary(console, await follow_or_cancel(backend, ids, console, poll_s=0.2))
@@ -71,15 +72,19 @@ async def run_suites(backend: LocalBackend, suites: list[str], console: Console,
 
 async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, console: Console) -> None:
     backend = LocalBackend(runtime)
-    suites = await apply_examples(backend, folder)
+    suites = await apply_examples(backend, DEMO_PROJECT, folder)
     await backend.ensure_environment(DEMO_PROJECT, DEMO_ENVIRONMENT, demo_url)
-    await run_suites(backend, suites, console, f"Running the example suite on the demo SUT ({demo_url}) …")
+    title = f"Running the example suite on the demo SUT ({demo_url}) …"
+    await run_suites(backend, DEMO_PROJECT, suites, console, title)
     test_data = folder.parent / "test-data"
     if test_data.is_dir():
-        suites = await apply_examples(backend, test_data)
-        await prepare_demo_test_data(runtime, demo_url)
-        title = "Running the test-data examples (data planned before, cleaned up after) …"
-        await run_suites(backend, suites, console, title)
+        suites = await apply_examples(backend, TEST_DATA_PROJECT, test_data)
+        await backend.ensure_environment(TEST_DATA_PROJECT, DEMO_ENVIRONMENT, demo_url)
+        await prepare_demo_test_data(runtime, TEST_DATA_PROJECT, demo_url)
+        title = (
+            f"Running the test-data examples (project '{TEST_DATA_PROJECT}': data planned, then cleaned up) …"
+        )
+        await run_suites(backend, TEST_DATA_PROJECT, suites, console, title)
 
 
 async def serve(settings: Settings, demo: bool, console: Console) -> None:
