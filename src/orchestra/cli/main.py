@@ -35,6 +35,13 @@ ServerOpt = Annotated[
 ]
 TokenOpt = Annotated[str | None, typer.Option("--token", envvar="ORCHESTRA_TOKEN", help="API token.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Local data directory (embedded mode).")]
+HostOpt = Annotated[
+    str | None, typer.Option("--host", help="Address to listen on (default: ORCHESTRA_HOST, else 127.0.0.1).")
+]
+PortOpt = Annotated[
+    int | None,
+    typer.Option("--port", min=1, max=65535, help="Port to listen on (default: ORCHESTRA_PORT, else 8000)."),
+]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -185,8 +192,8 @@ def apply(
 
 @app.command()
 def up(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: HostOpt = None,
+    port: PortOpt = None,
     data_dir: DataDirOpt = None,
     no_demo: Annotated[
         bool, typer.Option("--no-demo", help="Do not start the demo SUT and example suite.")
@@ -207,8 +214,8 @@ def up(
 
 @app.command()
 def api(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: HostOpt = None,
+    port: PortOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show logs at info level.")] = False,
 ) -> None:
     """Distributed mode: the REST API and the scheduler (needs ORCHESTRA_BROKER_URL; run any number)."""
@@ -248,9 +255,12 @@ def executor(
 
 @app.command()
 def ai(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    host: HostOpt = None,
     port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default: ai_port).")
+        int | None,
+        typer.Option(
+            "--port", min=1, max=65535, help="Port to listen on (default: ORCHESTRA_AI_PORT, else 8002)."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show logs at info level.")] = False,
 ) -> None:
