@@ -92,6 +92,31 @@ def test_items_are_numbered_in_order_and_start_with_the_failure_and_its_expectat
     ]
 
 
+def test_an_expectation_without_a_single_expected_value_says_only_what_it_has() -> None:
+    schema_failure = {
+        "check": "schema",
+        "passed": False,
+        "expected": None,
+        "actual": ["$: 'currency' is a required property"],
+        "message": "schema: $: 'currency' is a required property",
+    }
+    steps = [_step(0, "read", "failed", assertions=[schema_failure])]
+    items = assemble(
+        run_id="r1",
+        status="FAILED",
+        status_reason="step 'read' failed",
+        steps=steps,
+        last_passing_run_id=None,
+        last_passing_steps=[],
+        similar=[],
+    )
+    excerpt = next(item.excerpt for item in items if item.kind == "expectation")
+    assert excerpt.splitlines() == [
+        "schema: $: 'currency' is a required property",
+        "actual: [\"$: 'currency' is a required property\"]",
+    ]
+
+
 def test_bodies_are_cut_to_about_a_kibibyte() -> None:
     big = {"blob": "x" * 10_000}
     steps = [_step(0, "big", "failed", response=_response(500, big))]

@@ -193,9 +193,15 @@ def _describe_change(change: dict[str, Any]) -> str:
 
 
 def _expectation_text(expectation: dict[str, Any]) -> str:
-    message = expectation.get("message") or ""
-    expected, actual = _short(expectation.get("expected")), _short(expectation.get("actual"))
-    return f"{message}\nexpected: {expected}\nactual: {actual}".strip()
+    """The message, then what was expected and what came, leaving out what the check does not have
+    (a schema check expects no single value)."""
+    lines = [expectation.get("message") or ""]
+    lines += [
+        f"{key}: {_short(expectation[key])}"
+        for key in ("expected", "actual")
+        if expectation.get(key) is not None
+    ]
+    return "\n".join(lines).strip()
 
 
 class _Numbered:
