@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor, Role
 from orchestra.audit import service as audit
 from orchestra.auth.authenticator import Authenticator
+from orchestra.db import Transactions
 from orchestra.errors import Forbidden
 from orchestra.runtime import Runtime
 
@@ -39,6 +40,17 @@ async def get_session(
             await audit.record_request(session, actor, request)
 
 
+async def get_transactions(
+    request: Request, actor: Annotated[Actor, Depends(get_actor)]
+) -> AsyncIterator[Transactions]:
+    """Like ``get_session``, the change is audited once the route returned (in a transaction of its own)."""
+    transactions = Transactions(get_runtime(request).db, actor.tenant_id, actor.project_id)
+    yield transactions
+    if request.method not in _READS:
+        async with transactions() as session:
+            await audit.record_request(session, actor, request)
+
+
 def requires(role: Role, *, platform: bool = False) -> Callable[[Actor], Awaitable[Actor]]:
     async def check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
         if platform and not actor.platform_admin:
@@ -54,6 +66,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 # scope="function": the transaction commits before the response is sent, so a client that reads right
 # after a write sees it.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+TransactionsDep = Annotated[Transactions, Depends(get_transactions, scope="function")]
 ViewerDep = Annotated[Actor, Depends(requires(Role.VIEWER))]
 EditorDep = Annotated[Actor, Depends(requires(Role.EDITOR))]
 AdminDep = Annotated[Actor, Depends(requires(Role.ADMIN))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -118,6 +118,20 @@ async def tenant_connection(engine: AsyncEngine, tenant_id: uuid.UUID) -> AsyncI
         finally:
             if not conn.invalidated:
                 await conn.execute(_SET_TENANT_SESSION, {"tenant": ""})
+
+
+class Transactions:
+    """Short transactions of one tenant (and project), opened one after another, for work that waits on
+    something slow in between (the ai-service, which reads back through the API's tool endpoints): no
+    connection is held while it waits."""
+
+    def __init__(self, db: Database, tenant_id: uuid.UUID | None, project_id: uuid.UUID | None) -> None:
+        self._db = db
+        self._tenant_id = tenant_id
+        self._project_id = project_id
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._db.transaction(self._tenant_id, self._project_id)
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:

@@ -76,6 +76,14 @@ def failing_case(name: str, path: str) -> dict[str, Any]:
     }
 
 
+async def import_demo_description(harness: Harness) -> None:
+    imported = await harness.api.put(
+        f"/projects/{harness.project}/environments/sut/openapi",
+        json={"url": f"{harness.base_url}/openapi.json"},
+    )
+    assert imported.status_code in (200, 201), imported.text
+
+
 async def failure_documents(runtime: Runtime) -> list[RagDocument]:
     async with runtime.db.transaction(runtime.tenant_id) as session:
         rows = await session.execute(select(RagDocument).where(RagDocument.kind == "failure"))
@@ -130,12 +138,38 @@ async def test_a_passed_run_is_explained_but_not_remembered_as_a_failure(
     assert await failure_documents(runtime) == []
 
 
+async def test_more_concurrent_questions_than_database_connections_are_all_answered(
+    harness: Harness, runtime: Runtime, settings: Settings, ai_service: str
+) -> None:
+    """While the ai-service works on a question it reads through the API's tool endpoints; the asking
+    request must not hold a database connection meanwhile, or a burst of questions starves those reads."""
+    connections = 2 * (settings.executor_concurrency + 5)  # the runtime's pool size plus its overflow
+    runs = [await harness.run(failing_case(f"missing-{n}", f"no-such-page-{n}")) for n in range(2)]
+    await import_demo_description(harness)
+    planned = {"name": "planned", "data": {"operations": ["createCustomer"]}, "steps": [{"sleep": 1}]}
+    await harness.apply(planned)
+    chat = {"messages": [{"role": "user", "content": "Which runs failed?"}]}
+    generate = f"/projects/{harness.project}/test-cases/planned/dataplan/generate?environment=sut"
+    asks = [harness.api.post(f"/runs/{runs[n % 2]['id']}/explain") for n in range(connections)]
+    asks += [harness.api.post(f"/projects/{harness.project}/assistant/chat", json=chat) for _ in range(8)]
+    asks += [harness.api.post(generate) for _ in range(8)]
+    async with asyncio.timeout(120):
+        responses = await asyncio.gather(*asks)
+    expected = [200] * (len(asks) - 8) + [201] * 8
+    assert [response.status_code for response in responses] == expected, [
+        response.text for response in responses if response.status_code >= 300
+    ][:3]
+    documents = await failure_documents(runtime)
+    assert sorted(document.source for document in documents) == sorted(run["id"] for run in runs)
+    # each question is still audited, in a transaction of its own after the answer
+    for action, count in (("explain_run", connections), ("chat", 8), ("generate_dataplan", 8)):
+        audited = await harness.api.get("/audit", params={"action": action, "limit": 100})
+        assert audited.status_code == 200, audited.text
+        assert len(audited.json()["items"]) == count, action
+
+
 async def test_suggest_returns_loadable_test_cases(harness: Harness, ai_service: str) -> None:
-    imported = await harness.api.put(
-        f"/projects/{harness.project}/environments/sut/openapi",
-        json={"url": f"{harness.base_url}/openapi.json"},
-    )
-    assert imported.status_code in (200, 201), imported.text
+    await import_demo_description(harness)
     response = await harness.api.post(
         f"/projects/{harness.project}/assistant/suggest",
         json={"environment": "sut", "operation_id": "createCustomer"},

@@ -1,6 +1,7 @@
 """Explain a run, suggest test cases, chat: each asks the ai-service with a delegation token for the
-asker's project (it reads what it needs through the tool endpoints). An explained failure is also kept
-as a document of kind "failure", so the evidence of a later, similar failure can point to it."""
+asker's project (it reads what it needs through the tool endpoints, so no transaction stays open while it
+works). An explained failure is also kept as a document of kind "failure", so the evidence of a later,
+similar failure can point to it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
 from orchestra.assistant.client import AiClient, AiRefused, AiUnavailable
 from orchestra.assistant.schemas import ChatIn, SuggestIn
 from orchestra.auth.delegation import Delegation
+from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable
 from orchestra.projects import service as projects
@@ -44,9 +46,10 @@ def _unavailable(error: AiUnavailable) -> Unavailable:
 
 
 async def explain(
-    session: AsyncSession, actor: Actor, runtime: Runtime, run_id: uuid.UUID
+    transactions: Transactions, actor: Actor, runtime: Runtime, run_id: uuid.UUID
 ) -> ExplainResponse:
-    found = await tools.run_failure_text(session, run_id)
+    async with transactions() as session:
+        found = await tools.run_failure_text(session, run_id)
     if found is None:
         raise NotFound(f"run {run_id} does not exist")
     project_id, status, failure = found
@@ -57,7 +60,8 @@ async def explain(
     except AiRefused as error:
         raise _refusal(error) from None
     if status in FAILED:
-        await _remember_failure(session, actor, runtime, run_id, project_id, status, failure, answer)
+        async with transactions() as session:
+            await _remember_failure(session, actor, runtime, run_id, project_id, status, failure, answer)
     return answer
 
 
@@ -88,10 +92,11 @@ async def _remember_failure(
 
 
 async def suggest(
-    session: AsyncSession, actor: Actor, runtime: Runtime, project: str, data: SuggestIn
+    transactions: Transactions, actor: Actor, runtime: Runtime, project: str, data: SuggestIn
 ) -> SuggestResponse:
-    owner = await projects.get(session, actor, project)
-    environment = await environments.get(session, actor, owner, data.environment)
+    async with transactions() as session:
+        owner = await projects.get(session, actor, project)
+        environment = await environments.get(session, actor, owner, data.environment)
     body = {
         "project_id": str(owner.id),
         "environment_id": str(environment.id),
@@ -106,12 +111,13 @@ async def suggest(
 
 
 async def chat(
-    session: AsyncSession, actor: Actor, runtime: Runtime, project: str, data: ChatIn
+    transactions: Transactions, actor: Actor, runtime: Runtime, project: str, data: ChatIn
 ) -> ChatResponse:
-    owner = await projects.get(session, actor, project)
     environment_id = None
-    if data.environment is not None:
-        environment_id = str((await environments.get(session, actor, owner, data.environment)).id)
+    async with transactions() as session:
+        owner = await projects.get(session, actor, project)
+        if data.environment is not None:
+            environment_id = str((await environments.get(session, actor, owner, data.environment)).id)
     body = {
         "project_id": str(owner.id),
         "environment_id": environment_id,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, TransactionsDep, ViewerDep
 from orchestra.dataplans import service
 from orchestra.dataplans.provider import PlanProvider
 from orchestra.dataplans.schemas import DataPlanOut
@@ -28,12 +28,12 @@ async def generate_dataplan(
     project: str,
     test_case: str,
     environment: EnvironmentQuery,
-    session: SessionDep,
+    transactions: TransactionsDep,
     actor: EditorDep,
     runtime: RuntimeDep,
 ) -> DataPlanOut:
     provider = PlanProvider(runtime.db, runtime.settings, runtime.secrets)
-    return await service.generate(session, actor, provider, project, test_case, environment)
+    return await service.generate(transactions, actor, provider, project, test_case, environment)
 
 
 @router.put("", response_model=DataPlanOut)

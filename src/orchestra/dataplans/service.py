@@ -19,6 +19,7 @@ from orchestra.dataplans.provider import (
     read_situation,
 )
 from orchestra.dataplans.schemas import DataPlanOut
+from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import Conflict, InvalidInput, NotFound
 from orchestra.models import StoredDataPlan
@@ -71,27 +72,31 @@ async def current(
 
 
 async def generate(
-    session: AsyncSession,
+    transactions: Transactions,
     actor: Actor,
     provider: PlanProvider,
     project: str,
     test_case: str,
     environment: str,
 ) -> DataPlanOut:
-    """Ask the planner now (whatever is cached) and keep its plan in the cache."""
-    target, definition = await _target(session, actor, project, test_case, environment)
-    requirements = definition.data if definition is not None else None
-    if requirements is None or not requirements.declared:
-        raise Conflict(
-            f"test case '{test_case}' declares no data needs (data.requires, data.operations or "
-            "data.schemas), so there is nothing to plan"
-        )
-    situation = await _situation(session, target)
+    """Ask the planner now (whatever is cached) and keep its plan in the cache. No transaction is open
+    while the planner works: the ai-service reads back through the API's tool endpoints."""
+    async with transactions() as session:
+        target, definition = await _target(session, actor, project, test_case, environment)
+        requirements = definition.data if definition is not None else None
+        if requirements is None or not requirements.declared:
+            raise Conflict(
+                f"test case '{test_case}' declares no data needs (data.requires, data.operations or "
+                "data.schemas), so there is nothing to plan"
+            )
+        situation = await _situation(session, target)
     try:
         made = await provider.make(target, situation, requirements, subject=actor.name)
     except PlanUnavailable as error:
         raise Conflict(str(error)) from None
-    return DataPlanOut.of(await provider.store(session, target, situation, made, created_by=actor.name))
+    async with transactions() as session:
+        row = await provider.store(session, target, situation, made, created_by=actor.name)
+    return DataPlanOut.of(row)
 
 
 def plan_problems(data: Any, situation: Situation) -> list[dict[str, str]]:
