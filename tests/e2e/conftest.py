@@ -68,11 +68,16 @@ def orchestra_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("up-data")
     log = data_dir.parent / "up.log"
     port = free_port()
+    # Its configured ai port is taken, as by another Orchestra on the machine: it must serve its own
+    # ai-service elsewhere and never ask this one.
+    stranger = socket.socket()
+    stranger.bind(("127.0.0.1", 0))
+    stranger.listen()
     with log.open("w") as output:
         process = subprocess.Popen(
             [*ORCHESTRA, "up", "--port", str(port), "--data-dir", str(data_dir)],
             cwd=REPO,
-            env=cli_env(data_dir),
+            env=cli_env(data_dir, ORCHESTRA_AI_PORT=str(stranger.getsockname()[1])),
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
@@ -96,3 +101,4 @@ def orchestra_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        stranger.close()

@@ -87,6 +87,14 @@ def test_up_planned_the_example_test_data_and_cleaned_it_up(orchestra_up: Server
     operations = {entry["operation"] for entry in ledger}
     assert operations == {"createCustomer", "createItem", "createOrder"}
     assert {entry["status"] for entry in ledger} == {"done"}
+    # planned by its own ai-service (its configured port was taken by a stranger): no fallback notice
+    assert "is taken" in orchestra_up.log.read_text()
+    plan = httpx.get(
+        f"{api}/projects/test-data/test-cases/order for a gold customer/dataplan",
+        params={"environment": "demo"},
+        headers=headers,
+    ).json()
+    assert plan["notices"] == [], plan["notices"]
 
 
 def test_embedded_run_of_the_example_suite(tmp_path: Path, demo_sut: str) -> None:

@@ -251,9 +251,18 @@ async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld)
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{embedded.url}/health")).json() == {"status": "ok", "model": None}
         assert f"ai-service on http://127.0.0.1:{port}" in console.export_text()
-        taken = await EmbeddedAi.start(world.ai_settings(ai_port=port, ai_url=None), console)
-        assert taken is None
-        assert "is taken" in console.export_text()
+        # another Orchestra's ai-service holds the port: this one serves on a free port of its own
+        beside = await EmbeddedAi.start(world.ai_settings(ai_port=port, ai_url=None), console)
+        assert beside is not None
+        try:
+            assert beside.url != embedded.url
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(f"{beside.url}/health")).status_code == 200
+            said = console.export_text()
+            assert f"ai-service on {beside.url}" in said
+            assert f"port {port} is taken" in said
+        finally:
+            await beside.stop()
     finally:
         await embedded.stop()
     external = await EmbeddedAi.start(world.ai_settings(ai_url="http://ai.internal:8002"), console)

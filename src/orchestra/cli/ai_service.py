@@ -45,28 +45,26 @@ class EmbeddedAi:
 
     @classmethod
     async def start(cls, settings: Settings, console: Console) -> EmbeddedAi | None:
-        """None when ``ai_url`` points at a separate ai-service, or when ``ai_port`` is taken (with a
-        warning: Orchestra runs without it and the API falls back to its built-in planner)."""
+        """None when ``ai_url`` points at a separate ai-service. On ``ai_port``, or on a free port when that
+        one is taken (another Orchestra on this machine): the caller hands ``url`` to the API, so it never
+        asks another process's ai-service."""
         if settings.ai_url:
             console.print(f"ai-service: {settings.ai_url} (external)")
             return None
         host = "127.0.0.1"  # the API reaches it on the loopback; it is not published
-        if not _port_free(host, settings.ai_port):
-            console.print(
-                f"[yellow]ai-service not started: {host}:{settings.ai_port} is taken "
-                "(set ORCHESTRA_AI_PORT); the built-in planner is used.[/]"
-            )
-            return None
-        server = make_server(create_ai_app(settings), host, settings.ai_port)
+        port = settings.ai_port if _port_free(host, settings.ai_port) else 0
+        server = make_server(create_ai_app(settings), host, port)
         task = asyncio.create_task(server.serve())
         async with asyncio.timeout(10):
             while not server.started and not task.done():
                 await asyncio.sleep(0.05)
         if task.done():
-            log.warning("ai.embedded_start_failed", port=settings.ai_port)
+            log.warning("ai.embedded_start_failed", port=port)
+            console.print("[yellow]ai-service not started; the built-in planner is used.[/]")
             return None
-        url = f"http://{host}:{settings.ai_port}"
-        console.print(f"ai-service on {url} ({ai_description(settings)})")
+        url = f"http://{host}:{server.servers[0].sockets[0].getsockname()[1]}"
+        taken = "" if port else f"; port {settings.ai_port} is taken"
+        console.print(f"ai-service on {url} ({ai_description(settings)}{taken})")
         return cls(server, task, url)
 
     async def stop(self) -> None:

@@ -90,13 +90,15 @@ async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, conso
 async def serve(settings: Settings, demo: bool, console: Console) -> None:
     check_port_free(settings.host, settings.port)
     console.print(f"Starting Orchestra (data in {settings.data_dir.resolve()}) …")
-    runtime = await Runtime.start(settings)
+    ai = await EmbeddedAi.start(settings, console)
+    if ai is not None:
+        settings = settings.model_copy(update={"ai_url": ai.url})
     demo_process: DemoProcess | None = None
-    ai: EmbeddedAi | None = None
+    runtime: Runtime | None = None
     try:
+        runtime = await Runtime.start(settings)
         await admin_token.announce(runtime, settings, console)
         serving = await Serving.start(create_app(settings, runtime), settings.host, settings.port)
-        ai = await EmbeddedAi.start(settings, console)
         url = f"http://{settings.host}:{settings.port}"
         if demo:
             demo_process = await asyncio.to_thread(DemoProcess.start)
@@ -120,7 +122,8 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
     finally:
         if demo_process is not None:
             demo_process.stop()
+        if runtime is not None:
+            await runtime.stop()
         if ai is not None:
             await ai.stop()
-        await runtime.stop()
         console.print("Orchestra stopped.")
