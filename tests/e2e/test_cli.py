@@ -16,6 +16,7 @@ from tests.e2e.conftest import ORCHESTRA, REPO, Server, cli_env, free_port, orch
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = str(REPO / "examples" / "demo")
+TEST_DATA = str(REPO / "examples" / "test-data")
 EXPECTED = {"PASSED": 12, "FAILED": 2, "ERROR": 1}
 
 
@@ -142,6 +143,83 @@ def test_run_against_a_server_needs_a_valid_token(orchestra_up: Server, tmp_path
         )  # fmt: skip
         assert result.returncode == 2, result.stdout + result.stderr
         assert "401" in result.stdout + result.stderr or "token" in (result.stdout + result.stderr).lower()
+
+
+def test_embedded_run_plans_declared_data_from_the_given_openapi_description(
+    tmp_path: Path, demo_sut: str
+) -> None:
+    """`--openapi` and `--secret` make an ad-hoc environment plannable: the run's own ai-service plans the
+    data (no fallback notice), the tests pass, and what they created is undone."""
+    description = tmp_path / "openapi.json"
+    description.write_text(httpx.get(f"{demo_sut}/openapi.json").text)
+    report = tmp_path / "result.json"
+    result = orchestra(
+        "run", TEST_DATA, "--base-url", demo_sut, "--openapi", str(description),
+        "--secret", "username=demo", "--secret", "password", "--json", str(report),
+        data_dir=tmp_path / "d", password="demo-password",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Orchestra demo shop': 32 operation(s)" in " ".join(result.stdout.split())
+    assert "2 tests: 2 passed" in result.stdout
+    text = report.read_text()
+    assert "built-in planner was used" not in text
+    assert "demo-password" not in text
+    steps = [step for run in json.loads(text)["runs"] for step in run["steps"]]
+    cleanups = [step for step in steps if step["phase"] == "cleanup"]
+    assert cleanups
+    assert {step["status"] for step in cleanups} == {"passed"}
+
+
+def test_run_against_a_server_imports_the_description_and_sets_secrets_there(
+    orchestra_up: Server, demo_sut: str, tmp_path: Path
+) -> None:
+    cases = tmp_path / "cases"  # the test cases without their suite, in a project of their own
+    cases.mkdir()
+    for case in Path(TEST_DATA).glob("0*.yaml"):
+        (cases / case.name).write_text(case.read_text())
+    result = orchestra(
+        "run", str(cases), "--project", "remote-data", "--base-url", demo_sut,
+        "--openapi", f"{demo_sut}/openapi.json",
+        "--secret", "username=demo", "--secret", "password=demo-password",
+        data_dir=orchestra_up.data_dir, ORCHESTRA_SERVER=orchestra_up.url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 tests: 2 passed" in result.stdout
+    api, headers = f"{orchestra_up.url}/api/v1/projects/remote-data", local_admin(orchestra_up.data_dir)
+    (environment,) = httpx.get(f"{api}/environments", headers=headers).json()["items"]
+    assert environment["secret_names"] == ["password", "username"]
+    spec = httpx.get(f"{api}/environments/{environment['name']}/openapi", headers=headers).json()
+    assert (spec["source"], spec["operation_count"]) == (f"{demo_sut}/openapi.json", 32)
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--openapi", "missing.json"], "--openapi: no such file: missing.json"),
+        (["--openapi", "empty.json"], "--openapi: empty.json is empty"),
+        (["--openapi", "list.yaml"], "must be an object"),
+        (["--openapi", "swagger2.json"], "--openapi: swagger2.json:"),
+        (["--openapi", "latin1.yaml"], "cannot read latin1.yaml"),
+        (["--secret", "1bad=x"], "--secret expects NAME or NAME=VALUE"),
+        (["--secret", "UNSET_SECRET_FOR_TEST"], "the environment variable UNSET_SECRET_FOR_TEST is not set"),
+        (["--secret", "big=" + "x" * 10_001], "at most 10000 characters"),
+    ],
+)
+def test_bad_openapi_and_secret_options_exit_two_before_anything_is_stored(
+    tmp_path: Path, demo_sut: str, extra: list[str], said: str
+) -> None:
+    (tmp_path / "empty.json").write_text("  \n")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    (tmp_path / "swagger2.json").write_text('{"swagger": "2.0", "paths": {}}')
+    (tmp_path / "latin1.yaml").write_bytes("openapi: 3.0.0\ninfo: {title: caf\xe9}\n".encode("latin-1"))
+    result = subprocess.run(
+        [*ORCHESTRA, "run", TEST_DATA, "--base-url", demo_sut, *extra],
+        cwd=tmp_path, env=cli_env(tmp_path / "d"), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in " ".join(result.stderr.split())
+    applied = orchestra("apply", TEST_DATA, data_dir=tmp_path / "d")
+    assert "created" in applied.stdout  # the refused run stored nothing
 
 
 def test_passing_selection_exits_zero(tmp_path: Path, demo_sut: str) -> None:

@@ -18,11 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from rich.console import Console
 
 from orchestra.ai.app import create_ai_app
 from orchestra.auth.delegation import Delegation
-from orchestra.cli.ai_service import EmbeddedAi
+from orchestra.cli.ai_service import describe_ai, reserve_embedded_ai
 from orchestra.cli.serving import make_server
 from orchestra.config import Settings
 from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
@@ -244,29 +243,34 @@ async def test_explaining_a_run_that_does_not_exist_is_a_404(world: AiWorld, ai:
 
 async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld) -> None:
     port = _free_port()
-    console = Console(record=True, width=200)
-    embedded = await EmbeddedAi.start(world.ai_settings(ai_port=port, ai_url=None), console)
+    settings, embedded = reserve_embedded_ai(world.ai_settings(ai_port=port, ai_url=None), port)
     assert embedded is not None
+    assert settings.ai_url == f"http://127.0.0.1:{port}"  # what the API and the executor call
+    await embedded.start(create_ai_app(settings))
     try:
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{embedded.url}/health")).json() == {"status": "ok", "model": None}
-        assert f"ai-service on http://127.0.0.1:{port}" in console.export_text()
+        said = describe_ai(settings, embedded, port)
+        assert (
+            said
+            == f"ai-service on http://127.0.0.1:{port} (no model: built-in planner and evidence summaries)"
+        )
         # another Orchestra's ai-service holds the port: this one serves on a free port of its own
-        beside = await EmbeddedAi.start(world.ai_settings(ai_port=port, ai_url=None), console)
+        other, beside = reserve_embedded_ai(world.ai_settings(ai_port=port, ai_url=None), port)
         assert beside is not None
+        assert other.ai_url == beside.url != embedded.url
+        await beside.start(create_ai_app(other))
         try:
-            assert beside.url != embedded.url
             async with httpx.AsyncClient() as client:
                 assert (await client.get(f"{beside.url}/health")).status_code == 200
-            said = console.export_text()
-            assert f"ai-service on {beside.url}" in said
-            assert f"port {port} is taken" in said
+            assert f"port {port} is taken" in describe_ai(other, beside, port)
         finally:
             await beside.stop()
     finally:
         await embedded.stop()
-    external = await EmbeddedAi.start(world.ai_settings(ai_url="http://ai.internal:8002"), console)
-    assert external is None
+    external = world.ai_settings(ai_url="http://ai.internal:8002")
+    assert reserve_embedded_ai(external, 8002) == (external, None)
+    assert describe_ai(external, None, 8002) == "ai-service: http://ai.internal:8002 (external)"
 
 
 def _free_port() -> int:

@@ -1,19 +1,27 @@
-"""Serving the ai-service: on its own (`orchestra ai`) or beside the API inside `orchestra up`."""
+"""Serving the ai-service: on its own (`orchestra ai`), beside the API inside `orchestra up`, or inside an
+embedded `orchestra run`."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 
+import httpx
 import structlog
 import uvicorn
 from rich.console import Console
+from starlette.types import ASGIApp
 
 from orchestra.ai.app import create_ai_app
+from orchestra.app import create_app
+from orchestra.cli.errors import UsageError
 from orchestra.cli.serving import Serving, check_port_free, make_server
 from orchestra.config import Settings
+from orchestra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+
+LOOPBACK = "127.0.0.1"
 
 
 def ai_description(settings: Settings) -> str:
@@ -35,48 +43,64 @@ async def serve_ai(settings: Settings, console: Console) -> None:
 
 
 class EmbeddedAi:
-    """The ai-service inside `orchestra up`: served in the same event loop, without signal handlers of its
-    own (the API's serving owns Ctrl-C), stopped after the API."""
+    """An ai-service in this process, on the loopback (never published), without signal handlers of its
+    own. ``reserve`` binds its port first, so its URL can be handed to the API and the executor before
+    either starts; ``start`` then serves it."""
 
-    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], url: str) -> None:
-        self.server = server
-        self.task = task
-        self.url = url
+    def __init__(self, listener: socket.socket, wanted_port: int) -> None:
+        self.listener = listener
+        self.port: int = listener.getsockname()[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.moved = wanted_port not in (0, self.port)  # the wanted port was taken (another Orchestra)
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, settings: Settings, console: Console) -> EmbeddedAi | None:
-        """None when ``ai_url`` points at a separate ai-service. On ``ai_port``, or on a free port when that
-        one is taken (another Orchestra on this machine): the caller hands ``url`` to the API, so it never
-        asks another process's ai-service."""
-        if settings.ai_url:
-            console.print(f"ai-service: {settings.ai_url} (external)")
-            return None
-        host = "127.0.0.1"  # the API reaches it on the loopback; it is not published
-        port = settings.ai_port if _port_free(host, settings.ai_port) else 0
-        server = make_server(create_ai_app(settings), host, port)
-        task = asyncio.create_task(server.serve())
+    def reserve(cls, port: int) -> EmbeddedAi:
+        """On ``port``, or on a free one when it is taken (or 0)."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((LOOPBACK, port))
+        except OSError:
+            listener.bind((LOOPBACK, 0))
+        return cls(listener, port)
+
+    async def start(self, app: ASGIApp) -> None:
+        server = make_server(app, LOOPBACK, self.port)
+        task = asyncio.create_task(server.serve(sockets=[self.listener]))
         async with asyncio.timeout(10):
             while not server.started and not task.done():
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
         if task.done():
-            log.warning("ai.embedded_start_failed", port=port)
-            console.print("[yellow]ai-service not started; the built-in planner is used.[/]")
-            return None
-        url = f"http://{host}:{server.servers[0].sockets[0].getsockname()[1]}"
-        taken = "" if port else f"; port {settings.ai_port} is taken"
-        console.print(f"ai-service on {url} ({ai_description(settings)}{taken})")
-        return cls(server, task, url)
+            await task
+            raise UsageError(f"the ai-service could not serve on {self.url}")
+        self._server, self._task = server, task
 
     async def stop(self) -> None:
-        self.server.should_exit = True
-        await asyncio.gather(self.task, return_exceptions=True)
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await asyncio.gather(self._task, return_exceptions=True)
+        self.listener.close()
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
+def reserve_embedded_ai(settings: Settings, port: int) -> tuple[Settings, EmbeddedAi | None]:
+    """The settings the API and the executor use, pointed at an embedded ai-service reserved on ``port``
+    (0: any free port) — unless ``ai_url`` names a separate one."""
+    if settings.ai_url:
+        return settings, None
+    ai = EmbeddedAi.reserve(port)
+    return settings.model_copy(update={"ai_url": ai.url}), ai
+
+
+def in_process_ai_app(settings: Settings, runtime: Runtime) -> ASGIApp:
+    """The ai-service of an embedded `orchestra run`, where no API server listens: it reaches the tool
+    endpoints of an API app in this process."""
+    return create_ai_app(settings, api_transport=httpx.ASGITransport(app=create_app(settings, runtime)))
+
+
+def describe_ai(settings: Settings, ai: EmbeddedAi | None, wanted_port: int) -> str:
+    if ai is None:
+        return f"ai-service: {settings.ai_url} (external)"
+    moved = f"; port {wanted_port} is taken" if ai.moved else ""
+    return f"ai-service on {ai.url} ({ai_description(settings)}{moved})"

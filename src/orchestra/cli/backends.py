@@ -13,7 +13,10 @@ import httpx
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definitions
 from orchestra.environments import service as environments
+from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
+from orchestra.openapi import service as openapi
+from orchestra.openapi.schemas import SpecImport, SpecSummary
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runtime import Runtime
@@ -34,6 +37,12 @@ class Backend(Protocol):
         here) was pointed at explicitly by the user, so the environment allows private networks."""
 
     async def environment_base_url(self, project: str, name: str) -> str: ...
+
+    async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
+        """Import (or replace) the environment's OpenAPI description, which test data is planned from."""
+
+    async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
+        """Set these secrets of the environment (stored encrypted); its other secrets are kept."""
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID: ...
 
@@ -68,6 +77,15 @@ class LocalBackend:
     async def environment_base_url(self, project: str, name: str) -> str:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             return (await environments.get(session, self.actor, project, name)).base_url
+
+    async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            return SpecSummary.of(await openapi.import_spec(session, self.actor, project, environment, spec))
+
+    async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
+        change = EnvironmentUpdate.model_validate({"secrets": secrets})
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            await environments.update(session, self.actor, project, environment, change, self.runtime.secrets)
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
@@ -154,6 +172,16 @@ class RemoteBackend:
 
     async def environment_base_url(self, project: str, name: str) -> str:
         return str((await self._call("GET", f"/projects/{project}/environments/{name}")).json()["base_url"])
+
+    async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
+        path = f"/projects/{project}/environments/{environment}/openapi"
+        response = await self._call("PUT", path, json=spec.model_dump(exclude_none=True))
+        return SpecSummary.model_validate(response.json())
+
+    async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
+        await self._call(
+            "PATCH", f"/projects/{project}/environments/{environment}", json={"secrets": secrets}
+        )
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
         response = await self._call(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -67,8 +68,16 @@ def main(
 
 
 async def _with_backend(
-    server: str | None, token: str | None, settings: Settings, work: Callable[[Backend], Awaitable[int]]
+    server: str | None,
+    token: str | None,
+    settings: Settings,
+    work: Callable[[Backend], Awaitable[int]],
+    *,
+    ai: bool = False,
 ) -> int:
+    """``work`` on the server's REST API, or on the embedded engine in this process (with its own
+    ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans)."""
+    from orchestra.cli.ai_service import EmbeddedAi, in_process_ai_app, reserve_embedded_ai
     from orchestra.runtime import Runtime
 
     if server:
@@ -80,11 +89,20 @@ async def _with_backend(
             return await work(remote)
         finally:
             await remote.close()
-    runtime = await Runtime.start(settings)
+    embedded_ai: EmbeddedAi | None = None
+    if ai:
+        settings, embedded_ai = reserve_embedded_ai(settings, 0)
     try:
-        return await work(LocalBackend(runtime))
+        runtime = await Runtime.start(settings)
+        try:
+            if embedded_ai is not None:
+                await embedded_ai.start(in_process_ai_app(settings, runtime))
+            return await work(LocalBackend(runtime))
+        finally:
+            await runtime.stop()
     finally:
-        await runtime.stop()
+        if embedded_ai is not None:
+            await embedded_ai.stop()
 
 
 def _guarded(coroutine: Awaitable[int]) -> int:
@@ -114,8 +132,24 @@ def run(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="Base URL of the system under test.")
     ] = None,
+    openapi: Annotated[
+        str | None,
+        typer.Option(
+            "--openapi",
+            help="The SUT's OpenAPI description (file or http(s) URL), imported into the environment "
+            "first: tests that declare data get it planned from it.",
+        ),
+    ] = None,
     var: Annotated[
         list[str] | None, typer.Option("--var", help="Variable override KEY=VALUE (repeatable).")
+    ] = None,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret",
+            help="Secret of the environment, stored encrypted: NAME=VALUE, or NAME to take the value from "
+            "the environment variable NAME (repeatable).",
+        ),
     ] = None,
     priority: Annotated[
         int | None, typer.Option("--priority", min=-1000, max=1000, help="Higher runs first.")
@@ -139,10 +173,12 @@ def run(
             environment=env,
             base_url=base_url,
             variables=runner.parse_variables(var or []),
+            secrets=runner.parse_secrets(secret or [], os.environ),
             priority=priority,
             project=project,
             junit=junit,
             json_path=json_path,
+            openapi=openapi,
             poll_s=0.5 if server else 0.2,
         )
     except UsageError as error:
@@ -154,7 +190,9 @@ def run(
         raise typer.Exit(code)
     raise typer.Exit(
         _guarded(
-            _with_backend(server, token, settings, lambda backend: runner.execute(options, backend, console))
+            _with_backend(
+                server, token, settings, lambda backend: runner.execute(options, backend, console), ai=True
+            )
         )
     )
 

@@ -12,18 +12,24 @@ import re
 import socket
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import finished_line, print_summary
 from orchestra.cli.errors import UsageError
+from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
+from orchestra.openapi.catalogue import build_catalogue
+from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
+from orchestra.openapi.schemas import MAX_URL, SpecImport
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runs.states import TERMINAL, RunStatus
 from orchestra.testcases.loader import LoadedDefinitions, load_paths
@@ -41,6 +47,8 @@ class RunOptions:
     project: str | None = None
     junit: Path | None = None
     json_path: Path | None = None
+    openapi: str | None = None
+    secrets: dict[str, str] = field(default_factory=dict)
     poll_s: float = 0.2
 
 
@@ -52,6 +60,30 @@ def parse_variables(items: list[str]) -> dict[str, str]:
             raise UsageError(f"--var expects KEY=VALUE with KEY an identifier, got {item!r}")
         variables[name.strip()] = value
     return variables
+
+
+def parse_secrets(items: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """``--secret NAME=VALUE``, or ``--secret NAME`` with the value in the environment variable NAME (which
+    keeps it out of the shell history and the process list)."""
+    secrets: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not name.isidentifier():
+            raise UsageError(f"--secret expects NAME or NAME=VALUE with NAME an identifier, got {name!r}")
+        if not sep:
+            if name not in environ:
+                raise UsageError(f"--secret {name}: the environment variable {name} is not set")
+            value = environ[name]
+        secrets[name] = value
+    try:
+        EnvironmentUpdate.model_validate({"secrets": secrets})
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'][1:])) or 'secrets'}: {e['msg']}" for e in error.errors()
+        )
+        raise UsageError(f"--secret: {reasons}") from None
+    return secrets
 
 
 def adhoc_environment_name(base_url: str) -> str:
@@ -77,6 +109,33 @@ def check_reachable(base_url: str, timeout_s: float = 3.0) -> None:
         raise UsageError(
             f"cannot reach the system under test at {base_url}: {error.strerror or error}"
         ) from error
+
+
+def openapi_source(source: str) -> SpecImport:
+    """What ``--openapi`` names: a URL (fetched by Orchestra, under the environment's egress policy) or a
+    local file, read and checked here so that a bad description stops the command before anything is
+    stored."""
+    if urlsplit(source).scheme in ("http", "https"):
+        try:
+            return SpecImport(url=source)
+        except ValidationError:
+            raise UsageError(f"--openapi: the URL is longer than {MAX_URL} characters") from None
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"--openapi: no such file: {source} (give a file, or an http(s) URL)")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"--openapi: {source} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--openapi: cannot read {source}: {error}") from None
+    if not text.strip():
+        raise UsageError(f"--openapi: {source} is empty")
+    try:
+        build_catalogue(parse_text(text))
+    except OrchestraError as error:
+        raise UsageError(f"--openapi: {source}: {error}") from None
+    return SpecImport(text=text)
 
 
 def project_of(loaded: LoadedDefinitions, options: RunOptions) -> str:
@@ -123,12 +182,24 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
         base_url = await backend.environment_base_url(project, environment)
     else:
         raise UsageError("give the system under test: --env NAME or --base-url URL")
+    spec = openapi_source(options.openapi) if options.openapi else None
     check_reachable(base_url)
     await backend.apply(
         project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
     )
     if options.base_url:
         await backend.ensure_environment(project, environment, base_url)
+    if options.secrets:
+        await backend.set_secrets(project, environment, options.secrets)
+    if spec is not None:
+        try:
+            summary = await backend.import_openapi(project, environment, spec)
+        except (OrchestraError, BackendError) as error:
+            raise UsageError(f"--openapi {options.openapi}: {error}") from None
+        console.print(
+            f"OpenAPI description '{summary.title}': {summary.operation_count} operation(s), "
+            f"imported into environment '{environment}'"
+        )
     ids = []
     for suite, tests, name in targets_of(loaded, options):
         request = SuiteRunCreate(

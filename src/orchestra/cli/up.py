@@ -8,9 +8,10 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestra.actor import Actor
+from orchestra.ai.app import create_ai_app
 from orchestra.app import create_app
 from orchestra.cli import admin_token
-from orchestra.cli.ai_service import EmbeddedAi
+from orchestra.cli.ai_service import describe_ai, reserve_embedded_ai
 from orchestra.cli.backends import LocalBackend
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.cli.display import print_summary
@@ -90,15 +91,16 @@ async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, conso
 async def serve(settings: Settings, demo: bool, console: Console) -> None:
     check_port_free(settings.host, settings.port)
     console.print(f"Starting Orchestra (data in {settings.data_dir.resolve()}) …")
-    ai = await EmbeddedAi.start(settings, console)
-    if ai is not None:
-        settings = settings.model_copy(update={"ai_url": ai.url})
+    settings, ai = reserve_embedded_ai(settings, settings.ai_port)
     demo_process: DemoProcess | None = None
     runtime: Runtime | None = None
     try:
         runtime = await Runtime.start(settings)
         await admin_token.announce(runtime, settings, console)
         serving = await Serving.start(create_app(settings, runtime), settings.host, settings.port)
+        if ai is not None:
+            await ai.start(create_ai_app(settings))  # it reaches the API just started, over the loopback
+        console.print(describe_ai(settings, ai, settings.ai_port))
         url = f"http://{settings.host}:{settings.port}"
         if demo:
             demo_process = await asyncio.to_thread(DemoProcess.start)

@@ -119,7 +119,8 @@ async def read_situation(session: AsyncSession, target: PlanTarget) -> Situation
         project_name = project.name if project else str(target.project_id)
         raise PlanUnavailable(
             f"environment '{environment.name}' has no OpenAPI description; import one: "
-            f"PUT /api/v1/projects/{project_name}/environments/{environment.name}/openapi"
+            f"PUT /api/v1/projects/{project_name}/environments/{environment.name}/openapi, "
+            "or `orchestra run --openapi FILE|URL`"
         )
     return Situation(
         catalogue=catalogue,
