@@ -44,7 +44,7 @@ async def get_transactions(
     request: Request, actor: Annotated[Actor, Depends(get_actor)]
 ) -> AsyncIterator[Transactions]:
     """Like ``get_session``, the change is audited once the route returned (in a transaction of its own)."""
-    transactions = Transactions(get_runtime(request).db, actor.tenant_id, actor.project_id)
+    transactions = get_runtime(request).db.transactions(actor.tenant_id, actor.project_id)
     yield transactions
     if request.method not in _READS:
         async with transactions() as session:

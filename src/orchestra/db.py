@@ -69,6 +69,10 @@ class Database:
                 await set_tenant(session, tenant_id, project_id)
             yield session
 
+    def transactions(self, tenant_id: uuid.UUID | None, project_id: uuid.UUID | None = None) -> Transactions:
+        """Short transactions one after another, for work that waits on something slow in between."""
+        return Transactions(self, tenant_id, project_id)
+
     async def close(self) -> None:
         await self.engine.dispose()
         if self.embedded is not None:

@@ -4,6 +4,7 @@ upload; browsing operations; roles; refusals."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -176,6 +177,44 @@ async def test_fetch_failures_are_clear(
     assert_problem(await api.put(openapi_url(), json={"url": f"{demo_url}/nothing"}), 422, "answered 404")
     assert_problem(await api.put(openapi_url(), json={"url": f"{demo_url}/html"}), 422, "must be an object")
     assert_problem(await api.put(openapi_url(), json={"url": "ftp://x/y"}), 422, "http:// or https://")
+
+
+class HeldDescription:
+    """An HTTP server on 127.0.0.1 that answers with MINIMAL_YAML only once ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        self.asked.set()
+        await self.release.wait()
+        body = MINIMAL_YAML.encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {len(body)}\r\n\r\n"
+        writer.write(head.encode() + body)
+        await writer.drain()
+        writer.close()
+
+
+async def test_a_slow_fetch_holds_nothing_and_an_environment_deleted_meanwhile_is_not_found(
+    api: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    held = HeldDescription()
+    server = await asyncio.start_server(held.answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    await make_environment(api, url, allow_private_network=True)
+    async with server:
+        importing = asyncio.create_task(api.put(openapi_url(), json={"url": f"{url}/openapi.yaml"}))
+        async with asyncio.timeout(10):
+            await held.asked.wait()
+            # while the description is on its way the environment can be deleted: nothing holds it
+            assert (await api.delete(f"/projects/{PROJECT}/environments/sut")).status_code == 204
+        held.release.set()
+        response = await importing
+    assert_problem(response, 404, "environment 'sut' was deleted during the import")
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        assert (await session.execute(select(ApiSpec))).scalars().all() == []
 
 
 @pytest.mark.parametrize(

@@ -79,8 +79,8 @@ class LocalBackend:
             return (await environments.get(session, self.actor, project, name)).base_url
 
     async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
-        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
-            return SpecSummary.of(await openapi.import_spec(session, self.actor, project, environment, spec))
+        transactions = self.runtime.db.transactions(self.actor.tenant_id)
+        return SpecSummary.of(await openapi.import_spec(transactions, self.actor, project, environment, spec))
 
     async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
         change = EnvironmentUpdate.model_validate({"secrets": secrets})

@@ -47,8 +47,10 @@ async def prepare_demo_test_data(runtime: Runtime, project: str, demo_url: str) 
         variables = {**environment.variables, "username": DEMO_USERNAME}
         change = EnvironmentUpdate(variables=variables, secrets={"password": DEMO_PASSWORD})
         await environments.update(session, actor, project, DEMO_ENVIRONMENT, change, runtime.secrets)
-        spec = SpecImport(url=f"{demo_url}/openapi.json")
-        await openapi.import_spec(session, actor, project, DEMO_ENVIRONMENT, spec)
+    spec = SpecImport(url=f"{demo_url}/openapi.json")
+    await openapi.import_spec(
+        runtime.db.transactions(actor.tenant_id), actor, project, DEMO_ENVIRONMENT, spec
+    )
 
 
 async def apply_examples(backend: LocalBackend, project: str, folder: Path) -> list[str]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
+from orchestra.api_deps import EditorDep, SessionDep, TransactionsDep, ViewerDep
 from orchestra.kit.json_guard import is_json_media_type
 from orchestra.openapi import service
 from orchestra.openapi.errors import InvalidDescription, UnsupportedMediaType
@@ -60,10 +60,10 @@ async def _import_request(request: Request) -> SpecImport:
     '{"text": "<JSON or YAML>"} upload it; a YAML body (Content-Type: application/yaml) is the file itself.',
 )
 async def import_openapi(
-    project: str, environment: str, request: Request, session: SessionDep, actor: EditorDep
+    project: str, environment: str, request: Request, transactions: TransactionsDep, actor: EditorDep
 ) -> SpecSummary:
     data = await _import_request(request)
-    return SpecSummary.of(await service.import_spec(session, actor, project, environment, data))
+    return SpecSummary.of(await service.import_spec(transactions, actor, project, environment, data))
 
 
 @router.get("", response_model=SpecSummary)

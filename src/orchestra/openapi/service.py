@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
+from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import NotFound
 from orchestra.models import ApiSpec
@@ -19,28 +20,36 @@ UPLOAD = "upload"
 
 
 async def import_spec(
-    session: AsyncSession, actor: Actor, project: str, environment_ref: str, data: SpecImport
+    transactions: Transactions, actor: Actor, project: str, environment_ref: str, data: SpecImport
 ) -> ApiSpec:
     """Parse, check and catalogue the description, then store it as the environment's current one.
-    A URL is fetched under the environment's egress policy, as a test step against it would be."""
-    environment = await environments.get(session, actor, project, environment_ref)
+    A URL is fetched under the environment's egress policy, as a test step against it would be. No
+    transaction is open while it is fetched and parsed (a fetch may take seconds)."""
+    async with transactions() as session:
+        environment = await environments.get(session, actor, project, environment_ref)
+        environment_id, policy = environment.id, environments.egress_policy(environment)
     if data.url is not None:
-        document = await load.fetch_document(data.url, environments.egress_policy(environment))
+        document = await load.fetch_document(data.url, policy)
         source = data.url
     elif data.text is not None:
         document, source = load.parse_text(data.text), UPLOAD
     else:
         document, source = load.check_document(data.document), UPLOAD
     catalogue = build_catalogue(document)
-    return await repository.upsert(
-        session,
-        tenant_id=actor.tenant_id,
-        project_id=environment.project_id,
-        environment_id=environment.id,
-        source=source,
-        document=document,
-        catalogue=catalogue,
-    )
+    async with transactions() as session:
+        try:
+            environment = await environments.get(session, actor, project, str(environment_id))
+        except NotFound:
+            raise NotFound(f"environment '{environment_ref}' was deleted during the import") from None
+        return await repository.upsert(
+            session,
+            tenant_id=actor.tenant_id,
+            project_id=environment.project_id,
+            environment_id=environment.id,
+            source=source,
+            document=document,
+            catalogue=catalogue,
+        )
 
 
 async def get_spec(session: AsyncSession, actor: Actor, project: str, environment_ref: str) -> ApiSpec:
