@@ -3,12 +3,15 @@ built-in vectors when Ollama is unreachable or fails, at indexing time and at qu
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from orchestra.config import Settings
 from orchestra.models import RagChunk
@@ -92,6 +95,7 @@ async def project(api: httpx.AsyncClient) -> uuid.UUID:
 
 
 async def index_guides(runtime: Runtime, project_id: uuid.UUID, model: OllamaEmbedder) -> None:
+    """Index the guides as the API does: stored in a transaction, then embedded by the model after it."""
     async with runtime.db.transaction(runtime.tenant_id) as session:
         for source, text in GUIDES.items():
             await index_document(
@@ -102,8 +106,8 @@ async def index_guides(runtime: Runtime, project_id: uuid.UUID, model: OllamaEmb
                 source=source,
                 title=source,
                 text=text,
-                embedder=model,
             )
+    await embed_missing(runtime.db.transactions(runtime.tenant_id), project_id=project_id, embedder=model)
 
 
 async def stored_models(runtime: Runtime, project_id: uuid.UUID) -> list[str | None]:
@@ -115,8 +119,9 @@ async def stored_models(runtime: Runtime, project_id: uuid.UUID) -> list[str | N
 
 
 async def search(runtime: Runtime, project_id: uuid.UUID, model: OllamaEmbedder, query: str) -> list[str]:
+    vector = await retrieval.query_vector(model, query)
     async with runtime.db.transaction(runtime.tenant_id) as session:
-        hits = await retrieval.search(session, project_id=project_id, query=query, embedder=model, limit=3)
+        hits = await retrieval.search(session, project_id=project_id, query=query, vector=vector, limit=3)
     return [hit.source for hit in hits]
 
 
@@ -161,11 +166,13 @@ async def test_chunks_indexed_while_ollama_is_down_are_searchable_and_embedded_l
 
     up = embedder(ollama.url)
     # with Ollama back, only the model's vectors count: none yet, so the vector side is empty
+    vector = await retrieval.query_vector(up, "executor host")
     async with runtime.db.transaction(runtime.tenant_id) as session:
-        hits = await retrieval.search(session, project_id=project_id, query="executor host", embedder=up)
-        assert all(hit.vector_rank is None for hit in hits)
-        assert await embed_missing(session, project_id=project_id, embedder=up) == 3
-        assert await embed_missing(session, project_id=project_id, embedder=up) == 0
+        hits = await retrieval.search(session, project_id=project_id, query="executor host", vector=vector)
+    assert all(hit.vector_rank is None for hit in hits)
+    transactions = runtime.db.transactions(runtime.tenant_id)
+    assert await embed_missing(transactions, project_id=project_id, embedder=up) == 3
+    assert await embed_missing(transactions, project_id=project_id, embedder=up) == 0
     assert await stored_models(runtime, project_id) == [f"ollama:{MODEL}"] * 3
     assert (await search(runtime, project_id, up, "executor host"))[0] == "egress.md"
 
@@ -193,3 +200,41 @@ async def test_the_documents_api_uses_the_configured_ollama(
     assert response.status_code == 201, response.text
     hits = (await api.get("/projects/rag/documents/search", params={"q": "encrypted secrets"})).json()["hits"]
     assert hits[0]["source"] == "Secrets"
+
+
+async def transactions_left_idle(owner_database_url: str, longer_than_s: float) -> int:
+    """Connections of this database sitting in an open transaction, doing nothing, for a while."""
+    engine = create_async_engine(owner_database_url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%' "
+                    "AND now() - state_change > make_interval(secs => :s)"
+                ),
+                {"s": longer_than_s},
+            )
+            return int(found.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_no_transaction_waits_on_the_model(
+    api: httpx.AsyncClient, runtime: Runtime, owner_database_url: str, ollama: FakeOllama
+) -> None:
+    """Indexing and searching call a slow model between transactions, never inside one."""
+    await project(api)
+    runtime.settings.ollama_url = ollama.url
+    ollama.script(*[Slow(1.5)] * 4, path="/api/embed")
+    adding = asyncio.create_task(
+        api.post("/projects/rag/documents", json={"title": "Egress", "text": GUIDES["egress.md"]})
+    )
+    searching = asyncio.create_task(api.get("/projects/rag/documents/search", params={"q": "allowed hosts"}))
+    await asyncio.sleep(0.9)  # both are waiting on the model now
+    assert await transactions_left_idle(owner_database_url, 0.5) == 0
+    added, found = await adding, await searching
+    assert added.status_code == 201, added.text
+    assert found.status_code == 200, found.text
+    detail = (await api.get(f"/projects/rag/documents/{added.json()['id']}")).json()
+    assert [chunk["embedding_model"] for chunk in detail["content"]] == [f"ollama:{MODEL}"]

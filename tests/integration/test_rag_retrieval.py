@@ -193,7 +193,6 @@ async def index_corpus(runtime: Runtime, tenant_id: uuid.UUID, project_id: uuid.
                     source=source,
                     title=title,
                     text=text,
-                    embedder=BUILTIN,
                 )
         await index_catalogue(
             session,
@@ -201,7 +200,6 @@ async def index_corpus(runtime: Runtime, tenant_id: uuid.UUID, project_id: uuid.
             project_id=project_id,
             environment_id=environment_id,
             catalogue=CATALOGUE,
-            embedder=BUILTIN,
         )
     return environment_id
 
@@ -229,11 +227,16 @@ async def search(
             session,
             project_id=corpus.project_id,
             query=query,
-            embedder=BUILTIN,
+            vector=builtin(query),
             kinds=kinds,
             limit=limit,
             exclude_sources=exclude_sources,
         )
+
+
+def builtin(text: str) -> retrieval.QueryVector:
+    """The built-in vector of a query (what ``retrieval.query_vector`` gives without a model)."""
+    return retrieval.QueryVector(BUILTIN.vector(text), None)
 
 
 def label(hit: retrieval.Hit) -> str:
@@ -337,13 +340,12 @@ async def test_similar_finds_the_past_failure_with_the_same_cause(corpus: Corpus
     )
     async with runtime.db.transaction(corpus.tenant_id) as session:
         hits = await retrieval.similar(
-            session, project_id=corpus.project_id, text=failure, embedder=BUILTIN, kind="failure", limit=3
+            session, project_id=corpus.project_id, vector=builtin(failure), kind="failure", limit=3
         )
         excluded = await retrieval.similar(
             session,
             project_id=corpus.project_id,
-            text=failure,
-            embedder=BUILTIN,
+            vector=builtin(failure),
             kind="failure",
             limit=3,
             exclude_sources=["run-order-422"],
@@ -375,7 +377,6 @@ async def test_unchanged_content_is_not_indexed_again_and_changed_content_replac
                 source="egress.md",
                 title=new_title,
                 text=new_text,
-                embedder=BUILTIN,
             )
 
     first = await index(text)
@@ -407,17 +408,19 @@ async def test_another_tenant_and_another_project_never_see_the_documents(
             source="notes.md",
             title="Other notes",
             text="# Notes\n\nCustomers and orders of another company; deleteCustomer is forbidden here.",
-            embedder=BUILTIN,
         )
         # the other tenant asking for the first tenant's project (it knows the id) gets nothing
         assert (
             await retrieval.search(
-                session, project_id=corpus.project_id, query="deleteCustomer", embedder=BUILTIN
+                session,
+                project_id=corpus.project_id,
+                query="deleteCustomer",
+                vector=builtin("deleteCustomer"),
             )
             == []
         )
         own = await retrieval.search(
-            session, project_id=other_project, query="deleteCustomer", embedder=BUILTIN
+            session, project_id=other_project, query="deleteCustomer", vector=builtin("deleteCustomer")
         )
     assert [hit.source for hit in own] == ["notes.md"]
     hits = await search(runtime, corpus, "deleteCustomer customers orders company", limit=50)
@@ -427,14 +430,19 @@ async def test_another_tenant_and_another_project_never_see_the_documents(
         # the first tenant asking for the other tenant's project gets nothing either
         assert (
             await retrieval.search(
-                session, project_id=other_project, query="deleteCustomer", embedder=BUILTIN
+                session, project_id=other_project, query="deleteCustomer", vector=builtin("deleteCustomer")
             )
             == []
         )
         second = Project(id=uuid.uuid4(), tenant_id=corpus.tenant_id, name="empty")
         session.add(second)
         await session.flush()
-        assert await retrieval.search(session, project_id=second.id, query="customer", embedder=BUILTIN) == []
+        assert (
+            await retrieval.search(
+                session, project_id=second.id, query="customer", vector=builtin("customer")
+            )
+            == []
+        )
 
 
 async def test_a_huge_catalogue_is_indexed_up_to_the_chunk_limit(
@@ -448,7 +456,6 @@ async def test_a_huge_catalogue_is_indexed_up_to_the_chunk_limit(
             project_id=corpus.project_id,
             environment_id=uuid.uuid4(),
             catalogue=Catalogue(title="Big", spec_hash="b" * 64, operations=CATALOGUE.operations),
-            embedder=BUILTIN,
         )
         document = await repository.get_document(session, corpus.project_id, document_id)
     assert document is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
 from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
@@ -20,7 +19,7 @@ from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable
 from orchestra.projects import service as projects
 from orchestra.rag.embedders import embedder_for
-from orchestra.rag.indexing import index_document
+from orchestra.rag.indexing import embed_missing, index_document
 from orchestra.runs.states import RunStatus
 from orchestra.runtime import Runtime
 from orchestra.tools import service as tools
@@ -60,13 +59,12 @@ async def explain(
     except AiRefused as error:
         raise _refusal(error) from None
     if status in FAILED:
-        async with transactions() as session:
-            await _remember_failure(session, actor, runtime, run_id, project_id, status, failure, answer)
+        await _remember_failure(transactions, actor, runtime, run_id, project_id, status, failure, answer)
     return answer
 
 
 async def _remember_failure(
-    session: AsyncSession,
+    transactions: Transactions,
     actor: Actor,
     runtime: Runtime,
     run_id: uuid.UUID,
@@ -77,17 +75,19 @@ async def _remember_failure(
 ) -> None:
     """Keep the explanation of a failure (summary, reason, failed expectations) for similarity search."""
     text = f"# Failure of run {run_id}\n\n{answer.summary}\n\n{failure}\n"
-    await index_document(
-        session,
-        tenant_id=actor.tenant_id,
-        project_id=project_id,
-        kind=FAILURE_KIND,
-        source=str(run_id),
-        title=f"failure of run {run_id}",
-        text=text,
-        metadata={"run_id": str(run_id), "status": status.value},
-        embedder=embedder_for(runtime.settings),
-    )
+    async with transactions() as session:
+        document_id = await index_document(
+            session,
+            tenant_id=actor.tenant_id,
+            project_id=project_id,
+            kind=FAILURE_KIND,
+            source=str(run_id),
+            title=f"failure of run {run_id}",
+            text=text,
+            metadata={"run_id": str(run_id), "status": status.value},
+        )
+    embedder = embedder_for(runtime.settings)
+    await embed_missing(transactions, project_id=project_id, embedder=embedder, document_id=document_id)
     log.info("assistant.failure_indexed", run_id=str(run_id))
 
 

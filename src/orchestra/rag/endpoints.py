@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, TransactionsDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.rag import service
 from orchestra.rag.embedders import embedder_for
@@ -26,9 +26,9 @@ router = APIRouter(prefix="/projects/{project}/documents", tags=["documents"])
 
 @router.post("", response_model=DocumentOut, status_code=status.HTTP_201_CREATED)
 async def create_document(
-    project: str, data: DocumentCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
+    project: str, data: DocumentCreate, transactions: TransactionsDep, actor: EditorDep, runtime: RuntimeDep
 ) -> DocumentOut:
-    return await service.create(session, actor, project, data, embedder_for(runtime.settings))
+    return await service.create(transactions, actor, project, data, embedder_for(runtime.settings))
 
 
 @router.get("", response_model=Page[DocumentOut])
@@ -45,7 +45,7 @@ async def list_documents(
 @router.get("/search", response_model=SearchResult)
 async def search_documents(
     project: str,
-    session: SessionDep,
+    transactions: TransactionsDep,
     actor: ViewerDep,
     runtime: RuntimeDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
@@ -53,7 +53,7 @@ async def search_documents(
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = 8,
 ) -> SearchResult:
     return await service.search(
-        session, actor, project, q, embedder_for(runtime.settings), kind=kind, limit=limit
+        transactions, actor, project, q, embedder_for(runtime.settings), kind=kind, limit=limit
     )
 
 

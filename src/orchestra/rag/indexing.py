@@ -1,8 +1,9 @@
 """Putting documents into the index: chunk, embed, store — only when the content changed.
 
-Every chunk stores the built-in embedder's vector, so search works offline and whenever the configured
-model is unreachable. The configured embedder's vectors are stored beside it; when it fails, its column
-stays empty for those chunks and is filled later by ``embed_missing`` (or the next indexing call)."""
+Every chunk stores the built-in embedder's vector (computed in-process), so search works offline and
+whenever the configured model is unreachable. The configured model's vectors are stored beside it by
+``embed_missing``, which calls the model outside any transaction: the caller indexes, commits, then calls
+it; chunks it could not embed (the model was unreachable) are caught up by a later call."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchestra.db import Transactions
 from orchestra.errors import InvalidInput
 from orchestra.openapi.operations import Catalogue
 from orchestra.rag import repository
@@ -52,11 +54,9 @@ async def index_document(
     title: str,
     text: str,
     metadata: dict[str, Any] | None = None,
-    embedder: Embedder,
 ) -> uuid.UUID:
     """Index Markdown ``text`` as the document (project, kind, source), replacing what that source had.
-    Unchanged content keeps its chunks (only the title and metadata are updated, and chunks the embedder
-    has not embedded yet are embedded)."""
+    Unchanged content keeps its chunks (only the title and metadata are updated)."""
     digest = content_hash(text)
     return await _store(
         session,
@@ -68,7 +68,6 @@ async def index_document(
         digest=digest,
         metadata=metadata or {},
         chunks=lambda: _markdown_chunks(text),
-        embedder=embedder,
     )
 
 
@@ -79,7 +78,6 @@ async def index_catalogue(
     project_id: uuid.UUID,
     environment_id: uuid.UUID,
     catalogue: Catalogue,
-    embedder: Embedder,
 ) -> uuid.UUID:
     """Index an environment's operations (one chunk each, the first ``MAX_CHUNKS_PER_DOCUMENT``) as the
     document ('openapi', environment id); the catalogue's spec hash is its content hash, so an unchanged
@@ -98,13 +96,10 @@ async def index_catalogue(
             "truncated": len(catalogue.operations) > MAX_CHUNKS_PER_DOCUMENT,
         },
         chunks=lambda: chunk_catalogue(catalogue)[:MAX_CHUNKS_PER_DOCUMENT],
-        embedder=embedder,
     )
 
 
-async def ensure_operation_docs(
-    session: AsyncSession, *, tenant_id: uuid.UUID, project_id: uuid.UUID, embedder: Embedder
-) -> int:
+async def ensure_operation_docs(session: AsyncSession, *, tenant_id: uuid.UUID, project_id: uuid.UUID) -> int:
     """Bring the project's 'openapi' documents in line with its imported descriptions: index those whose
     spec hash changed since they were indexed, drop those whose description is gone. How many it indexed."""
     specs = await repository.spec_hashes(session, project_id)
@@ -123,33 +118,37 @@ async def ensure_operation_docs(
             project_id=project_id,
             environment_id=uuid.UUID(environment),
             catalogue=Catalogue.from_json(data),
-            embedder=embedder,
         )
         changed += 1
     return changed
 
 
 async def embed_missing(
-    session: AsyncSession,
+    transactions: Transactions,
     *,
     project_id: uuid.UUID,
     embedder: Embedder,
     limit: int = EMBED_CATCH_UP,
     document_id: uuid.UUID | None = None,
 ) -> int:
-    """Embed (up to ``limit``) chunks the model has not embedded yet, e.g. because it was unreachable when
-    they were indexed. How many it embedded; 0 when the model is still unreachable."""
+    """Embed with the model (up to ``limit``) chunks it has not embedded yet: just indexed, or indexed while
+    it was unreachable. No transaction is open during the model call; a chunk replaced meanwhile is simply
+    not updated. How many it embedded; 0 when the model is unreachable (or none is configured)."""
     if not uses_model(embedder):
         return 0
-    rows = await repository.chunks_without_embedding(session, project_id, embedder.name, limit, document_id)
+    async with transactions() as session:
+        rows = await repository.chunks_without_embedding(
+            session, project_id, embedder.name, limit, document_id
+        )
     if not rows:
         return 0
     vectors = await model_vectors(embedder, [embedding_text(heading, text) for _, heading, text in rows])
     if vectors is None:
         return 0
-    await repository.set_embeddings(
-        session, embedder.name, {row[0]: vector for row, vector in zip(rows, vectors, strict=True)}
-    )
+    async with transactions() as session:
+        await repository.set_embeddings(
+            session, embedder.name, {row[0]: vector for row, vector in zip(rows, vectors, strict=True)}
+        )
     return len(rows)
 
 
@@ -183,7 +182,6 @@ async def _store(
     digest: str,
     metadata: dict[str, Any],
     chunks: Callable[[], list[Chunk]],
-    embedder: Embedder,
 ) -> uuid.UUID:
     existing = await repository.find_document(session, project_id, kind, source)
     document_id = await repository.upsert_document(
@@ -197,20 +195,19 @@ async def _store(
         metadata=metadata,
     )
     if existing is not None and existing.content_hash == digest:
-        await embed_missing(session, project_id=project_id, embedder=embedder, document_id=document_id)
         return document_id
-    new_chunks = await _embedded(chunks(), embedder)
+    new_chunks = await _embedded(chunks())
     await repository.replace_chunks(
         session, tenant_id=tenant_id, project_id=project_id, document_id=document_id, chunks=new_chunks
     )
-    log.info("rag.document_indexed", kind=kind, source=source, chunks=len(new_chunks), embedder=embedder.name)
+    log.info("rag.document_indexed", kind=kind, source=source, chunks=len(new_chunks))
     return document_id
 
 
-async def _embedded(chunks: Sequence[Chunk], embedder: Embedder) -> list[NewChunk]:
+async def _embedded(chunks: Sequence[Chunk]) -> list[NewChunk]:
+    """The chunks with their built-in vectors; the model's come later (``embed_missing``)."""
     texts = [embedding_text(chunk.heading, chunk.text) for chunk in chunks]
     builtin = await BUILTIN.embed(texts)
-    model = await model_vectors(embedder, texts) if uses_model(embedder) and texts else None
     return [
         NewChunk(
             ordinal=ordinal,
@@ -218,8 +215,8 @@ async def _embedded(chunks: Sequence[Chunk], embedder: Embedder) -> list[NewChun
             text=chunk.text,
             keywords=keywords(embedding_text(chunk.heading, chunk.text)),
             builtin_embedding=builtin[ordinal],
-            embedding=model[ordinal] if model is not None else None,
-            embedding_model=embedder.name if model is not None else None,
+            embedding=None,
+            embedding_model=None,
         )
         for ordinal, chunk in enumerate(chunks)
     ]

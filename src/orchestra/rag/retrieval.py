@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,14 +68,21 @@ def max_distance(model: str | None) -> float | None:
     return BUILTIN_MAX_DISTANCE if model is None else None
 
 
-async def query_vector(embedder: Embedder, text: str) -> tuple[list[float], str | None]:
-    """The query's vector and the model whose chunk vectors it is compared with (None: built-in, also
-    when the configured model is unreachable right now)."""
+class QueryVector(NamedTuple):
+    """A query's vector and the model whose chunk vectors it is compared with (None: the built-in one)."""
+
+    vector: list[float]
+    model: str | None
+
+
+async def query_vector(embedder: Embedder, text: str) -> QueryVector:
+    """The vector of ``text`` (the built-in one when the configured model is unreachable right now).
+    Computed before a search opens its transaction: a model call may take a while."""
     if uses_model(embedder):
         vectors = await model_vectors(embedder, [text])
         if vectors is not None:
-            return vectors[0], embedder.name
-    return BUILTIN.vector(text), None
+            return QueryVector(vectors[0], embedder.name)
+    return QueryVector(BUILTIN.vector(text), None)
 
 
 async def search(
@@ -83,19 +90,19 @@ async def search(
     *,
     project_id: uuid.UUID,
     query: str,
-    embedder: Embedder,
+    vector: QueryVector,
     kinds: Collection[str] | None = None,
     limit: int = 8,
     exclude_sources: Collection[str] = (),
 ) -> list[Hit]:
-    """The ``limit`` best chunks of the project for ``query`` (row-level security keeps it to the
-    transaction's tenant; ``project_id`` to the project)."""
-    vector, model = await query_vector(embedder, query)
+    """The ``limit`` best chunks of the project for ``query`` (whose ``vector`` the caller computed;
+    row-level security keeps it to the transaction's tenant, ``project_id`` to the project)."""
+    embedding, model = vector
     candidates = max(CANDIDATES, limit * 2)
     by_vector = await repository.vector_ranking(
         session,
         project_id=project_id,
-        vector=vector,
+        vector=embedding,
         model=model,
         kinds=kinds,
         exclude_sources=exclude_sources,
@@ -127,19 +134,19 @@ async def similar(
     session: AsyncSession,
     *,
     project_id: uuid.UUID,
-    text: str,
-    embedder: Embedder,
+    vector: QueryVector,
     kind: str,
     limit: int = 5,
     exclude_sources: Collection[str] = (),
 ) -> list[Hit]:
-    """The chunks of ``kind`` nearest to ``text`` by embedding alone (e.g. similar past failures, where
-    the wording of two failures differs more than their meaning); score = cosine similarity."""
-    vector, model = await query_vector(embedder, text)
+    """The chunks of ``kind`` nearest to a text (its ``vector``) by embedding alone (e.g. similar past
+    failures, where the wording of two failures differs more than their meaning); score = cosine
+    similarity."""
+    embedding, model = vector
     ranking = await repository.vector_ranking(
         session,
         project_id=project_id,
-        vector=vector,
+        vector=embedding,
         model=model,
         kinds=[kind],
         exclude_sources=exclude_sources,

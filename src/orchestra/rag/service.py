@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
+from orchestra.db import Transactions
 from orchestra.errors import InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams, fetch_page
 from orchestra.models import Project, RagDocument
@@ -28,23 +29,25 @@ from orchestra.rag.schemas import (
 
 
 async def create(
-    session: AsyncSession, actor: Actor, project: Project | str, data: DocumentCreate, embedder: Embedder
+    transactions: Transactions, actor: Actor, project: Project | str, data: DocumentCreate, embedder: Embedder
 ) -> DocumentOut:
-    """Index a Markdown document; one with the same source is replaced."""
-    owner = await projects.get(session, actor, project)
-    document_id = await index_document(
-        session,
-        tenant_id=actor.tenant_id,
-        project_id=owner.id,
-        kind="markdown",
-        source=data.source or data.title,
-        title=data.title,
-        text=data.text,
-        embedder=embedder,
-    )
-    document = await _document(session, owner, document_id)
-    await session.refresh(document)
-    counts = await repository.chunk_counts(session, [document.id])
+    """Index a Markdown document; one with the same source is replaced. The model embeds its chunks after
+    the document is stored, with no transaction open meanwhile."""
+    async with transactions() as session:
+        owner = await projects.get(session, actor, project)
+        document_id = await index_document(
+            session,
+            tenant_id=actor.tenant_id,
+            project_id=owner.id,
+            kind="markdown",
+            source=data.source or data.title,
+            title=data.title,
+            text=data.text,
+        )
+    await embed_missing(transactions, project_id=owner.id, embedder=embedder, document_id=document_id)
+    async with transactions() as session:
+        document = await _document(session, owner, document_id)
+        counts = await repository.chunk_counts(session, [document.id])
     return DocumentOut.of(document, counts.get(document.id, 0))
 
 
@@ -83,7 +86,7 @@ async def delete(session: AsyncSession, actor: Actor, project: Project | str, do
 
 
 async def search(
-    session: AsyncSession,
+    transactions: Transactions,
     actor: Actor,
     project: Project | str,
     query: str,
@@ -93,24 +96,28 @@ async def search(
     limit: int = 8,
 ) -> SearchResult:
     """Hybrid search of the project's documents; imported OpenAPI descriptions that changed since they
-    were last indexed are indexed first, and chunks the model could not embed before are caught up."""
+    were last indexed are indexed first, and chunks the model has not embedded yet are caught up. The
+    model is only called between transactions."""
     try:
         storable(query)
     except ValueError as error:
         raise InvalidInput(f"q: {error}") from None
     if not query.strip():
         raise InvalidInput("q must contain more than white space")
-    owner = await projects.get(session, actor, project)
-    await ensure_operation_docs(session, tenant_id=actor.tenant_id, project_id=owner.id, embedder=embedder)
-    await embed_missing(session, project_id=owner.id, embedder=embedder)
-    hits = await retrieval.search(
-        session,
-        project_id=owner.id,
-        query=query,
-        embedder=embedder,
-        kinds=[kind] if kind else None,
-        limit=limit,
-    )
+    async with transactions() as session:
+        owner = await projects.get(session, actor, project)
+        await ensure_operation_docs(session, tenant_id=actor.tenant_id, project_id=owner.id)
+    await embed_missing(transactions, project_id=owner.id, embedder=embedder)
+    vector = await retrieval.query_vector(embedder, query)
+    async with transactions() as session:
+        hits = await retrieval.search(
+            session,
+            project_id=owner.id,
+            query=query,
+            vector=vector,
+            kinds=[kind] if kind else None,
+            limit=limit,
+        )
     return SearchResult(query=query, hits=[HitOut.of(hit) for hit in hits])
 
 

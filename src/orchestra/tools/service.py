@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.config import Settings
 from orchestra.dataplan.validate import parse_plan, validate_plan
+from orchestra.db import Transactions
 from orchestra.environments.service import egress_policy
 from orchestra.errors import NotFound
 from orchestra.models import Environment, StepResult
@@ -115,18 +116,20 @@ def failure_text(status: str, status_reason: str | None, steps: list[evidence.St
 
 
 async def similar_failures(
-    session: AsyncSession, settings: Settings, project_id: uuid.UUID, run_id: uuid.UUID, text: str
+    transactions: Transactions, settings: Settings, project_id: uuid.UUID, run_id: uuid.UUID, text: str
 ) -> list[evidence.SimilarFailure]:
-    """Explained failures of other runs of the project whose text is nearest to this one's."""
-    hits = await retrieval.similar(
-        session,
-        project_id=project_id,
-        text=text,
-        embedder=embedder_for(settings),
-        kind=FAILURE_KIND,
-        limit=MAX_SIMILAR * 2,
-        exclude_sources=[str(run_id)],
-    )
+    """Explained failures of other runs of the project whose text is nearest to this one's (the text is
+    embedded before the transaction opens)."""
+    vector = await retrieval.query_vector(embedder_for(settings), text)
+    async with transactions() as session:
+        hits = await retrieval.similar(
+            session,
+            project_id=project_id,
+            vector=vector,
+            kind=FAILURE_KIND,
+            limit=MAX_SIMILAR * 2,
+            exclude_sources=[str(run_id)],
+        )
     found: dict[str, evidence.SimilarFailure] = {}
     for hit in hits:
         if hit.score >= MIN_SIMILARITY and hit.source not in found:
@@ -134,17 +137,20 @@ async def similar_failures(
     return list(found.values())[:MAX_SIMILAR]
 
 
-async def run_evidence(session: AsyncSession, settings: Settings, run_id: uuid.UUID) -> Evidence:
+async def run_evidence(transactions: Transactions, settings: Settings, run_id: uuid.UUID) -> Evidence:
     """The evidence of a run (meant for failed ones; a passed run has little to show)."""
-    found = await repository.run_with_names(session, run_id)
-    if found is None:
-        raise NotFound(f"run {run_id} does not exist")
-    run, test_case, environment = found
-    steps = _records(await repository.steps_of(session, run.id))
-    passing = await repository.last_passing_run(session, run.test_case_id, run.environment_id, run.created_at)
-    passing_steps = _records(await repository.steps_of(session, passing.id)) if passing else []
+    async with transactions() as session:
+        found = await repository.run_with_names(session, run_id)
+        if found is None:
+            raise NotFound(f"run {run_id} does not exist")
+        run, test_case, environment = found
+        steps = _records(await repository.steps_of(session, run.id))
+        passing = await repository.last_passing_run(
+            session, run.test_case_id, run.environment_id, run.created_at
+        )
+        passing_steps = _records(await repository.steps_of(session, passing.id)) if passing else []
     text = failure_text(run.status.value, run.status_reason, steps)
-    similar = await similar_failures(session, settings, run.project_id, run.id, text)
+    similar = await similar_failures(transactions, settings, run.project_id, run.id, text)
     items = evidence.assemble(
         run_id=str(run.id),
         status=run.status.value,
@@ -187,18 +193,25 @@ async def run_failure_text(
 
 
 async def search(
-    session: AsyncSession, settings: Settings, project_id: uuid.UUID, query: str, kind: str | None, limit: int
+    transactions: Transactions,
+    settings: Settings,
+    project_id: uuid.UUID,
+    query: str,
+    kind: str | None,
+    limit: int,
 ) -> SearchHits:
-    if await repository.project(session, project_id) is None:
-        raise NotFound(f"project {project_id} does not exist")
-    hits = await retrieval.search(
-        session,
-        project_id=project_id,
-        query=query,
-        embedder=embedder_for(settings),
-        kinds=[kind] if kind else None,
-        limit=limit,
-    )
+    vector = await retrieval.query_vector(embedder_for(settings), query)  # before the transaction opens
+    async with transactions() as session:
+        if await repository.project(session, project_id) is None:
+            raise NotFound(f"project {project_id} does not exist")
+        hits = await retrieval.search(
+            session,
+            project_id=project_id,
+            query=query,
+            vector=vector,
+            kinds=[kind] if kind else None,
+            limit=limit,
+        )
     return SearchHits(hits=[hit.to_json() for hit in hits])
 
 
