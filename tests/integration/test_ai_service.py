@@ -250,7 +250,7 @@ async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld)
     try:
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{embedded.url}/health")).json() == {"status": "ok", "model": None}
-        said = describe_ai(settings, embedded, port)
+        said = describe_ai(settings, embedded)
         assert (
             said
             == f"ai-service on http://127.0.0.1:{port} (no model: built-in planner and evidence summaries)"
@@ -263,14 +263,14 @@ async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld)
         try:
             async with httpx.AsyncClient() as client:
                 assert (await client.get(f"{beside.url}/health")).status_code == 200
-            assert f"port {port} is taken" in describe_ai(other, beside, port)
+            assert f"port {port} is taken" in describe_ai(other, beside)
         finally:
             await beside.stop()
     finally:
         await embedded.stop()
     external = world.ai_settings(ai_url="http://ai.internal:8002")
     assert reserve_embedded_ai(external, 8002) == (external, None)
-    assert describe_ai(external, None, 8002) == "ai-service: http://ai.internal:8002 (external)"
+    assert describe_ai(external, None) == "ai-service: http://ai.internal:8002 (external)"
 
 
 def _free_port() -> int:

@@ -139,11 +139,12 @@ async def test_a_passed_run_is_explained_but_not_remembered_as_a_failure(
 
 
 async def test_more_concurrent_questions_than_database_connections_are_all_answered(
-    harness: Harness, runtime: Runtime, settings: Settings, ai_service: str
+    harness: Harness, runtime: Runtime, ai_service: str
 ) -> None:
     """While the ai-service works on a question it reads through the API's tool endpoints; the asking
     request must not hold a database connection meanwhile, or a burst of questions starves those reads."""
-    connections = 2 * (settings.executor_concurrency + 5)  # the runtime's pool size plus its overflow
+    pool = runtime.db.engine.pool
+    connections = pool.size() + pool._max_overflow  # type: ignore[attr-defined]  # all the pool can lend
     runs = [await harness.run(failing_case(f"missing-{n}", f"no-such-page-{n}")) for n in range(2)]
     await import_demo_description(harness)
     planned = {"name": "planned", "data": {"operations": ["createCustomer"]}, "steps": [{"sleep": 1}]}

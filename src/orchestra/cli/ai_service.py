@@ -7,7 +7,6 @@ import asyncio
 import socket
 
 import httpx
-import structlog
 import uvicorn
 from rich.console import Console
 from starlette.types import ASGIApp
@@ -18,8 +17,6 @@ from orchestra.cli.errors import UsageError
 from orchestra.cli.serving import Serving, check_port_free, make_server
 from orchestra.config import Settings
 from orchestra.runtime import Runtime
-
-log = structlog.get_logger(__name__)
 
 LOOPBACK = "127.0.0.1"
 
@@ -51,7 +48,7 @@ class EmbeddedAi:
         self.listener = listener
         self.port: int = listener.getsockname()[1]
         self.url = f"http://{LOOPBACK}:{self.port}"
-        self.moved = wanted_port not in (0, self.port)  # the wanted port was taken (another Orchestra)
+        self.wanted_port = wanted_port
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -99,8 +96,8 @@ def in_process_ai_app(settings: Settings, runtime: Runtime) -> ASGIApp:
     return create_ai_app(settings, api_transport=httpx.ASGITransport(app=create_app(settings, runtime)))
 
 
-def describe_ai(settings: Settings, ai: EmbeddedAi | None, wanted_port: int) -> str:
+def describe_ai(settings: Settings, ai: EmbeddedAi | None) -> str:
     if ai is None:
         return f"ai-service: {settings.ai_url} (external)"
-    moved = f"; port {wanted_port} is taken" if ai.moved else ""
+    moved = f"; port {ai.wanted_port} is taken" if ai.wanted_port not in (0, ai.port) else ""
     return f"ai-service on {ai.url} ({ai_description(settings)}{moved})"

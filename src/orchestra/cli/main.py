@@ -77,9 +77,6 @@ async def _with_backend(
 ) -> int:
     """``work`` on the server's REST API, or on the embedded engine in this process (with its own
     ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans)."""
-    from orchestra.cli.ai_service import EmbeddedAi, in_process_ai_app, reserve_embedded_ai
-    from orchestra.runtime import Runtime
-
     if server:
         from orchestra.cli.admin_token import token_for
 
@@ -89,6 +86,9 @@ async def _with_backend(
             return await work(remote)
         finally:
             await remote.close()
+    from orchestra.cli.ai_service import EmbeddedAi, in_process_ai_app, reserve_embedded_ai
+    from orchestra.runtime import Runtime
+
     embedded_ai: EmbeddedAi | None = None
     if ai:
         settings, embedded_ai = reserve_embedded_ai(settings, 0)

@@ -102,7 +102,7 @@ async def serve(settings: Settings, demo: bool, console: Console) -> None:
         serving = await Serving.start(create_app(settings, runtime), settings.host, settings.port)
         if ai is not None:
             await ai.start(create_ai_app(settings))  # it reaches the API just started, over the loopback
-        console.print(describe_ai(settings, ai, settings.ai_port))
+        console.print(describe_ai(settings, ai))
         url = f"http://{settings.host}:{settings.port}"
         if demo:
             demo_process = await asyncio.to_thread(DemoProcess.start)

@@ -215,8 +215,6 @@ async def _embedded(chunks: Sequence[Chunk]) -> list[NewChunk]:
             text=chunk.text,
             keywords=keywords(embedding_text(chunk.heading, chunk.text)),
             builtin_embedding=builtin[ordinal],
-            embedding=None,
-            embedding_model=None,
         )
         for ordinal, chunk in enumerate(chunks)
     ]

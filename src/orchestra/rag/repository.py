@@ -20,9 +20,7 @@ class NewChunk:
     heading: str
     text: str
     keywords: str
-    builtin_embedding: list[float]
-    embedding: list[float] | None
-    embedding_model: str | None
+    builtin_embedding: list[float]  # the model's vector is added later (``set_embeddings``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +131,6 @@ async def replace_chunks(
                     "text": chunk.text,
                     "keywords": chunk.keywords,
                     "builtin_embedding": chunk.builtin_embedding,
-                    "embedding": chunk.embedding,
-                    "embedding_model": chunk.embedding_model,
                 }
                 for chunk in chunks
             ],
