@@ -23,6 +23,7 @@ import httpx
 from orchestra.actor import Actor
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.config import Settings
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.runs import service as runs
@@ -30,7 +31,6 @@ from orchestra.runs.schemas import RunCreate
 from orchestra.runs.states import TERMINAL
 from orchestra.runtime import Runtime
 from orchestra.testcases import service as testcases
-from orchestra.testcases.loader import validate_test_case_data
 
 
 def chain_definition(steps: int) -> dict[str, object]:

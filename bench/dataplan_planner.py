@@ -13,14 +13,15 @@ from typing import Any
 
 from dataplan_tally import Tally, operation_key
 
-from orchestra.dataplan.builtin_planner import plan_for_operation
-from orchestra.dataplan.http import perform_undo
-from orchestra.dataplan.records import BindingResult, HttpCall
-from orchestra.dataplan.resolver import BindingFailed, DataResolver
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.egress_http import guarded_client
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue
+from orchestra.steps.http_call import HttpCall
+from orchestra.testdata.calls import perform_undo
+from orchestra.testdata.planner.builtin import plan_for_operation
+from orchestra.testdata.records import BindingResult
+from orchestra.testdata.resolver import BindingFailed, DataResolver
 
 TIMEOUT_S = 10.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from orchestra.ai_tools.endpoints import router as tools_router
 from orchestra.apply.endpoints import router as apply_router
 from orchestra.assistant.endpoints import router as assistant_router
 from orchestra.audit.endpoints import router as audit_router
@@ -20,7 +21,6 @@ from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
 from orchestra.testcases.endpoints import router as testcases_router
 from orchestra.tokens.endpoints import router as tokens_router
-from orchestra.tools.endpoints import router as tools_router
 
 api_router = APIRouter()
 for router in (

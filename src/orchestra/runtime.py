@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from orchestra.broker.base import Broker
 from orchestra.broker.factory import open_broker
+from orchestra.broker.protocol import Broker
 from orchestra.config import Settings
-from orchestra.dataplans.provider import PlanProvider
 from orchestra.db import Database, open_database
 from orchestra.environments.secret_migration import encrypt_plaintext_secrets
 from orchestra.executor.worker import Executor
@@ -22,6 +21,7 @@ from orchestra.kit.secret_box import SecretBox, open_secret_box
 from orchestra.migrate import is_at_head, migrate_database
 from orchestra.scheduler.loop import Scheduler
 from orchestra.tenants.repository import ensure_tenant
+from orchestra.testdata.provider import PlanProvider
 
 log = structlog.get_logger(__name__)
 

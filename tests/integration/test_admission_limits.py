@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from orchestra.actor import Actor
 from orchestra.config import Settings
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.executor.worker import Executor
 from orchestra.projects import service as projects
@@ -18,7 +19,6 @@ from orchestra.runs import service as runs
 from orchestra.runs.schemas import RunCreate, SuiteRunCreate
 from orchestra.runtime import Runtime
 from orchestra.testcases import service as testcases
-from orchestra.testcases.loader import validate_test_case_data
 
 NAP = {"name": "nap", "steps": [{"sleep": "150ms"}]}
 

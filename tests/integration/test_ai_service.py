@@ -24,9 +24,9 @@ from orchestra.auth.delegation import Delegation
 from orchestra.cli.ai_service import describe_ai, reserve_embedded_ai
 from orchestra.cli.serving import make_server
 from orchestra.config import Settings
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.runtime import Runtime
-from orchestra.testcases.loader import validate_test_case_data
 from tests.fakes.ollama_server import FakeOllama, json_reply, text, tool_call
 from tests.integration.conftest import Harness, assert_problem
 

@@ -9,9 +9,9 @@ import pytest
 
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definitions
+from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 from orchestra.errors import InvalidDefinition
 from orchestra.runtime import Runtime
-from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
 from tests.integration.conftest import assert_problem
 
 

@@ -19,9 +19,9 @@ from orchestra.ai.app import create_ai_app
 from orchestra.app import create_app
 from orchestra.cli.serving import make_server
 from orchestra.config import Settings
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.models import RagDocument
 from orchestra.runtime import Runtime
-from orchestra.testcases.loader import validate_test_case_data
 from tests.integration.conftest import Harness, assert_problem
 
 

@@ -9,18 +9,19 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestra.dataplan.builtin_planner import plan_for, plan_for_operation
-from orchestra.dataplan.http import perform_undo
-from orchestra.dataplan.records import BindingResult, HttpCall
-from orchestra.dataplan.resolver import BindingFailed, DataResolver
-from orchestra.dataplan.validate import validate_plan
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.kit import egress
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.egress_http import guarded_client
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue
-from orchestra.testcases.definition import DataRequirements
+from orchestra.steps.http_call import HttpCall
+from orchestra.testdata.calls import perform_undo
+from orchestra.testdata.planner.builtin import plan_for, plan_for_operation
+from orchestra.testdata.plans.validate import validate_plan
+from orchestra.testdata.records import BindingResult
+from orchestra.testdata.resolver import BindingFailed, DataResolver
 
 SEEDS = range(10)
 ENVIRONMENT = {"username": DEMO_USERNAME}

@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orchestra.kit.secret_box import SecretDecryptionError
-from orchestra.ledger.undo_calls import unseal_undo
 from orchestra.openapi.operations import Catalogue
 from orchestra.runtime import Runtime
+from orchestra.testdata.undo_calls import unseal_undo
 from tests.integration.conftest import Harness, assert_problem
 from tests.integration.test_run_data_phase import (  # the same fixed provider and plan
     FixedPlans,

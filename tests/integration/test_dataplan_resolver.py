@@ -10,15 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestra.dataplan.http import perform_undo
-from orchestra.dataplan.model import DataPlan
-from orchestra.dataplan.records import BindingResult, HttpCall
-from orchestra.dataplan.resolver import BindingFailed, DataResolver
 from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.egress_http import guarded_client
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue
+from orchestra.steps.http_call import HttpCall
+from orchestra.testdata.calls import perform_undo
+from orchestra.testdata.plans.dataplan_model import DataPlan
+from orchestra.testdata.records import BindingResult
+from orchestra.testdata.resolver import BindingFailed, DataResolver
 
 AUTH = {
     "call": {

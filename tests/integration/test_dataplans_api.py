@@ -15,10 +15,10 @@ from sqlalchemy import select
 from orchestra.app import create_app
 from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
-from orchestra.dataplans.provider import PlanProvider, PlanUnavailable, plan_json
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.models import TestCase, TestCaseVersion
 from orchestra.runtime import Runtime
-from orchestra.testcases.definition import DataRequirements
+from orchestra.testdata.provider import PlanProvider, PlanUnavailable, plan_json
 from tests.integration.conftest import assert_problem
 
 PROJECT = "shop"

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from orchestra.cli.http_protocol import MAX_HEADER_BYTES
+from orchestra.definitions.loader import MAX_DEPTH as MAX_YAML_DEPTH
+from orchestra.definitions.loader import parse_document
 from orchestra.kit.json_guard import MAX_JSON_DEPTH
-from orchestra.testcases.loader import MAX_DEPTH as MAX_YAML_DEPTH
-from orchestra.testcases.loader import parse_document
 from tests.integration.conftest import assert_problem
 
 JSON = {"content-type": "application/json"}

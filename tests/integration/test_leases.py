@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from orchestra.actor import Actor
 from orchestra.config import Settings
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.executor.lease import LeaseLost, LeaseStore, StepRecord
 from orchestra.executor.plan import compile_plan
@@ -24,7 +25,6 @@ from orchestra.runs import service as runs
 from orchestra.runs.schemas import RunCreate
 from orchestra.runtime import Runtime
 from orchestra.testcases import service as testcases
-from orchestra.testcases.loader import validate_test_case_data
 
 
 @pytest.fixture

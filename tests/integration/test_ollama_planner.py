@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestra.dataplan.model import dataplan_json_schema
+from orchestra.testdata.plans.dataplan_model import dataplan_json_schema
 from tests.fakes.ollama_server import FakeOllama, Fault, json_reply, text, tool_call
 from tests.integration.test_ai_service import DEMO_SECRET, AiWorld, serve_ai, world  # noqa: F401
 

@@ -17,7 +17,7 @@ from aio_pika import DeliveryMode
 from aio_pika.exceptions import ChannelPreconditionFailed
 from structlog.testing import capture_logs
 
-from orchestra.broker.base import Broker
+from orchestra.broker.protocol import Broker
 from orchestra.broker.rabbitmq import BrokerUnavailable, PublishFailed, RabbitMQBroker, redact_url
 from orchestra.broker.rabbitmq_delivery import RabbitDelivery
 from tests.integration.amqp import (

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from orchestra.dataplan.model import DataPlan
-from orchestra.dataplans.provider import PlanUnavailable, PreparedPlan
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue
 from orchestra.runtime import Runtime
-from orchestra.testcases.definition import DataRequirements
+from orchestra.testdata.plans.dataplan_model import DataPlan
+from orchestra.testdata.provider import PlanUnavailable, PreparedPlan
 from tests.integration.conftest import Harness
 
 AUTH = {"Authorization": "Bearer {{ data.login.token }}"}

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from orchestra.actor import Actor
+from orchestra.definitions.testcase_model import SuiteDefinition
 from orchestra.runtime import Runtime
 from orchestra.suites import service
-from orchestra.testcases.definition import SuiteDefinition
 from tests.integration.conftest import assert_problem
 
 PROJECT = "shop"

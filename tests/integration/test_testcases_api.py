@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from orchestra.actor import Actor
+from orchestra.definitions.testcase_model import TestCaseDefinition
 from orchestra.runtime import Runtime
 from orchestra.testcases import service
-from orchestra.testcases.definition import TestCaseDefinition
 from tests.integration.conftest import assert_problem
 
 PROJECT = "shop"

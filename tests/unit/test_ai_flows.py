@@ -19,12 +19,12 @@ from fastapi.responses import JSONResponse
 from orchestra.ai.app import create_ai_app
 from orchestra.ai.chat import NO_MODEL
 from orchestra.config import Settings
-from orchestra.dataplan.model import dataplan_json_schema
-from orchestra.dataplan.validate import parse_plan, validate_plan
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.demo.sut import create_app as create_demo_app
 from orchestra.kit.egress import EgressPolicy
 from orchestra.openapi.catalogue import build_catalogue
-from orchestra.testcases.loader import validate_test_case_data
+from orchestra.testdata.plans.dataplan_model import dataplan_json_schema
+from orchestra.testdata.plans.validate import parse_plan, validate_plan
 from tests.fakes.ollama_server import FakeOllama, Fault, Slow, json_reply, text, tool_call, unused_url
 
 TOKEN = "delegation-token-for-tests"

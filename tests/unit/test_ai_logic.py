@@ -13,12 +13,12 @@ from orchestra.ai.model_tools import Sources, cut
 from orchestra.ai.ollama_chat import parse_json_object
 from orchestra.ai.ollama_planner import describe_problems
 from orchestra.ai.suggest import deterministic_cases
-from orchestra.dataplan.builtin_planner import plan_for
-from orchestra.dataplan.hints import snake
+from orchestra.definitions.loader import validate_test_case_data
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.demo.sut import create_app as create_demo_app
 from orchestra.openapi.catalogue import build_catalogue
-from orchestra.testcases.definition import DataRequirements
-from orchestra.testcases.loader import validate_test_case_data
+from orchestra.testdata.planner.builtin import plan_for
+from orchestra.testdata.values.name_hints import snake
 
 CATALOGUE = build_catalogue(create_demo_app().openapi())
 DEMO_ENVIRONMENT: dict[str, Any] = {"variables": {"username": "demo"}, "secret_names": ["password"]}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestra.executor.captures import apply_captures
-from orchestra.executor.response import ResponseView
-from orchestra.testcases.definition import CaptureSpec, RequestStep
+from orchestra.definitions.testcase_model import CaptureSpec, RequestStep
+from orchestra.steps.captures import apply_captures
+from orchestra.steps.response import ResponseView
 
 RESPONSE = ResponseView(
     201,

@@ -12,8 +12,13 @@ from typing import Any
 
 import pytest
 
-from orchestra.dataplan.generate import GeneratorError, ValueGenerator, faker_providers, generated_properties
-from orchestra.dataplan.schemas import first_error, to_json_schema
+from orchestra.testdata.values.generator import (
+    GeneratorError,
+    ValueGenerator,
+    faker_providers,
+    generated_properties,
+)
+from orchestra.testdata.values.json_schemas import first_error, to_json_schema
 
 SEEDS = range(25)
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from orchestra.dataplan.graph import CycleError, dependencies, find_cycle, topological_order, waves
-from orchestra.dataplan.model import DataPlan
-from orchestra.dataplan.templates import references, renamed_self
+from orchestra.testdata.plans.dataplan_model import DataPlan
+from orchestra.testdata.plans.graph import CycleError, dependencies, find_cycle, topological_order, waves
+from orchestra.testdata.plans.templates import references, renamed_self
 
 
 def plan(bindings: dict[str, Any], headers: dict[str, str] | None = None) -> DataPlan:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from orchestra.dataplan.builtin_planner import plan_for, plan_for_operation
-from orchestra.dataplan.model import DataPlan
-from orchestra.dataplan.validate import validate_plan
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.operations import Catalogue, Operation, Parameter, SecurityScheme
-from orchestra.testcases.definition import DataRequirements
+from orchestra.testdata.planner.builtin import plan_for, plan_for_operation
+from orchestra.testdata.plans.dataplan_model import DataPlan
+from orchestra.testdata.plans.validate import validate_plan
 from tests.unit.test_dataplan_validate import POLICY, shop_catalogue
 
 CATALOGUE = shop_catalogue()

@@ -6,14 +6,14 @@ import json
 
 from jsonschema import Draft202012Validator
 
-from orchestra.dataplan.model import DataPlan, dataplan_json_schema
-from orchestra.dataplan.schema_export import DATAPLAN_SCHEMA_FILE
-from orchestra.testcases.schema_export import schema_text
+from orchestra.definitions.schema_export import schema_text
+from orchestra.testdata.plans.dataplan_model import DataPlan, dataplan_json_schema
+from orchestra.testdata.plans.dataplan_schema import DATAPLAN_SCHEMA_FILE
 
 
 def test_committed_dataplan_schema_is_up_to_date() -> None:
     assert DATAPLAN_SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(dataplan_json_schema()), (
-        "dataplan.schema.json is stale: run `python -m orchestra.dataplan.schema_export`"
+        "dataplan.schema.json is stale: run `python -m orchestra.testdata.plans.dataplan_schema`"
     )
 
 

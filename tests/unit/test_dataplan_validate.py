@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from orchestra.dataplan.model import DataPlan
-from orchestra.dataplan.problems import PlanProblem
-from orchestra.dataplan.validate import parse_plan, validate_plan
 from orchestra.kit.egress import EgressPolicy
 from orchestra.openapi.operations import Catalogue, Operation, Parameter, SecurityScheme
+from orchestra.testdata.plans.dataplan_model import DataPlan
+from orchestra.testdata.plans.plan_problems import PlanProblem
+from orchestra.testdata.plans.validate import parse_plan, validate_plan
 
 CUSTOMER = {
     "type": "object",

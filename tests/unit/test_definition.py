@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from orchestra.testcases.definition import (
+from orchestra.definitions.testcase_model import (
     CaptureSpec,
     DataRequirements,
     Expect,

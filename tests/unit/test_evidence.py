@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from orchestra.tools.evidence import (
+from orchestra.ai_tools.evidence import (
     BODY_LIMIT,
     EXCERPT_LIMIT,
     MAX_DIFF_FIELDS,
+    EvidenceStep,
     SimilarFailure,
-    StepRecord,
     assemble,
     failing_step,
     json_differences,
@@ -22,8 +22,8 @@ def _response(status: int, body: object, truncated: bool = False) -> dict[str, o
     return {"status": status, "reason": "", "body": json.dumps(body), "body_truncated": truncated}
 
 
-def _step(seq: int, name: str, status: str = "passed", **kwargs: object) -> StepRecord:
-    return StepRecord(seq=seq, phase=str(kwargs.pop("phase", "steps")), name=name, status=status, **kwargs)  # type: ignore[arg-type]
+def _step(seq: int, name: str, status: str = "passed", **kwargs: object) -> EvidenceStep:
+    return EvidenceStep(seq=seq, phase=str(kwargs.pop("phase", "steps")), name=name, status=status, **kwargs)  # type: ignore[arg-type]
 
 
 FAILED_EXPECTATION = {
@@ -36,7 +36,7 @@ FAILED_EXPECTATION = {
 PASSED_EXPECTATION = {"check": "time", "passed": True, "expected": 100, "actual": 3, "message": "fast"}
 
 
-def _failed_run_steps() -> list[StepRecord]:
+def _failed_run_steps() -> list[EvidenceStep]:
     return [
         _step(
             0,

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestra.executor.expectations import AssertionResult, all_passed, evaluate, render_expect
-from orchestra.executor.response import ResponseView, from_httpx
-from orchestra.executor.templating import TemplateError
-from orchestra.testcases.definition import Expect, Matcher
+from orchestra.definitions.testcase_model import Expect, Matcher
+from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
+from orchestra.steps.response import ResponseView, from_httpx
+from orchestra.steps.templating import TemplateError
 
 BODY = {
     "id": 5,

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestra.cli.main import app
-from orchestra.testcases.loader import MAX_DEPTH, MAX_FILE_BYTES, DefinitionError, parse_document
+from orchestra.definitions.loader import MAX_DEPTH, MAX_FILE_BYTES, DefinitionError, parse_document
 
 BILLION_LAUGHS = (
     "name: lol\nsteps: [{sleep: 1}]\nvariables:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from orchestra.testcases.definition import SleepStep, SuiteDefinition, TestCaseDefinition
-from orchestra.testcases.loader import (
+from orchestra.definitions.loader import (
     MAX_FILE_BYTES,
     DefinitionError,
     DefinitionIssue,
@@ -21,6 +20,7 @@ from orchestra.testcases.loader import (
     validate_suite_data,
     validate_test_case_data,
 )
+from orchestra.definitions.testcase_model import SleepStep, SuiteDefinition, TestCaseDefinition
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "definitions"
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from orchestra.openapi.errors import DescriptionTooLarge, InvalidDescription
-from orchestra.openapi.refs import RefResolver, resolve_refs
+from orchestra.openapi.ref_resolver import RefResolver, resolve_refs
 
 
 def components(**schemas: Any) -> dict[str, Any]:

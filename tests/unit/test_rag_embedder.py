@@ -10,7 +10,7 @@ import pytest
 from orchestra.config import Settings
 from orchestra.rag.embedders import BUILTIN, BuiltinEmbedder, OllamaEmbedder, embedder_for
 from orchestra.rag.retrieval import excerpt, fuse
-from orchestra.rag.tokens import identifier_words, keywords, normalised_tokens, stem
+from orchestra.rag.words import identifier_words, keywords, normalised_tokens, stem
 
 
 def cosine(a: list[float], b: list[float]) -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestra.cli.errors import UsageError
 from orchestra.cli.runner import parse_secrets
+from orchestra.cli.usage import UsageError
 
 
 def test_values_come_from_the_option_or_from_the_environment() -> None:

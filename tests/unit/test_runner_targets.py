@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestra.cli.runner import RunOptions, adhoc_environment_name, parse_variables, targets_of
+from orchestra.definitions.loader import LoadedDefinitions
+from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import MASK, Masker
-from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
-from orchestra.testcases.loader import LoadedDefinitions
 
 
 def _loaded(*suites: SuiteDefinition) -> LoadedDefinitions:

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from orchestra.testcases import schema_export
-from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
-from orchestra.testcases.loader import DefinitionError, load_file, parse_document
-from orchestra.testcases.schema_export import SUITE_SCHEMA_FILE, TESTCASE_SCHEMA_FILE, schema_text
+from orchestra.definitions import schema_export
+from orchestra.definitions.loader import DefinitionError, load_file, parse_document
+from orchestra.definitions.schema_export import SUITE_SCHEMA_FILE, TESTCASE_SCHEMA_FILE, schema_text
+from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").rglob("*.y*ml")) if (REPO / "examples").is_dir() else []
@@ -34,7 +34,7 @@ def validator(path: Path) -> Draft202012Validator:
 )
 def test_committed_schema_files_are_up_to_date(path: Path, generate: Any) -> None:
     assert path.read_text(encoding="utf-8") == schema_text(generate()), (
-        f"{path.name} is stale: run `python -m orchestra.testcases.schema_export`"
+        f"{path.name} is stale: run `python -m orchestra.definitions.schema_export`"
     )
 
 

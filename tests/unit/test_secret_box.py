@@ -286,10 +286,10 @@ def test_the_stored_context_masks_secrets_and_a_resumed_run_gets_them_back() -> 
     from datetime import UTC, datetime
     from typing import Any, cast
 
+    from orchestra.definitions.loader import validate_test_case_data
     from orchestra.executor.lease import Lease
     from orchestra.executor.plan import compile_plan
     from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
-    from orchestra.testcases.loader import validate_test_case_data
 
     plan = compile_plan(
         validate_test_case_data({"name": "t", "steps": [{"request": {"url": "http://x.test"}}]})

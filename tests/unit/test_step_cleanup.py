@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from orchestra.dataplan.records import HttpCall
-from orchestra.executor.step_cleanup import join_url, render_cleanup, response_scope
-from orchestra.executor.templating import TemplateError, build_scope
+from orchestra.definitions.testcase_model import CleanupSpec, RequestStep
 from orchestra.kit.secret_box import SecretBox, SecretDecryptionError, new_key
-from orchestra.ledger.undo_calls import seal_undo, shown_resource, unseal_undo
-from orchestra.testcases.definition import CleanupSpec, RequestStep
+from orchestra.steps.cleanup_call import join_url, render_cleanup, response_scope
+from orchestra.steps.http_call import HttpCall
+from orchestra.steps.templating import TemplateError, build_scope
+from orchestra.testdata.undo_calls import seal_undo, shown_resource, unseal_undo
 
 BASE = "http://sut.test:8080/api"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from orchestra.executor import templating
-from orchestra.executor.templating import TemplateError, build_scope, render_text, render_value
+from orchestra.steps import templating
+from orchestra.steps.templating import TemplateError, build_scope, render_text, render_value
 
 SCOPE = build_scope(
     base_url="http://sut:8080",

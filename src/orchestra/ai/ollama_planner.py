@@ -18,9 +18,9 @@ from orchestra.ai.model_tools import ToolBox, cut, data_tools, operation_index, 
 from orchestra.ai.ollama_chat import ModelClient, parse_json_object
 from orchestra.ai.prompts import PLAN_NOW, PLANNER_SYSTEM, planner_context, repair_message
 from orchestra.ai.schemas import PlanRequest, RepairRequest
-from orchestra.dataplan.model import dataplan_json_schema
 from orchestra.errors import OrchestraError
 from orchestra.openapi.operations import Catalogue
+from orchestra.testdata.plans.dataplan_model import dataplan_json_schema
 
 log = structlog.get_logger(__name__)
 MAX_FAILURE_BODY_CHARS = 1000

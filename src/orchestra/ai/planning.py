@@ -15,10 +15,10 @@ from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable
 from orchestra.ai.ollama_planner import plan_with_model
 from orchestra.ai.schemas import PlanRequest, PlanResponse
 from orchestra.config import Settings
-from orchestra.dataplan.builtin_planner import plan_for
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.errors import InvalidInput
 from orchestra.openapi.operations import Catalogue
-from orchestra.testcases.definition import DataRequirements
+from orchestra.testdata.planner.builtin import plan_for
 
 log = structlog.get_logger(__name__)
 BUILTIN = "builtin"

@@ -17,15 +17,15 @@ from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable, parse_json_o
 from orchestra.ai.planning import load_catalogue
 from orchestra.ai.prompts import SUGGEST_SYSTEM
 from orchestra.ai.schemas import SuggestRequest, SuggestResponse
-from orchestra.dataplan.builtin_planner import plan_for
-from orchestra.dataplan.entities import deleter_of, id_field, is_collection_post
-from orchestra.dataplan.generate import GeneratorError, ValueGenerator
-from orchestra.dataplan.hints import snake
-from orchestra.dataplan.schemas import to_json_schema
+from orchestra.definitions.loader import DefinitionError, validate_test_case_data
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.errors import NotFound
 from orchestra.openapi.operations import Catalogue, Operation
-from orchestra.testcases.definition import DataRequirements
-from orchestra.testcases.loader import DefinitionError, validate_test_case_data
+from orchestra.testdata.planner.builtin import plan_for
+from orchestra.testdata.planner.entities import deleter_of, id_field, is_collection_post
+from orchestra.testdata.values.generator import GeneratorError, ValueGenerator
+from orchestra.testdata.values.json_schemas import to_json_schema
+from orchestra.testdata.values.name_hints import snake
 
 log = structlog.get_logger(__name__)
 MAX_MODEL_CASES = 10

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
 from orchestra.apply.schemas import ApplyRequest, ApplyResult, SuiteApplied, TestCaseApplied
+from orchestra.definitions.loader import DefinitionError, validate_suite_data, validate_test_case_data
+from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 from orchestra.errors import InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.refs import as_uuid
 from orchestra.models import Project
@@ -19,8 +21,6 @@ from orchestra.projects import service as projects
 from orchestra.projects.schemas import ProjectCreate, ProjectOut
 from orchestra.suites import service as suites_service
 from orchestra.testcases import service as testcases_service
-from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
-from orchestra.testcases.loader import DefinitionError, validate_suite_data, validate_test_case_data
 from orchestra.testcases.service import definition_errors, storage_issues
 
 MAX_DETAIL_ISSUES = 3

@@ -11,6 +11,8 @@ import structlog
 
 from orchestra.actor import Actor
 from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
+from orchestra.ai_tools import service as tools
+from orchestra.ai_tools.service import FAILURE_KIND
 from orchestra.assistant.client import AiClient, AiRefused, AiUnavailable
 from orchestra.assistant.schemas import ChatIn, SuggestIn
 from orchestra.auth.delegation import Delegation
@@ -22,8 +24,6 @@ from orchestra.rag.embedders import embedder_for
 from orchestra.rag.indexing import embed_missing, index_document
 from orchestra.runs.states import RunStatus
 from orchestra.runtime import Runtime
-from orchestra.tools import service as tools
-from orchestra.tools.service import FAILURE_KIND
 
 log = structlog.get_logger(__name__)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orchestra.broker.base import Broker
 from orchestra.broker.memory import InProcessBroker
+from orchestra.broker.protocol import Broker
 from orchestra.config import Settings
 
 

@@ -13,8 +13,8 @@ from starlette.types import ASGIApp
 
 from orchestra.ai.app import create_ai_app
 from orchestra.app import create_app
-from orchestra.cli.errors import UsageError
 from orchestra.cli.serving import Serving, check_port_free, make_server
+from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
 from orchestra.runtime import Runtime
 

@@ -12,6 +12,7 @@ import httpx
 
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definitions
+from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 from orchestra.environments import service as environments
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
@@ -20,7 +21,6 @@ from orchestra.openapi.schemas import SpecImport, SpecSummary
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runtime import Runtime
-from orchestra.testcases.definition import SuiteDefinition, TestCaseDefinition
 
 
 class BackendError(Exception):

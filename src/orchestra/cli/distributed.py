@@ -11,8 +11,8 @@ from rich.console import Console
 
 from orchestra.app import create_app
 from orchestra.cli import admin_token
-from orchestra.cli.errors import UsageError
 from orchestra.cli.serving import Serving, check_port_free
+from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
 from orchestra.db import open_database
 from orchestra.executor.health_app import create_health_app

@@ -15,11 +15,11 @@ from rich.console import Console
 from orchestra import __version__
 from orchestra.cli import runner
 from orchestra.cli.backends import Backend, BackendError, LocalBackend, RemoteBackend
-from orchestra.cli.errors import UsageError
+from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
+from orchestra.definitions.loader import DefinitionError, load_paths
 from orchestra.errors import OrchestraError
 from orchestra.kit.logging import configure as configure_logging
-from orchestra.testcases.loader import DefinitionError, load_paths
 
 app = typer.Typer(
     name="orchestra",

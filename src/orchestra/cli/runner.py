@@ -24,7 +24,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import finished_line, print_summary
-from orchestra.cli.errors import UsageError
+from orchestra.cli.usage import UsageError
+from orchestra.definitions.loader import LoadedDefinitions, load_paths
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
 from orchestra.openapi.catalogue import build_catalogue
@@ -32,7 +33,6 @@ from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
 from orchestra.openapi.schemas import MAX_URL, SpecImport
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runs.states import TERMINAL, RunStatus
-from orchestra.testcases.loader import LoadedDefinitions, load_paths
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
-from orchestra.cli.errors import UsageError
 from orchestra.cli.http_protocol import MAX_HEADER_BYTES, OrchestraH11Protocol
+from orchestra.cli.usage import UsageError
 
 
 class _Server(uvicorn.Server):

@@ -18,6 +18,7 @@ from orchestra.cli.display import print_summary
 from orchestra.cli.runner import follow_or_cancel
 from orchestra.cli.serving import Serving, check_port_free
 from orchestra.config import Settings
+from orchestra.definitions.loader import load_paths
 from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.environments import service as environments
 from orchestra.environments.schemas import EnvironmentUpdate
@@ -25,7 +26,6 @@ from orchestra.openapi import service as openapi
 from orchestra.openapi.schemas import SpecImport
 from orchestra.runs.schemas import SuiteRunCreate
 from orchestra.runtime import Runtime
-from orchestra.testcases.loader import load_paths
 
 DEMO_PROJECT, DEMO_ENVIRONMENT = "examples", "demo"
 TEST_DATA_PROJECT = "test-data"  # its own project: the demo suite's "*" means every test of its project

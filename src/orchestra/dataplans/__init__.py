@@ -1,1 +1,1 @@
-"""DataPlans of test cases: the provider runs use (pinned → cached → planner), the cache, review/edit/pin."""
+"""The API of test-case DataPlans: review, edit, pin and generate (the engine is testdata/)."""

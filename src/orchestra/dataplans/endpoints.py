@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Query, status
 
 from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, TransactionsDep, ViewerDep
 from orchestra.dataplans import service
-from orchestra.dataplans.provider import PlanProvider
 from orchestra.dataplans.schemas import DataPlanOut
+from orchestra.testdata.provider import PlanProvider
 
 router = APIRouter(prefix="/projects/{project}/test-cases/{test_case}/dataplan", tags=["dataplans"])
 EnvironmentQuery = Annotated[str, Query(min_length=1, max_length=200, description="Environment id or name.")]

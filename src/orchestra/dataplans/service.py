@@ -8,9 +8,17 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
-from orchestra.dataplan.validate import parse_plan, validate_plan
-from orchestra.dataplans import repository
-from orchestra.dataplans.provider import (
+from orchestra.dataplans.schemas import DataPlanOut
+from orchestra.db import Transactions
+from orchestra.definitions.testcase_model import TestCaseDefinition
+from orchestra.environments import service as environments
+from orchestra.errors import Conflict, InvalidInput, NotFound
+from orchestra.models import StoredDataPlan
+from orchestra.openapi.repository import load_catalogue
+from orchestra.testcases import service as testcases
+from orchestra.testdata import plan_cache
+from orchestra.testdata.plans.validate import parse_plan, validate_plan
+from orchestra.testdata.provider import (
     PlanProvider,
     PlanTarget,
     PlanUnavailable,
@@ -18,14 +26,6 @@ from orchestra.dataplans.provider import (
     plan_json,
     read_situation,
 )
-from orchestra.dataplans.schemas import DataPlanOut
-from orchestra.db import Transactions
-from orchestra.environments import service as environments
-from orchestra.errors import Conflict, InvalidInput, NotFound
-from orchestra.models import StoredDataPlan
-from orchestra.openapi.repository import load_catalogue
-from orchestra.testcases import service as testcases
-from orchestra.testcases.definition import TestCaseDefinition
 
 MAX_PROBLEMS_IN_DETAIL = 5
 
@@ -56,11 +56,11 @@ async def current(
     """The plan a run would use now: the pinned one, else the one cached for the current version and the
     environment's current API description."""
     target, _ = await _target(session, actor, project, test_case, environment)
-    row = await repository.pinned(session, target.test_case_id, target.environment_id)
+    row = await plan_cache.pinned(session, target.test_case_id, target.environment_id)
     if row is None:
         catalogue = await load_catalogue(session, target.environment_id)
         if catalogue is not None:
-            row = await repository.cached(
+            row = await plan_cache.cached(
                 session, target.test_case_version_id, target.environment_id, catalogue.spec_hash
             )
     if row is None:
@@ -125,9 +125,9 @@ async def pin(
         )
     plan, _ = parse_plan(data)
     assert plan is not None  # no problems means it parsed
-    await repository.lock_pin(session, target.test_case_id, target.environment_id)
-    await repository.unpin(session, target.test_case_id, target.environment_id)
-    row: StoredDataPlan = await repository.add(
+    await plan_cache.lock_pin(session, target.test_case_id, target.environment_id)
+    await plan_cache.unpin(session, target.test_case_id, target.environment_id)
+    row: StoredDataPlan = await plan_cache.add(
         session,
         tenant_id=target.tenant_id,
         project_id=target.project_id,
@@ -146,5 +146,5 @@ async def pin(
 
 async def unpin(session: AsyncSession, actor: Actor, project: str, test_case: str, environment: str) -> None:
     target, _ = await _target(session, actor, project, test_case, environment)
-    if not await repository.unpin(session, target.test_case_id, target.environment_id):
+    if not await plan_cache.unpin(session, target.test_case_id, target.environment_id):
         raise NotFound(f"test case '{test_case}' has no pinned DataPlan for environment '{environment}'")

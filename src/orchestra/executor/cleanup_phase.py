@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.executor.lease import LedgerUndoWrite
-from orchestra.executor.outcome import StepOutcome
-from orchestra.ledger import repository
-from orchestra.ledger.sweep import undo_entry, undo_timeout_s
+from orchestra.steps.outcome import StepOutcome
+from orchestra.testdata import ledger_store
+from orchestra.testdata.sweep import undo_entry, undo_timeout_s
 
 if TYPE_CHECKING:
     from orchestra.executor.run_execution import RunExecution
@@ -27,7 +27,7 @@ async def run_cleanup_phase(execution: RunExecution, conn: AsyncConnection) -> N
     if execution.box is None:
         return  # nothing was entered into the ledger without a box to seal it
     timeout_s = undo_timeout_s(execution.http.settings)
-    for entry in await repository.pending_of_run(conn, execution.lease.run_id):
+    for entry in await ledger_store.pending_of_run(conn, execution.lease.run_id):
         started, clock = datetime.now(UTC), time.perf_counter()
         undone = await undo_entry(
             execution.http.client,

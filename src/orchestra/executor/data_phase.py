@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orchestra.dataplan.model import DataPlan
-from orchestra.dataplan.records import BindingResult
-from orchestra.dataplan.resolver import BindingFailed, DataResolver
+from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.executor.lease import LeaseLost, LedgerEntryWrite
-from orchestra.executor.outcome import StepOutcome
-from orchestra.ledger.undo_calls import seal_undo, shown_resource
 from orchestra.openapi.operations import Catalogue
 from orchestra.runs.states import RunStatus
-from orchestra.testcases.definition import DataRequirements
+from orchestra.steps.outcome import StepOutcome
+from orchestra.testdata.plans.dataplan_model import DataPlan
+from orchestra.testdata.records import BindingResult
+from orchestra.testdata.resolver import BindingFailed, DataResolver
+from orchestra.testdata.undo_calls import seal_undo, shown_resource
 
 if TYPE_CHECKING:
     from orchestra.executor.run_execution import RunExecution
@@ -43,7 +43,7 @@ FAILURE_BODY_LIMIT = 2048  # of a failed call's response, sent to the planner to
 
 
 class PreparedPlanLike(Protocol):
-    """What the executor reads of a plan provider's PreparedPlan (dataplans/provider.py)."""
+    """What the executor reads of a plan provider's PreparedPlan (testdata/provider.py)."""
 
     @property
     def plan(self) -> DataPlan: ...
@@ -58,7 +58,7 @@ class PreparedPlanLike(Protocol):
 
 
 class PlanSource(Protocol):
-    """The plan provider as the executor uses it (dataplans/provider.py implements it). Its errors' texts
+    """The plan provider as the executor uses it (testdata/provider.py implements it). Its errors' texts
     are user-facing reasons (PlanUnavailable)."""
 
     async def plan_for_run(
@@ -317,7 +317,7 @@ def _status_of(result: BindingResult | None) -> int | None:
 def new_ledger_entry(
     execution: RunExecution, source: str, label: str, operation: str, call: Any
 ) -> LedgerEntryWrite:
-    """A ledger entry for an undo call, sealed for the run's tenant (see ledger/undo_calls.py)."""
+    """A ledger entry for an undo call, sealed for the run's tenant (see testdata/undo_calls.py)."""
     if execution.box is None:
         raise RuntimeError("no secret box: an undo call cannot be kept sealed")
     entry_id = uuid.uuid4()

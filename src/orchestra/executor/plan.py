@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orchestra.testcases.definition import RequestStep, Step, TestCaseDefinition
+from orchestra.definitions.testcase_model import RequestStep, Step, TestCaseDefinition
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orchestra.dataplan.records import HttpCall
+from orchestra.definitions.testcase_model import RequestStep, SetStep, SleepStep
 from orchestra.executor.cleanup_phase import run_cleanup_phase
 from orchestra.executor.data_phase import (
     CLEANUP_SEQ_BASE,
@@ -33,20 +33,20 @@ from orchestra.executor.data_phase import (
     PlanSource,
     new_ledger_entry,
 )
-from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseStore, LedgerEntryWrite, LedgerUndoWrite, StepRecord
-from orchestra.executor.limits import oversized
-from orchestra.executor.outcome import StepOutcome
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
-from orchestra.executor.recording import CUT_MARK
-from orchestra.executor.step_cleanup import render_cleanup
-from orchestra.executor.templating import TemplateError, build_scope, render_value
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
 from orchestra.runs.states import RunStatus
-from orchestra.testcases.definition import RequestStep, SetStep, SleepStep
+from orchestra.steps.cleanup_call import render_cleanup
+from orchestra.steps.http_call import HttpCall
+from orchestra.steps.outcome import StepOutcome
+from orchestra.steps.recording import CUT_MARK
+from orchestra.steps.request_step import HttpStepRunner
+from orchestra.steps.templating import TemplateError, build_scope, render_value
+from orchestra.steps.variable_sizes import oversized
 
 
 @dataclass(frozen=True, slots=True)

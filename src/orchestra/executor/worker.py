@@ -15,12 +15,12 @@ import httpx
 import structlog
 from sqlalchemy import text
 
-from orchestra.broker.base import Broker, Delivery
+from orchestra.broker.protocol import Broker, Delivery
 from orchestra.config import Settings
 from orchestra.db import Database, tenant_connection
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments.secret_values import SecretUnreadable, reveal
 from orchestra.executor.data_phase import PlanSource
-from orchestra.executor.http_step import HttpStepRunner
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
 from orchestra.executor.rate_limit import RequestPacer
@@ -29,7 +29,7 @@ from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.masking import ACTIVE_SECRETS
 from orchestra.kit.secret_box import SecretBox, open_secret_box
 from orchestra.runs.states import RunStatus
-from orchestra.testcases.loader import validate_test_case_data
+from orchestra.steps.request_step import HttpStepRunner
 
 log = structlog.get_logger(__name__)
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from orchestra.api_deps import RuntimeDep
-from orchestra.dataplan.model import dataplan_json_schema
+from orchestra.definitions.schema_export import suite_json_schema, testcase_json_schema
 from orchestra.runtime import Runtime
-from orchestra.testcases.schema_export import suite_json_schema, testcase_json_schema
+from orchestra.testdata.plans.dataplan_model import dataplan_json_schema
 
 router = APIRouter(tags=["health"])
 

@@ -1,1 +1,2 @@
-"""The data ledger: what runs created in a SUT and how to undo it; cleanup after runs and sweeps."""
+"""The API of the data ledger: what runs created in a SUT, and sweeps that undo leftovers (the engine is
+testdata/ledger_store, undo_calls and sweep)."""

@@ -12,16 +12,16 @@ from orchestra.environments import service as environments
 from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.pagination import Page, PageParams, fetch_page
 from orchestra.kit.secret_box import SecretBox
-from orchestra.ledger import repository
 from orchestra.ledger.schemas import LedgerEntryOut, LedgerStatus, SweepFailure, SweepReportOut
-from orchestra.ledger.sweep import sweep_environment, undo_timeout_s
 from orchestra.runs import service as runs
+from orchestra.testdata import ledger_store
+from orchestra.testdata.sweep import sweep_environment, undo_timeout_s
 
 
 async def of_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> list[LedgerEntryOut]:
     await runs.get_run(session, actor, run_id, with_steps=False)  # NotFound for a run not visible
     return [
-        LedgerEntryOut.model_validate(entry) for entry in await repository.entries_of_run(session, run_id)
+        LedgerEntryOut.model_validate(entry) for entry in await ledger_store.entries_of_run(session, run_id)
     ]
 
 
@@ -34,7 +34,7 @@ async def of_environment(
     page: PageParams,
 ) -> Page[LedgerEntryOut]:
     found = await environments.get(session, actor, project, environment)
-    rows, total = await fetch_page(session, repository.of_environment(found.id, status), page)
+    rows, total = await fetch_page(session, ledger_store.of_environment(found.id, status), page)
     return Page[LedgerEntryOut](
         items=[LedgerEntryOut.model_validate(row) for row in rows],
         total=total,

@@ -18,7 +18,7 @@ from typing import Any
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.openapi.errors import InvalidDescription
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
-from orchestra.openapi.refs import RefResolver
+from orchestra.openapi.ref_resolver import RefResolver
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
+from orchestra.definitions.loader import MAX_DEPTH, DefinitionError, DefinitionIssue, _compose, _construct
 from orchestra.kit import egress
 from orchestra.kit.egress import EgressPolicy, EgressRefused
 from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.json_guard import nesting_exceeds
 from orchestra.openapi.errors import DescriptionTooLarge, FetchFailed, InvalidDescription
-from orchestra.testcases.loader import MAX_DEPTH, DefinitionError, DefinitionIssue, _compose, _construct
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 FETCH_TIMEOUT_S = 15.0

@@ -17,7 +17,7 @@ import httpx
 import ollama
 
 from orchestra.config import Settings
-from orchestra.rag.tokens import normalised_tokens
+from orchestra.rag.words import normalised_tokens
 
 BUILTIN_DIMENSIONS = 512
 # Relative weight of each kind of feature: whole words carry the meaning, word pairs the phrasing, and

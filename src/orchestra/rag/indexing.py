@@ -22,7 +22,7 @@ from orchestra.rag import repository
 from orchestra.rag.chunking import Chunk, chunk_catalogue, chunk_markdown
 from orchestra.rag.embedders import BUILTIN, Embedder, EmbedderUnavailable
 from orchestra.rag.repository import NewChunk
-from orchestra.rag.tokens import keywords
+from orchestra.rag.words import keywords
 
 log = structlog.get_logger(__name__)
 EMBED_CATCH_UP = 256

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from orchestra.definitions.testcase_model import MAX_PARALLELISM
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.runs.states import RunStatus
-from orchestra.testcases.definition import MAX_PARALLELISM
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
 # Default priority by trigger: a CI gate goes before a manual run, which goes before a scheduled regression.

@@ -18,9 +18,9 @@ from orchestra.config import Settings
 from orchestra.db import Database
 from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.secret_box import SecretBox
-from orchestra.ledger import repository
-from orchestra.ledger.sweep import SweepReport, sweep_environment, undo_timeout_s
 from orchestra.models.environment import Environment
+from orchestra.testdata import ledger_store
+from orchestra.testdata.sweep import SweepReport, sweep_environment, undo_timeout_s
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +51,7 @@ class LedgerSweeper:
     async def _sweep_tenant(self, client: httpx.AsyncClient, tenant_id: uuid.UUID) -> SweepReport:
         report = SweepReport()
         async with self.db.transaction(tenant_id) as session:
-            environment_ids = await repository.environments_with_open_entries(session, MAX_SWEEP_ATTEMPTS)
+            environment_ids = await ledger_store.environments_with_open_entries(session, MAX_SWEEP_ATTEMPTS)
         for environment_id in environment_ids:
             async with self.db.transaction(tenant_id) as session:  # one commit per environment
                 environment = await session.get(Environment, environment_id)

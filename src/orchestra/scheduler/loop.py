@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from orchestra.broker.base import Broker
+from orchestra.broker.protocol import Broker
 from orchestra.config import Settings
 from orchestra.db import Database
 from orchestra.kit.secret_box import SecretBox

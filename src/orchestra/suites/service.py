@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
+from orchestra.definitions.loader import DefinitionError, validate_suite_data
+from orchestra.definitions.testcase_model import SuiteDefinition
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project, Suite
 from orchestra.projects import service as projects
 from orchestra.suites import repository
 from orchestra.suites.schemas import SuiteSummary
-from orchestra.testcases.definition import SuiteDefinition
-from orchestra.testcases.loader import DefinitionError, validate_suite_data
 from orchestra.testcases.schemas import WriteResult
 from orchestra.testcases.service import definition_errors, invalid_definition, join_path, storage_issues
 

@@ -12,14 +12,14 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
+from orchestra.definitions.loader import DefinitionError, DefinitionIssue, validate_test_case_data
+from orchestra.definitions.testcase_model import TestCaseDefinition
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project, TestCase, TestCaseVersion
 from orchestra.projects import service as projects
 from orchestra.testcases import repository
-from orchestra.testcases.definition import TestCaseDefinition
-from orchestra.testcases.loader import DefinitionError, DefinitionIssue, validate_test_case_data
 from orchestra.testcases.schemas import TestCaseSummary, VersionSummary, WriteResult
 
 MAX_DETAIL_ISSUES = 3

@@ -1,0 +1,290 @@
+"""Execute one HTTP request step: render, send (with retry / poll-until), check, capture, record."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from orchestra.config import Settings
+from orchestra.definitions.testcase_model import Expect, RequestStep
+from orchestra.executor.rate_limit import RequestPacer
+from orchestra.kit import egress
+from orchestra.kit.egress import EgressPolicy, EgressRefused
+from orchestra.steps.captures import apply_captures
+from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
+from orchestra.steps.outcome import StepOutcome
+from orchestra.steps.recording import record_request, record_response
+from orchestra.steps.response import ResponseView
+from orchestra.steps.templating import render_value
+from orchestra.steps.variable_sizes import oversized
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+class RequestRefused(Exception):
+    """The egress policy refused a request of the step (the first or a redirect hop). Nothing was sent to
+    it, and trying again cannot change the verdict, so the step ends in error without further attempts."""
+
+    def __init__(self, outcome: StepOutcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
+
+
+Pace = Callable[[], Awaitable[None]]
+MAX_REDIRECTS = 20
+
+
+def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.Request:
+    kwargs: dict[str, Any] = {"headers": spec.get("headers") or None, "params": spec.get("query") or None}
+    if "json" in spec:
+        kwargs["json"] = spec["json"]
+    elif "body" in spec:
+        kwargs["content"] = str(spec["body"]).encode()
+    elif "form" in spec:
+        kwargs["data"] = spec["form"]
+    return client.build_request(str(spec.get("method", "GET")).upper(), str(spec["url"]), **kwargs)
+
+
+def _check_egress(request: httpx.Request, hop: int) -> None:
+    """The host of every request is checked before it waits for a rate slot or is sent (the transport
+    checks again, and checks the addresses of new connections). Other schemes are left to httpx to refuse."""
+    url = request.url
+    if url.scheme in ("http", "https") and url.host:
+        try:
+            egress.current_policy().check_host(url.host)
+        except EgressRefused as error:
+            raise _refused(url, hop, error) from None
+
+
+def _refused(url: httpx.URL, hop: int, error: EgressRefused) -> EgressRefused:
+    what = f"redirect {hop} to" if hop else "request to"
+    return EgressRefused(f"{what} {url} refused: {error.reason}")
+
+
+def _describe_transport_error(error: httpx.HTTPError, url: str, timeout_ms: float) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return f"request to {url} timed out after {timeout_ms:g} ms ({type(error).__name__})"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect to {url}: {error or 'connection failed'}"
+    return f"request to {url} failed: {type(error).__name__}: {error}"
+
+
+class HttpStepRunner:
+    def __init__(
+        self, client: httpx.AsyncClient, settings: Settings, pacer: RequestPacer | None = None
+    ) -> None:
+        """``pacer``: spaces the requests to environments that have a request rate (none: not paced)."""
+        self.client = client
+        self.settings = settings
+        self.pacer = pacer
+
+    async def _open(
+        self, request: httpx.Request, follow_redirects: bool, pace: Pace | None
+    ) -> tuple[httpx.Response, float]:
+        """Send, following redirects hop by hop so that every hop is checked against the egress policy and
+        waits for its request-rate slot; returns the final (streaming) response and the seconds spent
+        waiting for slots."""
+        paced, hops, timeout = 0.0, 0, request.extensions["timeout"]
+        while True:
+            _check_egress(request, hops)
+            if pace is not None:
+                waiting = time.perf_counter()
+                await pace()
+                paced += time.perf_counter() - waiting
+            try:
+                response = await self.client.send(request, stream=True, follow_redirects=False)
+            except EgressRefused as error:  # the transport's checks: the address of a new connection
+                raise _refused(request.url, hops, error) from None
+            if not follow_redirects or response.next_request is None:
+                return response, paced
+            request = response.next_request
+            await response.aclose()
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
+            request.extensions["timeout"] = timeout
+
+    async def _send(
+        self, request: httpx.Request, timeout_ms: float, follow_redirects: bool, pace: Pace | None = None
+    ) -> tuple[httpx.Response, float]:
+        """The response with its body read, and its time in ms (waits for request-rate slots excluded)."""
+        started = time.perf_counter()
+        timeout = httpx.Timeout(timeout_ms / 1000)
+        request.extensions["timeout"] = timeout.as_dict()
+        response, paced = await self._open(request, follow_redirects, pace)
+        started += paced
+        limit = self.settings.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+        if not encoded and declared.isdigit() and int(declared) <= limit:
+            await response.aread()  # the common case: a plain body of a declared, acceptable size
+            return response, (time.perf_counter() - started) * 1000
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():  # decoded bytes: a gzip bomb is caught as it inflates
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLarge(
+                        f"response body is larger than {limit} bytes (ORCHESTRA_MAX_RESPONSE_BYTES)"
+                    )
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # A complete response over the decoded body; the original headers are kept for checks and records.
+        plain = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        full = httpx.Response(
+            status_code=response.status_code,
+            headers=plain,
+            content=b"".join(chunks),
+            request=request,
+            extensions=response.extensions,
+        )
+        full.headers = response.headers
+        return full, (time.perf_counter() - started) * 1000
+
+    async def run(
+        self,
+        step: RequestStep,
+        request_spec: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        *,
+        policy: EgressPolicy,
+        environment_id: uuid.UUID | None = None,
+        requests_per_s: float | None = None,
+        tenant_id: uuid.UUID | None = None,
+    ) -> StepOutcome:
+        """``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
+        of this step of this run, so a SUT that honours it can de-duplicate a step that runs again).
+        ``policy``: where the step may send requests (kit/egress.py). It is the current policy while the
+        step runs, which is how it reaches the shared client's transport and connection code.
+        ``environment_id`` and ``requests_per_s``: every attempt first waits for its turn in the
+        environment's request rate (shared by all executors); the wait is not part of the response time."""
+        with egress.applying(policy):
+            return await self._run(
+                step, request_spec, scope, idempotency_key, environment_id, requests_per_s, tenant_id
+            )
+
+    async def _run(
+        self,
+        step: RequestStep,
+        request_spec: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        idempotency_key: str | None,
+        environment_id: uuid.UUID | None,
+        requests_per_s: float | None,
+        tenant_id: uuid.UUID | None,
+    ) -> StepOutcome:
+        rendered = render_value(request_spec, scope)
+        expect = render_expect(step.expect, scope) if step.expect is not None else None
+        until = None
+        if step.retry is not None and step.retry.until is not None:
+            until = render_expect(step.retry.until, scope)
+        timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)
+        attempts_allowed = step.retry.attempts if step.retry else 1
+        interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
+        outcome, view = StepOutcome(status="passed"), None
+        pace: Pace | None = None
+        if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
+            pacer, tenant, environment, rate = self.pacer, tenant_id, environment_id, requests_per_s
+
+            async def pace() -> None:
+                await pacer.wait_turn(tenant, environment, rate)
+
+        for attempt in range(1, attempts_allowed + 1):
+            # Every request to the SUT takes a slot: attempts, polls, redirect hops (see _open).
+            try:
+                outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key, pace)
+            except RequestRefused as refused:
+                outcome, view = refused.outcome, None
+                outcome.attempts = attempt
+                break
+            outcome.attempts = attempt
+            if attempt == attempts_allowed or self._done(outcome, view, until):
+                break
+            await asyncio.sleep(interval_s)
+        if until is not None and view is not None and outcome.status == "passed":
+            pending = [result for result in evaluate(until, view) if not result.passed]
+            if pending:
+                outcome.status = "failed"
+                outcome.assertions.extend(
+                    _until_failure(result, outcome.attempts).to_dict() for result in pending
+                )
+        return outcome
+
+    @staticmethod
+    def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
+        """Poll-until: stop once ``until`` holds; plain retry: stop once the step passed."""
+        if until is None:
+            return outcome.status == "passed"
+        return view is not None and all_passed(evaluate(until, view))
+
+    async def _attempt(
+        self,
+        step: RequestStep,
+        rendered: Mapping[str, Any],
+        expect: Expect | None,
+        timeout_ms: float,
+        idempotency_key: str | None,
+        pace: Pace | None = None,
+    ) -> tuple[StepOutcome, ResponseView | None]:
+        try:
+            request = _build_request(self.client, rendered)
+        except Exception as error:  # e.g. a header value that is not ASCII, an invalid URL
+            return StepOutcome(
+                status="error", error=f"cannot build the request: {type(error).__name__}: {error}"
+            ), None
+        if idempotency_key is not None and "idempotency-key" not in request.headers:
+            request.headers["Idempotency-Key"] = idempotency_key
+        request_record = record_request(
+            request, self.settings.record_body_limit, self.settings.record_header_limit
+        )
+        try:
+            response, elapsed_ms = await self._send(
+                request, timeout_ms, bool(rendered.get("follow_redirects")), pace
+            )
+        except httpx.HTTPError as error:
+            failure = StepOutcome(
+                status="error",
+                request=request_record,
+                error=_describe_transport_error(error, str(request.url), timeout_ms),
+            )
+            return failure, None
+        except ResponseTooLarge as error:
+            return StepOutcome(status="error", request=request_record, error=str(error)), None
+        except EgressRefused as error:
+            raise RequestRefused(
+                StepOutcome(status="error", request=request_record, error=str(error))
+            ) from None
+        view = ResponseView.from_httpx(response, elapsed_ms)
+        results: list[AssertionResult] = evaluate(expect, view) if expect is not None else []
+        captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])
+        results.extend(capture_failures)
+        for problem in oversized(captured, self.settings.max_variable_bytes):
+            name = problem.split(":", 1)[0]
+            captured.pop(name, None)
+            results.append(AssertionResult(f"capture {name}", False, None, None, f"capture {problem}"))
+        outcome = StepOutcome(
+            status="passed" if all_passed(results) else "failed",
+            request=request_record,
+            response=record_response(
+                response, elapsed_ms, self.settings.record_body_limit, self.settings.record_header_limit
+            ),
+            assertions=[result.to_dict() for result in results],
+            variables=captured,
+        )
+        return outcome, view
+
+
+def _until_failure(result: AssertionResult, attempts: int) -> AssertionResult:
+    result.message = f"still not true after {attempts} attempts: {result.message}"
+    result.check = f"until {result.check}"
+    return result

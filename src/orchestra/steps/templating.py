@@ -1,0 +1,210 @@
+"""Sandboxed Jinja2 rendering of the values in a test definition (URLs, headers, bodies, expectations).
+
+Templates are written by test authors and rendered by a shared executor, so they run in Jinja's immutable
+sandbox with strict undefined names, and with limits on operators that could exhaust CPU or memory.
+Rendering is on every step's hot path: strings without markup are returned untouched, and compiled
+templates are cached per source string.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, Template
+from jinja2.environment import TemplateExpression
+from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.runtime import Context, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from orchestra.definitions.testcase_model import has_template
+
+MAX_SEQUENCE_SIZE = 1_000_000  # longest string or list that '*' may build
+MAX_EXPONENT = 1000
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{-?(.*?)-?\}\}\s*$", re.DOTALL)
+
+
+class TemplateError(Exception):
+    """A template could not be rendered; the message names the template and the problem."""
+
+
+class _Undefined(StrictUndefined):
+    """Strict undefined whose message lists the keys that do exist, which is usually the fix."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        owner = self._undefined_obj
+        if self._undefined_hint is None and isinstance(owner, dict) and isinstance(self._undefined_name, str):
+            keys = ", ".join(sorted(str(key) for key in owner)[:20]) or "none"
+            return f"{self._undefined_name!r} is undefined (available keys: {keys})"
+        return super()._undefined_message
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``items.items`` means the key, not ``dict.items``: response data often has such keys."""
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if isinstance(sequence, str | list) and isinstance(count, int):
+                    if len(sequence) * count > MAX_SEQUENCE_SIZE:
+                        raise SecurityError(f"'*' would build a sequence longer than {MAX_SEQUENCE_SIZE}")
+        return super().call_binop(context, operator, left, right)
+
+
+def _finalize(value: Any) -> Any:
+    """Values inside a larger string are written the JSON way: true, null, {"a": 1}."""
+    if value is None or isinstance(value, bool | dict | list):
+        return json.dumps(value, default=str)
+    return value
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _b64encode(text: str) -> str:
+    return base64.b64encode(str(text).encode()).decode()
+
+
+def _b64decode(text: str) -> str:
+    return base64.b64decode(str(text).encode()).decode()
+
+
+ENVIRONMENT = _Environment(
+    undefined=_Undefined, autoescape=False, finalize=_finalize, keep_trailing_newline=True
+)
+ENVIRONMENT.globals.update(uuid4=lambda: str(uuid.uuid4()), now=_now, random_int=random.randint)
+ENVIRONMENT.filters.update(b64encode=_b64encode, b64decode=_b64decode)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_template(source: str) -> Template:
+    return ENVIRONMENT.from_string(source)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_expression(source: str) -> TemplateExpression:
+    return ENVIRONMENT.compile_expression(source, undefined_to_none=False)
+
+
+def _quoted(source: str) -> str:
+    return '"' + (source if len(source) <= 120 else source[:117] + "...") + '"'
+
+
+def _single_expression(text: str) -> str | None:
+    match = _SINGLE_EXPRESSION.match(text)
+    if match is None:
+        return None
+    inner = match.group(1)
+    return None if "{{" in inner or "}}" in inner or "{%" in inner else inner
+
+
+def _ensure_defined(value: Any) -> Any:
+    """Raise for an undefined value, also one nested in a list or mapping (str() makes it raise)."""
+    if isinstance(value, Undefined):
+        str(value)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _ensure_defined(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _ensure_defined(item)
+    return value
+
+
+def _native(value: Any) -> Any:
+    """JSON-like values stay as they are; Markup (from tojson) becomes str, a tuple a list, others str."""
+    if value is None or type(value) in (str, bool, int, float, list, dict):
+        return value
+    return list(value) if isinstance(value, tuple) else str(value)
+
+
+def _render_string(text: str, scope: Mapping[str, Any], *, native: bool) -> Any:
+    if not has_template(text):
+        return text
+    try:
+        expression = _single_expression(text) if native else None
+        if expression is not None:
+            return _native(_ensure_defined(_compiled_expression(expression)(scope)))
+        return _compiled_template(text).render(scope)
+    except TemplateSyntaxError as error:
+        raise TemplateError(f"syntax error in {_quoted(text)}: {(error.message or '').rstrip('.')}") from None
+    except SecurityError as error:
+        reason = str(error).rstrip(".")
+        raise TemplateError(f"unsafe operation blocked: {reason} in {_quoted(text)}") from None
+    except UndefinedError as error:
+        raise TemplateError(f"{error.message} in {_quoted(text)}") from None
+    except Exception as error:  # a template is user code: any failure is the template's
+        raise TemplateError(f"{type(error).__name__}: {error} in {_quoted(text)}") from None
+
+
+def render_text(text: str, scope: Mapping[str, Any]) -> str:
+    """Render a template to a string (never a native value)."""
+    result: str = _render_string(text, scope, native=False)
+    return result
+
+
+def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
+    """Render every string inside ``value`` (dict keys too).
+
+    A string that is exactly one ``{{ expression }}`` keeps the expression's type (a number stays a
+    number); other strings render to strings. Containers without templates are returned as they are,
+    not copied.
+    """
+    if isinstance(value, str):
+        return _render_string(value, scope, native=True)
+    if isinstance(value, dict):
+        rendered = {
+            _render_string(key, scope, native=False) if isinstance(key, str) else key: render_value(
+                item, scope
+            )
+            for key, item in value.items()
+        }
+        unchanged = all(
+            new_key is old_key and new_item is old_item
+            for (new_key, new_item), (old_key, old_item) in zip(rendered.items(), value.items(), strict=False)
+        )
+        return value if unchanged and len(rendered) == len(value) else rendered
+    if isinstance(value, list):
+        items = [render_value(item, scope) for item in value]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
+    return value
+
+
+def build_scope(
+    *,
+    base_url: str,
+    environment: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    variables: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    run: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The documented scope layout: variables at top level and under ``vars``, plus the reserved names."""
+    variables = dict(variables or {})
+    return {
+        **variables,
+        "vars": variables,
+        "env": {**(environment or {}), "base_url": base_url},
+        "secrets": dict(secrets or {}),
+        "data": dict(data or {}),
+        "run": dict(run or {}),
+    }

@@ -1,0 +1,1 @@
+"""The built-in planner: DataPlans derived from the OpenAPI description alone, without a model."""

@@ -1,0 +1,527 @@
+"""The built-in planner: a DataPlan from a test's data requirements by rules, without a language model.
+
+- ``requires`` (free text): every entity named in it (``"an order for a gold customer"``) is created by its
+  producer operation (``POST /orders``), with an enum value named in the text (``gold``) used where a field
+  allows it;
+- ``operations``: the inputs of each operation (``data.<operation_id>`` = ``{path, query, headers,
+  body}``), with what its inputs refer to created first;
+- ``schemas``: a generated instance of each named component schema.
+
+A field that refers to another entity (``customerId``, ``{item_id}``) is fed with the id of a created one;
+every created entity gets the cleanup that deletes it; authentication comes from a secret or variable of the
+environment, or from the API's token operation, chosen per operation among the security schemes it accepts
+(the default headers serve most; a call they do not serve sends its own). A plan never holds a secret value:
+only ``{{ secrets.x }}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from orchestra.definitions.testcase_model import DataRequirements
+from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
+from orchestra.testdata.planner.entities import (
+    deleter_of,
+    entity_of,
+    id_field,
+    is_collection_post,
+    producer_of,
+    properties_of,
+    singular,
+    token_field,
+)
+from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Defaults, Generate, Request
+from orchestra.testdata.values.generator import generated_properties, merge_all_of
+from orchestra.testdata.values.name_hints import referenced_entity, snake
+
+TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", "apikey", "auth_token")
+_BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
+MAX_DEPTH = 8
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+def plan_for(
+    requirements: DataRequirements,
+    catalogue: Catalogue,
+    *,
+    environment: Mapping[str, Any],
+    secret_names: Collection[str],
+    seed: int | None = None,
+) -> DataPlan:
+    """A plan for a test's declared data needs (see the module docstring)."""
+    planner = _Planner(catalogue, environment, secret_names)
+    text = requirements.requires or ""
+    named = planner.entities_in(text)
+    for _, operation in named:
+        planner.fixed[operation.operation_id] = planner.values_in(text, operation)
+    for entity, operation in named:
+        planner.note(f"'{entity}' in requires: created with {operation.operation_id}")
+        planner.entity(entity, operation)
+    for operation_id in requirements.operations:
+        needed = catalogue.get(operation_id)
+        if needed is None:
+            planner.note(f"operation {operation_id} is not in the API description: skipped")
+            continue
+        planner.inputs(needed)
+    for name in requirements.schemas:
+        planner.schema(name)
+    if not planner.bindings and requirements.declared:
+        planner.note("nothing in the requirements matched an operation or schema of the API description")
+    chosen = requirements.seed if requirements.seed is not None else seed
+    return planner.plan(chosen)
+
+
+def plan_for_operation(
+    operation_id: str,
+    catalogue: Catalogue,
+    *,
+    environment: Mapping[str, Any],
+    secret_names: Collection[str],
+    seed: int | None = None,
+) -> DataPlan:
+    """A plan that makes one valid request of ``operation_id`` (binding ``request``), creating what its
+    path and body refer to first. Raises KeyError for an unknown operation."""
+    operation = catalogue.get(operation_id)
+    if operation is None:
+        raise KeyError(operation_id)
+    planner = _Planner(catalogue, environment, secret_names)
+    if is_collection_post(operation) and token_field(operation) is None:
+        planner.entity(entity_of(operation), operation, name="request")
+    else:
+        planner.call("request", operation, cleanup=False)
+    return planner.plan(seed)
+
+
+class _Planner:
+    def __init__(self, catalogue: Catalogue, environment: Mapping[str, Any], secret_names: Collection[str]):
+        self.catalogue = catalogue
+        self.variables = set(environment)
+        self.secrets = set(secret_names)
+        self.bindings: dict[str, Binding] = {}
+        self.notes: list[str] = []
+        self.headers: dict[str, str] = {}
+        self.created: dict[str, str] = {}  # entity → the binding that creates it
+        self.in_progress: set[str] = set()
+        self.value_operations: dict[str, str] = {}  # value binding → the operation whose inputs it holds
+        self.scheme_header_cache: dict[str, dict[str, str]] = {}  # security scheme → headers satisfying it
+        self.token_binding: str | None = None  # the call of the API's token operation, once planned
+        self.token_header: dict[str, str] | None = None  # the Authorization header with its token
+        self.fixed: dict[str, dict[str, Any]] = {}  # operationId → body values named in requires
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def name(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", snake(base))[:56] or "value"
+        base = base if re.match(r"[A-Za-z_]", base) else f"_{base}"
+        name, number = base, 1
+        while name in self.bindings:
+            number += 1
+            name = f"{base}_{number}"
+        return name
+
+    # -- reading the requirements ------------------------------------------------------------------------
+
+    def entities_in(self, text: str) -> list[tuple[str, Operation]]:
+        words = {word.lower() for word in _WORD.findall(text)}
+        words |= {singular(word) for word in words}
+        found: list[tuple[str, Operation]] = []
+        for operation in self.catalogue.operations.values():
+            entity = entity_of(operation)
+            if not is_collection_post(operation) or token_field(operation) is not None:
+                continue
+            if entity in words or entity.replace("_", "") in words:
+                if producer_of(self.catalogue, entity) is operation:
+                    found.append((entity, operation))
+        position = {entity: text.lower().find(entity) for entity, _ in found}
+        # Entities named later often depend on earlier ones; creating in text order reads naturally.
+        return sorted(found, key=lambda pair: position[pair[0]])
+
+    def values_in(self, text: str, operation: Operation) -> dict[str, Any]:
+        """Body fields whose enum has a value the text names: ``gold`` → ``tier: gold``."""
+        words = {word.lower() for word in _WORD.findall(text)}
+        fixed: dict[str, Any] = {}
+        for prop, schema in properties_of(_object_schema(operation.request_schema)).items():
+            for option in _enum_of(schema):
+                if isinstance(option, str) and option.lower() in words:
+                    fixed[prop] = option
+                    self.note(f"{operation.operation_id}.{prop} = {option!r} (named in requires)")
+                    break
+        return fixed
+
+    # -- bindings ----------------------------------------------------------------------------------------
+
+    def entity(self, entity: str, operation: Operation, *, name: str | None = None) -> str:
+        """The binding creating ``entity`` (one per entity, shared by all that refer to it)."""
+        if entity in self.created and name is None:
+            return self.created[entity]
+        binding = self.call(name or self.name(entity), operation, cleanup=True)
+        self.created[entity] = binding
+        return binding
+
+    def call(self, name: str, operation: Operation, *, cleanup: bool) -> str:
+        self.in_progress.add(operation.operation_id)
+        try:
+            inputs = self.request_inputs(name, operation)
+        finally:
+            self.in_progress.discard(operation.operation_id)
+        undo = self.cleanup_for(operation, inputs["path"]) if cleanup else None
+        self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs), cleanup=undo)
+        return name
+
+    def inputs(self, operation: Operation) -> str:
+        """A ``value`` binding with the operation's inputs, for a test step that calls it."""
+        name = self.name(operation.operation_id)
+        inputs = self.request_inputs(name, operation)
+        self.bindings[name] = Binding(value=inputs)
+        self.value_operations[name] = operation.operation_id
+        self.note(f"data.{name} holds the path, query, headers and body for {operation.operation_id}")
+        return name
+
+    def request_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
+        """``path``, ``query``, ``headers`` (required ones) and ``body`` of a request of ``operation``."""
+        inputs: dict[str, Any] = {"path": {}, "query": {}, "headers": {}}
+        for parameter in operation.parameters:
+            if parameter.location == "path" or (
+                parameter.location in ("query", "header") and parameter.required
+            ):
+                where = "headers" if parameter.location == "header" else parameter.location
+                inputs[where][parameter.name] = self.parameter_value(name, operation, parameter)
+        inputs["body"] = self.body(name, operation, self.fixed.get(operation.operation_id, {}))
+        return inputs
+
+    def parameter_value(self, name: str, operation: Operation, parameter: Parameter) -> Any:
+        entity = referenced_entity(parameter.name)
+        if entity is None and parameter.name.lower() in ("id", "uuid") and parameter.location == "path":
+            entity = _entity_before(operation.path, parameter.name)
+        reference = self.reference(entity, f"{operation.operation_id} {parameter.name}") if entity else None
+        if reference is not None:
+            return reference
+        binding = self.name(f"{name}_{parameter.name}")
+        self.bindings[binding] = Binding(
+            generate=Generate(json_schema=parameter.schema or {"type": "string"})
+        )
+        return _template(f"data.{binding}")
+
+    def body(self, name: str, operation: Operation, fixed: dict[str, Any]) -> Any:
+        schema = operation.request_schema
+        if schema is None:
+            return None
+        merged = _object_schema(schema)
+        properties = properties_of(merged)
+        if merged is None or not properties:
+            binding = self.name(f"{name}_body")
+            self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
+            return _template(f"data.{binding}")
+        required = set(merged.get("required") or [])
+        body: dict[str, Any] = {}
+        generated: dict[str, JsonSchema] = {}
+        credentials = token_field(operation) is not None  # a login: the environment's own credentials
+        for prop in _all_sendable(merged):
+            entity = referenced_entity(prop)
+            if prop in fixed:
+                body[prop] = fixed[prop]
+            elif credentials and (prop in self.secrets or prop in self.variables):
+                body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
+            elif entity is not None and prop in required:
+                reference = self.reference(entity, f"{operation.operation_id} {prop}")
+                if reference is not None:
+                    body[prop] = reference
+                    continue
+                generated[prop] = properties[prop]
+            elif prop in generated_properties(merged):
+                generated[prop] = properties.get(prop, {})
+        if generated:
+            fields = self.name(f"{name}_fields")
+            keep = [prop for prop in merged.get("required") or [] if prop in generated]
+            part = {"type": "object", "properties": generated, "required": keep}
+            self.bindings[fields] = Binding(generate=Generate(json_schema=part))
+            for prop in generated:
+                body[prop] = _template(f"data.{fields}['{prop}']")
+        return body
+
+    def reference(self, entity: str, where: str) -> str | None:
+        """``{{ data.<binding>.<id> }}`` of a created ``entity``, creating it first; None when no operation
+        creates it (or creating it would need itself)."""
+        producer = producer_of(self.catalogue, entity)
+        if producer is None:
+            self.note(f"{where}: no operation creates one ({entity}); a value is generated instead")
+            return None
+        if producer.operation_id in self.in_progress or len(self.in_progress) > MAX_DEPTH:
+            self.note(f"{where}: creating one ({entity}) would need itself; a value is generated instead")
+            return None
+        binding = self.entity(entity, producer)
+        self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
+        return _template(f"data.{binding}.{id_field(producer)}")
+
+    def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
+        found = deleter_of(self.catalogue, operation)
+        if found is None:
+            self.note(f"no operation deletes what {operation.operation_id} creates: it is left in place")
+            return None
+        deleter, parameter = found
+        path = {parameter: _template(f"self.{id_field(operation)}")}
+        for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
+            if other.location == "path" and other.name != parameter and other.name in created_with:
+                path[other.name] = created_with[other.name]
+        return Request(operation=deleter.operation_id, path=path)
+
+    def schema(self, name: str) -> None:
+        found = _component(self.catalogue, name)
+        if found is None:
+            self.note(f"schema {name} is not used by any operation of the API description: skipped")
+            return
+        binding = self.name(name)
+        self.bindings[binding] = Binding(generate=Generate(json_schema=found))
+        self.note(f"data.{binding} is a generated {name}")
+
+    # -- authentication ----------------------------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Credentials per operation: each secured operation accepts any one of its security schemes. The
+        default headers use the scheme that serves the most of them (the test's own operations first: they
+        only get the defaults); a planned call or cleanup the defaults do not serve gets its own headers
+        from another of its schemes the environment can satisfy."""
+        uses = self.secured_uses()
+        schemes = sorted({name for _, _, accepted in uses for name in accepted})
+        usable = {name: rank for name in schemes if (rank := self.credential_rank(name)) is not None}
+        for name in schemes:
+            if name not in usable:
+                self.note(self.missing_credential(self.catalogue.security_schemes[name]))
+        if not usable:
+            return
+
+        def preference(name: str) -> tuple[int, int, int, str]:
+            served = [where for _, where, accepted in uses if name in accepted]
+            return (-served.count("value"), -len(served), usable[name], name)
+
+        default = min(usable, key=preference)
+        self.headers.update(self.scheme_headers(default))
+        for binding, where, accepted in uses:
+            options = sorted((name for name in accepted if name in usable), key=lambda n: (usable[n], n))
+            if not options or any(self.served_by_defaults(name) for name in options):
+                continue
+            headers = self.scheme_headers(options[0])
+            if where == "value":
+                sent = ", ".join(f"{key}: {value}" for key, value in headers.items())
+                operation = self.value_operations[binding]
+                self.note(f"data.{binding}: {operation} needs {options[0]}, not {default}: send {sent}")
+                continue
+            found = self.bindings[binding]
+            request = found.call if where == "call" else found.cleanup
+            assert request is not None
+            changed = request.model_copy(update={"headers": {**request.headers, **headers}})
+            self.bindings[binding] = found.model_copy(update={where: changed})
+            self.note(f"{binding}: its {where} sends its own {', '.join(headers)} for {options[0]}")
+
+    def secured_uses(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(binding, ``call``, ``cleanup`` or ``value``, the known schemes its operation accepts) of every
+        planned request and of every operation whose inputs a value binding holds, when secured."""
+        uses: list[tuple[str, str, tuple[str, ...]]] = []
+        for name, binding in self.bindings.items():
+            requests = {"call": binding.call, "cleanup": binding.cleanup}
+            found = {where: request.operation for where, request in requests.items() if request is not None}
+            if name in self.value_operations:
+                found["value"] = self.value_operations[name]
+            for where, operation_id in found.items():
+                operation = self.catalogue.get(operation_id)
+                security = operation.security if operation is not None else ()
+                accepted = tuple(scheme for scheme in security if scheme in self.catalogue.security_schemes)
+                if accepted:
+                    uses.append((name, where, accepted))
+        return uses
+
+    def credential_rank(self, name: str) -> int | None:
+        """How well the environment satisfies a scheme (lower is better); None: not at all."""
+        found = self.credential(name)
+        return None if found is None else found[0]
+
+    def credential(self, name: str) -> tuple[int, str | None] | None:
+        """(rank, ``secrets.x`` or ``env.x``) of what satisfies a scheme: 0 a credential named for it
+        (``api_key`` for an API key, ``token`` for a bearer token), 1 one under another token name, 2 the
+        token of the API's token operation (no name), 3 for a bearer token the credential named for an API
+        key scheme of the API (rather not: it is that scheme's); None: the environment cannot."""
+        scheme = self.catalogue.security_schemes[name]
+        if scheme.type == "apiKey":
+            if scheme.location != "header":
+                return None
+            own = self.credential_name(_key_names(scheme))
+            generic = self.credential_name()
+            return (0, own) if own else (1, generic) if generic else None
+        if scheme.type == "http" and scheme.scheme.lower() == "basic":
+            return None
+        own = self.credential_name(_BEARER_NAMES)
+        if own is not None:
+            return 0, own
+        schemes = self.catalogue.security_schemes.values()
+        keys = {key for other in schemes if other.type == "apiKey" for key in _key_names(other)}
+        generic = self.credential_name([token for token in TOKEN_NAMES if token not in keys])
+        if generic is not None:
+            return 1, generic
+        if self.token_source() is not None:
+            return 2, None
+        claimed = self.credential_name()
+        return (3, claimed) if claimed is not None else None
+
+    def scheme_headers(self, name: str) -> dict[str, str]:
+        """The headers satisfying a scheme ``credential_rank`` found usable (its token call planned once)."""
+        if name not in self.scheme_header_cache:
+            headers, note = self.credential_headers(name)
+            if headers is None:
+                headers = {"Authorization": "Bearer " + _template(self.token_call(name))}
+            else:
+                self.note(note)
+            self.scheme_header_cache[name] = headers
+        return self.scheme_header_cache[name]
+
+    def credential_headers(self, name: str) -> tuple[dict[str, str] | None, str]:
+        """The headers of a usable scheme from a credential of the environment, and a note saying so; None
+        when it takes a token from the token operation (planned by ``scheme_headers`` when used)."""
+        scheme = self.catalogue.security_schemes[name]
+        found = self.credential(name)
+        own = found[1] if found is not None else None
+        if own is None:
+            return None, ""
+        if scheme.type == "apiKey":
+            return {scheme.parameter: _template(own)}, f"{name}: the {scheme.parameter} header from {own}"
+        return {"Authorization": "Bearer " + _template(own)}, f"{name}: bearer token from {own}"
+
+    def served_by_defaults(self, name: str) -> bool:
+        """Whether the default headers already send what a usable scheme needs (planning nothing)."""
+        headers = self.scheme_header_cache.get(name) or self.credential_headers(name)[0] or self.token_header
+        return headers is not None and headers.items() <= self.headers.items()
+
+    def missing_credential(self, scheme: SecurityScheme) -> str:
+        if scheme.type == "apiKey":
+            return f"{scheme.name}: put an API key in a secret named api_key (sent in the {scheme.location})"
+        if scheme.type == "http" and scheme.scheme.lower() == "basic":
+            return f"{scheme.name}: HTTP basic auth is not planned; set an Authorization default header"
+        return (
+            f"{scheme.name}: the operations need a token; add a secret named token (no token operation "
+            "whose inputs the environment has was found)"
+        )
+
+    def credential_name(self, names: Collection[str] = TOKEN_NAMES) -> str | None:
+        """``secrets.<name>`` or ``env.<name>`` of the first of ``names`` the environment has (secrets
+        first)."""
+        for name in names:
+            if name in self.secrets:
+                return f"secrets.{name}"
+        for name in names:
+            if name in self.variables:
+                return f"env.{name}"
+        return None
+
+    def token_source(self) -> tuple[Operation, str, list[str]] | None:
+        """The API's token operation whose required inputs the environment has: (it, its token field, those
+        inputs)."""
+        for operation in sorted(self.catalogue.operations.values(), key=lambda op: op.operation_id):
+            field = token_field(operation)
+            if field is None or operation.method != "POST":
+                continue
+            schema = _object_schema(operation.request_schema) or {}
+            needed = [name for name in schema.get("required") or [] if isinstance(name, str)]
+            if all(name in self.secrets or name in self.variables for name in needed):
+                return operation, field, needed
+        return None
+
+    def token_call(self, scheme: str) -> str:
+        """``data.<binding>.<token field>`` of the token operation's call (planned first, once)."""
+        found = self.token_source()
+        assert found is not None, "credential_rank checked there is one"
+        operation, field, needed = found
+        if self.token_binding is None:
+            body = {
+                name: _template(f"secrets.{name}" if name in self.secrets else f"env.{name}")
+                for name in needed
+            }
+            self.token_binding = self.name("auth")
+            call = Call(operation=operation.operation_id, body=body or None)
+            self.bindings = {self.token_binding: Binding(call=call)} | self.bindings
+            self.token_header = {"Authorization": "Bearer " + _template(f"data.{self.token_binding}.{field}")}
+        self.note(f"{scheme}: a token from {operation.operation_id} with {', '.join(needed) or 'no input'}")
+        return f"data.{self.token_binding}.{field}"
+
+    def plan(self, seed: int | None) -> DataPlan:
+        self.authenticate()
+        return DataPlan(
+            seed=seed, notes=self.notes, defaults=Defaults(headers=self.headers), bindings=self.bindings
+        )
+
+
+def _template(expression: str) -> str:
+    return "{{ " + expression + " }}"
+
+
+def _object_schema(schema: JsonSchema | None) -> JsonSchema | None:
+    if not isinstance(schema, dict):
+        return None
+    merged = merge_all_of(schema) if "allOf" in schema else schema
+    return merged if "properties" in merged or merged.get("type") == "object" else None
+
+
+def _all_sendable(schema: JsonSchema) -> list[str]:
+    """Every property a client may send (not readOnly), in the order of the schema."""
+    properties = schema.get("properties") or {}
+    names = [p for p, sub in properties.items() if not (isinstance(sub, dict) and sub.get("readOnly"))]
+    return names + [p for p in schema.get("required") or [] if p not in names]
+
+
+def _key_names(scheme: SecurityScheme) -> list[str]:
+    """Names of a credential meant for an API key scheme: its parameter's and its own (``X-Api-Key`` →
+    ``x_api_key``), then ``api_key`` and ``apikey``."""
+    names = [scheme.parameter, scheme.name]
+    names += [re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") for name in names]
+    return list(dict.fromkeys(name for name in [*names, "api_key", "apikey"] if name))
+
+
+def _enum_of(schema: JsonSchema) -> list[Any]:
+    if isinstance(schema.get("enum"), list):
+        return list(schema["enum"])
+    options: list[Any] = []
+    for key in ("anyOf", "oneOf", "allOf"):
+        for part in schema.get(key) or []:
+            if isinstance(part, dict):
+                options += _enum_of(part)
+    return options
+
+
+def _entity_before(path: str, parameter: str) -> str | None:
+    parts = [part for part in path.strip("/").split("/") if part]
+    marker = "{" + parameter + "}"
+    if marker in parts:
+        index = parts.index(marker)
+        if index > 0 and not parts[index - 1].startswith("{"):
+            return snake(singular(parts[index - 1]))
+    return None
+
+
+def _component(catalogue: Catalogue, name: str) -> JsonSchema | None:
+    """A component schema by name, found where operations use it (``$ref``s are inlined in a catalogue,
+    the schema's ``title`` keeps its name)."""
+    wanted = name.lower()
+    for operation in catalogue.operations.values():
+        for schema in [operation.request_schema, *operation.responses.values()]:
+            found = _titled(schema, wanted, 0)
+            if found is not None:
+                return found
+    return None
+
+
+def _titled(schema: Any, wanted: str, depth: int) -> JsonSchema | None:
+    if not isinstance(schema, dict) or depth > 6:
+        return None
+    if str(schema.get("title", "")).lower() == wanted:
+        return schema
+    children: list[Any] = list((schema.get("properties") or {}).values())
+    for key in ("allOf", "anyOf", "oneOf"):
+        children += list(schema.get(key) or [])
+    children.append(schema.get("items"))
+    for child in children:
+        found = _titled(child, wanted, depth + 1)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,104 @@
+"""Reading entities out of an API description: which operation creates a customer, which deletes it, which
+field of its response is its id, which operation issues a token. Conventions over configuration: REST paths
+(``POST /customers``, ``DELETE /customers/{customerId}``), operationIds (``createCustomer``) and tags."""
+
+from __future__ import annotations
+
+import re
+
+from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
+from orchestra.testdata.values.name_hints import snake
+
+TOKEN_FIELDS = ("access_token", "token", "accessToken", "id_token", "jwt")
+_CREATE_VERBS = ("create", "add", "new", "post", "register", "insert")
+
+
+def singular(word: str) -> str:
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 1:
+        return word[:-1]
+    return word
+
+
+def static_segments(path: str) -> list[str]:
+    return [part for part in path.strip("/").split("/") if part and not part.startswith("{")]
+
+
+def entity_of(operation: Operation) -> str:
+    """The entity an operation is about, in snake case: ``/customers/{id}/orders`` → ``order``."""
+    segments = static_segments(operation.path)
+    if segments:
+        return snake(singular(re.sub(r"[^A-Za-z0-9_]", "_", segments[-1])))
+    return snake(operation.operation_id)
+
+
+def properties_of(schema: JsonSchema | None) -> dict[str, JsonSchema]:
+    if not isinstance(schema, dict):
+        return {}
+    properties = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:
+        properties.update(properties_of(part))
+    return properties
+
+
+def token_field(operation: Operation) -> str | None:
+    """The field of the response that holds a token, when the operation issues one: a documented token
+    field, or — for an undocumented response of a POST named like a token or login endpoint — the OAuth 2
+    convention ``access_token``."""
+    properties = properties_of(operation.success_schema())
+    found = next((name for name in TOKEN_FIELDS if name in properties), None)
+    if found is not None or properties or operation.method != "POST":
+        return found
+    words = f"{operation.operation_id} {operation.path}".lower()
+    return "access_token" if any(word in words for word in ("token", "login", "signin", "sign_in")) else None
+
+
+def is_collection_post(operation: Operation) -> bool:
+    return operation.method == "POST" and not operation.path.rstrip("/").endswith("}")
+
+
+def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
+    """The operation that creates an ``entity``: a POST on its collection (``POST /customers``), else one
+    named ``create<Entity>``, else a POST tagged with it. Token endpoints never count."""
+    wanted = entity.replace("_", "")
+    candidates = [
+        op for op in catalogue.operations.values() if is_collection_post(op) and token_field(op) is None
+    ]
+    by_path = [op for op in candidates if entity_of(op) == entity]
+    if by_path:
+        return min(by_path, key=lambda op: (len(op.path), op.path))
+    for op in candidates:
+        lowered = op.operation_id.lower()
+        if any(lowered == verb + wanted for verb in _CREATE_VERBS):
+            return op
+    for op in candidates:
+        if any(singular(snake(tag)).replace("_", "") == wanted for tag in op.tags):
+            return op
+    return None
+
+
+def deleter_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, str] | None:
+    """The DELETE on the item path below the producer's collection, and the path parameter naming the
+    item: ``DELETE /customers/{customerId}`` for ``POST /customers``."""
+    collection = producer.path.rstrip("/")
+    for op in catalogue.operations.values():
+        if op.method != "DELETE":
+            continue
+        match = re.fullmatch(re.escape(collection) + r"/\{([^/{}]+)\}/?", op.path)
+        if match:
+            return op, match.group(1)
+    return None
+
+
+def id_field(operation: Operation) -> str:
+    """The field of the created entity's representation that identifies it (``id`` when unsure)."""
+    properties = properties_of(operation.success_schema())
+    entity = entity_of(operation)
+    for name in ("id", f"{entity}_id", f"{entity}Id", "uuid", "key"):
+        if name in properties:
+            return name
+    return next((name for name in properties if snake(name).endswith("_id")), "id")

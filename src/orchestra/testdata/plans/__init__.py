@@ -1,0 +1,1 @@
+"""The DataPlan format: model, validation, dependency graph, templates and the published schema."""

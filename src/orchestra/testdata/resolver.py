@@ -1,0 +1,290 @@
+"""The Data Resolver: executes a DataPlan against the SUT before a run's test steps.
+
+Bindings run wave by wave (``graph.waves``); the calls of a wave run concurrently, at most ``concurrency`` at
+once. Each call or lookup is reported through ``on_result`` as soon as it ends, with the rendered call that
+undoes it — the executor records that before the run moves on, so nothing created is ever forgotten. A
+binding already in ``done`` (a resumed run) is not executed again: its value is reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from orchestra.definitions.testcase_model import CaptureSpec
+from orchestra.kit import egress
+from orchestra.kit.egress import EgressPolicy, EgressRefused
+from orchestra.openapi.operations import Catalogue
+from orchestra.steps.captures import apply_captures
+from orchestra.steps.expectations import find_values
+from orchestra.steps.http_call import HttpCall
+from orchestra.steps.recording import record_request, record_response
+from orchestra.steps.response import ResponseView
+from orchestra.steps.templating import TemplateError, build_scope, render_value
+from orchestra.testdata.calls import (
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_HEADER_LIMIT,
+    DEFAULT_RESPONSE_LIMIT,
+    RequestProblem,
+    describe_transport_error,
+    operation_url,
+    perform_undo,
+    query_params,
+    send,
+)
+from orchestra.testdata.plans.dataplan_model import Binding, DataPlan, Request
+from orchestra.testdata.plans.graph import dependencies, waves
+from orchestra.testdata.plans.templates import SELF_NAME, references, with_renamed_self
+from orchestra.testdata.records import BindingResult
+from orchestra.testdata.values.generator import GeneratorError, ValueGenerator
+
+OnResult = Callable[[BindingResult], Awaitable[None]]
+__all__ = ["BindingFailed", "DataResolver", "OnResult", "capture_spec", "perform_undo"]
+
+
+class BindingFailed(Exception):
+    """A binding could not produce its value; ``result`` is its reported result (None for generators)."""
+
+    def __init__(self, binding: str, reason: str, result: BindingResult | None = None) -> None:
+        super().__init__(f"binding '{binding}': {reason}")
+        self.binding = binding
+        self.reason = reason
+        self.result = result
+
+
+def capture_spec(source: str) -> CaptureSpec:
+    """A plan's capture (``$.id``, ``header:Location``, ``status``) as the executor's capture spec."""
+    if source == "status":
+        return CaptureSpec(status=True)
+    if source.startswith("header:"):
+        return CaptureSpec(header=source[len("header:") :].strip())
+    return CaptureSpec(json_path=source)
+
+
+class DataResolver:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        catalogue: Catalogue,
+        *,
+        base_url: str,
+        policy: EgressPolicy,
+        environment: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        seed: int | None,
+        concurrency: int = 4,
+        timeout_s: float = 30.0,
+        record_body_limit: int = DEFAULT_BODY_LIMIT,
+        record_header_limit: int = DEFAULT_HEADER_LIMIT,
+        max_response_bytes: int = DEFAULT_RESPONSE_LIMIT,
+        run: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``seed``: the run's seed; when None the plan's own seed is used (None too: new values each run).
+        ``run``: what templates see as ``run`` (the run's id, ...)."""
+        self.client = client
+        self.catalogue = catalogue
+        self.base_url = base_url
+        self.policy = policy
+        self.environment = dict(environment)
+        self.secrets = dict(secrets)
+        self.seed = seed
+        self.concurrency = max(1, concurrency)
+        self.timeout_s = timeout_s
+        self.body_limit = record_body_limit
+        self.header_limit = record_header_limit
+        self.max_response_bytes = max_response_bytes
+        self.run = dict(run or {})
+
+    async def resolve(
+        self, plan: DataPlan, *, done: Mapping[str, Any], on_result: OnResult
+    ) -> dict[str, Any]:
+        """The value of every binding by name. Raises BindingFailed (after the wave's other calls ended and
+        were reported), CycleError, or whatever ``on_result`` raises."""
+        seed = self.seed if self.seed is not None else plan.seed
+        data: dict[str, Any] = {name: value for name, value in done.items() if name in plan.bindings}
+        limit = asyncio.Semaphore(self.concurrency)
+        for level in waves(dependencies(plan)):
+            calls: list[str] = []
+            for name in level:
+                if name in data:
+                    continue
+                binding = plan.bindings[name]
+                if binding.call is None and binding.lookup is None:
+                    data[name] = self._local_value(name, binding, seed, data)
+                else:
+                    calls.append(name)
+            snapshot = dict(data)
+            outcomes = await asyncio.gather(
+                *(self._reported(name, plan, snapshot, limit, on_result) for name in calls),
+                return_exceptions=True,
+            )
+            failure: BindingFailed | None = None
+            for name, outcome in zip(calls, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome  # on_result failed (or a bug): stop here
+                if outcome.status != "passed":
+                    failure = failure or BindingFailed(name, outcome.error or "failed", outcome)
+                else:
+                    data[name] = outcome.value
+            if failure is not None:
+                raise failure
+        return data
+
+    def _local_value(self, name: str, binding: Binding, seed: int | None, data: Mapping[str, Any]) -> Any:
+        if binding.generate is None:
+            try:
+                return render_value(binding.value, self._scope(data))
+            except TemplateError as error:
+                raise BindingFailed(name, str(error)) from None
+        generator = ValueGenerator(seed, name)
+        try:
+            if binding.generate.faker is not None:
+                return generator.from_faker(binding.generate.faker, binding.generate.faker_args)
+            assert binding.generate.json_schema is not None
+            return generator.for_schema(binding.generate.json_schema, for_request=True)
+        except GeneratorError as error:
+            raise BindingFailed(name, str(error)) from None
+
+    async def _reported(
+        self, name: str, plan: DataPlan, data: dict[str, Any], limit: asyncio.Semaphore, on_result: OnResult
+    ) -> BindingResult:
+        async with limit:
+            result = await self._execute(name, plan, data)
+        await on_result(result)
+        return result
+
+    # -- one call or lookup ------------------------------------------------------------------------------
+
+    async def _execute(self, name: str, plan: DataPlan, data: dict[str, Any]) -> BindingResult:
+        binding = plan.bindings[name]
+        kind = "call" if binding.call is not None else "lookup"
+        request = binding.call or binding.lookup
+        assert request is not None
+        started = time.perf_counter()
+
+        def result(status: str, error: str | None = None, **fields: Any) -> BindingResult:
+            elapsed = (time.perf_counter() - started) * 1000
+            return BindingResult(
+                name, kind, request.operation, status, error=error, duration_ms=round(elapsed, 3), **fields
+            )
+
+        scope = self._scope(data)
+        try:
+            built = self._build(plan, request, scope, data)
+        except (TemplateError, RequestProblem, httpx.InvalidURL, TypeError, ValueError) as error:
+            return result("error", f"{request.operation}: {error}")
+        recorded = record_request(built, self.body_limit, self.header_limit)
+        try:
+            with egress.applying(self.policy):
+                response, elapsed_ms = await send(
+                    self.client, built, timeout_s=self.timeout_s, max_bytes=self.max_response_bytes
+                )
+        except EgressRefused as error:
+            return result("error", f"request to {built.url} refused: {error.reason}", request=recorded)
+        except httpx.HTTPError as error:
+            reason = describe_transport_error(error, str(built.url), self.timeout_s)
+            return result("error", reason, request=recorded)
+        except RequestProblem as error:
+            return result("error", f"{request.operation}: {error}", request=recorded)
+        answer = record_response(response, elapsed_ms, self.body_limit, self.header_limit)
+        view = ResponseView.from_httpx(response, elapsed_ms)
+        accepted = binding.call.expect_status if binding.call is not None else None
+        if not (view.status in accepted if accepted else 200 <= view.status < 300):
+            wanted = ", ".join(map(str, accepted)) if accepted else "2xx"
+            reason = f"{request.operation} returned {view.status} (expected {wanted}): {view.text[:300]}"
+            return result("failed", reason, request=recorded, response=answer)
+        try:
+            value = self._value(binding, view)
+        except _NoValue as error:
+            return result("failed", f"{request.operation}: {error}", request=recorded, response=answer)
+        try:
+            undo = self._undo(plan, binding, value, data)
+        except (TemplateError, RequestProblem, httpx.InvalidURL, TypeError, ValueError) as error:
+            reason = f"the cleanup of '{name}' cannot be rendered, so it could not be undone: {error}"
+            return result("failed", reason, value=value, request=recorded, response=answer)
+        return result("passed", value=value, request=recorded, response=answer, undo=undo)
+
+    def _scope(self, data: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+        scope = build_scope(
+            base_url=self.base_url,
+            environment=self.environment,
+            secrets=self.secrets,
+            data=data,
+            run=self.run,
+        )
+        scope.update(extra)
+        return scope
+
+    def _headers(
+        self, plan: DataPlan, request: Request, scope: Mapping[str, Any], data: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """Default headers (except those using a binding not available yet, e.g. the token's own call),
+        then the request's own."""
+        headers: dict[str, str] = {}
+        for key, template in plan.defaults.headers.items():
+            needed = references(key).data | references(template).data
+            if needed <= data.keys():
+                headers[str(render_value(key, scope))] = str(render_value(template, scope))
+        for key, template in request.headers.items():
+            headers[str(render_value(key, scope))] = str(render_value(template, scope))
+        return headers
+
+    def _build(
+        self, plan: DataPlan, request: Request, scope: Mapping[str, Any], data: Mapping[str, Any]
+    ) -> httpx.Request:
+        operation = self.catalogue.get(request.operation)
+        if operation is None:
+            raise RequestProblem(f"operation '{request.operation}' is not in the API description")
+        url = operation_url(self.base_url, operation, render_value(request.path, scope))
+        kwargs: dict[str, Any] = {
+            "params": query_params(render_value(request.query, scope)) or None,
+            "headers": self._headers(plan, request, scope, data),
+        }
+        if request.body is not None:
+            kwargs["json"] = render_value(request.body, scope)
+        return self.client.build_request(operation.method, url, **kwargs)
+
+    def _value(self, binding: Binding, view: ResponseView) -> Any:
+        if binding.lookup is not None:
+            if not view.is_json:
+                raise _NoValue("the lookup's response is not JSON")
+            try:
+                found = find_values(binding.lookup.select, view.json_value)
+            except Exception as error:  # jsonpath-ng raises various types for mismatched filters
+                raise _NoValue(f"select {binding.lookup.select} could not be evaluated: {error}") from None
+            if not found:
+                raise _NoValue(f"the lookup found nothing ({binding.lookup.select} matched nothing)")
+            return found[0]
+        assert binding.call is not None
+        if not binding.call.capture:
+            return view.json_value if view.is_json else view.text
+        specs = {name: capture_spec(source) for name, source in binding.call.capture.items()}
+        values, failures = apply_captures(specs, view)
+        if failures:
+            raise _NoValue("; ".join(failure.message for failure in failures))
+        return values
+
+    def _undo(self, plan: DataPlan, binding: Binding, value: Any, data: Mapping[str, Any]) -> HttpCall | None:
+        """The cleanup rendered with ``self`` = the binding's value: an absolute call kept until done."""
+        cleanup = binding.cleanup
+        if cleanup is None:
+            return None
+        scope = self._scope(data, **{SELF_NAME: value})
+        cleanup = Request.model_validate(with_renamed_self(cleanup.model_dump()))
+        operation = self.catalogue.get(cleanup.operation)
+        if operation is None:
+            raise RequestProblem(f"cleanup operation '{cleanup.operation}' is not in the API description")
+        url = httpx.URL(
+            operation_url(self.base_url, operation, render_value(cleanup.path, scope)),
+            params=query_params(render_value(cleanup.query, scope)) or None,
+        )
+        body = render_value(cleanup.body, scope) if cleanup.body is not None else None
+        return HttpCall(operation.method, str(url), self._headers(plan, cleanup, scope, data), body)
+
+
+class _NoValue(Exception):
+    """A call answered as accepted, but the value the binding needs is not in the response."""

@@ -1,1 +1,0 @@
-"""Read-only endpoints the ai-service calls back with a delegation token (and any viewer may use)."""
