@@ -1,15 +1,14 @@
 """The data phase of a run: before its test steps, get a DataPlan for the test's ``data`` requirements and
-resolve it against the SUT; every call and lookup is a visible step, every created entity a ledger entry.
+resolve it against the SUT; every call and lookup is a visible step (committed through the run's
+PhaseSink, phase_io.py), every created entity a ledger entry committed with it.
 
-Step numbering: test steps keep seqs 0..n-1 (``position`` in the context still drives their resumption).
-Data-phase steps take ``DATA_SEQ_BASE + k`` (negative, so they sort before the test steps) and cleanup
-steps ``CLEANUP_SEQ_BASE + k`` (after them); ``k`` counts the phase's steps and is kept in the context
-(``data_steps``, ``cleanup_steps``), so a resumed run numbers on without collision.
+In and out: the phase reads and updates a ``DataProgress`` — the values resolved so far and its state
+(the plan in use, repairs made, done) — which the run keeps in its context, so each committed step carries
+them. It returns a ``Halt`` when the run must not go on to its test steps.
 
-Resumption: the plan the run uses is kept in the context (``data_plan``) and in ``test_runs.data_plan``; a
-resumed run uses that plan again (only the catalogue is fetched anew) and passes the values already
-resolved (``data``) to the resolver, which does not call the SUT for them again. ``data_complete`` marks
-the phase done.
+Resumption: the plan the run uses is kept in the progress (and in ``test_runs.data_plan``); a resumed run
+uses that plan again (only the catalogue is fetched anew) and passes the values already resolved to the
+resolver, which does not call the SUT for them again. ``complete`` marks the phase done.
 """
 
 from __future__ import annotations
@@ -18,27 +17,23 @@ import asyncio
 import json
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import httpx
 
 from orchestra.definitions.testcase_model import DataRequirements
-from orchestra.executor.lease import LeaseLost, LedgerEntryWrite
+from orchestra.executor.lease import LeaseLost
+from orchestra.executor.phase_io import Halt, PhaseSink, cancelled_on_request
+from orchestra.kit.egress import EgressPolicy
 from orchestra.openapi.operations import Catalogue
 from orchestra.runs.states import RunStatus
 from orchestra.steps.outcome import StepOutcome
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.records import BindingResult
 from orchestra.testdata.resolver import BindingFailed, DataResolver
-from orchestra.testdata.undo_calls import seal_undo, shown_resource
 
-if TYPE_CHECKING:
-    from orchestra.executor.run_execution import RunExecution
-
-DATA_SEQ_BASE = -1_000_000
-CLEANUP_SEQ_BASE = 1_000_000
 FAILURE_BODY_LIMIT = 2048  # of a failed call's response, sent to the planner to repair the plan
 
 
@@ -97,78 +92,131 @@ class _Stored:
     plan_id: uuid.UUID | None
 
 
+@dataclass(frozen=True, slots=True)
+class RunIds:
+    """Whose data this is: the ids a plan provider needs."""
+
+    tenant_id: uuid.UUID
+    project_id: uuid.UUID | None  # None only for leases made by hand (tests), as on the Lease
+    test_case_id: uuid.UUID | None
+    test_case_version_id: uuid.UUID
+    environment_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverSetup:
+    """How the resolver reaches the SUT: the environment as the run sees it, under the run's egress policy."""
+
+    client: httpx.AsyncClient
+    base_url: str
+    policy: EgressPolicy
+    variables: dict[str, Any]
+    secrets: dict[str, str]
+    timeout_s: float
+    record_body_limit: int
+    record_header_limit: int
+
+
+@dataclass(slots=True)
+class DataProgress:
+    """The phase's part of the run's context: ``values`` resolved so far (``data.*`` in templates) and
+    ``state`` (``plan``: the plan in use; ``repairs``: how many were asked for; ``complete``)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.state.get("complete"))
+
+
+class _Halted(Exception):
+    def __init__(self, halt: Halt) -> None:
+        super().__init__(halt.reason)
+        self.halt = halt
+
+
 class DataPhase:
-    def __init__(self, execution: RunExecution, conn: AsyncConnection, plans: PlanSource) -> None:
-        self.ex = execution
-        self.conn = conn
+    def __init__(
+        self,
+        sink: PhaseSink,
+        plans: PlanSource,
+        ids: RunIds,
+        requirements: DataRequirements,
+        setup: ResolverSetup,
+        *,
+        repair_attempts: int,
+    ) -> None:
+        self.sink = sink
         self.plans = plans
-        requirements = execution.plan.definition.data
-        assert requirements is not None
+        self.ids = ids
         self.requirements = requirements
+        self.setup = setup
+        self.repair_attempts = repair_attempts
 
     def _ids(self) -> dict[str, Any]:
-        lease = self.ex.lease
         return {
-            "tenant_id": lease.tenant_id,
-            "project_id": lease.project_id,
-            "test_case_id": lease.test_case_id,
-            "test_case_version_id": lease.test_case_version_id,
-            "environment_id": lease.environment_id,
+            "tenant_id": self.ids.tenant_id,
+            "project_id": self.ids.project_id,
+            "test_case_id": self.ids.test_case_id,
+            "test_case_version_id": self.ids.test_case_version_id,
+            "environment_id": self.ids.environment_id,
             "requirements": self.requirements,
         }
 
-    async def run(self) -> None:
-        prepared = await self._prepare()
-        if prepared is None:
-            return
-        repairs = int(self.ex.data_state.get("repairs", 0))
+    async def run(self, progress: DataProgress) -> Halt | None:
+        """Resolve the plan into ``progress``; the Halt that stops the run, if any."""
+        try:
+            await self._run(progress)
+        except _Halted as halted:
+            return halted.halt
+        return None
+
+    async def _run(self, progress: DataProgress) -> None:
+        prepared = await self._prepare(progress)
         while True:
-            deadline = asyncio.timeout(self.ex.time_left_s())
+            deadline = asyncio.timeout(self.sink.time_left_s())
             try:
                 async with deadline:
                     values = await self._resolver(prepared).resolve(
-                        prepared.plan, done=self.ex.data, on_result=self._on_result
+                        prepared.plan,
+                        done=progress.values,
+                        on_result=lambda result: self._on_result(result, progress),
                     )
-            except _Stopped:
-                return  # cancelled: the run's halt says so
             except TimeoutError:
                 if not deadline.expired():
                     raise
-                self.ex.halt = {"status": RunStatus.TIMED_OUT, "reason": self.ex.time_limit_text()}
-                return
+                raise _Halted(Halt(RunStatus.TIMED_OUT, self.sink.time_limit_text())) from None
             except BindingFailed as failure:
                 status = _status_of(failure.result)
-                allowed = self.ex.http.settings.planner_repair_attempts
-                if status is not None and 400 <= status < 500 and repairs < allowed:
-                    repairs += 1
-                    self.ex.data_state["repairs"] = repairs
-                    prepared = await self._repair(prepared, failure, status)
-                    if prepared is None:
-                        return
+                repairs = int(progress.state.get("repairs", 0))
+                if status is not None and 400 <= status < 500 and repairs < self.repair_attempts:
+                    progress.state["repairs"] = repairs + 1
+                    prepared = await self._repair(prepared, failure, status, progress)
                     continue
-                self._halt(f"test data: binding '{failure.binding}' failed: {failure.reason}")
-                return
-            except LeaseLost:
-                raise  # not ours any more: stop at once, the next owner resumes
+                raise self._error(
+                    f"test data: binding '{failure.binding}' failed: {failure.reason}"
+                ) from None
+            except (LeaseLost, _Halted):
+                raise  # not ours any more (the next owner resumes), or stopped
             except Exception as error:  # a plan that cannot run (cycle, bad template): the run's error
-                self._halt(f"test data: the plan cannot be resolved: {type(error).__name__}: {error}")
-                return
-            self.ex.data = values
-            self.ex.data_state["complete"] = True
+                reason = f"test data: the plan cannot be resolved: {type(error).__name__}: {error}"
+                raise self._error(reason) from None
+            progress.values = values
+            progress.state["complete"] = True
             return
 
     # -- the plan ----------------------------------------------------------------------------------------
 
-    async def _prepare(self) -> PreparedPlanLike | None:
+    async def _prepare(self, progress: DataProgress) -> PreparedPlanLike:
         started, clock = datetime.now(UTC), time.perf_counter()
         try:
             fresh = await self.plans.plan_for_run(**self._ids())
         except Exception as error:  # PlanUnavailable: its text is the user-facing reason
             reason = str(error) or type(error).__name__
             await self._commit_plan_step("plan test data", StepOutcome("error", error=reason), started, clock)
-            self._halt(f"test data: no plan: {reason}")
-            return None
-        kept = self.ex.data_state.get("plan")
+            raise self._error(f"test data: no plan: {reason}") from None
+        kept = progress.state.get("plan")
         if kept is not None:  # resumed: the run goes on with the plan it began with
             return _Stored(
                 DataPlan.model_validate(kept["plan"]),
@@ -177,24 +225,23 @@ class DataPhase:
                 tuple(kept["notices"]),
                 uuid.UUID(kept["plan_id"]) if kept.get("plan_id") else None,
             )
-        await self._record_plan(fresh, f"plan test data ({fresh.planner})", started, clock)
+        await self._record_plan(fresh, f"plan test data ({fresh.planner})", started, clock, progress)
         return fresh
 
     async def _repair(
-        self, prepared: PreparedPlanLike, failure: BindingFailed, status: int
-    ) -> PreparedPlanLike | None:
+        self, prepared: PreparedPlanLike, failure: BindingFailed, status: int, progress: DataProgress
+    ) -> PreparedPlanLike:
         started, clock = datetime.now(UTC), time.perf_counter()
         result = failure.result
         body = str((result.response or {}).get("body") or "") if result is not None else ""
+        masker = self.sink.masker
         failures = [
             {
                 "binding": failure.binding,
                 "operation": result.operation if result is not None else "",
                 "status": status,
-                "response_body": self.ex.masker.text(
-                    body.encode()[:FAILURE_BODY_LIMIT].decode(errors="ignore")
-                ),
-                "reason": self.ex.masker.text(failure.reason),
+                "response_body": masker.text(body.encode()[:FAILURE_BODY_LIMIT].decode(errors="ignore")),
+                "reason": masker.text(failure.reason),
             }
         ]
         try:
@@ -204,26 +251,32 @@ class DataPhase:
             await self._commit_plan_step(
                 "repair test data plan", StepOutcome("error", error=reason), started, clock
             )
-            self._halt(
+            raise self._error(
                 f"test data: binding '{failure.binding}' failed ({failure.reason}); no repair: {reason}"
-            )
-            return None
-        await self._record_plan(repaired, f"repair test data plan ({repaired.planner})", started, clock)
+            ) from None
+        name = f"repair test data plan ({repaired.planner})"
+        await self._record_plan(repaired, name, started, clock, progress)
         return repaired
 
     async def _record_plan(
-        self, prepared: PreparedPlanLike, name: str, started: datetime, clock: float
+        self,
+        prepared: PreparedPlanLike,
+        name: str,
+        started: datetime,
+        clock: float,
+        progress: DataProgress,
     ) -> None:
         plan_json = prepared.plan.model_dump(mode="json", by_alias=True, exclude_none=True)
-        self.ex.data_state["plan"] = {
+        plan_id = str(prepared.plan_id) if prepared.plan_id else None
+        progress.state["plan"] = {
             "plan": plan_json,
             "planner": prepared.planner,
             "notices": list(prepared.notices),
-            "plan_id": str(prepared.plan_id) if prepared.plan_id else None,
+            "plan_id": plan_id,
         }
         shown = {
             "planner": prepared.planner,
-            "plan_id": str(prepared.plan_id) if prepared.plan_id else None,
+            "plan_id": plan_id,
             "notices": list(prepared.notices),
             "plan": plan_json,
         }
@@ -238,42 +291,32 @@ class DataPhase:
         self, name: str, outcome: StepOutcome, started: datetime, clock: float, plan_json: str | None = None
     ) -> None:
         duration = (time.perf_counter() - clock) * 1000
-        await self.ex.commit_record(
-            self.conn,
-            self.ex.next_seq("data"),
-            "data",
-            name,
-            outcome,
-            started,
-            duration,
-            data_plan_json=plan_json,
-        )
+        await self.sink.commit_phase_step("data", name, outcome, started, duration, data_plan_json=plan_json)
 
     # -- the calls ---------------------------------------------------------------------------------------
 
     def _resolver(self, prepared: PreparedPlanLike) -> DataResolver:
-        settings = self.ex.http.settings
-        environment = self.ex.environment
+        setup = self.setup
         return DataResolver(
-            self.ex.http.client,
+            setup.client,
             prepared.catalogue,
-            base_url=environment.base_url.rstrip("/"),
-            policy=self.ex.egress,
-            environment=environment.variables,
-            secrets=environment.secrets,
+            base_url=setup.base_url,
+            policy=setup.policy,
+            environment=setup.variables,
+            secrets=setup.secrets,
             seed=self.requirements.seed,
-            timeout_s=settings.default_step_timeout_ms / 1000,
-            record_body_limit=settings.record_body_limit,
-            record_header_limit=settings.record_header_limit,
+            timeout_s=setup.timeout_s,
+            record_body_limit=setup.record_body_limit,
+            record_header_limit=setup.record_header_limit,
         )
 
-    async def _on_result(self, result: BindingResult) -> None:
+    async def _on_result(self, result: BindingResult, progress: DataProgress) -> None:
         """Commit the call as a step, with the ledger entry of what it created, before anything else."""
         if result.status == "passed":
-            self.ex.data[result.binding] = result.value
+            progress.values[result.binding] = result.value
         ledger = None
         if result.undo is not None:
-            ledger = self.ex.ledger_entry("data", result.binding, result.operation, result.undo)
+            ledger = self.sink.ledger_entry("data", result.binding, result.operation, result.undo)
         outcome = StepOutcome(
             result.status,  # type: ignore[arg-type]  # passed | failed | error
             attempts=result.attempts,
@@ -283,28 +326,16 @@ class DataPhase:
         )
         started = datetime.now(UTC)
         name = f"{result.kind} {result.binding} ({result.operation})"
-        cancel = await self.ex.commit_record(
-            self.conn,
-            self.ex.next_seq("data"),
-            "data",
-            name,
-            outcome,
-            started,
-            result.duration_ms,
-            ledger=ledger,
+        cancel = await self.sink.commit_phase_step(
+            "data", name, outcome, started, result.duration_ms, ledger=ledger
         )
-        if cancel and self.ex.halt is None:
-            self.ex.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
-        if self.ex.halt is not None:
-            raise _Stopped
+        if cancel:
+            raise _Halted(cancelled_on_request())
+        if self.sink.halted:  # interrupted meanwhile: its halt is already the run's
+            raise _Halted(Halt(RunStatus.CANCELLED, "interrupted"))
 
-    def _halt(self, reason: str) -> None:
-        if self.ex.halt is None:
-            self.ex.halt = {"status": RunStatus.ERROR, "reason": self.ex.masker.text(reason)}
-
-
-class _Stopped(Exception):
-    """The run was cancelled (or interrupted) during its data phase: resolve no further."""
+    def _error(self, reason: str) -> _Halted:
+        return _Halted(Halt(RunStatus.ERROR, self.sink.masker.text(reason)))
 
 
 def _status_of(result: BindingResult | None) -> int | None:
@@ -312,24 +343,3 @@ def _status_of(result: BindingResult | None) -> int | None:
         return None
     status = result.response.get("status")
     return status if isinstance(status, int) else None
-
-
-def new_ledger_entry(
-    execution: RunExecution, source: str, label: str, operation: str, call: Any
-) -> LedgerEntryWrite:
-    """A ledger entry for an undo call, sealed for the run's tenant (see testdata/undo_calls.py)."""
-    if execution.box is None:
-        raise RuntimeError("no secret box: an undo call cannot be kept sealed")
-    entry_id = uuid.uuid4()
-    return LedgerEntryWrite(
-        id=entry_id,
-        source=source,
-        label=label,
-        operation=operation,
-        method=call.method,
-        resource=shown_resource(call.url),
-        undo=seal_undo(execution.box, execution.lease.tenant_id, entry_id, call),
-    )
-
-
-__all__ = ["CLEANUP_SEQ_BASE", "DATA_SEQ_BASE", "DataPhase", "PlanSource", "new_ledger_entry", "replace"]

@@ -9,7 +9,9 @@ a finished run keeps them masked only.
 
 Around the test steps: a data phase (executor/data_phase.py: the test's DataPlan resolved, its state in
 ``data_phase``) and, after the teardown, a cleanup phase (executor/cleanup_phase.py) that undoes what the
-run created. ``phase_steps`` counts those phases' steps (their seq numbering is in data_phase.py).
+run created. Both are objects with explicit inputs and outputs (a progress object each, kept in this
+context, and a Halt); they commit their steps through this run as their PhaseSink (executor/phase_io.py).
+``phase_steps`` counts those phases' steps (their seq numbering is in phase_io.py).
 """
 
 from __future__ import annotations
@@ -25,15 +27,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.definitions.testcase_model import RequestStep, SetStep, SleepStep
-from orchestra.executor.cleanup_phase import run_cleanup_phase
-from orchestra.executor.data_phase import (
-    CLEANUP_SEQ_BASE,
-    DATA_SEQ_BASE,
-    DataPhase,
-    PlanSource,
-    new_ledger_entry,
-)
+from orchestra.executor.cleanup_phase import CleanupPhase, CleanupProgress
+from orchestra.executor.data_phase import DataPhase, DataProgress, PlanSource, ResolverSetup, RunIds
 from orchestra.executor.lease import Lease, LeaseStore, LedgerEntryWrite, LedgerUndoWrite, StepRecord
+from orchestra.executor.phase_io import CLEANUP_SEQ_BASE, DATA_SEQ_BASE, Phase
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.json_storage import jsonb_safe
@@ -47,6 +44,8 @@ from orchestra.steps.recording import CUT_MARK
 from orchestra.steps.request_step import HttpStepRunner
 from orchestra.steps.templating import TemplateError, build_scope, render_value
 from orchestra.steps.variable_sizes import oversized
+from orchestra.testdata.sweep import undo_timeout_s
+from orchestra.testdata.undo_calls import seal_undo, shown_resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +99,16 @@ class RunExecution:
         self.vars: dict[str, Any] = context.get("vars") or {**plan.definition.variables, **lease.variables}
         if context.get("sealed_vars") and box is not None:
             self.vars.update(json.loads(box.decrypt(context["sealed_vars"], self._context_aad())))
-        self.data: dict[str, Any] = context.get("data") or {}
+        data: dict[str, Any] = context.get("data") or {}
         if context.get("sealed_data") and box is not None:  # test data values that held a secret
-            self.data.update(json.loads(box.decrypt(context["sealed_data"], self._context_aad("data"))))
+            data.update(json.loads(box.decrypt(context["sealed_data"], self._context_aad("data"))))
+        self.data_progress = DataProgress(data, context.get("data_phase") or {})
+        self.cleanup = CleanupProgress(int(context.get("cleanup_left", 0)))
         self.halt: dict[str, str] | None = context.get("halt")
         self.teardown_problem: str | None = context.get("teardown_problem")
-        self.data_state: dict[str, Any] = context.get("data_phase") or {}
         self.phase_steps: dict[str, int] = context.get("phase_steps") or {"data": 0, "cleanup": 0}
-        self.cleanup_left: int = int(context.get("cleanup_left", 0))
         self._step: asyncio.Task[StepOutcome] | None = None
+        self._conn: AsyncConnection | None = None  # while the run executes
         self._interrupted: str | None = None
         self.deadline = (
             lease.started_at + timedelta(seconds=lease.timeout_s) if lease.timeout_s is not None else None
@@ -120,7 +120,8 @@ class RunExecution:
         if self.lease.cancel_requested and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
         async with self.store.connect(self.lease.tenant_id) as conn:
-            await self._data_phase(conn)
+            self._conn = conn
+            await self._data_phase()
             for planned in self.plan.steps[self.position :]:
                 started_at = datetime.now(UTC)
                 clock = time.perf_counter()
@@ -133,16 +134,17 @@ class RunExecution:
                 cancel = await self._commit(conn, planned, outcome, started_at, duration_ms, ledger)
                 if cancel and self.halt is None:
                     self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
-            await run_cleanup_phase(self, conn)
+            await self._cleanup_phase(conn)
             status, reason = self.verdict()
             await self.store.finish(self.lease, status, reason, self.stored_context(final=True), conn)
         return status, reason
 
     def verdict(self) -> tuple[RunStatus, str | None]:
         status, reason = self._test_verdict()
-        if self.cleanup_left:  # the verdict is the test's; what cleanup left is said, not judged
-            left = f"cleanup left {self.cleanup_left} created entit{'y' if self.cleanup_left == 1 else 'ies'}"
-            reason = f"{reason}; {left} in the SUT (see the run's ledger)"
+        left = self.cleanup.left
+        if left:  # the verdict is the test's; what cleanup left is said, not judged
+            left_text = f"cleanup left {left} created entit{'y' if left == 1 else 'ies'}"
+            reason = f"{reason}; {left_text} in the SUT (see the run's ledger)"
         return status, reason
 
     def _test_verdict(self) -> tuple[RunStatus, str]:
@@ -156,12 +158,12 @@ class RunExecution:
         return {
             "position": self.position,
             "vars": self.vars,
-            "data": self.data,
+            "data": self.data_progress.values,
             "halt": self.halt,
             "teardown_problem": self.teardown_problem,
-            "data_phase": self.data_state,
+            "data_phase": self.data_progress.state,
             "phase_steps": self.phase_steps,
-            "cleanup_left": self.cleanup_left,
+            "cleanup_left": self.cleanup.left,
         }
 
     def stored_context(self, *, final: bool = False) -> dict[str, Any]:
@@ -172,12 +174,13 @@ class RunExecution:
             return context
         masked = {name: self.masker.value(value) for name, value in self.vars.items()}
         context["vars"] = masked
-        masked_data = {name: self.masker.value(value) for name, value in self.data.items()}
+        data = self.data_progress.values
+        masked_data = {name: self.masker.value(value) for name, value in data.items()}
         context["data"] = masked_data
         secret = {name: value for name, value in self.vars.items() if masked[name] != value}
         if secret and self.box is not None and not final:
             context["sealed_vars"] = self.box.encrypt(_json(secret), self._context_aad())
-        secret_data = {name: value for name, value in self.data.items() if masked_data[name] != value}
+        secret_data = {name: value for name, value in data.items() if masked_data[name] != value}
         if secret_data and self.box is not None and not final:
             context["sealed_data"] = self.box.encrypt(_json(secret_data), self._context_aad("data"))
         return context
@@ -188,25 +191,106 @@ class RunExecution:
 
     # -- data and cleanup ------------------------------------------------------------------------------
 
-    async def _data_phase(self, conn: AsyncConnection) -> None:
+    async def _data_phase(self) -> None:
         requirements = self.plan.definition.data
         if requirements is None or not requirements.declared:
             return
-        if self.halt is not None or self.data_state.get("complete"):
+        if self.halt is not None or self.data_progress.complete:
             return
         if self.plans is None:
             self.halt = {"status": RunStatus.ERROR, "reason": "test data: this executor has no plan provider"}
             return
-        await DataPhase(self, conn, self.plans).run()
+        lease, environment, settings = self.lease, self.environment, self.http.settings
+        phase = DataPhase(
+            self,
+            self.plans,
+            RunIds(
+                lease.tenant_id,
+                lease.project_id,
+                lease.test_case_id,
+                lease.test_case_version_id,
+                lease.environment_id,
+            ),
+            requirements,
+            ResolverSetup(
+                client=self.http.client,
+                base_url=environment.base_url.rstrip("/"),
+                policy=self.egress,
+                variables=environment.variables,
+                secrets=environment.secrets,
+                timeout_s=settings.default_step_timeout_ms / 1000,
+                record_body_limit=settings.record_body_limit,
+                record_header_limit=settings.record_header_limit,
+            ),
+            repair_attempts=settings.planner_repair_attempts,
+        )
+        halt = await phase.run(self.data_progress)
+        if halt is not None and self.halt is None:
+            self.halt = halt.to_context()
 
-    def next_seq(self, phase: str) -> int:
-        """The seq of the next data or cleanup step (see data_phase.py for the numbering)."""
+    async def _cleanup_phase(self, conn: AsyncConnection) -> None:
+        if self.box is None:
+            return  # nothing was entered into the ledger without a box to seal it
+        phase = CleanupPhase(
+            self,
+            self.http.client,
+            self.box,
+            self.lease.tenant_id,
+            self.lease.run_id,
+            self.egress,
+            undo_timeout_s(self.http.settings),
+        )
+        await phase.run(conn, self.cleanup)
+
+    # -- the PhaseSink the data and cleanup phases commit through ------------------------------------------
+
+    @property
+    def halted(self) -> bool:
+        return self.halt is not None
+
+    async def commit_phase_step(
+        self,
+        phase: Phase,
+        name: str,
+        outcome: StepOutcome,
+        started: datetime,
+        duration_ms: float,
+        *,
+        ledger: LedgerEntryWrite | LedgerUndoWrite | None = None,
+        data_plan_json: str | None = None,
+    ) -> bool:
+        assert self._conn is not None, "phase steps are committed while the run executes"
+        return await self.commit_record(
+            self._conn,
+            self._next_seq(phase),
+            phase,
+            name,
+            outcome,
+            started,
+            duration_ms,
+            ledger=ledger,
+            data_plan_json=data_plan_json,
+        )
+
+    def _next_seq(self, phase: Phase) -> int:
         count = self.phase_steps.get(phase, 0)
         self.phase_steps[phase] = count + 1
         return (DATA_SEQ_BASE if phase == "data" else CLEANUP_SEQ_BASE) + count
 
     def ledger_entry(self, source: str, label: str, operation: str, call: HttpCall) -> LedgerEntryWrite:
-        return new_ledger_entry(self, source, label, operation, call)
+        """A ledger entry for an undo call, sealed for the run's tenant (see testdata/undo_calls.py)."""
+        if self.box is None:
+            raise RuntimeError("no secret box: an undo call cannot be kept sealed")
+        entry_id = uuid.uuid4()
+        return LedgerEntryWrite(
+            id=entry_id,
+            source=source,
+            label=label,
+            operation=operation,
+            method=call.method,
+            resource=shown_resource(call.url),
+            undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
+        )
 
     def _step_cleanup(self, planned: PlannedStep, outcome: StepOutcome) -> LedgerEntryWrite | None:
         """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
@@ -230,17 +314,17 @@ class RunExecution:
         if planned.phase != "teardown":
             if self.halt is not None:
                 return StepOutcome(status="skipped")
-            remaining = self._remaining_s()
+            remaining = self.time_left_s()
             if remaining is not None and remaining <= 0:
-                self.halt = {"status": RunStatus.TIMED_OUT, "reason": self._time_limit_text()}
+                self.halt = {"status": RunStatus.TIMED_OUT, "reason": self.time_limit_text()}
                 return StepOutcome(status="skipped")
             if remaining is not None:
                 try:
                     async with asyncio.timeout(remaining):
                         return await self._perform(planned)
                 except TimeoutError:
-                    self.halt = {"status": RunStatus.TIMED_OUT, "reason": self._time_limit_text()}
-                    return StepOutcome(status="error", error=f"{self._time_limit_text()} during this step")
+                    self.halt = {"status": RunStatus.TIMED_OUT, "reason": self.time_limit_text()}
+                    return StepOutcome(status="error", error=f"{self.time_limit_text()} during this step")
         return await self._perform(planned)
 
     def interrupt(self, reason: str) -> None:
@@ -304,7 +388,7 @@ class RunExecution:
             environment=self.environment.variables,
             secrets=self.environment.secrets,
             variables={**self.vars, **extra} if extra else self.vars,
-            data=self.data,
+            data=self.data_progress.values,
             run={"id": str(self.lease.run_id), "attempt": self.lease.attempt, "name": self.lease.name},
         )
 
@@ -391,15 +475,9 @@ class RunExecution:
 
     def time_left_s(self) -> float | None:
         """Seconds until the run's time limit (None: no limit); the data phase keeps to it too."""
-        return self._remaining_s()
-
-    def time_limit_text(self) -> str:
-        return self._time_limit_text()
-
-    def _remaining_s(self) -> float | None:
         if self.deadline is None:
             return None
         return (self.deadline - datetime.now(UTC)).total_seconds()
 
-    def _time_limit_text(self) -> str:
+    def time_limit_text(self) -> str:
         return f"run time limit of {self.lease.timeout_s:g} s reached"

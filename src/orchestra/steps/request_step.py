@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import httpx
 
 from orchestra.config import Settings
 from orchestra.definitions.testcase_model import Expect, RequestStep
-from orchestra.executor.rate_limit import RequestPacer
 from orchestra.kit import egress
 from orchestra.kit.egress import EgressPolicy, EgressRefused
 from orchestra.steps.captures import apply_captures
 from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
+from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.response import ResponseView
@@ -24,8 +23,13 @@ from orchestra.steps.templating import render_value
 from orchestra.steps.variable_sizes import oversized
 
 
-class ResponseTooLarge(Exception):
-    pass
+class Pacer(Protocol):
+    """Spaces the requests to an environment that has a request rate (the executor's RequestPacer, shared by
+    all executors through the database)."""
+
+    async def wait_turn(
+        self, tenant_id: uuid.UUID, environment_id: uuid.UUID, per_second: float
+    ) -> float: ...
 
 
 class RequestRefused(Exception):
@@ -35,10 +39,6 @@ class RequestRefused(Exception):
     def __init__(self, outcome: StepOutcome) -> None:
         super().__init__(outcome.error)
         self.outcome = outcome
-
-
-Pace = Callable[[], Awaitable[None]]
-MAX_REDIRECTS = 20
 
 
 def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.Request:
@@ -52,103 +52,12 @@ def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.
     return client.build_request(str(spec.get("method", "GET")).upper(), str(spec["url"]), **kwargs)
 
 
-def _check_egress(request: httpx.Request, hop: int) -> None:
-    """The host of every request is checked before it waits for a rate slot or is sent (the transport
-    checks again, and checks the addresses of new connections). Other schemes are left to httpx to refuse."""
-    url = request.url
-    if url.scheme in ("http", "https") and url.host:
-        try:
-            egress.current_policy().check_host(url.host)
-        except EgressRefused as error:
-            raise _refused(url, hop, error) from None
-
-
-def _refused(url: httpx.URL, hop: int, error: EgressRefused) -> EgressRefused:
-    what = f"redirect {hop} to" if hop else "request to"
-    return EgressRefused(f"{what} {url} refused: {error.reason}")
-
-
-def _describe_transport_error(error: httpx.HTTPError, url: str, timeout_ms: float) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return f"request to {url} timed out after {timeout_ms:g} ms ({type(error).__name__})"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect to {url}: {error or 'connection failed'}"
-    return f"request to {url} failed: {type(error).__name__}: {error}"
-
-
 class HttpStepRunner:
-    def __init__(
-        self, client: httpx.AsyncClient, settings: Settings, pacer: RequestPacer | None = None
-    ) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, pacer: Pacer | None = None) -> None:
         """``pacer``: spaces the requests to environments that have a request rate (none: not paced)."""
         self.client = client
         self.settings = settings
         self.pacer = pacer
-
-    async def _open(
-        self, request: httpx.Request, follow_redirects: bool, pace: Pace | None
-    ) -> tuple[httpx.Response, float]:
-        """Send, following redirects hop by hop so that every hop is checked against the egress policy and
-        waits for its request-rate slot; returns the final (streaming) response and the seconds spent
-        waiting for slots."""
-        paced, hops, timeout = 0.0, 0, request.extensions["timeout"]
-        while True:
-            _check_egress(request, hops)
-            if pace is not None:
-                waiting = time.perf_counter()
-                await pace()
-                paced += time.perf_counter() - waiting
-            try:
-                response = await self.client.send(request, stream=True, follow_redirects=False)
-            except EgressRefused as error:  # the transport's checks: the address of a new connection
-                raise _refused(request.url, hops, error) from None
-            if not follow_redirects or response.next_request is None:
-                return response, paced
-            request = response.next_request
-            await response.aclose()
-            hops += 1
-            if hops > MAX_REDIRECTS:
-                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
-            request.extensions["timeout"] = timeout
-
-    async def _send(
-        self, request: httpx.Request, timeout_ms: float, follow_redirects: bool, pace: Pace | None = None
-    ) -> tuple[httpx.Response, float]:
-        """The response with its body read, and its time in ms (waits for request-rate slots excluded)."""
-        started = time.perf_counter()
-        timeout = httpx.Timeout(timeout_ms / 1000)
-        request.extensions["timeout"] = timeout.as_dict()
-        response, paced = await self._open(request, follow_redirects, pace)
-        started += paced
-        limit = self.settings.max_response_bytes
-        declared = response.headers.get("content-length", "")
-        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-        if not encoded and declared.isdigit() and int(declared) <= limit:
-            await response.aread()  # the common case: a plain body of a declared, acceptable size
-            return response, (time.perf_counter() - started) * 1000
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():  # decoded bytes: a gzip bomb is caught as it inflates
-                size += len(chunk)
-                if size > limit:
-                    raise ResponseTooLarge(
-                        f"response body is larger than {limit} bytes (ORCHESTRA_MAX_RESPONSE_BYTES)"
-                    )
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        # A complete response over the decoded body; the original headers are kept for checks and records.
-        plain = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
-        full = httpx.Response(
-            status_code=response.status_code,
-            headers=plain,
-            content=b"".join(chunks),
-            request=request,
-            extensions=response.extensions,
-        )
-        full.headers = response.headers
-        return full, (time.perf_counter() - started) * 1000
 
     async def run(
         self,
@@ -248,14 +157,20 @@ class HttpStepRunner:
             request, self.settings.record_body_limit, self.settings.record_header_limit
         )
         try:
-            response, elapsed_ms = await self._send(
-                request, timeout_ms, bool(rendered.get("follow_redirects")), pace
+            response, elapsed_ms = await send(
+                self.client,
+                request,
+                timeout_ms=timeout_ms,
+                max_bytes=self.settings.max_response_bytes,
+                follow_redirects=bool(rendered.get("follow_redirects")),
+                pace=pace,
+                limit_name="ORCHESTRA_MAX_RESPONSE_BYTES",
             )
         except httpx.HTTPError as error:
             failure = StepOutcome(
                 status="error",
                 request=request_record,
-                error=_describe_transport_error(error, str(request.url), timeout_ms),
+                error=describe_transport_error(error, str(request.url), timeout_ms),
             )
             return failure, None
         except ResponseTooLarge as error:

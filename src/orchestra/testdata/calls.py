@@ -1,9 +1,8 @@
-"""Turning a rendered request of a plan into HTTP: the URL of an operation, sending under the egress policy
-with a size limit, and undoing a created entity later (``perform_undo``)."""
+"""Turning a rendered request of a plan into HTTP: the URL of an operation, its query values, and undoing a
+created entity later (``perform_undo``). Requests go out through the one send of steps/http_send.py."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +13,7 @@ from orchestra.kit import egress
 from orchestra.kit.egress import EgressPolicy, EgressRefused
 from orchestra.openapi.operations import Operation
 from orchestra.steps.http_call import HttpCall
+from orchestra.steps.http_send import ResponseTooLarge, describe_transport_error, send
 from orchestra.steps.recording import record_request, record_response
 from orchestra.testdata.records import UndoOutcome
 
@@ -63,44 +63,6 @@ def query_params(values: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-async def send(
-    client: httpx.AsyncClient, request: httpx.Request, *, timeout_s: float, max_bytes: int
-) -> tuple[httpx.Response, float]:
-    """The response with its body read (at most ``max_bytes``), and its time in ms. The request is checked
-    against the current egress policy first; the guarded transport checks again and checks addresses."""
-    url = request.url
-    if url.scheme in ("http", "https") and url.host:
-        egress.current_policy().check_host(url.host)
-    request.extensions["timeout"] = httpx.Timeout(timeout_s).as_dict()
-    started = time.perf_counter()
-    response = await client.send(request, stream=True, follow_redirects=False)
-    try:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():  # decoded: a gzip bomb is caught as it inflates
-            size += len(chunk)
-            if size > max_bytes:
-                raise RequestProblem(f"the response body is larger than {max_bytes} bytes")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    full = httpx.Response(
-        status_code=response.status_code,
-        headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"],
-        content=b"".join(chunks),
-        request=request,
-    )
-    return full, (time.perf_counter() - started) * 1000
-
-
-def describe_transport_error(error: httpx.HTTPError, url: str, timeout_s: float) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return f"request to {url} timed out after {timeout_s:g} s ({type(error).__name__})"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect to {url}: {error or 'connection failed'}"
-    return f"request to {url} failed: {type(error).__name__}: {error}"
-
-
 async def perform_undo(
     client: httpx.AsyncClient,
     call: HttpCall,
@@ -122,13 +84,15 @@ async def perform_undo(
     try:
         with egress.applying(policy):
             response, elapsed = await send(
-                client, request, timeout_s=timeout_s, max_bytes=DEFAULT_RESPONSE_LIMIT
+                client, request, timeout_ms=timeout_s * 1000, max_bytes=DEFAULT_RESPONSE_LIMIT
             )
     except EgressRefused as error:
-        return UndoOutcome("failed", recorded, error=f"{call.method} {call.url} refused: {error.reason}")
+        return UndoOutcome("failed", recorded, error=f"{call.method} {error.reason}")
     except httpx.HTTPError as error:
-        return UndoOutcome("failed", recorded, error=describe_transport_error(error, call.url, timeout_s))
-    except RequestProblem as error:
+        return UndoOutcome(
+            "failed", recorded, error=describe_transport_error(error, call.url, timeout_s * 1000)
+        )
+    except ResponseTooLarge as error:
         return UndoOutcome("failed", recorded, error=str(error))
     answer = record_response(response, elapsed, body_limit, header_limit)
     if 200 <= response.status_code < 300:

@@ -22,6 +22,7 @@ from orchestra.openapi.operations import Catalogue
 from orchestra.steps.captures import apply_captures
 from orchestra.steps.expectations import find_values
 from orchestra.steps.http_call import HttpCall
+from orchestra.steps.http_send import ResponseTooLarge, describe_transport_error, send
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.response import ResponseView
 from orchestra.steps.templating import TemplateError, build_scope, render_value
@@ -30,11 +31,9 @@ from orchestra.testdata.calls import (
     DEFAULT_HEADER_LIMIT,
     DEFAULT_RESPONSE_LIMIT,
     RequestProblem,
-    describe_transport_error,
     operation_url,
     perform_undo,
     query_params,
-    send,
 )
 from orchestra.testdata.plans.dataplan_model import Binding, DataPlan, Request
 from orchestra.testdata.plans.graph import dependencies, waves
@@ -181,14 +180,14 @@ class DataResolver:
         try:
             with egress.applying(self.policy):
                 response, elapsed_ms = await send(
-                    self.client, built, timeout_s=self.timeout_s, max_bytes=self.max_response_bytes
+                    self.client, built, timeout_ms=self.timeout_s * 1000, max_bytes=self.max_response_bytes
                 )
         except EgressRefused as error:
-            return result("error", f"request to {built.url} refused: {error.reason}", request=recorded)
+            return result("error", error.reason, request=recorded)
         except httpx.HTTPError as error:
-            reason = describe_transport_error(error, str(built.url), self.timeout_s)
+            reason = describe_transport_error(error, str(built.url), self.timeout_s * 1000)
             return result("error", reason, request=recorded)
-        except RequestProblem as error:
+        except ResponseTooLarge as error:
             return result("error", f"{request.operation}: {error}", request=recorded)
         answer = record_response(response, elapsed_ms, self.body_limit, self.header_limit)
         view = ResponseView.from_httpx(response, elapsed_ms)

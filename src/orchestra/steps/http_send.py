@@ -1,0 +1,123 @@
+"""The one way Orchestra sends a request to a SUT: test steps, test-data calls, clean-ups and sweeps all
+send through ``send``.
+
+Every request (and every redirect hop, which is followed here one at a time) is checked against the
+current egress policy (kit/egress.py) before it waits for a request-rate slot or is sent; the guarded
+transport checks again and checks the addresses of new connections. The body is read up to a limit, as
+decoded bytes, so a gzip bomb is caught as it inflates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from orchestra.kit import egress
+from orchestra.kit.egress import EgressRefused
+
+Pace = Callable[[], Awaitable[None]]  # waits for the request's turn in the SUT's request rate
+MAX_REDIRECTS = 20
+
+
+class ResponseTooLarge(Exception):
+    """The response body is larger than the limit; the message says which limit."""
+
+
+async def send(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    timeout_ms: float,
+    max_bytes: int,
+    follow_redirects: bool = False,
+    pace: Pace | None = None,
+    limit_name: str = "",
+) -> tuple[httpx.Response, float]:
+    """The response with its body read (at most ``max_bytes``), and its time in ms, the waits for
+    request-rate slots excluded. Raises EgressRefused (the message names the hop), httpx.HTTPError for
+    transport failures and ResponseTooLarge. ``limit_name``: the setting that sets ``max_bytes``, named in
+    the error."""
+    started = time.perf_counter()
+    request.extensions["timeout"] = httpx.Timeout(timeout_ms / 1000).as_dict()
+    response, paced = await _open(client, request, follow_redirects, pace)
+    started += paced
+    declared = response.headers.get("content-length", "")
+    encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+    if not encoded and declared.isdigit() and int(declared) <= max_bytes:
+        await response.aread()  # the common case: a plain body of a declared, acceptable size
+        return response, (time.perf_counter() - started) * 1000
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():  # decoded bytes: a gzip bomb is caught as it inflates
+            size += len(chunk)
+            if size > max_bytes:
+                setting = f" ({limit_name})" if limit_name else ""
+                raise ResponseTooLarge(f"response body is larger than {max_bytes} bytes{setting}")
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    # A complete response over the decoded body; the original headers are kept for checks and records.
+    plain = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    full = httpx.Response(
+        status_code=response.status_code,
+        headers=plain,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
+    full.headers = response.headers
+    return full, (time.perf_counter() - started) * 1000
+
+
+async def _open(
+    client: httpx.AsyncClient, request: httpx.Request, follow_redirects: bool, pace: Pace | None
+) -> tuple[httpx.Response, float]:
+    """Send, following redirects hop by hop so that every hop is checked against the egress policy and
+    waits for its request-rate slot; returns the final (streaming) response and the seconds spent waiting
+    for slots."""
+    paced, hops, timeout = 0.0, 0, request.extensions["timeout"]
+    while True:
+        _check_egress(request, hops)
+        if pace is not None:
+            waiting = time.perf_counter()
+            await pace()
+            paced += time.perf_counter() - waiting
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except EgressRefused as error:  # the transport's checks: the address of a new connection
+            raise _refused(request.url, hops, error) from None
+        if not follow_redirects or response.next_request is None:
+            return response, paced
+        request = response.next_request
+        await response.aclose()
+        hops += 1
+        if hops > MAX_REDIRECTS:
+            raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
+        request.extensions["timeout"] = timeout
+
+
+def _check_egress(request: httpx.Request, hop: int) -> None:
+    """Other schemes than http(s) are left to httpx to refuse."""
+    url = request.url
+    if url.scheme in ("http", "https") and url.host:
+        try:
+            egress.current_policy().check_host(url.host)
+        except EgressRefused as error:
+            raise _refused(url, hop, error) from None
+
+
+def _refused(url: httpx.URL, hop: int, error: EgressRefused) -> EgressRefused:
+    what = f"redirect {hop} to" if hop else "request to"
+    return EgressRefused(f"{what} {url} refused: {error.reason}")
+
+
+def describe_transport_error(error: httpx.HTTPError, url: str, timeout_ms: float) -> str:
+    """A transport failure (no response) as a user reads it in a step's error."""
+    if isinstance(error, httpx.TimeoutException):
+        return f"request to {url} timed out after {timeout_ms:g} ms ({type(error).__name__})"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect to {url}: {error or 'connection failed'}"
+    return f"request to {url} failed: {type(error).__name__}: {error}"
