@@ -10,10 +10,10 @@ from orchestra.assistant.endpoints import router as assistant_router
 from orchestra.audit.endpoints import router as audit_router
 from orchestra.dataplans.endpoints import router as dataplans_router
 from orchestra.environments.endpoints import router as environments_router
+from orchestra.environments.openapi_endpoints import router as openapi_router
 from orchestra.health.endpoints import router as health_router
 from orchestra.ledger.endpoints import router as ledger_router
 from orchestra.limits.endpoints import router as limits_router
-from orchestra.openapi.endpoints import router as openapi_router
 from orchestra.projects.endpoints import router as projects_router
 from orchestra.rag.endpoints import router as rag_router
 from orchestra.runs.endpoints import router as runs_router

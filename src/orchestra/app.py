@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from orchestra import __version__, problems
+from orchestra.ai_client.delegation import Delegation
 from orchestra.api import api_router
 from orchestra.auth.authenticator import Authenticator
-from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
 from orchestra.kit.body_limit import BodyLimitMiddleware
 from orchestra.kit.json_guard import JsonBodyGuardMiddleware

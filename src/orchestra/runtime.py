@@ -20,6 +20,7 @@ from orchestra.executor.worker import Executor
 from orchestra.kit.secret_box import SecretBox, open_secret_box
 from orchestra.migrate import is_at_head, migrate_database
 from orchestra.scheduler.loop import Scheduler
+from orchestra.schedules import firing
 from orchestra.tenants.repository import ensure_tenant
 from orchestra.testdata.provider import PlanProvider
 
@@ -62,7 +63,7 @@ class Runtime:
         except BaseException:
             await db.close()
             raise
-        scheduler = Scheduler(db, broker, settings, secrets=secrets)
+        scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=firing.run_pass)
         plans = PlanProvider(db, settings, secrets)  # the DataPlans of tests that declare data
         executor = Executor(
             db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake

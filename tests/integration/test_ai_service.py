@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from orchestra.ai.app import create_ai_app
-from orchestra.auth.delegation import Delegation
+from orchestra.ai_client.delegation import Delegation
 from orchestra.cli.ai_service import describe_ai, reserve_embedded_ai
 from orchestra.cli.serving import make_server
 from orchestra.config import Settings

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from orchestra.ai_client.delegation import Delegation
 from orchestra.app import create_app
-from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.models import TestCase, TestCaseVersion

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestra.environments.secret_values import reveal
+from orchestra.kit.environment_secrets import reveal
 from orchestra.kit.secret_box import SecretBox
 from orchestra.models import Environment, Project, TestCase, TestCaseVersion, TestRun
 from orchestra.runtime import Runtime

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from orchestra.ai_client.delegation import Delegation
 from orchestra.app import create_app
-from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
 from orchestra.kit.secret_box import SecretBox, new_key
 from orchestra.models import LedgerEntry

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from orchestra.actor import Role
-from orchestra.auth.delegation import (
+from orchestra.ai_client.delegation import (
     ALGORITHM,
     AUDIENCE,
     ISSUER,

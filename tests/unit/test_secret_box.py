@@ -15,7 +15,7 @@ import pytest
 import structlog
 
 from orchestra.config import Settings
-from orchestra.environments.secret_values import SecretUnreadable, reveal, seal, seal_plaintexts
+from orchestra.kit.environment_secrets import SecretUnreadable, reveal, seal, seal_plaintexts
 from orchestra.kit.logging import configure
 from orchestra.kit.masking import ACTIVE_SECRETS, MASK, Masker
 from orchestra.kit.secret_box import (

@@ -15,7 +15,7 @@ from orchestra.ai.api_tools import ApiTools
 from orchestra.ai.model_tools import cut
 from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable, parse_json_object
 from orchestra.ai.prompts import ANALYST_SYSTEM
-from orchestra.ai.schemas import EvidenceItem, ExplainResponse, Finding
+from orchestra.ai_client.messages import EvidenceItem, ExplainResponse, Finding
 
 log = structlog.get_logger(__name__)
 MAX_FINDINGS = 8

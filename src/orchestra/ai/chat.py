@@ -15,7 +15,7 @@ from orchestra.ai.api_tools import ApiTools
 from orchestra.ai.model_tools import Sources, Tool, ToolBox, cut, data_tools, run_tool_loop
 from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable
 from orchestra.ai.prompts import CHAT_SYSTEM
-from orchestra.ai.schemas import ChatRequest, ChatResponse, Citation, ToolCallRecord
+from orchestra.ai_client.messages import ChatRequest, ChatResponse, Citation, ToolCallRecord
 from orchestra.openapi.operations import Catalogue
 
 log = structlog.get_logger(__name__)

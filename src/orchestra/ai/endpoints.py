@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from orchestra.ai import analyst, chat, planning, suggest
 from orchestra.ai.api_tools import ApiTools
 from orchestra.ai.ollama_chat import ModelClient
-from orchestra.ai.schemas import (
+from orchestra.ai_client.messages import (
     ChatRequest,
     ChatResponse,
     ExplainRequest,

@@ -17,7 +17,7 @@ from orchestra.ai.api_tools import ApiTools
 from orchestra.ai.model_tools import ToolBox, cut, data_tools, operation_index, run_tool_loop
 from orchestra.ai.ollama_chat import ModelClient, parse_json_object
 from orchestra.ai.prompts import PLAN_NOW, PLANNER_SYSTEM, planner_context, repair_message
-from orchestra.ai.schemas import PlanRequest, RepairRequest
+from orchestra.ai_client.messages import PlanRequest, RepairRequest
 from orchestra.errors import OrchestraError
 from orchestra.openapi.operations import Catalogue
 from orchestra.testdata.plans.dataplan_model import dataplan_json_schema

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from orchestra.ai.api_tools import ApiTools
 from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable
 from orchestra.ai.ollama_planner import plan_with_model
-from orchestra.ai.schemas import PlanRequest, PlanResponse
+from orchestra.ai_client.messages import PlanRequest, PlanResponse
 from orchestra.config import Settings
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.errors import InvalidInput

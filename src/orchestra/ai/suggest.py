@@ -16,7 +16,7 @@ from orchestra.ai.model_tools import cut
 from orchestra.ai.ollama_chat import ModelClient, ModelUnavailable, parse_json_object
 from orchestra.ai.planning import load_catalogue
 from orchestra.ai.prompts import SUGGEST_SYSTEM
-from orchestra.ai.schemas import SuggestRequest, SuggestResponse
+from orchestra.ai_client.messages import SuggestRequest, SuggestResponse
 from orchestra.definitions.loader import DefinitionError, validate_test_case_data
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.errors import NotFound

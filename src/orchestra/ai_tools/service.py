@@ -23,8 +23,8 @@ from orchestra.ai_tools.schemas import (
 )
 from orchestra.config import Settings
 from orchestra.db import Transactions
-from orchestra.environments.service import egress_policy
 from orchestra.errors import NotFound
+from orchestra.kit.egress import policy_of
 from orchestra.models import Environment, StepResult
 from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
@@ -75,7 +75,7 @@ async def plan_problems(session: AsyncSession, environment_id: uuid.UUID, data: 
     catalogue = await catalogue_of(session, environment)
     plan, problems = parse_plan(data)
     if plan is not None:
-        problems = validate_plan(plan, catalogue, egress_policy(environment))
+        problems = validate_plan(plan, catalogue, policy_of(environment))
     return [PlanProblemOut(**problem.to_json()) for problem in problems]
 
 

@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
+from orchestra.ai_client.messages import ChatResponse, ExplainResponse, SuggestResponse
 from orchestra.api_deps import RuntimeDep, TransactionsDep, ViewerDep
 from orchestra.assistant import service
 from orchestra.assistant.schemas import ChatIn, SuggestIn

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestra.ai.schemas import MAX_MESSAGE_CHARS, MAX_MESSAGES
+from orchestra.ai_client.messages import MAX_MESSAGE_CHARS, MAX_MESSAGES
 
 
 class _In(BaseModel):

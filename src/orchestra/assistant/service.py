@@ -10,12 +10,12 @@ import uuid
 import structlog
 
 from orchestra.actor import Actor
-from orchestra.ai.schemas import ChatResponse, ExplainResponse, SuggestResponse
+from orchestra.ai_client.client import AiClient, AiRefused, AiUnavailable
+from orchestra.ai_client.delegation import Delegation
+from orchestra.ai_client.messages import ChatResponse, ExplainResponse, SuggestResponse
 from orchestra.ai_tools import service as tools
 from orchestra.ai_tools.service import FAILURE_KIND
-from orchestra.assistant.client import AiClient, AiRefused, AiUnavailable
 from orchestra.assistant.schemas import ChatIn, SuggestIn
-from orchestra.auth.delegation import Delegation
 from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable

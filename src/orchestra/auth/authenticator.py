@@ -15,9 +15,9 @@ import structlog
 from sqlalchemy import select
 
 from orchestra.actor import Actor, Role
+from orchestra.ai_client.delegation import Delegation, InvalidDelegation, looks_like_delegation
 from orchestra.audit import service as audit
 from orchestra.auth import api_tokens
-from orchestra.auth.delegation import Delegation, InvalidDelegation, looks_like_delegation
 from orchestra.db import Database
 from orchestra.errors import Forbidden, Unauthorized, Unavailable
 from orchestra.models import ApiToken
@@ -39,7 +39,7 @@ class Authenticator:
     ) -> None:
         self.db = db
         self.verifier = verifier
-        self.delegation = delegation  # the ai-service calling back (auth/delegation.py)
+        self.delegation = delegation  # the ai-service calling back (ai_client/delegation.py)
         self._tenants: dict[str, uuid.UUID] = {}
 
     async def aclose(self) -> None:

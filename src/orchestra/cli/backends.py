@@ -13,11 +13,11 @@ import httpx
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definitions
 from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
+from orchestra.environments import openapi_service as openapi
 from orchestra.environments import service as environments
+from orchestra.environments.openapi_schemas import SpecImport, SpecSummary
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
-from orchestra.openapi import service as openapi
-from orchestra.openapi.schemas import SpecImport, SpecSummary
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runtime import Runtime

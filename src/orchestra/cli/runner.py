@@ -26,11 +26,11 @@ from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import finished_line, print_summary
 from orchestra.cli.usage import UsageError
 from orchestra.definitions.loader import LoadedDefinitions, load_paths
+from orchestra.environments.openapi_schemas import MAX_URL, SpecImport
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
-from orchestra.openapi.schemas import MAX_URL, SpecImport
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 from orchestra.runs.states import TERMINAL, RunStatus
 

@@ -20,10 +20,10 @@ from orchestra.cli.serving import Serving, check_port_free
 from orchestra.config import Settings
 from orchestra.definitions.loader import load_paths
 from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME
+from orchestra.environments import openapi_service as openapi
 from orchestra.environments import service as environments
+from orchestra.environments.openapi_schemas import SpecImport
 from orchestra.environments.schemas import EnvironmentUpdate
-from orchestra.openapi import service as openapi
-from orchestra.openapi.schemas import SpecImport
 from orchestra.runs.schemas import SuiteRunCreate
 from orchestra.runtime import Runtime
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from orchestra.environments.secret_values import seal_plaintexts
+from orchestra.kit.environment_secrets import seal_plaintexts
 from orchestra.kit.secret_box import PREFIX, SecretBox
 
 log = structlog.get_logger(__name__)

@@ -15,9 +15,8 @@ from orchestra.environments.schemas import (
     EnvironmentUpdate,
     normalise_base_url,
 )
-from orchestra.environments.secret_values import seal
 from orchestra.errors import Conflict, InvalidInput, NotFound
-from orchestra.kit.egress import EgressPolicy
+from orchestra.kit.environment_secrets import seal
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.kit.secret_box import SecretBox
 from orchestra.models import Environment, Project
@@ -233,10 +232,3 @@ async def ensure(
         await session.flush()
         await session.refresh(environment)
     return environment
-
-
-def egress_policy(environment: Environment) -> EgressPolicy:
-    """Where requests made for this environment may go (base URL host, allowed_hosts, private network)."""
-    return EgressPolicy.for_environment(
-        environment.base_url, environment.allowed_hosts, environment.allow_private_network, environment.name
-    )

@@ -19,13 +19,13 @@ from orchestra.broker.protocol import Broker, Delivery
 from orchestra.config import Settings
 from orchestra.db import Database, tenant_connection
 from orchestra.definitions.loader import validate_test_case_data
-from orchestra.environments.secret_values import SecretUnreadable, reveal
 from orchestra.executor.data_phase import PlanSource
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
 from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.kit.egress_http import guarded_client
+from orchestra.kit.environment_secrets import SecretUnreadable, reveal
 from orchestra.kit.masking import ACTIVE_SECRETS
 from orchestra.kit.secret_box import SecretBox, open_secret_box
 from orchestra.runs.states import RunStatus

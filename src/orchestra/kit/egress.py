@@ -28,10 +28,10 @@ import contextlib
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -321,6 +321,26 @@ class EgressPolicy:
 
     def _name(self) -> str:
         return f"environment '{self.environment}'" if self.environment else "the environment"
+
+
+class EgressTarget(Protocol):
+    """An environment as its egress policy reads it (the stored Environment is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def allowed_hosts(self) -> Sequence[str]: ...
+    @property
+    def allow_private_network(self) -> bool: ...
+
+
+def policy_of(environment: EgressTarget) -> EgressPolicy:
+    """Where requests made for this environment may go (base URL host, allowed_hosts, private network)."""
+    return EgressPolicy.for_environment(
+        environment.base_url, environment.allowed_hosts, environment.allow_private_network, environment.name
+    )
 
 
 _current: ContextVar[EgressPolicy | None] = ContextVar("orchestra_egress_policy", default=None)

@@ -2,7 +2,7 @@
 
 A stored value is ``enc:v1:<base64 of nonce || ciphertext || tag>``. Every value gets its own random 96-bit
 nonce (GCM's safe bound is 2**32 values per key with random nonces, far above any environment count). The
-associated data names the place the value belongs to (see ``environments/secret_values.py``): it is not
+associated data names the place the value belongs to (see ``kit/environment_secrets.py``): it is not
 stored, but a ciphertext decrypts only with it, so a value copied into another environment, tenant or
 secret name is refused instead of being used there.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -16,17 +16,28 @@ from orchestra.kit.secret_box import SecretBox
 from orchestra.scheduler import admission
 from orchestra.scheduler.leader import LeaderLock
 from orchestra.scheduler.ledger_sweep import LedgerSweeper
-from orchestra.schedules import firing
 
 log = structlog.get_logger(__name__)
+
+# Fires the schedules due at a time (creating their PENDING runs) and never raises: schedules/firing.py's
+# run_pass, given by the wiring (runtime.py), so the scheduler does not depend on the API's features.
+FireSchedules = Callable[[Database, datetime], Awaitable[object]]
 
 
 class Scheduler:
     def __init__(
-        self, db: Database, broker: Broker, settings: Settings, *, secrets: SecretBox | None = None
+        self,
+        db: Database,
+        broker: Broker,
+        settings: Settings,
+        *,
+        secrets: SecretBox | None = None,
+        fire_schedules: FireSchedules | None = None,
     ) -> None:
-        """``secrets``: opens the data ledger's undo calls for the periodic sweep (none: no sweep)."""
+        """``secrets``: opens the data ledger's undo calls for the periodic sweep (none: no sweep).
+        ``fire_schedules``: fires due schedules at the start of every pass (none: schedules do not fire)."""
         self.db = db
+        self.fire_schedules = fire_schedules
         self.ledger_sweeper = LedgerSweeper(db, settings, secrets) if secrets is not None else None
         self.broker = broker
         self.settings = settings
@@ -45,7 +56,8 @@ class Scheduler:
 
     async def run_once(self) -> list[uuid.UUID]:
         """Reap, re-publish and admit; publish only after the transaction committed."""
-        await firing.run_pass(self.db, self.clock())  # due schedules create PENDING runs (never raises)
+        if self.fire_schedules is not None:  # due schedules create PENDING runs (never raises)
+            await self.fire_schedules(self.db, self.clock())
         async with self.db.engine.begin() as conn:
             if not await admission.lock_pass(conn):
                 return []

@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.assistant.client import AiClient, AiRefused, AiUnavailable
-from orchestra.auth.delegation import Delegation
+from orchestra.ai_client.client import AiClient, AiRefused, AiUnavailable
+from orchestra.ai_client.delegation import Delegation
 from orchestra.config import Settings
 from orchestra.db import Database
 from orchestra.definitions.testcase_model import DataRequirements

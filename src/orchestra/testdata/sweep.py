@@ -12,8 +12,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.config import Settings
-from orchestra.environments.service import egress_policy
-from orchestra.kit.egress import EgressPolicy
+from orchestra.kit.egress import EgressPolicy, policy_of
 from orchestra.kit.secret_box import SecretBox, SecretDecryptionError
 from orchestra.models.environment import Environment
 from orchestra.models.ledger import LedgerEntry
@@ -76,7 +75,7 @@ async def sweep_environment(
     """Undo the open entries of the environment's finished runs; the caller's transaction records each
     outcome. ``max_attempts``: leave entries that failed that often alone (the periodic sweep)."""
     report = SweepReport()
-    policy = egress_policy(environment)
+    policy = policy_of(environment)
     entries = await ledger_store.open_of_finished_runs(
         session, environment.id, limit=SWEEP_BATCH, max_attempts=max_attempts
     )

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.db import Transactions
 from orchestra.environments import service as environments
+from orchestra.environments.openapi_schemas import SpecImport
 from orchestra.errors import NotFound
+from orchestra.kit.egress import policy_of
 from orchestra.models import ApiSpec
 from orchestra.openapi import load, repository
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue, Operation
-from orchestra.openapi.schemas import SpecImport
 
 UPLOAD = "upload"
 
@@ -27,7 +28,7 @@ async def import_spec(
     transaction is open while it is fetched and parsed (a fetch may take seconds)."""
     async with transactions() as session:
         environment = await environments.get(session, actor, project, environment_ref)
-        environment_id, policy = environment.id, environments.egress_policy(environment)
+        environment_id, policy = environment.id, policy_of(environment)
     if data.url is not None:
         document = await load.fetch_document(data.url, policy)
         source = data.url

@@ -17,8 +17,8 @@ import httpx
 import structlog
 from pydantic import BaseModel, ValidationError
 
-from orchestra.ai.schemas import ChatResponse, ExplainResponse, PlanResponse, SuggestResponse
-from orchestra.auth.delegation import Delegation
+from orchestra.ai_client.delegation import Delegation
+from orchestra.ai_client.messages import ChatResponse, ExplainResponse, PlanResponse, SuggestResponse
 from orchestra.config import Settings
 
 log = structlog.get_logger(__name__)

@@ -9,10 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from orchestra.api_deps import EditorDep, SessionDep, TransactionsDep, ViewerDep
+from orchestra.environments import openapi_service as service
+from orchestra.environments.openapi_schemas import OperationBrief, SpecImport, SpecSummary
 from orchestra.kit.json_guard import is_json_media_type
-from orchestra.openapi import service
 from orchestra.openapi.errors import InvalidDescription, UnsupportedMediaType
-from orchestra.openapi.schemas import OperationBrief, SpecImport, SpecSummary
 
 router = APIRouter(prefix="/projects/{project}/environments/{environment}/openapi", tags=["openapi"])
 
