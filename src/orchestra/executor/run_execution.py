@@ -2,10 +2,7 @@
 
 The ExecutionContext (persisted as JSONB on the run after every step) holds: ``position`` (the next step to
 run), ``vars`` (every variable so far), ``data``, and ``halt`` (why the remaining steps are skipped, if so).
-Environment secrets never reach it in clear: ``vars`` and ``data`` are stored masked, and the variables that
-held a secret (a token captured from a response that echoed it) are kept encrypted in ``sealed_vars`` (test
-data values in ``sealed_data``) so that a resumed run continues with their real values; the final context of
-a finished run keeps them masked only.
+Environment secrets never reach it in clear (executor/context_sealing.py).
 
 Around the test steps: a data phase (executor/data_phase.py: the test's DataPlan resolved, its state in
 ``data_phase``) and, after the teardown, a cleanup phase (executor/cleanup_phase.py) that undoes what the
@@ -17,7 +14,6 @@ context, and a Halt); they commit their steps through this run as their PhaseSin
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,19 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.definitions.testcase_model import RequestStep, SetStep, SleepStep
 from orchestra.executor.cleanup_phase import CleanupPhase, CleanupProgress
+from orchestra.executor.context_sealing import ContextSealing, to_json
 from orchestra.executor.data_phase import DataPhase, DataProgress, PlanSource, ResolverSetup, RunIds
 from orchestra.executor.lease import Lease, LeaseStore, LedgerEntryWrite, LedgerUndoWrite, StepRecord
 from orchestra.executor.phase_io import CLEANUP_SEQ_BASE, DATA_SEQ_BASE, Phase
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
 from orchestra.kit.egress import EgressPolicy
-from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
 from orchestra.runs.states import RunStatus
 from orchestra.steps.cleanup_call import render_cleanup
 from orchestra.steps.http_call import HttpCall
 from orchestra.steps.outcome import StepOutcome
-from orchestra.steps.recording import CUT_MARK
 from orchestra.steps.request_step import HttpStepRunner
 from orchestra.steps.templating import TemplateError, build_scope, render_value
 from orchestra.steps.variable_sizes import oversized
@@ -60,10 +55,6 @@ class EnvironmentSnapshot:
     # Egress (kit/egress.py): hosts allowed besides the base URL's, and loopback/private addresses.
     allowed_hosts: tuple[str, ...] = ()
     allow_private_network: bool = False
-
-
-def _json(value: Any) -> str:
-    return json.dumps(jsonb_safe(value), default=str, ensure_ascii=False)
 
 
 class RunExecution:
@@ -94,14 +85,12 @@ class RunExecution:
             environment.allow_private_network,
             environment=environment.name,
         )
+        self.sealing = ContextSealing(self.masker, box, lease.tenant_id, lease.run_id)
         context = lease.context or {}
         self.position: int = int(context.get("position", 0))
         self.vars: dict[str, Any] = context.get("vars") or {**plan.definition.variables, **lease.variables}
-        if context.get("sealed_vars") and box is not None:
-            self.vars.update(json.loads(box.decrypt(context["sealed_vars"], self._context_aad())))
-        data: dict[str, Any] = context.get("data") or {}
-        if context.get("sealed_data") and box is not None:  # test data values that held a secret
-            data.update(json.loads(box.decrypt(context["sealed_data"], self._context_aad("data"))))
+        self.vars.update(self.sealing.unseal(context, "vars"))
+        data: dict[str, Any] = {**(context.get("data") or {}), **self.sealing.unseal(context, "data")}
         self.data_progress = DataProgress(data, context.get("data_phase") or {})
         self.cleanup = CleanupProgress(int(context.get("cleanup_left", 0)))
         self.halt: dict[str, str] | None = context.get("halt")
@@ -167,27 +156,8 @@ class RunExecution:
         }
 
     def stored_context(self, *, final: bool = False) -> dict[str, Any]:
-        """The context as persisted: no secret in clear (see the module docstring). ``final``: the run is
-        over and never resumes, so the sealed variables are not kept."""
-        context = self.context()
-        if not self.masker:
-            return context
-        masked = {name: self.masker.value(value) for name, value in self.vars.items()}
-        context["vars"] = masked
-        data = self.data_progress.values
-        masked_data = {name: self.masker.value(value) for name, value in data.items()}
-        context["data"] = masked_data
-        secret = {name: value for name, value in self.vars.items() if masked[name] != value}
-        if secret and self.box is not None and not final:
-            context["sealed_vars"] = self.box.encrypt(_json(secret), self._context_aad())
-        secret_data = {name: value for name, value in data.items() if masked_data[name] != value}
-        if secret_data and self.box is not None and not final:
-            context["sealed_data"] = self.box.encrypt(_json(secret_data), self._context_aad("data"))
-        return context
-
-    def _context_aad(self, part: str = "") -> str:
-        suffix = f"/{part}" if part else ""
-        return f"orchestra/run-context/{self.lease.tenant_id}/{self.lease.run_id}{suffix}"
+        """The context as persisted: no secret in clear. ``final``: the run is over and never resumes."""
+        return self.sealing.stored(self.context(), final=final)
 
     # -- data and cleanup ------------------------------------------------------------------------------
 
@@ -431,7 +401,7 @@ class RunExecution:
         data_plan_json: str | None = None,
     ) -> bool:
         """Commit one step of any phase (fenced), with its ledger write and the run's plan if given."""
-        mask = self._masked_exchange
+        mask = self.sealing.masked_exchange
         record = StepRecord(
             seq=seq,
             phase=phase,
@@ -442,36 +412,20 @@ class RunExecution:
             duration_ms=round(duration_ms, 3),
         )
         payload = {
-            "request": _json(mask(outcome.request)) if outcome.request is not None else None,
-            "response": _json(mask(outcome.response)) if outcome.response is not None else None,
-            "assertions": _json(self.masker.value(outcome.assertions)),
+            "request": to_json(mask(outcome.request)) if outcome.request is not None else None,
+            "response": to_json(mask(outcome.response)) if outcome.response is not None else None,
+            "assertions": to_json(self.masker.value(outcome.assertions)),
             "error": self.masker.text(outcome.error) if outcome.error else None,
         }
         return await self.store.commit_step(
             self.lease,
             record,
-            _json(self.stored_context()),
+            to_json(self.stored_context()),
             payload,
             conn,
             ledger=ledger,
             data_plan_json=data_plan_json,
         )
-
-    def _masked_exchange(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A request or response record with the secrets masked, before it is serialised (so the JSON stays
-        valid whatever the secret); a body or header value cut at its limit may end in a secret's
-        beginning, which is masked too."""
-        if not self.masker:
-            return record
-        masked: dict[str, Any] = self.masker.value(record)
-        if masked.get("body_truncated") and isinstance(masked.get("body"), str):
-            masked["body"] = self.masker.text_cut(masked["body"])
-        headers = masked.get("headers")
-        if isinstance(headers, dict):
-            for name, value in headers.items():
-                if isinstance(value, str) and value.endswith(CUT_MARK):
-                    headers[name] = self.masker.text_cut(value[: -len(CUT_MARK)]) + CUT_MARK
-        return masked
 
     def time_left_s(self) -> float | None:
         """Seconds until the run's time limit (None: no limit); the data phase keeps to it too."""
