@@ -17,10 +17,10 @@ from orchestra.auth.delegation import Delegation
 from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable
+from orchestra.models.run_states import RunStatus
 from orchestra.projects import service as projects
 from orchestra.rag.embedders import embedder_for
 from orchestra.rag.indexing import embed_missing, index_document
-from orchestra.runs.states import RunStatus
 from orchestra.runtime import Runtime
 from orchestra.tools import service as tools
 from orchestra.tools.service import FAILURE_KIND

@@ -27,11 +27,11 @@ from orchestra.cli.display import finished_line, print_summary
 from orchestra.cli.errors import UsageError
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
+from orchestra.models.run_states import TERMINAL, RunStatus
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
 from orchestra.openapi.schemas import MAX_URL, SpecImport
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
-from orchestra.runs.states import TERMINAL, RunStatus
 from orchestra.testcases.loader import LoadedDefinitions, load_paths
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2

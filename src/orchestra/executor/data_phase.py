@@ -30,8 +30,8 @@ from orchestra.dataplan.resolver import BindingFailed, DataResolver
 from orchestra.executor.lease import LeaseLost, LedgerEntryWrite
 from orchestra.executor.outcome import StepOutcome
 from orchestra.ledger.undo_calls import seal_undo, shown_resource
+from orchestra.models.run_states import RunStatus
 from orchestra.openapi.operations import Catalogue
-from orchestra.runs.states import RunStatus
 from orchestra.testcases.definition import DataRequirements
 
 if TYPE_CHECKING:

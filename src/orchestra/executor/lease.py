@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orchestra.db import tenant_connection
 from orchestra.kit.json_storage import jsonb_safe
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 
 
 class LeaseLost(Exception):

@@ -45,7 +45,7 @@ from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.testcases.definition import RequestStep, SetStep, SleepStep
 
 

@@ -28,7 +28,7 @@ from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.masking import ACTIVE_SECRETS
 from orchestra.kit.secret_box import SecretBox, open_secret_box
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.testcases.loader import validate_test_case_data
 
 log = structlog.get_logger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.models import Environment, StepResult, SuiteRun, TestCaseVersion, TestRun
-from orchestra.runs.states import RunStatus, sources_of
+from orchestra.models.run_states import RunStatus, sources_of
 
 RunRow = tuple[TestRun, int, str]  # the run, its test-case version number, its environment name
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestra.kit.json_storage import json_storage_problem
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.testcases.definition import MAX_PARALLELISM
 
 Trigger = Literal["manual", "ci", "schedule", "api"]

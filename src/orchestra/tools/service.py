@@ -14,11 +14,11 @@ from orchestra.db import Transactions
 from orchestra.environments.service import egress_policy
 from orchestra.errors import NotFound
 from orchestra.models import Environment, StepResult
+from orchestra.models.run_states import RunStatus
 from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
 from orchestra.rag import retrieval
 from orchestra.rag.embedders import embedder_for
-from orchestra.runs.states import RunStatus
 from orchestra.tools import evidence, repository
 from orchestra.tools.schemas import (
     Entities,

@@ -1,10 +1,10 @@
-"""The run state machine: the transitions every component performs are the ones states.py allows."""
+"""The run state machine: the transitions every component performs are the ones run_states.py allows."""
 
 from __future__ import annotations
 
 import pytest
 
-from orchestra.runs.states import (
+from orchestra.models.run_states import (
     ACTIVE,
     TERMINAL,
     TRANSITIONS,
