@@ -1,4 +1,4 @@
-"""The run state machine: the transitions every component performs are the ones run_states.py allows."""
+"""The run transition table's shape: the documented life of a run, nothing leaves a terminal status."""
 
 from __future__ import annotations
 
@@ -6,38 +6,48 @@ import pytest
 
 from orchestra.models.run_states import (
     ACTIVE,
+    ALLOWED,
+    OPERATIONS,
     TERMINAL,
     TRANSITIONS,
     RunStatus,
     can_transition,
     sources_of,
+    sql_status_in,
     suite_status,
 )
 
 S = RunStatus
 
-# What each component does (scheduler admission and reaper, executor lease/hand-back/verdict, cancel).
-PERFORMED = [
-    (S.PENDING, S.QUEUED),  # admission
-    (S.QUEUED, S.IN_PROGRESS),  # lease
-    (S.IN_PROGRESS, S.QUEUED),  # reaper (expired lease) and graceful hand-back
-    (S.IN_PROGRESS, S.ERROR),  # reaper after the last attempt, internal error
-    *[(S.IN_PROGRESS, terminal) for terminal in sorted(TERMINAL)],  # the executor's verdict
-    (S.PENDING, S.CANCELLED),  # cancel before it started
-    (S.QUEUED, S.CANCELLED),
-]
+
+def test_every_operation_has_its_moves() -> None:
+    assert set(TRANSITIONS) == set(OPERATIONS)
+    for operation, transition in TRANSITIONS.items():
+        assert transition.sources, operation
+        assert transition.targets, operation
+        assert not transition.sources & TERMINAL, f"{operation} leaves a terminal status"
+        assert S.PENDING not in transition.targets, f"{operation} goes back to PENDING"
 
 
-@pytest.mark.parametrize(("source", "target"), PERFORMED)
-def test_every_performed_transition_is_allowed(source: RunStatus, target: RunStatus) -> None:
-    assert can_transition(source, target)
+def test_the_table_is_the_documented_life_of_a_run() -> None:
+    """ARCHITECTURE.md's diagram, pair by pair: a change here is a change of the contract."""
+    assert ALLOWED == {
+        (S.PENDING, S.QUEUED),  # admit
+        (S.QUEUED, S.IN_PROGRESS),  # lease
+        *[(S.IN_PROGRESS, terminal) for terminal in TERMINAL],  # finish (ERROR also: fail_expired)
+        (S.IN_PROGRESS, S.QUEUED),  # hand_back, requeue_expired
+        (S.PENDING, S.CANCELLED),  # cancel
+        (S.QUEUED, S.CANCELLED),
+    }
+    assert TRANSITIONS["finish"].targets == TERMINAL
+    assert TRANSITIONS["fail_expired"].target == S.ERROR
 
 
 def test_terminal_statuses_are_final_and_nothing_goes_back_to_pending() -> None:
     assert TERMINAL == {S.PASSED, S.FAILED, S.ERROR, S.CANCELLED, S.TIMED_OUT}
     assert ACTIVE == {S.QUEUED, S.IN_PROGRESS}
     for status in TERMINAL:
-        assert TRANSITIONS[status] == frozenset()
+        assert not any(can_transition(status, target) for target in S)
     assert sources_of(S.PENDING) == frozenset()
     assert not can_transition(S.PENDING, S.IN_PROGRESS)  # never executed without admission and a lease
     assert not can_transition(S.QUEUED, S.PASSED)
@@ -47,6 +57,20 @@ def test_sources_of_match_the_sql_guards() -> None:
     assert sources_of(S.IN_PROGRESS) == {S.QUEUED}  # the lease UPDATE: WHERE status = 'QUEUED'
     assert sources_of(S.CANCELLED) == {S.PENDING, S.QUEUED, S.IN_PROGRESS}
     assert sources_of(S.QUEUED) == {S.PENDING, S.IN_PROGRESS}
+
+
+def test_a_single_target_is_asked_only_of_single_target_operations() -> None:
+    assert TRANSITIONS["lease"].target == S.IN_PROGRESS
+    with pytest.raises(ValueError, match="5 targets"):
+        _ = TRANSITIONS["finish"].target
+
+
+def test_sql_conditions_render_like_the_partial_indexes() -> None:
+    """One status renders as the partial indexes' own predicate text; several in declaration order."""
+    assert sql_status_in([S.QUEUED]) == "status = 'QUEUED'"
+    assert sql_status_in({S.QUEUED, S.PENDING}, column="r.status") == "r.status IN ('PENDING', 'QUEUED')"
+    with pytest.raises(ValueError, match="no statuses"):
+        sql_status_in([])
 
 
 @pytest.mark.parametrize(
