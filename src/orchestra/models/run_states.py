@@ -25,8 +25,10 @@ it; its executor ends it CANCELLED through ``finish`` at its next step commit or
 
 ``admit``, ``requeue_expired`` and ``fail_expired`` cross tenants, so they are SECURITY DEFINER functions
 (``orchestra_sys_mark_queued``, ``orchestra_sys_reap_expired``) created by migration 0006. A migration is
-history — an existing database never runs it again — so their SQL is not generated from this table.
-Changing one of those moves means changing the table and adding a migration that replaces the function.
+history — an existing database never runs it again — so their SQL is not generated from this table;
+tests/integration/test_run_transitions.py drives the installed functions (and every other operation) from
+every status and fails when what PostgreSQL does differs from this table. Changing one of those moves
+means changing the table and adding a migration that replaces the function.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from orchestra.scheduler.admission_state import choose_runs
 SCHEDULER_LOCK_KEY = 0x5C4ED01E
 
 # The writes across tenants, each one ``orchestra_sys_*`` function (migration 0006). Their moves are the
-# table's admit, requeue_expired and fail_expired (models/run_states.py).
+# table's admit, requeue_expired and fail_expired; tests/integration/test_run_transitions.py holds them to it.
 _MARK_QUEUED = text("SELECT * FROM orchestra_sys_mark_queued(CAST(:ids AS uuid[])) AS id")
 _REAP_EXPIRED = text("SELECT id, status FROM orchestra_sys_reap_expired(:max_attempts)")
 _STALE_QUEUED = text("SELECT * FROM orchestra_sys_stale_queued(:stale_s, :batch) AS id")
