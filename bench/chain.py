@@ -26,9 +26,9 @@ from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.kit.logging import configure as configure_logging
+from orchestra.models.run_states import TERMINAL
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import RunCreate
-from orchestra.runs.states import TERMINAL
 from orchestra.runtime import Runtime
 from orchestra.testcases import service as testcases
 

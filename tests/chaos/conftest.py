@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from orchestra.cli.demo_process import DemoProcess
-from orchestra.runs.states import TERMINAL
+from orchestra.models.run_states import TERMINAL
 from tests.e2e.conftest import REPO, free_port
 from tests.integration.amqp import amqp_url, delete_queue, unique_queue_name
 

@@ -12,7 +12,7 @@ from orchestra.app import create_app
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.cli.serving import make_server
 from orchestra.config import Settings
-from orchestra.runs.states import TERMINAL
+from orchestra.models.run_states import TERMINAL
 from orchestra.runtime import Runtime
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from orchestra.app import create_app
 from orchestra.config import Settings
 from orchestra.models import Schedule, SuiteRun, TestRun
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.runtime import Runtime
 from orchestra.schedules import firing
 from orchestra.schedules.firing import DueSchedule, fire_at, fire_due

@@ -36,9 +36,9 @@ from orchestra.environments.schemas import EnvironmentCreate
 from orchestra.environments.secret_migration import encrypt_plaintext_secrets
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.kit.secret_box import SecretBox, new_key
+from orchestra.models.run_states import TERMINAL
 from orchestra.projects import service as projects
 from orchestra.projects.schemas import ProjectCreate
-from orchestra.runs.states import TERMINAL
 from orchestra.runtime import Runtime
 from orchestra.tenants.repository import ensure_tenant
 from tests.integration.conftest import Harness, assert_problem

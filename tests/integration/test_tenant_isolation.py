@@ -21,7 +21,7 @@ from orchestra.auth import api_tokens
 from orchestra.config import Settings
 from orchestra.environments.schemas import EnvironmentCreate
 from orchestra.models import Base
-from orchestra.runs.states import TERMINAL
+from orchestra.models.run_states import TERMINAL
 from orchestra.runtime import Runtime
 from orchestra.tenants.repository import ensure_tenant
 

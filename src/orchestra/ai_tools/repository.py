@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.models import Environment, LedgerEntry, Project, StepResult, TestCase, TestCaseVersion, TestRun
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 
 
 async def environment(session: AsyncSession, environment_id: uuid.UUID) -> Environment | None:

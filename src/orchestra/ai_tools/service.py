@@ -26,11 +26,11 @@ from orchestra.db import Transactions
 from orchestra.errors import NotFound
 from orchestra.kit.egress import policy_of
 from orchestra.models import Environment, StepResult
+from orchestra.models.run_states import RunStatus
 from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
 from orchestra.rag import retrieval
 from orchestra.rag.embedders import embedder_for
-from orchestra.runs.states import RunStatus
 from orchestra.testdata.plans.validate import parse_plan, validate_plan
 
 FAILURE_KIND = "failure"

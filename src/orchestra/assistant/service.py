@@ -19,10 +19,10 @@ from orchestra.assistant.schemas import ChatIn, SuggestIn
 from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable
+from orchestra.models.run_states import RunStatus
 from orchestra.projects import service as projects
 from orchestra.rag.embedders import embedder_for
 from orchestra.rag.indexing import embed_missing, index_document
-from orchestra.runs.states import RunStatus
 from orchestra.runtime import Runtime
 
 log = structlog.get_logger(__name__)

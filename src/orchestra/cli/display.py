@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from orchestra.models.run_states import RunStatus
 from orchestra.runs.schemas import RunOut, SuiteRunOut
-from orchestra.runs.states import RunStatus
 
 STYLE = {
     RunStatus.PASSED: "green",

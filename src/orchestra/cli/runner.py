@@ -29,10 +29,10 @@ from orchestra.definitions.loader import LoadedDefinitions, load_paths
 from orchestra.environments.openapi_schemas import MAX_URL, SpecImport
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
+from orchestra.models.run_states import TERMINAL, RunStatus
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
-from orchestra.runs.states import TERMINAL, RunStatus
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 

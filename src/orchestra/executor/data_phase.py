@@ -27,8 +27,8 @@ from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.executor.lease import LeaseLost
 from orchestra.executor.phase_io import Halt, PhaseSink, cancelled_on_request
 from orchestra.kit.egress import EgressPolicy
+from orchestra.models.run_states import RunStatus
 from orchestra.openapi.operations import Catalogue
-from orchestra.runs.states import RunStatus
 from orchestra.steps.outcome import StepOutcome
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.records import BindingResult

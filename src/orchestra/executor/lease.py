@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orchestra.db import tenant_connection
 from orchestra.kit.json_storage import jsonb_safe
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import TRANSITIONS, RunStatus, sql_status_in
 
 
 class LeaseLost(Exception):
@@ -47,12 +47,19 @@ class Lease:
 # The only cross-tenant read of an executor: which tenant a run id from the broker belongs to.
 _RUN_TENANT = text("SELECT orchestra_sys_run_tenant(:run_id)")
 
+# The executor's moves and guards, from the one transition table (models/run_states.py).
+_LEASE = TRANSITIONS["lease"]
+_FINISH_TARGETS = TRANSITIONS["finish"].targets
+_HAND_BACK_MOVE = TRANSITIONS["hand_back"]
+# A write under a lease finds the run in the status the lease put it in, with the lease's fencing token.
+_HELD = f"fencing_token = :token AND {sql_status_in([_LEASE.target])}"
+
 _TAKE = text(
-    """
-    UPDATE test_runs SET status = 'IN_PROGRESS', lease_owner = :owner,
+    f"""
+    UPDATE test_runs SET status = '{_LEASE.target.value}', lease_owner = :owner,
         lease_expires_at = now() + make_interval(secs => :lease_s),
         fencing_token = fencing_token + 1, heartbeat_at = now(), started_at = coalesce(started_at, now())
-    WHERE id = :run_id AND status = 'QUEUED'
+    WHERE id = :run_id AND {sql_status_in(_LEASE.sources)}
     RETURNING id, tenant_id, fencing_token, attempt, started_at, timeout_s, cancel_requested,
         test_case_version_id, environment_id, variables, context, name, project_id, test_case_id
     """
@@ -86,7 +93,7 @@ def _commit_step_sql(*, with_plan: bool, ledger: str | None) -> str:
     WITH run AS (
         UPDATE test_runs SET context = CAST(:context AS jsonb), heartbeat_at = now(),
             lease_expires_at = now() + make_interval(secs => :lease_s){plan}
-        WHERE id = :run_id AND fencing_token = :token AND status = 'IN_PROGRESS'
+        WHERE id = :run_id AND {_HELD}
         RETURNING tenant_id, project_id, environment_id, cancel_requested
     ), step AS (
         INSERT INTO step_results (tenant_id, test_run_id, seq, phase, name, status, attempts, fencing_token,
@@ -108,26 +115,28 @@ _COMMIT_STEPS = {
 }
 
 _HEARTBEAT = text(
-    """
+    f"""
     UPDATE test_runs SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => :lease_s)
-    WHERE id = :run_id AND fencing_token = :token AND status = 'IN_PROGRESS'
+    WHERE id = :run_id AND {_HELD}
     RETURNING cancel_requested
     """
 )
 
+# The verdict is a parameter; finish() accepts only the finish operation's targets.
 _FINISH = text(
-    """
+    f"""
     UPDATE test_runs SET status = :status, status_reason = :reason, context = CAST(:context AS jsonb),
         finished_at = now(), heartbeat_at = now(), lease_owner = NULL, lease_expires_at = NULL
-    WHERE id = :run_id AND fencing_token = :token AND status = 'IN_PROGRESS'
+    WHERE id = :run_id AND fencing_token = :token AND {sql_status_in(TRANSITIONS["finish"].sources)}
     RETURNING id
     """
 )
 
 _HAND_BACK = text(
-    """
-    UPDATE test_runs SET status = 'QUEUED', queued_at = now(), lease_owner = NULL, lease_expires_at = NULL
-    WHERE id = :run_id AND fencing_token = :token AND status = 'IN_PROGRESS'
+    f"""
+    UPDATE test_runs SET status = '{_HAND_BACK_MOVE.target.value}', queued_at = now(), lease_owner = NULL,
+        lease_expires_at = NULL
+    WHERE id = :run_id AND fencing_token = :token AND {sql_status_in(_HAND_BACK_MOVE.sources)}
     RETURNING id
     """
 )
@@ -285,6 +294,9 @@ class LeaseStore:
         context: dict[str, Any],
         conn: AsyncConnection | None = None,
     ) -> None:
+        """IN_PROGRESS → the verdict ``status``, one of the finish operation's targets (the terminal ones)."""
+        if status not in _FINISH_TARGETS:
+            raise ValueError(f"run {lease.run_id}: {status} is not a verdict")
         params = {
             "run_id": lease.run_id,
             "token": lease.fencing_token,

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from orchestra.executor.lease import LedgerEntryWrite, LedgerUndoWrite
 from orchestra.kit.masking import Masker
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.steps.http_call import HttpCall
 from orchestra.steps.outcome import StepOutcome
 

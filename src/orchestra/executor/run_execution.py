@@ -32,7 +32,7 @@ from orchestra.executor.plan import ExecutionPlan, PlannedStep
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.steps.cleanup_call import render_cleanup
 from orchestra.steps.http_call import HttpCall
 from orchestra.steps.outcome import StepOutcome

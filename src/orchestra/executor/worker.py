@@ -28,7 +28,7 @@ from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.environment_secrets import SecretUnreadable, reveal
 from orchestra.kit.masking import ACTIVE_SECRETS
 from orchestra.kit.secret_box import SecretBox, open_secret_box
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 from orchestra.steps.request_step import HttpStepRunner
 
 log = structlog.get_logger(__name__)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 
 RUN_STATUS = Enum(
     RunStatus,

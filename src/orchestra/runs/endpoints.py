@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
+from orchestra.models.run_states import RunStatus
 from orchestra.runs import events, service
 from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, SuiteRunCreate, SuiteRunOut
-from orchestra.runs.states import RunStatus
 
 router = APIRouter(tags=["runs"])
 ReportFormat = Annotated[Literal["junit", "json"], Query(alias="format")]

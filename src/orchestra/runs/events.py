@@ -10,9 +10,9 @@ from typing import Any
 
 from orchestra.actor import Actor
 from orchestra.db import Database
+from orchestra.models.run_states import TERMINAL
 from orchestra.runs import repository, service
 from orchestra.runs.schemas import StepResultOut
-from orchestra.runs.states import TERMINAL
 
 POLL_S = 0.25
 MAX_STREAM_S = 6 * 3600

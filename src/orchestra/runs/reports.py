@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
+from orchestra.models.run_states import RunStatus
 from orchestra.runs.schemas import RunOut, StepResultOut, SuiteRunOut
-from orchestra.runs.states import RunStatus
 
 # XML 1.0 cannot carry most control characters; a SUT's binary response must not break the report.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

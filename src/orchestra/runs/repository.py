@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.models import Environment, StepResult, SuiteRun, TestCaseVersion, TestRun
-from orchestra.runs.states import RunStatus, sources_of
+from orchestra.models.run_states import TRANSITIONS, sources_of
 
 RunRow = tuple[TestRun, int, str]  # the run, its test-case version number, its environment name
 
@@ -92,15 +92,17 @@ async def list_suite_runs(
 
 
 async def cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
-    """One statement, so no run slips between states: PENDING / QUEUED runs end CANCELLED at once (nothing
-    ran); IN_PROGRESS runs get the flag their executor sees at its next step commit or heartbeat."""
-    unstarted = TestRun.status.in_([RunStatus.PENDING, RunStatus.QUEUED])
+    """One statement, so no run slips between states: runs the cancel operation may move (PENDING / QUEUED:
+    nothing ran) end CANCELLED at once; the others that can still end CANCELLED (IN_PROGRESS, through their
+    executor's verdict) get the flag their executor sees at its next step commit or heartbeat."""
+    move = TRANSITIONS["cancel"]
+    unstarted = TestRun.status.in_(move.sources)
     result = await session.execute(
         update(TestRun)
-        .where(TestRun.id.in_(run_ids), TestRun.status.in_(sources_of(RunStatus.CANCELLED)))
+        .where(TestRun.id.in_(run_ids), TestRun.status.in_(sources_of(move.target)))
         .values(
             cancel_requested=True,
-            status=case((unstarted, RunStatus.CANCELLED), else_=TestRun.status),
+            status=case((unstarted, move.target), else_=TestRun.status),
             status_reason=case((unstarted, "cancelled before it started"), else_=TestRun.status_reason),
             finished_at=case((unstarted, func.now()), else_=TestRun.finished_at),
         )

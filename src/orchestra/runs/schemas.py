@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from orchestra.definitions.testcase_model import MAX_PARALLELISM
 from orchestra.kit.json_storage import json_storage_problem
-from orchestra.runs.states import RunStatus
+from orchestra.models.run_states import RunStatus
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
 # Default priority by trigger: a CI gate goes before a manual run, which goes before a scheduled regression.

@@ -13,11 +13,11 @@ from orchestra.environments import service as environments
 from orchestra.errors import Conflict, InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import SuiteRun, TestCase, TestCaseVersion, TestRun
+from orchestra.models.run_states import TERMINAL, RunStatus, suite_status
 from orchestra.projects import service as projects
 from orchestra.runs import reports, repository
 from orchestra.runs.queue import queue_key
 from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, StepResultOut, SuiteRunCreate, SuiteRunOut
-from orchestra.runs.states import TERMINAL, RunStatus, suite_status
 from orchestra.scheduler.explain import Explanation, explain
 from orchestra.scheduler.fair_share import Candidate
 from orchestra.suites import service as suites

@@ -7,12 +7,14 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orchestra.models.run_states import TRANSITIONS
 from orchestra.scheduler.admission_state import choose_runs
 
 # Serialises passes of schedulers sharing one database (an `orchestra up` and an embedded CLI run).
 SCHEDULER_LOCK_KEY = 0x5C4ED01E
 
-# The writes across tenants, each one ``orchestra_sys_*`` function (migration 0006).
+# The writes across tenants, each one ``orchestra_sys_*`` function (migration 0006). Their moves are the
+# table's admit, requeue_expired and fail_expired; tests/integration/test_run_transitions.py holds them to it.
 _MARK_QUEUED = text("SELECT * FROM orchestra_sys_mark_queued(CAST(:ids AS uuid[])) AS id")
 _REAP_EXPIRED = text("SELECT id, status FROM orchestra_sys_reap_expired(:max_attempts)")
 _STALE_QUEUED = text("SELECT * FROM orchestra_sys_stale_queued(:stale_s, :batch) AS id")
@@ -37,7 +39,8 @@ async def admit(conn: AsyncConnection, default_global_max: int, batch: int) -> l
 async def reap_expired(conn: AsyncConnection, max_attempts: int) -> list[uuid.UUID]:
     """Expired leases go back to QUEUED (attempt + 1), or end in ERROR after the last attempt."""
     rows = await conn.execute(_REAP_EXPIRED, {"max_attempts": max_attempts})
-    return [row[0] for row in rows if row[1] == "QUEUED"]
+    requeued = TRANSITIONS["requeue_expired"].target
+    return [row[0] for row in rows if row[1] == requeued]
 
 
 async def stale_queued(conn: AsyncConnection, stale_s: float, batch: int) -> list[uuid.UUID]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from orchestra.models.ledger import LedgerEntry
 from orchestra.models.run import TestRun
-from orchestra.runs.states import TERMINAL
+from orchestra.models.run_states import TERMINAL
 
 OPEN = ("pending", "failed")
 STATUSES = ("pending", "done", "gone", "failed")
