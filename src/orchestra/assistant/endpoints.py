@@ -19,18 +19,18 @@ router = APIRouter(tags=["assistant"])
 async def explain_run(
     run_id: uuid.UUID, transactions: TransactionsDep, actor: ViewerDep, runtime: RuntimeDep
 ) -> ExplainResponse:
-    return await service.explain(transactions, actor, runtime, run_id)
+    return await service.explain(transactions, actor, runtime.settings, runtime.secrets, run_id)
 
 
 @router.post("/projects/{project}/assistant/suggest", response_model=SuggestResponse)
 async def suggest_test_cases(
     project: str, data: SuggestIn, transactions: TransactionsDep, actor: ViewerDep, runtime: RuntimeDep
 ) -> SuggestResponse:
-    return await service.suggest(transactions, actor, runtime, project, data)
+    return await service.suggest(transactions, actor, runtime.settings, runtime.secrets, project, data)
 
 
 @router.post("/projects/{project}/assistant/chat", response_model=ChatResponse)
 async def chat(
     project: str, data: ChatIn, transactions: TransactionsDep, actor: ViewerDep, runtime: RuntimeDep
 ) -> ChatResponse:
-    return await service.chat(transactions, actor, runtime, project, data)
+    return await service.chat(transactions, actor, runtime.settings, runtime.secrets, project, data)
