@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from orchestra import __version__, problems
 from orchestra.api import api_router
+from orchestra.api_deps import Readiness, SchedulerHandle
 from orchestra.auth.authenticator import Authenticator
 from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
@@ -27,6 +28,20 @@ def make_authenticator(settings: Settings, runtime: Runtime) -> Authenticator:
     return Authenticator(runtime.db, verifier, delegation=Delegation(runtime.secrets))
 
 
+def attach_runtime(app: FastAPI, settings: Settings, runtime: Runtime) -> None:
+    """Put on ``app.state`` the parts of ``runtime`` the routes' dependencies read (api_deps.py): a route
+    receives the part it uses, and no feature imports the process wiring."""
+    scheduler: SchedulerHandle = runtime.scheduler  # typed: mypy checks each part keeps its protocol
+    readiness: Readiness = runtime
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+    app.state.secrets = runtime.secrets
+    app.state.database = runtime.db
+    app.state.scheduler = scheduler
+    app.state.readiness = readiness
+    app.state.authenticator = make_authenticator(settings, runtime)
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """An app over ``runtime``; without one, the app starts (and stops) its own in its lifespan."""
 
@@ -34,8 +49,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         if own:
-            app.state.runtime = await Runtime.start(settings)
-            app.state.authenticator = make_authenticator(settings, app.state.runtime)
+            attach_runtime(app, settings, await Runtime.start(settings))
         try:
             yield
         finally:
@@ -52,8 +66,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     if runtime is not None:
-        app.state.runtime = runtime
-        app.state.authenticator = make_authenticator(settings, runtime)
+        attach_runtime(app, settings, runtime)
     problems.install(app)
     app.include_router(api_router, prefix="/api/v1")
     app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which bounds what it buffers
