@@ -2,9 +2,10 @@
 scheduler, readiness), the authenticated actor, its role, and the transaction (the edge owns it; it sees the
 actor's tenant only, and records every change in the audit log).
 
-The app factory (app.py) puts each part on ``app.state``; a route asks for the part it uses, typed by its
-class or by a small protocol of what routes call on it. So features depend on what they need, never on the
-process wiring (runtime.py) that builds it all.
+The app factory (app.py) puts each part on ``app.state``, with the authenticator and the audit recorder; a
+route asks for the part it uses, typed by its class or by a small protocol of what is called on it. So
+features depend on what they need, never on the process wiring (runtime.py), and this module imports no
+feature: the audit and auth packages, whose routes use it, are wired in by the app factory.
 """
 
 from __future__ import annotations
@@ -17,14 +18,22 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor, Role
-from orchestra.audit import service as audit
-from orchestra.auth.authenticator import Authenticator
 from orchestra.config import Settings
 from orchestra.db import Database, Transactions
 from orchestra.errors import Forbidden
 from orchestra.kit.secret_box import SecretBox
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RequestAuthenticator(Protocol):
+    """Turns the Authorization header into an actor, or refuses it (auth/authenticator.py)."""
+
+    async def authenticate(self, authorization: str | None) -> Actor: ...
+
+
+AuditRecorder = Callable[[AsyncSession, Actor, Request], Awaitable[None]]
+"""Records a change made through the API in the session it was made in (audit/service.py)."""
 
 
 class SchedulerHandle(Protocol):
@@ -35,12 +44,12 @@ class SchedulerHandle(Protocol):
         ...
 
     def wake(self) -> None:
-        """Ask for a pass now: a run was created."""
+        """Ask for a pass now (a run or a suite run was created)."""
         ...
 
     @property
     def role(self) -> str:
-        """ "leader" or "standby" among the schedulers of the platform."""
+        """Its place among the platform's schedulers: "leader" or "standby"."""
         ...
 
 
@@ -83,8 +92,13 @@ def get_readiness(request: Request) -> Readiness:
 
 
 async def get_actor(request: Request) -> Actor:
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator: RequestAuthenticator = request.app.state.authenticator
     return await authenticator.authenticate(request.headers.get("authorization"))
+
+
+def _audit_recorder(request: Request) -> AuditRecorder:
+    recorder: AuditRecorder = request.app.state.audit_recorder
+    return recorder
 
 
 async def get_session(
@@ -95,7 +109,7 @@ async def get_session(
     async with get_database(request).transaction(actor.tenant_id, actor.project_id) as session:
         yield session
         if request.method not in _READS:
-            await audit.record_request(session, actor, request)
+            await _audit_recorder(request)(session, actor, request)
 
 
 async def get_transactions(
@@ -106,7 +120,7 @@ async def get_transactions(
     yield transactions
     if request.method not in _READS:
         async with transactions() as session:
-            await audit.record_request(session, actor, request)
+            await _audit_recorder(request)(session, actor, request)
 
 
 def requires(role: Role, *, platform: bool = False) -> Callable[[Actor], Awaitable[Actor]]:

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from orchestra import __version__, problems
 from orchestra.api import api_router
-from orchestra.api_deps import Readiness, SchedulerHandle
+from orchestra.api_deps import AuditRecorder, Readiness, RequestAuthenticator, SchedulerHandle
+from orchestra.audit import service as audit
 from orchestra.auth.authenticator import Authenticator
 from orchestra.auth.delegation import Delegation
 from orchestra.config import Settings
@@ -33,13 +34,14 @@ def attach_runtime(app: FastAPI, settings: Settings, runtime: Runtime) -> None:
     receives the part it uses, and no feature imports the process wiring."""
     scheduler: SchedulerHandle = runtime.scheduler  # typed: mypy checks each part keeps its protocol
     readiness: Readiness = runtime
+    authenticator: RequestAuthenticator = make_authenticator(settings, runtime)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
     app.state.secrets = runtime.secrets
     app.state.database = runtime.db
     app.state.scheduler = scheduler
     app.state.readiness = readiness
-    app.state.authenticator = make_authenticator(settings, runtime)
+    app.state.authenticator = authenticator
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -65,6 +67,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/api/v1/openapi.json",
     )
+    recorder: AuditRecorder = audit.record_request
+    app.state.audit_recorder = recorder  # every change made through the API is recorded (api_deps.py)
     if runtime is not None:
         attach_runtime(app, settings, runtime)
     problems.install(app)
