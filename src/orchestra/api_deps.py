@@ -1,32 +1,104 @@
-"""Request-scoped dependencies: the runtime, the authenticated actor, its role, and the transaction (the
-edge owns it; it sees the actor's tenant only, and records every change in the audit log)."""
+"""Request-scoped dependencies: what the running process lends a route (settings, secret box, database,
+scheduler, readiness), the authenticated actor, its role, and the transaction (the edge owns it; it sees the
+actor's tenant only, and records every change in the audit log).
+
+The app factory (app.py) puts each part on ``app.state``, with the authenticator and the audit recorder; a
+route asks for the part it uses, typed by its class or by a small protocol of what is called on it. So
+features depend on what they need, never on the process wiring (runtime.py), and this module imports no
+feature: the audit and auth packages, whose routes use it, are wired in by the app factory.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor, Role
-from orchestra.audit import service as audit
-from orchestra.auth.authenticator import Authenticator
-from orchestra.db import Transactions
+from orchestra.config import Settings
+from orchestra.db import Database, Transactions
 from orchestra.errors import Forbidden
-from orchestra.runtime import Runtime
+from orchestra.kit.secret_box import SecretBox
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+class RequestAuthenticator(Protocol):
+    """Turns the Authorization header into an actor, or refuses it (auth/authenticator.py)."""
+
+    async def authenticate(self, authorization: str | None) -> Actor: ...
+
+
+AuditRecorder = Callable[[AsyncSession, Actor, Request], Awaitable[None]]
+"""Records a change made through the API in the session it was made in (audit/service.py)."""
+
+
+class SchedulerHandle(Protocol):
+    """What routes ask of the scheduler (scheduler/loop.py)."""
+
+    def clock(self) -> datetime:
+        """Now, as the firing pass sees it (tests set it), so next fire times agree with the firing."""
+        ...
+
+    def wake(self) -> None:
+        """Ask for a pass now (a run or a suite run was created)."""
+        ...
+
+    @property
+    def role(self) -> str:
+        """Its place among the platform's schedulers: "leader" or "standby"."""
+        ...
+
+
+class Readiness(Protocol):
+    """The health checks of the process serving the API (runtime.py)."""
+
+    @property
+    def runs_scheduler(self) -> bool:
+        """Whether the scheduler runs in this process (its role is then reported)."""
+        ...
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency of the process and whether it is usable; all "ok" means ready."""
+        ...
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_secrets(request: Request) -> SecretBox:
+    secrets: SecretBox = request.app.state.secrets
+    return secrets
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_scheduler(request: Request) -> SchedulerHandle:
+    scheduler: SchedulerHandle = request.app.state.scheduler
+    return scheduler
+
+
+def get_readiness(request: Request) -> Readiness:
+    readiness: Readiness = request.app.state.readiness
+    return readiness
 
 
 async def get_actor(request: Request) -> Actor:
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator: RequestAuthenticator = request.app.state.authenticator
     return await authenticator.authenticate(request.headers.get("authorization"))
+
+
+def _audit_recorder(request: Request) -> AuditRecorder:
+    recorder: AuditRecorder = request.app.state.audit_recorder
+    return recorder
 
 
 async def get_session(
@@ -34,21 +106,21 @@ async def get_session(
 ) -> AsyncIterator[AsyncSession]:
     """One transaction per request, seeing the actor's tenant (and token project) only: committed with its
     audit record when the route returned, rolled back on any error."""
-    async with get_runtime(request).db.transaction(actor.tenant_id, actor.project_id) as session:
+    async with get_database(request).transaction(actor.tenant_id, actor.project_id) as session:
         yield session
         if request.method not in _READS:
-            await audit.record_request(session, actor, request)
+            await _audit_recorder(request)(session, actor, request)
 
 
 async def get_transactions(
     request: Request, actor: Annotated[Actor, Depends(get_actor)]
 ) -> AsyncIterator[Transactions]:
     """Like ``get_session``, the change is audited once the route returned (in a transaction of its own)."""
-    transactions = get_runtime(request).db.transactions(actor.tenant_id, actor.project_id)
+    transactions = get_database(request).transactions(actor.tenant_id, actor.project_id)
     yield transactions
     if request.method not in _READS:
         async with transactions() as session:
-            await audit.record_request(session, actor, request)
+            await _audit_recorder(request)(session, actor, request)
 
 
 def requires(role: Role, *, platform: bool = False) -> Callable[[Actor], Awaitable[Actor]]:
@@ -62,7 +134,11 @@ def requires(role: Role, *, platform: bool = False) -> Callable[[Actor], Awaitab
     return check
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SchedulerDep = Annotated[SchedulerHandle, Depends(get_scheduler)]
+ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 # scope="function": the transaction commits before the response is sent, so a client that reads right
 # after a write sees it.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

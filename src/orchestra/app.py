@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from orchestra import __version__, problems
 from orchestra.ai_client.delegation import Delegation
 from orchestra.api import api_router
+from orchestra.api_deps import AuditRecorder, Readiness, RequestAuthenticator, SchedulerHandle
+from orchestra.audit import service as audit
 from orchestra.auth.authenticator import Authenticator
 from orchestra.config import Settings
 from orchestra.kit.body_limit import BodyLimitMiddleware
@@ -27,6 +29,21 @@ def make_authenticator(settings: Settings, runtime: Runtime) -> Authenticator:
     return Authenticator(runtime.db, verifier, delegation=Delegation(runtime.secrets))
 
 
+def attach_runtime(app: FastAPI, settings: Settings, runtime: Runtime) -> None:
+    """Put on ``app.state`` the parts of ``runtime`` the routes' dependencies read (api_deps.py): a route
+    receives the part it uses, and no feature imports the process wiring."""
+    scheduler: SchedulerHandle = runtime.scheduler  # typed: mypy checks each part keeps its protocol
+    readiness: Readiness = runtime
+    authenticator: RequestAuthenticator = make_authenticator(settings, runtime)
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+    app.state.secrets = runtime.secrets
+    app.state.database = runtime.db
+    app.state.scheduler = scheduler
+    app.state.readiness = readiness
+    app.state.authenticator = authenticator
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """An app over ``runtime``; without one, the app starts (and stops) its own in its lifespan."""
 
@@ -34,8 +51,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         if own:
-            app.state.runtime = await Runtime.start(settings)
-            app.state.authenticator = make_authenticator(settings, app.state.runtime)
+            attach_runtime(app, settings, await Runtime.start(settings))
         try:
             yield
         finally:
@@ -51,9 +67,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/api/v1/openapi.json",
     )
+    recorder: AuditRecorder = audit.record_request
+    app.state.audit_recorder = recorder  # every change made through the API is recorded (api_deps.py)
     if runtime is not None:
-        app.state.runtime = runtime
-        app.state.authenticator = make_authenticator(settings, runtime)
+        attach_runtime(app, settings, runtime)
     problems.install(app)
     app.include_router(api_router, prefix="/api/v1")
     app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which bounds what it buffers

@@ -340,7 +340,7 @@ async def test_chat_with_a_model_answers_from_the_real_search_and_explains_runs(
 
 
 async def test_suggested_cases_run_green_against_the_demo_sut_through_the_whole_pipeline(
-    world: AiWorld, harness: Harness, runtime: Runtime
+    world: AiWorld, harness: Harness, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Suggestions asked through the public API (API → ai-service → tool endpoints), applied, and run:
     the plan of each run comes from the ai-service too (the built-in planner, no model)."""
@@ -361,7 +361,8 @@ async def test_suggested_cases_run_green_against_the_demo_sut_through_the_whole_
     )
     assert imported.status_code == 200, imported.text
     async for url in serve_ai(world.ai_settings()):
-        runtime.settings = runtime.settings.model_copy(update={"ai_url": url})
+        # The API app holds its runtime's settings object: point it at the ai-service just started.
+        monkeypatch.setattr(runtime.settings, "ai_url", url)
         response = await harness.api.post(
             f"/projects/{project}/assistant/suggest",
             json={"environment": "login", "operation_id": "createOrder"},

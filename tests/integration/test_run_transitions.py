@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from orchestra.definitions.loader import validate_test_case_data
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from orchestra.actor import Actor
 from orchestra.config import Settings
+from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore, StepRecord
 from orchestra.models.run_states import OPERATIONS, TRANSITIONS, RunStatus

@@ -17,7 +17,7 @@ from orchestra.ai_tools.schemas import (
     ValidatePlanRequest,
     ValidatePlanResult,
 )
-from orchestra.api_deps import RuntimeDep, SessionDep, TransactionsDep, ViewerDep
+from orchestra.api_deps import SessionDep, SettingsDep, TransactionsDep, ViewerDep
 
 router = APIRouter(prefix="/tools", tags=["tools"])
 
@@ -49,9 +49,9 @@ async def get_test_case(test_case_id: uuid.UUID, session: SessionDep, actor: Vie
 
 @router.get("/runs/{run_id}/evidence", response_model=Evidence)
 async def get_run_evidence(
-    run_id: uuid.UUID, transactions: TransactionsDep, actor: ViewerDep, runtime: RuntimeDep
+    run_id: uuid.UUID, transactions: TransactionsDep, actor: ViewerDep, settings: SettingsDep
 ) -> Evidence:
-    return await service.run_evidence(transactions, runtime.settings, run_id)
+    return await service.run_evidence(transactions, settings, run_id)
 
 
 @router.get("/search", response_model=SearchHits)
@@ -60,12 +60,12 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     transactions: TransactionsDep,
     actor: ViewerDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
     kind: Literal["openapi", "markdown", "failure"] | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 8,
 ) -> SearchHits:
     """Hybrid search of the project's documents (API descriptions, Markdown, explained failures)."""
-    return await service.search(transactions, runtime.settings, project_id, q, kind, limit)
+    return await service.search(transactions, settings, project_id, q, kind, limit)
 
 
 @router.get("/environments/{environment_id}/entities", response_model=Entities)

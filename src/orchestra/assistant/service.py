@@ -16,22 +16,24 @@ from orchestra.ai_client.messages import ChatResponse, ExplainResponse, SuggestR
 from orchestra.ai_tools import service as tools
 from orchestra.ai_tools.service import FAILURE_KIND
 from orchestra.assistant.schemas import ChatIn, SuggestIn
+from orchestra.config import Settings
 from orchestra.db import Transactions
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound, OrchestraError, Unavailable
+from orchestra.kit.secret_box import SecretBox
 from orchestra.models.run_states import RunStatus
 from orchestra.projects import service as projects
 from orchestra.rag.embedders import embedder_for
 from orchestra.rag.indexing import embed_missing, index_document
-from orchestra.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 FAILED = frozenset({RunStatus.FAILED, RunStatus.ERROR, RunStatus.TIMED_OUT})
 
 
-def client_for(runtime: Runtime) -> AiClient:
-    return AiClient(runtime.settings, Delegation(runtime.secrets))
+def client_for(settings: Settings, secrets: SecretBox) -> AiClient:
+    """The ai-service ``settings`` name, given delegation tokens signed with a key from ``secrets``."""
+    return AiClient(settings, Delegation(secrets))
 
 
 def _refusal(error: AiRefused) -> OrchestraError:
@@ -45,7 +47,7 @@ def _unavailable(error: AiUnavailable) -> Unavailable:
 
 
 async def explain(
-    transactions: Transactions, actor: Actor, runtime: Runtime, run_id: uuid.UUID
+    transactions: Transactions, actor: Actor, settings: Settings, secrets: SecretBox, run_id: uuid.UUID
 ) -> ExplainResponse:
     async with transactions() as session:
         found = await tools.run_failure_text(session, run_id)
@@ -53,20 +55,20 @@ async def explain(
         raise NotFound(f"run {run_id} does not exist")
     project_id, status, failure = found
     try:
-        answer = await client_for(runtime).explain(actor.tenant_id, project_id, actor.name, run_id)
+        answer = await client_for(settings, secrets).explain(actor.tenant_id, project_id, actor.name, run_id)
     except AiUnavailable as error:
         raise _unavailable(error) from None
     except AiRefused as error:
         raise _refusal(error) from None
     if status in FAILED:
-        await _remember_failure(transactions, actor, runtime, run_id, project_id, status, failure, answer)
+        await _remember_failure(transactions, actor, settings, run_id, project_id, status, failure, answer)
     return answer
 
 
 async def _remember_failure(
     transactions: Transactions,
     actor: Actor,
-    runtime: Runtime,
+    settings: Settings,
     run_id: uuid.UUID,
     project_id: uuid.UUID,
     status: RunStatus,
@@ -86,13 +88,18 @@ async def _remember_failure(
             text=text,
             metadata={"run_id": str(run_id), "status": status.value},
         )
-    embedder = embedder_for(runtime.settings)
+    embedder = embedder_for(settings)
     await embed_missing(transactions, project_id=project_id, embedder=embedder, document_id=document_id)
     log.info("assistant.failure_indexed", run_id=str(run_id))
 
 
 async def suggest(
-    transactions: Transactions, actor: Actor, runtime: Runtime, project: str, data: SuggestIn
+    transactions: Transactions,
+    actor: Actor,
+    settings: Settings,
+    secrets: SecretBox,
+    project: str,
+    data: SuggestIn,
 ) -> SuggestResponse:
     async with transactions() as session:
         owner = await projects.get(session, actor, project)
@@ -103,7 +110,7 @@ async def suggest(
         "operation_id": data.operation_id,
     }
     try:
-        return await client_for(runtime).suggest(actor.tenant_id, owner.id, actor.name, body)
+        return await client_for(settings, secrets).suggest(actor.tenant_id, owner.id, actor.name, body)
     except AiUnavailable as error:
         raise _unavailable(error) from None
     except AiRefused as error:
@@ -111,7 +118,12 @@ async def suggest(
 
 
 async def chat(
-    transactions: Transactions, actor: Actor, runtime: Runtime, project: str, data: ChatIn
+    transactions: Transactions,
+    actor: Actor,
+    settings: Settings,
+    secrets: SecretBox,
+    project: str,
+    data: ChatIn,
 ) -> ChatResponse:
     environment_id = None
     async with transactions() as session:
@@ -124,7 +136,7 @@ async def chat(
         "messages": [message.model_dump() for message in data.messages],
     }
     try:
-        return await client_for(runtime).chat(actor.tenant_id, owner.id, actor.name, body)
+        return await client_for(settings, secrets).chat(actor.tenant_id, owner.id, actor.name, body)
     except AiUnavailable as error:
         raise _unavailable(error) from None
     except AiRefused as error:

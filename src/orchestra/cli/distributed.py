@@ -75,7 +75,9 @@ async def serve_executor(settings: Settings, console: Console) -> None:
         console.print(f"Orchestra executor {runtime.executor.owner} started (Ctrl-C to stop)")
         if settings.executor_health_port:
             health = await Serving.start(
-                create_health_app(runtime), settings.host, settings.executor_health_port
+                create_health_app(runtime.readiness, runtime.executor.owner),
+                settings.host,
+                settings.executor_health_port,
             )
             await health.wait()
         else:

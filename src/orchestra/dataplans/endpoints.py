@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, TransactionsDep, ViewerDep
+from orchestra.api_deps import (
+    DatabaseDep,
+    EditorDep,
+    SecretsDep,
+    SessionDep,
+    SettingsDep,
+    TransactionsDep,
+    ViewerDep,
+)
 from orchestra.dataplans import service
 from orchestra.dataplans.schemas import DataPlanOut
 from orchestra.testdata.provider import PlanProvider
@@ -30,9 +38,11 @@ async def generate_dataplan(
     environment: EnvironmentQuery,
     transactions: TransactionsDep,
     actor: EditorDep,
-    runtime: RuntimeDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    secrets: SecretsDep,
 ) -> DataPlanOut:
-    provider = PlanProvider(runtime.db, runtime.settings, runtime.secrets)
+    provider = PlanProvider(database, settings, secrets)
     return await service.generate(transactions, actor, provider, project, test_case, environment)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import EditorDep, SecretsDep, SessionDep, ViewerDep
 from orchestra.environments import service
 from orchestra.environments.schemas import (
     EnvironmentCreate,
@@ -28,9 +28,9 @@ async def list_environments(
 
 @router.post("", response_model=EnvironmentOut, status_code=status.HTTP_201_CREATED)
 async def create_environment(
-    project: str, data: EnvironmentCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
+    project: str, data: EnvironmentCreate, session: SessionDep, actor: EditorDep, secrets: SecretsDep
 ) -> EnvironmentOut:
-    return EnvironmentOut.of(await service.create(session, actor, project, data, runtime.secrets))
+    return EnvironmentOut.of(await service.create(session, actor, project, data, secrets))
 
 
 @router.get("/{environment}", response_model=EnvironmentOut)
@@ -53,9 +53,9 @@ async def put_environment(
     response: Response,
     session: SessionDep,
     actor: EditorDep,
-    runtime: RuntimeDep,
+    secrets: SecretsDep,
 ) -> EnvironmentOut:
-    environment, created = await service.upsert(session, actor, project, name, data, runtime.secrets)
+    environment, created = await service.upsert(session, actor, project, name, data, secrets)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return EnvironmentOut.of(environment)
 
@@ -67,11 +67,9 @@ async def update_environment(
     data: EnvironmentUpdate,
     session: SessionDep,
     actor: EditorDep,
-    runtime: RuntimeDep,
+    secrets: SecretsDep,
 ) -> EnvironmentOut:
-    return EnvironmentOut.of(
-        await service.update(session, actor, project, environment, data, runtime.secrets)
-    )
+    return EnvironmentOut.of(await service.update(session, actor, project, environment, data, secrets))
 
 
 @router.delete("/{environment}", status_code=status.HTTP_204_NO_CONTENT)

@@ -5,34 +5,33 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from orchestra.api_deps import RuntimeDep
+from orchestra.api_deps import Readiness, ReadinessDep, SchedulerDep, SchedulerHandle
 from orchestra.definitions.schema_export import suite_json_schema, testcase_json_schema
-from orchestra.runtime import Runtime
 from orchestra.testdata.plans.dataplan_model import dataplan_json_schema
 
 router = APIRouter(tags=["health"])
 
 
-async def _readiness(runtime: Runtime) -> JSONResponse:
-    checks: dict[str, Any] = {"api": "ok", **await runtime.readiness()}
+async def _readiness(process: Readiness, scheduler: SchedulerHandle) -> JSONResponse:
+    checks: dict[str, Any] = {"api": "ok", **await process.readiness()}
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
-    if runtime.runs_scheduler:
-        body["scheduler_role"] = runtime.scheduler.role
+    if process.runs_scheduler:
+        body["scheduler_role"] = scheduler.role
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
 @router.get("/health")
-async def health(runtime: RuntimeDep) -> JSONResponse:
+async def health(process: ReadinessDep, scheduler: SchedulerDep) -> JSONResponse:
     """200 once the API, the database (migrations at head), the broker and, in this process, the scheduler
     and executor are ready; 503 with the failing checks otherwise."""
-    return await _readiness(runtime)
+    return await _readiness(process, scheduler)
 
 
 @router.get("/health/ready")
-async def ready(runtime: RuntimeDep) -> JSONResponse:
+async def ready(process: ReadinessDep, scheduler: SchedulerDep) -> JSONResponse:
     """Readiness for orchestrators (same checks as /health)."""
-    return await _readiness(runtime)
+    return await _readiness(process, scheduler)
 
 
 @router.get("/health/live")

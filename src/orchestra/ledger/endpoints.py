@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import EditorDep, SecretsDep, SessionDep, SettingsDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.ledger import service
 from orchestra.ledger.schemas import LedgerEntryOut, LedgerStatus, SweepReportOut
@@ -29,9 +29,14 @@ async def environment_ledger(
 
 @router.post("/projects/{project}/environments/{environment}/sweep", response_model=SweepReportOut)
 async def sweep_environment(
-    project: str, environment: str, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
+    project: str,
+    environment: str,
+    session: SessionDep,
+    actor: EditorDep,
+    settings: SettingsDep,
+    secrets: SecretsDep,
 ) -> SweepReportOut:
-    return await service.sweep(session, actor, project, environment, runtime.secrets, runtime.settings)
+    return await service.sweep(session, actor, project, environment, secrets, settings)
 
 
 @router.get("/runs/{run_id}/ledger", response_model=list[LedgerEntryOut])

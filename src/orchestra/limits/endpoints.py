@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orchestra.api_deps import PlatformAdminDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import PlatformAdminDep, SessionDep, SettingsDep, ViewerDep
 from orchestra.limits import service
 from orchestra.limits.schemas import GlobalLimitsOut, GlobalLimitsPut, TenantOut, TenantUpdate
 
@@ -12,15 +12,15 @@ router = APIRouter(tags=["limits"])
 
 
 @router.get("/limits", response_model=GlobalLimitsOut)
-async def get_limits(session: SessionDep, actor: ViewerDep, runtime: RuntimeDep) -> GlobalLimitsOut:
-    return await service.get_global(session, actor, runtime.settings.max_active_runs)
+async def get_limits(session: SessionDep, actor: ViewerDep, settings: SettingsDep) -> GlobalLimitsOut:
+    return await service.get_global(session, actor, settings.max_active_runs)
 
 
 @router.put("/limits", response_model=GlobalLimitsOut)
 async def put_limits(
-    data: GlobalLimitsPut, session: SessionDep, actor: PlatformAdminDep, runtime: RuntimeDep
+    data: GlobalLimitsPut, session: SessionDep, actor: PlatformAdminDep, settings: SettingsDep
 ) -> GlobalLimitsOut:
-    return await service.set_global(session, actor, data, runtime.settings.max_active_runs)
+    return await service.set_global(session, actor, data, settings.max_active_runs)
 
 
 @router.get("/tenant", response_model=TenantOut)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, TransactionsDep, ViewerDep
+from orchestra.api_deps import EditorDep, SessionDep, SettingsDep, TransactionsDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.rag import service
 from orchestra.rag.embedders import embedder_for
@@ -26,9 +26,9 @@ router = APIRouter(prefix="/projects/{project}/documents", tags=["documents"])
 
 @router.post("", response_model=DocumentOut, status_code=status.HTTP_201_CREATED)
 async def create_document(
-    project: str, data: DocumentCreate, transactions: TransactionsDep, actor: EditorDep, runtime: RuntimeDep
+    project: str, data: DocumentCreate, transactions: TransactionsDep, actor: EditorDep, settings: SettingsDep
 ) -> DocumentOut:
-    return await service.create(transactions, actor, project, data, embedder_for(runtime.settings))
+    return await service.create(transactions, actor, project, data, embedder_for(settings))
 
 
 @router.get("", response_model=Page[DocumentOut])
@@ -47,13 +47,13 @@ async def search_documents(
     project: str,
     transactions: TransactionsDep,
     actor: ViewerDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     kind: Annotated[DocumentKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = 8,
 ) -> SearchResult:
     return await service.search(
-        transactions, actor, project, q, embedder_for(runtime.settings), kind=kind, limit=limit
+        transactions, actor, project, q, embedder_for(settings), kind=kind, limit=limit
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import DatabaseDep, EditorDep, SchedulerDep, SessionDep, SettingsDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models.run_states import RunStatus
 from orchestra.runs import events, service
@@ -25,10 +25,14 @@ def _report(content: bytes | dict[str, object], media_type: str) -> Response:
 
 @router.post("/runs", response_model=CreatedOut, status_code=status.HTTP_201_CREATED)
 async def create_run(
-    data: RunCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep, background: BackgroundTasks
+    data: RunCreate,
+    session: SessionDep,
+    actor: EditorDep,
+    scheduler: SchedulerDep,
+    background: BackgroundTasks,
 ) -> CreatedOut:
     created = await service.create_run(session, actor, data)
-    background.add_task(runtime.scheduler.wake)  # after the commit, so the scheduler sees the run
+    background.add_task(scheduler.wake)  # after the commit, so the scheduler sees the run
     return created
 
 
@@ -45,8 +49,8 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep) -> RunOut:
-    return await service.get_run(session, actor, run_id, global_default=runtime.settings.max_active_runs)
+async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, settings: SettingsDep) -> RunOut:
+    return await service.get_run(session, actor, run_id, global_default=settings.max_active_runs)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
@@ -63,11 +67,11 @@ async def run_report(
 
 @router.get("/runs/{run_id}/events")
 async def run_events(
-    run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
+    run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, database: DatabaseDep
 ) -> StreamingResponse:
     await service.get_run(session, actor, run_id, with_steps=False)  # 404 before the stream starts
     return StreamingResponse(
-        events.run_events(runtime.db, actor, run_id), media_type="text/event-stream", headers=SSE_HEADERS
+        events.run_events(database, actor, run_id), media_type="text/event-stream", headers=SSE_HEADERS
     )
 
 
@@ -76,11 +80,11 @@ async def create_suite_run(
     data: SuiteRunCreate,
     session: SessionDep,
     actor: EditorDep,
-    runtime: RuntimeDep,
+    scheduler: SchedulerDep,
     background: BackgroundTasks,
 ) -> CreatedOut:
     created = await service.create_suite_run(session, actor, data)
-    background.add_task(runtime.scheduler.wake)
+    background.add_task(scheduler.wake)
     return created
 
 
@@ -93,10 +97,14 @@ async def list_suite_runs(
 
 @router.get("/suite-runs/{suite_run_id}", response_model=SuiteRunOut)
 async def get_suite_run(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep, steps: bool = False
+    suite_run_id: uuid.UUID,
+    session: SessionDep,
+    actor: ViewerDep,
+    settings: SettingsDep,
+    steps: bool = False,
 ) -> SuiteRunOut:
     return await service.get_suite_run(
-        session, actor, suite_run_id, with_steps=steps, global_default=runtime.settings.max_active_runs
+        session, actor, suite_run_id, with_steps=steps, global_default=settings.max_active_runs
     )
 
 
@@ -114,11 +122,11 @@ async def suite_run_report(
 
 @router.get("/suite-runs/{suite_run_id}/events")
 async def suite_run_events(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
+    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, database: DatabaseDep
 ) -> StreamingResponse:
     await service.get_suite_run(session, actor, suite_run_id)
     return StreamingResponse(
-        events.suite_run_events(runtime.db, actor, suite_run_id),
+        events.suite_run_events(database, actor, suite_run_id),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

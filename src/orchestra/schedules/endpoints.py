@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from orchestra.api_deps import EditorDep, RuntimeDep, SessionDep, ViewerDep
+from orchestra.api_deps import EditorDep, SchedulerDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.schedules import service
 from orchestra.schedules.schemas import (
@@ -32,16 +32,16 @@ async def list_schedules(
 
 @router.post("", response_model=ScheduleDetail, status_code=status.HTTP_201_CREATED)
 async def create_schedule(
-    project: str, data: ScheduleCreate, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
+    project: str, data: ScheduleCreate, session: SessionDep, actor: EditorDep, scheduler: SchedulerDep
 ) -> ScheduleDetail:
-    return await service.create(session, actor, project, data, runtime.scheduler.clock())
+    return await service.create(session, actor, project, data, scheduler.clock())
 
 
 @router.get("/{schedule}", response_model=ScheduleDetail)
 async def get_schedule(
-    project: str, schedule: str, session: SessionDep, actor: ViewerDep, runtime: RuntimeDep
+    project: str, schedule: str, session: SessionDep, actor: ViewerDep, scheduler: SchedulerDep
 ) -> ScheduleDetail:
-    return await service.get_detail(session, actor, project, schedule, runtime.scheduler.clock())
+    return await service.get_detail(session, actor, project, schedule, scheduler.clock())
 
 
 @router.patch(
@@ -55,9 +55,9 @@ async def update_schedule(
     data: ScheduleUpdate,
     session: SessionDep,
     actor: EditorDep,
-    runtime: RuntimeDep,
+    scheduler: SchedulerDep,
 ) -> ScheduleDetail:
-    return await service.update(session, actor, project, schedule, data, runtime.scheduler.clock())
+    return await service.update(session, actor, project, schedule, data, scheduler.clock())
 
 
 @router.delete("/{schedule}", status_code=status.HTTP_204_NO_CONTENT)
@@ -67,16 +67,16 @@ async def delete_schedule(project: str, schedule: str, session: SessionDep, acto
 
 @router.post("/{schedule}/enable", response_model=ScheduleDetail)
 async def enable_schedule(
-    project: str, schedule: str, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
+    project: str, schedule: str, session: SessionDep, actor: EditorDep, scheduler: SchedulerDep
 ) -> ScheduleDetail:
-    return await service.set_enabled(session, actor, project, schedule, True, runtime.scheduler.clock())
+    return await service.set_enabled(session, actor, project, schedule, True, scheduler.clock())
 
 
 @router.post("/{schedule}/disable", response_model=ScheduleDetail)
 async def disable_schedule(
-    project: str, schedule: str, session: SessionDep, actor: EditorDep, runtime: RuntimeDep
+    project: str, schedule: str, session: SessionDep, actor: EditorDep, scheduler: SchedulerDep
 ) -> ScheduleDetail:
-    return await service.set_enabled(session, actor, project, schedule, False, runtime.scheduler.clock())
+    return await service.set_enabled(session, actor, project, schedule, False, scheduler.clock())
 
 
 @router.get("/{schedule}/next", response_model=NextFireTimes)
@@ -85,10 +85,10 @@ async def next_fire_times(
     schedule: str,
     session: SessionDep,
     actor: ViewerDep,
-    runtime: RuntimeDep,
+    scheduler: SchedulerDep,
     count: Annotated[int, Query(ge=1, le=100, description="How many fire times.")] = 5,
 ) -> NextFireTimes:
-    return await service.next_times(session, actor, project, schedule, count, runtime.scheduler.clock())
+    return await service.next_times(session, actor, project, schedule, count, scheduler.clock())
 
 
 @router.get("/{schedule}/fires", response_model=Page[FireOut], description="Fire history, most recent first.")
