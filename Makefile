@@ -18,9 +18,10 @@ install: $(STAMP) ## create .venv with the pinned dependencies
 up: install ## start Orchestra embedded, with the demo SUT and example suite, on http://127.0.0.1:8000
 	$(BIN)/orchestra up
 
-test: install ## lint, type-check and run the whole test suite
+test: install ## lint, type-check, check the layers and run the whole test suite
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest -n auto --maxprocesses=4
 
 unit: install ## only the fast unit tests
@@ -30,6 +31,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports --no-logo
 
 bench: install ## benchmarks (see bench/ and the README's performance section)
 	$(BIN)/python bench/chain.py
