@@ -109,7 +109,7 @@ class HttpStepRunner:
                 await pacer.wait_turn(tenant, environment, rate)
 
         for attempt in range(1, attempts_allowed + 1):
-            # Every request to the SUT takes a slot: attempts, polls, redirect hops (see _open).
+            # Every request to the SUT takes a slot: attempts, polls, redirect hops (see http_send.py).
             try:
                 outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key, pace)
             except RequestRefused as refused:
