@@ -92,7 +92,7 @@ async def _project_of(
     ref = params.get("project") or named.get("project")
     if template == "/projects" and ref is None:  # create_project: the body names the new project
         ref = named.get("name")
-    if not isinstance(ref, str) or "\x00" in ref:
+    if not isinstance(ref, str):
         return None
     project = await projects.find(session, actor.tenant_id, ref)
     return project.id if project is not None else None
