@@ -28,12 +28,11 @@ MAX_DETAIL_ISSUES = 3
 
 async def _ensure_project(session: AsyncSession, actor: Actor, ref: str) -> Project:
     """The project with this id or name, created (with this name) if missing."""
-    if "\x00" not in ref:  # no name holds NUL, and PostgreSQL would refuse the query
-        try:
-            return await projects.get(session, actor, ref)
-        except NotFound:
-            if as_uuid(ref) is not None:  # an id names an existing project; never create one named so
-                raise
+    try:
+        return await projects.get(session, actor, ref)
+    except NotFound:
+        if as_uuid(ref) is not None:  # an id names an existing project; never create one named so
+            raise
 
     try:
         data = ProjectCreate(name=ref)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
+from orchestra.audit import repository
 from orchestra.audit.schemas import AuditEventOut
 from orchestra.errors import InvalidInput
-from orchestra.kit.pagination import Page, PageParams, fetch_page
+from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import AuditEvent
 from orchestra.projects import repository as projects
 
@@ -92,7 +92,7 @@ async def _project_of(
     ref = params.get("project") or named.get("project")
     if template == "/projects" and ref is None:  # create_project: the body names the new project
         ref = named.get("name")
-    if not isinstance(ref, str) or "\x00" in ref:
+    if not isinstance(ref, str):
         return None
     project = await projects.find(session, actor.tenant_id, ref)
     return project.id if project is not None else None
@@ -107,13 +107,7 @@ async def list_page(
 ) -> Page[AuditEventOut]:
     if since is not None and not _EARLIEST <= since <= _LATEST:
         raise InvalidInput("since must be a time between the years 2000 and 9000")
-    conditions = [AuditEvent.tenant_id == actor.tenant_id]
-    if action:
-        conditions.append(AuditEvent.action == action)
-    if since is not None:
-        conditions.append(AuditEvent.at >= since)
-    query = select(AuditEvent).where(*conditions).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    rows, total = await fetch_page(session, query, page)
+    rows, total = await repository.page(session, actor.tenant_id, action, since, page.limit, page.offset)
     return Page(
         items=[AuditEventOut.model_validate(row) for row in rows],
         total=total,

@@ -1,3 +1,5 @@
+"""Environments are found by id or by a name unique within the project, and listed by name."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,34 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import by_ref
+from orchestra.kit.repository import ProjectScoped
 from orchestra.models import Environment, SuiteRun, TestRun
 
+_environments = ProjectScoped(
+    Environment, Environment.id, Environment.name, (Environment.tenant_id, Environment.project_id)
+)
 
-async def find(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, ref: str
-) -> Environment | None:
-    """An environment of the project by id or by name."""
-    if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
-        return None
-    where = by_ref(Environment.id, Environment.name, ref)
-    query = select(Environment).where(
-        Environment.tenant_id == tenant_id, Environment.project_id == project_id, where
-    )
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def find_by_name(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str, *, lock: bool = False
-) -> Environment | None:
-    if "\x00" in name:
-        return None
-    query = select(Environment).where(
-        Environment.tenant_id == tenant_id, Environment.project_id == project_id, Environment.name == name
-    )
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+find = _environments.find
+find_by_name = _environments.find_by_name
+list_page = _environments.page
 
 
 async def insert_if_missing(
@@ -51,15 +35,6 @@ async def insert_if_missing(
         .returning(Environment.id)
     )
     return (await session.execute(statement)).scalar_one_or_none() is not None
-
-
-async def list_page(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, limit: int, offset: int
-) -> tuple[list[Environment], int]:
-    base = select(Environment).where(Environment.tenant_id == tenant_id, Environment.project_id == project_id)
-    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    rows = await session.execute(base.order_by(Environment.name).limit(limit).offset(offset))
-    return list(rows.scalars()), total
 
 
 async def count_runs(session: AsyncSession, tenant_id: uuid.UUID, environment_id: uuid.UUID) -> int:

@@ -1,10 +1,10 @@
+"""What a list endpoint takes and answers; the query behind a page is ``kit.repository``'s."""
+
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -19,12 +19,3 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
-
-
-async def fetch_page(session: AsyncSession, query: Select[Any], page: PageParams) -> tuple[list[Any], int]:
-    """One page of an ordered ORM query, and how many rows the whole query has."""
-    total = (
-        await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))
-    ).scalar()
-    rows = await session.execute(query.limit(page.limit).offset(page.offset))
-    return list(rows.scalars()), int(total or 0)

@@ -10,7 +10,7 @@ from orchestra.actor import Actor
 from orchestra.config import Settings
 from orchestra.environments import service as environments
 from orchestra.kit.egress_http import guarded_client
-from orchestra.kit.pagination import Page, PageParams, fetch_page
+from orchestra.kit.pagination import Page, PageParams
 from orchestra.kit.secret_box import SecretBox
 from orchestra.ledger.schemas import LedgerEntryOut, LedgerStatus, SweepFailure, SweepReportOut
 from orchestra.runs import service as runs
@@ -34,7 +34,7 @@ async def of_environment(
     page: PageParams,
 ) -> Page[LedgerEntryOut]:
     found = await environments.get(session, actor, project, environment)
-    rows, total = await fetch_page(session, ledger_store.of_environment(found.id, status), page)
+    rows, total = await ledger_store.environment_page(session, found.id, status, page.limit, page.offset)
     return Page[LedgerEntryOut](
         items=[LedgerEntryOut.model_validate(row) for row in rows],
         total=total,

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.errors import Conflict, Forbidden, NotFound
 from orchestra.kit.pagination import Page, PageParams
+from orchestra.kit.repository import reachable
 from orchestra.models import Project
 from orchestra.projects import repository
 from orchestra.projects.schemas import ProjectCreate, ProjectOut, ProjectUpdate
@@ -14,11 +15,10 @@ async def get(session: AsyncSession, actor: Actor, ref: Project | str) -> Projec
     """The project itself when given one, else the tenant's project with this id or name."""
     if isinstance(ref, Project):
         return ref
-    if "\x00" in ref:  # no name can hold NUL (and PostgreSQL would refuse the query)
-        raise NotFound(f"project {ref!r} does not exist")
     project = await repository.find(session, actor.tenant_id, ref)
     if project is None:
-        raise NotFound(f"project '{ref}' does not exist")
+        shown = f"'{ref}'" if reachable(ref) else repr(ref)  # a NUL is shown escaped, not sent raw
+        raise NotFound(f"project {shown} does not exist")
     return project
 
 

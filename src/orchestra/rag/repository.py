@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchestra.kit.repository import scalar_page
 from orchestra.models import ApiSpec, RagChunk, RagDocument
 
 
@@ -50,11 +51,15 @@ async def get_document(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-def documents_query(project_id: uuid.UUID, kind: str | None = None) -> Select[Any]:
+async def documents_page(
+    session: AsyncSession, project_id: uuid.UUID, kind: str | None, limit: int, offset: int
+) -> tuple[list[RagDocument], int]:
     query = select(RagDocument).where(RagDocument.project_id == project_id)
     if kind is not None:
         query = query.where(RagDocument.kind == kind)
-    return query.order_by(RagDocument.kind, RagDocument.title, RagDocument.id)
+    return await scalar_page(
+        session, query.order_by(RagDocument.kind, RagDocument.title, RagDocument.id), limit, offset
+    )
 
 
 async def upsert_document(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.db import Transactions
 from orchestra.errors import InvalidInput, NotFound
-from orchestra.kit.pagination import Page, PageParams, fetch_page
+from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project, RagDocument
 from orchestra.projects import service as projects
 from orchestra.rag import repository, retrieval
@@ -59,7 +59,7 @@ async def list_page(
     kind: DocumentKind | None = None,
 ) -> Page[DocumentOut]:
     owner = await projects.get(session, actor, project)
-    rows, total = await fetch_page(session, repository.documents_query(owner.id, kind), params)
+    rows, total = await repository.documents_page(session, owner.id, kind, params.limit, params.offset)
     counts = await repository.chunk_counts(session, [row.id for row in rows])
     return Page[DocumentOut](
         items=[DocumentOut.of(row, counts.get(row.id, 0)) for row in rows],

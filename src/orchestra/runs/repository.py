@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchestra.kit.repository import row_page, scalar_page
 from orchestra.models import Environment, StepResult, SuiteRun, TestCaseVersion, TestRun
 from orchestra.models.run_states import TRANSITIONS, sources_of
 
@@ -60,11 +61,7 @@ async def list_runs(
     query = _run_rows().where(TestRun.tenant_id == tenant_id)
     for column, value in filters.items():
         query = query.where(getattr(TestRun, column) == value)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(
-        query.order_by(TestRun.created_at.desc(), TestRun.id).limit(limit).offset(offset)
-    )
-    return [(row[0], row[1], row[2]) for row in rows], total
+    return await row_page(session, query.order_by(TestRun.created_at.desc(), TestRun.id), limit, offset)
 
 
 async def get_suite_run(
@@ -86,9 +83,7 @@ async def list_suite_runs(
     query = select(SuiteRun.id).where(SuiteRun.tenant_id == tenant_id)
     if project_id is not None:
         query = query.where(SuiteRun.project_id == project_id)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(query.order_by(SuiteRun.created_at.desc()).limit(limit).offset(offset))
-    return list(rows.scalars()), total
+    return await scalar_page(session, query.order_by(SuiteRun.created_at.desc()), limit, offset)
 
 
 async def cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:

@@ -3,37 +3,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.db import set_tenant
-from orchestra.kit.refs import by_ref
+from orchestra.kit.repository import ProjectScoped, row_page, scalar_page
 from orchestra.models import Environment, Schedule, ScheduleFire, Suite
 
 ScheduleRow = tuple[Schedule, str, str]  # the schedule, its suite's name, its environment's name
 
 
-async def find(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, ref: str, *, lock: bool = False
-) -> Schedule | None:
-    """A schedule of the project by id or by name."""
-    if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
-        return None
-    where = by_ref(Schedule.id, Schedule.name, ref)
-    query = select(Schedule).where(Schedule.tenant_id == tenant_id, Schedule.project_id == project_id, where)
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+_schedules = ProjectScoped(Schedule, Schedule.id, Schedule.name, (Schedule.tenant_id, Schedule.project_id))
 
-
-async def find_by_name(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str
-) -> Schedule | None:
-    query = select(Schedule).where(
-        Schedule.tenant_id == tenant_id, Schedule.project_id == project_id, Schedule.name == name
-    )
-    return (await session.execute(query)).scalar_one_or_none()
+find = _schedules.find
+find_by_name = _schedules.find_by_name
 
 
 async def names(session: AsyncSession, schedule: Schedule) -> tuple[str, str]:
@@ -52,30 +36,28 @@ async def names(session: AsyncSession, schedule: Schedule) -> tuple[str, str]:
 async def list_page(
     session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[ScheduleRow], int]:
-    where = (Schedule.tenant_id == tenant_id, Schedule.project_id == project_id)
-    total = (await session.execute(select(func.count()).select_from(Schedule).where(*where))).scalar_one()
+    """The project's schedules by name, with their suite's and environment's names (both are required
+    references, so the joins keep every schedule and the count is the schedules')."""
     query = (
         select(Schedule, Suite.name, Environment.name)
         .join(Suite, Suite.id == Schedule.suite_id)
         .join(Environment, Environment.id == Schedule.environment_id)
-        .where(*where)
+        .where(Schedule.tenant_id == tenant_id, Schedule.project_id == project_id)
         .order_by(Schedule.name)
-        .limit(limit)
-        .offset(offset)
     )
-    rows = await session.execute(query)
-    return [(schedule, suite, environment) for schedule, suite, environment in rows], total
+    return await row_page(session, query, limit, offset)
 
 
 async def fires_page(
     session: AsyncSession, tenant_id: uuid.UUID, schedule_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[ScheduleFire], int]:
     """The schedule's fires, most recent fire time first."""
-    where = (ScheduleFire.tenant_id == tenant_id, ScheduleFire.schedule_id == schedule_id)
-    total = (await session.execute(select(func.count()).select_from(ScheduleFire).where(*where))).scalar_one()
-    query = select(ScheduleFire).where(*where).order_by(ScheduleFire.fire_time.desc())
-    rows = await session.execute(query.limit(limit).offset(offset))
-    return list(rows.scalars()), total
+    query = (
+        select(ScheduleFire)
+        .where(ScheduleFire.tenant_id == tenant_id, ScheduleFire.schedule_id == schedule_id)
+        .order_by(ScheduleFire.fire_time.desc())
+    )
+    return await scalar_page(session, query, limit, offset)
 
 
 # The firing pass (every tenant's schedules: it runs on the scheduler leader, not for a request).

@@ -1,36 +1,22 @@
+"""Suites are found by id or by a name unique within the project, and listed by name."""
+
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import by_ref
+from orchestra.kit.repository import ProjectScoped, reachable_only
 from orchestra.models import Suite, TestCase
 
+_suites = ProjectScoped(Suite, Suite.id, Suite.name, (Suite.tenant_id, Suite.project_id))
 
-async def find(session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, ref: str) -> Suite | None:
-    """A suite of the project by id or by name."""
-    if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
-        return None
-    where = by_ref(Suite.id, Suite.name, ref)
-    query = select(Suite).where(Suite.tenant_id == tenant_id, Suite.project_id == project_id, where)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def find_by_name(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str, *, lock: bool = False
-) -> Suite | None:
-    if "\x00" in name:
-        return None
-    query = select(Suite).where(
-        Suite.tenant_id == tenant_id, Suite.project_id == project_id, Suite.name == name
-    )
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+find = _suites.find
+find_by_name = _suites.find_by_name
+list_page = _suites.page
 
 
 async def insert_if_missing(
@@ -47,20 +33,11 @@ async def insert_if_missing(
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
-async def list_page(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, limit: int, offset: int
-) -> tuple[list[Suite], int]:
-    base = select(Suite).where(Suite.tenant_id == tenant_id, Suite.project_id == project_id)
-    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    rows = await session.execute(base.order_by(Suite.name).limit(limit).offset(offset))
-    return list(rows.scalars()), total
-
-
 async def existing_test_names(
     session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, names: list[str]
 ) -> set[str]:
     """Those of ``names`` that are test cases of the project."""
-    names = [name for name in names if "\x00" not in name]  # PostgreSQL text cannot hold NUL
+    names = reachable_only(names)
     if not names:
         return set()
     query = select(TestCase.name).where(

@@ -1,3 +1,6 @@
+"""Test cases are found by id or by a name unique within the project; each has numbered versions, the
+current one listed with it."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.refs import by_ref
+from orchestra.kit.repository import ProjectScoped, reachable, reachable_only, row_page, scalar_page
 from orchestra.models import Suite, TestCase, TestCaseVersion
 
 
@@ -17,30 +20,10 @@ def _with_current() -> Select[TestCase, TestCaseVersion]:
     )
 
 
-async def find(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, ref: str, *, lock: bool = False
-) -> TestCase | None:
-    """A test case of the project by id or by name; ``lock`` holds its row until the transaction ends."""
-    if "\x00" in ref:  # PostgreSQL text cannot hold NUL, so no object has this name
-        return None
-    where = by_ref(TestCase.id, TestCase.name, ref)
-    query = select(TestCase).where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id, where)
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+_test_cases = ProjectScoped(TestCase, TestCase.id, TestCase.name, (TestCase.tenant_id, TestCase.project_id))
 
-
-async def find_by_name(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str, *, lock: bool = False
-) -> TestCase | None:
-    if "\x00" in name:
-        return None
-    query = select(TestCase).where(
-        TestCase.tenant_id == tenant_id, TestCase.project_id == project_id, TestCase.name == name
-    )
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+find = _test_cases.find
+find_by_name = _test_cases.find_by_name
 
 
 async def insert_if_missing(
@@ -48,8 +31,8 @@ async def insert_if_missing(
 ) -> bool:
     """Insert the test case row (version 1 to follow) unless the project has one by this name; True when
     inserted. Concurrent creators wait for each other here instead of failing on the unique constraint."""
-    if "\x00" in name:
-        raise ValueError("a name cannot contain NUL")
+    if not reachable(name):
+        raise ValueError(f"no test case can be named {name!r}")
     statement = (
         insert(TestCase)
         .values(id=uuid.uuid4(), tenant_id=tenant_id, project_id=project_id, name=name, current_version=1)
@@ -84,13 +67,11 @@ async def list_page(
     offset: int,
 ) -> tuple[list[tuple[TestCase, TestCaseVersion]], int]:
     query = _with_current().where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id)
-    if tag is not None and "\x00" in tag:  # JSONB cannot hold NUL, so no test case has this tag
+    if tag is not None and not reachable(tag):  # JSONB cannot hold it either, so no test case has this tag
         return [], 0
     if tag is not None:
         query = query.where(TestCaseVersion.definition.contains({"tags": [tag]}))
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(query.order_by(TestCase.name).limit(limit).offset(offset))
-    return [(row[0], row[1]) for row in rows], total
+    return await row_page(session, query.order_by(TestCase.name), limit, offset)
 
 
 async def list_current(
@@ -98,7 +79,7 @@ async def list_current(
 ) -> list[tuple[TestCase, TestCaseVersion]]:
     query = _with_current().where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id)
     if names is not None:
-        query = query.where(TestCase.name.in_([name for name in names if "\x00" not in name]))
+        query = query.where(TestCase.name.in_(reachable_only(names)))
     rows = await session.execute(query.order_by(TestCase.name))
     return [(row[0], row[1]) for row in rows]
 
@@ -109,9 +90,7 @@ async def list_versions(
     query = select(TestCaseVersion).where(
         TestCaseVersion.tenant_id == case.tenant_id, TestCaseVersion.test_case_id == case.id
     )
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(query.order_by(TestCaseVersion.version).limit(limit).offset(offset))
-    return list(rows.scalars()), total
+    return await scalar_page(session, query.order_by(TestCaseVersion.version), limit, offset)
 
 
 async def suites_using(session: AsyncSession, case: TestCase) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from orchestra.kit.repository import scalar_page
 from orchestra.models.ledger import LedgerEntry
 from orchestra.models.run import TestRun
 from orchestra.models.run_states import TERMINAL
@@ -36,6 +37,13 @@ def of_environment(environment_id: uuid.UUID, status: str | None) -> Select[Any]
     if status is not None:
         query = query.where(LedgerEntry.status == status)
     return query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.step_seq.desc(), LedgerEntry.id)
+
+
+async def environment_page(
+    session: AsyncSession, environment_id: uuid.UUID, status: str | None, limit: int, offset: int
+) -> tuple[list[LedgerEntry], int]:
+    """A page of the environment's entries, the newest first."""
+    return await scalar_page(session, of_environment(environment_id, status), limit, offset)
 
 
 async def entries_of_run(session: AsyncSession, run_id: uuid.UUID) -> list[LedgerEntry]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor, Role
 from orchestra.auth import api_tokens
 from orchestra.errors import Forbidden, InvalidInput, NotFound
-from orchestra.kit.pagination import Page, PageParams, fetch_page
+from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import ApiToken
 from orchestra.projects import service as projects
+from orchestra.tokens import repository
 from orchestra.tokens.schemas import TokenCreate, TokenCreated, TokenOut
 
 
@@ -49,8 +49,7 @@ async def create(session: AsyncSession, actor: Actor, data: TokenCreate) -> Toke
 
 async def list_page(session: AsyncSession, actor: Actor, page: PageParams) -> Page[TokenOut]:
     _may_manage(actor)
-    query = select(ApiToken).where(ApiToken.tenant_id == actor.tenant_id).order_by(ApiToken.created_at.desc())
-    rows, total = await fetch_page(session, query, page)
+    rows, total = await repository.page(session, actor.tenant_id, page.limit, page.offset)
     return Page(
         items=[TokenOut.model_validate(row) for row in rows],
         total=total,
