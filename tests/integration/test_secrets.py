@@ -22,6 +22,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
+import structlog
 from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -267,6 +268,7 @@ async def test_a_secret_never_appears_in_any_stored_or_returned_artefact(
 ) -> None:
     await configure_environment(api, harness)
     logs = io.StringIO()
+    saved = structlog.get_config()  # restored as it was: a stream bound now is closed after this test
     configure_logging("debug", json_lines=True, stream=logs)
     try:
         await harness.apply(CASE, suites=[{"suite": "vault-suite", "tests": [CASE["name"]]}])
@@ -278,7 +280,7 @@ async def test_a_secret_never_appears_in_any_stored_or_returned_artefact(
         suite_run_id = created.json()["id"]
         suite_run = await wait_suite_run(api, suite_run_id)
     finally:
-        configure_logging("info")
+        structlog.configure(**saved)
 
     # The run did what it should: the secret was sent and reflected, then masked on the way to storage.
     assert run["status"] == "FAILED", run

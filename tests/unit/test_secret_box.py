@@ -263,6 +263,7 @@ def test_short_secrets_are_not_masked() -> None:
 
 def test_log_lines_lose_the_secrets_of_runs_in_flight() -> None:
     stream = io.StringIO()
+    saved = structlog.get_config()  # restored as it was: a stream bound now is closed after this test
     configure("debug", json_lines=True, stream=stream)
     try:
         logger = structlog.get_logger("test")
@@ -274,7 +275,7 @@ def test_log_lines_lose_the_secrets_of_runs_in_flight() -> None:
                 logger.exception("run.internal_error")
         logger.info("after", value=SECRET)  # no run holds it any more
     finally:
-        configure("info")
+        structlog.configure(**saved)
     lines = stream.getvalue().splitlines()
     assert SECRET not in "\n".join(lines[:2])
     assert MASK in lines[0]

@@ -25,8 +25,19 @@ def mask_secrets(_logger: WrappedLogger, _method: str, event: EventDict) -> Even
     return masked
 
 
+class _CurrentStderr:
+    """stderr as it is at each write: whoever swaps ``sys.stderr`` later (a command runner capturing output,
+    then closing its stream) does not leave the logger writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "info", json_lines: bool = False, stream: TextIO | None = None) -> None:
-    """``stream``: where lines go (default: stderr)."""
+    """``stream``: where lines go (default: stderr, as it is when a line is written)."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json_lines
@@ -42,6 +53,6 @@ def configure(level: str = "info", json_lines: bool = False, stream: TextIO | No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.lower(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or _CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
