@@ -22,6 +22,7 @@ from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.migrate import upgrade_to_head
 from orchestra.runtime import Runtime
+from tests.ports import refused_url
 
 TEMPLATE_DB = "orchestra_test_template"
 APP_PASSWORD = "orchestra-app-test"  # the test server's application role (a password for non-local servers)
@@ -106,8 +107,10 @@ def settings(database_url: str, owner_database_url: str, tmp_path: Path) -> Sett
         data_dir=tmp_path / "data",
         scheduler_interval_s=0.05,
         executor_concurrency=4,
-        # No ai-service unless a test starts one: the default port may be another process's ai-service.
-        ai_url="http://127.0.0.1:9",
+        # No ai-service, and no API for one, unless a test starts them: the default ports (8002, 8000) may
+        # be another Orchestra's.
+        ai_url=refused_url(),
+        api_url=refused_url(),
     )
 
 
