@@ -27,6 +27,7 @@ from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.migrate import upgrade_to_head
 from orchestra.runtime import Runtime
+from tests.integration.amqp import rabbitmq_summary
 from tests.ports import refused_url
 
 TEMPLATE_DB = "orchestra_test_template"
@@ -58,6 +59,22 @@ def pytest_report_header() -> str | None:
     if not IGNORED_SETTINGS:
         return None
     return f"ignored (only ORCHESTRA_TEST_* apply to the tests): {', '.join(IGNORED_SETTINGS)}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "rabbitmq: needs RabbitMQ (given to every test using amqp_url)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "amqp_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.rabbitmq)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    line = rabbitmq_summary(terminalreporter.stats)
+    if line:
+        terminalreporter.write_line(line, bold=True)
 
 
 @pytest.fixture(scope="session")
