@@ -77,6 +77,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line, bold=True)
 
 
+@pytest.fixture(autouse=True)
+def _session_logging() -> Iterator[None]:
+    """Each test starts with the session's logging: a command invoked in-process (CliRunner) configures
+    logging to its own stderr, which is closed once it returns, and the next test to log would fail."""
+    yield
+    configure_logging("info")
+
+
 @pytest.fixture(scope="session")
 def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a PostgreSQL server the tests may create databases on."""
