@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -76,7 +77,8 @@ async def through_orchestra(runtime: Runtime, project: str, test_case: str) -> f
 async def main(steps: int, rounds: int) -> None:
     configure_logging("warning")
     demo = await asyncio.to_thread(DemoProcess.start)
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="orchestra-bench-")), scheduler_interval_s=0.05)
+    data_dir = Path(tempfile.mkdtemp(prefix="orchestra-bench-"))  # removed at the end, with its database
+    settings = Settings(data_dir=data_dir, scheduler_interval_s=0.05)
     runtime = await Runtime.start(settings)
     try:
         actor = Actor(tenant_id=runtime.tenant_id)
@@ -97,6 +99,7 @@ async def main(steps: int, rounds: int) -> None:
     finally:
         await runtime.stop()
         demo.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
     orchestra_s, httpx_s = statistics.median(orchestra_times), statistics.median(httpx_times)
     overhead_ms = (orchestra_s - httpx_s) / steps * 1000
     print(f"rounds: {rounds}, steps per chain: {steps}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -85,7 +86,8 @@ async def time_passes(engine: AsyncEngine, passes: int, batch: int) -> tuple[flo
 
 async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
     configure_logging("warning")
-    db = open_database(Settings(data_dir=Path(tempfile.mkdtemp(prefix="orchestra-bench-sched-"))))
+    data_dir = Path(tempfile.mkdtemp(prefix="orchestra-bench-sched-"))  # removed at the end
+    db = open_database(Settings(data_dir=data_dir))
     # The owner seeds the tenants' data directly; the passes run the same orchestra_sys_* functions the
     # scheduler calls (SECURITY DEFINER: they run as orchestra_system whoever calls them).
     owner = create_async_engine(db.owner_url)
@@ -103,6 +105,7 @@ async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
     finally:
         await owner.dispose()
         await db.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
     first, last = sizes[0], sizes[-1]
     middle = sizes[len(sizes) // 2]
     print(f"tenants: {tenants}, batch: {batch}. A pass reads one index probe per (tenant, environment) with")

@@ -1,5 +1,10 @@
 """Shared fixtures: a real PostgreSQL (embedded unless ORCHESTRA_TEST_DATABASE_URL is set), a fresh database
-per test cloned from a migrated template, and the Orchestra runtime and API over it."""
+per test cloned from a migrated template, and the Orchestra runtime and API over it.
+
+The tests are hermetic: they run beside a running Orchestra (`make up`: 8000, 8002, the demo SUT) and beside
+other test sessions. No fixed ports (``tests/ports.py``), temporary files only under pytest's own temporary
+directory, and none of the shell's ``ORCHESTRA_*`` settings: only the ``ORCHESTRA_TEST_*`` knobs apply.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +27,62 @@ from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.migrate import upgrade_to_head
 from orchestra.runtime import Runtime
+from tests.integration.amqp import rabbitmq_summary
+from tests.ports import refused_url
 
 TEMPLATE_DB = "orchestra_test_template"
 APP_PASSWORD = "orchestra-app-test"  # the test server's application role (a password for non-local servers)
+SESSION = uuid.uuid4().hex[:8]  # this session's objects on a shared server (ORCHESTRA_TEST_DATABASE_URL)
+LOOPBACK_HOSTS = "127.0.0.1,localhost,::1"
+TEST_KNOBS = "ORCHESTRA_TEST_"
+
+
+def _leave_the_shells_settings() -> list[str]:
+    """Remove the shell's ``ORCHESTRA_*`` variables (an ``ORCHESTRA_AI_URL`` or ``ORCHESTRA_DATABASE_URL`` of
+    the developer's own Orchestra) from this process and so from every process it starts; keep the tests'
+    own ``ORCHESTRA_TEST_*``. Every server the tests talk to is on the loopback: never through a proxy."""
+    ignored = sorted(
+        name for name in os.environ if name.startswith("ORCHESTRA_") and not name.startswith(TEST_KNOBS)
+    )
+    for name in ignored:
+        del os.environ[name]
+    for name in ("NO_PROXY", "no_proxy"):
+        os.environ[name] = ",".join(filter(None, [os.environ.get(name), LOOPBACK_HOSTS]))
+    return ignored
+
+
+IGNORED_SETTINGS = _leave_the_shells_settings()
 configure_logging("info")
+
+
+def pytest_report_header() -> str | None:
+    if not IGNORED_SETTINGS:
+        return None
+    return f"ignored (only ORCHESTRA_TEST_* apply to the tests): {', '.join(IGNORED_SETTINGS)}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "rabbitmq: needs RabbitMQ (given to every test using amqp_url)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "amqp_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.rabbitmq)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    line = rabbitmq_summary(terminalreporter.stats)
+    if line:
+        terminalreporter.write_line(line, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _session_logging() -> Iterator[None]:
+    """Each test starts with the session's logging: a command invoked in-process (CliRunner) configures
+    logging to its own stderr, which is closed once it returns, and the next test to log would fail."""
+    yield
+    configure_logging("info")
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +114,10 @@ async def admin_execute(server_url: str, *statements: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def template_database(pg_server_url: str) -> str:
+async def template_database(pg_server_url: str) -> AsyncIterator[str]:
     """A database migrated to head once per session; every test gets a copy of it."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"{TEMPLATE_DB}_{worker}"
+    name = f"{TEMPLATE_DB}_{SESSION}_{worker}"  # another session on the same server has its own
     await admin_execute(
         pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
     )
@@ -69,8 +126,17 @@ async def template_database(pg_server_url: str) -> str:
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()
-    await admin_execute(pg_server_url, f"ALTER ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}'")
-    return name
+    # the role is the server's, shared by the workers and sessions on it: one of them alters it at a time
+    await admin_execute(
+        pg_server_url,
+        f"SELECT pg_advisory_lock(hashtext('{APP_ROLE}'))",
+        f"ALTER ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}'",
+        f"SELECT pg_advisory_unlock(hashtext('{APP_ROLE}'))",
+    )
+    try:
+        yield name
+    finally:
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -106,8 +172,10 @@ def settings(database_url: str, owner_database_url: str, tmp_path: Path) -> Sett
         data_dir=tmp_path / "data",
         scheduler_interval_s=0.05,
         executor_concurrency=4,
-        # No ai-service unless a test starts one: the default port may be another process's ai-service.
-        ai_url="http://127.0.0.1:9",
+        # No ai-service, and no API for one, unless a test starts them: the default ports (8002, 8000) may
+        # be another Orchestra's.
+        ai_url=refused_url(),
+        api_url=refused_url(),
     )
 
 

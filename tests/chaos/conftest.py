@@ -20,8 +20,9 @@ import pytest
 
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.models.run_states import TERMINAL
-from tests.e2e.conftest import REPO, free_port
-from tests.integration.amqp import amqp_url, delete_queue, unique_queue_name
+from tests.e2e.conftest import REPO
+from tests.integration.amqp import amqp_url, delete_queue, unique_queue_name, with_connection_name
+from tests.ports import free_port
 
 __all__ = ["amqp_url"]
 
@@ -72,13 +73,18 @@ class Cluster:
     services: list[Service] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def connection_name(self) -> str:
+        """The name every broker connection of this cluster carries (``kill_connections`` finds them)."""
+        return f"orchestra-chaos-{self.queue}"
+
     def env(self, **extra: str) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("ORCHESTRA_")}
         env.update(
             FAST,
             ORCHESTRA_DATABASE_URL=self.database_url,
             ORCHESTRA_MIGRATION_DATABASE_URL=self.owner_database_url,
-            ORCHESTRA_BROKER_URL=self.amqp_url,
+            ORCHESTRA_BROKER_URL=with_connection_name(self.amqp_url, self.connection_name),
             ORCHESTRA_BROKER_QUEUE=self.queue,
             ORCHESTRA_DATA_DIR=str(self.logs / "data"),
         )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from orchestra.broker.rabbitmq import RabbitMQBroker
 from tests.chaos.conftest import Cluster, setup_project, start_run, sut_requests, wait_for
-from tests.integration.amqp import close_all_connections, rabbitmqctl_available
+from tests.integration.amqp import kill_connections, rabbitmqctl_available
 
 pytestmark = pytest.mark.chaos
 
@@ -167,9 +167,10 @@ def test_broker_connections_dropped_in_flight_lose_nothing(cluster: Cluster, dem
         setup_project(client, demo_sut, long_case("steady", uuid.uuid4().hex, steps=10, pause="200ms"))
         runs = [start_run(client, "steady") for _ in range(12)]
     time.sleep(1.0)
-    asyncio.run(close_all_connections("chaos test"))
+    # this cluster's connections only: other tests and test sessions may share the RabbitMQ
+    assert asyncio.run(kill_connections(cluster.connection_name, "chaos test")) >= 3  # api + 2 executors
     time.sleep(1.0)
-    asyncio.run(close_all_connections("chaos test again"))
+    asyncio.run(kill_connections(cluster.connection_name, "chaos test again"))  # those back by now
     with cluster.client() as client:
         runs += [start_run(client, "steady") for _ in range(4)]
     finished = wait_for(cluster, runs, timeout_s=120)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,11 @@ import httpx
 import pytest
 
 from orchestra.cli.demo_process import DemoProcess
+from tests.ports import free_port, port_of, reserve_port
 
 REPO = Path(__file__).resolve().parents[2]
 ORCHESTRA = [sys.executable, "-m", "orchestra.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+SERVING = "Orchestra is serving on "
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -61,44 +56,63 @@ class Server:
     process: subprocess.Popen[str]
     log: Path
 
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL after 30 s; the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def start_up(data_dir: Path, log: Path, *options: str, timeout_s: float = 120, **env: str) -> Server:
+    """`orchestra up` as a real process on a free port, once it says it serves. The port was free a moment
+    ago; `up` refuses a taken one, so the URL is this process's (it is what it printed)."""
+    for _ in range(3):
+        port = free_port()
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [*ORCHESTRA, "up", "--port", str(port), "--data-dir", str(data_dir), *options],
+                cwd=REPO,
+                env=cli_env(data_dir, **env),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        url = f"http://127.0.0.1:{port}"
+        server = Server(url, data_dir, process, log)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            said = " ".join(log.read_text().split())
+            if f"{SERVING}{url}" in said:
+                return server
+            if process.poll() is not None:
+                if f"cannot listen on 127.0.0.1:{port}" in said:
+                    break  # taken meanwhile by someone else: another port
+                raise AssertionError(f"orchestra up exited {process.returncode}:\n{log.read_text()}")
+            time.sleep(0.2)
+        else:
+            server.stop()
+            raise AssertionError(f"orchestra up did not become ready:\n{log.read_text()}")
+    raise AssertionError(f"orchestra up found no free port:\n{log.read_text()}")
+
 
 @pytest.fixture(scope="session")
 def orchestra_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`orchestra up` as a real process, on a free port, with its own data directory, the demo included."""
     data_dir = tmp_path_factory.mktemp("up-data")
-    log = data_dir.parent / "up.log"
-    port = free_port()
-    # Its configured ai port is taken, as by another Orchestra on the machine: it must serve its own
-    # ai-service elsewhere and never ask this one.
-    stranger = socket.socket()
-    stranger.bind(("127.0.0.1", 0))
+    # Its configured ai port is held, as by another Orchestra on the machine: it must serve its own
+    # ai-service elsewhere and never ask that port.
+    stranger = reserve_port()
     stranger.listen()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [*ORCHESTRA, "up", "--port", str(port), "--data-dir", str(data_dir)],
-            cwd=REPO,
-            env=cli_env(data_dir, ORCHESTRA_AI_PORT=str(stranger.getsockname()[1])),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"orchestra up exited {process.returncode}:\n{log.read_text()}")
-            if "Orchestra is serving on" in log.read_text():
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"orchestra up did not become ready:\n{log.read_text()}")
-        assert httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200
-        yield Server(url, data_dir, process, log)
-    finally:
-        process.terminate()
+        server = start_up(data_dir, data_dir.parent / "up.log", ORCHESTRA_AI_PORT=str(port_of(stranger)))
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            assert httpx.get(f"{server.url}/api/v1/health", timeout=5).status_code == 200
+            yield server
+        finally:
+            server.stop()
+    finally:
         stranger.close()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import ORCHESTRA, REPO, Server, cli_env, free_port, orchestra
+from tests.e2e.conftest import ORCHESTRA, REPO, Server, cli_env, orchestra, start_up
+from tests.ports import refused_url
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = str(REPO / "examples" / "demo")
@@ -241,9 +241,10 @@ def test_invalid_definition_exits_two_with_its_place(tmp_path: Path, demo_sut: s
 
 
 def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
-    result = orchestra("run", EXAMPLES, "--base-url", "http://127.0.0.1:9", data_dir=tmp_path / "d")
+    nowhere = refused_url()
+    result = orchestra("run", EXAMPLES, "--base-url", nowhere, data_dir=tmp_path / "d")
     assert result.returncode == 2
-    assert "cannot reach the system under test at http://127.0.0.1:9" in result.stderr
+    assert f"cannot reach the system under test at {nowhere}" in result.stderr
     result = orchestra(
         "run", EXAMPLES, "--base-url", "http://x", "--var", "no-equals", data_dir=tmp_path / "d"
     )
@@ -252,9 +253,7 @@ def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
     result = orchestra("run", str(tmp_path / "missing"), "--base-url", "http://x", data_dir=tmp_path / "d")
     assert result.returncode == 2
     assert "no such file or directory" in result.stderr
-    result = orchestra(
-        "run", EXAMPLES, "--server", "http://127.0.0.1:9", "--env", "demo", data_dir=tmp_path / "d"
-    )
+    result = orchestra("run", EXAMPLES, "--server", nowhere, "--env", "demo", data_dir=tmp_path / "d")
     assert result.returncode == 2
     assert "cannot reach the Orchestra server" in result.stderr
     result = orchestra("run", EXAMPLES, "--env", "nope", data_dir=tmp_path / "d")
@@ -287,32 +286,15 @@ def test_a_later_up_shows_embedded_results_and_restarts_on_existing_data(
     data_dir = tmp_path / "d"
     ran = orchestra("run", f"{EXAMPLES}/01-health.yaml", "--base-url", demo_sut, data_dir=data_dir)
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    for _ in range(2):  # the second start finds the data directory and migrations already there
-        port = free_port()
-        process = subprocess.Popen(
-            [*ORCHESTRA, "up", "--no-demo", "--port", str(port), "--data-dir", str(data_dir)],
-            cwd=REPO,
-            env=cli_env(data_dir),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    for start in range(2):  # the second start finds the data directory and migrations already there
+        server = start_up(data_dir, tmp_path / f"up-{start}.log", "--no-demo", timeout_s=60)
         try:
-            url = f"http://127.0.0.1:{port}/api/v1"
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, process.communicate()[0]
-                time.sleep(0.2)
+            url = f"{server.url}/api/v1"
             runs = httpx.get(f"{url}/runs", params={"status": "PASSED"}, headers=local_admin(data_dir)).json()
             assert runs["total"] == 1
             assert runs["items"][0]["name"] == "health"
         finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
-        assert process.returncode == 0, output
-        assert "Orchestra stopped." in output
+            server.process.send_signal(signal.SIGINT)
+            returncode = server.stop()
+        assert returncode == 0, server.log.read_text()
+        assert "Orchestra stopped." in server.log.read_text()

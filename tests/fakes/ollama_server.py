@@ -23,7 +23,6 @@ import hashlib
 import json
 import math
 import re
-import socket
 import threading
 import time
 from collections import deque
@@ -37,6 +36,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.ports import refused_url
 
 DEFAULT_MODELS = ("qwen2.5:3b", "nomic-embed-text")
 OLLAMA_VERSION = "0.12.3"
@@ -117,11 +118,8 @@ def embedding(text_: str, dimensions: int) -> list[float]:
 
 
 def unused_url() -> str:
-    """A URL where nothing listens (for 'Ollama unreachable')."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """A URL where every connection is refused (for 'Ollama unreachable'), whatever else runs here."""
+    return refused_url()
 
 
 @dataclass

@@ -1,6 +1,11 @@
-"""Helpers for tests against a real RabbitMQ (ORCHESTRA_TEST_AMQP_URL), for the broker tests and the chaos
-tests: the URL fixture, a throwaway queue per test, a raw aio-pika channel to look behind the broker's back,
-outages through a TCP proxy (``amqp_proxy``), and server-side connection kills with rabbitmqctl.
+"""Helpers for tests against a real RabbitMQ, for the broker tests and the chaos tests: the URL fixture, a
+throwaway queue per test, a raw aio-pika channel to look behind the broker's back, outages through a TCP proxy
+(``amqp_proxy``), and server-side connection kills with rabbitmqctl (of named connections only: other test
+sessions may use the same RabbitMQ).
+
+Which RabbitMQ: ``ORCHESTRA_TEST_AMQP_URL`` when set (CI sets it; unreachable is a failure), else the local
+one at ``amqp://guest:guest@127.0.0.1:5672/`` when it answers, else none and the tests are skipped, the
+summary says how many and why. ``ORCHESTRA_TEST_AMQP_URL=off`` skips them whatever runs locally.
 
 Import the fixtures explicitly (``from tests.integration.amqp import amqp_queue, amqp_url  # noqa: F401``)
 and add ``# ruff: noqa: F811`` to the test module, since each test parameter redefines an imported fixture.
@@ -16,6 +21,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aio_pika
@@ -25,28 +31,84 @@ from aio_pika.abc import AbstractChannel
 from orchestra.broker.rabbitmq import redact_url
 
 AMQP_URL_VARIABLE = "ORCHESTRA_TEST_AMQP_URL"
+LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+SKIPPED = "RabbitMQ: "  # how the skip reasons of the RabbitMQ tests start (the summary counts them)
 _RABBITMQCTL_TIMEOUT_S = 60.0
+
+
+def configured_amqp_url() -> str | None:
+    """``ORCHESTRA_TEST_AMQP_URL`` (None when unset or empty; "off" when the tests are turned off)."""
+    return os.environ.get(AMQP_URL_VARIABLE, "").strip() or None
+
+
+async def connection_problem(url: str, timeout_s: float) -> str | None:
+    """Why no AMQP connection to ``url`` can be made (None: it can)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            connection = await aio_pika.connect(url)
+            await connection.close()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}".rstrip(": ")
+    return None
 
 
 @pytest.fixture(scope="session")
 async def amqp_url() -> str:
-    """The RabbitMQ to test against: skipped when unset, a failure when set but unreachable (CI sets it)."""
-    url = os.environ.get(AMQP_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"{AMQP_URL_VARIABLE} is not set: no RabbitMQ to test against")
-    try:
-        async with asyncio.timeout(10):
-            connection = await aio_pika.connect(url)
-            await connection.close()
-        problem = None
-    except Exception as error:
-        problem = f"{type(error).__name__}: {error}"
-    if problem is not None:
+    """The RabbitMQ to test against: the configured one (a failure when unreachable: CI sets it), else the
+    local one when it answers, else skipped with the reason."""
+    configured = configured_amqp_url()
+    if configured == "off":
+        pytest.skip(f"{SKIPPED}turned off ({AMQP_URL_VARIABLE}=off)")
+    url = configured or LOCAL_AMQP_URL
+    problem = await connection_problem(url, timeout_s=10 if configured else 5)
+    if problem is None:
+        return url
+    if configured:
         pytest.fail(
             f"{AMQP_URL_VARIABLE} is set but RabbitMQ at {redact_url(url)} is unreachable: {problem}",
             pytrace=False,
         )
-    return url
+    pytest.skip(
+        f"{SKIPPED}{AMQP_URL_VARIABLE} is not set and no RabbitMQ answers at {redact_url(url)} ({problem}); "
+        f"start one there or set {AMQP_URL_VARIABLE}=amqp://USER:PASSWORD@HOST:5672/ to run them"
+    )
+
+
+def rabbitmq_summary(stats: dict[str, list[Any]]) -> str | None:
+    """One line for the end of the session: how many RabbitMQ tests ran, against which broker, or how many
+    were skipped and why (the tests are marked ``rabbitmq`` at collection)."""
+    ran: set[str] = set()
+    skipped: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in stats.get(outcome, []):
+            if "rabbitmq" not in getattr(report, "keywords", {}):
+                continue
+            if report.skipped:
+                longrepr = report.longrepr
+                reason = str(longrepr[2] if isinstance(longrepr, tuple | list) else longrepr)
+                skipped[report.nodeid] = reason.removeprefix("Skipped: ")
+            elif report.failed and report.when == "setup":
+                failed[report.nodeid] = str(report.longrepr)
+            elif report.when == "call":
+                ran.add(report.nodeid)
+    broker = [reason for reason in skipped.values() if reason.startswith(SKIPPED)]
+    if broker:
+        return f"RabbitMQ tests: {len(broker)} skipped — {broker[0].removeprefix(SKIPPED)}"
+    configured = configured_amqp_url()
+    unreachable = [
+        line for text in failed.values() for line in text.splitlines() if line.startswith(AMQP_URL_VARIABLE)
+    ]
+    if unreachable:
+        return f"RabbitMQ tests: {len(unreachable)} failed to start — {unreachable[0]}"
+    if not ran:
+        return None
+    where = (
+        f"{redact_url(configured)} ({AMQP_URL_VARIABLE})"
+        if configured
+        else f"{redact_url(LOCAL_AMQP_URL)} (found locally; {AMQP_URL_VARIABLE} names another, =off: none)"
+    )
+    return f"RabbitMQ tests: {len(ran)} ran against {where}"
 
 
 @pytest.fixture
@@ -214,11 +276,6 @@ def connection_pids(name: str) -> list[str]:
     listing = _rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
     needle = f'{{"connection_name",{json.dumps(name)}}}'
     return [line.split("\t", 1)[0] for line in listing.splitlines() if needle in line]
-
-
-async def close_all_connections(reason: str = "test") -> None:
-    """Close every client connection on the node (all tests' and services', not only this test's)."""
-    await asyncio.to_thread(_rabbitmqctl, "close_all_connections", reason)
 
 
 async def kill_connections(name: str, reason: str = "test") -> int:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,6 +28,7 @@ from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.runtime import Runtime
 from tests.fakes.ollama_server import FakeOllama, json_reply, text, tool_call
 from tests.integration.conftest import Harness, assert_problem
+from tests.ports import free_port
 
 DEMO_SECRET = "demo-password"
 
@@ -242,7 +242,7 @@ async def test_explaining_a_run_that_does_not_exist_is_a_404(world: AiWorld, ai:
 
 
 async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld) -> None:
-    port = _free_port()
+    port = free_port()
     settings, embedded = reserve_embedded_ai(world.ai_settings(ai_port=port, ai_url=None), port)
     assert embedded is not None
     assert settings.ai_url == f"http://127.0.0.1:{port}"  # what the API and the executor call
@@ -271,12 +271,6 @@ async def test_orchestra_up_serves_the_ai_service_beside_the_api(world: AiWorld)
     external = world.ai_settings(ai_url="http://ai.internal:8002")
     assert reserve_embedded_ai(external, 8002) == (external, None)
     assert describe_ai(external, None) == "ai-service: http://ai.internal:8002 (external)"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def add_guide(harness: Harness) -> None:
@@ -380,32 +374,40 @@ async def test_suggested_cases_run_green_against_the_demo_sut_through_the_whole_
     assert DEMO_PASSWORD not in response.text
 
 
-async def test_orchestra_ai_serves_until_it_is_told_to_stop(tmp_path: Path) -> None:
-    port = _free_port()
+def start_orchestra_ai(tmp_path: Path) -> tuple[subprocess.Popen[str], int, str]:
+    """`orchestra ai` on a port that was free a moment ago (another one if it was taken meanwhile), once it
+    said that it serves there; with what it said."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORCHESTRA_")}
-    env["ORCHESTRA_DATA_DIR"] = str(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestra.cli", "ai", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env.update(ORCHESTRA_DATA_DIR=str(tmp_path), COLUMNS="200")
+    for _ in range(3):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orchestra.cli", "ai", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        said = process.stdout.readline()
+        if f"ai-service serving on http://127.0.0.1:{port}" in said:
+            return process, port, said
+        said += process.communicate(timeout=15)[0]
+        assert "cannot listen on" in said, said  # taken meanwhile: try another port
+    raise AssertionError("no free port for `orchestra ai`")
+
+
+async def test_orchestra_ai_serves_until_it_is_told_to_stop(tmp_path: Path) -> None:
+    process, port, said = await asyncio.to_thread(start_orchestra_ai, tmp_path)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client, asyncio.timeout(30):
-            while True:
-                try:
-                    health = await client.get("/health")
-                    break
-                except httpx.ConnectError:
-                    assert process.poll() is None, process.communicate()[0]
-                    await asyncio.sleep(0.1)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            health = await client.get("/health")
             assert health.json() == {"status": "ok", "model": None}
             refused = await client.post("/v1/plan", json={})
             assert refused.status_code == 401
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=15)
+        output = said + process.communicate(timeout=15)[0]
     assert process.returncode == 0, output
-    assert f"ai-service serving on http://127.0.0.1:{port}" in " ".join(output.split())
     assert "ai-service stopped" in output

@@ -13,7 +13,7 @@ synchronous fuzzing runs in a worker thread. Hypothesis is derandomised with no 
 sends the same requests every time; the whole module takes about a minute.
 
 Generated runs cannot reach the network: run bodies name random projects (404), and the seeded
-environment points at 127.0.0.1:9 and is reset before every operation.
+environment points at a port that refuses connections and is reset before every operation.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.ports import refused_url
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 MAX_EXAMPLES = 10  # per operation and kind of data: about 1,000 requests in all
@@ -69,7 +71,7 @@ def seed(session: requests.Session, base_url: str) -> None:
         (
             "PUT",
             f"{project}/environments/{SEEDED['environment']}",
-            {"base_url": "http://127.0.0.1:9"},
+            {"base_url": refused_url()},
             (200, 201),
         ),
         (

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -23,44 +22,43 @@ from orchestra.definitions.loader import validate_test_case_data
 from orchestra.models import RagDocument
 from orchestra.runtime import Runtime
 from tests.integration.conftest import Harness, assert_problem
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-AI_PORT = free_port()
+from tests.ports import port_of, reserve_port
 
 
 @pytest.fixture
-def settings(database_url: str, owner_database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migration_database_url=owner_database_url,
-        data_dir=tmp_path / "data",
-        scheduler_interval_s=0.05,
-        executor_concurrency=2,
-        ai_url=f"http://127.0.0.1:{AI_PORT}",
-        ai_timeout_s=30,
+def ai_port() -> Iterator[socket.socket]:
+    """The ai-service's port, reserved: connections are refused until ``ai_service`` serves on it."""
+    reserved = reserve_port()
+    try:
+        yield reserved
+    finally:
+        reserved.close()
+
+
+@pytest.fixture
+def settings(settings: Settings, ai_port: socket.socket) -> Settings:
+    return settings.model_copy(
+        update={
+            "executor_concurrency": 2,
+            "ai_url": f"http://127.0.0.1:{port_of(ai_port)}",
+            "ai_timeout_s": 30,
+        }
     )
 
 
 @pytest.fixture
-async def ai_service(settings: Settings, runtime: Runtime) -> AsyncIterator[str]:
+async def ai_service(settings: Settings, runtime: Runtime, ai_port: socket.socket) -> AsyncIterator[str]:
     """The ai-service on its own port; it reaches this API's tool endpoints (in-process transport)."""
     api_app = create_app(settings, runtime)
     app = create_ai_app(settings, api_transport=httpx.ASGITransport(app=api_app))
-    server = make_server(app, "127.0.0.1", AI_PORT)
-    task = asyncio.create_task(server.serve())
+    server = make_server(app, "127.0.0.1", port_of(ai_port))
+    task = asyncio.create_task(server.serve(sockets=[ai_port]))
     async with asyncio.timeout(10):
         while not server.started:
             assert not task.done(), "the ai-service did not start"
             await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{AI_PORT}"
+        yield f"http://127.0.0.1:{port_of(ai_port)}"
     finally:
         server.should_exit = True
         await task

@@ -31,9 +31,10 @@ from orchestra.runtime import Runtime
 from orchestra.tenants.repository import ensure_tenant
 from tests.integration.conftest import assert_problem
 from tests.integration.oidc_issuer import CLIENT, LocalIssuer, oidc_issuer_fixture  # noqa: F401
+from tests.ports import refused_url
 
 BASE_URL = "http://orchestra.test/api/v1"
-CLOSED_PORT = "http://127.0.0.1:9"
+CLOSED_PORT = refused_url()
 STEP = {"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}
 BARE_CHALLENGE = 'Bearer realm="orchestra"'
 

@@ -3,9 +3,7 @@ ai-service cannot be reached (here: it is configured on a closed port), and the 
 
 from __future__ import annotations
 
-import socket
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,25 +23,10 @@ PROJECT = "shop"
 NEEDS = {"requires": "an order of a customer", "operations": ["createOrder"]}
 
 
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture
-def settings(database_url: str, owner_database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        migration_database_url=owner_database_url,
-        data_dir=tmp_path / "data",
-        scheduler_interval_s=0.05,
-        executor_concurrency=2,
-        ai_url=f"http://127.0.0.1:{closed_port()}",
-        ai_timeout_s=5,
-    )
+def settings(settings: Settings) -> Settings:
+    """The ai-service configured where every connection is refused (``tests.ports.refused_url``)."""
+    return settings.model_copy(update={"executor_concurrency": 2, "ai_timeout_s": 5})
 
 
 def order_case(name: str = "order", data: dict[str, Any] | None = None) -> dict[str, Any]:

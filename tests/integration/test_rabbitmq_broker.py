@@ -244,8 +244,10 @@ async def test_deliveries_and_publish_survive_a_server_side_connection_drop(
         assert await broker.is_healthy()
         after = [uuid.uuid4() for _ in range(10)]
         await publish_eventually(broker, after)
-        received = await consumer.take(len(after))
-        assert sorted(delivery.run_id for delivery in received) == sorted(after)
+        received: list[uuid.UUID] = []
+        while not set(after) <= set(received):
+            received += [delivery.run_id for delivery in await consumer.take(1)]
+        assert sorted(received) == sorted(after) or sorted(received) == sorted([*after, before]), received
         assert consumer.task is not None
         assert not consumer.task.done()  # the same generator, still going
     events = [entry["event"] for entry in logs]
@@ -357,10 +359,11 @@ async def test_deliveries_and_publish_survive_an_outage(
     caplog.set_level(logging.WARNING, logger="aio_pika.robust_connection")
     url = amqp_proxy.url(reconnect_interval="0.5")
     async with connected(url, amqp_queue, publish_timeout_s=0.5) as broker, Consumer(broker) as consumer:
-        await broker.publish([uuid.uuid4()])
+        before = uuid.uuid4()
+        await broker.publish([before])
         await consumer.take(1)
         with capture_logs() as logs:
-            amqp_proxy.cut()
+            amqp_proxy.cut()  # the ack of ``before`` may be cut too: RabbitMQ then delivers it again
             await wait_for_event(logs, "broker.connection_lost")
             assert not await broker.is_healthy()
             with pytest.raises(PublishFailed):
@@ -384,7 +387,9 @@ async def test_deliveries_and_publish_survive_an_outage(
         assert await broker.is_healthy()
         after = [uuid.uuid4() for _ in range(10)]
         await publish_eventually(broker, after)
-        received = await consumer.take(len(after))
-        assert sorted(delivery.run_id for delivery in received) == sorted(after)
+        received: list[uuid.UUID] = []
+        while not set(after) <= set(received):
+            received += [delivery.run_id for delivery in await consumer.take(1)]
+        assert sorted(received) == sorted(after) or sorted(received) == sorted([*after, before]), received
         assert consumer.task is not None
         assert not consumer.task.done()

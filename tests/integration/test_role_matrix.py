@@ -24,6 +24,7 @@ from orchestra.config import Settings
 from orchestra.environments.schemas import EnvironmentCreate
 from orchestra.runtime import Runtime
 from tests.conftest import admin_execute, app_url, with_database
+from tests.ports import refused_url
 
 V1 = "/api/v1"
 RARE = "0 3 1 1 *"  # once a year
@@ -579,6 +580,7 @@ async def world(
         migration_database_url=owner_url,
         data_dir=data_dir,
         executor_concurrency=2,
+        ai_url=refused_url(),  # the assistant's 503, whatever serves on the default port
     )
     runtime = await Runtime.start(settings, run_scheduler=False, run_executor=False)
     try:

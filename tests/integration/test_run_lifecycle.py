@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.integration.conftest import Harness
+from tests.ports import refused_url
 
 LOGIN = {
     "name": "login",
@@ -94,10 +95,11 @@ async def test_failed_expectation_skips_the_rest_but_runs_teardown(harness: Harn
 
 
 async def test_unreachable_sut_is_an_error_with_the_reason(harness: Harness, api: httpx.AsyncClient) -> None:
-    case = {"name": "nowhere", "steps": [{"request": {"url": "http://127.0.0.1:9/x", "timeout_ms": 2000}}]}
+    nowhere = f"{refused_url()}/x"
+    case = {"name": "nowhere", "steps": [{"request": {"url": nowhere, "timeout_ms": 2000}}]}
     run = await harness.run(case)
     assert run["status"] == "ERROR"
-    assert "cannot connect to http://127.0.0.1:9/x" in run["status_reason"]
+    assert f"cannot connect to {nowhere}" in run["status_reason"]
 
 
 async def test_step_timeout_is_an_error(harness: Harness) -> None:

@@ -21,6 +21,7 @@ from orchestra.runtime import Runtime
 from orchestra.schedules import firing
 from orchestra.schedules.firing import DueSchedule, fire_at, fire_due
 from tests.conftest import admin_headers_for
+from tests.ports import refused_url
 
 PROJECT = "shop"
 T0 = datetime(2026, 5, 1, 10, 30, tzinfo=UTC)  # schedules are created at this time
@@ -54,7 +55,7 @@ async def client(settings: Settings, quiet: Runtime) -> AsyncIterator[httpx.Asyn
         }
         response = await http.post(f"/projects/{PROJECT}/apply", json=documents)
         assert response.status_code == 200, response.text
-        environment = {"base_url": "http://127.0.0.1:9"}
+        environment = {"base_url": refused_url()}
         response = await http.put(f"/projects/{PROJECT}/environments/staging", json=environment)
         assert response.status_code == 201, response.text
         yield http
@@ -201,9 +202,7 @@ async def test_an_empty_suite_is_recorded_and_skipped_without_stopping_the_pass(
         "/projects/bare/apply", json={"test_cases": [], "suites": [{"suite": "all", "tests": ["*"]}]}
     )
     assert response.status_code == 200, response.text
-    response = await client.put(
-        "/projects/bare/environments/staging", json={"base_url": "http://127.0.0.1:9"}
-    )
+    response = await client.put("/projects/bare/environments/staging", json={"base_url": refused_url()})
     assert response.status_code == 201, response.text
     empty = await create(client, "empty", project="bare", suite="all")
     await create(client, "fine")

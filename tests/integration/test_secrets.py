@@ -43,6 +43,7 @@ from orchestra.projects.schemas import ProjectCreate
 from orchestra.runtime import Runtime
 from orchestra.tenants.repository import ensure_tenant
 from tests.integration.conftest import Harness, assert_problem
+from tests.ports import refused_url
 
 SECRET = "s3cr3t-Zebra-7781"
 # Characters that URL encoding, JSON escaping and HTML escaping all change.
@@ -147,7 +148,7 @@ CASE: dict[str, Any] = {
     "teardown": [
         {
             "name": "unreachable",
-            "request": {"url": "http://127.0.0.1:9/closed/{{ secrets.token }}?t={{ secrets.token }}"},
+            "request": {"url": refused_url() + "/closed/{{ secrets.token }}?t={{ secrets.token }}"},
         }
     ],
 }

@@ -11,6 +11,7 @@ import pytest
 
 from orchestra.config import Settings
 from tests.integration.conftest import Harness
+from tests.ports import refused_url
 
 
 async def test_odd_characters_in_captured_values_are_stored(harness: Harness) -> None:
@@ -54,7 +55,7 @@ async def test_secrets_are_masked_in_urls_and_teardown_reasons(harness: Harness)
                 }
             }
         ],
-        "teardown": [{"name": "cleanup", "request": {"url": "http://127.0.0.1:9/x?t={{ secrets.odd }}"}}],
+        "teardown": [{"name": "cleanup", "request": {"url": refused_url() + "/x?t={{ secrets.odd }}"}}],
     }
     run = await harness.run(case)
     stored = json.dumps(run)

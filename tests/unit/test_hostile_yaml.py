@@ -95,6 +95,8 @@ def test_oversized_and_binary_files_exit_two(tmp_path: Path) -> None:
     assert squeeze("file is larger than 1 MiB") in stderr
     path = tmp_path / "binary.yaml"
     path.write_bytes(b"name: t\nsteps: [{sleep: 1}]\ndescription: \xff\xfe\n")
-    result = CliRunner().invoke(app, ["run", str(path), "--base-url", "http://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        app, ["run", str(path), "--base-url", "http://127.0.0.1:9", "--data-dir", str(tmp_path / "d")]
+    )
     assert result.exit_code == 2
     assert squeeze("not valid UTF-8") in squeeze(result.stderr)
