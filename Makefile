@@ -22,7 +22,9 @@ test: install ## lint, type-check, check the layers and run the whole test suite
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/pytest -n auto --maxprocesses=4
+	@# A temp root of this session's own (pytest's shared one is pruned by other sessions); kept when a test fails.
+	@tmp=$$(mktemp -d -t orchestra-tests.XXXXXX) && echo "test files under $$tmp" && \
+	  $(BIN)/pytest -n auto --maxprocesses=4 --basetemp=$$tmp && rm -rf $$tmp
 
 unit: install ## only the fast unit tests
 	$(BIN)/pytest tests/unit
