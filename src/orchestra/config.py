@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the demo suite `orchestra up` loads (default: examples/demo in the source).",
     )
+    web_dir: Path | None = Field(
+        default=None,
+        description="Folder of the built web application served at / (default: the one shipped in the "
+        "package, built from web/ by `make web`).",
+    )
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
     log_json: bool = Field(default=False, description="Write logs as JSON lines instead of console text.")
     migration_database_url: str | None = Field(
