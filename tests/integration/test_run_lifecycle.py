@@ -250,6 +250,33 @@ async def test_event_stream_reports_steps_and_ends(harness: Harness, api: httpx.
     assert names[-1] == "end"
 
 
+async def read_step_events(api: httpx.AsyncClient, url: str, **headers: str) -> list[tuple[str, int]]:
+    """(event id, step seq) of every ``step`` event until ``end``."""
+    steps: list[tuple[str, int]] = []
+    event_id = ""
+    async with asyncio.timeout(20), api.stream("GET", url, headers=headers) as stream:
+        async for line in stream.aiter_lines():
+            if line.startswith("id: "):
+                event_id = line[len("id: ") :]
+            elif line.startswith("data: ") and '"seq"' in line:
+                steps.append((event_id, json.loads(line[len("data: ") :])["seq"]))
+            elif line == "event: end":
+                break
+    return steps
+
+
+async def test_event_stream_resumes_after_the_last_event_id(harness: Harness, api: httpx.AsyncClient) -> None:
+    case = {"name": "resumed events", "steps": [{"request": {"url": "{{ env.base_url }}/health"}}] * 4}
+    await harness.apply(case)
+    run_id = await harness.start("resumed events")
+    await harness.wait(run_id)
+    url = f"/runs/{run_id}/events"
+    everything = await read_step_events(api, url)
+    assert everything == [(str(seq), seq) for seq in range(4)]
+    assert await read_step_events(api, url, **{"Last-Event-ID": "1"}) == [("2", 2), ("3", 3)]
+    assert await read_step_events(api, url, **{"Last-Event-ID": "not a number"}) == everything
+
+
 async def test_cancel_interrupts_a_long_step(harness: Harness, api: httpx.AsyncClient) -> None:
     case = {
         "name": "very long",

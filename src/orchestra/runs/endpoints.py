@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from orchestra.api_deps import DatabaseDep, EditorDep, SchedulerDep, SessionDep, SettingsDep, ViewerDep
@@ -67,12 +67,17 @@ async def run_report(
 
 @router.get("/runs/{run_id}/events")
 async def run_events(
-    run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, database: DatabaseDep
+    run_id: uuid.UUID,
+    session: SessionDep,
+    actor: ViewerDep,
+    database: DatabaseDep,
+    last_event_id: Annotated[
+        str | None, Header(max_length=40, description="Reconnecting: the id of the last event received.")
+    ] = None,
 ) -> StreamingResponse:
     await service.get_run(session, actor, run_id, with_steps=False)  # 404 before the stream starts
-    return StreamingResponse(
-        events.run_events(database, actor, run_id), media_type="text/event-stream", headers=SSE_HEADERS
-    )
+    stream = events.run_events(database, actor, run_id, events.last_step_seq(last_event_id))
+    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.post("/suite-runs", response_model=CreatedOut, status_code=status.HTTP_201_CREATED)

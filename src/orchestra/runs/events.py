@@ -18,13 +18,25 @@ POLL_S = 0.25
 MAX_STREAM_S = 6 * 3600
 
 
-def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
+def _event(name: str, data: Any, event_id: int | None = None) -> str:
+    line = "" if event_id is None else f"id: {event_id}\n"
+    return f"{line}event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
-async def run_events(db: Database, actor: Actor, run_id: uuid.UUID) -> AsyncIterator[str]:
-    """``status`` on every status change, ``step`` for every committed step, then ``end``."""
-    last_seq: int | None = None
+def last_step_seq(last_event_id: str | None) -> int | None:
+    """The step a reconnecting client saw last (its ``Last-Event-ID``: a step's seq), or None."""
+    try:
+        return int(last_event_id) if last_event_id is not None else None
+    except ValueError:
+        return None
+
+
+async def run_events(
+    db: Database, actor: Actor, run_id: uuid.UUID, after_seq: int | None = None
+) -> AsyncIterator[str]:
+    """``status`` on every status change, ``step`` for every committed step (its seq as the event id, so a
+    client reconnecting with ``Last-Event-ID`` gets only the steps after it), then ``end``."""
+    last_seq = after_seq
     last_status = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_S
@@ -33,7 +45,7 @@ async def run_events(db: Database, actor: Actor, run_id: uuid.UUID) -> AsyncIter
             run = await service.get_run(session, actor, run_id, with_steps=False)
             steps = await repository.steps_of(session, run_id, after_seq=last_seq)
         for step in steps:
-            yield _event("step", StepResultOut.model_validate(step).model_dump(mode="json"))
+            yield _event("step", StepResultOut.model_validate(step).model_dump(mode="json"), step.seq)
             last_seq = step.seq
         if run.status != last_status:
             last_status = run.status
