@@ -1,0 +1,61 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { Link, Outlet, useNavigate } from "@tanstack/react-router";
+import { session } from "@/shared/auth/session";
+import { setTheme, useTheme } from "@/shared/lib/theme";
+import { Button } from "@/shared/ui/button";
+
+const navLink =
+  "rounded-md px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-200 dark:hover:bg-slate-800 data-[status=active]:bg-slate-200 dark:data-[status=active]:bg-slate-700";
+
+function ThemeToggle() {
+  const theme = useTheme();
+  const next = theme === "dark" ? "light" : "dark";
+  return (
+    <Button variant="ghost" onClick={() => setTheme(next)} aria-label={`Switch to the ${next} theme`}>
+      {theme === "dark" ? "☀ Light" : "☾ Dark"}
+    </Button>
+  );
+}
+
+/** The frame of every signed-in screen: navigation, theme, sign-out. */
+export function AppLayout() {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  function signOut() {
+    session.signOut();
+    queryClient.clear(); // nothing read with the token stays in memory
+    void navigate({ to: "/sign-in" });
+  }
+  return (
+    <div className="min-h-screen">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:rounded focus:bg-white focus:p-2 dark:focus:bg-slate-900"
+      >
+        Skip to content
+      </a>
+      <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        <div className="mx-auto flex max-w-6xl items-center gap-4 px-4 py-2">
+          <span className="font-semibold tracking-tight">Orchestra</span>
+          <nav aria-label="Main" className="flex gap-1">
+            <Link to="/" className={navLink} activeOptions={{ exact: true }}>
+              Overview
+            </Link>
+            <Link to="/runs" search={{ page: 1 }} className={navLink}>
+              Runs
+            </Link>
+          </nav>
+          <div className="ml-auto flex items-center gap-2">
+            <ThemeToggle />
+            <Button variant="secondary" onClick={signOut}>
+              Sign out
+            </Button>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-6xl px-4 py-6">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

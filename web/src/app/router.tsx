@@ -1,0 +1,91 @@
+import type { QueryClient } from "@tanstack/react-query";
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  Outlet,
+  redirect,
+  useNavigate,
+  type RouterHistory,
+} from "@tanstack/react-router";
+import { SignInForm } from "@/features/auth/components/sign-in-form";
+import { OverviewPage } from "@/features/overview/components/overview-page";
+import { parseRunsSearch } from "@/features/runs/api/runs";
+import { RunDetail } from "@/features/runs/components/run-detail";
+import { RunsPage } from "@/features/runs/components/runs-page";
+import { session } from "@/shared/auth/session";
+import { AppLayout } from "./layout";
+
+type Context = { queryClient: QueryClient };
+
+const rootRoute = createRootRouteWithContext<Context>()({
+  component: Outlet,
+  notFoundComponent: () => <p className="p-6">There is no such page.</p>,
+});
+
+const signInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/sign-in",
+  validateSearch: (search: Record<string, unknown>): { next?: string } =>
+    typeof search.next === "string" && search.next.startsWith("/") && !search.next.startsWith("//")
+      ? { next: search.next }
+      : {},
+  component: function SignInScreen() {
+    const { next } = signInRoute.useSearch();
+    const navigate = useNavigate();
+    return <SignInForm onSignedIn={() => void navigate({ href: next ?? "/", replace: true })} />;
+  },
+});
+
+/** Every screen behind it needs a signed-in visitor; the others go to the sign-in page and come back. */
+const signedInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: "signed-in",
+  beforeLoad: ({ location }) => {
+    if (session.accessToken() === null) {
+      throw redirect({ to: "/sign-in", search: { next: location.href } });
+    }
+  },
+  component: AppLayout,
+});
+
+const overviewRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/",
+  component: OverviewPage,
+});
+
+const runsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/runs",
+  validateSearch: parseRunsSearch,
+  component: function RunsScreen() {
+    const search = runsRoute.useSearch();
+    const navigate = useNavigate({ from: "/runs" });
+    return <RunsPage search={search} onSearchChange={(next) => void navigate({ search: next })} />;
+  },
+});
+
+const runRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/runs/$runId",
+  component: function RunScreen() {
+    const { runId } = runRoute.useParams();
+    return <RunDetail runId={runId} />;
+  },
+});
+
+const routeTree = rootRoute.addChildren([
+  signInRoute,
+  signedInRoute.addChildren([overviewRoute, runsRoute, runRoute]),
+]);
+
+export function makeRouter(queryClient: QueryClient, history?: RouterHistory) {
+  return createRouter({ routeTree, context: { queryClient }, defaultPreload: "intent", ...(history ? { history } : {}) });
+}
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: ReturnType<typeof makeRouter>;
+  }
+}

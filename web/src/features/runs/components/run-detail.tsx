@@ -1,0 +1,86 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
+import { useRunEvents, type LiveState } from "@/features/runs/api/run-events";
+import { runQuery, TERMINAL } from "@/features/runs/api/runs";
+import { formatDuration, formatTime } from "@/shared/lib/format";
+import { Card } from "@/shared/ui/card";
+import { StatusBadge } from "@/shared/ui/status-badge";
+import { StepItem } from "./step-item";
+
+const liveText: Record<LiveState, string> = {
+  connecting: "connecting to live updates…",
+  live: "live: steps appear as they are committed",
+  reconnecting: "connection lost, reconnecting…",
+  ended: "",
+  off: "",
+};
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs uppercase text-slate-600 dark:text-slate-400">{label}</dt>
+      <dd className="font-medium">{children}</dd>
+    </div>
+  );
+}
+
+export function RunDetail({ runId }: { runId: string }) {
+  const run = useQuery(runQuery(runId));
+  const follow = run.data !== undefined && !TERMINAL.has(run.data.status);
+  const live = useRunEvents(runId, follow);
+
+  if (run.isError) {
+    return (
+      <p role="alert" className="text-red-700 dark:text-red-300">
+        Could not load the run: {run.error.message}
+      </p>
+    );
+  }
+  if (!run.data) return <p>Loading the run…</p>;
+  const data = run.data;
+  const steps = data.steps ?? [];
+  return (
+    <div className="flex flex-col gap-4">
+      <Link to="/runs" search={{ page: 1 }} className="text-sm text-indigo-700 hover:underline dark:text-indigo-300">
+        ← All runs
+      </Link>
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-2xl font-semibold break-all">{data.name}</h1>
+        <StatusBadge status={data.status} className="text-sm" />
+        <span aria-live="polite" className="text-sm text-slate-600 dark:text-slate-300">
+          {liveText[live]}
+        </span>
+      </div>
+      {data.status_reason ? <p className="text-slate-700 dark:text-slate-200">{data.status_reason}</p> : null}
+      {data.waiting_for ? (
+        <p className="text-amber-800 dark:text-amber-200">Waiting for {data.waiting_for}</p>
+      ) : null}
+      <Card>
+        <dl className="grid grid-cols-2 gap-4 text-sm sm:grid-cols-4">
+          <Fact label="Environment">{data.environment}</Fact>
+          <Fact label="Trigger">{data.trigger}</Fact>
+          <Fact label="Version">v{data.test_case_version}</Fact>
+          <Fact label="Attempt">{data.attempt}</Fact>
+          <Fact label="Created">{formatTime(data.created_at)}</Fact>
+          <Fact label="Started">{formatTime(data.started_at)}</Fact>
+          <Fact label="Finished">{formatTime(data.finished_at)}</Fact>
+          <Fact label="Duration">{formatDuration(data.duration_ms)}</Fact>
+        </dl>
+      </Card>
+      <section aria-labelledby="steps-heading" className="flex flex-col gap-2">
+        <h2 id="steps-heading" className="text-lg font-semibold">
+          Steps ({steps.length})
+        </h2>
+        {steps.length === 0 ? (
+          <p className="text-slate-600 dark:text-slate-300">No step has been committed yet.</p>
+        ) : (
+          <ol className="flex flex-col gap-2">
+            {steps.map((step) => (
+              <StepItem key={step.seq} step={step} />
+            ))}
+          </ol>
+        )}
+      </section>
+    </div>
+  );
+}

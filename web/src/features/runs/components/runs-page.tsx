@@ -1,0 +1,58 @@
+import { useQuery } from "@tanstack/react-query";
+import { PAGE_SIZE, projectsQuery, runsQuery, type RunsSearch } from "@/features/runs/api/runs";
+import { Button } from "@/shared/ui/button";
+import { Card } from "@/shared/ui/card";
+import { RunsFilters } from "./runs-filters";
+import { RunsTable } from "./runs-table";
+
+type Props = { search: RunsSearch; onSearchChange: (next: RunsSearch) => void };
+
+/** Runs, newest first, paged by the server; filters and page live in the URL (the route owns them). */
+export function RunsPage({ search, onSearchChange }: Props) {
+  const runs = useQuery(runsQuery(search));
+  const projects = useQuery(projectsQuery());
+  const projectNames = new Map((projects.data?.items ?? []).map((p) => [p.id, p.name]));
+  const total = runs.data?.total ?? 0;
+  const first = total === 0 ? 0 : (search.page - 1) * PAGE_SIZE + 1;
+  const last = Math.min(search.page * PAGE_SIZE, total);
+  const lastPage = Math.max(1, Math.ceil(total / PAGE_SIZE));
+
+  return (
+    <div className="flex flex-col gap-4">
+      <h1 className="text-2xl font-semibold">Runs</h1>
+      <RunsFilters search={search} onChange={onSearchChange} />
+      <Card aria-busy={runs.isFetching}>
+        {runs.isError ? (
+          <p role="alert" className="text-red-700 dark:text-red-300">
+            Could not load the runs: {runs.error.message}
+          </p>
+        ) : runs.data ? (
+          <RunsTable runs={runs.data.items} projectNames={projectNames} />
+        ) : (
+          <p className="py-8 text-center text-slate-600 dark:text-slate-300">Loading runs…</p>
+        )}
+      </Card>
+      <nav aria-label="Pages of runs" className="flex items-center justify-between gap-4 text-sm">
+        <span aria-live="polite">
+          {first}–{last} of {total}
+        </span>
+        <div className="flex gap-2">
+          <Button
+            variant="secondary"
+            disabled={search.page <= 1}
+            onClick={() => onSearchChange({ ...search, page: search.page - 1 })}
+          >
+            Previous
+          </Button>
+          <Button
+            variant="secondary"
+            disabled={search.page >= lastPage}
+            onClick={() => onSearchChange({ ...search, page: search.page + 1 })}
+          >
+            Next
+          </Button>
+        </div>
+      </nav>
+    </div>
+  );
+}
