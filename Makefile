@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test unit lint bench clean
+WEB_DEPS := web/node_modules/.installed
+WEB_BUILD := src/orchestra/web_dist/index.html
+
+.PHONY: install up test unit lint bench clean web web-test chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -13,7 +16,29 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv with the pinned dependencies
+install: $(STAMP) $(WEB_BUILD) ## create .venv with the pinned dependencies; build the web application if missing
+
+$(WEB_DEPS): web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20.19+) is needed to build the web application" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $(WEB_DEPS)
+
+# Built once when missing (`make web` rebuilds); the build ships inside the Python package and is served at /.
+$(WEB_BUILD):
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory web; \
+	else echo "npm not found: the web application is not built (the API works without it; see README)" >&2; fi
+
+web: $(WEB_DEPS) ## build the web application into src/orchestra/web_dist
+	cd web && npm run build
+
+# The browser tests drive Debian's chromium; installed here when missing (as root), else they skip and say why.
+chromium:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "could not install chromium: the browser tests will skip" >&2
+
+web-test: $(WEB_DEPS) chromium ## the web application: lint, types, build, Vitest, Playwright against a real `orchestra up`
+	cd web && npm run lint && npm run build && npm test && npm run e2e
 
 up: install ## start Orchestra embedded, with the demo SUT and example suite, on http://127.0.0.1:8000
 	$(BIN)/orchestra up
@@ -22,6 +47,7 @@ test: install ## lint, type-check, check the layers and run the whole test suite
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/lint-imports --no-logo
+	$(MAKE) --no-print-directory web-test
 	@# A temp root of this session's own (pytest's shared one is pruned by other sessions); kept when a test fails.
 	@tmp=$$(mktemp -d -t orchestra-tests.XXXXXX) && echo "test files under $$tmp" && \
 	  $(BIN)/pytest -n auto --maxprocesses=4 --basetemp=$$tmp && rm -rf $$tmp
@@ -40,4 +66,4 @@ bench: install ## benchmarks (see bench/ and the README's performance section)
 	$(BIN)/python bench/dataplan.py
 
 clean:
-	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache web/node_modules src/orchestra/web_dist

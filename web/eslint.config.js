@@ -35,7 +35,7 @@ const featureRules = (feature) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["dist", "playwright-report", "test-results", "src/shared/api/schema.d.ts"] },
+  { ignores: ["dist", "playwright-report", "test-results", "artifacts", "src/shared/api/schema.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,0 +1,105 @@
+// The web application against a real `orchestra up` with the demo: sign in with the local admin token,
+// the overview, the runs list and its filters, a failed run's checks, a SUT's HTML shown as text, sign out.
+// Screenshots of every screen go to web/artifacts/screenshots/.
+import { existsSync } from "node:fs";
+import { expect, test, type Page } from "@playwright/test";
+import { CHROMIUM } from "../playwright.config";
+
+test.skip(!existsSync(CHROMIUM), `Debian's chromium is not at ${CHROMIUM} (apt-get install -y chromium)`);
+
+const SHOTS = "artifacts/screenshots";
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+async function signIn(page: Page) {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await expect(page.getByRole("heading", { name: "Sign in to Orchestra" })).toBeVisible();
+  await page.getByLabel("Token").fill("not-a-token");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("not accepted");
+  await shot(page, "01-sign-in");
+  await page.getByLabel("Token").fill(process.env.ORCHESTRA_TOKEN ?? "");
+  await page.getByLabel("Token").press("Enter"); // the keyboard is enough
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+}
+
+test("sign in, the overview, the runs, a failed run's checks, sign out", async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+
+  await signIn(page);
+  expect(page.url()).not.toContain(process.env.ORCHESTRA_TOKEN ?? "?");
+  const recent = page.getByRole("region", { name: "Recent runs" });
+  await expect(recent.getByRole("listitem")).toHaveCount(10); // the demo made 17 runs: the latest 10
+  await shot(page, "02-overview");
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Runs" }).click();
+  await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
+  await expect(page.getByText(/1–\d+ of \d+/)).toBeVisible();
+  await shot(page, "03-runs");
+
+  await page.getByLabel("Status").selectOption("FAILED");
+  await expect(page).toHaveURL(/status=FAILED/);
+  const rows = page.getByRole("table").getByRole("row");
+  await expect(rows.filter({ hasText: "expected-failure-schema" })).toBeVisible();
+  await expect(rows.filter({ hasText: "PASSED" })).toHaveCount(0);
+  await page.getByLabel("Project").selectOption("examples");
+  await expect(page).toHaveURL(/project=examples/);
+  await shot(page, "04-runs-failed");
+
+  await page.getByRole("link", { name: "expected-failure-wrong-value" }).click();
+  await expect(page.getByRole("heading", { name: "expected-failure-wrong-value" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: /Steps \(\d+\)/ })).toBeVisible();
+  const failedStep = page.locator("details[open]").first();
+  const check = failedStep.getByRole("row").filter({ hasText: "$.price" });
+  await expect(check.getByRole("cell").nth(1)).toHaveText("10");
+  await expect(check.getByRole("cell").nth(2)).toHaveText("9.99");
+  await shot(page, "05-run-failed-checks");
+  await failedStep.getByRole("tab", { name: "Response" }).click();
+  await expect(failedStep.getByLabel("Response body")).toContainText("9.99");
+
+  // A SUT's HTML is text: the demo's HTML page, and its <script>, never become elements.
+  await page.goto("/runs?status=PASSED&project=examples");
+  await page.getByRole("link", { name: "html-and-big-bodies" }).click();
+  const htmlStep = page.locator("details").filter({ hasText: "an HTML page" });
+  await htmlStep.locator("summary").click();
+  await htmlStep.getByRole("tab", { name: "Response" }).click();
+  await expect(htmlStep.getByLabel("Response body")).toContainText("<title>Orchestra demo shop</title>");
+  await expect(page.locator("main h1", { hasText: "Orchestra demo shop" })).toHaveCount(0);
+  await shot(page, "06-run-html-as-text");
+
+  // The dark theme, on the run's page.
+  await page.getByRole("button", { name: "Switch to the dark theme" }).click();
+  await expect(page.locator("html")).toHaveClass(/dark/);
+  await shot(page, "07-run-dark");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in to Orchestra" })).toBeVisible();
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  await page.goto("/runs");
+  await expect(page).toHaveURL(/\/sign-in/);
+
+  expect(dialogs).toEqual([]);
+  expect(consoleErrors.filter((text) => !text.includes("401"))).toEqual([]);
+});
+
+test("the server answers the application with a strict Content-Security-Policy", async ({ request }) => {
+  const index = await request.get("/runs/some-client-side-route");
+  expect(index.status()).toBe(200);
+  expect(index.headers()["content-security-policy"]).toContain("script-src 'self'");
+  const html = await index.text();
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  expect(asset).toBeTruthy();
+  const script = await request.get(asset!);
+  expect(script.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+});
