@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestra.migrate import head_revision
 from tests.e2e.conftest import ORCHESTRA, REPO, Server, cli_env, free_port, orchestra
 
 pytestmark = pytest.mark.e2e
@@ -278,7 +279,9 @@ def test_apply_is_idempotent_and_migrate_reports_head(tmp_path: Path) -> None:
     assert second.stdout.count(": unchanged") == 16
     migrated = orchestra("migrate", data_dir=data_dir)
     assert migrated.returncode == 0
-    assert "database at revision" in migrated.stdout
+    embedded = data_dir.resolve() / "pg"
+    said = f"database at revision {head_revision()}: the embedded database under {embedded}"
+    assert said in migrated.stdout
 
 
 def test_a_later_up_shows_embedded_results_and_restarts_on_existing_data(
