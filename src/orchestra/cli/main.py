@@ -350,6 +350,24 @@ def migrate(data_dir: DataDirOpt = None) -> None:
     raise typer.Exit(_guarded(work()))
 
 
+@app.command("admin-token")
+def admin_token(
+    data_dir: DataDirOpt = None,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="Replace the token even if the data directory holds a valid one."),
+    ] = False,
+) -> None:
+    """Print the local admin token of the database (ORCHESTRA_DATABASE_URL, or the embedded one): the one
+    kept in <data-dir>/admin-token while it is valid, else a new one that replaces the previous one on
+    every server of the database. The token alone goes to stdout."""
+    from orchestra.cli.admin_token import print_admin_token
+
+    settings = _settings(data_dir=data_dir)
+    out = Console(highlight=False, soft_wrap=True)
+    raise typer.Exit(_guarded(print_admin_token(settings, new, out, err_console)))
+
+
 @app.command("demo-sut")
 def demo_sut(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
