@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rich.console import Console
 
+from orchestra.auth import api_tokens
 from orchestra.auth.local_admin import ensure_local_admin_token, local_admin_token, read_token, token_file
 from orchestra.config import Settings
 from orchestra.db import open_database
@@ -71,9 +73,43 @@ def _is_local(server: str) -> bool:
         return False
 
 
-def token_for(server: str, token: str | None, settings: Settings) -> str | None:
+@dataclass(frozen=True)
+class SentToken:
+    """The token the CLI sends to a server, where it came from and what to do when the server refuses it
+    (said with a 401)."""
+
+    token: str | None
+    source: str
+    fix: str
+
+    def describe(self) -> str:
+        if self.token is None:
+            return f"no token was sent ({self.source}); {self.fix}"
+        shown = api_tokens.display_prefix(self.token) if api_tokens.looks_like_api_token(self.token) else ""
+        return f"sent {self.source}" + (f" (prefix {shown})" if shown else "") + f"; {self.fix}"
+
+
+_LOCAL_ADMIN = "`orchestra admin-token` prints the local admin token of a server's database"
+_HOW = (
+    "pass --token (or ORCHESTRA_TOKEN), or point --data-dir (or ORCHESTRA_DATA_DIR) at the data directory "
+    f"of the server that keeps the local admin token; {_LOCAL_ADMIN}"
+)
+
+
+def token_for(server: str, token: str | None, settings: Settings) -> SentToken:
     """``--token``/ORCHESTRA_TOKEN when given; else, for a server on this machine, the local admin token
     of the data directory."""
     if token:
-        return token
-    return read_token(settings.data_dir) if _is_local(server) else None
+        return SentToken(token, "the token of --token/ORCHESTRA_TOKEN", _LOCAL_ADMIN)
+    path = token_file(settings.data_dir).resolve()
+    if not _is_local(server):
+        return SentToken(
+            None,
+            f"--token and ORCHESTRA_TOKEN are unset, and the local admin token file ({path}) is read only "
+            "for a server on this machine",
+            _HOW,
+        )
+    found = read_token(settings.data_dir)
+    if found is None:
+        return SentToken(None, f"--token and ORCHESTRA_TOKEN are unset and {path} does not exist", _HOW)
+    return SentToken(found, f"the local admin token of {path}", f"if it is not this server's, {_HOW}")

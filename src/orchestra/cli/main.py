@@ -89,7 +89,8 @@ async def _with_backend(
     if server:
         from orchestra.cli.admin_token import token_for
 
-        remote = RemoteBackend(server, token_for(server, token, settings))
+        sent = token_for(server, token, settings)
+        remote = RemoteBackend(server, sent.token, sent.describe())
         try:
             await remote.check()
             return await work(remote)
