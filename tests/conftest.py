@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orchestra.app import create_app
-from orchestra.auth.local_admin import ensure_local_admin_token, read_token
+from orchestra.auth.local_admin import ensure_local_admin_token
 from orchestra.config import Settings
 from orchestra.db import APP_ROLE
 from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
@@ -190,8 +190,9 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 async def admin_headers_for(runtime: Runtime, settings: Settings) -> dict[str, str]:
     """The local admin token of the runtime's tenant, as request headers."""
-    token = await ensure_local_admin_token(runtime.db, runtime.tenant_id, settings.data_dir)
-    return {"Authorization": f"Bearer {token or read_token(settings.data_dir)}"}
+    state = await ensure_local_admin_token(runtime.db, runtime.tenant_id, settings.data_dir)
+    assert state.token is not None, "the local admin token of this database is kept in another data directory"
+    return {"Authorization": f"Bearer {state.token}"}
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 
 from orchestra.config import Settings
 from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
+from orchestra.errors import StartupRefused
 
 APP_ROLE = "orchestra_app"
 
@@ -45,8 +47,68 @@ _ROLE_CHECK = text(
 )
 
 
-class UnsafeDatabaseRole(RuntimeError):
+class UnsafeDatabaseRole(StartupRefused):
     """The services would connect as a role that row-level security does not hold."""
+
+
+class DatabaseUnreachable(StartupRefused):
+    """No connection to the configured database (server down, wrong address, user, password or name)."""
+
+
+def redacted(url: str) -> str:
+    """The URL as an operator wrote it, without its password or driver: fit for messages and logs."""
+    parts = make_url(url)
+    return URL.create(
+        "postgresql", parts.username, None, parts.host, parts.port, parts.database, parts.query
+    ).render_as_string()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A database URL and where it came from, so that a message can name the setting to change."""
+
+    url: str
+    source: str  # the variable that set it
+
+    @property
+    def label(self) -> str:
+        return f"{redacted(self.url)} ({self.source})"
+
+
+def _configured(url: str, variable: str) -> Target:
+    try:
+        return Target(normalise_database_url(url), variable)
+    except ValueError:
+        shown = url.split("://", 1)[0] + "://…" if "://" in url else "no scheme"  # never its password
+        raise StartupRefused(
+            f"{variable} is not a PostgreSQL URL ({shown}): write it as "
+            "postgresql://user:password@host:5432/database"
+        ) from None
+
+
+def migration_target(settings: Settings) -> Target | None:
+    """Where migrations go: ``ORCHESTRA_MIGRATION_DATABASE_URL``, else ``ORCHESTRA_DATABASE_URL``; None: the
+    embedded database of the data directory."""
+    if settings.migration_database_url:
+        return _configured(settings.migration_database_url, "ORCHESTRA_MIGRATION_DATABASE_URL")
+    if settings.database_url:
+        return _configured(settings.database_url, "ORCHESTRA_DATABASE_URL")
+    return None
+
+
+async def connect(engine: AsyncEngine, label: str) -> AsyncConnection:
+    """A connection of ``engine``, or DatabaseUnreachable naming the database (``label``) and its setting."""
+    try:
+        return await engine.connect()
+    except (OSError, TimeoutError, DBAPIError) as error:
+        raise DatabaseUnreachable(f"cannot connect to the database {label}: {error_text(error)}") from None
+
+
+def error_text(error: BaseException) -> str:
+    """The database's own message (first line), without SQLAlchemy's wrapping."""
+    cause = getattr(error, "orig", None) or error
+    text_ = str(cause).strip().splitlines()
+    return text_[0] if text_ else type(cause).__name__
 
 
 @dataclass
@@ -56,6 +118,22 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
     owner_url: str
     embedded: EmbeddedPostgres | None = field(default=None)
+    target: Target | None = field(default=None)  # the services' database, as configured
+    owner_target: Target | None = field(default=None)  # the database migrations go to, as configured
+
+    @property
+    def label(self) -> str:
+        """The services' database and its setting, for messages."""
+        if self.target is not None:
+            return self.target.label
+        if self.embedded is not None:
+            return f"the embedded database under {self.embedded.pgdata}"
+        return redacted(self.url)
+
+    @property
+    def owner_label(self) -> str:
+        """The database migrations go to and its setting, for messages."""
+        return self.owner_target.label if self.owner_target is not None else self.label
 
     @asynccontextmanager
     async def transaction(
@@ -80,10 +158,22 @@ class Database:
 
     async def check_role(self) -> None:
         """Refuse to serve as a superuser, a BYPASSRLS role, the tables' owner or orchestra_system."""
-        async with self.engine.connect() as conn:
+        conn = await connect(self.engine, self.label)
+        try:
             row = (await conn.execute(_ROLE_CHECK)).first()
+        except DBAPIError as error:
+            raise UnsafeDatabaseRole(
+                f"the database {self.label} is not ready for the services ({error_text(error)}): migrate it "
+                "as the owner first (`orchestra migrate` with ORCHESTRA_MIGRATION_DATABASE_URL; see "
+                "docs/security.md)"
+            ) from None
+        finally:
+            await conn.close()
         if row is None:
-            raise UnsafeDatabaseRole("the database is not migrated (run `orchestra migrate` as the owner)")
+            raise UnsafeDatabaseRole(
+                f"the database {self.label} is not migrated: run `orchestra migrate` as the owner "
+                "(ORCHESTRA_MIGRATION_DATABASE_URL; see docs/security.md)"
+            )
         why = (
             "a superuser"
             if row.superuser
@@ -160,9 +250,18 @@ def open_database(settings: Settings, pool_size: int = 10) -> Database:
 
     Embedded: the server's superuser migrates, and the services connect as ``orchestra_app``."""
     embedded: EmbeddedPostgres | None = None
+    target = owner_target = None
     if settings.database_url:
-        url = normalise_database_url(settings.database_url)
-        owner_url = normalise_database_url(settings.migration_database_url or settings.database_url)
+        target = _configured(settings.database_url, "ORCHESTRA_DATABASE_URL")
+        owner_target = migration_target(settings) or target
+        url, owner_url = target.url, owner_target.url
+    elif settings.migration_database_url:
+        # The embedded database would be served and migrated while the shared one stayed untouched.
+        raise StartupRefused(
+            "ORCHESTRA_MIGRATION_DATABASE_URL is set but ORCHESTRA_DATABASE_URL is not: the services connect "
+            "with ORCHESTRA_DATABASE_URL as a login granted orchestra_app (docs/security.md); set it, or "
+            "unset ORCHESTRA_MIGRATION_DATABASE_URL to use the embedded database"
+        )
     else:
         embedded = EmbeddedPostgres(settings.data_dir)
         owner_url = embedded.start()
@@ -174,4 +273,6 @@ def open_database(settings: Settings, pool_size: int = 10) -> Database:
         sessions=async_sessionmaker(engine, expire_on_commit=False),
         owner_url=owner_url,
         embedded=embedded,
+        target=target,
+        owner_target=owner_target,
     )

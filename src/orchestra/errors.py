@@ -1,4 +1,5 @@
-"""Typed errors of the domain, mapped once to RFC 9457 problem+json by the app (see app.py)."""
+"""Typed errors of the domain, mapped once to RFC 9457 problem+json by the app (see app.py), and the
+refusal of a process to start, which the command line reports in one line (exit code 2)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,8 @@ class InvalidDefinition(InvalidInput):
     """A test case or suite definition failed validation; ``errors`` lists each problem with its place."""
 
     title = "Invalid definition"
+
+
+class StartupRefused(RuntimeError):
+    """A process cannot start as configured (a setting, the database, its role or schema, the broker). The
+    message is one line that says what is wrong and how to fix it; the command line prints only that."""

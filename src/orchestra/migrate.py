@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from orchestra.db import connect, error_text, redacted
+from orchestra.errors import StartupRefused
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Serialises concurrent migrators (an API replica and a CLI starting together) on one database.
@@ -30,10 +35,36 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def _upgrade(connection: Connection) -> None:
+class MigrationFailed(StartupRefused):
+    """A migration failed; the whole upgrade was rolled back (PostgreSQL's DDL is transactional)."""
+
+
+class _Progress:
+    """Which revisions an upgrade started from and applied, to name the one that failed."""
+
+    def __init__(self) -> None:
+        self.start: str | None = None
+        self.applied: list[str] = []
+
+    def on_version_apply(self, **kwargs: Any) -> None:
+        self.applied.append(kwargs["step"].up_revision_id)
+
+    def failed_revision(self) -> str | None:
+        """The revision after the last one applied (the history is linear)."""
+        script = ScriptDirectory.from_config(alembic_config())
+        pending = [rev.revision for rev in script.iterate_revisions("head", self.start or "base")]
+        pending.reverse()
+        index = len(self.applied)
+        return pending[index] if index < len(pending) else None
+
+
+def _upgrade(connection: Connection, progress: _Progress | None = None) -> None:
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
     config = alembic_config()
     config.attributes["connection"] = connection
+    if progress is not None:
+        progress.start = _current(connection)
+        config.attributes["on_version_apply"] = progress.on_version_apply
     command.upgrade(config, "head")
 
 
@@ -46,12 +77,24 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         await conn.run_sync(_upgrade)
 
 
-async def migrate_database(owner_url: str, *, app_login: bool = False) -> None:
+async def migrate_database(owner_url: str, *, app_login: bool = False, label: str | None = None) -> None:
     """Bring the schema to head as its owner. ``app_login``: let ``orchestra_app`` log in (embedded mode,
-    whose server trusts its local socket; elsewhere the operator grants the role to a login role)."""
+    whose server trusts its local socket; elsewhere the operator grants the role to a login role).
+
+    A database that cannot be reached or a migration that fails is a StartupRefused whose one line names
+    the database (``label``: its URL and setting), the revision and what to do."""
+    label = label or redacted(owner_url)
     engine = create_async_engine(owner_url, poolclass=NullPool)
     try:
-        await upgrade_to_head(engine)
+        conn = await connect(engine, label)
+        progress = _Progress()
+        try:
+            async with conn.begin():
+                await conn.run_sync(_upgrade, progress)
+        except DBAPIError as error:
+            raise MigrationFailed(_explain(error, progress, owner_url, label)) from None
+        finally:
+            await conn.close()
         if app_login:
             async with engine.begin() as conn:
                 await conn.execute(text("ALTER ROLE orchestra_app LOGIN"))
@@ -59,6 +102,56 @@ async def migrate_database(owner_url: str, *, app_login: bool = False) -> None:
         await engine.dispose()
 
 
+def _explain(error: DBAPIError, progress: _Progress, owner_url: str, label: str) -> str:
+    url = make_url(owner_url)
+    user, database = url.username or "?", url.database or "?"
+    reason = error_text(error)
+    revision = progress.failed_revision()
+    what = f"migration {revision}" if revision else "the migration"
+    lowered = reason.lower()
+    if "extension" in lowered and "vector" in lowered and "permission denied" in lowered:
+        fix = (
+            f"only a superuser may create the pgvector extension: as a superuser, run "
+            f"`CREATE EXTENSION vector;` in database '{database}', then migrate again (docs/security.md)"
+        )
+    elif "vector" in lowered and ("not available" in lowered or "control file" in lowered):
+        fix = (
+            'the PostgreSQL server has no pgvector: install it (docs/security.md, "Setting up a shared '
+            f"PostgreSQL\"), then, as a superuser, run `CREATE EXTENSION vector;` in database '{database}'"
+        )
+    elif "permission denied" in lowered and " role " in lowered:
+        fix = (
+            "the roles orchestra_app and orchestra_system are shared by every database of the server and "
+            "were made by another role: as a superuser, run "
+            f"`GRANT orchestra_app, orchestra_system TO {user} WITH ADMIN OPTION;`, then migrate again "
+            "(docs/security.md)"
+        )
+    elif "permission denied" in lowered or "must be owner" in lowered:
+        fix = (
+            f"'{user}' may not change this schema: migrate as the owner of database '{database}' "
+            "(ORCHESTRA_MIGRATION_DATABASE_URL; docs/security.md)"
+        )
+    else:
+        fix = "nothing was changed; see the PostgreSQL server's log"
+    return f"{what} of {label} failed as '{user}': {reason} — {fix}"
+
+
 async def is_at_head(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         return await conn.run_sync(_current) == head_revision()
+
+
+async def require_head(engine: AsyncEngine, label: str) -> None:
+    """Refuse to go on with a schema that is not at head (a service without an owner to migrate as)."""
+    conn = await connect(engine, label)
+    try:
+        current = await conn.run_sync(_current)
+    finally:
+        await conn.close()
+    head = head_revision()
+    if current != head:
+        raise StartupRefused(
+            f"the database {label} is at revision {current or 'none (empty)'}, this Orchestra needs {head}: "
+            "migrate it as the owner (`orchestra migrate` with ORCHESTRA_MIGRATION_DATABASE_URL), or set "
+            "ORCHESTRA_MIGRATION_DATABASE_URL for the API to migrate at start (docs/security.md)"
+        )

@@ -18,7 +18,7 @@ from orchestra.db import Database, open_database
 from orchestra.environments.secret_migration import encrypt_plaintext_secrets
 from orchestra.executor.worker import Executor
 from orchestra.kit.secret_box import SecretBox, open_secret_box
-from orchestra.migrate import is_at_head, migrate_database
+from orchestra.migrate import is_at_head, migrate_database, require_head
 from orchestra.scheduler.loop import Scheduler
 from orchestra.schedules import firing
 from orchestra.tenants.repository import ensure_tenant
@@ -49,13 +49,17 @@ class Runtime:
         run_executor: bool = True,
         migrate: bool = True,
     ) -> Runtime:
-        """``migrate``: bring the schema to head first (servers do; an executor waits for an API to)."""
+        """``migrate``: bring the schema to head first (servers do; an executor waits for an API to) when
+        there is an owner to migrate as: the embedded server's, or ORCHESTRA_MIGRATION_DATABASE_URL's.
+        Without one the services' role could change nothing: the schema must already be at head."""
         secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
         db = open_database(settings, pool_size=settings.executor_concurrency + 5)
         try:
-            if migrate:
-                await migrate_database(db.owner_url, app_login=db.embedded is not None)
+            if migrate and (db.embedded is not None or settings.migration_database_url):
+                await migrate_database(db.owner_url, app_login=db.embedded is not None, label=db.owner_label)
                 await encrypt_plaintext_secrets(db.owner_url, secrets)  # from before encryption at rest
+            elif migrate:
+                await require_head(db.engine, db.label)
             await db.check_role()
             async with db.transaction(None) as session:
                 tenant_id = await ensure_tenant(session, settings.tenant)

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestra.migrate import head_revision
 from tests.e2e.conftest import ORCHESTRA, REPO, Server, cli_env, orchestra, start_up
 from tests.ports import refused_url
 
@@ -136,13 +137,37 @@ def test_run_against_a_server_and_results_are_kept(
 
 
 def test_run_against_a_server_needs_a_valid_token(orchestra_up: Server, tmp_path: Path) -> None:
-    for extra in ({}, {"ORCHESTRA_TOKEN": "orc_" + "0" * 32 + "_" + "x" * 43}):
+    """A refused token: the error says which token was sent and where the CLI looked for one."""
+    elsewhere = tmp_path / "elsewhere"
+    looked_at = elsewhere.resolve() / "admin-token"
+    wrong = "orc_" + "0" * 32 + "_" + "x" * 43
+    for extra, said in (
+        (
+            {},
+            [
+                f"no token was sent (--token and ORCHESTRA_TOKEN are unset and {looked_at} does not exist)",
+                "or point --data-dir (or ORCHESTRA_DATA_DIR) at the data directory of the server",
+            ],
+        ),
+        ({"ORCHESTRA_TOKEN": wrong}, ["sent the token of --token/ORCHESTRA_TOKEN (prefix xxxxxxxx)"]),
+    ):
         result = orchestra(
             "run", EXAMPLES, "--env", "demo",
-            data_dir=tmp_path / "elsewhere", ORCHESTRA_SERVER=orchestra_up.url, **extra,
+            data_dir=elsewhere, ORCHESTRA_SERVER=orchestra_up.url, **extra,
         )  # fmt: skip
         assert result.returncode == 2, result.stdout + result.stderr
-        assert "401" in result.stdout + result.stderr or "token" in (result.stdout + result.stderr).lower()
+        error = result.stderr.strip()
+        assert error.startswith("error: HTTP 401: "), error
+        for words in [*said, "`orchestra admin-token` prints the local admin token"]:
+            assert words in error, error
+        assert "Traceback" not in result.stdout + result.stderr
+    elsewhere.mkdir(exist_ok=True)
+    (elsewhere / "admin-token").write_text(wrong + "\n")
+    result = orchestra(
+        "run", EXAMPLES, "--env", "demo", data_dir=elsewhere, ORCHESTRA_SERVER=orchestra_up.url
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"sent the local admin token of {looked_at} (prefix xxxxxxxx)" in result.stderr
 
 
 def test_embedded_run_plans_declared_data_from_the_given_openapi_description(
@@ -277,7 +302,9 @@ def test_apply_is_idempotent_and_migrate_reports_head(tmp_path: Path) -> None:
     assert second.stdout.count(": unchanged") == 16
     migrated = orchestra("migrate", data_dir=data_dir)
     assert migrated.returncode == 0
-    assert "database at revision" in migrated.stdout
+    embedded = data_dir.resolve() / "pg"
+    said = f"database at revision {head_revision()}: the embedded database under {embedded}"
+    assert said in migrated.stdout
 
 
 def test_a_later_up_shows_embedded_results_and_restarts_on_existing_data(

@@ -23,7 +23,13 @@ from sqlalchemy.pool import NullPool
 
 from orchestra.app import create_app
 from orchestra.auth import api_tokens
-from orchestra.auth.local_admin import ensure_local_admin_token, read_token, token_file
+from orchestra.auth.local_admin import (
+    LocalAdmin,
+    ensure_local_admin_token,
+    local_admin_token,
+    read_token,
+    token_file,
+)
 from orchestra.config import Settings
 from orchestra.environments.schemas import EnvironmentCreate
 from orchestra.models import ApiToken
@@ -518,9 +524,11 @@ async def test_local_admin_token_file(
     data_dir = tmp_path / "fresh" / "data"
     previous_umask = os.umask(0)  # the file is private whatever the umask
     try:
-        token = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
+        state = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
     finally:
         os.umask(previous_umask)
+    token = state.token
+    assert state.issued
     assert token is not None
     path = token_file(data_dir)
     assert path == data_dir / "admin-token"
@@ -535,14 +543,17 @@ async def test_local_admin_token_file(
 
     # a second start changes nothing
     before = path.stat()
-    assert await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir) is None
+    assert await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir) == LocalAdmin(token, False)
     assert path.read_text() == token + "\n"
     assert path.stat().st_mtime_ns == before.st_mtime_ns
     assert (await admin.get("/projects")).status_code == 200
 
-    # the file deleted: a new token, and the old one is revoked
+    # the embedded database belongs to its data directory: the file deleted, a new token, the old revoked
     path.unlink()
-    renewed = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
+    state = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir, shared=False)
+    renewed = state.token
+    assert state.issued
+    assert state.replaced
     assert renewed is not None
     assert renewed != token
     assert read_token(data_dir) == renewed
@@ -555,15 +566,77 @@ async def test_local_admin_token_file(
 
     # the file garbled or holding a revoked token: replaced as well
     path.write_text("garbage\n")
-    garbled = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
+    garbled = (await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir, shared=False)).token
     assert garbled is not None
     assert read_token(data_dir) == garbled
     assert_invalid_token(await fresh.get("/projects"), "revoked")
     path.write_text(renewed + "\n")  # a stale copy of a revoked token
-    stale = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
+    stale = (await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir, shared=False)).token
     assert stale is not None
     assert stale not in (renewed, garbled)
     assert (await (await client(stale)).get("/projects")).status_code == 200
+
+
+async def test_api_replicas_share_the_local_admin_token(
+    runtime: Runtime, client: Client, tmp_path: Path
+) -> None:
+    """The token belongs to the database: a replica with a data directory of its own keeps the valid one
+    another replica issued (it used to replace it, revoking the token every other client used)."""
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first = await ensure_local_admin_token(runtime.db, runtime.tenant_id, first_dir)
+    assert first.issued
+    assert first.token is not None
+    admin = await client(first.token)
+
+    second = await ensure_local_admin_token(runtime.db, runtime.tenant_id, second_dir)
+    assert second == LocalAdmin(None, issued=False)
+    assert read_token(second_dir) is None
+    assert (await admin.get("/projects")).status_code == 200
+    # nor does a copy of a revoked or garbled token there make it issue one
+    second_dir.mkdir()
+    token_file(second_dir).write_text("garbage\n")
+    assert (await ensure_local_admin_token(runtime.db, runtime.tenant_id, second_dir)).token is None
+    assert (await admin.get("/projects")).status_code == 200
+    # the first replica restarting keeps it too
+    assert await ensure_local_admin_token(runtime.db, runtime.tenant_id, first_dir) == LocalAdmin(
+        first.token, issued=False
+    )
+
+    # `orchestra admin-token` where the file holds the valid token: that token, unchanged
+    assert await local_admin_token(runtime.db, runtime.tenant_id, first_dir) == LocalAdmin(
+        first.token, issued=False
+    )
+    # elsewhere (no valid token in the file): a new one for every replica, the previous one revoked
+    replaced = await local_admin_token(runtime.db, runtime.tenant_id, second_dir)
+    assert replaced.issued
+    assert replaced.replaced
+    assert replaced.token is not None
+    assert read_token(second_dir) == replaced.token
+    assert_invalid_token(await admin.get("/projects"), "revoked")
+    assert (await (await client(replaced.token)).get("/projects")).status_code == 200
+    # the first replica's stale file does not bring its old token back, nor revoke the new one
+    assert await ensure_local_admin_token(runtime.db, runtime.tenant_id, first_dir) == LocalAdmin(
+        None, issued=False
+    )
+    assert (await (await client(replaced.token)).get("/projects")).status_code == 200
+    # --new replaces even a valid one
+    renewed = await local_admin_token(runtime.db, runtime.tenant_id, second_dir, renew=True)
+    assert renewed.issued
+    assert renewed.token not in (None, replaced.token)
+    assert_invalid_token(await (await client(replaced.token)).get("/projects"), "revoked")
+
+
+async def test_replicas_starting_together_issue_one_local_admin_token(
+    runtime: Runtime, client: Client, tmp_path: Path
+) -> None:
+    states = await asyncio.gather(
+        *(ensure_local_admin_token(runtime.db, runtime.tenant_id, tmp_path / f"r{i}") for i in range(4))
+    )
+    issued = [state for state in states if state.issued]
+    assert len(issued) == 1
+    assert [state.token for state in states if not state.issued] == [None, None, None]
+    assert issued[0].token is not None
+    assert (await (await client(issued[0].token)).get("/projects")).status_code == 200
 
 
 async def test_local_admin_token_file_of_the_fixture_survives_a_restart(
@@ -571,7 +644,8 @@ async def test_local_admin_token_file_of_the_fixture_survives_a_restart(
 ) -> None:
     token = read_token(settings.data_dir)
     assert token is not None
-    assert await ensure_local_admin_token(runtime.db, runtime.tenant_id, settings.data_dir) is None
+    state = await ensure_local_admin_token(runtime.db, runtime.tenant_id, settings.data_dir)
+    assert state == LocalAdmin(token, issued=False)
     assert read_token(settings.data_dir) == token
     assert (await api.get("/projects")).status_code == 200
 

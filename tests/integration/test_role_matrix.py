@@ -585,7 +585,7 @@ async def world(
     runtime = await Runtime.start(settings, run_scheduler=False, run_executor=False)
     try:
         app = create_app(settings, runtime)
-        token = await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)
+        token = (await ensure_local_admin_token(runtime.db, runtime.tenant_id, data_dir)).token
         assert token is not None
         transport = httpx.ASGITransport(app=app)
 

@@ -301,8 +301,11 @@ async def test_cancel_interrupts_a_long_step(harness: Harness, api: httpx.AsyncC
 
 
 async def test_http_steps_send_a_stable_idempotency_key(harness: Harness, api: httpx.AsyncClient) -> None:
+    """`<run id>-<seq>`, as the README says: seq is the step's 0-based position, setup, steps and teardown
+    numbered together (the `seq` of the run's steps), so the first step sends `<run id>-0`."""
     case = {
         "name": "keys",
+        "setup": [{"request": {"method": "POST", "url": "{{ env.base_url }}/echo"}}],
         "steps": [
             {"request": {"method": "POST", "url": "{{ env.base_url }}/echo"}},
             {
@@ -316,7 +319,8 @@ async def test_http_steps_send_a_stable_idempotency_key(harness: Harness, api: h
     }
     run = await harness.run(case)
     sent = [step["request"]["headers"].get("idempotency-key") for step in run["steps"]]
-    assert sent == [f"{run['id']}-0", "mine"]
+    assert [step["seq"] for step in run["steps"]] == [0, 1, 2]
+    assert sent == [f"{run['id']}-0", f"{run['id']}-1", "mine"]
     echoed = json.loads(run["steps"][0]["response"]["body"])["headers"]["idempotency-key"]
     assert echoed == f"{run['id']}-0"
     response = await api.patch(
@@ -324,4 +328,5 @@ async def test_http_steps_send_a_stable_idempotency_key(harness: Harness, api: h
     )
     assert response.json()["idempotency_keys"] is False
     run = await harness.wait(await harness.start("keys"))
-    assert [step["request"]["headers"].get("idempotency-key") for step in run["steps"]] == [None, "mine"]
+    sent = [step["request"]["headers"].get("idempotency-key") for step in run["steps"]]
+    assert sent == [None, None, "mine"]

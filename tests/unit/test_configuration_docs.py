@@ -7,7 +7,21 @@ from orchestra.config import Settings
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
-def test_every_setting_is_documented() -> None:
-    text = DOC.read_text()
-    missing = [name for name in Settings.model_fields if f"`ORCHESTRA_{name.upper()}`" not in text]
+def settings_table() -> list[str]:
+    """The rows of the settings table: from its header to the first line that is not a row (a blank line
+    ends a Markdown table; rows after it are shown as plain text)."""
+    lines = DOC.read_text().splitlines()
+    start = lines.index("| Variable | Default | Meaning |")
+    rows: list[str] = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_every_setting_is_documented_in_the_settings_table() -> None:
+    documented = {row.split("|")[1].strip() for row in settings_table()}
+    missing = [name for name in Settings.model_fields if f"`ORCHESTRA_{name.upper()}`" not in documented]
     assert missing == []
+    assert all(row.count("|") >= 4 for row in settings_table())  # three cells each

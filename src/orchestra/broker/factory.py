@@ -10,11 +10,14 @@ from orchestra.config import Settings
 async def open_broker(settings: Settings) -> Broker:
     if not settings.broker_url:
         return InProcessBroker()
-    from orchestra.broker.rabbitmq import RabbitMQBroker
+    from orchestra.broker.rabbitmq import BrokerUnavailable, RabbitMQBroker
 
     broker = RabbitMQBroker(
         settings.broker_url, queue=settings.broker_queue, prefetch=settings.executor_concurrency
     )
-    await broker.connect()
+    try:
+        await broker.connect()
+    except BrokerUnavailable as error:
+        raise BrokerUnavailable(f"{error} (check ORCHESTRA_BROKER_URL and that RabbitMQ runs)") from None
     connected: Broker = broker
     return connected

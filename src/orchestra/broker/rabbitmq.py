@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -24,6 +25,7 @@ from aio_pika.connection import make_url
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
 from orchestra.broker.rabbitmq_delivery import RabbitDelivery, Subscription
+from orchestra.errors import StartupRefused
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +33,22 @@ _CLOSE_TIMEOUT_S = 5.0
 _T = TypeVar("_T")
 
 
-class BrokerUnavailable(Exception):
+_AIORMQ_CONNECTION_LOG = "aiormq.connection"
+
+
+@contextlib.contextmanager
+def _silenced(logger_name: str) -> Iterator[None]:
+    """No records of this stdlib logger while the block runs."""
+    logger = logging.getLogger(logger_name)
+    drop = logging.Filter(name="\0")  # matches no logger name: every record is filtered out
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
+class BrokerUnavailable(StartupRefused):
     """The first connection to RabbitMQ failed (the URL in the message carries no password)."""
 
 
@@ -83,6 +100,11 @@ class RabbitMQBroker:
 
     async def connect(self) -> None:
         """Open the connection and both channels; BrokerUnavailable if that fails within the timeout."""
+        # aiormq logs a failed attempt itself, bare, to stderr; BrokerUnavailable says it once, clearly.
+        with _silenced(_AIORMQ_CONNECTION_LOG):
+            await self._connect()
+
+    async def _connect(self) -> None:
         if self._closed:
             raise RuntimeError("the broker is closed")
         if self._connection is not None:

@@ -129,8 +129,10 @@ def _problem_text(response: httpx.Response) -> str:
 class RemoteBackend:
     """A running Orchestra reached through its REST API (``--server`` / ORCHESTRA_SERVER)."""
 
-    def __init__(self, server: str, token: str | None) -> None:
+    def __init__(self, server: str, token: str | None, token_note: str = "") -> None:
+        """``token_note``: which token was sent and where it came from, added to a 401's message."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.token_note = token_note
         self.client = httpx.AsyncClient(
             base_url=server.rstrip("/") + "/api/v1", headers=headers, timeout=30.0, trust_env=False
         )
@@ -145,6 +147,8 @@ class RemoteBackend:
             raise BackendError(
                 f"cannot reach the Orchestra server at {self.client.base_url}: {error}"
             ) from error
+        if response.status_code == 401 and self.token_note:
+            raise BackendError(f"{_problem_text(response)} — {self.token_note}")
         if response.status_code >= 400:
             raise BackendError(_problem_text(response))
         return response

@@ -14,7 +14,7 @@ from orchestra.cli import admin_token
 from orchestra.cli.serving import Serving, check_port_free
 from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
-from orchestra.db import open_database
+from orchestra.db import error_text, open_database
 from orchestra.executor.health_app import create_health_app
 from orchestra.migrate import is_at_head
 from orchestra.runtime import Runtime
@@ -55,7 +55,7 @@ async def wait_for_schema(settings: Settings, poll_s: float = 1.0) -> None:
                     return
                 reason = "migrations not at head"
             except Exception as error:
-                reason = f"database unreachable: {type(error).__name__}"
+                reason = f"database unreachable: {error_text(error)}"
             if waited % 10 == 0:
                 log.warning("executor.waiting_for_database", reason=reason)
             await asyncio.sleep(poll_s)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from orchestra import __version__
@@ -18,7 +19,7 @@ from orchestra.cli.backends import Backend, BackendError, LocalBackend, RemoteBa
 from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
 from orchestra.definitions.loader import DefinitionError, load_paths
-from orchestra.errors import OrchestraError
+from orchestra.errors import OrchestraError, StartupRefused
 from orchestra.kit.logging import configure as configure_logging
 
 app = typer.Typer(
@@ -47,7 +48,15 @@ PortOpt = Annotated[
 
 def _settings(**overrides: Any) -> Settings:
     values = {key: value for key, value in overrides.items() if value is not None}
-    settings = Settings(**values)
+    try:
+        settings = Settings(**values)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"ORCHESTRA_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            f" (got {item['input']!r})"
+            for item in error.errors()
+        )
+        raise typer.Exit(runner.error_exit(err_console, f"invalid setting: {problems}")) from None
     configure_logging(settings.log_level if overrides.get("verbose") else "warning", settings.log_json)
     return settings
 
@@ -80,7 +89,8 @@ async def _with_backend(
     if server:
         from orchestra.cli.admin_token import token_for
 
-        remote = RemoteBackend(server, token_for(server, token, settings))
+        sent = token_for(server, token, settings)
+        remote = RemoteBackend(server, sent.token, sent.describe())
         try:
             await remote.check()
             return await work(remote)
@@ -114,7 +124,7 @@ def _guarded(coroutine: Awaitable[int]) -> int:
         for issue in error.issues:
             err_console.print(f"  {issue}")
         return runner.EXIT_ERROR
-    except (UsageError, BackendError, OrchestraError) as error:
+    except (UsageError, BackendError, OrchestraError, StartupRefused) as error:
         return runner.error_exit(err_console, error)
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -318,21 +328,45 @@ def ai(
 def migrate(data_dir: DataDirOpt = None) -> None:
     """Apply database migrations up to head as the schema owner (ORCHESTRA_MIGRATION_DATABASE_URL, else
     ORCHESTRA_DATABASE_URL, or the embedded database)."""
-    from orchestra.db import open_database
+    from orchestra.db import migration_target, open_database
     from orchestra.migrate import head_revision, migrate_database
 
     settings = _settings(data_dir=data_dir)
 
     async def work() -> int:
-        db = open_database(settings, pool_size=1)
-        try:
-            await migrate_database(db.owner_url, app_login=db.embedded is not None)
-        finally:
-            await db.close()
-        console.print(f"database at revision {head_revision()}")
+        target = migration_target(settings)
+        if target is not None:  # the configured database, never an embedded one instead
+            await migrate_database(target.url, label=target.label)
+            label = target.label
+        else:
+            db = open_database(settings, pool_size=1)
+            try:
+                await migrate_database(db.owner_url, app_login=True, label=db.owner_label)
+            finally:
+                await db.close()
+            label = db.owner_label
+        console.print(f"database at revision {head_revision()}: {label}", soft_wrap=True)
         return 0
 
     raise typer.Exit(_guarded(work()))
+
+
+@app.command("admin-token")
+def admin_token(
+    data_dir: DataDirOpt = None,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="Replace the token even if the data directory holds a valid one."),
+    ] = False,
+) -> None:
+    """Print the local admin token of the database (ORCHESTRA_DATABASE_URL, or the embedded one): the one
+    kept in <data-dir>/admin-token while it is valid, else a new one that replaces the previous one on
+    every server of the database. The token alone goes to stdout."""
+    from orchestra.cli.admin_token import print_admin_token
+
+    settings = _settings(data_dir=data_dir)
+    out = Console(highlight=False, soft_wrap=True)
+    raise typer.Exit(_guarded(print_admin_token(settings, new, out, err_console)))
 
 
 @app.command("demo-sut")

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestra.cli.backends import Backend, BackendError
@@ -308,7 +309,8 @@ def verdict(results: list[SuiteRunOut]) -> int:
 
 
 def error_exit(console: Console, error: Exception | str) -> int:
-    console.print(f"[red]error:[/] {error}", highlight=False)
+    """The reason on one line (never wrapped at the terminal's width: it may be read by a program)."""
+    console.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     return EXIT_ERROR
 
 

@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from orchestra.config import Settings
+from orchestra.errors import StartupRefused
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,7 @@ _TAG_BYTES = 16
 _KEY_FILE_WAIT_S = 2.0
 
 
-class SecretKeyError(RuntimeError):
+class SecretKeyError(StartupRefused):
     """The configured key is missing, malformed or stored unsafely; the message says how to fix it."""
 
 
