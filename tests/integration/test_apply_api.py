@@ -137,6 +137,101 @@ async def test_duplicates_and_foreign_project(api: httpx.AsyncClient) -> None:
     assert "test_cases[0]" in body["errors"][0]["message"]
 
 
+async def test_a_suite_of_another_project_says_how_to_apply_it(api: httpx.AsyncClient) -> None:
+    body = {"test_cases": [case("a")], "suites": [{"suite": "s", "tests": ["a"], "project": "billing"}]}
+    problem = assert_problem(await api.post("/projects/shop/apply", json=body), 422)
+    (error,) = problem["errors"]
+    assert error["path"] == "suites[0].project"
+    assert error["message"].startswith(
+        "the suite names project 'billing' but is applied to project 'shop': apply it to project 'billing'"
+    )
+    assert "POST /apply takes the definitions of several projects" in error["message"]
+    assert_problem(await api.get("/projects/shop"), 404)
+
+
+def two_projects() -> dict[str, Any]:
+    """A folder whose suites name two projects, as `orchestra run` sends it: a test case both list."""
+    return {
+        "projects": [
+            {
+                "project": "shop",
+                "test_cases": [case("health"), case("login")],
+                "suites": [{"suite": "smoke", "project": "shop", "tests": ["health", "login"]}],
+            },
+            {
+                "project": "billing",
+                "test_cases": [case("health"), case("invoice")],
+                "suites": [{"suite": "all", "project": "billing", "tests": ["*"]}],
+            },
+        ]
+    }
+
+
+async def test_apply_of_several_projects(api: httpx.AsyncClient) -> None:
+    response = await api.post("/apply", json=two_projects())
+    assert response.status_code == 200, response.text
+    shop, billing = response.json()["projects"]
+    assert (shop["project"]["name"], billing["project"]["name"]) == ("shop", "billing")
+    assert [(i["name"], i["result"]) for i in shop["test_cases"]] == [
+        ("health", "created"),
+        ("login", "created"),
+    ]
+    assert billing["suites"] == [{"name": "all", "result": "created"}]
+    assert await stored_counts(api, "shop") == (2, 1)
+    assert await stored_counts(api, "billing") == (2, 1)
+    again = (await api.post("/apply", json=two_projects())).json()["projects"]
+    assert {i["result"] for p in again for i in p["test_cases"] + p["suites"]} == {"unchanged"}
+
+
+async def test_apply_of_several_projects_is_all_or_nothing(api: httpx.AsyncClient) -> None:
+    bad = two_projects()
+    bad["projects"][1]["test_cases"][1]["steps"] = []
+    bad["projects"][1]["suites"].append({"suite": "x", "project": "shop", "tests": ["invoice"]})
+    problem = assert_problem(await api.post("/apply", json=bad), 422, "nothing was applied, 2 problems")
+    assert [error["path"] for error in problem["errors"]] == [
+        "projects[1].test_cases[1].steps",
+        "projects[1].suites[1].project",
+    ]
+    assert_problem(await api.get("/projects/shop"), 404)  # the valid first project was not stored either
+    assert_problem(await api.get("/projects/billing"), 404)
+
+
+async def test_apply_of_several_projects_names_each_project_once(api: httpx.AsyncClient) -> None:
+    created = (await api.post("/projects", json={"name": "shop"})).json()
+    twice = two_projects()
+    twice["projects"][1] = {**twice["projects"][0], "project": created["id"]}
+    problem = assert_problem(await api.post("/apply", json=twice), 422)
+    assert [error["path"] for error in problem["errors"]] == ["projects[1].project"]
+    assert "project 'shop' is also projects[0]" in problem["errors"][0]["message"]
+    assert await stored_counts(api, "shop") == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"projects": []},
+        {"projects": [{"test_cases": []}]},
+        {"projects": [{"project": "", "test_cases": []}]},
+        {"projects": [{"project": "shop", "extra": 1}]},
+        {"projects": [{"project": f"p{i}"} for i in range(101)]},
+    ],
+)
+async def test_apply_of_several_projects_refuses_malformed_bodies(
+    api: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    assert_problem(await api.post("/apply", json=body), 422)
+    assert_problem(await api.get("/projects/shop"), 404)
+
+
+async def test_apply_of_several_projects_refuses_hostile_project_names(api: httpx.AsyncClient) -> None:
+    body = two_projects()
+    body["projects"][1]["project"] = "../tokens"
+    body["projects"][1]["suites"] = []
+    assert_problem(await api.post("/apply", json=body), 422, "invalid project name '../tokens'")
+    assert_problem(await api.get("/projects/shop"), 404)
+
+
 async def test_suite_may_refer_to_test_cases_already_stored(api: httpx.AsyncClient) -> None:
     assert (await api.post("/projects/shop/apply", json={"test_cases": [case("health")]})).status_code == 200
     response = await api.post("/projects/shop/apply", json={"suites": [{"suite": "s", "tests": ["health"]}]})

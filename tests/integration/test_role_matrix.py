@@ -239,6 +239,11 @@ async def b_apply(w: World, o: Objects, real: bool) -> Request:
     return Request(f"{V1}/projects/{o.ref}/apply", body)
 
 
+async def b_apply_projects(w: World, o: Objects, real: bool) -> Request:
+    case = {"name": uniq("tc"), "steps": [STEP]}
+    return Request(f"{V1}/apply", {"projects": [{"project": o.ref, "test_cases": [case]}]})
+
+
 async def b_create_schedule(w: World, o: Objects, real: bool) -> Request:
     body = {"name": uniq("sch"), "suite": o.suite, "environment": o.environment, "cron": RARE}
     return Request(f"{V1}/projects/{o.ref}/schedules", body)
@@ -373,6 +378,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # apply: project B is invisible to the scoped token (by id: 404), and it may not create a project of
     # that name (403)
     ("POST", f"{P}/apply"): Entry(EDITORS, b_apply, 200, other_project=404),
+    ("POST", "/api/v1/apply"): Entry(EDITORS, b_apply_projects, 200, other_project=404),
     # runs
     ("POST", "/api/v1/runs"): Entry(EDITORS, b_create_run, 201, other_project=404),
     ("GET", "/api/v1/runs"): Entry(SIGNED_IN, fixed(f"{V1}/runs")),

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
+from orchestra.cli.backends import RemoteBackend
 from orchestra.cli.runner import RunOptions, adhoc_environment_name, parse_variables, targets_of
 from orchestra.definitions.loader import LoadedDefinitions
 from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
@@ -52,3 +55,27 @@ def test_masker_masks_plain_json_escaped_and_url_encoded_forms() -> None:
 def test_jsonb_safe_replaces_what_postgresql_refuses() -> None:
     value = {"a\x00": ["x\x00y", float("nan"), float("inf"), "\ud800", 1.5, None, True]}
     assert jsonb_safe(value) == {"a\ufffd": ["x\ufffdy", "nan", "inf", "?", 1.5, None, True]}
+
+
+async def test_names_sent_to_a_server_stay_one_path_segment() -> None:
+    """Whatever a project or environment name holds, the request goes to that resource of /projects."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={"base_url": "http://sut"})
+
+    backend = RemoteBackend("http://orchestra.test", None)
+    await backend.close()
+    backend.client = httpx.AsyncClient(
+        base_url="http://orchestra.test/api/v1", transport=httpx.MockTransport(answer)
+    )
+    for project, environment in [("..", "tokens"), ("a/b", "e?x=1"), ("p q", "#frag"), (".", "..")]:
+        await backend.environment_base_url(project, environment)
+    await backend.close()
+    assert seen == [
+        "/api/v1/projects/%2E%2E/environments/tokens",
+        "/api/v1/projects/a%2Fb/environments/e%3Fx%3D1",
+        "/api/v1/projects/p%20q/environments/%23frag",
+        "/api/v1/projects/%2E/environments/%2E%2E",
+    ]

@@ -8,6 +8,7 @@ from orchestra.projects.schemas import ProjectOut
 from orchestra.testcases.schemas import WriteResult
 
 MAX_ITEMS = 1000
+MAX_PROJECTS = 100
 
 
 class ApplyRequest(BaseModel):
@@ -17,6 +18,24 @@ class ApplyRequest(BaseModel):
 
     test_cases: list[Any] = Field(default_factory=list, max_length=MAX_ITEMS)
     suites: list[Any] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class ProjectApply(ApplyRequest):
+    """One project's definitions in ``POST /apply``."""
+
+    project: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The project's name or id; created (with this name) if missing.",
+    )
+
+
+class ApplyProjectsRequest(BaseModel):
+    """The definitions of several projects, e.g. a folder whose suites name different projects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    projects: list[ProjectApply] = Field(min_length=1, max_length=MAX_PROJECTS)
 
 
 class TestCaseApplied(BaseModel):
@@ -36,3 +55,7 @@ class ApplyResult(BaseModel):
     project: ProjectOut
     test_cases: list[TestCaseApplied]
     suites: list[SuiteApplied]
+
+
+class ApplyProjectsResult(BaseModel):
+    projects: list[ApplyResult]

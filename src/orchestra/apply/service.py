@@ -5,13 +5,23 @@ be rolled back by its owner (the request dependency, or the CLI's ``transaction(
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
-from orchestra.apply.schemas import ApplyRequest, ApplyResult, SuiteApplied, TestCaseApplied
+from orchestra.apply.schemas import (
+    ApplyProjectsRequest,
+    ApplyProjectsResult,
+    ApplyRequest,
+    ApplyResult,
+    SuiteApplied,
+    TestCaseApplied,
+)
 from orchestra.definitions.loader import DefinitionError, validate_suite_data, validate_test_case_data
 from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 from orchestra.errors import InvalidDefinition, InvalidInput, NotFound
@@ -21,7 +31,7 @@ from orchestra.projects import service as projects
 from orchestra.projects.schemas import ProjectCreate, ProjectOut
 from orchestra.suites import service as suites_service
 from orchestra.testcases import service as testcases_service
-from orchestra.testcases.service import definition_errors, storage_issues
+from orchestra.testcases.service import definition_errors, join_path, storage_issues
 
 MAX_DETAIL_ISSUES = 3
 
@@ -60,27 +70,51 @@ def _duplicates(names: list[tuple[int, str]], section: str, key: str, what: str)
     return errors
 
 
+@dataclass
+class _Items:
+    """One project's definitions, parsed: (index in the request, definition), and the problems found."""
+
+    cases: list[tuple[int, TestCaseDefinition]] = field(default_factory=list)
+    suites: list[tuple[int, SuiteDefinition]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    broken_names: set[str] = field(default_factory=set)
+
+
+def _parse(request: ApplyRequest) -> _Items:
+    items = _Items()
+    for index, data in enumerate(request.test_cases):
+        try:
+            items.cases.append((index, validate_test_case_data(data)))
+        except DefinitionError as error:
+            items.errors += definition_errors(error.issues, f"test_cases[{index}]")
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                items.broken_names.add(data["name"])  # so suites listing it get no second, misleading error
+    for index, data in enumerate(request.suites):
+        try:
+            items.suites.append((index, validate_suite_data(data)))
+        except DefinitionError as error:
+            items.errors += definition_errors(error.issues, f"suites[{index}]")
+    return items
+
+
+def _parsed(test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]) -> _Items:
+    return _Items(list(enumerate(test_cases)), list(enumerate(suites)))
+
+
 async def apply_request(
     session: AsyncSession, actor: Actor, project: str, request: ApplyRequest
 ) -> ApplyResult:
     """Apply definitions sent as JSON (``POST /projects/{project}/apply``)."""
-    errors: list[dict[str, Any]] = []
-    cases: list[tuple[int, TestCaseDefinition]] = []
-    suites: list[tuple[int, SuiteDefinition]] = []
-    broken_names: set[str] = set()
-    for index, data in enumerate(request.test_cases):
-        try:
-            cases.append((index, validate_test_case_data(data)))
-        except DefinitionError as error:
-            errors += definition_errors(error.issues, f"test_cases[{index}]")
-            if isinstance(data, dict) and isinstance(data.get("name"), str):
-                broken_names.add(data["name"])  # so suites listing it do not get a second, misleading error
-    for index, data in enumerate(request.suites):
-        try:
-            suites.append((index, validate_suite_data(data)))
-        except DefinitionError as error:
-            errors += definition_errors(error.issues, f"suites[{index}]")
-    return await _apply(session, actor, project, cases, suites, errors, broken_names)
+    (result,) = await _apply_all(session, actor, [(project, _parse(request))])
+    return result
+
+
+async def apply_projects_request(
+    session: AsyncSession, actor: Actor, request: ApplyProjectsRequest
+) -> ApplyProjectsResult:
+    """Apply the definitions of several projects sent as JSON (``POST /apply``), all or nothing."""
+    items = [(entry.project, _parse(entry)) for entry in request.projects]
+    return ApplyProjectsResult(projects=await _apply_all(session, actor, items))
 
 
 async def apply_definitions(
@@ -91,38 +125,71 @@ async def apply_definitions(
     suites: list[SuiteDefinition],
 ) -> ApplyResult:
     """Apply already parsed definitions (the CLI); the project is created if missing."""
-    return await _apply(
-        session, actor, project_name, list(enumerate(test_cases)), list(enumerate(suites)), [], set()
+    (result,) = await apply_definition_groups(session, actor, [(project_name, test_cases, suites)])
+    return result
+
+
+async def apply_definition_groups(
+    session: AsyncSession,
+    actor: Actor,
+    groups: Sequence[tuple[str, list[TestCaseDefinition], list[SuiteDefinition]]],
+) -> list[ApplyResult]:
+    """Apply already parsed definitions of several projects (the CLI), all or nothing; each project is
+    created if missing."""
+    return await _apply_all(
+        session, actor, [(name, _parsed(cases, suites)) for name, cases, suites in groups]
     )
 
 
-async def _apply(
-    session: AsyncSession,
-    actor: Actor,
-    project_ref: str,
-    cases: list[tuple[int, TestCaseDefinition]],
-    suites: list[tuple[int, SuiteDefinition]],
-    errors: list[dict[str, Any]],
-    broken_names: set[str],
-) -> ApplyResult:
-    project = await _ensure_project(session, actor, project_ref)
-    for index, case in cases:
-        errors += definition_errors(storage_issues(case), f"test_cases[{index}]")
-    errors += _duplicates([(i, case.name) for i, case in cases], "test_cases", "name", "test case")
-    errors += _duplicates([(i, suite.suite) for i, suite in suites], "suites", "suite", "suite")
-    known = {case.name for _, case in cases} | broken_names
-    for index, suite in suites:
-        errors += await suites_service.check_definition(
-            session, actor, project, suite, f"suites[{index}]", known
-        )
+async def _apply_all(
+    session: AsyncSession, actor: Actor, groups: list[tuple[str, _Items]]
+) -> list[ApplyResult]:
+    """Every project's problems are collected before anything is written; a project named twice (by name
+    and by id, say) is a problem too, since its definitions would overwrite each other."""
+    checked: list[tuple[Project, _Items]] = []
+    errors: list[dict[str, Any]] = []
+    first: dict[uuid.UUID, int] = {}
+    several = len(groups) > 1
+    for index, (ref, items) in enumerate(groups):
+        owner, found = await _check(session, actor, ref, items)
+        prefix = f"projects[{index}]" if several else ""
+        if owner.id in first:
+            message = f"project '{owner.name}' is also projects[{first[owner.id]}]: give each project once"
+            found.append(_error("project", message))
+        first.setdefault(owner.id, index)
+        errors += [{**error, "path": join_path(prefix, error["path"])} for error in found]
+        checked.append((owner, items))
     if errors:
         raise _invalid(errors)
+    return [await _write(session, actor, owner, items) for owner, items in checked]
+
+
+async def _check(
+    session: AsyncSession, actor: Actor, project_ref: str, items: _Items
+) -> tuple[Project, list[dict[str, Any]]]:
+    """The project (created if missing) and every problem of its definitions, test cases first."""
+    project = await _ensure_project(session, actor, project_ref)
+    errors = list(items.errors)
+    for index, case in items.cases:
+        errors += definition_errors(storage_issues(case), f"test_cases[{index}]")
+    errors += _duplicates([(i, case.name) for i, case in items.cases], "test_cases", "name", "test case")
+    errors += _duplicates([(i, suite.suite) for i, suite in items.suites], "suites", "suite", "suite")
+    known = {case.name for _, case in items.cases} | items.broken_names
+    for index, suite in items.suites:
+        errors += await suites_service.check_definition(
+            session, actor, project, suite, f"suites[{index}]", known, applying=True
+        )
+    errors.sort(key=lambda error: _order(error["path"]))
+    return project, errors
+
+
+async def _write(session: AsyncSession, actor: Actor, project: Project, items: _Items) -> ApplyResult:
     applied_cases = []
-    for _, case in cases:
+    for _, case in items.cases:
         _, version, result = await testcases_service.upsert_definition(session, actor, project, case)
         applied_cases.append(TestCaseApplied(name=case.name, version=version.version, result=result))
     applied_suites = []
-    for _, suite in suites:
+    for _, suite in items.suites:
         _, result = await suites_service.upsert_definition(session, actor, project, suite)
         applied_suites.append(SuiteApplied(name=suite.suite, result=result))
     return ApplyResult(
@@ -131,7 +198,6 @@ async def _apply(
 
 
 def _invalid(errors: list[dict[str, Any]]) -> InvalidDefinition:
-    errors.sort(key=lambda error: _order(error["path"]))
     shown = "; ".join(f"{error['path']}: {error['message']}" for error in errors[:MAX_DETAIL_ISSUES])
     more = f" (and {len(errors) - MAX_DETAIL_ISSUES} more)" if len(errors) > MAX_DETAIL_ISSUES else ""
     count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''}"

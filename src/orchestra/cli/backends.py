@@ -6,13 +6,15 @@ Both backends offer the same operations, so the command logic is written once (s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
 from orchestra.actor import Actor
-from orchestra.apply.service import apply_definitions
-from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
+from orchestra.apply.service import apply_definition_groups
+from orchestra.definitions.projects import ProjectDefinitions
 from orchestra.environments import openapi_service as openapi
 from orchestra.environments import service as environments
 from orchestra.environments.openapi_schemas import SpecImport, SpecSummary
@@ -28,9 +30,8 @@ class BackendError(Exception):
 
 
 class Backend(Protocol):
-    async def apply(
-        self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
-    ) -> dict[str, Any]: ...
+    async def apply(self, groups: Sequence[ProjectDefinitions]) -> list[dict[str, Any]]:
+        """Store each project's test cases and suites (projects created if missing), all or nothing."""
 
     async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
         """Create or update the environment. A base URL on a loopback or private address (as resolved
@@ -60,12 +61,14 @@ class LocalBackend:
         self.runtime = runtime
         self.actor = Actor(tenant_id=runtime.tenant_id)
 
-    async def apply(
-        self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
-    ) -> dict[str, Any]:
+    async def apply(self, groups: Sequence[ProjectDefinitions]) -> list[dict[str, Any]]:
+        definitions = [
+            (group.project, [case for _, case in group.test_cases], [suite for _, suite in group.suites])
+            for group in groups
+        ]
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
-            result = await apply_definitions(session, self.actor, project, test_cases, suites)
-        return result.model_dump(mode="json")
+            results = await apply_definition_groups(session, self.actor, definitions)
+        return [result.model_dump(mode="json") for result in results]
 
     async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
         private = await points_at_private_network(base_url)
@@ -126,6 +129,16 @@ def _problem_text(response: httpx.Response) -> str:
     return text
 
 
+def _segment(name: str) -> str:
+    """A name as one path segment, whatever it holds: a '/', '?', '#' or '..' never changes the URL."""
+    text = quote(name, safe="")
+    return text.replace(".", "%2E") if set(name) <= {"."} else text
+
+
+def _environment_path(project: str, environment: str) -> str:
+    return f"/projects/{_segment(project)}/environments/{_segment(environment)}"
+
+
 class RemoteBackend:
     """A running Orchestra reached through its REST API (``--server`` / ORCHESTRA_SERVER)."""
 
@@ -156,36 +169,35 @@ class RemoteBackend:
     async def check(self) -> None:
         await self._call("GET", "/health")
 
-    async def apply(
-        self, project: str, test_cases: list[TestCaseDefinition], suites: list[SuiteDefinition]
-    ) -> dict[str, Any]:
+    async def apply(self, groups: Sequence[ProjectDefinitions]) -> list[dict[str, Any]]:
+        def dump(items: Sequence[tuple[Any, Any]]) -> list[Any]:
+            return [item.model_dump(mode="json", by_alias=True, exclude_unset=True) for _, item in items]
+
         body = {
-            "test_cases": [
-                case.model_dump(mode="json", by_alias=True, exclude_unset=True) for case in test_cases
-            ],
-            "suites": [suite.model_dump(mode="json", by_alias=True, exclude_unset=True) for suite in suites],
+            "projects": [
+                {"project": group.project, "test_cases": dump(group.test_cases), "suites": dump(group.suites)}
+                for group in groups
+            ]
         }
-        result: dict[str, Any] = (await self._call("POST", f"/projects/{project}/apply", json=body)).json()
-        return result
+        results: list[dict[str, Any]] = (await self._call("POST", "/apply", json=body)).json()["projects"]
+        return results
 
     async def ensure_environment(self, project: str, name: str, base_url: str) -> None:
         body: dict[str, Any] = {"base_url": base_url}
         if await points_at_private_network(base_url):
             body["allow_private_network"] = True  # only ever set: an existing environment keeps its own
-        await self._call("PUT", f"/projects/{project}/environments/{name}", json=body)
+        await self._call("PUT", _environment_path(project, name), json=body)
 
     async def environment_base_url(self, project: str, name: str) -> str:
-        return str((await self._call("GET", f"/projects/{project}/environments/{name}")).json()["base_url"])
+        return str((await self._call("GET", _environment_path(project, name))).json()["base_url"])
 
     async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
-        path = f"/projects/{project}/environments/{environment}/openapi"
+        path = _environment_path(project, environment) + "/openapi"
         response = await self._call("PUT", path, json=spec.model_dump(exclude_none=True))
         return SpecSummary.model_validate(response.json())
 
     async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
-        await self._call(
-            "PATCH", f"/projects/{project}/environments/{environment}", json={"secrets": secrets}
-        )
+        await self._call("PATCH", _environment_path(project, environment), json={"secrets": secrets})
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
         response = await self._call(

@@ -195,7 +195,7 @@ def run(
         raise typer.Exit(runner.error_exit(err_console, error)) from None
     settings = _settings(data_dir=data_dir, verbose=verbose)
     # Validate the files before starting anything: a typo should not cost a database start.
-    code = _guarded(_validate_only(options.paths))
+    code = _guarded(_validate_only(options))
     if code:
         raise typer.Exit(code)
     raise typer.Exit(
@@ -207,8 +207,8 @@ def run(
     )
 
 
-async def _validate_only(paths: list[Path]) -> int:
-    load_paths(paths)
+async def _validate_only(options: runner.RunOptions) -> int:
+    runner.project_groups(load_paths(options.paths), options)
     return 0
 
 
@@ -222,17 +222,31 @@ def apply(
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Sync test cases and suites into Orchestra: created, or a new version when changed (idempotent)."""
+    """Sync test cases and suites into Orchestra: created, or a new version when changed (idempotent).
+    Each suite is stored in the project it names, with the test cases it lists (see `orchestra run`)."""
     settings = _settings(data_dir=data_dir)
+    options = runner.RunOptions(paths=list(paths), project=project)
+    code = _guarded(_validate_only(options))
+    if code:
+        raise typer.Exit(code)
 
     async def work(backend: Backend) -> int:
-        loaded = load_paths(paths)
-        name = runner.project_of(loaded, runner.RunOptions(paths=list(paths), project=project))
-        result = await backend.apply(name, [c for _, c in loaded.test_cases], [s for _, s in loaded.suites])
-        for item in result.get("test_cases", []):
-            console.print(f"test case {item['name']}: {item['result']} (version {item['version']})")
-        for item in result.get("suites", []):
-            console.print(f"suite {item['name']}: {item['result']}")
+        groups = runner.project_groups(load_paths(paths), options)
+        if not groups:
+            console.print("nothing to apply: no test definitions found in " + ", ".join(map(str, paths)))
+            return 0
+        results = await backend.apply(groups)
+        several = len(results) > 1
+        for result in results:
+            indent = "  " if several else ""
+            if several:
+                console.print(f"project {result['project']['name']}:")
+            for item in result.get("test_cases", []):
+                console.print(
+                    f"{indent}test case {item['name']}: {item['result']} (version {item['version']})"
+                )
+            for item in result.get("suites", []):
+                console.print(f"{indent}suite {item['name']}: {item['result']}")
         return 0
 
     raise typer.Exit(_guarded(_with_backend(server, token, settings, work)))

@@ -27,6 +27,8 @@ from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import finished_line, print_summary
 from orchestra.cli.usage import UsageError
 from orchestra.definitions.loader import LoadedDefinitions, load_paths
+from orchestra.definitions.projects import ProjectDefinitions, group_by_project
+from orchestra.definitions.testcase_model import NAME_RULE, is_valid_name
 from orchestra.environments.openapi_schemas import MAX_URL, SpecImport
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
@@ -139,29 +141,33 @@ def openapi_source(source: str) -> SpecImport:
     return SpecImport(text=text)
 
 
-def project_of(loaded: LoadedDefinitions, options: RunOptions) -> str:
-    if options.project:
-        return options.project
-    for _, suite in loaded.suites:
-        if suite.project:
-            return suite.project
-    first = options.paths[0]
-    folder = first if first.is_dir() else first.parent
-    return folder.resolve().name or "default"
+def project_groups(loaded: LoadedDefinitions, options: RunOptions) -> list[ProjectDefinitions]:
+    """The definitions of each project (see ``definitions/projects.py``); a project name that cannot be
+    stored, or a suite that names another project than ``--project``, stops the command here."""
+    if options.project is not None and not is_valid_name(options.project):
+        raise UsageError(f"--project: invalid project name {options.project[:200]!r}: {NAME_RULE}")
+    groups = group_by_project(loaded, options.paths, options.project)
+    for group in groups:
+        if not is_valid_name(group.project):  # only the folder's name can be: the others were checked
+            raise UsageError(
+                f"the folder's name {group.project[:200]!r} is not a valid project name ({NAME_RULE}): "
+                "give --project NAME, or name the project in a suite ('project:')"
+            )
+    return groups
 
 
 def targets_of(
-    loaded: LoadedDefinitions, options: RunOptions
+    definitions: ProjectDefinitions | LoadedDefinitions, options: RunOptions
 ) -> list[tuple[str | None, list[str] | None, str]]:
-    """(suite, tests, name) of each suite run to start: every suite found, and the test cases no suite
-    covers together as one more run (all of them when there is no suite)."""
+    """(suite, tests, name) of each suite run to start in one project: every suite found, and the test
+    cases no suite covers together as one more run (all of them when there is no suite)."""
     targets: list[tuple[str | None, list[str] | None, str]] = [
-        (suite.suite, None, suite.suite) for _, suite in loaded.suites
+        (suite.suite, None, suite.suite) for _, suite in definitions.suites
     ]
-    covered = {name for _, suite in loaded.suites for name in suite.tests}
+    covered = {name for _, suite in definitions.suites for name in suite.tests}
     if "*" in covered:
         return targets
-    rest = [case.name for _, case in loaded.test_cases if case.name not in covered]
+    rest = [case.name for _, case in definitions.test_cases if case.name not in covered]
     if rest:
         first = options.paths[0]
         name = first.stem if first.is_file() else first.resolve().name
@@ -169,27 +175,83 @@ def targets_of(
     return targets
 
 
+async def base_urls_of(
+    groups: list[ProjectDefinitions], options: RunOptions, backend: Backend
+) -> tuple[str, dict[str, str]]:
+    """The environment the run uses and its base URL in each project (each project has its own)."""
+    if options.base_url:
+        check_base_url(options.base_url)
+        return adhoc_environment_name(options.base_url), {group.project: options.base_url for group in groups}
+    if not options.environment:
+        raise UsageError("give the system under test: --env NAME or --base-url URL")
+    environment = options.environment
+    if not is_valid_name(environment):
+        raise UsageError(f"--env: invalid environment name {environment[:200]!r}: {NAME_RULE}")
+    urls = {}
+    for group in groups:
+        try:
+            urls[group.project] = await backend.environment_base_url(group.project, environment)
+        except (BackendError, OrchestraError) as error:
+            if len(groups) == 1:
+                raise
+            projects = ", ".join(f"'{group.project}'" for group in groups)
+            raise UsageError(
+                f"{error}: the suites found name {len(groups)} projects ({projects}), and each project runs "
+                f"in an environment '{environment}' of its own — create it there, or give --base-url URL"
+            ) from None
+    return environment, urls
+
+
 async def execute(options: RunOptions, backend: Backend, console: Console) -> int:
     loaded = load_paths(options.paths)
     if not loaded.test_cases:
         raise UsageError("no test definitions found in " + ", ".join(str(path) for path in options.paths))
-    project = project_of(loaded, options)
     # Everything that can be refused is checked before anything is stored.
-    if options.base_url:
-        check_base_url(options.base_url)
-        environment, base_url = adhoc_environment_name(options.base_url), options.base_url
-    elif options.environment:
-        environment = options.environment
-        base_url = await backend.environment_base_url(project, environment)
-    else:
-        raise UsageError("give the system under test: --env NAME or --base-url URL")
+    groups = project_groups(loaded, options)
+    environment, base_urls = await base_urls_of(groups, options, backend)
     spec = openapi_source(options.openapi) if options.openapi else None
-    check_reachable(base_url)
-    await backend.apply(
-        project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
-    )
+    for base_url in dict.fromkeys(base_urls.values()):
+        check_reachable(base_url)
+    await backend.apply(groups)
+    for group in groups:
+        await prepare_environment(backend, group.project, environment, options, spec, console)
+    ids = []
+    for group in groups:
+        for suite, tests, name in targets_of(group, options):
+            request = SuiteRunCreate(
+                project=group.project,
+                environment=environment,
+                suite=suite,
+                tests=tests,
+                name=None if suite else name,
+                priority=options.priority,
+                trigger="manual",
+                variables=dict(options.variables),
+            )
+            ids.append(await backend.start_suite_run(request))
+    for group in groups:
+        console.print(
+            f"[bold]Orchestra[/] running {len(group.test_cases)} test case(s) "
+            f"of project '{group.project}' on {base_urls[group.project]}"
+        )
+    results = await follow_or_cancel(backend, ids, console, options.poll_s)
+    print_summary(console, results)
+    await write_reports(backend, ids, options)
+    return verdict(results)
+
+
+async def prepare_environment(
+    backend: Backend,
+    project: str,
+    environment: str,
+    options: RunOptions,
+    spec: SpecImport | None,
+    console: Console,
+) -> None:
+    """The project's environment as the options ask: created for ``--base-url``, its secrets set, its
+    OpenAPI description imported."""
     if options.base_url:
-        await backend.ensure_environment(project, environment, base_url)
+        await backend.ensure_environment(project, environment, options.base_url)
     if options.secrets:
         await backend.set_secrets(project, environment, options.secrets)
     if spec is not None:
@@ -199,29 +261,8 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
             raise UsageError(f"--openapi {options.openapi}: {error}") from None
         console.print(
             f"OpenAPI description '{summary.title}': {summary.operation_count} operation(s), "
-            f"imported into environment '{environment}'"
+            f"imported into environment '{environment}' of project '{project}'"
         )
-    ids = []
-    for suite, tests, name in targets_of(loaded, options):
-        request = SuiteRunCreate(
-            project=project,
-            environment=environment,
-            suite=suite,
-            tests=tests,
-            name=None if suite else name,
-            priority=options.priority,
-            trigger="manual",
-            variables=dict(options.variables),
-        )
-        ids.append(await backend.start_suite_run(request))
-    console.print(
-        f"[bold]Orchestra[/] running {len(loaded.test_cases)} test case(s) "
-        f"of project '{project}' on {base_url}"
-    )
-    results = await follow_or_cancel(backend, ids, console, options.poll_s)
-    print_summary(console, results)
-    await write_reports(backend, ids, options)
-    return verdict(results)
 
 
 async def follow(

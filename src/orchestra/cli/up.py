@@ -19,6 +19,7 @@ from orchestra.cli.runner import follow_or_cancel
 from orchestra.cli.serving import Serving, check_port_free
 from orchestra.config import Settings
 from orchestra.definitions.loader import load_paths
+from orchestra.definitions.projects import ProjectDefinitions
 from orchestra.demo.sut_store import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.environments import openapi_service as openapi
 from orchestra.environments import service as environments
@@ -56,9 +57,7 @@ async def prepare_demo_test_data(runtime: Runtime, project: str, demo_url: str) 
 async def apply_examples(backend: LocalBackend, project: str, folder: Path) -> list[str]:
     """Load and store the folder's test cases and suites; the names of its suites."""
     loaded = load_paths([folder])
-    await backend.apply(
-        project, [case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites]
-    )
+    await backend.apply([ProjectDefinitions(project, loaded.test_cases, loaded.suites)])
     return [suite.suite for _, suite in loaded.suites]
 
 

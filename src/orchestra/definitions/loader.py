@@ -69,6 +69,15 @@ class DefinitionError(Exception):
 class LoadedDefinitions:
     test_cases: list[tuple[Path, TestCaseDefinition]] = field(default_factory=list)
     suites: list[tuple[Path, SuiteDefinition]] = field(default_factory=list)
+    # Each file's YAML tree, so that later checks can name the line and column of a value.
+    roots: dict[Path, Node] = field(default_factory=dict, repr=False, compare=False)
+
+    def issue_at(self, path: Path, loc: Sequence[str | int], message: str) -> DefinitionIssue:
+        """An issue at the value ``loc`` of the file ``path`` (at 0:0 when its tree is not known)."""
+        root = self.roots.get(path)
+        if root is None:
+            return DefinitionIssue(str(path), 0, 0, _format_path(loc), message)
+        return _issue_at(path, root, loc, message)
 
 
 class _IssueAt(Exception):
@@ -441,7 +450,7 @@ def load_paths(paths: Sequence[Path]) -> LoadedDefinitions:
     """Every test case and suite under ``paths``; all issues of all files are raised together."""
     issues: list[DefinitionIssue] = []
     loaded = LoadedDefinitions()
-    roots: dict[Path, Node] = {}
+    roots = loaded.roots
     for path in _expand(paths, issues):
         try:
             definition, root = _parse(_read(path), str(path))

@@ -43,6 +43,19 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$")
 _DURATION_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 MAX_SLEEP_MS = 3_600_000.0
 MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an integer column)
+# Names of projects (a suite's ``project:``), environments, schedules and tokens: safe in a URL path segment.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
+MAX_NAME = 200
+NAME_RULE = "1 to 200 characters, letters, digits, '.', '_', '-' and spaces, starting with a letter or digit"
+
+
+def is_valid_name(name: str) -> bool:
+    """Whether ``name`` may name a project or an environment (the whole text: no trailing newline)."""
+    return 1 <= len(name) <= MAX_NAME and re.fullmatch(NAME_PATTERN, name) is not None
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57]) + "..."
 
 
 class _Model(BaseModel):
@@ -519,13 +532,26 @@ class TestCaseDefinition(_Model):
 
 class SuiteDefinition(_Model):
     suite: str = Field(min_length=1, max_length=200, description="The suite's name.")
-    project: str | None = None
+    project: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_NAME,
+        pattern=NAME_PATTERN,
+        description="The project (name or id) the suite and the test cases it lists belong to.",
+    )
     description: str | None = None
     variables: dict[VariableName, Any] = Field(default_factory=dict)
     tests: list[Annotated[str, Field(min_length=1)]] = Field(
-        min_length=1, description='Test case names; "*" alone means every test case loaded alongside.'
+        min_length=1, description='Test case names; "*" alone means every test case of the suite\'s project.'
     )
     parallelism: int | None = Field(default=None, ge=1, le=MAX_PARALLELISM)
+
+    @field_validator("project", mode="before")
+    @classmethod
+    def _project_name(cls, value: Any) -> Any:
+        if isinstance(value, str) and not is_valid_name(value):
+            raise ValueError(f"a project name has {NAME_RULE}, got {_shown(value)}")
+        return value
 
     @field_validator("tests")
     @classmethod

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestra.definitions.testcase_model import NAME_PATTERN
 from orchestra.limits.schemas import ActiveRunsLimit
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
+__all__ = ["NAME_PATTERN", "ProjectCreate", "ProjectOut", "ProjectUpdate"]
 
 
 class ProjectCreate(BaseModel):

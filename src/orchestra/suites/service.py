@@ -49,12 +49,26 @@ async def check_definition(
     definition: SuiteDefinition,
     prefix: str = "",
     known: Collection[str] = (),
+    *,
+    applying: bool = False,
 ) -> list[dict[str, Any]]:
     """Problems of a valid definition in its project: a foreign ``project``, unknown test names (names in
-    ``known`` are taken as existing, e.g. test cases stored in the same apply), unstorable values."""
+    ``known`` are taken as existing, e.g. test cases stored in the same apply), unstorable values.
+    ``applying``: the definition comes through an apply, whose message on a foreign project says how to
+    apply a folder whose suites name several projects."""
     errors = definition_errors(storage_issues(definition), prefix)
     if definition.project is not None and definition.project not in (owner.name, str(owner.id)):
-        message = f"the suite names project '{definition.project}' but is stored in project '{owner.name}'"
+        if applying:
+            message = (
+                f"the suite names project '{definition.project}' but is applied to project '{owner.name}': "
+                f"apply it to project '{definition.project}' (POST /apply takes the definitions of several "
+                "projects at once; `orchestra apply` and `orchestra run` store each suite of a folder in "
+                "the project it names)"
+            )
+        else:
+            message = (
+                f"the suite names project '{definition.project}' but is stored in project '{owner.name}'"
+            )
         errors.append(_error(join_path(prefix, "project"), message))
     if definition.tests != ALL_TESTS:
         lookup = [name for name in definition.tests if name not in known]
