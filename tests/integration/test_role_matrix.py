@@ -633,10 +633,13 @@ async def world(
 
 
 def route_table(app_routes: list[Any]) -> set[tuple[str, str]]:
+    """The API's routes (the web application served beside it, outside /api, needs no role: web.py)."""
     table: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app_routes):
         path = route.path
         assert isinstance(path, str), route
+        if path == "/{path:outside_api}":
+            continue
         for method in route.methods or ():
             if method != "HEAD":  # Starlette adds HEAD to every GET route
                 table.add((method, path))
