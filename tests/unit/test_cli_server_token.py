@@ -12,6 +12,7 @@ from orchestra.auth import api_tokens
 from orchestra.cli.admin_token import token_for
 from orchestra.cli.backends import BackendError, RemoteBackend
 from orchestra.config import Settings
+from orchestra.definitions.projects import ProjectDefinitions
 
 TOKEN = "orc_" + "1" * 32 + "_" + "abcdefgh" + "x" * 35
 
@@ -74,7 +75,7 @@ async def test_a_refused_token_is_reported_with_its_source(tmp_path: Path) -> No
     await real.aclose()
     try:
         with pytest.raises(BackendError) as raised:
-            await backend.apply("demo", [], [])
+            await backend.apply([ProjectDefinitions("demo")])
     finally:
         await backend.close()
     assert seen == [f"Bearer {TOKEN}"]
