@@ -204,6 +204,9 @@ async def test_graceful_shutdown_hands_the_run_back_without_penalty(quiet: Runti
     row = await run_row(quiet, run_id)
     assert (row.status, row.attempt, row.lease_owner, row.fencing_token) == ("QUEUED", 1, None, 1)
     assert row.context["position"] == 1
+    # Published again at once (the first message was consumed): another executor needs no re-publish.
+    async with asyncio.timeout(2):
+        assert (await anext(quiet.broker.deliveries())).run_id == run_id
 
 
 async def test_executor_that_cannot_renew_stops_the_run_by_itself(settings: Settings, demo_url: str) -> None:

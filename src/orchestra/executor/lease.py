@@ -308,7 +308,8 @@ class LeaseStore:
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost before the verdict was written")
 
-    async def hand_back(self, lease: Lease) -> None:
-        """Give the run back (graceful shutdown): QUEUED again, no attempt penalty."""
+    async def hand_back(self, lease: Lease) -> bool:
+        """Give the run back (graceful shutdown): QUEUED again, no attempt penalty. False when the lease
+        was no longer this executor's (nothing changed)."""
         params = {"run_id": lease.run_id, "token": lease.fencing_token}
-        await self._one(_HAND_BACK, params, lease.tenant_id)
+        return await self._one(_HAND_BACK, params, lease.tenant_id) is not None

@@ -115,7 +115,7 @@ class Executor:
             lease = await self._take(delivery.run_id)
             await delivery.ack()  # the lease attempt is decided either way
             if lease is not None and self._stopping:
-                await self.store.hand_back(lease)
+                await self._hand_back(lease)
             elif lease is not None:
                 await self._execute(lease)
         except Exception:
@@ -131,8 +131,22 @@ class Executor:
         except asyncio.CancelledError:
             lease = await taking
             if lease is not None:
-                await self.store.hand_back(lease)
+                await self._hand_back(lease)
             raise
+
+    async def _hand_back(self, lease: Lease) -> None:
+        """QUEUED again, then its id published (after that commit), so an idle executor resumes it now
+        rather than when the scheduler re-publishes QUEUED runs nobody leased."""
+        if not await self.store.hand_back(lease):
+            return  # no longer ours (taken over, or ended): nothing to give back
+        try:
+            await self.broker.publish([lease.run_id])
+        except Exception as error:  # the scheduler's re-publish of stale QUEUED runs still finds it
+            log.warning(
+                "run.hand_back_publish_failed",
+                run_id=str(lease.run_id),
+                error=f"{type(error).__name__}: {error}",
+            )
 
     async def _execute(self, lease: Lease) -> None:
         bound = log.bind(run_id=str(lease.run_id), attempt=lease.attempt, fencing_token=lease.fencing_token)
@@ -160,7 +174,7 @@ class Executor:
             if lost.is_set():
                 bound.warning("run.lease_lost", reason="lease could not be renewed in time")
             else:
-                await asyncio.shield(self.store.hand_back(lease))
+                await asyncio.shield(self._hand_back(lease))
                 bound.info("run.handed_back")
                 raise
         except Exception as error:
