@@ -81,8 +81,13 @@ class Executor:
         self._plans: dict[uuid.UUID, ExecutionPlan] = {}
         self._on_run_finished = on_run_finished or (lambda: None)
         self._stopping = False
+        self._consumer: asyncio.Task[None] | None = None
 
     async def run_forever(self) -> None:
+        self._consumer = asyncio.create_task(self._consume(), name="executor consumer")
+        await self._consumer
+
+    async def _consume(self) -> None:
         """Take the next delivery only once a slot is free, so a busy executor does not sit on messages
         that an idle one could run."""
         async with contextlib.aclosing(self.broker.deliveries()) as deliveries:
@@ -101,8 +106,12 @@ class Executor:
                 task.add_done_callback(self._running.discard)
 
     async def shutdown(self) -> None:
-        """Stop taking work and hand the runs in progress back (QUEUED, no attempt penalty)."""
+        """Stop taking work and hand the runs in progress back (QUEUED, no attempt penalty). The consumer
+        ends first, so that the ids the hand-backs publish go to the other executors, not back to this one."""
         self._stopping = True
+        if self._consumer is not None:
+            self._consumer.cancel()
+            await asyncio.gather(self._consumer, return_exceptions=True)
         for task in list(self._running):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
