@@ -236,6 +236,34 @@ def test_sigterm_hands_runs_back_and_another_executor_resumes_at_once(
     assert max(counts.values()) <= 2
 
 
+def test_killed_executor_is_replaced_within_seconds_with_the_default_settings(
+    cluster: Cluster, demo_sut: str
+) -> None:
+    """Its runs do not wait out the lease (30 s): its database session ended with the process."""
+    cluster.fast = False
+    boot(cluster)
+    marker = uuid.uuid4().hex
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("killed", marker, steps=40))
+        run_id = start_run(client, "killed")
+    wait_until(lambda: progress(cluster, run_id) >= 10, 30, "a quarter of the run committed")
+    owner = holder_of(cluster, run_id) or ""
+    victim = executor_by_owner(cluster, owner)
+    victim.signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    wait_until(lambda: holder_of(cluster, run_id) not in (None, owner), 10, "another executor holds the run")
+    recovered_after = time.monotonic() - killed_at
+    (run,) = wait_for(cluster, [run_id], timeout_s=60)
+    assert run["status"] == "PASSED", run["status_reason"]
+    assert run["attempt"] == 2
+    assert recovered_after <= 10
+    committed = asyncio.run(committed_steps(cluster.owner_database_url, run_id))
+    assert [seq for seq, _ in committed] == list(range(80))  # every step committed exactly once
+    counts = Counter(query.split("&s=")[1] for query in sut_requests(demo_sut, marker))
+    assert set(counts) == {str(index) for index in range(40)}
+    assert sum(1 for count in counts.values() if count > 1) <= 1
+
+
 def _role(service: Any) -> str:
     try:
         return str(httpx.get(service.url + "/api/v1/health", timeout=2).json().get("scheduler_role"))

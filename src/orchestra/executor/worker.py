@@ -22,6 +22,7 @@ from orchestra.definitions.loader import validate_test_case_data
 from orchestra.executor.data_phase import PlanSource
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
+from orchestra.executor.presence import Presence
 from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.kit.egress_http import guarded_client
@@ -69,6 +70,7 @@ class Executor:
         self.settings = settings
         self.owner = incarnation_id()
         self.store = LeaseStore(db.engine, self.owner, settings.lease_s)
+        self.presence = Presence(db.url)
         # Egress-guarded (kit/egress_http.py): requests go only where the run's environment allows.
         self.client = guarded_client(
             limits=httpx.Limits(
@@ -84,12 +86,33 @@ class Executor:
         self._consumer: asyncio.Task[None] | None = None
 
     async def run_forever(self) -> None:
+        """Take the next delivery only once a slot is free, so a busy executor does not sit on messages
+        that an idle one could run. Nothing is leased before this process's presence lock is held."""
+        await self._be_present()
+        keeping = asyncio.create_task(self._keep_present(), name="executor presence")
         self._consumer = asyncio.create_task(self._consume(), name="executor consumer")
-        await self._consumer
+        try:
+            await self._consumer
+        finally:
+            keeping.cancel()
+            await asyncio.gather(keeping, return_exceptions=True)
+
+    async def _be_present(self) -> None:
+        while True:
+            try:
+                self.store.presence_key = await self.presence.acquire()
+                return
+            except Exception as error:
+                log.warning("executor.presence_failed", error=f"{type(error).__name__}: {error}")
+                await asyncio.sleep(1.0)
+
+    async def _keep_present(self) -> None:
+        interval = min(self.settings.lease_s / 3, self.settings.heartbeat_s)
+        while True:
+            await asyncio.sleep(interval)
+            await self.presence.keep()
 
     async def _consume(self) -> None:
-        """Take the next delivery only once a slot is free, so a busy executor does not sit on messages
-        that an idle one could run."""
         async with contextlib.aclosing(self.broker.deliveries()) as deliveries:
             while not self._stopping:
                 await self._slots.acquire()
@@ -117,7 +140,9 @@ class Executor:
         await asyncio.gather(*self._running, return_exceptions=True)
 
     async def close(self) -> None:
+        """After ``shutdown``: the presence lock goes last, once no run is held any more."""
         await self.client.aclose()
+        await self.presence.release()
 
     async def _handle(self, delivery: Delivery) -> None:
         try:
