@@ -146,7 +146,7 @@ async def run_row(owner: AsyncEngine, run_id: uuid.UUID) -> Any:
         return (
             await conn.execute(
                 text(
-                    "SELECT status, lease_owner, attempt, started_at, created_at,"
+                    "SELECT status, lease_owner, attempt, started_at, created_at, queued_at,"
                     " (SELECT count(*) FROM step_results WHERE test_run_id = r.id) AS steps"
                     " FROM test_runs r WHERE id = :id"
                 ),
@@ -176,18 +176,23 @@ async def create(client: httpx.AsyncClient, base: str, test_case: str) -> uuid.U
 async def latency(
     cluster: Cluster, client: httpx.AsyncClient, owner: AsyncEngine, runs: int
 ) -> dict[str, list[float]]:
-    """Milliseconds from created to IN_PROGRESS, by the replica (leader or standby) that took the request."""
+    """Milliseconds from created to IN_PROGRESS, by the replica (leader or standby) that took the request,
+    and (under "queued" and "leased") the two parts: created → QUEUED (the request's commit, the wake-up,
+    the scheduling pass up to its transaction's start) and QUEUED → IN_PROGRESS (the rest of the pass, the
+    broker, the lease)."""
     apis = cluster.live("api")
     roles = {}
     for api in apis:
         health = (await client.get(api.url + "/api/v1/health")).json()
         roles[api.url] = str(health.get("scheduler_role"))
-    by_role: dict[str, list[float]] = {"leader": [], "standby": []}
+    by_role: dict[str, list[float]] = {"leader": [], "standby": [], "queued": [], "leased": []}
     for index in range(runs):
         api = apis[index % len(apis)]
         run_id = await create(client, api.url, "quick")
         row = await wait_row(owner, run_id, lambda r: r.status in TERMINAL, 30)
         by_role[roles[api.url]].append((row.started_at - row.created_at).total_seconds() * 1000)
+        by_role["queued"].append((row.queued_at - row.created_at).total_seconds() * 1000)
+        by_role["leased"].append((row.started_at - row.queued_at).total_seconds() * 1000)
         await asyncio.sleep(0.05)
     return by_role
 
@@ -304,9 +309,13 @@ async def measure(cluster: Cluster, owner: AsyncEngine, sut_url: str, args: argp
         every = sorted(by_role["leader"] + by_role["standby"])
         p50, p99 = statistics.median(every), every[min(len(every) - 1, round(0.99 * (len(every) - 1)))]
         print(f"created → IN_PROGRESS over {len(every)} runs: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-        for role, values in by_role.items():
-            if values:
-                print(f"  created through the {role}: p50 {statistics.median(values):.1f} ms")
+        for role in ("leader", "standby"):
+            if by_role[role]:
+                print(f"  created through the {role}: p50 {statistics.median(by_role[role]):.1f} ms")
+        print(
+            f"  created → QUEUED p50 {statistics.median(by_role['queued']):.1f} ms, "
+            f"QUEUED → IN_PROGRESS p50 {statistics.median(by_role['leased']):.1f} ms"
+        )
 
         handbacks = [await takeover(cluster, client, owner, signal.SIGTERM) for _ in range(args.handbacks)]
         print(f"hand-back (SIGTERM → IN_PROGRESS elsewhere): {', '.join(f'{s:.2f}' for s in handbacks)} s")
