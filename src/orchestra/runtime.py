@@ -108,5 +108,6 @@ class Runtime:
         await self.executor.shutdown()
         await self.broker.close()
         await self.executor.close()
+        await self.scheduler.close()
         await self.db.close()
         log.info("runtime.stopped")
