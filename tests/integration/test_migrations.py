@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from orchestra.migrate import alembic_config, head_revision, is_at_head, upgrade_to_head
+from orchestra.migrate import alembic_config, head_revision, is_at_head, script_head, upgrade_to_head
 from orchestra.models import Base
 from tests.conftest import admin_execute, with_database
 
@@ -32,6 +32,7 @@ async def test_upgrade_from_empty_reaches_head_and_matches_the_models(pg_server_
         assert await is_at_head(engine)
         await upgrade_to_head(engine)  # a second upgrade is a no-op
         assert head_revision() is not None
+        assert script_head() == head_revision()  # what is_at_head compares with, read without Alembic
         async with engine.connect() as conn:
             assert await conn.run_sync(_differences) == []
     finally:

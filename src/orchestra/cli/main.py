@@ -1,4 +1,8 @@
-"""The `orchestra` command. Every command is a thin shell over runner.py, up.py and the services."""
+"""The `orchestra` command. Every command is a thin shell over runner.py, up.py and the services.
+
+Each command imports what it needs when it runs: a long-lived `orchestra executor` does not carry the
+client side of `orchestra run` (runner, backends, the API's features) in its memory.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,19 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from orchestra import __version__
-from orchestra.cli import runner
-from orchestra.cli.backends import Backend, BackendError, LocalBackend, RemoteBackend
 from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
-from orchestra.definitions.loader import DefinitionError, load_paths
 from orchestra.errors import OrchestraError
 from orchestra.kit.logging import configure as configure_logging
+
+if TYPE_CHECKING:
+    from orchestra.cli.backends import Backend
 
 app = typer.Typer(
     name="orchestra",
@@ -77,6 +81,8 @@ async def _with_backend(
 ) -> int:
     """``work`` on the server's REST API, or on the embedded engine in this process (with its own
     ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans)."""
+    from orchestra.cli.backends import LocalBackend, RemoteBackend
+
     if server:
         from orchestra.cli.admin_token import token_for
 
@@ -107,6 +113,10 @@ async def _with_backend(
 
 def _guarded(coroutine: Awaitable[int]) -> int:
     """Run a command; turn every user-facing error into exit code 2 with a one-line (or listed) reason."""
+    from orchestra.cli import runner
+    from orchestra.cli.backends import BackendError
+    from orchestra.definitions.loader import DefinitionError
+
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except DefinitionError as error:
@@ -165,6 +175,8 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
 ) -> None:
     """Run tests and wait for the verdict: exit 0 all passed, 1 a test failed, 2 the run could not be done."""
+    from orchestra.cli import runner
+
     if env and base_url:
         raise typer.Exit(runner.error_exit(err_console, "give either --env or --base-url, not both"))
     try:
@@ -198,6 +210,8 @@ def run(
 
 
 async def _validate_only(paths: list[Path]) -> int:
+    from orchestra.definitions.loader import load_paths
+
     load_paths(paths)
     return 0
 
@@ -213,6 +227,9 @@ def apply(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Sync test cases and suites into Orchestra: created, or a new version when changed (idempotent)."""
+    from orchestra.cli import runner
+    from orchestra.definitions.loader import load_paths
+
     settings = _settings(data_dir=data_dir)
 
     async def work(backend: Backend) -> int:
