@@ -133,10 +133,12 @@ class Cluster:
 
 
 def long_case(name: str, steps: int) -> dict[str, Any]:
+    """``steps`` requests (each sending the environment's secret, as real tests do), each with a pause."""
     body: list[dict[str, Any]] = []
     for index in range(steps):
         url = f"{{{{ env.base_url }}}}/echo?s={index}"
-        body.append({"name": f"step {index}", "request": {"method": "POST", "url": url}})
+        headers = {"Authorization": "Bearer {{ secrets.token }}"}
+        body.append({"name": f"step {index}", "request": {"method": "POST", "url": url, "headers": headers}})
         body.append({"name": f"pause {index}", "sleep": "100ms"})
     return {"name": name, "steps": body}
 
@@ -299,7 +301,7 @@ async def measure(cluster: Cluster, owner: AsyncEngine, sut_url: str, args: argp
         cases = [quick, long_case("long", 60)]
         response = await client.post(f"{base}/projects/bench/apply", json={"test_cases": cases, "suites": []})
         response.raise_for_status()
-        environment = {"base_url": sut_url, "allow_private_network": True}
+        environment = {"base_url": sut_url, "allow_private_network": True, "secrets": {"token": "s3cret"}}
         (await client.put(f"{base}/projects/bench/environments/sut", json=environment)).raise_for_status()
         for _ in range(3):  # warm-up: connections, caches, compiled plans
             await create(client, cluster.live("api")[0].url, "quick")
