@@ -1,14 +1,17 @@
-"""Schema migrations (Alembic), applied at start-up of every server process and by ``orchestra migrate``."""
+"""Schema migrations (Alembic), applied at start-up of every server process and by ``orchestra migrate``.
+
+Alembic is imported only to migrate: ``is_at_head``, which every process asks at start and in its readiness
+check, reads the revision the database is at and the head of the scripts without it, so that a process that
+never migrates (an executor) does not keep Alembic in its memory.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
@@ -18,12 +21,20 @@ from sqlalchemy.pool import NullPool
 from orchestra.db import connect, error_text, redacted
 from orchestra.errors import StartupRefused
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Serialises concurrent migrators (an API replica and a CLI starting together) on one database.
 _MIGRATION_LOCK_KEY = 0x0C4E57A1
+_REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*=\s*(?:"([^"]*)"|'([^']*)'|None)\s*$""", re.M)
+_HAS_VERSION_TABLE = text("SELECT to_regclass('alembic_version') IS NOT NULL")
+_VERSIONS = text("SELECT version_num FROM alembic_version")
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -32,7 +43,26 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@functools.cache
+def script_head() -> str | None:
+    """The head revision, read from the scripts' ``revision``/``down_revision`` lines: the one revision no
+    other script names as its parent. Anything else (branches, a line this does not read) asks Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = {name: double or single for name, double, single in _REVISION_LINE.findall(path.read_text())}
+        if not found.get("revision"):
+            return head_revision()
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else head_revision()
 
 
 class MigrationFailed(StartupRefused):
@@ -51,6 +81,8 @@ class _Progress:
 
     def failed_revision(self) -> str | None:
         """The revision after the last one applied (the history is linear)."""
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config())
         pending = [rev.revision for rev in script.iterate_revisions("head", self.start or "base")]
         pending.reverse()
@@ -59,6 +91,8 @@ class _Progress:
 
 
 def _upgrade(connection: Connection, progress: _Progress | None = None) -> None:
+    from alembic import command
+
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
     config = alembic_config()
     config.attributes["connection"] = connection
@@ -69,6 +103,8 @@ def _upgrade(connection: Connection, progress: _Progress | None = None) -> None:
 
 
 def _current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -138,7 +174,10 @@ def _explain(error: DBAPIError, progress: _Progress, owner_url: str, label: str)
 
 async def is_at_head(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
-        return await conn.run_sync(_current) == head_revision()
+        if not (await conn.execute(_HAS_VERSION_TABLE)).scalar():
+            return False
+        versions = [row[0] for row in await conn.execute(_VERSIONS)]
+    return versions == [script_head()]
 
 
 async def require_head(engine: AsyncEngine, label: str) -> None:

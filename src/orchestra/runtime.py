@@ -1,6 +1,8 @@
 """The running engine of one process: database, broker, scheduler and executor, started and stopped together.
 
 ``orchestra up`` and the embedded ``orchestra run`` both use it; the API reads it from ``app.state``.
+What only some processes do (migrate, fire schedules, plan test data) is imported only by those, or when
+first needed: a stand-alone executor stays small.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -15,16 +18,39 @@ from orchestra.broker.factory import open_broker
 from orchestra.broker.protocol import Broker
 from orchestra.config import Settings
 from orchestra.db import Database, open_database
-from orchestra.environments.secret_migration import encrypt_plaintext_secrets
+from orchestra.executor.data_phase import PreparedPlanLike
 from orchestra.executor.worker import Executor
 from orchestra.kit.secret_box import SecretBox, open_secret_box
-from orchestra.migrate import is_at_head, migrate_database, require_head
-from orchestra.scheduler.loop import Scheduler
-from orchestra.schedules import firing
+from orchestra.migrate import is_at_head, require_head
+from orchestra.scheduler.loop import FireSchedules, Scheduler
 from orchestra.tenants.repository import ensure_tenant
-from orchestra.testdata.provider import PlanProvider
+
+if TYPE_CHECKING:
+    from orchestra.testdata.provider import PlanProvider
 
 log = structlog.get_logger(__name__)
+
+
+class PlansOnDemand:
+    """The plan provider (testdata/provider.py), made at the first run that declares data: its planners and
+    the ai-service's client stay out of the memory of a process whose tests declare none."""
+
+    def __init__(self, db: Database, settings: Settings, secrets: SecretBox) -> None:
+        self._db, self._settings, self._secrets = db, settings, secrets
+        self._provider: PlanProvider | None = None
+
+    def _made(self) -> PlanProvider:
+        if self._provider is None:
+            from orchestra.testdata.provider import PlanProvider
+
+            self._provider = PlanProvider(self._db, self._settings, self._secrets)
+        return self._provider
+
+    async def plan_for_run(self, **run: Any) -> PreparedPlanLike:
+        return await self._made().plan_for_run(**run)
+
+    async def repair(self, prepared: Any, **run: Any) -> PreparedPlanLike:
+        return await self._made().repair(prepared, **run)
 
 
 @dataclass
@@ -56,6 +82,9 @@ class Runtime:
         db = open_database(settings, pool_size=settings.executor_concurrency + 5)
         try:
             if migrate and (db.embedded is not None or settings.migration_database_url):
+                from orchestra.environments.secret_migration import encrypt_plaintext_secrets
+                from orchestra.migrate import migrate_database
+
                 await migrate_database(db.owner_url, app_login=db.embedded is not None, label=db.owner_label)
                 await encrypt_plaintext_secrets(db.owner_url, secrets)  # from before encryption at rest
             elif migrate:
@@ -67,8 +96,13 @@ class Runtime:
         except BaseException:
             await db.close()
             raise
-        scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=firing.run_pass)
-        plans = PlanProvider(db, settings, secrets)  # the DataPlans of tests that declare data
+        fire_schedules: FireSchedules | None = None
+        if run_scheduler:
+            from orchestra.schedules import firing
+
+            fire_schedules = firing.run_pass
+        scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=fire_schedules)
+        plans = PlansOnDemand(db, settings, secrets)  # the DataPlans of tests that declare data
         executor = Executor(
             db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake
         )
@@ -112,5 +146,6 @@ class Runtime:
         await self.executor.shutdown()
         await self.broker.close()
         await self.executor.close()
+        await self.scheduler.close()
         await self.db.close()
         log.info("runtime.stopped")

@@ -212,22 +212,57 @@ def test_runs_submitted_while_no_executor_runs_all_finish(cluster: Cluster, demo
 def test_sigterm_hands_runs_back_and_another_executor_resumes_at_once(
     cluster: Cluster, demo_sut: str
 ) -> None:
-    boot(cluster, executors=1)
+    cluster.fast = False  # the default lease (30 s): no re-publish of stale QUEUED runs within the test
+    boot(cluster, executors=2)
     marker = uuid.uuid4().hex
     with cluster.client() as client:
-        setup_project(client, demo_sut, long_case("handed", marker, steps=20))
+        setup_project(client, demo_sut, long_case("handed", marker, steps=40))
         run_id = start_run(client, "handed")
-    wait_until(lambda: progress(cluster, run_id) >= 10, 30, "half of the run committed")
-    first = next(s for s in cluster.services if s.name == "executor0")
-    cluster.wait_ready(cluster.start_executor("executor1"), "/health/ready")
+    wait_until(lambda: progress(cluster, run_id) >= 10, 30, "an eighth of the run committed")
+    first_owner = holder_of(cluster, run_id)
+    first = executor_by_owner(cluster, first_owner or "")
+    first.signal(signal.SIGTERM)
     stopped_at = time.monotonic()
-    assert first.stop() == 0
+    wait_until(
+        lambda: holder_of(cluster, run_id) not in (None, first_owner), 5, "the other executor holds the run"
+    )
+    resumed_after = time.monotonic() - stopped_at
+    assert first.process.wait(timeout=20) == 0
     (run,) = wait_for(cluster, [run_id], timeout_s=60)
     assert run["status"] == "PASSED"
     assert run["attempt"] == 1  # handed back, not reaped: no attempt penalty
-    assert time.monotonic() - stopped_at < 20
+    assert resumed_after < 5
     counts = Counter(query.split("&s=")[1] for query in sut_requests(demo_sut, marker))
+    assert set(counts) == {str(index) for index in range(40)}
     assert max(counts.values()) <= 2
+
+
+def test_killed_executor_is_replaced_within_seconds_with_the_default_settings(
+    cluster: Cluster, demo_sut: str
+) -> None:
+    """Its runs do not wait out the lease (30 s): its database session ended with the process."""
+    cluster.fast = False
+    boot(cluster)
+    marker = uuid.uuid4().hex
+    with cluster.client() as client:
+        setup_project(client, demo_sut, long_case("killed", marker, steps=40))
+        run_id = start_run(client, "killed")
+    wait_until(lambda: progress(cluster, run_id) >= 10, 30, "a quarter of the run committed")
+    owner = holder_of(cluster, run_id) or ""
+    victim = executor_by_owner(cluster, owner)
+    victim.signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    wait_until(lambda: holder_of(cluster, run_id) not in (None, owner), 10, "another executor holds the run")
+    recovered_after = time.monotonic() - killed_at
+    (run,) = wait_for(cluster, [run_id], timeout_s=60)
+    assert run["status"] == "PASSED", run["status_reason"]
+    assert run["attempt"] == 2
+    assert recovered_after <= 10
+    committed = asyncio.run(committed_steps(cluster.owner_database_url, run_id))
+    assert [seq for seq, _ in committed] == list(range(80))  # every step committed exactly once
+    counts = Counter(query.split("&s=")[1] for query in sut_requests(demo_sut, marker))
+    assert set(counts) == {str(index) for index in range(40)}
+    assert sum(1 for count in counts.values() if count > 1) <= 1
 
 
 def _role(service: Any) -> str:

@@ -18,6 +18,7 @@ from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.executor.lease import LeaseLost, LeaseStore, StepRecord
 from orchestra.executor.plan import compile_plan
+from orchestra.executor.presence import Presence
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.executor.worker import Executor
 from orchestra.projects import service as projects
@@ -176,6 +177,46 @@ async def test_last_attempt_lost_ends_in_error(quiet: Runtime, demo_url: str) ->
     )
 
 
+async def test_killed_executors_run_is_taken_back_at_the_next_pass_not_after_its_lease(
+    quiet: Runtime, demo_url: str
+) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    presence = Presence(quiet.db.url)
+    victim = LeaseStore(quiet.db.engine, "victim", lease_s=30, presence_key=await presence.acquire())
+    old = await victim.take(run_id)
+    assert old is not None
+    await quiet.scheduler.run_once()
+    assert (await run_row(quiet, run_id)).status == "IN_PROGRESS"  # alive: its lease stands
+    await presence.release()  # the process dies: PostgreSQL ends its session and frees the lock
+    await quiet.scheduler.run_once()
+    row = await run_row(quiet, run_id)
+    assert (row.status, row.attempt, row.lease_owner, row.lease_presence_key) == ("QUEUED", 2, None, None)
+    successor = LeaseStore(quiet.db.engine, "successor", lease_s=30)
+    new = await successor.take(run_id)
+    assert new is not None
+    assert new.fencing_token == old.fencing_token + 1
+    with pytest.raises(LeaseLost):  # were the old process still alive somehow, it could write nothing
+        await victim.commit_step(old, record(0), "{}", PAYLOAD)
+
+
+async def test_last_attempt_of_a_killed_executor_ends_in_error(quiet: Runtime, demo_url: str) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    for _ in range(quiet.settings.max_attempts):
+        presence = Presence(quiet.db.url)
+        store = LeaseStore(quiet.db.engine, "short-lived", lease_s=30, presence_key=await presence.acquire())
+        assert await store.take(run_id) is not None
+        await presence.release()
+        await quiet.scheduler.run_once()
+    row = await run_row(quiet, run_id)
+    assert row.status == "ERROR"
+    attempts = quiet.settings.max_attempts
+    assert row.status_reason == (
+        f"executor short-lived ended on attempt {attempts} of {attempts} (its database session closed)"
+    )
+
+
 async def test_queued_run_whose_message_was_lost_is_published_again(quiet: Runtime, demo_url: str) -> None:
     run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
     assert await quiet.scheduler.run_once() == [run_id]
@@ -204,6 +245,9 @@ async def test_graceful_shutdown_hands_the_run_back_without_penalty(quiet: Runti
     row = await run_row(quiet, run_id)
     assert (row.status, row.attempt, row.lease_owner, row.fencing_token) == ("QUEUED", 1, None, 1)
     assert row.context["position"] == 1
+    # Published again at once (the first message was consumed): another executor needs no re-publish.
+    async with asyncio.timeout(2):
+        assert (await anext(quiet.broker.deliveries())).run_id == run_id
 
 
 async def test_executor_that_cannot_renew_stops_the_run_by_itself(settings: Settings, demo_url: str) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from orchestra.migrate import head_revision, is_at_head, upgrade_to_head
+from orchestra.migrate import alembic_config, head_revision, is_at_head, script_head, upgrade_to_head
 from orchestra.models import Base
 from tests.conftest import admin_execute, with_database
 
@@ -30,8 +32,40 @@ async def test_upgrade_from_empty_reaches_head_and_matches_the_models(pg_server_
         assert await is_at_head(engine)
         await upgrade_to_head(engine)  # a second upgrade is a no-op
         assert head_revision() is not None
+        assert script_head() == head_revision()  # what is_at_head compares with, read without Alembic
         async with engine.connect() as conn:
             assert await conn.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _step(connection: Connection, direction: str, revision: str) -> tuple[bool, bool]:
+    """Migrate, then: does test_runs have lease_presence_key, and does the reaper read it?"""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
+    columns = {column["name"] for column in inspect(connection).get_columns("test_runs")}
+    body = connection.execute(
+        text("SELECT prosrc FROM pg_proc WHERE proname = 'orchestra_sys_reap_expired'")
+    ).scalar_one()
+    return "lease_presence_key" in columns, "lease_presence_key" in body
+
+
+async def test_migration_0011_gives_the_reaper_presence_keys_and_takes_them_back(pg_server_url: str) -> None:
+    name = f"orchestra_migration_{uuid.uuid4().hex[:10]}"
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_async_engine(with_database(pg_server_url, name))
+    try:
+        async with engine.begin() as conn:
+            assert await conn.run_sync(_step, "upgrade", "0011") == (True, True)
+            assert await conn.run_sync(_step, "downgrade", "0010") == (False, False)
+            assert await conn.run_sync(_step, "upgrade", "0011") == (True, True)
+            security = await conn.execute(
+                text("SELECT prosecdef, proowner::regrole::text FROM pg_proc WHERE proname = :name"),
+                {"name": "orchestra_sys_reap_expired"},
+            )
+            assert tuple(security.one()) == (True, "orchestra_system")  # still the narrow system function
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

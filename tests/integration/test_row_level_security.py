@@ -27,8 +27,8 @@ TENANT_TABLES = sorted(table.name for table in Base.metadata.sorted_tables if "t
 # Tables without a tenant: each one is platform-wide on purpose (a new one must be added here knowingly).
 NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version"}
 
-# Exactly what orchestra_system may touch (migration 0006): no definitions, variables, secrets, contexts,
-# step results or tokens.
+# Exactly what orchestra_system may touch (migrations 0006, 0008 and 0011): no definitions, variables,
+# secrets, contexts, step results or tokens.
 SYSTEM_COLUMNS = {
     ("test_runs", "SELECT"): {
         "id",
@@ -43,6 +43,7 @@ SYSTEM_COLUMNS = {
         "attempt",
         "lease_owner",
         "lease_expires_at",
+        "lease_presence_key",
     },
     ("test_runs", "UPDATE"): {
         "status",
@@ -52,6 +53,7 @@ SYSTEM_COLUMNS = {
         "queued_at",
         "lease_owner",
         "lease_expires_at",
+        "lease_presence_key",
     },
     ("tenants", "SELECT"): {"id", "name", "weight", "max_active_runs"},
     ("tenants", "INSERT"): {"id", "name"},

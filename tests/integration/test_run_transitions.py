@@ -1,11 +1,12 @@
 """What PostgreSQL does to a run's status is the transition table of models/run_states.py, exactly.
 
-Every operation that writes a run — the scheduler's admission and reaper (SQL functions of migration 0006),
-the executor's lease, verdict, hand-back, heartbeat and step commit, the API's cancel — is driven from every
-status in turn, on one run the database owner puts in that status first. The (from, to) pairs that result,
-per operation, must be the table's: a move the SQL allows and the table does not fails here, and so does a
-move of the table that no statement performs. Operations that must not change the status (heartbeat, step
-commit, re-publishing stale QUEUED runs) must show no pair at all.
+Every operation that writes a run — the scheduler's admission and reaper (SQL functions of migrations 0006
+and 0011), the executor's lease, verdict, hand-back, heartbeat and step commit, the API's cancel — is driven
+from every status in turn, on one run the database owner puts in that status first. The (from, to) pairs
+that result, per operation, must be the table's: a move the SQL allows and the table does not fails here,
+and so does a move of the table that no statement performs. Operations that must not change the status
+(heartbeat, step commit, re-publishing stale QUEUED runs, the reaper facing a live holder or a run leased
+without a presence key) must show no pair at all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore, StepRecord
+from orchestra.executor.presence import Presence, new_key
 from orchestra.models.run_states import OPERATIONS, TRANSITIONS, RunStatus
 from orchestra.projects import service as projects
 from orchestra.runs import repository as run_repository
@@ -36,7 +38,7 @@ MAX_ATTEMPTS = 3
 TOKEN = 7  # the fencing token every placed run carries, and every lease below holds
 Pairs = set[tuple[RunStatus, RunStatus]]
 # Operations outside the table: they write a run but must never change its status.
-NO_MOVE = ("heartbeat", "commit_step", "republish_stale")
+NO_MOVE = ("heartbeat", "commit_step", "republish_stale", "reap_live_holder", "reap_without_presence")
 
 
 @pytest.fixture
@@ -62,10 +64,14 @@ async def owner(owner_database_url: str) -> AsyncIterator[AsyncEngine]:
 class Bench:
     """One run, placed in any status by the owner, and the real code paths that move runs."""
 
-    def __init__(self, rt: Runtime, owner: AsyncEngine, run_id: uuid.UUID) -> None:
+    def __init__(
+        self, rt: Runtime, owner: AsyncEngine, run_id: uuid.UUID, live_key: int, ended_key: int
+    ) -> None:
         self.rt = rt
         self.owner = owner
         self.run_id = run_id
+        # Presence keys: one a live session holds (an executor at work), one nobody holds (it was killed).
+        self.presence = {"live": live_key, "ended": ended_key, None: None}
         self.store = LeaseStore(rt.db.engine, "bench", lease_s=30)
         self.seq = 0
         self.lease = Lease(
@@ -83,19 +89,28 @@ class Bench:
             name="t",
         )
 
-    async def place(self, status: RunStatus, *, attempt: int = 1, expired: bool = False) -> None:
-        """Whatever a run in ``status`` may carry: a lease (expired or not), an old queue time."""
+    async def place(
+        self, status: RunStatus, *, attempt: int = 1, expired: bool = False, holder: str | None = None
+    ) -> None:
+        """Whatever a run in ``status`` may carry: a lease (expired or not) held by a ``holder`` that is
+        live, has ended, or left no presence key (None), an old queue time."""
         expiry = "now() - interval '1 second'" if expired else "now() + interval '1 hour'"
         async with self.owner.connect() as conn:
             await conn.execute(
                 text(
                     f"""UPDATE test_runs SET status = :status, fencing_token = :token, attempt = :attempt,
-                        lease_owner = 'someone', lease_expires_at = {expiry},
+                        lease_owner = 'someone', lease_expires_at = {expiry}, lease_presence_key = :key,
                         queued_at = now() - interval '1 hour', finished_at = NULL, status_reason = NULL,
                         cancel_requested = false
                     WHERE id = :id"""
                 ),
-                {"status": status.value, "token": TOKEN, "attempt": attempt, "id": self.run_id},
+                {
+                    "status": status.value,
+                    "token": TOKEN,
+                    "attempt": attempt,
+                    "key": self.presence[holder],
+                    "id": self.run_id,
+                },
             )
 
     async def status(self) -> RunStatus:
@@ -173,28 +188,48 @@ async def create_run(rt: Runtime) -> uuid.UUID:
     return created.id
 
 
+@pytest.fixture
+async def live_presence(quiet: Runtime) -> AsyncIterator[Presence]:
+    """A presence lock held by a session of its own, as a running executor holds one."""
+    presence = Presence(quiet.db.url)
+    await presence.acquire()
+    try:
+        yield presence
+    finally:
+        await presence.release()
+
+
 async def test_every_status_write_performs_exactly_the_tables_moves(
-    quiet: Runtime, owner: AsyncEngine
+    quiet: Runtime, owner: AsyncEngine, live_presence: Presence
 ) -> None:
-    bench = Bench(quiet, owner, await create_run(quiet))
-    # (the operation it performs, the attempt and lease expiry the run is placed with, the code path)
-    drivers: list[tuple[str, int, bool, Callable[[], Awaitable[None]]]] = [
-        ("admit", 1, False, bench.admit_pass),
-        ("admit", 1, False, bench.mark_queued),
-        ("lease", 1, False, bench.lease_run),
-        *[("finish", 1, False, bench.finish_as(verdict)) for verdict in RunStatus],  # non-verdicts refused
-        ("hand_back", 1, False, bench.hand_back),
-        ("requeue_expired", MAX_ATTEMPTS - 1, True, bench.reap),
-        ("fail_expired", MAX_ATTEMPTS, True, bench.reap),
-        ("cancel", 1, False, bench.cancel),
-        ("heartbeat", 1, False, bench.heartbeat),
-        ("commit_step", 1, False, bench.commit_step),
-        ("republish_stale", 1, False, bench.republish_stale),
+    assert live_presence.key is not None
+    ended_key = next(key for key in iter(new_key, None) if key != live_presence.key)
+    bench = Bench(quiet, owner, await create_run(quiet), live_presence.key, ended_key)
+    # (the operation it performs, the attempt, lease expiry and holder the run is placed with, the code path)
+    drivers: list[tuple[str, int, bool, str | None, Callable[[], Awaitable[None]]]] = [
+        ("admit", 1, False, None, bench.admit_pass),
+        ("admit", 1, False, None, bench.mark_queued),
+        ("lease", 1, False, None, bench.lease_run),
+        *[
+            ("finish", 1, False, "live", bench.finish_as(verdict)) for verdict in RunStatus
+        ],  # non-verdicts refused
+        ("hand_back", 1, False, "live", bench.hand_back),
+        ("requeue_expired", MAX_ATTEMPTS - 1, True, "live", bench.reap),  # silent, though its session lives
+        ("fail_expired", MAX_ATTEMPTS, True, "live", bench.reap),
+        ("requeue_expired", MAX_ATTEMPTS - 1, True, None, bench.reap),
+        ("requeue_orphaned", MAX_ATTEMPTS - 1, False, "ended", bench.reap),
+        ("fail_orphaned", MAX_ATTEMPTS, False, "ended", bench.reap),
+        ("cancel", 1, False, None, bench.cancel),
+        ("heartbeat", 1, False, "live", bench.heartbeat),
+        ("commit_step", 1, False, "live", bench.commit_step),
+        ("republish_stale", 1, False, None, bench.republish_stale),
+        ("reap_live_holder", 1, False, "live", bench.reap),
+        ("reap_without_presence", 1, False, None, bench.reap),
     ]
     observed: dict[str, Pairs] = {operation: set() for operation in (*OPERATIONS, *NO_MOVE)}
-    for operation, attempt, expired, drive in drivers:
+    for operation, attempt, expired, holder, drive in drivers:
         for source in RunStatus:
-            await bench.place(source, attempt=attempt, expired=expired)
+            await bench.place(source, attempt=attempt, expired=expired, holder=holder)
             try:
                 await drive()
             except (LeaseLost, ValueError):

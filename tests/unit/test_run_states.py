@@ -42,13 +42,16 @@ def test_the_table_is_the_documented_life_of_a_run() -> None:
     assert ALLOWED == {
         (S.PENDING, S.QUEUED),  # admit
         (S.QUEUED, S.IN_PROGRESS),  # lease
-        *[(S.IN_PROGRESS, terminal) for terminal in TERMINAL],  # finish (ERROR also: fail_expired)
-        (S.IN_PROGRESS, S.QUEUED),  # hand_back, requeue_expired
+        *[(S.IN_PROGRESS, terminal) for terminal in TERMINAL],  # finish (ERROR also: fail_expired/orphaned)
+        (S.IN_PROGRESS, S.QUEUED),  # hand_back, requeue_expired, requeue_orphaned
         (S.PENDING, S.CANCELLED),  # cancel
         (S.QUEUED, S.CANCELLED),
     }
     assert TRANSITIONS["finish"].targets == TERMINAL
     assert TRANSITIONS["fail_expired"].target == S.ERROR
+    # A killed executor's runs move exactly as an expired lease's do, only sooner.
+    assert TRANSITIONS["requeue_orphaned"].pairs == TRANSITIONS["requeue_expired"].pairs
+    assert TRANSITIONS["fail_orphaned"].pairs == TRANSITIONS["fail_expired"].pairs
 
 
 def test_terminal_statuses_are_final_and_nothing_goes_back_to_pending() -> None:
@@ -108,6 +111,8 @@ STATUS_WRITERS = {
     "executor/lease.py": 3,  # lease, finish, hand_back
     "runs/repository.py": 1,  # cancel
     "migrations/versions/2026_11_28_0006_row_level_security.py": 2,  # admit; requeue_expired + fail_expired
+    # the reaper replaced: requeue/fail_expired + requeue/fail_orphaned; 0006's body again for the downgrade
+    "migrations/versions/2026_11_28_0011_executor_presence.py": 2,
 }
 _SQL_SET = re.compile(r"UPDATE\s+test_runs\s+SET\b(.*?)\bWHERE\b", re.S | re.I)
 _SETS_STATUS = re.compile(r"(?<![\w.])status\s*=(?!=)")

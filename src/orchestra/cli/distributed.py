@@ -1,5 +1,6 @@
 """`orchestra api` and `orchestra executor`: the services of distributed mode, each started on its own and
-sharing PostgreSQL (ORCHESTRA_DATABASE_URL) and RabbitMQ (ORCHESTRA_BROKER_URL)."""
+sharing PostgreSQL (ORCHESTRA_DATABASE_URL) and RabbitMQ (ORCHESTRA_BROKER_URL). Each imports only what it
+serves: the executor does not carry the API's app in its memory."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ import signal
 import structlog
 from rich.console import Console
 
-from orchestra.app import create_app
-from orchestra.cli import admin_token
-from orchestra.cli.serving import Serving, check_port_free
 from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
 from orchestra.db import error_text, open_database
-from orchestra.executor.health_app import create_health_app
+from orchestra.executor.health_app import HealthServer
 from orchestra.migrate import is_at_head
 from orchestra.runtime import Runtime
 
@@ -31,6 +29,10 @@ def require_broker(settings: Settings, command: str) -> None:
 
 async def serve_api(settings: Settings, console: Console) -> None:
     """REST API + scheduler (one leader among the replicas) + data resolver; publishes run ids."""
+    from orchestra.app import create_app
+    from orchestra.cli import admin_token
+    from orchestra.cli.serving import Serving, check_port_free
+
     require_broker(settings, "api")
     check_port_free(settings.host, settings.port)
     runtime = await Runtime.start(settings, run_scheduler=True, run_executor=False)
@@ -65,27 +67,31 @@ async def wait_for_schema(settings: Settings, poll_s: float = 1.0) -> None:
 
 
 async def serve_executor(settings: Settings, console: Console) -> None:
-    """A stateless worker: consumes run ids, leases and executes runs; SIGTERM hands its runs back."""
+    """A stateless worker: consumes run ids, leases and executes runs; SIGTERM hands its runs back. Its
+    health port listens from the start (live; ready once the executor runs)."""
     require_broker(settings, "executor")
+    health = HealthServer()
     if settings.executor_health_port:
-        check_port_free(settings.host, settings.executor_health_port)
-    await wait_for_schema(settings)
-    runtime = await Runtime.start(settings, run_scheduler=False, run_executor=True, migrate=False)
+        try:
+            await health.start(settings.host, settings.executor_health_port)
+        except OSError as error:
+            raise UsageError(
+                f"cannot listen on {settings.host}:{settings.executor_health_port}: {error.strerror} "
+                "(use --health-port)"
+            ) from None
     try:
-        console.print(f"Orchestra executor {runtime.executor.owner} started (Ctrl-C to stop)")
-        if settings.executor_health_port:
-            health = await Serving.start(
-                create_health_app(runtime.readiness, runtime.executor.owner),
-                settings.host,
-                settings.executor_health_port,
-            )
-            await health.wait()
-        else:
+        await wait_for_schema(settings)
+        runtime = await Runtime.start(settings, run_scheduler=False, run_executor=True, migrate=False)
+        try:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
+            health.attach(runtime.readiness, runtime.executor.owner)
+            console.print(f"Orchestra executor {runtime.executor.owner} started (Ctrl-C to stop)")
             await stop.wait()
+        finally:
+            await runtime.stop()
+            console.print("Orchestra executor stopped; its runs were handed back.")
     finally:
-        await runtime.stop()
-        console.print("Orchestra executor stopped; its runs were handed back.")
+        await health.close()

@@ -1,4 +1,8 @@
-"""The `orchestra` command. Every command is a thin shell over runner.py, up.py and the services."""
+"""The `orchestra` command. Every command is a thin shell over runner.py, up.py and the services.
+
+Each command imports what it needs when it runs: a long-lived `orchestra executor` does not carry the
+client side of `orchestra run` (runner, backends, the API's features) in its memory.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,21 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from orchestra import __version__
-from orchestra.cli import runner
-from orchestra.cli.backends import Backend, BackendError, LocalBackend, RemoteBackend
 from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
-from orchestra.definitions.loader import DefinitionError, load_paths
 from orchestra.errors import OrchestraError, StartupRefused
 from orchestra.kit.logging import configure as configure_logging
+
+if TYPE_CHECKING:
+    from orchestra.cli import runner
+    from orchestra.cli.backends import Backend
 
 app = typer.Typer(
     name="orchestra",
@@ -86,6 +91,8 @@ async def _with_backend(
 ) -> int:
     """``work`` on the server's REST API, or on the embedded engine in this process (with its own
     ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans)."""
+    from orchestra.cli.backends import LocalBackend, RemoteBackend
+
     if server:
         from orchestra.cli.admin_token import token_for
 
@@ -117,6 +124,10 @@ async def _with_backend(
 
 def _guarded(coroutine: Awaitable[int]) -> int:
     """Run a command; turn every user-facing error into exit code 2 with a one-line (or listed) reason."""
+    from orchestra.cli import runner
+    from orchestra.cli.backends import BackendError
+    from orchestra.definitions.loader import DefinitionError
+
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except DefinitionError as error:
@@ -175,6 +186,8 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
 ) -> None:
     """Run tests and wait for the verdict: exit 0 all passed, 1 a test failed, 2 the run could not be done."""
+    from orchestra.cli import runner
+
     if env and base_url:
         raise typer.Exit(runner.error_exit(err_console, "give either --env or --base-url, not both"))
     try:
@@ -208,6 +221,9 @@ def run(
 
 
 async def _validate_only(options: runner.RunOptions) -> int:
+    from orchestra.cli import runner
+    from orchestra.definitions.loader import load_paths
+
     runner.project_groups(load_paths(options.paths), options)
     return 0
 
@@ -224,6 +240,9 @@ def apply(
 ) -> None:
     """Sync test cases and suites into Orchestra: created, or a new version when changed (idempotent).
     Each suite is stored in the project it names, with the test cases it lists (see `orchestra run`)."""
+    from orchestra.cli import runner
+    from orchestra.definitions.loader import load_paths
+
     settings = _settings(data_dir=data_dir)
     options = runner.RunOptions(paths=list(paths), project=project)
     code = _guarded(_validate_only(options))

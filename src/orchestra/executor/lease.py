@@ -57,7 +57,7 @@ _HELD = f"fencing_token = :token AND {sql_status_in([_LEASE.target])}"
 _TAKE = text(
     f"""
     UPDATE test_runs SET status = '{_LEASE.target.value}', lease_owner = :owner,
-        lease_expires_at = now() + make_interval(secs => :lease_s),
+        lease_expires_at = now() + make_interval(secs => :lease_s), lease_presence_key = :presence_key,
         fencing_token = fencing_token + 1, heartbeat_at = now(), started_at = coalesce(started_at, now())
     WHERE id = :run_id AND {sql_status_in(_LEASE.sources)}
     RETURNING id, tenant_id, fencing_token, attempt, started_at, timeout_s, cancel_requested,
@@ -126,7 +126,8 @@ _HEARTBEAT = text(
 _FINISH = text(
     f"""
     UPDATE test_runs SET status = :status, status_reason = :reason, context = CAST(:context AS jsonb),
-        finished_at = now(), heartbeat_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        finished_at = now(), heartbeat_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+        lease_presence_key = NULL
     WHERE id = :run_id AND fencing_token = :token AND {sql_status_in(TRANSITIONS["finish"].sources)}
     RETURNING id
     """
@@ -135,7 +136,7 @@ _FINISH = text(
 _HAND_BACK = text(
     f"""
     UPDATE test_runs SET status = '{_HAND_BACK_MOVE.target.value}', queued_at = now(), lease_owner = NULL,
-        lease_expires_at = NULL
+        lease_expires_at = NULL, lease_presence_key = NULL
     WHERE id = :run_id AND fencing_token = :token AND {sql_status_in(_HAND_BACK_MOVE.sources)}
     RETURNING id
     """
@@ -176,11 +177,17 @@ class StepRecord:
 
 
 class LeaseStore:
-    def __init__(self, engine: AsyncEngine, owner: str, lease_s: float) -> None:
+    def __init__(
+        self, engine: AsyncEngine, owner: str, lease_s: float, presence_key: int | None = None
+    ) -> None:
+        """``presence_key``: the key of the owner's presence lock (executor/presence.py), recorded in every
+        run it takes so that the reaper takes the run back as soon as the owner's process has ended (None:
+        only when the lease expires)."""
         # Single statements in autocommit: one round trip each, atomic by themselves.
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.owner = owner
         self.lease_s = lease_s
+        self.presence_key = presence_key
 
     def connect(self, tenant_id: uuid.UUID) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection to hold for a whole run (its tenant set): step commits then skip the pool's checkout
@@ -205,7 +212,12 @@ class LeaseStore:
             tenant_id = (await conn.execute(_RUN_TENANT, {"run_id": run_id})).scalar()
         if tenant_id is None:
             return None
-        params = {"run_id": run_id, "owner": self.owner, "lease_s": self.lease_s}
+        params = {
+            "run_id": run_id,
+            "owner": self.owner,
+            "lease_s": self.lease_s,
+            "presence_key": self.presence_key,
+        }
         row = await self._one(_TAKE, params, tenant_id)
         if row is None:
             return None
@@ -308,7 +320,8 @@ class LeaseStore:
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost before the verdict was written")
 
-    async def hand_back(self, lease: Lease) -> None:
-        """Give the run back (graceful shutdown): QUEUED again, no attempt penalty."""
+    async def hand_back(self, lease: Lease) -> bool:
+        """Give the run back (graceful shutdown): QUEUED again, no attempt penalty. False when the lease
+        was no longer this executor's (nothing changed)."""
         params = {"run_id": lease.run_id, "token": lease.fencing_token}
-        await self._one(_HAND_BACK, params, lease.tenant_id)
+        return await self._one(_HAND_BACK, params, lease.tenant_id) is not None

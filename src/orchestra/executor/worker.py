@@ -22,6 +22,7 @@ from orchestra.definitions.loader import validate_test_case_data
 from orchestra.executor.data_phase import PlanSource
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
 from orchestra.executor.plan import ExecutionPlan, compile_plan
+from orchestra.executor.presence import Presence
 from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.kit.egress_http import guarded_client
@@ -69,6 +70,7 @@ class Executor:
         self.settings = settings
         self.owner = incarnation_id()
         self.store = LeaseStore(db.engine, self.owner, settings.lease_s)
+        self.presence = Presence(db.url)
         # Egress-guarded (kit/egress_http.py): requests go only where the run's environment allows.
         self.client = guarded_client(
             limits=httpx.Limits(
@@ -81,10 +83,36 @@ class Executor:
         self._plans: dict[uuid.UUID, ExecutionPlan] = {}
         self._on_run_finished = on_run_finished or (lambda: None)
         self._stopping = False
+        self._consumer: asyncio.Task[None] | None = None
 
     async def run_forever(self) -> None:
         """Take the next delivery only once a slot is free, so a busy executor does not sit on messages
-        that an idle one could run."""
+        that an idle one could run. Nothing is leased before this process's presence lock is held."""
+        await self._be_present()
+        keeping = asyncio.create_task(self._keep_present(), name="executor presence")
+        self._consumer = asyncio.create_task(self._consume(), name="executor consumer")
+        try:
+            await self._consumer
+        finally:
+            keeping.cancel()
+            await asyncio.gather(keeping, return_exceptions=True)
+
+    async def _be_present(self) -> None:
+        while True:
+            try:
+                self.store.presence_key = await self.presence.acquire()
+                return
+            except Exception as error:
+                log.warning("executor.presence_failed", error=f"{type(error).__name__}: {error}")
+                await asyncio.sleep(1.0)
+
+    async def _keep_present(self) -> None:
+        interval = min(self.settings.lease_s / 3, self.settings.heartbeat_s)
+        while True:
+            await asyncio.sleep(interval)
+            await self.presence.keep()
+
+    async def _consume(self) -> None:
         async with contextlib.aclosing(self.broker.deliveries()) as deliveries:
             while not self._stopping:
                 await self._slots.acquire()
@@ -101,21 +129,27 @@ class Executor:
                 task.add_done_callback(self._running.discard)
 
     async def shutdown(self) -> None:
-        """Stop taking work and hand the runs in progress back (QUEUED, no attempt penalty)."""
+        """Stop taking work and hand the runs in progress back (QUEUED, no attempt penalty). The consumer
+        ends first, so that the ids the hand-backs publish go to the other executors, not back to this one."""
         self._stopping = True
+        if self._consumer is not None:
+            self._consumer.cancel()
+            await asyncio.gather(self._consumer, return_exceptions=True)
         for task in list(self._running):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
     async def close(self) -> None:
+        """After ``shutdown``: the presence lock goes last, once no run is held any more."""
         await self.client.aclose()
+        await self.presence.release()
 
     async def _handle(self, delivery: Delivery) -> None:
         try:
             lease = await self._take(delivery.run_id)
             await delivery.ack()  # the lease attempt is decided either way
             if lease is not None and self._stopping:
-                await self.store.hand_back(lease)
+                await self._hand_back(lease)
             elif lease is not None:
                 await self._execute(lease)
         except Exception:
@@ -131,8 +165,22 @@ class Executor:
         except asyncio.CancelledError:
             lease = await taking
             if lease is not None:
-                await self.store.hand_back(lease)
+                await self._hand_back(lease)
             raise
+
+    async def _hand_back(self, lease: Lease) -> None:
+        """QUEUED again, then its id published (after that commit), so an idle executor resumes it now
+        rather than when the scheduler re-publishes QUEUED runs nobody leased."""
+        if not await self.store.hand_back(lease):
+            return  # no longer ours (taken over, or ended): nothing to give back
+        try:
+            await self.broker.publish([lease.run_id])
+        except Exception as error:  # the scheduler's re-publish of stale QUEUED runs still finds it
+            log.warning(
+                "run.hand_back_publish_failed",
+                run_id=str(lease.run_id),
+                error=f"{type(error).__name__}: {error}",
+            )
 
     async def _execute(self, lease: Lease) -> None:
         bound = log.bind(run_id=str(lease.run_id), attempt=lease.attempt, fencing_token=lease.fencing_token)
@@ -160,7 +208,7 @@ class Executor:
             if lost.is_set():
                 bound.warning("run.lease_lost", reason="lease could not be renewed in time")
             else:
-                await asyncio.shield(self.store.hand_back(lease))
+                await asyncio.shield(self._hand_back(lease))
                 bound.info("run.handed_back")
                 raise
         except Exception as error:

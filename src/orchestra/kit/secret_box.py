@@ -22,13 +22,15 @@ import os
 import stat
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from orchestra.config import Settings
 from orchestra.errors import StartupRefused
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 log = structlog.get_logger(__name__)
 
@@ -54,8 +56,17 @@ class SecretBox:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise SecretKeyError(f"the secret key must be {KEY_BYTES} bytes, not {len(key)}")
-        self._aead = AESGCM(key)
+        self._aead: AESGCM | None = None
         self._key = key
+
+    def _cipher(self) -> AESGCM:
+        """The cipher, made at the first value: the cryptography library is loaded only by a process that
+        encrypts or decrypts something (an executor whose environments hold no secret never does)."""
+        if self._aead is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead = AESGCM(self._key)
+        return self._aead
 
     def derive_key(self, label: str) -> bytes:
         """A 32-byte key for another purpose (``label`` names it), so that one configured secret serves
@@ -70,7 +81,7 @@ class SecretBox:
 
     def encrypt(self, plaintext: str, aad: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), aad.encode("utf-8"))
+        sealed = self._cipher().encrypt(nonce, plaintext.encode("utf-8"), aad.encode("utf-8"))
         return PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
     def decrypt(self, token: str, aad: str) -> str:
@@ -83,8 +94,10 @@ class SecretBox:
             raise SecretDecryptionError("the stored value is not valid base64") from None
         if len(raw) < NONCE_BYTES + _TAG_BYTES:
             raise SecretDecryptionError("the stored value is too short to be a ciphertext")
+        from cryptography.exceptions import InvalidTag
+
         try:
-            plaintext = self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad.encode("utf-8"))
+            plaintext = self._cipher().decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad.encode("utf-8"))
         except InvalidTag:
             raise SecretDecryptionError(
                 "authentication failed: the secret key is not the one it was encrypted with, or the value "

@@ -102,6 +102,8 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The key of the lease holder's presence lock (executor/presence.py): free once its process has ended.
+    lease_presence_key: Mapped[int | None] = mapped_column(Integer)
     fencing_token: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -15,20 +15,33 @@ lease              executor, taking a run (fencing token + 1)  QUEUED           
 finish             executor, writing the verdict               IN_PROGRESS      PASSED, FAILED, ERROR,
                                                                                 CANCELLED, TIMED_OUT
 hand_back          executor shutting down gracefully           IN_PROGRESS      QUEUED
-requeue_expired    scheduler's reaper, attempts left           IN_PROGRESS      QUEUED (attempt + 1)
-fail_expired       scheduler's reaper, after the last attempt  IN_PROGRESS      ERROR
+requeue_expired    scheduler's reaper, lease expired,          IN_PROGRESS      QUEUED (attempt + 1)
+                   attempts left
+fail_expired       scheduler's reaper, lease expired,          IN_PROGRESS      ERROR
+                   after the last attempt
+requeue_orphaned   scheduler's reaper, the holder's process    IN_PROGRESS      QUEUED (attempt + 1)
+                   ended (its presence lock is free),
+                   attempts left
+fail_orphaned      scheduler's reaper, the holder's process    IN_PROGRESS      ERROR
+                   ended, after the last attempt
 cancel             API, a run that has not started             PENDING, QUEUED  CANCELLED
 =================  ==========================================  ===============  ===========================
 
 Nothing leaves a terminal status and nothing returns to PENDING. Cancelling an IN_PROGRESS run only flags
 it; its executor ends it CANCELLED through ``finish`` at its next step commit or heartbeat.
 
-``admit``, ``requeue_expired`` and ``fail_expired`` cross tenants, so they are SECURITY DEFINER functions
-(``orchestra_sys_mark_queued``, ``orchestra_sys_reap_expired``) created by migration 0006. A migration is
-history — an existing database never runs it again — so their SQL is not generated from this table;
-tests/integration/test_run_transitions.py drives the installed functions (and every other operation) from
-every status and fails when what PostgreSQL does differs from this table. Changing one of those moves
-means changing the table and adding a migration that replaces the function.
+An orphaned run is one whose lease has not expired but whose holder is gone: every executor holds a
+presence lock (executor/presence.py) on a database session of its own while its process lives, and the
+run records the lock's key, so the reaper sees a killed executor's runs at its next pass instead of a
+lease later. Its moves are those of an expired lease, fenced the same way.
+
+``admit`` and the reaper's four moves cross tenants, so they are SECURITY DEFINER functions
+(``orchestra_sys_mark_queued``, ``orchestra_sys_reap_expired``) created by migration 0006 (the reaper's
+replaced by 0011). A migration is history — an existing database never runs it again — so their SQL is
+not generated from this table; tests/integration/test_run_transitions.py drives the installed functions
+(and every other operation) from every status and fails when what PostgreSQL does differs from this
+table. Changing one of those moves means changing the table and adding a migration that replaces the
+function.
 """
 
 from __future__ import annotations
@@ -57,7 +70,17 @@ TERMINAL: frozenset[RunStatus] = frozenset(
 # What counts against the admission limits: admitted and not yet ended.
 ACTIVE: frozenset[RunStatus] = frozenset({RunStatus.QUEUED, RunStatus.IN_PROGRESS})
 
-Operation = Literal["admit", "lease", "finish", "hand_back", "requeue_expired", "fail_expired", "cancel"]
+Operation = Literal[
+    "admit",
+    "lease",
+    "finish",
+    "hand_back",
+    "requeue_expired",
+    "fail_expired",
+    "requeue_orphaned",
+    "fail_orphaned",
+    "cancel",
+]
 OPERATIONS: tuple[Operation, ...] = get_args(Operation)
 
 
@@ -93,6 +116,12 @@ TRANSITIONS: Mapping[Operation, Transition] = MappingProxyType(
         "hand_back": _move("executor shutting down", [RunStatus.IN_PROGRESS], [RunStatus.QUEUED]),
         "requeue_expired": _move("reaper, attempts left", [RunStatus.IN_PROGRESS], [RunStatus.QUEUED]),
         "fail_expired": _move("reaper, last attempt", [RunStatus.IN_PROGRESS], [RunStatus.ERROR]),
+        "requeue_orphaned": _move(
+            "reaper, holder ended, attempts left", [RunStatus.IN_PROGRESS], [RunStatus.QUEUED]
+        ),
+        "fail_orphaned": _move(
+            "reaper, holder ended, last attempt", [RunStatus.IN_PROGRESS], [RunStatus.ERROR]
+        ),
         "cancel": _move("API, run not started", [RunStatus.PENDING, RunStatus.QUEUED], [RunStatus.CANCELLED]),
     }
 )

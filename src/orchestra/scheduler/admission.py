@@ -13,8 +13,9 @@ from orchestra.scheduler.admission_state import choose_runs
 # Serialises passes of schedulers sharing one database (an `orchestra up` and an embedded CLI run).
 SCHEDULER_LOCK_KEY = 0x5C4ED01E
 
-# The writes across tenants, each one ``orchestra_sys_*`` function (migration 0006). Their moves are the
-# table's admit, requeue_expired and fail_expired; tests/integration/test_run_transitions.py holds them to it.
+# The writes across tenants, each one ``orchestra_sys_*`` function (migration 0006; the reaper's replaced by
+# 0011). Their moves are the table's admit, requeue_expired, fail_expired, requeue_orphaned and
+# fail_orphaned; tests/integration/test_run_transitions.py holds them to it.
 _MARK_QUEUED = text("SELECT * FROM orchestra_sys_mark_queued(CAST(:ids AS uuid[])) AS id")
 _REAP_EXPIRED = text("SELECT id, status FROM orchestra_sys_reap_expired(:max_attempts)")
 _STALE_QUEUED = text("SELECT * FROM orchestra_sys_stale_queued(:stale_s, :batch) AS id")
@@ -37,7 +38,8 @@ async def admit(conn: AsyncConnection, default_global_max: int, batch: int) -> l
 
 
 async def reap_expired(conn: AsyncConnection, max_attempts: int) -> list[uuid.UUID]:
-    """Expired leases go back to QUEUED (attempt + 1), or end in ERROR after the last attempt."""
+    """Expired leases, and leases whose holder's process has ended (its presence lock is free), go back to
+    QUEUED (attempt + 1), or end in ERROR after the last attempt."""
     rows = await conn.execute(_REAP_EXPIRED, {"max_attempts": max_attempts})
     requeued = TRANSITIONS["requeue_expired"].target
     return [row[0] for row in rows if row[1] == requeued]

@@ -2,9 +2,15 @@
 
 The leader holds a session-level PostgreSQL advisory lock on a dedicated connection. When its process dies,
 PostgreSQL ends that session and frees the lock; a standby, retrying every ``leader_retry_s``, takes over.
+
+The same session LISTENs on ``WAKE_CHANNEL``: any process that creates runs or frees a slot (another API
+replica, an executor) NOTIFYs it, so the leader passes at once instead of at its next interval.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from sqlalchemy import text
@@ -14,14 +20,18 @@ from sqlalchemy.pool import NullPool
 log = structlog.get_logger(__name__)
 
 LEADER_LOCK_KEY = 0x5C4ED1EAD
+# NOTIFY on this channel (no payload) asks the leading scheduler for a pass now.
+WAKE_CHANNEL = "orchestra_scheduler_wake"
 
 
 class LeaderLock:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_wake: Callable[[], None] | None = None) -> None:
+        """``on_wake``: called (in the event loop) for each NOTIFY on ``WAKE_CHANNEL`` while leading."""
         # No pool: closing the connection must really end the session (and so release the lock).
         self._engine: AsyncEngine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         self._conn: AsyncConnection | None = None
         self._backend_pid: int | None = None
+        self._on_wake = on_wake
 
     @property
     def held(self) -> bool:
@@ -53,9 +63,25 @@ class LeaderLock:
         if not row[0]:
             await conn.close()
             return False
+        if self._on_wake is not None:
+            try:
+                await self._listen(conn, self._on_wake)
+            except BaseException:
+                await conn.close()  # ends the session, and so releases the lock just taken
+                raise
         self._conn, self._backend_pid = conn, int(row[1])
         log.info("scheduler.became_leader")
         return True
+
+    @staticmethod
+    async def _listen(conn: AsyncConnection, on_wake: Callable[[], None]) -> None:
+        def notified(*_: Any) -> None:  # (connection, pid, channel, payload)
+            on_wake()
+
+        driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
+        if driver is None:
+            raise RuntimeError("the leader's connection has no driver connection to LISTEN on")
+        await driver.add_listener(WAKE_CHANNEL, notified)
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
+from sqlalchemy import text
 
 from orchestra.broker.protocol import Broker
 from orchestra.config import Settings
 from orchestra.db import Database
 from orchestra.kit.secret_box import SecretBox
 from orchestra.scheduler import admission
-from orchestra.scheduler.leader import LeaderLock
+from orchestra.scheduler.leader import WAKE_CHANNEL, LeaderLock
 from orchestra.scheduler.ledger_sweep import LedgerSweeper
 
 log = structlog.get_logger(__name__)
@@ -22,6 +23,8 @@ log = structlog.get_logger(__name__)
 # Fires the schedules due at a time (creating their PENDING runs) and never raises: schedules/firing.py's
 # run_pass, given by the wiring (runtime.py), so the scheduler does not depend on the API's features.
 FireSchedules = Callable[[Database, datetime], Awaitable[object]]
+
+_NOTIFY_WAKE = text(f"NOTIFY {WAKE_CHANNEL}")
 
 
 class Scheduler:
@@ -43,12 +46,58 @@ class Scheduler:
         self.settings = settings
         self._wake = asyncio.Event()
         self._stopping = False
-        self.leader = LeaderLock(db.url)
+        self.leader = LeaderLock(db.url, on_wake=self._wake.set)
+        self._notifying: asyncio.Task[None] | None = None
+        self._notify_again = False
+        try:
+            self._event_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._event_loop = None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # injectable: tests set the time
 
     def wake(self) -> None:
-        """Ask for a pass now (a run was created, or a slot freed)."""
-        self._wake.set()
+        """Ask for a pass now (a run was created, or a slot freed): of this process's scheduler when it
+        leads, else of the leader, wherever it runs, through PostgreSQL (NOTIFY; the leader LISTENs).
+
+        Callable from any thread: a route's synchronous background task runs in a worker thread, and an
+        asyncio event set from there would not wake the loop until something else did."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        loop = self._event_loop or running
+        if loop is None:
+            return  # no event loop: nothing runs here to be woken or to send
+        if running is loop:
+            self._wake_now()
+        else:
+            loop.call_soon_threadsafe(self._wake_now)
+
+    def _wake_now(self) -> None:
+        """``wake``, in the event loop."""
+        if self.leader.held:
+            self._wake.set()
+            return
+        if self._notifying is not None and not self._notifying.done():
+            self._notify_again = True  # one more NOTIFY once this one is sent, for what it may have missed
+            return
+        self._notifying = asyncio.get_running_loop().create_task(self._notify(), name="scheduler wake")
+
+    async def _notify(self) -> None:
+        try:
+            while True:
+                self._notify_again = False
+                async with self.db.engine.begin() as conn:
+                    await conn.execute(_NOTIFY_WAKE)
+                if not self._notify_again:
+                    return
+        except Exception as error:  # the leader's next periodic pass admits the runs all the same
+            log.warning("scheduler.wake_failed", error=f"{type(error).__name__}: {error}")
+
+    async def close(self) -> None:
+        """Wait for a wake-up still being sent (before the database closes)."""
+        if self._notifying is not None:
+            await asyncio.gather(self._notifying, return_exceptions=True)
 
     def stop(self) -> None:
         self._stopping = True

@@ -7,8 +7,10 @@ import base64
 import random
 import uuid
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 # Fixed ranges (not relative to today), so that a seed gives the same dates on every day.
 _FIRST_DAY, _LAST_DAY = date(1950, 1, 1), date(2020, 12, 31)

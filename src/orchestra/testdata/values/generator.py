@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import functools
 import json
 import math
 import random
@@ -21,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 import rstr
-from faker import Faker
 
 from orchestra.testdata.values.formats import formatted
 from orchestra.testdata.values.json_schemas import JsonSchema, UnusableSchema, first_error, validator_for
@@ -45,12 +45,13 @@ class GeneratorError(Exception):
     """The schema or provider cannot produce a value; the message says why."""
 
 
+@functools.cache
 def faker_providers() -> frozenset[str]:
-    """The Faker provider names a plan may use (``faker: "company"``)."""
-    return _PROVIDERS
+    """The Faker provider names a plan may use (``faker: "company"``). Faker is loaded at the first use,
+    not with this module: a process that never generates data (an executor whose tests declare none)
+    does not keep its providers in memory."""
+    from faker import Faker
 
-
-def _provider_names() -> frozenset[str]:
     generator = Faker().factories[0]
     names = {
         name
@@ -59,9 +60,6 @@ def _provider_names() -> frozenset[str]:
         if not name.startswith("_") and callable(getattr(provider, name, None))
     }
     return frozenset(names - _NOT_PROVIDERS)
-
-
-_PROVIDERS = _provider_names()
 
 
 def _jsonable(value: Any) -> Any:
@@ -146,6 +144,8 @@ class ValueGenerator:
     def __init__(self, seed: int | None, binding: str) -> None:
         self.binding = binding
         self.random = random.Random(f"{seed}:{binding}") if seed is not None else random.Random()
+        from faker import Faker
+
         self.faker = Faker()
         self.faker.seed_instance(self.random.getrandbits(64))
         self._rstr = rstr.Rstr(self.random)
@@ -178,8 +178,8 @@ class ValueGenerator:
         raise GeneratorError(f"cannot generate a valid value: {problem}")
 
     def from_faker(self, provider: str, args: Mapping[str, Any] | None = None) -> Any:
-        if provider not in _PROVIDERS:
-            raise GeneratorError(f"unknown Faker provider {provider!r}{_close(provider, _PROVIDERS)}")
+        if provider not in faker_providers():
+            raise GeneratorError(f"unknown Faker provider {provider!r}{_close(provider, faker_providers())}")
         arguments = dict(args or {})
         for key, item in arguments.items():
             if isinstance(item, int | float) and abs(item) > MAX_FAKER_NUMBER:

@@ -4,9 +4,10 @@ unique, whether it refers to another entity. Used by the generators and the buil
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Names (snake case) or name endings → Faker provider. The longest matching ending wins.
