@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -260,6 +261,7 @@ async def main(args: argparse.Namespace) -> None:
         server_url = embedded.start()
     demo = DemoProcess.start()
     queue = f"orchestra.bench.{uuid.uuid4().hex[:8]}"
+    finished = False
     try:
         async with database(server_url) as (owner_url, app_url):
             env = {key: value for key, value in os.environ.items() if not key.startswith("ORCHESTRA_")}
@@ -274,6 +276,7 @@ async def main(args: argparse.Namespace) -> None:
             owner = create_async_engine(owner_url, isolation_level="AUTOCOMMIT")
             try:
                 await measure(cluster, owner, demo.url, args)
+                finished = True
             finally:
                 await asyncio.to_thread(cluster.stop_all)
                 await owner.dispose()
@@ -285,6 +288,10 @@ async def main(args: argparse.Namespace) -> None:
                 await (await connection.channel()).queue_delete(queue)
         if embedded is not None:
             embedded.stop()
+        if finished:
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            print(f"the services' logs are in {scratch}", file=sys.stderr)
 
 
 async def measure(cluster: Cluster, owner: AsyncEngine, sut_url: str, args: argparse.Namespace) -> None:
