@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -22,13 +23,20 @@ from orchestra.executor.data_phase import PreparedPlanLike
 from orchestra.executor.worker import Executor
 from orchestra.kit.secret_box import SecretBox, open_secret_box
 from orchestra.migrate import is_at_head, require_head
-from orchestra.scheduler.loop import FireSchedules, Scheduler
+from orchestra.scheduler.loop import Scheduler
 from orchestra.tenants.repository import ensure_tenant
 
 if TYPE_CHECKING:
     from orchestra.testdata.provider import PlanProvider
 
 log = structlog.get_logger(__name__)
+
+
+async def _fire_schedules(db: Database, at: datetime) -> object:
+    """schedules/firing.py's pass, imported at the first scheduling pass (an executor never makes one)."""
+    from orchestra.schedules import firing
+
+    return await firing.run_pass(db, at)
 
 
 class PlansOnDemand:
@@ -96,12 +104,7 @@ class Runtime:
         except BaseException:
             await db.close()
             raise
-        fire_schedules: FireSchedules | None = None
-        if run_scheduler:
-            from orchestra.schedules import firing
-
-            fire_schedules = firing.run_pass
-        scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=fire_schedules)
+        scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=_fire_schedules)
         plans = PlansOnDemand(db, settings, secrets)  # the DataPlans of tests that declare data
         executor = Executor(
             db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake

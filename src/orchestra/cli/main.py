@@ -56,6 +56,8 @@ def _settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**values)
     except ValidationError as error:
+        from orchestra.cli import runner
+
         problems = "; ".join(
             f"ORCHESTRA_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
             f" (got {item['input']!r})"
