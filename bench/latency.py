@@ -4,14 +4,17 @@ queue of its own, running tests against the demo SUT. It measures:
 
 - created → IN_PROGRESS with free slots: ``started_at - created_at`` of each run (both PostgreSQL's clock),
   runs created one after another, alternately through each replica (as a load balancer would);
+- batch throughput: a batch of runs of a 30-step test against a 50 ms SUT endpoint, all created at once
+  through both replicas, from the first created to the last finished (PostgreSQL's clock), on the 8 slots of
+  the two executors (the ideal is 8 / 50 ms = 160 steps/s);
 - hand-back: SIGTERM to the executor holding a long run, until the other executor holds it IN_PROGRESS;
 - recovery: ``kill -9`` of the executor holding a long run, until the other executor holds it IN_PROGRESS;
 - executor RSS, idle after start and idle again after the work.
 
 Prints each figure and ends with one line of key=value figures.
 
-    python bench/latency.py [--amqp-url amqp://guest:guest@127.0.0.1:5672/] [--runs 60] [--handbacks 3]
-                            [--kills 3] [--database-url postgresql://owner@host/postgres]
+    python bench/latency.py [--amqp-url amqp://guest:guest@127.0.0.1:5672/] [--runs 60] [--batch 60]
+                            [--handbacks 3] [--kills 3] [--database-url postgresql://owner@host/postgres]
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from orchestra.migrate import upgrade_to_head
 REPO = Path(__file__).resolve().parent.parent
 APP_PASSWORD = "orchestra-bench"
 TERMINAL = ("PASSED", "FAILED", "ERROR", "CANCELLED", "TIMED_OUT")
+BATCH_STEPS = 30
+SLOTS = 8  # 2 executors, concurrency 4 each
 
 
 def free_port() -> int:
@@ -144,6 +149,12 @@ def long_case(name: str, steps: int) -> dict[str, Any]:
     return {"name": name, "steps": body}
 
 
+def batch_case(name: str, steps: int) -> dict[str, Any]:
+    """``steps`` requests to an endpoint that answers after 50 ms."""
+    body = [{"name": f"step {i}", "request": {"url": "{{ env.base_url }}/slow?ms=50"}} for i in range(steps)]
+    return {"name": name, "steps": body}
+
+
 async def run_row(owner: AsyncEngine, run_id: uuid.UUID) -> Any:
     async with owner.connect() as conn:
         return (
@@ -198,6 +209,47 @@ async def latency(
         by_role["leased"].append((row.started_at - row.queued_at).total_seconds() * 1000)
         await asyncio.sleep(0.05)
     return by_role
+
+
+async def batch(
+    cluster: Cluster, client: httpx.AsyncClient, owner: AsyncEngine, runs: int
+) -> tuple[float, int]:
+    """Seconds from the first run created to the last finished, for ``runs`` runs created at once (through
+    each replica in turn), and how many of them passed."""
+    apis = cluster.live("api")
+    created = await asyncio.gather(*(create(client, apis[i % len(apis)].url, "batch") for i in range(runs)))
+    for run_id in created:
+        await wait_row(owner, run_id, lambda r: r.status in TERMINAL, 600)
+    async with owner.connect() as conn:
+        span = (
+            await conn.execute(
+                text(
+                    "SELECT extract(epoch FROM max(finished_at) - min(created_at)) AS seconds,"
+                    " count(*) FILTER (WHERE status = 'PASSED') AS passed,"
+                    " extract(epoch FROM sum(finished_at - started_at)) AS held"
+                    " FROM test_runs WHERE id = ANY(:ids)"
+                ),
+                {"ids": list(created)},
+            )
+        ).one()
+        steps = (
+            await conn.execute(
+                text(
+                    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS send,"
+                    " percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS between FROM ("
+                    "  SELECT duration_ms, extract(epoch FROM lead(started_at) OVER w - started_at) * 1000"
+                    "   - duration_ms AS gap FROM step_results WHERE test_run_id = ANY(:ids)"
+                    "  WINDOW w AS (PARTITION BY test_run_id ORDER BY seq)) s"
+                ),
+                {"ids": list(created)},
+            )
+        ).one()
+    print(f"  slots holding a run: {100 * float(span.held) / (SLOTS * float(span.seconds)):.0f}% of the time")
+    print(
+        f"  a step: p50 {steps.send:.1f} ms sending, "
+        f"p50 {steps.between:.1f} ms from its end to the next's start"
+    )
+    return float(span.seconds), int(span.passed)
 
 
 async def takeover(
@@ -305,7 +357,7 @@ async def measure(cluster: Cluster, owner: AsyncEngine, sut_url: str, args: argp
     async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
         base = cluster.live("api")[0].url + "/api/v1"
         quick = {"name": "quick", "steps": [{"request": {"url": "{{ env.base_url }}/health"}}]}
-        cases = [quick, long_case("long", 60)]
+        cases = [quick, long_case("long", 60), batch_case("batch", BATCH_STEPS)]
         response = await client.post(f"{base}/projects/bench/apply", json={"test_cases": cases, "suites": []})
         response.raise_for_status()
         environment = {"base_url": sut_url, "allow_private_network": True, "secrets": {"token": "s3cret"}}
@@ -326,6 +378,14 @@ async def measure(cluster: Cluster, owner: AsyncEngine, sut_url: str, args: argp
             f"QUEUED → IN_PROGRESS p50 {statistics.median(by_role['leased']):.1f} ms"
         )
 
+        batch_s, passed = await batch(cluster, client, owner, args.batch) if args.batch else (float("nan"), 0)
+        if args.batch:
+            print(
+                f"batch of {args.batch} runs of {BATCH_STEPS} steps (50 ms each): {batch_s:.1f} s, "
+                f"{args.batch / batch_s:.2f} runs/s, {args.batch * BATCH_STEPS / batch_s:.0f} steps/s, "
+                f"{passed} passed"
+            )
+
         handbacks = [await takeover(cluster, client, owner, signal.SIGTERM) for _ in range(args.handbacks)]
         print(f"hand-back (SIGTERM → IN_PROGRESS elsewhere): {', '.join(f'{s:.2f}' for s in handbacks)} s")
         kills = [await takeover(cluster, client, owner, signal.SIGKILL) for _ in range(args.kills)]
@@ -338,6 +398,9 @@ async def measure(cluster: Cluster, owner: AsyncEngine, sut_url: str, args: argp
         "latency_p99_ms": f"{p99:.1f}",
         "leader_p50_ms": f"{statistics.median(by_role['leader']):.1f}" if by_role["leader"] else "nan",
         "standby_p50_ms": f"{statistics.median(by_role['standby']):.1f}" if by_role["standby"] else "nan",
+        "batch_runs_per_s": f"{args.batch / batch_s:.2f}" if args.batch else "nan",
+        "batch_steps_per_s": f"{args.batch * BATCH_STEPS / batch_s:.0f}" if args.batch else "nan",
+        "batch_passed": f"{passed}/{args.batch}",
         "handback_s": f"{statistics.median(handbacks):.2f}" if handbacks else "nan",
         "recovery_s": f"{statistics.median(kills):.2f}" if kills else "nan",
         "recovery_max_s": f"{max(kills):.2f}" if kills else "nan",
@@ -352,6 +415,7 @@ if __name__ == "__main__":
     parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--database-url", help="a server (superuser) with pgvector; default: embedded")
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--batch", type=int, default=60, help="runs in the throughput batch (0: skip)")
     parser.add_argument("--handbacks", type=int, default=3)
     parser.add_argument("--kills", type=int, default=3)
     asyncio.run(main(parser.parse_args()))
