@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor, Role
@@ -91,7 +92,19 @@ def get_readiness(request: Request) -> Readiness:
     return readiness
 
 
-async def get_actor(request: Request) -> Actor:
+# Declares the bearer scheme in the OpenAPI description of every route that authenticates; the header itself
+# is read (and refused with a clear 401 when missing or wrong) by the authenticator.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An API token (`orchestra token create`, the local admin token) or an OpenID Connect "
+    "access token.",
+    auto_error=False,
+)
+
+
+async def get_actor(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+) -> Actor:
     authenticator: RequestAuthenticator = request.app.state.authenticator
     return await authenticator.authenticate(request.headers.get("authorization"))
 

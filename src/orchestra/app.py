@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from orchestra import __version__, problems, web
+from orchestra import __version__, api_contract, problems, web
 from orchestra.ai_client.delegation import Delegation
 from orchestra.api import api_router
 from orchestra.api_deps import AuditRecorder, Readiness, RequestAuthenticator, SchedulerHandle
@@ -72,6 +72,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     if runtime is not None:
         attach_runtime(app, settings, runtime)
     problems.install(app)
+    api_contract.document(app)
     app.include_router(api_router, prefix="/api/v1")
     web.install(app, settings.web_dir)  # last: the application answers only what no API route does
     app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which bounds what it buffers

@@ -170,11 +170,11 @@ async def test_put_creates_then_replaces(api: httpx.AsyncClient, project: dict[s
     assert cleared.json()["variables"] == {"b": 2}
 
 
-async def test_put_with_other_name_in_body_is_refused(
+async def test_put_with_other_name_in_body_is_a_conflict(
     api: httpx.AsyncClient, project: dict[str, Any]
 ) -> None:
     body = assert_problem(
-        await api.put(env_url("dev"), json={"name": "prod", "base_url": "http://x.test"}), 422
+        await api.put(env_url("dev"), json={"name": "prod", "base_url": "http://x.test"}), 409
     )
     assert "prod" in body["detail"]
     assert "dev" in body["detail"]

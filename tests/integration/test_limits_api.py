@@ -14,7 +14,7 @@ from tests.integration.conftest import assert_problem
 DEFAULT = 32  # Settings.max_active_runs, unchanged by the test settings
 
 # Values no limit of active runs accepts: out of range, not an integer, or not a number at all.
-BAD_RUN_LIMITS: list[Any] = [0, -1, 100_001, 10**30, "5", "many", 2.5, 5.0, True, [], {}]
+BAD_RUN_LIMITS: list[Any] = [0, -1, 100_001, 10**30, 1e308, "5", "many", 2.5, True, [], {}]
 BAD_RATES: list[Any] = [0, 0.0, -1, -0.5, 100_000.5, 1e300, "5", "fast", True, [], {}]
 
 
@@ -42,6 +42,11 @@ async def test_put_global_limit_then_clear_it(api: httpx.AsyncClient, runtime: R
 
     response = await api.put("/limits", json={"max_active_runs": 100_000})  # the upsert updates the row
     assert response.json()["max_active_runs"] == 100_000
+
+    # JSON does not tell 7 from 7.0, and the schema says "integer": 7.0 is 7
+    response = await api.put("/limits", json={"max_active_runs": 7.0})
+    assert response.status_code == 200, response.text
+    assert response.json()["configured"] == 7
 
     response = await api.put("/limits", json={"max_active_runs": None})
     assert response.status_code == 200, response.text

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from orchestra.api_deps import EditorDep, SessionDep
 from orchestra.apply import service
 from orchestra.apply.schemas import ApplyProjectsRequest, ApplyProjectsResult, ApplyRequest, ApplyResult
+from orchestra.projects.schemas import NameInPath
 
 router = APIRouter(tags=["apply"])
 
@@ -20,7 +21,9 @@ router = APIRouter(tags=["apply"])
     "problem, and nothing is stored. A suite whose `project` names another project is such a problem: "
     "apply it to that project, or use `POST /apply` for the definitions of several projects.",
 )
-async def apply(project: str, data: ApplyRequest, session: SessionDep, actor: EditorDep) -> ApplyResult:
+async def apply(
+    project: NameInPath, data: ApplyRequest, session: SessionDep, actor: EditorDep
+) -> ApplyResult:
     return await service.apply_request(session, actor, project, data)
 
 

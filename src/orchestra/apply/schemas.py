@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestra.projects.schemas import ProjectOut
+from orchestra.projects.schemas import NAME_PATTERN, ProjectOut
 from orchestra.testcases.schemas import WriteResult
 
 MAX_ITEMS = 1000
@@ -27,6 +27,7 @@ class ProjectApply(ApplyRequest):
         min_length=1,
         max_length=200,
         description="The project's name or id; created (with this name) if missing.",
+        json_schema_extra={"pattern": NAME_PATTERN},
     )
 
 

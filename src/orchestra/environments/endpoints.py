@@ -15,6 +15,7 @@ from orchestra.environments.schemas import (
     EnvironmentUpdate,
 )
 from orchestra.kit.pagination import Page, PageParams
+from orchestra.projects.schemas import NameInPath
 
 router = APIRouter(prefix="/projects/{project}/environments", tags=["environments"])
 
@@ -48,7 +49,7 @@ async def get_environment(
 )
 async def put_environment(
     project: str,
-    name: str,
+    name: NameInPath,
     data: EnvironmentPut,
     response: Response,
     session: SessionDep,

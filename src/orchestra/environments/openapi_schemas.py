@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from orchestra.models import ApiSpec
 from orchestra.openapi.operations import Operation
@@ -17,16 +18,19 @@ class SpecImport(BaseModel):
     """Exactly one of: a URL to fetch (under the environment's egress policy), the document itself, or its
     text (JSON or YAML, e.g. a file's content)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": [name]} for name in ("url", "document", "text")]},
+    )
 
-    url: str | None = Field(default=None, min_length=1, max_length=MAX_URL)
-    document: dict[str, Any] | None = None
-    text: str | None = Field(default=None, min_length=1)
+    url: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=MAX_URL)
+    document: dict[str, Any] | SkipJsonSchema[None] = None
+    text: str | SkipJsonSchema[None] = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def exactly_one(self) -> SpecImport:
-        given = [name for name in ("url", "document", "text") if getattr(self, name) is not None]
-        if len(given) != 1:
+        given = [name for name in ("url", "document", "text") if name in self.model_fields_set]
+        if len(given) != 1 or getattr(self, given[0]) is None:
             raise ValueError(
                 "give exactly one of 'url', 'document' or 'text'"
                 + (f" (got {', '.join(given)})" if given else "")

@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from orchestra.kit.egress import MAX_ALLOWED_HOSTS, normalise_host_pattern
-from orchestra.kit.json_storage import json_storage_problem
+from orchestra.kit.egress import MAX_ALLOWED_HOSTS, MAX_HOST_LENGTH, normalise_host_pattern
+from orchestra.kit.json_storage import StorableJson, json_storage_problem
 from orchestra.limits.schemas import ActiveRunsLimit, RequestRate
 from orchestra.models import Environment
 from orchestra.projects.schemas import NAME_PATTERN
@@ -43,7 +43,19 @@ def normalise_base_url(value: str) -> str:
     return normalised
 
 
-BaseUrl = Annotated[str, Field(min_length=1, max_length=MAX_BASE_URL), AfterValidator(normalise_base_url)]
+# What normalise_base_url accepts, as far as a pattern can say it (declared in the schema only: the
+# validator's messages are the clearer ones).
+BASE_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?(/[^\\s?#\\x00-\\x1f\\x7f]*)?$"
+BaseUrl = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_BASE_URL,
+        json_schema_extra={"pattern": BASE_URL_PATTERN},
+        description="An absolute http:// or https:// URL, without credentials, query or fragment.",
+    ),
+    AfterValidator(normalise_base_url),
+]
 Key = Annotated[str, Field(min_length=1, max_length=200)]
 SecretValue = Annotated[str, Field(max_length=MAX_SECRET_LENGTH)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN)]
@@ -79,7 +91,18 @@ def _unique(hosts: list[str] | None) -> list[str] | None:
 
 
 # Egress (kit/egress.py): names, IP literals or "*.example.com", stored lower-cased and without duplicates.
-AllowedHost = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(normalise_host_pattern)]
+_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_LAST_LABEL = "[A-Za-z_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"  # a number there would read as an IP address
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# What normalise_host_pattern accepts, as far as a pattern can say it (IPv6 literals aside).
+ALLOWED_HOST_PATTERN = (
+    f"^(\\*\\.({_LABEL}\\.)+{_LAST_LABEL}|({_LABEL}\\.)*{_LAST_LABEL}|({_OCTET}\\.){{3}}{_OCTET})$"
+)
+AllowedHost = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_HOST_LENGTH, json_schema_extra={"pattern": ALLOWED_HOST_PATTERN}),
+    AfterValidator(normalise_host_pattern),
+]
 AllowedHosts = Annotated[
     list[AllowedHost],
     Field(
@@ -94,7 +117,11 @@ ALLOW_PRIVATE_NETWORK = (
     "Link-local and cloud metadata addresses are never allowed."
 )
 
-Variables = Annotated[dict[Key, JsonValue], AfterValidator(_check_variables)]
+Variables = Annotated[
+    dict[Key, StorableJson],
+    Field(json_schema_extra={"maxProperties": MAX_KEYS, "not": {"required": sorted(RESERVED_VARIABLES)}}),
+    AfterValidator(_check_variables),
+]
 Secrets = Annotated[dict[Key, SecretValue], AfterValidator(_check_secrets)]
 SecretChanges = Annotated[dict[Key, SecretValue | None], AfterValidator(_check_secrets)]
 

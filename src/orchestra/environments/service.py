@@ -92,8 +92,8 @@ async def upsert(
     The secrets are encrypted for the id the insert would use; when the environment already exists they
     are encrypted again for its id."""
     _check_name(name)
-    if data.name is not None and data.name != name:
-        raise InvalidInput(
+    if data.name is not None and data.name != name:  # each is a valid name: they conflict
+        raise Conflict(
             f"the body names environment '{data.name}' but the URL names '{name}'; rename with PATCH instead"
         )
     owner = await projects.get(session, actor, project)

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import JsonValue, WithJsonSchema
+
+IDENTIFIER_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+# Text JSONB and PostgreSQL's text store (no NUL), as a pattern ECMA-262 and Python read alike; and such
+# text with more than white space. (Lone surrogates are refused too, but a character range of them is a
+# pattern many tools cannot read; JSON generators do not make them.)
+STORABLE_TEXT = "^[^\\u0000]*$"
+STORABLE_NON_BLANK_TEXT = "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Any JSON value JSONB stores. The API's OpenAPI description points the marked schema to one that says so
+# (no NUL, no lone surrogate, at any depth: see api_contract.py).
+STORABLE_JSON_MARK = "x-orchestra-storable-json"
+StorableJson = Annotated[JsonValue, WithJsonSchema({STORABLE_JSON_MARK: True})]
+
+
+def is_identifier(name: str) -> bool:
+    """A variable name: ASCII letters, digits and _, not starting with a digit."""
+    return _IDENTIFIER.fullmatch(name) is not None
 
 
 def _child_path(path: str, part: str | int) -> str:

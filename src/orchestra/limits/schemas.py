@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 MAX_ACTIVE_RUNS = 100_000
 MAX_REQUESTS_PER_S = 100_000.0
 MAX_WEIGHT = 1000
 
-# Strict: "5", 5.5 and true are refused rather than coerced.
+
+def _whole(value: object) -> object:
+    """5.0 is the integer 5 (JSON does not tell them apart); anything else is left to the strict check."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Strict: "5", 5.5 and true are refused rather than coerced; 5.0 is 5.
 ActiveRunsLimit = Annotated[
     int,
     Field(
@@ -19,6 +28,7 @@ ActiveRunsLimit = Annotated[
         le=MAX_ACTIVE_RUNS,
         description="Most runs QUEUED or IN_PROGRESS at once at this level; null: no limit here.",
     ),
+    BeforeValidator(_whole),
 ]
 RequestRate = Annotated[
     float,
@@ -38,6 +48,7 @@ Weight = Annotated[
         le=MAX_WEIGHT,
         description="Share of the platform under saturation, relative to other tenants with pending work.",
     ),
+    BeforeValidator(_whole),
 ]
 
 
@@ -60,7 +71,7 @@ class TenantUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    weight: Weight | None = None
+    weight: Weight | SkipJsonSchema[None] = None  # may be left out, never null
     max_active_runs: ActiveRunsLimit | None = None
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from orchestra.api_deps import EditorDep, SessionDep, SettingsDep, TransactionsDep, ViewerDep
+from orchestra.kit.json_storage import STORABLE_NON_BLANK_TEXT
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.rag import service
 from orchestra.rag.embedders import embedder_for
@@ -48,7 +49,12 @@ async def search_documents(
     transactions: TransactionsDep,
     actor: ViewerDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1, max_length=MAX_QUERY_CHARS, json_schema_extra={"pattern": STORABLE_NON_BLANK_TEXT}
+        ),
+    ],
     kind: Annotated[DocumentKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = 8,
 ) -> SearchResult:

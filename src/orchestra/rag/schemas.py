@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from orchestra.kit.json_storage import json_storage_problem
+from orchestra.kit.json_storage import STORABLE_NON_BLANK_TEXT, json_storage_problem
 from orchestra.models import RagChunk, RagDocument
 from orchestra.rag.retrieval import Hit
 
@@ -33,13 +33,22 @@ def not_blank(value: str) -> str:
 
 
 Title = Annotated[
-    str, Field(min_length=1, max_length=500), AfterValidator(storable), AfterValidator(not_blank)
+    str,
+    Field(min_length=1, max_length=500, json_schema_extra={"pattern": STORABLE_NON_BLANK_TEXT}),
+    AfterValidator(storable),
+    AfterValidator(not_blank),
 ]
 Source = Annotated[
-    str, Field(min_length=1, max_length=500), AfterValidator(storable), AfterValidator(not_blank)
+    str,
+    Field(min_length=1, max_length=500, json_schema_extra={"pattern": STORABLE_NON_BLANK_TEXT}),
+    AfterValidator(storable),
+    AfterValidator(not_blank),
 ]
 Text = Annotated[
-    str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(storable), AfterValidator(not_blank)
+    str,
+    Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra={"pattern": STORABLE_NON_BLANK_TEXT}),
+    AfterValidator(storable),
+    AfterValidator(not_blank),
 ]
 
 

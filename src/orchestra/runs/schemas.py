@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from annotated_types import Len
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from orchestra.definitions.testcase_model import MAX_PARALLELISM
-from orchestra.kit.json_storage import json_storage_problem
+from orchestra.kit.json_storage import IDENTIFIER_PATTERN, StorableJson, is_identifier, json_storage_problem
 from orchestra.models.run_states import RunStatus
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
@@ -22,7 +24,11 @@ class _RunRequest(BaseModel):
     environment: str = Field(min_length=1, max_length=200, description="Environment id or name.")
     priority: int | None = Field(default=None, ge=-1000, le=1000, description="Higher runs first.")
     trigger: Trigger = "api"
-    variables: dict[str, Any] = Field(default_factory=dict, description="Overrides of the run's variables.")
+    variables: dict[str, StorableJson] = Field(
+        default_factory=dict,
+        description="Overrides of the run's variables.",
+        json_schema_extra={"propertyNames": {"pattern": IDENTIFIER_PATTERN}, "maxProperties": 200},
+    )
 
     @field_validator("variables")
     @classmethod
@@ -30,7 +36,7 @@ class _RunRequest(BaseModel):
         if len(value) > 200:
             raise ValueError("at most 200 variables")
         for name in value:
-            if not name.isidentifier():
+            if not is_identifier(name):
                 raise ValueError(f"variable name {name!r} is not an identifier")
         problem = json_storage_problem(value)
         if problem is not None:
@@ -45,12 +51,21 @@ class RunCreate(_RunRequest):
     test_case: str = Field(min_length=1, max_length=200, description="Test case id or name.")
 
 
+TestCaseName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class SuiteRunCreate(_RunRequest):
     """Run a stored suite (``suite``), or an ad-hoc list of test cases (``tests`` + ``name``)."""
 
-    suite: str | None = Field(default=None, min_length=1, max_length=200, description="Suite id or name.")
-    tests: list[str] | None = Field(
-        default=None, min_length=1, max_length=5000, description="Test case names."
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["suite"]}, {"required": ["tests"]}]}
+    )
+
+    suite: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=200, description="Suite id or name."
+    )
+    tests: Annotated[list[TestCaseName], Len(1, 5000)] | SkipJsonSchema[None] = Field(
+        default=None, description="Test case names."
     )
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Name of an ad-hoc run.")
     parallelism: int | None = Field(
@@ -62,7 +77,8 @@ class SuiteRunCreate(_RunRequest):
 
     @model_validator(mode="after")
     def _one_target(self) -> SuiteRunCreate:
-        if (self.suite is None) == (self.tests is None):
+        given = {"suite", "tests"} & self.model_fields_set
+        if len(given) != 1 or getattr(self, given.pop()) is None:
             raise ValueError("give exactly one of 'suite' or 'tests'")
         return self
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from importlib import resources
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,6 +41,46 @@ _NAMES = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tu
 _ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
 _HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # depend on the host, or mean nothing
 _MAX_EXPRESSION = 200
+
+
+def _field_pattern(value: str) -> str:
+    step = "(/[1-9][0-9]?)?"
+    item = f"(\\*{step}|{value}(-{value})?{step})"
+    return f"{item}(,{item})*"
+
+
+# The expressions `validate` accepts, as far as a pattern can say it: a macro, or five fields of values in
+# their ranges (names in lower case), ranges, lists and steps. Declared in the API's schema.
+CRON_PATTERN = (
+    "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|"
+    + " ".join(
+        _field_pattern(value)
+        for value in (
+            "([0-5]?[0-9])",
+            "([01]?[0-9]|2[0-3])",
+            "(0?[1-9]|[12][0-9]|3[01])",
+            "(0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+            "([0-7]|sun|mon|tue|wed|thu|fri|sat)",
+        )
+    )
+    + ")$"
+)
+
+
+@lru_cache(maxsize=1)
+def known_zones() -> list[str]:
+    """Every IANA time zone name `zone` accepts on any machine: those of the tzdata package (which
+    zoneinfo falls back to where the system has none)."""
+    names = (resources.files("tzdata") / "zones").read_text().split()
+    return sorted(name for name in names if _ZONE.fullmatch(name) and _usable(name))
+
+
+def _usable(name: str) -> bool:
+    try:
+        zone(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _quote(value: str, limit: int = 100) -> str:

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from orchestra.kit.json_storage import json_storage_problem
+from orchestra.kit.json_storage import IDENTIFIER_PATTERN, StorableJson, is_identifier, json_storage_problem
 from orchestra.models import Schedule
 from orchestra.projects.schemas import NAME_PATTERN
-from orchestra.schedules.cron import MisfirePolicy
+from orchestra.schedules.cron import CRON_PATTERN, MisfirePolicy, known_zones
 
 MAX_VARIABLES = 200
 NEXT_TIMES_SHOWN = 5
@@ -21,7 +21,7 @@ def _check_variables(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if len(value) > MAX_VARIABLES:
         raise ValueError(f"at most {MAX_VARIABLES} variables")
     for name in value:
-        if not name.isidentifier():
+        if not is_identifier(name):
             raise ValueError(f"variable name {name[:200]!r} is not an identifier")
     problem = json_storage_problem(value)
     if problem is not None:
@@ -38,11 +38,26 @@ Cron = Annotated[
         max_length=200,
         description="A standard 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "
         '"30 2 * * 1-5", or a macro: @hourly, @daily, @weekly, @monthly, @yearly.',
+        json_schema_extra={"pattern": CRON_PATTERN},
     ),
 ]
-TimeZone = Annotated[str, Field(min_length=1, max_length=64, description="An IANA time zone name.")]
+TimeZone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="An IANA time zone name.",
+        json_schema_extra={"enum": known_zones()},
+    ),
+]
 Priority = Annotated[int, Field(ge=-1000, le=1000, description="Higher runs first.")]
-Variables = Annotated[dict[str, Any], AfterValidator(_check_variables)]
+Variables = Annotated[
+    dict[str, StorableJson],
+    Field(
+        json_schema_extra={"propertyNames": {"pattern": IDENTIFIER_PATTERN}, "maxProperties": MAX_VARIABLES}
+    ),
+    AfterValidator(_check_variables),
+]
 POLICY_HELP = (
     "What a pass does about fire times missed while the platform was down: 'latest' runs once for the most "
     "recent one, 'skip' runs none missed by more than 60 s, 'all' runs each (at most the 10 most recent)."

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Response, status
 
 from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
+from orchestra.projects.schemas import NameInPath
 from orchestra.suites import service
 from orchestra.suites.schemas import SuiteOut, SuitePutOut, SuiteSummary
 
@@ -43,7 +44,12 @@ async def get_suite(project: str, suite: str, session: SessionDep, actor: Viewer
     description="Create the suite (201) or replace its definition (200; identical content: changed=false).",
 )
 async def put_suite(
-    project: str, name: str, data: Definition, response: Response, session: SessionDep, actor: EditorDep
+    project: str,
+    name: NameInPath,
+    data: Definition,
+    response: Response,
+    session: SessionDep,
+    actor: EditorDep,
 ) -> SuitePutOut:
     suite, result = await service.put(session, actor, project, name, data)
     response.status_code = status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK

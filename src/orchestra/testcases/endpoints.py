@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
+from orchestra.projects.schemas import NameInPath
 from orchestra.testcases import service
 from orchestra.testcases.schemas import (
     TestCaseOut,
@@ -59,7 +60,12 @@ async def get_test_case(project: str, test_case: str, session: SessionDep, actor
     "identical content adds none: changed=false).",
 )
 async def put_test_case(
-    project: str, name: str, data: Definition, response: Response, session: SessionDep, actor: EditorDep
+    project: str,
+    name: NameInPath,
+    data: Definition,
+    response: Response,
+    session: SessionDep,
+    actor: EditorDep,
 ) -> TestCasePutOut:
     case, version, result = await service.put(session, actor, project, name, data)
     response.status_code = status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK
