@@ -255,10 +255,10 @@ class RunExecution:
         return LedgerEntryWrite(
             id=entry_id,
             source=source,
-            label=label,
-            operation=operation,
+            label=self.masker.text(label),
+            operation=self.masker.text(operation),
             method=call.method,
-            resource=shown_resource(call.url),
+            resource=self.masker.text(shown_resource(call.url)),
             undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
         )
 
