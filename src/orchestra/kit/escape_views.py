@@ -22,6 +22,7 @@ import codecs
 import html
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from urllib.parse import unquote
@@ -44,8 +45,6 @@ _DECODERS = (
     (re.compile(_ENTITY), ("&",), 1),
 )
 
-Spans = tuple[list[int], list[int]]
-
 
 @lru_cache(maxsize=4096)
 def _unescaped_text(escape: str) -> str:
@@ -67,29 +66,27 @@ def _unescaped(match: re.Match[str]) -> str:
     return _unescaped_text(match.group())
 
 
-class _Builder:
-    """The map of a new reading of ``source``, put together from parts, each from a span of ``source``."""
+class _Segments:
+    """Where the characters of a reading came from in its source, by segments: a copied stretch maps
+    character by character, a decoded escape maps each of its characters to the whole escape. As many
+    segments as escapes, however long the text."""
 
-    def __init__(self, source: Reading) -> None:
-        self.source = source
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+    def __init__(self) -> None:
+        self.starts: list[int] = []  # where each segment begins in the reading
+        self.sources: list[tuple[int, int, bool]] = []  # its span in the source; copied or decoded
+        self.length = 0
 
     def copy(self, start: int, end: int) -> None:
-        """``source.text[start:end]``, character by character."""
-        mapped = self.source.spans
-        if mapped is None:
-            self.starts.extend(range(start, end))
-            self.ends.extend(range(start + 1, end + 1))
-        else:
-            self.starts.extend(mapped[0][start:end])
-            self.ends.extend(mapped[1][start:end])
+        if end > start:
+            self.starts.append(self.length)
+            self.sources.append((start, end, True))
+            self.length += end - start
 
     def add(self, length: int, start: int, end: int) -> None:
-        """``length`` characters read from ``source.text[start:end]`` as a whole."""
-        first, last = self.source.original_span(start, end)
-        self.starts.extend([first] * length)
-        self.ends.extend([last] * length)
+        if length:
+            self.starts.append(self.length)
+            self.sources.append((start, end, False))
+            self.length += length
 
     def add_percent_run(self, run: str, offset: int) -> None:
         """A run of ``%xx`` escapes read as UTF-8, each character from the escapes of its own bytes."""
@@ -101,9 +98,16 @@ class _Builder:
             if chars:
                 self.add(len(chars), offset + 3 * first, offset + 3 * (index + 1))
                 first = index + 1
-        rest = decoder.decode(b"", final=True)
-        if rest:
-            self.add(len(rest), offset + 3 * first, offset + len(run))
+        self.add(len(decoder.decode(b"", final=True)), offset + 3 * first, offset + len(run))
+
+    def source_span(self, index: int) -> tuple[int, int]:
+        """The span of the source that character ``index`` of the reading came from."""
+        segment = bisect_right(self.starts, index) - 1
+        start, end, copied = self.sources[segment]
+        if copied:
+            at = start + index - self.starts[segment]
+            return at, at + 1
+        return start, end
 
 
 class Reading:
@@ -119,30 +123,31 @@ class Reading:
         return Reading(escapes.sub(_unescaped, self.text), self, escapes)
 
     @cached_property
-    def spans(self) -> Spans | None:
-        """For each character, the start and end of the original text it came from (None: the original)."""
+    def _segments(self) -> _Segments | None:
         source, escapes = self._source, self._escapes
         if source is None or escapes is None:
             return None
-        builder = _Builder(source)
+        segments = _Segments()
         position = 0
         for match in escapes.finditer(source.text):
             start, end = match.span()
-            builder.copy(position, start)
+            segments.copy(position, start)
             if match.group()[0] == "%":
-                builder.add_percent_run(match.group(), start)
+                segments.add_percent_run(match.group(), start)
             else:
-                builder.add(len(_unescaped(match)), start, end)
+                segments.add(len(_unescaped(match)), start, end)
             position = end
-        builder.copy(position, len(source.text))
-        return builder.starts, builder.ends
+        segments.copy(position, len(source.text))
+        return segments
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that ``text[start:end]`` came from."""
-        mapped = self.spans
-        if mapped is None:
+        segments = self._segments
+        if segments is None or self._source is None:
             return start, end
-        return mapped[0][start], mapped[1][end - 1]
+        first = self._source.original_span(*segments.source_span(start))[0]
+        last = self._source.original_span(*segments.source_span(end - 1))[1]
+        return first, last
 
 
 class Folded:
