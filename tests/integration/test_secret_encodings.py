@@ -1,7 +1,8 @@
 """Secrets full of special characters stay masked through every transformation a template can apply.
 
 Real runs against the demo SUT (a real process) use secrets such as ``Pa$$ w0rd/"q"&<x>+=Zz`` through
-``| tojson``, ``| urlencode``, ``| upper`` and ``| lower``, raw in a query string (which httpx normalises and
+``| tojson``, ``| urlencode``, ``| upper`` and ``| lower`` (and ``| replace``, ``| reverse`` and a slice,
+masked because they were derived from a secret), raw in a query string (which httpx normalises and
 the SUT splits at ``&`` and ``=``), in a JSON body the SUT echoes inside its JSON answer, in a failed
 expectation, in a step's cleanup URL (the data ledger), and in host names (lower-cased by httpx, IDNA-encoded
 when not ASCII, refused by the egress policy with a reason that quotes the host). Then every row of every
@@ -42,7 +43,7 @@ HOST = "MyTenant-Secret7781"
 IDNA_HOST = "Geheimnis-Überall"
 SECRETS = {"nasty": NASTY, "uni": UNICODE, "host": HOST, "idna_host": IDNA_HOST}
 # Parts of the secrets that nothing else holds: found in any case, they are a leak.
-DISTINCTIVE = ["w0rd", "tenant-secret", "hëim", "h%c3%abim", "h\\u00ebim", "heimnis", "xn--geheimnis"]
+DISTINCTIVE = ["w0rd", "dr0w", "tenant-secret", "hëim", "h%c3%abim", "h\\u00ebim", "heimnis", "xn--geheimnis"]
 
 
 def forms(secret: str) -> set[str]:
@@ -65,8 +66,10 @@ def forms(secret: str) -> set[str]:
     return made | {json.dumps(form)[1:-1] for form in made}
 
 
+# What templates derive in ways no decoding undoes (masked because they were derived from a secret).
+DERIVED = [NASTY.replace("$", "S"), NASTY[::-1], UNICODE[3:]]
 FORBIDDEN = sorted(
-    {form.casefold() for secret in SECRETS.values() for form in forms(secret)} | set(DISTINCTIVE)
+    {form.casefold() for secret in [*SECRETS.values(), *DERIVED] for form in forms(secret)} | set(DISTINCTIVE)
 )
 
 
@@ -98,6 +101,9 @@ ENCODINGS: dict[str, Any] = {
                     "upper": "{{ secrets.uni | upper }}",
                     "lower": "{{ secrets.nasty | lower }}",
                     "nested": "{{ {'pw': secrets.nasty, 'u': secrets.uni} | tojson }}",
+                    "replaced": "{{ secrets.nasty | replace('$', 'S') }}",
+                    "reversed": "{{ secrets.nasty | reverse }}",
+                    "sliced": "{{ secrets.uni[3:] }}",
                 },
             },
             "expect": {"status": 200},
@@ -162,7 +168,8 @@ async def test_every_encoding_of_a_secret_is_masked_everywhere_it_is_kept_or_sho
     assert echo["request"]["headers"]["x-url"] == MASK
     echoed = json.loads(echo["response"]["body"])
     assert echoed["json"]["tojson"] == f'"{MASK}"'
-    assert echoed["json"]["urlencoded"] == echoed["json"]["upper"] == echoed["json"]["lower"] == MASK
+    for key in ("urlencoded", "upper", "lower", "replaced", "reversed", "sliced"):
+        assert echoed["json"][key] == MASK, key
     assert MASK in echoed["query"]["q"]
     assert any(step["phase"] == "cleanup" for step in encodings["steps"])
     assert hosts["status"] == "ERROR", hosts

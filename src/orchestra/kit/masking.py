@@ -9,8 +9,9 @@ query-string parser cuts it into, its base64 and IDNA encodings. A match in a de
 characters of the original text it was decoded from; overlapping and adjacent matches become one mask, so a
 secret that contains another leaves no fragment behind.
 
-Not found: other encodings (hex, hashes, encryption by the SUT), other transformations of a secret in a
-template (``| replace``, ``| reverse``, slices), pieces shorter than ``MIN_PIECE_LENGTH``, and a secret that
+Values a template derives from a secret in ways no decoding undoes (``| replace``, ``| reverse``, slices)
+are reported as they are made (steps/secret_taint.py) and ``learn``-ed. Not found: other encodings (hex,
+hashes, encryption by the SUT), pieces shorter than ``MIN_PIECE_LENGTH``, and a secret that
 is only part of a non-ASCII host-name label (IDNA encodes the label as a whole). Values shorter than
 ``MIN_SECRET_LENGTH`` are not masked at all (a secret "1" would eat every digit of every record).
 """
@@ -28,6 +29,7 @@ from orchestra.kit.secret_forms import MIN_SECRET_LENGTH, secret_forms
 
 MASK = "********"
 _ANCHOR = re.compile("[-0-9A-Za-z._~]{2,}")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # How many characters of a text one character of a secret can become through three layers of escapes
 # ("é" percent-encoded, JSON-escaped, percent-encoded again is "%255Cu00e9"-like, 20 characters or so).
 _REACH = 32
@@ -99,12 +101,27 @@ def _found(folded: Folded, forms: Iterable[str], offset: int) -> Iterator[tuple[
 
 class Masker:
     def __init__(self, secrets: Iterable[str]) -> None:
-        written: set[str] = set()
+        self._written: set[str] = set()
         for value in secrets:
-            written |= secret_forms(str(value))
+            self._written |= secret_forms(str(value))
+        self._index()
+
+    def _index(self) -> None:
         # Longest first: the beginning of the longest form is looked for first at the end of a cut text.
-        self._forms = sorted({form.casefold() for form in written}, key=lambda form: (-len(form), form))
-        self._anchored, self._free = _anchored(written)
+        self._forms = sorted({form.casefold() for form in self._written}, key=lambda form: (-len(form), form))
+        self._anchored, self._free = _anchored(self._written)
+
+    def learn(self, derived: str) -> None:
+        """Mask from now on also a value a template derived from a secret (steps/secret_taint.py) — unless
+        every letter and digit of it is masked already (``| tojson``, ``| upper`` of a secret: learning those
+        whole would mask the quotes around them too). Learned in its escaped forms, not cut into pieces:
+        those of ``[secret, "public"] | join("&")`` would mask the public part everywhere."""
+        if not _LETTER_OR_DIGIT.search(self.text(derived).replace(MASK, "")):
+            return
+        forms = secret_forms(derived, with_pieces=False) - self._written
+        if forms:
+            self._written |= forms
+            self._index()
 
     def __bool__(self) -> bool:
         return bool(self._forms)

@@ -102,12 +102,12 @@ def pieces(value: str) -> set[str]:
     return {piece for piece in found if len(piece) >= MIN_PIECE_LENGTH and piece != value}
 
 
-def secret_forms(value: str) -> set[str]:
+def secret_forms(value: str, *, with_pieces: bool = True) -> set[str]:
     """Every text the masker looks for, for one secret value (in the text and in its decoded readings, without
-    regard to case)."""
+    regard to case). ``with_pieces``: also the pieces parsers cut it into."""
     if len(value) < MIN_SECRET_LENGTH:
         return set()
     forms = _written(value) | _host_forms(value) | _base64_forms(value)
-    for piece in pieces(value):
+    for piece in pieces(value) if with_pieces else ():
         forms |= {form for form in _written(piece) | _host_forms(piece) if len(form) >= MIN_PIECE_LENGTH}
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
