@@ -181,3 +181,22 @@ def test_short_secrets_stay_unmasked_and_forms_stay_bounded() -> None:
     # escapes in the text instead of listing the encodings of the secret).
     assert len(secret_forms("s3cr3t-Zebra-7781")) < 10
     assert len(secret_forms(NASTY)) < 60
+
+
+surroundings = st.text(alphabet="abcXYZ019 %\\&;#u", max_size=3000)
+
+
+@PROPERTY
+@given(secret=secret_texts, before=surroundings, after=surroundings)
+@example(secret=NASTY, before="%" * 2000 + "w0rd", after="\\" * 2000)
+def test_a_secret_is_found_anywhere_in_a_long_text_full_of_escapes(
+    secret: str, before: str, after: str
+) -> None:
+    """The masker decodes only around anchors of the forms: wherever the secret stands in a long text,
+    however many escapes surround it, in whatever layers, it is found."""
+    inner = rendered("{{ secrets.s | tojson | urlencode }}", secret)
+    for document in ([before, secret, after], [before, inner, after], [before, json.dumps([secret]), after]):
+        masked = json.loads(Masker([secret]).text(json.dumps(document)))
+        assert len(masked) == 3
+        assert MASK in masked[1]
+        assert QUOTES.fullmatch(masked[1].replace(MASK, "").replace("[", "").replace("]", "")), masked[1]
