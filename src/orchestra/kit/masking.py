@@ -28,7 +28,8 @@ from orchestra.kit.escape_views import Folded, Reading, readings
 from orchestra.kit.secret_forms import MIN_SECRET_LENGTH, secret_forms
 
 MASK = "********"
-_ANCHOR = re.compile("[-0-9A-Za-z._~]{2,}")
+# Characters no escape or common URL encoder changes ("~" is one that some encode, as %7E).
+_ANCHOR = re.compile("[-0-9A-Za-z._]{2,}")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # How many characters of a text one character of a secret can become through three layers of escapes
 # ("é" percent-encoded, JSON-escaped, percent-encoded again is "%255Cu00e9"-like, 20 characters or so).
@@ -57,7 +58,7 @@ def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Anchored:
-    """The forms that share an anchor: the longest run of ASCII letters, digits and ``-._~`` in each, 2 or
+    """The forms that share an anchor: the longest run of ASCII letters, digits and ``-._`` in each, 2 or
     more long, folded. No escape of any kind changes these characters, so wherever a form occurs, encoded or
     not, its anchor is there, and the rest of it within ``before`` and ``after`` characters."""
 

@@ -7,9 +7,9 @@ form per encoding. What is left to derive:
 - *how it may be written before encoding*: as is; percent-decoded (httpx keeps a ``%41`` that is in the
   secret, and the SUT reads it as ``A``), also with ``+`` read as a space; with its spaces written as ``+``
   (a form-encoded space, which the readings keep as ``+``); HTML-unescaped;
-- *pieces*: what URL and query-string parsers cut it into at ``& = / ? # @ :`` — between delimiters of one
-  kind, between delimiters of any kind, and the names and values of a query string (``&``, then the first
-  ``=``) — each only when it is at least ``MIN_PIECE_LENGTH`` characters long;
+- *pieces*: what URL and query-string parsers cut it into at ``& = / ? # @ :`` — every part that begins at
+  its start or after a delimiter and ends at its end or before one (a parser may cut at some delimiters and
+  keep others), each only when it is at least ``MIN_PIECE_LENGTH`` characters long;
 - *encodings that are not escapes*: base64 (standard and URL-safe, also inside a longer base64 text such as
   Basic credentials), and IDNA (a secret made of whole host-name labels, as httpx encodes a non-ASCII host).
 """
@@ -31,6 +31,7 @@ MIN_PIECE_LENGTH = 6
 MIN_BASE64_BYTES = 8
 # Where URL and query-string parsers cut a value into pieces.
 _DELIMITERS = frozenset("&=/?#@:")
+# A value with more delimiters yields only the parts between neighbouring ones (not every combination).
 MAX_CUTS = 16
 
 
