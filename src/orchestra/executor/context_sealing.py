@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from orchestra.kit.json_storage import jsonb_safe
 from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
 from orchestra.steps.recording import CUT_MARK
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def to_json(value: Any) -> str:
@@ -33,11 +45,15 @@ class ContextSealing:
         self._aad = f"orchestra/run-context/{tenant_id}/{run_id}"
 
     def unseal(self, context: dict[str, Any], part: str) -> dict[str, Any]:
-        """The real values of ``part`` (``vars`` or ``data``) that were sealed in a stored context."""
+        """The real values of ``part`` (``vars`` or ``data``) that were sealed in a stored context. They were
+        sealed because they held secrets or values derived from them, which the masker learns again: a
+        resumed run masks what it derived before (``| replace`` of a secret, captured into a variable)."""
         sealed = context.get(f"sealed_{part}")
         if not sealed or self.box is None:
             return {}
         loaded: dict[str, Any] = json.loads(self.box.decrypt(sealed, self._part_aad(part)))
+        for text in _strings(loaded):
+            self.masker.learn(text)
         return loaded
 
     def stored(self, context: dict[str, Any], *, final: bool) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from orchestra.steps.cleanup_call import render_cleanup
 from orchestra.steps.http_call import HttpCall
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.request_step import HttpStepRunner
+from orchestra.steps.secret_taint import tracking
 from orchestra.steps.templating import TemplateError, build_scope, render_value
 from orchestra.steps.variable_sizes import oversized
 from orchestra.testdata.sweep import undo_timeout_s
@@ -108,6 +109,11 @@ class RunExecution:
     async def execute(self) -> tuple[RunStatus, str | None]:
         if self.lease.cancel_requested and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
+        # Values the templates derive from the secrets (a replace, a slice) are masked as they are made.
+        with tracking(self.environment.secrets.values(), self.masker.learn):
+            return await self._execute()
+
+    async def _execute(self) -> tuple[RunStatus, str | None]:
         async with self.store.connect(self.lease.tenant_id) as conn:
             self._conn = conn
             await self._data_phase()
@@ -255,10 +261,10 @@ class RunExecution:
         return LedgerEntryWrite(
             id=entry_id,
             source=source,
-            label=label,
-            operation=operation,
+            label=self.masker.text(label),
+            operation=self.masker.text(operation),
             method=call.method,
-            resource=shown_resource(call.url),
+            resource=self.masker.text(shown_resource(call.url)),
             undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
         )
 

@@ -1,109 +1,170 @@
 """Secrets never leave in clear: every stored or shown artefact passes through a Masker first.
 
-A secret is found in the forms it takes on its way through an HTTP exchange and the texts made of it: as
-written, URL-encoded (strictly, as forms encode it, and keeping sub-delimiters as httpx does), JSON-escaped
-(ASCII-only or not, ``/`` escaped or not, and twice, as JSON quoted inside JSON), HTML-escaped, in a Python
-repr, and base64-encoded (standard and URL-safe alphabets) — also inside a longer base64 text such as Basic
-credentials ``user:secret`` or a token that embeds it. Every form is masked wherever it occurs, inside
-larger strings too. Not found: other encodings (hex, hashes, encryption by the SUT).
+A secret is found wherever it occurs, inside larger strings too, in whatever a template, httpx and the SUT
+made of it: the masker reads each text as written and with up to three layers of escapes undone
+(escape_views.py: percent-encoding of any kind, JSON escapes such as Jinja's ``\\u0026``, JSON inside JSON,
+HTML and Python escapes), all without regard to case (a host name httpx lower-cased, ``| upper``). It looks
+there for the forms secret_forms.py derives: the secret as written or percent-decoded, the pieces a URL or
+query-string parser cuts it into, its base64 and IDNA encodings. A match in a decoded reading masks the
+characters of the original text it was decoded from; overlapping and adjacent matches become one mask, so a
+secret that contains another leaves no fragment behind.
 
-Values shorter than ``MIN_SECRET_LENGTH`` are not masked (a secret "1" would eat every digit of every
-record); base64 forms are looked for only for values of at least ``MIN_BASE64_BYTES`` bytes, so that the
-fragments searched for are 10 characters or more and do not match unrelated text by chance.
+Values a template derives from a secret in ways no decoding undoes (``| replace``, ``| reverse``, slices)
+are reported as they are made (steps/secret_taint.py) and ``learn``-ed. Not found: other encodings (hex,
+hashes, encryption by the SUT), pieces shorter than ``MIN_PIECE_LENGTH``, and a secret that
+is only part of a non-ASCII host-name label (IDNA encodes the label as a whole). Values shorter than
+``MIN_SECRET_LENGTH`` are not masked at all (a secret "1" would eat every digit of every record).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus
+
+from orchestra.kit.escape_views import Folded, Reading, readings
+from orchestra.kit.secret_forms import MIN_SECRET_LENGTH, secret_forms
 
 MASK = "********"
-# Shorter values would mask unrelated text everywhere (a secret "1" would eat every digit).
-MIN_SECRET_LENGTH = 3
-MIN_BASE64_BYTES = 8
-_URL_SAFE = "!$'()*,;:@/?~"
+# Characters no escape or common URL encoder changes ("~" is one that some encode, as %7E).
+_ANCHOR = re.compile("[-0-9A-Za-z._]{2,}")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+# How many characters of a text one character of a secret can become through three layers of escapes
+# ("é" percent-encoded, JSON-escaped, percent-encoded again is "%255Cu00e9"-like, 20 characters or so).
+_REACH = 32
 
 
-def _url_forms(value: str) -> set[str]:
-    return {
-        quote(value, safe=""),
-        quote_plus(value),
-        quote(value, safe=_URL_SAFE),
-        quote_plus(value, safe=_URL_SAFE),
-    }
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
-def _json_escaped(value: str) -> set[str]:
-    forms = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    return forms | {form.replace("/", "\\/") for form in forms if "/" in form}
+def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
+    parts: list[str] = []
+    position = 0
+    for start, end in spans:
+        parts += [text[position:start], MASK]
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
-def _escaped_forms(value: str) -> set[str]:
-    return _json_escaped(value) | {html.escape(value), repr(value)[1:-1]}
+@dataclass(frozen=True, slots=True)
+class _Anchored:
+    """The forms that share an anchor: the longest run of ASCII letters, digits and ``-._`` in each, 2 or
+    more long, folded. No escape of any kind changes these characters, so wherever a form occurs, encoded or
+    not, its anchor is there, and the rest of it within ``before`` and ``after`` characters."""
+
+    anchor: str
+    forms: list[str]
+    before: int
+    after: int
 
 
-def _base64_forms(value: str) -> set[str]:
-    """The whole encoding, and the characters that depend on the value alone at each of the three
-    alignments it can have inside a longer encoded text (the ones at its edges mix in the neighbours)."""
-    data = value.encode("utf-8")
-    if len(data) < MIN_BASE64_BYTES:
-        return set()
-    forms: set[str] = set()
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        whole = encode(data).decode("ascii")
-        forms |= {whole, whole.rstrip("=")}
-        for offset in range(3):
-            encoded = encode(b"\0" * offset + data).decode("ascii")
-            first = -(-8 * offset // 6)  # the first character made of the value's bits only
-            last = 8 * (offset + len(data)) // 6  # one past the last such character
-            forms.add(encoded[first:last])
-    return forms
+def _anchored(forms: Iterable[str]) -> tuple[list[_Anchored], list[str]]:
+    """The forms grouped by anchor, and those without one (looked for in the whole of every text)."""
+    groups: dict[str, tuple[list[str], list[int], list[int]]] = {}
+    free: list[str] = []
+    for form in forms:
+        runs = list(_ANCHOR.finditer(form))
+        if not runs:
+            free.append(form.casefold())
+            continue
+        run = max(runs, key=lambda match: len(match.group()))
+        group = groups.setdefault(run.group().casefold(), ([], [], []))
+        group[0].append(form.casefold())
+        group[1].append(_REACH * run.start())
+        group[2].append(_REACH * (len(form) - run.end()))
+    anchored = [
+        _Anchored(anchor, sorted(set(found)), max(before), max(after))
+        for anchor, (found, before, after) in groups.items()
+    ]
+    return anchored, sorted(set(free))
 
 
-def secret_forms(value: str) -> set[str]:
-    """Every text the masker replaces for one secret value."""
-    if len(value) < MIN_SECRET_LENGTH:
-        return set()
-    forms = {value} | _url_forms(value)
-    for form in set(forms):
-        forms |= _escaped_forms(form)
-    for form in set(forms):  # JSON inside JSON: a request body quoted in a JSON response is escaped twice
-        forms |= _json_escaped(form)
-    forms |= _base64_forms(value)
-    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+def _found(folded: Folded, forms: Iterable[str], offset: int) -> Iterator[tuple[int, int]]:
+    """Where ``forms`` occur in ``folded``, as spans of the original text shifted by ``offset``."""
+    text = folded.text
+    for form in forms:
+        at = text.find(form)
+        while at != -1:
+            start, end = folded.original_span(at, at + len(form))
+            yield start + offset, end + offset
+            at = text.find(form, at + 1)
 
 
 class Masker:
     def __init__(self, secrets: Iterable[str]) -> None:
-        forms: set[str] = set()
+        self._written: set[str] = set()
         for value in secrets:
-            forms |= secret_forms(str(value))
-        # Longest first, so a secret that contains another (or a longer form of it) is masked whole.
-        self._forms = sorted(forms, key=lambda form: (-len(form), form))
+            self._written |= secret_forms(str(value))
+        self._index()
+
+    def _index(self) -> None:
+        # Longest first: the beginning of the longest form is looked for first at the end of a cut text.
+        self._forms = sorted({form.casefold() for form in self._written}, key=lambda form: (-len(form), form))
+        self._anchored, self._free = _anchored(self._written)
+
+    def learn(self, derived: str) -> None:
+        """Mask from now on also a value a template derived from a secret (steps/secret_taint.py) — unless
+        every letter and digit of it is masked already (``| tojson``, ``| upper`` of a secret: learning those
+        whole would mask the quotes around them too). Learned in its escaped forms, not cut into pieces:
+        those of ``[secret, "public"] | join("&")`` would mask the public part everywhere."""
+        if not _LETTER_OR_DIGIT.search(self.text(derived).replace(MASK, "")):
+            return
+        forms = secret_forms(derived, with_pieces=False) - self._written
+        if forms:
+            self._written |= forms
+            self._index()
 
     def __bool__(self) -> bool:
         return bool(self._forms)
 
+    def _spans(self, value: str) -> Iterator[tuple[int, int]]:
+        """Where the forms occur in ``value`` or in its readings: the forms without an anchor in the whole
+        text, the others around their anchors only."""
+        if self._free:
+            for reading in readings(value):
+                yield from _found(Folded(reading), self._free, 0)
+        folded = Folded(Reading(value))
+        for group in self._anchored:
+            windows: list[tuple[int, int]] = []
+            at = folded.text.find(group.anchor)
+            while at != -1:
+                first, last = folded.original_span(at, at + len(group.anchor))
+                windows.append((max(0, first - group.before), min(len(value), last + group.after)))
+                at = folded.text.find(group.anchor, at + 1)
+            for start, end in _merged(windows):
+                for reading in readings(value[start:end]):
+                    yield from _found(Folded(reading), group.forms, start)
+
     def text(self, value: str) -> str:
-        for secret in self._forms:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
+        if not self._forms or len(value) < MIN_SECRET_LENGTH:
+            return value
+        spans = _merged(self._spans(value))
+        return _replaced(value, spans) if spans else value
 
     def text_cut(self, value: str) -> str:
         """Mask a text that was cut off at its end (a record's body at its size limit): also the beginning of
-        a secret that the cut left at the end."""
+        a secret that the cut left at the end, in any of the text's readings."""
         value = self.text(value)
-        for form in self._forms:
-            for size in range(min(len(form) - 1, len(value)), MIN_SECRET_LENGTH - 1, -1):
-                if value.endswith(form[:size]):
-                    return value[:-size] + MASK
-        return value
+        cut = len(value)
+        for reading in readings(value):
+            folded = Folded(reading)
+            text = folded.text
+            for form in self._forms:
+                for size in range(min(len(form) - 1, len(text)), MIN_SECRET_LENGTH - 1, -1):
+                    if text.endswith(form[:size]):
+                        cut = min(cut, folded.original_span(len(text) - size, len(text))[0])
+                        break
+        return value if cut == len(value) else value[:cut] + MASK
 
     def json_text(self, document: str) -> str:
         """Mask a serialised JSON document; secrets are matched in their JSON-escaped form too. Prefer

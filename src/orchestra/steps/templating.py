@@ -25,6 +25,7 @@ from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from orchestra.definitions.testcase_model import has_template
+from orchestra.steps.secret_taint import SecretText, tainted, tracked_filter
 
 MAX_SEQUENCE_SIZE = 1_000_000  # longest string or list that '*' may build
 MAX_EXPONENT = 1000
@@ -57,6 +58,15 @@ class _Environment(ImmutableSandboxedEnvironment):
         if isinstance(obj, dict) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """A slice or character of a secret is derived from it (secret_taint.py)."""
+        return tainted(super().getitem(obj, argument), (obj,))
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """What a method of a secret, or a call given one, returns is derived from it (secret_taint.py)."""
+        result = super().call(__context, __obj, *args, **kwargs)
+        return tainted(result, (getattr(__obj, "__self__", None), *args, *kwargs.values()))
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
@@ -93,6 +103,9 @@ ENVIRONMENT = _Environment(
 )
 ENVIRONMENT.globals.update(uuid4=lambda: str(uuid.uuid4()), now=_now, random_int=random.randint)
 ENVIRONMENT.filters.update(b64encode=_b64encode, b64decode=_b64decode)
+# Every filter's result is checked for values derived from secrets (before any template is compiled: a
+# compiled template holds the filter functions it uses).
+ENVIRONMENT.filters.update({name: tracked_filter(function) for name, function in ENVIRONMENT.filters.items()})
 
 
 @lru_cache(maxsize=4096)
@@ -204,7 +217,10 @@ def build_scope(
         **variables,
         "vars": variables,
         "env": {**(environment or {}), "base_url": base_url},
-        "secrets": dict(secrets or {}),
+        "secrets": {
+            name: SecretText(value) if isinstance(value, str) else value
+            for name, value in (secrets or {}).items()
+        },
         "data": dict(data or {}),
         "run": dict(run or {}),
     }
