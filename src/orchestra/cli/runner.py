@@ -218,12 +218,11 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
     ids = []
     for group in groups:
         for suite, tests, name in targets_of(group, options):
+            target: dict[str, Any] = {"suite": suite} if suite else {"tests": tests, "name": name}
             request = SuiteRunCreate(
                 project=group.project,
                 environment=environment,
-                suite=suite,
-                tests=tests,
-                name=None if suite else name,
+                **target,
                 priority=options.priority,
                 trigger="manual",
                 variables=dict(options.variables),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -23,9 +23,9 @@ class SpecImport(BaseModel):
         json_schema_extra={"oneOf": [{"required": [name]} for name in ("url", "document", "text")]},
     )
 
-    url: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=MAX_URL)
+    url: Annotated[str, Field(min_length=1, max_length=MAX_URL)] | SkipJsonSchema[None] = None
     document: dict[str, Any] | SkipJsonSchema[None] = None
-    text: str | SkipJsonSchema[None] = Field(default=None, min_length=1)
+    text: Annotated[str, Field(min_length=1)] | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def exactly_one(self) -> SpecImport:

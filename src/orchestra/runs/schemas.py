@@ -61,9 +61,7 @@ class SuiteRunCreate(_RunRequest):
         extra="forbid", json_schema_extra={"oneOf": [{"required": ["suite"]}, {"required": ["tests"]}]}
     )
 
-    suite: str | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=200, description="Suite id or name."
-    )
+    suite: TestCaseName | SkipJsonSchema[None] = Field(default=None, description="Suite id or name.")
     tests: Annotated[list[TestCaseName], Len(1, 5000)] | SkipJsonSchema[None] = Field(
         default=None, description="Test case names."
     )
