@@ -61,9 +61,4 @@ export const runQuery = (runId: string) =>
     queryFn: () => unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: runId } } })),
   });
 
-export const projectsQuery = () =>
-  queryOptions({
-    queryKey: ["projects"],
-    queryFn: () => unwrap(api.GET("/api/v1/projects", { params: { query: { limit: 500 } } })),
-    staleTime: 60_000,
-  });
+export { projectsQuery } from "@/shared/api/projects";

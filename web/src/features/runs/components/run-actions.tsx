@@ -1,0 +1,69 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useNavigate } from "@tanstack/react-router";
+import { useState } from "react";
+import { cancelRun, rerunRun, rerunSuiteRun } from "@/features/runs/api/run-actions";
+import { runQuery, TERMINAL, type Run } from "@/features/runs/api/runs";
+import { hasRole, useMe } from "@/shared/auth/me";
+import { Button } from "@/shared/ui/button";
+
+type Action = "cancel" | "rerun" | "suite" | "suite-failed";
+
+/** Cancel the run while it is going on; afterwards run it again, or its suite run (whole, or only the tests
+ * that did not pass). Shown to editors; the API decides. */
+export function RunActions({ run }: { run: Run }) {
+  const me = useMe();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState<Action | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  if (!hasRole(me, "editor")) return null;
+  const ended = TERMINAL.has(run.status);
+
+  async function act(action: Action) {
+    setBusy(action);
+    setMessage(null);
+    try {
+      if (action === "cancel") {
+        await cancelRun(run.id);
+        await queryClient.invalidateQueries({ queryKey: runQuery(run.id).queryKey });
+        setMessage(run.status === "IN_PROGRESS" ? "Cancelling: the run stops at its next step." : "Cancelled.");
+        return;
+      }
+      const created =
+        action === "rerun" ? await rerunRun(run.id) : await rerunSuiteRun(run.suite_run_id ?? "", action === "suite-failed");
+      await queryClient.invalidateQueries({ queryKey: ["runs"] });
+      const first = (created.runs ?? []).find((id) => id !== run.id) ?? created.id;
+      void navigate({ to: "/runs/$runId", params: { runId: first } });
+    } catch (error) {
+      setMessage((error as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Run actions">
+      {!ended ? (
+        <Button variant="danger" disabled={busy !== null || run.cancel_requested} onClick={() => void act("cancel")}>
+          {run.cancel_requested ? "Cancel requested" : busy === "cancel" ? "Cancelling…" : "Cancel run"}
+        </Button>
+      ) : null}
+      <Button variant="secondary" disabled={busy !== null} onClick={() => void act("rerun")}>
+        {busy === "rerun" ? "Starting…" : "Re-run"}
+      </Button>
+      {run.suite_run_id ? (
+        <>
+          <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite")}>
+            Re-run its suite run
+          </Button>
+          <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite-failed")}>
+            Re-run the suite run's failed tests
+          </Button>
+        </>
+      ) : null}
+      <span role="status" className="text-sm text-slate-700 dark:text-slate-200">
+        {message ?? ""}
+      </span>
+    </div>
+  );
+}
