@@ -12,7 +12,7 @@ export function SecretsEditor({ secrets, onChange, disabled, describedBy }: Prop
     onChange(secrets.map((secret, at) => (at === index ? { ...secret, ...patch } : secret)));
   return (
     <fieldset className="flex flex-col gap-2" aria-describedby={describedBy}>
-      <legend className="text-sm font-medium">Secrets</legend>
+      <legend className="text-lg font-semibold">Secrets</legend>
       <p className="text-xs text-slate-600 dark:text-slate-400">
         Stored encrypted and never shown again, here or anywhere: type a value only to replace it.
       </p>

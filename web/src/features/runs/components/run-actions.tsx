@@ -15,18 +15,17 @@ export function RunActions({ run }: { run: Run }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [busy, setBusy] = useState<Action | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
   if (!hasRole(me, "editor")) return null;
   const ended = TERMINAL.has(run.status);
 
   async function act(action: Action) {
     setBusy(action);
-    setMessage(null);
+    setError(null);
     try {
       if (action === "cancel") {
         await cancelRun(run.id);
         await queryClient.invalidateQueries({ queryKey: runQuery(run.id).queryKey });
-        setMessage(run.status === "IN_PROGRESS" ? "Cancelling: the run stops at its next step." : "Cancelled.");
         return;
       }
       const created =
@@ -34,8 +33,8 @@ export function RunActions({ run }: { run: Run }) {
       await queryClient.invalidateQueries({ queryKey: ["runs"] });
       const first = (created.runs ?? []).find((id) => id !== run.id) ?? created.id;
       void navigate({ to: "/runs/$runId", params: { runId: first } });
-    } catch (error) {
-      setMessage((error as Error).message);
+    } catch (caught) {
+      setError((caught as Error).message);
     } finally {
       setBusy(null);
     }
@@ -45,7 +44,7 @@ export function RunActions({ run }: { run: Run }) {
     <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Run actions">
       {!ended ? (
         <Button variant="danger" disabled={busy !== null || run.cancel_requested} onClick={() => void act("cancel")}>
-          {run.cancel_requested ? "Cancel requested" : busy === "cancel" ? "Cancelling…" : "Cancel run"}
+          {run.cancel_requested ? "Cancelling at the next step…" : busy === "cancel" ? "Cancelling…" : "Cancel run"}
         </Button>
       ) : null}
       <Button variant="secondary" disabled={busy !== null} onClick={() => void act("rerun")}>
@@ -61,9 +60,11 @@ export function RunActions({ run }: { run: Run }) {
           </Button>
         </>
       ) : null}
-      <span role="status" className="text-sm text-slate-700 dark:text-slate-200">
-        {message ?? ""}
-      </span>
+      {error ? (
+        <span role="alert" className="text-sm text-red-700 dark:text-red-300">
+          {error}
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -24,6 +24,7 @@ export function ScheduleForm({
   initial,
   submitLabel,
   disabled = false,
+  creating = false,
   send,
   onSent,
 }: {
@@ -31,6 +32,8 @@ export function ScheduleForm({
   initial: ScheduleDraft;
   submitLabel: string;
   disabled?: boolean;
+  /** A new schedule: it may start disabled (an existing one is switched on and off by its own button). */
+  creating?: boolean;
   send: (draft: ScheduleDraft) => Promise<unknown>;
   onSent: (draft: ScheduleDraft) => void;
 }) {
@@ -120,10 +123,12 @@ export function ScheduleForm({
           <input {...control} inputMode="numeric" className={inputClass} value={draft.priority} disabled={off} onChange={(e) => set({ priority: e.target.value })} />
         )}
       </Field>
-      <label className="flex items-center gap-2 self-end pb-2 text-sm font-medium">
-        <input type="checkbox" checked={draft.enabled} disabled={off} onChange={(e) => set({ enabled: e.target.checked })} />
-        Enabled
-      </label>
+      {creating ? (
+        <label className="flex items-center gap-2 self-end pb-2 text-sm font-medium">
+          <input type="checkbox" checked={draft.enabled} disabled={off} onChange={(e) => set({ enabled: e.target.checked })} />
+          Enabled
+        </label>
+      ) : null}
       <Field
         label="Variables"
         className="md:col-span-3"

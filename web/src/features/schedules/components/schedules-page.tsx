@@ -88,6 +88,7 @@ export function SchedulesPage({ project, onProjectChange }: { project?: string; 
             project={current}
             initial={emptySchedule()}
             submitLabel="Create schedule"
+            creating
             send={(draft) => createSchedule(current, draft)}
             onSent={(draft) => {
               void queryClient.invalidateQueries({ queryKey: ["schedules", current] });

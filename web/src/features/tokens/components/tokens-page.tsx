@@ -113,7 +113,9 @@ function TokenRow({ token, me, projectNames }: { token: Token; me: Me; projectNa
   const queryClient = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const revocable = !token.revoked_at && hasRole(me, token.role) && (token.kind !== "local-admin" || me.kind === "local-admin");
+  // The local admin token is replaced with `orchestra admin-token --new`, not revoked from a page signed in with it.
+  const localAdmin = token.kind === "local-admin";
+  const revocable = !token.revoked_at && !localAdmin && hasRole(me, token.role);
   async function revoke() {
     if (!window.confirm(`Revoke token '${token.name}'? Whatever uses it is refused from now on.`)) return;
     setBusy(true);
@@ -140,6 +142,11 @@ function TokenRow({ token, me, projectNames }: { token: Token; me: Me; projectNa
       <td className="py-2 pr-3 whitespace-nowrap">{formatTime(token.last_used_at)}</td>
       <td className="py-2 pr-3">{state(token)}</td>
       <td className="py-2 text-right">
+        {localAdmin && !token.revoked_at ? (
+          <span className="text-xs text-slate-600 dark:text-slate-400">
+            replace with <code className="font-mono">orchestra admin-token --new</code>
+          </span>
+        ) : null}
         {revocable ? (
           <Button variant="danger" disabled={busy} onClick={() => void revoke()} aria-label={`Revoke ${token.name}`}>
             Revoke
