@@ -172,6 +172,50 @@ test("an environment is created and edited; a secret's value is never shown back
   await review(page, "13-environments");
 });
 
+test("an environment's OpenAPI description is imported from a URL and a file; its test data is swept", async ({
+  page,
+  request,
+}) => {
+  const demo = await call(request, "GET", "/projects/examples/environments/demo");
+  await signIn(page);
+  await page.goto(`/environments/${PROJECT}/sut`);
+  const openapi = page.getByRole("region", { name: "OpenAPI description of the SUT" });
+  await expect(openapi.getByText("None imported yet")).toBeVisible();
+
+  // Orchestra fetches the URL under the environment's egress rules: a metadata address is refused.
+  await openapi.getByLabel("Import from a URL").fill("http://169.254.169.254/openapi.json");
+  await openapi.getByRole("button", { name: "Import from URL" }).click();
+  await expect(openapi.getByRole("alert")).toContainText("169.254.169.254");
+  await openapi.getByLabel("Import from a URL").fill(`${demo.base_url}/openapi.json`);
+  await openapi.getByRole("button", { name: "Import from URL" }).click();
+  await expect(openapi.getByText("Imported.")).toBeVisible();
+  await expect(openapi.getByText(/\d+ operations · from/)).toBeVisible();
+  await openapi.getByText(/^Operations \(\d+\)$/).click();
+  await expect(openapi.getByRole("table").getByRole("row").nth(1)).toBeVisible();
+
+  // A file: checked before sending (empty), then imported.
+  await openapi.getByLabel("Import a file").setInputFiles({ name: "empty.yaml", mimeType: "application/yaml", buffer: Buffer.from("") });
+  await openapi.getByRole("button", { name: "Import file" }).click();
+  await expect(openapi.getByText("The file is empty.")).toBeVisible();
+  const spec = [
+    "openapi: 3.0.3",
+    "info: {title: Uploaded shop, version: '1'}",
+    "paths:",
+    "  /health:",
+    "    get: {operationId: health, summary: Is it up, responses: {'200': {description: ok}}}",
+  ].join("\n");
+  await openapi.getByLabel("Import a file").setInputFiles({ name: "shop.yaml", mimeType: "application/yaml", buffer: Buffer.from(spec) });
+  await openapi.getByRole("button", { name: "Import file" }).click();
+  await expect(openapi.getByText("Uploaded shop")).toBeVisible();
+  await expect(openapi.getByText(/1 operation · from/)).toBeVisible();
+
+  const ledger = page.getByRole("region", { name: "Test data left in the SUT" });
+  await expect(ledger.getByText("0 waiting to be undone, 0 that could not be undone.")).toBeVisible();
+  await ledger.getByRole("button", { name: "Sweep now" }).click();
+  await expect(ledger.getByText("Swept: 0 undone, 0 already gone.")).toBeVisible();
+  await review(page, "12b-environment-openapi");
+});
+
 test("a schedule is created, read out with its next fire times, and disabled", async ({ page }) => {
   await signIn(page);
   await nav(page, "Schedules").click();

@@ -21,6 +21,8 @@ import { formatTime } from "@/shared/lib/format";
 import { Button } from "@/shared/ui/button";
 import { Card } from "@/shared/ui/card";
 import { Field, FormMessage, inputClass } from "@/shared/ui/field";
+import { LedgerSection } from "./ledger-section";
+import { OpenApiSection } from "./openapi-section";
 import { SecretsEditor } from "./secrets-editor";
 
 function Form({ project, environment }: { project: string; environment: Environment }) {
@@ -217,6 +219,7 @@ function Form({ project, environment }: { project: string; environment: Environm
 /** One environment, every setting in one form (PATCH): secrets write-only, egress, limits. */
 export function EnvironmentEditor({ project, name }: { project: string; name: string }) {
   const environment = useQuery(environmentQuery(project, name));
+  const canEdit = hasRole(useMe(), "editor");
   return (
     <div className="flex flex-col gap-4">
       <Link to="/environments" search={{ project }} className="text-sm text-indigo-700 hover:underline dark:text-indigo-300">
@@ -228,7 +231,11 @@ export function EnvironmentEditor({ project, name }: { project: string; name: st
           Could not load the environment: {environment.error.message}
         </p>
       ) : environment.data ? (
-        <Form key={environment.data.id} project={project} environment={environment.data} />
+        <>
+          <Form key={environment.data.id} project={project} environment={environment.data} />
+          <OpenApiSection project={project} environment={environment.data.name} canEdit={canEdit} />
+          <LedgerSection project={project} environment={environment.data.name} canEdit={canEdit} />
+        </>
       ) : (
         <p>Loading the environment…</p>
       )}
