@@ -32,12 +32,28 @@ function serve(patches: Record<string, unknown>[], role = "editor") {
       HttpResponse.json({ name: "erin", kind: "oidc", role, platform_admin: false, project_id: null, manages_tokens: true }),
     ),
     http.get("*/api/v1/projects/shop/environments/staging", () => HttpResponse.json(ENVIRONMENT)),
+    http.get("*/api/v1/projects/shop/environments/staging/openapi", () =>
+      HttpResponse.json(
+        { type: "about:blank", title: "Not found", status: 404, detail: "no OpenAPI description was imported" },
+        { status: 404, headers: { "content-type": "application/problem+json" } },
+      ),
+    ),
+    http.get("*/api/v1/projects/shop/environments/staging/ledger", () =>
+      HttpResponse.json({ items: [], total: 0, limit: 50, offset: 0 }),
+    ),
     http.patch("*/api/v1/projects/shop/environments/staging", async ({ request }) => {
       const body = (await request.json()) as Record<string, unknown>;
       patches.push(body);
       return HttpResponse.json({ ...ENVIRONMENT, secret_names: ["api_key", "token"], updated_at: "2026-01-01T11:00:00Z" });
     }),
   );
+}
+
+/** Replace a field's text (pasted: typing key by key is slow on a busy machine). */
+async function fill(field: HTMLElement, text: string) {
+  await userEvent.clear(field);
+  await userEvent.click(field);
+  await userEvent.paste(text);
 }
 
 function renderAt(url: string) {
@@ -51,7 +67,7 @@ function renderAt(url: string) {
   return queryClient;
 }
 
-describe("editing an environment", () => {
+describe("editing an environment", { timeout: 20_000 }, () => {
   beforeEach(() => session.signIn("a-token"));
 
   it("sends only the secrets that change, and drops the typed values once saved", async () => {
@@ -59,11 +75,11 @@ describe("editing an environment", () => {
     serve(patches);
     const queryClient = renderAt("/environments/shop/staging");
     const replace = await screen.findByLabelText("New value for secret api_key");
-    await userEvent.type(replace, "new-key-value");
+    await fill(replace, "new-key-value");
     await userEvent.click(screen.getAllByRole("checkbox", { name: "Remove" })[1]!); // password
     await userEvent.click(screen.getByRole("button", { name: "Add a secret" }));
-    await userEvent.type(screen.getByLabelText("Name of new secret 3"), "token");
-    await userEvent.type(screen.getByLabelText("Value of new secret 3"), "t0ken-value");
+    await fill(screen.getByLabelText("Name of new secret 3"), "token");
+    await fill(screen.getByLabelText("Value of new secret 3"), "t0ken-value");
     await userEvent.click(screen.getByRole("button", { name: "Save" }));
 
     expect(await screen.findByText(/^Saved at/)).toBeInTheDocument();
@@ -86,16 +102,13 @@ describe("editing an environment", () => {
     serve(patches);
     renderAt("/environments/shop/staging");
     const baseUrl = await screen.findByLabelText("Base URL");
-    await userEvent.clear(baseUrl);
-    await userEvent.type(baseUrl, "https://user:pw@shop.example.com");
-    const variables = screen.getByLabelText("Variables");
-    await userEvent.clear(variables);
-    await userEvent.type(variables, '{{"base_url": "x"}');
-    await userEvent.type(screen.getByLabelText("Most active runs"), "0");
-    await userEvent.type(screen.getByLabelText("Allowed hosts"), "{Enter}https://cdn.example.com/x");
+    await fill(baseUrl, "https://user:pw@shop.example.com");
+    await fill(screen.getByLabelText("Variables"), '{"base_url": "x"}');
+    await fill(screen.getByLabelText("Most active runs"), "0");
+    await fill(screen.getByLabelText("Allowed hosts"), "api.example.com\nhttps://cdn.example.com/x");
     await userEvent.click(screen.getByRole("button", { name: "Add a secret" }));
-    await userEvent.type(screen.getByLabelText("Name of new secret 3"), "api_key");
-    await userEvent.type(screen.getByLabelText("Value of new secret 3"), "v");
+    await fill(screen.getByLabelText("Name of new secret 3"), "api_key");
+    await fill(screen.getByLabelText("Value of new secret 3"), "v");
     await userEvent.click(screen.getByRole("button", { name: "Save" }));
 
     expect(await screen.findByText("No credentials in the URL: keep them in secrets.")).toBeInTheDocument();
@@ -127,7 +140,7 @@ describe("editing an environment", () => {
       ),
     );
     renderAt("/environments/shop/staging");
-    await userEvent.type(await screen.findByLabelText("Allowed hosts"), "{Enter}bad..host");
+    await fill(await screen.findByLabelText("Allowed hosts"), "api.example.com\nbad..host");
     await userEvent.click(screen.getByRole("button", { name: "Save" }));
     const hosts = screen.getByLabelText("Allowed hosts");
     const message = await screen.findByText("1: 'bad..host' is not a valid host name");

@@ -17,7 +17,7 @@ export function checkInteger(value: string, min: number, max: number): string | 
   if (!value.trim()) return null;
   const number = Number(value);
   if (!Number.isInteger(number) || number < min || number > max) {
-    return `A whole number from ${min} to ${max.toLocaleString("en")}, or empty.`;
+    return `A whole number from ${min.toLocaleString("en")} to ${max.toLocaleString("en")}, or empty.`;
   }
   return null;
 }
