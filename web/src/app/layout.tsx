@@ -39,7 +39,7 @@ export function AppLayout() {
       <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
         <div className="mx-auto flex max-w-6xl items-center gap-4 px-4 py-2">
           <span className="font-semibold tracking-tight">Orchestra</span>
-          <nav aria-label="Main" className="flex gap-1">
+          <nav aria-label="Main" className="flex flex-wrap gap-1">
             <Link to="/" className={navLink} activeOptions={{ exact: true }}>
               Overview
             </Link>

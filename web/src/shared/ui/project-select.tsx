@@ -6,7 +6,7 @@ import { inputClass } from "./field";
 export function ProjectSelect({ value, onChange }: { value: string | undefined; onChange: (name: string) => void }) {
   const projects = useQuery(projectsQuery());
   return (
-    <label className="flex flex-col gap-1 text-sm font-medium">
+    <label className="flex w-full max-w-sm flex-col gap-1 text-sm font-medium">
       Project
       <select className={inputClass} value={value ?? ""} onChange={(event) => onChange(event.target.value)}>
         {value === undefined ? <option value="">Choose a project</option> : null}

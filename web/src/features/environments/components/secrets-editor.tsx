@@ -40,7 +40,7 @@ export function SecretsEditor({ secrets, onChange, disabled, describedBy }: Prop
               className={`${inputClass} flex-1 font-mono`}
               value={secret.value}
               disabled={disabled || secret.remove}
-              autoComplete="new-password"
+              autoComplete="off"
               onChange={(event) => change(index, { value: event.target.value })}
             />
             {secret.stored ? (

@@ -50,7 +50,15 @@ function PlatformLimit({ editable }: { editable: boolean }) {
       <form onSubmit={save} noValidate className="flex flex-wrap items-start gap-3">
         <Field label="Most active runs" hint="Empty: the default." error={errors.max_active_runs}>
           {(control) => (
-            <input {...control} inputMode="numeric" className={inputClass} value={shown} disabled={!editable || busy} onChange={(e) => setValue(e.target.value)} />
+            <input
+              {...control}
+              inputMode="numeric"
+              className={inputClass}
+              placeholder={limits.data ? `${limits.data.default} (the default)` : undefined}
+              value={shown}
+              disabled={!editable || busy}
+              onChange={(e) => setValue(e.target.value)}
+            />
           )}
         </Field>
         {editable ? (

@@ -61,4 +61,12 @@ export const runQuery = (runId: string) =>
     queryFn: () => unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: runId } } })),
   });
 
+/** A suite run's status and counts (not its runs' steps). */
+export const suiteRunQuery = (suiteRunId: string) =>
+  queryOptions({
+    queryKey: ["suite-run", suiteRunId],
+    queryFn: () =>
+      unwrap(api.GET("/api/v1/suite-runs/{suite_run_id}", { params: { path: { suite_run_id: suiteRunId } } })),
+  });
+
 export { projectsQuery } from "@/shared/api/projects";

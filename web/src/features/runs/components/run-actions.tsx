@@ -1,8 +1,8 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { cancelRun, rerunRun, rerunSuiteRun } from "@/features/runs/api/run-actions";
-import { runQuery, TERMINAL, type Run } from "@/features/runs/api/runs";
+import { runQuery, suiteRunQuery, TERMINAL, type Run } from "@/features/runs/api/runs";
 import { hasRole, useMe } from "@/shared/auth/me";
 import { Button } from "@/shared/ui/button";
 
@@ -16,8 +16,13 @@ export function RunActions({ run }: { run: Run }) {
   const navigate = useNavigate();
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<string | null>(null);
-  if (!hasRole(me, "editor")) return null;
+  const canEdit = hasRole(me, "editor");
+  const suiteRun = useQuery({ ...suiteRunQuery(run.suite_run_id ?? ""), enabled: canEdit && run.suite_run_id !== null });
+  if (!canEdit) return null;
   const ended = TERMINAL.has(run.status);
+  // The suite run's tests that did not pass, once it has ended (before, the API would refuse).
+  const notPassed =
+    suiteRun.data && TERMINAL.has(suiteRun.data.status) ? suiteRun.data.total - (suiteRun.data.counts.PASSED ?? 0) : 0;
 
   async function act(action: Action) {
     setBusy(action);
@@ -55,9 +60,11 @@ export function RunActions({ run }: { run: Run }) {
           <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite")}>
             Re-run its suite run
           </Button>
-          <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite-failed")}>
-            Re-run the suite run's failed tests
-          </Button>
+          {notPassed > 0 ? (
+            <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite-failed")}>
+              Re-run the suite run's failed tests ({notPassed})
+            </Button>
+          ) : null}
         </>
       ) : null}
       {error ? (

@@ -27,6 +27,8 @@ export function CreatedToken({ name, token, onDone }: { name: string; token: str
       <div className="flex flex-wrap gap-2">
         <input
           readOnly
+          autoComplete="off"
+          spellCheck={false}
           aria-label="The new token"
           value={token}
           className={`${inputClass} min-w-0 flex-1 font-mono`}
