@@ -308,6 +308,9 @@ test("limits and the audit log", async ({ page }) => {
 
   await nav(page, "Audit").click();
   await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
+  await page.getByLabel("Action").fill("Create Token");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByText(/An action is a name such as create_token/)).toBeVisible();
   await page.getByLabel("Action").fill("create_token");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/action=create_token/);

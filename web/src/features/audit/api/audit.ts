@@ -3,13 +3,15 @@ import { api, unwrap, type Schemas } from "@/shared/api/client";
 
 export type AuditEvent = Schemas["AuditEventOut"];
 export const AUDIT_PAGE = 50;
+/** An action's name: a route's (create_token) or an event's (token.used). */
+export const ACTION = /^[a-z_.]{1,60}$/;
 
 /** The audit log's filters, kept in the URL (a link shows the same page). */
 export type AuditSearch = { page: number; action?: string; since?: string };
 
 export function parseAuditSearch(search: Record<string, unknown>): AuditSearch {
   const page = Number(search.page);
-  const action = typeof search.action === "string" && /^[a-z_.]{1,60}$/.test(search.action) ? search.action : undefined;
+  const action = typeof search.action === "string" && ACTION.test(search.action) ? search.action : undefined;
   const since =
     typeof search.since === "string" && /^\d{4}-\d{2}-\d{2}$/.test(search.since) && !Number.isNaN(Date.parse(search.since))
       ? search.since

@@ -1,12 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { AUDIT_PAGE, auditQuery, type AuditEvent, type AuditSearch } from "@/features/audit/api/audit";
+import { ACTION, AUDIT_PAGE, auditQuery, type AuditEvent, type AuditSearch } from "@/features/audit/api/audit";
 import { projectsQuery } from "@/shared/api/projects";
 import { hasRole, useMe } from "@/shared/auth/me";
 import { formatTime } from "@/shared/lib/format";
 import { Button } from "@/shared/ui/button";
 import { Card } from "@/shared/ui/card";
-import { inputClass } from "@/shared/ui/field";
+import { Field, inputClass } from "@/shared/ui/field";
 
 function Details({ event }: { event: AuditEvent }) {
   const text = JSON.stringify(event.details, null, 2);
@@ -25,27 +25,38 @@ function Details({ event }: { event: AuditEvent }) {
 function Filters({ search, onChange }: { search: AuditSearch; onChange: (next: AuditSearch) => void }) {
   const [action, setAction] = useState(search.action ?? "");
   const [since, setSince] = useState(search.since ?? "");
+  const [error, setError] = useState<string | null>(null);
   function apply(event: FormEvent) {
     event.preventDefault();
-    onChange({ page: 1, action: action.trim() || undefined, since: since || undefined });
+    const name = action.trim();
+    if (name && !ACTION.test(name)) {
+      setError("An action is a name such as create_token or token.used (lower-case letters, '_' and '.').");
+      return;
+    }
+    setError(null);
+    onChange({ page: 1, action: name || undefined, since: since || undefined });
   }
   return (
-    <form role="search" aria-label="Filter the audit log" className="flex flex-wrap items-end gap-4" onSubmit={apply}>
-      <label className="flex flex-col gap-1 text-sm font-medium">
-        Action
-        <input
-          className={`${inputClass} font-mono`}
-          placeholder="create_token"
-          value={action}
-          spellCheck={false}
-          onChange={(event) => setAction(event.target.value)}
-        />
-      </label>
+    <form role="search" aria-label="Filter the audit log" className="flex flex-wrap items-start gap-4" onSubmit={apply} noValidate>
+      <Field label="Action" error={error ?? undefined}>
+        {(control) => (
+          <input
+            {...control}
+            className={`${inputClass} font-mono`}
+            placeholder="create_token"
+            value={action}
+            spellCheck={false}
+            onChange={(event) => setAction(event.target.value)}
+          />
+        )}
+      </Field>
       <label className="flex flex-col gap-1 text-sm font-medium">
         Since (UTC day)
         <input type="date" className={inputClass} value={since} onChange={(event) => setSince(event.target.value)} />
       </label>
-      <Button type="submit">Filter</Button>
+      <Button type="submit" className="mt-6">
+        Filter
+      </Button>
     </form>
   );
 }
