@@ -773,3 +773,42 @@ async def test_audit_log_needs_an_admin(api: httpx.AsyncClient, client: Client) 
     response = await admin.get("/audit")
     assert response.status_code == 200, response.text
     assert response.json()["total"] >= 4  # the project and three tokens
+
+
+async def test_me_says_who_the_caller_is_and_never_its_credential(
+    api: httpx.AsyncClient, client: Client, oidc_client: Callable[..., httpx.AsyncClient]
+) -> None:
+    shop = await make_project(api, "shop")
+    local = (await api.get("/me")).json()
+    assert local == {
+        "name": "token:local admin",
+        "kind": "local-admin",
+        "role": "admin",
+        "platform_admin": True,
+        "project_id": None,
+        "manages_tokens": True,
+    }
+    created = await create_token(api, name="ci", role="editor", project="shop")
+    scoped = await client(created["token"])
+    response = await scoped.get("/me")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "name": "token:ci",
+        "kind": "token",
+        "role": "editor",
+        "platform_admin": False,
+        "project_id": shop["id"],
+        "manages_tokens": False,
+    }
+    assert created["token"] not in response.text
+    assert created["prefix"] not in response.text
+    viewer = (await oidc_client("viewer").get("/me")).json()
+    assert (viewer["name"], viewer["kind"], viewer["role"], viewer["manages_tokens"]) == (
+        "erin",
+        "oidc",
+        "viewer",
+        False,
+    )
+    assert (await oidc_client("editor").get("/me")).json()["manages_tokens"] is True
+    assert_invalid_token(await (await client("orc_nonsense")).get("/me"))
+    assert_problem(await (await client(None)).get("/me"), 401)

@@ -385,6 +385,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/runs/{run_id}"): Entry(SIGNED_IN, of_run(), other_project=404),
     ("GET", "/api/v1/runs/{run_id}/ledger"): Entry(SIGNED_IN, of_run("/ledger"), other_project=404),
     ("POST", "/api/v1/runs/{run_id}/cancel"): Entry(EDITORS, b_cancel_run, 200, other_project=404),
+    ("POST", "/api/v1/runs/{run_id}/rerun"): Entry(EDITORS, of_run("/rerun"), 201, other_project=404),
     ("GET", "/api/v1/runs/{run_id}/report"): Entry(
         SIGNED_IN, of_run("/report", {"format": "junit"}), other_project=404
     ),
@@ -397,6 +398,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/suite-runs/{suite_run_id}/cancel"): Entry(
         EDITORS, b_cancel_suite_run, 200, other_project=404
+    ),
+    ("POST", "/api/v1/suite-runs/{suite_run_id}/rerun"): Entry(
+        EDITORS, of_suite_run("/rerun"), 201, other_project=404
     ),
     ("GET", "/api/v1/suite-runs/{suite_run_id}/report"): Entry(
         SIGNED_IN, of_suite_run("/report"), other_project=404
@@ -426,6 +430,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{SCHED}/{{schedule}}/fires"): Entry(
         SIGNED_IN, in_project("/schedules/{o.schedule}/fires"), other_project=404
     ),
+    # who the caller is
+    ("GET", "/api/v1/me"): Entry(SIGNED_IN, fixed(f"{V1}/me")),
     # limits and the tenant
     ("GET", "/api/v1/limits"): Entry(SIGNED_IN, fixed(f"{V1}/limits")),
     ("PUT", "/api/v1/limits"): Entry(PLATFORM, fixed(f"{V1}/limits")),

@@ -9,8 +9,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from orchestra.api_deps import DatabaseDep, EditorDep, SchedulerDep, SessionDep, SettingsDep, ViewerDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models.run_states import RunStatus
-from orchestra.runs import events, service
-from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, SuiteRunCreate, SuiteRunOut
+from orchestra.runs import events, rerun, service
+from orchestra.runs.schemas import (
+    CreatedOut,
+    RunCreate,
+    RunOut,
+    SuiteRunCreate,
+    SuiteRunOut,
+    SuiteRunRerun,
+)
 
 router = APIRouter(tags=["runs"])
 ReportFormat = Annotated[Literal["junit", "json"], Query(alias="format")]
@@ -56,6 +63,24 @@ async def get_run(run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, sett
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
 async def cancel_run(run_id: uuid.UUID, session: SessionDep, actor: EditorDep) -> RunOut:
     return await service.cancel_run(session, actor, run_id)
+
+
+@router.post(
+    "/runs/{run_id}/rerun",
+    response_model=CreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    description="Run it again: the same test-case version, environment, variables and priority.",
+)
+async def rerun_run(
+    run_id: uuid.UUID,
+    session: SessionDep,
+    actor: EditorDep,
+    scheduler: SchedulerDep,
+    background: BackgroundTasks,
+) -> CreatedOut:
+    created = await rerun.rerun(session, actor, run_id)
+    background.add_task(scheduler.wake)
+    return created
 
 
 @router.get("/runs/{run_id}/report")
@@ -116,6 +141,25 @@ async def get_suite_run(
 @router.post("/suite-runs/{suite_run_id}/cancel", response_model=SuiteRunOut)
 async def cancel_suite_run(suite_run_id: uuid.UUID, session: SessionDep, actor: EditorDep) -> SuiteRunOut:
     return await service.cancel_suite_run(session, actor, suite_run_id)
+
+
+@router.post(
+    "/suite-runs/{suite_run_id}/rerun",
+    response_model=CreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    description="A new suite run like this one: every test, or only those that did not pass (once it ended).",
+)
+async def rerun_suite_run(
+    suite_run_id: uuid.UUID,
+    session: SessionDep,
+    actor: EditorDep,
+    scheduler: SchedulerDep,
+    background: BackgroundTasks,
+    data: SuiteRunRerun | None = None,
+) -> CreatedOut:
+    created = await rerun.rerun_suite_run(session, actor, suite_run_id, data or SuiteRunRerun())
+    background.add_task(scheduler.wake)
+    return created
 
 
 @router.get("/suite-runs/{suite_run_id}/report")

@@ -81,6 +81,17 @@ class SuiteRunCreate(_RunRequest):
         return self
 
 
+class SuiteRunRerun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    only_failed: bool = Field(
+        default=False,
+        strict=True,
+        description="Only the tests that did not pass (FAILED, ERROR, TIMED_OUT, CANCELLED); the suite run "
+        "must have ended.",
+    )
+
+
 class StepResultOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

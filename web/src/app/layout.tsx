@@ -1,5 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
+import { hasRole, useMe } from "@/shared/auth/me";
 import { session } from "@/shared/auth/session";
 import { setTheme, useTheme } from "@/shared/lib/theme";
 import { Button } from "@/shared/ui/button";
@@ -21,6 +22,7 @@ function ThemeToggle() {
 export function AppLayout() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const me = useMe();
   function signOut() {
     session.signOut();
     queryClient.clear(); // nothing read with the token stays in memory
@@ -37,13 +39,32 @@ export function AppLayout() {
       <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
         <div className="mx-auto flex max-w-6xl items-center gap-4 px-4 py-2">
           <span className="font-semibold tracking-tight">Orchestra</span>
-          <nav aria-label="Main" className="flex gap-1">
+          <nav aria-label="Main" className="flex flex-wrap gap-1">
             <Link to="/" className={navLink} activeOptions={{ exact: true }}>
               Overview
             </Link>
             <Link to="/runs" search={{ page: 1 }} className={navLink}>
               Runs
             </Link>
+            <Link to="/environments" search={{}} className={navLink}>
+              Environments
+            </Link>
+            <Link to="/schedules" search={{}} className={navLink}>
+              Schedules
+            </Link>
+            <Link to="/limits" className={navLink}>
+              Limits
+            </Link>
+            {me?.manages_tokens ? (
+              <Link to="/tokens" className={navLink}>
+                Tokens
+              </Link>
+            ) : null}
+            {hasRole(me, "admin") ? (
+              <Link to="/audit" search={{ page: 1 }} className={navLink}>
+                Audit
+              </Link>
+            ) : null}
           </nav>
           <div className="ml-auto flex items-center gap-2">
             <ThemeToggle />

@@ -8,13 +8,29 @@ import {
   useNavigate,
   type RouterHistory,
 } from "@tanstack/react-router";
+import { parseAuditSearch } from "@/features/audit/api/audit";
 import { SignInForm } from "@/features/auth/components/sign-in-form";
 import { OverviewPage } from "@/features/overview/components/overview-page";
 import { parseRunsSearch } from "@/features/runs/api/runs";
 import { RunDetail } from "@/features/runs/components/run-detail";
 import { RunsPage } from "@/features/runs/components/runs-page";
 import { session } from "@/shared/auth/session";
+import { lazyScreen } from "./lazy-screen";
 import { AppLayout } from "./layout";
+
+const AuditPage = lazyScreen(() => import("@/features/audit/components/audit-page").then((m) => m.AuditPage));
+const EnvironmentsPage = lazyScreen(() =>
+  import("@/features/environments/components/environments-page").then((m) => m.EnvironmentsPage),
+);
+const EnvironmentEditor = lazyScreen(() =>
+  import("@/features/environments/components/environment-editor").then((m) => m.EnvironmentEditor),
+);
+const LimitsPage = lazyScreen(() => import("@/features/limits/components/limits-page").then((m) => m.LimitsPage));
+const SchedulesPage = lazyScreen(() =>
+  import("@/features/schedules/components/schedules-page").then((m) => m.SchedulesPage),
+);
+const SchedulePage = lazyScreen(() => import("@/features/schedules/components/schedule-page").then((m) => m.SchedulePage));
+const TokensPage = lazyScreen(() => import("@/features/tokens/components/tokens-page").then((m) => m.TokensPage));
 
 type Context = { queryClient: QueryClient };
 
@@ -75,9 +91,78 @@ const runRoute = createRoute({
   },
 });
 
+// Administration: environments and schedules of a project (chosen in the URL), limits, tokens, audit log.
+const parseProject = (search: Record<string, unknown>): { project?: string } =>
+  typeof search.project === "string" && search.project.trim() ? { project: search.project.trim() } : {};
+
+const environmentsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/environments",
+  validateSearch: parseProject,
+  component: function EnvironmentsScreen() {
+    const { project } = environmentsRoute.useSearch();
+    const navigate = useNavigate({ from: "/environments" });
+    return <EnvironmentsPage project={project} onProjectChange={(next) => void navigate({ search: { project: next } })} />;
+  },
+});
+
+const environmentRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/environments/$project/$environment",
+  component: function EnvironmentScreen() {
+    const { project, environment } = environmentRoute.useParams();
+    return <EnvironmentEditor key={`${project}/${environment}`} project={project} name={environment} />;
+  },
+});
+
+const schedulesRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/schedules",
+  validateSearch: parseProject,
+  component: function SchedulesScreen() {
+    const { project } = schedulesRoute.useSearch();
+    const navigate = useNavigate({ from: "/schedules" });
+    return <SchedulesPage project={project} onProjectChange={(next) => void navigate({ search: { project: next } })} />;
+  },
+});
+
+const scheduleRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/schedules/$project/$schedule",
+  component: function ScheduleScreen() {
+    const { project, schedule } = scheduleRoute.useParams();
+    return <SchedulePage key={`${project}/${schedule}`} project={project} name={schedule} />;
+  },
+});
+
+const limitsRoute = createRoute({ getParentRoute: () => signedInRoute, path: "/limits", component: LimitsPage });
+const tokensRoute = createRoute({ getParentRoute: () => signedInRoute, path: "/tokens", component: TokensPage });
+
+const auditRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/audit",
+  validateSearch: parseAuditSearch,
+  component: function AuditScreen() {
+    const search = auditRoute.useSearch();
+    const navigate = useNavigate({ from: "/audit" });
+    return <AuditPage search={search} onSearchChange={(next) => void navigate({ search: next })} />;
+  },
+});
+
 const routeTree = rootRoute.addChildren([
   signInRoute,
-  signedInRoute.addChildren([overviewRoute, runsRoute, runRoute]),
+  signedInRoute.addChildren([
+    overviewRoute,
+    runsRoute,
+    runRoute,
+    environmentsRoute,
+    environmentRoute,
+    schedulesRoute,
+    scheduleRoute,
+    limitsRoute,
+    tokensRoute,
+    auditRoute,
+  ]),
 ]);
 
 export function makeRouter(queryClient: QueryClient, history?: RouterHistory) {

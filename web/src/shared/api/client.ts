@@ -5,12 +5,17 @@ import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
 
+/** One entry of a problem's ``errors``: where in the request (``base_url``, ``secrets.token``) and what. */
+export type ProblemItem = { location: string; message: string };
+
 /** An RFC 9457 problem the API answered with (or a failure to reach it). */
 export class ApiError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly errors: ProblemItem[];
+  constructor(status: number, message: string, errors: ProblemItem[] = []) {
     super(message);
     this.status = status;
+    this.errors = errors;
   }
 }
 
@@ -42,11 +47,21 @@ function problemMessage(error: unknown, fallback: string): string {
   return fallback;
 }
 
-/** The data of an openapi-fetch answer, or an ApiError carrying the problem's detail. */
+function problemItems(error: unknown): ProblemItem[] {
+  if (!error || typeof error !== "object" || !("errors" in error) || !Array.isArray(error.errors)) return [];
+  return error.errors.flatMap((item: unknown) =>
+    item && typeof item === "object" && "location" in item && "message" in item
+      ? [{ location: String(item.location), message: String(item.message) }]
+      : [],
+  );
+}
+
+/** The data of an openapi-fetch answer, or an ApiError carrying the problem's detail (and its errors). */
 export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await call;
-  if (error !== undefined || data === undefined) {
-    throw new ApiError(response.status, problemMessage(error, `${response.status} ${response.statusText}`));
+  if (error !== undefined || (data === undefined && response.status !== 204)) {
+    const message = problemMessage(error, `${response.status} ${response.statusText}`);
+    throw new ApiError(response.status, message, problemItems(error));
   }
-  return data;
+  return data as T;
 }

@@ -119,6 +119,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Me
+         * @description The caller's name, how it signed in, its role and scope. Never the credential itself.
+         */
+        get: operations["get_me_api_v1_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects": {
         parameters: {
             query?: never;
@@ -858,6 +878,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun Run
+         * @description Run it again: the same test-case version, environment, variables and priority.
+         */
+        post: operations["rerun_run_api_v1_runs__run_id__rerun_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schemas/dataplan.json": {
         parameters: {
             query?: never;
@@ -989,6 +1029,26 @@ export interface paths {
         get: operations["suite_run_report_api_v1_suite_runs__suite_run_id__report_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suite-runs/{suite_run_id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun Suite Run
+         * @description A new suite run like this one: every test, or only those that did not pass (once it ended).
+         */
+        post: operations["rerun_suite_run_api_v1_suite_runs__suite_run_id__rerun_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1841,6 +1901,39 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** MeOut */
+        MeOut: {
+            /**
+             * Kind
+             * @description How the caller signed in: oidc, token or local-admin.
+             */
+            kind: string;
+            /**
+             * Manages Tokens
+             * @description May list, create and revoke API tokens (API tokens may not).
+             */
+            manages_tokens: boolean;
+            /**
+             * Name
+             * @description User name, token:<name> or token:local admin.
+             */
+            name: string;
+            /**
+             * Platform Admin
+             * @description May change platform-wide limits and tenant weights.
+             */
+            platform_admin: boolean;
+            /**
+             * Project Id
+             * @description A project-scoped token's project; null: every project.
+             */
+            project_id: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "viewer" | "editor" | "admin";
         };
         /** NextFireTimes */
         NextFireTimes: {
@@ -2762,6 +2855,15 @@ export interface components {
              */
             waiting_for?: string | null;
         };
+        /** SuiteRunRerun */
+        SuiteRunRerun: {
+            /**
+             * Only Failed
+             * @description Only the tests that did not pass (FAILED, ERROR, TIMED_OUT, CANCELLED); the suite run must have ended.
+             * @default false
+             */
+            only_failed: boolean;
+        };
         /** SuiteSummary */
         SuiteSummary: {
             /** Description */
@@ -3538,6 +3640,26 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_me_api_v1_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
                 };
             };
         };
@@ -8457,6 +8579,37 @@ export interface operations {
             };
         };
     };
+    rerun_run_api_v1_runs__run_id__rerun_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     dataplan_schema_api_v1_schemas_dataplan_json_get: {
         parameters: {
             query?: never;
@@ -8974,6 +9127,41 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rerun_suite_run_api_v1_suite_runs__suite_run_id__rerun_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suite_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SuiteRunRerun"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -21,7 +21,11 @@ export function applyTheme(theme: Theme = currentTheme()): void {
 
 export function setTheme(theme: Theme): void {
   localStorage.setItem(KEY, theme);
+  // Switch at once: without this, every control with a colour transition fades through grey for a moment.
+  const root = document.documentElement;
+  root.classList.add("theme-switching");
   applyTheme(theme);
+  requestAnimationFrame(() => requestAnimationFrame(() => root.classList.remove("theme-switching")));
   for (const listener of listeners) listener();
 }
 

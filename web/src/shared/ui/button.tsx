@@ -5,7 +5,9 @@ import { cn } from "@/shared/lib/cn";
 const variants = {
   primary: "bg-indigo-600 text-white hover:bg-indigo-500 disabled:bg-indigo-400",
   secondary:
-    "border border-slate-300 bg-white text-slate-900 hover:bg-slate-100 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700",
+    "border border-slate-400 bg-white text-slate-900 hover:bg-slate-100 dark:border-slate-400 dark:bg-slate-800 dark:text-white dark:hover:bg-slate-700",
+  danger:
+    "border border-red-300 bg-white text-red-800 hover:bg-red-50 dark:border-red-800 dark:bg-slate-900 dark:text-red-200 dark:hover:bg-red-950",
   ghost: "text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800",
 } as const;
 
@@ -14,7 +16,7 @@ type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
   asChild?: boolean;
 };
 
-export function Button({ variant = "primary", asChild = false, className, ...props }: ButtonProps) {
+export function Button({ variant = "primary", asChild = false, className, type = "button", ...props }: ButtonProps) {
   const Component = asChild ? Slot : "button";
   return (
     <Component
@@ -24,6 +26,7 @@ export function Button({ variant = "primary", asChild = false, className, ...pro
         variants[variant],
         className,
       )}
+      {...(asChild ? {} : { type })}
       {...props}
     />
   );

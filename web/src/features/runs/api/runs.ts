@@ -61,9 +61,12 @@ export const runQuery = (runId: string) =>
     queryFn: () => unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: runId } } })),
   });
 
-export const projectsQuery = () =>
+/** A suite run's status and counts (not its runs' steps). */
+export const suiteRunQuery = (suiteRunId: string) =>
   queryOptions({
-    queryKey: ["projects"],
-    queryFn: () => unwrap(api.GET("/api/v1/projects", { params: { query: { limit: 500 } } })),
-    staleTime: 60_000,
+    queryKey: ["suite-run", suiteRunId],
+    queryFn: () =>
+      unwrap(api.GET("/api/v1/suite-runs/{suite_run_id}", { params: { path: { suite_run_id: suiteRunId } } })),
   });
+
+export { projectsQuery } from "@/shared/api/projects";

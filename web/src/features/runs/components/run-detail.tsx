@@ -5,6 +5,7 @@ import { runQuery, TERMINAL } from "@/features/runs/api/runs";
 import { formatDuration, formatTime } from "@/shared/lib/format";
 import { Card } from "@/shared/ui/card";
 import { StatusBadge } from "@/shared/ui/status-badge";
+import { RunActions } from "./run-actions";
 import { StepItem } from "./step-item";
 
 const liveText: Record<LiveState, string> = {
@@ -51,6 +52,7 @@ export function RunDetail({ runId }: { runId: string }) {
           {liveText[live]}
         </span>
       </div>
+      <RunActions run={data} />
       {data.status_reason ? <p className="text-slate-700 dark:text-slate-200">{data.status_reason}</p> : null}
       {data.waiting_for ? (
         <p className="text-amber-800 dark:text-amber-200">Waiting for {data.waiting_for}</p>
