@@ -360,23 +360,47 @@ def ai(
 
 
 @app.command()
-def migrate(data_dir: DataDirOpt = None) -> None:
+def migrate(
+    data_dir: DataDirOpt = None,
+    replace_context_key: Annotated[
+        bool,
+        typer.Option(
+            "--replace-context-key",
+            help="Make this process's tenant context key (from its secret key) the database's, in place of "
+            "another one: services that sign with the other key stop working until they get this one.",
+        ),
+    ] = False,
+) -> None:
     """Apply database migrations up to head as the schema owner (ORCHESTRA_MIGRATION_DATABASE_URL, else
-    ORCHESTRA_DATABASE_URL, or the embedded database)."""
+    ORCHESTRA_DATABASE_URL, or the embedded database), and register the tenant context key of the secret
+    key (ORCHESTRA_SECRET_KEY) that the services share."""
     from orchestra.db import migration_target, open_database
+    from orchestra.kit.secret_box import open_context_key
     from orchestra.migrate import head_revision, migrate_database
 
     settings = _settings(data_dir=data_dir)
 
     async def work() -> int:
+        context_key = open_context_key(settings)
         target = migration_target(settings)
         if target is not None:  # the configured database, never an embedded one instead
-            await migrate_database(target.url, label=target.label)
+            await migrate_database(
+                target.url,
+                context_key=context_key,
+                replace_context_key=replace_context_key,
+                label=target.label,
+            )
             label = target.label
         else:
-            db = open_database(settings, pool_size=1)
+            db = open_database(settings, context_key, pool_size=1)
             try:
-                await migrate_database(db.owner_url, app_login=True, label=db.owner_label)
+                await migrate_database(
+                    db.owner_url,
+                    context_key=context_key,
+                    replace_context_key=True,
+                    app_login=True,
+                    label=db.owner_label,
+                )
             finally:
                 await db.close()
             label = db.owner_label
