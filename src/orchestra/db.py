@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from orchestra.config import Settings
-from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
+from orchestra.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError, normalise_database_url
 from orchestra.errors import StartupRefused
 from orchestra.tenant_context import ContextKey
 
@@ -136,6 +136,12 @@ class Database:
         if self.embedded is not None:
             return f"the embedded database under {self.embedded.pgdata}"
         return redacted(self.url)
+
+    @property
+    def app_password(self) -> str | None:
+        """The application role's password that migrations set: the embedded server's (None: elsewhere
+        the operator gives the services a login role of their own)."""
+        return self.embedded.app_password if self.embedded is not None else None
 
     @property
     def owner_label(self) -> str:
@@ -297,9 +303,9 @@ def make_engine(url: str, context_key: ContextKey, pool_size: int = 10) -> Async
     return engine
 
 
-def as_role(url: str, role: str) -> str:
-    """The same server and database, connecting as ``role`` (embedded mode: trusted local socket)."""
-    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+def as_role(url: str, role: str, password: str) -> str:
+    """The same server and database, connecting as ``role`` with ``password``."""
+    return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
 
 
 def open_database(settings: Settings, context_key: ContextKey, pool_size: int = 10) -> Database:
@@ -322,8 +328,11 @@ def open_database(settings: Settings, context_key: ContextKey, pool_size: int = 
         )
     else:
         embedded = EmbeddedPostgres(settings.data_dir)
-        owner_url = embedded.start()
-        url = as_role(owner_url, APP_ROLE)
+        try:
+            owner_url = embedded.start()
+        except EmbeddedPostgresError as error:
+            raise StartupRefused(str(error)) from None
+        url = as_role(owner_url, APP_ROLE, embedded.app_password)
     engine = make_engine(url, context_key, pool_size=pool_size)
     return Database(
         url=url,

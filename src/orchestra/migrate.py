@@ -160,13 +160,13 @@ async def migrate_database(
     *,
     context_key: ContextKey | None = None,
     replace_context_key: bool = False,
-    app_login: bool = False,
+    app_password: str | None = None,
     label: str | None = None,
 ) -> None:
     """Bring the schema to head as its owner and register ``context_key`` as the database's tenant-context
-    key (when it has none, or ``replace_context_key``). ``app_login``: let ``orchestra_app`` log in
-    (embedded mode, whose server trusts its local socket; elsewhere the operator grants the role to a
-    login role).
+    key (when it has none, or ``replace_context_key``). ``app_password``: let ``orchestra_app`` log in with it
+    (embedded mode, where the server is this process's; elsewhere the operator grants the role to a login
+    role).
 
     A database that cannot be reached or a migration that fails is a StartupRefused whose one line names
     the database (``label``: its URL and setting), the revision and what to do."""
@@ -185,9 +185,13 @@ async def migrate_database(
             raise MigrationFailed(_explain(error, progress, owner_url, label)) from None
         finally:
             await conn.close()
-        if app_login:
+        if app_password is not None:
             async with engine.begin() as conn:
-                await conn.execute(text("ALTER ROLE orchestra_app LOGIN"))
+                # ALTER ROLE takes no parameters: quoted by PostgreSQL itself
+                statement = "SELECT format('ALTER ROLE orchestra_app LOGIN PASSWORD %L', CAST(:p AS text))"
+                await conn.execute(
+                    text((await conn.execute(text(statement), {"p": app_password})).scalar_one())
+                )
     finally:
         await engine.dispose()
 

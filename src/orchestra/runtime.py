@@ -100,12 +100,11 @@ class Runtime:
                     db.owner_url,
                     context_key=context_key,
                     replace_context_key=embedded,
-                    app_login=embedded,
+                    app_password=db.app_password,
                     label=db.owner_label,
                 )
-                await encrypt_plaintext_secrets(
-                    db.owner_url, secrets, context_key
-                )  # from before encryption at rest
+                # values stored in clear by a release from before encryption at rest
+                await encrypt_plaintext_secrets(db.owner_url, secrets, context_key)
             elif migrate:
                 await require_head(db.engine, db.label)
             await db.check_role()

@@ -47,7 +47,7 @@ async def print_admin_token(settings: Settings, renew: bool, out: Console, err: 
                 db.owner_url,
                 context_key=context_key,
                 replace_context_key=True,
-                app_login=True,
+                app_password=db.app_password,
                 label=db.owner_label,
             )
         else:

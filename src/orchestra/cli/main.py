@@ -398,7 +398,7 @@ def migrate(
                     db.owner_url,
                     context_key=context_key,
                     replace_context_key=True,
-                    app_login=True,
+                    app_password=db.app_password,
                     label=db.owner_label,
                 )
             finally:
