@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import make_url
 

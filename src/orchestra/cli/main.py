@@ -375,15 +375,16 @@ def migrate(
     ORCHESTRA_DATABASE_URL, or the embedded database), and register the tenant context key of the secret
     key (ORCHESTRA_SECRET_KEY) that the services share."""
     from orchestra.db import migration_target, open_database
-    from orchestra.kit.secret_box import open_context_key
+    from orchestra.kit.secret_box import configured_context_key, open_context_key
     from orchestra.migrate import head_revision, migrate_database
 
     settings = _settings(data_dir=data_dir)
 
     async def work() -> int:
-        context_key = open_context_key(settings)
         target = migration_target(settings)
         if target is not None:  # the configured database, never an embedded one instead
+            # the services' key, never one made up here (it would refuse them): none given, none registered
+            context_key = configured_context_key(settings)
             await migrate_database(
                 target.url,
                 context_key=context_key,
@@ -391,7 +392,15 @@ def migrate(
                 label=target.label,
             )
             label = target.label
+            if context_key is None:
+                err_console.print(
+                    "no secret key given (ORCHESTRA_SECRET_KEY): the tenant context key was not registered; "
+                    "migrate with the services' key, or let the first `orchestra api` with "
+                    "ORCHESTRA_MIGRATION_DATABASE_URL register it (docs/security.md)",
+                    soft_wrap=True,
+                )
         else:
+            context_key = open_context_key(settings)
             db = open_database(settings, context_key, pool_size=1)
             try:
                 await migrate_database(

@@ -182,3 +182,11 @@ def open_context_key(settings: Settings) -> ContextKey:
     """The key that signs tenant contexts (tenant_context.py), derived from the same secret key: every
     process of a database already shares it."""
     return ContextKey.from_secret_key(load_secret_key(settings))
+
+
+def configured_context_key(settings: Settings) -> ContextKey | None:
+    """The context key of the secret key this process is given (``ORCHESTRA_SECRET_KEY`` or an existing key
+    file); None rather than a new key file: what `orchestra migrate` registers for services elsewhere."""
+    if settings.secret_key is None and not key_file_path(settings).exists():
+        return None
+    return open_context_key(settings)
