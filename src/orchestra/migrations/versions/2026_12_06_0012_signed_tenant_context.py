@@ -14,7 +14,8 @@ it knew (ids are in every API token). Now:
   executor's connection held for one run, reset when released). The mac is the key's HMAC of the rest.
 - ``orchestra_verified_context()`` checks that value; ``orchestra_tenant()`` and
   ``orchestra_project_scope()``, which the policies call, read only what it verified. A forged, altered or
-  replayed value is an error (42501); an empty one is no tenant, as before.
+  replayed value is no tenant (no rows), as an empty one: not an error, which a value planted in a pooled
+  session would raise in the next transaction of another tenant that enters none.
 - Every ``tenant_isolation`` policy calls them once per statement (``(SELECT orchestra_tenant())``, an
   InitPlan), not once per row, and holds project scope too: through the row's project column, or, for
   ``step_results``, ``test_case_versions``, ``schedule_fires`` and ``environment_rate_slots``, through the
@@ -87,15 +88,17 @@ _VERIFIED_BODY = f"""
             RETURN NULL;
         END IF;
         part := string_to_array(raw, '/');
+        -- not entered by this backend and transaction (or session): no tenant
         IF cardinality(part) <> 5 OR part[3] <> pg_backend_pid()::text
-           OR part[4] NOT IN ('session', extract(epoch FROM now())::text) THEN
-            RAISE EXCEPTION 'orchestra.context was not entered by this transaction (orchestra_enter)'
-                USING ERRCODE = '42501';
+           OR part[4] NOT IN ('session', extract(epoch FROM now())::text) OR part[5] !~ '^[0-9a-f]{{64}}$' THEN
+            RETURN NULL;
         END IF;
         SELECT inner_pad, outer_pad INTO k FROM tenant_context_key;
-        IF NOT FOUND OR part[5] !~ '^[0-9a-f]{{64}}$' OR sha256(decode(part[5], 'hex'))
+        -- forged or altered: no tenant either (an error would let a value planted in a pooled session
+        -- break the next transaction that enters no tenant)
+        IF NOT FOUND OR sha256(decode(part[5], 'hex'))
            <> sha256({_MAC.format(message="'context/' || array_to_string(part[1:4], '/')")}) THEN
-            RAISE EXCEPTION 'orchestra.context is forged or altered' USING ERRCODE = '42501';
+            RETURN NULL;
         END IF;
         RETURN part[1:2];
     END $$"""
