@@ -32,6 +32,11 @@ class RequestAuthenticator(Protocol):
 
     async def authenticate(self, authorization: str | None) -> Actor: ...
 
+    @property
+    def signs_in_people(self) -> bool:
+        """Whether people sign in through an identity provider (OIDC), without any API token."""
+        ...
+
 
 AuditRecorder = Callable[[AsyncSession, Actor, Request], Awaitable[None]]
 """Records a change made through the API in the session it was made in (audit/service.py)."""
@@ -109,6 +114,12 @@ async def get_actor(
     return await authenticator.authenticate(request.headers.get("authorization"))
 
 
+def get_identity_provider(request: Request) -> bool:
+    """Whether people can sign in without an API token (an OIDC issuer is configured)."""
+    authenticator: RequestAuthenticator = request.app.state.authenticator
+    return authenticator.signs_in_people
+
+
 def _audit_recorder(request: Request) -> AuditRecorder:
     recorder: AuditRecorder = request.app.state.audit_recorder
     return recorder
@@ -148,6 +159,7 @@ def requires(role: Role, *, platform: bool = False) -> Callable[[Actor], Awaitab
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+IdentityProviderDep = Annotated[bool, Depends(get_identity_provider)]
 SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SchedulerDep = Annotated[SchedulerHandle, Depends(get_scheduler)]

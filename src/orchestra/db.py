@@ -10,8 +10,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -23,18 +24,19 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from orchestra.config import Settings
-from orchestra.embedded_pg import EmbeddedPostgres, normalise_database_url
+from orchestra.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError, normalise_database_url
 from orchestra.errors import StartupRefused
+from orchestra.tenant_context import ContextKey
 
 APP_ROLE = "orchestra_app"
 
-# Transaction-local: the settings end with the transaction, so a pooled connection never carries them on.
-_SET_TENANT_LOCAL = text(
-    "SELECT set_config('orchestra.tenant_id', :tenant, true),"
-    " set_config('orchestra.project_id', :project, true)"
-)
-# Session-wide, for a connection held by one run (the executor's single-statement writes); reset on release.
-_SET_TENANT_SESSION = text("SELECT set_config('orchestra.tenant_id', :tenant, false)")
+# The tenant context is entered through orchestra_enter with a proof of the context key (migration 0012,
+# tenant_context.py): set_config alone changes nothing the policies read. Transaction-local by default, so a
+# pooled connection never carries it on; ``whole_session`` for a connection held by one run (the executor's
+# single-statement writes), cleared when it is released.
+_ENTER = text("SELECT orchestra_enter(:tenant, :project, :proof, :whole_session)")
+_LEAVE_SESSION = text("SELECT set_config('orchestra.context', '', false)")
+_CONTEXT_KEY = "orchestra.context_key"  # where a pooled connection keeps its engine's context key
 
 _ROLE_CHECK = text(
     """
@@ -49,6 +51,10 @@ _ROLE_CHECK = text(
 
 class UnsafeDatabaseRole(StartupRefused):
     """The services would connect as a role that row-level security does not hold."""
+
+
+class ContextKeyRefused(StartupRefused):
+    """The database holds another tenant-context key than this process's (another secret key), or none."""
 
 
 class DatabaseUnreachable(StartupRefused):
@@ -117,6 +123,7 @@ class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     owner_url: str
+    context_key: ContextKey = field(repr=False)  # signs the tenant contexts (the engine's, make_engine)
     embedded: EmbeddedPostgres | None = field(default=None)
     target: Target | None = field(default=None)  # the services' database, as configured
     owner_target: Target | None = field(default=None)  # the database migrations go to, as configured
@@ -129,6 +136,12 @@ class Database:
         if self.embedded is not None:
             return f"the embedded database under {self.embedded.pgdata}"
         return redacted(self.url)
+
+    @property
+    def app_password(self) -> str | None:
+        """The application role's password that migrations set: the embedded server's (None: elsewhere
+        the operator gives the services a login role of their own)."""
+        return self.embedded.app_password if self.embedded is not None else None
 
     @property
     def owner_label(self) -> str:
@@ -191,27 +204,70 @@ class Database:
                 f"tenants. Connect the services as a role granted {APP_ROLE} (ORCHESTRA_DATABASE_URL) and "
                 "migrate as the owner (ORCHESTRA_MIGRATION_DATABASE_URL); see docs/security.md"
             )
+        await self._check_context_key()
+
+    async def _check_context_key(self) -> None:
+        """Refuse to serve with a tenant-context key the database does not accept: every transaction would
+        fail. The database holds the key of the secret key it was last migrated with."""
+        conn = await connect(self.engine, self.label)
+        try:
+            async with conn.begin():
+                await conn.execute(_ENTER, enter_params(self.context_key, uuid.UUID(int=0)))
+        except DBAPIError as error:
+            raise ContextKeyRefused(
+                f"the database {self.label} refuses this process's tenant context key "
+                f"({self.context_key.fingerprint}): {error_text(error)}. Give every service and `orchestra "
+                "migrate` the same secret key (ORCHESTRA_SECRET_KEY); see docs/security.md"
+            ) from None
+        finally:
+            await conn.close()
+
+
+def enter_params(
+    key: ContextKey, tenant_id: uuid.UUID, project_id: uuid.UUID | None = None, *, whole_session: bool = False
+) -> dict[str, object]:
+    """The parameters of ``orchestra_enter`` for this tenant (and project), signed with ``key``."""
+    return {
+        "tenant": tenant_id,
+        "project": project_id,
+        "proof": key.proof(tenant_id, project_id),
+        "whole_session": whole_session,
+    }
+
+
+async def enter_tenant(
+    conn: AsyncConnection, key: ContextKey, tenant_id: uuid.UUID, project_id: uuid.UUID | None = None
+) -> None:
+    """Switch the rest of ``conn``'s transaction to ``tenant_id``'s rows (a connection of any engine: the
+    owner's, when it migrates)."""
+    await conn.execute(_ENTER, enter_params(key, tenant_id, project_id))
+
+
+def _context_key(conn: AsyncConnection) -> ContextKey:
+    key = conn.info.get(_CONTEXT_KEY)
+    if not isinstance(key, ContextKey):
+        raise RuntimeError("this connection's engine has no tenant context key (make it with make_engine)")
+    return key
 
 
 async def set_tenant(
     session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID | None = None
 ) -> None:
     """Switch the rest of this transaction to ``tenant_id``'s rows (a pass that serves several tenants)."""
-    await session.execute(
-        _SET_TENANT_LOCAL, {"tenant": str(tenant_id), "project": str(project_id) if project_id else ""}
-    )
+    conn = await session.connection()
+    await conn.execute(_ENTER, enter_params(_context_key(conn), tenant_id, project_id))
 
 
 @asynccontextmanager
 async def tenant_connection(engine: AsyncEngine, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
     """A connection (autocommit statements) that sees ``tenant_id``'s rows until it is released."""
     async with engine.connect() as conn:
-        await conn.execute(_SET_TENANT_SESSION, {"tenant": str(tenant_id)})
+        await conn.execute(_ENTER, enter_params(_context_key(conn), tenant_id, whole_session=True))
         try:
             yield conn
         finally:
             if not conn.invalidated:
-                await conn.execute(_SET_TENANT_SESSION, {"tenant": ""})
+                await conn.execute(_LEAVE_SESSION)
 
 
 class Transactions:
@@ -228,8 +284,9 @@ class Transactions:
         return self._db.transaction(self._tenant_id, self._project_id)
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+def make_engine(url: str, context_key: ContextKey, pool_size: int = 10) -> AsyncEngine:
+    """The services' engine; its connections sign tenant contexts with ``context_key``."""
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -239,14 +296,21 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         connect_args={"server_settings": {"application_name": "orchestra"}},
     )
 
+    @event.listens_for(engine.sync_engine, "connect")
+    def _keep_context_key(_dbapi_connection: object, record: Any) -> None:
+        record.info[_CONTEXT_KEY] = context_key
 
-def as_role(url: str, role: str) -> str:
-    """The same server and database, connecting as ``role`` (embedded mode: trusted local socket)."""
-    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+    return engine
 
 
-def open_database(settings: Settings, pool_size: int = 10) -> Database:
+def as_role(url: str, role: str, password: str) -> str:
+    """The same server and database, connecting as ``role`` with ``password``."""
+    return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
+
+
+def open_database(settings: Settings, context_key: ContextKey, pool_size: int = 10) -> Database:
     """Connect to ``ORCHESTRA_DATABASE_URL`` or start the embedded PostgreSQL under the data directory.
+    ``context_key``: what signs the tenant contexts (from the secret key, kit/secret_box.py).
 
     Embedded: the server's superuser migrates, and the services connect as ``orchestra_app``."""
     embedded: EmbeddedPostgres | None = None
@@ -264,14 +328,18 @@ def open_database(settings: Settings, pool_size: int = 10) -> Database:
         )
     else:
         embedded = EmbeddedPostgres(settings.data_dir)
-        owner_url = embedded.start()
-        url = as_role(owner_url, APP_ROLE)
-    engine = make_engine(url, pool_size=pool_size)
+        try:
+            owner_url = embedded.start()
+        except EmbeddedPostgresError as error:
+            raise StartupRefused(str(error)) from None
+        url = as_role(owner_url, APP_ROLE, embedded.app_password)
+    engine = make_engine(url, context_key, pool_size=pool_size)
     return Database(
         url=url,
         engine=engine,
         sessions=async_sessionmaker(engine, expire_on_commit=False),
         owner_url=owner_url,
+        context_key=context_key,
         embedded=embedded,
         target=target,
         owner_target=owner_target,

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from orchestra.db import connect, error_text, redacted
 from orchestra.errors import StartupRefused
+from orchestra.tenant_context import ContextKey
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -30,6 +31,17 @@ _MIGRATION_LOCK_KEY = 0x0C4E57A1
 _REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*=\s*(?:"([^"]*)"|'([^']*)'|None)\s*$""", re.M)
 _HAS_VERSION_TABLE = text("SELECT to_regclass('alembic_version') IS NOT NULL")
 _VERSIONS = text("SELECT version_num FROM alembic_version")
+_NO_TEMPORARY_TABLES = text(
+    "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$"
+)
+_REGISTERED_KEY = text("SELECT fingerprint FROM tenant_context_key")
+_REGISTER_KEY = text(
+    """
+    INSERT INTO tenant_context_key (id, inner_pad, outer_pad, fingerprint) VALUES (true, :inner, :outer, :fp)
+    ON CONFLICT (id) DO UPDATE SET inner_pad = excluded.inner_pad, outer_pad = excluded.outer_pad,
+        fingerprint = excluded.fingerprint, registered_at = now()
+    """
+)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -67,6 +79,36 @@ def script_head() -> str | None:
 
 class MigrationFailed(StartupRefused):
     """A migration failed; the whole upgrade was rolled back (PostgreSQL's DDL is transactional)."""
+
+
+class ContextKeyConflict(StartupRefused):
+    """The database holds the tenant-context key of another secret key than the migrating process's."""
+
+
+def _register_context_key(connection: Connection, key: ContextKey, replace: bool, label: str) -> None:
+    """Store ``key`` as the database's tenant-context key (in the migration's transaction, under its lock):
+    when there is none, or ``replace``. Another key is kept and refused: every service of the database
+    signs with the key it holds, and replacing it would stop them all."""
+    registered = connection.execute(_REGISTERED_KEY).scalar()
+    if registered == key.fingerprint:
+        return
+    if registered is not None and not replace:
+        raise ContextKeyConflict(
+            f"the database {label} holds the tenant context key of another secret key ({registered}, "
+            f"this process has {key.fingerprint}): give `orchestra migrate` the services' "
+            "ORCHESTRA_SECRET_KEY, or make this key the database's with `orchestra migrate "
+            "--replace-context-key` (services with the other key then stop working until they get this "
+            "one); see docs/security.md"
+        )
+    inner, outer = key.pads
+    connection.execute(_REGISTER_KEY, {"inner": inner, "outer": outer, "fp": key.fingerprint})
+
+
+def _refuse_temporary_tables(connection: Connection) -> None:
+    """A temporary table named like one of ours would shadow it for the rest of a pooled connection's life
+    and catch the next tenant's rows: no role but the owner may create one. At every migration, since a
+    database's privileges are not copied with it (CREATE DATABASE … TEMPLATE, a restore without --create)."""
+    connection.execute(_NO_TEMPORARY_TABLES)
 
 
 class _Progress:
@@ -113,9 +155,18 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         await conn.run_sync(_upgrade)
 
 
-async def migrate_database(owner_url: str, *, app_login: bool = False, label: str | None = None) -> None:
-    """Bring the schema to head as its owner. ``app_login``: let ``orchestra_app`` log in (embedded mode,
-    whose server trusts its local socket; elsewhere the operator grants the role to a login role).
+async def migrate_database(
+    owner_url: str,
+    *,
+    context_key: ContextKey | None = None,
+    replace_context_key: bool = False,
+    app_password: str | None = None,
+    label: str | None = None,
+) -> None:
+    """Bring the schema to head as its owner and register ``context_key`` as the database's tenant-context
+    key (when it has none, or ``replace_context_key``). ``app_password``: let ``orchestra_app`` log in with it
+    (embedded mode, where the server is this process's; elsewhere the operator grants the role to a login
+    role).
 
     A database that cannot be reached or a migration that fails is a StartupRefused whose one line names
     the database (``label``: its URL and setting), the revision and what to do."""
@@ -127,13 +178,20 @@ async def migrate_database(owner_url: str, *, app_login: bool = False, label: st
         try:
             async with conn.begin():
                 await conn.run_sync(_upgrade, progress)
+                await conn.run_sync(_refuse_temporary_tables)
+                if context_key is not None:
+                    await conn.run_sync(_register_context_key, context_key, replace_context_key, label)
         except DBAPIError as error:
             raise MigrationFailed(_explain(error, progress, owner_url, label)) from None
         finally:
             await conn.close()
-        if app_login:
+        if app_password is not None:
             async with engine.begin() as conn:
-                await conn.execute(text("ALTER ROLE orchestra_app LOGIN"))
+                # ALTER ROLE takes no parameters: quoted by PostgreSQL itself
+                statement = "SELECT format('ALTER ROLE orchestra_app LOGIN PASSWORD %L', CAST(:p AS text))"
+                await conn.execute(
+                    text((await conn.execute(text(statement), {"p": app_password})).scalar_one())
+                )
     finally:
         await engine.dispose()
 

@@ -21,7 +21,7 @@ from orchestra.config import Settings
 from orchestra.db import Database, open_database
 from orchestra.executor.data_phase import PreparedPlanLike
 from orchestra.executor.worker import Executor
-from orchestra.kit.secret_box import SecretBox, open_secret_box
+from orchestra.kit.secret_box import SecretBox, open_context_key, open_secret_box
 from orchestra.migrate import is_at_head, require_head
 from orchestra.scheduler.loop import Scheduler
 from orchestra.tenants.repository import ensure_tenant
@@ -87,14 +87,24 @@ class Runtime:
         there is an owner to migrate as: the embedded server's, or ORCHESTRA_MIGRATION_DATABASE_URL's.
         Without one the services' role could change nothing: the schema must already be at head."""
         secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
-        db = open_database(settings, pool_size=settings.executor_concurrency + 5)
+        context_key = open_context_key(settings)
+        db = open_database(settings, context_key, pool_size=settings.executor_concurrency + 5)
         try:
             if migrate and (db.embedded is not None or settings.migration_database_url):
                 from orchestra.environments.secret_migration import encrypt_plaintext_secrets
                 from orchestra.migrate import migrate_database
 
-                await migrate_database(db.owner_url, app_login=db.embedded is not None, label=db.owner_label)
-                await encrypt_plaintext_secrets(db.owner_url, secrets)  # from before encryption at rest
+                embedded = db.embedded is not None
+                # The embedded database belongs to this data directory, whose secret key is the only one.
+                await migrate_database(
+                    db.owner_url,
+                    context_key=context_key,
+                    replace_context_key=embedded,
+                    app_password=db.app_password,
+                    label=db.owner_label,
+                )
+                # values stored in clear by a release from before encryption at rest
+                await encrypt_plaintext_secrets(db.owner_url, secrets, context_key)
             elif migrate:
                 await require_head(db.engine, db.label)
             await db.check_role()

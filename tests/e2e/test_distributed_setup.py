@@ -5,7 +5,7 @@ block, read from the README — `orchestra migrate`, two `orchestra api` replica
 so a data directory, of its own), an `orchestra executor`, `orchestra admin-token` — with the real RabbitMQ
 (ORCHESTRA_TEST_AMQP_URL). Only what cannot be literal is replaced: the `…` placeholders (passwords, the
 secret key), host names and ports. A run of the demo suite goes through it, and both replicas accept the
-local admin token."""
+local admin token; a process with another secret key is refused."""
 
 # ruff: noqa: F811
 
@@ -156,7 +156,7 @@ class Operator:
 
     def environment(self, **extra: str) -> dict[str, str]:
         environment = {key: value for key, value in os.environ.items() if not key.startswith("ORCHESTRA_")}
-        environment.update(NO_COLOR="1", COLUMNS="200", **self.env, **extra)
+        environment.update({"NO_COLOR": "1", "COLUMNS": "200", **self.env, **extra})
         return environment
 
     def directory(self, name: str) -> Path:
@@ -307,6 +307,17 @@ async def test_the_documented_distributed_setup_works(
             [*single, "--server", first.url, "--base-url", demo_sut], "ci", ORCHESTRA_TOKEN=renewed
         )
         assert ran.returncode == 0, ran.stdout + ran.stderr
+
+        # every service signs tenant contexts with a key derived from ORCHESTRA_SECRET_KEY: one with
+        # another key is refused in one line (exit 2), and migrating with it keeps the database's key
+        stranger = {"ORCHESTRA_SECRET_KEY": base64.b64encode(os.urandom(32)).decode()}
+        refused = operator.run(admin_token, "stranger", **stranger)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "refuses this process's tenant context key" in refused.stderr
+        refused = operator.run(migrate, "stranger", **stranger)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "--replace-context-key" in refused.stderr
+        assert [accepted(replica.url, renewed) for replica in replicas] == [200, 200]
     finally:
         operator.stop_all()
         await delete_queue(amqp_url, queue)

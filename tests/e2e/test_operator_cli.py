@@ -90,10 +90,12 @@ async def test_migrate_migrates_the_migration_database_url_and_nothing_else(
     result = cli("migrate", cwd=tmp_path, ORCHESTRA_MIGRATION_DATABASE_URL=url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert await revision_of(url) == head_revision()
-    assert list(tmp_path.iterdir()) == []  # no embedded database, no data directory
+    assert list(tmp_path.iterdir()) == []  # no embedded database, no data directory, no key file made up
     assert result.stdout.strip() == (
         f"database at revision {head_revision()}: {plain(url)} (ORCHESTRA_MIGRATION_DATABASE_URL)"
     )
+    # without the services' secret key there is no tenant context key to register: it says so
+    assert "the tenant context key was not registered" in result.stderr
 
 
 async def test_migrate_says_what_to_do_when_the_owner_may_not_create_pgvector(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,8 +16,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from orchestra.db import make_engine
 from orchestra.executor.rate_limit import RequestPacer
+from orchestra.migrate import migrate_database
 from orchestra.models import Environment, Project, Tenant
+from orchestra.tenant_context import ContextKey
 from tests.integration.conftest import Harness
 
 RATE = 5.0
@@ -123,8 +127,13 @@ async def test_clearing_the_rate_stops_pacing(harness: Harness, demo_url: str) -
 
 
 @pytest.fixture
-async def engines(database_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
-    first, second = (create_async_engine(database_url, pool_size=12) for _ in range(2))
+async def engines(
+    database_url: str, owner_database_url: str
+) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    """The application role's, signing tenant contexts with the key the database holds."""
+    key = ContextKey.from_secret_key(os.urandom(32))
+    await migrate_database(owner_database_url, context_key=key)
+    first, second = (make_engine(database_url, key, pool_size=12) for _ in range(2))
     try:
         yield first, second
     finally:

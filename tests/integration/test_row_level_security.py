@@ -4,6 +4,8 @@ SECURITY DEFINER functions expose, and that the services refuse to run as a role
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,18 +16,26 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from orchestra.config import Settings
 from orchestra.db import APP_ROLE, Database, UnsafeDatabaseRole, make_engine
+from orchestra.migrate import migrate_database
 from orchestra.models import Base
 from orchestra.runtime import Runtime
+from orchestra.tenant_context import ContextKey
 from tests.integration.conftest import Harness
+from tests.integration.tenant_rows import (
+    SECRET,
+    TENANT_TABLES,
+    count,
+    fill_every_tenant_table,
+    set_tenant,
+)
 
-TENANT_TABLES = sorted(table.name for table in Base.metadata.sorted_tables if "tenant_id" in table.c)
 # Tables without a tenant: each one is platform-wide on purpose (a new one must be added here knowingly).
-NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version"}
+NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version", "tenant_context_key"}
 
 # Exactly what orchestra_system may touch (migrations 0006, 0008 and 0011): no definitions, variables,
 # secrets, contexts, step results or tokens.
@@ -62,6 +72,7 @@ SYSTEM_COLUMNS = {
     ("suite_runs", "SELECT"): {"id", "parallelism"},
     ("schedules", "SELECT"): {"id", "tenant_id", "enabled", "next_fire_at"},
     ("data_ledger", "SELECT"): {"tenant_id", "test_run_id", "status", "attempts"},
+    ("tenant_context_key", "SELECT"): {"inner_pad", "outer_pad"},
 }
 # What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
 SYSTEM_RESULT_COLUMNS = {
@@ -93,7 +104,6 @@ SYSTEM_FUNCTIONS = {
     "orchestra_sys_tenant": "SELECT orchestra_sys_tenant('rls-probe') AS id",
     "orchestra_sys_ledger_tenants": "SELECT * FROM orchestra_sys_ledger_tenants(5) AS tenant_id",
 }
-SECRET = "rls-secret-value"
 
 
 def sqlstate(error: DBAPIError) -> str:
@@ -119,20 +129,6 @@ async def app_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-async def count(conn: AsyncConnection, table: str, where: str = "true", **params: Any) -> int:
-    return int((await conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params)).scalar_one())
-
-
-async def set_tenant(conn: AsyncConnection, tenant: uuid.UUID | str, project: uuid.UUID | str = "") -> None:
-    await conn.execute(
-        text(
-            "SELECT set_config('orchestra.tenant_id', :t, false),"
-            " set_config('orchestra.project_id', :p, false)"
-        ),
-        {"t": str(tenant), "p": str(project)},
-    )
-
-
 async def refused(
     engine: AsyncEngine, statement: str, states: tuple[str, ...] = ("42501",), **params: Any
 ) -> str:
@@ -149,76 +145,40 @@ async def data(
     harness: Harness, api: httpx.AsyncClient, runtime: Runtime, owner: AsyncEngine
 ) -> dict[str, Any]:
     """Tenant 1 with a row in every tenant-owned table, through the API where it can be."""
-    project = harness.project
-    response = await api.patch(
-        f"/projects/{project}/environments/sut",
-        json={"secrets": {"marker": SECRET}, "variables": {"v": SECRET}},
-    )
-    assert response.status_code == 200, response.text
-    case = {
-        "name": "health",
-        "steps": [{"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}],
-    }
-    run = await harness.run(case)
-    assert run["status"] == "PASSED", run
-    await harness.apply(case, suites=[{"suite": "smoke", "tests": ["health"]}])
-    body = {"project": project, "environment": "sut", "suite": "smoke"}
-    response = await api.post("/suite-runs", json=body)
-    assert response.status_code == 201, response.text
-    await harness.wait(uuid.UUID(response.json()["runs"][0]))
-    schedule = {"name": "nightly", "suite": "smoke", "environment": "sut", "cron": "0 3 1 1 *"}
-    response = await api.post(f"/projects/{project}/schedules", json=schedule)
-    assert response.status_code == 201, response.text
-    response = await api.post("/tokens", json={"name": "ci", "role": "viewer", "project": project})
-    assert response.status_code == 201, response.text
-    document = {"title": "guide", "text": "# Guide\n\nHow the shop is tested."}
-    response = await api.post(f"/projects/{project}/documents", json=document)
-    assert response.status_code == 201, response.text
-    spec = {"openapi": "3.1.0", "info": {"title": "sut", "version": "1"}, "paths": {}}
-    response = await api.put(f"/projects/{project}/environments/sut/openapi", json={"document": spec})
-    assert response.status_code == 200, response.text
-    plan_url = f"/projects/{project}/test-cases/health/dataplan"
-    response = await api.put(plan_url, params={"environment": "sut"}, json={"version": 1})
-    assert response.status_code == 200, response.text
-    project_row = (await api.get(f"/projects/{project}")).json()
-    environment = (await api.get(f"/projects/{project}/environments/sut")).json()
-    schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
-    tenant = runtime.tenant_id
-    async with owner.connect() as conn:
-        # the two tables no API call of a short test fills
-        await conn.execute(
-            text(
-                "INSERT INTO environment_rate_slots (tenant_id, environment_id, next_at)"
-                " VALUES (:t, :e, now())"
-            ),
-            {"t": tenant, "e": environment["id"]},
-        )
-        await conn.execute(
-            text("INSERT INTO schedule_fires (tenant_id, schedule_id, fire_time) VALUES (:t, :s, now())"),
-            {"t": tenant, "s": schedule_id},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO data_ledger (id, tenant_id, project_id, environment_id, step_seq, source, label,"
-                " operation, method, resource, undo) VALUES (gen_random_uuid(), :t, :p, :e, 0, 'step', 'x',"
-                " 'DELETE', 'DELETE', 'http://sut/x', 'sealed')"
-            ),
-            {"t": tenant, "p": project_row["id"], "e": environment["id"]},
-        )
-        counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
-    assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"
-    return {
-        "tenant": tenant,
-        "counts": counts,
-        "project": project_row["id"],
-        "environment": environment["id"],
-        "run": run["id"],
-    }
+    return await fill_every_tenant_table(harness, api, runtime, owner)
+
+
+VERIFIED_TENANT = "( SELECT orchestra_tenant() AS orchestra_tenant)"
+PROJECT_SCOPE = "( SELECT orchestra_project_scope() AS orchestra_project_scope)"
+_PARENT_IN_SCOPE = re.compile(r"EXISTS \( SELECT 1 FROM (\w+) p WHERE \(p\.id = (\w+)\.(\w+)\)\)")
+_FOREIGN_KEYS = text(
+    """SELECT c.conrelid::regclass::text AS child, a.attname AS key, c.confrelid::regclass::text AS parent
+    FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+    WHERE c.contype = 'f' AND cardinality(c.conkey) = 1"""
+)
+
+
+def assert_project_scoped(table: str, expression: str, foreign_keys: set[tuple[str, str, str]]) -> None:
+    """A project-scoped context sees the table's rows of its project only: by the row's project column, or
+    through the parent row its foreign key names, whose own policy holds the project."""
+    assert f"{PROJECT_SCOPE} IS NULL) OR " in expression, f"{table}: {expression}"
+    column = "id" if table == "projects" else "project_id"
+    if f"({column} = {PROJECT_SCOPE})" in expression:
+        return
+    parent = _PARENT_IN_SCOPE.search(expression)
+    assert parent is not None, f"{table} is not scoped to a project: {expression}"
+    assert parent[2] == table, expression
+    assert (table, parent[3], parent[1]) in foreign_keys, f"{table}.{parent[3]} does not name a {parent[1]}"
+    assert parent[1] in PROJECT_TABLES, f"{table}'s parent {parent[1]} has no project column"
+
+
+PROJECT_TABLES = {t.name for t in Base.metadata.sorted_tables if "project_id" in t.c} | {"projects"}
 
 
 async def test_every_tenant_table_is_covered_by_forced_rls(owner: AsyncEngine) -> None:
     """From the live catalog, so a table added by a migration without RLS fails here, model or not."""
     async with owner.connect() as conn:
+        foreign_keys = {(row.child, row.key, row.parent) for row in await conn.execute(_FOREIGN_KEYS)}
         tables = set(
             (
                 await conn.execute(
@@ -268,8 +228,11 @@ async def test_every_tenant_table_is_covered_by_forced_rls(owner: AsyncEngine) -
             assert policy.cmd == "ALL"
             assert list(policy.roles) == ["public"]
             column = "id" if table == "tenants" else "tenant_id"
-            assert f"{column} = orchestra_tenant()" in policy.qual, policy.qual
-            assert f"{column} = orchestra_tenant()" in policy.with_check, policy.with_check
+            # the verified tenant, once per statement (an InitPlan), and the project scope but on tenants
+            for expression in (policy.qual, policy.with_check):
+                assert f"{column} = {VERIFIED_TENANT}" in expression, expression
+                if table != "tenants":
+                    assert_project_scoped(table, " ".join(expression.split()), foreign_keys)
             # any other policy is one of orchestra_system's, on a table its functions read
             for other in policies:
                 if other.policyname != "tenant_isolation":
@@ -316,12 +279,12 @@ async def test_no_tenant_set_shows_no_rows(data: dict[str, Any], app_engine: Asy
             assert await count(conn, table, "tenant_id = :t", t=tenant) == 0, table
         assert await count(conn, "tenants") == 0
         # the same connection with the tenant set sees every row (the policy is not simply "deny")
-        await set_tenant(conn, tenant)
+        await set_tenant(conn, data["key"], tenant)
         for table in TENANT_TABLES:
             assert await count(conn, table) == data["counts"][table], table
         assert await count(conn, "tenants") == 1
         # and an empty value is no tenant again
-        await set_tenant(conn, "")
+        await set_tenant(conn, data["key"], "")
         assert await count(conn, "projects") == 0
 
 
@@ -332,7 +295,7 @@ async def test_another_tenant_sees_and_changes_nothing(
     async with runtime.db.transaction(None) as session:
         other = (await session.execute(text("SELECT orchestra_sys_tenant('rls-other')"))).scalar_one()
     async with app_engine.connect() as conn:
-        await set_tenant(conn, other)
+        await set_tenant(conn, data["key"], other)
         for table in TENANT_TABLES:
             assert await count(conn, table) == 0, table
         assert (await conn.execute(text("SELECT id FROM tenants"))).scalars().all() == [other]
@@ -363,7 +326,7 @@ async def test_another_tenant_sees_and_changes_nothing(
         "UPDATE projects SET tenant_id = :t WHERE id = :own",
     ):
         async with app_engine.connect() as conn:
-            await set_tenant(conn, other)
+            await set_tenant(conn, data["key"], other)
             with pytest.raises(DBAPIError) as caught:
                 await conn.execute(text(statement), {"t": tenant, "own": own})
             assert sqlstate(caught.value) == "42501", caught.value
@@ -384,11 +347,11 @@ async def test_project_scope_hides_the_other_projects(
     assert response.status_code == 201, response.text
     elsewhere = response.json()["id"]
     async with app_engine.connect() as conn:
-        await set_tenant(conn, data["tenant"], data["project"])
+        await set_tenant(conn, data["key"], data["tenant"], data["project"])
         assert (await conn.execute(text("SELECT id FROM projects"))).scalars().all() == [
             uuid.UUID(data["project"])
         ]
-        await set_tenant(conn, data["tenant"], elsewhere)
+        await set_tenant(conn, data["key"], data["tenant"], elsewhere)
         assert (await conn.execute(text("SELECT id FROM projects"))).scalars().all() == [uuid.UUID(elsewhere)]
         for table in ("environments", "test_cases", "suites", "schedules", "test_runs", "suite_runs"):
             assert await count(conn, table) == 0, table
@@ -585,9 +548,11 @@ async def test_system_functions_expose_only_ids_counts_and_limits(
     await refused(app_engine, "SET ROLE orchestra_system")
 
 
-def database_as(url: str, owner_url: str) -> Database:
-    engine = make_engine(url, pool_size=1)
-    return Database(url=url, engine=engine, sessions=async_sessionmaker(engine), owner_url=owner_url)
+def database_as(url: str, owner_url: str, key: ContextKey) -> Database:
+    engine = make_engine(url, key, pool_size=1)
+    return Database(
+        url=url, engine=engine, sessions=async_sessionmaker(engine), owner_url=owner_url, context_key=key
+    )
 
 
 async def test_unsafe_roles_are_refused(owner_database_url: str, database_url: str, tmp_path: Path) -> None:
@@ -602,6 +567,8 @@ async def test_unsafe_roles_are_refused(owner_database_url: str, database_url: s
         await Runtime.start(settings, run_scheduler=False, run_executor=False)
 
     # login roles made for the test: granted orchestra_app (fine), plus BYPASSRLS or orchestra_system (not)
+    key = ContextKey.from_secret_key(os.urandom(32))
+    await migrate_database(owner_database_url, context_key=key, replace_context_key=True)
     suffix = uuid.uuid4().hex[:8]
     roles = {
         f"rls_app_{suffix}": ("IN ROLE orchestra_app", None),
@@ -615,7 +582,7 @@ async def test_unsafe_roles_are_refused(owner_database_url: str, database_url: s
                 await conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'probe-password' {options}"))
         for role, (_, why) in roles.items():
             url = make_url(owner_database_url).set(username=role, password="probe-password")
-            database = database_as(url.render_as_string(hide_password=False), owner_database_url)
+            database = database_as(url.render_as_string(hide_password=False), owner_database_url, key)
             try:
                 if why is None:
                     await database.check_role()
@@ -625,7 +592,7 @@ async def test_unsafe_roles_are_refused(owner_database_url: str, database_url: s
             finally:
                 await database.engine.dispose()
         # the application role itself passes
-        app = database_as(database_url, owner_database_url)
+        app = database_as(database_url, owner_database_url, key)
         try:
             await app.check_role()
         finally:

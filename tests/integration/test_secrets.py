@@ -437,8 +437,10 @@ async def test_plaintext_secrets_from_before_are_encrypted_at_start_for_every_te
     finally:
         await engine.dispose()
 
-    assert await encrypt_plaintext_secrets(owner_database_url, runtime.secrets) == 3
-    assert await encrypt_plaintext_secrets(owner_database_url, runtime.secrets) == 0  # idempotent
+    assert await encrypt_plaintext_secrets(owner_database_url, runtime.secrets, runtime.db.context_key) == 3
+    assert (
+        await encrypt_plaintext_secrets(owner_database_url, runtime.secrets, runtime.db.context_key) == 0
+    )  # idempotent
     rows = (await database_rows(owner_database_url))["environments"]
     assert len(rows) == 2
     for row in rows:

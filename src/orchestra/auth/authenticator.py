@@ -42,6 +42,11 @@ class Authenticator:
         self.delegation = delegation  # the ai-service calling back (ai_client/delegation.py)
         self._tenants: dict[str, uuid.UUID] = {}
 
+    @property
+    def signs_in_people(self) -> bool:
+        """People sign in through the identity provider (an OIDC issuer is configured)."""
+        return self.verifier is not None
+
     async def aclose(self) -> None:
         if self.verifier is not None:
             await self.verifier.aclose()

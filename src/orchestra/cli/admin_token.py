@@ -13,6 +13,7 @@ from orchestra.auth import api_tokens
 from orchestra.auth.local_admin import ensure_local_admin_token, local_admin_token, read_token, token_file
 from orchestra.config import Settings
 from orchestra.db import open_database
+from orchestra.kit.secret_box import open_context_key
 from orchestra.migrate import migrate_database, require_head
 from orchestra.runtime import Runtime
 from orchestra.tenants.repository import ensure_tenant
@@ -38,10 +39,17 @@ async def announce(runtime: Runtime, settings: Settings, console: Console) -> No
 
 async def print_admin_token(settings: Settings, renew: bool, out: Console, err: Console) -> int:
     """`orchestra admin-token`: the token alone on stdout (for `$(…)`), what happened on stderr."""
-    db = open_database(settings, pool_size=1)
+    context_key = open_context_key(settings)
+    db = open_database(settings, context_key, pool_size=1)
     try:
         if db.embedded is not None:
-            await migrate_database(db.owner_url, app_login=True, label=db.owner_label)
+            await migrate_database(
+                db.owner_url,
+                context_key=context_key,
+                replace_context_key=True,
+                app_password=db.app_password,
+                label=db.owner_label,
+            )
         else:
             await require_head(db.engine, db.label)
         await db.check_role()

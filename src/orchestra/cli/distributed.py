@@ -14,6 +14,7 @@ from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
 from orchestra.db import error_text, open_database
 from orchestra.executor.health_app import HealthServer
+from orchestra.kit.secret_box import open_context_key
 from orchestra.migrate import is_at_head
 from orchestra.runtime import Runtime
 
@@ -48,7 +49,7 @@ async def serve_api(settings: Settings, console: Console) -> None:
 
 async def wait_for_schema(settings: Settings, poll_s: float = 1.0) -> None:
     """An executor never migrates: it waits until an API has brought the database to head."""
-    db = open_database(settings, pool_size=1)
+    db = open_database(settings, open_context_key(settings), pool_size=1)
     try:
         waited = 0.0
         while True:

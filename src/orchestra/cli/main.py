@@ -360,10 +360,22 @@ def ai(
 
 
 @app.command()
-def migrate(data_dir: DataDirOpt = None) -> None:
+def migrate(
+    data_dir: DataDirOpt = None,
+    replace_context_key: Annotated[
+        bool,
+        typer.Option(
+            "--replace-context-key",
+            help="Make this process's tenant context key (from its secret key) the database's, in place of "
+            "another one: services that sign with the other key stop working until they get this one.",
+        ),
+    ] = False,
+) -> None:
     """Apply database migrations up to head as the schema owner (ORCHESTRA_MIGRATION_DATABASE_URL, else
-    ORCHESTRA_DATABASE_URL, or the embedded database)."""
+    ORCHESTRA_DATABASE_URL, or the embedded database), and register the tenant context key of the secret
+    key (ORCHESTRA_SECRET_KEY) that the services share."""
     from orchestra.db import migration_target, open_database
+    from orchestra.kit.secret_box import configured_context_key, open_context_key
     from orchestra.migrate import head_revision, migrate_database
 
     settings = _settings(data_dir=data_dir)
@@ -371,12 +383,33 @@ def migrate(data_dir: DataDirOpt = None) -> None:
     async def work() -> int:
         target = migration_target(settings)
         if target is not None:  # the configured database, never an embedded one instead
-            await migrate_database(target.url, label=target.label)
+            # the services' key, never one made up here (it would refuse them): none given, none registered
+            context_key = configured_context_key(settings)
+            await migrate_database(
+                target.url,
+                context_key=context_key,
+                replace_context_key=replace_context_key,
+                label=target.label,
+            )
             label = target.label
+            if context_key is None:
+                err_console.print(
+                    "no secret key given (ORCHESTRA_SECRET_KEY): the tenant context key was not registered; "
+                    "migrate with the services' key, or let the first `orchestra api` with "
+                    "ORCHESTRA_MIGRATION_DATABASE_URL register it (docs/security.md)",
+                    soft_wrap=True,
+                )
         else:
-            db = open_database(settings, pool_size=1)
+            context_key = open_context_key(settings)
+            db = open_database(settings, context_key, pool_size=1)
             try:
-                await migrate_database(db.owner_url, app_login=True, label=db.owner_label)
+                await migrate_database(
+                    db.owner_url,
+                    context_key=context_key,
+                    replace_context_key=True,
+                    app_password=db.app_password,
+                    label=db.owner_label,
+                )
             finally:
                 await db.close()
             label = db.owner_label

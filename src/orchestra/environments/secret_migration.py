@@ -3,9 +3,10 @@
 It runs after the migrations, as the role that migrates (``owner_url``), because it must reach every
 tenant's environments: row-level security shows the application role one tenant at a time and never the
 list of tenants. The tenants are listed as ``orchestra_system`` (the role of the narrow cross-tenant reads,
-migration 0006), then each tenant's environments are updated with that tenant set, so the same tenant
-policies hold for the owner as for the services. Idempotent: encrypted values (``enc:v1:``) are left as they
-are, and a second pass finds nothing. It logs counts only, never names or values.
+migration 0006), then each tenant's environments are updated with that tenant entered (with the context
+key, as the services do), so the same tenant policies hold for the owner as for the services. Idempotent:
+encrypted values (``enc:v1:``) are left as they are, and a second pass finds nothing. It logs counts only,
+never names or values.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from orchestra.db import enter_tenant
 from orchestra.kit.environment_secrets import seal_plaintexts
 from orchestra.kit.secret_box import PREFIX, SecretBox
+from orchestra.tenant_context import ContextKey
 
 log = structlog.get_logger(__name__)
 
 _TENANTS = text("SELECT id FROM tenants ORDER BY id")
-_SET_TENANT = text("SELECT set_config('orchestra.tenant_id', :tenant, true)")
 # Only environments holding at least one value not encrypted yet; locked, so two starting replicas do not
 # both encrypt the same value (the second sees the first one's result once the lock is released).
 _PLAINTEXT = text(
@@ -47,10 +49,12 @@ async def tenant_ids(conn: AsyncConnection) -> list[uuid.UUID]:
     return [row.id for row in await conn.execute(_TENANTS)]
 
 
-async def encrypt_tenant_secrets(conn: AsyncConnection, tenant_id: uuid.UUID, box: SecretBox) -> int:
+async def encrypt_tenant_secrets(
+    conn: AsyncConnection, tenant_id: uuid.UUID, box: SecretBox, context_key: ContextKey
+) -> int:
     """Encrypt the plaintext secret values of one tenant's environments (in the caller's transaction, with
-    the tenant set here for its row-level security); returns how many values were encrypted."""
-    await conn.execute(_SET_TENANT, {"tenant": str(tenant_id)})
+    the tenant entered here for its row-level security); returns how many values were encrypted."""
+    await enter_tenant(conn, context_key, tenant_id)
     rows = await conn.execute(_PLAINTEXT, {"tenant": tenant_id, "prefix": PREFIX, "prefix_len": len(PREFIX)})
     count = 0
     for row in rows.all():
@@ -61,7 +65,7 @@ async def encrypt_tenant_secrets(conn: AsyncConnection, tenant_id: uuid.UUID, bo
     return count
 
 
-async def encrypt_plaintext_secrets(owner_url: str, box: SecretBox) -> int:
+async def encrypt_plaintext_secrets(owner_url: str, box: SecretBox, context_key: ContextKey) -> int:
     """The pass over every tenant (one transaction per tenant); returns the number of values encrypted."""
     engine = create_async_engine(owner_url, poolclass=NullPool)
     total = 0
@@ -70,7 +74,7 @@ async def encrypt_plaintext_secrets(owner_url: str, box: SecretBox) -> int:
             tenants = await tenant_ids(conn)
         for tenant_id in tenants:
             async with engine.begin() as conn:
-                total += await encrypt_tenant_secrets(conn, tenant_id, box)
+                total += await encrypt_tenant_secrets(conn, tenant_id, box, context_key)
     finally:
         await engine.dispose()
     if total:

@@ -28,6 +28,7 @@ import structlog
 
 from orchestra.config import Settings
 from orchestra.errors import StartupRefused
+from orchestra.tenant_context import ContextKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -175,3 +176,17 @@ def load_secret_key(settings: Settings) -> bytes:
 
 def open_secret_box(settings: Settings) -> SecretBox:
     return SecretBox(load_secret_key(settings))
+
+
+def open_context_key(settings: Settings) -> ContextKey:
+    """The key that signs tenant contexts (tenant_context.py), derived from the same secret key: every
+    process of a database already shares it."""
+    return ContextKey.from_secret_key(load_secret_key(settings))
+
+
+def configured_context_key(settings: Settings) -> ContextKey | None:
+    """The context key of the secret key this process is given (``ORCHESTRA_SECRET_KEY`` or an existing key
+    file); None rather than a new key file: what `orchestra migrate` registers for services elsewhere."""
+    if settings.secret_key is None and not key_file_path(settings).exists():
+        return None
+    return open_context_key(settings)

@@ -12,7 +12,7 @@ from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
 from orchestra.models.security import ApiToken, AuditEvent
 from orchestra.models.suite import Suite
-from orchestra.models.tenant import Tenant
+from orchestra.models.tenant import Tenant, TenantContextKey
 from orchestra.models.testcase import TestCase, TestCaseVersion
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Suite",
     "SuiteRun",
     "Tenant",
+    "TenantContextKey",
     "TestCase",
     "TestCaseVersion",
     "TestRun",

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from orchestra.api_deps import EditorDep, SessionDep
+from orchestra.api_deps import EditorDep, IdentityProviderDep, SessionDep
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.tokens import service
 from orchestra.tokens.schemas import TokenCreate, TokenCreated, TokenOut
@@ -30,6 +30,13 @@ async def create_token(data: TokenCreate, session: SessionDep, actor: EditorDep)
     return await service.create(session, actor, data)
 
 
-@router.delete("/{token_id}", response_model=TokenOut, description="Revoke a token (it stays listed).")
-async def revoke_token(token_id: uuid.UUID, session: SessionDep, actor: EditorDep) -> TokenOut:
-    return await service.revoke(session, actor, token_id)
+@router.delete(
+    "/{token_id}",
+    response_model=TokenOut,
+    description="Revoke a token (it stays listed). 409: the last platform-admin token, while no identity "
+    "provider is configured (replace it with `orchestra admin-token --new`).",
+)
+async def revoke_token(
+    token_id: uuid.UUID, session: SessionDep, actor: EditorDep, identity_provider: IdentityProviderDep
+) -> TokenOut:
+    return await service.revoke(session, actor, token_id, identity_provider=identity_provider)

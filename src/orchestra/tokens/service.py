@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor, Role
 from orchestra.auth import api_tokens
-from orchestra.errors import Forbidden, InvalidInput, NotFound
+from orchestra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import ApiToken
 from orchestra.projects import service as projects
@@ -58,14 +58,28 @@ async def list_page(session: AsyncSession, actor: Actor, page: PageParams) -> Pa
     )
 
 
-async def revoke(session: AsyncSession, actor: Actor, token_id: uuid.UUID) -> TokenOut:
+async def revoke(
+    session: AsyncSession, actor: Actor, token_id: uuid.UUID, *, identity_provider: bool
+) -> TokenOut:
+    """Revoke a token. ``identity_provider``: people can sign in without tokens (OIDC), so the last
+    platform-admin token may go; without one it is refused, since nobody could administer Orchestra
+    through the API any more (``orchestra admin-token --new`` replaces it instead)."""
     _may_manage(actor)
     row = await session.get(ApiToken, token_id)
     if row is None or row.tenant_id != actor.tenant_id:
         raise NotFound(f"token {token_id} does not exist")
     if Role.parse(row.role) > actor.role or (row.kind == "local-admin" and actor.kind != "local-admin"):
         raise Forbidden("you cannot revoke a token with a higher role than your own")
+    now = datetime.now(UTC)
+    if row.revoked_at is None and row.platform_admin and not identity_provider:
+        if not await repository.other_valid_platform_admins(session, actor.tenant_id, row.id, now):
+            raise Conflict(
+                f"token {token_id} is the last platform-admin credential and no identity provider is "
+                "configured (ORCHESTRA_OIDC_ISSUER): revoking it would lock every administrator out. To "
+                "replace it, run `orchestra admin-token --new` with the server's settings: it revokes this "
+                "token and prints a new one, which every server accepts at once"
+            )
     if row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
+        row.revoked_at = now
         await session.flush()
     return TokenOut.model_validate(row)

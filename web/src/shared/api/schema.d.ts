@@ -1106,7 +1106,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke Token
-         * @description Revoke a token (it stays listed).
+         * @description Revoke a token (it stays listed). 409: the last platform-admin token, while no identity provider is configured (replace it with `orchestra admin-token --new`).
          */
         delete: operations["revoke_token_api_v1_tokens__token_id__delete"];
         options?: never;
