@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -69,3 +71,54 @@ async def test_migration_0011_gives_the_reaper_presence_keys_and_takes_them_back
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _definition(connection: Connection, direction: str, revision: str) -> tuple[str, Any]:
+    """Migrate, then: the type of test_case_versions.definition, and the stored definition."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
+    kind = connection.execute(
+        text(
+            "SELECT data_type FROM information_schema.columns"
+            " WHERE table_name = 'test_case_versions' AND column_name = 'definition'"
+        )
+    ).scalar_one()
+    # a statement of its own per step: a prepared one would not survive the change of the column's type
+    read = f"SELECT definition FROM test_case_versions /* {direction} {revision} */"
+    return kind, connection.execute(text(read)).scalar_one()
+
+
+async def test_migration_0013_keeps_definitions_stored_before_it(pg_server_url: str) -> None:
+    """A definition stored as JSONB (keys in JSONB's order) is still there, the same, as ``json``."""
+    name = f"orchestra_migration_{uuid.uuid4().hex[:10]}"
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_async_engine(with_database(pg_server_url, name))
+    definition = {"name": "t", "steps": [{"set": {"zz": "1", "a": "2"}}]}
+    ids = {key: uuid.uuid4() for key in ("tenant", "project", "case", "version")}
+    try:
+        async with engine.begin() as conn:
+            before = ScriptDirectory.from_config(alembic_config()).get_revision("0013").down_revision
+            await conn.run_sync(_upgrade_to, before)
+            for statement in [
+                "INSERT INTO tenants (id, name) VALUES (:tenant, 'migrated')",
+                "INSERT INTO projects (id, tenant_id, name) VALUES (:project, :tenant, 'p')",
+                "INSERT INTO test_cases (id, tenant_id, project_id, name, current_version)"
+                " VALUES (:case, :tenant, :project, 't', 1)",
+                "INSERT INTO test_case_versions"
+                " (id, tenant_id, test_case_id, version, definition, content_hash)"
+                " VALUES (:version, :tenant, :case, 1, CAST(:definition AS jsonb), 'x')",
+            ]:
+                await conn.execute(text(statement), {**ids, "definition": json.dumps(definition)})
+            assert await conn.run_sync(_definition, "upgrade", "0013") == ("json", definition)
+            assert await conn.run_sync(_definition, "downgrade", before) == ("jsonb", definition)
+            assert await conn.run_sync(_definition, "upgrade", "0013") == ("json", definition)
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -99,7 +99,7 @@ def _commit_step_sql(*, with_plan: bool, ledger: str | None) -> str:
         INSERT INTO step_results (tenant_id, test_run_id, seq, phase, name, status, attempts, fencing_token,
             request, response, assertions, error, started_at, duration_ms)
         SELECT run.tenant_id, :run_id, :seq, :phase, :name, :status, :attempts, :token,
-            CAST(:request AS jsonb), CAST(:response AS jsonb), CAST(:assertions AS jsonb), :error,
+            CAST(:request AS json), CAST(:response AS json), CAST(:assertions AS jsonb), :error,
             :started_at, :duration_ms
         FROM run
         RETURNING 1

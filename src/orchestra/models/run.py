@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
@@ -131,8 +131,8 @@ class StepResult(TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(10), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     fencing_token: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     assertions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -18,4 +18,4 @@ class Suite(IdMixin, TenantMixin, TimestampMixin, Base):
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

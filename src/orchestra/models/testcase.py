@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin, TimestampMixin
@@ -29,5 +29,5 @@ class TestCaseVersion(IdMixin, TenantMixin, CreatedAtMixin, Base):
 
     test_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_cases.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)

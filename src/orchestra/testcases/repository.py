@@ -4,13 +4,19 @@ current one listed with it."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Select, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.kit.repository import ProjectScoped, reachable, reachable_only, row_page, scalar_page
 from orchestra.models import Suite, TestCase, TestCaseVersion
+
+
+def as_jsonb(column: Any) -> ColumnElement[Any]:
+    """A definition (stored as ``json``, in written order) read as JSONB, for containment."""
+    return cast(column, JSONB)
 
 
 def _with_current() -> Select[TestCase, TestCaseVersion]:
@@ -70,7 +76,7 @@ async def list_page(
     if tag is not None and not reachable(tag):  # JSONB cannot hold it either, so no test case has this tag
         return [], 0
     if tag is not None:
-        query = query.where(TestCaseVersion.definition.contains({"tags": [tag]}))
+        query = query.where(as_jsonb(TestCaseVersion.definition).contains({"tags": [tag]}))
     return await row_page(session, query.order_by(TestCase.name), limit, offset)
 
 
@@ -98,6 +104,6 @@ async def suites_using(session: AsyncSession, case: TestCase) -> list[str]:
     query = select(Suite.name).where(
         Suite.tenant_id == case.tenant_id,
         Suite.project_id == case.project_id,
-        Suite.definition.contains({"tests": [case.name]}),
+        as_jsonb(Suite.definition).contains({"tests": [case.name]}),
     )
     return list((await session.execute(query.order_by(Suite.name))).scalars())

@@ -61,7 +61,8 @@ def storage_form(definition: TestCaseDefinition) -> dict[str, Any]:
 
 
 def content_hash(stored: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(stored, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """The hash of the definition as written: keys in their order (reordering ``set`` is a change)."""
+    return hashlib.sha256(json.dumps(stored, separators=(",", ":")).encode()).hexdigest()
 
 
 def storage_issues(definition: BaseModel) -> list[DefinitionIssue]:
