@@ -19,7 +19,7 @@ from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.response import ResponseView
-from orchestra.steps.templating import render_value
+from orchestra.steps.templating import in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 
 
@@ -92,11 +92,7 @@ class HttpStepRunner:
         requests_per_s: float | None,
         tenant_id: uuid.UUID | None,
     ) -> StepOutcome:
-        rendered = render_value(request_spec, scope)
-        expect = render_expect(step.expect, scope) if step.expect is not None else None
-        until = None
-        if step.retry is not None and step.retry.until is not None:
-            until = render_expect(step.retry.until, scope)
+        rendered, expect, until = await in_sandbox(_render_step, step, request_spec, scope)
         timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
@@ -197,6 +193,18 @@ class HttpStepRunner:
             variables=captured,
         )
         return outcome, view
+
+
+def _render_step(
+    step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]
+) -> tuple[dict[str, Any], Expect | None, Expect | None]:
+    """The step's request, expectations and poll condition, rendered (in a template thread)."""
+    rendered = render_value(request_spec, scope)
+    expect = render_expect(step.expect, scope) if step.expect is not None else None
+    until = None
+    if step.retry is not None and step.retry.until is not None:
+        until = render_expect(step.retry.until, scope)
+    return rendered, expect, until
 
 
 def _until_failure(result: AssertionResult, attempts: int) -> AssertionResult:
