@@ -33,6 +33,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from orchestra.kit.user_patterns import PatternError, check_pattern, schema_problems
+
 RESERVED_NAMES = frozenset({"env", "secrets", "data", "vars", "run", "step", "response"})
 MATCHER_KEYS = (
     "equals not_equals contains not_contains matches exists type length gt gte lt lte one_of".split()
@@ -209,7 +211,9 @@ class Matcher(_Model):
     not_equals: Any = None
     contains: Any = None
     not_contains: Any = None
-    matches: str | None = Field(default=None, description="Regular expression, searched (re.search).")
+    matches: str | None = Field(
+        default=None, description="Regular expression (RE2 syntax), searched anywhere in the value."
+    )
     exists: bool | None = None
     type: Literal["string", "number", "integer", "boolean", "object", "array", "null"] | None = None
     length: LengthExpectation | None = None
@@ -224,8 +228,8 @@ class Matcher(_Model):
     def _valid_regex(cls, pattern: str | None) -> str | None:
         if pattern is not None and not has_template(pattern):
             try:
-                re.compile(pattern)
-            except re.error as error:
+                check_pattern(pattern)
+            except PatternError as error:
                 raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
         return pattern
 
@@ -346,6 +350,9 @@ class Expect(_Model):
                 Draft202012Validator.check_schema(schema)
             except SchemaError as error:
                 raise ValueError(f"invalid JSON Schema at {error.json_path}: {error.message}") from None
+            problems = schema_problems(schema)
+            if problems:
+                raise ValueError(f"JSON Schema: {problems[0]}")
         return schema
 
 

@@ -113,11 +113,11 @@ class HttpStepRunner:
                 outcome.attempts = attempt
                 break
             outcome.attempts = attempt
-            if attempt == attempts_allowed or self._done(outcome, view, until):
+            if attempt == attempts_allowed or await self._done(outcome, view, until):
                 break
             await asyncio.sleep(interval_s)
         if until is not None and view is not None and outcome.status == "passed":
-            pending = [result for result in evaluate(until, view) if not result.passed]
+            pending = [result for result in await _checked(until, view) if not result.passed]
             if pending:
                 outcome.status = "failed"
                 outcome.assertions.extend(
@@ -126,11 +126,11 @@ class HttpStepRunner:
         return outcome
 
     @staticmethod
-    def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
+    async def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
         """Poll-until: stop once ``until`` holds; plain retry: stop once the step passed."""
         if until is None:
             return outcome.status == "passed"
-        return view is not None and all_passed(evaluate(until, view))
+        return view is not None and all_passed(await _checked(until, view))
 
     async def _attempt(
         self,
@@ -176,7 +176,7 @@ class HttpStepRunner:
                 StepOutcome(status="error", request=request_record, error=str(error))
             ) from None
         view = ResponseView.from_httpx(response, elapsed_ms)
-        results: list[AssertionResult] = evaluate(expect, view) if expect is not None else []
+        results: list[AssertionResult] = await _checked(expect, view) if expect is not None else []
         captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])
         results.extend(capture_failures)
         for problem in oversized(captured, self.settings.max_variable_bytes):
@@ -193,6 +193,12 @@ class HttpStepRunner:
             variables=captured,
         )
         return outcome, view
+
+
+async def _checked(expect: Expect, view: ResponseView) -> list[AssertionResult]:
+    """The checks of a response, off the event loop: patterns, paths and schemas over a body of up to
+    ORCHESTRA_MAX_RESPONSE_BYTES take time linear in it, but that can be a good part of a second."""
+    return await asyncio.to_thread(evaluate, expect, view)
 
 
 def _render_step(
