@@ -44,6 +44,11 @@ _STATUS_CLASS = re.compile(r"^[1-5][xX]{2}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$")
 _DURATION_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 MAX_SLEEP_MS = 3_600_000.0
+MAX_RUN_TIMEOUT_S = 86_400  # a run's time limit: one day
+MAX_RESPONSE_TIME_MS = 600_000  # as a request's own timeout_ms
+MAX_NUMBER = (
+    2**53
+)  # operands of comparisons and lengths: the largest integer a float (and JSON) holds exactly
 MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an integer column)
 # Names of projects (a suite's ``project:``), environments, schedules and tokens: safe in a URL path segment.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
@@ -113,12 +118,19 @@ def _to_number(value: Any, *, count: bool = False) -> int | float | str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
     number: int | float = value
+    if not -MAX_NUMBER <= number <= MAX_NUMBER:  # also NaN, which no comparison holds
+        raise ValueError(f"expected a number from {-MAX_NUMBER} to {MAX_NUMBER}, got {number!r}")
     if count and (not float(number).is_integer() or number < 0):
         raise ValueError(f"expected a non-negative integer, got {number!r}")
     return int(number) if count else number
 
 
-_NUMBER_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "number"}, {"type": "string"}]}
+_NUMBER_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER}, {"type": "string"}]
+}
+_COUNT_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_NUMBER}, {"type": "string"}]
+}
 VariableName = Annotated[
     str,
     AfterValidator(_check_variable_name),
@@ -135,7 +147,7 @@ HeaderText = Annotated[
 ]
 TemplatedNumber = Annotated[int | float | str, PlainValidator(_to_number), WithJsonSchema(_NUMBER_SCHEMA)]
 TemplatedCount = Annotated[
-    int | str, PlainValidator(lambda v: _to_number(v, count=True)), WithJsonSchema(_NUMBER_SCHEMA)
+    int | str, PlainValidator(lambda v: _to_number(v, count=True)), WithJsonSchema(_COUNT_SCHEMA)
 ]
 
 
@@ -329,7 +341,9 @@ class Expect(_Model):
     )
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     body: ExpectedValue = Field(default=None, description="Literal or matcher against the raw body text.")
-    max_ms: int | None = Field(default=None, gt=0, description="Response time limit in milliseconds.")
+    max_ms: int | None = Field(
+        default=None, gt=0, le=MAX_RESPONSE_TIME_MS, description="Response time limit in milliseconds."
+    )
 
     @property
     def has_body(self) -> bool:
@@ -457,7 +471,12 @@ class SleepStep(_Model):
         int | float | str,
         PlainValidator(_check_duration),
         WithJsonSchema(
-            {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": MAX_SLEEP_MS},
+                    {"type": "string", "pattern": _DURATION.pattern},
+                ]
+            }
         ),
     ]
 
@@ -514,7 +533,9 @@ class DataRequirements(BaseModel):
         max_length=50,
         description="Component schema names of the SUT's OpenAPI to make a valid instance of.",
     )
-    seed: int | None = Field(default=None, description="Makes the generated values reproducible.")
+    seed: int | None = Field(
+        default=None, ge=-(2**63), le=2**63 - 1, description="Makes the generated values reproducible."
+    )
 
     @property
     def declared(self) -> bool:
@@ -531,7 +552,9 @@ class TestCaseDefinition(_Model):
         default_factory=dict, description="Defaults; runs may override."
     )
     data: DataRequirements | None = None
-    timeout_s: float | None = Field(default=None, gt=0, description="Time limit of the whole run.")
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=MAX_RUN_TIMEOUT_S, description="Time limit of the whole run, in seconds."
+    )
     setup: list[Step] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
     teardown: list[Step] = Field(default_factory=list)
