@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from orchestra.steps import template_budget
+from orchestra.steps import template_budget, templating
 from orchestra.steps.template_budget import MAX_OPERATIONS, MAX_VALUE_SIZE
 from orchestra.steps.templating import TemplateError, in_sandbox, render_text, render_value
 
@@ -195,3 +195,11 @@ async def test_the_sandbox_returns_what_the_work_returns() -> None:
         "a": 2,
         "b": ["y"],
     }
+
+
+async def test_a_rendering_stuck_outside_the_budget_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(templating, "HARD_STOP_S", 0.3)
+    started = time.perf_counter()
+    with pytest.raises(TemplateError, match=r"^template stopped: it did not finish within 0\.3 s$"):
+        await in_sandbox(time.sleep, 2)  # one long operation that never reaches a check of the budget
+    assert time.perf_counter() - started < 1.5
