@@ -121,6 +121,29 @@ def test_no_value_larger_than_the_limit_is_built(template: str, reason: str) -> 
     assert message.startswith(f"unsafe operation blocked: {reason}"), message
 
 
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "{% set a{i} = s ~ s[:{i}] %}",  # new strings of 4 MB each, all kept
+        "{% set a{i} = s[{i}:] %}",
+        "{% set a{i} = s|replace('x', 'y') %}",
+        "{% set a{i} = s.upper() %}",
+    ],
+)
+def test_what_a_rendering_builds_in_all_is_bounded(kept: str) -> None:
+    source = "{% set s = 'x' * 4000000 %}" + "".join(kept.replace("{i}", str(i)) for i in range(60))
+    tracemalloc.start()
+    try:
+        message = render_error(source)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert message.startswith(
+        "unsafe operation blocked: the template would build more than 33554432 characters and items in all"
+    )
+    assert peak < 64 * 2**20  # 60 strings of 4 MB would be 240 MB
+
+
 def test_a_list_doubled_in_a_loop_is_stopped() -> None:
     message = render_error(
         "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}"

@@ -7,10 +7,11 @@ does, it therefore stops, with a clear reason, after at most ``MAX_OPERATIONS`` 
 ``TIME_LIMIT_S`` seconds, and holds no value larger than ``MAX_VALUE_SIZE``.
 
 Renderings run in worker threads (templating.in_sandbox), never on the event loop. Every ``CHECK_EVERY``
-operations (well under a millisecond) the budget checks its clock and a request to stop, and gives up the
-interpreter lock for a moment, so the event loop that serves the API and the other runs gets its turn
-at once rather than after the interpreter's 5 ms switch interval. The time limit is the rendering thread's
-CPU time, so a busy machine does not stop an ordinary template; the wall-clock hard stop is in_sandbox's.
+operations (well under a millisecond) the budget checks its clock and a request to stop, and every
+``PAUSE_EVERY_S`` it gives up the interpreter lock for a moment, so the event loop that serves the API and
+the other runs gets its turn at once rather than after the interpreter's 5 ms switch interval. The time
+limit is the rendering thread's CPU time, so a busy machine does not stop an ordinary template; the
+wall-clock hard stop is in_sandbox's.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from jinja2.exceptions import SecurityError
 MAX_OPERATIONS = 1_000_000  # operations of one rendering (a step's request, checks, set or cleanup)
 TIME_LIMIT_S = 5.0  # CPU seconds of one rendering, whatever its operations cost
 MAX_VALUE_SIZE = 4_194_304  # characters of a string, items of a list or mapping (counted deep)
+MAX_BUILT_SIZE = 8 * MAX_VALUE_SIZE  # characters and items of all the values one rendering builds
 MAX_INTEGER_BITS = 65_536  # the largest integer a template may compute (about 19,700 digits)
 CHECK_EVERY = 512  # operations between two checks of the clock and of a request to stop
+PAUSE_EVERY_S = 0.002  # the rendering gives up the interpreter lock at least this often
 
 
 class BudgetExceeded(SecurityError):
@@ -42,7 +45,9 @@ class Budget:
 
     __slots__ = (
         "_countdown",
+        "built",
         "deadline",
+        "last_pause",
         "max_operations",
         "operations",
         "output",
@@ -56,8 +61,11 @@ class Budget:
         self.deadline = time.thread_time() + time_limit_s
         self.operations = 0
         self.output = 0  # characters written so far, in every block, macro and the template itself
+        self.built = 0  # characters and items of the strings and containers built so far
         self.stopped: str | None = None
         self._countdown = CHECK_EVERY
+        self.last_pause = time.monotonic()
+        self.last_pause = time.monotonic()
 
     def stop(self, reason: str) -> None:
         """Called from another thread (the run's time limit, a cancelled run): the rendering raises soon."""
@@ -77,7 +85,18 @@ class Budget:
             raise BudgetExceeded(self.stopped)
         if time.thread_time() > self.deadline:
             raise BudgetExceeded(f"the template ran longer than {self.time_limit_s:g} s")
-        time.sleep(0)  # let a waiting thread (the event loop) take the interpreter lock now
+        now = time.monotonic()
+        if now - self.last_pause > PAUSE_EVERY_S:
+            self.last_pause = now
+            time.sleep(0)  # let a waiting thread (the event loop) take the interpreter lock now
+
+    def build(self, size: int) -> None:
+        """Count a new value: what a rendering holds at once is at most what it built in all."""
+        self.built += size
+        if self.built > MAX_BUILT_SIZE:
+            raise ValueTooLarge(
+                f"the template would build more than {MAX_BUILT_SIZE} characters and items in all"
+            )
 
     def write(self, characters: int) -> None:
         self.output += characters
@@ -155,8 +174,12 @@ def size_of(value: Any, limit: int = MAX_VALUE_SIZE) -> int:
     return total
 
 
-def check_size(value: Any, what: str = "the result") -> Any:
-    """``value``, unless it is larger than MAX_VALUE_SIZE (or an integer larger than MAX_INTEGER_BITS)."""
+def check_size(value: Any, what: str = "the result", *, new: bool = False) -> Any:
+    """``value``, unless it is larger than MAX_VALUE_SIZE (or an integer larger than MAX_INTEGER_BITS).
+    ``new``: the value was built by the template (not looked up), so it counts towards MAX_BUILT_SIZE:
+    a string by its characters, a container by its items (what it holds is counted where it was built)."""
+    if new and isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        current().build(len(value))
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > MAX_INTEGER_BITS:
             raise ValueTooLarge(f"{what} would be an integer of more than {MAX_INTEGER_BITS} bits")

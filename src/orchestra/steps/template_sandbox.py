@@ -45,6 +45,17 @@ class _Metering(NodeTransformer):
         self.generic_visit(node)
         return _call_of("_concat", *node.nodes, lineno=node.lineno)
 
+    def visit_Getitem(self, node: nodes.Getitem) -> nodes.Node:
+        """``text[1:]`` is compiled to a plain subscript, outside the sandbox: make it a call."""
+        self.generic_visit(node)
+        if not isinstance(node.arg, nodes.Slice):
+            return node
+        bounds = [
+            part or nodes.Const(None, lineno=node.lineno)
+            for part in (node.arg.start, node.arg.stop, node.arg.step)
+        ]
+        return _call_of("_slice", node.node, *bounds, lineno=node.lineno)
+
     def visit_Output(self, node: nodes.Output) -> nodes.Node:
         self.generic_visit(node)
         node.nodes = [
@@ -84,15 +95,22 @@ def _output(value: Any) -> Any:
     return value
 
 
+def _slice(value: Any, start: Any, stop: Any, step: Any) -> Any:
+    budget.spend()
+    return budget.check_size(value[start:stop:step], "a slice", new=True)
+
+
 def _sized(value: Any) -> Any:
     """A list, tuple or mapping written in the template (``[big, big, …]``)."""
-    return budget.check_size(value, "a literal")
+    return budget.check_size(value, "a literal", new=True)
 
 
 def _concat(*parts: Any) -> str:
     budget.spend()
     texts = [str(part) for part in parts]
-    budget.refuse_beyond(sum(len(text) for text in texts), "'~'")
+    size = sum(len(text) for text in texts)
+    budget.refuse_beyond(size, "'~'")
+    budget.current().build(size)
     return "".join(texts)
 
 
@@ -104,8 +122,13 @@ def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str
     return str(generate_lorem_ipsum(n=n, html=html, min=min, max=max))
 
 
+# Filters that return a value they were given (or one of its items) rather than build one.
+_PASSING_ON = frozenset({"attr", "d", "default", "first", "last", "max", "min", "random"})
+
+
 def _metered_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     estimate = guards.FILTER_RESULT_SIZE.get(name)
+    builds = name not in _PASSING_ON
     leading = 0 if _PassArg.from_obj(function) is None else 1  # the context Jinja passes first, if any
 
     @wraps(function)
@@ -117,7 +140,7 @@ def _metered_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
                 value = list(value)
                 args = (*args[:leading], value, *args[leading + 1 :])
             budget.refuse_beyond(estimate(*args[leading:], **kwargs), f"the filter '{name}'")
-        return budget.check_size(function(*args, **kwargs), f"the filter '{name}'")
+        return budget.check_size(function(*args, **kwargs), f"the filter '{name}'", new=builds)
 
     return metered
 
@@ -132,7 +155,7 @@ def _pass_cost(value: Any) -> int:
 
 
 CALL_COST = 4  # a call through the sandbox costs about four loop iterations
-_METERING = (budget.counted, _concat, _output, _sized)
+_METERING = (budget.counted, _concat, _output, _sized, _slice)
 
 
 class MeteredEnvironment(ImmutableSandboxedEnvironment):
@@ -153,6 +176,7 @@ class MeteredEnvironment(ImmutableSandboxedEnvironment):
     _concat = staticmethod(_concat)
     _output = staticmethod(_output)
     _sized = staticmethod(_sized)
+    _slice = staticmethod(_slice)
 
     def _generate(
         self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
@@ -180,7 +204,8 @@ class MeteredEnvironment(ImmutableSandboxedEnvironment):
             args = (budget.counted(args[0]), *args[1:])
         args = guards.check_method_call(__obj, args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
-        return budget.check_size(result, f"calling {getattr(__obj, '__name__', 'a function')}()")
+        builds = isinstance(getattr(__obj, "__self__", None), str | bytes)  # str methods make new strings
+        return budget.check_size(result, f"calling {getattr(__obj, '__name__', 'a function')}()", new=builds)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         budget.spend()
@@ -190,7 +215,8 @@ class MeteredEnvironment(ImmutableSandboxedEnvironment):
             guards.check_power(left, right)
         elif operator == "%" and isinstance(left, str):
             guards.check_percent_format(left, right)
-        return budget.check_size(super().call_binop(context, operator, left, right), f"'{operator}'")
+        result = super().call_binop(context, operator, left, right)
+        return budget.check_size(result, f"'{operator}'", new=True)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """``str.format`` and ``format_map``, with their widths checked first."""
