@@ -190,7 +190,7 @@ async def test_a_costly_template_does_not_hold_up_the_event_loop() -> None:
     gap = await _largest_loop_gap(rendering)
     with pytest.raises(TemplateError, match="more than 1000000 operations"):
         await rendering
-    assert gap < 0.05
+    assert gap < 0.25  # rendered on the loop, the whole ~0.6 s of work would be one gap (a busy machine adds)
 
 
 async def test_a_cancelled_rendering_stops_its_thread(monkeypatch: pytest.MonkeyPatch) -> None:
