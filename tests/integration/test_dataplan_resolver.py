@@ -290,3 +290,19 @@ async def test_a_template_error_is_reported_as_an_error_result(
     assert "'nope' is undefined" in failure.value.reason
     assert collected.results[0].status == "error"
     assert collected.results[0].request is None
+
+
+async def test_a_costly_template_in_a_plan_stops_at_its_budget(
+    catalogue: Catalogue, client: httpx.AsyncClient, demo_url: str
+) -> None:
+    loops = "{% for i in range(20000) %}{% for j in range(20000) %}{% endfor %}{% endfor %}"
+    for binding in (
+        {"value": loops},
+        {"lookup": {"operation": "slow", "query": {"ms": loops}, "select": "$"}},
+    ):
+        plan = DataPlan.model_validate({"bindings": {"costly": binding}})
+        started = time.perf_counter()
+        with pytest.raises(BindingFailed) as failure:
+            await resolver(client, catalogue, demo_url).resolve(plan, done={}, on_result=Collected())
+        assert "template stopped: the template used more than 1000000 operations" in failure.value.reason
+        assert time.perf_counter() - started < 10

@@ -120,9 +120,7 @@ def test_an_object_that_looks_like_a_matcher_is_compared_with_equals() -> None:
 
 
 def test_invalid_regex_is_rejected_at_definition_time() -> None:
-    assert error_messages(Matcher, {"matches": "("}) == [
-        "invalid regular expression '(': missing ), unterminated subpattern at position 0"
-    ]
+    assert error_messages(Matcher, {"matches": "("}) == ["invalid regular expression '(': missing ): ("]
 
 
 def test_regex_with_template_is_checked_after_rendering() -> None:

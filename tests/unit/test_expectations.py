@@ -299,8 +299,7 @@ def test_regex_that_becomes_invalid_after_rendering_is_a_template_error() -> Non
     with pytest.raises(TemplateError) as caught:
         render_expect(expect, {"pattern": "("})
     assert str(caught.value) == (
-        "expect.json $.status: matches: invalid regular expression '(': missing ), unterminated subpattern "
-        "at position 0 (after rendering)"
+        "expect.json $.status: matches: invalid regular expression '(': missing ): ( (after rendering)"
     )
 
 
@@ -308,8 +307,7 @@ def test_an_invalid_regex_that_slipped_through_fails_the_check() -> None:
     expect = Expect(json_paths={"$.status": Matcher.model_construct(matches="(", _fields_set={"matches"})})
     result = evaluate(expect, json_response())[0]
     assert result.message == (
-        "$.status: expected to match '(', got 'pending' (invalid regular expression: missing ), "
-        "unterminated subpattern at position 0)"
+        "$.status: expected to match '(', got 'pending' (invalid regular expression: missing ): ()"
     )
 
 

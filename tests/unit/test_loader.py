@@ -89,10 +89,9 @@ def test_full_featured_fixture_loads() -> None:
 
 def test_yaml_syntax_errors_point_at_the_problem() -> None:
     assert problems('name: t\nsteps:\n  - request: {url: "http://x"\n') == [
-        "t.yaml:4:1: expected ',' or "
-        "'}', but got '<stream end>' (while parsing a flow mapping at line 3, column 14)"
+        "t.yaml:4:1: did not find expected ',' or '}' (while parsing a flow mapping at line 3, column 14)"
     ]
-    assert problems("name: t\n steps: []\n") == ["t.yaml:2:7: mapping values are not allowed here"]
+    assert problems("name: t\n steps: []\n") == ["t.yaml:2:7: mapping values are not allowed in this context"]
     assert problems("name: t\nsteps:\n\t- x\n") == [
         "t.yaml:3:1: found character '\\t' that cannot start any token"
     ]
@@ -296,8 +295,7 @@ def test_many_problems_are_reported_together_in_file_order() -> None:
         "t.yaml:10:15: steps[0].expect.status: a status code is an integer from 100 to 599, got 2000",
         "t.yaml:12:9: steps[0].expect.json['$.a[']: invalid JSONPath '$.a[': Parse error near the end of "
         "string!",
-        "t.yaml:13:26: steps[0].expect.json['$.b'].matches: invalid regular expression '(': missing ), "
-        "unterminated subpattern at position 0",
+        "t.yaml:13:26: steps[0].expect.json['$.b'].matches: invalid regular expression '(': missing ): (",
         "t.yaml:15:7: steps[0].capture.env: 'env' is a reserved name (data, env, response, run, secrets, "
         "step, vars)",
         "t.yaml:16:11: steps[0].capture.ok: a capture needs exactly one of: json, header, status, body",
@@ -402,7 +400,7 @@ def test_load_paths_collects_the_issues_of_every_file(tmp_path: Path) -> None:
         load_paths([tmp_path, tmp_path / "missing"])
     assert [str(issue) for issue in caught.value.issues] == [
         f"{tmp_path / 'a.yaml'}:2:9: steps[0]: a step needs exactly one of: request, set, sleep",
-        f"{tmp_path / 'b.yaml'}:2:1: expected ',' or ']', but got '<stream end>' (while parsing a flow "
+        f"{tmp_path / 'b.yaml'}:2:1: did not find expected ',' or ']' (while parsing a flow "
         "sequence "
         "at line 1, column 7)",
         f"{tmp_path / 'missing'}:0:0: no such file or directory",

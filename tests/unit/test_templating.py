@@ -188,8 +188,8 @@ def test_long_templates_are_shortened_in_messages() -> None:
         ("{{ cycler.__init__.__globals__ }}", "access to attribute '__init__' of 'type' object is unsafe"),
         ("{{ vars.update({'a': 1}) }}", "access to attribute 'update' of 'dict' object is unsafe"),
         ("{{ items.append(3) }}", "access to attribute 'append' of 'list' object is unsafe"),
-        ("{{ 'a' * 10**8 }}", "'*' would build a sequence longer than 1000000"),
-        ("{{ [1] * 10**7 }}", "'*' would build a sequence longer than 1000000"),
+        ("{{ 'a' * 10**8 }}", "'*' would build a value larger than 4194304 characters or items"),
+        ("{{ [1] * 10**7 }}", "'*' would build a value larger than 4194304 characters or items"),
         ("{{ 2 ** 100000 }}", "exponent 100000 is larger than 1000"),
     ],
 )

@@ -5,6 +5,7 @@ be rolled back by its owner (the request dependency, or the CLI's ``transaction(
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from orchestra.projects import service as projects
 from orchestra.projects.schemas import ProjectCreate, ProjectOut
 from orchestra.suites import service as suites_service
 from orchestra.testcases import service as testcases_service
-from orchestra.testcases.service import definition_errors, join_path, storage_issues
+from orchestra.testcases.service import definition_errors, join_path, listed, storage_issues
 
 MAX_DETAIL_ISSUES = 3
 
@@ -105,7 +106,7 @@ async def apply_request(
     session: AsyncSession, actor: Actor, project: str, request: ApplyRequest
 ) -> ApplyResult:
     """Apply definitions sent as JSON (``POST /projects/{project}/apply``)."""
-    (result,) = await _apply_all(session, actor, [(project, _parse(request))])
+    (result,) = await _apply_all(session, actor, [(project, await asyncio.to_thread(_parse, request))])
     return result
 
 
@@ -113,7 +114,7 @@ async def apply_projects_request(
     session: AsyncSession, actor: Actor, request: ApplyProjectsRequest
 ) -> ApplyProjectsResult:
     """Apply the definitions of several projects sent as JSON (``POST /apply``), all or nothing."""
-    items = [(entry.project, _parse(entry)) for entry in request.projects]
+    items = [(entry.project, await asyncio.to_thread(_parse, entry)) for entry in request.projects]
     return ApplyProjectsResult(projects=await _apply_all(session, actor, items))
 
 
@@ -198,9 +199,11 @@ async def _write(session: AsyncSession, actor: Actor, project: Project, items: _
 
 
 def _invalid(errors: list[dict[str, Any]]) -> InvalidDefinition:
+    total = len(errors)
+    count = f"{total} problem{'s' if total > 1 else ''}"
     shown = "; ".join(f"{error['path']}: {error['message']}" for error in errors[:MAX_DETAIL_ISSUES])
-    more = f" (and {len(errors) - MAX_DETAIL_ISSUES} more)" if len(errors) > MAX_DETAIL_ISSUES else ""
-    count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''}"
+    more = f" (and {total - MAX_DETAIL_ISSUES} more)" if total > MAX_DETAIL_ISSUES else ""
+    errors = listed(errors)
     return InvalidDefinition(f"nothing was applied, {count} in the definitions: {shown}{more}", errors=errors)
 
 

@@ -16,14 +16,13 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from yaml._yaml import CParser
 from yaml.composer import Composer
 from yaml.error import Mark, MarkedYAMLError
 from yaml.events import AliasEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
 
 from orchestra.definitions.testcase_model import (
     CaptureSpec,
@@ -37,6 +36,7 @@ from orchestra.definitions.testcase_model import (
 )
 
 MAX_FILE_BYTES = 1024 * 1024
+MAX_REPORTED_ISSUES = 50  # problems listed in one error; the rest are counted in a last line
 MAX_DEPTH = 100
 REQUEST_FILE = "<request>"
 Definition = TestCaseDefinition | SuiteDefinition
@@ -58,10 +58,19 @@ class DefinitionIssue:
 
 
 class DefinitionError(Exception):
-    """Every problem found, so authors can fix them all in one go."""
+    """Every problem found, so authors can fix them all in one go: the first ``MAX_REPORTED_ISSUES``,
+    then one line that counts the others (a definition with 100,000 unknown keys gets a short answer)."""
 
-    def __init__(self, issues: Sequence[DefinitionIssue]) -> None:
-        self.issues = list(issues)
+    def __init__(self, issues: Sequence[DefinitionIssue], *, unlisted: int = 0) -> None:
+        listed = list(issues[:MAX_REPORTED_ISSUES])
+        unlisted += len(issues) - len(listed)
+        if unlisted:
+            file = listed[-1].file if listed else REQUEST_FILE
+            plural = "s" if unlisted > 1 else ""
+            message = f"and {unlisted} more problem{plural}, not listed (at most {MAX_REPORTED_ISSUES} are)"
+            listed.append(DefinitionIssue(file, 0, 0, "", message))
+        self.issues = listed
+        self.unlisted = unlisted
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
@@ -107,13 +116,13 @@ for _tag, _pattern, _first in (
     )
 
 
-class _NodeComposer(Reader, Scanner, Parser, Composer, _CoreSchemaResolver):
-    """PyYAML's composer without aliases (no alias bombs) and with a nesting limit (no stack overflow)."""
+class _NodeComposer(CParser, Composer, _CoreSchemaResolver):
+    """PyYAML's composer without aliases (no alias bombs) and with a nesting limit (no stack overflow),
+    on libyaml's parser (the pure-Python one reads about 6,000 lines a second)."""
 
     def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
+        Reader(text)  # rejects control characters with their position, as the C parser does not
+        CParser.__init__(self, text)
         Composer.__init__(self)
         _CoreSchemaResolver.__init__(self)
         self.depth = 0
@@ -156,6 +165,17 @@ def _yaml_issue(error: Exception, text: str, file: str) -> DefinitionIssue:
     assert isinstance(error, MarkedYAMLError)
     mark = error.problem_mark or error.context_mark
     message = error.problem or error.context or "invalid YAML"
+    if message == "found character that cannot start any token" and mark is not None:
+        lines = text.splitlines()
+        line_text = lines[mark.line] if mark.line < len(lines) else ""
+        if mark.column < len(line_text):  # libyaml does not name the character (a tab, most often)
+            return DefinitionIssue(
+                file,
+                mark.line + 1,
+                mark.column + 1,
+                "",
+                f"found character {line_text[mark.column]!r} that cannot start any token",
+            )
     if error.context and error.problem and error.context_mark is not None:
         context_at = f"line {error.context_mark.line + 1}, column {error.context_mark.column + 1}"
         message = f"{message} ({error.context} at {context_at})"
@@ -169,7 +189,7 @@ def _compose(text: str, file: str) -> Node | None:
         try:
             return composer.compose_single()
         finally:
-            composer.dispose()  # type: ignore[no-untyped-call]
+            composer.dispose()
     except (_IssueAt, ReaderError, MarkedYAMLError) as error:
         raise DefinitionError([_yaml_issue(error, text, file)]) from None
 
@@ -317,12 +337,40 @@ def _message(error: ErrorDetails, root: type[BaseModel]) -> str:
     return message
 
 
+def _indexed(child: ChildLookup) -> ChildLookup:
+    """``child``, with each mapping node's keys indexed the first time it is asked for one, so that
+    locating N problems in a mapping of N keys is linear, not quadratic."""
+    if child is not _node_child:
+        return child
+    indexes: dict[int, dict[str, tuple[Any, Any]]] = {}
+
+    def lookup(node: Any, part: str | int) -> tuple[Any, Any] | None:
+        if not (isinstance(node, MappingNode) and isinstance(part, str)):
+            return _node_child(node, part)
+        index = indexes.get(id(node))
+        if index is None:
+            index = {}
+            for key, value in node.value:
+                if isinstance(key, ScalarNode):
+                    index.setdefault(key.value, (key, value))
+            indexes[id(node)] = index
+        return index.get(part)
+
+    return lookup
+
+
 def _issues(
     error: ValidationError, root_model: type[BaseModel], tree: Any, child: ChildLookup, file: str
-) -> list[DefinitionIssue]:
-    """One issue per distinct problem; union branches failing at the same place are merged."""
-    found: dict[tuple[int, int, str], list[tuple[str, str]]] = {}
-    for details in error.errors():
+) -> DefinitionError:
+    """One issue per distinct problem, in document order; union branches failing at the same place are
+    merged. Only the first MAX_REPORTED_ISSUES problems get a message (finding a close key name for an
+    unknown key takes time); the others are counted."""
+    child = _indexed(child)
+    every = error.errors(include_url=False, include_context=False)
+    # Without positions (JSON through the API) pydantic's order is the order: only the first are located.
+    considered = every[:MAX_REPORTED_ISSUES] if child is _data_child else every
+    located: list[tuple[int, int, list[str | int], ErrorDetails]] = []
+    for details in considered:
         node, key, parts = tree, None, list[str | int]()
         loc = details["loc"]
         for index, part in enumerate(loc):
@@ -336,13 +384,18 @@ def _issues(
         mark_source = key if at_key and key is not None else node
         mark = getattr(mark_source, "start_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        found.setdefault((line, column, _format_path(parts)), []).append(
-            (details["type"], _message(details, root_model))
-        )
-    issues = []
-    for (line, column, path), problems in found.items():
-        issues.append(DefinitionIssue(file, line, column, path, _merge(problems)))
-    return sorted(issues, key=lambda issue: (issue.line, issue.column))
+        located.append((line, column, parts, details))
+    located.sort(key=lambda place: (place[0], place[1]))
+    found: dict[tuple[int, int, str], list[tuple[str, str]]] = {}
+    for line, column, parts, details in located[:MAX_REPORTED_ISSUES]:
+        place = (line, column, _format_path(parts))
+        found.setdefault(place, []).append((details["type"], _message(details, root_model)))
+    unlisted = len(every) - min(len(located), MAX_REPORTED_ISSUES)
+    issues = [
+        DefinitionIssue(file, line, column, path, _merge(problems))
+        for (line, column, path), problems in found.items()
+    ]
+    return DefinitionError(issues, unlisted=unlisted)
 
 
 def _merge(problems: list[tuple[str, str]]) -> str:
@@ -384,7 +437,7 @@ def _parse(text: str, file: str) -> tuple[Definition | None, Node | None]:
     try:
         return model.model_validate(data), root
     except ValidationError as error:
-        raise DefinitionError(_issues(error, model, root, _node_child, file)) from None
+        raise _issues(error, model, root, _node_child, file) from None
 
 
 def parse_document(text: str, file: str) -> Definition | None:
@@ -491,7 +544,7 @@ def _validate_data(model: type[BaseModel], data: Any, what: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise DefinitionError(_issues(error, model, data, _data_child, REQUEST_FILE)) from None
+        raise _issues(error, model, data, _data_child, REQUEST_FILE) from None
 
 
 def validate_test_case_data(data: Any) -> TestCaseDefinition:

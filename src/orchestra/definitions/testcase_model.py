@@ -33,6 +33,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from orchestra.kit.user_patterns import PatternError, check_pattern, schema_problems
+
 RESERVED_NAMES = frozenset({"env", "secrets", "data", "vars", "run", "step", "response"})
 MATCHER_KEYS = (
     "equals not_equals contains not_contains matches exists type length gt gte lt lte one_of".split()
@@ -42,6 +44,11 @@ _STATUS_CLASS = re.compile(r"^[1-5][xX]{2}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$")
 _DURATION_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 MAX_SLEEP_MS = 3_600_000.0
+MAX_RUN_TIMEOUT_S = 86_400  # a run's time limit: one day
+MAX_RESPONSE_TIME_MS = 600_000  # as a request's own timeout_ms
+MAX_NUMBER = (
+    2**53
+)  # operands of comparisons and lengths: the largest integer a float (and JSON) holds exactly
 MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an integer column)
 # Names of projects (a suite's ``project:``), environments, schedules and tokens: safe in a URL path segment.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
@@ -111,12 +118,19 @@ def _to_number(value: Any, *, count: bool = False) -> int | float | str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
     number: int | float = value
+    if not -MAX_NUMBER <= number <= MAX_NUMBER:  # also NaN, which no comparison holds
+        raise ValueError(f"expected a number from {-MAX_NUMBER} to {MAX_NUMBER}, got {number!r}")
     if count and (not float(number).is_integer() or number < 0):
         raise ValueError(f"expected a non-negative integer, got {number!r}")
     return int(number) if count else number
 
 
-_NUMBER_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "number"}, {"type": "string"}]}
+_NUMBER_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER}, {"type": "string"}]
+}
+_COUNT_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_NUMBER}, {"type": "string"}]
+}
 VariableName = Annotated[
     str,
     AfterValidator(_check_variable_name),
@@ -133,7 +147,7 @@ HeaderText = Annotated[
 ]
 TemplatedNumber = Annotated[int | float | str, PlainValidator(_to_number), WithJsonSchema(_NUMBER_SCHEMA)]
 TemplatedCount = Annotated[
-    int | str, PlainValidator(lambda v: _to_number(v, count=True)), WithJsonSchema(_NUMBER_SCHEMA)
+    int | str, PlainValidator(lambda v: _to_number(v, count=True)), WithJsonSchema(_COUNT_SCHEMA)
 ]
 
 
@@ -209,7 +223,9 @@ class Matcher(_Model):
     not_equals: Any = None
     contains: Any = None
     not_contains: Any = None
-    matches: str | None = Field(default=None, description="Regular expression, searched (re.search).")
+    matches: str | None = Field(
+        default=None, description="Regular expression (RE2 syntax), searched anywhere in the value."
+    )
     exists: bool | None = None
     type: Literal["string", "number", "integer", "boolean", "object", "array", "null"] | None = None
     length: LengthExpectation | None = None
@@ -224,8 +240,8 @@ class Matcher(_Model):
     def _valid_regex(cls, pattern: str | None) -> str | None:
         if pattern is not None and not has_template(pattern):
             try:
-                re.compile(pattern)
-            except re.error as error:
+                check_pattern(pattern)
+            except PatternError as error:
                 raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
         return pattern
 
@@ -325,7 +341,9 @@ class Expect(_Model):
     )
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     body: ExpectedValue = Field(default=None, description="Literal or matcher against the raw body text.")
-    max_ms: int | None = Field(default=None, gt=0, description="Response time limit in milliseconds.")
+    max_ms: int | None = Field(
+        default=None, gt=0, le=MAX_RESPONSE_TIME_MS, description="Response time limit in milliseconds."
+    )
 
     @property
     def has_body(self) -> bool:
@@ -346,6 +364,9 @@ class Expect(_Model):
                 Draft202012Validator.check_schema(schema)
             except SchemaError as error:
                 raise ValueError(f"invalid JSON Schema at {error.json_path}: {error.message}") from None
+            problems = schema_problems(schema)
+            if problems:
+                raise ValueError(f"JSON Schema: {problems[0]}")
         return schema
 
 
@@ -450,7 +471,12 @@ class SleepStep(_Model):
         int | float | str,
         PlainValidator(_check_duration),
         WithJsonSchema(
-            {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": MAX_SLEEP_MS},
+                    {"type": "string", "pattern": _DURATION.pattern},
+                ]
+            }
         ),
     ]
 
@@ -507,7 +533,9 @@ class DataRequirements(BaseModel):
         max_length=50,
         description="Component schema names of the SUT's OpenAPI to make a valid instance of.",
     )
-    seed: int | None = Field(default=None, description="Makes the generated values reproducible.")
+    seed: int | None = Field(
+        default=None, ge=-(2**63), le=2**63 - 1, description="Makes the generated values reproducible."
+    )
 
     @property
     def declared(self) -> bool:
@@ -524,7 +552,9 @@ class TestCaseDefinition(_Model):
         default_factory=dict, description="Defaults; runs may override."
     )
     data: DataRequirements | None = None
-    timeout_s: float | None = Field(default=None, gt=0, description="Time limit of the whole run.")
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=MAX_RUN_TIMEOUT_S, description="Time limit of the whole run, in seconds."
+    )
     setup: list[Step] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
     teardown: list[Step] = Field(default_factory=list)

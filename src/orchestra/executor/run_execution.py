@@ -38,7 +38,7 @@ from orchestra.steps.http_call import HttpCall
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.request_step import HttpStepRunner
 from orchestra.steps.secret_taint import tracking
-from orchestra.steps.templating import TemplateError, build_scope, render_value
+from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 from orchestra.testdata.sweep import undo_timeout_s
 from orchestra.testdata.undo_calls import seal_undo, shown_resource
@@ -123,7 +123,7 @@ class RunExecution:
                 outcome = await self._run(planned)
                 duration_ms = (time.perf_counter() - clock) * 1000
                 self.vars.update(outcome.variables)
-                ledger = self._step_cleanup(planned, outcome)
+                ledger = await self._step_cleanup(planned, outcome)
                 self._note(planned, outcome)
                 self.position = planned.seq + 1
                 cancel = await self._commit(conn, planned, outcome, started_at, duration_ms, ledger)
@@ -268,15 +268,19 @@ class RunExecution:
             undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
         )
 
-    def _step_cleanup(self, planned: PlannedStep, outcome: StepOutcome) -> LedgerEntryWrite | None:
+    async def _step_cleanup(self, planned: PlannedStep, outcome: StepOutcome) -> LedgerEntryWrite | None:
         """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
         rendered makes the step an error (what it created could not be undone)."""
         step = planned.step
         if not isinstance(step, RequestStep) or step.cleanup is None or outcome.status != "passed":
             return None
         try:
-            call = render_cleanup(
-                step.cleanup, self.scope(outcome.variables), outcome.response, self.environment.base_url
+            call = await in_sandbox(
+                render_cleanup,
+                step.cleanup,
+                self.scope(outcome.variables),
+                outcome.response,
+                self.environment.base_url,
             )
             return self.ledger_entry("step", planned.name, f"{call.method} (step cleanup)", call)
         except (TemplateError, RuntimeError, TypeError, ValueError) as error:
@@ -342,9 +346,7 @@ class RunExecution:
                     requests_per_s=self.environment.max_requests_per_s,
                 )
             if isinstance(step, SetStep):
-                assigned: dict[str, Any] = {}
-                for name, expression in step.assignments.items():
-                    assigned[name] = render_value(expression, self.scope(assigned))
+                assigned = await in_sandbox(self._assign, step)
                 problems = oversized(assigned, self.http.settings.max_variable_bytes)
                 if problems:
                     return StepOutcome(status="error", error="; ".join(problems))
@@ -357,6 +359,13 @@ class RunExecution:
         except Exception as error:  # a step's failure is the step's error; the run goes on to its teardown
             return StepOutcome(status="error", error=f"{type(error).__name__}: {error}")
         raise TypeError(f"unknown step type {type(step).__name__}")
+
+    def _assign(self, step: SetStep) -> dict[str, Any]:
+        """A ``set`` step's values, each seeing the ones before it (rendered in a template thread)."""
+        assigned: dict[str, Any] = {}
+        for name, expression in step.assignments.items():
+            assigned[name] = render_value(expression, self.scope(assigned))
+        return assigned
 
     def scope(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return build_scope(

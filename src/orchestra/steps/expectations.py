@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from pydantic import BaseModel, ValidationError
 
@@ -19,6 +17,8 @@ from orchestra.definitions.testcase_model import (
     StatusRange,
     compile_jsonpath,
 )
+from orchestra.kit.user_patterns import PatternError, SchemaValidator
+from orchestra.kit.user_patterns import search as pattern_search
 from orchestra.steps.response import ResponseView
 from orchestra.steps.templating import TemplateError, render_value
 
@@ -206,8 +206,8 @@ def _regex_outcome(actual: Any, pattern: str, got: str) -> Outcome:
     if not isinstance(actual, str):
         return False, phrase, f"{got} (not a string)"
     try:
-        return re.search(pattern, actual) is not None, phrase, got
-    except re.error as error:
+        return pattern_search(pattern, actual), phrase, got
+    except PatternError as error:
         return False, phrase, f"{got} (invalid regular expression: {error})"
 
 
@@ -303,7 +303,7 @@ def _json_path_check(path: str, expected: Any, response: ResponseView) -> Assert
 def _schema_check(schema: dict[str, Any], response: ResponseView) -> AssertionResult:
     if not response.is_json:
         return AssertionResult("schema", False, None, None, f"schema: {_not_json(response)}")
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = SchemaValidator(schema, format_checker=SchemaValidator.FORMAT_CHECKER)
     try:
         errors = list(validator.iter_errors(response.json_value))
     except Exception as error:  # e.g. a $ref that cannot be resolved

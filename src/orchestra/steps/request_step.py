@@ -19,7 +19,7 @@ from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.response import ResponseView
-from orchestra.steps.templating import render_value
+from orchestra.steps.templating import in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 
 
@@ -92,11 +92,7 @@ class HttpStepRunner:
         requests_per_s: float | None,
         tenant_id: uuid.UUID | None,
     ) -> StepOutcome:
-        rendered = render_value(request_spec, scope)
-        expect = render_expect(step.expect, scope) if step.expect is not None else None
-        until = None
-        if step.retry is not None and step.retry.until is not None:
-            until = render_expect(step.retry.until, scope)
+        rendered, expect, until = await in_sandbox(_render_step, step, request_spec, scope)
         timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
@@ -117,11 +113,11 @@ class HttpStepRunner:
                 outcome.attempts = attempt
                 break
             outcome.attempts = attempt
-            if attempt == attempts_allowed or self._done(outcome, view, until):
+            if attempt == attempts_allowed or await self._done(outcome, view, until):
                 break
             await asyncio.sleep(interval_s)
         if until is not None and view is not None and outcome.status == "passed":
-            pending = [result for result in evaluate(until, view) if not result.passed]
+            pending = [result for result in await _checked(until, view) if not result.passed]
             if pending:
                 outcome.status = "failed"
                 outcome.assertions.extend(
@@ -130,11 +126,11 @@ class HttpStepRunner:
         return outcome
 
     @staticmethod
-    def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
+    async def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
         """Poll-until: stop once ``until`` holds; plain retry: stop once the step passed."""
         if until is None:
             return outcome.status == "passed"
-        return view is not None and all_passed(evaluate(until, view))
+        return view is not None and all_passed(await _checked(until, view))
 
     async def _attempt(
         self,
@@ -180,7 +176,7 @@ class HttpStepRunner:
                 StepOutcome(status="error", request=request_record, error=str(error))
             ) from None
         view = ResponseView.from_httpx(response, elapsed_ms)
-        results: list[AssertionResult] = evaluate(expect, view) if expect is not None else []
+        results: list[AssertionResult] = await _checked(expect, view) if expect is not None else []
         captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])
         results.extend(capture_failures)
         for problem in oversized(captured, self.settings.max_variable_bytes):
@@ -197,6 +193,24 @@ class HttpStepRunner:
             variables=captured,
         )
         return outcome, view
+
+
+async def _checked(expect: Expect, view: ResponseView) -> list[AssertionResult]:
+    """The checks of a response, off the event loop: patterns, paths and schemas over a body of up to
+    ORCHESTRA_MAX_RESPONSE_BYTES take time linear in it, but that can be a good part of a second."""
+    return await asyncio.to_thread(evaluate, expect, view)
+
+
+def _render_step(
+    step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]
+) -> tuple[dict[str, Any], Expect | None, Expect | None]:
+    """The step's request, expectations and poll condition, rendered (in a template thread)."""
+    rendered = render_value(request_spec, scope)
+    expect = render_expect(step.expect, scope) if step.expect is not None else None
+    until = None
+    if step.retry is not None and step.retry.until is not None:
+        until = render_expect(step.retry.until, scope)
+    return rendered, expect, until
 
 
 def _until_failure(result: AssertionResult, attempts: int) -> AssertionResult:

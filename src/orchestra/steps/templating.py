@@ -1,35 +1,48 @@
 """Sandboxed Jinja2 rendering of the values in a test definition (URLs, headers, bodies, expectations).
 
 Templates are written by test authors and rendered by a shared executor, so they run in Jinja's immutable
-sandbox with strict undefined names, and with limits on operators that could exhaust CPU or memory.
-Rendering is on every step's hot path: strings without markup are returned untouched, and compiled
-templates are cached per source string.
+sandbox with strict undefined names, every operation charged to a budget and every value they build
+bounded in size (steps/template_sandbox.py, steps/template_budget.py). The executor renders through
+``in_sandbox``: in a worker thread, never on the event loop, with a hard stop, so a template can cost its
+own run time but never the responsiveness of the process. Rendering is on every step's hot path: strings
+without markup are returned untouched, and compiled templates are cached per source string.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextvars
 import json
 import random
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from jinja2 import StrictUndefined, Template
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
-from jinja2.runtime import Context, Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.runtime import Undefined
 
 from orchestra.definitions.testcase_model import has_template
-from orchestra.steps.secret_taint import SecretText, tainted, tracked_filter
+from orchestra.steps import template_budget
+from orchestra.steps.secret_taint import SecretText, tracked_filter
+from orchestra.steps.template_budget import Budget, BudgetExceeded
+from orchestra.steps.template_sandbox import MeteredEnvironment
 
-MAX_SEQUENCE_SIZE = 1_000_000  # longest string or list that '*' may build
-MAX_EXPONENT = 1000
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{-?(.*?)-?\}\}\s*$", re.DOTALL)
+# Renderings run in these threads; two, so that one expensive template does not hold up every other run,
+# and not more, so that the event loop shares the interpreter lock with few busy threads.
+TEMPLATE_THREADS = 2
+HARD_STOP_S = 15.0  # wall-clock seconds a rendering is awaited (its CPU limit is 5 s) before it is given up
+_WORKERS = ThreadPoolExecutor(max_workers=TEMPLATE_THREADS, thread_name_prefix="orchestra-template")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class TemplateError(Exception):
@@ -48,35 +61,6 @@ class _Undefined(StrictUndefined):
             keys = ", ".join(sorted(str(key) for key in owner)[:20]) or "none"
             return f"{self._undefined_name!r} is undefined (available keys: {keys})"
         return super()._undefined_message
-
-
-class _Environment(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        """``items.items`` means the key, not ``dict.items``: response data often has such keys."""
-        if isinstance(obj, dict) and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        """A slice or character of a secret is derived from it (secret_taint.py)."""
-        return tainted(super().getitem(obj, argument), (obj,))
-
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        """What a method of a secret, or a call given one, returns is derived from it (secret_taint.py)."""
-        result = super().call(__context, __obj, *args, **kwargs)
-        return tainted(result, (getattr(__obj, "__self__", None), *args, *kwargs.values()))
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
-        if operator == "*":
-            for sequence, count in ((left, right), (right, left)):
-                if isinstance(sequence, str | list) and isinstance(count, int):
-                    if len(sequence) * count > MAX_SEQUENCE_SIZE:
-                        raise SecurityError(f"'*' would build a sequence longer than {MAX_SEQUENCE_SIZE}")
-        return super().call_binop(context, operator, left, right)
 
 
 def _finalize(value: Any) -> Any:
@@ -98,11 +82,11 @@ def _b64decode(text: str) -> str:
     return base64.b64decode(str(text).encode()).decode()
 
 
-ENVIRONMENT = _Environment(
+ENVIRONMENT = MeteredEnvironment(
     undefined=_Undefined, autoescape=False, finalize=_finalize, keep_trailing_newline=True
 )
 ENVIRONMENT.globals.update(uuid4=lambda: str(uuid.uuid4()), now=_now, random_int=random.randint)
-ENVIRONMENT.filters.update(b64encode=_b64encode, b64decode=_b64decode)
+ENVIRONMENT.add_filters(b64encode=_b64encode, b64decode=_b64decode)
 # Every filter's result is checked for values derived from secrets (before any template is compiled: a
 # compiled template holds the filter functions it uses).
 ENVIRONMENT.filters.update({name: tracked_filter(function) for name, function in ENVIRONMENT.filters.items()})
@@ -150,16 +134,24 @@ def _native(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else str(value)
 
 
+def _budget_of_this_call() -> AbstractContextManager[Any]:
+    """The budget of the rendering in progress (``in_sandbox``), else one for this call alone."""
+    return nullcontext() if template_budget.active() is not None else template_budget.spending(Budget())
+
+
 def _render_string(text: str, scope: Mapping[str, Any], *, native: bool) -> Any:
     if not has_template(text):
         return text
     try:
-        expression = _single_expression(text) if native else None
-        if expression is not None:
-            return _native(_ensure_defined(_compiled_expression(expression)(scope)))
-        return _compiled_template(text).render(scope)
+        with _budget_of_this_call():
+            expression = _single_expression(text) if native else None
+            if expression is not None:
+                return _native(_ensure_defined(_compiled_expression(expression)(scope)))
+            return _compiled_template(text).render(scope)
     except TemplateSyntaxError as error:
         raise TemplateError(f"syntax error in {_quoted(text)}: {(error.message or '').rstrip('.')}") from None
+    except BudgetExceeded as error:
+        raise TemplateError(f"template stopped: {error} in {_quoted(text)}") from None
     except SecurityError as error:
         reason = str(error).rstrip(".")
         raise TemplateError(f"unsafe operation blocked: {reason} in {_quoted(text)}") from None
@@ -200,6 +192,31 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
         items = [render_value(item, scope) for item in value]
         return value if all(new is old for new, old in zip(items, value, strict=True)) else items
     return value
+
+
+async def in_sandbox(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run ``work`` (which renders templates) in a template thread, every rendering in it sharing one
+    budget. The event loop only waits. When the awaiting task is cancelled (the run's time limit, a
+    cancelled run), the rendering is stopped at its next operation; one that has not finished after
+    ``HARD_STOP_S`` is stopped the same way and given up with a TemplateError."""
+    budget = Budget()
+
+    def bounded() -> _T:
+        with template_budget.spending(budget):
+            return work(*args, **kwargs)
+
+    # in the caller's context: what secret_taint.py tracks there is tracked in the thread too
+    context = contextvars.copy_context()
+    future = asyncio.get_running_loop().run_in_executor(_WORKERS, context.run, bounded)
+    try:
+        async with asyncio.timeout(HARD_STOP_S):
+            return await future
+    except TimeoutError:
+        budget.stop("the template was stopped")
+        raise TemplateError(f"template stopped: it did not finish within {HARD_STOP_S:g} s") from None
+    except asyncio.CancelledError:
+        budget.stop("the template was stopped: its run was stopped")
+        raise
 
 
 def build_scope(

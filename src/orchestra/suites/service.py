@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection
 from typing import Any
@@ -117,7 +118,7 @@ async def upsert_definition(
 
 async def create(session: AsyncSession, actor: Actor, project: Project | str, data: Any) -> Suite:
     owner = await projects.get(session, actor, project)
-    definition = parse_definition(data)
+    definition = await asyncio.to_thread(parse_definition, data)
     if await repository.find_by_name(session, actor.tenant_id, owner.id, definition.suite):
         raise Conflict(f"suite '{definition.suite}' already exists in project '{owner.name}'")
     suite, _ = await upsert_definition(session, actor, owner, definition)
@@ -128,7 +129,7 @@ async def put(
     session: AsyncSession, actor: Actor, project: Project | str, name: str, data: Any
 ) -> tuple[Suite, WriteResult]:
     owner = await projects.get(session, actor, project)
-    definition = parse_definition(data)
+    definition = await asyncio.to_thread(parse_definition, data)
     if definition.suite != name:
         raise InvalidInput(
             f"the definition's suite name '{definition.suite}' differs from '{name}' in the URL; a suite "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -12,7 +13,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
-from orchestra.definitions.loader import DefinitionError, DefinitionIssue, validate_test_case_data
+from orchestra.definitions.loader import (
+    MAX_REPORTED_ISSUES,
+    DefinitionError,
+    DefinitionIssue,
+    validate_test_case_data,
+)
 from orchestra.definitions.testcase_model import TestCaseDefinition
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.json_storage import json_storage_problem
@@ -47,12 +53,22 @@ def definition_errors(issues: Sequence[DefinitionIssue], prefix: str = "") -> li
     ]
 
 
+def listed(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first MAX_REPORTED_ISSUES errors, and one that counts the rest: a request with 100,000
+    problems gets an answer of a few kilobytes."""
+    if len(errors) <= MAX_REPORTED_ISSUES:
+        return errors
+    more = len(errors) - MAX_REPORTED_ISSUES
+    note = f"and {more} more problem{'s' if more > 1 else ''}, not listed (at most {MAX_REPORTED_ISSUES} are)"
+    return [*errors[:MAX_REPORTED_ISSUES], {"path": "", "line": None, "column": None, "message": note}]
+
+
 def invalid_definition(what: str, errors: list[dict[str, Any]]) -> InvalidDefinition:
     shown = "; ".join(
         f"{error['path'] or '(top level)'}: {error['message']}" for error in errors[:MAX_DETAIL_ISSUES]
     )
     more = f" (and {len(errors) - MAX_DETAIL_ISSUES} more)" if len(errors) > MAX_DETAIL_ISSUES else ""
-    return InvalidDefinition(f"{what} is invalid: {shown}{more}", errors=errors)
+    return InvalidDefinition(f"{what} is invalid: {shown}{more}", errors=listed(errors))
 
 
 def storage_form(definition: TestCaseDefinition) -> dict[str, Any]:
@@ -69,6 +85,11 @@ def storage_issues(definition: BaseModel) -> list[DefinitionIssue]:
     """Values JSONB cannot store. Checked on the Python form: the JSON form turns NaN into null silently."""
     problem = json_storage_problem(definition.model_dump(by_alias=True, exclude_unset=True))
     return [] if problem is None else [DefinitionIssue("", 0, 0, problem[0], problem[1])]
+
+
+async def parsed_definition(data: Any) -> TestCaseDefinition:
+    """``parse_definition`` in a worker thread: a large definition does not hold up the event loop."""
+    return await asyncio.to_thread(parse_definition, data)
 
 
 def parse_definition(data: Any) -> TestCaseDefinition:
@@ -132,7 +153,7 @@ async def create(
     session: AsyncSession, actor: Actor, project: Project | str, data: Any
 ) -> tuple[TestCase, TestCaseVersion]:
     owner = await projects.get(session, actor, project)
-    definition = parse_definition(data)
+    definition = await parsed_definition(data)
     if await repository.find_by_name(session, actor.tenant_id, owner.id, definition.name):
         raise Conflict(f"test case '{definition.name}' already exists in project '{owner.name}'")
     case, version, _ = await upsert_definition(session, actor, owner, definition)
@@ -144,7 +165,7 @@ async def put(
 ) -> tuple[TestCase, TestCaseVersion, WriteResult]:
     """Create the test case ``name`` or add a version to it (PUT is idempotent)."""
     owner = await projects.get(session, actor, project)
-    definition = parse_definition(data)
+    definition = await parsed_definition(data)
     if definition.name != name:
         raise InvalidInput(
             f"the definition's name '{definition.name}' differs from '{name}' in the URL; a test case cannot "
