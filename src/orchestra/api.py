@@ -8,6 +8,7 @@ from orchestra.ai_tools.endpoints import router as tools_router
 from orchestra.apply.endpoints import router as apply_router
 from orchestra.assistant.endpoints import router as assistant_router
 from orchestra.audit.endpoints import router as audit_router
+from orchestra.auth.endpoints import router as auth_router
 from orchestra.dataplans.endpoints import router as dataplans_router
 from orchestra.environments.endpoints import router as environments_router
 from orchestra.environments.openapi_endpoints import router as openapi_router
@@ -25,6 +26,7 @@ from orchestra.tokens.endpoints import router as tokens_router
 api_router = APIRouter()
 for router in (
     health_router,
+    auth_router,
     projects_router,
     environments_router,
     ledger_router,

@@ -119,6 +119,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who Am I */
+        get: operations["who_am_i_api_v1_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects": {
         parameters: {
             query?: never;
@@ -170,6 +187,26 @@ export interface paths {
          * @description Create or update the project's test cases, then its suites, in one transaction; the project is created if missing. Identical content is left unchanged. Any invalid item: 422 listing every problem, and nothing is stored. A suite whose `project` names another project is such a problem: apply it to that project, or use `POST /apply` for the definitions of several projects.
          */
         post: operations["apply_api_v1_projects__project__apply_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/apply/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Files
+         * @description `POST /projects/{project}/apply` from YAML files, as `orchestra apply --project` reads a folder: each file a test case or a suite. Any problem: 422 listing every one with its `file`, `line` and `column`, and nothing is stored.
+         */
+        post: operations["apply_files_api_v1_projects__project__apply_files_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -596,6 +633,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/suites/{suite}/yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Suite Yaml
+         * @description The suite as its YAML file, the file `orchestra apply` takes (without `project`: the project it is applied to decides).
+         */
+        get: operations["get_suite_yaml_api_v1_projects__project__suites__suite__yaml_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/test-cases": {
         parameters: {
             query?: never;
@@ -627,6 +684,26 @@ export interface paths {
          * @description Create the test case (201) or add a version when the content differs (200; identical content adds none: changed=false).
          */
         put: operations["put_test_case_api_v1_projects__project__test_cases__name__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-cases/{name}/yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Test Case Yaml
+         * @description As `PUT /{name}`, from the text of the YAML file: problems name their line and column. With `base_version`, refused (409) when the test case is no longer at that version.
+         */
+        put: operations["put_test_case_yaml_api_v1_projects__project__test_cases__name__yaml_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -730,6 +807,26 @@ export interface paths {
         };
         /** Get Version */
         get: operations["get_version_api_v1_projects__project__test_cases__test_case__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-cases/{test_case}/yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Test Case Yaml
+         * @description The current version (or `version`) as its YAML file, the file `orchestra apply` takes: keys in the order of the language; comments and the order of keys within a mapping of your own (headers, bodies, checks) are not kept, since a test case is stored as its definition.
+         */
+        get: operations["get_test_case_yaml_api_v1_projects__project__test_cases__test_case__yaml_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1186,6 +1283,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ApplyFilesRequest
+         * @description YAML files exactly as `orchestra apply` reads them from a folder, test cases and suites mixed.
+         */
+        ApplyFilesRequest: {
+            /** Files */
+            files: components["schemas"]["YamlFile"][];
+        };
         /**
          * ApplyProjectsRequest
          * @description The definitions of several projects, e.g. a folder whose suites name different projects.
@@ -1783,6 +1888,29 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         JsonValue: unknown;
+        /**
+         * LastRun
+         * @description The latest run of a test case (of any version, in any environment): its verdict so far.
+         */
+        LastRun: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Environment */
+            environment: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            /** Test Case Version */
+            test_case_version: number;
+        };
         /** LedgerEntity */
         LedgerEntity: {
             /** Created At */
@@ -2906,6 +3034,22 @@ export interface components {
              */
             version: number;
         };
+        /**
+         * TestCaseSource
+         * @description A test case as the text of its YAML file, e.g. from an editor.
+         */
+        TestCaseSource: {
+            /**
+             * Base Version
+             * @description The version the text was edited from: refused (409) when the test case is at another version now, so no one's change is overwritten unseen. 0: the test case must not exist yet. Absent: create or update, whatever the current version.
+             */
+            base_version?: number | null;
+            /**
+             * Content
+             * @description The YAML file's text (at most 1 MiB), as `orchestra apply` reads it.
+             */
+            content: string;
+        };
         /** TestCaseSummary */
         TestCaseSummary: {
             /** Current Version */
@@ -2917,6 +3061,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** @description The latest run; null when it never ran. */
+            last_run?: components["schemas"]["LastRun"] | null;
             /** Name */
             name: string;
             /** Tags */
@@ -3120,6 +3266,44 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * WhoAmI
+         * @description The caller as the API sees it: what a client may offer (the API decides on every request).
+         */
+        WhoAmI: {
+            /**
+             * Kind
+             * @description How the caller signed in: oidc, token, local-admin.
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Platform Admin */
+            platform_admin: boolean;
+            /**
+             * Project Id
+             * @description A project-scoped token: the only project it sees.
+             */
+            project_id: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "viewer" | "editor" | "admin";
+        };
+        /** YamlFile */
+        YamlFile: {
+            /**
+             * Content
+             * @description The file's text: a test case or a suite (at most 1 MiB).
+             */
+            content: string;
+            /**
+             * Name
+             * @description The file's name; problems name it.
+             */
+            name: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3311,6 +3495,26 @@ export interface operations {
             };
         };
     };
+    who_am_i_api_v1_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhoAmI"];
+                };
+            };
+        };
+    };
     list_projects_api_v1_projects_get: {
         parameters: {
             query?: {
@@ -3483,6 +3687,41 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    apply_files_api_v1_projects__project__apply_files_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyFilesRequest"];
             };
         };
         responses: {
@@ -4686,6 +4925,38 @@ export interface operations {
             };
         };
     };
+    get_suite_yaml_api_v1_projects__project__suites__suite__yaml_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                suite: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A YAML file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_test_cases_api_v1_projects__project__test_cases_get: {
         parameters: {
             query?: {
@@ -4774,6 +5045,51 @@ export interface operations {
                 "application/json": {
                     [key: string]: unknown;
                 };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestCasePutOut"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestCasePutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_test_case_yaml_api_v1_projects__project__test_cases__name__yaml_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestCaseSource"];
             };
         };
         responses: {
@@ -5065,6 +5381,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_test_case_yaml_api_v1_projects__project__test_cases__test_case__yaml_get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                project: string;
+                test_case: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A YAML file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
                 };
             };
             /** @description Validation Error */
