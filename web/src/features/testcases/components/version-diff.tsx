@@ -1,0 +1,27 @@
+// Two versions of a test case side by side (@codemirror/merge), read-only, unchanged stretches folded.
+// Loaded lazily with the editor's chunk.
+import { MergeView } from "@codemirror/merge";
+import { EditorView } from "@codemirror/view";
+import { useEffect, useRef } from "react";
+import { editorRoot, themeFor, yamlBasics } from "./codemirror-setup";
+
+type Props = { before: string; after: string; beforeLabel: string; afterLabel: string; dark: boolean };
+
+export default function VersionDiff({ before, after, beforeLabel, afterLabel, dark }: Props) {
+  const parent = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = parent.current;
+    if (!element) return;
+    const side = (label: string) => [yamlBasics(label, true), EditorView.editable.of(false), themeFor(dark)];
+    const view = new MergeView({
+      a: { doc: before, extensions: side(beforeLabel) },
+      b: { doc: after, extensions: side(afterLabel) },
+      parent: editorRoot(element),
+      root: editorRoot(element),
+      gutter: true,
+      collapseUnchanged: { margin: 3, minSize: 6 },
+    });
+    return () => view.destroy();
+  }, [before, after, beforeLabel, afterLabel, dark]);
+  return <div ref={parent} className="overflow-auto rounded-md [&_.cm-mergeView]:max-h-[70vh]" />;
+}
