@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestra.definitions.loader import DefinitionError, load_paths, parse_document
@@ -42,9 +42,11 @@ def test_every_example_reads_back_the_same() -> None:
         assert stored(again) == stored(suite), path
 
 
+@settings(max_examples=500)
 @given(
     st.one_of(
         st.text(),
+        st.text(alphabet=st.sampled_from("ab #:-'\"\n\t"), min_size=60, max_size=300),
         st.sampled_from(
             ["0o17", "1e3", ".5", "+1", "0x1F", ".inf", "-.NaN", "~", "Null", "TRUE", "yes", "a: b"]
         ),

@@ -24,6 +24,7 @@ from orchestra.definitions.loader import (
 from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
 
 LINE_WIDTH = 100
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
 class _Writer(yaml.SafeDumper):
@@ -38,8 +39,13 @@ class _Writer(yaml.SafeDumper):
 
 
 def _text(writer: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    """Text with line breaks as a literal block (as people write a body or a description)."""
-    return writer.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+    """Text with line breaks as a literal block, long text as a folded one (as people write a body or a
+    description); PyYAML quotes it instead where a block could not hold it exactly."""
+    if any(mark in value for mark in _OTHER_BREAKS):
+        style: str | None = '"'  # escaped: PyYAML reads these as line breaks wherever they stand
+    else:
+        style = "|" if "\n" in value else ">" if len(value) > LINE_WIDTH - 20 else None
+    return writer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 _Writer.add_representer(str, _text)

@@ -38,7 +38,8 @@ const base = EditorView.theme({
   ".cm-gutters": { backgroundColor: "#f1f5f9", color: "#475569", borderRight: "1px solid #cbd5e1" },
   ".cm-activeLine": { backgroundColor: "#eef2ff" },
   ".cm-activeLineGutter": { backgroundColor: "#e0e7ff" },
-  ".cm-scroller": { overflow: "auto" },
+  // As tall as its text (the page scrolls, not a box inside it); room to write in a short one.
+  ".cm-scroller": { overflow: "auto", minHeight: "12rem" },
   // The diff's folded stretches: a mark every font has (the default one is missing from many).
   ".cm-collapsedLines:before, .cm-collapsedLines:after": { content: '"…"' },
 });

@@ -56,20 +56,6 @@ export function TestCaseEditorPanel({ project, name, initial, baseVersion, schem
 
   return (
     <div className="flex flex-col gap-3">
-      <LazyYamlEditor
-        ref={editor}
-        initial={initial}
-        schema={schema}
-        server={server}
-        readOnly={!canEdit}
-        dark={dark}
-        label={name ? `YAML of test case ${name}` : "YAML of the new test case"}
-        onChange={setText}
-        onProblems={(found, given) => {
-          setProblems(found);
-          setDocName(given);
-        }}
-      />
       <div className="flex flex-wrap items-center gap-3">
         {canEdit ? (
           <Button onClick={() => save.mutate()} disabled={blocked} aria-describedby="save-status">
@@ -110,6 +96,20 @@ export function TestCaseEditorPanel({ project, name, initial, baseVersion, schem
           ) : null}
         </div>
       ) : null}
+      <LazyYamlEditor
+        ref={editor}
+        initial={initial}
+        schema={schema}
+        server={server}
+        readOnly={!canEdit}
+        dark={dark}
+        label={name ? `YAML of test case ${name}` : "YAML of the new test case"}
+        onChange={setText}
+        onProblems={(found, given) => {
+          setProblems(found);
+          setDocName(given);
+        }}
+      />
       <ProblemsList problems={problems} onGoTo={(offset) => editor.current?.goTo(offset)} />
     </div>
   );

@@ -12,7 +12,9 @@ export default function VersionDiff({ before, after, beforeLabel, afterLabel, da
   useEffect(() => {
     const element = parent.current;
     if (!element) return;
-    const side = (label: string) => [yamlBasics(label, true), EditorView.editable.of(false), themeFor(dark)];
+    // Both sides grow with their text (unchanged stretches folded), so their lines stay side by side.
+    const whole = EditorView.theme({ ".cm-scroller": { minHeight: "0" } });
+    const side = (label: string) => [yamlBasics(label, true), EditorView.editable.of(false), themeFor(dark), whole];
     const view = new MergeView({
       a: { doc: before, extensions: side(beforeLabel) },
       b: { doc: after, extensions: side(afterLabel) },
@@ -23,5 +25,5 @@ export default function VersionDiff({ before, after, beforeLabel, afterLabel, da
     });
     return () => view.destroy();
   }, [before, after, beforeLabel, afterLabel, dark]);
-  return <div ref={parent} className="overflow-auto rounded-md [&_.cm-mergeView]:max-h-[70vh]" />;
+  return <div ref={parent} />;
 }

@@ -143,5 +143,6 @@ export default function YamlEditor({ initial, schema, server, readOnly, dark, la
     forceLinting(editor);
   }, [server]);
 
-  return <div ref={parent} className="min-h-64 [&_.cm-editor]:max-h-[70vh] [&_.cm-editor]:min-h-64" />;
+  // The editor is drawn in this element's shadow root (see editorRoot); its size is set by its theme.
+  return <div ref={parent} />;
 }
