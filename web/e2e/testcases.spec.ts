@@ -133,6 +133,10 @@ test("write a test case, see its problems at their lines, save, run, compare ver
   await expect(merge.locator(".cm-changedLine").filter({ hasText: "quickly" })).toBeVisible();
   await expect(merge.locator(".cm-changedLine").filter({ hasText: "health check" }).first()).toBeVisible();
   await expect(page.getByRole("row").filter({ hasText: "v2" }).getByText("current")).toBeVisible();
+  await expect(merge.getByText("unchanged lines").first()).toBeVisible();
+  await page.getByRole("button", { name: "Show unchanged lines" }).press("Enter"); // the keyboard unfolds them
+  await expect(merge.getByText("unchanged lines")).toHaveCount(0);
+  await expect(merge.getByText("matches: ^ok$").first()).toBeVisible();
   await accessible(page);
   await shot(page, "15-history-diff");
 

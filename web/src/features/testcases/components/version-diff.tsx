@@ -5,9 +5,17 @@ import { EditorView } from "@codemirror/view";
 import { useEffect, useRef } from "react";
 import { editorRoot, themeFor, yamlBasics } from "./codemirror-setup";
 
-type Props = { before: string; after: string; beforeLabel: string; afterLabel: string; dark: boolean };
+type Props = {
+  before: string;
+  after: string;
+  beforeLabel: string;
+  afterLabel: string;
+  dark: boolean;
+  /** Fold long unchanged stretches (a click unfolds one; the page offers a button for all). */
+  folded: boolean;
+};
 
-export default function VersionDiff({ before, after, beforeLabel, afterLabel, dark }: Props) {
+export default function VersionDiff({ before, after, beforeLabel, afterLabel, dark, folded }: Props) {
   const parent = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = parent.current;
@@ -21,9 +29,9 @@ export default function VersionDiff({ before, after, beforeLabel, afterLabel, da
       parent: editorRoot(element),
       root: editorRoot(element),
       gutter: true,
-      collapseUnchanged: { margin: 3, minSize: 6 },
+      ...(folded ? { collapseUnchanged: { margin: 3, minSize: 6 } } : {}),
     });
     return () => view.destroy();
-  }, [before, after, beforeLabel, afterLabel, dark]);
+  }, [before, after, beforeLabel, afterLabel, dark, folded]);
   return <div ref={parent} />;
 }

@@ -1,4 +1,5 @@
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { fileName, testCaseYamlQuery, versionsQuery } from "@/features/testcases/api/testcases";
 import { downloadText } from "@/shared/lib/download";
 import { formatTime } from "@/shared/lib/format";
@@ -20,6 +21,7 @@ type Props = {
 export function VersionHistory({ project, name, from, to, onCompare }: Props) {
   const dark = useTheme() === "dark";
   const queryClient = useQueryClient();
+  const [folded, setFolded] = useState(true);
   const versions = useQuery(versionsQuery(project, name));
   const numbers = (versions.data?.items ?? []).map((item) => item.version);
   const latest = numbers.at(-1) ?? 1;
@@ -106,6 +108,9 @@ export function VersionHistory({ project, name, from, to, onCompare }: Props) {
                 ))}
               </select>
             </label>
+            <Button variant="secondary" aria-pressed={!folded} onClick={() => setFolded(!folded)}>
+              {folded ? "Show unchanged lines" : "Fold unchanged lines"}
+            </Button>
           </form>
           {older.data !== undefined && newer.data !== undefined ? (
             older.data === newer.data ? (
@@ -117,6 +122,7 @@ export function VersionHistory({ project, name, from, to, onCompare }: Props) {
                 beforeLabel={`Version ${before} of ${name}`}
                 afterLabel={`Version ${after} of ${name}`}
                 dark={dark}
+                folded={folded}
               />
             )
           ) : older.isError || newer.isError ? (
