@@ -68,6 +68,8 @@ export default tseslint.config(
   featureRules("tokens"),
   featureRules("audit"),
   featureRules("limits"),
+  featureRules("testcases"),
+  featureRules("suites"),
   { files: ["**/*.test.{ts,tsx}", "e2e/**/*.ts"], rules: { "@typescript-eslint/no-non-null-assertion": "off" } },
   { files: ["scripts/**/*.mjs", "*.config.{js,ts}", "e2e/**/*.ts"], languageOptions: { globals: globals.node } },
 );

@@ -239,6 +239,18 @@ async def b_apply(w: World, o: Objects, real: bool) -> Request:
     return Request(f"{V1}/projects/{o.ref}/apply", body)
 
 
+async def b_put_test_case_yaml(w: World, o: Objects, real: bool) -> Request:
+    name = uniq("tc")
+    content = f"name: {name}\nsteps:\n  - request: {{url: '{{{{ env.base_url }}}}/health'}}\n"
+    return Request(f"{V1}/projects/{o.ref}/test-cases/{name}/yaml", {"content": content})
+
+
+async def b_apply_files(w: World, o: Objects, real: bool) -> Request:
+    name = uniq("tc")
+    content = f"name: {name}\nsteps:\n  - request: {{url: '{{{{ env.base_url }}}}/health'}}\n"
+    return Request(f"{V1}/projects/{o.ref}/apply/files", {"files": [{"name": "a.yaml", "content": content}]})
+
+
 async def b_apply_projects(w: World, o: Objects, real: bool) -> Request:
     case = {"name": uniq("tc"), "steps": [STEP]}
     return Request(f"{V1}/apply", {"projects": [{"project": o.ref, "test_cases": [case]}]})
@@ -314,6 +326,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/schemas/testcase.json"): Entry(ALL, fixed(f"{V1}/schemas/testcase.json")),
     ("GET", "/api/v1/schemas/suite.json"): Entry(ALL, fixed(f"{V1}/schemas/suite.json")),
     ("GET", "/api/v1/schemas/dataplan.json"): Entry(ALL, fixed(f"{V1}/schemas/dataplan.json")),
+    ("GET", "/api/v1/me"): Entry(SIGNED_IN, fixed(f"{V1}/me")),
     # projects
     ("GET", "/api/v1/projects"): Entry(SIGNED_IN, fixed(f"{V1}/projects")),
     ("POST", "/api/v1/projects"): Entry(TENANT_EDITORS, b_create_project, 201),
@@ -369,15 +382,23 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{TC}/{{test_case}}/versions/{{version}}"): Entry(
         SIGNED_IN, in_project("/test-cases/{o.test_case}/versions/1"), other_project=404
     ),
+    ("GET", f"{TC}/{{test_case}}/yaml"): Entry(
+        SIGNED_IN, in_project("/test-cases/{o.test_case}/yaml"), other_project=404
+    ),
+    ("PUT", f"{TC}/{{name}}/yaml"): Entry(EDITORS, b_put_test_case_yaml, 201, other_project=404),
     # suites
     ("GET", SUITE): Entry(SIGNED_IN, in_project("/suites"), other_project=404),
     ("POST", SUITE): Entry(EDITORS, b_create_suite, 201, other_project=404),
     ("GET", f"{SUITE}/{{suite}}"): Entry(SIGNED_IN, in_project("/suites/{o.suite}"), other_project=404),
     ("PUT", f"{SUITE}/{{name}}"): Entry(EDITORS, b_put_suite, 201, other_project=404),
     ("DELETE", f"{SUITE}/{{suite}}"): Entry(EDITORS, b_delete_suite, 204, other_project=404),
+    ("GET", f"{SUITE}/{{suite}}/yaml"): Entry(
+        SIGNED_IN, in_project("/suites/{o.suite}/yaml"), other_project=404
+    ),
     # apply: project B is invisible to the scoped token (by id: 404), and it may not create a project of
     # that name (403)
     ("POST", f"{P}/apply"): Entry(EDITORS, b_apply, 200, other_project=404),
+    ("POST", f"{P}/apply/files"): Entry(EDITORS, b_apply_files, 200, other_project=404),
     ("POST", "/api/v1/apply"): Entry(EDITORS, b_apply_projects, 200, other_project=404),
     # runs
     ("POST", "/api/v1/runs"): Entry(EDITORS, b_create_run, 201, other_project=404),
@@ -430,8 +451,6 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{SCHED}/{{schedule}}/fires"): Entry(
         SIGNED_IN, in_project("/schedules/{o.schedule}/fires"), other_project=404
     ),
-    # who the caller is
-    ("GET", "/api/v1/me"): Entry(SIGNED_IN, fixed(f"{V1}/me")),
     # limits and the tenant
     ("GET", "/api/v1/limits"): Entry(SIGNED_IN, fixed(f"{V1}/limits")),
     ("PUT", "/api/v1/limits"): Entry(PLATFORM, fixed(f"{V1}/limits")),
@@ -711,7 +730,8 @@ async def test_project_scoped_token_cannot_reach_another_project(world: World, k
         response = await send(world.callers["scoped"], method, key, request)
         # apply by an unknown name would create that project, which a scoped token may not (403); by an
         # unknown id it is simply not found (404).
-        allowed = {entry.other_project, 403} if key[1].endswith("/apply") else {entry.other_project}
+        applying = key[1].endswith(("/apply", "/apply/files"))
+        allowed = {entry.other_project, 403} if applying else {entry.other_project}
         assert response.status_code in allowed, response.text
         response = await send(world.platform, method, key, request)
         assert response.status_code == entry.ok, response.text

@@ -90,7 +90,8 @@ async def test_list_with_tag_filter_and_pagination(api: httpx.AsyncClient, proje
     assert page["total"] == 3
     assert [item["name"] for item in page["items"]] == ["a-test", "b-test", "c-test"]
     item = page["items"][0]
-    assert set(item) == {"id", "name", "current_version", "tags", "description", "updated_at"}
+    assert set(item) == {"id", "name", "current_version", "tags", "description", "updated_at", "last_run"}
+    assert item["last_run"] is None  # never run
     assert item["tags"] == ["x", "y"]
     assert item["current_version"] == 1
     assert [i["name"] for i in (await api.get(url(), params={"tag": "x"})).json()["items"]] == [

@@ -7,7 +7,13 @@ from fastapi import APIRouter
 
 from orchestra.api_deps import EditorDep, SessionDep
 from orchestra.apply import service
-from orchestra.apply.schemas import ApplyProjectsRequest, ApplyProjectsResult, ApplyRequest, ApplyResult
+from orchestra.apply.schemas import (
+    ApplyFilesRequest,
+    ApplyProjectsRequest,
+    ApplyProjectsResult,
+    ApplyRequest,
+    ApplyResult,
+)
 from orchestra.projects.schemas import NameInPath
 
 router = APIRouter(tags=["apply"])
@@ -25,6 +31,19 @@ async def apply(
     project: NameInPath, data: ApplyRequest, session: SessionDep, actor: EditorDep
 ) -> ApplyResult:
     return await service.apply_request(session, actor, project, data)
+
+
+@router.post(
+    "/projects/{project}/apply/files",
+    response_model=ApplyResult,
+    description="`POST /projects/{project}/apply` from YAML files, as `orchestra apply --project` reads a "
+    "folder: each file a test case or a suite. Any problem: 422 listing every one with its `file`, `line` "
+    "and `column`, and nothing is stored.",
+)
+async def apply_files(
+    project: NameInPath, data: ApplyFilesRequest, session: SessionDep, actor: EditorDep
+) -> ApplyResult:
+    return await service.apply_files(session, actor, project, data)
 
 
 @router.post(

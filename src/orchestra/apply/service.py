@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
 from orchestra.apply.schemas import (
+    ApplyFilesRequest,
     ApplyProjectsRequest,
     ApplyProjectsResult,
     ApplyRequest,
@@ -23,8 +24,15 @@ from orchestra.apply.schemas import (
     SuiteApplied,
     TestCaseApplied,
 )
-from orchestra.definitions.loader import DefinitionError, validate_suite_data, validate_test_case_data
+from orchestra.definitions.loader import (
+    DefinitionError,
+    DefinitionIssue,
+    LoadedDefinitions,
+    validate_suite_data,
+    validate_test_case_data,
+)
 from orchestra.definitions.testcase_model import SuiteDefinition, TestCaseDefinition
+from orchestra.definitions.yaml_text import load_texts, parse_path
 from orchestra.errors import InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.refs import as_uuid
 from orchestra.models import Project
@@ -116,6 +124,53 @@ async def apply_projects_request(
     """Apply the definitions of several projects sent as JSON (``POST /apply``), all or nothing."""
     items = [(entry.project, await asyncio.to_thread(_parse, entry)) for entry in request.projects]
     return ApplyProjectsResult(projects=await _apply_all(session, actor, items))
+
+
+async def apply_files(
+    session: AsyncSession, actor: Actor, project: str, request: ApplyFilesRequest
+) -> ApplyResult:
+    """Apply YAML files (``POST /projects/{project}/apply/files``) as ``orchestra apply --project`` applies
+    a folder: all or nothing, every problem named by its file, line and column."""
+    try:
+        loaded = load_texts([(file.name, file.content) for file in request.files])
+    except DefinitionError as error:
+        raise _invalid_files([_file_error(issue) for issue in error.issues]) from None
+    items = _parsed([case for _, case in loaded.test_cases], [suite for _, suite in loaded.suites])
+    try:
+        (result,) = await _apply_all(session, actor, [(project, items)])
+    except InvalidDefinition as error:
+        raise _invalid_files([_placed(found, loaded) for found in error.extra["errors"]]) from None
+    return result
+
+
+def _file_error(issue: DefinitionIssue) -> dict[str, Any]:
+    line, column = issue.line or None, issue.column or None
+    return {"file": issue.file, "path": issue.path, "line": line, "column": column, "message": issue.message}
+
+
+def _placed(error: dict[str, Any], loaded: LoadedDefinitions) -> dict[str, Any]:
+    """A problem of ``test_cases[i]``/``suites[i]`` at the file, line and column it comes from."""
+    section, _, rest = error["path"].partition("[")
+    index, _, inner = rest.partition("]")
+    files = {
+        "test_cases": [path for path, _ in loaded.test_cases],
+        "suites": [path for path, _ in loaded.suites],
+    }.get(section, [])
+    if not index.isdigit() or int(index) >= len(files):
+        return {"file": None, **error}
+    path = files[int(index)]
+    return _file_error(loaded.issue_at(path, parse_path(inner.removeprefix(".")), error["message"]))
+
+
+def _invalid_files(errors: list[dict[str, Any]]) -> InvalidDefinition:
+    def place(error: dict[str, Any]) -> str:
+        where = [str(part) for part in (error["file"], error["line"], error["column"]) if part is not None]
+        return ":".join(where) + (f": {error['path']}" if error["path"] else "")
+
+    shown = "; ".join(f"{place(error)}: {error['message']}" for error in errors[:MAX_DETAIL_ISSUES])
+    more = f" (and {len(errors) - MAX_DETAIL_ISSUES} more)" if len(errors) > MAX_DETAIL_ISSUES else ""
+    count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''}"
+    return InvalidDefinition(f"nothing was applied, {count} in the files: {shown}{more}", errors=errors)
 
 
 async def apply_definitions(

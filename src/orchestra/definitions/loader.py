@@ -95,8 +95,9 @@ class _IssueAt(Exception):
         self.mark, self.message = mark, message
 
 
-class _CoreSchemaResolver(BaseResolver):
-    """YAML 1.2 core schema: only true/false are booleans, no sexagesimals, dates stay strings."""
+class CoreSchemaResolver(BaseResolver):
+    """YAML 1.2 core schema: only true/false are booleans, no sexagesimals, dates stay strings. The writer of
+    YAML files (yaml_text.py) quotes by the same rules, so what it writes reads back the same."""
 
     yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own registry, filled right below
 
@@ -111,12 +112,12 @@ for _tag, _pattern, _first in (
         list("-+0123456789."),
     ),
 ):
-    _CoreSchemaResolver.add_implicit_resolver(  # type: ignore[no-untyped-call]
+    CoreSchemaResolver.add_implicit_resolver(  # type: ignore[no-untyped-call]
         f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first
     )
 
 
-class _NodeComposer(CParser, Composer, _CoreSchemaResolver):
+class _NodeComposer(CParser, Composer, CoreSchemaResolver):
     """PyYAML's composer without aliases (no alias bombs) and with a nesting limit (no stack overflow),
     on libyaml's parser (the pure-Python one reads about 6,000 lines a second)."""
 
@@ -124,7 +125,7 @@ class _NodeComposer(CParser, Composer, _CoreSchemaResolver):
         Reader(text)  # rejects control characters with their position, as the C parser does not
         CParser.__init__(self, text)
         Composer.__init__(self)
-        _CoreSchemaResolver.__init__(self)
+        CoreSchemaResolver.__init__(self)
         self.depth = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
@@ -443,6 +444,11 @@ def _parse(text: str, file: str) -> tuple[Definition | None, Node | None]:
 def parse_document(text: str, file: str) -> Definition | None:
     """A test case or suite from YAML text; None when the mapping has neither ``steps`` nor ``suite``."""
     return _parse(text, file)[0]
+
+
+def parse_text(text: str, file: str) -> tuple[Definition | None, Node | None]:
+    """Like ``parse_document``, with the YAML tree, so that later checks can place a problem in the text."""
+    return _parse(text, file)
 
 
 def _read(path: Path) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Response, status
 
 from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
+from orchestra.kit.downloads import YAML_FILE, yaml_file
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.projects.schemas import NameInPath
 from orchestra.suites import service
@@ -59,3 +60,14 @@ async def put_suite(
 @router.delete("/{suite}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_suite(project: str, suite: str, session: SessionDep, actor: EditorDep) -> None:
     await service.delete(session, actor, project, suite)
+
+
+@router.get(
+    "/{suite}/yaml",
+    response_class=Response,
+    responses=YAML_FILE,
+    description="The suite as its YAML file, the file `orchestra apply` takes (without `project`: the "
+    "project it is applied to decides).",
+)
+async def get_suite_yaml(project: str, suite: str, session: SessionDep, actor: ViewerDep) -> Response:
+    return yaml_file(*await service.get_yaml(session, actor, project, suite))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.definitions.loader import DefinitionError, validate_suite_data
 from orchestra.definitions.testcase_model import SuiteDefinition
+from orchestra.definitions.yaml_text import download_name, yaml_of_suite
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project, Suite
@@ -144,6 +145,12 @@ async def get(session: AsyncSession, actor: Actor, project: Project | str, ref: 
     if suite is None:
         raise NotFound(f"suite '{ref}' does not exist in project '{owner.name}'")
     return suite
+
+
+async def get_yaml(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> tuple[str, str]:
+    """The suite as its YAML file: ``(file name, text)``."""
+    suite = await get(session, actor, project, ref)
+    return download_name(suite.name), yaml_of_suite(suite.definition)
 
 
 async def list_page(

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
+from orchestra.kit.downloads import YAML_FILE, yaml_file
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.projects.schemas import NameInPath
 from orchestra.testcases import service
 from orchestra.testcases.schemas import (
     TestCaseOut,
     TestCasePutOut,
+    TestCaseSource,
     TestCaseSummary,
     VersionOut,
     VersionSummary,
@@ -93,3 +95,36 @@ async def get_version(
     project: str, test_case: str, version: VersionNumber, session: SessionDep, actor: ViewerDep
 ) -> VersionOut:
     return VersionOut.of(*await service.get_version(session, actor, project, test_case, version))
+
+
+@router.get(
+    "/{test_case}/yaml",
+    response_class=Response,
+    responses=YAML_FILE,
+    description="The current version (or `version`) as its YAML file, the file `orchestra apply` takes: keys "
+    "in the order of the language; comments and the order of keys within a mapping of your own (headers, "
+    "bodies, checks) are not kept, since a test case is stored as its definition.",
+)
+async def get_test_case_yaml(
+    project: str,
+    test_case: str,
+    session: SessionDep,
+    actor: ViewerDep,
+    version: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> Response:
+    return yaml_file(*await service.get_yaml(session, actor, project, test_case, version))
+
+
+@router.put(
+    "/{name}/yaml",
+    response_model=TestCasePutOut,
+    responses={201: {"model": TestCasePutOut, "description": "Created"}},
+    description="As `PUT /{name}`, from the text of the YAML file: problems name their line and column. "
+    "With `base_version`, refused (409) when the test case is no longer at that version.",
+)
+async def put_test_case_yaml(
+    project: str, name: str, source: TestCaseSource, response: Response, session: SessionDep, actor: EditorDep
+) -> TestCasePutOut:
+    case, version, result = await service.put_yaml(session, actor, project, name, source)
+    response.status_code = status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK
+    return TestCasePutOut.of_write(case, version, result)

@@ -4,14 +4,20 @@ current one listed with it."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, cast, func, select
+from sqlalchemy import ColumnElement, Select, cast, func, select, true
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from orchestra.kit.repository import ProjectScoped, reachable, reachable_only, row_page, scalar_page
-from orchestra.models import Suite, TestCase, TestCaseVersion
+from orchestra.models import Environment, Suite, TestCase, TestCaseVersion, TestRun
+from orchestra.models.run_states import RunStatus
+
+# The latest run of a test case: id, status, environment name, version number, created, finished.
+LastRunRow = tuple[uuid.UUID, RunStatus, str, int, datetime, datetime | None]
 
 
 def as_jsonb(column: Any) -> ColumnElement[Any]:
@@ -64,6 +70,27 @@ async def last_version(session: AsyncSession, case: TestCase) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
+def _last_run() -> Any:
+    """Per test case, its newest run (a lateral subquery: one index look-up per listed test case)."""
+    run_version = aliased(TestCaseVersion)
+    return (
+        select(
+            TestRun.id,
+            TestRun.status,
+            Environment.name.label("environment"),
+            run_version.version,
+            TestRun.created_at,
+            TestRun.finished_at,
+        )
+        .join(Environment, Environment.id == TestRun.environment_id)
+        .join(run_version, run_version.id == TestRun.test_case_version_id)
+        .where(TestRun.tenant_id == TestCase.tenant_id, TestRun.test_case_id == TestCase.id)
+        .order_by(TestRun.created_at.desc(), TestRun.id.desc())
+        .limit(1)
+        .lateral("last_run")
+    )
+
+
 async def list_page(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -71,13 +98,25 @@ async def list_page(
     tag: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[tuple[TestCase, TestCaseVersion]], int]:
-    query = _with_current().where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id)
+) -> tuple[list[tuple[TestCase, TestCaseVersion, LastRunRow | None]], int]:
+    """A page of the project's test cases by name, each with its current version and its latest run."""
     if tag is not None and not reachable(tag):  # JSONB cannot hold it either, so no test case has this tag
         return [], 0
+    last = _last_run()
+    query = (
+        select(TestCase, TestCaseVersion, *last.c)
+        .join(
+            TestCaseVersion,
+            (TestCaseVersion.test_case_id == TestCase.id)
+            & (TestCaseVersion.version == TestCase.current_version),
+        )
+        .outerjoin(last, true())
+        .where(TestCase.tenant_id == tenant_id, TestCase.project_id == project_id)
+    )
     if tag is not None:
         query = query.where(as_jsonb(TestCaseVersion.definition).contains({"tags": [tag]}))
-    return await row_page(session, query.order_by(TestCase.name), limit, offset)
+    rows, total = await row_page(session, query.order_by(TestCase.name), limit, offset)
+    return [(row[0], row[1], None if row[2] is None else row[2:]) for row in rows], total
 
 
 async def list_current(

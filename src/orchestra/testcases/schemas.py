@@ -4,11 +4,23 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from orchestra.models import TestCase, TestCaseVersion
+from orchestra.models.run_states import RunStatus
 
 WriteResult = Literal["created", "updated", "unchanged"]
+
+
+class LastRun(BaseModel):
+    """The latest run of a test case (of any version, in any environment): its verdict so far."""
+
+    id: uuid.UUID
+    status: RunStatus
+    environment: str
+    test_case_version: int
+    created_at: datetime
+    finished_at: datetime | None
 
 
 class TestCaseSummary(BaseModel):
@@ -20,9 +32,10 @@ class TestCaseSummary(BaseModel):
     tags: list[str]
     description: str | None
     updated_at: datetime
+    last_run: LastRun | None = Field(default=None, description="The latest run; null when it never ran.")
 
     @classmethod
-    def of(cls, case: TestCase, version: TestCaseVersion) -> TestCaseSummary:
+    def of(cls, case: TestCase, version: TestCaseVersion, last_run: LastRun | None = None) -> TestCaseSummary:
         return cls(
             id=case.id,
             name=case.name,
@@ -30,7 +43,25 @@ class TestCaseSummary(BaseModel):
             tags=list(version.definition.get("tags", [])),
             description=version.definition.get("description"),
             updated_at=case.updated_at,
+            last_run=last_run,
         )
+
+
+class TestCaseSource(BaseModel):
+    """A test case as the text of its YAML file, e.g. from an editor."""
+
+    __test__ = False
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(description="The YAML file's text (at most 1 MiB), as `orchestra apply` reads it.")
+    base_version: int | None = Field(
+        default=None,
+        ge=0,
+        le=2_147_483_647,
+        description="The version the text was edited from: refused (409) when the test case is at another "
+        "version now, so no one's change is overwritten unseen. 0: the test case must not exist yet. "
+        "Absent: create or update, whatever the current version.",
+    )
 
 
 class TestCaseOut(BaseModel):

@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,16 +18,25 @@ from orchestra.definitions.loader import (
     MAX_REPORTED_ISSUES,
     DefinitionError,
     DefinitionIssue,
+    LoadedDefinitions,
+    parse_text,
     validate_test_case_data,
 )
 from orchestra.definitions.testcase_model import TestCaseDefinition
+from orchestra.definitions.yaml_text import download_name, yaml_of_test_case
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import Project, TestCase, TestCaseVersion
 from orchestra.projects import service as projects
 from orchestra.testcases import repository
-from orchestra.testcases.schemas import TestCaseSummary, VersionSummary, WriteResult
+from orchestra.testcases.schemas import (
+    LastRun,
+    TestCaseSource,
+    TestCaseSummary,
+    VersionSummary,
+    WriteResult,
+)
 
 MAX_DETAIL_ISSUES = 3
 
@@ -214,6 +224,20 @@ async def list_versions(
     return Page[VersionSummary](items=items, total=total, limit=params.limit, offset=params.offset)
 
 
+def _last_run(row: repository.LastRunRow | None) -> LastRun | None:
+    if row is None:
+        return None
+    run_id, status, environment, version, created_at, finished_at = row
+    return LastRun(
+        id=run_id,
+        status=status,
+        environment=environment,
+        test_case_version=version,
+        created_at=created_at,
+        finished_at=finished_at,
+    )
+
+
 async def list_page(
     session: AsyncSession, actor: Actor, project: Project | str, params: PageParams, tag: str | None = None
 ) -> Page[TestCaseSummary]:
@@ -222,11 +246,69 @@ async def list_page(
         session, actor.tenant_id, owner.id, tag, params.limit, params.offset
     )
     return Page[TestCaseSummary](
-        items=[TestCaseSummary.of(case, version) for case, version in rows],
+        items=[TestCaseSummary.of(case, version, _last_run(last)) for case, version, last in rows],
         total=total,
         limit=params.limit,
         offset=params.offset,
     )
+
+
+async def get_yaml(
+    session: AsyncSession, actor: Actor, project: Project | str, ref: str, number: int | None
+) -> tuple[str, str]:
+    """A version (None: the current one) as its YAML file: ``(file name, text)``."""
+    if number is None:
+        case, version = await get(session, actor, project, ref)
+    else:
+        case, version = await get_version(session, actor, project, ref, number)
+    return download_name(case.name), yaml_of_test_case(version.definition)
+
+
+async def put_yaml(
+    session: AsyncSession, actor: Actor, project: Project | str, name: str, source: TestCaseSource
+) -> tuple[TestCase, TestCaseVersion, WriteResult]:
+    """``put`` from the text of a YAML file: every problem with its line and column, and, with
+    ``base_version``, a refusal when someone else changed the test case since that version."""
+    owner = await projects.get(session, actor, project)
+    file = download_name(name)
+    try:
+        definition, root = parse_text(source.content, file)
+    except DefinitionError as error:
+        raise invalid_definition("the test case", definition_errors(error.issues)) from None
+    if not isinstance(definition, TestCaseDefinition):
+        kind = "a suite" if definition is not None else "neither a test case nor a suite"
+        issue = DefinitionIssue(file, 1, 1, "", f"this is {kind}: a test case needs 'name' and 'steps'")
+        raise invalid_definition("the test case", definition_errors([issue]))
+    if definition.name != name:
+        message = (
+            f"the test case is named {definition.name!r} here but {name!r} is being saved; a test case "
+            "cannot be renamed: save it under the new name and delete the old one"
+        )
+        assert root is not None  # a definition was read, so the text had a tree
+        issue = LoadedDefinitions(roots={Path(file): root}).issue_at(Path(file), ["name"], message)
+        raise invalid_definition("the test case", definition_errors([issue]))
+    await _check_base_version(session, actor, owner, name, source.base_version)
+    case, version, result = await upsert_definition(session, actor, owner, definition)
+    if source.base_version == 0 and result != "created":  # created meanwhile by someone else
+        raise Conflict(f"test case '{name}' already exists in project '{owner.name}'")
+    return case, version, result
+
+
+async def _check_base_version(
+    session: AsyncSession, actor: Actor, owner: Project, name: str, base: int | None
+) -> None:
+    if base is None:
+        return
+    case = await repository.find_by_name(session, actor.tenant_id, owner.id, name, lock=True)
+    if base == 0 and case is not None:
+        raise Conflict(f"test case '{name}' already exists in project '{owner.name}'")
+    if base > 0 and case is None:
+        raise NotFound(f"test case '{name}' does not exist in project '{owner.name}' (it was deleted?)")
+    if base > 0 and case is not None and case.current_version != base:
+        raise Conflict(
+            f"test case '{name}' changed since version {base}: it is at version {case.current_version} "
+            "now; open that version and make your change again"
+        )
 
 
 async def delete(session: AsyncSession, actor: Actor, project: Project | str, ref: str) -> None:

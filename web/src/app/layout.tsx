@@ -46,6 +46,12 @@ export function AppLayout() {
             <Link to="/runs" search={{ page: 1 }} className={navLink}>
               Runs
             </Link>
+            <Link to="/test-cases" search={{ page: 1 }} className={navLink}>
+              Test cases
+            </Link>
+            <Link to="/suites" className={navLink}>
+              Suites
+            </Link>
             <Link to="/environments" search={{}} className={navLink}>
               Environments
             </Link>

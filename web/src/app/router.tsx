@@ -14,6 +14,13 @@ import { OverviewPage } from "@/features/overview/components/overview-page";
 import { parseRunsSearch } from "@/features/runs/api/runs";
 import { RunDetail } from "@/features/runs/components/run-detail";
 import { RunsPage } from "@/features/runs/components/runs-page";
+import { parseSuitesSearch } from "@/features/suites/api/suites";
+import { SuitePage } from "@/features/suites/components/suite-page";
+import { SuitesPage } from "@/features/suites/components/suites-page";
+import { parseTestCaseSearch, parseTestCasesSearch } from "@/features/testcases/api/testcases";
+import { NewTestCasePage } from "@/features/testcases/components/new-testcase-page";
+import { TestCasePage } from "@/features/testcases/components/testcase-page";
+import { TestCasesPage } from "@/features/testcases/components/testcases-page";
 import { session } from "@/shared/auth/session";
 import { lazyScreen } from "./lazy-screen";
 import { AppLayout } from "./layout";
@@ -149,6 +156,61 @@ const auditRoute = createRoute({
   },
 });
 
+const testCasesRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/test-cases",
+  validateSearch: parseTestCasesSearch,
+  component: function TestCasesScreen() {
+    const search = testCasesRoute.useSearch();
+    const navigate = useNavigate({ from: "/test-cases" });
+    return <TestCasesPage search={search} onSearchChange={(next, replace) => void navigate({ search: next, replace })} />;
+  },
+});
+
+const newTestCaseRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/test-cases/new",
+  validateSearch: (search: Record<string, unknown>): { project: string } => ({
+    project: typeof search.project === "string" ? search.project : "",
+  }),
+  component: function NewTestCaseScreen() {
+    const { project } = newTestCaseRoute.useSearch();
+    return <NewTestCasePage project={project} />;
+  },
+});
+
+const testCaseRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/test-cases/$project/$name",
+  validateSearch: parseTestCaseSearch,
+  component: function TestCaseScreen() {
+    const { project, name } = testCaseRoute.useParams();
+    const search = testCaseRoute.useSearch();
+    const navigate = useNavigate({ from: "/test-cases/$project/$name" });
+    return <TestCasePage key={`${project}/${name}`} project={project} name={name} search={search} onSearchChange={(next) => void navigate({ search: next })} />;
+  },
+});
+
+const suitesRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/suites",
+  validateSearch: parseSuitesSearch,
+  component: function SuitesScreen() {
+    const search = suitesRoute.useSearch();
+    const navigate = useNavigate({ from: "/suites" });
+    return <SuitesPage search={search} onSearchChange={(next, replace) => void navigate({ search: next, replace })} />;
+  },
+});
+
+const suiteRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/suites/$project/$name",
+  component: function SuiteScreen() {
+    const { project, name } = suiteRoute.useParams();
+    return <SuitePage project={project} name={name} />;
+  },
+});
+
 const routeTree = rootRoute.addChildren([
   signInRoute,
   signedInRoute.addChildren([
@@ -162,6 +224,11 @@ const routeTree = rootRoute.addChildren([
     limitsRoute,
     tokensRoute,
     auditRoute,
+    testCasesRoute,
+    newTestCaseRoute,
+    testCaseRoute,
+    suitesRoute,
+    suiteRoute,
   ]),
 ]);
 

@@ -196,6 +196,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/apply/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Files
+         * @description `POST /projects/{project}/apply` from YAML files, as `orchestra apply --project` reads a folder: each file a test case or a suite. Any problem: 422 listing every one with its `file`, `line` and `column`, and nothing is stored.
+         */
+        post: operations["apply_files_api_v1_projects__project__apply_files_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/assistant/chat": {
         parameters: {
             query?: never;
@@ -616,6 +636,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/suites/{suite}/yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Suite Yaml
+         * @description The suite as its YAML file, the file `orchestra apply` takes (without `project`: the project it is applied to decides).
+         */
+        get: operations["get_suite_yaml_api_v1_projects__project__suites__suite__yaml_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/test-cases": {
         parameters: {
             query?: never;
@@ -647,6 +687,26 @@ export interface paths {
          * @description Create the test case (201) or add a version when the content differs (200; identical content adds none: changed=false).
          */
         put: operations["put_test_case_api_v1_projects__project__test_cases__name__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-cases/{name}/yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Test Case Yaml
+         * @description As `PUT /{name}`, from the text of the YAML file: problems name their line and column. With `base_version`, refused (409) when the test case is no longer at that version.
+         */
+        put: operations["put_test_case_yaml_api_v1_projects__project__test_cases__name__yaml_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -750,6 +810,26 @@ export interface paths {
         };
         /** Get Version */
         get: operations["get_version_api_v1_projects__project__test_cases__test_case__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-cases/{test_case}/yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Test Case Yaml
+         * @description The current version (or `version`) as its YAML file, the file `orchestra apply` takes: keys in the order of the language; comments and the order of keys within a mapping of your own (headers, bodies, checks) are not kept, since a test case is stored as its definition.
+         */
+        get: operations["get_test_case_yaml_api_v1_projects__project__test_cases__test_case__yaml_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1246,6 +1326,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ApplyFilesRequest
+         * @description YAML files exactly as `orchestra apply` reads them from a folder, test cases and suites mixed.
+         */
+        ApplyFilesRequest: {
+            /** Files */
+            files: components["schemas"]["YamlFile"][];
+        };
         /**
          * ApplyProjectsRequest
          * @description The definitions of several projects, e.g. a folder whose suites name different projects.
@@ -1844,6 +1932,29 @@ export interface components {
             vector_rank: number | null;
         };
         JsonValue: unknown;
+        /**
+         * LastRun
+         * @description The latest run of a test case (of any version, in any environment): its verdict so far.
+         */
+        LastRun: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Environment */
+            environment: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            /** Test Case Version */
+            test_case_version: number;
+        };
         /** LedgerEntity */
         LedgerEntity: {
             /** Created At */
@@ -3036,6 +3147,22 @@ export interface components {
              */
             version: number;
         };
+        /**
+         * TestCaseSource
+         * @description A test case as the text of its YAML file, e.g. from an editor.
+         */
+        TestCaseSource: {
+            /**
+             * Base Version
+             * @description The version the text was edited from: refused (409) when the test case is at another version now, so no one's change is overwritten unseen. 0: the test case must not exist yet. Absent: create or update, whatever the current version.
+             */
+            base_version?: number | null;
+            /**
+             * Content
+             * @description The YAML file's text (at most 1 MiB), as `orchestra apply` reads it.
+             */
+            content: string;
+        };
         /** TestCaseSummary */
         TestCaseSummary: {
             /** Current Version */
@@ -3047,6 +3174,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** @description The latest run; null when it never ran. */
+            last_run?: components["schemas"]["LastRun"] | null;
             /** Name */
             name: string;
             /** Tags */
@@ -3236,6 +3365,19 @@ export interface components {
             created_at: string;
             /** Version */
             version: number;
+        };
+        /** YamlFile */
+        YamlFile: {
+            /**
+             * Content
+             * @description The file's text: a test case or a suite (at most 1 MiB).
+             */
+            content: string;
+            /**
+             * Name
+             * @description The file's name; problems name it.
+             */
+            name: string;
         };
     };
     responses: never;
@@ -4133,6 +4275,113 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyResult"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    apply_files_api_v1_projects__project__apply_files_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyFilesRequest"];
             };
         };
         responses: {
@@ -7091,6 +7340,74 @@ export interface operations {
             };
         };
     };
+    get_suite_yaml_api_v1_projects__project__suites__suite__yaml_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                suite: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A YAML file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_test_cases_api_v1_projects__project__test_cases_get: {
         parameters: {
             query?: {
@@ -7287,6 +7604,123 @@ export interface operations {
                 "application/json": {
                     [key: string]: unknown;
                 };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestCasePutOut"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestCasePutOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_test_case_yaml_api_v1_projects__project__test_cases__name__yaml_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestCaseSource"];
             };
         };
         responses: {
@@ -7965,6 +8399,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_test_case_yaml_api_v1_projects__project__test_cases__test_case__yaml_get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                project: string;
+                test_case: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A YAML file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
                 };
             };
             /** @description No credentials, or credentials that do not prove who the caller is. */

@@ -4,7 +4,7 @@ import { queryOptions, useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "@/shared/api/client";
 
 export type Me = Schemas["MeOut"];
-type Role = Me["role"];
+export type Role = Me["role"];
 
 const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
 
@@ -22,4 +22,9 @@ export function hasRole(me: Me | undefined, role: Role): boolean {
 
 export function useMe(): Me | undefined {
   return useQuery(meQuery()).data;
+}
+
+/** Whether the caller has at least ``role``; false until the API has answered. */
+export function useHasRole(role: Role): boolean {
+  return hasRole(useMe(), role);
 }

@@ -126,6 +126,8 @@ export function checkSchedule(draft: ScheduleDraft): Record<ScheduleField, strin
   };
 }
 
+type TimeZone = NonNullable<Schemas["ScheduleCreate"]["timezone"]>;
+
 export function bodyOf(draft: ScheduleDraft) {
   const variables = parseJsonObject(draft.variables, 200);
   return {
@@ -133,10 +135,11 @@ export function bodyOf(draft: ScheduleDraft) {
     suite: draft.suite,
     environment: draft.environment,
     cron: draft.cron.trim(),
-    timezone: draft.timezone.trim(),
+    // the API's schema lists every zone it knows; checkTimeZone and the API refuse any other
+    timezone: draft.timezone.trim() as TimeZone,
     enabled: draft.enabled,
     priority: draft.priority.trim() ? Number(draft.priority) : null,
-    variables: "value" in variables ? variables.value : {},
+    variables: ("value" in variables ? variables.value : {}) as Record<string, Schemas["StorableJson"]>,
     misfire_policy: draft.misfire_policy,
   };
 }
