@@ -3,6 +3,7 @@ bodies the SUT receives, byte for byte (JSONB used to store keys shortest first)
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -79,3 +80,21 @@ async def test_a_suite_keeps_the_written_order_of_its_variables(
     await harness.apply(CASE, suites=[suite])
     stored = (await api.get(f"/projects/{harness.project}/suites/s")).json()
     assert list(stored["variables"]) == ["zz", "a", "mm"]
+
+
+async def test_a_suite_runs_its_tests_in_the_written_order(harness: Harness, api: httpx.AsyncClient) -> None:
+    """parallelism 1: one after another, in the order `tests` lists them (not by name, not at random)."""
+    names = ["charlie", "alpha", "echo", "bravo", "delta"]
+    step = {"request": {"url": "{{ env.base_url }}/slow?ms=20"}}
+    cases = [{"name": name, "steps": [step]} for name in names]
+    await harness.apply(*cases, suites=[{"suite": "ordered", "tests": names, "parallelism": 1}])
+    response = await api.post(
+        "/suite-runs", json={"project": harness.project, "environment": "sut", "suite": "ordered"}
+    )
+    assert response.status_code == 201, response.text
+    runs = [await harness.wait(run_id) for run_id in response.json()["runs"]]
+    assert all(run["status"] == "PASSED" for run in runs)
+    by_start = sorted(runs, key=lambda run: run["started_at"])
+    assert [run["name"] for run in by_start] == names
+    for before, after in itertools.pairwise(by_start):
+        assert before["finished_at"] <= after["started_at"]  # one at a time

@@ -24,6 +24,7 @@ from orchestra.suites import service as suites
 from orchestra.testcases import service as testcases
 
 MAX_RUNS_PER_SUITE_RUN = 5000
+QUEUE_STEP = 1e-6  # seconds between the queue keys of a suite run's runs: their order, and no real wait
 
 
 def _new_run(
@@ -34,6 +35,7 @@ def _new_run(
     request: RunCreate | SuiteRunCreate,
     variables: dict[str, Any],
     suite_run_id: uuid.UUID | None = None,
+    key: float | None = None,
 ) -> TestRun:
     return TestRun(
         id=uuid.uuid4(),
@@ -46,7 +48,7 @@ def _new_run(
         name=case.name,
         status=RunStatus.PENDING,
         priority=request.effective_priority(),
-        queue_key=queue_key(request.effective_priority()),
+        queue_key=queue_key(request.effective_priority()) if key is None else key,
         trigger=request.trigger,
         variables=variables,
         context={},
@@ -101,9 +103,17 @@ async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRu
     )
     session.add(suite_run)
     await session.flush()
+    if names != ["*"]:  # the order the suite lists them in (["*"]: by name)
+        position = {test: index for index, test in enumerate(names)}
+        found = sorted(found, key=lambda pair: position[pair[0].name])
+    # Queue keys one step apart, in that order: with parallelism 1 the runs start one after another in the
+    # written order; with more, that is the order they start in.
+    first = queue_key(request.effective_priority())
     runs = [
-        _new_run(actor, case, version, environment.id, request, variables, suite_run.id)
-        for case, version in found
+        _new_run(actor, case, version, environment.id, request, variables, suite_run.id, key)
+        for key, (case, version) in zip(
+            (first + at * QUEUE_STEP for at in range(len(found))), found, strict=True
+        )
     ]
     session.add_all(runs)
     await session.flush()
