@@ -45,9 +45,21 @@ MAX_EXAMPLES = 10  # per operation and kind of data: about 1,000 requests in all
 # does not run here, so the answer is (rightly) 503; its input bounds are tested in test_assistant_api.py.
 EXCLUDED = ("/events", "/explain", "/assistant/suggest", "/assistant/chat")
 # Bodies that carry a document checked beyond what JSON Schema can say (a test case's templates and
-# JSONPaths, a suite's members, an OpenAPI description, a DataPlan): generated ones are rightly refused
+# JSONPaths, a suite's members, YAML files, an OpenAPI description): generated ones are rightly refused
 # with a 422 that lists the problems, so "data that fits the schema is accepted" does not apply to them.
-DOCUMENT_BODIES = ("/apply", "/test-cases", "/test-cases/{name}", "/suites", "/suites/{name}", "/openapi")
+# A token's `expires_at` must be in the future: a schema cannot say "after now", so a generated past time is
+# rightly refused (tests/integration/test_auth_api.py covers it).
+NOW_DEPENDENT_BODIES = ("/tokens",)
+DOCUMENT_BODIES = (
+    "/apply",
+    "/apply/files",
+    "/test-cases",
+    "/test-cases/{name}",
+    "/test-cases/{name}/yaml",
+    "/suites",
+    "/suites/{name}",
+    "/openapi",
+)
 SEEDED = {"project": "fuzz", "environment": "e", "test_case": "t", "suite": "s", "schedule": "nightly"}
 FUZZ_SETTINGS = hypothesis.settings(
     max_examples=MAX_EXAMPLES,
@@ -116,10 +128,10 @@ def fuzz(schema: BaseSchema, base_url: str, headers: dict[str, str]) -> tuple[li
             if operation.path.endswith(EXCLUDED):
                 continue
             seed(seeding, base_url)
-            carries_document = operation.method in ("post", "put") and operation.path.endswith(
-                DOCUMENT_BODIES
+            exempt = operation.method in ("post", "put") and operation.path.endswith(
+                DOCUMENT_BODIES + NOW_DEPENDENT_BODIES
             )
-            excluded = [positive_data_acceptance] if carries_document else []
+            excluded = [positive_data_acceptance] if exempt else []
             for label, options in variants(operation):
 
                 def call(case: schemathesis.Case, excluded: list[Any] = excluded) -> None:

@@ -211,6 +211,15 @@ async def test_revoked_token_is_refused(api: httpx.AsyncClient, client: Client) 
     assert_invalid_token(await user.get("/projects"), "revoked")
 
 
+async def test_a_token_cannot_be_created_already_expired(api: httpx.AsyncClient) -> None:
+    for when in ["0111-03-12T23:56:11-08:13", (datetime.now(UTC) - timedelta(seconds=1)).isoformat()]:
+        response = await api.post("/tokens", json={"name": "late", "role": "viewer", "expires_at": when})
+        assert response.status_code == 422, response.text
+        assert "expires_at must be in the future" in response.json()["detail"]
+    names = [token["name"] for token in (await api.get("/tokens")).json()["items"]]
+    assert "late" not in names
+
+
 async def test_expired_token_is_refused(
     api: httpx.AsyncClient, client: Client, owner_database_url: str
 ) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 YAML_FILE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/yaml": {"schema": {"type": "string"}}}, "description": "A YAML file"}
+    # the schema is the document the file holds (a mapping), as a YAML-reading client sees it
+    200: {"content": {"application/yaml": {"schema": {"type": "object"}}}, "description": "A YAML file"}
 }
 
 
