@@ -19,7 +19,9 @@ THREE_LOOPS = (
     "{% for i in range(20000) %}{% for j in range(20000) %}{% for k in range(20000) %}"
     "{% endfor %}{% endfor %}{% endfor %}"
 )
-HEALTH_P99_LIMIT_S = 0.25  # before: 17.9 s without an answer
+# A blocked event loop leaves the health check without an answer for seconds (before: 17.9 s); a busy CI
+# machine alone delays an answer by up to ~0.5 s, so the limit sits well between the two.
+HEALTH_P99_LIMIT_S = 1.5
 
 
 def p99(latencies: list[float]) -> float:
@@ -102,7 +104,7 @@ async def test_a_catastrophic_pattern_is_checked_in_linear_time(harness: Harness
     assert run["status"] == "FAILED", run["status_reason"]
     assert "expected to match '^(a+)+$'" in run["status_reason"]
     assert time.perf_counter() - started < 5
-    assert p99(latencies) < HEALTH_P99_LIMIT_S
+    assert p99(latencies) < HEALTH_P99_LIMIT_S, sorted(latencies)[-5:]
 
 
 async def test_a_pattern_re2_cannot_run_is_refused_when_applied(harness: Harness) -> None:
