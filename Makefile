@@ -6,8 +6,12 @@ STAMP  := $(VENV)/.installed
 
 WEB_DEPS := web/node_modules/.installed
 WEB_BUILD := src/orchestra/web_dist/index.html
+# chai (BDD assertions for Postman scripts' pm.expect), taken from npm at build time and shipped in the package.
+CHAI_VERSION := 4.5.0
+CHAI := src/orchestra/steps/scripts/vendor/chai.js
+NEWMAN := tools/newman/node_modules/.bin/newman
 
-.PHONY: install up test unit lint bench clean web web-test chromium
+.PHONY: install up test unit lint bench clean web web-test chromium js-vendor newman nginx
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -16,7 +20,25 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) $(WEB_BUILD) ## create .venv with the pinned dependencies; build the web application if missing
+install: $(STAMP) $(WEB_BUILD) $(CHAI) $(NEWMAN) ## create .venv with the pinned dependencies; build the web application, fetch chai and newman if missing
+
+# newman (pinned in tools/newman/package-lock.json), for the Postman parity test; skipped there without it.
+$(NEWMAN): tools/newman/package-lock.json
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory newman; \
+	else echo "npm not found: newman is not installed (the Postman parity test will skip)" >&2; fi
+
+newman: ## install newman (for the Postman parity test)
+	cd tools/newman && npm ci --no-audit --no-fund --silent
+
+# Postman scripts' chai, from npm (MIT; its licence is copied beside it, docs/importing.md names it).
+$(CHAI):
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory js-vendor; \
+	else echo "npm not found: chai is not fetched (Postman scripts' pm.expect will say so)" >&2; fi
+
+js-vendor: ## fetch chai $(CHAI_VERSION) from npm into the package (for Postman scripts)
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent chai@$(CHAI_VERSION) >/dev/null && tar xzf chai-$(CHAI_VERSION).tgz) && \
+	  mkdir -p $(dir $(CHAI)) && cp $$tmp/package/chai.js $(CHAI) && cp $$tmp/package/LICENSE $(dir $(CHAI))LICENSE-chai && \
+	  rm -rf $$tmp && echo "chai $(CHAI_VERSION) (MIT) in $(dir $(CHAI))"
 
 $(WEB_DEPS): web/package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js 20.19+) is needed to build the web application" >&2; exit 1; }
@@ -37,13 +59,20 @@ chromium:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "could not install chromium: the browser tests will skip" >&2
 
+# The Compose topology's end-to-end test puts Debian's nginx, with the web image's configuration, in front;
+# installed here when missing (as root), else that test skips and says why (it fails under CI).
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
+	  echo "could not install nginx: the Compose topology test will skip" >&2
+
 web-test: $(WEB_DEPS) chromium ## the web application: lint, types, build, Vitest, Playwright against a real `orchestra up`
 	cd web && npm run lint && npm run build && npm test && npm run e2e
 
 up: install ## start Orchestra embedded, with the demo SUT and example suite, on http://127.0.0.1:8000
 	$(BIN)/orchestra up
 
-test: install ## lint, type-check, check the layers and run the whole test suite
+test: install nginx ## lint, type-check, check the layers and run the whole test suite
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/lint-imports --no-logo
@@ -64,6 +93,7 @@ lint: install
 bench: install ## benchmarks (see bench/ and the README's performance section)
 	$(BIN)/python bench/chain.py
 	$(BIN)/python bench/dataplan.py
+	$(BIN)/python bench/web.py
 
 clean:
-	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache web/node_modules src/orchestra/web_dist
+	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache web/node_modules src/orchestra/web_dist $(dir $(CHAI)) tools/newman/node_modules

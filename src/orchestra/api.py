@@ -13,9 +13,12 @@ from orchestra.dataplans.endpoints import router as dataplans_router
 from orchestra.environments.endpoints import router as environments_router
 from orchestra.environments.openapi_endpoints import router as openapi_router
 from orchestra.health.endpoints import router as health_router
+from orchestra.importing.endpoints import router as importing_router
+from orchestra.insights.endpoints import router as insights_router
 from orchestra.ledger.endpoints import router as ledger_router
 from orchestra.limits.endpoints import router as limits_router
 from orchestra.projects.endpoints import router as projects_router
+from orchestra.quarantine.endpoints import router as quarantine_router
 from orchestra.rag.endpoints import router as rag_router
 from orchestra.runs.endpoints import router as runs_router
 from orchestra.schedules.endpoints import router as schedules_router
@@ -34,7 +37,10 @@ for router in (
     testcases_router,
     suites_router,
     apply_router,
+    importing_router,
     runs_router,
+    insights_router,
+    quarantine_router,
     schedules_router,
     limits_router,
     tokens_router,

@@ -13,7 +13,9 @@ from orchestra.api import api_router
 from orchestra.api_deps import AuditRecorder, Readiness, RequestAuthenticator, SchedulerHandle
 from orchestra.audit import service as audit
 from orchestra.auth.authenticator import Authenticator
+from orchestra.auth.schemas import SignInOptionsOut
 from orchestra.config import Settings
+from orchestra.health.metrics_endpoints import router as metrics_router
 from orchestra.kit.body_limit import BodyLimitMiddleware
 from orchestra.kit.json_guard import JsonBodyGuardMiddleware
 from orchestra.runtime import Runtime
@@ -67,6 +69,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/api/v1/openapi.json",
     )
+    app.state.settings = settings  # the lifespan's runtime may replace it with the same settings
     recorder: AuditRecorder = audit.record_request
     app.state.audit_recorder = recorder  # every change made through the API is recorded (api_deps.py)
     if runtime is not None:
@@ -74,7 +77,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     problems.install(app)
     api_contract.document(app)
     app.include_router(api_router, prefix="/api/v1")
-    web.install(app, settings.web_dir)  # last: the application answers only what no API route does
+    app.include_router(metrics_router)  # /metrics, behind its own token (docs/operations.md)
+    # Last: the application answers only what no API route does. It may call the sign-on issuer's origin.
+    sign_on = SignInOptionsOut.of(settings).oidc
+    web.install(app, settings.web_dir, connect_to=[web.origin_of(sign_on.issuer)] if sign_on else [])
     app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which bounds what it buffers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     return app

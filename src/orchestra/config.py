@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     )
     scheduler_batch_size: int = Field(default=100, ge=1, description="Runs admitted per scheduling pass.")
     lease_s: float = Field(default=30.0, gt=0, description="Lease length of a run taken by an executor.")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OpenTelemetry collector (OTLP over HTTP, e.g. http://otel-collector:4318) that receives "
+        "the traces of runs. Unset: no traces.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token a Prometheus scraper sends to /metrics. Unset: the API does not serve "
+        "/metrics (404); an executor's health port and the ai-service serve it without a token.",
+    )
     executor_health_port: int = Field(
         default=8001, ge=0, le=65535, description="Port of `orchestra executor`'s health endpoints (0: none)."
     )
@@ -105,6 +116,11 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = Field(
         default=None,
         description="Client whose roles (resource_access.<client>.roles) count. Unset: oidc_audience.",
+    )
+    oidc_web_client_id: str | None = Field(
+        default=None,
+        description="Public OpenID Connect client the web application signs in with (authorization code "
+        "+ PKCE; its tokens must carry oidc_audience). Unset: the web application offers token sign-in only.",
     )
     oidc_tenant_claim: str = Field(
         default="tenant", description="Claim that names the user's tenant (dots reach into objects)."

@@ -132,10 +132,25 @@ class _Progress:
         return pending[index] if index < len(pending) else None
 
 
+def _recorded_revision(connection: Connection) -> str | None:
+    """The one revision ``alembic_version`` holds (None: no table, no row, or several)."""
+    if not connection.execute(_HAS_VERSION_TABLE).scalar():
+        return None
+    versions = [row[0] for row in connection.execute(_VERSIONS)]
+    return versions[0] if len(versions) == 1 else None
+
+
 def _upgrade(connection: Connection, progress: _Progress | None = None) -> None:
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    # At head already (every start but the first after an upgrade): nothing for Alembic to do, and its
+    # import and script loading are the larger part of a short command's start.
+    recorded = _recorded_revision(connection)
+    if recorded is not None and recorded == script_head():
+        if progress is not None:
+            progress.start = recorded
+        return
     from alembic import command
 
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
     config = alembic_config()
     config.attributes["connection"] = connection
     if progress is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from orchestra.config import Settings
 from orchestra.db import Database, open_database
 from orchestra.executor.data_phase import PreparedPlanLike
 from orchestra.executor.worker import Executor
+from orchestra.kit import tracing
 from orchestra.kit.secret_box import SecretBox, open_context_key, open_secret_box
 from orchestra.migrate import is_at_head, require_head
 from orchestra.scheduler.loop import Scheduler
@@ -41,24 +43,39 @@ async def _fire_schedules(db: Database, at: datetime) -> object:
 
 class PlansOnDemand:
     """The plan provider (testdata/provider.py), made at the first run that declares data: its planners and
-    the ai-service's client stay out of the memory of a process whose tests declare none."""
+    the ai-service's client stay out of the memory of a process whose tests declare none.
 
-    def __init__(self, db: Database, settings: Settings, secrets: SecretBox) -> None:
+    ``before_first_plan``: awaited once, before the first plan is asked for (an embedded `orchestra run`
+    starts its ai-service there, so a run whose tests declare no data never starts one)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        secrets: SecretBox,
+        before_first_plan: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._db, self._settings, self._secrets = db, settings, secrets
         self._provider: PlanProvider | None = None
+        self._before_first_plan = before_first_plan
+        self._prepared = asyncio.Lock()
 
-    def _made(self) -> PlanProvider:
+    async def _made(self) -> PlanProvider:
         if self._provider is None:
+            async with self._prepared:  # runs planned at once: one start, the others wait for it
+                if self._before_first_plan is not None:
+                    await self._before_first_plan()
+                    self._before_first_plan = None
             from orchestra.testdata.provider import PlanProvider
 
-            self._provider = PlanProvider(self._db, self._settings, self._secrets)
+            self._provider = self._provider or PlanProvider(self._db, self._settings, self._secrets)
         return self._provider
 
     async def plan_for_run(self, **run: Any) -> PreparedPlanLike:
-        return await self._made().plan_for_run(**run)
+        return await (await self._made()).plan_for_run(**run)
 
     async def repair(self, prepared: Any, **run: Any) -> PreparedPlanLike:
-        return await self._made().repair(prepared, **run)
+        return await (await self._made()).repair(prepared, **run)
 
 
 @dataclass
@@ -82,10 +99,12 @@ class Runtime:
         run_scheduler: bool = True,
         run_executor: bool = True,
         migrate: bool = True,
+        before_first_plan: Callable[[], Awaitable[None]] | None = None,
     ) -> Runtime:
         """``migrate``: bring the schema to head first (servers do; an executor waits for an API to) when
         there is an owner to migrate as: the embedded server's, or ORCHESTRA_MIGRATION_DATABASE_URL's.
-        Without one the services' role could change nothing: the schema must already be at head."""
+        Without one the services' role could change nothing: the schema must already be at head.
+        ``before_first_plan``: see ``PlansOnDemand``."""
         secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
         context_key = open_context_key(settings)
         db = open_database(settings, context_key, pool_size=settings.executor_concurrency + 5)
@@ -115,7 +134,7 @@ class Runtime:
             await db.close()
             raise
         scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=_fire_schedules)
-        plans = PlansOnDemand(db, settings, secrets)  # the DataPlans of tests that declare data
+        plans = PlansOnDemand(db, settings, secrets, before_first_plan)  # the DataPlans of tests with data
         executor = Executor(
             db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake
         )
@@ -125,6 +144,8 @@ class Runtime:
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         if run_executor:
+            if settings.otlp_endpoint:  # traces of the runs this process executes (kit/tracing.py)
+                tracing.configure(settings.otlp_endpoint, "orchestra-executor")
             runtime._tasks.append(asyncio.create_task(executor.run_forever(), name="executor"))
         log.info("runtime.started", executor_owner=executor.owner)
         return runtime
@@ -161,4 +182,6 @@ class Runtime:
         await self.executor.close()
         await self.scheduler.close()
         await self.db.close()
+        if self.runs_executor and self.settings.otlp_endpoint:
+            await asyncio.to_thread(tracing.shutdown)  # sends the spans still buffered
         log.info("runtime.stopped")

@@ -8,7 +8,9 @@ its own origin. ``/api/...`` is never answered with the SPA: an unknown API path
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
@@ -18,26 +20,42 @@ from starlette.exceptions import HTTPException
 SHIPPED = Path(__file__).resolve().parent / "web_dist"
 ASSETS = "assets/"
 IMMUTABLE = "public, max-age=31536000, immutable"
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+
+
+def content_security_policy(connect_to: Sequence[str] = ()) -> str:
+    """The policy of every answer: the SPA's own files only; it talks to its own origin and to
+    ``connect_to`` (the single sign-on issuer's origin, whose discovery and token endpoints it calls)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            " ".join(["connect-src 'self'", *connect_to]),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(connect_to: Sequence[str] = ()) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(connect_to),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def origin_of(url: str) -> str:
+    """``https://kc.example.com`` of ``https://kc.example.com/realms/orchestra``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 NOT_BUILT = "the web application is not built into this installation: run `make web` in the source tree"
 
 
@@ -82,14 +100,15 @@ class WebFiles:
         return candidate
 
 
-def _answer(file: Path, cache_control: str) -> Response:
-    return FileResponse(file, headers={"Cache-Control": cache_control, **SECURITY_HEADERS})
-
-
-def install(app: FastAPI, root: Path | None = None) -> None:
+def install(app: FastAPI, root: Path | None = None, connect_to: Sequence[str] = ()) -> None:
     """Serve the build at ``root`` (default: the one shipped in the package) for GET and HEAD on every
-    path the API's routes do not answer. Call after the API's routers are included."""
+    path the API's routes do not answer; ``connect_to``: origins the SPA may call besides its own. Call
+    after the API's routers are included."""
     files = WebFiles(root or SHIPPED)
+    headers = security_headers(connect_to)
+
+    def _answer(file: Path, cache_control: str) -> Response:
+        return FileResponse(file, headers={"Cache-Control": cache_control, **headers})
 
     async def serve(request: Request) -> Response:
         path = request.path_params["path"]

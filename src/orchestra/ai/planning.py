@@ -5,6 +5,7 @@ waits on a model that is down."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import structlog
@@ -17,6 +18,7 @@ from orchestra.ai_client.messages import PlanRequest, PlanResponse
 from orchestra.config import Settings
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.errors import InvalidInput
+from orchestra.kit import metrics
 from orchestra.openapi.operations import Catalogue
 from orchestra.testdata.planner.builtin import plan_for
 
@@ -62,6 +64,17 @@ def model_budget_s(settings: Settings) -> float:
 async def make_plan(
     request: PlanRequest, api: ApiTools, model: ModelClient | None, settings: Settings
 ) -> PlanResponse:
+    """A plan, timed by the planner that made it (``orchestra_ai_plan_duration_seconds``)."""
+    started = time.monotonic()
+    response = await _make_plan(request, api, model, settings)
+    planner = metrics.PLANNERS[0] if response.planner == BUILTIN else metrics.PLANNERS[1]
+    metrics.AI_PLAN_DURATION.labels(planner).observe(time.monotonic() - started)
+    return response
+
+
+async def _make_plan(
+    request: PlanRequest, api: ApiTools, model: ModelClient | None, settings: Settings
+) -> PlanResponse:
     environment = await api.environment(request.environment_id)
     catalogue = await load_catalogue(api, request.environment_id)
     notices: list[str] = []
@@ -73,13 +86,16 @@ async def make_plan(
                     request, environment, catalogue, api, model, settings.planner_repair_attempts
                 )
         except TimeoutError:
+            metrics.AI_PLAN_FALLBACKS.labels("timeout").inc()
             notices.append(f"The model took longer than {budget:g}s; the built-in planner made this plan.")
         except ModelUnavailable as error:
             log.warning("ai.model_unavailable", reason=str(error))
+            metrics.AI_PLAN_FALLBACKS.labels("unavailable").inc()
             notices.append(f"{error}; the built-in planner made this plan instead.")
         else:
             if outcome.plan is not None:
                 return PlanResponse(plan=outcome.plan, planner=model.label, notices=outcome.notices)
+            metrics.AI_PLAN_FALLBACKS.labels("invalid").inc()
             notices.append(
                 f"The model {model.model} gave {outcome.reason}; the built-in planner made this plan."
             )

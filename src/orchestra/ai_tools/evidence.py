@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestra.steps.outcome import is_failed_check
+
 BODY_LIMIT = 1024
 EXCERPT_LIMIT = 2048
 MAX_DIFF_FIELDS = 20
@@ -83,7 +85,7 @@ def failing_step(steps: list[EvidenceStep]) -> EvidenceStep | None:
 
 
 def failed_expectations(step: EvidenceStep) -> list[dict[str, Any]]:
-    return [item for item in step.assertions if isinstance(item, dict) and not item.get("passed", True)]
+    return [item for item in step.assertions if isinstance(item, dict) and is_failed_check(item)]
 
 
 def request_excerpt(request: dict[str, Any]) -> str:

@@ -144,6 +144,7 @@ async def run_evidence(transactions: Transactions, settings: Settings, run_id: u
         if found is None:
             raise NotFound(f"run {run_id} does not exist")
         run, test_case, environment = found
+        assert run.test_case_id is not None  # found with its test case
         steps = _records(await repository.steps_of(session, run.id))
         passing = await repository.last_passing_run(
             session, run.test_case_id, run.environment_id, run.created_at

@@ -14,7 +14,7 @@ from orchestra.apply.schemas import (
     ApplyRequest,
     ApplyResult,
 )
-from orchestra.projects.schemas import NameInPath
+from orchestra.projects.path_params import NameInPath
 
 router = APIRouter(tags=["apply"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orchestra.api_deps import ViewerDep
-from orchestra.auth.schemas import MeOut
+from orchestra.api_deps import SettingsDep, ViewerDep
+from orchestra.auth.schemas import MeOut, SignInOptionsOut
 
 router = APIRouter(tags=["auth"])
 
@@ -17,3 +17,13 @@ router = APIRouter(tags=["auth"])
 )
 async def get_me(actor: ViewerDep) -> MeOut:
     return MeOut.of(actor)
+
+
+@router.get(
+    "/auth/options",
+    response_model=SignInOptionsOut,
+    description="How the web application can sign in (no credential needed): single sign-on's issuer and "
+    "public client when configured.",
+)
+async def sign_in_options(settings: SettingsDep) -> SignInOptionsOut:
+    return SignInOptionsOut.of(settings)

@@ -1,22 +1,25 @@
 """Serving the ai-service: on its own (`orchestra ai`), beside the API inside `orchestra up`, or inside an
-embedded `orchestra run`."""
+embedded `orchestra run`.
+
+The apps and the server are imported when one is served: an embedded `orchestra run` reserves the port of
+its ai-service at start, and serves it only when a test asks for a DataPlan.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from typing import TYPE_CHECKING
 
-import httpx
-import uvicorn
-from rich.console import Console
-from starlette.types import ASGIApp
-
-from orchestra.ai.app import create_ai_app
-from orchestra.app import create_app
-from orchestra.cli.serving import Serving, check_port_free, make_server
 from orchestra.cli.usage import UsageError
 from orchestra.config import Settings
-from orchestra.runtime import Runtime
+
+if TYPE_CHECKING:
+    import uvicorn
+    from rich.console import Console
+    from starlette.types import ASGIApp
+
+    from orchestra.runtime import Runtime
 
 LOOPBACK = "127.0.0.1"
 
@@ -29,6 +32,9 @@ def ai_description(settings: Settings) -> str:
 
 async def serve_ai(settings: Settings, console: Console) -> None:
     """`orchestra ai`: the ai-service alone, until Ctrl-C."""
+    from orchestra.ai.app import create_ai_app
+    from orchestra.cli.serving import Serving, check_port_free
+
     check_port_free(settings.host, settings.ai_port)
     serving = await Serving.start(create_ai_app(settings), settings.host, settings.ai_port)
     console.print(
@@ -64,6 +70,8 @@ class EmbeddedAi:
         return cls(listener, port)
 
     async def start(self, app: ASGIApp) -> None:
+        from orchestra.cli.serving import make_server
+
         server = make_server(app, LOOPBACK, self.port)
         task = asyncio.create_task(server.serve(sockets=[self.listener]))
         async with asyncio.timeout(10):
@@ -93,6 +101,11 @@ def reserve_embedded_ai(settings: Settings, port: int) -> tuple[Settings, Embedd
 def in_process_ai_app(settings: Settings, runtime: Runtime) -> ASGIApp:
     """The ai-service of an embedded `orchestra run`, where no API server listens: it reaches the tool
     endpoints of an API app in this process."""
+    import httpx
+
+    from orchestra.ai.app import create_ai_app
+    from orchestra.app import create_app
+
     return create_ai_app(settings, api_transport=httpx.ASGITransport(app=create_app(settings, runtime)))
 
 

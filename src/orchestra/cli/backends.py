@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -22,7 +22,9 @@ from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
-from orchestra.runtime import Runtime
+
+if TYPE_CHECKING:
+    from orchestra.runtime import Runtime
 
 
 class BackendError(Exception):
@@ -44,6 +46,9 @@ class Backend(Protocol):
 
     async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
         """Set these secrets of the environment (stored encrypted); its other secrets are kept."""
+
+    async def set_request_defaults(self, project: str, environment: str, defaults: dict[str, Any]) -> None:
+        """Set the environment's request defaults (they replace the ones it had)."""
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID: ...
 
@@ -87,6 +92,11 @@ class LocalBackend:
 
     async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
         change = EnvironmentUpdate.model_validate({"secrets": secrets})
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            await environments.update(session, self.actor, project, environment, change, self.runtime.secrets)
+
+    async def set_request_defaults(self, project: str, environment: str, defaults: dict[str, Any]) -> None:
+        change = EnvironmentUpdate.model_validate({"defaults": defaults})
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             await environments.update(session, self.actor, project, environment, change, self.runtime.secrets)
 
@@ -198,6 +208,9 @@ class RemoteBackend:
 
     async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:
         await self._call("PATCH", _environment_path(project, environment), json={"secrets": secrets})
+
+    async def set_request_defaults(self, project: str, environment: str, defaults: dict[str, Any]) -> None:
+        await self._call("PATCH", _environment_path(project, environment), json={"defaults": defaults})
 
     async def start_suite_run(self, request: SuiteRunCreate) -> uuid.UUID:
         response = await self._call(

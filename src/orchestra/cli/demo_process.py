@@ -16,9 +16,12 @@ class DemoProcess:
     url: str
 
     @classmethod
-    def start(cls, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 30.0) -> DemoProcess:
+    def start(
+        cls, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 30.0, module: str = "orchestra.demo"
+    ) -> DemoProcess:
+        """``module`` serves like ``orchestra.demo`` (the same options and announcement line)."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "orchestra.demo", "--host", host, "--port", str(port)],
+            [sys.executable, "-m", module, "--host", host, "--port", str(port)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -71,7 +71,7 @@ async def serve_executor(settings: Settings, console: Console) -> None:
     """A stateless worker: consumes run ids, leases and executes runs; SIGTERM hands its runs back. Its
     health port listens from the start (live; ready once the executor runs)."""
     require_broker(settings, "executor")
-    health = HealthServer()
+    health = HealthServer(metrics_token=settings.metrics_token)
     if settings.executor_health_port:
         try:
             await health.start(settings.host, settings.executor_health_port)

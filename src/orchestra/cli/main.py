@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from orchestra import __version__
 from orchestra.cli.usage import UsageError
@@ -92,7 +93,8 @@ async def _with_backend(
     ai: bool = False,
 ) -> int:
     """``work`` on the server's REST API, or on the embedded engine in this process (with its own
-    ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans)."""
+    ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans; it is
+    served when the first of them does, so a run of tests without data never starts it)."""
     from orchestra.cli.backends import LocalBackend, RemoteBackend
 
     if server:
@@ -111,11 +113,16 @@ async def _with_backend(
     embedded_ai: EmbeddedAi | None = None
     if ai:
         settings, embedded_ai = reserve_embedded_ai(settings, 0)
+    started: list[Runtime] = []
+
+    async def serve_ai() -> None:
+        if embedded_ai is not None:
+            await embedded_ai.start(in_process_ai_app(settings, started[0]))
+
     try:
-        runtime = await Runtime.start(settings)
+        runtime = await Runtime.start(settings, before_first_plan=serve_ai if embedded_ai else None)
+        started.append(runtime)
         try:
-            if embedded_ai is not None:
-                await embedded_ai.start(in_process_ai_app(settings, runtime))
             return await work(LocalBackend(runtime))
         finally:
             await runtime.stop()
@@ -134,8 +141,8 @@ def _guarded(coroutine: Awaitable[int]) -> int:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except DefinitionError as error:
         err_console.print(f"[red]error:[/] invalid test definition ({len(error.issues)} problem(s)):")
-        for issue in error.issues:
-            err_console.print(f"  {issue}")
+        for issue in error.issues:  # one line each, as written (a program may read them)
+            err_console.print(f"  {escape(str(issue))}", highlight=False, soft_wrap=True)
         return runner.EXIT_ERROR
     except (UsageError, BackendError, OrchestraError, StartupRefused) as error:
         return runner.error_exit(err_console, error)
@@ -181,28 +188,132 @@ def run(
         str | None, typer.Option("--project", help="Project (default: from the suite or folder).")
     ] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
+    junit_per_step: Annotated[
+        bool,
+        typer.Option("--junit-per-step", help="In the JUnit report, one <testcase> per step (not per test)."),
+    ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Write a self-contained HTML report here (every step, request, response)."
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="CSV or JSON file of rows: every test case runs once per row, with its values."
+        ),
+    ] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the full result as JSON here.")
+    ] = None,
+    postman_environment: Annotated[
+        Path | None,
+        typer.Option("--environment", "-e", help="With a Postman collection: its environment file."),
+    ] = None,
+    postman_globals: Annotated[
+        Path | None, typer.Option("--globals", "-g", help="With a Postman collection: its globals file.")
+    ] = None,
+    folder: Annotated[
+        list[str] | None,
+        typer.Option("--folder", help="With a Postman collection: only this folder's requests (repeatable)."),
+    ] = None,
+    env_defaults: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-defaults",
+            help="YAML or JSON file of request defaults (headers, query, auth, timeout_ms) set on the "
+            "environment: every request inherits them, under the suite's, the test's and the step's.",
+        ),
     ] = None,
     data_dir: DataDirOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
 ) -> None:
-    """Run tests and wait for the verdict: exit 0 all passed, 1 a test failed, 2 the run could not be done."""
+    """Run tests and wait for the verdict: exit 0 all passed, 1 a test failed, 2 the run could not be done.
+    A Postman collection (.json) runs as it is, like newman run (see docs/importing.md#postman)."""
+    import tempfile
+
+    from orchestra.cli import importing, runner
+
+    with tempfile.TemporaryDirectory(prefix="orchestra-collection-") as scratch:
+        try:
+            paths, converted = importing.collections_as_folders(
+                list(paths),
+                Path(scratch),
+                environment=postman_environment,
+                globals_=postman_globals,
+                folders=folder or [],
+            )
+        except (UsageError, OrchestraError) as error:
+            raise typer.Exit(runner.error_exit(err_console, error)) from None
+        found = {s.name: s.value for result in converted for s in result.secrets}
+        if converted and not env and not base_url:
+            base_url = next((result.base_url for result in converted if result.base_url), None)
+        _run(
+            paths,
+            server,
+            token,
+            env,
+            base_url,
+            openapi,
+            var,
+            secret,
+            priority,
+            project,
+            junit,
+            junit_per_step,
+            html,
+            data,
+            env_defaults,
+            json_path,
+            data_dir,
+            verbose,
+            found,
+        )
+
+
+def _run(
+    paths: list[Path],
+    server: str | None,
+    token: str | None,
+    env: str | None,
+    base_url: str | None,
+    openapi: str | None,
+    var: list[str] | None,
+    secret: list[str] | None,
+    priority: int | None,
+    project: str | None,
+    junit: Path | None,
+    junit_per_step: bool,
+    html: Path | None,
+    data: Path | None,
+    env_defaults: Path | None,
+    json_path: Path | None,
+    data_dir: Path | None,
+    verbose: bool,
+    found_secrets: dict[str, str],
+) -> None:
     from orchestra.cli import runner
 
     if env and base_url:
         raise typer.Exit(runner.error_exit(err_console, "give either --env or --base-url, not both"))
+    if junit_per_step and junit is None:
+        raise typer.Exit(runner.error_exit(err_console, "--junit-per-step needs --junit FILE"))
     try:
         options = runner.RunOptions(
             paths=list(paths),
             environment=env,
             base_url=base_url,
             variables=runner.parse_variables(var or []),
-            secrets=runner.parse_secrets(secret or [], os.environ),
+            secrets={**found_secrets, **runner.parse_secrets(secret or [], os.environ)},
             priority=priority,
             project=project,
             junit=junit,
             json_path=json_path,
+            junit_per_step=junit_per_step,
+            html=html,
+            data=runner.read_data_file(data) if data is not None else None,
+            env_defaults=runner.read_env_defaults(env_defaults) if env_defaults is not None else None,
             openapi=openapi,
             poll_s=0.5 if server else 0.2,
         )
@@ -446,3 +557,222 @@ def demo_sut(
     from orchestra.demo.__main__ import main as demo_main
 
     sys.exit(demo_main(["--host", host, "--port", str(port)]))
+
+
+import_app = typer.Typer(
+    help="Write Orchestra test cases from what other tools hold: curl command lines, HAR files, Postman "
+    "collections, an OpenAPI description.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the test cases into.")]
+KeepCredentialsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-credentials",
+        help="Keep Authorization and Cookie headers (as environment secrets; left out by default).",
+    ),
+]
+ImportEnvOpt = Annotated[
+    str | None,
+    typer.Option("--env", help="Create or update this environment: the base URL and the secrets found."),
+]
+ImportProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project", help="Project of --env (default: the name of the --out folder, as `run` takes it)."
+    ),
+]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace files that exist.")]
+
+
+def _import(
+    convert: Callable[[], Any],
+    out: Path,
+    overwrite: bool,
+    env: str | None,
+    project: str | None,
+    server: str | None,
+    token: str | None,
+    data_dir: Path | None,
+) -> None:
+    from orchestra.cli import importing
+
+    owner = project or out.resolve().name or "default"  # the folder `run` takes the project name from
+
+    async def work() -> int:
+        result = convert()
+        importing.check_targets(result, out, overwrite=overwrite)
+        if env:
+
+            async def store(backend: Backend) -> int:
+                await importing.store_environment(backend, owner, env, result)
+                return 0
+
+            await _with_backend(server, token, _settings(data_dir=data_dir), store)
+        written = importing.write_files(result, out)
+        importing.report(result, out, written, console, stored_in=f"{owner}/{env}" if env else None)
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@import_app.command("curl")
+def import_curl(
+    command: Annotated[
+        str | None, typer.Argument(help="A curl command line (or give --file).", show_default=False)
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="A file of curl commands, one test case each.")
+    ] = None,
+    out: OutOpt = Path("."),
+    keep_credentials: KeepCredentialsOpt = False,
+    env: ImportEnvOpt = None,
+    project: ImportProjectOpt = None,
+    overwrite: OverwriteOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write a test case per curl command (method, URL, headers, body; a 2xx status check)."""
+    from orchestra.cli import runner
+
+    if (command is None) == (file is None):
+        raise typer.Exit(runner.error_exit(err_console, "give a curl command or --file, not both"))
+
+    def convert() -> Any:
+        from orchestra.importers.convert import from_curl
+
+        text = command if command is not None else _read_text(file)
+        return from_curl(text, keep_credentials=keep_credentials)
+
+    _import(convert, out, overwrite, env, project, server, token, data_dir)
+
+
+@import_app.command("har")
+def import_har(
+    file: Annotated[Path, typer.Argument(help="A HAR file (HTTP Archive 1.1 or 1.2).")],
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Only requests to this host (repeatable).")
+    ] = None,
+    out: OutOpt = Path("."),
+    keep_credentials: KeepCredentialsOpt = False,
+    env: ImportEnvOpt = None,
+    project: ImportProjectOpt = None,
+    overwrite: OverwriteOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the HAR's requests as one test case, in order, each expecting the status and type seen."""
+
+    def convert() -> Any:
+        from orchestra.importers.convert import from_har
+
+        return from_har(_read_bytes(file), name=file.name, include=include, keep_credentials=keep_credentials)
+
+    _import(convert, out, overwrite, env, project, server, token, data_dir)
+
+
+@import_app.command("openapi")
+def import_openapi(
+    spec: Annotated[str, typer.Argument(help="The OpenAPI 3.0 / 3.1 description: a file or an http(s) URL.")],
+    out: OutOpt = Path("."),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", help="Create or update this environment: the base URL, and the description imported."
+        ),
+    ] = None,
+    project: ImportProjectOpt = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="The SUT's base URL (default: the description's first server)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace files edited since they were generated, too.")
+    ] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write a runnable suite: a test per operation (inputs planned from the description, the documented
+    status, content type and schema checked), a lifecycle flow per entity, a suite file. Importing again
+    updates the generated files and leaves the ones edited since alone."""
+    from orchestra.cli import importing
+
+    owner = project or out.resolve().name or "default"
+
+    async def work() -> int:
+        from orchestra.importers.openapi_suite import suite_of
+        from orchestra.openapi.load import parse_text
+
+        text, source_url = await importing.read_spec(spec)
+        result = suite_of(parse_text(text), source_url=source_url, base_url=base_url, project=project)
+        writes = importing.suite_writes(result.files, out, overwrite=overwrite)
+        if env:
+
+            async def store(backend: Backend) -> int:
+                await importing.store_suite_environment(backend, owner, env, result, text)
+                return 0
+
+            await _with_backend(server, token, _settings(data_dir=data_dir), store)
+        importing.apply_suite_writes(result, writes, out)
+        importing.report_suite(result, writes, out, console, stored_in=f"{owner}/{env}" if env else None)
+        return 0
+
+    raise typer.Exit(_guarded(work()))
+
+
+@import_app.command("postman")
+def import_postman(
+    file: Annotated[Path, typer.Argument(help="A Postman collection (format v2.0 or v2.1).")],
+    environment: Annotated[
+        Path | None, typer.Option("--environment", "-e", help="A Postman environment file.")
+    ] = None,
+    globals_file: Annotated[
+        Path | None, typer.Option("--globals", "-g", help="A Postman globals file.")
+    ] = None,
+    out: OutOpt = Path("."),
+    env: ImportEnvOpt = None,
+    project: ImportProjectOpt = None,
+    overwrite: OverwriteOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the collection as one test case: its requests in order, its variables, auth and the test
+    scripts that are plain assertions (see docs/importing.md#postman)."""
+
+    def convert() -> Any:
+        from orchestra.importers.convert import from_postman
+        from orchestra.importers.postman_files import MAX_POSTMAN_BYTES
+
+        return from_postman(
+            _read_bytes(file, MAX_POSTMAN_BYTES),
+            name=file.name,
+            environment=_read_bytes(environment, MAX_POSTMAN_BYTES) if environment else None,
+            globals_=_read_bytes(globals_file, MAX_POSTMAN_BYTES) if globals_file else None,
+        )
+
+    _import(convert, out, overwrite, env, project, server, token, data_dir)
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    from orchestra.importers.har import MAX_HAR_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            return handle.read((limit or MAX_HAR_BYTES) + 1)
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _read_text(path: Path | None) -> str:
+    from orchestra.importers.curl import MAX_CURL_TEXT
+
+    assert path is not None
+    try:
+        return _read_bytes(path)[: MAX_CURL_TEXT * 4 + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None

@@ -1,7 +1,8 @@
 """`orchestra run`: load definitions, sync them, start the runs, follow them, report, exit with a verdict.
 
-Exit codes: 0 every test passed; 1 a test failed (FAILED, ERROR, TIMED_OUT or CANCELLED); 2 the run could not
-be carried out (invalid definition, unreachable server or SUT, bad arguments).
+Exit codes: 0 every test passed (a muted test's failure aside); 1 a test failed (FAILED, ERROR, TIMED_OUT or
+CANCELLED) and was not muted; 2 the run could not be carried out (invalid definition, unreachable server or
+SUT, bad arguments).
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestra.cli.backends import Backend, BackendError
-from orchestra.cli.display import finished_line, print_summary
+from orchestra.cli.display import finished_line, phase_line, print_failures, print_skipped, print_summary
 from orchestra.cli.usage import UsageError
-from orchestra.definitions.loader import LoadedDefinitions, load_paths
+from orchestra.definitions.data_rows import DataFileError, Row, load_rows
+from orchestra.definitions.loader import DefinitionError, LoadedDefinitions, load_model_file, load_paths
 from orchestra.definitions.projects import ProjectDefinitions, group_by_project
-from orchestra.definitions.testcase_model import NAME_RULE, is_valid_name
+from orchestra.definitions.testcase_model import NAME_RULE, RequestDefaults, is_valid_name
 from orchestra.environments.openapi_schemas import MAX_URL, SpecImport
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
 from orchestra.models.run_states import TERMINAL, RunStatus
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
+from orchestra.runs.html_report import html_report
+from orchestra.runs.reports import suite_run_junit
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -50,6 +54,10 @@ class RunOptions:
     project: str | None = None
     junit: Path | None = None
     json_path: Path | None = None
+    junit_per_step: bool = False
+    html: Path | None = None
+    data: list[Row] | None = None  # --data: every test case runs once per row
+    env_defaults: dict[str, Any] | None = None  # --env-defaults: the environment's request defaults
     openapi: str | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     poll_s: float = 0.2
@@ -63,6 +71,24 @@ def parse_variables(items: list[str]) -> dict[str, str]:
             raise UsageError(f"--var expects KEY=VALUE with KEY an identifier, got {item!r}")
         variables[name.strip()] = value
     return variables
+
+
+def read_data_file(path: Path) -> list[Row]:
+    """``--data FILE``: the rows of a CSV or JSON file; its problems stop the command before anything runs."""
+    try:
+        return load_rows(path)
+    except DataFileError as error:
+        raise UsageError(f"--data {path}: {error}") from None
+
+
+def read_env_defaults(path: Path) -> dict[str, Any]:
+    """``--env-defaults FILE``: request defaults (headers, query, auth, timeout_ms) in a YAML or JSON file,
+    set on the environment before the runs start; its problems stop the command before anything runs."""
+    try:
+        defaults = load_model_file(path, RequestDefaults, "request defaults")
+    except DefinitionError as error:
+        raise UsageError(f"--env-defaults: {'; '.join(str(issue) for issue in error.issues)}") from None
+    return defaults.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def parse_secrets(items: list[str], environ: Mapping[str, str]) -> dict[str, str]:
@@ -215,7 +241,8 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
     await backend.apply(groups)
     for group in groups:
         await prepare_environment(backend, group.project, environment, options, spec, console)
-    ids = []
+    ids: list[uuid.UUID] = []
+    projects: dict[uuid.UUID, str] = {}
     for group in groups:
         for suite, tests, name in targets_of(group, options):
             target: dict[str, Any] = {"suite": suite} if suite else {"tests": tests, "name": name}
@@ -226,8 +253,10 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
                 priority=options.priority,
                 trigger="manual",
                 variables=dict(options.variables),
+                data=options.data,
             )
             ids.append(await backend.start_suite_run(request))
+            projects[ids[-1]] = group.project
     for group in groups:
         console.print(
             f"[bold]Orchestra[/] running {len(group.test_cases)} test case(s) "
@@ -235,7 +264,12 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
         )
     results = await follow_or_cancel(backend, ids, console, options.poll_s)
     print_summary(console, results)
+    # With their steps: what did not pass, and what was skipped and why, are shown step by step.
+    detailed = [await backend.suite_run(suite_run_id, with_steps=True) for suite_run_id in ids]
+    print_skipped(console, detailed)
+    print_failures(console, detailed)
     await write_reports(backend, ids, options)
+    write_step_reports(detailed, projects, options)
     return verdict(results)
 
 
@@ -247,12 +281,14 @@ async def prepare_environment(
     spec: SpecImport | None,
     console: Console,
 ) -> None:
-    """The project's environment as the options ask: created for ``--base-url``, its secrets set, its
-    OpenAPI description imported."""
+    """The project's environment as the options ask: created for ``--base-url``, its secrets and request
+    defaults set, its OpenAPI description imported."""
     if options.base_url:
         await backend.ensure_environment(project, environment, options.base_url)
     if options.secrets:
         await backend.set_secrets(project, environment, options.secrets)
+    if options.env_defaults is not None:
+        await backend.set_request_defaults(project, environment, options.env_defaults)
     if spec is not None:
         try:
             summary = await backend.import_openapi(project, environment, spec)
@@ -285,11 +321,16 @@ async def follow(
                 if run.status in TERMINAL and run.id not in reported:
                     reported.add(run.id)
                     progress.console.print(finished_line(run))
+            for phase in [phase for result in results for phase in (result.setup, result.teardown) if phase]:
+                if phase.status in TERMINAL and phase.id not in reported:
+                    reported.add(phase.id)
+                    progress.console.print(phase_line(phase))
             active = sum(1 for run in runs if run.status == RunStatus.IN_PROGRESS)
             waiting = sum(1 for run in runs if run.status in (RunStatus.PENDING, RunStatus.QUEUED))
             held = next((result.waiting_for for result in results if result.waiting_for), None)
             description = f"running: {active} · waiting: {waiting}" + (f" — {held}" if held else "")
-            progress.update(task, total=len(runs), completed=len(reported), description=description)
+            done = sum(1 for run in runs if run.id in reported)
+            progress.update(task, total=len(runs), completed=done, description=description)
             if all(result.status in TERMINAL for result in results):
                 return results
             await asyncio.sleep(poll_s)
@@ -311,8 +352,23 @@ async def follow_or_cancel(
         raise
 
 
+def write_step_reports(
+    detailed: list[SuiteRunOut], projects: dict[uuid.UUID, str], options: RunOptions
+) -> None:
+    """The reports made here from the runs with their steps: the HTML page, a JUnit file per step."""
+    if options.html is not None:
+        options.html.parent.mkdir(parents=True, exist_ok=True)
+        options.html.write_bytes(html_report(detailed))
+    if options.junit is not None and options.junit_per_step:
+        documents = [
+            suite_run_junit(suite_run, projects[suite_run.id], per_step=True) for suite_run in detailed
+        ]
+        options.junit.parent.mkdir(parents=True, exist_ok=True)
+        options.junit.write_bytes(merge_junit(documents))
+
+
 async def write_reports(backend: Backend, ids: list[uuid.UUID], options: RunOptions) -> None:
-    if options.junit is not None:
+    if options.junit is not None and not options.junit_per_step:
         documents = [await backend.report(suite_run_id, "junit") for suite_run_id in ids]
         options.junit.parent.mkdir(parents=True, exist_ok=True)
         options.junit.write_bytes(merge_junit([doc for doc in documents if isinstance(doc, bytes)]))
@@ -344,7 +400,9 @@ def merge_junit(documents: list[bytes]) -> bytes:
 
 
 def verdict(results: list[SuiteRunOut]) -> int:
-    statuses = {run.status for result in results for run in result.runs}
+    statuses = {run.status for result in results for run in result.runs if not run.muted}
+    # A suite's setup or teardown that did not pass fails the command too.
+    statuses |= {phase.status for result in results for phase in (result.setup, result.teardown) if phase}
     return EXIT_PASSED if statuses <= {RunStatus.PASSED} else EXIT_FAILED
 
 

@@ -15,7 +15,7 @@ from orchestra.cli.ai_service import describe_ai, reserve_embedded_ai
 from orchestra.cli.backends import LocalBackend
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.cli.display import print_summary
-from orchestra.cli.runner import follow_or_cancel
+from orchestra.cli.runner import follow_or_cancel, read_env_defaults
 from orchestra.cli.serving import Serving, check_port_free
 from orchestra.config import Settings
 from orchestra.definitions.loader import load_paths
@@ -30,6 +30,7 @@ from orchestra.runtime import Runtime
 
 DEMO_PROJECT, DEMO_ENVIRONMENT = "examples", "demo"
 TEST_DATA_PROJECT = "test-data"  # its own project: the demo suite's "*" means every test of its project
+TOUR_PROJECT = "language-tour"  # examples/language-tour: stored with its environment, not run at start
 
 
 def examples_dir(settings: Settings) -> Path:
@@ -87,6 +88,21 @@ async def load_and_run_demo(runtime: Runtime, demo_url: str, folder: Path, conso
             f"Running the test-data examples (project '{TEST_DATA_PROJECT}': data planned, then cleaned up) …"
         )
         await run_suites(backend, TEST_DATA_PROJECT, suites, console, title)
+    tour = folder.parent / "language-tour"
+    if tour.is_dir():
+        await prepare_language_tour(backend, tour, demo_url)
+
+
+async def prepare_language_tour(backend: LocalBackend, folder: Path, demo_url: str) -> None:
+    """The language tour stored in its project, whose environment 'demo' has what the tour needs (the
+    password secret, the request defaults of its env-defaults.yaml), so that `orchestra run examples
+    --env demo` runs it too."""
+    await apply_examples(backend, TOUR_PROJECT, folder)
+    await backend.ensure_environment(TOUR_PROJECT, DEMO_ENVIRONMENT, demo_url)
+    await backend.set_secrets(TOUR_PROJECT, DEMO_ENVIRONMENT, {"password": DEMO_PASSWORD})
+    defaults = folder / "env-defaults.yaml"
+    if defaults.is_file():
+        await backend.set_request_defaults(TOUR_PROJECT, DEMO_ENVIRONMENT, read_env_defaults(defaults))
 
 
 async def serve(settings: Settings, demo: bool, console: Console) -> None:

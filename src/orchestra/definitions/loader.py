@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -24,10 +24,24 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 
+from orchestra.definitions.data_rows import DataFileError, load_rows
+from orchestra.definitions.fragments import (
+    MAX_INCLUDE_DEPTH,
+    DiskFragments,
+    FragmentMissing,
+    FragmentSource,
+    NoFragments,
+    referenced_params,
+    with_params,
+)
 from orchestra.definitions.testcase_model import (
     CaptureSpec,
+    FragmentDefinition,
+    IncludeStep,
+    JsonPathCheck,
     LengthComparison,
     Matcher,
+    ParametersFile,
     RequestStep,
     SetStep,
     SleepStep,
@@ -40,6 +54,7 @@ MAX_REPORTED_ISSUES = 50  # problems listed in one error; the rest are counted i
 MAX_DEPTH = 100
 REQUEST_FILE = "<request>"
 Definition = TestCaseDefinition | SuiteDefinition
+_M = TypeVar("_M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,11 +267,19 @@ _TAG_MODELS: dict[str, type[BaseModel]] = {
     "request": RequestStep,
     "set": SetStep,
     "sleep": SleepStep,
+    "include": IncludeStep,
     "spec": CaptureSpec,
     "matcher": Matcher,
     "comparison": LengthComparison,
+    "list": JsonPathCheck,
 }
-_UNION_TAGS = {*_TAG_MODELS, "path", "literal", "count"}  # loc parts naming a union branch, not a key
+_UNION_TAGS = {
+    *_TAG_MODELS,
+    "path",
+    "literal",
+    "count",
+    "mapping",
+}  # loc parts naming a union branch, not a key
 ChildLookup = Callable[[Any, "str | int"], "tuple[Any, Any] | None"]
 
 
@@ -413,7 +436,8 @@ def _merge(problems: list[tuple[str, str]]) -> str:
 # --- public API -------------------------------------------------------------------------------------
 
 
-def _parse(text: str, file: str) -> tuple[Definition | None, Node | None]:
+def _document(text: str, file: str) -> tuple[Any, Node]:
+    """The plain data of a file that must hold a mapping, and its tree."""
     if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise DefinitionError([DefinitionIssue(file, 1, 1, "", "file is larger than 1 MiB")])
     root = _compose(text, file)
@@ -428,6 +452,20 @@ def _parse(text: str, file: str) -> tuple[Definition | None, Node | None]:
     data = _construct(root, file, construct_issues)
     if construct_issues:
         raise DefinitionError(construct_issues)
+    return data, root
+
+
+def is_fragment(root: Node | None) -> bool:
+    """Whether a file's tree is a fragment of steps (``fragment:``), used only through ``include``."""
+    return isinstance(root, MappingNode) and _node_child(root, "fragment") is not None
+
+
+def _parse(
+    text: str, file: str, fragments: FragmentSource | None = None
+) -> tuple[Definition | None, Node | None]:
+    data, root = _document(text, file)
+    if is_fragment(root):
+        return None, root
     if "steps" in data and "suite" in data:
         key, _ = _node_child(root, "suite") or (root, root)
         message = "a document is either a test case ('steps') or a suite ('suite'), not both"
@@ -436,19 +474,105 @@ def _parse(text: str, file: str) -> tuple[Definition | None, Node | None]:
     if "steps" not in data and "suite" not in data:
         return None, root
     try:
-        return model.model_validate(data), root
+        definition = model.model_validate(data)
     except ValidationError as error:
         raise _issues(error, model, root, _node_child, file) from None
+    if isinstance(definition, TestCaseDefinition) and _includes(definition):
+        source = fragments or NoFragments()
+        expanded = _expanded(data, root, file, source, (source.name_of(file),))
+        try:
+            definition = TestCaseDefinition.model_validate(expanded)
+        except ValidationError as error:
+            raise _issues(error, TestCaseDefinition, expanded, _data_child, file) from None
+    return definition, root
+
+
+# --- include: fragments of steps put in place -------------------------------------------------------
+
+_SECTIONS = ("setup", "steps", "teardown")
+
+
+def _includes(definition: TestCaseDefinition) -> list[tuple[str, int]]:
+    return [
+        (section, index)
+        for section in _SECTIONS
+        for index, step in enumerate(getattr(definition, section))
+        if isinstance(step, IncludeStep)
+    ]
+
+
+def _expanded(
+    data: dict[str, Any], root: Node, file: str, source: FragmentSource, chain: tuple[str, ...]
+) -> dict[str, Any]:
+    """``data`` with each include step replaced by the fragment's steps (themselves expanded)."""
+    result = dict(data)
+    for section in _SECTIONS:
+        if not isinstance(data.get(section), list):
+            continue
+        steps: list[Any] = []
+        for index, item in enumerate(data[section]):
+            if isinstance(item, dict) and "include" in item:
+                steps += _fragment_steps(
+                    item, _issue_at(Path(file), root, [section, index], ""), source, chain
+                )
+            else:
+                steps.append(item)
+        result[section] = steps
+    return result
+
+
+def _fragment_steps(
+    item: dict[str, Any], at: DefinitionIssue, source: FragmentSource, chain: tuple[str, ...]
+) -> list[Any]:
+    def problem(message: str) -> DefinitionError:
+        return DefinitionError([DefinitionIssue(at.file, at.line, at.column, at.path, message)])
+
+    reference, given = item["include"], dict(item.get("with") or {})
+    try:
+        name = source.locate(at.file, reference)
+    except FragmentMissing as error:
+        raise problem(str(error)) from None
+    if name in chain:
+        raise problem("include cycle: " + " -> ".join([*chain[chain.index(name) :], name]))
+    if len(chain) > MAX_INCLUDE_DEPTH:
+        raise problem(f"includes are nested more than {MAX_INCLUDE_DEPTH} levels deep")
+    data, root = _document(source.read(name), name)
+    if not is_fragment(root):
+        raise problem(f"{reference!r} is not a fragment: a mapping with 'fragment', 'params' and 'steps'")
+    declared = data.get("params") if isinstance(data.get("params"), dict) else {}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        allowed = ", ".join(sorted(declared)) or "none"
+        raise problem(f"{reference!r} has no parameter {unknown[0]!r} (its params: {allowed})")
+    values = {**declared, **given}
+    missing = sorted(key for key, value in values.items() if value is None and key not in given)
+    if missing:
+        raise problem(f"{reference!r} needs the parameter {missing[0]!r} (give it in 'with')")
+    undeclared = sorted(referenced_params(data.get("steps")) - set(declared))
+    if undeclared:
+        message = f"params.{undeclared[0]} is used but not declared in 'params'"
+        raise DefinitionError([_issue_at(Path(name), root, ["steps"], message)])
+    data = {**data, "steps": with_params(data.get("steps"), values)}
+    try:
+        FragmentDefinition.model_validate(data)
+    except ValidationError as error:
+        raise _issues(error, FragmentDefinition, root, _node_child, name) from None
+    steps: list[Any] = _expanded(data, root, name, source, (*chain, name))["steps"]
+    return steps
 
 
 def parse_document(text: str, file: str) -> Definition | None:
-    """A test case or suite from YAML text; None when the mapping has neither ``steps`` nor ``suite``."""
+    """A test case or suite from YAML text; None when the mapping has neither ``steps`` nor ``suite`` (or is
+    a fragment). Text alone has no files beside it: an include in it is a problem."""
     return _parse(text, file)[0]
 
 
-def parse_text(text: str, file: str) -> tuple[Definition | None, Node | None]:
-    """Like ``parse_document``, with the YAML tree, so that later checks can place a problem in the text."""
-    return _parse(text, file)
+def parse_text(
+    text: str, file: str, fragments: FragmentSource | None = None
+) -> tuple[Definition | None, Node | None]:
+    """Like ``parse_document``, with the YAML tree, so that later checks can place a problem in the text;
+    ``fragments``: where its includes are found."""
+    return _parse(text, file, fragments)
 
 
 def _read(path: Path) -> str:
@@ -471,9 +595,26 @@ def _read(path: Path) -> str:
         raise DefinitionError([DefinitionIssue(file, 1, 1, "", message)]) from None
 
 
+def load_model_file(path: Path, model: type[_M], what: str) -> _M:
+    """A YAML (or JSON) file holding one mapping of ``model`` (``what`` names it in messages), its problems
+    placed like a definition's (``orchestra run --env-defaults FILE``)."""
+    file = str(path)
+    root = _compose(_read(path), file)
+    if not isinstance(root, MappingNode):
+        raise DefinitionError([DefinitionIssue(file, 1, 1, "", f"{what} must be a mapping")])
+    issues: list[DefinitionIssue] = []
+    data = _construct(root, file, issues)
+    if issues:
+        raise DefinitionError(issues)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _issues(error, model, root, _node_child, file) from None
+
+
 def load_file(path: Path) -> Definition | None:
     """Like ``parse_document`` for a file; missing, oversized and non-UTF-8 files are issues too."""
-    return parse_document(_read(path), str(path))
+    return _parse(_read(path), str(path), DiskFragments(_read))[0]
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -505,6 +646,18 @@ def _issue_at(path: Path, root: Node, loc: Sequence[str | int], message: str) ->
     return _node_issue(str(path), node, _format_path(loc), message)
 
 
+def _with_parameter_rows(
+    path: Path, definition: TestCaseDefinition, reference: ParametersFile
+) -> TestCaseDefinition:
+    """The test case with the rows of its parameters file (relative to its own file) in place."""
+    source = path.parent / reference.file
+    try:
+        rows = load_rows(source)
+    except DataFileError as error:
+        raise DataFileError(f"{source}: {error}") from None
+    return definition.model_copy(update={"parameters": rows})
+
+
 def load_paths(paths: Sequence[Path]) -> LoadedDefinitions:
     """Every test case and suite under ``paths``; all issues of all files are raised together."""
     issues: list[DefinitionIssue] = []
@@ -512,10 +665,17 @@ def load_paths(paths: Sequence[Path]) -> LoadedDefinitions:
     roots = loaded.roots
     for path in _expand(paths, issues):
         try:
-            definition, root = _parse(_read(path), str(path))
+            definition, root = _parse(_read(path), str(path), DiskFragments(_read))
         except DefinitionError as error:
             issues.extend(error.issues)
             continue
+        if isinstance(definition, TestCaseDefinition) and isinstance(definition.parameters, ParametersFile):
+            try:
+                definition = _with_parameter_rows(path, definition, definition.parameters)
+            except DataFileError as error:
+                assert root is not None  # a test case has a tree
+                issues.append(_issue_at(path, root, ["parameters", "file"], str(error)))
+                continue
         if isinstance(definition, TestCaseDefinition):
             loaded.test_cases.append((path, definition))
         elif isinstance(definition, SuiteDefinition):
@@ -554,8 +714,18 @@ def _validate_data(model: type[BaseModel], data: Any, what: str) -> Any:
 
 
 def validate_test_case_data(data: Any) -> TestCaseDefinition:
-    """A test case from JSON that came through the API; issues have no position, only a path."""
+    """A test case from JSON that came through the API; issues have no position, only a path. Includes
+    are resolved from files (``orchestra apply``, ``POST …/apply/files``), so JSON holds none."""
     result: TestCaseDefinition = _validate_data(TestCaseDefinition, data, "a test case")
+    message = (
+        "include is resolved when files are loaded (orchestra apply, POST …/apply/files): send the steps"
+    )
+    found = [
+        DefinitionIssue(REQUEST_FILE, 0, 0, _format_path([section, index, "include"]), message)
+        for section, index in _includes(result)
+    ]
+    if found:
+        raise DefinitionError(found)
     return result
 
 

@@ -25,12 +25,14 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
+    StrictBool,
     Tag,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonSchemaValue
+from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
 from orchestra.kit.user_patterns import PatternError, check_pattern, schema_problems
@@ -49,6 +51,8 @@ MAX_RESPONSE_TIME_MS = 600_000  # as a request's own timeout_ms
 MAX_NUMBER = (
     2**53
 )  # operands of comparisons and lengths: the largest integer a float (and JSON) holds exactly
+MAX_ITERATIONS = 1000  # instances of one step made by for_each or repeat
+MAX_PARAMETER_ROWS = 5000  # rows of a data-driven test case: one run each, as many as a suite run holds
 MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an integer column)
 # Names of projects (a suite's ``project:``), environments, schedules and tokens: safe in a URL path segment.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
@@ -86,6 +90,15 @@ def _check_jsonpath(expression: str) -> str:
     except Exception as error:  # jsonpath-ng raises JSONPathError, but also plain lexer/ply errors
         raise ValueError(f"invalid JSONPath {expression!r}: {error}") from None
     return expression
+
+
+def check_condition_text(condition: bool | str | None) -> bool | str | None:
+    """An ``if`` (of a step or a check): a boolean, the text true/false, or a template (checked once
+    rendered)."""
+    if isinstance(condition, str) and not has_template(condition):
+        if condition.strip().lower() not in ("true", "false"):
+            raise ValueError(f"if is true, false or a template, got {_shown(condition)}")
+    return condition
 
 
 def _check_variable_name(name: str) -> str:
@@ -170,16 +183,97 @@ Method = Annotated[
 QueryScalar = str | int | float | bool
 
 
+def _template_text(value: Any) -> Any:
+    if isinstance(value, str) and not has_template(value):
+        raise ValueError(f"expected a mapping or a template that renders to one, got {_shown(value)}")
+    return value
+
+
+# A template: it holds Jinja markup ("{{", "{%" or "{#"), as the schema says too.
+MappingTemplate = Annotated[
+    str, AfterValidator(_template_text), WithJsonSchema({"type": "string", "pattern": "\\{[{%#]"})
+]
+# Headers: a mapping (null removes a header set by the defaults), or a template rendering to a mapping.
+Headers = dict[str, HeaderText | None] | MappingTemplate
+Query = dict[str, QueryScalar | list[QueryScalar] | None]
+
+
+class BearerAuth(_Model):
+    token: str = Field(min_length=1)
+
+
+class BasicAuth(_Model):
+    username: str
+    password: str
+
+
+class ApiKeyAuth(_Model):
+    name: str = Field(min_length=1, description="The header or query parameter that carries the key.")
+    value: str = Field(min_length=1)
+    in_: Literal["header", "query"] = Field(default="header", alias="in")
+
+
+class OAuth2ClientCredentials(_Model):
+    """A token from ``token_url`` (grant type client_credentials), fetched once per run and sent as bearer."""
+
+    token_url: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret: str
+    scope: str | None = None
+
+
+class AuthSpec(_Model):
+    """How a request authenticates: exactly one helper. Values may be templates (``{{ secrets.x }}``); what
+    a helper sends (a token, a Basic header, a key) is masked in everything the run stores."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": [key]} for key in ("bearer", "basic", "api_key", "oauth2_client_credentials")
+            ]
+        }
+    )
+
+    # Never null: a helper given is a mapping (SkipJsonSchema keeps null out of the published schema).
+    bearer: BearerAuth | SkipJsonSchema[None] = None
+    basic: BasicAuth | SkipJsonSchema[None] = None
+    api_key: ApiKeyAuth | SkipJsonSchema[None] = None
+    oauth2_client_credentials: OAuth2ClientCredentials | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AuthSpec:
+        if len(self.model_fields_set) != 1 or any(
+            getattr(self, key) is None for key in self.model_fields_set
+        ):
+            raise ValueError("auth needs exactly one of: bearer, basic, api_key, oauth2_client_credentials")
+        return self
+
+
+class RequestDefaults(_Model):
+    """Request settings every request step inherits (environment < suite < test case < step)."""
+
+    headers: Headers = Field(default_factory=dict, description="Case-insensitive names; null removes.")
+    query: Query = Field(default_factory=dict)
+    auth: AuthSpec | None = None
+    timeout_ms: int | None = Field(default=None, ge=1, le=600_000)
+
+
 class RequestSpec(_Model):
     """One HTTP request. Strings may contain templates; they are rendered just before sending."""
 
     method: Method = HttpMethod.GET
     url: str = Field(min_length=1)
-    headers: dict[str, HeaderText] = Field(default_factory=dict)
-    query: dict[str, QueryScalar | list[QueryScalar]] = Field(default_factory=dict)
+    headers: Headers = Field(
+        default_factory=dict, description="Merged over the defaults' (case-insensitive); null removes one."
+    )
+    query: Query = Field(default_factory=dict)
+    auth: AuthSpec | None = Field(default=None, description="Replaces the defaults' auth; null: none.")
     json_body: Any = Field(default=None, alias="json", description="JSON body (null is a valid body).")
     raw_body: str | None = Field(default=None, alias="body", description="Raw text body.")
     form: dict[str, HeaderText] | None = Field(default=None, description="URL-encoded form body.")
+    multipart: dict[str, HeaderText] | None = Field(
+        default=None, description="multipart/form-data body of text fields (name: value)."
+    )
     timeout_ms: int | None = Field(default=None, ge=1, le=600_000)
     follow_redirects: bool = False
 
@@ -190,8 +284,9 @@ class RequestSpec(_Model):
 
     @model_validator(mode="after")
     def _one_body_at_most(self) -> RequestSpec:
-        if self.has_json_body + (self.raw_body is not None) + (self.form is not None) > 1:
-            raise ValueError("a request may have at most one of: json, body, form")
+        bodies = [self.raw_body, self.form, self.multipart]
+        if self.has_json_body + sum(body is not None for body in bodies) > 1:
+            raise ValueError("a request may have at most one of: json, body, form, multipart")
         return self
 
 
@@ -282,6 +377,64 @@ ExpectedValue = Annotated[
 ]
 
 
+class JsonPathCheck(Matcher):
+    """One check of the list form of ``expect.json``: a JSONPath, an optional name and matcher keys. The list
+    form lets one path carry several checks, each reported on its own (under its name when it has one)."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": [key]} for key in MATCHER_KEYS]})
+
+    path: JsonPathExpression
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Shown with the check in every report."
+    )
+    condition: StrictBool | str | None = Field(
+        default=None,
+        alias="if",
+        description="Evaluate the check only when this renders to true (rendered before the request, with "
+        "the variables the step sees); otherwise it is reported as skipped with the condition.",
+    )
+
+    # Set when the expectation is rendered and the condition is false: why the check is reported as skipped.
+    _skipped_because: str | None = PrivateAttr(default=None)
+
+    @property
+    def skipped_because(self) -> str | None:
+        return self._skipped_because
+
+    @skipped_because.setter
+    def skipped_because(self, reason: str | None) -> None:
+        self._skipped_because = reason
+
+    @field_validator("condition")
+    @classmethod
+    def _condition_text(cls, condition: bool | str | None) -> bool | str | None:
+        return check_condition_text(condition)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> JsonPathCheck:
+        if not self.model_fields_set - {"path", "name", "condition"}:
+            raise ValueError(f"a json check needs at least one of: {', '.join(MATCHER_KEYS)}")
+        return self
+
+    def matcher(self) -> Matcher:
+        """The matcher keys alone (what the value at ``path`` must satisfy)."""
+        return Matcher.model_validate(
+            self.model_dump(by_alias=True, exclude_unset=True, exclude={"path", "name", "condition"})
+        )
+
+
+JsonPathChecks = Annotated[
+    Annotated[dict[JsonPathExpression, ExpectedValue], Tag("mapping")]
+    | Annotated[list[JsonPathCheck], Tag("list")],
+    Discriminator(
+        lambda v: "list" if isinstance(v, list) else "mapping" if isinstance(v, dict) else None,
+        custom_error_type="json_checks",
+        custom_error_message="json is a mapping of JSONPath to expected value, or a list of checks "
+        "with a path",
+    ),
+]
+
+
 class StatusRange(_Model):
     min: int = Field(ge=100, le=599)
     max: int = Field(ge=100, le=599)
@@ -336,8 +489,11 @@ class Expect(_Model):
 
     status: StatusExpectation | None = None
     headers: dict[str, ExpectedValue] = Field(default_factory=dict, description="Case-insensitive names.")
-    json_paths: dict[JsonPathExpression, ExpectedValue] = Field(
-        default_factory=dict, alias="json", description="JSONPath (e.g. $.items[0].id) to literal or matcher."
+    json_paths: JsonPathChecks = Field(
+        default_factory=dict,
+        alias="json",
+        description="JSONPath (e.g. $.items[0].id) to literal or matcher; or a list of checks "
+        "{path, name, matcher keys}.",
     )
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     body: ExpectedValue = Field(default=None, description="Literal or matcher against the raw body text.")
@@ -348,6 +504,12 @@ class Expect(_Model):
     @property
     def has_body(self) -> bool:
         return "body" in self.model_fields_set
+
+    def json_checks(self) -> list[tuple[str, Any, str | None]]:
+        """Every json check as (path, expected literal or Matcher, name), in the order written."""
+        if isinstance(self.json_paths, list):
+            return [(check.path, check.matcher(), check.name) for check in self.json_paths]
+        return [(path, expected, None) for path, expected in self.json_paths.items()]
 
     @field_validator("headers")
     @classmethod
@@ -424,10 +586,98 @@ class CleanupSpec(_Model):
     json_body: Any = Field(default=None, alias="json", description="JSON body (omit for none).")
 
 
-class RequestStep(_Model):
+class FlowControl(_Model):
+    """What every kind of step may add: a condition and a loop (see docs/test-definitions.md#flow-control)."""
+
+    condition: StrictBool | str | None = Field(
+        default=None,
+        alias="if",
+        description="Run the step only when this renders to true (true/false or the strings 'true'/'false').",
+    )
+    for_each: list[Any] | str | None = Field(
+        default=None,
+        max_length=MAX_ITERATIONS,
+        description=f"Once per item of a list or of a template's list (at most {MAX_ITERATIONS}).",
+    )
+    repeat: TemplatedCount | None = Field(
+        default=None, description=f"Run the step this many times (at most {MAX_ITERATIONS})."
+    )
+    loop_variable: VariableName = Field(
+        default="item", alias="as", description="The name of the current item (for_each) or number (repeat)."
+    )
+
+    @field_validator("condition")
+    @classmethod
+    def _condition_text(cls, condition: bool | str | None) -> bool | str | None:
+        return check_condition_text(condition)
+
+    @field_validator("for_each")
+    @classmethod
+    def _template_or_list(cls, items: list[Any] | str | None) -> list[Any] | str | None:
+        if isinstance(items, str) and not has_template(items):
+            raise ValueError(f"for_each is a list or a template that renders to one, got {_shown(items)}")
+        return items
+
+    @field_validator("repeat")
+    @classmethod
+    def _bounded_count(cls, count: int | str | None) -> int | str | None:
+        if isinstance(count, int) and count > MAX_ITERATIONS:
+            raise ValueError(f"repeat is at most {MAX_ITERATIONS}, got {count}")
+        return count
+
+    @model_validator(mode="after")
+    def _one_loop_at_most(self) -> FlowControl:
+        if self.for_each is not None and self.repeat is not None:
+            raise ValueError("a step may have for_each or repeat, not both")
+        if "loop_variable" in self.model_fields_set and self.for_each is None and self.repeat is None:
+            raise ValueError("'as' names the loop variable of for_each or repeat; this step has neither")
+        if self.loop_variable == "loop":
+            raise ValueError("'loop' holds the loop's index and length; name the loop variable otherwise")
+        return self
+
+    @property
+    def loops(self) -> bool:
+        return self.for_each is not None or self.repeat is not None
+
+
+FailurePolicy = Literal["continue", "stop"]
+_ON_FAILURE = (
+    "After a failed check: 'stop' skips the remaining steps (up to the teardown), 'continue' runs them."
+)
+_ON_ERROR = (
+    "After an error (no response, a transport or template error): 'stop' skips the remaining steps, "
+    "'continue' runs them."
+)
+_STATUS_GATES = (
+    "When the status check fails, the json, schema and body checks are reported as skipped "
+    "('status check failed') instead of being evaluated."
+)
+
+
+MAX_SCRIPT_CHARS = 65_536
+MAX_SCRIPTS = 20
+Script = Annotated[str, Field(min_length=1, max_length=MAX_SCRIPT_CHARS)]
+Scripts = Annotated[list[Script], Field(min_length=1, max_length=MAX_SCRIPTS)]
+_SCRIPTS = (
+    "Postman JavaScript run in a sandbox with the pm API (see docs/importing.md#postman-scripts); a list "
+    "runs in order, each on its own, the variables one sets seen by the next."
+)
+
+
+class RequestStep(FlowControl):
     name: str | None = None
+    pre_request_script: Script | Scripts | None = Field(
+        default=None, description="Before the request is rendered and sent. " + _SCRIPTS
+    )
     request: RequestSpec
     expect: Expect | None = None
+    test_script: Script | Scripts | None = Field(
+        default=None,
+        description="After the response: each pm.test (and tests[...]) is a named check. " + _SCRIPTS,
+    )
+    on_failure: FailurePolicy | None = Field(default=None, description=_ON_FAILURE + " Default: the test's.")
+    on_error: FailurePolicy | None = Field(default=None, description=_ON_ERROR + " Default: the test's.")
+    status_gates: StrictBool | None = Field(default=None, description=_STATUS_GATES + " Default: the test's.")
     capture: Captures = Field(default_factory=dict)
     retry: RetrySpec | None = None
     cleanup: CleanupSpec | None = Field(
@@ -439,7 +689,7 @@ class RequestStep(_Model):
         return self.name or f"{self.request.method.value} {self.request.url}"
 
 
-class SetStep(_Model):
+class SetStep(FlowControl):
     name: str | None = None
     assignments: dict[VariableName, Any] = Field(alias="set", min_length=1)
 
@@ -465,7 +715,7 @@ def _duration_ms(text: str) -> float:
     return float(match.group(1)) * _DURATION_UNIT_MS[match.group(2)]
 
 
-class SleepStep(_Model):
+class SleepStep(FlowControl):
     name: str | None = None
     sleep: Annotated[
         int | float | str,
@@ -489,7 +739,23 @@ class SleepStep(_Model):
         return self.name or f"sleep {label}"
 
 
-_STEP_CLASSES: dict[str, type[BaseModel]] = {"request": RequestStep, "set": SetStep, "sleep": SleepStep}
+class IncludeStep(_Model):
+    """The steps of a fragment file (``fragment:``, ``params:``, ``steps:``), put in place when the files are
+    loaded; the path is relative to the including file. ``with`` gives the fragment's ``{{ params.x }}``."""
+
+    include: str = Field(min_length=1, max_length=1000)
+    with_: dict[VariableName, Any] = Field(default_factory=dict, alias="with")
+
+    def display_name(self, index: int) -> str:
+        return f"include {self.include}"
+
+
+_STEP_CLASSES: dict[str, type[BaseModel]] = {
+    "request": RequestStep,
+    "set": SetStep,
+    "sleep": SleepStep,
+    "include": IncludeStep,
+}
 
 
 def _step_kind(value: Any) -> str | None:
@@ -505,13 +771,22 @@ def _step_kind(value: Any) -> str | None:
 Step = Annotated[
     Annotated[RequestStep, Tag("request")]
     | Annotated[SetStep, Tag("set")]
-    | Annotated[SleepStep, Tag("sleep")],
+    | Annotated[SleepStep, Tag("sleep")]
+    | Annotated[IncludeStep, Tag("include")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
-        custom_error_message="a step needs exactly one of: request, set, sleep",
+        custom_error_message="a step needs exactly one of: request, set, sleep, include",
     ),
 ]
+
+
+class FragmentDefinition(_Model):
+    """A file of reusable steps. ``params``: names to defaults (null: the including step must give it)."""
+
+    fragment: str = Field(min_length=1, max_length=200, description="What the steps do.")
+    params: dict[VariableName, Any] = Field(default_factory=dict)
+    steps: list[Step] = Field(min_length=1)
 
 
 class DataRequirements(BaseModel):
@@ -542,6 +817,19 @@ class DataRequirements(BaseModel):
         return bool(self.requires or self.operations or self.schemas)
 
 
+class ParametersFile(_Model):
+    """Rows read from a file when the test case file is loaded (CSV with a header line, or a JSON list of
+    objects), relative to the test case file; what is stored is the rows themselves."""
+
+    file: str = Field(min_length=1, max_length=1000, pattern=r"(?i)\.(csv|json)$")
+
+
+ParameterRows = Annotated[
+    list[Annotated[dict[VariableName, Any], Field(max_length=200)]],
+    Field(min_length=1, max_length=MAX_PARAMETER_ROWS),
+]
+
+
 class TestCaseDefinition(_Model):
     __test__: ClassVar[bool] = False  # not a pytest test class
 
@@ -552,12 +840,29 @@ class TestCaseDefinition(_Model):
         default_factory=dict, description="Defaults; runs may override."
     )
     data: DataRequirements | None = None
+    parameters: ParameterRows | ParametersFile | None = Field(
+        default=None,
+        description="Data-driven: one run per row, the row's values as variables (over `variables`).",
+    )
     timeout_s: float | None = Field(
         default=None, gt=0, le=MAX_RUN_TIMEOUT_S, description="Time limit of the whole run, in seconds."
     )
+    defaults: RequestDefaults | None = Field(default=None, description="Inherited by every request step.")
+    on_failure: FailurePolicy = Field(default="stop", description=_ON_FAILURE + " A step may say otherwise.")
+    on_error: FailurePolicy = Field(default="stop", description=_ON_ERROR + " A step may say otherwise.")
+    status_gates: StrictBool = Field(default=True, description=_STATUS_GATES + " A step may say otherwise.")
     setup: list[Step] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
     teardown: list[Step] = Field(default_factory=list)
+
+    def policy_of(self, step: Step) -> tuple[FailurePolicy, FailurePolicy, bool]:
+        """The step's (on_failure, on_error, status_gates): its own where it sets them, else the test's."""
+        own = step if isinstance(step, RequestStep) else None
+        return (
+            (own.on_failure if own else None) or self.on_failure,
+            (own.on_error if own else None) or self.on_error,
+            self.status_gates if own is None or own.status_gates is None else own.status_gates,
+        )
 
 
 class SuiteDefinition(_Model):
@@ -575,6 +880,20 @@ class SuiteDefinition(_Model):
         min_length=1, description='Test case names; "*" alone means every test case of the suite\'s project.'
     )
     parallelism: int | None = Field(default=None, ge=1, le=MAX_PARALLELISM)
+    defaults: RequestDefaults | None = Field(
+        default=None, description="Inherited by the request steps of the suite's runs (under the test's)."
+    )
+    setup: list[Step] = Field(
+        default_factory=list,
+        description="Steps run once per suite run before any test case starts; every variable they end with "
+        "(captures included) is read by the suite's test cases as suite.<name>. When a setup step fails, the "
+        "test cases do not run (ERROR, 'suite setup failed').",
+    )
+    teardown: list[Step] = Field(
+        default_factory=list,
+        description="Steps run once per suite run after its last test case ended, whatever the verdicts "
+        "(also after a failed setup or a cancel); they read suite.<name> too.",
+    )
 
     @field_validator("project", mode="before")
     @classmethod

@@ -12,11 +12,13 @@ from typing import Any
 
 import yaml
 
+from orchestra.definitions.fragments import SentFragments
 from orchestra.definitions.loader import (
     CoreSchemaResolver,
     DefinitionError,
     DefinitionIssue,
     LoadedDefinitions,
+    is_fragment,
     parse_text,
     validate_suite_data,
     validate_test_case_data,
@@ -88,13 +90,15 @@ def download_name(name: str) -> str:
 def load_texts(files: Sequence[tuple[str, str]]) -> LoadedDefinitions:
     """Test cases and suites from ``(file name, YAML text)`` pairs, in the order given; every problem of
     every file is raised at once. A file that is neither a test case nor a suite is a problem here (it was
-    chosen, not found in a folder). Which stored test cases a suite may list is the caller's to check."""
+    chosen, not found in a folder), unless it is a fragment, which the others include by relative path.
+    Which stored test cases a suite may list is the caller's to check."""
     loaded = LoadedDefinitions()
     issues: list[DefinitionIssue] = []
+    fragments = SentFragments(files)
     for name, text in files:
         path = Path(name)
         try:
-            definition, root = parse_text(text, name)
+            definition, root = parse_text(text, name, fragments)
         except DefinitionError as error:
             issues += error.issues
             continue
@@ -102,7 +106,7 @@ def load_texts(files: Sequence[tuple[str, str]]) -> LoadedDefinitions:
             loaded.test_cases.append((path, definition))
         elif isinstance(definition, SuiteDefinition):
             loaded.suites.append((path, definition))
-        else:
+        elif not is_fragment(root):
             message = "not a test definition: a test case needs 'name' and 'steps', a suite 'suite', 'tests'"
             issues.append(DefinitionIssue(name, 1, 1, "", message))
         if root is not None:

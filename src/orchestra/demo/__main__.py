@@ -10,10 +10,11 @@ import argparse
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from orchestra.demo.sut import create_app
 
@@ -61,14 +62,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, app_factory: Callable[[], FastAPI] = create_app) -> int:
+    """Serve the app ``app_factory`` makes (the demo SUT; a test may serve a variant of it)."""
     args = parse_args(argv)
     # uvicorn handles SIGINT/SIGTERM while serving, then re-raises the signal against the handlers that
     # were installed before it started; these turn that (or an early signal) into a clean exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
     config = uvicorn.Config(
-        create_app(),
+        app_factory(),
         host=args.host,
         port=args.port,
         log_level=args.log_level,

@@ -1,8 +1,8 @@
 """The demo System Under Test: a small in-memory "shop" API that behaves like a real service.
 
 ``create_app()`` builds a fresh app with its own state. Endpoints (see examples/README.md):
-``/auth/token``, ``/items*`` and ``/jobs*`` (bearer auth) live in ``sut_shop``, ``/customers*`` and
-``/orders*`` (bearer auth) in ``sut_customers``; ``/health``, ``/slow``,
+``/auth/token``, ``/oauth/token``, ``/items*`` and ``/jobs*`` (bearer auth) live in ``sut_shop``,
+``/customers*`` and ``/orders*`` (bearer auth) in ``sut_customers``; ``/health``, ``/slow``,
 ``/html``, ``/big``, ``/echo``, ``/chain``, ``/flaky``, ``/redirect`` and ``/_log`` in ``sut_tools``.
 """
 

@@ -1,11 +1,12 @@
-"""The business endpoints of the demo shop SUT: ``/auth/token``, ``/items*`` and ``/jobs*``."""
+"""The business endpoints of the demo shop SUT: ``/auth/token``, ``/oauth/token``, ``/items*`` and
+``/jobs*``."""
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from orchestra.demo.sut_http import (
@@ -43,6 +44,21 @@ async def issue_token(credentials: TokenRequest, state: State) -> JsonObject:
     if token is None:
         raise ProblemError(401, "Unauthorized", "invalid username or password")
     return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_TTL_S}
+
+
+# Not in the demo's OpenAPI description: it is there for the auth helper's tests, and the description's one
+# log-in operation (/auth/token) is the one the planner and the assistant are shown to find.
+@router.post("/oauth/token", operation_id="issueClientToken", include_in_schema=False)
+async def issue_client_token(request: Request, state: State) -> JSONResponse:
+    """OAuth2 client credentials (RFC 6749, 4.4) as a form body: the demo credentials as client id and
+    secret; the token is a bearer token like those of /auth/token."""
+    form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+    if form.get("grant_type") != "client_credentials":
+        return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+    token = state.issue_token(form.get("client_id", ""), form.get("client_secret", ""))
+    if token is None:
+        return JSONResponse({"error": "invalid_client"}, status_code=401)
+    return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL_S})
 
 
 @router.post("/items", status_code=201, operation_id="createItem", response_model=ItemOut)

@@ -15,7 +15,7 @@ from orchestra.environments.schemas import (
     EnvironmentUpdate,
 )
 from orchestra.kit.pagination import Page, PageParams
-from orchestra.projects.schemas import NameInPath
+from orchestra.projects.path_params import NameInPath
 
 router = APIRouter(prefix="/projects/{project}/environments", tags=["environments"])
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from orchestra.definitions.testcase_model import RequestDefaults
 from orchestra.kit.egress import MAX_ALLOWED_HOSTS, MAX_HOST_LENGTH, normalise_host_pattern
 from orchestra.kit.json_storage import StorableJson, json_storage_problem
 from orchestra.limits.schemas import ActiveRunsLimit, RequestRate
@@ -123,6 +124,17 @@ Variables = Annotated[
     AfterValidator(_check_variables),
 ]
 Secrets = Annotated[dict[Key, SecretValue], AfterValidator(_check_secrets)]
+DEFAULTS = (
+    "Request defaults every request to it inherits: headers, query, auth, timeout_ms (the suite's, the test "
+    "case's and the step's own override them). Keep credentials in secrets: '{{ secrets.token }}'."
+)
+
+
+def stored_defaults(defaults: RequestDefaults | None) -> dict[str, Any]:
+    """Request defaults as stored (and as a run reads them): what was given, in the written order."""
+    return {} if defaults is None else defaults.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
 SecretChanges = Annotated[dict[Key, SecretValue | None], AfterValidator(_check_secrets)]
 
 
@@ -140,6 +152,7 @@ class EnvironmentCreate(BaseModel):
     max_requests_per_s: RequestRate | None = None
     allowed_hosts: AllowedHosts = Field(default_factory=list)
     allow_private_network: bool = Field(default=False, description=ALLOW_PRIVATE_NETWORK)
+    defaults: RequestDefaults | None = Field(default=None, description=DEFAULTS)
 
 
 class EnvironmentPut(BaseModel):
@@ -159,6 +172,7 @@ class EnvironmentPut(BaseModel):
     max_requests_per_s: RequestRate | None = None
     allowed_hosts: AllowedHosts | None = None
     allow_private_network: bool | None = Field(default=None, description=ALLOW_PRIVATE_NETWORK)
+    defaults: RequestDefaults | None = Field(default=None, description=DEFAULTS + " Omitted: kept.")
 
 
 class EnvironmentUpdate(BaseModel):
@@ -177,6 +191,9 @@ class EnvironmentUpdate(BaseModel):
     max_requests_per_s: RequestRate | None = None
     allowed_hosts: AllowedHosts | None = Field(default=None, description="Replaces the whole list.")
     allow_private_network: bool | None = Field(default=None, description=ALLOW_PRIVATE_NETWORK)
+    defaults: RequestDefaults | None = Field(
+        default=None, description=DEFAULTS + " Replaces the stored ones; null or {} removes them."
+    )
 
 
 class EnvironmentOut(BaseModel):
@@ -191,6 +208,7 @@ class EnvironmentOut(BaseModel):
     max_requests_per_s: float | None
     allowed_hosts: list[str]
     allow_private_network: bool
+    defaults: dict[str, Any] = Field(default_factory=dict, description=DEFAULTS)
     created_at: datetime
     updated_at: datetime
 
@@ -208,6 +226,7 @@ class EnvironmentOut(BaseModel):
             max_requests_per_s=environment.max_requests_per_s,
             allowed_hosts=list(environment.allowed_hosts),
             allow_private_network=environment.allow_private_network,
+            defaults=dict(environment.defaults or {}),
             created_at=environment.created_at,
             updated_at=environment.updated_at,
         )

@@ -14,6 +14,7 @@ from orchestra.environments.schemas import (
     EnvironmentPut,
     EnvironmentUpdate,
     normalise_base_url,
+    stored_defaults,
 )
 from orchestra.errors import Conflict, InvalidInput, NotFound
 from orchestra.kit.environment_secrets import seal
@@ -27,7 +28,7 @@ _NAME = re.compile(NAME_PATTERN)
 
 
 def _check_name(name: str) -> None:
-    if not 1 <= len(name) <= 200 or not _NAME.match(name):
+    if not 1 <= len(name) <= 200 or not _NAME.fullmatch(name):
         raise InvalidInput(
             f"invalid environment name {name[:200]!r}: 1 to 200 characters, letters, digits, '.', '_', '-' "
             "and spaces, starting with a letter or digit"
@@ -73,6 +74,7 @@ async def create(
         max_requests_per_s=data.max_requests_per_s,
         allowed_hosts=list(data.allowed_hosts),
         allow_private_network=data.allow_private_network,
+        defaults=stored_defaults(data.defaults),
     )
     session.add(environment)
     await session.flush()
@@ -108,6 +110,7 @@ async def upsert(
         "max_requests_per_s": data.max_requests_per_s,
         "allowed_hosts": data.allowed_hosts or [],
         "allow_private_network": bool(data.allow_private_network),
+        "defaults": stored_defaults(data.defaults),
     }
     created = await repository.insert_if_missing(session, actor.tenant_id, owner.id, name, content)
     environment = await _locked(session, actor, owner, name)
@@ -122,6 +125,7 @@ async def upsert(
         environment.idempotency_keys = data.idempotency_keys
     _set_limits(environment, data)
     _set_egress(environment, data)
+    _set_defaults(environment, data)
     await session.flush()
     await session.refresh(environment)
     return environment, False
@@ -141,6 +145,13 @@ def _set_egress(environment: Environment, data: EnvironmentPut | EnvironmentUpda
         environment.allowed_hosts = list(data.allowed_hosts)
     if data.allow_private_network is not None:
         environment.allow_private_network = data.allow_private_network
+
+
+def _set_defaults(environment: Environment, data: EnvironmentPut | EnvironmentUpdate) -> None:
+    """The request defaults: PUT sets them when given (omitted: kept); PATCH also removes them (null)."""
+    removed = isinstance(data, EnvironmentUpdate) and "defaults" in data.model_fields_set
+    if data.defaults is not None or removed:
+        environment.defaults = stored_defaults(data.defaults)
 
 
 async def _locked(session: AsyncSession, actor: Actor, owner: Project, name: str) -> Environment:
@@ -171,6 +182,7 @@ async def update(
         environment.idempotency_keys = data.idempotency_keys
     _set_limits(environment, data)
     _set_egress(environment, data)
+    _set_defaults(environment, data)
     if data.secrets:
         secrets = dict(environment.secrets)
         for key, value in data.secrets.items():

@@ -45,7 +45,8 @@ class ContextSealing:
         self._aad = f"orchestra/run-context/{tenant_id}/{run_id}"
 
     def unseal(self, context: dict[str, Any], part: str) -> dict[str, Any]:
-        """The real values of ``part`` (``vars`` or ``data``) that were sealed in a stored context. They were
+        """The real values of ``part`` (``vars``, ``data``, or ``loop``: the items of a loop in progress) that
+        were sealed in a stored context. They were
         sealed because they held secrets or values derived from them, which the masker learns again: a
         resumed run masks what it derived before (``| replace`` of a secret, captured into a variable)."""
         sealed = context.get(f"sealed_{part}")
@@ -61,8 +62,8 @@ class ContextSealing:
         if not self.masker:
             return context
         stored = dict(context)
-        for part in ("vars", "data"):
-            values: dict[str, Any] = context[part]
+        for part in ("vars", "data", "loop"):
+            values: dict[str, Any] = context.get(part) or {}
             masked = {name: self.masker.value(value) for name, value in values.items()}
             stored[part] = masked
             secret = {name: value for name, value in values.items() if masked[name] != value}

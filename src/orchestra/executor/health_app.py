@@ -1,9 +1,11 @@
 """Health endpoints of a stand-alone executor process, for orchestrators (liveness and readiness).
 
 ``GET /health/live`` (the process) and ``GET /health/ready`` (its dependencies; 503 with the failing checks),
-each a small JSON document with the executor's owner id. They are served by a minimal HTTP/1.1 responder on
-asyncio streams rather than by an ASGI framework and server: two fixed routes do not justify keeping those in
-the memory of every executor. One request per connection, read within a time limit and a size limit.
+each a small JSON document with the executor's owner id, and ``GET /metrics``, the process's Prometheus
+metrics (with ``ORCHESTRA_METRICS_TOKEN`` set, only for a bearer of that token). They are served by a
+minimal HTTP/1.1 responder on asyncio streams rather than by an ASGI framework and server: three fixed
+routes do not justify keeping those in the memory of every executor. One request per connection, read
+within a time limit and a size limit.
 
 The server takes the process's readiness check and the executor's owner id rather than the runtime, so the
 executor package does not import the wiring that builds it (runtime.py). It may listen before they exist
@@ -19,6 +21,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from orchestra.kit import metrics
+
 log = structlog.get_logger(__name__)
 
 Readiness = Callable[[], Awaitable[dict[str, str]]]
@@ -28,6 +32,7 @@ _READ_TIMEOUT_S = 5.0
 _REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
     503: "Service Unavailable",
@@ -39,7 +44,8 @@ async def _starting() -> dict[str, str]:
 
 
 class HealthServer:
-    def __init__(self) -> None:
+    def __init__(self, *, metrics_token: str | None = None) -> None:
+        self._metrics_token = metrics_token
         self._readiness: Readiness = _starting
         self._owner = ""
         self._server: asyncio.Server | None = None
@@ -84,6 +90,18 @@ class HealthServer:
         }
         return (200 if healthy else 503), body
 
+    def scrape(self, authorization: str | None) -> tuple[int, bytes, str]:
+        """``/metrics``: the status, body and content type (401 without the configured token)."""
+        status = metrics.scrape_status(authorization, self._metrics_token, open_without_token=True)
+        if status != 200:
+            return (
+                status,
+                json.dumps({"detail": "a valid bearer token is required"}).encode(),
+                "application/json",
+            )
+        body, content_type = metrics.exposition()
+        return 200, body, content_type
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         status: int
         body: dict[str, object]
@@ -91,17 +109,22 @@ class HealthServer:
             try:
                 async with asyncio.timeout(_READ_TIMEOUT_S):
                     head = await reader.readuntil(b"\r\n\r\n")
-                method, path, _version = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _version = lines[0].split(" ")
             except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 status, body = 400, {"detail": "bad request"}
                 method = "GET"  # a body to say so
+                path = ""
             else:
                 status, body = await self.answer(method, path)
+            content_type = "application/json"
             payload = json.dumps(body).encode()
+            if path.split("?", 1)[0] == "/metrics" and method in ("GET", "HEAD"):
+                status, payload, content_type = self.scrape(_header(lines[1:], "authorization"))
             writer.write(
                 (
                     f"HTTP/1.1 {status} {_REASONS[status]}\r\n"
-                    "Content-Type: application/json\r\n"
+                    f"Content-Type: {content_type}\r\n"
                     f"Content-Length: {len(payload)}\r\n"
                     "Connection: close\r\n\r\n"
                 ).encode("latin-1")
@@ -116,3 +139,12 @@ class HealthServer:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
+
+
+def _header(lines: list[str], name: str) -> str | None:
+    """The value of the header ``name`` (lower case) among a request's header lines."""
+    for line in lines:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == name:
+            return value.strip()
+    return None

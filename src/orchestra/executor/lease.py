@@ -35,13 +35,14 @@ class Lease:
     started_at: datetime
     timeout_s: float | None
     cancel_requested: bool
-    test_case_version_id: uuid.UUID
+    test_case_version_id: uuid.UUID | None  # None: a suite's setup or teardown run
     environment_id: uuid.UUID
     variables: dict[str, Any]
     context: dict[str, Any]
     name: str
     project_id: uuid.UUID | None = None  # None only for leases made by hand (tests)
     test_case_id: uuid.UUID | None = None
+    queue_wait_s: float | None = None  # set on the run's first lease: from PENDING to IN_PROGRESS
 
 
 # The only cross-tenant read of an executor: which tenant a run id from the broker belongs to.
@@ -61,7 +62,8 @@ _TAKE = text(
         fencing_token = fencing_token + 1, heartbeat_at = now(), started_at = coalesce(started_at, now())
     WHERE id = :run_id AND {sql_status_in(_LEASE.sources)}
     RETURNING id, tenant_id, fencing_token, attempt, started_at, timeout_s, cancel_requested,
-        test_case_version_id, environment_id, variables, context, name, project_id, test_case_id
+        test_case_version_id, environment_id, variables, context, name, project_id, test_case_id,
+        CASE WHEN started_at = now() THEN extract(epoch FROM now() - created_at) END AS queue_wait_s
     """
 )
 
@@ -236,6 +238,7 @@ class LeaseStore:
             name=row.name,
             project_id=row.project_id,
             test_case_id=row.test_case_id,
+            queue_wait_s=None if row.queue_wait_s is None else float(row.queue_wait_s),
         )
 
     async def commit_step(

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orchestra.db import tenant_connection
+from orchestra.kit import metrics
 
 # The slowest pace honoured: one request a day (a longer interval would be no different in practice).
 MAX_INTERVAL_S = 86_400.0
@@ -60,5 +61,7 @@ class RequestPacer:
         """Reserve the next slot and sleep until it starts; the seconds waited."""
         wait = await self.reserve(tenant_id, environment_id, per_second)
         if wait > 0:
+            metrics.RATE_LIMITED_WAITS.inc()
+            metrics.RATE_LIMITED_WAIT_SECONDS.inc(wait)
             await asyncio.sleep(wait)
         return wait

@@ -1,7 +1,9 @@
 """Execute one leased run step by step, committing after every step; resume where a previous owner stopped.
 
 The ExecutionContext (persisted as JSONB on the run after every step) holds: ``position`` (the next step to
-run), ``vars`` (every variable so far), ``data``, and ``halt`` (why the remaining steps are skipped, if so).
+run), ``vars`` (every variable so far), ``data``, ``halt`` (why the remaining steps are skipped, if so) and
+``carried`` (the first failure or error of a step that let the run go on: ``on_failure``/``on_error:
+continue``; it makes the verdict unless a halt is graver).
 Environment secrets never reach it in clear (executor/context_sealing.py).
 
 Around the test steps: a data phase (executor/data_phase.py: the test's DataPlan resolved, its state in
@@ -9,6 +11,10 @@ Around the test steps: a data phase (executor/data_phase.py: the test's DataPlan
 run created. Both are objects with explicit inputs and outputs (a progress object each, kept in this
 context, and a Halt); they commit their steps through this run as their PhaseSink (executor/phase_io.py).
 ``phase_steps`` counts those phases' steps (their seq numbering is in phase_io.py).
+
+A step with ``for_each`` or ``repeat`` is committed once per iteration: ``seq`` numbers the test steps'
+results (one per step, or one per iteration), and ``loop`` holds the items of the loop in progress and the
+next one to run, so that a resumed run goes on with the iteration after the last committed one.
 """
 
 from __future__ import annotations
@@ -29,15 +35,26 @@ from orchestra.executor.data_phase import DataPhase, DataProgress, PlanSource, R
 from orchestra.executor.lease import Lease, LeaseStore, LedgerEntryWrite, LedgerUndoWrite, StepRecord
 from orchestra.executor.phase_io import CLEANUP_SEQ_BASE, DATA_SEQ_BASE, Phase
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
+from orchestra.executor.suite_shared import SuiteShared
+from orchestra.kit import tracing
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
 from orchestra.models.run_states import RunStatus
 from orchestra.steps.cleanup_call import render_cleanup
+from orchestra.steps.flow_control import (
+    FlowError,
+    condition_holds,
+    iteration_variables,
+    loop_items,
+    skipped_reason,
+)
 from orchestra.steps.http_call import HttpCall
 from orchestra.steps.outcome import StepOutcome
-from orchestra.steps.request_step import HttpStepRunner
+from orchestra.steps.request_auth import RunAuth
+from orchestra.steps.request_step import HttpStepRunner, RunRequests
 from orchestra.steps.secret_taint import tracking
+from orchestra.steps.starting_variables import render_variables
 from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 from orchestra.testdata.sweep import undo_timeout_s
@@ -56,6 +73,8 @@ class EnvironmentSnapshot:
     # Egress (kit/egress.py): hosts allowed besides the base URL's, and loopback/private addresses.
     allowed_hosts: tuple[str, ...] = ()
     allow_private_network: bool = False
+    # The request defaults of the environment and of the run's suite, in that order (request_defaults.py).
+    request_defaults: tuple[dict[str, Any], ...] = ()
 
 
 class RunExecution:
@@ -68,10 +87,12 @@ class RunExecution:
         http: HttpStepRunner,
         box: SecretBox | None = None,
         plans: PlanSource | None = None,
+        suite: SuiteShared | None = None,
     ) -> None:
         """``box``: seals the variables that hold secrets in the stored context (without one they are
         stored masked, and a resumed run would see the mask) and the undo calls of the data ledger.
-        ``plans``: makes the DataPlan of a test that declares ``data``."""
+        ``plans``: makes the DataPlan of a test that declares ``data``. ``suite``: what a run of a suite
+        run with a setup or teardown takes from the setup (executor/suite_shared.py)."""
         self.lease = lease
         self.plans = plans
         self.box = box
@@ -87,14 +108,25 @@ class RunExecution:
             environment=environment.name,
         )
         self.sealing = ContextSealing(self.masker, box, lease.tenant_id, lease.run_id)
+        own = plan.definition.defaults
+        own_defaults = [own.model_dump(mode="json", by_alias=True, exclude_unset=True)] if own else []
+        self.requests = RunRequests(
+            (*environment.request_defaults, *own_defaults), RunAuth(learn=self.masker.learn)
+        )
+        self.suite = suite
+        self.suite_values = suite.values(self.masker, box, lease.tenant_id) if suite is not None else None
         context = lease.context or {}
         self.position: int = int(context.get("position", 0))
         self.vars: dict[str, Any] = context.get("vars") or {**plan.definition.variables, **lease.variables}
         self.vars.update(self.sealing.unseal(context, "vars"))
+        self.variables_rendered = "vars" in context
+        self.seq: int = int(context.get("seq", self.position))
+        self.loop: dict[str, Any] = {**(context.get("loop") or {}), **self.sealing.unseal(context, "loop")}
         data: dict[str, Any] = {**(context.get("data") or {}), **self.sealing.unseal(context, "data")}
         self.data_progress = DataProgress(data, context.get("data_phase") or {})
         self.cleanup = CleanupProgress(int(context.get("cleanup_left", 0)))
         self.halt: dict[str, str] | None = context.get("halt")
+        self.carried: dict[str, str] | None = context.get("carried")
         self.teardown_problem: str | None = context.get("teardown_problem")
         self.phase_steps: dict[str, int] = context.get("phase_steps") or {"data": 0, "cleanup": 0}
         self._step: asyncio.Task[StepOutcome] | None = None
@@ -109,30 +141,127 @@ class RunExecution:
     async def execute(self) -> tuple[RunStatus, str | None]:
         if self.lease.cancel_requested and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled before it started"}
+        blocked = self.suite.blocked() if self.suite is not None else None
+        if blocked and self.halt is None and self.position == 0:  # no step of it runs, not even teardown
+            self.halt, self.position = {"status": RunStatus.ERROR, "reason": blocked}, len(self.plan.steps)
         # Values the templates derive from the secrets (a replace, a slice) are masked as they are made.
-        with tracking(self.environment.secrets.values(), self.masker.learn):
-            return await self._execute()
+        attributes = {
+            "orchestra.run.id": str(self.lease.run_id),
+            "orchestra.run.attempt": self.lease.attempt,
+            "orchestra.test_case": self.lease.name,
+            "orchestra.environment": self.environment.name,
+        }
+        with (
+            tracing.run_span(self.lease.run_id, self.lease.name, attributes) as span,
+            tracking(self.environment.secrets.values(), self.masker.learn),
+        ):
+            status, reason = await self._execute()
+            tracing.end(span, "run", str(status), self.masker.text(reason) if reason else None)
+            return status, reason
 
     async def _execute(self) -> tuple[RunStatus, str | None]:
         async with self.store.connect(self.lease.tenant_id) as conn:
             self._conn = conn
+            await self._render_variables()
             await self._data_phase()
             for planned in self.plan.steps[self.position :]:
-                started_at = datetime.now(UTC)
-                clock = time.perf_counter()
-                outcome = await self._run(planned)
-                duration_ms = (time.perf_counter() - clock) * 1000
-                self.vars.update(outcome.variables)
-                ledger = await self._step_cleanup(planned, outcome)
-                self._note(planned, outcome)
-                self.position = planned.seq + 1
-                cancel = await self._commit(conn, planned, outcome, started_at, duration_ms, ledger)
-                if cancel and self.halt is None:
-                    self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
+                await self._planned_step(conn, planned)
             await self._cleanup_phase(conn)
             status, reason = self.verdict()
             await self.store.finish(self.lease, status, reason, self.stored_context(final=True), conn)
         return status, reason
+
+    async def _render_variables(self) -> None:
+        """The test case's variables, rendered once, before anything else of a new run (then kept)."""
+        if self.variables_rendered or self.halt is not None:
+            return
+        self.variables_rendered = True
+        unrendered, self.vars = self.vars, {}  # each variable sees only the ones before it
+        try:
+            self.vars = await in_sandbox(
+                render_variables, self.plan.definition.variables, self.lease.variables, self.scope
+            )
+        except TemplateError as error:
+            self.vars = unrendered
+            self.halt = {"status": RunStatus.ERROR, "reason": self.masker.text(f"template error: {error}")}
+            return
+        problems = oversized(self.vars, self.http.settings.max_variable_bytes)
+        if problems:
+            self.halt = {"status": RunStatus.ERROR, "reason": self.masker.text("; ".join(problems))}
+
+    async def _planned_step(self, conn: AsyncConnection, planned: PlannedStep) -> None:
+        """One step of the plan: once, or once per iteration of its loop (each committed on its own)."""
+        step = planned.step
+        skipping = self.halt is not None and planned.phase != "teardown"
+        if not step.loops or skipping:
+            await self._instance(conn, planned, planned.name, {}, more=False)
+            return
+        if not self.loop:
+            items, problem = await self._loop_items(planned)
+            if problem is not None or not items:
+                outcome = StepOutcome(
+                    status="error" if problem else "skipped", error=problem or "the loop has no items"
+                )
+                self._note(planned, outcome, planned.name)
+                await self._record(conn, planned, planned.name, outcome, datetime.now(UTC), 0.0)
+                return
+            self.loop = {"items": items, "next": 0}
+        while self.loop:
+            index, items = int(self.loop["next"]), self.loop["items"]
+            name = f"{planned.name} [{index + 1}]"
+            more = index + 1 < len(items)
+            await self._instance(conn, planned, name, iteration_variables(step, items, index), more=more)
+
+    async def _loop_items(self, planned: PlannedStep) -> tuple[list[Any], str | None]:
+        """The items of a step's loop, or why there are none (the step's error; nothing is sent)."""
+        try:
+            items = await in_sandbox(loop_items, planned.step, self.scope())
+        except TemplateError as error:
+            return [], f"template error: {error}"
+        except FlowError as error:
+            return [], str(error)
+        if self.seq + len(items) >= CLEANUP_SEQ_BASE:
+            return [], f"the run would record more than {CLEANUP_SEQ_BASE} step results"
+        return items, None
+
+    async def _instance(
+        self, conn: AsyncConnection, planned: PlannedStep, name: str, extra: dict[str, Any], *, more: bool
+    ) -> None:
+        """Run and commit one instance of a step; ``more``: iterations of its loop remain (they are not run
+        once the run halted, unless it is a teardown step)."""
+        started_at = datetime.now(UTC)
+        clock = time.perf_counter()
+        attributes = {"orchestra.step.phase": planned.phase, "orchestra.step.seq": self.seq}
+        with tracing.step_span(f"step {name}", attributes) as span:
+            outcome = await self._run(planned, extra)
+            if span is not None:  # traces on: the reason goes out masked
+                tracing.end(
+                    span, "step", outcome.status, self.masker.text(outcome.error) if outcome.error else None
+                )
+        duration_ms = (time.perf_counter() - clock) * 1000
+        self.vars.update(outcome.variables)
+        ledger = await self._step_cleanup(planned, name, outcome, extra)
+        self._note(planned, outcome, name)
+        if more and (self.halt is None or planned.phase == "teardown"):
+            self.loop["next"] = int(self.loop["next"]) + 1
+            await self._commit(conn, planned, name, outcome, started_at, duration_ms, ledger)
+        else:
+            await self._record(conn, planned, name, outcome, started_at, duration_ms, ledger)
+
+    async def _record(
+        self,
+        conn: AsyncConnection,
+        planned: PlannedStep,
+        name: str,
+        outcome: StepOutcome,
+        started_at: datetime,
+        duration_ms: float,
+        ledger: LedgerEntryWrite | None = None,
+    ) -> None:
+        """Commit the last result of a planned step: the run goes on with the next one."""
+        self.loop = {}
+        self.position = planned.seq + 1
+        await self._commit(conn, planned, name, outcome, started_at, duration_ms, ledger)
 
     def verdict(self) -> tuple[RunStatus, str | None]:
         status, reason = self._test_verdict()
@@ -143,8 +272,9 @@ class RunExecution:
         return status, reason
 
     def _test_verdict(self) -> tuple[RunStatus, str]:
-        if self.halt is not None:
-            return RunStatus(self.halt["status"]), self.halt["reason"]
+        problem = _graver(self.carried, self.halt)
+        if problem is not None:
+            return RunStatus(problem["status"]), problem["reason"]
         if self.teardown_problem is not None:
             return RunStatus.FAILED, self.teardown_problem
         return RunStatus.PASSED, f"all {len(self.plan.steps)} steps passed"
@@ -155,15 +285,19 @@ class RunExecution:
             "vars": self.vars,
             "data": self.data_progress.values,
             "halt": self.halt,
+            "carried": self.carried,
             "teardown_problem": self.teardown_problem,
             "data_phase": self.data_progress.state,
             "phase_steps": self.phase_steps,
             "cleanup_left": self.cleanup.left,
+            "seq": self.seq,
+            "loop": self.loop,
         }
 
     def stored_context(self, *, final: bool = False) -> dict[str, Any]:
         """The context as persisted: no secret in clear. ``final``: the run is over and never resumes."""
-        return self.sealing.stored(self.context(), final=final)
+        keep = self.suite is not None and self.suite.keeps_sealed
+        return self.sealing.stored(self.context(), final=final and not keep)
 
     # -- data and cleanup ------------------------------------------------------------------------------
 
@@ -177,6 +311,8 @@ class RunExecution:
             self.halt = {"status": RunStatus.ERROR, "reason": "test data: this executor has no plan provider"}
             return
         lease, environment, settings = self.lease, self.environment, self.http.settings
+        if lease.test_case_version_id is None:  # a suite's setup or teardown declares no data
+            return
         phase = DataPhase(
             self,
             self.plans,
@@ -268,7 +404,9 @@ class RunExecution:
             undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
         )
 
-    async def _step_cleanup(self, planned: PlannedStep, outcome: StepOutcome) -> LedgerEntryWrite | None:
+    async def _step_cleanup(
+        self, planned: PlannedStep, name: str, outcome: StepOutcome, extra: dict[str, Any]
+    ) -> LedgerEntryWrite | None:
         """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
         rendered makes the step an error (what it created could not be undone)."""
         step = planned.step
@@ -278,11 +416,11 @@ class RunExecution:
             call = await in_sandbox(
                 render_cleanup,
                 step.cleanup,
-                self.scope(outcome.variables),
+                self.scope({**extra, **outcome.variables}),
                 outcome.response,
                 self.environment.base_url,
             )
-            return self.ledger_entry("step", planned.name, f"{call.method} (step cleanup)", call)
+            return self.ledger_entry("step", name, f"{call.method} (step cleanup)", call)
         except (TemplateError, RuntimeError, TypeError, ValueError) as error:
             outcome.status = "error"
             outcome.error = f"cleanup cannot be rendered: {error}"
@@ -290,22 +428,22 @@ class RunExecution:
 
     # -- one step --------------------------------------------------------------------------------------
 
-    async def _run(self, planned: PlannedStep) -> StepOutcome:
+    async def _run(self, planned: PlannedStep, extra: dict[str, Any]) -> StepOutcome:
         if planned.phase != "teardown":
             if self.halt is not None:
-                return StepOutcome(status="skipped")
+                return StepOutcome(status="skipped", error=halted_reason(self.halt))
             remaining = self.time_left_s()
             if remaining is not None and remaining <= 0:
                 self.halt = {"status": RunStatus.TIMED_OUT, "reason": self.time_limit_text()}
-                return StepOutcome(status="skipped")
+                return StepOutcome(status="skipped", error=halted_reason(self.halt))
             if remaining is not None:
                 try:
                     async with asyncio.timeout(remaining):
-                        return await self._perform(planned)
+                        return await self._perform(planned, extra)
                 except TimeoutError:
                     self.halt = {"status": RunStatus.TIMED_OUT, "reason": self.time_limit_text()}
                     return StepOutcome(status="error", error=f"{self.time_limit_text()} during this step")
-        return await self._perform(planned)
+        return await self._perform(planned, extra)
 
     def interrupt(self, reason: str) -> None:
         """Cancel on request: halt the run and abort the step in progress (a teardown step is let finish)."""
@@ -315,10 +453,10 @@ class RunExecution:
             if self._step is not None:
                 self._step.cancel()
 
-    async def _perform(self, planned: PlannedStep) -> StepOutcome:
+    async def _perform(self, planned: PlannedStep, extra: dict[str, Any]) -> StepOutcome:
         if planned.phase == "teardown":
-            return await self._perform_step(planned)
-        self._step = asyncio.create_task(self._perform_step(planned))
+            return await self._perform_step(planned, extra)
+        self._step = asyncio.create_task(self._perform_step(planned, extra))
         try:
             return await self._step
         except asyncio.CancelledError:
@@ -329,24 +467,30 @@ class RunExecution:
         finally:
             self._step = None
 
-    async def _perform_step(self, planned: PlannedStep) -> StepOutcome:
+    async def _perform_step(self, planned: PlannedStep, extra: dict[str, Any]) -> StepOutcome:
         step = planned.step
         try:
+            if step.condition is not None and not await in_sandbox(condition_holds, step, self.scope(extra)):
+                return StepOutcome(status="skipped", error=skipped_reason(step.condition))
             if isinstance(step, RequestStep):
                 assert planned.request_spec is not None
-                key = f"{self.lease.run_id}-{planned.seq}" if self.environment.idempotency_keys else None
+                key = self._idempotency_key(planned, extra)
+                _, _, status_gates = self.plan.definition.policy_of(step)
                 return await self.http.run(
                     step,
                     planned.request_spec,
-                    self.scope(),
+                    self.scope(extra),
                     key,
+                    base_url=self.environment.base_url,
                     policy=self.egress,
                     environment_id=self.environment.id,
                     tenant_id=self.lease.tenant_id,
                     requests_per_s=self.environment.max_requests_per_s,
+                    shared=self.requests,
+                    status_gates=status_gates,
                 )
             if isinstance(step, SetStep):
-                assigned = await in_sandbox(self._assign, step)
+                assigned = await in_sandbox(self._assign, step, extra)
                 problems = oversized(assigned, self.http.settings.max_variable_bytes)
                 if problems:
                     return StepOutcome(status="error", error="; ".join(problems))
@@ -356,15 +500,24 @@ class RunExecution:
                 return StepOutcome(status="passed")
         except TemplateError as error:
             return StepOutcome(status="error", error=f"template error: {error}")
+        except FlowError as error:
+            return StepOutcome(status="error", error=str(error))
         except Exception as error:  # a step's failure is the step's error; the run goes on to its teardown
             return StepOutcome(status="error", error=f"{type(error).__name__}: {error}")
         raise TypeError(f"unknown step type {type(step).__name__}")
 
-    def _assign(self, step: SetStep) -> dict[str, Any]:
+    def _idempotency_key(self, planned: PlannedStep, extra: dict[str, Any]) -> str | None:
+        """The same for every attempt of one step (one iteration of a loop) of this run."""
+        if not self.environment.idempotency_keys:
+            return None
+        loop = extra.get("loop")
+        return f"{self.lease.run_id}-{planned.seq}" + (f"-{loop['index']}" if loop else "")
+
+    def _assign(self, step: SetStep, extra: dict[str, Any]) -> dict[str, Any]:
         """A ``set`` step's values, each seeing the ones before it (rendered in a template thread)."""
         assigned: dict[str, Any] = {}
         for name, expression in step.assignments.items():
-            assigned[name] = render_value(expression, self.scope(assigned))
+            assigned[name] = render_value(expression, self.scope({**extra, **assigned}))
         return assigned
 
     def scope(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -375,32 +528,45 @@ class RunExecution:
             variables={**self.vars, **extra} if extra else self.vars,
             data=self.data_progress.values,
             run={"id": str(self.lease.run_id), "attempt": self.lease.attempt, "name": self.lease.name},
+            suite=self.suite_values,
         )
 
-    def _note(self, planned: PlannedStep, outcome: StepOutcome) -> None:
-        """Fold a step's outcome into the run: the first failure or error halts the remaining steps."""
+    def _note(self, planned: PlannedStep, outcome: StepOutcome, name: str) -> None:
+        """Fold a step's outcome into the run: a failure or error halts the remaining steps, unless the
+        step's ``on_failure`` / ``on_error`` says continue; then it is carried into the verdict."""
         if outcome.status not in ("failed", "error"):
             return
-        problem = f"step '{planned.name}': {outcome.first_problem}"
+        problem = f"step '{name}': {outcome.first_problem}"
         if planned.phase == "teardown":
             if self.teardown_problem is None:
                 self.teardown_problem = self.masker.text(f"teardown {problem}")
-        elif self.halt is None:
-            status = RunStatus.FAILED if outcome.status == "failed" else RunStatus.ERROR
-            self.halt = {"status": status, "reason": self.masker.text(problem)}
+            return
+        if self.halt is not None:
+            return
+        status = RunStatus.FAILED if outcome.status == "failed" else RunStatus.ERROR
+        noted = {"status": status, "reason": self.masker.text(problem)}
+        on_failure, on_error, _ = self.plan.definition.policy_of(planned.step)
+        if (on_failure if outcome.status == "failed" else on_error) == "stop":
+            self.halt = noted
+        else:
+            self.carried = _graver(self.carried, noted)
 
     async def _commit(
         self,
         conn: AsyncConnection,
         planned: PlannedStep,
+        name: str,
         outcome: StepOutcome,
         started_at: datetime,
         duration_ms: float,
         ledger: LedgerEntryWrite | None = None,
-    ) -> bool:
-        return await self.commit_record(
-            conn, planned.seq, planned.phase, planned.name, outcome, started_at, duration_ms, ledger=ledger
+    ) -> None:
+        seq, self.seq = self.seq, self.seq + 1
+        cancel = await self.commit_record(
+            conn, seq, planned.phase, name, outcome, started_at, duration_ms, ledger=ledger
         )
+        if cancel and self.halt is None:
+            self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
 
     async def commit_record(
         self,
@@ -450,3 +616,19 @@ class RunExecution:
 
     def time_limit_text(self) -> str:
         return f"run time limit of {self.lease.timeout_s:g} s reached"
+
+
+def halted_reason(halt: dict[str, str]) -> str:
+    """Why a step after a halt is skipped: what stopped the run (a step's problem names the step)."""
+    return f"the run stopped: {halt['reason']}"
+
+
+_GRAVITY = {RunStatus.FAILED: 1, RunStatus.ERROR: 2}  # a timeout or a cancel outranks both
+
+
+def _graver(first: dict[str, str] | None, second: dict[str, str] | None) -> dict[str, str] | None:
+    """Of two problems (the earlier first), the one making the verdict: the graver, the earlier on a tie."""
+    if first is None or second is None:
+        return first or second
+    rank = [_GRAVITY.get(RunStatus(problem["status"]), 3) for problem in (first, second)]
+    return second if rank[1] > rank[0] else first

@@ -9,6 +9,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,10 +22,12 @@ from orchestra.db import Database, tenant_connection
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.executor.data_phase import PlanSource
 from orchestra.executor.lease import Lease, LeaseLost, LeaseStore
-from orchestra.executor.plan import ExecutionPlan, compile_plan
+from orchestra.executor.plan import ExecutionPlan, compile_plan, request_defaults_of
 from orchestra.executor.presence import Presence
 from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
+from orchestra.executor.suite_shared import SuiteShared, load_suite_shared
+from orchestra.kit import metrics, tracing
 from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.environment_secrets import SecretUnreadable, reveal
 from orchestra.kit.masking import ACTIVE_SECRETS
@@ -34,14 +37,28 @@ from orchestra.steps.request_step import HttpStepRunner
 
 log = structlog.get_logger(__name__)
 
+# A suite's setup or teardown run holds its steps itself (runs/suite_phases.py); a test's are its version's.
 _LOAD = text(
     """
-    SELECT v.definition, e.name, e.base_url, e.variables, e.secrets, e.idempotency_keys, e.id,
-        e.max_requests_per_s, e.allowed_hosts, e.allow_private_network
-    FROM test_case_versions v, environments e
-    WHERE v.id = :version_id AND e.id = :environment_id
+    SELECT coalesce(r.definition, v.definition) AS definition, r.suite_run_id, r.suite_phase,
+        e.name, e.base_url, e.variables, e.secrets, e.idempotency_keys, e.id,
+        e.max_requests_per_s, e.allowed_hosts, e.allow_private_network, e.defaults AS environment_defaults,
+        (SELECT s.definition -> 'defaults' FROM suite_runs sr JOIN suites s ON s.id = sr.suite_id
+            WHERE sr.id = r.suite_run_id) AS suite_defaults
+    FROM test_runs r
+    JOIN environments e ON e.id = r.environment_id
+    LEFT JOIN test_case_versions v ON v.id = r.test_case_version_id
+    WHERE r.id = :run_id
     """
 )
+
+
+def _count_finished(lease: Lease, outcome: str) -> None:
+    """``orchestra_runs_finished`` and ``orchestra_run_duration_seconds`` (from the first lease)."""
+    label = metrics.outcome_label(outcome)
+    metrics.RUNS_FINISHED.labels(label).inc()
+    elapsed = (datetime.now(UTC) - lease.started_at).total_seconds()
+    metrics.RUN_DURATION.labels(label).observe(max(0.0, elapsed))
 
 
 def incarnation_id() -> str:
@@ -79,6 +96,7 @@ class Executor:
         )
         self.http = HttpStepRunner(self.client, settings, pacer=RequestPacer(db.engine))
         self._slots = asyncio.Semaphore(settings.executor_concurrency)
+        metrics.EXECUTOR_SLOTS_FREE.set(settings.executor_concurrency)
         self._running: set[asyncio.Task[None]] = set()
         self._plans: dict[uuid.UUID, ExecutionPlan] = {}
         self._on_run_finished = on_run_finished or (lambda: None)
@@ -124,6 +142,7 @@ class Executor:
                 except StopAsyncIteration:
                     self._slots.release()
                     return
+                metrics.EXECUTOR_SLOTS_FREE.dec()
                 task = asyncio.create_task(self._handle(delivery), name=f"run {delivery.run_id}")
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
@@ -155,6 +174,7 @@ class Executor:
         except Exception:
             log.exception("executor.run_crashed", run_id=str(delivery.run_id))
         finally:
+            metrics.EXECUTOR_SLOTS_FREE.inc()
             self._slots.release()
 
     async def _take(self, run_id: uuid.UUID) -> Lease | None:
@@ -173,6 +193,7 @@ class Executor:
         rather than when the scheduler re-publishes QUEUED runs nobody leased."""
         if not await self.store.hand_back(lease):
             return  # no longer ours (taken over, or ended): nothing to give back
+        metrics.LEASES_RECLAIMED.labels("handed_back").inc()
         try:
             await self.broker.publish([lease.run_id])
         except Exception as error:  # the scheduler's re-publish of stale QUEUED runs still finds it
@@ -183,15 +204,30 @@ class Executor:
             )
 
     async def _execute(self, lease: Lease) -> None:
-        bound = log.bind(run_id=str(lease.run_id), attempt=lease.attempt, fencing_token=lease.fencing_token)
+        bound = log.bind(
+            run_id=str(lease.run_id),
+            tenant_id=str(lease.tenant_id),
+            attempt=lease.attempt,
+            fencing_token=lease.fencing_token,
+            **({"trace_id": tracing.trace_id_of(lease.run_id)} if tracing.enabled() else {}),
+        )
         bound.info("run.leased")
+        if lease.queue_wait_s is not None:
+            metrics.RUN_QUEUE_WAIT.observe(max(0.0, lease.queue_wait_s))
         lost = asyncio.Event()
         heartbeat: asyncio.Task[None] | None = None
         masking = contextlib.ExitStack()
         try:
-            plan, environment = await self._load(lease)
+            plan, environment, suite = await self._load(lease)
             execution = RunExecution(
-                lease, self.store, plan, environment, self.http, box=self.secrets, plans=self.plans
+                lease,
+                self.store,
+                plan,
+                environment,
+                self.http,
+                box=self.secrets,
+                plans=self.plans,
+                suite=suite,
             )
             heartbeat = asyncio.create_task(self._heartbeat(lease, execution, asyncio.current_task(), lost))
             # Until the run is over, every log line of this process loses its secrets (the except clauses
@@ -199,6 +235,7 @@ class Executor:
             masking.enter_context(ACTIVE_SECRETS.holding(execution.masker))
             status, reason = await execution.execute()
             bound.info("run.finished", status=status.value, reason=reason)
+            _count_finished(lease, status.value)
         except SecretUnreadable as error:  # names the environment and the secret, never a value
             bound.error("run.secret_unreadable", reason=str(error))
             await self._finish_quietly(lease, str(error))
@@ -247,30 +284,34 @@ class Executor:
                     run_task.cancel()
                 return
 
-    async def _load(self, lease: Lease) -> tuple[ExecutionPlan, EnvironmentSnapshot]:
+    async def _load(self, lease: Lease) -> tuple[ExecutionPlan, EnvironmentSnapshot, SuiteShared | None]:
         async with tenant_connection(self.db.engine, lease.tenant_id) as conn:
-            row = (
-                await conn.execute(
-                    _LOAD, {"version_id": lease.test_case_version_id, "environment_id": lease.environment_id}
-                )
-            ).one()
-        plan = self._plans.get(lease.test_case_version_id)
+            row = (await conn.execute(_LOAD, {"run_id": lease.run_id})).one()
+            suite = await load_suite_shared(conn, row.suite_run_id, row.suite_phase)
+        version_id = lease.test_case_version_id
+        plan = self._plans.get(version_id) if version_id is not None else None
         if plan is None:
             # Versions are immutable, so a compiled plan never goes stale.
-            plan = compile_plan(validate_test_case_data(row.definition))
+            plan = compile_plan(validate_test_case_data(row.definition), suite_phase=row.suite_phase)
             if len(self._plans) > 1000:
                 self._plans.clear()
-            self._plans[lease.test_case_version_id] = plan
-        return plan, EnvironmentSnapshot(
-            row.name,
-            row.base_url,
-            row.variables,
-            reveal(self.secrets, lease.tenant_id, row.id, row.name, row.secrets),
-            row.idempotency_keys,
-            id=row.id,
-            max_requests_per_s=row.max_requests_per_s,
-            allowed_hosts=tuple(row.allowed_hosts),
-            allow_private_network=row.allow_private_network,
+            if version_id is not None:
+                self._plans[version_id] = plan
+        return (
+            plan,
+            EnvironmentSnapshot(
+                row.name,
+                row.base_url,
+                row.variables,
+                reveal(self.secrets, lease.tenant_id, row.id, row.name, row.secrets),
+                row.idempotency_keys,
+                id=row.id,
+                max_requests_per_s=row.max_requests_per_s,
+                allowed_hosts=tuple(row.allowed_hosts),
+                allow_private_network=row.allow_private_network,
+                request_defaults=request_defaults_of(row.environment_defaults, row.suite_defaults),
+            ),
+            suite,
         )
 
     async def _finish_quietly(self, lease: Lease, reason: str) -> None:
@@ -279,5 +320,6 @@ class Executor:
             sealed = ("sealed_vars", "sealed_data")
             context = {key: value for key, value in lease.context.items() if key not in sealed}
             await self.store.finish(lease, RunStatus.ERROR, reason, context)
+            _count_finished(lease, RunStatus.ERROR.value)
         except Exception:
             log.exception("run.finish_failed", run_id=str(lease.run_id))

@@ -1,6 +1,7 @@
 """Structured logs (structlog): one event name per line, to stderr, console or JSON.
 
-Every line passes through ``mask_secrets`` last before rendering: while runs are in flight, whatever a line
+A line written inside a traced run's span carries its ``trace_id`` and ``span_id`` (kit/tracing.py). Every
+line passes through ``mask_secrets`` last before rendering: while runs are in flight, whatever a line
 quotes (an exception text, a URL, a reason) loses the environment secrets of those runs.
 """
 
@@ -14,6 +15,7 @@ import structlog
 from structlog.typing import EventDict, WrappedLogger
 
 from orchestra.kit.masking import ACTIVE_SECRETS
+from orchestra.kit.tracing import add_trace_ids
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -49,6 +51,7 @@ def configure(level: str = "info", json_lines: bool = False, stream: TextIO | No
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            add_trace_ids,
             mask_secrets,
             renderer,
         ],

@@ -16,7 +16,9 @@ def as_uuid(ref: str) -> uuid.UUID | None:
 
 
 def by_ref(
-    id_column: QueryableAttribute[uuid.UUID], name_column: QueryableAttribute[str], ref: str
+    id_column: QueryableAttribute[uuid.UUID] | QueryableAttribute[uuid.UUID | None],
+    name_column: QueryableAttribute[str],
+    ref: str,
 ) -> ColumnElement[bool]:
     """The condition for "this id or this name": a name that happens to look like an id stays reachable."""
     key = as_uuid(ref)

@@ -4,9 +4,11 @@ from orchestra.models.api_spec import ApiSpec
 from orchestra.models.base import Base
 from orchestra.models.dataplan import StoredDataPlan
 from orchestra.models.environment import Environment
+from orchestra.models.failure_group import FailureGroup
 from orchestra.models.ledger import LedgerEntry
 from orchestra.models.limits import EnvironmentRateSlot, PlatformLimits
 from orchestra.models.project import Project
+from orchestra.models.quarantine import TestMute
 from orchestra.models.rag import RagChunk, RagDocument
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
@@ -22,6 +24,7 @@ __all__ = [
     "Base",
     "Environment",
     "EnvironmentRateSlot",
+    "FailureGroup",
     "LedgerEntry",
     "PlatformLimits",
     "Project",
@@ -37,5 +40,6 @@ __all__ = [
     "TenantContextKey",
     "TestCase",
     "TestCaseVersion",
+    "TestMute",
     "TestRun",
 ]

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -35,3 +35,6 @@ class Environment(IdMixin, TenantMixin, TimestampMixin, Base):
     allow_private_network: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    # Request defaults (headers, query, auth, timeout_ms) every request to it inherits, under the suite's,
+    # the test case's and the step's own (steps/request_defaults.py). ``json``: headers keep their order.
+    defaults: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict, server_default="{}")

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     Float,
@@ -80,16 +81,60 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             "ix_test_runs_active", "tenant_id", postgresql_where=text("status IN ('QUEUED', 'IN_PROGRESS')")
         ),
         Index("ix_test_runs_project_created", "project_id", "created_at"),
+        # The run list, newest first (GET /runs: its page is read backwards along this index).
+        Index("ix_test_runs_tenant_created", "tenant_id", "created_at", "id"),
+        # The members of a failure group, latest first.
+        Index(
+            "ix_test_runs_failure_group",
+            "failure_group_id",
+            "created_at",
+            postgresql_where=text("failure_group_id IS NOT NULL"),
+        ),
+        # A project's grouped failures in a window, with what the failure-group counts read (index only).
+        Index(
+            "ix_test_runs_grouped_failures",
+            "project_id",
+            "created_at",
+            postgresql_include=["failure_group_id", "test_case_id", "environment_id"],
+            postgresql_where=text("failure_group_id IS NOT NULL"),
+        ),
+        # The failures not grouped yet (what the grouping pass reads).
+        Index(
+            "ix_test_runs_ungrouped_failures",
+            "project_id",
+            "created_at",
+            postgresql_where=text(
+                "failure_group_id IS NULL AND status IN ('FAILED', 'ERROR', 'TIMED_OUT') "
+                "AND test_case_id IS NOT NULL"
+            ),
+        ),
+        # A suite run has at most one setup and one teardown run (migration 0014).
+        Index(
+            "ix_test_runs_suite_phase",
+            "suite_run_id",
+            "suite_phase",
+            unique=True,
+            postgresql_where=text("suite_phase IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "(suite_phase IN ('setup', 'teardown') AND definition IS NOT NULL AND suite_run_id IS NOT NULL"
+            " AND test_case_version_id IS NULL) OR (suite_phase IS NULL AND definition IS NULL"
+            " AND test_case_id IS NOT NULL AND test_case_version_id IS NOT NULL)",
+            name="suite_phase_or_test_case",
+        ),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     suite_run_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("suite_runs.id", ondelete="CASCADE"), index=True
     )
-    test_case_id: Mapped[uuid.UUID] = mapped_column(
+    # Empty only for a suite run's setup and teardown runs (suite_phase): their steps are in definition.
+    test_case_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("test_cases.id", ondelete="CASCADE"), index=True
     )
-    test_case_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_case_versions.id"))
+    test_case_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("test_case_versions.id"))
+    suite_phase: Mapped[str | None] = mapped_column(String(10))  # setup | teardown (None: a test)
+    definition: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id"))
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     status: Mapped[RunStatus] = mapped_column(RUN_STATUS, nullable=False, default=RunStatus.PENDING)
@@ -115,6 +160,14 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The mute (TestMute) in force for its test case and environment when the run was created, and its
+    # reason, kept as they were: a failure of this run does not fail its suite run or the CLI.
+    mute_id: Mapped[uuid.UUID | None] = mapped_column()
+    mute_reason: Mapped[str | None] = mapped_column(Text)
+    # The failure group of its failure (insights/grouping.py; set once the run has failed and been grouped).
+    failure_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("failure_groups.id", ondelete="SET NULL")
+    )
 
 
 class StepResult(TenantMixin, Base):

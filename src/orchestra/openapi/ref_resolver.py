@@ -9,6 +9,8 @@
   ``Node`` → children ``{}``), which is all test data needs.
 - Sibling keywords beside a ``$ref`` (allowed in OpenAPI 3.1, e.g. a ``description``) are laid over the
   inlined target.
+- A reference that leads only through references back to itself (``A`` is ``$ref B``, ``B`` is
+  ``$ref A``) describes nothing and is refused.
 - Inlining can multiply a document's size (a schema used twice in one used twice in another ...), so the
   number of inlined nodes is bounded (``MAX_NODES``); beyond it the description is refused as too large.
 """
@@ -59,6 +61,18 @@ class RefResolver:
                 raise InvalidDescription(f"$ref {ref[:200]!r} points to nothing in the document")
         return node
 
+    def _refuse_alias_cycle(self, ref: str, target: Any) -> None:
+        """A reference whose target is only a reference, and so on back to the first one, describes
+        nothing at all (unlike a recursive schema, which has structure between its repetitions)."""
+        chain = [ref]
+        while isinstance(target, dict) and "$ref" in target and len(chain) <= MAX_DEPTH:
+            following = target["$ref"]
+            if following in chain:
+                shown = " -> ".join(part[:100] for part in [*chain, following][-6:])
+                raise InvalidDescription(f"$ref cycle: {shown} refers back to itself and describes nothing")
+            chain.append(following)
+            target = self.target(following)
+
     def _spend(self) -> None:
         self.nodes_left -= 1
         if self.nodes_left < 0:
@@ -77,6 +91,7 @@ class RefResolver:
         if "$ref" in value:
             ref = value["$ref"]
             target = self.target(ref)
+            self._refuse_alias_cycle(ref, target)
             if chain.count(ref) >= MAX_REF_REPEATS:
                 return {}  # a recursive schema, cut here: any value
             inlined = self._resolve(target, (*chain, ref), depth + 1)

@@ -2,19 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestra.definitions.testcase_model import NAME_PATTERN
 from orchestra.limits.schemas import ActiveRunsLimit
 
-__all__ = ["NAME_PATTERN", "NameInPath", "ProjectCreate", "ProjectOut", "ProjectUpdate"]
-
-# A path segment that names what a PUT (or apply) creates when it is missing: it must be a name such a thing
-# can have. The pattern is declared; the service refuses any other with a message that says why.
-NameInPath = Annotated[str, Path(max_length=200, json_schema_extra={"pattern": NAME_PATTERN})]
+__all__ = ["NAME_PATTERN", "ProjectCreate", "ProjectOut", "ProjectUpdate"]
 
 
 class ProjectCreate(BaseModel):

@@ -17,6 +17,7 @@ from orchestra.runs.schemas import (
     SuiteRunCreate,
     SuiteRunOut,
     SuiteRunRerun,
+    Trigger,
 )
 
 router = APIRouter(tags=["runs"])
@@ -48,11 +49,29 @@ async def list_runs(
     session: SessionDep,
     actor: ViewerDep,
     page: Annotated[PageParams, Depends()],
-    project: str | None = None,
+    project: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     status: RunStatus | None = None,
     suite_run: uuid.UUID | None = None,
+    environment: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Environment id or name (within project, else in every project).",
+        ),
+    ] = None,
+    test_case: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Test case id or name (within project, else in every project).",
+        ),
+    ] = None,
+    trigger: Trigger | None = None,
 ) -> Page[RunOut]:
-    return await service.list_runs(session, actor, page, project, status, suite_run)
+    wanted = service.RunFilters(project, status, suite_run, environment, test_case, trigger)
+    return await service.list_runs(session, actor, page, wanted)
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)

@@ -12,6 +12,7 @@ import time
 # One priority point is worth this much waiting: a scheduled run (priority 0) that has waited 200 times 10 s =
 # 33 minutes goes before a new CI run (priority 200).
 AGING_SECONDS_PER_PRIORITY = 10.0
+QUEUE_STEP = 1e-6  # seconds between the queue keys of a suite run's runs: their order, and no real wait
 
 
 def queue_key(priority: int, created_at: float | None = None) -> float:

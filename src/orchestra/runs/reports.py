@@ -23,8 +23,37 @@ def _seconds(ms: float | None) -> str:
     return f"{(ms or 0) / 1000:.3f}"
 
 
+def check_verdict(check: dict[str, Any]) -> str:
+    """``passed``, ``failed`` or ``skipped``: what a recorded check came to."""
+    if check.get("skipped") is True or "skipped" in (check.get("outcome"), check.get("status")):
+        return "skipped"
+    return "passed" if check.get("passed", True) else "failed"
+
+
+def skipped_checks(step: StepResultOut) -> list[dict[str, Any]]:
+    """The checks of a step that were not evaluated (each with its ``reason``)."""
+    return [check for check in step.assertions if check_verdict(check) == "skipped"]
+
+
+def check_text(check: dict[str, Any]) -> str:
+    """A check on one line: its name (when it has one) and its message, else what was expected and found."""
+    message = check.get("message") or (
+        f"{check.get('check', 'check')}: expected {check.get('expected')!r}, got {check.get('actual')!r}"
+    )
+    named = check.get("name") and not str(message).startswith(f"[{check['name']}]")  # the message names it
+    return f"{check['name']}: {message}" if named else str(message)
+
+
+def muted_message(run: RunOut) -> str:
+    """How a muted failure is named in reports: its verdict, the mute's reason and the run's own."""
+    reason = run.mute.reason if run.mute else ""
+    own = f": {run.status_reason}" if run.status_reason else ""
+    return f"muted ({reason}) {run.status.value}{own}"
+
+
 def step_lines(steps: Sequence[StepResultOut]) -> list[str]:
-    """A readable account of the steps: one line each, then the failed checks and errors under it."""
+    """A readable account of the steps: one line each, then the failed and skipped checks (a named check
+    under its name) and errors under it."""
     lines: list[str] = []
     for step in steps:
         attempts = f", {step.attempts} attempts" if step.attempts > 1 else ""
@@ -32,9 +61,12 @@ def step_lines(steps: Sequence[StepResultOut]) -> list[str]:
         if step.response is not None:
             lines.append(f"    -> HTTP {step.response.get('status')} in {step.response.get('elapsed_ms')} ms")
         for assertion in step.assertions:
-            if not assertion.get("passed", True):
-                lines.append(f"    FAILED {assertion.get('message')}")
-        if step.error:
+            verdict = check_verdict(assertion)
+            if verdict != "passed":
+                lines.append(f"    {verdict.upper()} {check_text(assertion)}")
+        if step.status == "skipped":
+            lines.append(f"    SKIPPED {step.skipped_reason}")
+        elif step.error:
             lines.append(f"    ERROR {step.error}")
     return lines
 
@@ -46,7 +78,10 @@ def _testcase(parent: ET.Element, run: RunOut, classname: str) -> dict[str, int]
     message = _clean(run.status_reason or run.status.value)
     details = _clean("\n".join(step_lines(run.steps or [])))
     counts = {"failures": 0, "errors": 0, "skipped": 0}
-    if run.status == RunStatus.FAILED:
+    if run.muted:  # recorded, not counted against the build: a CI server shows it as skipped
+        ET.SubElement(case, "skipped", message=_clean(muted_message(run)))
+        counts["skipped"] = 1
+    elif run.status == RunStatus.FAILED:
         ET.SubElement(case, "failure", message=message, type="AssertionFailed").text = details
         counts["failures"] = 1
     elif run.status in (RunStatus.ERROR, RunStatus.TIMED_OUT):
@@ -60,20 +95,81 @@ def _testcase(parent: ET.Element, run: RunOut, classname: str) -> dict[str, int]
     return counts
 
 
-def junit_xml(name: str, runs: Sequence[RunOut], classname: str, properties: dict[str, str]) -> bytes:
+def _step_testcase(parent: ET.Element, run: RunOut, step: StepResultOut, classname: str) -> dict[str, int]:
+    """One step as a <testcase>: its failed checks as the failure's message and text."""
+    case = ET.SubElement(
+        parent,
+        "testcase",
+        name=_clean(f"{step.phase}/{step.seq}: {step.name}"),
+        classname=_clean(f"{classname}.{run.name}"),
+        time=_seconds(step.duration_ms),
+    )
+    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    details = _clean("\n".join(step_lines([step])))
+    failed = [check_text(check) for check in step.assertions if check_verdict(check) == "failed"]
+    if run.muted and step.status in ("failed", "error"):
+        ET.SubElement(case, "skipped", message=_clean(f"{step.status} — {muted_message(run)}"))
+        counts["skipped"] = 1
+    elif step.status == "failed":
+        message = _clean(
+            failed[0] if len(failed) == 1 else f"{len(failed)} checks failed" if failed else "failed"
+        )
+        ET.SubElement(case, "failure", message=message, type="AssertionFailed").text = details
+        counts["failures"] = 1
+    elif step.status == "error":
+        ET.SubElement(case, "error", message=_clean(step.error or "error"), type="ERROR").text = details
+        counts["errors"] = 1
+    elif step.status == "skipped":
+        ET.SubElement(case, "skipped", message=_clean(step.skipped_reason or "skipped"))
+        counts["skipped"] = 1
+    ET.SubElement(case, "system-out").text = details
+    return counts
+
+
+def _run_testcases(
+    parent: ET.Element, run: RunOut, classname: str, per_step: bool
+) -> tuple[int, dict[str, int]]:
+    """The <testcase> elements of a run (one, or one per step) and their count; a run that did not pass
+    without a step to show it keeps one <testcase> of its own."""
+    steps = run.steps or []
+    if not per_step or not steps:
+        return 1, _testcase(parent, run, classname)
+    totals = {"failures": 0, "errors": 0, "skipped": 0}
+    for step in steps:
+        for key, count in _step_testcase(parent, run, step, classname).items():
+            totals[key] += count
+    cases = len(steps)
+    if run.status != RunStatus.PASSED and not any(totals.values()):
+        cases += 1
+        for key, count in _testcase(parent, run, classname).items():
+            totals[key] += count
+    return cases, totals
+
+
+def junit_xml(
+    name: str,
+    runs: Sequence[RunOut],
+    classname: str,
+    properties: dict[str, str],
+    *,
+    per_step: bool = False,
+) -> bytes:
     root = ET.Element("testsuites", name="orchestra")
     suite = ET.SubElement(root, "testsuite", name=_clean(name), hostname=socket.gethostname())
     props = ET.SubElement(suite, "properties")
     for key, text in properties.items():
         ET.SubElement(props, "property", name=key, value=_clean(text))
     totals = {"failures": 0, "errors": 0, "skipped": 0}
+    tests = 0
     for run in runs:
-        for key, count in _testcase(suite, run, classname).items():
+        cases, counts = _run_testcases(suite, run, classname, per_step)
+        tests += cases
+        for key, count in counts.items():
             totals[key] += count
     started = min((run.started_at for run in runs if run.started_at), default=None)
     total_ms = sum(run.duration_ms or 0 for run in runs)
     for element in (root, suite):
-        element.set("tests", str(len(runs)))
+        element.set("tests", str(tests))
         element.set("time", _seconds(total_ms))
         for key, total in totals.items():
             element.set(key, str(total))
@@ -83,7 +179,8 @@ def junit_xml(name: str, runs: Sequence[RunOut], classname: str, properties: dic
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
-def suite_run_junit(suite_run: SuiteRunOut, project: str) -> bytes:
+def suite_run_junit(suite_run: SuiteRunOut, project: str, *, per_step: bool = False) -> bytes:
+    """``per_step``: one <testcase> per step (the runs need their steps)."""
     return junit_xml(
         suite_run.name,
         suite_run.runs,
@@ -93,6 +190,7 @@ def suite_run_junit(suite_run: SuiteRunOut, project: str) -> bytes:
             "environment": suite_run.environment,
             "status": suite_run.status.value,
         },
+        per_step=per_step,
     )
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.kit.repository import row_page, scalar_page
-from orchestra.models import Environment, StepResult, SuiteRun, TestCaseVersion, TestRun
+from orchestra.kit.refs import by_ref
+from orchestra.kit.repository import scalar_page
+from orchestra.models import Environment, FailureGroup, StepResult, SuiteRun, TestCaseVersion, TestRun
 from orchestra.models.run_states import TRANSITIONS, sources_of
 
 RunRow = tuple[TestRun, int, str]  # the run, its test-case version number, its environment name
@@ -40,6 +41,22 @@ async def runs_of_suite_run(
     return [(row[0], row[1], row[2]) for row in rows]
 
 
+async def phase_runs_of(
+    session: AsyncSession, tenant_id: uuid.UUID, suite_run_id: uuid.UUID
+) -> list[TestRun]:
+    """The suite run's setup and teardown runs (runs/suite_phases.py), setup first."""
+    rows = await session.execute(
+        select(TestRun)
+        .where(
+            TestRun.tenant_id == tenant_id,
+            TestRun.suite_run_id == suite_run_id,
+            TestRun.suite_phase.is_not(None),
+        )
+        .order_by(TestRun.queue_key)
+    )
+    return list(rows.scalars())
+
+
 async def steps_of(
     session: AsyncSession, run_id: uuid.UUID, after_seq: int | None = None
 ) -> list[StepResult]:
@@ -57,11 +74,33 @@ async def list_runs(
     filters: dict[str, Any],
     limit: int,
     offset: int,
+    *,
+    environment_ref: str | None = None,
+    test_case_ref: str | None = None,
 ) -> tuple[list[RunRow], int]:
-    query = _run_rows().where(TestRun.tenant_id == tenant_id)
+    """Runs matching ``filters`` (column: value) and, in every project, an environment and a test case
+    named so (or with that id); newest first. The page's ids are found on ``test_runs`` alone (its index on
+    tenant and time), then only those rows are joined: joined first, the planner (which cannot estimate
+    rows under row-level security) re-scanned every run for each test-case version."""
+    matching = select(TestRun.id).where(
+        TestRun.tenant_id == tenant_id,
+        TestRun.test_case_version_id.is_not(None),  # a suite's setup and teardown runs are not listed
+    )
     for column, value in filters.items():
-        query = query.where(getattr(TestRun, column) == value)
-    return await row_page(session, query.order_by(TestRun.created_at.desc(), TestRun.id), limit, offset)
+        matching = matching.where(getattr(TestRun, column) == value)
+    if environment_ref is not None:
+        named = select(Environment.id).where(
+            Environment.tenant_id == tenant_id, by_ref(Environment.id, Environment.name, environment_ref)
+        )
+        matching = matching.where(TestRun.environment_id.in_(named))
+    if test_case_ref is not None:
+        matching = matching.where(by_ref(TestRun.test_case_id, TestRun.name, test_case_ref))
+    newest_first = (TestRun.created_at.desc(), TestRun.id.desc())  # read backwards along the index
+    ids, total = await scalar_page(session, matching.order_by(*newest_first), limit, offset)
+    if not ids:
+        return [], total
+    rows = await session.execute(_run_rows().where(TestRun.id.in_(ids)).order_by(*newest_first))
+    return [(row[0], row[1], row[2]) for row in rows], total
 
 
 async def get_suite_run(
@@ -105,3 +144,23 @@ async def cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return len(result.all())
+
+
+async def known_issues(session: AsyncSession, runs: Sequence[TestRun]) -> dict[uuid.UUID, str]:
+    """The known issue each run's failure is labelled with: its failure group's, when the run was created
+    since the group was linked to it."""
+    group_ids = {run.failure_group_id for run in runs if run.failure_group_id is not None}
+    if not group_ids:
+        return {}
+    rows = await session.execute(
+        select(FailureGroup.id, FailureGroup.issue_url, FailureGroup.issue_linked_at).where(
+            FailureGroup.id.in_(group_ids), FailureGroup.issue_url.is_not(None)
+        )
+    )
+    linked = {row[0]: (row[1], row[2]) for row in rows}
+    labels = {}
+    for run in runs:
+        url, since = linked.get(run.failure_group_id, (None, None)) if run.failure_group_id else (None, None)
+        if url is not None and since is not None and run.created_at >= since:
+            labels[run.id] = url
+    return labels

@@ -8,11 +8,22 @@ from annotated_types import Len
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from orchestra.definitions.testcase_model import MAX_PARALLELISM
+from orchestra.definitions.data_rows import MAX_DATA_COLUMNS, MAX_DATA_ROWS, DataFileError, check_rows
+from orchestra.definitions.testcase_model import MAX_PARALLELISM, RESERVED_NAMES
 from orchestra.kit.json_storage import IDENTIFIER_PATTERN, StorableJson, is_identifier, json_storage_problem
 from orchestra.models.run_states import RunStatus
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
+# One row of test data: its columns name variables (none of the reserved names).
+DataRow = Annotated[
+    dict[str, StorableJson],
+    Field(
+        json_schema_extra={
+            "propertyNames": {"pattern": IDENTIFIER_PATTERN, "not": {"enum": sorted(RESERVED_NAMES)}},
+            "maxProperties": MAX_DATA_COLUMNS,
+        }
+    ),
+]
 # Default priority by trigger: a CI gate goes before a manual run, which goes before a scheduled regression.
 DEFAULT_PRIORITY: dict[str, int] = {"ci": 200, "manual": 100, "api": 100, "schedule": 0}
 
@@ -73,6 +84,26 @@ class SuiteRunCreate(_RunRequest):
         description="Most of its runs active at once (default: the suite's).",
     )
 
+    data: Annotated[list[DataRow], Len(1, MAX_DATA_ROWS)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Data-driven: every test case runs once per row, with the row's values as variables "
+        "(over the test cases' and the suite's variables, under `variables`).",
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _data_rows(cls, rows: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        if rows is None:
+            return None
+        try:
+            check_rows(rows)
+        except DataFileError as error:
+            raise ValueError(str(error)) from None
+        problem = json_storage_problem(rows)
+        if problem is not None:
+            raise ValueError(f"{problem[0] or 'data'}: {problem[1]}")
+        return rows
+
     @model_validator(mode="after")
     def _one_target(self) -> SuiteRunCreate:
         given = {"suite", "tests"} & self.model_fields_set
@@ -106,6 +137,24 @@ class StepResultOut(BaseModel):
     error: str | None
     started_at: datetime
     duration_ms: float
+    skipped_reason: str | None = Field(
+        default=None,
+        description="Why a skipped step did not run: its condition was false ('if … : false'), its loop had "
+        "no items, or the run had stopped ('the run stopped: …'). Its skipped checks carry a 'reason'.",
+    )
+
+    @model_validator(mode="after")
+    def _skipped_reason(self) -> StepResultOut:
+        if self.status == "skipped" and self.skipped_reason is None:
+            self.skipped_reason = self.error or "not run"
+        return self
+
+
+class RunMute(BaseModel):
+    """The mute a run was created under, kept with the run as it was then."""
+
+    id: uuid.UUID
+    reason: str
 
 
 class RunOut(BaseModel):
@@ -138,7 +187,37 @@ class RunOut(BaseModel):
     duration_ms: float | None
     queue_position: int | None = Field(default=None, description="PENDING: place in its tenant's queue.")
     waiting_for: str | None = Field(default=None, description="PENDING: what holds it, e.g. a full limit.")
+    mute: RunMute | None = Field(
+        default=None, description="The mute of its test case and environment in force when it was created."
+    )
+    muted: bool = Field(
+        default=False,
+        description="A failure (FAILED, ERROR, TIMED_OUT) its mute covers: it does not fail its suite run.",
+    )
+    failure_group_id: uuid.UUID | None = Field(
+        default=None, description="Its failure's group (GET /insights/failure-groups/{id}), once grouped."
+    )
+    known_issue: str | None = Field(
+        default=None, description="The issue its failure is known as (its failure group's, linked before it)."
+    )
     steps: list[StepResultOut] | None = None
+
+
+class SuitePhaseOut(BaseModel):
+    """A suite run's setup or teardown: a run of its own, with its steps and (setup) what it shares."""
+
+    id: uuid.UUID
+    phase: Literal["setup", "teardown"]
+    status: RunStatus
+    status_reason: str | None
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    shared: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Its variables as stored (secrets masked): the setup's are suite.<name> in the tests.",
+    )
+    steps: list[StepResultOut] = Field(default_factory=list)
 
 
 class SuiteRunOut(BaseModel):
@@ -152,6 +231,9 @@ class SuiteRunOut(BaseModel):
     trigger: str
     variables: dict[str, Any]
     counts: dict[str, int]
+    muted: int = Field(
+        default=0, description="How many of its runs are muted failures (counted in `counts`)."
+    )
     total: int
     created_at: datetime
     started_at: datetime | None
@@ -159,6 +241,8 @@ class SuiteRunOut(BaseModel):
     duration_ms: float | None
     waiting_for: str | None = Field(default=None, description="What holds its first waiting run.")
     runs: list[RunOut]
+    setup: SuitePhaseOut | None = Field(default=None, description="The suite's setup run, if it has one.")
+    teardown: SuitePhaseOut | None = Field(default=None, description="The suite's teardown run, if any.")
 
 
 class CreatedOut(BaseModel):

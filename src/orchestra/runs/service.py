@@ -4,27 +4,39 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
+from orchestra.definitions.data_rows import Row, run_name
 from orchestra.environments import service as environments
 from orchestra.errors import Conflict, InvalidInput, NotFound
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models import SuiteRun, TestCase, TestCaseVersion, TestRun
 from orchestra.models.run_states import TERMINAL, RunStatus, suite_status
 from orchestra.projects import service as projects
-from orchestra.runs import reports, repository
-from orchestra.runs.queue import queue_key
-from orchestra.runs.schemas import CreatedOut, RunCreate, RunOut, StepResultOut, SuiteRunCreate, SuiteRunOut
+from orchestra.quarantine import service as quarantine
+from orchestra.runs import reports, repository, suite_phases
+from orchestra.runs.queue import QUEUE_STEP, queue_key
+from orchestra.runs.run_variables import check_run_variables
+from orchestra.runs.schemas import (
+    CreatedOut,
+    RunCreate,
+    RunMute,
+    RunOut,
+    StepResultOut,
+    SuitePhaseOut,
+    SuiteRunCreate,
+    SuiteRunOut,
+)
 from orchestra.scheduler.explain import Explanation, explain
 from orchestra.scheduler.fair_share import Candidate
 from orchestra.suites import service as suites
 from orchestra.testcases import service as testcases
 
 MAX_RUNS_PER_SUITE_RUN = 5000
-QUEUE_STEP = 1e-6  # seconds between the queue keys of a suite run's runs: their order, and no real wait
 
 
 def _new_run(
@@ -36,6 +48,7 @@ def _new_run(
     variables: dict[str, Any],
     suite_run_id: uuid.UUID | None = None,
     key: float | None = None,
+    name: str | None = None,
 ) -> TestRun:
     return TestRun(
         id=uuid.uuid4(),
@@ -45,7 +58,7 @@ def _new_run(
         test_case_id=case.id,
         test_case_version_id=version.id,
         environment_id=environment_id,
-        name=case.name,
+        name=name or case.name,
         status=RunStatus.PENDING,
         priority=request.effective_priority(),
         queue_key=queue_key(request.effective_priority()) if key is None else key,
@@ -56,6 +69,19 @@ def _new_run(
     )
 
 
+def _rows(version: TestCaseVersion, data: list[Row] | None) -> list[Row | None]:
+    """The rows a test case runs with, one run each: its own ``parameters`` combined with each row of the
+    suite run's ``data`` (a data row's values over a parameter row's); [None] when it has neither."""
+    stored = version.definition.get("parameters")
+    own: list[Row | None] = list(stored) if isinstance(stored, list) and stored else [None]
+    given: list[Row | None] = list(data) if data else [None]
+    return [
+        None if first is None and second is None else {**(first or {}), **(second or {})}
+        for first in own
+        for second in given
+    ]
+
+
 async def create_run(session: AsyncSession, actor: Actor, request: RunCreate) -> CreatedOut:
     project = await projects.get(session, actor, request.project)
     environment = await environments.get(session, actor, request.project, request.environment)
@@ -63,10 +89,27 @@ async def create_run(session: AsyncSession, actor: Actor, request: RunCreate) ->
     if not found:
         raise NotFound(f"test case '{request.test_case}' does not exist in project '{project.name}'")
     case, version = found[0]
-    run = _new_run(actor, case, version, environment.id, request, dict(request.variables))
-    session.add(run)
+    check_run_variables(case.name, version.definition, request.variables)
+    # A data-driven test case runs once per row of its parameters (named after the row, in row order);
+    # the first run's id is the answer's id, ``runs`` lists them all.
+    first = queue_key(request.effective_priority())
+    made = [
+        _new_run(
+            actor,
+            case,
+            version,
+            environment.id,
+            request,
+            dict(request.variables) if row is None else {**row, **request.variables},
+            key=first + at * QUEUE_STEP,
+            name=None if row is None else run_name(case.name, row),
+        )
+        for at, row in enumerate(_rows(version, None))
+    ]
+    await quarantine.mute_new_runs(session, made)
+    session.add_all(made)
     await session.flush()
-    return CreatedOut(id=run.id, status=run.status, runs=[run.id])
+    return CreatedOut(id=made[0].id, status=RunStatus.PENDING, runs=[run.id for run in made])
 
 
 async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRunCreate) -> CreatedOut:
@@ -86,8 +129,15 @@ async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRu
         raise InvalidInput(f"'{name}' refers to test cases that do not exist: {', '.join(missing)}")
     if not found:
         raise InvalidInput(f"'{name}' has no test cases to run")
-    if len(found) > MAX_RUNS_PER_SUITE_RUN:
-        raise InvalidInput(f"a suite run may hold at most {MAX_RUNS_PER_SUITE_RUN} test cases")
+    if names != ["*"]:  # the order the suite lists them in (["*"]: by name)
+        position = {test: index for index, test in enumerate(names)}
+        found = sorted(found, key=lambda pair: position[pair[0].name])
+    planned = [(case, version, row) for case, version in found for row in _rows(version, request.data)]
+    if len(planned) > MAX_RUNS_PER_SUITE_RUN:
+        raise InvalidInput(
+            f"a suite run may hold at most {MAX_RUNS_PER_SUITE_RUN} runs, '{name}' would make {len(planned)} "
+            "(test cases times their data rows)"
+        )
     variables = {**defaults, **request.variables}
     suite_run = SuiteRun(
         id=uuid.uuid4(),
@@ -103,18 +153,29 @@ async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRu
     )
     session.add(suite_run)
     await session.flush()
-    if names != ["*"]:  # the order the suite lists them in (["*"]: by name)
-        position = {test: index for index, test in enumerate(names)}
-        found = sorted(found, key=lambda pair: position[pair[0].name])
     # Queue keys one step apart, in that order: with parallelism 1 the runs start one after another in the
     # written order; with more, that is the order they start in.
     first = queue_key(request.effective_priority())
     runs = [
-        _new_run(actor, case, version, environment.id, request, variables, suite_run.id, key)
-        for key, (case, version) in zip(
-            (first + at * QUEUE_STEP for at in range(len(found))), found, strict=True
+        _new_run(
+            actor,
+            case,
+            version,
+            environment.id,
+            request,
+            variables if row is None else {**defaults, **row, **request.variables},
+            suite_run.id,
+            key,
+            None if row is None else run_name(case.name, row),
+        )
+        for key, (case, version, row) in zip(
+            (first + at * QUEUE_STEP for at in range(len(planned))), planned, strict=True
         )
     ]
+    if suite is not None:  # its setup before the first test, its teardown after the last
+        keys = (first - QUEUE_STEP, first + len(planned) * QUEUE_STEP)
+        session.add_all(suite_phases.new_phase_runs(actor, suite_run, suite.definition, variables, keys))
+    await quarantine.mute_new_runs(session, runs)
     session.add_all(runs)
     await session.flush()
     return CreatedOut(id=suite_run.id, status=RunStatus.PENDING, runs=[run.id for run in runs])
@@ -154,8 +215,19 @@ def _run_out(row: repository.RunRow, steps: list[StepResultOut] | None = None) -
         started_at=run.started_at,
         finished_at=run.finished_at,
         duration_ms=_duration_ms(run),
+        mute=RunMute(id=run.mute_id, reason=run.mute_reason or "") if run.mute_id else None,
+        muted=quarantine.is_muted_failure(run.status, run.mute_id),
+        failure_group_id=run.failure_group_id,
         steps=steps,
     )
+
+
+async def _labelled(session: AsyncSession, stored: list[TestRun], runs: list[RunOut]) -> list[RunOut]:
+    """The runs with the known issue their failure is labelled with (see insights/failure_groups.py)."""
+    labels = await repository.known_issues(session, stored)
+    for run in runs:
+        run.known_issue = labels.get(run.id)
+    return runs
 
 
 async def _explain(session: AsyncSession, run: TestRun, global_default: int) -> Explanation:
@@ -186,28 +258,51 @@ async def get_run(
         if with_steps
         else None
     )
-    return _run_out(row, steps)
+    return (await _labelled(session, [row[0]], [_run_out(row, steps)]))[0]
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    """What ``GET /runs`` narrows the list to; ``environment`` and ``test_case`` are ids or names within
+    ``project`` (one that does not exist there is a 404), or in every project when it is not given."""
+
+    project: str | None = None
+    status: RunStatus | None = None
+    suite_run_id: uuid.UUID | None = None
+    environment: str | None = None
+    test_case: str | None = None
+    trigger: str | None = None
 
 
 async def list_runs(
-    session: AsyncSession,
-    actor: Actor,
-    params: PageParams,
-    project: str | None = None,
-    status: RunStatus | None = None,
-    suite_run_id: uuid.UUID | None = None,
+    session: AsyncSession, actor: Actor, params: PageParams, wanted: RunFilters = RunFilters()
 ) -> Page[RunOut]:
     filters: dict[str, Any] = {}
-    if project is not None:
-        filters["project_id"] = (await projects.get(session, actor, project)).id
-    if status is not None:
-        filters["status"] = status
-    if suite_run_id is not None:
-        filters["suite_run_id"] = suite_run_id
-    rows, total = await repository.list_runs(session, actor.tenant_id, filters, params.limit, params.offset)
-    return Page[RunOut](
-        items=[_run_out(row) for row in rows], total=total, limit=params.limit, offset=params.offset
+    across = wanted.project is None  # environment and test case by name (or id) in every project
+    if wanted.project is not None:
+        owner = await projects.get(session, actor, wanted.project)
+        filters["project_id"] = owner.id
+        if wanted.environment is not None:
+            filters["environment_id"] = (await environments.get(session, actor, owner, wanted.environment)).id
+        if wanted.test_case is not None:
+            filters["test_case_id"] = (await testcases.get_case(session, actor, owner, wanted.test_case)).id
+    if wanted.status is not None:
+        filters["status"] = wanted.status
+    if wanted.suite_run_id is not None:
+        filters["suite_run_id"] = wanted.suite_run_id
+    if wanted.trigger is not None:
+        filters["trigger"] = wanted.trigger
+    rows, total = await repository.list_runs(
+        session,
+        actor.tenant_id,
+        filters,
+        params.limit,
+        params.offset,
+        environment_ref=wanted.environment if across else None,
+        test_case_ref=wanted.test_case if across else None,
     )
+    items = await _labelled(session, [row[0] for row in rows], [_run_out(row) for row in rows])
+    return Page[RunOut](items=items, total=total, limit=params.limit, offset=params.offset)
 
 
 async def get_suite_run(
@@ -230,16 +325,28 @@ async def get_suite_run(
                 StepResultOut.model_validate(step) for step in await repository.steps_of(session, row[0].id)
             ]
         runs.append(_run_out(row, steps))
-    statuses = [run.status for run in runs]
-    status = suite_status(statuses)
+    # A muted failure does not fail the suite run: it counts as a pass in the suite run's status.
+    runs = await _labelled(session, [row[0] for row in rows], runs)
+    statuses = [RunStatus.PASSED if run.muted else run.status for run in runs]
+    phases = {
+        run.suite_phase: suite_phases.phase_out(
+            run, [StepResultOut.model_validate(step) for step in await repository.steps_of(session, run.id)]
+        )
+        for run in await repository.phase_runs_of(session, actor.tenant_id, suite_run_id)
+    }
+    status = suite_status(statuses + [phase.status for phase in phases.values()])
     waiting_for = None
     pending = [row[0] for row in rows if row[0].status == RunStatus.PENDING]
-    if global_default is not None and pending:
+    setup = phases.get("setup")
+    if setup is not None and setup.status not in TERMINAL and pending:
+        waiting_for = f"the suite's setup (run {setup.id}) to end"
+    elif global_default is not None and pending:
         first = min(pending, key=lambda run: run.queue_key)
         waiting_for = (await _explain(session, first, global_default)).waiting_for
-    started = [run.started_at for run in runs if run.started_at is not None]
+    timed: list[RunOut | SuitePhaseOut] = [*runs, *phases.values()]  # from its setup to its teardown
+    started = [run.started_at for run in timed if run.started_at is not None]
     finished_at = (
-        max((run.finished_at for run in runs if run.finished_at), default=None)
+        max((run.finished_at for run in timed if run.finished_at), default=None)
         if status in TERMINAL
         else None
     )
@@ -254,7 +361,8 @@ async def get_suite_run(
         priority=suite_run.priority,
         trigger=suite_run.trigger,
         variables=suite_run.variables,
-        counts=dict(Counter(status.value for status in statuses)),
+        counts=dict(Counter(run.status.value for run in runs)),
+        muted=sum(1 for run in runs if run.muted),
         total=len(runs),
         created_at=suite_run.created_at,
         started_at=started_at,
@@ -264,6 +372,8 @@ async def get_suite_run(
         else None,
         waiting_for=waiting_for,
         runs=runs,
+        setup=phases.get("setup"),
+        teardown=phases.get("teardown"),
     )
 
 
@@ -290,7 +400,9 @@ async def cancel_suite_run(session: AsyncSession, actor: Actor, suite_run_id: uu
     suite_run = await get_suite_run(session, actor, suite_run_id)
     if suite_run.status in TERMINAL:
         raise Conflict(f"suite run {suite_run_id} already ended {suite_run.status}")
-    await repository.cancel(session, [run.id for run in suite_run.runs if run.status not in TERMINAL])
+    # Its teardown is not cancelled: it runs once the rest has ended, as after any suite run.
+    unfinished = [run.id for run in [*suite_run.runs, suite_run.setup] if run and run.status not in TERMINAL]
+    await repository.cancel(session, unfinished)
     return await get_suite_run(session, actor, suite_run_id)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from orchestra.broker.protocol import Broker
 from orchestra.config import Settings
 from orchestra.db import Database
+from orchestra.kit import metrics
 from orchestra.kit.secret_box import SecretBox
 from orchestra.scheduler import admission
 from orchestra.scheduler.leader import WAKE_CHANNEL, LeaderLock
@@ -104,7 +105,12 @@ class Scheduler:
         self._wake.set()
 
     async def run_once(self) -> list[uuid.UUID]:
-        """Reap, re-publish and admit; publish only after the transaction committed."""
+        """Reap, re-publish and admit; publish only after the transaction committed (timed:
+        ``orchestra_scheduler_pass_duration_seconds``)."""
+        with metrics.SCHEDULER_PASS_DURATION.time():
+            return await self._pass()
+
+    async def _pass(self) -> list[uuid.UUID]:
         if self.fire_schedules is not None:  # due schedules create PENDING runs (never raises)
             await self.fire_schedules(self.db, self.clock())
         async with self.db.engine.begin() as conn:
@@ -117,6 +123,7 @@ class Scheduler:
             admitted = await admission.admit(
                 conn, self.settings.max_active_runs, self.settings.scheduler_batch_size
             )
+        metrics.LEASES_RECLAIMED.labels("expired").inc(len(requeued))
         to_publish = requeued + stale + admitted
         if to_publish:
             await self.broker.publish(to_publish)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.db import Database, set_tenant
 from orchestra.errors import OrchestraError
+from orchestra.kit import metrics
 from orchestra.models import Schedule
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate
@@ -105,7 +106,12 @@ async def fire_schedule(session: AsyncSession, schedule: DueSchedule, now: datet
     due = cron.due_fire_times(
         schedule.cron, schedule.timezone, schedule.next_fire_at, now, schedule.misfire_policy
     )
-    created = [run for run in [await fire_at(session, schedule, moment) for moment in due] if run]
+    created = []
+    for moment in due:
+        run = await fire_at(session, schedule, moment)
+        if run:
+            created.append(run)
+            metrics.SCHEDULE_LATENESS.observe(max(0.0, (now - moment).total_seconds()))
     upcoming = cron.next_fire_times(schedule.cron, schedule.timezone, now, 1)
     await repository.advance(
         session, schedule.id, upcoming[0] if upcoming else None, due[-1] if due else None

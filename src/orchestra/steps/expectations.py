@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from orchestra.definitions.testcase_model import (
     Expect,
+    JsonPathCheck,
     LengthComparison,
     Matcher,
     StatusRange,
@@ -19,6 +20,7 @@ from orchestra.definitions.testcase_model import (
 )
 from orchestra.kit.user_patterns import PatternError, SchemaValidator
 from orchestra.kit.user_patterns import search as pattern_search
+from orchestra.steps.flow_control import FlowError, holds, skipped_reason
 from orchestra.steps.response import ResponseView
 from orchestra.steps.templating import TemplateError, render_value
 
@@ -32,27 +34,62 @@ _COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
 }
 
 
+STATUS_FAILED = "status check failed"
+
+
 @dataclass(slots=True)
 class AssertionResult:
+    """One check's result. A skipped check (``skipped`` holds why) was not evaluated: it is not passed."""
+
     check: str
     passed: bool
     expected: Any
     actual: Any
     message: str
+    name: str | None = None
+    skipped: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        return "skipped" if self.skipped is not None else "passed" if self.passed else "failed"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for storage; long strings are cut to keep run records small."""
-        return {
+        """JSON-safe form for storage; long strings are cut to keep run records small. ``name`` and
+        ``reason`` (why a check was skipped) are there only when the check has them."""
+        stored = {
             "check": self.check,
             "passed": self.passed,
+            "outcome": self.outcome,
             "expected": _jsonable(self.expected),
             "actual": _jsonable(self.actual),
             "message": self.message,
         }
+        if self.name is not None:
+            stored["name"] = self.name
+        if self.skipped is not None:
+            stored["reason"] = self.skipped
+        return stored
+
+    def named(self, name: str | None) -> AssertionResult:
+        """The result under the check's name: kept apart, and put before the message so every report
+        that shows the message shows the name."""
+        if name is not None:
+            self.name = name
+            self.message = f"[{name}] {self.message}"
+        return self
+
+
+def skipped_check(check: str, expected: Any, reason: str, name: str | None = None) -> AssertionResult:
+    """A check that was not evaluated, and why."""
+    subject = check.removeprefix("json ")
+    result = AssertionResult(check, False, expected, None, f"{subject}: skipped ({reason})", skipped=reason)
+    return result.named(name)
 
 
 def all_passed(results: Iterable[AssertionResult]) -> bool:
-    return all(result.passed for result in results)
+    """No check failed: each passed or was skipped (a check skipped by the status gate comes with a failed
+    status check, so its step fails all the same)."""
+    return all(result.passed or result.skipped is not None for result in results)
 
 
 def _jsonable(value: Any) -> Any:
@@ -334,16 +371,45 @@ def _time_check(max_ms: int, elapsed_ms: float) -> AssertionResult:
     return AssertionResult("max_ms", elapsed_ms <= max_ms, max_ms, round(elapsed_ms, 3), message)
 
 
-def evaluate(expect: Expect, response: ResponseView) -> list[AssertionResult]:
-    """One result per check, passed or not, in a fixed order: status, headers, json, schema, body, time."""
+def _json_checks(expect: Expect) -> list[tuple[str, Any, str | None, str | None]]:
+    """Every json check as (path, expected, name, why it is skipped or None). A check whose ``if`` was found
+    false when the expectation was rendered is skipped with its condition (see ``render_expect``)."""
+    if not isinstance(expect.json_paths, list):
+        return [(path, expected, None, None) for path, expected in expect.json_paths.items()]
+    return [(check.path, check.matcher(), check.name, _unless(check)) for check in expect.json_paths]
+
+
+def _unless(check: JsonPathCheck) -> str | None:
+    if check.skipped_because is not None:
+        return check.skipped_because
+    return skipped_reason(False) if check.condition is False else None
+
+
+def evaluate(expect: Expect, response: ResponseView, *, status_gates: bool = True) -> list[AssertionResult]:
+    """One result per check, passed or not, in a fixed order: status, headers, json, schema, body, time.
+
+    ``status_gates``: when the status check fails, the checks of the body (json, schema, body) are skipped
+    with the reason 'status check failed': an error page does not hold the body they describe. Headers and
+    the response time are checked whatever the status (they mean the same on any response)."""
     results: list[AssertionResult] = []
     if expect.status is not None:
         results.append(_status_check(expect.status, response.status))
+    gated = status_gates and not all_passed(results)
     results.extend(_header_check(name, expected, response) for name, expected in expect.headers.items())
-    results.extend(_json_path_check(path, expected, response) for path, expected in expect.json_paths.items())
-    if expect.json_schema is not None:
+    for path, expected, name, unless in _json_checks(expect):
+        if unless is not None:
+            results.append(skipped_check(f"json {path}", expected, unless, name))
+        elif gated:
+            results.append(skipped_check(f"json {path}", expected, STATUS_FAILED, name))
+        else:
+            results.append(_json_path_check(path, expected, response).named(name))
+    if expect.json_schema is not None and gated:
+        results.append(skipped_check("schema", None, STATUS_FAILED))
+    elif expect.json_schema is not None:
         results.append(_schema_check(expect.json_schema, response))
-    if expect.has_body:
+    if expect.has_body and gated:
+        results.append(skipped_check("body", expect.body, STATUS_FAILED))
+    elif expect.has_body:
         results.append(_body_check(expect.body, response))
     if expect.max_ms is not None:
         results.append(_time_check(expect.max_ms, response.elapsed_ms))
@@ -366,6 +432,28 @@ def _render_expected(value: Any, scope: Mapping[str, Any], where: str) -> Any:
         raise TemplateError(f"{where}: {key}: {message} (after rendering)") from None
 
 
+def _render_json_check(check: JsonPathCheck, scope: Mapping[str, Any]) -> JsonPathCheck:
+    """The check with its operands rendered; a check whose ``if`` is false is not rendered (its operands may
+    name what the condition found missing): it is marked to be reported as skipped."""
+    try:
+        condition_holds = holds(check.condition, scope)
+    except TemplateError as error:
+        raise TemplateError(f"expect.json {check.path} if: {error}") from None
+    except FlowError as error:
+        raise FlowError(f"expect.json {check.path}: {error}") from None
+    if not condition_holds:
+        skipped = check.model_copy()
+        skipped.skipped_because = skipped_reason(check.condition)
+        return skipped
+    matcher = check.matcher()
+    rendered = _render_expected(matcher, scope, f"expect.json {check.path}")
+    if rendered is matcher:
+        return check
+    keys = rendered.model_dump(by_alias=True, exclude_unset=True)
+    named = {"name": check.name} if check.name is not None else {}
+    return JsonPathCheck.model_validate({"path": check.path, **named, **keys})
+
+
 def render_expect(expect: Expect, scope: Mapping[str, Any]) -> Expect:
     """The expectation with templates rendered in header values, json values, matcher operands and body."""
     update: dict[str, Any] = {}
@@ -374,7 +462,9 @@ def render_expect(expect: Expect, scope: Mapping[str, Any]) -> Expect:
             name: _render_expected(value, scope, f"expect.headers.{name}")
             for name, value in expect.headers.items()
         }
-    if expect.json_paths:
+    if isinstance(expect.json_paths, list):
+        update["json_paths"] = [_render_json_check(check, scope) for check in expect.json_paths]
+    elif expect.json_paths:
         update["json_paths"] = {
             path: _render_expected(value, scope, f"expect.json {path}")
             for path, value in expect.json_paths.items()

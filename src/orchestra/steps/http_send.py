@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from orchestra.kit import egress
+from orchestra.kit import egress, metrics, tracing
 from orchestra.kit.egress import EgressRefused
 
 Pace = Callable[[], Awaitable[None]]  # waits for the request's turn in the SUT's request rate
@@ -41,8 +41,14 @@ async def send(
     the error."""
     started = time.perf_counter()
     request.extensions["timeout"] = httpx.Timeout(timeout_ms / 1000).as_dict()
-    response, paced = await _open(client, request, follow_redirects, pace)
+    tracing.inject(request.headers)  # traceparent of the step's span, when traces are on
+    try:
+        response, paced = await _open(client, request, follow_redirects, pace)
+    except httpx.HTTPError:
+        _observe(None, time.perf_counter() - started)
+        raise
     started += paced
+    _observe(response.status_code, time.perf_counter() - started)
     declared = response.headers.get("content-length", "")
     encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
     if not encoded and declared.isdigit() and int(declared) <= max_bytes:
@@ -70,6 +76,20 @@ async def send(
     )
     full.headers = response.headers
     return full, (time.perf_counter() - started) * 1000
+
+
+def _observe(status_code: int | None, seconds: float) -> None:
+    """``orchestra_sut_request_duration_seconds``: until the response's head (or the transport error)."""
+    policy = _current_environment()
+    label = metrics.environment_label(policy) if policy else metrics.OTHER
+    metrics.SUT_REQUEST_DURATION.labels(label, metrics.status_class(status_code)).observe(seconds)
+
+
+def _current_environment() -> str:
+    try:
+        return egress.current_policy().environment
+    except EgressRefused:
+        return ""
 
 
 async def _open(

@@ -23,6 +23,11 @@ class StepOutcome:
         if self.error:
             return self.error
         for assertion in self.assertions:
-            if not assertion.get("passed", True):
+            if is_failed_check(assertion):
                 return str(assertion.get("message"))
         return None
+
+
+def is_failed_check(assertion: dict[str, Any]) -> bool:
+    """A stored check that was evaluated and did not hold (a skipped check was not evaluated)."""
+    return not assertion.get("passed", True) and assertion.get("outcome") != "skipped"

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
 from orchestra.config import Settings
 from orchestra.definitions.testcase_model import Expect, RequestStep
-from orchestra.kit import egress
+from orchestra.kit import egress, metrics
 from orchestra.kit.egress import EgressPolicy, EgressRefused
 from orchestra.steps.captures import apply_captures
+from orchestra.steps.cleanup_call import join_url
 from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
 from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
-from orchestra.steps.outcome import StepOutcome
+from orchestra.steps.outcome import StepOutcome, is_failed_check
 from orchestra.steps.recording import record_request, record_response
+from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetch_client_credentials
+from orchestra.steps.request_defaults import merged_request, without_overridden_auth
 from orchestra.steps.response import ResponseView
+from orchestra.steps.scripts.step_scripts import run_scripts, scripts_of
 from orchestra.steps.templating import in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 
@@ -41,15 +47,45 @@ class RequestRefused(Exception):
         self.outcome = outcome
 
 
+@dataclass(frozen=True, slots=True)
+class RunRequests:
+    """What the request steps of one run share: the defaults they inherit (plain data, the most general
+    first: environment, suite, test case; see request_defaults.py) and their auth's token cache."""
+
+    defaults: Sequence[Mapping[str, Any]] = ()
+    auth: RunAuth = field(default_factory=RunAuth)
+
+
+def _is_relative(url: Any) -> bool:
+    """A URL without a scheme or host (``/users``, ``users?page=2``); one that cannot be parsed is left to
+    fail as it is."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        return False
+    return parts is not None and not parts.scheme and not parts.netloc
+
+
 def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.Request:
-    kwargs: dict[str, Any] = {"headers": spec.get("headers") or None, "params": spec.get("query") or None}
+    """The request to send. ``query`` is added to the query the URL already has (``/items?page=2`` with a
+    default ``lang`` sends both; a name in both takes the ``query`` value): httpx's ``params`` would
+    replace the URL's query instead."""
+    url = httpx.URL(str(spec["url"]))
+    if spec.get("query"):
+        url = url.copy_merge_params(spec["query"])
+    kwargs: dict[str, Any] = {"headers": spec.get("headers") or None}
     if "json" in spec:
         kwargs["json"] = spec["json"]
     elif "body" in spec:
         kwargs["content"] = str(spec["body"]).encode()
     elif "form" in spec:
         kwargs["data"] = spec["form"]
-    return client.build_request(str(spec.get("method", "GET")).upper(), str(spec["url"]), **kwargs)
+    elif "multipart" in spec:  # text fields sent as parts with no file name
+        kwargs["files"] = [(str(name), (None, str(value))) for name, value in spec["multipart"].items()]
+    request = client.build_request(str(spec.get("method", "GET")).upper(), url, **kwargs)
+    if "files" in kwargs:
+        request.read()  # a multipart body is a stream; it is recorded and may be sent again (retries)
+    return request
 
 
 class HttpStepRunner:
@@ -66,20 +102,35 @@ class HttpStepRunner:
         scope: Mapping[str, Any],
         idempotency_key: str | None = None,
         *,
+        base_url: str | None = None,
         policy: EgressPolicy,
         environment_id: uuid.UUID | None = None,
         requests_per_s: float | None = None,
         tenant_id: uuid.UUID | None = None,
+        shared: RunRequests | None = None,
+        status_gates: bool = True,
     ) -> StepOutcome:
-        """``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
+        """``shared``: the run's request defaults and auth state (none: a run of its own).
+        ``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
         of this step of this run, so a SUT that honours it can de-duplicate a step that runs again).
         ``policy``: where the step may send requests (kit/egress.py). It is the current policy while the
         step runs, which is how it reaches the shared client's transport and connection code.
         ``environment_id`` and ``requests_per_s``: every attempt first waits for its turn in the
-        environment's request rate (shared by all executors); the wait is not part of the response time."""
+        environment's request rate (shared by all executors); the wait is not part of the response time.
+        ``base_url``: a relative URL (``/users``) is appended to it, path and all (cleanup_call.join_url).
+        ``status_gates``: a failed status check skips the body checks (steps/expectations.py: evaluate)."""
         with egress.applying(policy):
             return await self._run(
-                step, request_spec, scope, idempotency_key, environment_id, requests_per_s, tenant_id
+                step,
+                request_spec,
+                scope,
+                idempotency_key,
+                environment_id,
+                requests_per_s,
+                tenant_id,
+                shared or RunRequests(),
+                base_url,
+                status_gates,
             )
 
     async def _run(
@@ -91,8 +142,32 @@ class HttpStepRunner:
         environment_id: uuid.UUID | None,
         requests_per_s: float | None,
         tenant_id: uuid.UUID | None,
+        shared: RunRequests,
+        base_url: str | None,
+        gates: bool,
     ) -> StepOutcome:
-        rendered, expect, until = await in_sandbox(_render_step, step, request_spec, scope)
+        scripted: dict[str, Any] = {}  # variables the step's scripts set
+        if step.pre_request_script is not None:
+            before = await run_scripts(
+                scripts_of(step.pre_request_script),
+                phase="prerequest",
+                step_name=step.display_name(0),
+                variables=scope.get("vars") or {},
+                request=request_spec,
+            )
+            scripted.update(before.variables)
+            if before.error:
+                return StepOutcome(
+                    status="error",
+                    error=before.error,
+                    assertions=[check.to_dict() for check in before.checks],
+                    variables=scripted,
+                )
+            if scripted:
+                scope = {**scope, **scripted, "vars": {**(scope.get("vars") or {}), **scripted}}
+        rendered, expect, until = await in_sandbox(_render_step, step, request_spec, scope, shared.defaults)
+        if base_url is not None and _is_relative(rendered.get("url")):
+            rendered = {**rendered, "url": join_url(base_url, rendered["url"])}
         timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
@@ -104,33 +179,89 @@ class HttpStepRunner:
             async def pace() -> None:
                 await pacer.wait_turn(tenant, environment, rate)
 
+        auth = rendered.pop("auth", None)
+        if auth:
+            try:
+                await authenticate(rendered, auth, shared.auth, self._token_fetch(timeout_ms, pace))
+            except AuthFailed as error:
+                return StepOutcome(status="error", error=f"auth: {error}")
         for attempt in range(1, attempts_allowed + 1):
             # Every request to the SUT takes a slot: attempts, polls, redirect hops (see http_send.py).
             try:
-                outcome, view = await self._attempt(step, rendered, expect, timeout_ms, idempotency_key, pace)
+                outcome, view = await self._attempt(
+                    step, rendered, expect, timeout_ms, idempotency_key, pace, gates
+                )
             except RequestRefused as refused:
                 outcome, view = refused.outcome, None
                 outcome.attempts = attempt
                 break
             outcome.attempts = attempt
-            if attempt == attempts_allowed or await self._done(outcome, view, until):
+            if attempt == attempts_allowed or await self._done(outcome, view, until, gates):
                 break
+            metrics.STEP_RETRIES.inc()
             await asyncio.sleep(interval_s)
         if until is not None and view is not None and outcome.status == "passed":
-            pending = [result for result in await _checked(until, view) if not result.passed]
+            checked = await _checked(until, view, gates)
+            pending = [result for result in checked if result.outcome == "failed"]
             if pending:
                 outcome.status = "failed"
                 outcome.assertions.extend(
                     _until_failure(result, outcome.attempts).to_dict() for result in pending
                 )
+        if step.test_script is not None and view is not None:
+            await self._test_scripts(step, rendered, view, scope, scripted, outcome)
+        elif scripted:
+            outcome.variables = {**scripted, **outcome.variables}
         return outcome
 
+    async def _test_scripts(
+        self,
+        step: RequestStep,
+        rendered: Mapping[str, Any],
+        view: ResponseView,
+        scope: Mapping[str, Any],
+        scripted: dict[str, Any],
+        outcome: StepOutcome,
+    ) -> None:
+        """The step's test scripts on its final response: their tests as named checks, the variables they
+        set over those captured, a thrown error as the step's."""
+        variables = {**(scope.get("vars") or {}), **outcome.variables}
+        after = await run_scripts(
+            scripts_of(step.test_script),
+            phase="test",
+            step_name=step.display_name(0),
+            variables=variables,
+            request=rendered,
+            view=view,
+        )
+        outcome.assertions.extend(check.to_dict() for check in after.checks)
+        changed = {**scripted, **outcome.variables, **after.variables}
+        for problem in oversized(changed, self.settings.max_variable_bytes):
+            name = problem.split(":", 1)[0]
+            changed.pop(name, None)
+            outcome.assertions.append(
+                AssertionResult(f"script variable {name}", False, None, None, f"variable {problem}").to_dict()
+            )
+        outcome.variables = changed
+        if after.error:
+            outcome.status, outcome.error = "error", after.error
+        elif outcome.status == "passed" and any(is_failed_check(check) for check in outcome.assertions):
+            outcome.status = "failed"
+
+    def _token_fetch(self, timeout_ms: float, pace: Pace | None) -> Any:
+        async def fetch(settings: Mapping[str, str]) -> tuple[str, float | None]:
+            return await fetch_client_credentials(self.client, settings, timeout_ms=timeout_ms, pace=pace)
+
+        return fetch
+
     @staticmethod
-    async def _done(outcome: StepOutcome, view: ResponseView | None, until: Expect | None) -> bool:
+    async def _done(
+        outcome: StepOutcome, view: ResponseView | None, until: Expect | None, gates: bool
+    ) -> bool:
         """Poll-until: stop once ``until`` holds; plain retry: stop once the step passed."""
         if until is None:
             return outcome.status == "passed"
-        return view is not None and all_passed(await _checked(until, view))
+        return view is not None and all_passed(await _checked(until, view, gates))
 
     async def _attempt(
         self,
@@ -140,6 +271,7 @@ class HttpStepRunner:
         timeout_ms: float,
         idempotency_key: str | None,
         pace: Pace | None = None,
+        gates: bool = True,
     ) -> tuple[StepOutcome, ResponseView | None]:
         try:
             request = _build_request(self.client, rendered)
@@ -176,7 +308,7 @@ class HttpStepRunner:
                 StepOutcome(status="error", request=request_record, error=str(error))
             ) from None
         view = ResponseView.from_httpx(response, elapsed_ms)
-        results: list[AssertionResult] = await _checked(expect, view) if expect is not None else []
+        results: list[AssertionResult] = await _checked(expect, view, gates) if expect is not None else []
         captured, capture_failures = apply_captures(step.capture, view) if step.capture else ({}, [])
         results.extend(capture_failures)
         for problem in oversized(captured, self.settings.max_variable_bytes):
@@ -195,17 +327,22 @@ class HttpStepRunner:
         return outcome, view
 
 
-async def _checked(expect: Expect, view: ResponseView) -> list[AssertionResult]:
+async def _checked(expect: Expect, view: ResponseView, gates: bool) -> list[AssertionResult]:
     """The checks of a response, off the event loop: patterns, paths and schemas over a body of up to
     ORCHESTRA_MAX_RESPONSE_BYTES take time linear in it, but that can be a good part of a second."""
-    return await asyncio.to_thread(evaluate, expect, view)
+    return await asyncio.to_thread(evaluate, expect, view, status_gates=gates)
 
 
 def _render_step(
-    step: RequestStep, request_spec: Mapping[str, Any], scope: Mapping[str, Any]
+    step: RequestStep,
+    request_spec: Mapping[str, Any],
+    scope: Mapping[str, Any],
+    defaults: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[dict[str, Any], Expect | None, Expect | None]:
-    """The step's request, expectations and poll condition, rendered (in a template thread)."""
-    rendered = render_value(request_spec, scope)
+    """The step's request over its defaults, expectations and poll condition, rendered (in a template
+    thread)."""
+    layers = without_overridden_auth(defaults, request_spec)
+    rendered = merged_request(render_value(layers, scope), render_value(request_spec, scope))
     expect = render_expect(step.expect, scope) if step.expect is not None else None
     until = None
     if step.retry is not None and step.retry.until is not None:

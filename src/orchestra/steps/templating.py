@@ -14,13 +14,10 @@ import asyncio
 import base64
 import contextvars
 import json
-import random
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ParamSpec, TypeVar
 
@@ -30,7 +27,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.runtime import Undefined
 
 from orchestra.definitions.testcase_model import has_template
-from orchestra.steps import template_budget
+from orchestra.steps import template_budget, template_functions
 from orchestra.steps.secret_taint import SecretText, tracked_filter
 from orchestra.steps.template_budget import Budget, BudgetExceeded
 from orchestra.steps.template_sandbox import MeteredEnvironment
@@ -70,10 +67,6 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _b64encode(text: str) -> str:
     return base64.b64encode(str(text).encode()).decode()
 
@@ -85,7 +78,7 @@ def _b64decode(text: str) -> str:
 ENVIRONMENT = MeteredEnvironment(
     undefined=_Undefined, autoescape=False, finalize=_finalize, keep_trailing_newline=True
 )
-ENVIRONMENT.globals.update(uuid4=lambda: str(uuid.uuid4()), now=_now, random_int=random.randint)
+ENVIRONMENT.globals.update(template_functions.FUNCTIONS)
 ENVIRONMENT.add_filters(b64encode=_b64encode, b64decode=_b64decode)
 # Every filter's result is checked for values derived from secrets (before any template is compiled: a
 # compiled template holds the filter functions it uses).
@@ -227,10 +220,13 @@ def build_scope(
     variables: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
     run: Mapping[str, Any] | None = None,
+    suite: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The documented scope layout: variables at top level and under ``vars``, plus the reserved names."""
+    """The documented scope layout: variables at top level and under ``vars``, plus the reserved names.
+    ``suite`` (the suite setup's variables) is in scope only for the runs of a suite run with a setup or
+    teardown, so a variable named ``suite`` keeps its meaning everywhere else."""
     variables = dict(variables or {})
-    return {
+    scope = {
         **variables,
         "vars": variables,
         "env": {**(environment or {}), "base_url": base_url},
@@ -241,3 +237,6 @@ def build_scope(
         "data": dict(data or {}),
         "run": dict(run or {}),
     }
+    if suite is not None:
+        scope["suite"] = dict(suite)
+    return scope

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Response, status
 from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
 from orchestra.kit.downloads import YAML_FILE, yaml_file
 from orchestra.kit.pagination import Page, PageParams
-from orchestra.projects.schemas import NameInPath
+from orchestra.projects.path_params import NameInPath
 from orchestra.suites import service
 from orchestra.suites.schemas import SuiteOut, SuitePutOut, SuiteSummary
 

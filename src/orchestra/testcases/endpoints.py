@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 from orchestra.api_deps import EditorDep, SessionDep, ViewerDep
 from orchestra.kit.downloads import YAML_FILE, yaml_file
 from orchestra.kit.pagination import Page, PageParams
-from orchestra.projects.schemas import NameInPath
+from orchestra.projects.path_params import NameInPath
 from orchestra.testcases import service
 from orchestra.testcases.schemas import (
     TestCaseOut,

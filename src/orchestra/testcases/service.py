@@ -22,7 +22,7 @@ from orchestra.definitions.loader import (
     parse_text,
     validate_test_case_data,
 )
-from orchestra.definitions.testcase_model import TestCaseDefinition
+from orchestra.definitions.testcase_model import ParametersFile, TestCaseDefinition
 from orchestra.definitions.yaml_text import download_name, yaml_of_test_case
 from orchestra.errors import Conflict, InvalidDefinition, InvalidInput, NotFound
 from orchestra.kit.json_storage import json_storage_problem
@@ -93,6 +93,12 @@ def content_hash(stored: dict[str, Any]) -> str:
 
 def storage_issues(definition: BaseModel) -> list[DefinitionIssue]:
     """Values JSONB cannot store. Checked on the Python form: the JSON form turns NaN into null silently."""
+    if isinstance(definition, TestCaseDefinition) and isinstance(definition.parameters, ParametersFile):
+        message = (
+            "a parameters file is read next to the test case file by `orchestra run` and `orchestra apply`; "
+            "here, give the rows themselves (parameters: [{name: value, ...}, ...])"
+        )
+        return [DefinitionIssue("", 0, 0, "parameters.file", message)]
     problem = json_storage_problem(definition.model_dump(by_alias=True, exclude_unset=True))
     return [] if problem is None else [DefinitionIssue("", 0, 0, problem[0], problem[1])]
 

@@ -94,6 +94,13 @@ def plan_for_operation(
     return planner.plan(seed)
 
 
+def binding_name(text: str) -> str:
+    """The binding a plan names after ``text`` when nothing took that name first: for ``operations``,
+    ``data.<binding_name(operation_id)>`` holds the operation's inputs (``createOrder``: ``create_order``)."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", snake(text))[:56] or "value"
+    return base if re.match(r"[A-Za-z_]", base) else f"_{base}"
+
+
 class _Planner:
     def __init__(self, catalogue: Catalogue, environment: Mapping[str, Any], secret_names: Collection[str]):
         self.catalogue = catalogue
@@ -115,8 +122,7 @@ class _Planner:
             self.notes.append(text)
 
     def name(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", snake(base))[:56] or "value"
-        base = base if re.match(r"[A-Za-z_]", base) else f"_{base}"
+        base = binding_name(base)
         name, number = base, 1
         while name in self.bindings:
             number += 1

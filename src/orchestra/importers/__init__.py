@@ -1,0 +1,2 @@
+"""Importers: tests other tools hold (curl command lines, HAR files, Postman collections), written as
+Orchestra test cases."""

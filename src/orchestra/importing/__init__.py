@@ -1,0 +1,1 @@
+"""``POST /import/curl`` and ``POST /import/har``: the importers behind the API."""

@@ -1,0 +1,1 @@
+"""Insights from the stored history of runs: flakiness, run comparison, trends."""

@@ -1,0 +1,1 @@
+"""Muted test cases: a test case muted on an environment, with a reason and an expiry."""

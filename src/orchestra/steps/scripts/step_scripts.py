@@ -1,0 +1,122 @@
+"""A request step's ``pre_request_script`` and ``test_script``, run around its request.
+
+The pre-request scripts run before the request is rendered, so the variables they set are in its templates;
+the test scripts run on the final response. Each ``pm.test`` (and each legacy ``tests["…"]``) becomes a named
+check of the step; a script that throws, loops past its time limit or exceeds its memory ends the step in
+error with the reason (a JavaScript error with its line). Every Postman variable scope reads and writes the
+run's variables (iteration data is empty: a data row's values are variables already).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestra.steps.expectations import AssertionResult
+from orchestra.steps.response import ResponseView
+from orchestra.steps.scripts.runner import POOL, ScriptResult
+
+_PHRASES = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+@dataclass
+class ScriptsOutcome:
+    """The checks the scripts made, the variables they set (removed ones as None), and the first error."""
+
+    checks: list[AssertionResult] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def scripts_of(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _plain(value: Any) -> Any:
+    """JSON data the sandbox can take (secrets and other objects as text)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _request_state(request: Mapping[str, Any]) -> dict[str, Any]:
+    headers = request.get("headers")
+    body = request.get("body")
+    if body is None and request.get("json") is not None:
+        body = json.dumps(request.get("json"))
+    return {
+        "url": str(request.get("url", "")),
+        "method": str(request.get("method", "GET")).upper(),
+        "headers": [[str(k), str(v)] for k, v in headers.items()] if isinstance(headers, Mapping) else [],
+        "body": None if body is None else str(body),
+    }
+
+
+def _response_state(view: ResponseView) -> dict[str, Any]:
+    return {
+        "code": view.status,
+        "status": _PHRASES.get(view.status, ""),
+        "headers": [[str(k), str(v)] for k, v in view.headers.items()],
+        "body": view.text,
+        "responseTime": round(view.elapsed_ms),
+    }
+
+
+async def run_scripts(
+    scripts: list[str],
+    *,
+    phase: str,
+    step_name: str,
+    variables: Mapping[str, Any],
+    request: Mapping[str, Any],
+    view: ResponseView | None = None,
+) -> ScriptsOutcome:
+    """Run ``scripts`` in order, each seeing the variables the ones before it set."""
+    outcome = ScriptsOutcome()
+    current = _plain(dict(variables))
+    label = "pre-request script" if phase == "prerequest" else "test script"
+    exchange = {  # the same for every script of the step
+        "request": _request_state(request),
+        "response": _response_state(view) if view is not None else None,
+    }
+    for index, script in enumerate(scripts):
+        state = {"phase": phase, "requestName": step_name, "variables": current, "data": {}, **exchange}
+        result: ScriptResult = await POOL.run(script, state)
+        for test in result.tests:
+            name = str(test.get("name", ""))[:200] or "unnamed test"
+            passed = bool(test.get("passed"))
+            message = "passed" if passed else str(test.get("error") or "failed")[:2000]
+            checks = AssertionResult(f"{label} test", passed, None, None, message)
+            outcome.checks.append(checks.named(name))
+        for name, value in result.changed.items():
+            current[name] = value
+            outcome.variables[name] = value
+        for name in result.removed:
+            current.pop(name, None)
+            outcome.variables[name] = None
+        if result.error:
+            where = f"{label} {index + 1} of {len(scripts)}" if len(scripts) > 1 else label
+            outcome.error = f"{where}: {result.error}"
+            break
+    return outcome

@@ -1,0 +1,34 @@
+"""The variable names a definition's templates read: what a run may be given besides its declared
+variables (``POST /runs`` refuses the others; see runs/run_variables.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, meta
+
+from orchestra.steps.templating import ENVIRONMENT
+
+MAX_TEMPLATES = 100_000  # strings looked at in one definition (a 1 MiB file holds far fewer templates)
+
+
+def template_names(value: Any) -> set[str]:
+    """Every top-level name the templates in ``value`` (strings, at any depth, keys too) read and do not
+    set themselves; a template that does not parse reads nothing (it is the step's error when rendered)."""
+    names: set[str] = set()
+    pending: list[Any] = [value]
+    seen = 0
+    while pending and seen < MAX_TEMPLATES:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and ("{{" in item or "{%" in item):
+            seen += 1
+            try:
+                names |= meta.find_undeclared_variables(ENVIRONMENT.parse(item))
+            except TemplateSyntaxError:
+                continue
+    return names
