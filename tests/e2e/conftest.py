@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -47,6 +48,27 @@ def demo_sut() -> Iterator[str]:
         yield process.url
     finally:
         process.stop()
+
+
+@dataclass
+class ServiceProcess:
+    """A service started as a process, its output in ``log``; stopped with SIGTERM, then SIGKILL."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
 
 
 @dataclass

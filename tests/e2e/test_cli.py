@@ -263,6 +263,13 @@ def test_invalid_definition_exits_two_with_its_place(tmp_path: Path, demo_sut: s
     assert result.returncode == 2
     assert f"{bad}:5:7" in result.stderr
     assert "unknown key 'urll'" in result.stderr
+    # Each problem on one line, as written: a long path is not wrapped, a key like rich markup is text.
+    deep = tmp_path / ("x" * 150) / "bad.yaml"
+    deep.parent.mkdir()
+    deep.write_text("name: broken\n'[bold]key': 1\nsteps: [{sleep: 1}]\n")
+    result = orchestra("run", str(deep), "--base-url", demo_sut, data_dir=tmp_path / "d")
+    assert result.returncode == 2
+    assert f"  {deep}:2:1: unknown key '[bold]key'" in result.stderr.splitlines()[1]
 
 
 def test_unreachable_sut_and_bad_arguments_exit_two(tmp_path: Path) -> None:
@@ -325,3 +332,25 @@ def test_a_later_up_shows_embedded_results_and_restarts_on_existing_data(
             returncode = server.stop()
         assert returncode == 0, server.log.read_text()
         assert "Orchestra stopped." in server.log.read_text()
+
+
+def test_run_with_templated_variables_conditions_and_loops(tmp_path: Path, demo_sut: str) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        "name: flow\n"
+        "variables:\n  kind: health\n  path: '/{{ kind }}'\n  tries: [1, 2]\n"
+        "steps:\n"
+        "  - name: each\n    for_each: '{{ tries }}'\n    request: { url: '{{ path }}?try={{ item }}' }\n"
+        "    expect: { status: 200 }\n"
+        "  - name: again\n    repeat: 2\n    as: n\n    if: '{{ n == 2 }}'\n    request: { url: /health }\n"
+        "  - name: never\n    if: '{{ kind == \"other\" }}'\n    request: { url: /nowhere }\n"
+        "    expect: { status: 200 }\n"
+    )
+    result = orchestra("run", str(flow), "--base-url", demo_sut, data_dir=tmp_path / "d")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 tests: 1 passed" in result.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsteps:\n  - repeat: 5000\n    request: { url: /health }\n")
+    result = orchestra("run", str(bad), "--base-url", demo_sut, data_dir=tmp_path / "d")
+    assert result.returncode == 2
+    assert "repeat is at most 1000" in result.stderr

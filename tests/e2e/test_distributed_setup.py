@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ import httpx
 import pytest
 
 from orchestra.migrate import head_revision
-from tests.e2e.conftest import ORCHESTRA, REPO, free_port
+from tests.e2e.conftest import ORCHESTRA, REPO, ServiceProcess, free_port
 from tests.e2e.standalone_postgres import SUPERUSER, StandalonePostgres
 from tests.integration.amqp import amqp_url, delete_queue, unique_queue_name  # noqa: F401
 
@@ -127,23 +126,8 @@ def fill_setting(
 
 
 @dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
+class Process(ServiceProcess):
     url: str
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """End to end: `orchestra run` and `orchestra apply` of a folder whose suites name different projects
-(`examples/`: the demo suite in project `examples`, the test-data suite in project `test-data`)."""
+(a copy of `examples/demo` and `examples/test-data`: the demo suite in project `examples`, the test-data
+suite in project `test-data`; the other examples have projects of their own and tests of their own)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,7 +17,16 @@ from tests.e2e.conftest import REPO, Server, orchestra
 from tests.e2e.test_cli import local_admin
 
 pytestmark = pytest.mark.e2e
-EXAMPLES = str(REPO / "examples")
+
+
+@pytest.fixture
+def two_projects(tmp_path: Path) -> str:
+    folder = tmp_path / "examples"
+    for example in ("demo", "test-data"):
+        shutil.copytree(REPO / "examples" / example, folder / example)
+    return str(folder)
+
+
 DEMO = {"PASSED": 12, "FAILED": 2, "ERROR": 1}
 
 
@@ -41,33 +52,35 @@ def check_output(stdout: str) -> None:
     assert "17 tests: 14 passed, 2 failed, 1 error" in text
 
 
-def test_embedded_run_of_a_folder_whose_suites_name_two_projects(tmp_path: Path, demo_sut: str) -> None:
+def test_embedded_run_of_a_folder_whose_suites_name_two_projects(
+    tmp_path: Path, demo_sut: str, two_projects: str
+) -> None:
     junit, report, data_dir = tmp_path / "junit.xml", tmp_path / "result.json", tmp_path / "d"
     result = orchestra(
-        "run", EXAMPLES, "--base-url", demo_sut, "--openapi", f"{demo_sut}/openapi.json",
+        "run", two_projects, "--base-url", demo_sut, "--openapi", f"{demo_sut}/openapi.json",
         "--secret", "username=demo", "--secret", "password", "--junit", str(junit), "--json", str(report),
         data_dir=data_dir, password="demo-password",
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     check_output(result.stdout)
     check_reports(junit, report)
-    applied = orchestra("apply", EXAMPLES, data_dir=data_dir)
+    applied = orchestra("apply", two_projects, data_dir=data_dir)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "project examples:" in applied.stdout
     assert "project test-data:" in applied.stdout
     assert applied.stdout.count(": unchanged") == 19  # 15 + 2 test cases, 2 suites
-    refused = orchestra("apply", EXAMPLES, "--project", "other", data_dir=data_dir)
+    refused = orchestra("apply", two_projects, "--project", "other", data_dir=data_dir)
     assert refused.returncode == 2
     assert "the suite names project 'test-data', but --project is 'other'" in " ".join(refused.stderr.split())
 
 
 def test_run_of_a_folder_whose_suites_name_two_projects_against_a_server(
-    orchestra_up: Server, tmp_path: Path
+    orchestra_up: Server, tmp_path: Path, two_projects: str
 ) -> None:
     """`orchestra up` made the environment `demo` in both projects; the run uses each project's own."""
     junit, report = tmp_path / "junit.xml", tmp_path / "result.json"
     result = orchestra(
-        "run", EXAMPLES, "--env", "demo", "--junit", str(junit), "--json", str(report),
+        "run", two_projects, "--env", "demo", "--junit", str(junit), "--json", str(report),
         data_dir=orchestra_up.data_dir, ORCHESTRA_SERVER=orchestra_up.url,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
@@ -79,7 +92,9 @@ def test_run_of_a_folder_whose_suites_name_two_projects_against_a_server(
     projects = [httpx.get(f"{api}/projects/{run['project_id']}", headers=headers).json() for run in stored]
     assert [project["name"] for project in projects] == ["examples", "test-data"]
     assert [run["counts"] for run in stored] == [DEMO, {"PASSED": 2}]
-    applied = orchestra("apply", EXAMPLES, data_dir=orchestra_up.data_dir, ORCHESTRA_SERVER=orchestra_up.url)
+    applied = orchestra(
+        "apply", two_projects, data_dir=orchestra_up.data_dir, ORCHESTRA_SERVER=orchestra_up.url
+    )
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert applied.stdout.count(": unchanged") == 19
 

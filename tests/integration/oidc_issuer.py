@@ -23,7 +23,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 import jwt
 import pytest
@@ -31,9 +32,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+if TYPE_CHECKING:
+    from tests.integration.oidc_sign_in import SignInDesk
+
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 REALM_PATH = "/realms/orchestra"
+AUTH_PATH = "/protocol/openid-connect/auth"
+TOKEN_PATH = "/protocol/openid-connect/token"
+LOGOUT_PATH = "/protocol/openid-connect/logout"
 CLIENT = "orchestra"
 
 
@@ -66,28 +73,53 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         issuer = self.server.issuer
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path == f"{REALM_PATH}/.well-known/openid-configuration":
             issuer._count("discovery")
             body: Any = issuer.discovery_document()
         elif path == f"{REALM_PATH}/jwks":
             issuer._count("jwks")
             body = issuer.jwks()
+        elif issuer.desk is not None and path == f"{REALM_PATH}{AUTH_PATH}":
+            self._answer(*issuer.desk.authorize(_single_values(query)))
+            return
+        elif issuer.desk is not None and path == f"{REALM_PATH}{LOGOUT_PATH}":
+            self._answer(*issuer.desk.sign_out(_single_values(query)))
+            return
         else:
             self.send_error(404)
             return
         if issuer.delay_s:
             issuer._released.wait(issuer.delay_s)
-        status = issuer.status
-        data = json.dumps(body).encode()
+        self._answer(issuer.status, {}, body)
+
+    def do_POST(self) -> None:
+        issuer = self.server.issuer
+        if issuer.desk is None or self.path != f"{REALM_PATH}{TOKEN_PATH}":
+            self.send_error(404)
+            return
+        length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+        form = _single_values(self.rfile.read(length).decode())
+        self._answer(*issuer.desk.token(form))
+
+    def _answer(self, status: int, headers: dict[str, str], body: Any) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Access-Control-Allow-Origin", "*")  # Keycloak's webOrigins "+": the SPA may read it
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def _single_values(query: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(query, keep_blank_values=True).items()}
 
 
 class LocalIssuer:
@@ -100,6 +132,7 @@ class LocalIssuer:
         self.delay_s = 0.0  # answer this late (a slow or hanging issuer)
         self.status = 200  # answer with this status
         self.discovery_overrides: dict[str, Any] = {}
+        self.desk: SignInDesk | None = None  # the browser endpoints (authorization, token, sign-out), if set
         self.requests: dict[str, int] = {"discovery": 0, "jwks": 0}
         self._keys: dict[str, PrivateKey] = {}
         self._lock = threading.Lock()
@@ -158,8 +191,11 @@ class LocalIssuer:
         base = self.issuer
         return {
             "issuer": base,
-            "authorization_endpoint": f"{base}/protocol/openid-connect/auth",
-            "token_endpoint": f"{base}/protocol/openid-connect/token",
+            "authorization_endpoint": f"{base}{AUTH_PATH}",
+            "token_endpoint": f"{base}{TOKEN_PATH}",
+            "end_session_endpoint": f"{base}{LOGOUT_PATH}",
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
             "jwks_uri": f"{base}/jwks",
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             **self.discovery_overrides,

@@ -4,6 +4,7 @@ what the row-level security tests (test_row_level_security.py, test_tenant_conte
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -72,6 +73,10 @@ async def fill_every_tenant_table(
     plan_url = f"/projects/{project}/test-cases/health/dataplan"
     response = await api.put(plan_url, params={"environment": "sut"}, json={"version": 1})
     assert response.status_code == 200, response.text
+    expires = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    body = {"test_case": "health", "environment": "sut", "reason": "rls", "expires_at": expires}
+    response = await api.post(f"/projects/{project}/mutes", json=body)
+    assert response.status_code == 201, response.text
     project_row = (await api.get(f"/projects/{project}")).json()
     environment = (await api.get(f"/projects/{project}/environments/sut")).json()
     schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
@@ -96,6 +101,15 @@ async def fill_every_tenant_table(
                 " 'DELETE', 'DELETE', 'http://sut/x', 'sealed')"
             ),
             {"t": tenant, "p": project_row["id"], "e": environment["id"]},
+        )
+        # a failure group (what grouping a failed run makes: insights/grouping.py)
+        await conn.execute(
+            text(
+                "INSERT INTO failure_groups (id, tenant_id, project_id, fingerprint, signature, embedding,"
+                " first_run_id, first_seen_at, last_seen_at, failures) VALUES (gen_random_uuid(), :t, :p,"
+                " 'f', 's', array_fill(0.0::real, ARRAY[512])::vector, :r, now(), now(), 1)"
+            ),
+            {"t": tenant, "p": project_row["id"], "r": run["id"]},
         )
         counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
     assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from orchestra.ai.app import create_ai_app
 from orchestra.ai_client.delegation import Delegation
@@ -28,7 +29,7 @@ from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
 from orchestra.runtime import Runtime
 from tests.fakes.ollama_server import FakeOllama, json_reply, text, tool_call
 from tests.integration.conftest import Harness, assert_problem
-from tests.ports import free_port
+from tests.ports import free_port, refused_url
 
 DEMO_SECRET = "demo-password"
 
@@ -411,3 +412,33 @@ async def test_orchestra_ai_serves_until_it_is_told_to_stop(tmp_path: Path) -> N
         output = said + process.communicate(timeout=15)[0]
     assert process.returncode == 0, output
     assert "ai-service stopped" in output
+
+
+def _sample(exposition: str, name: str, **labels: str) -> float:
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+async def test_plans_are_timed_and_fallbacks_counted_on_the_ai_services_metrics(world: AiWorld) -> None:
+    """A model that cannot be reached: the built-in planner makes the plan, and /metrics says so."""
+    async for url in serve_ai(world.ai_settings(ollama_url=refused_url(), ollama_timeout_s=5)):
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {world.token}"}, timeout=30
+        ) as client:
+            before = (await client.get("/metrics")).text
+            response = await client.post("/v1/plan", json=world.plan_request(["createOrder"], seed=3))
+            assert response.status_code == 200, response.text
+            assert response.json()["planner"] == "builtin"
+            scraped = await client.get("/metrics")
+    assert scraped.status_code == 200
+    after = scraped.text
+    fallbacks = "orchestra_ai_plan_fallbacks_total"
+    assert (
+        _sample(after, fallbacks, reason="unavailable") - _sample(before, fallbacks, reason="unavailable")
+        == 1
+    )
+    timed = "orchestra_ai_plan_duration_seconds_count"
+    assert _sample(after, timed, planner="builtin") - _sample(before, timed, planner="builtin") == 1

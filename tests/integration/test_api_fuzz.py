@@ -45,11 +45,12 @@ MAX_EXAMPLES = 10  # per operation and kind of data: about 1,000 requests in all
 # does not run here, so the answer is (rightly) 503; its input bounds are tested in test_assistant_api.py.
 EXCLUDED = ("/events", "/explain", "/assistant/suggest", "/assistant/chat")
 # Bodies that carry a document checked beyond what JSON Schema can say (a test case's templates and
-# JSONPaths, a suite's members, YAML files, an OpenAPI description): generated ones are rightly refused
-# with a 422 that lists the problems, so "data that fits the schema is accepted" does not apply to them.
+# JSONPaths, a suite's members, YAML files, an OpenAPI description, curl command lines, HAR files):
+# generated ones are rightly refused with a 422 that lists the problems, so "data that fits the schema is
+# accepted" does not apply to them.
 # A token's `expires_at` must be in the future: a schema cannot say "after now", so a generated past time is
-# rightly refused (tests/integration/test_auth_api.py covers it).
-NOW_DEPENDENT_BODIES = ("/tokens",)
+# rightly refused (tests/integration/test_auth_api.py covers it); so is a mute's (test_quarantine_api.py).
+NOW_DEPENDENT_BODIES = ("/tokens", "/mutes")
 DOCUMENT_BODIES = (
     "/apply",
     "/apply/files",
@@ -59,6 +60,10 @@ DOCUMENT_BODIES = (
     "/suites",
     "/suites/{name}",
     "/openapi",
+    "/import/curl",
+    "/import/har",
+    "/import/openapi",
+    "/import/postman",
 )
 SEEDED = {"project": "fuzz", "environment": "e", "test_case": "t", "suite": "s", "schedule": "nightly"}
 FUZZ_SETTINGS = hypothesis.settings(
@@ -114,6 +119,10 @@ def variants(operation: APIOperation) -> list[tuple[str, dict[str, Any]]]:
     if "project" in names:
         fixed = {name: value for name, value in SEEDED.items() if name in names}
         found.append(("seeded", {"path_parameters": fixed}))
+    query = {parameter.name for parameter in operation.query}
+    if "project" in query and "project" not in names:  # a project named in the query (insights)
+        fixed = {name: value for name, value in SEEDED.items() if name in query}
+        found.append(("seeded", {"query": fixed}))
     return found
 
 

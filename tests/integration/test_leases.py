@@ -276,3 +276,38 @@ async def test_executor_that_cannot_renew_stops_the_run_by_itself(settings: Sett
         await executor.close()
     finally:
         await rt.stop()
+
+
+async def test_a_run_taken_over_mid_loop_goes_on_with_the_next_iteration(
+    quiet: Runtime, demo_url: str
+) -> None:
+    slow = {"name": "slow", "for_each": [1, 2, 3], "if": "{{ item > 1 }}", "sleep": "10s"}
+    definition = {"name": "loop", "steps": [slow]}
+    run_id = await create_run(quiet, demo_url, definition)
+    await quiet.scheduler.run_once()
+    first = LeaseStore(quiet.db.engine, "first", lease_s=30)
+    lease = await first.take(run_id)
+    assert lease is not None
+    snapshot = EnvironmentSnapshot("sut", demo_url, {}, {}, allow_private_network=True)
+    plan = compile_plan(validate_test_case_data(definition))
+    crashed = asyncio.create_task(RunExecution(lease, first, plan, snapshot, quiet.executor.http).execute())
+    async with asyncio.timeout(10):
+        while len(await step_rows(quiet, run_id)) < 1:
+            await asyncio.sleep(0.02)
+    crashed.cancel()  # dies during the second iteration
+    await asyncio.gather(crashed, return_exceptions=True)
+    await expire_lease(quiet, run_id)
+    await quiet.scheduler.run_once()
+    resumed = LeaseStore(quiet.db.engine, "second", lease_s=30)
+    lease2 = await resumed.take(run_id)
+    assert lease2 is not None
+    assert (lease2.context["position"], lease2.context["loop"]["next"]) == (0, 1)
+    fast = compile_plan(validate_test_case_data({**definition, "steps": [{**slow, "sleep": 1}]}))
+    status, _ = await RunExecution(lease2, resumed, fast, snapshot, quiet.executor.http).execute()
+    assert status == "PASSED"
+    rows = await step_rows(quiet, run_id)
+    assert [(row.seq, row.status, row.fencing_token) for row in rows] == [
+        (0, "skipped", 1),
+        (1, "passed", 2),
+        (2, "passed", 2),
+    ]

@@ -3,10 +3,13 @@ HTTP), mapped to tenant and role; every invalid token is a 401 with a Bearer cha
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from tests.integration.oidc_issuer import (  # noqa: F401
     hs256,
     oidc_issuer_fixture,
 )
+from tests.integration.oidc_sign_in import SignInDesk
 
 
 @pytest.fixture
@@ -143,3 +147,70 @@ async def test_an_unreachable_issuer_is_503(oidc_api: httpx.AsyncClient, oidc_is
     oidc_issuer.stop()
     response = await oidc_api.get("/projects", headers=bearer(token))
     assert_problem(response, 503, "identity provider")
+
+
+async def test_the_web_sign_in_flow_gives_a_token_the_api_takes(
+    oidc_api: httpx.AsyncClient, oidc_issuer: LocalIssuer
+) -> None:
+    """Authorization code + PKCE as the web application does it (against the local issuer's browser
+    endpoints): the code is single-use and bound to the verifier, client and redirect URI; the access token
+    it yields is accepted, and a refresh token gives another."""
+    callback = "http://orchestra.test/auth/callback"
+    oidc_issuer.desk = SignInDesk(oidc_issuer, {"orchestra-web": {callback}}, {"preferred_username": "bob"})
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    endpoints = httpx.get(f"{oidc_issuer.issuer}/.well-known/openid-configuration").json()
+    ask = {
+        "response_type": "code",
+        "client_id": "orchestra-web",
+        "redirect_uri": callback,
+        "state": "s1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "scope": "openid",
+    }
+
+    def code() -> str:
+        answer = httpx.get(endpoints["authorization_endpoint"], params=ask)
+        assert answer.status_code == 302
+        back = parse_qs(urlsplit(answer.headers["location"]).query)
+        assert back["state"] == ["s1"]
+        return back["code"][0]
+
+    assert (
+        httpx.get(
+            endpoints["authorization_endpoint"], params={**ask, "redirect_uri": "http://evil.test/"}
+        ).status_code
+        == 400
+    )
+    no_pkce = httpx.get(endpoints["authorization_endpoint"], params={**ask, "code_challenge_method": "plain"})
+    assert "error=invalid_request" in no_pkce.headers["location"]
+
+    exchange = {"grant_type": "authorization_code", "client_id": "orchestra-web", "redirect_uri": callback}
+    wrong = httpx.post(
+        endpoints["token_endpoint"], data={**exchange, "code": code(), "code_verifier": "w" * 64}
+    )
+    assert wrong.status_code == 400
+    given = code()
+    tokens = httpx.post(
+        endpoints["token_endpoint"], data={**exchange, "code": given, "code_verifier": verifier}
+    )
+    assert tokens.status_code == 200, tokens.text
+    again = httpx.post(
+        endpoints["token_endpoint"], data={**exchange, "code": given, "code_verifier": verifier}
+    )
+    assert again.status_code == 400  # a code is used once
+
+    me = await oidc_api.get("/me", headers=bearer(tokens.json()["access_token"]))
+    assert me.status_code == 200, me.text
+    assert (me.json()["name"], me.json()["kind"]) == ("bob", "oidc")
+    renewed = httpx.post(
+        endpoints["token_endpoint"],
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "orchestra-web",
+            "refresh_token": tokens.json()["refresh_token"],
+        },
+    )
+    assert renewed.status_code == 200
+    assert (await oidc_api.get("/me", headers=bearer(renewed.json()["access_token"]))).status_code == 200

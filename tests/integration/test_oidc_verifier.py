@@ -500,6 +500,15 @@ def test_shipped_realm_matches_what_the_verifier_reads() -> None:
     tenant = mappers["oidc-usermodel-attribute-mapper"]
     assert (tenant["user.attribute"], tenant["claim.name"]) == ("tenant", settings.oidc_tenant_claim)
     assert (tenant["access.token.claim"], tenant["jsonType.label"]) == ("true", "String")
+    web = clients["orchestra-web"]  # the web application: code + PKCE, back to /auth/callback
+    assert (web["publicClient"], web["standardFlowEnabled"]) == (True, True)
+    assert (web["implicitFlowEnabled"], web["directAccessGrantsEnabled"]) == (False, False)
+    assert web["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert all(uri.endswith("/auth/callback") for uri in web["redirectUris"])
+    assert web["protocolMappers"] == cli["protocolMappers"]  # the same audience and tenant claim
+    for mapping in (realm["scopeMappings"], realm["clientScopeMappings"][settings.oidc_audience]):
+        by_client = {item["client"]: set(item["roles"]) for item in mapping}
+        assert by_client["orchestra-web"] == by_client["orchestra-cli"]
     groups = {group["name"]: group for group in realm["groups"]}
     assert groups["tenant-acme-editors"]["attributes"] == {"tenant": ["acme"]}
     assert groups["tenant-acme-editors"]["clientRoles"] == {"orchestra": ["editor"]}

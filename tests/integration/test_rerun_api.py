@@ -12,7 +12,7 @@ import pytest
 from tests.integration.conftest import Harness, assert_problem
 
 HEALTH = {"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 200}}
-PASSES = {"name": "passes", "steps": [HEALTH]}
+PASSES = {"name": "passes", "variables": {"who": "nobody"}, "steps": [HEALTH]}
 FAILS = {
     "name": "fails",
     "steps": [{"request": {"url": "{{ env.base_url }}/health"}, "expect": {"status": 201}}],

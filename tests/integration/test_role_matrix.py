@@ -11,17 +11,21 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import update
 
 from orchestra.app import create_app
 from orchestra.auth.local_admin import ensure_local_admin_token
 from orchestra.config import Settings
 from orchestra.environments.schemas import EnvironmentCreate
+from orchestra.models import TestRun
+from orchestra.models.run_states import RunStatus
 from orchestra.runtime import Runtime
 from tests.conftest import admin_execute, app_url, with_database
 from tests.ports import refused_url
@@ -67,6 +71,7 @@ class Objects:
     schedule: str = "nightly"
     run_id: str = ""  # ended (cancelled)
     suite_run_id: str = ""  # ended (cancelled)
+    mute_id: str = ""  # of the test case on the environment
     ref: str = ""
 
     def by_id(self) -> Objects:
@@ -251,6 +256,39 @@ async def b_apply_files(w: World, o: Objects, real: bool) -> Request:
     return Request(f"{V1}/projects/{o.ref}/apply/files", {"files": [{"name": "a.yaml", "content": content}]})
 
 
+async def b_import_curl(w: World, o: Objects, real: bool) -> Request:
+    body = {
+        "text": "curl -H 'X-Api-Key: k' https://h.example/x",
+        "project": o.ref,
+        "environment": uniq("env"),
+    }
+    return Request(f"{V1}/import/curl", body)
+
+
+async def b_import_har(w: World, o: Objects, real: bool) -> Request:
+    entry = {"request": {"method": "GET", "url": "https://h.example/x"}, "response": {"status": 200}}
+    har = {"log": {"version": "1.2", "entries": [entry]}}
+    return Request(f"{V1}/import/har", {"har": har, "project": o.ref, "environment": uniq("env")})
+
+
+async def b_import_openapi(w: World, o: Objects, real: bool) -> Request:
+    document = {"openapi": "3.1.0", "paths": {"/x": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+    body = {"document": document, "base_url": "https://h.example", "project": o.ref}
+    return Request(f"{V1}/import/openapi", {**body, "environment": uniq("env")})
+
+
+async def b_import_postman(w: World, o: Objects, real: bool) -> Request:
+    collection = {
+        "info": {
+            "name": "c",
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "item": [{"name": "x", "request": {"method": "GET", "url": "https://h.example/x"}}],
+    }
+    body = {"collection": collection, "project": o.ref, "environment": uniq("env")}
+    return Request(f"{V1}/import/postman", body)
+
+
 async def b_apply_projects(w: World, o: Objects, real: bool) -> Request:
     case = {"name": uniq("tc"), "steps": [STEP]}
     return Request(f"{V1}/apply", {"projects": [{"project": o.ref, "test_cases": [case]}]})
@@ -276,6 +314,49 @@ async def b_cancel_run(w: World, o: Objects, real: bool) -> Request:
 def of_run(suffix: str = "", params: dict[str, str] | None = None) -> Build:
     async def build(w: World, o: Objects, real: bool) -> Request:
         return Request(f"{V1}/runs/{o.run_id}{suffix}", params=params)
+
+    return build
+
+
+async def b_compare_runs(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/runs/{o.run_id}/compare", params={"with": o.run_id})
+
+
+def mute_body(o: Objects, test_case: str) -> dict[str, Any]:
+    expires = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    return {"test_case": test_case, "environment": o.environment, "reason": "matrix", "expires_at": expires}
+
+
+async def b_create_mute(w: World, o: Objects, real: bool) -> Request:
+    test_case = await new_test_case(w, o) if real else uniq("tc")
+    return Request(f"{V1}/projects/{o.ref}/mutes", mute_body(o, test_case))
+
+
+async def b_delete_mute(w: World, o: Objects, real: bool) -> Request:
+    made = (
+        await created(w, f"{V1}/projects/{o.ref}/mutes", mute_body(o, await new_test_case(w, o)))
+        if real
+        else uuid.uuid4()
+    )
+    return Request(f"{V1}/projects/{o.ref}/mutes/{made}")
+
+
+async def failure_group_id(w: World, o: Objects) -> str:
+    response = await w.platform.get(f"{V1}/insights/failure-groups", params={"project": o.ref})
+    assert response.status_code == 200, response.text
+    return str(response.json()["items"][0]["id"])
+
+
+def failure_group(suffix: str = "", body: Any = None) -> Build:
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        return Request(f"{V1}/insights/failure-groups/{await failure_group_id(w, o)}{suffix}", body)
+
+    return build
+
+
+def insights(kind: str) -> Build:
+    async def build(w: World, o: Objects, real: bool) -> Request:
+        return Request(f"{V1}/insights/{kind}", params={"project": o.ref})
 
     return build
 
@@ -327,6 +408,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/schemas/suite.json"): Entry(ALL, fixed(f"{V1}/schemas/suite.json")),
     ("GET", "/api/v1/schemas/dataplan.json"): Entry(ALL, fixed(f"{V1}/schemas/dataplan.json")),
     ("GET", "/api/v1/me"): Entry(SIGNED_IN, fixed(f"{V1}/me")),
+    ("GET", "/api/v1/auth/options"): Entry(ALL, fixed(f"{V1}/auth/options")),
     # projects
     ("GET", "/api/v1/projects"): Entry(SIGNED_IN, fixed(f"{V1}/projects")),
     ("POST", "/api/v1/projects"): Entry(TENANT_EDITORS, b_create_project, 201),
@@ -400,6 +482,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{P}/apply"): Entry(EDITORS, b_apply, 200, other_project=404),
     ("POST", f"{P}/apply/files"): Entry(EDITORS, b_apply_files, 200, other_project=404),
     ("POST", "/api/v1/apply"): Entry(EDITORS, b_apply_projects, 200, other_project=404),
+    # importers: the secrets found go to an environment of the project named
+    ("POST", "/api/v1/import/curl"): Entry(EDITORS, b_import_curl, 200, other_project=404),
+    ("POST", "/api/v1/import/har"): Entry(EDITORS, b_import_har, 200, other_project=404),
+    ("POST", "/api/v1/import/openapi"): Entry(EDITORS, b_import_openapi, 200, other_project=404),
+    ("POST", "/api/v1/import/postman"): Entry(EDITORS, b_import_postman, 200, other_project=404),
     # runs
     ("POST", "/api/v1/runs"): Entry(EDITORS, b_create_run, 201, other_project=404),
     ("GET", "/api/v1/runs"): Entry(SIGNED_IN, fixed(f"{V1}/runs")),
@@ -411,6 +498,28 @@ MATRIX: dict[tuple[str, str], Entry] = {
         SIGNED_IN, of_run("/report", {"format": "junit"}), other_project=404
     ),
     ("GET", "/api/v1/runs/{run_id}/events"): Entry(SIGNED_IN, of_run("/events"), other_project=404),
+    # insights from history
+    ("GET", "/api/v1/runs/{run_id}/compare"): Entry(SIGNED_IN, b_compare_runs, other_project=404),
+    ("GET", "/api/v1/insights/flakiness"): Entry(SIGNED_IN, insights("flakiness"), other_project=404),
+    ("GET", "/api/v1/insights/trends"): Entry(SIGNED_IN, insights("trends"), other_project=404),
+    ("GET", "/api/v1/insights/operations"): Entry(SIGNED_IN, insights("operations"), other_project=404),
+    # mutes
+    ("GET", f"{P}/mutes"): Entry(SIGNED_IN, in_project("/mutes"), other_project=404),
+    ("POST", f"{P}/mutes"): Entry(EDITORS, b_create_mute, 201, other_project=404),
+    ("GET", f"{P}/mutes/{{mute_id}}"): Entry(SIGNED_IN, in_project("/mutes/{o.mute_id}"), other_project=404),
+    ("DELETE", f"{P}/mutes/{{mute_id}}"): Entry(EDITORS, b_delete_mute, 204, other_project=404),
+    ("GET", "/api/v1/insights/failure-groups"): Entry(
+        SIGNED_IN, insights("failure-groups"), other_project=404
+    ),
+    ("GET", "/api/v1/insights/failure-groups/{group_id}"): Entry(
+        SIGNED_IN, failure_group(), other_project=404
+    ),
+    ("PUT", "/api/v1/insights/failure-groups/{group_id}/issue"): Entry(
+        EDITORS, failure_group("/issue", {"url": "https://issues.example.com/1"}), other_project=404
+    ),
+    ("DELETE", "/api/v1/insights/failure-groups/{group_id}/issue"): Entry(
+        EDITORS, failure_group("/issue"), 204, other_project=404
+    ),
     # suite runs
     ("POST", "/api/v1/suite-runs"): Entry(EDITORS, b_create_suite_run, 201, other_project=404),
     ("GET", "/api/v1/suite-runs"): Entry(SIGNED_IN, fixed(f"{V1}/suite-runs")),
@@ -594,6 +703,7 @@ async def populate(platform: httpx.AsyncClient, o: Objects) -> None:
     await post(f"/projects/{o.ref}/schedules", schedule)
     o.run_id = (await post("/runs", run_body(o)))["id"]
     assert (await post(f"/runs/{o.run_id}/cancel", None, 200))["status"] == "CANCELLED"
+    o.mute_id = (await post(f"/projects/{o.ref}/mutes", mute_body(o, o.test_case)))["id"]
     o.suite_run_id = (await post("/suite-runs", suite_run_body(o)))["id"]
     assert (await post(f"/suite-runs/{o.suite_run_id}/cancel", None, 200))["status"] == "CANCELLED"
 
@@ -635,6 +745,12 @@ async def world(
         try:
             await populate(platform, w.a)
             await populate(platform, w.b)
+            for objects in (w.a, w.b):  # a failure to group: a run marked as failed, as an executor would
+                failed = uuid.UUID(await pending_run(w, objects))
+                async with runtime.db.transaction(runtime.tenant_id) as session:
+                    await session.execute(
+                        update(TestRun).where(TestRun.id == failed).values(status=RunStatus.FAILED)
+                    )
             for caller, body in {
                 "viewer": {"role": "viewer"},
                 "editor": {"role": "editor"},
@@ -658,12 +774,13 @@ async def world(
 
 
 def route_table(app_routes: list[Any]) -> set[tuple[str, str]]:
-    """The API's routes (the web application served beside it, outside /api, needs no role: web.py)."""
+    """The API's routes. Two need no role: the web application served beside it, outside /api (web.py), and
+    /metrics, which answers only the scraper's own token (test_metrics.py)."""
     table: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app_routes):
         path = route.path
         assert isinstance(path, str), route
-        if path == "/{path:outside_api}":
+        if path in ("/{path:outside_api}", "/metrics"):
             continue
         for method in route.methods or ():
             if method != "HEAD":  # Starlette adds HEAD to every GET route

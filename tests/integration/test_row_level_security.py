@@ -54,6 +54,7 @@ SYSTEM_COLUMNS = {
         "lease_owner",
         "lease_expires_at",
         "lease_presence_key",
+        "suite_phase",
     },
     ("test_runs", "UPDATE"): {
         "status",
@@ -67,7 +68,7 @@ SYSTEM_COLUMNS = {
     },
     ("tenants", "SELECT"): {"id", "name", "weight", "max_active_runs"},
     ("tenants", "INSERT"): {"id", "name"},
-    ("environments", "SELECT"): {"id", "project_id", "max_active_runs"},
+    ("environments", "SELECT"): {"id", "project_id", "max_active_runs", "name"},  # name: migration 0015
     ("projects", "SELECT"): {"id", "max_active_runs"},
     ("suite_runs", "SELECT"): {"id", "parallelism"},
     ("schedules", "SELECT"): {"id", "tenant_id", "enabled", "next_fire_at"},
@@ -87,6 +88,7 @@ SYSTEM_RESULT_COLUMNS = {
     "parallelism",
     "queue_key",
     "status",
+    "environment",  # the environment's name, for the run gauges of /metrics (migration 0015)
 }
 SYSTEM_FUNCTIONS = {
     "orchestra_sys_active_counts": "SELECT * FROM orchestra_sys_active_counts()",
@@ -103,6 +105,7 @@ SYSTEM_FUNCTIONS = {
     "orchestra_sys_due_schedules": "SELECT * FROM orchestra_sys_due_schedules(now(), 10)",
     "orchestra_sys_tenant": "SELECT orchestra_sys_tenant('rls-probe') AS id",
     "orchestra_sys_ledger_tenants": "SELECT * FROM orchestra_sys_ledger_tenants(5) AS tenant_id",
+    "orchestra_sys_run_gauges": "SELECT * FROM orchestra_sys_run_gauges()",
 }
 
 

@@ -330,3 +330,34 @@ async def test_http_steps_send_a_stable_idempotency_key(harness: Harness, api: h
     run = await harness.wait(await harness.start("keys"))
     sent = [step["request"]["headers"].get("idempotency-key") for step in run["steps"]]
     assert sent == [None, None, "mine"]
+
+
+async def test_templated_variables_if_and_loops_make_one_result_per_iteration(harness: Harness) -> None:
+    case = {
+        "name": "flow",
+        "variables": {"prefix": "w", "label": "{{ prefix }}-{{ run.attempt }}", "names": ["a", "b"]},
+        "steps": [
+            {"name": "health", "request": {"url": "/health"}, "expect": {"status": 200}},
+            {"name": "each", "for_each": "{{ names }}", "as": "n", "set": {"last": "{{ label }}-{{ n }}"}},
+            {"name": "again", "repeat": 2, "if": "{{ loop.index == 2 }}", "set": {"count": "{{ item }}"}},
+            {"name": "never", "if": "{{ last == 'nope' }}", "sleep": 1},
+            {"name": "bad", "if": "{{ 'maybe' }}", "sleep": 1},
+        ],
+    }
+    run = await harness.run(case)
+    steps = [(step["name"], step["status"], step["error"]) for step in run["steps"]]
+    assert steps == [
+        ("health", "passed", None),
+        ("each [1]", "passed", None),
+        ("each [2]", "passed", None),
+        ("again [1]", "skipped", "if {{ loop.index == 2 }}: false"),
+        ("again [2]", "passed", None),
+        ("never", "skipped", "if {{ last == 'nope' }}: false"),
+        (
+            "bad",
+            "error",
+            """if "{{ 'maybe' }}" rendered to 'maybe' (str); a condition must be true or false""",
+        ),
+    ]
+    assert [step["seq"] for step in run["steps"]] == list(range(7))
+    assert run["status"] == "ERROR"

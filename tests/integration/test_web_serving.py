@@ -130,3 +130,23 @@ async def test_without_a_build_the_root_says_how_to_build_it(tmp_path: Path) -> 
         response = await client.get("/")
     assert response.status_code == 404
     assert "make web" in response.json()["detail"]
+
+
+async def test_single_sign_on_is_offered_and_its_issuer_may_be_called(build: Path, tmp_path: Path) -> None:
+    issuer = "https://kc.example.com:8443/realms/orchestra"
+    async with await client_for(build, tmp_path) as client:  # not configured: tokens only, own origin only
+        assert (await client.get("/api/v1/auth/options")).json() == {"oidc": None}
+        assert "connect-src 'self';" in (await client.get("/")).headers["content-security-policy"]
+    settings = Settings(
+        data_dir=tmp_path / "data", web_dir=build, oidc_issuer=issuer, oidc_web_client_id="orchestra-web"
+    )
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://orchestra.test") as client:
+        options = await client.get("/api/v1/auth/options")  # no credential needed
+        assert options.status_code == 200
+        assert options.json() == {
+            "oidc": {"issuer": issuer, "client_id": "orchestra-web", "scope": "openid profile email"}
+        }
+        page = await client.get("/")
+        assert "connect-src 'self' https://kc.example.com:8443;" in page.headers["content-security-policy"]
+        assert_strict_csp(page)

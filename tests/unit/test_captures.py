@@ -76,6 +76,7 @@ def test_failure_result_shape() -> None:
     assert failures[0].to_dict() == {
         "check": "capture order_id",
         "passed": False,
+        "outcome": "failed",
         "expected": "$.missing",
         "actual": None,
         "message": "capture order_id: $.missing matched nothing in the response",

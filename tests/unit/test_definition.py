@@ -69,7 +69,7 @@ def test_json_null_is_a_body_but_absent_json_is_not() -> None:
 )
 def test_at_most_one_body(bodies: dict[str, Any]) -> None:
     assert error_messages(RequestSpec, {"url": "u", **bodies}) == [
-        "a request may have at most one of: json, body, form"
+        "a request may have at most one of: json, body, form, multipart"
     ]
 
 
@@ -304,7 +304,7 @@ def test_step_kind_is_chosen_by_key() -> None:
 @pytest.mark.parametrize("step", [{}, {"name": "x"}, {"request": {"url": "u"}, "sleep": 1}, "sleep", [1]])
 def test_step_needs_exactly_one_kind(step: Any) -> None:
     assert error_messages(TestCaseDefinition, {"name": "t", "steps": [step]}) == [
-        "a step needs exactly one of: request, set, sleep"
+        "a step needs exactly one of: request, set, sleep, include"
     ]
 
 

@@ -44,8 +44,10 @@ def layout(folder: Path, paths: list[Path] | None = None, project: str | None = 
 def test_the_examples_folder_runs_each_suite_in_its_project() -> None:
     examples = REPO / "examples"
     groups = group_by_project(load_paths([examples]), [examples])
-    assert [group.project for group in groups] == ["examples", "test-data"]
-    demo, test_data = groups
+    assert [group.project for group in groups] == ["examples", "language-tour", "test-data"]
+    demo, tour, test_data = groups
+    assert len(tour.test_cases) == 6
+    assert [s.suite for _, s in tour.suites] == ["language-tour"]
     assert len(demo.test_cases) == 15
     assert [s.suite for _, s in demo.suites] == ["demo"]
     assert sorted(c.name for _, c in test_data.test_cases) == [

@@ -72,3 +72,29 @@ async def test_a_malformed_or_oversized_request_gets_400_and_the_server_goes_on(
         await writer.wait_closed()
     async with httpx.AsyncClient(base_url=url) as client:
         assert (await client.get("/health/live")).status_code == 200
+
+
+async def test_metrics_are_served_on_the_health_port(health: tuple[HealthServer, str]) -> None:
+    _, url = health
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "orchestra_executor_slots_free" in response.text
+    assert "orchestra_runs_finished_total" in response.text or "orchestra_runs_finished" in response.text
+
+
+async def test_with_a_token_the_health_port_serves_metrics_only_to_its_bearer() -> None:
+    server = HealthServer(metrics_token="scrape-token-0123456789")
+    await server.start("127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            assert (await client.get("/metrics")).status_code == 401
+            wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+            assert wrong.status_code == 401
+            right = await client.get("/metrics", headers={"authorization": "Bearer scrape-token-0123456789"})
+            assert right.status_code == 200
+            assert "orchestra_executor_slots_free" in right.text
+            assert (await client.get("/health/live")).status_code == 200  # probes need no token
+    finally:
+        await server.close()

@@ -416,6 +416,7 @@ def test_to_dict_is_json_and_bounded() -> None:
     assert result.to_dict() == {
         "check": "json $.id",
         "passed": True,
+        "outcome": "passed",
         "expected": {"one_of": [1, 5]},
         "actual": 5,
         "message": "$.id: expected one of [1, 5], got 5",

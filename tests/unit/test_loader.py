@@ -230,9 +230,9 @@ def test_unknown_key_suggests_the_closest_key() -> None:
 
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
-    assert problems("name: t\nsteps: [{sleep: 1}]\nowner: me\n") == [
-        "t.yaml:3:1: unknown key 'owner' (allowed: name, description, tags, variables, data, timeout_s, "
-        "setup, steps, teardown)"
+    assert problems("name: t\nsteps: [{sleep: 1}]\ncolour: red\n") == [
+        "t.yaml:3:1: unknown key 'colour' (allowed: name, description, tags, variables, data, parameters, "
+        "timeout_s, defaults, on_failure, on_error, status_gates, setup, steps, teardown)"
     ]
 
 
@@ -299,10 +299,10 @@ def test_many_problems_are_reported_together_in_file_order() -> None:
         "t.yaml:15:7: steps[0].capture.env: 'env' is a reserved name (data, env, response, run, secrets, "
         "step, vars)",
         "t.yaml:16:11: steps[0].capture.ok: a capture needs exactly one of: json, header, status, body",
-        "t.yaml:17:5: steps[1]: a step needs exactly one of: request, set, sleep",
+        "t.yaml:17:5: steps[1]: a step needs exactly one of: request, set, sleep, include",
         "t.yaml:18:12: steps[2].sleep: invalid duration 'abc': use milliseconds or a string like '250ms', "
         "'1.5s', '2m'",
-        "t.yaml:19:5: steps[3]: a step needs exactly one of: request, set, sleep",
+        "t.yaml:19:5: steps[3]: a step needs exactly one of: request, set, sleep, include",
     ]
 
 
@@ -399,7 +399,7 @@ def test_load_paths_collects_the_issues_of_every_file(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         load_paths([tmp_path, tmp_path / "missing"])
     assert [str(issue) for issue in caught.value.issues] == [
-        f"{tmp_path / 'a.yaml'}:2:9: steps[0]: a step needs exactly one of: request, set, sleep",
+        f"{tmp_path / 'a.yaml'}:2:9: steps[0]: a step needs exactly one of: request, set, sleep, include",
         f"{tmp_path / 'b.yaml'}:2:1: did not find expected ',' or ']' (while parsing a flow "
         "sequence "
         "at line 1, column 7)",

@@ -93,3 +93,21 @@ def test_exponential_expansion_is_refused_as_too_large() -> None:
     schemas["S30"] = {"type": "string"}
     with pytest.raises(DescriptionTooLarge):
         RefResolver(components(**schemas), max_nodes=100_000).resolve({"$ref": "#/components/schemas/S0"})
+
+
+def test_a_ref_cycle_that_describes_nothing_is_refused() -> None:
+    document = components(
+        A={"$ref": "#/components/schemas/B"},
+        B={"$ref": "#/components/schemas/C", "description": "siblings add no structure"},
+        C={"$ref": "#/components/schemas/A"},
+    )
+    with pytest.raises(InvalidDescription) as caught:
+        resolve_refs(document, {"schema": {"$ref": "#/components/schemas/A"}})
+    assert caught.value.detail == (
+        "$ref cycle: #/components/schemas/A -> #/components/schemas/B -> #/components/schemas/C -> "
+        "#/components/schemas/A refers back to itself and describes nothing"
+    )
+    with pytest.raises(InvalidDescription, match="refers back to itself"):
+        resolve_refs(
+            components(Self={"$ref": "#/components/schemas/Self"}), {"$ref": "#/components/schemas/Self"}
+        )

@@ -78,6 +78,10 @@ VALID = [
     "[{request: {url: x}, expect: {json: {$.a: {length: {gte: 1}}, $.b: {type: x, id: 1}}}}]\n",
     "name: t\nsteps: [{request: {url: x, json: null}, capture: {a: $.a, b: {header: X, default: null}}}]\n",
     "name: t\nsteps: [{set: {a: 1}}, {sleep: 1.5s}]\nvariables: {x: 1}\ndata: {requires: a, more: 1}\n",
+    "name: t\non_failure: continue\non_error: stop\nstatus_gates: false\nsteps: "
+    "[{request: {url: x}, on_failure: stop, on_error: continue, status_gates: true}]\n",
+    "name: t\nsteps: [{request: {url: x}, expect: {json: "
+    "[{path: $.a, contains: x}, {path: $.a, length: {gte: 1}, name: some}]}}]\n",
 ]
 
 INVALID = [
@@ -101,6 +105,17 @@ INVALID = [
     "name: t\nsteps: [{sleep: true}]\n",
     "name: t\nsteps: [{set: {}}]\n",
     "name: t\ntimeout_s: 0\nsteps: [{sleep: 1}]\n",
+    "name: t\non_failure: go\nsteps: [{sleep: 1}]\n",
+    "name: t\nstatus_gates: 'yes'\nsteps: [{sleep: 1}]\n",
+    "name: t\nsteps: [{request: {url: x}, on_error: never}]\n",
+    "name: t\nsteps: [{sleep: 1, on_failure: continue}]\n",
+    "name: t\nsteps: [{request: {url: x}, expect: {json: [{contains: a}]}}]\n",  # no path
+    "name: t\nsteps: [{request: {url: x}, expect: {json: [{path: $.a}]}}]\n",  # no matcher key
+    "name: t\nsteps: [{request: {url: x}, expect: {json: [{path: $.a, name: n}]}}]\n",
+    "name: t\nsteps: [{request: {url: x}, expect: {json: [{path: $.a, equals: 1, name: ''}]}}]\n",
+    "name: t\nsteps: [{request: {url: x}, expect: {json: [{path: $.a, equals: 1, nme: x}]}}]\n",
+    "name: t\nsteps: [{request: {url: x}, expect: {json: [$.a]}}]\n",
+    "name: t\nsteps: [{request: {url: x}, expect: {json: 5}}]\n",
 ]
 
 

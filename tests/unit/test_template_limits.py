@@ -42,17 +42,17 @@ def render_error(template: str, scope: dict[str, Any] | None = None) -> str:
     ],
 )
 def test_loops_stop_once_the_operation_budget_is_spent(template: str) -> None:
-    started = time.perf_counter()
+    # The message says the operation count stopped it (not the time limit): no wall-clock bound needed,
+    # which a busy machine would break.
     message = render_error(template, {"items": [{"a": 1}] * 100})
     assert message.startswith(f"template stopped: the template used more than {MAX_OPERATIONS} operations")
-    assert time.perf_counter() - started < 5
 
 
 def test_a_rendering_stops_at_its_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(template_budget.Budget.__init__, "__defaults__", (10**12, 0.2))
     started = time.perf_counter()
     assert render_error(THREE_LOOPS).startswith("template stopped: the template ran longer than 0.2 s")
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 30  # stopped, not run to its end (which takes hours)
 
 
 def test_ordinary_templates_stay_well_within_the_budget() -> None:
