@@ -70,6 +70,8 @@ export default tseslint.config(
   featureRules("limits"),
   featureRules("testcases"),
   featureRules("suites"),
+  featureRules("insights"),
+  featureRules("knowledge"),
   { files: ["**/*.test.{ts,tsx}", "e2e/**/*.ts"], rules: { "@typescript-eslint/no-non-null-assertion": "off" } },
   { files: ["scripts/**/*.mjs", "*.config.{js,ts}", "e2e/**/*.ts"], languageOptions: { globals: globals.node } },
 );

@@ -22,5 +22,6 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}", "scripts/**/*.test.ts"],
     css: false,
+    testTimeout: 30_000, // see src/test/setup.ts: a loaded machine is slow, not wrong
   },
 });

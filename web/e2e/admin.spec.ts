@@ -25,7 +25,7 @@ async function call(request: APIRequestContext, method: "GET" | "POST" | "PUT", 
 async function signIn(page: Page) {
   await page.goto("/sign-in");
   await page.getByLabel("Token").fill(process.env.ORCHESTRA_TOKEN ?? "");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
 }
 
@@ -68,6 +68,11 @@ test.beforeAll(async ({ request }) => {
       { name: "healthy", steps: [health(200)] },
       { name: "wrong-status", steps: [health(201)] },
       { name: "takes-a-minute", steps: [{ sleep: "60s" }, health(200)] },
+      {
+        name: "sometimes",
+        variables: { page: "health" },
+        steps: [{ request: { url: "{{ env.base_url }}/{{ page }}" }, expect: { status: 200 } }],
+      },
     ],
     suites: [{ suite: "mixed", tests: ["healthy", "wrong-status"] }],
   });
@@ -292,6 +297,65 @@ test("a long run is cancelled from its page, and runs are run again", async ({ p
   expect(again.items[0].runs.map((run: { name: string }) => run.name)).toEqual(["wrong-status"]);
 });
 
+async function finished(request: APIRequestContext, body: Record<string, unknown>) {
+  const run = await call(request, "POST", "/runs", { project: PROJECT, environment: "sut", ...body });
+  await expect
+    .poll(async () => (await call(request, "GET", `/runs/${run.id}`)).status, { timeout: 30_000 })
+    .toMatch(/PASSED|FAILED|ERROR/);
+  return call(request, "GET", `/runs/${run.id}`);
+}
+
+test("a failure is compared with the last pass; a test case's results", async ({ page, request }) => {
+  const passed = await finished(request, { test_case: "sometimes" });
+  const failed = await finished(request, { test_case: "sometimes", variables: { page: "no-such-page" } });
+  expect([passed.status, failed.status]).toEqual(["PASSED", "FAILED"]);
+
+  await signIn(page);
+  await page.goto(`/runs/${failed.id}`);
+  await page.getByRole("link", { name: "Compare with the last pass" }).click();
+  await expect(page.getByRole("heading", { name: "Steps (1 of 1 differ)" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Right: the last pass before it" })).toContainText("PASSED");
+  await expect(page.getByText("Response 404 → 200")).toBeVisible();
+  await review(page, "20-runs-compared");
+
+  await page.goto(`/test-cases/${PROJECT}/sometimes?tab=results`);
+  await expect(page.getByRole("region", { name: "Summary" })).toContainText("50 %");
+  await expect(page.getByRole("heading", { name: "Latest runs" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Pass rate per bucket" }).locator(".recharts-bar-rectangle")).not.toHaveCount(0);
+  await review(page, "21-test-case-results");
+  await page.getByRole("link", { name: "Compare the last failure with the pass before it" }).click();
+  await expect(page.getByRole("heading", { name: "Comparing two runs" })).toBeVisible();
+});
+
+test("project documents are added and searched; the assistant answers citing them", async ({ page }) => {
+  await signIn(page);
+  await nav(page, "Assistant").click();
+  await page.getByLabel("Project").selectOption(PROJECT);
+  await expect(page.getByText(/no document yet/)).toBeVisible();
+  const form = page.getByRole("form", { name: "Add a document" });
+  await form.getByLabel("Title").fill("Payments runbook");
+  await form.getByLabel("Text (Markdown)").fill(
+    "# Payments\n\nA declined payment is retried twice, five minutes apart.\n\n## Refunds\n\nRefunds <img src=x onerror=alert(1)> take a day.",
+  );
+  await form.getByRole("button", { name: "Add the document" }).click();
+  await expect(form.getByRole("status")).toContainText('"Payments runbook" was added');
+  await expect(page.getByRole("row").filter({ hasText: "Payments runbook" })).toBeVisible();
+
+  await page.getByLabel("Search for").fill("refunds");
+  await page.getByRole("button", { name: "Search" }).click();
+  const results = page.getByRole("list", { name: "Search results" });
+  await expect(results).toContainText("<img src=x onerror=alert(1)>"); // shown as text
+  await expect(page.locator("main img")).toHaveCount(0);
+
+  await page.getByLabel("Your question").fill("How often is a declined payment retried?");
+  await page.getByRole("button", { name: "Ask" }).click();
+  const conversation = page.getByRole("list", { name: "Conversation" });
+  await expect(conversation).toContainText("How often is a declined payment retried?", { timeout: 30_000 });
+  await conversation.getByText(/^Sources/).click();
+  await expect(conversation).toContainText("retried twice");
+  await review(page, "22-assistant");
+});
+
 test("limits and the audit log", async ({ page }) => {
   await signIn(page);
   await nav(page, "Limits").click();
@@ -327,7 +391,7 @@ test("a viewer sees the screens but no control it may not use", async ({ page, r
   const viewer = await call(request, "POST", "/tokens", { name: "e2e-viewer", role: "viewer" });
   await page.goto("/sign-in");
   await page.getByLabel("Token").fill(viewer.token);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
   await expect(nav(page, "Tokens")).toHaveCount(0);
   await expect(nav(page, "Audit")).toHaveCount(0);

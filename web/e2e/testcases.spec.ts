@@ -128,7 +128,7 @@ test("write a test case, see its problems at their lines, save, run, compare ver
   await accessible(page);
   await shot(page, "14-editor-saved");
 
-  await page.getByRole("tab", { name: "History" }).click();
+  await page.getByRole("tab", { name: "Versions" }).click();
   await expect(page).toHaveURL(/tab=history/);
   await expect(page.getByRole("heading", { name: "Version 1 compared with version 2" })).toBeVisible();
   const merge = page.locator(".cm-mergeView");

@@ -18,7 +18,7 @@ async function signIn(page: Page) {
   await expect(page).toHaveURL(/\/sign-in/);
   await expect(page.getByRole("heading", { name: "Sign in to Orchestra" })).toBeVisible();
   await page.getByLabel("Token").fill("not-a-token");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toContainText("not accepted");
   await shot(page, "01-sign-in");
   await page.getByLabel("Token").fill(process.env.ORCHESTRA_TOKEN ?? "");
@@ -65,6 +65,11 @@ test("sign in, the overview, the runs, a failed run's checks, sign out", async (
   await expect(check.getByRole("cell").nth(1)).toHaveText("10");
   await expect(check.getByRole("cell").nth(2)).toHaveText("9.99");
   await shot(page, "05-run-failed-checks");
+  // The assistant reads the failure (the ai-service `orchestra up` starts when first asked).
+  await page.getByRole("button", { name: "Explain this failure" }).click();
+  const explanation = page.getByRole("region", { name: "Explanation of the failure" });
+  await expect(explanation.getByRole("link", { name: /^\[.+\]$/ }).first()).toBeVisible({ timeout: 45_000 });
+  await shot(page, "05b-run-explained");
   await failedStep.getByRole("tab", { name: "Response" }).click();
   await expect(failedStep.getByLabel("Response body")).toContainText("9.99");
 
@@ -102,4 +107,34 @@ test("the server answers the application with a strict Content-Security-Policy",
   expect(asset).toBeTruthy();
   const script = await request.get(asset!);
   expect(script.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+});
+
+test("single sign-on: to the provider and back (code + PKCE), signed in as its user; sign out ends it", async ({ page }) => {
+  const seen: string[] = [];
+  page.on("request", (request) => seen.push(request.url()));
+  await page.goto("/runs?page=1");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.getByRole("button", { name: "Sign in with single sign-on" }).click();
+  // The provider (the local issuer) signs alice in at once and sends the browser back with a one-time code.
+  await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible({ timeout: 30_000 });
+  expect(new URL(page.url()).pathname).toBe("/runs"); // where the visitor was going, the code gone from the URL
+  expect(page.url()).not.toContain("code=");
+  const authorize = seen.find((url) => url.includes("/protocol/openid-connect/auth?"));
+  expect(authorize).toBeTruthy();
+  expect(new URL(authorize!).searchParams.get("code_challenge_method")).toBe("S256");
+  await expect(page.getByRole("banner")).toContainText("alice");
+  const me = await page.evaluate(async () => {
+    const response = await fetch("/api/v1/me", { headers: { Authorization: `Bearer ${sessionStorage.getItem("orchestra.token")}` } });
+    return response.json();
+  });
+  expect([me.name, me.kind, me.role]).toEqual(["alice", "oidc", "admin"]);
+  await shot(page, "08-signed-on");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in to Orchestra" })).toBeVisible();
+  expect(seen.some((url) => url.includes("/protocol/openid-connect/logout?"))).toBe(true); // ended there too
+  const left = await page.evaluate(() => Object.keys(sessionStorage).filter((key) => !key.startsWith("oidc.") || key.includes("user")));
+  expect(left).toEqual([]); // no token, no user kept
+  await page.goto("/runs");
+  await expect(page).toHaveURL(/\/sign-in/);
 });

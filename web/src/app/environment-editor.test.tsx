@@ -1,14 +1,12 @@
 // The environment screen as the app routes it: secrets are write-only (only changes are sent, values are
 // dropped once saved), fields are checked before sending, and the API's problems land next to their field.
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createMemoryHistory, RouterProvider } from "@tanstack/react-router";
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 import { session } from "@/shared/auth/session";
 import { PROJECT_ID } from "@/test/fixtures";
 import { server } from "@/test/server";
-import { makeRouter } from "./router";
+import { renderAppAt } from "./render-app";
 
 const ENVIRONMENT = {
   id: "66666666-6666-4666-8666-666666666666",
@@ -57,14 +55,7 @@ async function fill(field: HTMLElement, text: string) {
 }
 
 function renderAt(url: string) {
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  const router = makeRouter(queryClient, createMemoryHistory({ initialEntries: [url] }));
-  render(
-    <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
-    </QueryClientProvider>,
-  );
-  return queryClient;
+  return renderAppAt(url).queryClient;
 }
 
 describe("editing an environment", { timeout: 20_000 }, () => {

@@ -2,18 +2,19 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
 import { hasRole, useMe } from "@/shared/auth/me";
 import { session } from "@/shared/auth/session";
+import { signInOptionsQuery, signOutEverywhere } from "@/shared/auth/sign-on";
 import { setTheme, useTheme } from "@/shared/lib/theme";
 import { Button } from "@/shared/ui/button";
 
 const navLink =
-  "rounded-md px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-200 dark:hover:bg-slate-800 data-[status=active]:bg-slate-200 dark:data-[status=active]:bg-slate-700";
+  "whitespace-nowrap rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-200 dark:hover:bg-slate-800 data-[status=active]:bg-slate-200 dark:data-[status=active]:bg-slate-700";
 
 function ThemeToggle() {
   const theme = useTheme();
   const next = theme === "dark" ? "light" : "dark";
   return (
-    <Button variant="ghost" onClick={() => setTheme(next)} aria-label={`Switch to the ${next} theme`}>
-      {theme === "dark" ? "☀ Light" : "☾ Dark"}
+    <Button variant="ghost" onClick={() => setTheme(next)} aria-label={`Switch to the ${next} theme`} title={`${next} theme`}>
+      <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
     </Button>
   );
 }
@@ -23,10 +24,10 @@ export function AppLayout() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const me = useMe();
-  function signOut() {
-    session.signOut();
+  async function signOut() {
+    const options = session.kind() === "sso" ? (await queryClient.fetchQuery(signInOptionsQuery())).oidc : null;
     queryClient.clear(); // nothing read with the token stays in memory
-    void navigate({ to: "/sign-in" });
+    if (!(await signOutEverywhere(options))) void navigate({ to: "/sign-in" }); // else: the provider, then back
   }
   return (
     <div className="min-h-screen">
@@ -39,7 +40,7 @@ export function AppLayout() {
       <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
         <div className="mx-auto flex max-w-6xl items-center gap-4 px-4 py-2">
           <span className="font-semibold tracking-tight">Orchestra</span>
-          <nav aria-label="Main" className="flex flex-wrap gap-1">
+          <nav aria-label="Main" className="flex flex-wrap gap-0.5">
             <Link to="/" className={navLink} activeOptions={{ exact: true }}>
               Overview
             </Link>
@@ -58,6 +59,9 @@ export function AppLayout() {
             <Link to="/schedules" search={{}} className={navLink}>
               Schedules
             </Link>
+            <Link to="/assistant" search={{}} className={navLink}>
+              Assistant
+            </Link>
             <Link to="/limits" className={navLink}>
               Limits
             </Link>
@@ -72,9 +76,17 @@ export function AppLayout() {
               </Link>
             ) : null}
           </nav>
-          <div className="ml-auto flex items-center gap-2">
+          <div className="ml-auto flex shrink-0 items-center gap-2">
             <ThemeToggle />
-            <Button variant="secondary" onClick={signOut}>
+            {me ? (
+              <span
+                className="max-w-36 truncate text-sm whitespace-nowrap text-slate-600 dark:text-slate-300"
+                title={`${me.name} (signed in with ${me.kind})`}
+              >
+                {me.name}
+              </span>
+            ) : null}
+            <Button variant="secondary" className="whitespace-nowrap" onClick={() => void signOut()}>
               Sign out
             </Button>
           </div>

@@ -8,8 +8,11 @@ import {
   useNavigate,
   type RouterHistory,
 } from "@tanstack/react-router";
+import { useCallback } from "react";
 import { parseAuditSearch } from "@/features/audit/api/audit";
+import { parseCompareSearch } from "@/features/insights/api/insights";
 import { SignInForm } from "@/features/auth/components/sign-in-form";
+import { SignOnCallback } from "@/features/auth/components/sign-on-callback";
 import { OverviewPage } from "@/features/overview/components/overview-page";
 import { parseRunsSearch } from "@/features/runs/api/runs";
 import { RunDetail } from "@/features/runs/components/run-detail";
@@ -22,6 +25,7 @@ import { NewTestCasePage } from "@/features/testcases/components/new-testcase-pa
 import { TestCasePage } from "@/features/testcases/components/testcase-page";
 import { TestCasesPage } from "@/features/testcases/components/testcases-page";
 import { session } from "@/shared/auth/session";
+import { CALLBACK_PATH } from "@/shared/auth/sign-on";
 import { lazyScreen } from "./lazy-screen";
 import { AppLayout } from "./layout";
 
@@ -37,6 +41,15 @@ const SchedulesPage = lazyScreen(() =>
   import("@/features/schedules/components/schedules-page").then((m) => m.SchedulesPage),
 );
 const SchedulePage = lazyScreen(() => import("@/features/schedules/components/schedule-page").then((m) => m.SchedulePage));
+const TestCaseResults = lazyScreen(() =>
+  import("@/features/insights/components/test-case-results").then((m) => m.TestCaseResults),
+);
+const RunComparison = lazyScreen(() =>
+  import("@/features/insights/components/run-comparison").then((m) => m.RunComparison),
+);
+const KnowledgePage = lazyScreen(() =>
+  import("@/features/knowledge/components/knowledge-page").then((m) => m.KnowledgePage),
+);
 const TokensPage = lazyScreen(() => import("@/features/tokens/components/tokens-page").then((m) => m.TokensPage));
 
 type Context = { queryClient: QueryClient };
@@ -56,7 +69,18 @@ const signInRoute = createRoute({
   component: function SignInScreen() {
     const { next } = signInRoute.useSearch();
     const navigate = useNavigate();
-    return <SignInForm onSignedIn={() => void navigate({ href: next ?? "/", replace: true })} />;
+    return <SignInForm next={next ?? "/"} onSignedIn={() => void navigate({ href: next ?? "/", replace: true })} />;
+  },
+});
+
+/** Back from single sign-on's provider (the redirect URI registered for the web application's client). */
+const signOnCallbackRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: CALLBACK_PATH,
+  component: function SignOnCallbackScreen() {
+    const navigate = useNavigate();
+    const done = useCallback((next: string) => void navigate({ href: next, replace: true }), [navigate]);
+    return <SignOnCallback onSignedIn={done} />;
   },
 });
 
@@ -95,6 +119,17 @@ const runRoute = createRoute({
   component: function RunScreen() {
     const { runId } = runRoute.useParams();
     return <RunDetail runId={runId} />;
+  },
+});
+
+const compareRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/runs/$runId/compare",
+  validateSearch: parseCompareSearch,
+  component: function CompareScreen() {
+    const { runId } = compareRoute.useParams();
+    const search = compareRoute.useSearch();
+    return <RunComparison key={`${runId}/${search.with}`} runId={runId} other={search.with} />;
   },
 });
 
@@ -139,6 +174,17 @@ const scheduleRoute = createRoute({
   component: function ScheduleScreen() {
     const { project, schedule } = scheduleRoute.useParams();
     return <SchedulePage key={`${project}/${schedule}`} project={project} name={schedule} />;
+  },
+});
+
+const assistantRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/assistant",
+  validateSearch: parseProject,
+  component: function AssistantScreen() {
+    const { project } = assistantRoute.useSearch();
+    const navigate = useNavigate({ from: "/assistant" });
+    return <KnowledgePage project={project} onProjectChange={(next) => void navigate({ search: { project: next } })} />;
   },
 });
 
@@ -187,7 +233,16 @@ const testCaseRoute = createRoute({
     const { project, name } = testCaseRoute.useParams();
     const search = testCaseRoute.useSearch();
     const navigate = useNavigate({ from: "/test-cases/$project/$name" });
-    return <TestCasePage key={`${project}/${name}`} project={project} name={name} search={search} onSearchChange={(next) => void navigate({ search: next })} />;
+    return (
+      <TestCasePage
+        key={`${project}/${name}`}
+        project={project}
+        name={name}
+        search={search}
+        onSearchChange={(next) => void navigate({ search: next })}
+        results={<TestCaseResults project={project} testCase={name} />}
+      />
+    );
   },
 });
 
@@ -213,14 +268,17 @@ const suiteRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   signInRoute,
+  signOnCallbackRoute,
   signedInRoute.addChildren([
     overviewRoute,
     runsRoute,
     runRoute,
+    compareRoute,
     environmentsRoute,
     environmentRoute,
     schedulesRoute,
     scheduleRoute,
+    assistantRoute,
     limitsRoute,
     tokensRoute,
     auditRoute,

@@ -1,27 +1,18 @@
 // A run's page offers what the signed-in role may do with it: cancel while it runs; run it again; its suite
 // run's failed tests again once that has ended with some. A viewer is offered nothing.
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createMemoryHistory, RouterProvider } from "@tanstack/react-router";
-import { render, screen, waitFor } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 import { session } from "@/shared/auth/session";
 import { makeRun } from "@/test/fixtures";
 import { server } from "@/test/server";
-import { makeRouter } from "./router";
+import { renderAppAt } from "./render-app";
 
 const SUITE_RUN = "77777777-7777-4777-8777-777777777777";
 const NEW_RUN = "88888888-8888-4888-8888-888888888888";
 
 function renderAt(url: string) {
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  const router = makeRouter(queryClient, createMemoryHistory({ initialEntries: [url] }));
-  render(
-    <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
-    </QueryClientProvider>,
-  );
-  return router;
+  return renderAppAt(url).router;
 }
 
 function serveRun(run: ReturnType<typeof makeRun>, suiteCounts: Record<string, number>, suiteStatus = "FAILED") {

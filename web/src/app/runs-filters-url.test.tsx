@@ -1,23 +1,14 @@
 // The runs screen as the app routes it: filters and page live in the URL, and the API is asked for them.
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createMemoryHistory, RouterProvider } from "@tanstack/react-router";
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 import { session } from "@/shared/auth/session";
 import { makeRun, PROJECT_ID } from "@/test/fixtures";
 import { server } from "@/test/server";
-import { makeRouter } from "./router";
+import { renderAppAt } from "./render-app";
 
 function renderAt(url: string) {
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  const router = makeRouter(queryClient, createMemoryHistory({ initialEntries: [url] }));
-  render(
-    <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
-    </QueryClientProvider>,
-  );
-  return router;
+  return renderAppAt(url).router;
 }
 
 function serveRuns(asked: URL[], total = 60) {

@@ -58,6 +58,10 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     duration_ms: 1000,
     queue_position: null,
     waiting_for: null,
+    mute: null,
+    muted: false,
+    known_issue: null,
+    failure_group_id: null,
     steps: [],
     ...overrides,
   };

@@ -40,6 +40,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign In Options
+         * @description How the web application can sign in (no credential needed): single sign-on's issuer and public client when configured.
+         */
+        get: operations["sign_in_options_api_v1_auth_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -93,6 +113,207 @@ export interface paths {
          * @description Readiness for orchestrators (same checks as /health).
          */
         get: operations["ready_api_v1_health_ready_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import/curl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Curl
+         * @description Test cases from curl command lines, one per command, each with a 2xx status check. Credentials and other secret-looking headers and query parameters become environment secrets, never YAML text. An input that cannot be imported (not curl, malformed or unsupported HAR or collection, too big, too deep): 422 saying why.
+         */
+        post: operations["import_curl_api_v1_import_curl_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import/har": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Har
+         * @description One test case from a HAR document's requests, in order, each expecting the status and content type that was observed; static files are left out. Secrets as for curl. An input that cannot be imported (not curl, malformed or unsupported HAR or collection, too big, too deep): 422 saying why.
+         */
+        post: operations["import_har_api_v1_import_har_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import/openapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Openapi
+         * @description A runnable suite from an OpenAPI 3.0 / 3.1 description (JSON or YAML text, or the document): a test per operation (inputs planned from the description; the documented status, content type and response schema checked), a lifecycle flow per entity, a suite file. Security schemes become secret names. With `existing`, each file says what a re-import does to the caller's copy. With `project` and `environment`, the environment gets the base URL and the description. A description that cannot be imported (malformed, Swagger 2 or another version, a $ref cycle, too deep): 422; too large: 413.
+         */
+        post: operations["import_openapi_api_v1_import_openapi_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import/postman": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Postman
+         * @description One test case from a Postman collection (v2.0 or v2.1) with its optional environment and globals: the requests in order, variables by Postman's precedence, auth as inherited, test scripts that are plain assertions as checks (the others named in the notes); secret environment values and literal credentials become secrets. An input that cannot be imported (not curl, malformed or unsupported HAR or collection, too big, too deep): 422 saying why.
+         */
+        post: operations["import_postman_api_v1_import_postman_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/failure-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Failure Groups
+         * @description Failures of a project grouped by cause (normalised message, then embedding similarity), the groups with the most failures in the window first.
+         */
+        get: operations["list_failure_groups_api_v1_insights_failure_groups_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/failure-groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Failure Group
+         * @description One failure group: its test cases, latest runs, and what changed when it first appeared.
+         */
+        get: operations["get_failure_group_api_v1_insights_failure_groups__group_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/failure-groups/{group_id}/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Issue
+         * @description Link the group to a known issue: its failures from now on are labelled with it.
+         */
+        put: operations["link_issue_api_v1_insights_failure_groups__group_id__issue_put"];
+        post?: never;
+        /** Unlink Issue */
+        delete: operations["unlink_issue_api_v1_insights_failure_groups__group_id__issue_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/flakiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flakiness
+         * @description Test cases of a project scored for flakiness over the window: flaky first, then broken, then healthy; each with its steps' scores and the runs that flipped.
+         */
+        get: operations["flakiness_api_v1_insights_flakiness_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations
+         * @description Per SUT operation (method and path template) called by the steps: latency and error rate.
+         */
+        get: operations["operations_api_v1_insights_operations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trends
+         * @description Pass rate and duration percentiles per time bucket, and the steps that failed most.
+         */
+        get: operations["trends_api_v1_insights_trends_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -464,6 +685,51 @@ export interface paths {
         put: operations["put_environment_api_v1_projects__project__environments__name__put"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/mutes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Mutes
+         * @description The project's mutes in force (with `include_expired`, the expired ones too), the soonest to expire first.
+         */
+        get: operations["list_mutes_api_v1_projects__project__mutes_get"];
+        put?: never;
+        /**
+         * Create Mute
+         * @description Mute a test case on an environment until `expires_at`: its runs created meanwhile still run and are recorded, but their failures do not fail a suite run or the CLI's exit code. 409 when a mute of the pair is in force (an expired one is replaced).
+         */
+        post: operations["create_mute_api_v1_projects__project__mutes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/mutes/{mute_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Mute */
+        get: operations["get_mute_api_v1_projects__project__mutes__mute_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Mute
+         * @description End the mute now; runs created under it keep it.
+         */
+        delete: operations["delete_mute_api_v1_projects__project__mutes__mute_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -884,6 +1150,26 @@ export interface paths {
         put?: never;
         /** Cancel Run */
         post: operations["cancel_run_api_v1_runs__run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Runs
+         * @description Two runs of one test case side by side: steps, checks, response bodies (a JSON diff) and variables. `with`: the other run's id, or `last_pass` for the latest earlier pass on the same environment.
+         */
+        get: operations["compare_runs_api_v1_runs__run_id__compare_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1326,6 +1612,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ApiKeyAuth */
+        ApiKeyAuth: {
+            /**
+             * In
+             * @default header
+             * @enum {string}
+             */
+            in: "header" | "query";
+            /**
+             * Name
+             * @description The header or query parameter that carries the key.
+             */
+            name: string;
+            /** Value */
+            value: string;
+        };
         /**
          * ApplyFilesRequest
          * @description YAML files exactly as `orchestra apply` reads them from a folder, test cases and suites mixed.
@@ -1393,6 +1695,33 @@ export interface components {
             /** Project Id */
             project_id: string | null;
         };
+        /**
+         * AuthSpec
+         * @description How a request authenticates: exactly one helper. Values may be templates (``{{ secrets.x }}``); what
+         *     a helper sends (a token, a Basic header, a key) is masked in everything the run stores.
+         */
+        AuthSpec: {
+            /** Api Key */
+            api_key?: components["schemas"]["ApiKeyAuth"];
+            /** Basic */
+            basic?: components["schemas"]["BasicAuth"];
+            /** Bearer */
+            bearer?: components["schemas"]["BearerAuth"];
+            /** Oauth2 Client Credentials */
+            oauth2_client_credentials?: components["schemas"]["OAuth2ClientCredentials"];
+        } & (unknown | unknown | unknown | unknown);
+        /** BasicAuth */
+        BasicAuth: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /** BearerAuth */
+        BearerAuth: {
+            /** Token */
+            token: string;
+        };
         /** ChatIn */
         ChatIn: {
             /** Environment */
@@ -1420,6 +1749,21 @@ export interface components {
             reply: string;
             /** Tool Calls */
             tool_calls?: components["schemas"]["ToolCallRecord"][];
+        };
+        /** CheckComparison */
+        CheckComparison: {
+            /** Check */
+            check: string;
+            /** Expected */
+            expected?: unknown;
+            /** Left Actual */
+            left_actual?: unknown;
+            /** Left Passed */
+            left_passed: boolean | null;
+            /** Right Actual */
+            right_actual?: unknown;
+            /** Right Passed */
+            right_passed: boolean | null;
         };
         /** ChunkOut */
         ChunkOut: {
@@ -1454,6 +1798,30 @@ export interface components {
             /** Runs */
             runs?: string[];
             status: components["schemas"]["RunStatus"];
+        };
+        /** CurlImport */
+        CurlImport: {
+            /**
+             * Environment
+             * @description Create or update this environment of `project`: the base URL the requests share and the secrets found (stored encrypted). Without it, the secrets found are named but not kept.
+             */
+            environment?: string | null;
+            /**
+             * Keep Credentials
+             * @description Keep Authorization and Cookie headers (as secrets; left out by default).
+             * @default false
+             */
+            keep_credentials: boolean;
+            /**
+             * Project
+             * @description Project of `environment`.
+             */
+            project?: string | null;
+            /**
+             * Text
+             * @description curl command lines.
+             */
+            text: string;
         };
         /**
          * DataPlanOut
@@ -1499,6 +1867,20 @@ export interface components {
              * Format: uuid
              */
             test_case_version_id: string;
+        };
+        /** DifferenceOut */
+        DifferenceOut: {
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "added" | "removed" | "changed";
+            /** Left */
+            left?: unknown;
+            /** Path */
+            path: string;
+            /** Right */
+            right?: unknown;
         };
         /** DocumentCreate */
         DocumentCreate: {
@@ -1620,6 +2002,8 @@ export interface components {
              * @description An absolute http:// or https:// URL, without credentials, query or fragment.
              */
             base_url: string;
+            /** @description Request defaults every request to it inherits: headers, query, auth, timeout_ms (the suite's, the test case's and the step's own override them). Keep credentials in secrets: '{{ secrets.token }}'. */
+            defaults?: components["schemas"]["RequestDefaults"] | null;
             /**
              * Idempotency Keys
              * @description Send an Idempotency-Key header, stable across attempts of a step.
@@ -1657,6 +2041,13 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Defaults
+             * @description Request defaults every request to it inherits: headers, query, auth, timeout_ms (the suite's, the test case's and the step's own override them). Keep credentials in secrets: '{{ secrets.token }}'.
+             */
+            defaults?: {
+                [key: string]: unknown;
+            };
             /**
              * Id
              * Format: uuid
@@ -1710,6 +2101,8 @@ export interface components {
              * @description An absolute http:// or https:// URL, without credentials, query or fragment.
              */
             base_url: string;
+            /** @description Request defaults every request to it inherits: headers, query, auth, timeout_ms (the suite's, the test case's and the step's own override them). Keep credentials in secrets: '{{ secrets.token }}'. Omitted: kept. */
+            defaults?: components["schemas"]["RequestDefaults"] | null;
             /** Idempotency Keys */
             idempotency_keys?: boolean | null;
             /** Max Active Runs */
@@ -1752,6 +2145,8 @@ export interface components {
             allowed_hosts?: string[] | null;
             /** Base Url */
             base_url?: string | null;
+            /** @description Request defaults every request to it inherits: headers, query, auth, timeout_ms (the suite's, the test case's and the step's own override them). Keep credentials in secrets: '{{ secrets.token }}'. Replaces the stored ones; null or {} removes them. */
+            defaults?: components["schemas"]["RequestDefaults"] | null;
             /** Idempotency Keys */
             idempotency_keys?: boolean | null;
             /** Max Active Runs */
@@ -1831,6 +2226,19 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** ExistingFileIn */
+        ExistingFileIn: {
+            /**
+             * Content
+             * @description The file's text as it is now.
+             */
+            content: string;
+            /**
+             * Name
+             * @description File name, as answered (`get-item.yaml`).
+             */
+            name: string;
+        };
         /** ExplainResponse */
         ExplainResponse: {
             /** Evidence */
@@ -1843,6 +2251,121 @@ export interface components {
             run_id: string;
             /** Summary */
             summary: string;
+        };
+        /** FailureGroupDetail */
+        FailureGroupDetail: {
+            /** By Test Case */
+            by_test_case: components["schemas"]["TestCaseCount"][];
+            /**
+             * Failures
+             * @description Its failures in the window (and the filters).
+             */
+            failures: number;
+            /**
+             * Failures Since Issue
+             * @description Its failures in the window since the issue was linked.
+             */
+            failures_since_issue: number;
+            /** @description None when its first run is no longer stored. */
+            first_change: components["schemas"]["FirstChange"] | null;
+            /**
+             * First Run Id
+             * Format: uuid
+             * @description The run in which the group appeared.
+             */
+            first_run_id: string;
+            /**
+             * First Seen At
+             * Format: date-time
+             */
+            first_seen_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Issue Linked At */
+            issue_linked_at: string | null;
+            /**
+             * Issue Url
+             * @description The known issue it is linked to.
+             */
+            issue_url: string | null;
+            /**
+             * Last Seen At
+             * Format: date-time
+             * @description Its latest failure in the window.
+             */
+            last_seen_at: string;
+            /** Latest Runs */
+            latest_runs: components["schemas"]["GroupRunOut"][];
+            /**
+             * Signature
+             * @description The normalised message of the group's first failure.
+             */
+            signature: string;
+            /**
+             * Test Cases
+             * @description How many test cases those failures are in.
+             */
+            test_cases: number;
+            /**
+             * Total Failures
+             * @description All its failures, whatever the window.
+             */
+            total_failures: number;
+        };
+        /** FailureGroupOut */
+        FailureGroupOut: {
+            /**
+             * Failures
+             * @description Its failures in the window (and the filters).
+             */
+            failures: number;
+            /**
+             * Failures Since Issue
+             * @description Its failures in the window since the issue was linked.
+             */
+            failures_since_issue: number;
+            /**
+             * First Run Id
+             * Format: uuid
+             * @description The run in which the group appeared.
+             */
+            first_run_id: string;
+            /**
+             * First Seen At
+             * Format: date-time
+             */
+            first_seen_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Issue Linked At */
+            issue_linked_at: string | null;
+            /**
+             * Issue Url
+             * @description The known issue it is linked to.
+             */
+            issue_url: string | null;
+            /**
+             * Last Seen At
+             * Format: date-time
+             * @description Its latest failure in the window.
+             */
+            last_seen_at: string;
+            /**
+             * Signature
+             * @description The normalised message of the group's first failure.
+             */
+            signature: string;
+            /**
+             * Test Cases
+             * @description How many test cases those failures are in.
+             */
+            test_cases: number;
         };
         /** Finding */
         Finding: {
@@ -1873,6 +2396,156 @@ export interface components {
             /** Suite Run Id */
             suite_run_id: string | null;
         };
+        /**
+         * FirstChange
+         * @description What changed between the group's first run and the last pass of its test case on its environment.
+         */
+        FirstChange: {
+            /** Environment */
+            environment: string;
+            /**
+             * Environment Changed
+             * @description The environment (base URL, variables, secrets …) was edited between the two runs.
+             */
+            environment_changed: boolean;
+            /**
+             * First Run
+             * Format: uuid
+             */
+            first_run: string;
+            /**
+             * Previous Pass
+             * @description None: the test case never passed there before.
+             */
+            previous_pass: string | null;
+            /**
+             * Response Body
+             * @description That step's SUT body differences, pass → fail.
+             */
+            response_body: components["schemas"]["DifferenceOut"][];
+            /**
+             * Response Status
+             * @description That step's SUT status, pass → fail.
+             */
+            response_status: [
+                number | null,
+                number | null
+            ];
+            /**
+             * Step
+             * @description The step that failed first (phase/name).
+             */
+            step: string | null;
+            /**
+             * Test Case Version
+             * @description (last pass, first failure)
+             */
+            test_case_version: [
+                number | null,
+                number | null
+            ];
+            /**
+             * Variables
+             * @description The runs' variables, last pass → first failure.
+             */
+            variables: components["schemas"]["DifferenceOut"][];
+        };
+        /** FlakinessOut */
+        FlakinessOut: {
+            /**
+             * Classification
+             * @enum {string}
+             */
+            classification: "healthy" | "flaky" | "broken";
+            /**
+             * Evidence
+             * @description The flips (at most 20): which runs changed verdict.
+             */
+            evidence: components["schemas"]["FlipOut"][];
+            /** Failures */
+            failures: number;
+            /** Flips */
+            flips: number;
+            /**
+             * Latest Run
+             * Format: uuid
+             */
+            latest_run: string;
+            /** Passes */
+            passes: number;
+            /**
+             * Recoveries
+             * @description Failures followed by a pass of the same version on the same environment.
+             */
+            recoveries: number;
+            /** Retried Passes */
+            retried_passes: number;
+            /** Runs */
+            runs: number;
+            /**
+             * Score
+             * @description Flips over consecutive pairs of runs of one version on one environment.
+             */
+            score: number;
+            /** Steps */
+            steps: components["schemas"]["StepFlakinessOut"][];
+            /** Test Case */
+            test_case: string;
+            /**
+             * Test Case Id
+             * Format: uuid
+             */
+            test_case_id: string;
+            /** Transitions */
+            transitions: number;
+        };
+        /** FlipOut */
+        FlipOut: {
+            /**
+             * From Run
+             * Format: uuid
+             */
+            from_run: string;
+            from_status: components["schemas"]["RunStatus"];
+            /**
+             * To Run
+             * Format: uuid
+             */
+            to_run: string;
+            to_status: components["schemas"]["RunStatus"];
+        };
+        /** FoundSecretOut */
+        FoundSecretOut: {
+            /**
+             * Name
+             * @description Referenced in the YAML as `{{ secrets.<name> }}`.
+             */
+            name: string;
+            /**
+             * Source
+             * @description Where it was found, e.g. `header Authorization`.
+             */
+            source: string;
+        };
+        /** GeneratedFileOut */
+        GeneratedFileOut: {
+            /**
+             * Action
+             * @description What a re-import does to it: `new` (not among `existing`), `updated` (still as generated, or `overwrite`), `unchanged`, `kept` (edited since generated: leave it alone).
+             * @enum {string}
+             */
+            action: "new" | "updated" | "unchanged" | "kept";
+            /**
+             * Name
+             * @description File name, e.g. `get-items.yaml`.
+             */
+            name: string;
+            /**
+             * Yaml
+             * @description The test case, ready for `PUT …/test-cases/{name}/yaml` or apply.
+             */
+            yaml: string;
+        };
         /** GlobalLimitsOut */
         GlobalLimitsOut: {
             /**
@@ -1898,6 +2571,67 @@ export interface components {
              * @description The platform-wide limit; null falls back to the default (ORCHESTRA_MAX_ACTIVE_RUNS).
              */
             max_active_runs: number | null;
+        };
+        /** GroupRunOut */
+        GroupRunOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Environment */
+            environment: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Known Issue
+             * @description The group's issue, for a failure since it was linked.
+             */
+            known_issue: string | null;
+            /** Status */
+            status: string;
+            /** Test Case */
+            test_case: string;
+        };
+        /** HarImport */
+        HarImport: {
+            /**
+             * Environment
+             * @description Create or update this environment of `project`: the base URL the requests share and the secrets found (stored encrypted). Without it, the secrets found are named but not kept.
+             */
+            environment?: string | null;
+            /**
+             * Har
+             * @description The HAR document (its `log`, version 1.1 or 1.2).
+             */
+            har: {
+                [key: string]: unknown;
+            };
+            /**
+             * Include
+             * @description Only requests to these hosts (all when empty).
+             */
+            include?: string[];
+            /**
+             * Keep Credentials
+             * @description Keep Authorization and Cookie headers (as secrets; left out by default).
+             * @default false
+             */
+            keep_credentials: boolean;
+            /**
+             * Name
+             * @description Its name.
+             * @default recorded session
+             */
+            name: string;
+            /**
+             * Project
+             * @description Project of `environment`.
+             */
+            project?: string | null;
         };
         /** HitOut */
         HitOut: {
@@ -1930,6 +2664,49 @@ export interface components {
             title: string;
             /** Vector Rank */
             vector_rank: number | null;
+        };
+        /** ImportedFileOut */
+        ImportedFileOut: {
+            /**
+             * Name
+             * @description File name, e.g. `get-items.yaml`.
+             */
+            name: string;
+            /**
+             * Yaml
+             * @description The test case, ready for `PUT …/test-cases/{name}/yaml` or apply.
+             */
+            yaml: string;
+        };
+        /** ImportOut */
+        ImportOut: {
+            /**
+             * Base Url
+             * @description The origin the requests share: the environment's base URL.
+             */
+            base_url: string | null;
+            /**
+             * Environment
+             * @description The environment the base URL and secrets were stored in.
+             */
+            environment: string | null;
+            /** Files */
+            files: components["schemas"]["ImportedFileOut"][];
+            /** Notes */
+            notes: string[];
+            /**
+             * Secrets
+             * @description Names only: the values are never answered.
+             */
+            secrets: components["schemas"]["FoundSecretOut"][];
+        };
+        /** IssueLink */
+        IssueLink: {
+            /**
+             * Url
+             * @description The issue's address (http or https).
+             */
+            url: string;
         };
         JsonValue: unknown;
         /**
@@ -2046,6 +2823,89 @@ export interface components {
              */
             role: "viewer" | "editor" | "admin";
         };
+        /** MuteCreate */
+        MuteCreate: {
+            /**
+             * Environment
+             * @description Environment id or name.
+             */
+            environment: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When the mute ends: in the future, at most 366 days ahead.
+             */
+            expires_at: string;
+            /**
+             * Reason
+             * @description Why it is muted (shown in reports).
+             */
+            reason: string;
+            /**
+             * Test Case
+             * @description Test case id or name.
+             */
+            test_case: string;
+        };
+        /** MuteOut */
+        MuteOut: {
+            /**
+             * Active
+             * @description Not expired yet: runs created now are muted.
+             */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Environment */
+            environment: string;
+            /**
+             * Environment Id
+             * Format: uuid
+             */
+            environment_id: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Project Id
+             * Format: uuid
+             */
+            project_id: string;
+            /** Reason */
+            reason: string;
+            /** Test Case */
+            test_case: string;
+            /**
+             * Test Case Id
+             * Format: uuid
+             */
+            test_case_id: string;
+        };
+        /** NeededSecretOut */
+        NeededSecretOut: {
+            /**
+             * Name
+             * @description Read by the tests as `{{ secrets.<name> }}`: give it to the environment.
+             */
+            name: string;
+            /**
+             * Purpose
+             * @description What it is for, e.g. `security scheme apiKey (API key in the header)`.
+             */
+            purpose: string;
+        };
         /** NextFireTimes */
         NextFireTimes: {
             /** Cron */
@@ -2063,6 +2923,111 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /**
+         * OAuth2ClientCredentials
+         * @description A token from ``token_url`` (grant type client_credentials), fetched once per run and sent as bearer.
+         */
+        OAuth2ClientCredentials: {
+            /** Client Id */
+            client_id: string;
+            /** Client Secret */
+            client_secret: string;
+            /** Scope */
+            scope?: string | null;
+            /** Token Url */
+            token_url: string;
+        };
+        /** OidcClientOut */
+        OidcClientOut: {
+            /**
+             * Client Id
+             * @description The public client it signs in as (authorization code + PKCE).
+             */
+            client_id: string;
+            /**
+             * Issuer
+             * @description The OpenID Connect issuer the web application redirects to.
+             */
+            issuer: string;
+            /**
+             * Scope
+             * @description The scopes it asks for.
+             */
+            scope: string;
+        };
+        /**
+         * OpenApiImport
+         * @description Exactly one of `text` (JSON or YAML) or `document`.
+         */
+        OpenApiImport: {
+            /**
+             * Base Url
+             * @description The SUT's base URL (default: the description's first absolute server URL).
+             */
+            base_url?: string | null;
+            /**
+             * Document
+             * @description The description.
+             */
+            document?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Environment
+             * @description Create or update this environment of `project`: the base URL, and the description imported into it (the tests' data is planned from it).
+             */
+            environment?: string | null;
+            /**
+             * Existing
+             * @description The files of an earlier import as they are now: each generated file is then answered with what a re-import does to it, and those of operations gone are listed in `removed`.
+             */
+            existing?: components["schemas"]["ExistingFileIn"][];
+            /**
+             * Overwrite
+             * @description Answer edited files as `updated` too.
+             * @default false
+             */
+            overwrite: boolean;
+            /**
+             * Project
+             * @description Project of `environment`.
+             */
+            project?: string | null;
+            /**
+             * Text
+             * @description The OpenAPI 3.0 / 3.1 description as JSON or YAML text.
+             */
+            text?: string;
+        } & (unknown | unknown);
+        /** OpenApiImportOut */
+        OpenApiImportOut: {
+            /**
+             * Base Url
+             * @description The SUT's base URL, when known.
+             */
+            base_url: string | null;
+            /**
+             * Environment
+             * @description The environment the base URL and the description went to.
+             */
+            environment: string | null;
+            /** Files */
+            files: components["schemas"]["GeneratedFileOut"][];
+            /** Notes */
+            notes: string[];
+            /**
+             * Removed
+             * @description Files of `existing` generated for operations no longer described.
+             */
+            removed: string[];
+            /**
+             * Secrets
+             * @description Names only: a description holds no values.
+             */
+            secrets: components["schemas"]["NeededSecretOut"][];
+            /** Title */
+            title: string;
+        };
         /** OperationBrief */
         OperationBrief: {
             /** Has Body */
@@ -2077,6 +3042,29 @@ export interface components {
             security: string[];
             /** Summary */
             summary: string;
+        };
+        /** OperationStats */
+        OperationStats: {
+            /** Calls */
+            calls: number;
+            /** Error Rate */
+            error_rate: number;
+            /**
+             * Errors
+             * @description Calls answered 5xx or not answered at all.
+             */
+            errors: number;
+            /** Latency P50 Ms */
+            latency_p50_ms: number | null;
+            /** Latency P95 Ms */
+            latency_p95_ms: number | null;
+            /** Method */
+            method: string;
+            /**
+             * Path
+             * @description The path template: ids in the path are shown as {id}.
+             */
+            path: string;
         };
         /** Page[AuditEventOut] */
         Page_AuditEventOut_: {
@@ -2111,6 +3099,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[FailureGroupOut] */
+        Page_FailureGroupOut_: {
+            /** Items */
+            items: components["schemas"]["FailureGroupOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Page[FireOut] */
         Page_FireOut_: {
             /** Items */
@@ -2122,10 +3121,43 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[FlakinessOut] */
+        Page_FlakinessOut_: {
+            /** Items */
+            items: components["schemas"]["FlakinessOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Page[LedgerEntryOut] */
         Page_LedgerEntryOut_: {
             /** Items */
             items: components["schemas"]["LedgerEntryOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[MuteOut] */
+        Page_MuteOut_: {
+            /** Items */
+            items: components["schemas"]["MuteOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[OperationStats] */
+        Page_OperationStats_: {
+            /** Items */
+            items: components["schemas"]["OperationStats"][];
             /** Limit */
             limit: number;
             /** Offset */
@@ -2230,6 +3262,52 @@ export interface components {
             /** Path */
             path: string;
         };
+        /** PostmanImport */
+        PostmanImport: {
+            /**
+             * Collection
+             * @description The collection document (format v2.0 or v2.1).
+             */
+            collection: {
+                [key: string]: unknown;
+            };
+            /**
+             * Environment
+             * @description Create or update this environment of `project`: the base URL the requests share and the secrets found (stored encrypted). Without it, the secrets found are named but not kept.
+             */
+            environment?: string | null;
+            /**
+             * Environment File
+             * @description A Postman environment document (its `values`).
+             */
+            environment_file?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Globals File
+             * @description A Postman globals document (its `values`).
+             */
+            globals_file?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Keep Credentials
+             * @description Keep Authorization and Cookie headers (as secrets; left out by default).
+             * @default false
+             */
+            keep_credentials: boolean;
+            /**
+             * Name
+             * @description The collection file's name.
+             * @default collection.json
+             */
+            name: string;
+            /**
+             * Project
+             * @description Project of `environment`.
+             */
+            project?: string | null;
+        };
         /**
          * Problem
          * @description An error, as RFC 9457 problem details.
@@ -2306,6 +3384,43 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /**
+         * RequestDefaults
+         * @description Request settings every request step inherits (environment < suite < test case < step).
+         */
+        RequestDefaults: {
+            auth?: components["schemas"]["AuthSpec"] | null;
+            /**
+             * Headers
+             * @description Case-insensitive names; null removes.
+             */
+            headers?: {
+                [key: string]: (string | number | boolean) | null;
+            } | string;
+            /** Query */
+            query?: {
+                [key: string]: string | number | boolean | (string | number | boolean)[] | null;
+            };
+            /** Timeout Ms */
+            timeout_ms?: number | null;
+        };
+        /** RunComparison */
+        RunComparison: {
+            /**
+             * Captured
+             * @description The runs' variables (masked), left to right.
+             */
+            captured: components["schemas"]["DifferenceOut"][];
+            left: components["schemas"]["RunSide"];
+            right: components["schemas"]["RunSide"];
+            /** Steps */
+            steps: components["schemas"]["StepComparison"][];
+            /**
+             * Test Case Id
+             * Format: uuid
+             */
+            test_case_id: string;
+        };
         /** RunCreate */
         RunCreate: {
             /**
@@ -2342,6 +3457,19 @@ export interface components {
                 [key: string]: components["schemas"]["StorableJson"];
             };
         };
+        /**
+         * RunMute
+         * @description The mute a run was created under, kept with the run as it was then.
+         */
+        RunMute: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Reason */
+            reason: string;
+        };
         /** RunOut */
         RunOut: {
             /** Attempt */
@@ -2364,6 +3492,11 @@ export interface components {
             duration_ms: number | null;
             /** Environment */
             environment: string;
+            /**
+             * Failure Group Id
+             * @description Its failure's group (GET /insights/failure-groups/{id}), once grouped.
+             */
+            failure_group_id?: string | null;
             /** Fencing Token */
             fencing_token: number;
             /** Finished At */
@@ -2375,10 +3508,23 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Known Issue
+             * @description The issue its failure is known as (its failure group's, linked before it).
+             */
+            known_issue?: string | null;
             /** Lease Expires At */
             lease_expires_at: string | null;
             /** Lease Owner */
             lease_owner: string | null;
+            /** @description The mute of its test case and environment in force when it was created. */
+            mute?: components["schemas"]["RunMute"] | null;
+            /**
+             * Muted
+             * @description A failure (FAILED, ERROR, TIMED_OUT) its mute covers: it does not fail its suite run.
+             * @default false
+             */
+            muted: boolean;
             /** Name */
             name: string;
             /** Priority */
@@ -2427,6 +3573,26 @@ export interface components {
              * @description PENDING: what holds it, e.g. a full limit.
              */
             waiting_for?: string | null;
+        };
+        /** RunSide */
+        RunSide: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Environment */
+            environment: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            /** Test Case Version */
+            test_case_version: number;
         };
         /**
          * RunStatus
@@ -2667,6 +3833,11 @@ export interface components {
             /** Query */
             query: string;
         };
+        /** SignInOptionsOut */
+        SignInOptionsOut: {
+            /** @description Single sign-on, when configured; null: sign in with an API token (or the local admin's). */
+            oidc: components["schemas"]["OidcClientOut"] | null;
+        };
         /** SimilarRun */
         SimilarRun: {
             /** Run Id */
@@ -2691,6 +3862,78 @@ export interface components {
             spec_hash: string;
             /** Title */
             title: string;
+        };
+        /** StepComparison */
+        StepComparison: {
+            /**
+             * Body
+             * @description The response bodies' differences, left to right.
+             */
+            body: components["schemas"]["DifferenceOut"][];
+            /** Checks */
+            checks: components["schemas"]["CheckComparison"][];
+            /** Left Duration Ms */
+            left_duration_ms: number | null;
+            /** Left Response Status */
+            left_response_status: number | null;
+            /**
+             * Left Status
+             * @description None: the step is not in the left run.
+             */
+            left_status: string | null;
+            /** Name */
+            name: string;
+            /** Phase */
+            phase: string;
+            /** Right Duration Ms */
+            right_duration_ms: number | null;
+            /** Right Response Status */
+            right_response_status: number | null;
+            /** Right Status */
+            right_status: string | null;
+            /**
+             * Same
+             * @description Same verdict, checks, response status and body.
+             */
+            same: boolean;
+        };
+        /** StepFailures */
+        StepFailures: {
+            /** Failures */
+            failures: number;
+            /** Name */
+            name: string;
+            /** Phase */
+            phase: string;
+        };
+        /** StepFlakinessOut */
+        StepFlakinessOut: {
+            /** Failed Runs */
+            failed_runs: string[];
+            /** Failures */
+            failures: number;
+            /** Flips */
+            flips: number;
+            /** Name */
+            name: string;
+            /** Phase */
+            phase: string;
+            /**
+             * Retried Passes
+             * @description Runs in which the step passed only on a later attempt.
+             */
+            retried_passes: number;
+            /** Retried Runs */
+            retried_runs: string[];
+            /** Runs */
+            runs: number;
+            /**
+             * Score
+             * @description Verdict flips of the step over consecutive runs of one series.
+             */
+            score: number;
+            /** Transitions */
+            transitions: number;
         };
         /** StepResultOut */
         StepResultOut: {
@@ -2718,6 +3961,11 @@ export interface components {
             } | null;
             /** Seq */
             seq: number;
+            /**
+             * Skipped Reason
+             * @description Why a skipped step did not run: its condition was false ('if … : false'), its loop had no items, or the run had stopped ('the run stopped: …'). Its skipped checks carry a 'reason'.
+             */
+            skipped_reason?: string | null;
             /**
              * Started At
              * Format: date-time
@@ -2808,6 +4056,40 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * SuitePhaseOut
+         * @description A suite run's setup or teardown: a run of its own, with its steps and (setup) what it shares.
+         */
+        SuitePhaseOut: {
+            /** Attempt */
+            attempt: number;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Phase
+             * @enum {string}
+             */
+            phase: "setup" | "teardown";
+            /**
+             * Shared
+             * @description Its variables as stored (secrets masked): the setup's are suite.<name> in the tests.
+             */
+            shared?: {
+                [key: string]: unknown;
+            };
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["RunStatus"];
+            /** Status Reason */
+            status_reason: string | null;
+            /** Steps */
+            steps?: components["schemas"]["StepResultOut"][];
+        };
         /** SuitePutOut */
         SuitePutOut: {
             /**
@@ -2865,6 +4147,13 @@ export interface components {
          * @description Run a stored suite (``suite``), or an ad-hoc list of test cases (``tests`` + ``name``).
          */
         SuiteRunCreate: {
+            /**
+             * Data
+             * @description Data-driven: every test case runs once per row, with the row's values as variables (over the test cases' and the suite's variables, under `variables`).
+             */
+            data?: {
+                [key: string]: components["schemas"]["StorableJson"];
+            }[];
             /**
              * Environment
              * @description Environment id or name.
@@ -2936,6 +4225,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Muted
+             * @description How many of its runs are muted failures (counted in `counts`).
+             * @default 0
+             */
+            muted: number;
             /** Name */
             name: string;
             /** Priority */
@@ -2947,11 +4242,15 @@ export interface components {
             project_id: string;
             /** Runs */
             runs: components["schemas"]["RunOut"][];
+            /** @description The suite's setup run, if it has one. */
+            setup?: components["schemas"]["SuitePhaseOut"] | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
             /** Suite Id */
             suite_id: string | null;
+            /** @description The suite's teardown run, if any. */
+            teardown?: components["schemas"]["SuitePhaseOut"] | null;
             /** Total */
             total: number;
             /** Trigger */
@@ -3054,6 +4353,13 @@ export interface components {
             result: "created" | "updated" | "unchanged";
             /** Version */
             version: number;
+        };
+        /** TestCaseCount */
+        TestCaseCount: {
+            /** Failures */
+            failures: number;
+            /** Test Case */
+            test_case: string;
         };
         /**
          * TestCaseOut
@@ -3311,6 +4617,41 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** TrendBucket */
+        TrendBucket: {
+            /** Duration P50 Ms */
+            duration_p50_ms: number | null;
+            /** Duration P95 Ms */
+            duration_p95_ms: number | null;
+            /** Pass Rate */
+            pass_rate: number | null;
+            /** Passes */
+            passes: number;
+            /** Runs */
+            runs: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+        };
+        /** TrendsOut */
+        TrendsOut: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "hour" | "day" | "week";
+            /** Buckets */
+            buckets: components["schemas"]["TrendBucket"][];
+            /** Failures By Step */
+            failures_by_step: components["schemas"]["StepFailures"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        };
         /** ValidatePlanRequest */
         ValidatePlanRequest: {
             /**
@@ -3563,6 +4904,26 @@ export interface operations {
             };
         };
     };
+    sign_in_options_api_v1_auth_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInOptionsOut"];
+                };
+            };
+        };
+    };
     health_api_v1_health_get: {
         parameters: {
             query?: never;
@@ -3621,6 +4982,973 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    import_curl_api_v1_import_curl_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CurlImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_har_api_v1_import_har_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HarImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_openapi_api_v1_import_openapi_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenApiImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenApiImportOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_postman_api_v1_import_postman_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostmanImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_failure_groups_api_v1_insights_failure_groups_get: {
+        parameters: {
+            query: {
+                /** @description The window: the last this many days. */
+                days?: number;
+                environment?: string | null;
+                has_issue?: boolean | null;
+                limit?: number;
+                offset?: number;
+                /** @description Project id or name. */
+                project: string;
+                test_case?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FailureGroupOut_"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_failure_group_api_v1_insights_failure_groups__group_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureGroupDetail"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    link_issue_api_v1_insights_failure_groups__group_id__issue_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueLink"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureGroupDetail"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlink_issue_api_v1_insights_failure_groups__group_id__issue_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    flakiness_api_v1_insights_flakiness_get: {
+        parameters: {
+            query: {
+                classification?: ("healthy" | "flaky" | "broken") | null;
+                /** @description The window: the last this many days. */
+                days?: number;
+                environment?: string | null;
+                limit?: number;
+                offset?: number;
+                /** @description Project id or name. */
+                project: string;
+                test_case?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FlakinessOut_"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operations_api_v1_insights_operations_get: {
+        parameters: {
+            query: {
+                /** @description The window: the last this many days. */
+                days?: number;
+                environment?: string | null;
+                limit?: number;
+                offset?: number;
+                /** @description Project id or name. */
+                project: string;
+                suite?: string | null;
+                test_case?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OperationStats_"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trends_api_v1_insights_trends_get: {
+        parameters: {
+            query: {
+                bucket?: "hour" | "day" | "week";
+                /** @description The window: the last this many days. */
+                days?: number;
+                environment?: string | null;
+                /** @description Project id or name. */
+                project: string;
+                suite?: string | null;
+                test_case?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendsOut"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6175,6 +8503,329 @@ export interface operations {
             };
         };
     };
+    list_mutes_api_v1_projects__project__mutes_get: {
+        parameters: {
+            query?: {
+                environment?: string | null;
+                include_expired?: boolean;
+                limit?: number;
+                offset?: number;
+                test_case?: string | null;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MuteOut_"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_mute_api_v1_projects__project__mutes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MuteOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_mute_api_v1_projects__project__mutes__mute_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mute_id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MuteOut"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_mute_api_v1_projects__project__mutes__mute_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mute_id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_schedules_api_v1_projects__project__schedules_get: {
         parameters: {
             query?: {
@@ -8521,11 +11172,16 @@ export interface operations {
     list_runs_api_v1_runs_get: {
         parameters: {
             query?: {
+                /** @description Environment id or name (within project, else in every project). */
+                environment?: string | null;
                 limit?: number;
                 offset?: number;
                 project?: string | null;
                 status?: components["schemas"]["RunStatus"] | null;
                 suite_run?: string | null;
+                /** @description Test case id or name (within project, else in every project). */
+                test_case?: string | null;
+                trigger?: ("manual" | "ci" | "schedule" | "api") | null;
             };
             header?: never;
             path?: never;
@@ -8810,6 +11466,75 @@ export interface operations {
             };
             /** @description The change conflicts with existing data: a duplicate, or something still in use. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    compare_runs_api_v1_runs__run_id__compare_get: {
+        parameters: {
+            query?: {
+                with?: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunComparison"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,3 +19,8 @@ export function rerunSuiteRun(suiteRunId: string, onlyFailed: boolean) {
     }),
   );
 }
+
+/** The assistant's reading of a failed run: a summary, findings citing evidence, the evidence itself. */
+export function explainRun(runId: string) {
+  return unwrap(api.POST("/api/v1/runs/{run_id}/explain", { params: { path: { run_id: runId } } }));
+}

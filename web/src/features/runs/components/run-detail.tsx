@@ -5,6 +5,7 @@ import { runQuery, TERMINAL } from "@/features/runs/api/runs";
 import { formatDuration, formatTime } from "@/shared/lib/format";
 import { Card } from "@/shared/ui/card";
 import { StatusBadge } from "@/shared/ui/status-badge";
+import { ExplainFailure } from "./explain-failure";
 import { RunActions } from "./run-actions";
 import { StepItem } from "./step-item";
 
@@ -52,7 +53,19 @@ export function RunDetail({ runId }: { runId: string }) {
           {liveText[live]}
         </span>
       </div>
-      <RunActions run={data} />
+      <div className="flex flex-wrap items-center gap-4">
+        <RunActions run={data} />
+        {data.status === "FAILED" || data.status === "ERROR" ? (
+          <Link
+            to="/runs/$runId/compare"
+            params={{ runId }}
+            search={{ with: "last_pass" }}
+            className="text-sm font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+          >
+            Compare with the last pass
+          </Link>
+        ) : null}
+      </div>
       {data.status_reason ? <p className="text-slate-700 dark:text-slate-200">{data.status_reason}</p> : null}
       {data.waiting_for ? (
         <p className="text-amber-800 dark:text-amber-200">Waiting for {data.waiting_for}</p>
@@ -69,6 +82,9 @@ export function RunDetail({ runId }: { runId: string }) {
           <Fact label="Duration">{formatDuration(data.duration_ms)}</Fact>
         </dl>
       </Card>
+      {data.status === "FAILED" || data.status === "ERROR" || data.status === "TIMED_OUT" ? (
+        <ExplainFailure key={runId} runId={runId} />
+      ) : null}
       <section aria-labelledby="steps-heading" className="flex flex-col gap-2">
         <h2 id="steps-heading" className="text-lg font-semibold">
           Steps ({steps.length})

@@ -63,6 +63,36 @@ describe("a step's checks", () => {
     expect(within(rows[0]!).getByRole("rowheader")).toHaveTextContent("statusexpected 201, got 200");
   });
 
+  it("shows a check skipped by the status gate apart from the failed ones, with its reason and name", () => {
+    const step = makeStep({
+      status: "failed",
+      assertions: [
+        { check: "status", passed: false, outcome: "failed", expected: 200, actual: 401, message: "status: got 401" },
+        {
+          check: "json $.items",
+          name: "a list of items",
+          passed: false,
+          outcome: "skipped",
+          reason: "status check failed",
+          expected: { type: "array" },
+          actual: null,
+          message: "[a list of items] $.items: skipped",
+        },
+      ],
+    });
+    render(
+      <ol>
+        <StepItem step={step} />
+      </ol>,
+    );
+    expect(screen.getByText(/2 checks, 1 failed, 1 skipped/)).toBeInTheDocument();
+    const rows = within(screen.getByRole("table")).getAllByRole("row").slice(1);
+    expect(within(rows[1]!).getAllByRole("cell")[0]).toHaveTextContent("skipped");
+    expect(within(rows[1]!).getByRole("rowheader")).toHaveTextContent(
+      "a list of itemsjson $.itemsskipped: status check failed",
+    );
+  });
+
   it("opens a failed step and leaves a passed one closed", () => {
     render(
       <ol>
@@ -73,5 +103,19 @@ describe("a step's checks", () => {
     const [passed, failed] = screen.getAllByRole("group");
     expect(passed).not.toHaveAttribute("open");
     expect(failed).toHaveAttribute("open");
+  });
+});
+
+describe("a skipped step", () => {
+  it("says why it was skipped, apart from an error", () => {
+    const reason = "the run stopped: step 'log in': status: expected 200, got 500";
+    render(
+      <ol>
+        <StepItem step={makeStep({ status: "skipped", error: reason })} />
+      </ol>,
+    );
+    const said = screen.getByText(`skipped: ${reason}`);
+    expect(said).toBeInTheDocument();
+    expect(said.className).not.toContain("text-red");
   });
 });

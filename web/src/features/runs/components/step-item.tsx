@@ -2,7 +2,7 @@ import * as Tabs from "@radix-ui/react-tabs";
 import type { Step } from "@/features/runs/api/runs";
 import { formatDuration } from "@/shared/lib/format";
 import { StatusBadge } from "@/shared/ui/status-badge";
-import { ChecksTable, type Check } from "./checks-table";
+import { ChecksTable, checkVerdict, type Check } from "./checks-table";
 import { RequestView, ResponseView } from "./http-exchange";
 
 const tabClass =
@@ -12,7 +12,8 @@ const tabClass =
  * starts open. */
 export function StepItem({ step }: { step: Step }) {
   const checks = step.assertions as Check[];
-  const failedChecks = checks.filter((check) => check.passed !== true).length;
+  const failedChecks = checks.filter((check) => checkVerdict(check) === "failed").length;
+  const skippedChecks = checks.filter((check) => checkVerdict(check) === "skipped").length;
   return (
     <li>
       <details
@@ -28,12 +29,15 @@ export function StepItem({ step }: { step: Step }) {
           <span className="text-xs text-slate-600 dark:text-slate-300">
             {checks.length} check{checks.length === 1 ? "" : "s"}
             {failedChecks ? `, ${failedChecks} failed` : ""}
+            {skippedChecks ? `, ${skippedChecks} skipped` : ""}
             {step.attempts > 1 ? ` · ${step.attempts} attempts` : ""}
           </span>
           <span className="w-20 text-right text-xs tabular-nums">{formatDuration(step.duration_ms)}</span>
         </summary>
         <div className="border-t border-slate-200 px-4 py-3 dark:border-slate-700">
-          {step.error ? (
+          {step.error && step.status === "skipped" ? (
+            <p className="mb-2 text-sm whitespace-pre-wrap text-slate-600 dark:text-slate-300">skipped: {step.error}</p>
+          ) : step.error ? (
             <p className="mb-2 font-mono text-sm whitespace-pre-wrap text-red-700 dark:text-red-300">{step.error}</p>
           ) : null}
           <Tabs.Root defaultValue="checks">

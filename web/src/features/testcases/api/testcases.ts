@@ -104,13 +104,15 @@ export const testCaseSchemaQuery = () =>
     staleTime: Infinity,
   });
 
-/** The detail screen's state in the URL: the history tab (else the editor), which versions are compared. */
-export type TestCaseSearch = { tab?: "history"; from?: number; to?: number };
+/** The detail screen's state in the URL: the tab (versions or results; else the editor), which versions are
+ * compared. */
+export type TestCaseSearch = { tab?: "history" | "results"; from?: number; to?: number };
 
 export function parseTestCaseSearch(search: Record<string, unknown>): TestCaseSearch {
   const version = (value: unknown) => {
     const number = Number(value);
     return Number.isInteger(number) && number > 0 ? number : undefined;
   };
-  return { tab: search.tab === "history" ? "history" : undefined, from: version(search.from), to: version(search.to) };
+  const tab = search.tab === "history" || search.tab === "results" ? search.tab : undefined;
+  return { tab, from: version(search.from), to: version(search.to) };
 }

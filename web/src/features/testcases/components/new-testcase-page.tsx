@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { testCaseSchemaQuery } from "@/features/testcases/api/testcases";
 import { useHasRole } from "@/shared/auth/me";
-import { linkClass, mutedClass } from "./styles";
+import { linkClass, mutedClass } from "@/shared/ui/styles";
 import { TestCaseEditorPanel } from "./testcase-editor-panel";
 
 const TEMPLATE = `name: my test case

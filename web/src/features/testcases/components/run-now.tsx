@@ -3,7 +3,7 @@ import { useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { environmentsQuery, runNow } from "@/features/testcases/api/testcases";
 import { Button } from "@/shared/ui/button";
-import { selectClass } from "./styles";
+import { selectClass } from "@/shared/ui/styles";
 
 /** Run the saved version against a chosen environment, then follow the run live on its page. */
 export function RunNow({ project, testCase }: { project: string; testCase: string }) {

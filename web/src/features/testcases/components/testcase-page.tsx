@@ -1,7 +1,7 @@
 import * as Tabs from "@radix-ui/react-tabs";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import {
   fileName,
   testCaseQuery,
@@ -13,17 +13,24 @@ import { useHasRole } from "@/shared/auth/me";
 import { downloadText } from "@/shared/lib/download";
 import { Button } from "@/shared/ui/button";
 import { RunNow } from "./run-now";
-import { linkClass, mutedClass } from "./styles";
+import { linkClass, mutedClass } from "@/shared/ui/styles";
 import { TestCaseEditorPanel } from "./testcase-editor-panel";
 import { VersionHistory } from "./version-history";
 
 const tabClass =
   "rounded-t-md px-3 py-1.5 text-sm font-medium text-slate-600 data-[state=active]:border-b-2 data-[state=active]:border-indigo-600 data-[state=active]:text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-300 dark:data-[state=active]:text-white";
 
-type Props = { project: string; name: string; search: TestCaseSearch; onSearchChange: (next: TestCaseSearch) => void };
+type Props = {
+  project: string;
+  name: string;
+  search: TestCaseSearch;
+  onSearchChange: (next: TestCaseSearch) => void;
+  /** What its runs came to (another feature's screen, given by the route). */
+  results?: ReactNode;
+};
 
-/** One test case: its YAML in the editor (saved as a new version), running it, and its versions. */
-export function TestCasePage({ project, name, search, onSearchChange }: Props) {
+/** One test case: its YAML in the editor (saved as a new version), running it, its versions and results. */
+export function TestCasePage({ project, name, search, onSearchChange, results }: Props) {
   const queryClient = useQueryClient();
   const testCase = useQuery(testCaseQuery(project, name));
   const schema = useQuery(testCaseSchemaQuery());
@@ -73,15 +80,22 @@ export function TestCasePage({ project, name, search, onSearchChange }: Props) {
       </div>
       <Tabs.Root
         value={search.tab ?? "edit"}
-        onValueChange={(tab) => onSearchChange(tab === "history" ? { ...search, tab: "history" } : {})}
+        onValueChange={(tab) =>
+          onSearchChange(tab === "history" || tab === "results" ? { ...search, tab } : {})
+        }
       >
         <Tabs.List aria-label="Test case" className="mb-3 flex gap-1 border-b border-slate-200 dark:border-slate-700">
           <Tabs.Trigger value="edit" className={tabClass}>
             {canEdit ? "Edit" : "YAML"}
           </Tabs.Trigger>
           <Tabs.Trigger value="history" className={tabClass}>
-            History
+            Versions
           </Tabs.Trigger>
+          {results ? (
+            <Tabs.Trigger value="results" className={tabClass}>
+              Results
+            </Tabs.Trigger>
+          ) : null}
         </Tabs.List>
         <Tabs.Content value="edit" forceMount className="data-[state=inactive]:hidden">
           {yaml.data !== undefined && version !== undefined && schema.isFetched ? (
@@ -115,6 +129,7 @@ export function TestCasePage({ project, name, search, onSearchChange }: Props) {
             onCompare={(from, to) => onSearchChange({ tab: "history", from, to })}
           />
         </Tabs.Content>
+        {results ? <Tabs.Content value="results">{search.tab === "results" ? results : null}</Tabs.Content> : null}
       </Tabs.Root>
     </div>
   );

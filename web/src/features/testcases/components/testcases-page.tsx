@@ -6,7 +6,7 @@ import { useHasRole } from "@/shared/auth/me";
 import { Button } from "@/shared/ui/button";
 import { Card } from "@/shared/ui/card";
 import { ProjectSelect, useProjectOrFirst } from "@/shared/ui/project-select";
-import { mutedClass } from "./styles";
+import { mutedClass } from "@/shared/ui/styles";
 import { TestCasesTable } from "./testcases-table";
 import { UploadFiles } from "./upload-files";
 

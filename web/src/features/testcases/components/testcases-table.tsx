@@ -2,7 +2,7 @@ import { Link } from "@tanstack/react-router";
 import type { TestCaseSummary } from "@/features/testcases/api/testcases";
 import { formatTime } from "@/shared/lib/format";
 import { StatusBadge } from "@/shared/ui/status-badge";
-import { linkClass, mutedClass } from "./styles";
+import { linkClass, mutedClass } from "@/shared/ui/styles";
 
 /** The project's test cases by name, each with its latest run's verdict (a link to that run). */
 export function TestCasesTable({ project, items }: { project: string; items: TestCaseSummary[] }) {

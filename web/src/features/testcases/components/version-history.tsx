@@ -6,7 +6,7 @@ import { formatTime } from "@/shared/lib/format";
 import { useTheme } from "@/shared/lib/theme";
 import { Button } from "@/shared/ui/button";
 import { LazyVersionDiff } from "./lazy-editors";
-import { mutedClass, selectClass } from "./styles";
+import { mutedClass, selectClass } from "@/shared/ui/styles";
 
 type Props = {
   project: string;

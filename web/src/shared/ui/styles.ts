@@ -1,4 +1,4 @@
-// Class names the feature's forms share.
+// Class names the screens share (links, muted text, selects).
 export const selectClass =
   "rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-600 dark:bg-slate-800 focus-visible:outline-2 focus-visible:outline-indigo-500";
 export const linkClass =
