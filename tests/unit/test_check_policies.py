@@ -85,7 +85,7 @@ def test_a_named_check_that_matches_nothing_says_so_under_its_name() -> None:
 
 def test_the_mapping_form_keeps_its_meaning_and_a_matcher_like_name_key_stays_a_literal() -> None:
     expect = Expect.model_validate({"json": {"$.meta": {"name": "x"}}})
-    assert expect.json_checks() == [("$.meta", {"name": "x"}, None)]
+    assert expect.json_checks() == [("$.meta", {"name": "x"}, None, None)]
     (result,) = checks({"json": {"$.meta": {"name": "x"}}}, response(body={"meta": {"name": "x"}}))
     assert result["passed"]
     assert "name" not in result

@@ -505,11 +505,14 @@ class Expect(_Model):
     def has_body(self) -> bool:
         return "body" in self.model_fields_set
 
-    def json_checks(self) -> list[tuple[str, Any, str | None]]:
-        """Every json check as (path, expected literal or Matcher, name), in the order written."""
+    def json_checks(self) -> list[tuple[str, Any, str | None, str | None]]:
+        """Every json check as (path, expected literal or Matcher, name, why it is skipped or None), in the
+        order written. A check is skipped when its ``if`` was found false as the expectation was rendered."""
         if isinstance(self.json_paths, list):
-            return [(check.path, check.matcher(), check.name) for check in self.json_paths]
-        return [(path, expected, None) for path, expected in self.json_paths.items()]
+            return [
+                (check.path, check.matcher(), check.name, check.skipped_because) for check in self.json_paths
+            ]
+        return [(path, expected, None, None) for path, expected in self.json_paths.items()]
 
     @field_validator("headers")
     @classmethod

@@ -371,20 +371,6 @@ def _time_check(max_ms: int, elapsed_ms: float) -> AssertionResult:
     return AssertionResult("max_ms", elapsed_ms <= max_ms, max_ms, round(elapsed_ms, 3), message)
 
 
-def _json_checks(expect: Expect) -> list[tuple[str, Any, str | None, str | None]]:
-    """Every json check as (path, expected, name, why it is skipped or None). A check whose ``if`` was found
-    false when the expectation was rendered is skipped with its condition (see ``render_expect``)."""
-    if not isinstance(expect.json_paths, list):
-        return [(path, expected, None, None) for path, expected in expect.json_paths.items()]
-    return [(check.path, check.matcher(), check.name, _unless(check)) for check in expect.json_paths]
-
-
-def _unless(check: JsonPathCheck) -> str | None:
-    if check.skipped_because is not None:
-        return check.skipped_because
-    return skipped_reason(False) if check.condition is False else None
-
-
 def evaluate(expect: Expect, response: ResponseView, *, status_gates: bool = True) -> list[AssertionResult]:
     """One result per check, passed or not, in a fixed order: status, headers, json, schema, body, time.
 
@@ -396,7 +382,7 @@ def evaluate(expect: Expect, response: ResponseView, *, status_gates: bool = Tru
         results.append(_status_check(expect.status, response.status))
     gated = status_gates and not all_passed(results)
     results.extend(_header_check(name, expected, response) for name, expected in expect.headers.items())
-    for path, expected, name, unless in _json_checks(expect):
+    for path, expected, name, unless in expect.json_checks():
         if unless is not None:
             results.append(skipped_check(f"json {path}", expected, unless, name))
         elif gated:
