@@ -6,7 +6,8 @@ export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 export default defineConfig({
   testDir: "e2e",
   globalSetup: "./e2e/orchestra-up.ts", // a real `orchestra up` with the demo, on free ports
-  timeout: 60_000,
+  // A long scenario takes ~30 s on a quiet machine; a CI machine under load has taken twice that.
+  timeout: 150_000,
   expect: { timeout: 15_000 },
   workers: 1,
   reporter: [["list"]],
