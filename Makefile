@@ -59,14 +59,15 @@ chromium:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "could not install chromium: the browser tests will skip" >&2
 
-# The Compose topology's end-to-end test puts Debian's nginx, with the web image's configuration, in front;
-# installed here when missing (as root), else that test skips and says why (it fails under CI).
+# Debian's nginx with the production configuration of deploy/nginx/ in front: the Playwright project `nginx`
+# and the Compose topology's end-to-end test. Installed here when missing (as root), else those tests skip and
+# say why (they fail under CI).
 nginx:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
-	  echo "could not install nginx: the Compose topology test will skip" >&2
+	  echo "could not install nginx: the tests through nginx will skip" >&2
 
-web-test: $(WEB_DEPS) chromium ## the web application: lint, types, build, Vitest, Playwright against a real `orchestra up`
+web-test: $(WEB_DEPS) chromium nginx ## the web application: lint, types, build, Vitest, Playwright against a real `orchestra up` and through nginx
 	cd web && npm run lint && npm run build && npm test && npm run e2e
 
 up: install ## start Orchestra embedded, with the demo SUT and example suite, on http://127.0.0.1:8000

@@ -12,6 +12,12 @@ export default defineConfig({
   workers: 1,
   reporter: [["list"]],
   outputDir: "test-results",
+  // The application as `orchestra up` serves it; and the same API behind Debian's Nginx with the production
+  // configuration of deploy/nginx/, which serves the application itself (e2e/nginx.spec.ts).
+  projects: [
+    { name: "orchestra-up", testIgnore: /nginx\.spec\.ts$/ },
+    { name: "nginx", testMatch: /nginx\.spec\.ts$/, use: { baseURL: process.env.ORCHESTRA_NGINX_URL } },
+  ],
   use: {
     baseURL: process.env.ORCHESTRA_URL,
     trace: "retain-on-failure",

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -29,8 +28,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestra.web import security_headers
 from tests.e2e.conftest import REPO, free_port
 from tests.e2e.conftest import ServiceProcess as Service
+from tests.e2e.nginx_front import MISSING, NGINX, NginxFront, write_configuration
 from tests.e2e.standalone_postgres import BIN as POSTGRES_BIN
 from tests.e2e.standalone_postgres import SUPERUSER, StandalonePostgres
 from tests.integration.amqp import amqp_url, delete_queue, unique_queue_name  # noqa: F401
@@ -39,11 +40,9 @@ pytestmark = pytest.mark.e2e
 IMAGES = REPO / "deploy" / "images"
 ENTRYPOINT = IMAGES / "entrypoint.sh"
 HEALTHCHECK = IMAGES / "healthcheck.py"
-NGINX_TEMPLATE = IMAGES / "nginx" / "orchestra.conf.template"
 INIT_POSTGRES = REPO / "deploy" / "compose" / "postgres" / "init-orchestra.sh"
 WEB_BUILD = REPO / "src" / "orchestra" / "web_dist"
 EXPECTED = {"PASSED": 12, "FAILED": 2, "ERROR": 1}  # the demo suite: three tests fail on purpose
-NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 @dataclass
@@ -106,39 +105,15 @@ class Topology:
 
 
 def nginx_configuration(root: Path, port: int, api_ports: list[int]) -> Path:
-    """The web image's configuration, as its start fills it in, for this machine: its own port, the web
-    build, and both API replicas (Compose's DNS name ``api`` resolves to both)."""
-    template = NGINX_TEMPLATE.read_text()
-    first, *others = [f"127.0.0.1:{api_port}" for api_port in api_ports]
-    server = template.replace("${ORCHESTRA_API_UPSTREAM}", first)
-    assert "${" not in server, "the template names a variable this test does not fill in"
-    line = f"    server {first} max_fails=2 fail_timeout=5s;\n"
-    server = server.replace(line, line + "".join(line.replace(first, other) for other in others))
-    server = server.replace("    listen 8080;\n    listen [::]:8080;\n", f"    listen 127.0.0.1:{port};\n")
+    """The web image's configuration (deploy/nginx/orchestra.conf behind the image's upstream template), as
+    its start fills it in, for this machine: its own port, the web build, and both API replicas (Compose's
+    DNS name ``api`` resolves to both)."""
     html = WEB_BUILD if (WEB_BUILD / "index.html").exists() else root / "html"
     if html != WEB_BUILD:  # the web application is not built here (no npm): a stand-in page
         html.mkdir(parents=True)
         (html / "index.html").write_text("<!doctype html><title>Orchestra</title>")
-    server = server.replace("root /usr/share/nginx/html;", f"root {html};")
-    assert f"listen 127.0.0.1:{port};" in server
-    assert f"root {html};" in server
-    (root / "conf.d").mkdir(parents=True)
-    (root / "conf.d" / "default.conf").write_text(server)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    main = root / "nginx.conf"
-    main.write_text(
-        f"{user}worker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log warn;\n"
-        "events { worker_connections 256; }\n"
-        "http {\n"
-        "  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-        f"  access_log {root}/access.log;\n"
-        f"  client_body_temp_path {root}/body;\n  proxy_temp_path {root}/proxy;\n"
-        f"  fastcgi_temp_path {root}/fastcgi;\n  uwsgi_temp_path {root}/uwsgi;\n"
-        f"  scgi_temp_path {root}/scgi;\n"
-        f"  include {root}/conf.d/*.conf;\n"
-        "}\n"
-    )
-    return main
+    apis = [f"127.0.0.1:{api_port}" for api_port in api_ports]
+    return write_configuration(root / "nginx", port, apis, html, image=True)
 
 
 @pytest.fixture
@@ -156,10 +131,9 @@ async def test_the_compose_topology_runs_the_demo_suite_through_nginx(
     standalone_postgres: StandalonePostgres, amqp_url: str, demo_sut: str, tmp_path: Path
 ) -> None:
     if NGINX is None:
-        missing = "nginx is missing: `make nginx` installs Debian's (as root)"
         if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
     pg = standalone_postgres
     secrets_dir = tmp_path / "secrets"
     secrets_dir.mkdir()
@@ -207,7 +181,7 @@ async def test_the_compose_topology_runs_the_demo_suite_through_nginx(
         "ORCHESTRA_BROKER_QUEUE": queue,
     }
     topology = Topology(tmp_path / "services", settings)
-    nginx: subprocess.Popen[bytes] | None = None
+    nginx: NginxFront | None = None
     try:
         migrated = topology.run(
             "migrate",
@@ -228,26 +202,15 @@ async def test_the_compose_topology_runs_the_demo_suite_through_nginx(
         topology.start("ai", "ai", "--port", str(ai_port), probe={"ORCHESTRA_AI_PORT": str(ai_port)})
 
         web_port = free_port()
-        conf = nginx_configuration(tmp_path / "nginx", web_port, api_ports)
-        tested = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True, timeout=30)
-        assert tested.returncode == 0, tested.stderr
-        with (tmp_path / "nginx" / "stderr.log").open("wb") as nginx_log:
-            nginx = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"], stderr=nginx_log)
-        web = f"http://127.0.0.1:{web_port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{web}/healthz", timeout=2).text == "ok\n":
-                    break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "nginx did not answer within 30 s"
-                time.sleep(0.2)
+        nginx = NginxFront.start(nginx_configuration(tmp_path, web_port, api_ports), web_port)
+        web = nginx.url
 
         # the web application, its client-side routes, the API behind /api, and no /metrics
         page = httpx.get(f"{web}/runs/0b8a1f", timeout=10)
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
-        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        for name, value in security_headers().items():  # `orchestra up`'s own, without single sign-on
+            assert page.headers[name] == value, name
         assert page.headers["cache-control"] == "no-cache"
         assert httpx.get(f"{web}/metrics", timeout=10).status_code == 404
         ready = httpx.get(f"{web}/api/v1/health/ready", timeout=10)
@@ -313,7 +276,6 @@ async def test_the_compose_topology_runs_the_demo_suite_through_nginx(
         assert all(line["tenant_id"] and line["status"] in EXPECTED for line in ended)
     finally:
         if nginx is not None:
-            nginx.terminate()
-            nginx.wait(timeout=30)
+            nginx.stop()
         topology.stop_all()
         await delete_queue(amqp_url, queue)

@@ -3,7 +3,11 @@
 // ORCHESTRA_URL and ORCHESTRA_TOKEN (the local admin token it created) are handed to the tests.
 // Single sign-on is configured against a local OpenID Connect issuer (tests/integration/oidc_sign_in.py, a
 // real process: authorization code + PKCE over HTTP) that signs in "alice", admin of the embedded tenant.
+// In front of it, Debian's Nginx with the production configuration of deploy/nginx/ (tests/e2e/nginx_front.py:
+// its own prefix, a free port, the foreground) serves the built application and proxies /api to that API:
+// ORCHESTRA_NGINX_URL for the "nginx" project, or ORCHESTRA_NGINX_MISSING saying why it could not start.
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,6 +29,27 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A child process and the first line matching ``pattern`` on its stdout (its group 1), or its failure. */
+function announced(child: ChildProcess, pattern: RegExp, what: string, log: string): Promise<string> {
+  return new Promise<string>((done, fail) => {
+    let said = "";
+    const output = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
+    const timer = setTimeout(() => fail(new Error(`${what} did not start:\n${output()}`)), 60_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      said += chunk.toString();
+      const found = pattern.exec(said);
+      if (found?.[1]) {
+        clearTimeout(timer);
+        done(found[1]);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(Object.assign(new Error(`${what} stopped (exit ${code}):\n${output()}`), { code }));
+    });
+  });
+}
+
 /** The local OpenID Connect issuer, started and asked for its URL (its first line on stdout). */
 async function startIssuer(python: string, callback: string, log: string): Promise<{ process: ChildProcess; url: string }> {
   const child = spawn(
@@ -32,20 +57,30 @@ async function startIssuer(python: string, callback: string, log: string): Promi
     ["-m", "tests.integration.oidc_sign_in", "--client", "orchestra-web", "--redirect", callback, "--tenant", "default"],
     { cwd: REPO, stdio: ["ignore", "pipe", openSync(log, "w")] },
   );
-  const url = await new Promise<string>((done, fail) => {
-    let said = "";
-    const timer = setTimeout(() => fail(new Error(`the OIDC issuer did not start:\n${readFileSync(log, "utf8")}`)), 60_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      said += chunk.toString();
-      const found = /^issuer (\S+)$/m.exec(said);
-      if (found?.[1]) {
-        clearTimeout(timer);
-        done(found[1]);
-      }
-    });
-    child.once("exit", () => fail(new Error(`the OIDC issuer stopped:\n${existsSync(log) ? readFileSync(log, "utf8") : ""}`)));
-  });
+  const url = await announced(child, /^issuer (\S+)$/m, "the OIDC issuer", log);
   return { process: child, url };
+}
+
+/** Nginx with deploy/nginx/ in front of the API at ``api`` (host:port); undefined when Nginx is not
+ * installed (ORCHESTRA_NGINX_MISSING says so). */
+async function startNginx(python: string, api: string, connectSrc: string, prefix: string): Promise<ChildProcess | undefined> {
+  const log = join(prefix, "front.log");
+  const port = await freePort();
+  const child = spawn(
+    python,
+    ["-m", "tests.e2e.nginx_front", "--api", api, "--port", String(port), "--prefix", prefix, "--connect-src", connectSrc],
+    { cwd: REPO, stdio: ["ignore", "pipe", openSync(log, "w")] },
+  );
+  try {
+    process.env.ORCHESTRA_NGINX_URL = await announced(child, /^nginx (\S+)$/m, "nginx", log);
+    return child;
+  } catch (error) {
+    if ((error as { code?: number }).code === 3) {
+      process.env.ORCHESTRA_NGINX_MISSING = readFileSync(log, "utf8").trim();
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 export default async function orchestraUp(): Promise<(() => Promise<void>) | undefined> {
@@ -59,7 +94,9 @@ export default async function orchestraUp(): Promise<(() => Promise<void>) | und
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ORCHESTRA_")));
-  const issuer = await startIssuer(join(dirname(orchestra), "python"), `${url}/auth/callback`, join(dataDir, "issuer.log"));
+  const python = join(dirname(orchestra), "python");
+  const metricsToken = randomBytes(16).toString("hex");
+  const issuer = await startIssuer(python, `${url}/auth/callback`, join(dataDir, "issuer.log"));
   const child = spawn(orchestra, ["up", "--port", String(port), "--data-dir", dataDir], {
     cwd: REPO,
     env: {
@@ -67,6 +104,7 @@ export default async function orchestraUp(): Promise<(() => Promise<void>) | und
       ORCHESTRA_AI_PORT: String(await freePort()),
       ORCHESTRA_OIDC_ISSUER: issuer.url,
       ORCHESTRA_OIDC_WEB_CLIENT_ID: "orchestra-web",
+      ORCHESTRA_METRICS_TOKEN: metricsToken, // its /metrics served (to the nginx spec, which finds it unreachable there)
       NO_COLOR: "1",
       COLUMNS: "200",
     },
@@ -85,8 +123,23 @@ export default async function orchestraUp(): Promise<(() => Promise<void>) | und
   }
   process.env.ORCHESTRA_URL = url;
   process.env.ORCHESTRA_TOKEN = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
+  process.env.ORCHESTRA_METRICS_TOKEN = metricsToken;
+  let nginx: ChildProcess | undefined;
+  const nginxPrefix = mkdtempSync(join(tmpdir(), "orchestra-web-nginx-")); // apart from the data directory
+  try {
+    nginx = await startNginx(python, `127.0.0.1:${port}`, new URL(issuer.url).origin, nginxPrefix);
+  } catch (error) {
+    child.kill("SIGKILL");
+    issuer.process.kill("SIGKILL");
+    throw error;
+  }
 
   return async () => {
+    if (nginx && nginx.exitCode === null) {
+      const ended = new Promise((done) => nginx.once("exit", done));
+      nginx.kill("SIGTERM");
+      await ended;
+    }
     const stopped = new Promise((done) => child.once("exit", done));
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
@@ -94,5 +147,6 @@ export default async function orchestraUp(): Promise<(() => Promise<void>) | und
     clearTimeout(timer);
     issuer.process.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(nginxPrefix, { recursive: true, force: true });
   };
 }
