@@ -46,7 +46,7 @@ test.beforeAll(async ({ request }) => {
       {
         name: "five-hundred-pings",
         steps: [
-          { name: "let the page open", sleep: "2s" },
+          { name: "let the page open", sleep: "3s" },
           {
             name: "ping",
             repeat: PINGS,

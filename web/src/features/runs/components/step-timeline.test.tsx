@@ -147,11 +147,13 @@ describe("a run timeline of many steps", { timeout: 90_000 }, () => {
 
   });
 
-  it("follows live steps at the end, once each, and stays put when the reader scrolled up", async () => {
+  it("opens a live run at its end, follows new steps, once each, and stays put when the reader scrolled up", async () => {
     const frame = () => act(async () => void (await new Promise((done) => requestAnimationFrame(done))));
     const { rerender } = render(timeline(pings(100), true));
-    await scrollTo(100_000); // to the end
-    expect(row("ping [100]")).toBeDefined();
+    await frame();
+    expect(row("ping [100]")).toBeDefined(); // opened at its end
+    expect(row("ping [1]")).toBeUndefined();
+    expect(atEnd()).toBe(true);
     rerender(timeline(pings(101), true));
     await frame();
     expect(row("ping [101]")).toBeDefined();

@@ -1,10 +1,10 @@
 // A run's steps as a virtualised list: only the rows in (and near) view are in the page, so a run of 500 or
 // 5,000 steps scrolls as lightly as one of five. Rows are measured as they render (an open step is tall).
 // What a row's user changed (open or closed, the tab shown) is kept here, since scrolling unmounts rows.
-// While the run is live and the list is scrolled to its end, new steps scroll into view (following the tail,
-// the library's end anchoring); scrolled up, the list stays where the reader is.
+// A live run's list opens at its end; while it is scrolled to its end, new steps scroll into view (following
+// the tail, the library's end anchoring); scrolled up, the list stays where the reader is.
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useRef, useState, type FocusEvent, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FocusEvent, type KeyboardEvent } from "react";
 import type { Step } from "@/features/runs/api/runs";
 import { opensAtFirst, StepItem, type StepTab } from "./step-item";
 
@@ -67,6 +67,12 @@ export function StepTimeline({ steps, live, labelledBy }: { steps: Step[]; live:
     scrollEndThreshold: NEAR_END_PX,
     useFlushSync: false, // React batches the scroll updates itself (flushSync from an effect only warns)
   });
+
+  // A live run opens at its latest step (as `tail -f`), so the steps to come are followed.
+  const openedLive = useRef(live);
+  useLayoutEffect(() => {
+    if (openedLive.current) virtualizer.scrollToEnd();
+  }, [virtualizer]);
 
   // Focus moved by the keyboard lands once its row is rendered.
   useEffect(() => {
