@@ -7,7 +7,7 @@ import { Card } from "@/shared/ui/card";
 import { StatusBadge } from "@/shared/ui/status-badge";
 import { ExplainFailure } from "./explain-failure";
 import { RunActions } from "./run-actions";
-import { StepItem } from "./step-item";
+import { StepTimeline } from "./step-timeline";
 
 const liveText: Record<LiveState, string> = {
   connecting: "connecting to live updates…",
@@ -92,11 +92,7 @@ export function RunDetail({ runId }: { runId: string }) {
         {steps.length === 0 ? (
           <p className="text-slate-600 dark:text-slate-300">No step has been committed yet.</p>
         ) : (
-          <ol className="flex flex-col gap-2">
-            {steps.map((step) => (
-              <StepItem key={step.seq} step={step} />
-            ))}
-          </ol>
+          <StepTimeline key={runId} steps={steps} live={follow} labelledBy="steps-heading" />
         )}
       </section>
     </div>
