@@ -37,7 +37,6 @@ log = structlog.get_logger(__name__)
 BATCH = 50  # deliveries claimed per tenant and transaction
 CONCURRENCY = 10  # requests in flight per deliverer
 EXCERPT_BYTES = 1024  # of a receiver's answer, kept in the log
-LEASE_MARGIN_S = 30.0  # beyond the request timeout, before a claimed delivery is due again
 USER_AGENT = "Orchestra-Webhooks/1"
 
 
@@ -114,7 +113,8 @@ class Deliverer:
             async with gate:
                 await self._deliver(item)
 
-        lease_s = self.settings.webhook_timeout_s + LEASE_MARGIN_S
+        # a claimed delivery is due again after twice the request timeout and 5 s: long past its request
+        lease_s = self.settings.webhook_timeout_s * 2 + 5
         for tenant_id in tenants:
             async with self.db.transaction(tenant_id) as session:
                 claimed = await repository.claim(session, BATCH, lease_s)
