@@ -373,3 +373,51 @@ async def test_deliverers_in_parallel_send_each_delivery_once(
     assert len(set(ids)) == 60
     items = await delivery_log(api, harness.project, "busy")
     assert {item["state"] for item in items} == {"delivered"}
+
+
+async def test_a_run_the_reaper_ends_after_its_last_attempt_is_a_failed_run_event(
+    api: httpx.AsyncClient, harness: Harness, receiver: Receiver, owner_database_url: str
+) -> None:
+    """The reaper ends runs across tenants (as orchestra_system): the trigger writes its event too."""
+    await create(api, harness.project, name="reaped", url=f"{receiver.url}/r", events=["run.failed"])
+    run = await harness.run(PASSING)
+    engine = create_async_engine(owner_database_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:  # as if its executor had stopped responding on the last attempt
+            await conn.execute(
+                text(
+                    "UPDATE test_runs SET status = 'IN_PROGRESS', finished_at = NULL, attempt = 99,"
+                    " lease_owner = 'gone', lease_expires_at = now() - interval '1 minute' WHERE id = :id"
+                ),
+                {"id": run["id"]},
+            )
+    finally:
+        await engine.dispose()
+    [item] = await arrived(receiver, 1, "run.failed")
+    data = item.json["data"]["run"]
+    assert (data["id"], data["status"], data["attempt"]) == (run["id"], "ERROR", 99)
+    assert "lease expired on attempt 99" in data["reason"]
+
+
+async def test_muted_failures_send_no_failure_events(
+    api: httpx.AsyncClient, harness: Harness, receiver: Receiver
+) -> None:
+    events = ["suite_run.finished", "suite_run.failed", "run.failed"]
+    await create(api, harness.project, name="quiet", url=f"{receiver.url}/q", events=events)
+    await harness.apply(PASSING, FAILING, suites=[{"suite": "muted", "tests": ["fine", "broken"]}])
+    expires = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    mute = {"test_case": "broken", "environment": "sut", "reason": "known", "expires_at": expires}
+    assert (await api.post(f"/projects/{harness.project}/mutes", json=mute)).status_code == 201
+    response = await api.post(
+        "/suite-runs", json={"project": harness.project, "environment": "sut", "suite": "muted"}
+    )
+    assert response.status_code == 201, response.text
+    for run_id in response.json()["runs"]:
+        await harness.wait(uuid.UUID(run_id))
+    [item] = await arrived(receiver, 1, "suite_run.finished")
+    suite = item.json["data"]["suite_run"]
+    assert (suite["status"], suite["muted"], suite["counts"]) == ("PASSED", 1, {"PASSED": 1, "FAILED": 1})
+    shown = (await api.get(f"/suite-runs/{response.json()['id']}")).json()
+    assert shown["status"] == suite["status"]  # the API's verdict and the event's agree
+    await asyncio.sleep(0.5)
+    assert [item.headers["x-orchestra-event"] for item in receiver.received] == ["suite_run.finished"]
