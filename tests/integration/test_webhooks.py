@@ -421,3 +421,22 @@ async def test_muted_failures_send_no_failure_events(
     assert shown["status"] == suite["status"]  # the API's verdict and the event's agree
     await asyncio.sleep(0.5)
     assert [item.headers["x-orchestra-event"] for item in receiver.received] == ["suite_run.finished"]
+
+
+async def test_a_webhook_deleted_while_its_delivery_is_in_flight_ends_cleanly(
+    api: httpx.AsyncClient, harness: Harness, receiver: Receiver, runtime: Runtime
+) -> None:
+    await stop_own_deliverer(runtime)
+    await create(api, harness.project, name="brief", url=f"{receiver.url}/b")
+    await api.post(f"/projects/{harness.project}/webhooks/brief/ping")
+    receiver.holding.set()
+    deliverer = Deliverer(runtime.db, runtime.settings, runtime.secrets)
+    try:
+        passing = asyncio.create_task(deliverer.run_once())
+        await asyncio.to_thread(receiver.wait_for, 1)
+        assert (await api.delete(f"/projects/{harness.project}/webhooks/brief")).status_code == 204
+        receiver.release()
+        assert await passing == 1  # the outcome has nowhere to go, and that is no error
+    finally:
+        await deliverer.close()
+    assert_problem(await api.get(f"/projects/{harness.project}/webhooks/brief/deliveries"), 404)

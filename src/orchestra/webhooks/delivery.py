@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import httpx
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from orchestra.config import Settings
 from orchestra.db import Database
@@ -142,18 +143,22 @@ class Deliverer:
             retry = backoff_s(
                 claimed.attempt, self.settings.webhook_backoff_base_s, self.settings.webhook_backoff_max_s
             )
-        async with self.db.transaction(claimed.tenant_id) as session:
-            decided = await repository.record(
-                session,
-                claimed,
-                at=at,
-                duration_ms=outcome.duration_ms,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                response_excerpt=outcome.excerpt,
-                outcome=state,
-                retry_in_s=retry,
-            )
+        try:
+            async with self.db.transaction(claimed.tenant_id) as session:
+                decided = await repository.record(
+                    session,
+                    claimed,
+                    at=at,
+                    duration_ms=outcome.duration_ms,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    response_excerpt=outcome.excerpt,
+                    outcome=state,
+                    retry_in_s=retry,
+                )
+        except IntegrityError:  # the webhook (and so the delivery) was deleted meanwhile
+            log.info("webhook.deleted_while_delivering", **context)
+            return
         log.info(
             "webhook.attempt",
             outcome=state if decided else "superseded",
