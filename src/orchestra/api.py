@@ -25,6 +25,7 @@ from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
 from orchestra.testcases.endpoints import router as testcases_router
 from orchestra.tokens.endpoints import router as tokens_router
+from orchestra.webhooks.endpoints import router as webhooks_router
 
 api_router = APIRouter()
 for router in (
@@ -42,6 +43,7 @@ for router in (
     insights_router,
     quarantine_router,
     schedules_router,
+    webhooks_router,
     limits_router,
     tokens_router,
     audit_router,

@@ -172,6 +172,31 @@ class Settings(BaseSettings):
     planner_repair_attempts: int = Field(
         default=2, ge=0, le=10, description="Times an invalid LLM plan is sent back with its problems."
     )
+    webhook_delivery: bool = Field(
+        default=True,
+        description="Whether this process delivers webhooks (API processes and `orchestra up`; every replica "
+        "may: deliveries are claimed with FOR UPDATE SKIP LOCKED).",
+    )
+    webhook_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often a deliverer looks for webhook deliveries that are due."
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Longest one webhook request may take."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Attempts of a webhook delivery before it is marked failed."
+    )
+    webhook_backoff_base_s: float = Field(
+        default=10.0, gt=0, description="Wait before a webhook delivery's 2nd attempt; doubled after each."
+    )
+    webhook_backoff_max_s: float = Field(
+        default=3600.0, gt=0, description="Longest wait between two attempts of a webhook delivery."
+    )
+    webhook_allow_private_network: bool = Field(
+        default=False,
+        description="Whether webhook targets may be loopback or private addresses (an installation whose "
+        "chat or receiver runs on its own network). Link-local and metadata addresses never are.",
+    )
     ledger_sweep_interval_s: float = Field(
         default=60.0,
         ge=0,

@@ -30,6 +30,7 @@ from orchestra.tenants.repository import ensure_tenant
 
 if TYPE_CHECKING:
     from orchestra.testdata.provider import PlanProvider
+    from orchestra.webhooks.delivery import Deliverer
 
 log = structlog.get_logger(__name__)
 
@@ -89,6 +90,7 @@ class Runtime:
     secrets: SecretBox  # encrypts environment secrets at rest (kit/secret_box.py)
     runs_scheduler: bool = True
     runs_executor: bool = True
+    deliverer: Deliverer | None = None  # sends webhook deliveries (processes that schedule, by default)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -143,6 +145,11 @@ class Runtime:
         )
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
+        if run_scheduler and settings.webhook_delivery:
+            from orchestra.webhooks.delivery import Deliverer
+
+            runtime.deliverer = Deliverer(db, settings, secrets)
+            runtime._tasks.append(asyncio.create_task(runtime.deliverer.run_forever(), name="webhooks"))
         if run_executor:
             if settings.otlp_endpoint:  # traces of the runs this process executes (kit/tracing.py)
                 tracing.configure(settings.otlp_endpoint, "orchestra-executor")
@@ -174,6 +181,8 @@ class Runtime:
     async def stop(self) -> None:
         """Stop admitting and consuming first, then hand the runs in progress back, then close."""
         self.scheduler.stop()
+        if self.deliverer is not None:
+            self.deliverer.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

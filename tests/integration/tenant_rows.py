@@ -77,6 +77,12 @@ async def fill_every_tenant_table(
     body = {"test_case": "health", "environment": "sut", "reason": "rls", "expires_at": expires}
     response = await api.post(f"/projects/{project}/mutes", json=body)
     assert response.status_code == 201, response.text
+    # disabled: its delivery stays in the outbox, unsent (no deliverer adds attempts meanwhile)
+    body = {"name": "hook", "url": "https://hooks.example.com/rls", "kind": "slack", "enabled": False}
+    response = await api.post(f"/projects/{project}/webhooks", json=body)
+    assert response.status_code == 201, response.text
+    response = await api.post(f"/projects/{project}/webhooks/hook/ping")  # a delivery in the outbox
+    assert response.status_code == 202, response.text
     project_row = (await api.get(f"/projects/{project}")).json()
     environment = (await api.get(f"/projects/{project}/environments/sut")).json()
     schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
@@ -110,6 +116,15 @@ async def fill_every_tenant_table(
                 " 'f', 's', array_fill(0.0::real, ARRAY[512])::vector, :r, now(), now(), 1)"
             ),
             {"t": tenant, "p": project_row["id"], "r": run["id"]},
+        )
+        # an attempt of the delivery (what a deliverer logs)
+        await conn.execute(
+            text(
+                "INSERT INTO webhook_attempts (tenant_id, project_id, webhook_id, delivery_id, attempt, at,"
+                " duration_ms, status_code) SELECT tenant_id, project_id, webhook_id, id, 1, now(), 1.0, 200"
+                " FROM webhook_deliveries WHERE tenant_id = :t"
+            ),
+            {"t": tenant},
         )
         counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
     assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"

@@ -72,6 +72,8 @@ class Objects:
     run_id: str = ""  # ended (cancelled)
     suite_run_id: str = ""  # ended (cancelled)
     mute_id: str = ""  # of the test case on the environment
+    webhook: str = "chat"
+    delivery_id: str = ""  # a test delivery of the webhook (never sent: no deliverer runs here)
     ref: str = ""
 
     def by_id(self) -> Objects:
@@ -303,6 +305,19 @@ async def b_delete_schedule(w: World, o: Objects, real: bool) -> Request:
     return Request(f"{V1}/projects/{o.ref}/schedules/{await new_schedule(w, o) if real else uniq('sch')}")
 
 
+async def new_webhook(w: World, o: Objects) -> str:
+    body = {"name": uniq("wh"), "url": "https://hooks.example.com/y"}
+    return await created(w, f"{V1}/projects/{o.ref}/webhooks", body, "name")
+
+
+async def b_create_webhook(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/webhooks", {"name": uniq("wh"), "url": "https://e.example/h"})
+
+
+async def b_delete_webhook(w: World, o: Objects, real: bool) -> Request:
+    return Request(f"{V1}/projects/{o.ref}/webhooks/{await new_webhook(w, o) if real else uniq('wh')}")
+
+
 async def b_create_run(w: World, o: Objects, real: bool) -> Request:
     return Request(f"{V1}/runs", run_body(o))
 
@@ -386,6 +401,7 @@ async def b_revoke_token(w: World, o: Objects, real: bool) -> Request:
 
 P = "/api/v1/projects/{project}"
 ENV, TC, SUITE, SCHED = f"{P}/environments", f"{P}/test-cases", f"{P}/suites", f"{P}/schedules"
+HOOKS = f"{P}/webhooks"
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{P}/documents"): Entry(SIGNED_IN, in_project("/documents"), other_project=404),
     ("POST", f"{P}/documents"): Entry(
@@ -560,6 +576,24 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{SCHED}/{{schedule}}/fires"): Entry(
         SIGNED_IN, in_project("/schedules/{o.schedule}/fires"), other_project=404
     ),
+    # webhooks
+    ("GET", HOOKS): Entry(SIGNED_IN, in_project("/webhooks"), other_project=404),
+    ("POST", HOOKS): Entry(EDITORS, b_create_webhook, 201, other_project=404),
+    ("GET", f"{HOOKS}/{{webhook}}"): Entry(SIGNED_IN, in_project("/webhooks/{o.webhook}"), other_project=404),
+    ("PATCH", f"{HOOKS}/{{webhook}}"): Entry(
+        EDITORS, in_project("/webhooks/{o.webhook}", lambda o: {"enabled": True}), 200, 404
+    ),
+    ("DELETE", f"{HOOKS}/{{webhook}}"): Entry(EDITORS, b_delete_webhook, 204, other_project=404),
+    ("POST", f"{HOOKS}/{{webhook}}/rotate-secret"): Entry(
+        EDITORS, in_project("/webhooks/{o.webhook}/rotate-secret"), 200, 404
+    ),
+    ("POST", f"{HOOKS}/{{webhook}}/ping"): Entry(EDITORS, in_project("/webhooks/{o.webhook}/ping"), 202, 404),
+    ("GET", f"{HOOKS}/{{webhook}}/deliveries"): Entry(
+        SIGNED_IN, in_project("/webhooks/{o.webhook}/deliveries"), other_project=404
+    ),
+    ("GET", f"{HOOKS}/{{webhook}}/deliveries/{{delivery}}"): Entry(
+        SIGNED_IN, in_project("/webhooks/{o.webhook}/deliveries/{o.delivery_id}"), other_project=404
+    ),
     # limits and the tenant
     ("GET", "/api/v1/limits"): Entry(SIGNED_IN, fixed(f"{V1}/limits")),
     ("PUT", "/api/v1/limits"): Entry(PLATFORM, fixed(f"{V1}/limits")),
@@ -706,6 +740,8 @@ async def populate(platform: httpx.AsyncClient, o: Objects) -> None:
     o.mute_id = (await post(f"/projects/{o.ref}/mutes", mute_body(o, o.test_case)))["id"]
     o.suite_run_id = (await post("/suite-runs", suite_run_body(o)))["id"]
     assert (await post(f"/suite-runs/{o.suite_run_id}/cancel", None, 200))["status"] == "CANCELLED"
+    await post(f"/projects/{o.ref}/webhooks", {"name": o.webhook, "url": "https://hooks.example.com/x"})
+    o.delivery_id = (await post(f"/projects/{o.ref}/webhooks/{o.webhook}/ping", None, 202))["id"]
 
 
 @pytest.fixture(scope="module")

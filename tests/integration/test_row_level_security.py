@@ -55,6 +55,7 @@ SYSTEM_COLUMNS = {
         "lease_expires_at",
         "lease_presence_key",
         "suite_phase",
+        "mute_id",  # the webhook trigger's suite verdict (migration 0021)
     },
     ("test_runs", "UPDATE"): {
         "status",
@@ -74,6 +75,19 @@ SYSTEM_COLUMNS = {
     ("schedules", "SELECT"): {"id", "tenant_id", "enabled", "next_fire_at"},
     ("data_ledger", "SELECT"): {"tenant_id", "test_run_id", "status", "attempts"},
     ("tenant_context_key", "SELECT"): {"inner_pad", "outer_pad"},
+    # the webhook trigger (migration 0021): who wants which events, and queuing a delivery
+    ("webhooks", "SELECT"): {"id", "tenant_id", "project_id", "events", "enabled"},
+    ("webhook_deliveries", "SELECT"): {"id", "tenant_id", "webhook_id", "state", "next_attempt_at"},
+    ("webhook_deliveries", "INSERT"): {
+        "id",
+        "tenant_id",
+        "project_id",
+        "webhook_id",
+        "event_id",
+        "event_type",
+        "event_key",
+        "event",
+    },
 }
 # What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
 SYSTEM_RESULT_COLUMNS = {
@@ -106,6 +120,7 @@ SYSTEM_FUNCTIONS = {
     "orchestra_sys_tenant": "SELECT orchestra_sys_tenant('rls-probe') AS id",
     "orchestra_sys_ledger_tenants": "SELECT * FROM orchestra_sys_ledger_tenants(5) AS tenant_id",
     "orchestra_sys_run_gauges": "SELECT * FROM orchestra_sys_run_gauges()",
+    "orchestra_sys_webhook_tenants": "SELECT * FROM orchestra_sys_webhook_tenants(now()) AS tenant_id",
 }
 
 
@@ -442,6 +457,12 @@ async def test_rls_cannot_be_switched_off_or_escaped(
         "UPDATE tenants SET weight = 1",
         "DELETE FROM test_runs",
         "INSERT INTO api_tokens (id) VALUES (gen_random_uuid())",
+        "SELECT url FROM webhooks",
+        "SELECT secret FROM webhooks",
+        "SELECT event FROM webhook_deliveries",
+        "UPDATE webhook_deliveries SET state = 'delivered'",
+        "DELETE FROM webhook_deliveries",
+        "SELECT * FROM webhook_attempts",
     ],
 )
 async def test_orchestra_system_cannot_read_or_write_content(

@@ -16,6 +16,7 @@ from orchestra.models.security import ApiToken, AuditEvent
 from orchestra.models.suite import Suite
 from orchestra.models.tenant import Tenant, TenantContextKey
 from orchestra.models.testcase import TestCase, TestCaseVersion
+from orchestra.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiSpec",
@@ -42,4 +43,7 @@ __all__ = [
     "TestCaseVersion",
     "TestMute",
     "TestRun",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

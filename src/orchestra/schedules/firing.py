@@ -25,6 +25,7 @@ from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate
 from orchestra.schedules import cron, repository
 from orchestra.schedules.cron import MisfirePolicy
+from orchestra.webhooks import service as webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -90,14 +91,37 @@ async def fire_at(session: AsyncSession, schedule: DueSchedule, fire_time: datet
     except OrchestraError as error:
         log.warning("schedule.fire_skipped", reason=error.detail, **context)
         await repository.finish_fire(session, fire_id, None, error.detail)
+        await record_misfire(session, schedule, fire_time, f"no run could be started: {error.detail}")
         return None
     except Exception as error:
         log.exception("schedule.fire_failed", **context)
-        await repository.finish_fire(session, fire_id, None, f"internal error: {type(error).__name__}")
+        reason = f"internal error: {type(error).__name__}"
+        await repository.finish_fire(session, fire_id, None, reason)
+        await record_misfire(session, schedule, fire_time, f"no run could be started: {reason}")
         return None
     await repository.finish_fire(session, fire_id, created.id)
     log.info("schedule.fired", suite_run_id=str(created.id), runs=len(created.runs), **context)
     return created.id
+
+
+async def record_misfire(session: AsyncSession, schedule: DueSchedule, due_at: datetime, detail: str) -> None:
+    """The ``schedule.misfired`` webhook event of a due time that started no run, in the firing's
+    transaction (queued once per schedule and due time)."""
+    event = {
+        "schedule": {
+            "id": str(schedule.id),
+            "name": schedule.name,
+            "cron": schedule.cron,
+            "timezone": schedule.timezone,
+            "misfire_policy": schedule.misfire_policy,
+        },
+        "due_at": due_at.isoformat(),
+        "detail": detail[:1000],
+    }
+    key = f"schedule.misfired/{schedule.id}/{due_at.isoformat()}"
+    await webhooks.record_event(
+        session, schedule.tenant_id, schedule.project_id, "schedule.misfired", key, event
+    )
 
 
 async def fire_schedule(session: AsyncSession, schedule: DueSchedule, now: datetime) -> list[uuid.UUID]:
@@ -116,6 +140,15 @@ async def fire_schedule(session: AsyncSession, schedule: DueSchedule, now: datet
     await repository.advance(
         session, schedule.id, upcoming[0] if upcoming else None, due[-1] if due else None
     )
+    if not due or due[0] > schedule.next_fire_at:  # due times were missed, and skipped by the policy
+        ran = f"; the most recent {len(due)} ran" if due else ""
+        await record_misfire(
+            session,
+            schedule,
+            schedule.next_fire_at,
+            f"due at {schedule.next_fire_at.isoformat()} and missed (no scheduler ran then); skipped by "
+            f"the misfire policy '{schedule.misfire_policy}'{ran}",
+        )
     if not due:
         log.info(
             "schedule.misfire_skipped",

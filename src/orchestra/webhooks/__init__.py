@@ -1,0 +1,1 @@
+"""Webhooks of a project: events sent, signed, from an outbox (docs/webhooks.md)."""
