@@ -89,6 +89,8 @@ class Runtime:
     secrets: SecretBox  # encrypts environment secrets at rest (kit/secret_box.py)
     runs_scheduler: bool = True
     runs_executor: bool = True
+    # set whenever a run this process executed has finished (a follower waits on it instead of polling)
+    run_finished: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -147,11 +149,26 @@ class Runtime:
             db, broker, settings, secrets=secrets, fire_schedules=_fire_schedules if fire_schedules else None
         )
         plans = PlansOnDemand(db, settings, secrets, before_first_plan)  # the DataPlans of tests with data
+        run_finished = asyncio.Event()
+
+        def on_run_finished() -> None:
+            scheduler.wake()
+            run_finished.set()
+
         executor = Executor(
-            db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake
+            db, broker, settings, secrets=secrets, plans=plans, on_run_finished=on_run_finished
         )
         runtime = cls(
-            settings, db, broker, scheduler, executor, tenant_id, secrets, run_scheduler, run_executor
+            settings,
+            db,
+            broker,
+            scheduler,
+            executor,
+            tenant_id,
+            secrets,
+            run_scheduler,
+            run_executor,
+            run_finished,
         )
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
