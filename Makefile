@@ -92,6 +92,7 @@ lint: install
 	$(BIN)/lint-imports --no-logo
 
 bench: install ## benchmarks (see bench/ and the README's performance section)
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/chain.py
 	$(BIN)/python bench/dataplan.py
 	$(BIN)/python bench/web.py

@@ -8,16 +8,29 @@ first start replaces ``pg_hba.conf`` with password authentication (scram-sha-256
 and sets the superuser's password, kept in ``<data-dir>/pg/orchestra-password`` (mode 0600, inside the
 server's own 0700 directory). The application role's password is derived from it. A data directory from
 an earlier release is converted the same way at its next start.
+
+A warm start (the directory initialised and secured already, the usual case of every command after the
+first) does not go through ``pgserver``: it starts ``postgres`` itself and polls for readiness every few
+milliseconds (``pg_ctl -w`` polls every 100 ms, and ``pgserver`` serialises every server of the machine
+behind one lock file), and stops it with a fast shutdown (a checkpoint, nothing lost) the same way. It
+keeps ``pgserver``'s bookkeeping (``postmaster.pid``, the processes sharing the server in
+``.handle_pids.json``), under this data directory's own lock.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import hmac
+import importlib.util
+import json
 import os
 import re
 import secrets
+import signal
+import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +51,12 @@ host    all       all   ::1/128       scram-sha-256
 """
 _TRUST = re.compile(r"^\s*(local|host\w*)\s.*\btrust\b", re.M)
 _PASSWORD = re.compile(r"^[A-Za-z0-9_-]{32,}$")
+HANDLES_FILE = ".handle_pids.json"  # pgserver's: the processes sharing the server, the last one stops it
+SYSTEM_USER = "pgserver"  # as root, pgserver runs the server as this OS user (PostgreSQL refuses root)
+_POLL_S = 0.005
+_START_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 60.0
+_MAX_SOCKET_PATH = 100  # bytes of a Unix socket path (the limit is 107 on Linux, 103 on macOS)
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -51,6 +70,167 @@ def _import_pgserver() -> Any:
         import pgserver
 
     return pgserver
+
+
+def _bin_dir() -> Path:
+    """pgserver's PostgreSQL binaries, found without importing it."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedPostgresError("the pgserver package (the embedded PostgreSQL) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _alive(pid: int) -> bool:
+    """The process runs (a zombie, exited but not yet reaped by its parent, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): the signal's answer
+    return stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X")
+
+
+def _postmaster(pgdata: Path) -> tuple[int, str, str] | None:
+    """(pid, socket directory, status) from ``postmaster.pid`` while its process lives; None otherwise."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if len(lines) < 8 or not lines[0].strip().isdigit():
+        return None  # being written: read again
+    pid = int(lines[0])
+    return (pid, lines[4].strip(), lines[7].strip()) if _alive(pid) else None
+
+
+class _Handles:
+    """The processes that share the server (pgserver's ``.handle_pids.json``), read and written under the
+    data directory's lock; processes that died without letting go are dropped."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self.path = pgdata / HANDLES_FILE
+
+    def _read(self) -> list[int]:
+        try:
+            pids = json.loads(self.path.read_text())
+        except (FileNotFoundError, ValueError):
+            return []
+        return [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+
+    def add(self, pid: int) -> None:
+        pids = self._read()
+        if pid not in pids:
+            pids.append(pid)
+        self.path.write_text(json.dumps(pids))
+
+    def remove(self, pid: int) -> list[int]:
+        """Let go of ``pid``; returns the processes still sharing the server."""
+        pids = [other for other in self._read() if other != pid]
+        self.path.write_text(json.dumps(pids))
+        return pids
+
+
+class _WarmServer:
+    """A server on an initialised and secured data directory, started and stopped without pgserver."""
+
+    def __init__(self, pgdata: Path, lock_path: Path) -> None:
+        self.pgdata = pgdata
+        self.lock_path = lock_path
+        self.socket_dir = ""
+        self._handles = _Handles(pgdata)
+        self._joined = False
+        self._process: subprocess.Popen[bytes] | None = None  # the server, when this process started it
+
+    @staticmethod
+    def possible(pgdata: Path) -> bool:
+        """Initialised, trusting nobody, with its password file and a socket path short enough: anything
+        else goes through pgserver (first start, conversion of an old directory, a long path)."""
+        if os.name != "posix" or not (pgdata / "PG_VERSION").exists():
+            return False
+        if len(os.fsencode(pgdata / ".s.PGSQL.5432")) > _MAX_SOCKET_PATH:
+            return False
+        try:
+            hba = (pgdata / "pg_hba.conf").read_text()
+        except OSError:
+            return False
+        return not _TRUST.search(hba) and (pgdata / PASSWORD_FILE).exists()
+
+    def start(self) -> str:
+        """Join the running server or start it; returns its URI (pgserver's form)."""
+        running = self._ready()
+        self._handles.add(os.getpid())
+        self._joined = True
+        atexit.register(self.stop)
+        self.socket_dir = running[1]
+        return f"postgresql://postgres:@/postgres?host={self.socket_dir}"
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        root = os.geteuid() == 0
+        with (self.pgdata / "log").open("ab") as log_handle:
+            return subprocess.Popen(
+                [str(_bin_dir() / "postgres"), "-D", str(self.pgdata), "-h", "", "-k", str(self.pgdata)],
+                stdin=subprocess.DEVNULL,
+                stdout=log_handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # outlives this process: the last process sharing it stops it
+                cwd=self.pgdata,
+                user=SYSTEM_USER if root else None,
+            )
+
+    def _ready(self) -> tuple[int, str, str]:
+        """The running server once it accepts connections, started here when none runs."""
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            running = _postmaster(self.pgdata)
+            if running is not None and running[2] == "ready":
+                return running
+            if running is None:
+                if self._process is None:
+                    self._process = self._launch()
+                elif self._process.poll() is not None:
+                    raise EmbeddedPostgresError(
+                        f"the embedded PostgreSQL under {self.pgdata} did not start (exit "
+                        f"{self._process.returncode}); its log: {self.pgdata / 'log'}"
+                    )
+            time.sleep(_POLL_S)
+        raise EmbeddedPostgresError(
+            f"the embedded PostgreSQL under {self.pgdata} was not ready within {_START_TIMEOUT_S:.0f} s; "
+            f"its log: {self.pgdata / 'log'}"
+        )
+
+    def stop(self) -> None:
+        """Let go of the server; the last process sharing it stops it (fast shutdown: a checkpoint, the
+        sessions ended) and waits until it has exited."""
+        if not self._joined:
+            return
+        self._joined = False
+        atexit.unregister(self.stop)
+        with _locked(self.lock_path):
+            if self._handles.remove(os.getpid()):
+                return
+            running = _postmaster(self.pgdata)
+            if running is None:
+                if self._process is not None:
+                    self._process.poll()  # reaped, when it was this process's child and died
+                return
+            try:
+                os.kill(running[0], signal.SIGINT)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + _STOP_TIMEOUT_S
+            while _postmaster(self.pgdata) is not None:  # the file goes when the server has shut down
+                if time.monotonic() > deadline:
+                    log.warning("embedded_postgres.slow_stop", pgdata=str(self.pgdata))
+                    return
+                if self._process is not None:
+                    self._process.poll()  # reaped once it exits (it is this process's child)
+                time.sleep(_POLL_S)
+            if self._process is not None:
+                self._process.wait()
 
 
 class EmbeddedPostgres:
@@ -74,12 +254,21 @@ class EmbeddedPostgres:
         """Start (or join) the server, make sure it trusts no connection, and return an asyncpg SQLAlchemy
         URL for it as its superuser."""
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        pgserver = _import_pgserver()
         log.info("embedded_postgres.starting", pgdata=str(self.pgdata))
-        with _locked(self.pgdata.parent / ".pg-auth.lock"):  # processes starting together: one at a time
-            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        with _locked(self._lock_path):  # processes starting together: one at a time
+            if _WarmServer.possible(self.pgdata):
+                self._password = self._read_password()  # before starting: a damaged file stops nothing
+                warm = _WarmServer(self.pgdata, self._lock_path)
+                uri = warm.start()
+                self._server = warm
+                return to_asyncpg_url(uri, self._password)
+            self._server = _import_pgserver().get_server(self.pgdata, cleanup_mode="stop")
             self._password = self._secure()
         return to_asyncpg_url(self._server.get_uri(), self._password)
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.pgdata.parent / ".pg-auth.lock"
 
     def _secure(self) -> str:
         """The superuser's password; on a server that still trusts connections, set it first and then
@@ -120,9 +309,12 @@ class EmbeddedPostgres:
         return password
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        if isinstance(self._server, _WarmServer):
+            self._server.stop()  # takes the lock itself
+        elif self._server is not None:
+            with _locked(self._lock_path):  # the same bookkeeping as a warm start's: one at a time
+                self._server.cleanup()
+        self._server = None
 
 
 @contextmanager

@@ -7,7 +7,10 @@ never migrates (an executor) does not keep Alembic in its memory.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,9 +34,21 @@ _MIGRATION_LOCK_KEY = 0x0C4E57A1
 _REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*=\s*(?:"([^"]*)"|'([^']*)'|None)\s*$""", re.M)
 _HAS_VERSION_TABLE = text("SELECT to_regclass('alembic_version') IS NOT NULL")
 _VERSIONS = text("SELECT version_num FROM alembic_version")
+# Only when PUBLIC still has the privilege: a REVOKE rewrites the catalogue row (a write, a flush at commit)
+# even when it changes nothing, and a start of a database at head should write nothing.
 _NO_TEMPORARY_TABLES = text(
-    "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$"
+    """
+    DO $$ BEGIN
+        IF EXISTS (
+            SELECT 1 FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+            WHERE d.datname = current_database() AND a.grantee = 0 AND a.privilege_type = 'TEMPORARY'
+        ) THEN
+            EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+        END IF;
+    END $$
+    """
 )
+_APP_ROLE_LOGIN = text("SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'orchestra_app'")
 _REGISTERED_KEY = text("SELECT fingerprint FROM tenant_context_key")
 _REGISTER_KEY = text(
     """
@@ -111,6 +126,34 @@ def _refuse_temporary_tables(connection: Connection) -> None:
     connection.execute(_NO_TEMPORARY_TABLES)
 
 
+def _scram_matches(verifier: str | None, password: str) -> bool:
+    """Whether a stored SCRAM-SHA-256 verifier (``SCRAM-SHA-256$iterations:salt$StoredKey:ServerKey``,
+    RFC 5803) is the one of ``password``: checked here so that a start need not set the password again."""
+    match = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)", verifier or "")
+    if match is None:
+        return False
+    try:
+        salt, stored, server = (base64.b64decode(match[index], validate=True) for index in (2, 3, 4))
+    except ValueError:
+        return False
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, int(match[1]))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored) and hmac.compare_digest(
+        server_key, server
+    )
+
+
+async def _let_app_role_log_in(conn: Any, password: str) -> None:
+    """``orchestra_app`` may log in with ``password``; set only when it may not yet (a write otherwise)."""
+    row = (await conn.execute(_APP_ROLE_LOGIN)).first()
+    if row is not None and row.rolcanlogin and _scram_matches(row.rolpassword, password):
+        return
+    # ALTER ROLE takes no parameters: quoted by PostgreSQL itself
+    statement = "SELECT format('ALTER ROLE orchestra_app LOGIN PASSWORD %L', CAST(:p AS text))"
+    await conn.execute(text((await conn.execute(text(statement), {"p": password})).scalar_one()))
+
+
 class _Progress:
     """Which revisions an upgrade started from and applied, to name the one that failed."""
 
@@ -177,6 +220,7 @@ async def migrate_database(
     replace_context_key: bool = False,
     app_password: str | None = None,
     label: str | None = None,
+    engine: AsyncEngine | None = None,
 ) -> None:
     """Bring the schema to head as its owner and register ``context_key`` as the database's tenant-context
     key (when it has none, or ``replace_context_key``). ``app_password``: let ``orchestra_app`` log in with it
@@ -184,9 +228,11 @@ async def migrate_database(
     role).
 
     A database that cannot be reached or a migration that fails is a StartupRefused whose one line names
-    the database (``label``: its URL and setting), the revision and what to do."""
+    the database (``label``: its URL and setting), the revision and what to do. ``engine``: the owner's
+    engine of the caller (left open), so that the work after the migration reuses its connection."""
     label = label or redacted(owner_url)
-    engine = create_async_engine(owner_url, poolclass=NullPool)
+    own_engine = engine is None
+    engine = engine or create_async_engine(owner_url, poolclass=NullPool)
     try:
         conn = await connect(engine, label)
         progress = _Progress()
@@ -196,19 +242,16 @@ async def migrate_database(
                 await conn.run_sync(_refuse_temporary_tables)
                 if context_key is not None:
                     await conn.run_sync(_register_context_key, context_key, replace_context_key, label)
+            if app_password is not None:  # on the same connection: one log-in per start
+                async with conn.begin():
+                    await _let_app_role_log_in(conn, app_password)
         except DBAPIError as error:
             raise MigrationFailed(_explain(error, progress, owner_url, label)) from None
         finally:
             await conn.close()
-        if app_password is not None:
-            async with engine.begin() as conn:
-                # ALTER ROLE takes no parameters: quoted by PostgreSQL itself
-                statement = "SELECT format('ALTER ROLE orchestra_app LOGIN PASSWORD %L', CAST(:p AS text))"
-                await conn.execute(
-                    text((await conn.execute(text(statement), {"p": app_password})).scalar_one())
-                )
     finally:
-        await engine.dispose()
+        if own_engine:
+            await engine.dispose()
 
 
 def _explain(error: DBAPIError, progress: _Progress, owner_url: str, label: str) -> str:

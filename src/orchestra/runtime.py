@@ -91,6 +91,8 @@ class Runtime:
     runs_scheduler: bool = True
     runs_executor: bool = True
     deliverer: Deliverer | None = None  # sends webhook deliveries (processes that schedule, by default)
+    # set whenever a run this process executed has finished (a follower waits on it instead of polling)
+    run_finished: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -102,30 +104,40 @@ class Runtime:
         run_executor: bool = True,
         migrate: bool = True,
         before_first_plan: Callable[[], Awaitable[None]] | None = None,
+        fire_schedules: bool = True,
     ) -> Runtime:
         """``migrate``: bring the schema to head first (servers do; an executor waits for an API to) when
         there is an owner to migrate as: the embedded server's, or ORCHESTRA_MIGRATION_DATABASE_URL's.
         Without one the services' role could change nothing: the schema must already be at head.
-        ``before_first_plan``: see ``PlansOnDemand``."""
+        ``before_first_plan``: see ``PlansOnDemand``. ``fire_schedules``: whether the scheduler fires due
+        schedules (a one-shot command runs what it was given and leaves them to the servers)."""
         secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
         context_key = open_context_key(settings)
         db = open_database(settings, context_key, pool_size=settings.executor_concurrency + 5)
         try:
             if migrate and (db.embedded is not None or settings.migration_database_url):
+                from sqlalchemy.ext.asyncio import create_async_engine
+
                 from orchestra.environments.secret_migration import encrypt_plaintext_secrets
                 from orchestra.migrate import migrate_database
 
                 embedded = db.embedded is not None
-                # The embedded database belongs to this data directory, whose secret key is the only one.
-                await migrate_database(
-                    db.owner_url,
-                    context_key=context_key,
-                    replace_context_key=embedded,
-                    app_password=db.app_password,
-                    label=db.owner_label,
-                )
-                # values stored in clear by a release from before encryption at rest
-                await encrypt_plaintext_secrets(db.owner_url, secrets, context_key)
+                # one connection as the owner for both passes (a log-in costs a password exchange)
+                owner = create_async_engine(db.owner_url, pool_size=1, max_overflow=0)
+                try:
+                    # The embedded database belongs to this data directory, whose secret key is the only one.
+                    await migrate_database(
+                        db.owner_url,
+                        context_key=context_key,
+                        replace_context_key=embedded,
+                        app_password=db.app_password,
+                        label=db.owner_label,
+                        engine=owner,
+                    )
+                    # values stored in clear by a release from before encryption at rest
+                    await encrypt_plaintext_secrets(owner, secrets, context_key)
+                finally:
+                    await owner.dispose()
             elif migrate:
                 await require_head(db.engine, db.label)
             await db.check_role()
@@ -135,13 +147,30 @@ class Runtime:
         except BaseException:
             await db.close()
             raise
-        scheduler = Scheduler(db, broker, settings, secrets=secrets, fire_schedules=_fire_schedules)
+        scheduler = Scheduler(
+            db, broker, settings, secrets=secrets, fire_schedules=_fire_schedules if fire_schedules else None
+        )
         plans = PlansOnDemand(db, settings, secrets, before_first_plan)  # the DataPlans of tests with data
+        run_finished = asyncio.Event()
+
+        def on_run_finished() -> None:
+            scheduler.wake()
+            run_finished.set()
+
         executor = Executor(
-            db, broker, settings, secrets=secrets, plans=plans, on_run_finished=scheduler.wake
+            db, broker, settings, secrets=secrets, plans=plans, on_run_finished=on_run_finished
         )
         runtime = cls(
-            settings, db, broker, scheduler, executor, tenant_id, secrets, run_scheduler, run_executor
+            settings,
+            db,
+            broker,
+            scheduler,
+            executor,
+            tenant_id,
+            secrets,
+            run_scheduler,
+            run_executor,
+            run_finished,
         )
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))

@@ -1,3 +1,3 @@
-from orchestra.cli.main import app
+from orchestra.cli.entry import main
 
-app(prog_name="orchestra")
+main()

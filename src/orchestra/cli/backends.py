@@ -5,6 +5,7 @@ Both backends offer the same operations, so the command logic is written once (s
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -57,6 +58,9 @@ class Backend(Protocol):
     async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]: ...
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None: ...
+
+    async def wait_for_change(self, timeout_s: float) -> None:
+        """Return when a run may have changed, at the latest after ``timeout_s``."""
 
 
 class LocalBackend:
@@ -124,6 +128,16 @@ class LocalBackend:
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             await runs.cancel_suite_run(session, self.actor, suite_run_id)
+
+    async def wait_for_change(self, timeout_s: float) -> None:
+        """Until a run of this process's executor finishes (the last one of a test ends the command at
+        once, not at the next poll), or ``timeout_s`` for the progress of the others."""
+        finished = self.runtime.run_finished
+        try:
+            await asyncio.wait_for(finished.wait(), timeout_s)
+        except TimeoutError:
+            pass
+        finished.clear()
 
 
 def _problem_text(response: httpx.Response) -> str:
@@ -233,3 +247,6 @@ class RemoteBackend:
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
         await self._call("POST", f"/suite-runs/{suite_run_id}/cancel")
+
+    async def wait_for_change(self, timeout_s: float) -> None:
+        await asyncio.sleep(timeout_s)  # the server's runs are polled

@@ -5,17 +5,19 @@ collections given to `orchestra run` become folders of YAML first."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from rich.console import Console
 
-from orchestra.cli.backends import Backend
 from orchestra.cli.usage import UsageError
 from orchestra.definitions.projects import ProjectDefinitions
 from orchestra.importers.generated_files import Updates, updates
-from orchestra.importers.openapi_suite import GeneratedFile, SuiteImport
-from orchestra.importers.requests import ImportResult
+
+if TYPE_CHECKING:  # `orchestra run` of a collection needs none of these: imported where used
+    from orchestra.cli.backends import Backend
+    from orchestra.importers.openapi_suite import GeneratedFile, SuiteImport
+    from orchestra.importers.requests import ImportResult
 
 
 def check_targets(result: ImportResult, out: Path, *, overwrite: bool) -> None:
@@ -153,6 +155,8 @@ async def read_spec(source: str) -> tuple[str, str | None]:
 
 async def _fetch(url: str, timeout_s: float, max_bytes: int) -> str:
     """GET the description (from the user's own machine: no egress policy applies to the CLI's reads)."""
+    import httpx
+
     from orchestra.openapi.errors import DescriptionTooLarge
 
     try:
@@ -213,6 +217,11 @@ def collections_as_folders(
 ) -> tuple[list[Path], list[ImportResult]]:
     """``paths`` with every Postman collection among them written as a folder of YAML under ``scratch``
     (named after the collection: the project it runs in), and what each conversion found."""
+    collections = [path for path in paths if is_postman_collection(path)]
+    if (environment or globals_ or folders) and not collections:
+        raise UsageError("--environment, --globals and --folder go with a Postman collection (a .json file)")
+    if not collections:
+        return paths, []  # YAML only: the converters are not even imported
     from orchestra.importers.convert import from_postman
     from orchestra.importers.postman_files import MAX_POSTMAN_BYTES
 
@@ -223,9 +232,6 @@ def collections_as_folders(
         except OSError as error:
             raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
-    collections = [path for path in paths if is_postman_collection(path)]
-    if (environment or globals_ or folders) and not collections:
-        raise UsageError("--environment, --globals and --folder go with a Postman collection (a .json file)")
     environment_file = read(environment) if environment else None  # once, for every collection
     globals_file = read(globals_) if globals_ else None
     converted: list[Path] = []

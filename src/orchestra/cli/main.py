@@ -7,6 +7,7 @@ client side of `orchestra run` (runner, backends, the API's features) in its mem
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -120,7 +121,10 @@ async def _with_backend(
             await embedded_ai.start(in_process_ai_app(settings, started[0]))
 
     try:
-        runtime = await Runtime.start(settings, before_first_plan=serve_ai if embedded_ai else None)
+        # A one-shot command: it runs what it was given, and leaves firing schedules to `orchestra up`.
+        runtime = await Runtime.start(
+            settings, before_first_plan=serve_ai if embedded_ai else None, fire_schedules=False
+        )
         started.append(runtime)
         try:
             return await work(LocalBackend(runtime))
@@ -131,12 +135,26 @@ async def _with_backend(
             await embedded_ai.stop()
 
 
+_collector_paused = False  # set by the executable's entry point (cli/entry.py)
+
+
+def _imports_done() -> None:
+    """The command's modules are loaded: what they made lives as long as the process, so it is frozen out
+    of the collector's generations, and the collector (paused by cli/entry.py meanwhile) runs again."""
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        gc.freeze()
+        gc.enable()
+
+
 def _guarded(coroutine: Awaitable[int]) -> int:
     """Run a command; turn every user-facing error into exit code 2 with a one-line (or listed) reason."""
     from orchestra.cli import runner
     from orchestra.cli.backends import BackendError
     from orchestra.definitions.loader import DefinitionError
 
+    _imports_done()
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except DefinitionError as error:
@@ -556,6 +574,7 @@ def demo_sut(
     """Serve the demo system under test (a small shop API) until Ctrl-C."""
     from orchestra.demo.__main__ import main as demo_main
 
+    _imports_done()
     sys.exit(demo_main(["--host", host, "--port", str(port)]))
 
 

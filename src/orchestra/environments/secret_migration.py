@@ -16,7 +16,7 @@ import uuid
 
 import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from orchestra.db import enter_tenant
@@ -65,9 +65,10 @@ async def encrypt_tenant_secrets(
     return count
 
 
-async def encrypt_plaintext_secrets(owner_url: str, box: SecretBox, context_key: ContextKey) -> int:
-    """The pass over every tenant (one transaction per tenant); returns the number of values encrypted."""
-    engine = create_async_engine(owner_url, poolclass=NullPool)
+async def encrypt_plaintext_secrets(owner: str | AsyncEngine, box: SecretBox, context_key: ContextKey) -> int:
+    """The pass over every tenant (one transaction per tenant); returns the number of values encrypted.
+    ``owner``: the owner's URL, or an engine of the caller's (left open)."""
+    engine = create_async_engine(owner, poolclass=NullPool) if isinstance(owner, str) else owner
     total = 0
     try:
         async with engine.begin() as conn:
@@ -76,7 +77,8 @@ async def encrypt_plaintext_secrets(owner_url: str, box: SecretBox, context_key:
             async with engine.begin() as conn:
                 total += await encrypt_tenant_secrets(conn, tenant_id, box, context_key)
     finally:
-        await engine.dispose()
+        if isinstance(owner, str):
+            await engine.dispose()
     if total:
         log.info("secrets.encrypted_at_rest", values=total)
     return total

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
@@ -128,7 +129,13 @@ class _GuardedPool(httpx.AsyncHTTPTransport):
     settings), with its connection pool rebuilt around a guarded backend."""
 
     def __init__(
-        self, backend: GuardedNetworkBackend, *, limits: httpx.Limits, http2: bool, verify: bool, retries: int
+        self,
+        backend: GuardedNetworkBackend,
+        *,
+        limits: httpx.Limits,
+        http2: bool,
+        verify: ssl.SSLContext | bool,
+        retries: int,
     ) -> None:
         super().__init__(verify=verify, trust_env=False, http2=http2, limits=limits, retries=retries)
         default = self._pool
@@ -159,25 +166,46 @@ class EgressTransport(httpx.AsyncBaseTransport):
         retries: int = 0,
         resolver: Resolver | None = None,
     ) -> None:
-        def pool(allow_private: bool) -> _GuardedPool:
-            backend = GuardedNetworkBackend(allow_private=allow_private, resolver=resolver)
-            return _GuardedPool(backend, limits=limits, http2=http2, verify=verify, retries=retries)
+        self._limits, self._http2, self._verify, self._retries = limits, http2, verify, retries
+        self._resolver = resolver
+        # Made at their first request, with one TLS context between them: loading the CA certificates
+        # costs tens of milliseconds, which a process that sends nothing, or only to one kind of host,
+        # need not pay (twice) at start.
+        self._ssl_context: ssl.SSLContext | None = None
+        self._pools: dict[bool, _GuardedPool] = {}  # by allow_private
 
-        self._strict = pool(False)
-        self._private = pool(True)
+    def _pool(self, allow_private: bool) -> _GuardedPool:
+        pool = self._pools.get(allow_private)
+        if pool is None:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context(verify=self._verify, trust_env=False)
+            backend = GuardedNetworkBackend(allow_private=allow_private, resolver=self._resolver)
+            pool = _GuardedPool(
+                backend,
+                limits=self._limits,
+                http2=self._http2,
+                verify=self._ssl_context,
+                retries=self._retries,
+            )
+            self._pools[allow_private] = pool
+        return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = egress.current_policy()
         if request.url.scheme in ("http", "https") and request.url.host:
             policy.check_host(request.url.host)
-        pool = self._private if policy.allow_private else self._strict
-        return await pool.handle_async_request(request)
+        return await self._pool(policy.allow_private).handle_async_request(request)
 
     async def aclose(self) -> None:
-        try:
-            await self._strict.aclose()
-        finally:
-            await self._private.aclose()
+        pools, self._pools = list(self._pools.values()), {}
+        failed: list[Exception] = []
+        for pool in pools:  # each one closed, whatever the others do
+            try:
+                await pool.aclose()
+            except Exception as error:
+                failed.append(error)
+        if failed:
+            raise failed[0]
 
 
 def guarded_client(

@@ -7,7 +7,8 @@ request to the SUT carries ``traceparent`` naming the step's span, so a failing 
 the SUT's own traces. Spans go to an OTLP/HTTP collector in batches, off the run's path.
 
 The tracer provider is this module's own, not OpenTelemetry's global one: nothing here changes what other
-libraries of the process trace, and turning tracing off again (tests) leaves no trace of it.
+libraries of the process trace, and turning tracing off again (tests) leaves no trace of it. With tracing
+off, OpenTelemetry is not even imported (a short command's start-up does not pay for it).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, Status, StatusCode
 from structlog.typing import EventDict, WrappedLogger
 
-if TYPE_CHECKING:  # the SDK is imported only when traces are turned on (it costs start-up time)
+if TYPE_CHECKING:  # imported only when traces are turned on (it costs start-up time)
+    from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span
 
 TRACES_PATH = "/v1/traces"
 _FAILED = {"failed", "error", "timed_out"}
@@ -92,6 +93,8 @@ def run_span(run_id: uuid.UUID, name: str, attributes: dict[str, Any]) -> Iterat
     if _tracer is None:
         yield None
         return
+    from opentelemetry import trace
+
     token = _trace_id.set(run_id.int)
     try:  # a root span (no parent), so the id generator gives it the run's trace id
         span = _tracer.start_span(
@@ -118,6 +121,8 @@ def end(span: Span | None, kind: str, status: str, error: str | None) -> None:
     ones mark the span as an error, with their (masked) reason."""
     if span is None:
         return
+    from opentelemetry.trace import Status, StatusCode
+
     span.set_attribute(f"orchestra.{kind}.status", status)
     if status.lower() in _FAILED:
         span.set_status(Status(StatusCode.ERROR, (error or status)[:500]))
@@ -126,6 +131,8 @@ def end(span: Span | None, kind: str, status: str, error: str | None) -> None:
 def inject(headers: MutableMapping[str, str]) -> None:
     """``traceparent`` of the current span into a request's headers, when tracing is on."""
     if _tracer is not None:
+        from opentelemetry import propagate
+
         propagate.inject(headers)
 
 
@@ -136,7 +143,11 @@ def trace_id_of(run_id: uuid.UUID) -> str:
 
 def add_trace_ids(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     """A structlog processor: ``trace_id`` and ``span_id`` of the span in progress (a run's step), so a
-    log line leads to its trace."""
+    log line leads to its trace (none while tracing is off: no span of ours is in progress)."""
+    if _tracer is None:
+        return event
+    from opentelemetry import trace
+
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event.setdefault("trace_id", f"{context.trace_id:032x}")
