@@ -5,9 +5,16 @@ One project, 200 test cases on 2 environments, runs spread over 60 days (90 % pa
 with one step that called the SUT); the failures of all but the last day are in 10 failure groups, those of
 the last day not grouped yet. Each query is the one the endpoint runs (the repositories' own functions and
 SQL), timed as the fastest of ``--rounds`` (the machine's other load only ever adds time), first with the
-migration's indexes dropped, then with them. Ends with one line of key=value figures (milliseconds).
+migration's indexes dropped, then with them.
 
-    python bench/insights_indexes.py [--runs 1000000] [--rounds 3]
+Then a grouping pass (insights/grouping.py) over ``--messages`` distinct causes, each with a group already,
+and five times as many failures not grouped yet: the pass as it is (a batch's existing groups found in one
+query, its runs assigned in one statement) against the pass with one group query per new fingerprint and one
+assignment per group (how it worked before), in the same process on the same data, each rolled back; the
+figures are the fastest round and the SQL statements each pass sent. Ends with one line of key=value figures
+(milliseconds).
+
+    python bench/insights_indexes.py [--runs 1000000] [--rounds 3] [--messages 2000]
 """
 
 from __future__ import annotations
@@ -22,13 +29,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy import event, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from orchestra.embedded_pg import EmbeddedPostgres
-from orchestra.insights import group_repository, repository, trends
+from orchestra.insights import group_repository, grouping, repository, trends
+from orchestra.insights.failure_messages import fingerprint, normalise
 from orchestra.migrate import upgrade_to_head
+from orchestra.models import FailureGroup, TestRun
 
 INDEXES = {  # migration 0018's, as it creates them
     "ix_test_runs_failure_group": "(failure_group_id, created_at) WHERE failure_group_id IS NOT NULL",
@@ -127,6 +137,121 @@ def queries(tenant: uuid.UUID, project: uuid.UUID) -> dict[str, Query]:
     }
 
 
+GROUPING_SEED = """
+INSERT INTO projects (id, tenant_id, name) VALUES (:project, :tenant, 'bench-groups');
+INSERT INTO environments (id, tenant_id, project_id, name, base_url, variables, secrets)
+  VALUES (:environment, :tenant, :project, 'env', 'http://sut', '{}', '{}');
+INSERT INTO test_cases (id, tenant_id, project_id, name, current_version)
+  VALUES (:case, :tenant, :project, 'case', 1);
+INSERT INTO test_case_versions (id, tenant_id, test_case_id, version, definition, content_hash)
+  VALUES (:version, :tenant, :case, 1, '{}', 'h');
+INSERT INTO test_runs (id, tenant_id, project_id, test_case_id, test_case_version_id, environment_id, name,
+                       status, status_reason, priority, queue_key, trigger, attempt, fencing_token,
+                       cancel_requested, variables, context, created_at)
+  SELECT gen_random_uuid(), :tenant, :project, :case, :version, :environment, 'run', 'FAILED',
+         (CAST(:reasons AS text[]))[1 + i % cardinality(CAST(:reasons AS text[]))],
+         0, 0, 'api', 1, 1, false, '{}', '{}',
+         now() - interval '1 hour' + i * interval '1 ms'
+  FROM generate_series(0, :failures - 1) i
+"""
+
+
+def cause(number: int) -> str:
+    """A cause in words (digits would be masked): 'cause bcd …', distinct for each number."""
+    letters = "".join("bcdfghjklmnpqrstvwxz"[int(digit)] for digit in f"{number:06d}")
+    return f"upstream {letters} refused the call"
+
+
+async def seed_grouping(session: AsyncSession, tenant: uuid.UUID, messages: int) -> uuid.UUID:
+    """A project whose failures have ``messages`` causes, each with its group, none grouped yet."""
+    project = uuid.uuid4()
+    reasons = [cause(number) for number in range(messages)]
+    params = {
+        "tenant": tenant,
+        "project": project,
+        "environment": uuid.uuid4(),
+        "case": uuid.uuid4(),
+        "version": uuid.uuid4(),
+        "reasons": reasons,
+        "failures": messages * 5,
+    }
+    for statement in GROUPING_SEED.split(";"):
+        if statement.strip():
+            await session.execute(text(statement), params)
+    first = (await session.execute(select(TestRun.id).where(TestRun.project_id == project).limit(1))).scalar()
+    for reason in reasons:
+        signature = normalise(f"FAILED: {reason}")
+        session.add(
+            FailureGroup(
+                id=uuid.uuid4(),
+                tenant_id=tenant,
+                project_id=project,
+                fingerprint=fingerprint(signature),
+                signature=signature,
+                embedding=grouping.EMBEDDER.vector(signature),
+                first_run_id=first,
+                first_seen_at=datetime.now(UTC) - timedelta(days=2),
+                last_seen_at=datetime.now(UTC) - timedelta(days=2),
+                failures=0,
+            )
+        )
+    await session.flush()
+    return project
+
+
+async def one_query_per_fingerprint(
+    session: AsyncSession, project_id: uuid.UUID, fingerprints: list[str]
+) -> dict[str, FailureGroup]:
+    """How the pass found existing groups before: one query per fingerprint new to the pass."""
+    found = {}
+    for key in fingerprints:
+        query = select(FailureGroup).where(
+            FailureGroup.project_id == project_id, FailureGroup.fingerprint == key
+        )
+        group = (await session.execute(query)).scalar_one_or_none()
+        if group is not None:
+            found[key] = group
+    return found
+
+
+async def one_update_per_group(session: AsyncSession, groups_of: dict[uuid.UUID, uuid.UUID]) -> None:
+    """How the pass assigned runs before: one statement per group."""
+    members: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for run_id, group_id in groups_of.items():
+        members.setdefault(group_id, []).append(run_id)
+    for group_id, run_ids in members.items():
+        await session.execute(
+            update(TestRun).where(TestRun.id.in_(run_ids)).values(failure_group_id=group_id),
+            execution_options={"synchronize_session": False},
+        )
+
+
+async def grouping_pass(
+    engine: AsyncEngine, tenant: uuid.UUID, project: uuid.UUID, rounds: int
+) -> tuple[float, int, int]:
+    """The fastest of ``rounds`` grouping passes (each rolled back), the statements one sent, the runs
+    grouped."""
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    best, sent, grouped = float("inf"), 0, 0
+    for _ in range(rounds):
+        async with AsyncSession(engine) as session:
+            await session.begin()
+            statements = 0
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            started = time.perf_counter()
+            grouped = await grouping.group_failures(session, tenant, project)
+            best = min(best, time.perf_counter() - started)
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+            sent = statements
+            await session.rollback()
+    return best * 1000, sent, grouped
+
+
 async def fastest(session: AsyncSession, query: Query, rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
@@ -137,7 +262,7 @@ async def fastest(session: AsyncSession, query: Query, rounds: int) -> float:
     return best * 1000
 
 
-async def main(runs: int, rounds: int) -> None:
+async def main(runs: int, rounds: int, messages: int) -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-insights-"))
     server = EmbeddedPostgres(directory)
     try:
@@ -168,16 +293,35 @@ async def main(runs: int, rounds: int) -> None:
             await session.commit()
             for name, query in measured.items():
                 figures[name] = (baseline[name], await fastest(session, query, rounds))
+        async with AsyncSession(engine) as session, session.begin():
+            grouped_project = await seed_grouping(session, tenant, messages)
+        with (
+            mock.patch.object(group_repository, "by_fingerprints", one_query_per_fingerprint),
+            mock.patch.object(group_repository, "assign", one_update_per_group),
+        ):
+            before_ms, before_sent, before_grouped = await grouping_pass(
+                engine, tenant, grouped_project, rounds
+            )
+        after_ms, after_sent, after_grouped = await grouping_pass(engine, tenant, grouped_project, rounds)
+        assert before_grouped == after_grouped == messages * 5, (before_grouped, after_grouped)
         await engine.dispose()
         print(f"{'query':<20} {'without (ms)':>13} {'with (ms)':>10}")
         for name, (without, with_) in figures.items():
             print(f"{name:<20} {without:>13.1f} {with_:>10.1f}")
+        print(
+            f"grouping pass over {after_grouped} failures of {messages} known causes: "
+            f"per fingerprint {before_ms:.1f} ms ({before_sent} statements), "
+            f"batched {after_ms:.1f} ms ({after_sent} statements)"
+        )
         print(
             f"runs={runs} "
             + " ".join(
                 f"{name}_without_ms={without:.1f} {name}_with_ms={with_:.1f}"
                 for name, (without, with_) in figures.items()
             )
+            + f" grouping_failures={after_grouped} grouping_per_fingerprint_ms={before_ms:.1f}"
+            f" grouping_per_fingerprint_statements={before_sent} grouping_batched_ms={after_ms:.1f}"
+            f" grouping_batched_statements={after_sent} grouping_speedup={before_ms / after_ms:.2f}"
         )
     finally:
         server.stop()
@@ -188,5 +332,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--messages", type=int, default=2000, help="distinct causes in the grouping pass")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.rounds))
+    asyncio.run(main(args.runs, args.rounds, args.messages))

@@ -126,3 +126,41 @@ def test_cases_are_listed_flaky_first_then_broken_then_healthy() -> None:
         (broken, "broken"),
         (healthy, "healthy"),
     ]
+
+
+def test_a_failure_that_passed_on_its_retry_makes_a_test_flaky_with_the_pair_as_evidence() -> None:
+    runs = history("PPF")
+    retry = RunObservation(
+        uuid.uuid4(), CASE, ENV, V1, "PASSED", START + timedelta(minutes=3), (), retry_of=runs[-1].id
+    )
+    score = score_case([*runs, retry])
+    assert score is not None
+    assert (score.classification, score.passed_on_retry) == ("flaky", 1)
+    assert [(flip.from_run, flip.to_run) for flip in score.retry_evidence] == [(runs[-1].id, retry.id)]
+    # The retry is the next run of the series: a flip and a recovery as well.
+    assert (score.flips, score.recoveries, score.transitions) == (2, 1, 3)
+
+
+def test_a_retry_that_failed_again_is_no_pass_on_retry() -> None:
+    runs = history("FF")
+    retry = RunObservation(
+        uuid.uuid4(), CASE, ENV, V1, "FAILED", START + timedelta(minutes=3), (), retry_of=runs[-1].id
+    )
+    score = score_case([*runs, retry])
+    assert score is not None
+    assert (score.classification, score.passed_on_retry, score.retry_evidence) == ("broken", 0, [])
+
+
+def test_a_first_run_that_passed_on_retry_is_flaky_although_the_verdict_went_one_way_only() -> None:
+    first = history("F")[0]
+    retry = RunObservation(
+        uuid.uuid4(), CASE, ENV, V1, "PASSED", START + timedelta(minutes=1), retry_of=first.id
+    )
+    score = score_case([first, retry])
+    assert score is not None
+    assert (score.classification, score.passed_on_retry) == ("flaky", 1)
+    plain = score_case(
+        [first, RunObservation(uuid.uuid4(), CASE, ENV, V1, "PASSED", START + timedelta(minutes=1))]
+    )
+    assert plain is not None
+    assert plain.classification == "healthy"  # the same verdicts without the link: a recovery only

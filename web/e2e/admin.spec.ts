@@ -1,6 +1,7 @@
 // The administration screens against a real `orchestra up` with the demo: API tokens (shown exactly once),
 // an environment (secrets never shown back), a schedule (its reading and next fire times), limits, the audit
-// log, and a run's page (cancel a long run, run again, a suite run's failed tests again). Every screen is
+// log, a run's page (cancel a long run, run again, a suite run's failed tests again), a test case's mutes and
+// the failure groups (what changed, a known issue linked). Every screen is
 // checked with axe (no serious or critical violation) in the light and the dark theme, and photographed into
 // web/artifacts/screenshots/. Its runs live in a project of their own, so the other specs see the demo's.
 import { existsSync } from "node:fs";
@@ -325,6 +326,35 @@ test("a failure is compared with the last pass; a test case's results", async ({
   await review(page, "21-test-case-results");
   await page.getByRole("link", { name: "Compare the last failure with the pass before it" }).click();
   await expect(page.getByRole("heading", { name: "Comparing two runs" })).toBeVisible();
+
+  // Muted on the environment from the test case's results (a week by default), then unmuted.
+  await page.goto(`/test-cases/${PROJECT}/sometimes?tab=results`);
+  const mutes = page.getByRole("region", { name: "Mutes" });
+  await expect(mutes.getByText("Not muted on any environment.")).toBeVisible();
+  await mutes.getByLabel("Environment").selectOption("sut");
+  await mutes.getByLabel("Reason").fill("PAY-12: the page sometimes moves");
+  await mutes.getByRole("button", { name: "Mute" }).click();
+  const muted = mutes.getByRole("row").filter({ hasText: "PAY-12: the page sometimes moves" });
+  await expect(muted.getByText("muted", { exact: true })).toBeVisible();
+  expect((await call(request, "GET", `/projects/${PROJECT}/mutes?test_case=sometimes`)).total).toBe(1);
+  await review(page, "22-test-case-mutes");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await muted.getByRole("button", { name: "Unmute on sut" }).click();
+  await expect(mutes.getByText("Not muted on any environment.")).toBeVisible();
+
+  // The failure grouped by its cause: counts, first seen, what changed then, and a known issue linked.
+  await nav(page, "Runs").click();
+  await page.getByRole("link", { name: "Failures grouped by cause" }).click();
+  await page.getByLabel("Project").selectOption(PROJECT);
+  const group = page.getByRole("row").filter({ hasText: "404" }).first();
+  await expect(group).toBeVisible();
+  await group.getByRole("button", { name: "Details" }).click();
+  const changed = page.getByRole("region", { name: "What changed when it appeared" });
+  await expect(changed).toContainText("Variables: $.page");
+  await page.getByLabel("Known issue", { exact: true }).fill("https://issues.example.com/PAY-12");
+  await page.getByRole("button", { name: "Link the issue" }).click();
+  await expect(page.getByRole("link", { name: "https://issues.example.com/PAY-12" })).toBeVisible();
+  await review(page, "23-failure-groups");
 });
 
 test("project documents are added and searched; the assistant answers citing them", async ({ page }) => {

@@ -42,7 +42,15 @@ def finished_line(run: RunOut) -> str:
     mark = MARK.get(run.status, "?")
     duration = f"[dim]({_ms(run.duration_ms)})[/]"
     muted = f" [dim]muted: {escape(run.mute.reason)}[/]" if run.muted and run.mute else ""
-    return f"[{style}]{mark} {run.status.value:<9}[/] {escape(run.name)} {duration}{muted}{reason}"
+    return (
+        f"[{style}]{mark} {run.status.value:<9}[/] {escape(run.name)} {duration}{muted}{_retry(run)}{reason}"
+    )
+
+
+def _retry(run: RunOut) -> str:
+    if run.flaky:
+        return " [yellow](flaky: passed on retry)[/]"
+    return " [yellow](retrying)[/]" if run.retried_by else ""
 
 
 def phase_line(phase: SuitePhaseOut) -> str:
@@ -63,16 +71,22 @@ def summary_table(suite_runs: Sequence[SuiteRunOut]) -> Table:
     table.add_column("Duration", justify="right", no_wrap=True)
     table.add_column("Reason", overflow="fold", max_width=100)
     for suite_run in suite_runs:
-        for run in suite_run.runs:
+        for run in tests_of(suite_run):
             cells = [
                 escape(run.name),
                 f"[{STYLE.get(run.status, 'white')}]{run.status.value}[/]"
-                + (" [dim](muted)[/]" if run.muted else ""),
+                + (" [dim](muted)[/]" if run.muted else "")
+                + (" [yellow](flaky)[/]" if run.flaky else ""),
                 _ms(run.duration_ms),
                 "" if run.status == RunStatus.PASSED else escape(_reason(run)),
             ]
             table.add_row(*([escape(suite_run.name), *cells] if several else cells))
     return table
+
+
+def tests_of(suite_run: SuiteRunOut) -> list[RunOut]:
+    """Its runs that stand for a test: all but those that were retried (their retry stands for them)."""
+    return [run for run in suite_run.runs if run.retried_by is None]
 
 
 def _reason(run: RunOut) -> str:
@@ -88,7 +102,9 @@ def totals_line(suite_runs: Sequence[SuiteRunOut]) -> str:
     total = sum(counts.values())
     parts = [f"{counts.get(status, 0)} {status.lower()}" for status in MARK if counts.get(status)]
     muted = sum(suite_run.muted for suite_run in suite_runs)
-    return f"{total} tests: " + ", ".join(parts) + (f" ({muted} muted)" if muted else "")
+    flaky = sum(suite_run.flaky for suite_run in suite_runs)
+    notes = [f"{muted} muted"] * bool(muted) + [f"{flaky} flaky: passed on retry"] * bool(flaky)
+    return f"{total} tests: " + ", ".join(parts) + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def failure_table(suite_runs: Sequence[SuiteRunOut]) -> Table | None:
@@ -101,7 +117,7 @@ def failure_table(suite_runs: Sequence[SuiteRunOut]) -> Table | None:
     table.add_column("Expected", overflow="fold", max_width=30)
     table.add_column("Actual", overflow="fold", max_width=30)
     for suite_run in suite_runs:
-        for run in suite_run.runs:
+        for run in tests_of(suite_run):
             if run.status == RunStatus.PASSED:
                 continue
             test = escape(run.name) + (" [dim](muted)[/]" if run.muted else "")

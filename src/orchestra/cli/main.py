@@ -244,6 +244,14 @@ def run(
             "environment: every request inherits them, under the suite's, the test's and the step's.",
         ),
     ] = None,
+    retry_failed: Annotated[
+        bool | None,
+        typer.Option(
+            "--retry-failed/--no-retry-failed",
+            help="Run a FAILED test once more (a pass on retry passes, shown as flaky), or never; "
+            "default: as the suite or the test case says (retry_failed).",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")] = False,
 ) -> None:
@@ -287,6 +295,7 @@ def run(
             data_dir,
             verbose,
             found,
+            retry_failed=None if retry_failed is None else int(retry_failed),
         )
 
 
@@ -310,6 +319,8 @@ def _run(
     data_dir: Path | None,
     verbose: bool,
     found_secrets: dict[str, str],
+    *,
+    retry_failed: int | None = None,
 ) -> None:
     from orchestra.cli import runner
 
@@ -333,6 +344,7 @@ def _run(
             data=runner.read_data_file(data) if data is not None else None,
             env_defaults=runner.read_env_defaults(env_defaults) if env_defaults is not None else None,
             openapi=openapi,
+            retry_failed=retry_failed,
             poll_s=0.5 if server else 0.2,
         )
     except UsageError as error:

@@ -1,8 +1,8 @@
 """`orchestra run`: load definitions, sync them, start the runs, follow them, report, exit with a verdict.
 
-Exit codes: 0 every test passed (a muted test's failure aside); 1 a test failed (FAILED, ERROR, TIMED_OUT or
-CANCELLED) and was not muted; 2 the run could not be carried out (invalid definition, unreachable server or
-SUT, bad arguments).
+Exit codes: 0 every test passed (a muted test's failure aside; a pass on retry passes, flaky); 1 a test
+failed (FAILED, ERROR, TIMED_OUT or CANCELLED) and was not muted; 2 the run could not be carried out
+(invalid definition, unreachable server or SUT, bad arguments).
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestra.cli.backends import Backend, BackendError
-from orchestra.cli.display import finished_line, phase_line, print_failures, print_skipped, print_summary
+from orchestra.cli.display import (
+    finished_line,
+    phase_line,
+    print_failures,
+    print_skipped,
+    print_summary,
+    tests_of,
+)
 from orchestra.cli.usage import UsageError
 from orchestra.definitions.data_rows import DataFileError, Row, load_rows
 from orchestra.definitions.loader import DefinitionError, LoadedDefinitions, load_model_file, load_paths
@@ -58,6 +65,7 @@ class RunOptions:
     html: Path | None = None
     data: list[Row] | None = None  # --data: every test case runs once per row
     env_defaults: dict[str, Any] | None = None  # --env-defaults: the environment's request defaults
+    retry_failed: int | None = None  # --retry-failed (1) / --no-retry-failed (0); None: as defined
     openapi: str | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     poll_s: float = 0.2
@@ -254,6 +262,7 @@ async def execute(options: RunOptions, backend: Backend, console: Console) -> in
                 trigger="manual",
                 variables=dict(options.variables),
                 data=options.data,
+                retry_failed=options.retry_failed,
             )
             ids.append(await backend.start_suite_run(request))
             projects[ids[-1]] = group.project
@@ -400,7 +409,8 @@ def merge_junit(documents: list[bytes]) -> bytes:
 
 
 def verdict(results: list[SuiteRunOut]) -> int:
-    statuses = {run.status for result in results for run in result.runs if not run.muted}
+    # A retried run does not count: its retry's verdict is the test's (a pass on retry passes, flaky).
+    statuses = {run.status for result in results for run in tests_of(result) if not run.muted}
     # A suite's setup or teardown that did not pass fails the command too.
     statuses |= {phase.status for result in results for phase in (result.setup, result.teardown) if phase}
     return EXIT_PASSED if statuses <= {RunStatus.PASSED} else EXIT_FAILED

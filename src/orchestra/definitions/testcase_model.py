@@ -53,6 +53,7 @@ MAX_NUMBER = (
 )  # operands of comparisons and lengths: the largest integer a float (and JSON) holds exactly
 MAX_ITERATIONS = 1000  # instances of one step made by for_each or repeat
 MAX_PARAMETER_ROWS = 5000  # rows of a data-driven test case: one run each, as many as a suite run holds
+MAX_RETRY_FAILED = 1  # a FAILED run is run again at most once (insights: a pass on retry is flaky)
 MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an integer column)
 # Names of projects (a suite's ``project:``), environments, schedules and tokens: safe in a URL path segment.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
@@ -833,6 +834,13 @@ ParameterRows = Annotated[
 ]
 
 
+_RETRY_FAILED = (
+    "Run a FAILED run once more, as a new run linked to it (0: never, 1: once); a pass on retry marks the "
+    "test flaky. ERROR, TIMED_OUT and CANCELLED runs are not retried."
+)
+RetryFailed = Annotated[int, Field(strict=True, ge=0, le=MAX_RETRY_FAILED)]
+
+
 class TestCaseDefinition(_Model):
     __test__: ClassVar[bool] = False  # not a pytest test class
 
@@ -851,6 +859,9 @@ class TestCaseDefinition(_Model):
         default=None, gt=0, le=MAX_RUN_TIMEOUT_S, description="Time limit of the whole run, in seconds."
     )
     defaults: RequestDefaults | None = Field(default=None, description="Inherited by every request step.")
+    retry_failed: RetryFailed = Field(
+        default=0, description=_RETRY_FAILED + " A suite or the run request may say otherwise."
+    )
     on_failure: FailurePolicy = Field(default="stop", description=_ON_FAILURE + " A step may say otherwise.")
     on_error: FailurePolicy = Field(default="stop", description=_ON_ERROR + " A step may say otherwise.")
     status_gates: StrictBool = Field(default=True, description=_STATUS_GATES + " A step may say otherwise.")
@@ -885,6 +896,9 @@ class SuiteDefinition(_Model):
     parallelism: int | None = Field(default=None, ge=1, le=MAX_PARALLELISM)
     defaults: RequestDefaults | None = Field(
         default=None, description="Inherited by the request steps of the suite's runs (under the test's)."
+    )
+    retry_failed: RetryFailed | None = Field(
+        default=None, description=_RETRY_FAILED + " Over the test cases' own; the run request may override."
     )
     setup: list[Step] = Field(
         default_factory=list,

@@ -124,14 +124,35 @@ _HEARTBEAT = text(
     """
 )
 
-# The verdict is a parameter; finish() accepts only the finish operation's targets.
+# The verdict is a parameter; finish() accepts only the finish operation's targets. A FAILED test run that
+# asks for a retry (``retry_failed``), is no retry itself and was not being cancelled gets its retry in the
+# same statement: a new PENDING run of the same version, environment, variables and mute, linked by
+# ``retry_of_id``, in the first run's place in the queue. The first run keeps its verdict (nothing leaves a
+# terminal status); the scheduler admits the retry like any PENDING run, and a suite run's teardown, which
+# waits for every other run of it, waits for the retry too.
 _FINISH = text(
     f"""
-    UPDATE test_runs SET status = :status, status_reason = :reason, context = CAST(:context AS jsonb),
-        finished_at = now(), heartbeat_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-        lease_presence_key = NULL
-    WHERE id = :run_id AND fencing_token = :token AND {sql_status_in(TRANSITIONS["finish"].sources)}
-    RETURNING id
+    WITH finished AS (
+        UPDATE test_runs SET status = :status, status_reason = :reason, context = CAST(:context AS jsonb),
+            finished_at = now(), heartbeat_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+            lease_presence_key = NULL
+        WHERE id = :run_id AND fencing_token = :token AND {sql_status_in(TRANSITIONS["finish"].sources)}
+        RETURNING *
+    ), retry AS (
+        INSERT INTO test_runs (id, tenant_id, project_id, suite_run_id, test_case_id, test_case_version_id,
+            environment_id, name, status, priority, queue_key, trigger, attempt, fencing_token,
+            cancel_requested, timeout_s, variables, context, mute_id, mute_reason, retry_failed, retry_of_id,
+            created_at)
+        SELECT gen_random_uuid(), tenant_id, project_id, suite_run_id, test_case_id, test_case_version_id,
+            environment_id, name, '{RunStatus.PENDING.value}', priority, queue_key, trigger, 1, 0,
+            false, timeout_s, variables, '{{}}'::jsonb, mute_id, mute_reason, retry_failed, id,
+            now()
+        FROM finished
+        WHERE status = '{RunStatus.FAILED.value}' AND retry_failed > 0 AND retry_of_id IS NULL
+            AND suite_phase IS NULL AND NOT cancel_requested
+        RETURNING id
+    )
+    SELECT finished.id, (SELECT id FROM retry) AS retry_id FROM finished
     """
 )
 
@@ -308,8 +329,9 @@ class LeaseStore:
         reason: str | None,
         context: dict[str, Any],
         conn: AsyncConnection | None = None,
-    ) -> None:
-        """IN_PROGRESS → the verdict ``status``, one of the finish operation's targets (the terminal ones)."""
+    ) -> uuid.UUID | None:
+        """IN_PROGRESS → the verdict ``status``, one of the finish operation's targets (the terminal ones).
+        The id of the run's retry when the verdict made one (see ``_FINISH``), else None."""
         if status not in _FINISH_TARGETS:
             raise ValueError(f"run {lease.run_id}: {status} is not a verdict")
         params = {
@@ -322,6 +344,8 @@ class LeaseStore:
         row = await self._one(_FINISH, params, lease.tenant_id, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost before the verdict was written")
+        retry: uuid.UUID | None = row.retry_id
+        return retry
 
     async def hand_back(self, lease: Lease) -> bool:
         """Give the run back (graceful shutdown): QUEUED again, no attempt penalty. False when the lease

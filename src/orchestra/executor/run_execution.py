@@ -97,6 +97,7 @@ class RunExecution:
         self.plans = plans
         self.box = box
         self.store = store
+        self.retry_id: uuid.UUID | None = None  # the retry its FAILED verdict made (lease.py _FINISH)
         self.plan = plan
         self.environment = environment
         self.http = http
@@ -168,7 +169,9 @@ class RunExecution:
                 await self._planned_step(conn, planned)
             await self._cleanup_phase(conn)
             status, reason = self.verdict()
-            await self.store.finish(self.lease, status, reason, self.stored_context(final=True), conn)
+            self.retry_id = await self.store.finish(
+                self.lease, status, reason, self.stored_context(final=True), conn
+            )
         return status, reason
 
     async def _render_variables(self) -> None:

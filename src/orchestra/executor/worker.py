@@ -234,7 +234,8 @@ class Executor:
             # below included).
             masking.enter_context(ACTIVE_SECRETS.holding(execution.masker))
             status, reason = await execution.execute()
-            bound.info("run.finished", status=status.value, reason=reason)
+            retry = {"retry_run_id": str(execution.retry_id)} if execution.retry_id else {}
+            bound.info("run.finished", status=status.value, reason=reason, **retry)
             _count_finished(lease, status.value)
         except SecretUnreadable as error:  # names the environment and the secret, never a value
             bound.error("run.secret_unreadable", reason=str(error))

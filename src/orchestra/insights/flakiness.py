@@ -3,8 +3,8 @@
 A *series* is the runs of one test-case version on one environment, in creation order: the definition and
 the SUT are the same, so a change of verdict between two consecutive runs of a series (a *flip*) is not
 explained by an edit. The score of a test case is its flips over the consecutive pairs it has; a test that
-went both ways within one series is *flaky*, one whose latest run failed without that is *broken*, the rest
-is *healthy*.
+went both ways within one series, or whose failure passed on its automatic retry, is *flaky*, one whose latest
+run failed without that is *broken*, the rest is *healthy*.
 """
 
 from __future__ import annotations
@@ -40,10 +40,16 @@ class RunObservation:
     status: str
     created_at: datetime
     steps: tuple[StepObservation, ...] = ()
+    retry_of: uuid.UUID | None = None  # the FAILED run this one retries (an automatic retry)
 
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    @property
+    def passed_on_retry(self) -> bool:
+        """A pass of an automatic retry: the same version on the same environment failed just before."""
+        return self.passed and self.retry_of is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,8 @@ class CaseScore:
     latest_run: uuid.UUID
     flip_evidence: list[Flip]
     steps: list[StepScore]
+    passed_on_retry: int = 0  # failed runs whose automatic retry passed: flaky by themselves
+    retry_evidence: list[Flip] = field(default_factory=list)  # the failed run → its passing retry
 
 
 def verdicts(runs: Iterable[RunObservation]) -> list[RunObservation]:
@@ -154,7 +162,12 @@ def score_case(runs: Sequence[RunObservation]) -> CaseScore | None:
         recoveries += recovered
         both_ways = both_ways or (breaks > 0 and recovered > 0)
     latest = max(observed, key=lambda run: (run.created_at, run.id))
-    classification: Classification = "flaky" if both_ways else "healthy" if latest.passed else "broken"
+    # A pass on retry is a fail → pass within a series minutes apart: flaky on its own (counted as a flip
+    # and a recovery too, the retry being the next run of the series).
+    on_retry = [run for run in observed if run.passed_on_retry]
+    retry_evidence = [Flip(run.retry_of, run.id, "FAILED", PASS) for run in on_retry if run.retry_of]
+    flaky = both_ways or bool(on_retry)
+    classification: Classification = "flaky" if flaky else "healthy" if latest.passed else "broken"
     steps = _score_steps(series)
     passes = sum(run.passed for run in observed)
     return CaseScore(
@@ -171,6 +184,8 @@ def score_case(runs: Sequence[RunObservation]) -> CaseScore | None:
         latest_run=latest.id,
         flip_evidence=evidence,
         steps=steps,
+        passed_on_retry=len(on_retry),
+        retry_evidence=retry_evidence[:MAX_EVIDENCE],
     )
 
 

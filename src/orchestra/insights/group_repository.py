@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.insights.flakiness import FAILING
@@ -85,13 +85,16 @@ async def failed_steps(
     return found
 
 
-async def by_fingerprint(
-    session: AsyncSession, project_id: uuid.UUID, fingerprint: str
-) -> FailureGroup | None:
+async def by_fingerprints(
+    session: AsyncSession, project_id: uuid.UUID, fingerprints: Sequence[str]
+) -> dict[str, FailureGroup]:
+    """The project's groups with these fingerprints (one query for a whole batch of failures)."""
+    if not fingerprints:
+        return {}
     query = select(FailureGroup).where(
-        FailureGroup.project_id == project_id, FailureGroup.fingerprint == fingerprint
+        FailureGroup.project_id == project_id, FailureGroup.fingerprint.in_(fingerprints)
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return {group.fingerprint: group for group in (await session.execute(query)).scalars()}
 
 
 async def nearest(
@@ -108,11 +111,20 @@ async def nearest(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def assign(session: AsyncSession, group_id: uuid.UUID, run_ids: Sequence[uuid.UUID]) -> None:
-    await session.execute(
-        update(TestRun).where(TestRun.id.in_(run_ids)).values(failure_group_id=group_id),
-        execution_options={"synchronize_session": False},
-    )
+_ASSIGN = text(
+    """
+    UPDATE test_runs SET failure_group_id = chosen.group_id
+    FROM unnest(CAST(:runs AS uuid[]), CAST(:groups AS uuid[])) AS chosen(run_id, group_id)
+    WHERE test_runs.id = chosen.run_id
+    """
+)
+
+
+async def assign(session: AsyncSession, groups_of: dict[uuid.UUID, uuid.UUID]) -> None:
+    """Put each run (key) into its group (value): one statement for a whole batch."""
+    if groups_of:
+        runs, groups = zip(*groups_of.items(), strict=True)
+        await session.execute(_ASSIGN, {"runs": list(runs), "groups": list(groups)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ as its first. Runs are taken oldest first, so a group's first run is the earlies
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,11 +34,16 @@ async def group_failures(session: AsyncSession, tenant_id: uuid.UUID, project_id
         if not runs:
             break
         steps = await repository.failed_steps(session, [run.id for run in runs])
-        members: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-        for run in runs:
-            signature = normalise(failure_message(steps.get(run.id, []), run.status, run.status_reason))
-            key = fingerprint(signature)
-            group = known.get(key) or await repository.by_fingerprint(session, project_id, key)
+        signatures = [
+            normalise(failure_message(steps.get(run.id, []), run.status, run.status_reason)) for run in runs
+        ]
+        keys = [fingerprint(signature) for signature in signatures]
+        # The batch's groups that exist already, in one query; only a message new to the project costs a
+        # nearest-neighbour query of its own (and is then known for the rest of the pass).
+        known.update(await repository.by_fingerprints(session, project_id, sorted(set(keys) - set(known))))
+        members: dict[uuid.UUID, uuid.UUID] = {}  # run → its group
+        for run, signature, key in zip(runs, signatures, keys, strict=True):
+            group = known.get(key)
             if group is None:
                 vector = EMBEDDER.vector(signature)
                 group = await repository.nearest(session, project_id, vector, MAX_DISTANCE)
@@ -61,10 +65,9 @@ async def group_failures(session: AsyncSession, tenant_id: uuid.UUID, project_id
             known[key] = group
             group.failures += 1
             group.last_seen_at = max(group.last_seen_at, run.created_at)
-            members[group.id].append(run.id)
+            members[run.id] = group.id
         await session.flush()
-        for group_id, run_ids in members.items():
-            await repository.assign(session, group_id, run_ids)
+        await repository.assign(session, members)
         grouped += len(runs)
         if len(runs) < BATCH:
             break

@@ -34,6 +34,7 @@ async def verdict_runs(
         TestRun.test_case_version_id,
         TestRun.status,
         TestRun.created_at,
+        TestRun.retry_of_id,
     ).where(
         TestRun.tenant_id == tenant_id,
         TestRun.project_id == project_id,
@@ -48,7 +49,7 @@ async def verdict_runs(
         query = query.where(TestRun.test_case_id == test_case_id)
     rows = await session.execute(query)
     return [
-        RunObservation(row[0], row[1], row[2], row[3], str(row[4]), row[5])
+        RunObservation(row[0], row[1], row[2], row[3], str(row[4]), row[5], retry_of=row[6])
         for row in rows
         if row[1] is not None and row[3] is not None
     ]

@@ -50,6 +50,12 @@ class FlakinessOut(BaseModel):
     retried_passes: int
     latest_run: uuid.UUID
     evidence: list[FlipOut] = Field(description="The flips (at most 20): which runs changed verdict.")
+    passed_on_retry: int = Field(
+        default=0, description="Failed runs whose automatic retry passed (each makes the test flaky)."
+    )
+    retry_evidence: list[FlipOut] = Field(
+        default_factory=list, description="The failed runs and their passing retries (at most 20)."
+    )
     steps: list[StepFlakinessOut]
 
 

@@ -73,6 +73,8 @@ def _flakiness_out(score: flakiness.CaseScore, name: str) -> FlakinessOut:
         retried_passes=score.retried_passes,
         latest_run=score.latest_run,
         evidence=[FlipOut.model_validate(flip, from_attributes=True) for flip in score.flip_evidence],
+        passed_on_retry=score.passed_on_retry,
+        retry_evidence=[FlipOut.model_validate(flip, from_attributes=True) for flip in score.retry_evidence],
         steps=[StepFlakinessOut.model_validate(step, from_attributes=True) for step in score.steps],
     )
 
@@ -105,6 +107,7 @@ async def flakiness_page(
             run.status,
             run.created_at,
             steps.get(run.id, ()),
+            run.retry_of,
         )
         for run in page_runs
     )

@@ -116,6 +116,14 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             unique=True,
             postgresql_where=text("suite_phase IS NOT NULL"),
         ),
+        # A run's retry (at most one): what finds it, and what keeps a second from being made.
+        Index(
+            "ix_test_runs_retry_of",
+            "retry_of_id",
+            unique=True,
+            postgresql_where=text("retry_of_id IS NOT NULL"),
+        ),
+        CheckConstraint("retry_failed BETWEEN 0 AND 1", name="retry_failed_range"),
         CheckConstraint(
             "(suite_phase IN ('setup', 'teardown') AND definition IS NOT NULL AND suite_run_id IS NOT NULL"
             " AND test_case_version_id IS NULL) OR (suite_phase IS NULL AND definition IS NULL"
@@ -168,6 +176,10 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     failure_group_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("failure_groups.id", ondelete="SET NULL")
     )
+    # How many times a FAILED verdict is retried (0 or 1), as set when the run was created; a retry
+    # (``retry_of_id``: the run it retries) is never retried itself (runs/retry.py).
+    retry_failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    retry_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("test_runs.id", ondelete="CASCADE"))
 
 
 class StepResult(TenantMixin, Base):

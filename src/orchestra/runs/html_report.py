@@ -22,7 +22,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0;padding:1.5rem;color:#1e293b;b
 h1{font-size:1.4rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 table{border-collapse:collapse}td,th{padding:.25rem .6rem;text-align:left;border-bottom:1px solid #e2e8f0}
 .verdict{display:inline-block;min-width:5.5rem;font-weight:600;font-family:ui-monospace,monospace}
-.passed{color:#15803d}.failed{color:#b91c1c}.error,.timed_out{color:#a21caf}
+.passed{color:#15803d}.failed{color:#b91c1c}.flaky,.retried{color:#b45309}.error,.timed_out{color:#a21caf}
 .cancelled,.skipped{color:#a16207}
 details.test{background:#fff;border:1px solid #e2e8f0;border-radius:6px;margin:.4rem 0;padding:.3rem .7rem}
 details.step{border-left:3px solid #e2e8f0;margin:.3rem 0 .3rem .5rem;padding-left:.6rem}
@@ -114,14 +114,21 @@ def _step(step: StepResultOut) -> str:
 
 def _run(run: RunOut) -> str:
     verdict = "passed" if run.status.value == "PASSED" else "muted" if run.muted else run.status.value.lower()
+    if run.retried_by is not None:  # its retry stands for the test: shown, not counted
+        verdict = "retried"
     reason = f"<p>{_text(run.status_reason)}</p>" if run.status_reason and verdict != "passed" else ""
     if run.muted and run.mute is not None:
         reason = f"<p>Muted: {_text(run.mute.reason)}</p>{reason}"
+    if run.retried_by is not None:
+        reason = f"<p>Retried: run {run.retried_by}.</p>{reason}"
+    if run.flaky:
+        reason = f"<p>Flaky: passed on retry (run {run.retry_of} failed).</p>{reason}"
     steps = "".join(_step(step) for step in run.steps or []) or '<p class="muted">no step was recorded</p>'
     variables = f"<pre>{_text(run.variables)}</pre>" if run.variables else ""
     return (
         f'<details class="test" data-verdict="{escape(verdict)}"><summary>{_verdict(run.status.value)} '
         f"{_verdict('muted') if run.muted else ''}"
+        f"{_verdict('flaky') if run.flaky else _verdict('retried') if run.retried_by else ''}"
         f'{_text(run.name)} <span class="muted">({_ms(run.duration_ms)})</span></summary>'
         f"{reason}{variables}{steps}</details>"
     )
@@ -129,7 +136,10 @@ def _run(run: RunOut) -> str:
 
 def _summary(suite_runs: Sequence[SuiteRunOut]) -> str:
     counts = Counter(
-        "muted" if run.muted else run.status.value for suite_run in suite_runs for run in suite_run.runs
+        "muted" if run.muted else "flaky" if run.flaky else run.status.value
+        for suite_run in suite_runs
+        for run in suite_run.runs
+        if run.retried_by is None  # a retried run's retry is the test
     )
     cells = "".join(
         f"<tr><td>{_verdict(status)}</td><td>{count}</td></tr>" for status, count in sorted(counts.items())

@@ -71,7 +71,20 @@ def step_lines(steps: Sequence[StepResultOut]) -> list[str]:
     return lines
 
 
-def _testcase(parent: ET.Element, run: RunOut, classname: str) -> dict[str, int]:
+def _first_attempt(case: ET.Element, run: RunOut, first: RunOut | None) -> None:
+    """A retry's first run as Maven Surefire writes a re-run test: ``flakyFailure`` when the retry passed,
+    ``rerunFailure`` when it did not (CI servers that read them show the test as flaky)."""
+    if run.retry_of is None:
+        return
+    element = "flakyFailure" if run.status == RunStatus.PASSED else "rerunFailure"
+    reason = (first.status_reason if first else None) or f"run {run.retry_of} failed"
+    failure = ET.SubElement(case, element, message=_clean(reason), type="AssertionFailed")
+    if first is not None and first.steps:
+        ET.SubElement(failure, "system-out").text = _clean("\n".join(step_lines(first.steps)))
+
+
+def _testcase(parent: ET.Element, run: RunOut, classname: str, first: RunOut | None = None) -> dict[str, int]:
+    """``first``: the run ``run`` retries, when it is one (and known)."""
     case = ET.SubElement(
         parent, "testcase", name=_clean(run.name), classname=_clean(classname), time=_seconds(run.duration_ms)
     )
@@ -90,6 +103,7 @@ def _testcase(parent: ET.Element, run: RunOut, classname: str) -> dict[str, int]
     elif run.status != RunStatus.PASSED:
         ET.SubElement(case, "skipped", message=message)
         counts["skipped"] = 1
+    _first_attempt(case, run, first)
     if details:
         ET.SubElement(case, "system-out").text = details
     return counts
@@ -127,13 +141,13 @@ def _step_testcase(parent: ET.Element, run: RunOut, step: StepResultOut, classna
 
 
 def _run_testcases(
-    parent: ET.Element, run: RunOut, classname: str, per_step: bool
+    parent: ET.Element, run: RunOut, classname: str, per_step: bool, first: RunOut | None = None
 ) -> tuple[int, dict[str, int]]:
     """The <testcase> elements of a run (one, or one per step) and their count; a run that did not pass
-    without a step to show it keeps one <testcase> of its own."""
+    without a step to show it keeps one <testcase> of its own. Per step, a retry shows its own steps."""
     steps = run.steps or []
     if not per_step or not steps:
-        return 1, _testcase(parent, run, classname)
+        return 1, _testcase(parent, run, classname, first)
     totals = {"failures": 0, "errors": 0, "skipped": 0}
     for step in steps:
         for key, count in _step_testcase(parent, run, step, classname).items():
@@ -161,8 +175,11 @@ def junit_xml(
         ET.SubElement(props, "property", name=key, value=_clean(text))
     totals = {"failures": 0, "errors": 0, "skipped": 0}
     tests = 0
-    for run in runs:
-        cases, counts = _run_testcases(suite, run, classname, per_step)
+    by_id = {run.id: run for run in runs}
+    # A run that was retried is its retry's first attempt, not a test of its own (when its retry is here).
+    for run in [run for run in runs if run.retried_by is None or run.retried_by not in by_id]:
+        first = by_id.get(run.retry_of) if run.retry_of else None
+        cases, counts = _run_testcases(suite, run, classname, per_step, first)
         tests += cases
         for key, count in counts.items():
             totals[key] += count

@@ -36,7 +36,7 @@ async def runs_of_suite_run(
     rows = await session.execute(
         _run_rows()
         .where(TestRun.tenant_id == tenant_id, TestRun.suite_run_id == suite_run_id)
-        .order_by(TestRun.name)
+        .order_by(TestRun.name, TestRun.created_at)  # a retry after the run it retries
     )
     return [(row[0], row[1], row[2]) for row in rows]
 
@@ -164,3 +164,15 @@ async def known_issues(session: AsyncSession, runs: Sequence[TestRun]) -> dict[u
         if url is not None and since is not None and run.created_at >= since:
             labels[run.id] = url
     return labels
+
+
+async def retries_of(session: AsyncSession, runs: Sequence[TestRun]) -> dict[uuid.UUID, uuid.UUID]:
+    """The retry of each of these runs that has one (by the run it retries): only a FAILED run that asked
+    for one can have it, so the others cost no query."""
+    candidates = [run.id for run in runs if run.retry_failed > 0 and run.retry_of_id is None]
+    if not candidates:
+        return {}
+    rows = await session.execute(
+        select(TestRun.retry_of_id, TestRun.id).where(TestRun.retry_of_id.in_(candidates))
+    )
+    return {first: retry for first, retry in rows if first is not None}

@@ -43,6 +43,7 @@ def _again(actor: Actor, run: TestRun, suite_run_id: uuid.UUID | None, key: floa
         variables=dict(run.variables),
         context={},
         timeout_s=run.timeout_s,
+        retry_failed=run.retry_failed,  # a retry's setting is its first run's; the new run may retry
     )
 
 
@@ -70,6 +71,8 @@ async def rerun_suite_run(
         raise NotFound(f"suite run {suite_run_id} does not exist")
     original = found[0]
     runs = [row[0] for row in await repository.runs_of_suite_run(session, actor.tenant_id, suite_run_id)]
+    retried = {run.retry_of_id for run in runs if run.retry_of_id is not None}
+    runs = [run for run in runs if run.id not in retried]  # a retried test once: its retry stands for it
     runs.sort(key=lambda run: run.queue_key)  # the order they were queued in: the suite's order
     phases = await repository.phase_runs_of(session, actor.tenant_id, suite_run_id)
     if request.only_failed:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from orchestra.definitions.data_rows import MAX_DATA_COLUMNS, MAX_DATA_ROWS, DataFileError, check_rows
-from orchestra.definitions.testcase_model import MAX_PARALLELISM, RESERVED_NAMES
+from orchestra.definitions.testcase_model import MAX_PARALLELISM, RESERVED_NAMES, RetryFailed
 from orchestra.kit.json_storage import IDENTIFIER_PATTERN, StorableJson, is_identifier, json_storage_problem
 from orchestra.models.run_states import RunStatus
 
@@ -39,6 +39,11 @@ class _RunRequest(BaseModel):
         default_factory=dict,
         description="Overrides of the run's variables.",
         json_schema_extra={"propertyNames": {"pattern": IDENTIFIER_PATTERN}, "maxProperties": 200},
+    )
+    retry_failed: RetryFailed | None = Field(
+        default=None,
+        description="Run a FAILED run once more, as a new run linked to it (0: never, 1: once); a pass on "
+        "retry marks it flaky. Default: the suite's `retry_failed`, else the test case's.",
     )
 
     @field_validator("variables")
@@ -200,6 +205,16 @@ class RunOut(BaseModel):
     known_issue: str | None = Field(
         default=None, description="The issue its failure is known as (its failure group's, linked before it)."
     )
+    retry_failed: int = Field(default=0, description="Retries a FAILED verdict gets (0 or 1), as created.")
+    retry_of: uuid.UUID | None = Field(default=None, description="The FAILED run this run retries.")
+    retried_by: uuid.UUID | None = Field(
+        default=None,
+        description="Its retry: this FAILED verdict was run again, and the retry's verdict is the test's "
+        "(a suite run, the reports and the CLI count the retry, not this run).",
+    )
+    flaky: bool = Field(
+        default=False, description="Passed on retry: the run it retries FAILED (the test is flaky)."
+    )
     steps: list[StepResultOut] | None = None
 
 
@@ -234,7 +249,12 @@ class SuiteRunOut(BaseModel):
     muted: int = Field(
         default=0, description="How many of its runs are muted failures (counted in `counts`)."
     )
-    total: int
+    flaky: int = Field(
+        default=0, description="How many of its tests passed on retry (counted as PASSED in `counts`)."
+    )
+    total: int = Field(
+        description="Its tests: its runs less those that were retried (`counts` counts the same runs)."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -49,7 +49,13 @@ def _new_run(
     suite_run_id: uuid.UUID | None = None,
     key: float | None = None,
     name: str | None = None,
+    suite_retry: int | None = None,
 ) -> TestRun:
+    """``suite_retry``: the suite's ``retry_failed`` (used when the request gives none; else the test's)."""
+    retry = next(
+        (given for given in (request.retry_failed, suite_retry) if given is not None),
+        version.definition.get("retry_failed", 0),
+    )
     return TestRun(
         id=uuid.uuid4(),
         tenant_id=actor.tenant_id,
@@ -66,6 +72,7 @@ def _new_run(
         variables=variables,
         context={},
         timeout_s=version.definition.get("timeout_s"),
+        retry_failed=retry,
     )
 
 
@@ -167,6 +174,7 @@ async def create_suite_run(session: AsyncSession, actor: Actor, request: SuiteRu
             suite_run.id,
             key,
             None if row is None else run_name(case.name, row),
+            suite.definition.get("retry_failed") if suite else None,
         )
         for key, (case, version, row) in zip(
             (first + at * QUEUE_STEP for at in range(len(planned))), planned, strict=True
@@ -218,15 +226,21 @@ def _run_out(row: repository.RunRow, steps: list[StepResultOut] | None = None) -
         mute=RunMute(id=run.mute_id, reason=run.mute_reason or "") if run.mute_id else None,
         muted=quarantine.is_muted_failure(run.status, run.mute_id),
         failure_group_id=run.failure_group_id,
+        retry_failed=run.retry_failed,
+        retry_of=run.retry_of_id,
+        flaky=run.retry_of_id is not None and run.status == RunStatus.PASSED,
         steps=steps,
     )
 
 
 async def _labelled(session: AsyncSession, stored: list[TestRun], runs: list[RunOut]) -> list[RunOut]:
-    """The runs with the known issue their failure is labelled with (see insights/failure_groups.py)."""
+    """The runs with the known issue their failure is labelled with (see insights/failure_groups.py) and
+    the retry each FAILED run got."""
     labels = await repository.known_issues(session, stored)
+    retries = await repository.retries_of(session, stored)
     for run in runs:
         run.known_issue = labels.get(run.id)
+        run.retried_by = retries.get(run.id)
     return runs
 
 
@@ -325,9 +339,11 @@ async def get_suite_run(
                 StepResultOut.model_validate(step) for step in await repository.steps_of(session, row[0].id)
             ]
         runs.append(_run_out(row, steps))
-    # A muted failure does not fail the suite run: it counts as a pass in the suite run's status.
+    # A muted failure does not fail the suite run: it counts as a pass in the suite run's status. A run
+    # that was retried does not count at all: its retry's verdict is the test's.
     runs = await _labelled(session, [row[0] for row in rows], runs)
-    statuses = [RunStatus.PASSED if run.muted else run.status for run in runs]
+    tests = [run for run in runs if run.retried_by is None]
+    statuses = [RunStatus.PASSED if run.muted else run.status for run in tests]
     phases = {
         run.suite_phase: suite_phases.phase_out(
             run, [StepResultOut.model_validate(step) for step in await repository.steps_of(session, run.id)]
@@ -361,9 +377,10 @@ async def get_suite_run(
         priority=suite_run.priority,
         trigger=suite_run.trigger,
         variables=suite_run.variables,
-        counts=dict(Counter(run.status.value for run in runs)),
-        muted=sum(1 for run in runs if run.muted),
-        total=len(runs),
+        counts=dict(Counter(run.status.value for run in tests)),
+        muted=sum(1 for run in tests if run.muted),
+        flaky=sum(1 for run in tests if run.flaky),
+        total=len(tests),
         created_at=suite_run.created_at,
         started_at=started_at,
         finished_at=finished_at,

@@ -10,6 +10,7 @@ import {
 } from "@tanstack/react-router";
 import { useCallback } from "react";
 import { parseAuditSearch } from "@/features/audit/api/audit";
+import { parseFailureGroupsSearch } from "@/features/insights/api/failure-groups";
 import { parseCompareSearch } from "@/features/insights/api/insights";
 import { SignInForm } from "@/features/auth/components/sign-in-form";
 import { SignOnCallback } from "@/features/auth/components/sign-on-callback";
@@ -46,6 +47,9 @@ const TestCaseResults = lazyScreen(() =>
 );
 const RunComparison = lazyScreen(() =>
   import("@/features/insights/components/run-comparison").then((m) => m.RunComparison),
+);
+const FailureGroupsPage = lazyScreen(() =>
+  import("@/features/insights/components/failure-groups-page").then((m) => m.FailureGroupsPage),
 );
 const KnowledgePage = lazyScreen(() =>
   import("@/features/knowledge/components/knowledge-page").then((m) => m.KnowledgePage),
@@ -130,6 +134,21 @@ const compareRoute = createRoute({
     const { runId } = compareRoute.useParams();
     const search = compareRoute.useSearch();
     return <RunComparison key={`${runId}/${search.with}`} runId={runId} other={search.with} />;
+  },
+});
+
+const failureGroupsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/failure-groups",
+  validateSearch: parseFailureGroupsSearch,
+  component: function FailureGroupsScreen() {
+    const search = failureGroupsRoute.useSearch();
+    const navigate = useNavigate({ from: "/failure-groups" });
+    const onSearchChange = useCallback(
+      (next: typeof search, replace?: boolean) => void navigate({ search: next, replace }),
+      [navigate],
+    );
+    return <FailureGroupsPage search={search} onSearchChange={onSearchChange} />;
   },
 });
 
@@ -274,6 +293,7 @@ const routeTree = rootRoute.addChildren([
     runsRoute,
     runRoute,
     compareRoute,
+    failureGroupsRoute,
     environmentsRoute,
     environmentRoute,
     schedulesRoute,

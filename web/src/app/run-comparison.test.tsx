@@ -115,6 +115,7 @@ describe("comparing runs", { timeout: 20_000 }, () => {
         HttpResponse.json({ bucket: "day", since: "2026-11-01T00:00:00Z", buckets: [], failures_by_step: [] }),
       ),
       http.get("*/api/v1/insights/flakiness", () => HttpResponse.json({ items: [], total: 0, limit: 1, offset: 0 })),
+      http.get("*/api/v1/projects/demo/mutes", () => HttpResponse.json({ items: [], total: 0, limit: 200, offset: 0 })),
       http.get(`*/api/v1/runs/${LEFT}/compare`, () => HttpResponse.json(COMPARISON)),
     );
     const router = renderAt("/test-cases/demo/prices?tab=results");

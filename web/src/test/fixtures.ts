@@ -62,6 +62,10 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     muted: false,
     known_issue: null,
     failure_group_id: null,
+    retry_failed: 0,
+    retry_of: null,
+    retried_by: null,
+    flaky: false,
     steps: [],
     ...overrides,
   };

@@ -2687,6 +2687,12 @@ export interface components {
              * Format: uuid
              */
             latest_run: string;
+            /**
+             * Passed On Retry
+             * @description Failed runs whose automatic retry passed (each makes the test flaky).
+             * @default 0
+             */
+            passed_on_retry: number;
             /** Passes */
             passes: number;
             /**
@@ -2696,6 +2702,11 @@ export interface components {
             recoveries: number;
             /** Retried Passes */
             retried_passes: number;
+            /**
+             * Retry Evidence
+             * @description The failed runs and their passing retries (at most 20).
+             */
+            retry_evidence?: components["schemas"]["FlipOut"][];
             /** Runs */
             runs: number;
             /**
@@ -3677,6 +3688,11 @@ export interface components {
              */
             project: string;
             /**
+             * Retry Failed
+             * @description Run a FAILED run once more, as a new run linked to it (0: never, 1: once); a pass on retry marks it flaky. Default: the suite's `retry_failed`, else the test case's.
+             */
+            retry_failed?: number | null;
+            /**
              * Test Case
              * @description Test case id or name.
              */
@@ -3739,6 +3755,12 @@ export interface components {
             fencing_token: number;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Flaky
+             * @description Passed on retry: the run it retries FAILED (the test is flaky).
+             * @default false
+             */
+            flaky: boolean;
             /** Heartbeat At */
             heartbeat_at: string | null;
             /**
@@ -3779,6 +3801,22 @@ export interface components {
             queue_position?: number | null;
             /** Queued At */
             queued_at: string | null;
+            /**
+             * Retried By
+             * @description Its retry: this FAILED verdict was run again, and the retry's verdict is the test's (a suite run, the reports and the CLI count the retry, not this run).
+             */
+            retried_by?: string | null;
+            /**
+             * Retry Failed
+             * @description Retries a FAILED verdict gets (0 or 1), as created.
+             * @default 0
+             */
+            retry_failed: number;
+            /**
+             * Retry Of
+             * @description The FAILED run this run retries.
+             */
+            retry_of?: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
@@ -4418,6 +4456,11 @@ export interface components {
              */
             project: string;
             /**
+             * Retry Failed
+             * @description Run a FAILED run once more, as a new run linked to it (0: never, 1: once); a pass on retry marks it flaky. Default: the suite's `retry_failed`, else the test case's.
+             */
+            retry_failed?: number | null;
+            /**
              * Suite
              * @description Suite id or name.
              */
@@ -4459,6 +4502,12 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
             /**
+             * Flaky
+             * @description How many of its tests passed on retry (counted as PASSED in `counts`).
+             * @default 0
+             */
+            flaky: number;
+            /**
              * Id
              * Format: uuid
              */
@@ -4489,7 +4538,10 @@ export interface components {
             suite_id: string | null;
             /** @description The suite's teardown run, if any. */
             teardown?: components["schemas"]["SuitePhaseOut"] | null;
-            /** Total */
+            /**
+             * Total
+             * @description Its tests: its runs less those that were retried (`counts` counts the same runs).
+             */
             total: number;
             /** Trigger */
             trigger: string;

@@ -16,11 +16,12 @@ import { formatDuration, formatTime } from "@/shared/lib/format";
 import { Card } from "@/shared/ui/card";
 import { StatusBadge } from "@/shared/ui/status-badge";
 import { linkClass, mutedClass, selectClass } from "@/shared/ui/styles";
+import { TestCaseMutes } from "./test-case-mutes";
 import { TrendCharts } from "./trend-charts";
 
 const classificationText: Record<Flakiness["classification"], string> = {
   healthy: "Healthy: its latest run passed, and no version's verdict went both ways",
-  flaky: "Flaky: the verdict of one version on one environment went both ways, without a change",
+  flaky: "Flaky: the verdict of one version on one environment went both ways without a change, or a failure passed on retry",
   broken: "Broken: its latest run failed, and no version's verdict went both ways (a regression, not flakiness)",
 };
 
@@ -83,16 +84,21 @@ export function TestCaseResults({ project, testCase }: Props) {
             ))}
           </select>
         </label>
-        {pair ? (
-          <Link
-            to="/runs/$runId/compare"
-            params={{ runId: pair.failed }}
-            search={{ with: pair.passed }}
-            className={`text-sm ${linkClass}`}
-          >
-            Compare the last failure with the pass before it
+        <div className="flex flex-col items-end gap-1">
+          {pair ? (
+            <Link
+              to="/runs/$runId/compare"
+              params={{ runId: pair.failed }}
+              search={{ with: pair.passed }}
+              className={`text-sm ${linkClass}`}
+            >
+              Compare the last failure with the pass before it
+            </Link>
+          ) : null}
+          <Link to="/failure-groups" search={{ project }} className={`text-sm ${linkClass}`}>
+            The project's failures grouped by cause
           </Link>
-        ) : null}
+        </div>
       </div>
 
       <Card aria-label="Summary">
@@ -110,10 +116,13 @@ export function TestCaseResults({ project, testCase }: Props) {
           <p className="mt-3 text-sm">
             <StatusBadge status={flakiness.data.classification} className="mr-2" />
             {classificationText[flakiness.data.classification]} ({flakiness.data.flips} flips in{" "}
-            {flakiness.data.transitions} consecutive pairs).
+            {flakiness.data.transitions} consecutive pairs
+            {flakiness.data.passed_on_retry ? `; ${flakiness.data.passed_on_retry} passed on retry` : ""}).
           </p>
         ) : null}
       </Card>
+
+      <TestCaseMutes project={project} testCase={testCase} />
 
       {trends.data ? <TrendCharts trends={trends.data} /> : <p className={mutedClass}>Loading the trends…</p>}
 

@@ -49,6 +49,16 @@ export function RunDetail({ runId }: { runId: string }) {
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold break-all">{data.name}</h1>
         <StatusBadge status={data.status} className="text-sm" />
+        {data.flaky && data.retry_of ? (
+          <Link to="/runs/$runId" params={{ runId: data.retry_of }} className="text-sm text-indigo-700 hover:underline dark:text-indigo-300">
+            flaky: passed on retry of a failed run
+          </Link>
+        ) : null}
+        {data.retried_by ? (
+          <Link to="/runs/$runId" params={{ runId: data.retried_by }} className="text-sm text-indigo-700 hover:underline dark:text-indigo-300">
+            retried: see its retry
+          </Link>
+        ) : null}
         <span aria-live="polite" className="text-sm text-slate-600 dark:text-slate-300">
           {liveText[live]}
         </span>

@@ -1,7 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
 import { PAGE_SIZE, projectsQuery, runsQuery, type RunsSearch } from "@/features/runs/api/runs";
 import { Button } from "@/shared/ui/button";
 import { Card } from "@/shared/ui/card";
+import { linkClass } from "@/shared/ui/styles";
 import { RunsFilters } from "./runs-filters";
 import { RunsTable } from "./runs-table";
 
@@ -19,7 +21,12 @@ export function RunsPage({ search, onSearchChange }: Props) {
 
   return (
     <div className="flex flex-col gap-4">
-      <h1 className="text-2xl font-semibold">Runs</h1>
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <h1 className="text-2xl font-semibold">Runs</h1>
+        <Link to="/failure-groups" search={search.project ? { project: search.project } : {}} className={`text-sm ${linkClass}`}>
+          Failures grouped by cause
+        </Link>
+      </div>
       <RunsFilters search={search} onChange={onSearchChange} />
       <Card aria-busy={runs.isFetching}>
         {runs.isError ? (

@@ -39,6 +39,8 @@ export function RunsTable({ runs, projectNames }: { runs: Run[]; projectNames: M
               </td>
               <td className="py-2 pr-3">
                 <StatusBadge status={run.status} />
+                {run.flaky ? <StatusBadge status="flaky" className="ml-1" /> : null}
+                {run.retried_by ? <StatusBadge status="retried" className="ml-1" /> : null}
               </td>
               <td className="py-2 pr-3">{projectNames.get(run.project_id) ?? run.project_id.slice(0, 8)}</td>
               <td className="py-2 pr-3">{run.environment}</td>
