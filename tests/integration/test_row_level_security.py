@@ -56,6 +56,7 @@ SYSTEM_COLUMNS = {
         "lease_presence_key",
         "suite_phase",
         "mute_id",  # the webhook trigger's suite verdict (migration 0021)
+        "retry_of_id",  # the same: a retried run counts through its retry
     },
     ("test_runs", "UPDATE"): {
         "status",

@@ -222,6 +222,38 @@ async def test_a_suite_run_sends_its_events_once_whichever_run_ends_last(
     assert len(ids) == 3
 
 
+async def test_a_suite_run_whose_failure_passed_on_retry_reports_a_pass(
+    api: httpx.AsyncClient, harness: Harness, receiver: Receiver
+) -> None:
+    events = ["suite_run.finished", "suite_run.failed", "run.failed"]
+    await create(api, harness.project, name="all", url=f"{receiver.url}/all", events=events)
+    key = f"wobbly-{uuid.uuid4().hex}"
+    wobbly = {
+        "name": "wobbly",
+        "retry_failed": 1,
+        "steps": [
+            {
+                "request": {"url": "{{ env.base_url }}/flaky", "query": {"key": key, "fail_times": 1}},
+                "expect": {"status": 200},
+            }
+        ],
+    }
+    await harness.apply(PASSING, wobbly, suites=[{"suite": "nightly", "tests": ["fine", "wobbly"]}])
+    response = await api.post(
+        "/suite-runs", json={"project": harness.project, "environment": "sut", "suite": "nightly"}
+    )
+    assert response.status_code == 201, response.text
+    for run_id in response.json()["runs"]:
+        first = await harness.wait(uuid.UUID(run_id))
+        if first["retried_by"]:
+            assert (await harness.wait(uuid.UUID(first["retried_by"])))["status"] == "PASSED"
+    await arrived(receiver, 1)
+    await asyncio.sleep(0.5)  # nothing more comes: the failure that passed on retry is no failure
+    assert [item.headers["x-orchestra-event"] for item in receiver.received] == ["suite_run.finished"]
+    finished = receiver.of_type("suite_run.finished")[0].json["data"]["suite_run"]
+    assert (finished["status"], finished["total"], finished["counts"]) == ("PASSED", 2, {"PASSED": 2})
+
+
 async def test_failed_attempts_are_retried_with_backoff_until_delivered(
     api: httpx.AsyncClient, harness: Harness, receiver: Receiver
 ) -> None:

@@ -14,7 +14,7 @@ its deliveries and a rolled-back one never does:
 
 The trigger function belongs to ``orchestra_system`` (SECURITY DEFINER: the reaper ends runs across
 tenants), which may read of ``webhooks`` only which project wants which events, and of ``test_runs`` also
-``mute_id``, and may only insert deliveries. ``orchestra_sys_webhook_tenants`` lists the tenants with a
+``mute_id`` and ``retry_of_id``, and may only insert deliveries. ``orchestra_sys_webhook_tenants`` lists the tenants with a
 delivery due, for the deliverers (webhooks/delivery.py), which then claim them inside each tenant.
 
 Revision ID: 0021
@@ -29,7 +29,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
@@ -68,6 +68,8 @@ _SUITE_EVENT = """jsonb_build_object('suite_run', jsonb_build_object(
             'environment_id', NEW.environment_id), 'occurred_at', now())"""
 
 _TRIGGER_FUNCTION = "orchestra_webhook_run_finished()"
+# a run that was retried (migration 0020) counts through its retry, as in runs/rerun.py's suite verdict
+_NOT_RETRIED = "NOT EXISTS (SELECT 1 FROM test_runs x WHERE x.retry_of_id = r.id)"
 _TRIGGER_BODY = f"""
     RETURNS trigger LANGUAGE plpgsql {_SYSTEM} AS $$
     DECLARE
@@ -81,7 +83,9 @@ _TRIGGER_BODY = f"""
         IF NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.project_id = NEW.project_id AND w.enabled) THEN
             RETURN NULL;
         END IF;
-        IF NEW.status IN {_FAILING} AND NEW.mute_id IS NULL THEN
+        -- a failed run that got its retry (runs/retry: created by the same statement) is told by the retry
+        IF NEW.status IN {_FAILING} AND NEW.mute_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM test_runs x WHERE x.retry_of_id = NEW.id) THEN
             {_QUEUE.format(kind="'run.failed'", key="'run.failed/' || NEW.id", event=_RUN_EVENT)}
         END IF;
         IF NEW.suite_run_id IS NULL THEN
@@ -97,7 +101,7 @@ _TRIGGER_BODY = f"""
                array_agg(CASE WHEN r.mute_id IS NOT NULL AND r.status IN {_FAILING} THEN 'PASSED'
                               ELSE r.status END)
           INTO remaining, total, muted, effective
-          FROM test_runs r WHERE r.suite_run_id = NEW.suite_run_id;
+          FROM test_runs r WHERE r.suite_run_id = NEW.suite_run_id AND {_NOT_RETRIED};
         IF remaining > 0 THEN
             RETURN NULL;
         END IF;
@@ -109,7 +113,8 @@ _TRIGGER_BODY = f"""
                         ELSE 'PASSED' END;
         SELECT coalesce(jsonb_object_agg(c.status, c.n), '{{}}'::jsonb) INTO counts
           FROM (SELECT r.status, count(*) AS n FROM test_runs r
-                WHERE r.suite_run_id = NEW.suite_run_id AND r.suite_phase IS NULL GROUP BY r.status) c;
+                WHERE r.suite_run_id = NEW.suite_run_id AND r.suite_phase IS NULL AND {_NOT_RETRIED}
+                GROUP BY r.status) c;
         {_QUEUE.format(kind="'suite_run.finished'", key="'suite_run.finished/' || NEW.suite_run_id", event=_SUITE_EVENT)}
         IF verdict IN {_FAILING} THEN
             {_QUEUE.format(kind="'suite_run.failed'", key="'suite_run.failed/' || NEW.suite_run_id", event=_SUITE_EVENT)}
@@ -127,7 +132,7 @@ _SYSTEM_GRANTS = (
     "TO orchestra_system",
     "GRANT INSERT (id, tenant_id, project_id, webhook_id, event_id, event_type, event_key, event) "
     "ON webhook_deliveries TO orchestra_system",
-    "GRANT SELECT (mute_id) ON test_runs TO orchestra_system",
+    "GRANT SELECT (mute_id, retry_of_id) ON test_runs TO orchestra_system",
 )
 _SYSTEM_POLICIES = (
     "CREATE POLICY system_select ON webhooks FOR SELECT TO orchestra_system USING (true)",
@@ -249,7 +254,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER webhook_run_finished ON test_runs")
     op.execute(f"DROP FUNCTION {_TRIGGER_FUNCTION}")
     op.execute(f"DROP FUNCTION {_TENANTS}")
-    op.execute("REVOKE SELECT (mute_id) ON test_runs FROM orchestra_system")
+    op.execute("REVOKE SELECT (mute_id, retry_of_id) ON test_runs FROM orchestra_system")
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
     op.drop_table("webhooks")
