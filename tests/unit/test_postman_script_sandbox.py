@@ -5,13 +5,20 @@ stopped, and nothing but the pm API is reachable."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
+from orchestra.kit import egress
+from orchestra.kit.egress import EgressPolicy
+from orchestra.kit.egress_http import guarded_client
 from orchestra.steps.response import ResponseView
-from orchestra.steps.scripts.runner import POOL
-from orchestra.steps.scripts.step_scripts import run_scripts
+from orchestra.steps.scripts.runner import MAX_SCRIPT_REQUESTS, POOL
+from orchestra.steps.scripts.step_scripts import ScriptRequests, run_scripts
 from orchestra.steps.scripts.worker import CHAI
 
 pytestmark = pytest.mark.skipif(
@@ -145,5 +152,233 @@ async def test_a_script_reaches_nothing_but_the_pm_api_and_leaves_nothing_for_th
         "pm.test('clean', () => pm.expect(typeof leftBehind).to.equal('undefined'));"
     )
     assert later[0][1] is True
+
+
+# -- pm.sendRequest: sent by the step's HTTP layer under its egress policy -----------------------------------
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A real HTTP server on 127.0.0.1: answers every request with what it received, as JSON."""
+
+    hits: ClassVar[list[str]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        _Echo.hits.append(f"{self.command} {self.path}")
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "/landed")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        payload = json.dumps(
+            {"method": self.command, "path": self.path, "body": body, "header": self.headers.get("X-Probe")}
+        ).encode()
+        self.send_response(404 if self.path.startswith("/missing") else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Echo.hits = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def sent_by(
+    script: str, policy: EgressPolicy, **variables: object
+) -> tuple[list[tuple[str, bool, str]], list[str], str | None]:
+    """The script's named tests, its recorded requests (the pm.sendRequest checks) and its error."""
+    async with guarded_client() as client:
+        requests = ScriptRequests(client, timeout_ms=3000, max_bytes=1_048_576)
+        with egress.applying(policy):
+            outcome = await run_scripts(
+                [script],
+                phase="test",
+                step_name="s",
+                variables=variables,
+                request=REQUEST,
+                view=VIEW,
+                requests=requests,
+            )
+    named = [(c.name or "", c.passed, c.message) for c in outcome.checks if c.check != "pm.sendRequest"]
+    recorded = [c.message for c in outcome.checks if c.check == "pm.sendRequest"]
+    assert all(c.passed for c in outcome.checks if c.check == "pm.sendRequest")  # records, not verdicts
+    return named, recorded, outcome.error
+
+
+def local(url: str) -> EgressPolicy:
+    return EgressPolicy.for_environment(url, [], True, "sut")
+
+
+async def test_send_request_hands_its_callback_the_response_and_runs_the_tests_it_makes(echo: str) -> None:
+    named, recorded, error = await sent_by(
+        """
+        pm.sendRequest(pm.environment.get("base") + "/first", function (err, res) {
+            pm.test("no error", () => pm.expect(err).to.equal(null));
+            pm.test("status", () => pm.expect(res.code).to.equal(200));
+            pm.test("json", () => pm.expect(res.json().path).to.equal("/first"));
+            pm.test("postman assertion", () => res.to.have.status(200));
+            pm.environment.set("first_path", res.json().path);
+            pm.sendRequest({
+                url: pm.environment.get("base") + "/second",
+                method: "POST",
+                header: { "X-Probe": "p-1", "Content-Type": "application/json" },
+                body: { mode: "raw", raw: JSON.stringify({ after: res.json().path }) },
+            }, function (err2, res2) {
+                pm.test("nested", () => {
+                    pm.expect(res2.json().method).to.equal("POST");
+                    pm.expect(res2.json().header).to.equal("p-1");
+                    pm.expect(JSON.parse(res2.json().body).after).to.equal("/first");
+                    pm.expect(res2.headers.get("content-type")).to.include("json");
+                });
+            });
+        });
+        pm.sendRequest({ url: pm.environment.get("base") + "/form", method: "PUT",
+                         body: { mode: "urlencoded", urlencoded: [{ key: "a b", value: "1&2" }] } },
+                       (err, res) => pm.test("urlencoded",
+                                             () => pm.expect(res.json().body).to.equal("a%20b=1%262")));
+        pm.sendRequest(pm.environment.get("base") + "/missing", (err, res) => {
+            pm.test("a 404 is a response, not an error", () => {
+                pm.expect(err).to.equal(null); res.to.be.notFound;
+            });
+        });
+        pm.sendRequest(pm.environment.get("base") + "/redirect", (err, res) => {
+            pm.test("redirects followed", () => pm.expect(res.json().path).to.equal("/landed"));
+        });
+        pm.test("the script goes on before the answers",
+                () => pm.expect(pm.environment.get("first_path")).to.equal(undefined));
+        """,
+        local(echo),
+        base=echo,
+    )
+    assert error is None
+    assert [(name, passed) for name, passed, _ in named] == [
+        ("the script goes on before the answers", True),
+        ("no error", True),
+        ("status", True),
+        ("json", True),
+        ("postman assertion", True),
+        ("urlencoded", True),
+        ("a 404 is a response, not an error", True),
+        ("redirects followed", True),
+        ("nested", True),
+    ]
+    assert _Echo.hits == [
+        "GET /first",
+        "PUT /form",
+        "GET /missing",
+        "GET /redirect",
+        "GET /landed",
+        "POST /second",
+    ]
+    assert [line.split(" → ")[0] for line in recorded] == [
+        f"GET {echo}/first",
+        f"PUT {echo}/form",
+        f"GET {echo}/missing",
+        f"GET {echo}/redirect",
+        f"POST {echo}/second",
+    ]
+    assert recorded[2].split(" → ")[1].startswith("404 in ")
+
+
+async def test_a_forbidden_or_private_host_is_never_contacted_and_the_callback_gets_the_error(
+    echo: str,
+) -> None:
+    script = """
+        pm.sendRequest("http://elsewhere.example/x", (err, res) => {
+            pm.test("other host refused", () => {
+                pm.expect(err).to.be.an("error"); pm.expect(res.code).to.equal(undefined);
+            });
+            pm.environment.set("refused", err.message);
+        });
+        pm.sendRequest("http://169.254.169.254/latest/meta-data/",
+                       (err) => pm.environment.set("metadata", err.message));
+        pm.sendRequest("http://10.0.0.5:9/internal", (err) => pm.environment.set("private", err.message));
+    """
+    # Only api.example and the two private addresses are allowed hosts, and private networks are not.
+    strict = EgressPolicy.for_environment("http://api.example", ["169.254.169.254", "10.0.0.5"], False, "sut")
+    named, recorded, error = await sent_by(script, strict)
+    assert error is None
+    assert named[0][:2] == ("other host refused", True)
+    assert len(recorded) == 3
+    assert all(" → not answered: " in line for line in recorded)
+    outcome = await _variables_of(script, strict)
+    assert "host 'elsewhere.example' is not allowed" in str(outcome["refused"])
+    assert "169.254.169.254" in str(outcome["metadata"])
+    assert "10.0.0.5" in str(outcome["private"])
+    assert _Echo.hits == []
+
+
+async def _variables_of(script: str, policy: EgressPolicy) -> dict[str, object]:
+    async with guarded_client() as client:
+        with egress.applying(policy):
+            outcome = await run_scripts(
+                [script], phase="test", step_name="s", variables={}, request=REQUEST, view=VIEW,
+                requests=ScriptRequests(client, timeout_ms=3000, max_bytes=1_048_576),
+            )  # fmt: skip
+    return outcome.variables
+
+
+async def test_a_script_sending_requests_without_end_is_stopped_at_the_bound(echo: str) -> None:
+    _, recorded, error = await sent_by(
+        """
+        function again() { pm.sendRequest(pm.environment.get("base") + "/again", again); }
+        again();
+        """,
+        local(echo),
+        base=echo,
+    )
+    bound = f"a script may send at most {MAX_SCRIPT_REQUESTS} requests"
+    assert error == f"test script: Error: pm.sendRequest: {bound} (line 2)"
+    assert len(_Echo.hits) == MAX_SCRIPT_REQUESTS == len(recorded)
+    _, _, burst = await sent_by(
+        "for (let i = 0; i < 1000; i++) pm.sendRequest(pm.environment.get('base') + '/burst');",
+        local(echo),
+        base=echo,
+    )
+    assert burst is not None
+    assert bound in burst
+    assert len(_Echo.hits) == MAX_SCRIPT_REQUESTS  # a refused burst sends nothing
+
+
+async def test_a_callback_that_throws_ends_the_script_in_error_with_its_line(echo: str) -> None:
+    _, recorded, error = await sent_by(
+        "pm.sendRequest(pm.environment.get('base') + '/x', function (err, res) {\n  res.nothing.here();\n});",
+        local(echo),
+        base=echo,
+    )
+    assert len(recorded) == 1
+    assert error == "test script: TypeError: Cannot read properties of undefined (reading 'here') (line 2)"
+
+
+async def test_an_unreachable_host_is_the_callbacks_error() -> None:
+    named, recorded, error = await sent_by(
+        """pm.sendRequest("http://127.0.0.1:1/", (err, res) => {
+            pm.test("connection refused", () => pm.expect(err.message).to.include("cannot connect"));
+        });""",
+        local("http://127.0.0.1"),
+    )
+    assert error is None
+    assert named[0][:2] == ("connection refused", True)
+    assert "not answered: cannot connect" in recorded[0]
+
+
+async def test_without_a_sender_send_request_is_refused_clearly() -> None:
     _, _, refused = await outcome_of("pm.sendRequest('http://h', () => {});")
-    assert refused == "test script: Error: pm.sendRequest is not supported (line 1)"
+    assert refused == "test script: Error: pm.sendRequest is not available here (line 1)"

@@ -24,7 +24,7 @@ from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetch_client_credentials
 from orchestra.steps.request_defaults import merged_request, without_overridden_auth
 from orchestra.steps.response import ResponseView
-from orchestra.steps.scripts.step_scripts import run_scripts, scripts_of
+from orchestra.steps.scripts.step_scripts import ScriptRequests, run_scripts, scripts_of
 from orchestra.steps.templating import in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 
@@ -146,6 +146,13 @@ class HttpStepRunner:
         base_url: str | None,
         gates: bool,
     ) -> StepOutcome:
+        pace: Pace | None = None
+        if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
+            pacer, tenant, environment, rate = self.pacer, tenant_id, environment_id, requests_per_s
+
+            async def pace() -> None:
+                await pacer.wait_turn(tenant, environment, rate)
+
         scripted: dict[str, Any] = {}  # variables the step's scripts set
         if step.pre_request_script is not None:
             before = await run_scripts(
@@ -154,6 +161,7 @@ class HttpStepRunner:
                 step_name=step.display_name(0),
                 variables=scope.get("vars") or {},
                 request=request_spec,
+                requests=self._script_requests(self.settings.default_step_timeout_ms, pace),
             )
             scripted.update(before.variables)
             if before.error:
@@ -172,13 +180,6 @@ class HttpStepRunner:
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
         outcome, view = StepOutcome(status="passed"), None
-        pace: Pace | None = None
-        if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
-            pacer, tenant, environment, rate = self.pacer, tenant_id, environment_id, requests_per_s
-
-            async def pace() -> None:
-                await pacer.wait_turn(tenant, environment, rate)
-
         auth = rendered.pop("auth", None)
         if auth:
             try:
@@ -209,7 +210,8 @@ class HttpStepRunner:
                     _until_failure(result, outcome.attempts).to_dict() for result in pending
                 )
         if step.test_script is not None and view is not None:
-            await self._test_scripts(step, rendered, view, scope, scripted, outcome)
+            requests = self._script_requests(timeout_ms, pace)
+            await self._test_scripts(step, rendered, view, scope, scripted, outcome, requests)
         elif scripted:
             outcome.variables = {**scripted, **outcome.variables}
         return outcome
@@ -222,6 +224,7 @@ class HttpStepRunner:
         scope: Mapping[str, Any],
         scripted: dict[str, Any],
         outcome: StepOutcome,
+        requests: ScriptRequests,
     ) -> None:
         """The step's test scripts on its final response: their tests as named checks, the variables they
         set over those captured, a thrown error as the step's."""
@@ -233,6 +236,7 @@ class HttpStepRunner:
             variables=variables,
             request=rendered,
             view=view,
+            requests=requests,
         )
         outcome.assertions.extend(check.to_dict() for check in after.checks)
         changed = {**scripted, **outcome.variables, **after.variables}
@@ -247,6 +251,13 @@ class HttpStepRunner:
             outcome.status, outcome.error = "error", after.error
         elif outcome.status == "passed" and any(is_failed_check(check) for check in outcome.assertions):
             outcome.status = "failed"
+
+    def _script_requests(self, timeout_ms: float, pace: Pace | None) -> ScriptRequests:
+        """What sends the scripts' pm.sendRequest calls: this step's client, egress policy (the current
+        one), request rate and response size limit."""
+        return ScriptRequests(
+            self.client, timeout_ms=timeout_ms, max_bytes=self.settings.max_response_bytes, pace=pace
+        )
 
     def _token_fetch(self, timeout_ms: float, pace: Pace | None) -> Any:
         async def fetch(settings: Mapping[str, str]) -> tuple[str, float | None]:

@@ -77,9 +77,8 @@
     body: request.body === undefined ? undefined : { raw: request.body, toString: function () { return request.body || ""; } },
   };
 
-  var response = state.response;
-  var pmResponse;
-  if (response) {
+  // The response API, for pm.response and for the responses pm.sendRequest hands its callbacks.
+  function responseApi(response) {
     var parsed;
     var parsedOnce = false;
     var json = function () {
@@ -132,7 +131,7 @@
       responseTime: { below: function (limit) { chai.expect(response.responseTime).to.be.below(limit); } },
     };
     var not = { have: { status: function (expected) { chai.expect(response.code).to.not.equal(expected); } } };
-    pmResponse = {
+    return {
       code: response.code,
       status: response.status,
       responseTime: response.responseTime,
@@ -143,6 +142,87 @@
       to: { have: have, be: be, not: not },
     };
   }
+  var response = state.response;
+  var pmResponse = response ? responseApi(response) : undefined;
+
+  // pm.sendRequest: the request is queued here; once the script (or the callback before) has returned, the
+  // worker asks Orchestra to send the next one (under the step's egress policy) and hands the answer to its
+  // callback, as (error, response). A script may send at most state.maxRequests.
+  var sendQueue = [];
+  var sendCount = 0;
+  var maxRequests = typeof state.maxRequests === "number" ? state.maxRequests : 0;
+  function pairsOf(headers) {
+    if (!headers) return [];
+    if (typeof headers === "string") {
+      return headers.split("\n").filter(function (line) { return line.indexOf(":") > 0; }).map(function (line) {
+        var at = line.indexOf(":"); return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+      });
+    }
+    if (Array.isArray(headers)) {
+      return headers.filter(function (h) { return h && !h.disabled; }).map(function (h) { return [String(h.key), String(h.value)]; });
+    }
+    if (typeof headers.toObject === "function") headers = headers.toObject();
+    return Object.keys(headers).map(function (key) { return [key, String(headers[key])]; });
+  }
+  function hasHeader(pairs, name) {
+    return pairs.some(function (pair) { return pair[0].toLowerCase() === name; });
+  }
+  function encodePairs(fields) {
+    return (fields || []).filter(function (f) { return f && !f.disabled; }).map(function (f) {
+      return encodeURIComponent(f.key) + "=" + encodeURIComponent(f.value === undefined ? "" : f.value);
+    }).join("&");
+  }
+  function requestSpec(given) {
+    if (typeof given === "string") return { method: "GET", url: given, headers: [], body: null };
+    if (!given || typeof given !== "object") throw new TypeError("pm.sendRequest needs a URL or a request object");
+    var url = given.url;
+    if (url && typeof url === "object") url = typeof url.raw === "string" ? url.raw : String(url);
+    if (typeof url !== "string" || !url) throw new TypeError("pm.sendRequest: the request has no URL");
+    var headers = pairsOf(given.header || given.headers);
+    var body = given.body, text = null;
+    if (typeof body === "string") text = body;
+    else if (body && typeof body === "object") {
+      var mode = body.mode || "raw";
+      if (mode === "raw") text = body.raw === undefined ? null : typeof body.raw === "string" ? body.raw : JSON.stringify(body.raw);
+      else if (mode === "formdata") {
+        var parts = (body.formdata || []).filter(function (f) { return f && !f.disabled; });
+        if (parts.some(function (f) { return f.type === "file"; })) throw new TypeError("pm.sendRequest: file fields are not supported");
+        return { method: String(given.method || "GET").toUpperCase(), url: url, headers: headers, body: null,
+                 multipart: parts.map(function (f) { return [String(f.key), f.value === undefined ? "" : String(f.value)]; }) };
+      } else if (mode === "urlencoded") {
+        text = encodePairs(body.urlencoded);
+        if (!hasHeader(headers, "content-type")) headers.push(["Content-Type", "application/x-www-form-urlencoded"]);
+      } else if (mode === "graphql") {
+        text = JSON.stringify(body.graphql || {});
+        if (!hasHeader(headers, "content-type")) headers.push(["Content-Type", "application/json"]);
+      } else throw new TypeError("pm.sendRequest: a body of mode " + mode + " is not supported");
+    }
+    return { method: String(given.method || "GET").toUpperCase(), url: url, headers: headers, body: text };
+  }
+  // As newman: the callback (if any) gets (error, response); the call answers pm, not a promise.
+  function sendRequest(given, callback) {
+    if (!given) {
+      if (typeof callback === "function") callback(new Error("sendrequest: nothing to request"));
+      return pm;
+    }
+    if (sendCount >= maxRequests) {
+      throw new Error(maxRequests ? "pm.sendRequest: a script may send at most " + maxRequests + " requests" : "pm.sendRequest is not available here");
+    }
+    var spec = requestSpec(given);
+    sendCount += 1;
+    sendQueue.push({ spec: spec, callback: typeof callback === "function" ? callback : null });
+    return pm;
+  }
+  root.__orchestra_next_request = function () {
+    return sendQueue.length ? JSON.stringify(sendQueue[0].spec) : null;
+  };
+  var NO_RESPONSE = { code: undefined, status: undefined, headers: [], body: "", responseTime: undefined };
+  root.__orchestra_deliver = function (answer) {
+    var entry = sendQueue.shift();
+    if (!entry.callback) return;
+    if (answer.error !== undefined && answer.error !== null) entry.callback(new Error(String(answer.error)), responseApi(NO_RESPONSE));
+    else entry.callback(null, responseApi(answer.response));
+  };
 
   function recordTest(name, passed, error) {
     tests.push({ name: String(name), passed: passed, error: error || null });
@@ -168,7 +248,7 @@
     iterationData: scope(Object.keys(data).length ? data : variables, false),
     request: pmRequest,
     response: pmResponse,
-    sendRequest: function () { throw new Error("pm.sendRequest is not supported"); },
+    sendRequest: sendRequest,
   };
   Object.defineProperty(pm, "variables", { get: function () {
     var view = variablesView();

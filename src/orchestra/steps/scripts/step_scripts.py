@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
+from orchestra.kit.egress import EgressRefused
 from orchestra.steps.expectations import AssertionResult
+from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
 from orchestra.steps.response import ResponseView
 from orchestra.steps.scripts.runner import POOL, ScriptResult
 
@@ -83,6 +87,67 @@ def _response_state(view: ResponseView) -> dict[str, Any]:
     }
 
 
+class ScriptRequests:
+    """Sends the requests of a step's scripts (pm.sendRequest) and keeps a line about each."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout_ms: float,
+        max_bytes: int,
+        pace: Pace | None = None,
+    ) -> None:
+        self.client = client
+        self.timeout_ms = timeout_ms
+        self.max_bytes = max_bytes
+        self.pace = pace
+        self.log: list[AssertionResult] = []
+
+    def _note(self, spec: Mapping[str, Any], status: int | None, text: str) -> None:
+        method, url = str(spec.get("method", "GET")), str(spec.get("url", ""))[:500]
+        self.log.append(AssertionResult("pm.sendRequest", True, None, status, f"{method} {url} → {text}"))
+
+    async def __call__(self, spec: dict[str, Any]) -> dict[str, Any]:
+        url = str(spec.get("url", ""))
+        if "://" not in url:
+            url = "http://" + url  # as Postman sends it
+        headers = [(str(k), str(v)) for k, v in spec.get("headers") or []]
+        try:
+            kwargs: dict[str, Any] = {"headers": headers}
+            if spec.get("multipart") is not None:
+                kwargs["files"] = [(str(k), (None, str(v))) for k, v in spec["multipart"]]
+            elif spec.get("body") is not None:
+                kwargs["content"] = str(spec["body"]).encode()
+            request = self.client.build_request(str(spec.get("method", "GET")).upper(), url, **kwargs)
+            if "files" in kwargs:
+                request.read()
+        except Exception as error:  # an invalid URL, a header value that is not ASCII
+            message = f"cannot build the request: {type(error).__name__}: {error}"
+            self._note(spec, None, message)
+            return {"error": message}
+        try:
+            response, elapsed_ms = await send(
+                self.client,
+                request,
+                timeout_ms=self.timeout_ms,
+                max_bytes=self.max_bytes,
+                follow_redirects=True,  # as Postman's sendRequest
+                pace=self.pace,
+                limit_name="ORCHESTRA_MAX_RESPONSE_BYTES",
+            )
+        except httpx.HTTPError as error:
+            message = describe_transport_error(error, str(request.url), self.timeout_ms)
+        except (EgressRefused, ResponseTooLarge) as error:
+            message = str(error)
+        else:
+            answer = _response_state(ResponseView.from_httpx(response, elapsed_ms))
+            self._note(spec, response.status_code, f"{response.status_code} in {round(elapsed_ms)} ms")
+            return {"response": answer}
+        self._note(spec, None, f"not answered: {message}")
+        return {"error": message}
+
+
 async def run_scripts(
     scripts: list[str],
     *,
@@ -91,8 +156,10 @@ async def run_scripts(
     variables: Mapping[str, Any],
     request: Mapping[str, Any],
     view: ResponseView | None = None,
+    requests: ScriptRequests | None = None,
 ) -> ScriptsOutcome:
-    """Run ``scripts`` in order, each seeing the variables the ones before it set."""
+    """Run ``scripts`` in order, each seeing the variables the ones before it set. ``requests``: sends
+    their pm.sendRequest calls (none: a script that calls it ends in error)."""
     outcome = ScriptsOutcome()
     current = _plain(dict(variables))
     label = "pre-request script" if phase == "prerequest" else "test script"
@@ -102,7 +169,10 @@ async def run_scripts(
     }
     for index, script in enumerate(scripts):
         state = {"phase": phase, "requestName": step_name, "variables": current, "data": {}, **exchange}
-        result: ScriptResult = await POOL.run(script, state)
+        result: ScriptResult = await POOL.run(script, state, send=requests)
+        if requests is not None:
+            outcome.checks.extend(requests.log)
+            requests.log.clear()
         for test in result.tests:
             name = str(test.get("name", ""))[:200] or "unnamed test"
             passed = bool(test.get("passed"))
