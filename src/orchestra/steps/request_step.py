@@ -19,7 +19,7 @@ from orchestra.steps.captures import apply_captures
 from orchestra.steps.cleanup_call import join_url
 from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
 from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
-from orchestra.steps.outcome import StepOutcome, is_failed_check
+from orchestra.steps.outcome import NextRequest, StepOutcome, is_failed_check
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetch_client_credentials
 from orchestra.steps.request_defaults import merged_request, without_overridden_auth
@@ -154,6 +154,7 @@ class HttpStepRunner:
                 await pacer.wait_turn(tenant, environment, rate)
 
         scripted: dict[str, Any] = {}  # variables the step's scripts set
+        next_request: NextRequest | None = None  # the pre-request scripts' setNextRequest
         if step.pre_request_script is not None:
             before = await run_scripts(
                 scripts_of(step.pre_request_script),
@@ -164,12 +165,14 @@ class HttpStepRunner:
                 requests=self._script_requests(self.settings.default_step_timeout_ms, pace),
             )
             scripted.update(before.variables)
+            next_request = before.next_request
             if before.error:
                 return StepOutcome(
                     status="error",
                     error=before.error,
                     assertions=[check.to_dict() for check in before.checks],
                     variables=scripted,
+                    next_request=next_request,
                 )
             if scripted:
                 scope = {**scope, **scripted, "vars": {**(scope.get("vars") or {}), **scripted}}
@@ -214,6 +217,8 @@ class HttpStepRunner:
             await self._test_scripts(step, rendered, view, scope, scripted, outcome, requests)
         elif scripted:
             outcome.variables = {**scripted, **outcome.variables}
+        if outcome.next_request is None:  # a test script's setNextRequest wins over a pre-request one's
+            outcome.next_request = next_request
         return outcome
 
     async def _test_scripts(
@@ -247,6 +252,7 @@ class HttpStepRunner:
                 AssertionResult(f"script variable {name}", False, None, None, f"variable {problem}").to_dict()
             )
         outcome.variables = changed
+        outcome.next_request = after.next_request
         if after.error:
             outcome.status, outcome.error = "error", after.error
         elif outcome.status == "passed" and any(is_failed_check(check) for check in outcome.assertions):

@@ -34,12 +34,15 @@ Send = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 @dataclass
 class ScriptResult:
-    """What a script did: its named tests, the variables it set or removed, and its error if it threw."""
+    """What a script did: its named tests, the variables it set or removed, its error if it threw, and the
+    request it named with setNextRequest (``next_set``; ``next_request`` None: stop)."""
 
     tests: list[dict[str, Any]] = field(default_factory=list)
     changed: dict[str, Any] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     error: str | None = None
+    next_set: bool = False
+    next_request: str | None = None
 
 
 class _Worker:
@@ -145,6 +148,8 @@ class ScriptPool:
             changed=dict(answer.get("changed") or {}),
             removed=list(answer.get("removed") or []),
             error=answer.get("error"),
+            next_set="next" in answer,
+            next_request=None if answer.get("next") is None else str(answer["next"]),
         )
 
     async def close(self) -> None:

@@ -19,6 +19,7 @@ import httpx
 from orchestra.kit.egress import EgressRefused
 from orchestra.steps.expectations import AssertionResult
 from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
+from orchestra.steps.outcome import NextRequest
 from orchestra.steps.response import ResponseView
 from orchestra.steps.scripts.runner import POOL, ScriptResult
 
@@ -46,11 +47,13 @@ _PHRASES = {
 
 @dataclass
 class ScriptsOutcome:
-    """The checks the scripts made, the variables they set (removed ones as None), and the first error."""
+    """The checks the scripts made, the variables they set (removed ones as None), the first error, and
+    the last setNextRequest (None: no script called it)."""
 
     checks: list[AssertionResult] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    next_request: NextRequest | None = None
 
 
 def scripts_of(value: str | list[str] | None) -> list[str]:
@@ -179,6 +182,8 @@ async def run_scripts(
             message = "passed" if passed else str(test.get("error") or "failed")[:2000]
             checks = AssertionResult(f"{label} test", passed, None, None, message)
             outcome.checks.append(checks.named(name))
+        if result.next_set:
+            outcome.next_request = NextRequest(result.next_request)
         for name, value in result.changed.items():
             current[name] = value
             outcome.variables[name] = value
