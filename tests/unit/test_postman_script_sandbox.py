@@ -16,10 +16,11 @@ import pytest
 from orchestra.kit import egress
 from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.egress_http import guarded_client
+from orchestra.steps.outcome import NextRequest
 from orchestra.steps.response import ResponseView
 from orchestra.steps.scripts.runner import MAX_SCRIPT_REQUESTS, POOL
 from orchestra.steps.scripts.step_scripts import ScriptRequests, run_scripts
-from orchestra.steps.scripts.worker import CHAI
+from orchestra.steps.scripts.worker import CHAI, Libraries
 
 pytestmark = pytest.mark.skipif(
     not CHAI.exists(), reason="chai is not fetched: run `make js-vendor` (needs npm)"
@@ -136,8 +137,10 @@ async def test_a_script_that_takes_memory_without_end_is_stopped_at_its_limit() 
 async def test_a_script_reaches_nothing_but_the_pm_api_and_leaves_nothing_for_the_next() -> None:
     checks, _, error = await outcome_of(
         """
-        pm.test("no modules, process, network or files", () => {
-            pm.expect(typeof require).to.equal("undefined");
+        pm.test("no modules but Postman's, no process, network or files", () => {
+            pm.expect(() => require("fs")).to.throw("Cannot find module 'fs'");
+            pm.expect(() => require("child_process")).to.throw("Cannot find module 'child_process'");
+            pm.expect(() => require("http")).to.throw("Cannot find module 'http'");
             pm.expect(typeof process).to.equal("undefined");
             pm.expect(typeof fetch).to.equal("undefined");
             pm.expect(typeof XMLHttpRequest).to.equal("undefined");
@@ -382,3 +385,108 @@ async def test_an_unreachable_host_is_the_callbacks_error() -> None:
 async def test_without_a_sender_send_request_is_refused_clearly() -> None:
     _, _, refused = await outcome_of("pm.sendRequest('http://h', () => {});")
     assert refused == "test script: Error: pm.sendRequest is not available here (line 1)"
+
+
+async def test_set_next_request_is_the_last_call_of_the_scripts_pre_request_and_test() -> None:
+    outcome = await run_scripts(
+        ["postman.setNextRequest('b')", "pm.execution.setNextRequest('c'); pm.test('goes on', () => {});"],
+        phase="prerequest",
+        step_name="s",
+        variables={},
+        request=REQUEST,
+    )
+    assert outcome.next_request == NextRequest("c")
+    assert [check.name for check in outcome.checks] == ["goes on"]  # the script went on after the call
+    stop = await run_scripts(
+        ["postman.setNextRequest(null)"],
+        phase="test",
+        step_name="s",
+        variables={},
+        request=REQUEST,
+        view=VIEW,
+    )
+    assert stop.next_request == NextRequest(None)
+    untouched = await run_scripts(
+        ["1"], phase="test", step_name="s", variables={}, request=REQUEST, view=VIEW
+    )
+    assert untouched.next_request is None
+
+
+async def test_postmans_libraries_are_there_as_require_and_as_the_globals_postman_has() -> None:
+    checks, _, error = await outcome_of(
+        r"""
+        pm.test("_ is lodash 3", () => {
+            pm.expect(_.VERSION).to.match(/^3\.10\./);
+            pm.expect(_.pluck([{ a: 1 }, { a: 2 }], "a")).to.eql([1, 2]);
+        });
+        pm.test("require('lodash') is lodash 4", () => {
+            const lodash = require("lodash");
+            pm.expect(lodash.VERSION).to.equal("4.17.21");
+            pm.expect(lodash.get({ a: { b: [5] } }, "a.b[0]")).to.equal(5);
+        });
+        pm.test("CryptoJS", () => {
+            pm.expect(CryptoJS.MD5("abc").toString()).to.equal("900150983cd24fb0d6963f7d28e17f72");
+            const mac = require("crypto-js").HmacSHA256("m", "k");
+            pm.expect(mac.toString(CryptoJS.enc.Base64)).to.have.lengthOf(44);
+            const secret = CryptoJS.AES.encrypt("text", "pass").toString();
+            pm.expect(CryptoJS.AES.decrypt(secret, "pass").toString(CryptoJS.enc.Utf8)).to.equal("text");
+        });
+        pm.test("moment by require only", () => {
+            const moment = require("moment");
+            const later = moment.utc("2020-01-31T00:00:00Z").add(1, "month");
+            pm.expect(later.format("YYYY-MM-DD")).to.equal("2020-02-29");
+        });
+        pm.test("tv4 and ajv", () => {
+            const schema = { type: "object", required: ["id"], properties: { id: { type: "integer" } } };
+            pm.expect(tv4.validate(pm.response.json(), schema)).to.equal(true);
+            pm.expect(tv4.validate({ id: "5" }, schema)).to.equal(false);
+            const Ajv = require("ajv");
+            const validate = new Ajv({ allErrors: true }).compile(schema);
+            pm.expect(validate({ id: "x" })).to.equal(false);
+            pm.expect(validate.errors[0].keyword).to.equal("type");
+        });
+        pm.test("xml2Json", () => {
+            const parsed = xml2Json("<r a='1'><i>x</i><i>y</i><n> t </n></r>");
+            pm.expect(parsed).to.eql({ r: { $: { a: "1" }, i: ["x", "y"], n: "t" } });
+            pm.expect(xml2Json("<r><open></r>")).to.equal(undefined);
+            pm.expect(require("xml2js").parseString).to.be.a("function");
+        });
+        pm.test("atob and btoa", () => pm.expect(require("atob")(require("btoa")("hi"))).to.equal("hi"));
+        pm.test("moment is no global in Postman", () => pm.expect(typeof moment).to.equal("undefined"));
+        """
+    )
+    assert error is None
+    assert [(name, passed) for name, passed, _ in checks] == [
+        ("_ is lodash 3", True),
+        ("require('lodash') is lodash 4", True),
+        ("CryptoJS", True),
+        ("moment by require only", True),
+        ("tv4 and ajv", True),
+        ("xml2Json", True),
+        ("atob and btoa", True),
+        ("moment is no global in Postman", True),
+    ], checks
+
+
+def test_only_the_libraries_a_script_names_are_loaded_into_its_context() -> None:
+    from py_mini_racer import MiniRacer
+
+    libraries = Libraries()
+    for script, expected in [
+        ("pm.test('plain', () => pm.expect(a_b).to.equal(1));", []),
+        (
+            "const m = require('moment'); _.each([], x => x); CryptoJS.MD5('');",
+            ["lodash3", "crypto-js", "moment"],
+        ),
+        (
+            "xml2Json('<a/>'); new (require('ajv'))(); require('lodash'); tv4;",
+            ["lodash", "tv4", "ajv", "xml2js"],
+        ),
+    ]:
+        context = MiniRacer()
+        try:
+            libraries.load(context, script)
+            assert json.loads(str(context.eval("JSON.stringify(Object.keys(__orchestra_libs))"))) == expected
+            assert context.eval("typeof _ + typeof CryptoJS + typeof moment") == "undefined" * 3
+        finally:
+            context.close()

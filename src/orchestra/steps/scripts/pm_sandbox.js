@@ -1,10 +1,14 @@
-// The Postman sandbox a script sees: `pm`, the legacy globals, chai's `expect`; nothing else is defined
-// (no require, no process, no network, no file system). `__orchestra_state` is set before this file runs:
-// {phase, variables, data, request, response}; `__orchestra_result()` answers what the script did.
+// The Postman sandbox a script sees: `pm`, the legacy globals, chai's `expect`, and Postman's libraries
+// (`require` of lodash, crypto-js, moment, tv4, ajv, xml2js, atob, btoa, chai; `_`, `CryptoJS`, `tv4`,
+// `xml2Json`, `atob`, `btoa` as globals); nothing else (no process, no network but pm.sendRequest, no file
+// system). `__orchestra_state` is set before this file runs: {phase, variables, data, request, response};
+// `__orchestra_libs` holds the libraries the worker loaded (those the script names); `__orchestra_result()`
+// answers what the script did.
 (function (root) {
   "use strict";
   var state = root.__orchestra_state;
   var chai = root.chai;
+  var libs = root.__orchestra_libs || {};
   var RESERVED = ["env", "secrets", "data", "vars", "run", "step", "response", "loop", "item", "suite", "params"];
   function nameOf(name) {
     // The variable's name in Orchestra (the same rule as the importer): base-url -> base_url, env -> pm_env.
@@ -256,11 +260,20 @@
     return view;
   } });
 
+  // postman.setNextRequest / pm.execution.setNextRequest: the last call wins; Orchestra's run goes to that
+  // request after this one (null, or a name no request has: the collection stops), as newman does.
+  var nextRequest = { set: false, value: null };
+  function setNextRequest(what) {
+    nextRequest.set = true;
+    nextRequest.value = typeof what === "string" ? what : what === null || what === undefined ? null : String(what);
+  }
+  pm.execution = { setNextRequest: setNextRequest };
+
   var legacyTests = {};
   var postman = {
     setEnvironmentVariable: shared.set, getEnvironmentVariable: shared.get, clearEnvironmentVariable: shared.unset,
     setGlobalVariable: shared.set, getGlobalVariable: shared.get, clearGlobalVariable: shared.unset,
-    setNextRequest: function () { throw new Error("postman.setNextRequest is not supported"); },
+    setNextRequest: setNextRequest,
     getResponseHeader: function (name) { return pmResponse ? pmResponse.headers.get(name) : undefined; },
   };
 
@@ -282,6 +295,30 @@
     return output;
   }
 
+  // Postman's xml2Json: xml2js, synchronously, with Postman's options; undefined when the XML is not valid.
+  function xml2Json(text) {
+    if (!libs.xml2js) throw new Error("xml2Json needs xml2js, which is not installed (make js-vendor)");
+    var json = {};
+    libs.xml2js.parseString(text, { explicitArray: false, async: false, trim: true, mergeAttrs: false }, function (_, result) {
+      json = result;
+    });
+    return json;
+  }
+  var modules = { atob: atob, btoa: btoa };
+  if (chai) modules.chai = chai;
+  Object.keys(libs).forEach(function (name) { if (name !== "lodash3" && libs[name]) modules[name] = libs[name]; });
+  function require(name) {
+    if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
+    var known = ["lodash", "crypto-js", "moment", "tv4", "ajv", "xml2js", "chai"];
+    if (known.indexOf(name) >= 0) throw new Error("Cannot find module '" + name + "' (the library is not installed: make js-vendor)");
+    throw new Error("Cannot find module '" + name + "'");
+  }
+
+  root.require = require;
+  if (libs.lodash3) root._ = libs.lodash3;
+  if (libs["crypto-js"]) root.CryptoJS = libs["crypto-js"];
+  if (libs.tv4) root.tv4 = libs.tv4;
+  root.xml2Json = xml2Json;
   root.pm = pm;
   root.postman = postman;
   root.tests = legacyTests;
@@ -306,6 +343,8 @@
 
   root.__orchestra_result = function () {
     Object.keys(legacyTests).forEach(function (name) { recordTest(name, Boolean(legacyTests[name]), legacyTests[name] ? null : "tests[\"" + name + "\"] is false"); });
-    return JSON.stringify({ tests: tests, changed: changed, removed: Object.keys(removed) });
+    var result = { tests: tests, changed: changed, removed: Object.keys(removed) };
+    if (nextRequest.set) result.next = nextRequest.value;
+    return JSON.stringify(result);
   };
 })(this);

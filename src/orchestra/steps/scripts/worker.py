@@ -9,6 +9,11 @@ sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits
 ``{"error": "…"}`` (the parent sends the request through Orchestra's HTTP layer and its egress policy), hands
 it to the script's callback, and so on until no request is queued. The time limit is the script's own
 JavaScript time, over all of these turns (the requests' time is the parent's, under the step's timeout).
+
+The libraries of Postman's sandbox (vendor/, fetched from npm at build time) are read once per worker and
+put in a job's context only when its script names them (``_``, ``lodash``, ``CryptoJS``, ``moment``, …):
+a script that uses none pays nothing for them. The sandbox then offers them as Postman does: ``require``
+and, for ``_`` (lodash 3), ``CryptoJS``, ``tv4`` and ``xml2Json``, globals.
 """
 
 from __future__ import annotations
@@ -18,12 +23,67 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CHAI = HERE / "vendor" / "chai.js"
+VENDOR = HERE / "vendor"
+CHAI = VENDOR / "chai.js"
 SANDBOX = (HERE / "pm_sandbox.js").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class _Library:
+    file: str  # in vendor/
+    defines: str  # the global the file defines, taken from it and removed
+    named_by: re.Pattern[str]  # a script that matches this may use it
+
+
+# name (as the sandbox's require knows it) → library. lodash3 is the `_` global (Postman's is lodash 3);
+# require('lodash') is lodash 4, as in Postman.
+LIBRARIES: dict[str, _Library] = {
+    "lodash": _Library("lodash.js", "_", re.compile(r"lodash")),
+    "lodash3": _Library("lodash3.js", "_", re.compile(r"(?<![\w$])_(?![\w$])")),
+    "crypto-js": _Library("crypto-js.js", "CryptoJS", re.compile(r"CryptoJS|crypto-js")),
+    "moment": _Library("moment.js", "moment", re.compile(r"\bmoment\b")),
+    "tv4": _Library("tv4.js", "tv4", re.compile(r"\btv4\b")),
+    "ajv": _Library("ajv.js", "Ajv", re.compile(r"\bajv\b", re.IGNORECASE)),
+    "xml2js": _Library("xml2js.js", "xml2js", re.compile(r"xml2js", re.IGNORECASE)),
+}
+
+
+class Libraries:
+    """The vendored libraries' sources, read once (those missing are left out: npm was not there)."""
+
+    def __init__(self, folder: Path = VENDOR) -> None:
+        chai = folder / "chai.js"
+        self.chai = chai.read_text(encoding="utf-8") if chai.exists() else None
+        self.sources = {
+            name: (folder / library.file).read_text(encoding="utf-8")
+            for name, library in LIBRARIES.items()
+            if (folder / library.file).exists()
+        }
+
+    def load(self, context: Any, script: str) -> None:
+        """Put chai and the libraries ``script`` names into ``context`` (as ``__orchestra_libs``)."""
+        context.eval("var self = this; this.__orchestra_libs = {};")
+        if self.chai is not None:
+            context.eval(self.chai)
+        for name, source in self.sources.items():
+            library = LIBRARIES[name]
+            if not library.named_by.search(script):
+                continue
+            # Each file defines its global (a var for the bundled xml2js: kept inside a function here);
+            # it is taken into __orchestra_libs and removed, so only what Postman shows is seen.
+            wrapped = f"(function () {{ {source}\n; this.xml2js = xml2js; }}).call(this);"
+            context.eval(wrapped if name == "xml2js" else source)
+            context.eval(
+                f"this.__orchestra_libs[{json.dumps(name)}] = this[{json.dumps(library.defines)}];"
+                f"delete this[{json.dumps(library.defines)}];"
+            )
+
+
 _SCRIPT_NAME = "script.js"  # the script's name in V8's stack traces (a sourceURL comment gives it)
 _FIRST_LINE = re.compile(r"^[^\s:]+:\d+: (.*)$")
 _SCRIPT_LINE = re.compile(r"\bscript\.js:(\d+)")
@@ -65,19 +125,17 @@ def _run_turns(context: Any, script: str, timeout_ms: float, max_memory: int, as
         code = f"__orchestra_deliver({json.dumps(answer)});\n//# sourceURL=postman-sandbox-turn.js"
 
 
-def run_job(job: dict[str, Any], chai: str | None, ask: Ask | None = None) -> dict[str, Any]:
+def run_job(job: dict[str, Any], libraries: Libraries, ask: Ask | None = None) -> dict[str, Any]:
     from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
 
     timeout_ms = float(job["timeout_ms"])
     max_memory = int(job["max_memory"])
     context = MiniRacer()
     try:
-        context.eval("var self = this;")
-        if chai is not None:
-            context.eval(chai)
+        libraries.load(context, str(job["script"]))
         context.eval("this.__orchestra_state = " + json.dumps(job["state"]) + ";")
         context.eval(SANDBOX + "\n//# sourceURL=postman-sandbox.js")
-        context.eval("delete this.self; delete this.__orchestra_state;")
+        context.eval("delete this.self; delete this.__orchestra_state; delete this.__orchestra_libs;")
         error: str | None = None
         try:
             script = str(job["script"]) + f"\n//# sourceURL={_SCRIPT_NAME}"
@@ -110,10 +168,10 @@ def _ask_parent(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    chai = CHAI.read_text(encoding="utf-8") if CHAI.exists() else None
+    libraries = Libraries()
     while line := sys.stdin.readline():
         try:
-            answer = run_job(json.loads(line), chai, _ask_parent)
+            answer = run_job(json.loads(line), libraries, _ask_parent)
         except Exception as failure:  # the worker stays up for the next job
             answer = {"tests": [], "changed": {}, "removed": [], "error": f"script worker: {failure}"}
         sys.stdout.write(json.dumps(answer) + "\n")
