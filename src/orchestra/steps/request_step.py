@@ -155,6 +155,7 @@ class HttpStepRunner:
 
         scripted: dict[str, Any] = {}  # variables the step's scripts set
         next_request: NextRequest | None = None  # the pre-request scripts' setNextRequest
+        pre_checks: list[dict[str, Any]] = []  # their tests and requests, first among the step's checks
         if step.pre_request_script is not None:
             before = await run_scripts(
                 scripts_of(step.pre_request_script),
@@ -166,11 +167,12 @@ class HttpStepRunner:
             )
             scripted.update(before.variables)
             next_request = before.next_request
+            pre_checks = [check.to_dict() for check in before.checks]
             if before.error:
                 return StepOutcome(
                     status="error",
                     error=before.error,
-                    assertions=[check.to_dict() for check in before.checks],
+                    assertions=pre_checks,
                     variables=scripted,
                     next_request=next_request,
                 )
@@ -219,6 +221,10 @@ class HttpStepRunner:
             outcome.variables = {**scripted, **outcome.variables}
         if outcome.next_request is None:  # a test script's setNextRequest wins over a pre-request one's
             outcome.next_request = next_request
+        if pre_checks:
+            outcome.assertions[:0] = pre_checks
+            if outcome.status == "passed" and any(is_failed_check(check) for check in pre_checks):
+                outcome.status = "failed"
         return outcome
 
     async def _test_scripts(

@@ -81,8 +81,9 @@
     body: request.body === undefined ? undefined : { raw: request.body, toString: function () { return request.body || ""; } },
   };
 
-  // The response API, for pm.response and for the responses pm.sendRequest hands its callbacks.
-  function responseApi(response) {
+  // The response API, for pm.response and (without the `to` assertions, as in newman) for the responses
+  // pm.sendRequest hands its callbacks.
+  function responseApi(response, withAssertions) {
     var parsed;
     var parsedOnce = false;
     var json = function () {
@@ -135,7 +136,7 @@
       responseTime: { below: function (limit) { chai.expect(response.responseTime).to.be.below(limit); } },
     };
     var not = { have: { status: function (expected) { chai.expect(response.code).to.not.equal(expected); } } };
-    return {
+    var api = {
       code: response.code,
       status: response.status,
       responseTime: response.responseTime,
@@ -143,11 +144,12 @@
       headers: headerList(response.headers),
       json: json,
       text: function () { return response.body; },
-      to: { have: have, be: be, not: not },
     };
+    if (withAssertions) api.to = { have: have, be: be, not: not };
+    return api;
   }
   var response = state.response;
-  var pmResponse = response ? responseApi(response) : undefined;
+  var pmResponse = response ? responseApi(response, true) : undefined;
 
   // pm.sendRequest: the request is queued here; once the script (or the callback before) has returned, the
   // worker asks Orchestra to send the next one (under the step's egress policy) and hands the answer to its
@@ -220,12 +222,15 @@
   root.__orchestra_next_request = function () {
     return sendQueue.length ? JSON.stringify(sendQueue[0].spec) : null;
   };
+  // A request that got no response: the callback's error is a plain object with a Node.js-like `code`, as
+  // newman's (which is not an Error either), and Orchestra's `message`; the response is an empty one.
   var NO_RESPONSE = { code: undefined, status: undefined, headers: [], body: "", responseTime: undefined };
   root.__orchestra_deliver = function (answer) {
     var entry = sendQueue.shift();
     if (!entry.callback) return;
-    if (answer.error !== undefined && answer.error !== null) entry.callback(new Error(String(answer.error)), responseApi(NO_RESPONSE));
-    else entry.callback(null, responseApi(answer.response));
+    if (answer.error !== undefined && answer.error !== null) {
+      entry.callback({ code: String(answer.code || "EREQUEST"), message: String(answer.error) }, responseApi(NO_RESPONSE, false));
+    } else entry.callback(null, responseApi(answer.response, false));
   };
 
   function recordTest(name, passed, error) {

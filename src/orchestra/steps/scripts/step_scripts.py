@@ -5,10 +5,18 @@ the test scripts run on the final response. Each ``pm.test`` (and each legacy ``
 check of the step; a script that throws, loops past its time limit or exceeds its memory ends the step in
 error with the reason (a JavaScript error with its line). Every Postman variable scope reads and writes the
 run's variables (iteration data is empty: a data row's values are variables already).
+
+A script's ``pm.sendRequest`` is sent by ``ScriptRequests`` with the step's HTTP client, under the step's
+egress policy, request rate and response size limit, like any request of the step. A refused or failed
+request is the error the script's callback gets (a plain object with a Node.js-like ``code`` and a
+``message``). Each request is recorded as a check of the step (``pm.sendRequest``): passed when it was
+answered (whatever its status), failed when it was not, which fails the step, as newman counts such a
+request as a failed one of the run.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,7 +79,7 @@ def _request_state(request: Mapping[str, Any]) -> dict[str, Any]:
     headers = request.get("headers")
     body = request.get("body")
     if body is None and request.get("json") is not None:
-        body = json.dumps(request.get("json"))
+        body = json.dumps(request.get("json"), ensure_ascii=False, separators=(",", ":"))  # as it is sent
     return {
         "url": str(request.get("url", "")),
         "method": str(request.get("method", "GET")).upper(),
@@ -109,7 +117,12 @@ class ScriptRequests:
 
     def _note(self, spec: Mapping[str, Any], status: int | None, text: str) -> None:
         method, url = str(spec.get("method", "GET")), str(spec.get("url", ""))[:500]
-        self.log.append(AssertionResult("pm.sendRequest", True, None, status, f"{method} {url} → {text}"))
+        answered = status is not None
+        self.log.append(AssertionResult("pm.sendRequest", answered, None, status, f"{method} {url} → {text}"))
+
+    def _failed(self, spec: Mapping[str, Any], code: str, message: str) -> dict[str, Any]:
+        self._note(spec, None, f"not answered: {message}")
+        return {"error": message, "code": code}
 
     async def __call__(self, spec: dict[str, Any]) -> dict[str, Any]:
         url = str(spec.get("url", ""))
@@ -126,9 +139,7 @@ class ScriptRequests:
             if "files" in kwargs:
                 request.read()
         except Exception as error:  # an invalid URL, a header value that is not ASCII
-            message = f"cannot build the request: {type(error).__name__}: {error}"
-            self._note(spec, None, message)
-            return {"error": message}
+            return self._failed(spec, "EINVAL", f"cannot build the request: {type(error).__name__}: {error}")
         try:
             response, elapsed_ms = await send(
                 self.client,
@@ -141,14 +152,38 @@ class ScriptRequests:
             )
         except httpx.HTTPError as error:
             message = describe_transport_error(error, str(request.url), self.timeout_ms)
-        except (EgressRefused, ResponseTooLarge) as error:
-            message = str(error)
-        else:
-            answer = _response_state(ResponseView.from_httpx(response, elapsed_ms))
-            self._note(spec, response.status_code, f"{response.status_code} in {round(elapsed_ms)} ms")
-            return {"response": answer}
-        self._note(spec, None, f"not answered: {message}")
-        return {"error": message}
+            return self._failed(spec, _error_code(error), message)
+        except EgressRefused as error:
+            return self._failed(spec, "EGRESS_REFUSED", str(error))
+        except ResponseTooLarge as error:
+            return self._failed(spec, "ERESPONSE_TOO_LARGE", str(error))
+        answer = _response_state(ResponseView.from_httpx(response, elapsed_ms))
+        self._note(spec, response.status_code, f"{response.status_code} in {round(elapsed_ms)} ms")
+        return {"response": answer}
+
+
+def _error_code(error: httpx.HTTPError) -> str:
+    """Node.js's code for a transport failure (what newman's callbacks see), as near as it can be told: from
+    the operating system's error under it, else from the kind of failure."""
+    names = {errno.ECONNREFUSED: "ECONNREFUSED", errno.ECONNRESET: "ECONNRESET", errno.ETIMEDOUT: "ETIMEDOUT"}
+    names |= {errno.EHOSTUNREACH: "EHOSTUNREACH", errno.ENETUNREACH: "ENETUNREACH"}
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:  # the causes, and the attempts of a group, under the error
+        cause = pending.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno in names:
+            return names[cause.errno]
+        pending += [cause.__cause__, cause.__context__, *getattr(cause, "exceptions", ())]
+    if isinstance(error, httpx.TimeoutException):
+        return "ETIMEDOUT"
+    if "cannot resolve" in str(error):
+        return "ENOTFOUND"
+    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+        return "ECONNRESET"
+    return "EREQUEST"
 
 
 async def run_scripts(

@@ -164,7 +164,9 @@ def _ask_parent(spec: dict[str, Any]) -> dict[str, Any]:
     if not line:
         raise SystemExit(0)  # the parent went away
     answer: dict[str, Any] = json.loads(line)
-    return {"error": str(answer["error"])} if answer.get("error") is not None else answer
+    if answer.get("error") is not None:
+        return {"error": str(answer["error"]), "code": str(answer.get("code") or "EREQUEST")}
+    return answer
 
 
 def main() -> None:
