@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     max_next_request_jumps: int = Field(
         default=100,
         ge=0,
+        le=100_000,  # each jump records a step; far below the step results a run may hold
         description="Jumps Postman scripts' setNextRequest may make in one run; past them it is an ERROR.",
     )
     max_request_bytes: int = Field(
