@@ -6,9 +6,11 @@ STAMP  := $(VENV)/.installed
 
 WEB_DEPS := web/node_modules/.installed
 WEB_BUILD := src/orchestra/web_dist/index.html
-# chai (BDD assertions for Postman scripts' pm.expect), taken from npm at build time and shipped in the package.
-CHAI_VERSION := 4.5.0
-CHAI := src/orchestra/steps/scripts/vendor/chai.js
+# The JavaScript libraries of Postman scripts' sandbox (chai for pm.expect, lodash, crypto-js, moment, tv4, ajv,
+# xml2js), taken from npm at build time at the versions pinned in tools/js-vendor/fetch.sh and shipped in the
+# package. The last file it writes stands for them all.
+JS_VENDOR := src/orchestra/steps/scripts/vendor
+JS_LIBS := $(JS_VENDOR)/xml2js.js
 NEWMAN := tools/newman/node_modules/.bin/newman
 
 .PHONY: install up test unit lint bench clean web web-test chromium js-vendor newman nginx
@@ -20,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) $(WEB_BUILD) $(CHAI) $(NEWMAN) ## create .venv with the pinned dependencies; build the web application, fetch chai and newman if missing
+install: $(STAMP) $(WEB_BUILD) $(JS_LIBS) $(NEWMAN) ## create .venv with the pinned dependencies; build the web application, fetch the Postman sandbox libraries and newman if missing
 
 # newman (pinned in tools/newman/package-lock.json), for the Postman parity test; skipped there without it.
 $(NEWMAN): tools/newman/package-lock.json
@@ -30,15 +32,13 @@ $(NEWMAN): tools/newman/package-lock.json
 newman: ## install newman (for the Postman parity test)
 	cd tools/newman && npm ci --no-audit --no-fund --silent
 
-# Postman scripts' chai, from npm (MIT; its licence is copied beside it, docs/importing.md names it).
-$(CHAI):
+# Postman scripts' libraries, from npm (their licences are copied beside them, docs/importing.md names them).
+$(JS_LIBS): tools/js-vendor/fetch.sh
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory js-vendor; \
-	else echo "npm not found: chai is not fetched (Postman scripts' pm.expect will say so)" >&2; fi
+	else echo "npm not found: the Postman sandbox libraries are not fetched (pm.expect and require will say so)" >&2; fi
 
-js-vendor: ## fetch chai $(CHAI_VERSION) from npm into the package (for Postman scripts)
-	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent chai@$(CHAI_VERSION) >/dev/null && tar xzf chai-$(CHAI_VERSION).tgz) && \
-	  mkdir -p $(dir $(CHAI)) && cp $$tmp/package/chai.js $(CHAI) && cp $$tmp/package/LICENSE $(dir $(CHAI))LICENSE-chai && \
-	  rm -rf $$tmp && echo "chai $(CHAI_VERSION) (MIT) in $(dir $(CHAI))"
+js-vendor: ## fetch the Postman sandbox's JavaScript libraries (chai, lodash, crypto-js, moment, tv4, ajv, xml2js) from npm
+	sh tools/js-vendor/fetch.sh $(JS_VENDOR)
 
 $(WEB_DEPS): web/package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js 20.19+) is needed to build the web application" >&2; exit 1; }
@@ -98,4 +98,4 @@ bench: install ## benchmarks (see bench/ and the README's performance section)
 	$(BIN)/python bench/web.py
 
 clean:
-	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache web/node_modules src/orchestra/web_dist $(dir $(CHAI)) tools/newman/node_modules
+	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache web/node_modules src/orchestra/web_dist $(dir $(JS_LIBS)) tools/newman/node_modules

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     max_variable_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest value a capture or `set` may store in a variable."
     )
+    max_next_request_jumps: int = Field(
+        default=100,
+        ge=0,
+        le=100_000,  # each jump records a step; far below the step results a run may hold
+        description="Jumps Postman scripts' setNextRequest may make in one run; past them it is an ERROR.",
+    )
     max_request_bytes: int = Field(
         default=2_097_152, ge=1024, description="Largest request body the REST API accepts."
     )

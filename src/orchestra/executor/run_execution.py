@@ -33,6 +33,7 @@ from orchestra.executor.cleanup_phase import CleanupPhase, CleanupProgress
 from orchestra.executor.context_sealing import ContextSealing, to_json
 from orchestra.executor.data_phase import DataPhase, DataProgress, PlanSource, ResolverSetup, RunIds
 from orchestra.executor.lease import Lease, LeaseStore, LedgerEntryWrite, LedgerUndoWrite, StepRecord
+from orchestra.executor.next_request import jump_of
 from orchestra.executor.phase_io import CLEANUP_SEQ_BASE, DATA_SEQ_BASE, Phase
 from orchestra.executor.plan import ExecutionPlan, PlannedStep
 from orchestra.executor.suite_shared import SuiteShared
@@ -42,6 +43,7 @@ from orchestra.kit.masking import Masker
 from orchestra.kit.secret_box import SecretBox
 from orchestra.models.run_states import RunStatus
 from orchestra.steps.cleanup_call import render_cleanup
+from orchestra.steps.expectations import AssertionResult
 from orchestra.steps.flow_control import (
     FlowError,
     condition_holds,
@@ -122,6 +124,8 @@ class RunExecution:
         self.vars.update(self.sealing.unseal(context, "vars"))
         self.variables_rendered = "vars" in context
         self.seq: int = int(context.get("seq", self.position))
+        self.jumps: int = int(context.get("jumps", 0))  # setNextRequest jumps made (next_request.py)
+        self._goto: int | None = None  # where the step being recorded sends the run
         self.loop: dict[str, Any] = {**(context.get("loop") or {}), **self.sealing.unseal(context, "loop")}
         data: dict[str, Any] = {**(context.get("data") or {}), **self.sealing.unseal(context, "data")}
         self.data_progress = DataProgress(data, context.get("data_phase") or {})
@@ -165,8 +169,8 @@ class RunExecution:
             self._conn = conn
             await self._render_variables()
             await self._data_phase()
-            for planned in self.plan.steps[self.position :]:
-                await self._planned_step(conn, planned)
+            while self.position < len(self.plan.steps):  # a Postman script may move it back (next_request.py)
+                await self._planned_step(conn, self.plan.steps[self.position])
             await self._cleanup_phase(conn)
             status, reason = self.verdict()
             self.retry_id = await self.store.finish(
@@ -245,11 +249,31 @@ class RunExecution:
         self.vars.update(outcome.variables)
         ledger = await self._step_cleanup(planned, name, outcome, extra)
         self._note(planned, outcome, name)
+        if outcome.next_request is not None and not more and not planned.step.loops:
+            self._next_request(planned, outcome)
         if more and (self.halt is None or planned.phase == "teardown"):
             self.loop["next"] = int(self.loop["next"]) + 1
             await self._commit(conn, planned, name, outcome, started_at, duration_ms, ledger)
         else:
             await self._record(conn, planned, name, outcome, started_at, duration_ms, ledger)
+
+    def _next_request(self, planned: PlannedStep, outcome: StepOutcome) -> None:
+        """A script of the step called setNextRequest: note where the run goes on (bounded jumps)."""
+        if planned.phase != "main" or self.halt is not None or outcome.next_request is None:
+            return
+        jump = jump_of(self.plan, planned, outcome.next_request)
+        limit = self.http.settings.max_next_request_jumps
+        note = jump.note
+        if jump.counted and self.jumps >= limit:
+            note = f"{note}: refused, the run made {limit} jumps already (ORCHESTRA_MAX_NEXT_REQUEST_JUMPS)"
+            self.halt = {
+                "status": RunStatus.ERROR,
+                "reason": self.masker.text(f"step '{planned.name}': {note}"),
+            }
+        else:
+            self.jumps += int(jump.counted)
+            self._goto = jump.position
+        outcome.assertions.append(AssertionResult("postman.setNextRequest", True, None, None, note).to_dict())
 
     async def _record(
         self,
@@ -263,7 +287,7 @@ class RunExecution:
     ) -> None:
         """Commit the last result of a planned step: the run goes on with the next one."""
         self.loop = {}
-        self.position = planned.seq + 1
+        self.position, self._goto = (planned.seq + 1 if self._goto is None else self._goto), None
         await self._commit(conn, planned, name, outcome, started_at, duration_ms, ledger)
 
     def verdict(self) -> tuple[RunStatus, str | None]:
@@ -295,6 +319,7 @@ class RunExecution:
             "cleanup_left": self.cleanup.left,
             "seq": self.seq,
             "loop": self.loop,
+            "jumps": self.jumps,
         }
 
     def stored_context(self, *, final: bool = False) -> dict[str, Any]:

@@ -134,9 +134,15 @@ class _Converter:
                 headers["Content-Type"] = media  # Postman adds it for the raw body's language
             if _literal(body.raw) and body.language == "json":
                 try:
-                    return {"json": _escape_json(json.loads(body.raw))}
+                    parsed = json.loads(body.raw)
                 except ValueError:
-                    pass
+                    parsed = None
+                # As data only when Orchestra would send the very bytes Postman sends (compact JSON): a
+                # script may sign or hash the body, and the SUT may see its layout.
+                if parsed is not None and body.raw == json.dumps(
+                    parsed, ensure_ascii=False, separators=(",", ":")
+                ):
+                    return {"json": _escape_json(parsed)}
             return {"body": self.names.template(body.raw)}
         if body.mode == "urlencoded":
             keys = [name for name, _ in body.fields]

@@ -6,6 +6,14 @@ from typing import Any, Literal
 StepStatus = Literal["passed", "failed", "error", "skipped"]
 
 
+@dataclass(frozen=True, slots=True)
+class NextRequest:
+    """A Postman script's ``setNextRequest``: the step to go to after this one (by its request name), or
+    None: the collection stops after this step."""
+
+    target: str | None
+
+
 @dataclass(slots=True)
 class StepOutcome:
     """What one step did: its verdict, the exchange it recorded, its checks and what it captured."""
@@ -17,6 +25,7 @@ class StepOutcome:
     assertions: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    next_request: NextRequest | None = None  # set by a script's setNextRequest
 
     @property
     def first_problem(self) -> str | None:

@@ -19,12 +19,12 @@ from orchestra.steps.captures import apply_captures
 from orchestra.steps.cleanup_call import join_url
 from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
 from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
-from orchestra.steps.outcome import StepOutcome, is_failed_check
+from orchestra.steps.outcome import NextRequest, StepOutcome, is_failed_check
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetch_client_credentials
 from orchestra.steps.request_defaults import merged_request, without_overridden_auth
 from orchestra.steps.response import ResponseView
-from orchestra.steps.scripts.step_scripts import run_scripts, scripts_of
+from orchestra.steps.scripts.step_scripts import ScriptRequests, run_scripts, scripts_of
 from orchestra.steps.templating import in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 
@@ -146,7 +146,16 @@ class HttpStepRunner:
         base_url: str | None,
         gates: bool,
     ) -> StepOutcome:
+        pace: Pace | None = None
+        if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
+            pacer, tenant, environment, rate = self.pacer, tenant_id, environment_id, requests_per_s
+
+            async def pace() -> None:
+                await pacer.wait_turn(tenant, environment, rate)
+
         scripted: dict[str, Any] = {}  # variables the step's scripts set
+        next_request: NextRequest | None = None  # the pre-request scripts' setNextRequest
+        pre_checks: list[dict[str, Any]] = []  # their tests and requests, first among the step's checks
         if step.pre_request_script is not None:
             before = await run_scripts(
                 scripts_of(step.pre_request_script),
@@ -154,14 +163,18 @@ class HttpStepRunner:
                 step_name=step.display_name(0),
                 variables=scope.get("vars") or {},
                 request=request_spec,
+                requests=self._script_requests(self.settings.default_step_timeout_ms, pace),
             )
             scripted.update(before.variables)
+            next_request = before.next_request
+            pre_checks = [check.to_dict() for check in before.checks]
             if before.error:
                 return StepOutcome(
                     status="error",
                     error=before.error,
-                    assertions=[check.to_dict() for check in before.checks],
+                    assertions=pre_checks,
                     variables=scripted,
+                    next_request=next_request,
                 )
             if scripted:
                 scope = {**scope, **scripted, "vars": {**(scope.get("vars") or {}), **scripted}}
@@ -172,13 +185,6 @@ class HttpStepRunner:
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
         outcome, view = StepOutcome(status="passed"), None
-        pace: Pace | None = None
-        if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
-            pacer, tenant, environment, rate = self.pacer, tenant_id, environment_id, requests_per_s
-
-            async def pace() -> None:
-                await pacer.wait_turn(tenant, environment, rate)
-
         auth = rendered.pop("auth", None)
         if auth:
             try:
@@ -209,9 +215,16 @@ class HttpStepRunner:
                     _until_failure(result, outcome.attempts).to_dict() for result in pending
                 )
         if step.test_script is not None and view is not None:
-            await self._test_scripts(step, rendered, view, scope, scripted, outcome)
+            requests = self._script_requests(timeout_ms, pace)
+            await self._test_scripts(step, rendered, view, scope, scripted, outcome, requests)
         elif scripted:
             outcome.variables = {**scripted, **outcome.variables}
+        if outcome.next_request is None:  # a test script's setNextRequest wins over a pre-request one's
+            outcome.next_request = next_request
+        if pre_checks:
+            outcome.assertions[:0] = pre_checks
+            if outcome.status == "passed" and any(is_failed_check(check) for check in pre_checks):
+                outcome.status = "failed"
         return outcome
 
     async def _test_scripts(
@@ -222,6 +235,7 @@ class HttpStepRunner:
         scope: Mapping[str, Any],
         scripted: dict[str, Any],
         outcome: StepOutcome,
+        requests: ScriptRequests,
     ) -> None:
         """The step's test scripts on its final response: their tests as named checks, the variables they
         set over those captured, a thrown error as the step's."""
@@ -233,6 +247,7 @@ class HttpStepRunner:
             variables=variables,
             request=rendered,
             view=view,
+            requests=requests,
         )
         outcome.assertions.extend(check.to_dict() for check in after.checks)
         changed = {**scripted, **outcome.variables, **after.variables}
@@ -243,10 +258,18 @@ class HttpStepRunner:
                 AssertionResult(f"script variable {name}", False, None, None, f"variable {problem}").to_dict()
             )
         outcome.variables = changed
+        outcome.next_request = after.next_request
         if after.error:
             outcome.status, outcome.error = "error", after.error
         elif outcome.status == "passed" and any(is_failed_check(check) for check in outcome.assertions):
             outcome.status = "failed"
+
+    def _script_requests(self, timeout_ms: float, pace: Pace | None) -> ScriptRequests:
+        """What sends the scripts' pm.sendRequest calls: this step's client, egress policy (the current
+        one), request rate and response size limit."""
+        return ScriptRequests(
+            self.client, timeout_ms=timeout_ms, max_bytes=self.settings.max_response_bytes, pace=pace
+        )
 
     def _token_fetch(self, timeout_ms: float, pace: Pace | None) -> Any:
         async def fetch(settings: Mapping[str, str]) -> tuple[str, float | None]:

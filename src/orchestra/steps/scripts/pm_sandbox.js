@@ -1,10 +1,14 @@
-// The Postman sandbox a script sees: `pm`, the legacy globals, chai's `expect`; nothing else is defined
-// (no require, no process, no network, no file system). `__orchestra_state` is set before this file runs:
-// {phase, variables, data, request, response}; `__orchestra_result()` answers what the script did.
+// The Postman sandbox a script sees: `pm`, the legacy globals, chai's `expect`, and Postman's libraries
+// (`require` of lodash, crypto-js, moment, tv4, ajv, xml2js, atob, btoa, chai; `_`, `CryptoJS`, `tv4`,
+// `xml2Json`, `atob`, `btoa` as globals); nothing else (no process, no network but pm.sendRequest, no file
+// system). `__orchestra_state` is set before this file runs: {phase, variables, data, request, response};
+// `__orchestra_libs` holds the libraries the worker loaded (those the script names); `__orchestra_result()`
+// answers what the script did.
 (function (root) {
   "use strict";
   var state = root.__orchestra_state;
   var chai = root.chai;
+  var libs = root.__orchestra_libs || {};
   var RESERVED = ["env", "secrets", "data", "vars", "run", "step", "response", "loop", "item", "suite", "params"];
   function nameOf(name) {
     // The variable's name in Orchestra (the same rule as the importer): base-url -> base_url, env -> pm_env.
@@ -77,9 +81,9 @@
     body: request.body === undefined ? undefined : { raw: request.body, toString: function () { return request.body || ""; } },
   };
 
-  var response = state.response;
-  var pmResponse;
-  if (response) {
+  // The response API, for pm.response and (without the `to` assertions, as in newman) for the responses
+  // pm.sendRequest hands its callbacks.
+  function responseApi(response, withAssertions) {
     var parsed;
     var parsedOnce = false;
     var json = function () {
@@ -132,7 +136,7 @@
       responseTime: { below: function (limit) { chai.expect(response.responseTime).to.be.below(limit); } },
     };
     var not = { have: { status: function (expected) { chai.expect(response.code).to.not.equal(expected); } } };
-    pmResponse = {
+    var api = {
       code: response.code,
       status: response.status,
       responseTime: response.responseTime,
@@ -140,9 +144,94 @@
       headers: headerList(response.headers),
       json: json,
       text: function () { return response.body; },
-      to: { have: have, be: be, not: not },
     };
+    if (withAssertions) api.to = { have: have, be: be, not: not };
+    return api;
   }
+  var response = state.response;
+  var pmResponse = response ? responseApi(response, true) : undefined;
+
+  // pm.sendRequest: the request is queued here; once the script (or the callback before) has returned, the
+  // worker asks Orchestra to send the next one (under the step's egress policy) and hands the answer to its
+  // callback, as (error, response). A script may send at most state.maxRequests.
+  var sendQueue = [];
+  var sendCount = 0;
+  var maxRequests = typeof state.maxRequests === "number" ? state.maxRequests : 0;
+  function pairsOf(headers) {
+    if (!headers) return [];
+    if (typeof headers === "string") {
+      return headers.split("\n").filter(function (line) { return line.indexOf(":") > 0; }).map(function (line) {
+        var at = line.indexOf(":"); return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+      });
+    }
+    if (Array.isArray(headers)) {
+      return headers.filter(function (h) { return h && !h.disabled; }).map(function (h) { return [String(h.key), String(h.value)]; });
+    }
+    if (typeof headers.toObject === "function") headers = headers.toObject();
+    return Object.keys(headers).map(function (key) { return [key, String(headers[key])]; });
+  }
+  function hasHeader(pairs, name) {
+    return pairs.some(function (pair) { return pair[0].toLowerCase() === name; });
+  }
+  function encodePairs(fields) {
+    return (fields || []).filter(function (f) { return f && !f.disabled; }).map(function (f) {
+      return encodeURIComponent(f.key) + "=" + encodeURIComponent(f.value === undefined ? "" : f.value);
+    }).join("&");
+  }
+  function requestSpec(given) {
+    if (typeof given === "string") return { method: "GET", url: given, headers: [], body: null };
+    if (!given || typeof given !== "object") throw new TypeError("pm.sendRequest needs a URL or a request object");
+    var url = given.url;
+    if (url && typeof url === "object") url = typeof url.raw === "string" ? url.raw : String(url);
+    if (typeof url !== "string" || !url) throw new TypeError("pm.sendRequest: the request has no URL");
+    var headers = pairsOf(given.header || given.headers);
+    var body = given.body, text = null;
+    if (typeof body === "string") text = body;
+    else if (body && typeof body === "object") {
+      var mode = body.mode || "raw";
+      if (mode === "raw") text = body.raw === undefined ? null : typeof body.raw === "string" ? body.raw : JSON.stringify(body.raw);
+      else if (mode === "formdata") {
+        var parts = (body.formdata || []).filter(function (f) { return f && !f.disabled; });
+        if (parts.some(function (f) { return f.type === "file"; })) throw new TypeError("pm.sendRequest: file fields are not supported");
+        return { method: String(given.method || "GET").toUpperCase(), url: url, headers: headers, body: null,
+                 multipart: parts.map(function (f) { return [String(f.key), f.value === undefined ? "" : String(f.value)]; }) };
+      } else if (mode === "urlencoded") {
+        text = encodePairs(body.urlencoded);
+        if (!hasHeader(headers, "content-type")) headers.push(["Content-Type", "application/x-www-form-urlencoded"]);
+      } else if (mode === "graphql") {
+        text = JSON.stringify(body.graphql || {});
+        if (!hasHeader(headers, "content-type")) headers.push(["Content-Type", "application/json"]);
+      } else throw new TypeError("pm.sendRequest: a body of mode " + mode + " is not supported");
+    }
+    return { method: String(given.method || "GET").toUpperCase(), url: url, headers: headers, body: text };
+  }
+  // As newman: the callback (if any) gets (error, response); the call answers pm, not a promise.
+  function sendRequest(given, callback) {
+    if (!given) {
+      if (typeof callback === "function") callback(new Error("sendrequest: nothing to request"));
+      return pm;
+    }
+    if (sendCount >= maxRequests) {
+      throw new Error(maxRequests ? "pm.sendRequest: a script may send at most " + maxRequests + " requests" : "pm.sendRequest is not available here");
+    }
+    var spec = requestSpec(given);
+    sendCount += 1;
+    sendQueue.push({ spec: spec, callback: typeof callback === "function" ? callback : null });
+    return pm;
+  }
+  root.__orchestra_next_request = function () {
+    return sendQueue.length ? JSON.stringify(sendQueue[0].spec) : null;
+  };
+  // A request that got no response: the callback's error is a plain object with a Node.js-like `code`, as
+  // newman's (which is not an Error either), and Orchestra's `message`; the response is an empty one.
+  var NO_RESPONSE = { code: undefined, status: undefined, headers: [], body: "", responseTime: undefined };
+  root.__orchestra_deliver = function (answer) {
+    var entry = sendQueue.shift();
+    if (!entry.callback) return;
+    if (answer.error !== undefined && answer.error !== null) {
+      entry.callback({ code: String(answer.code || "EREQUEST"), message: String(answer.error) }, responseApi(NO_RESPONSE, false));
+    } else entry.callback(null, responseApi(answer.response, false));
+  };
 
   function recordTest(name, passed, error) {
     tests.push({ name: String(name), passed: passed, error: error || null });
@@ -168,7 +257,7 @@
     iterationData: scope(Object.keys(data).length ? data : variables, false),
     request: pmRequest,
     response: pmResponse,
-    sendRequest: function () { throw new Error("pm.sendRequest is not supported"); },
+    sendRequest: sendRequest,
   };
   Object.defineProperty(pm, "variables", { get: function () {
     var view = variablesView();
@@ -176,11 +265,20 @@
     return view;
   } });
 
+  // postman.setNextRequest / pm.execution.setNextRequest: the last call wins; Orchestra's run goes to that
+  // request after this one (null, or a name no request has: the collection stops), as newman does.
+  var nextRequest = { set: false, value: null };
+  function setNextRequest(what) {
+    nextRequest.set = true;
+    nextRequest.value = typeof what === "string" ? what : what === null || what === undefined ? null : String(what);
+  }
+  pm.execution = { setNextRequest: setNextRequest };
+
   var legacyTests = {};
   var postman = {
     setEnvironmentVariable: shared.set, getEnvironmentVariable: shared.get, clearEnvironmentVariable: shared.unset,
     setGlobalVariable: shared.set, getGlobalVariable: shared.get, clearGlobalVariable: shared.unset,
-    setNextRequest: function () { throw new Error("postman.setNextRequest is not supported"); },
+    setNextRequest: setNextRequest,
     getResponseHeader: function (name) { return pmResponse ? pmResponse.headers.get(name) : undefined; },
   };
 
@@ -202,6 +300,30 @@
     return output;
   }
 
+  // Postman's xml2Json: xml2js, synchronously, with Postman's options; undefined when the XML is not valid.
+  function xml2Json(text) {
+    if (!libs.xml2js) throw new Error("xml2Json needs xml2js, which is not installed (make js-vendor)");
+    var json = {};
+    libs.xml2js.parseString(text, { explicitArray: false, async: false, trim: true, mergeAttrs: false }, function (_, result) {
+      json = result;
+    });
+    return json;
+  }
+  var modules = { atob: atob, btoa: btoa };
+  if (chai) modules.chai = chai;
+  Object.keys(libs).forEach(function (name) { if (name !== "lodash3" && libs[name]) modules[name] = libs[name]; });
+  function require(name) {
+    if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
+    var known = ["lodash", "crypto-js", "moment", "tv4", "ajv", "xml2js", "chai"];
+    if (known.indexOf(name) >= 0) throw new Error("Cannot find module '" + name + "' (the library is not installed: make js-vendor)");
+    throw new Error("Cannot find module '" + name + "'");
+  }
+
+  root.require = require;
+  if (libs.lodash3) root._ = libs.lodash3;
+  if (libs["crypto-js"]) root.CryptoJS = libs["crypto-js"];
+  if (libs.tv4) root.tv4 = libs.tv4;
+  root.xml2Json = xml2Json;
   root.pm = pm;
   root.postman = postman;
   root.tests = legacyTests;
@@ -226,6 +348,8 @@
 
   root.__orchestra_result = function () {
     Object.keys(legacyTests).forEach(function (name) { recordTest(name, Boolean(legacyTests[name]), legacyTests[name] ? null : "tests[\"" + name + "\"] is false"); });
-    return JSON.stringify({ tests: tests, changed: changed, removed: Object.keys(removed) });
+    var result = { tests: tests, changed: changed, removed: Object.keys(removed) };
+    if (nextRequest.set) result.next = nextRequest.value;
+    return JSON.stringify(result);
   };
 })(this);

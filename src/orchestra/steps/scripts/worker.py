@@ -3,6 +3,17 @@
 Every job gets a fresh V8 context (nothing one script leaves behind is seen by the next), the Postman
 sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits. Jobs are
 ``{"script", "state", "timeout_ms", "max_memory"}``; answers ``{"tests", "changed", "removed", "error"}``.
+
+``pm.sendRequest``: the sandbox queues the request; when the script has returned, the worker writes
+``{"send": {"method", "url", "headers", "body"}}`` and reads the parent's ``{"response": {…}}`` or
+``{"error": "…"}`` (the parent sends the request through Orchestra's HTTP layer and its egress policy), hands
+it to the script's callback, and so on until no request is queued. The time limit is the script's own
+JavaScript time, over all of these turns (the requests' time is the parent's, under the step's timeout).
+
+The libraries of Postman's sandbox (vendor/, fetched from npm at build time) are read once per worker and
+put in a job's context only when its script names them (``_``, ``lodash``, ``CryptoJS``, ``moment``, …):
+a script that uses none pays nothing for them. The sandbox then offers them as Postman does: ``require``
+and, for ``_`` (lodash 3), ``CryptoJS``, ``tv4`` and ``xml2Json``, globals.
 """
 
 from __future__ import annotations
@@ -10,12 +21,69 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CHAI = HERE / "vendor" / "chai.js"
+VENDOR = HERE / "vendor"
+CHAI = VENDOR / "chai.js"
 SANDBOX = (HERE / "pm_sandbox.js").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class _Library:
+    file: str  # in vendor/
+    defines: str  # the global the file defines, taken from it and removed
+    named_by: re.Pattern[str]  # a script that matches this may use it
+
+
+# name (as the sandbox's require knows it) → library. lodash3 is the `_` global (Postman's is lodash 3);
+# require('lodash') is lodash 4, as in Postman.
+LIBRARIES: dict[str, _Library] = {
+    "lodash": _Library("lodash.js", "_", re.compile(r"lodash")),
+    "lodash3": _Library("lodash3.js", "_", re.compile(r"(?<![\w$])_(?![\w$])")),
+    "crypto-js": _Library("crypto-js.js", "CryptoJS", re.compile(r"CryptoJS|crypto-js")),
+    "moment": _Library("moment.js", "moment", re.compile(r"\bmoment\b")),
+    "tv4": _Library("tv4.js", "tv4", re.compile(r"\btv4\b")),
+    "ajv": _Library("ajv.js", "Ajv", re.compile(r"\bajv\b", re.IGNORECASE)),
+    "xml2js": _Library("xml2js.js", "xml2js", re.compile(r"xml2js", re.IGNORECASE)),
+}
+
+
+class Libraries:
+    """The vendored libraries' sources, read once (those missing are left out: npm was not there)."""
+
+    def __init__(self, folder: Path = VENDOR) -> None:
+        chai = folder / "chai.js"
+        self.chai = chai.read_text(encoding="utf-8") if chai.exists() else None
+        self.sources = {
+            name: (folder / library.file).read_text(encoding="utf-8")
+            for name, library in LIBRARIES.items()
+            if (folder / library.file).exists()
+        }
+
+    def load(self, context: Any, script: str) -> None:
+        """Put chai and the libraries ``script`` names into ``context`` (as ``__orchestra_libs``)."""
+        context.eval("var self = this; this.__orchestra_libs = {};")
+        if self.chai is not None:
+            context.eval(self.chai)
+        for name, source in self.sources.items():
+            library = LIBRARIES[name]
+            if not library.named_by.search(script):
+                continue
+            # Each file defines its global (a var for the bundled xml2js: kept inside a function here);
+            # it is taken into __orchestra_libs and removed, so only what Postman shows is seen.
+            wrapped = f"(function () {{ {source}\n; this.xml2js = xml2js; }}).call(this);"
+            context.eval(wrapped if name == "xml2js" else source)
+            context.eval(
+                f"this.__orchestra_libs[{json.dumps(name)}] = this[{json.dumps(library.defines)}];"
+                f"delete this[{json.dumps(library.defines)}];"
+            )
+
+
 _SCRIPT_NAME = "script.js"  # the script's name in V8's stack traces (a sourceURL comment gives it)
 _FIRST_LINE = re.compile(r"^[^\s:]+:\d+: (.*)$")
 _SCRIPT_LINE = re.compile(r"\bscript\.js:(\d+)")
@@ -32,24 +100,47 @@ def _error_text(error: Exception) -> str:
     return f"{message} (line {line.group(1)})" if line else message
 
 
-def run_job(job: dict[str, Any], chai: str | None) -> dict[str, Any]:
+Ask = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class _OutOfTime(Exception):
+    """The script's JavaScript time, over its turns, reached its limit."""
+
+
+def _run_turns(context: Any, script: str, timeout_ms: float, max_memory: int, ask: Ask | None) -> None:
+    """The script, then each queued request's callback, all within ``timeout_ms`` of JavaScript time."""
+    spent = 0.0
+    code = script
+    while True:
+        started = time.perf_counter()
+        context.eval(code, timeout=max(timeout_ms - spent, 1.0), max_memory=max_memory)
+        spent += (time.perf_counter() - started) * 1000
+        if spent >= timeout_ms:
+            raise _OutOfTime
+        queued = context.eval("__orchestra_next_request()", timeout=1000)
+        if queued is None:
+            return
+        spec = json.loads(str(queued))
+        answer = ask(spec) if ask is not None else {"error": "pm.sendRequest is not available here"}
+        code = f"__orchestra_deliver({json.dumps(answer)});\n//# sourceURL=postman-sandbox-turn.js"
+
+
+def run_job(job: dict[str, Any], libraries: Libraries, ask: Ask | None = None) -> dict[str, Any]:
     from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
 
     timeout_ms = float(job["timeout_ms"])
     max_memory = int(job["max_memory"])
     context = MiniRacer()
     try:
-        context.eval("var self = this;")
-        if chai is not None:
-            context.eval(chai)
+        libraries.load(context, str(job["script"]))
         context.eval("this.__orchestra_state = " + json.dumps(job["state"]) + ";")
         context.eval(SANDBOX + "\n//# sourceURL=postman-sandbox.js")
-        context.eval("delete this.self; delete this.__orchestra_state;")
+        context.eval("delete this.self; delete this.__orchestra_state; delete this.__orchestra_libs;")
         error: str | None = None
         try:
             script = str(job["script"]) + f"\n//# sourceURL={_SCRIPT_NAME}"
-            context.eval(script, timeout=timeout_ms, max_memory=max_memory)
-        except JSTimeoutException:
+            _run_turns(context, script, timeout_ms, max_memory, ask)
+        except (JSTimeoutException, _OutOfTime):
             error = f"the script did not finish within {timeout_ms:g} ms"
         except JSOOMException:
             error = f"the script used more than {max_memory // 1_048_576} MB of memory"
@@ -65,11 +156,24 @@ def run_job(job: dict[str, Any], chai: str | None) -> dict[str, Any]:
         context.close()
 
 
+def _ask_parent(spec: dict[str, Any]) -> dict[str, Any]:
+    """One pm.sendRequest: the parent sends it and answers with the response or the error."""
+    sys.stdout.write(json.dumps({"send": spec}) + "\n")
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise SystemExit(0)  # the parent went away
+    answer: dict[str, Any] = json.loads(line)
+    if answer.get("error") is not None:
+        return {"error": str(answer["error"]), "code": str(answer.get("code") or "EREQUEST")}
+    return answer
+
+
 def main() -> None:
-    chai = CHAI.read_text(encoding="utf-8") if CHAI.exists() else None
-    for line in sys.stdin:
+    libraries = Libraries()
+    while line := sys.stdin.readline():
         try:
-            answer = run_job(json.loads(line), chai)
+            answer = run_job(json.loads(line), libraries, _ask_parent)
         except Exception as failure:  # the worker stays up for the next job
             answer = {"tests": [], "changed": {}, "removed": [], "error": f"script worker: {failure}"}
         sys.stdout.write(json.dumps(answer) + "\n")

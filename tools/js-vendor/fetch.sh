@@ -1,0 +1,45 @@
+#!/bin/sh
+# Fetches the JavaScript libraries of Postman scripts' sandbox from npm, at exact versions, into the package
+# (src/orchestra/steps/scripts/vendor/), each with its licence as LICENSE-<name>. The versions are those of
+# the sandbox newman 6.2.1 runs scripts in (postman-sandbox 4.7.1), so that scripts behave the same; chai is
+# the one Orchestra has used from the start. xml2js (a Node.js module) is bundled for a bare V8 context
+# with esbuild; libraries shipped as one file are copied, the larger ones minified.
+set -eu
+OUT=${1:?usage: fetch.sh OUTPUT_DIR}
+ESBUILD=esbuild@0.27.0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$OUT" "$tmp/node_modules"
+
+fetch() {  # fetch NAME VERSION: the package's files in $tmp/node_modules/NAME
+	(cd "$tmp" && npm pack --silent "$1@$2" >/dev/null)
+	mkdir -p "$tmp/node_modules/$1"
+	tar xzf "$tmp/$(echo "$1" | tr -d @ | tr / -)-$2.tgz" -C "$tmp/node_modules/$1" --strip-components=1
+}
+licence() {  # licence NAME: its licence file beside the library
+	for file in LICENSE LICENSE.txt LICENSE.md LICENCE; do
+		if [ -f "$tmp/node_modules/$1/$file" ]; then cp "$tmp/node_modules/$1/$file" "$OUT/LICENSE-$1"; return; fi
+	done
+	echo "no licence file in $1" >&2; exit 1
+}
+minify() {  # minify SOURCE TARGET
+	(cd "$tmp" && npx --yes --quiet "$ESBUILD" "$1" --minify --legal-comments=inline --log-level=warning --outfile="$2")
+}
+
+fetch chai 4.5.0 && cp "$tmp/node_modules/chai/chai.js" "$OUT/chai.js" && licence chai
+fetch lodash 4.17.21 && cp "$tmp/node_modules/lodash/lodash.min.js" "$OUT/lodash.js" && licence lodash
+fetch lodash3 3.10.2 && minify node_modules/lodash3/index.js "$OUT/lodash3.js" && licence lodash3
+fetch crypto-js 3.3.0 && minify node_modules/crypto-js/crypto-js.js "$OUT/crypto-js.js" && licence crypto-js
+fetch moment 2.30.1 && cp "$tmp/node_modules/moment/min/moment.min.js" "$OUT/moment.js" && licence moment
+fetch tv4 1.3.0 && minify node_modules/tv4/tv4.js "$OUT/tv4.js" && licence tv4
+fetch ajv 6.12.5 && cp "$tmp/node_modules/ajv/dist/ajv.min.js" "$OUT/ajv.js" && licence ajv
+# xml2js and what it needs, bundled: events (EventEmitter), sax, xmlbuilder; `timers` only serves its
+# asynchronous mode, which Postman's xml2Json does not use (a synchronous stand-in is given).
+fetch xml2js 0.4.23 && fetch sax 1.4.1 && fetch xmlbuilder 11.0.1 && fetch events 3.3.0
+echo 'exports.setImmediate = function (fn) { fn.apply(null, Array.prototype.slice.call(arguments, 1)); };' >"$tmp/timers.js"
+echo 'module.exports = require("xml2js");' >"$tmp/entry.js"
+(cd "$tmp" && npx --yes --quiet "$ESBUILD" entry.js --bundle --minify --format=iife --global-name=xml2js \
+	--platform=browser --alias:timers=./timers.js --external:stream --external:string_decoder \
+	--legal-comments=inline --log-level=warning --outfile="$OUT/xml2js.js")
+for name in xml2js sax xmlbuilder events; do licence "$name"; done
+echo "Postman sandbox libraries in $OUT: chai 4.5.0, lodash 4.17.21, lodash 3.10.2, crypto-js 3.3.0, moment 2.30.1, tv4 1.3.0, ajv 6.12.5, xml2js 0.4.23 (sax 1.4.1, xmlbuilder 11.0.1, events 3.3.0)"
