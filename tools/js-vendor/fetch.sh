@@ -10,6 +10,7 @@ ESBUILD=esbuild@0.27.0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$OUT" "$tmp/node_modules"
+OUT=$(cd "$OUT" && pwd)  # absolute: the bundler runs in $tmp
 
 fetch() {  # fetch NAME VERSION: the package's files in $tmp/node_modules/NAME
 	(cd "$tmp" && npm pack --silent "$1@$2" >/dev/null)
