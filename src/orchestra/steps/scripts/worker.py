@@ -1,7 +1,9 @@
 """A script worker process: one JSON job per line on stdin, one JSON answer per line on stdout.
 
 Every job gets a fresh V8 context (nothing one script leaves behind is seen by the next), the Postman
-sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits. Jobs are
+sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits. Making a context and
+compiling chai in it is most of a short script's cost, so the worker makes the next job's context as soon as
+it has answered, while the executor sends the step's request and commits its result. Jobs are
 ``{"script", "state", "timeout_ms", "max_memory"}``; answers ``{"tests", "changed", "removed", "error"}``.
 """
 
@@ -11,7 +13,10 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from py_mini_racer import MiniRacer
 
 HERE = Path(__file__).resolve().parent
 CHAI = HERE / "vendor" / "chai.js"
@@ -32,16 +37,31 @@ def _error_text(error: Exception) -> str:
     return f"{message} (line {line.group(1)})" if line else message
 
 
-def run_job(job: dict[str, Any], chai: str | None) -> dict[str, Any]:
-    from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
+def fresh_context(chai: str | None) -> MiniRacer:
+    """A new V8 context with chai loaded: nothing in it yet that a job has touched."""
+    from py_mini_racer import MiniRacer
 
-    timeout_ms = float(job["timeout_ms"])
-    max_memory = int(job["max_memory"])
     context = MiniRacer()
     try:
         context.eval("var self = this;")
         if chai is not None:
             context.eval(chai)
+    except BaseException:
+        context.close()
+        raise
+    return context
+
+
+def run_job(job: dict[str, Any], chai: str | None, context: MiniRacer | None = None) -> dict[str, Any]:
+    """Run one job in ``context`` (a fresh one from :func:`fresh_context`, made here if not given), then
+    close the context: it serves one job only."""
+    from py_mini_racer import JSOOMException, JSTimeoutException
+
+    timeout_ms = float(job["timeout_ms"])
+    max_memory = int(job["max_memory"])
+    if context is None:
+        context = fresh_context(chai)
+    try:
         context.eval("this.__orchestra_state = " + json.dumps(job["state"]) + ";")
         context.eval(SANDBOX + "\n//# sourceURL=postman-sandbox.js")
         context.eval("delete this.self; delete this.__orchestra_state;")
@@ -67,13 +87,25 @@ def run_job(job: dict[str, Any], chai: str | None) -> dict[str, Any]:
 
 def main() -> None:
     chai = CHAI.read_text(encoding="utf-8") if CHAI.exists() else None
+    spare = _prepared(chai)
     for line in sys.stdin:
+        context, spare = spare, None
         try:
-            answer = run_job(json.loads(line), chai)
+            answer = run_job(json.loads(line), chai, context)
         except Exception as failure:  # the worker stays up for the next job
+            if context is not None:
+                context.close()
             answer = {"tests": [], "changed": {}, "removed": [], "error": f"script worker: {failure}"}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
+        spare = _prepared(chai)  # the next job's context, made while the executor does the rest of its step
+
+
+def _prepared(chai: str | None) -> MiniRacer | None:
+    try:
+        return fresh_context(chai)
+    except Exception:  # the job makes its own, and reports why that fails
+        return None
 
 
 if __name__ == "__main__":
