@@ -170,7 +170,7 @@ class Runtime:
             secrets,
             run_scheduler,
             run_executor,
-            run_finished,
+            run_finished=run_finished,
         )
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))

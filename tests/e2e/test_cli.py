@@ -235,7 +235,7 @@ def test_bad_openapi_and_secret_options_exit_two_before_anything_is_stored(
 ) -> None:
     (tmp_path / "empty.json").write_text("  \n")
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
-    (tmp_path / "swagger2.json").write_text('{"swagger": "2.0", "paths": {}}')
+    (tmp_path / "swagger2.json").write_text('{"swagger": "2.0", "paths": {}, "schemes": ["ftp"]}')
     (tmp_path / "latin1.yaml").write_bytes("openapi: 3.0.0\ninfo: {title: caf\xe9}\n".encode("latin-1"))
     result = subprocess.run(
         [*ORCHESTRA, "run", TEST_DATA, "--base-url", demo_sut, *extra],

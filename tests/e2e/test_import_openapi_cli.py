@@ -133,10 +133,48 @@ def test_a_reimport_updates_generated_files_and_leaves_edited_ones_alone(
     assert "description: Read one item" in edited.read_text()
 
 
+SWAGGER_DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "openapi" / "demo-shop.swagger2.json"
+
+
+def test_a_swagger_2_description_of_the_demo_is_converted_and_its_suite_runs_green(
+    demo_sut: str, tmp_path: Path
+) -> None:
+    host = demo_sut.removeprefix("http://")
+    spec, out, data_dir = tmp_path / "shop.swagger2.json", tmp_path / "shop", tmp_path / "data"
+    spec.write_text(SWAGGER_DEMO.read_text().replace("127.0.0.1:8000", host))  # its host is the demo's
+    imported = orchestra(
+        "import", "openapi", str(spec), "-o", str(out), "--env", "swagger", data_dir=data_dir
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    said = " ".join(imported.stdout.split())
+    assert "secrets the tests read (never written into them): username (sent to the log-in issueToken" in said
+    report = tmp_path / "report.json"
+    run = orchestra(
+        "run", str(out), "--env", "swagger", *CREDENTIALS, "--json", str(report), data_dir=data_dir
+    )
+    verdicts = statuses(report)
+    assert sorted(verdicts) == [
+        "createItem: POST /items",
+        "deleteItem: DELETE /items/{item_id}",
+        "getItem: GET /items/{item_id}",
+        "health: GET /health",
+        "issueToken: POST /auth/token",
+        "item lifecycle: create, read, update, delete",
+        "listItems: GET /items",
+        "replaceItem: PUT /items/{item_id}",
+        "updateItem: PATCH /items/{item_id}",
+    ], run.stdout + run.stderr
+    assert set(verdicts.values()) == {"PASSED"}, run.stdout + run.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        ('{"swagger": "2.0", "paths": {}}', "this is a Swagger 2.0 description: OpenAPI 3.x required"),
+        ('{"swagger": "1.2", "paths": {}}', "this is a Swagger 1.2 description: Swagger 2.0 is converted"),
+        (
+            '{"swagger": "2.0", "paths": {"/a": {"get": {"responses": []}}}}',
+            "paths/~1a/get/responses must be",
+        ),
         ('{"openapi": "3.1.0", "paths": {', "not valid JSON"),
         ("openapi: 3.1.0\npaths: [\n", "not valid JSON or YAML"),
         ('{"openapi": "4.0.0", "paths": {}}', "OpenAPI 3.x required, this is version '4.0.0'"),

@@ -98,7 +98,16 @@ CYCLE = {
         ({"text": '{"openapi": "3.1.0", "paths": {'}, 422, "not valid JSON: line 1"),
         ({"text": "openapi: 3.1.0\npaths: [\n"}, 422, "not valid JSON or YAML"),
         ({"text": "openapi: 3.1.0\npaths: {a: *x}\n"}, 422, "not valid JSON or YAML"),
-        ({"document": {"swagger": "2.0", "paths": {}}}, 422, "Swagger 2.0 description: OpenAPI 3.x required"),
+        (
+            {"document": {"swagger": "1.2", "paths": {}}},
+            422,
+            "Swagger 1.2 description: Swagger 2.0 is converted",
+        ),
+        (
+            {"document": {"swagger": "2.0", "paths": {}, "host": "http://h/"}},
+            422,
+            "Swagger 2.0: host must be",
+        ),
         ({"text": "openapi: '2.5'\npaths: {}\n"}, 422, "OpenAPI 3.x required, this is version '2.5'"),
         ({"text": "[" * 300 + "]" * 300}, 422, "nests deeper than"),
         ({"text": "openapi: 3.1.0\npaths:\n" + "  " + "- " * 200 + "x\n"}, 422, "deeper than 100 levels"),

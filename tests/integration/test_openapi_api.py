@@ -222,7 +222,7 @@ async def test_a_slow_fetch_holds_nothing_and_an_environment_deleted_meanwhile_i
     [
         ({}, 422, "exactly one of 'url', 'document' or 'text'"),
         ({"text": MINIMAL_YAML, "url": "http://x"}, 422, "(got url, text)"),
-        ({"document": {"swagger": "2.0", "paths": {}}}, 422, "OpenAPI 3.x required"),
+        ({"document": {"swagger": "1.2", "paths": {}}}, 422, "Swagger 2.0 is converted, OpenAPI 3.x read"),
         ({"document": {"openapi": "3.0.0"}}, 422, "'paths' object is missing"),
         ({"text": "[1, 2]"}, 422, "must be an object, not a list"),
         ({"text": "a: [1"}, 422, "not valid JSON or YAML"),

@@ -65,7 +65,14 @@ def test_text_that_is_not_a_json_or_yaml_object_is_refused(text: str, needle: st
 @pytest.mark.parametrize(
     ("document", "needle"),
     [
-        ({"swagger": "2.0", "paths": {}}, "Swagger 2.0 description: OpenAPI 3.x required"),
+        (
+            {"swagger": "1.2", "paths": {}},
+            "Swagger 1.2 description: Swagger 2.0 is converted, OpenAPI 3.x read",
+        ),
+        (
+            {"swagger": "2.0", "paths": {"/a": {"get": {"parameters": [{"in": "q"}]}}}},
+            "paths/~1a/get/parameters/0",
+        ),
         ({"paths": {}}, "'openapi' field"),
         ({"openapi": 3.0, "paths": {}}, "'openapi' field"),
         ({"openapi": "2.5", "paths": {}}, "OpenAPI 3.x required, this is version '2.5'"),

@@ -490,6 +490,7 @@ def test_only_the_libraries_a_script_names_are_loaded_into_its_context() -> None
     ]:
         context = MiniRacer()
         try:
+            libraries.prepare(context)
             libraries.load(context, script)
             assert json.loads(str(context.eval("JSON.stringify(Object.keys(__orchestra_libs))"))) == expected
             assert context.eval("typeof _ + typeof CryptoJS + typeof moment") == "undefined" * 3

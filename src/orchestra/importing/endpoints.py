@@ -55,8 +55,8 @@ async def import_har(
     "content type and response schema checked), a lifecycle flow per entity, a suite file. Security "
     "schemes become secret names. With `existing`, each file says what a re-import does to the caller's "
     "copy. With `project` and `environment`, the environment gets the base URL and the description. A "
-    "description that cannot be imported (malformed, Swagger 2 or another version, a $ref cycle, too "
-    "deep): 422; too large: 413.",
+    "description that cannot be imported (malformed, a version other than Swagger 2.0 — converted — "
+    "or OpenAPI 3.x, a $ref cycle, too deep): 422; too large: 413.",
 )
 async def import_openapi(
     data: OpenApiImport, transactions: TransactionsDep, actor: EditorDep

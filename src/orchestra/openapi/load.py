@@ -18,6 +18,7 @@ from orchestra.kit import egress
 from orchestra.kit.egress import EgressPolicy, EgressRefused
 from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.json_guard import nesting_exceeds
+from orchestra.openapi import swagger2
 from orchestra.openapi.errors import DescriptionTooLarge, FetchFailed, InvalidDescription
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -77,15 +78,14 @@ def _parse_yaml(text: str) -> Any:
 
 
 def check_document(data: Any) -> dict[str, Any]:
-    """``data`` if it looks like an OpenAPI 3.x document; a clear refusal otherwise."""
+    """``data`` if it looks like an OpenAPI 3.x document (a Swagger 2.0 one converted to 3.0); a clear
+    refusal otherwise."""
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         raise InvalidDescription(f"an OpenAPI description must be an object, not {kind}")
-    if "swagger" in data:
-        raise InvalidDescription(
-            f"this is a Swagger {str(data['swagger'])[:20]} description: OpenAPI 3.x required "
-            "(convert it first, e.g. with swagger2openapi)"
-        )
+    if "swagger" in data:  # Swagger 2.0: read as the OpenAPI 3.0 document it describes
+        data = swagger2.convert(data)
+    document: dict[str, Any] = data
     version = data.get("openapi")
     if not isinstance(version, str):
         raise InvalidDescription("the 'openapi' field (the version, e.g. \"3.1.0\") is missing")
@@ -95,7 +95,7 @@ def check_document(data: Any) -> dict[str, Any]:
         raise InvalidDescription("the 'paths' object is missing: there are no operations to import")
     if "info" in data and not isinstance(data["info"], dict):
         raise InvalidDescription("'info' must be an object")
-    return data
+    return document
 
 
 async def fetch_text(

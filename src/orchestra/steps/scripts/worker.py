@@ -1,7 +1,9 @@
 """A script worker process: one JSON job per line on stdin, one JSON answer per line on stdout.
 
 Every job gets a fresh V8 context (nothing one script leaves behind is seen by the next), the Postman
-sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits. Jobs are
+sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits. Making a context and
+compiling chai in it is most of a short script's cost, so the worker makes the next job's context as soon as
+it has answered, while the executor sends the step's request and commits its result. Jobs are
 ``{"script", "state", "timeout_ms", "max_memory"}``; answers ``{"tests", "changed", "removed", "error"}``.
 
 ``pm.sendRequest``: the sandbox queues the request; when the script has returned, the worker writes
@@ -25,7 +27,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from py_mini_racer import MiniRacer
 
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "vendor"
@@ -65,11 +70,14 @@ class Libraries:
             if (folder / library.file).exists()
         }
 
-    def load(self, context: Any, script: str) -> None:
-        """Put chai and the libraries ``script`` names into ``context`` (as ``__orchestra_libs``)."""
+    def prepare(self, context: Any) -> None:
+        """What every job's context holds before its script is known: chai, and room for libraries."""
         context.eval("var self = this; this.__orchestra_libs = {};")
         if self.chai is not None:
             context.eval(self.chai)
+
+    def load(self, context: Any, script: str) -> None:
+        """Put the libraries ``script`` names into a prepared ``context`` (as ``__orchestra_libs``)."""
         for name, source in self.sources.items():
             library = LIBRARIES[name]
             if not library.named_by.search(script):
@@ -125,12 +133,30 @@ def _run_turns(context: Any, script: str, timeout_ms: float, max_memory: int, as
         code = f"__orchestra_deliver({json.dumps(answer)});\n//# sourceURL=postman-sandbox-turn.js"
 
 
-def run_job(job: dict[str, Any], libraries: Libraries, ask: Ask | None = None) -> dict[str, Any]:
-    from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
+def fresh_context(libraries: Libraries) -> MiniRacer:
+    """A new V8 context, prepared (chai loaded): nothing in it yet that a job has touched."""
+    from py_mini_racer import MiniRacer
+
+    context = MiniRacer()
+    try:
+        libraries.prepare(context)
+    except BaseException:
+        context.close()
+        raise
+    return context
+
+
+def run_job(
+    job: dict[str, Any], libraries: Libraries, ask: Ask | None = None, context: MiniRacer | None = None
+) -> dict[str, Any]:
+    """Run one job in ``context`` (a fresh one from :func:`fresh_context`, made here if not given), then
+    close the context: it serves one job only."""
+    from py_mini_racer import JSOOMException, JSTimeoutException
 
     timeout_ms = float(job["timeout_ms"])
     max_memory = int(job["max_memory"])
-    context = MiniRacer()
+    if context is None:
+        context = fresh_context(libraries)
     try:
         libraries.load(context, str(job["script"]))
         context.eval("this.__orchestra_state = " + json.dumps(job["state"]) + ";")
@@ -171,13 +197,25 @@ def _ask_parent(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     libraries = Libraries()
+    spare = _prepared(libraries)
     while line := sys.stdin.readline():
+        context, spare = spare, None
         try:
-            answer = run_job(json.loads(line), libraries, _ask_parent)
+            answer = run_job(json.loads(line), libraries, _ask_parent, context)
         except Exception as failure:  # the worker stays up for the next job
+            if context is not None:
+                context.close()
             answer = {"tests": [], "changed": {}, "removed": [], "error": f"script worker: {failure}"}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
+        spare = _prepared(libraries)  # made while the executor does the rest of its step
+
+
+def _prepared(libraries: Libraries) -> MiniRacer | None:
+    try:
+        return fresh_context(libraries)
+    except Exception:  # the job makes its own, and reports why that fails
+        return None
 
 
 if __name__ == "__main__":
