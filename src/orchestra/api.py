@@ -20,6 +20,7 @@ from orchestra.limits.endpoints import router as limits_router
 from orchestra.projects.endpoints import router as projects_router
 from orchestra.quarantine.endpoints import router as quarantine_router
 from orchestra.rag.endpoints import router as rag_router
+from orchestra.retention.endpoints import router as retention_router
 from orchestra.runs.endpoints import router as runs_router
 from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
@@ -41,6 +42,7 @@ for router in (
     runs_router,
     insights_router,
     quarantine_router,
+    retention_router,
     schedules_router,
     limits_router,
     tokens_router,

@@ -77,6 +77,8 @@ async def fill_every_tenant_table(
     body = {"test_case": "health", "environment": "sut", "reason": "rls", "expires_at": expires}
     response = await api.post(f"/projects/{project}/mutes", json=body)
     assert response.status_code == 201, response.text
+    response = await api.put(f"/projects/{project}/retention", json={"keep_days": 3650})
+    assert response.status_code == 200, response.text
     project_row = (await api.get(f"/projects/{project}")).json()
     environment = (await api.get(f"/projects/{project}/environments/sut")).json()
     schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
@@ -110,6 +112,16 @@ async def fill_every_tenant_table(
                 " 'f', 's', array_fill(0.0::real, ARRAY[512])::vector, :r, now(), now(), 1)"
             ),
             {"t": tenant, "p": project_row["id"], "r": run["id"]},
+        )
+        # the compact verdict of a run deleted by retention (retention/sweep.py)
+        await conn.execute(
+            text(
+                "INSERT INTO run_verdicts (id, tenant_id, project_id, test_case_id, test_case_version_id,"
+                " environment_id, status, trigger, attempt, created_at) SELECT gen_random_uuid(), tenant_id,"
+                " project_id, test_case_id, test_case_version_id, environment_id, status, trigger, attempt,"
+                " created_at FROM test_runs WHERE id = :r"
+            ),
+            {"r": run["id"]},
         )
         counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
     assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"
