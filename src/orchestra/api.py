@@ -26,6 +26,7 @@ from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
 from orchestra.testcases.endpoints import router as testcases_router
 from orchestra.tokens.endpoints import router as tokens_router
+from orchestra.transfer.endpoints import router as transfer_router
 
 api_router = APIRouter()
 for router in (
@@ -43,6 +44,7 @@ for router in (
     insights_router,
     quarantine_router,
     retention_router,
+    transfer_router,
     schedules_router,
     limits_router,
     tokens_router,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -22,6 +23,8 @@ from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
+from orchestra.transfer import service as transfer
+from orchestra.transfer.schemas import ImportResult, ProjectDocument
 
 if TYPE_CHECKING:
     from orchestra.runtime import Runtime
@@ -57,6 +60,12 @@ class Backend(Protocol):
     async def report(self, suite_run_id: uuid.UUID, fmt: str) -> bytes | dict[str, Any]: ...
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None: ...
+
+    async def export_project(self, project: str) -> dict[str, Any]:
+        """The project as one document (transfer/schemas.py), as JSON data."""
+
+    async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
+        """Create or update a project from a document (as ``project``, else its own name)."""
 
 
 class LocalBackend:
@@ -124,6 +133,17 @@ class LocalBackend:
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             await runs.cancel_suite_run(session, self.actor, suite_run_id)
+
+    async def export_project(self, project: str) -> dict[str, Any]:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            document = await transfer.export_project(session, self.actor, project, datetime.now(UTC))
+        return document.model_dump(mode="json")
+
+    async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            return await transfer.import_project(
+                session, self.actor, self.runtime.secrets, document, project, datetime.now(UTC)
+            )
 
 
 def _problem_text(response: httpx.Response) -> str:
@@ -233,3 +253,13 @@ class RemoteBackend:
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
         await self._call("POST", f"/suite-runs/{suite_run_id}/cancel")
+
+    async def export_project(self, project: str) -> dict[str, Any]:
+        document: dict[str, Any] = (await self._call("GET", f"/projects/{_segment(project)}/export")).json()
+        return document
+
+    async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
+        params = {"project": project} if project else {}
+        body = document.model_dump(mode="json", exclude_none=True)
+        response = await self._call("POST", "/import", json=body, params=params)
+        return ImportResult.model_validate(response.json())
