@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.models import RetentionPolicy, RunVerdict
@@ -75,6 +76,25 @@ _LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :timeout, true)")
 
 async def get_policy(session: AsyncSession, project_id: uuid.UUID) -> RetentionPolicy | None:
     return await session.get(RetentionPolicy, project_id)
+
+
+async def locked_policy(
+    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID
+) -> RetentionPolicy:
+    """The project's policy row, made if missing (two first settings at once both succeed), locked."""
+    await session.execute(
+        insert(RetentionPolicy)
+        .values(tenant_id=tenant_id, project_id=project_id)
+        .on_conflict_do_nothing(index_elements=[RetentionPolicy.project_id])
+    )
+    found = await session.scalar(
+        select(RetentionPolicy)
+        .where(RetentionPolicy.project_id == project_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert found is not None  # inserted above or by a transaction that committed meanwhile
+    return found
 
 
 async def policies(session: AsyncSession) -> list[RetentionPolicy]:

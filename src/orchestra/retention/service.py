@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.actor import Actor
-from orchestra.models import Project, RetentionPolicy
+from orchestra.models import Project
 from orchestra.projects import service as projects
 from orchestra.retention import repository
 from orchestra.retention.schemas import RetentionOut, RetentionUpdate
@@ -25,10 +25,7 @@ async def update(
     session: AsyncSession, actor: Actor, project_ref: Project | str, data: RetentionUpdate
 ) -> RetentionOut:
     project = await projects.get(session, actor, project_ref)
-    policy = await repository.get_policy(session, project.id)
-    if policy is None:
-        policy = RetentionPolicy(tenant_id=actor.tenant_id, project_id=project.id)
-        session.add(policy)
+    policy = await repository.locked_policy(session, actor.tenant_id, project.id)
     if "keep_days" in data.model_fields_set:
         policy.keep_days = data.keep_days
     if "keep_last" in data.model_fields_set:
