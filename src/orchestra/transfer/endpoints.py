@@ -9,21 +9,21 @@ from fastapi import APIRouter, Query
 from orchestra.api_deps import AdminDep, SchedulerDep, SecretsDep, SessionDep, ViewerDep
 from orchestra.projects.schemas import NAME_PATTERN
 from orchestra.transfer import service
-from orchestra.transfer.schemas import ImportResult, ProjectDocument
+from orchestra.transfer.schemas import ImportResult, ProjectDocument, ProjectExport
 
 router = APIRouter(tags=["transfer"])
 
 
 @router.get(
     "/projects/{project}/export",
-    response_model=ProjectDocument,
+    response_model=ProjectExport,
     description="The project as one document: its test cases' current definitions, suites, environments "
     "(variables, request defaults, allowed hosts, limits, and the names of their secrets, never a value), "
     "schedules and retention policy. `POST /import` reads it back, here or in another installation.",
 )
 async def export_project(
     project: str, session: SessionDep, actor: ViewerDep, scheduler: SchedulerDep
-) -> ProjectDocument:
+) -> ProjectExport:
     return await service.export_project(session, actor, project, scheduler.clock())
 
 

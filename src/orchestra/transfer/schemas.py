@@ -33,6 +33,12 @@ class ExportedProject(BaseModel):
     max_active_runs: ActiveRunsLimit | None = None
 
 
+class ExportedProjectOut(BaseModel):
+    name: str
+    description: str | None
+    max_active_runs: int | None
+
+
 class ExportedEnvironment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +74,52 @@ class ProjectDocument(BaseModel):
     suites: list[Any] = Field(default_factory=list, max_length=MAX_ITEMS, description="As in files.")
     environments: list[ExportedEnvironment] = Field(default_factory=list, max_length=MAX_ENVIRONMENTS)
     schedules: list[ScheduleCreate] = Field(default_factory=list, max_length=MAX_SCHEDULES)
+
+
+class ExportedRetention(BaseModel):
+    keep_days: int | None
+    keep_last: int | None
+
+
+class ExportedEnvironmentOut(BaseModel):
+    """An environment as exported: what is stored, as it is (the import validates it again)."""
+
+    name: str
+    base_url: str
+    variables: dict[str, Any]
+    secret_names: list[str] = Field(description="Names only: a secret's value is never exported.")
+    idempotency_keys: bool
+    max_active_runs: int | None
+    max_requests_per_s: float | None
+    allowed_hosts: list[str]
+    allow_private_network: bool
+    defaults: dict[str, Any] | None
+
+
+class ExportedScheduleOut(BaseModel):
+    name: str
+    suite: str
+    environment: str
+    cron: str
+    timezone: str
+    enabled: bool
+    priority: int | None
+    variables: dict[str, Any]
+    misfire_policy: str
+
+
+class ProjectExport(BaseModel):
+    """The project document as ``GET /projects/{project}/export`` writes it (``ProjectDocument`` reads it)."""
+
+    format: Literal["orchestra.project"]
+    version: Literal[1]
+    exported_at: datetime
+    project: ExportedProjectOut
+    retention: ExportedRetention | None
+    test_cases: list[dict[str, Any]]
+    suites: list[dict[str, Any]]
+    environments: list[ExportedEnvironmentOut]
+    schedules: list[ExportedScheduleOut]
 
 
 WriteResult = Literal["created", "updated", "unchanged"]

@@ -22,7 +22,6 @@ from orchestra.kit.secret_box import SecretBox
 from orchestra.projects import service as projects
 from orchestra.projects.schemas import ProjectCreate, ProjectUpdate
 from orchestra.retention import service as retention
-from orchestra.retention.schemas import RetentionUpdate
 from orchestra.schedules import service as schedules
 from orchestra.schedules.schemas import ScheduleCreate, ScheduleUpdate
 from orchestra.suites import service as suites
@@ -31,10 +30,14 @@ from orchestra.transfer.schemas import (
     FORMAT,
     VERSION,
     ExportedEnvironment,
-    ExportedProject,
+    ExportedEnvironmentOut,
+    ExportedProjectOut,
+    ExportedRetention,
+    ExportedScheduleOut,
     ImportResult,
     ItemImported,
     ProjectDocument,
+    ProjectExport,
     SecretToSet,
 )
 
@@ -52,7 +55,7 @@ async def _every(fetch: Callable[[PageParams], Awaitable[Page[T]]]) -> list[T]:
 
 async def export_project(
     session: AsyncSession, actor: Actor, project_ref: str, now: datetime
-) -> ProjectDocument:
+) -> ProjectExport:
     owner = await projects.get(session, actor, project_ref)
     cases = await testcases.list_current_versions(session, actor.tenant_id, owner.id, None)
     suite_names = [s.name for s in await _every(lambda p: suites.list_page(session, actor, owner, p))]
@@ -61,18 +64,18 @@ async def export_project(
     found_schedules = await _every(lambda p: schedules.list_page(session, actor, owner.name, p))
     policy = await retention.get(session, actor, owner)
     kept = policy.keep_days is not None or policy.keep_last is not None
-    return ProjectDocument(
+    return ProjectExport(
         format=FORMAT,
         version=VERSION,
         exported_at=now,
-        project=ExportedProject(
+        project=ExportedProjectOut(
             name=owner.name, description=owner.description, max_active_runs=owner.max_active_runs
         ),
-        retention=RetentionUpdate(keep_days=policy.keep_days, keep_last=policy.keep_last) if kept else None,
+        retention=ExportedRetention(keep_days=policy.keep_days, keep_last=policy.keep_last) if kept else None,
         test_cases=[dict(version.definition) for _, version in cases],
         suites=[dict(definition) for definition in suite_definitions],
         environments=[
-            ExportedEnvironment(
+            ExportedEnvironmentOut(
                 name=env.name,
                 base_url=env.base_url,
                 variables=env.variables,
@@ -82,23 +85,12 @@ async def export_project(
                 max_requests_per_s=env.max_requests_per_s,
                 allowed_hosts=env.allowed_hosts,
                 allow_private_network=env.allow_private_network,
-                defaults=RequestDefaults.model_validate(env.defaults) if env.defaults else None,
+                defaults=env.defaults or None,
             )
             for env in found_environments
         ],
         schedules=[
-            ScheduleCreate(
-                name=item.name,
-                suite=item.suite,
-                environment=item.environment,
-                cron=item.cron,
-                timezone=item.timezone,
-                enabled=item.enabled,
-                priority=item.priority,
-                variables=item.variables,
-                misfire_policy=item.misfire_policy,
-            )
-            for item in found_schedules
+            ExportedScheduleOut.model_validate(item, from_attributes=True) for item in found_schedules
         ],
     )
 
