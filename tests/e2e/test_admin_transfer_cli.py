@@ -74,17 +74,18 @@ def installation_a(tmp_path: Path) -> Path:
     server = start_up(data_dir, tmp_path / "a.log", "--no-demo")
     try:
         token = (data_dir / "admin-token").read_text().strip()
-        api = httpx.Client(base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"})
         result = orchestra("apply", str(definitions), "--server", server.url, data_dir=data_dir)
         assert result.returncode == 0, result.stderr
-        for method, path, body in (
-            ("POST", "/projects/shop/environments", ENVIRONMENT),
-            ("POST", "/projects/shop/schedules", SCHEDULE),
-            ("PUT", "/projects/shop/retention", {"keep_days": 30, "keep_last": 10}),
-            ("PATCH", "/projects/shop", {"description": "the shop", "max_active_runs": 5}),
-        ):
-            response = api.request(method, path, json=body)
-            assert response.status_code in (200, 201), response.text
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers) as api:
+            for method, path, body in (
+                ("POST", "/projects/shop/environments", ENVIRONMENT),
+                ("POST", "/projects/shop/schedules", SCHEDULE),
+                ("PUT", "/projects/shop/retention", {"keep_days": 30, "keep_last": 10}),
+                ("PATCH", "/projects/shop", {"description": "the shop", "max_active_runs": 5}),
+            ):
+                response = api.request(method, path, json=body)
+                assert response.status_code in (200, 201), response.text
         result = orchestra(
             "admin",
             "export",
