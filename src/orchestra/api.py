@@ -20,11 +20,13 @@ from orchestra.limits.endpoints import router as limits_router
 from orchestra.projects.endpoints import router as projects_router
 from orchestra.quarantine.endpoints import router as quarantine_router
 from orchestra.rag.endpoints import router as rag_router
+from orchestra.retention.endpoints import router as retention_router
 from orchestra.runs.endpoints import router as runs_router
 from orchestra.schedules.endpoints import router as schedules_router
 from orchestra.suites.endpoints import router as suites_router
 from orchestra.testcases.endpoints import router as testcases_router
 from orchestra.tokens.endpoints import router as tokens_router
+from orchestra.transfer.endpoints import router as transfer_router
 from orchestra.webhooks.endpoints import router as webhooks_router
 
 api_router = APIRouter()
@@ -42,6 +44,8 @@ for router in (
     runs_router,
     insights_router,
     quarantine_router,
+    retention_router,
+    transfer_router,
     schedules_router,
     webhooks_router,
     limits_router,

@@ -209,3 +209,21 @@ class Settings(BaseSettings):
         description="How often the scheduler cleans the ledgers of runs that ended without cleaning "
         "(0: never).",
     )
+    retention_interval_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="How often the scheduler deletes the finished runs projects no longer keep (their "
+        "retention policy; 0: never).",
+    )
+    retention_batch_rows: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Most rows of a kind (step results, runs) the retention sweep deletes per transaction.",
+    )
+    retention_batch_pause_s: float = Field(
+        default=0.01,
+        ge=0,
+        le=10,
+        description="Pause between two retention batches, leaving the database to the API's queries.",
+    )

@@ -42,6 +42,13 @@ async def _fire_schedules(db: Database, at: datetime) -> object:
     return await firing.run_pass(db, at)
 
 
+async def _sweep_retention(db: Database, settings: Settings) -> object:
+    """retention/sweep.py's pass, imported at its first pass (only the scheduler leader makes one)."""
+    from orchestra.retention.sweep import RetentionSweeper
+
+    return await RetentionSweeper(db, settings).run_once()
+
+
 class PlansOnDemand:
     """The plan provider (testdata/provider.py), made at the first run that declares data: its planners and
     the ai-service's client stay out of the memory of a process whose tests declare none.
@@ -148,7 +155,12 @@ class Runtime:
             await db.close()
             raise
         scheduler = Scheduler(
-            db, broker, settings, secrets=secrets, fire_schedules=_fire_schedules if fire_schedules else None
+            db,
+            broker,
+            settings,
+            secrets=secrets,
+            fire_schedules=_fire_schedules if fire_schedules else None,
+            sweep_retention=_sweep_retention if fire_schedules else None,  # long-lived processes only
         )
         plans = PlansOnDemand(db, settings, secrets, before_first_plan)  # the DataPlans of tests with data
         run_finished = asyncio.Event()

@@ -83,6 +83,8 @@ async def fill_every_tenant_table(
     assert response.status_code == 201, response.text
     response = await api.post(f"/projects/{project}/webhooks/hook/ping")  # a delivery in the outbox
     assert response.status_code == 202, response.text
+    response = await api.put(f"/projects/{project}/retention", json={"keep_days": 3650})
+    assert response.status_code == 200, response.text
     project_row = (await api.get(f"/projects/{project}")).json()
     environment = (await api.get(f"/projects/{project}/environments/sut")).json()
     schedule_id = (await api.get(f"/projects/{project}/schedules/nightly")).json()["id"]
@@ -125,6 +127,16 @@ async def fill_every_tenant_table(
                 " FROM webhook_deliveries WHERE tenant_id = :t"
             ),
             {"t": tenant},
+        )
+        # the compact verdict of a run deleted by retention (retention/sweep.py)
+        await conn.execute(
+            text(
+                "INSERT INTO run_verdicts (id, tenant_id, project_id, test_case_id, test_case_version_id,"
+                " environment_id, status, trigger, attempt, created_at) SELECT gen_random_uuid(), tenant_id,"
+                " project_id, test_case_id, test_case_version_id, environment_id, status, trigger, attempt,"
+                " created_at FROM test_runs WHERE id = :r"
+            ),
+            {"r": run["id"]},
         )
         counts = {table: await count(conn, table, "tenant_id = :t", t=tenant) for table in TENANT_TABLES}
     assert all(counts.values()), f"tenant 1 has no rows in {[t for t, n in counts.items() if not n]}"

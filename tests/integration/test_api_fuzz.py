@@ -67,6 +67,7 @@ DOCUMENT_BODIES = (
     "/import/har",
     "/import/openapi",
     "/import/postman",
+    "/import",  # a project document: its test cases, suites and schedules' references
 )
 SEEDED = {"project": "fuzz", "environment": "e", "test_case": "t", "suite": "s", "schedule": "nightly"}
 FUZZ_SETTINGS = hypothesis.settings(

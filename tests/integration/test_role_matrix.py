@@ -291,6 +291,11 @@ async def b_import_postman(w: World, o: Objects, real: bool) -> Request:
     return Request(f"{V1}/import/postman", body)
 
 
+async def b_import_project(w: World, o: Objects, real: bool) -> Request:
+    document = {"format": "orchestra.project", "version": 1, "project": {"name": "imported"}}
+    return Request(f"{V1}/import", document, {"project": uniq("p")})
+
+
 async def b_apply_projects(w: World, o: Objects, real: bool) -> Request:
     case = {"name": uniq("tc"), "steps": [STEP]}
     return Request(f"{V1}/apply", {"projects": [{"project": o.ref, "test_cases": [case]}]})
@@ -431,6 +436,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", P): Entry(SIGNED_IN, in_project(""), other_project=404),
     ("PATCH", P): Entry(ADMINS, in_project("", lambda o: {"description": "matrix"})),
     ("DELETE", P): Entry(ADMINS, b_delete_project, 204),
+    ("GET", f"{P}/retention"): Entry(SIGNED_IN, in_project("/retention"), other_project=404),
+    ("PUT", f"{P}/retention"): Entry(ADMINS, in_project("/retention", lambda o: {"keep_days": 3650})),
+    ("GET", f"{P}/export"): Entry(SIGNED_IN, in_project("/export"), other_project=404),
+    ("POST", "/api/v1/import"): Entry(ADMINS, b_import_project),
     # environments
     ("GET", ENV): Entry(SIGNED_IN, in_project("/environments"), other_project=404),
     ("POST", ENV): Entry(EDITORS, b_create_environment, 201, other_project=404),

@@ -37,7 +37,7 @@ from tests.integration.tenant_rows import (
 # Tables without a tenant: each one is platform-wide on purpose (a new one must be added here knowingly).
 NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version", "tenant_context_key"}
 
-# Exactly what orchestra_system may touch (migrations 0006, 0008 and 0011): no definitions, variables,
+# Exactly what orchestra_system may touch (migrations 0006, 0008, 0011 and 0022): no definitions, variables,
 # secrets, contexts, step results or tokens.
 SYSTEM_COLUMNS = {
     ("test_runs", "SELECT"): {
@@ -89,6 +89,7 @@ SYSTEM_COLUMNS = {
         "event_key",
         "event",
     },
+    ("retention_policies", "SELECT"): {"tenant_id", "keep_days", "keep_last"},  # migration 0022
 }
 # What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
 SYSTEM_RESULT_COLUMNS = {
@@ -122,6 +123,7 @@ SYSTEM_FUNCTIONS = {
     "orchestra_sys_ledger_tenants": "SELECT * FROM orchestra_sys_ledger_tenants(5) AS tenant_id",
     "orchestra_sys_run_gauges": "SELECT * FROM orchestra_sys_run_gauges()",
     "orchestra_sys_webhook_tenants": "SELECT * FROM orchestra_sys_webhook_tenants(now()) AS tenant_id",
+    "orchestra_sys_retention_tenants": "SELECT * FROM orchestra_sys_retention_tenants() AS tenant_id",
 }
 
 

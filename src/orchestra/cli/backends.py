@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -23,6 +24,8 @@ from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
+from orchestra.transfer import service as transfer
+from orchestra.transfer.schemas import ImportResult, ProjectDocument
 
 if TYPE_CHECKING:
     from orchestra.runtime import Runtime
@@ -61,6 +64,12 @@ class Backend(Protocol):
 
     async def wait_for_change(self, timeout_s: float) -> None:
         """Return when a run may have changed, at the latest after ``timeout_s``."""
+
+    async def export_project(self, project: str) -> dict[str, Any]:
+        """The project as one document (transfer/schemas.py), as JSON data."""
+
+    async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
+        """Create or update a project from a document (as ``project``, else its own name)."""
 
 
 class LocalBackend:
@@ -138,6 +147,17 @@ class LocalBackend:
         except TimeoutError:
             pass
         finished.clear()
+
+    async def export_project(self, project: str) -> dict[str, Any]:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            document = await transfer.export_project(session, self.actor, project, datetime.now(UTC))
+        return document.model_dump(mode="json")
+
+    async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
+        async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            return await transfer.import_project(
+                session, self.actor, self.runtime.secrets, document, project, datetime.now(UTC)
+            )
 
 
 def _problem_text(response: httpx.Response) -> str:
@@ -250,3 +270,13 @@ class RemoteBackend:
 
     async def wait_for_change(self, timeout_s: float) -> None:
         await asyncio.sleep(timeout_s)  # the server's runs are polled
+
+    async def export_project(self, project: str) -> dict[str, Any]:
+        document: dict[str, Any] = (await self._call("GET", f"/projects/{_segment(project)}/export")).json()
+        return document
+
+    async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
+        params = {"project": project} if project else {}
+        body = document.model_dump(mode="json", exclude_none=True)
+        response = await self._call("POST", "/import", json=body, params=params)
+        return ImportResult.model_validate(response.json())

@@ -578,6 +578,69 @@ def admin_token(
     raise typer.Exit(_guarded(print_admin_token(settings, new, out, err_console)))
 
 
+admin_app = typer.Typer(
+    help="Move a project between installations: export it as one document, import it elsewhere.",
+    no_args_is_help=True,
+)
+app.add_typer(admin_app, name="admin")
+
+
+@admin_app.command("export")
+def admin_export(
+    project: Annotated[str, typer.Argument(help="Project (name or id).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write: JSON, or YAML when it ends in .yaml/.yml.")
+    ],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the project as one versioned document: test cases (current definitions), suites,
+    environments (variables, request defaults, allowed hosts, limits; the names of secrets, never their
+    values), schedules and the retention policy."""
+    from orchestra.cli.transfer import write_document
+
+    async def work(backend: Backend) -> int:
+        document = await backend.export_project(project)
+        write_document(out, document)
+        console.print(
+            f"project {escape(project)}: {len(document.get('test_cases', []))} test case(s), "
+            f"{len(document.get('suites', []))} suite(s), {len(document.get('environments', []))} "
+            f"environment(s), {len(document.get('schedules', []))} schedule(s) written to {escape(str(out))}"
+        )
+        return 0
+
+    raise typer.Exit(_guarded(_with_backend(server, token, _settings(data_dir=data_dir), work)))
+
+
+@admin_app.command("import")
+def admin_import(
+    file: Annotated[Path, typer.Argument(help="A document written by `orchestra admin export`.")],
+    project: Annotated[
+        str | None, typer.Option("--project", help="Import as this project (default: the document's).")
+    ] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create or update a project from an exported document, all or nothing; importing it again changes
+    nothing. Lists the secrets to set (values are never exported)."""
+    from orchestra.cli.transfer import check_project_name, read_document, report
+
+    async def work() -> int:
+        if project is not None:
+            check_project_name(project)
+        document = read_document(file)  # refused here, before anything starts, when it is not one
+
+        async def send(backend: Backend) -> int:
+            report(await backend.import_project(document, project), console)
+            return 0
+
+        return await _with_backend(server, token, _settings(data_dir=data_dir), send)
+
+    raise typer.Exit(_guarded(work()))
+
+
 @app.command("demo-sut")
 def demo_sut(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.insights.flakiness import FAILING, PASS, RunObservation, StepObservation
-from orchestra.models import StepResult, TestRun
+from orchestra.models import RunVerdict, StepResult, TestRun
 
 VERDICTS = sorted({PASS, *FAILING})
 
@@ -26,7 +26,41 @@ async def verdict_runs(
     environment_id: uuid.UUID | None,
     test_case_id: uuid.UUID | None,
 ) -> list[RunObservation]:
-    """The runs of the window that ended with a verdict, without their steps."""
+    """The runs of the window that ended with a verdict, without their steps: the kept runs and the compact
+    verdicts of those retention deleted (models/retention.py)."""
+    observed = await _kept_verdict_runs(session, tenant_id, project_id, since, environment_id, test_case_id)
+    deleted = select(
+        RunVerdict.id,
+        RunVerdict.test_case_id,
+        RunVerdict.environment_id,
+        RunVerdict.test_case_version_id,
+        RunVerdict.status,
+        RunVerdict.created_at,
+    ).where(
+        RunVerdict.tenant_id == tenant_id,
+        RunVerdict.project_id == project_id,
+        RunVerdict.created_at >= since,
+        RunVerdict.status.in_(VERDICTS),
+    )
+    if environment_id is not None:
+        deleted = deleted.where(RunVerdict.environment_id == environment_id)
+    if test_case_id is not None:
+        deleted = deleted.where(RunVerdict.test_case_id == test_case_id)
+    observed += [
+        RunObservation(row[0], row[1], row[2], row[3], str(row[4]), row[5])
+        for row in await session.execute(deleted)
+    ]
+    return observed
+
+
+async def _kept_verdict_runs(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    project_id: uuid.UUID,
+    since: datetime,
+    environment_id: uuid.UUID | None,
+    test_case_id: uuid.UUID | None,
+) -> list[RunObservation]:
     query = select(
         TestRun.id,
         TestRun.test_case_id,

@@ -49,17 +49,40 @@ class Scope:
             params["suite"] = self.suite_id
         return " AND ".join(clauses), params
 
+    def where_deleted(self, alias: str = "v") -> str:
+        """The same scope over the compact verdicts of deleted runs (run_verdicts; same parameters)."""
+        clauses = [
+            f"{alias}.tenant_id = :tenant",
+            f"{alias}.project_id = :project",
+            f"{alias}.created_at >= :since",
+            f"{alias}.status IN ({', '.join(repr(status) for status in VERDICTS)})",
+        ]
+        if self.environment_id is not None:
+            clauses.append(f"{alias}.environment_id = :environment")
+        if self.test_case_id is not None:
+            clauses.append(f"{alias}.test_case_id = :test_case")
+        if self.suite_id is not None:
+            clauses.append(f"{alias}.suite_id = :suite")
+        return " AND ".join(clauses)
+
 
 def buckets_sql(scope: Scope, bucket: str) -> tuple[str, dict[str, Any]]:
+    """Pass rate and duration per bucket, over the kept runs and the verdicts of deleted ones."""
     where, params = scope.where()
-    duration = "extract(epoch FROM r.finished_at - r.started_at) * 1000"
+    duration = "extract(epoch FROM finished_at - started_at) * 1000"
     sql = f"""
-        SELECT date_trunc(:bucket, r.created_at) AS start,
+        WITH verdicts AS (
+            SELECT r.created_at, r.status, r.started_at, r.finished_at FROM test_runs r WHERE {where}
+            UNION ALL
+            SELECT v.created_at, v.status, v.started_at, v.finished_at FROM run_verdicts v
+            WHERE {scope.where_deleted()}
+        )
+        SELECT date_trunc(:bucket, created_at) AS start,
                count(*) AS runs,
-               count(*) FILTER (WHERE r.status = 'PASSED') AS passes,
+               count(*) FILTER (WHERE status = 'PASSED') AS passes,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY {duration}) AS p50,
                percentile_cont(0.95) WITHIN GROUP (ORDER BY {duration}) AS p95
-        FROM test_runs r WHERE {where}
+        FROM verdicts
         GROUP BY 1 ORDER BY 1"""
     return sql, {**params, "bucket": bucket}
 

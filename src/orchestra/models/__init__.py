@@ -10,6 +10,7 @@ from orchestra.models.limits import EnvironmentRateSlot, PlatformLimits
 from orchestra.models.project import Project
 from orchestra.models.quarantine import TestMute
 from orchestra.models.rag import RagChunk, RagDocument
+from orchestra.models.retention import RetentionPolicy, RunVerdict
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
 from orchestra.models.security import ApiToken, AuditEvent
@@ -31,6 +32,8 @@ __all__ = [
     "Project",
     "RagChunk",
     "RagDocument",
+    "RetentionPolicy",
+    "RunVerdict",
     "Schedule",
     "ScheduleFire",
     "StepResult",

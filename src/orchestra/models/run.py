@@ -81,6 +81,8 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             "ix_test_runs_active", "tenant_id", postgresql_where=text("status IN ('QUEUED', 'IN_PROGRESS')")
         ),
         Index("ix_test_runs_project_created", "project_id", "created_at"),
+        # A test case's runs, newest first: retention's "keep the last N per test case" cut-off (0022).
+        Index("ix_test_runs_test_case_created", "test_case_id", "created_at"),
         # The run list, newest first (GET /runs: its page is read backwards along this index).
         Index("ix_test_runs_tenant_created", "tenant_id", "created_at", "id"),
         # The members of a failure group, latest first.

@@ -24,6 +24,8 @@ log = structlog.get_logger(__name__)
 # Fires the schedules due at a time (creating their PENDING runs) and never raises: schedules/firing.py's
 # run_pass, given by the wiring (runtime.py), so the scheduler does not depend on the API's features.
 FireSchedules = Callable[[Database, datetime], Awaitable[object]]
+# One pass of the retention sweep (retention/sweep.py), given by the wiring for the same reason.
+SweepRetention = Callable[[Database, Settings], Awaitable[object]]
 
 _NOTIFY_WAKE = text(f"NOTIFY {WAKE_CHANNEL}")
 
@@ -37,11 +39,14 @@ class Scheduler:
         *,
         secrets: SecretBox | None = None,
         fire_schedules: FireSchedules | None = None,
+        sweep_retention: SweepRetention | None = None,
     ) -> None:
         """``secrets``: opens the data ledger's undo calls for the periodic sweep (none: no sweep).
-        ``fire_schedules``: fires due schedules at the start of every pass (none: schedules do not fire)."""
+        ``fire_schedules``: fires due schedules at the start of every pass (none: schedules do not fire).
+        ``sweep_retention``: deletes the runs projects no longer keep, every ``retention_interval_s``."""
         self.db = db
         self.fire_schedules = fire_schedules
+        self.sweep_retention = sweep_retention
         self.ledger_sweeper = LedgerSweeper(db, settings, secrets) if secrets is not None else None
         self.broker = broker
         self.settings = settings
@@ -136,11 +141,13 @@ class Scheduler:
 
     async def run_forever(self) -> None:
         sweeping = asyncio.create_task(self._sweep_loop(), name="ledger sweep")
+        retaining = asyncio.create_task(self._retention_loop(), name="retention sweep")
         try:
             await self._loop()
         finally:
             sweeping.cancel()
-            await asyncio.gather(sweeping, return_exceptions=True)
+            retaining.cancel()
+            await asyncio.gather(sweeping, retaining, return_exceptions=True)
             await self.leader.release()
 
     async def _sweep_loop(self) -> None:
@@ -156,6 +163,20 @@ class Scheduler:
                 await self.ledger_sweeper.run_once()
             except Exception:
                 log.exception("scheduler.ledger_sweep_failed")
+
+    async def _retention_loop(self) -> None:
+        """The periodic retention sweep, apart from the admission passes (its batches pause in between)."""
+        interval = self.settings.retention_interval_s
+        if self.sweep_retention is None or interval <= 0:
+            return
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            if not self.leader.held:
+                continue
+            try:
+                await self.sweep_retention(self.db, self.settings)
+            except Exception:
+                log.exception("scheduler.retention_sweep_failed")
 
     async def _loop(self) -> None:
         while not self._stopping:

@@ -121,6 +121,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Project
+         * @description Create or update a project from an exported document (as `project`, else the name it has there): environments, test cases and suites (a new version only where a definition changed), schedules and retention; all or nothing, and importing the same document again changes nothing. Secret values are not in the document: `secrets_to_set` lists those to set. Admins only.
+         */
+        post: operations["import_project_api_v1_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/import/curl": {
         parameters: {
             query?: never;
@@ -172,7 +192,7 @@ export interface paths {
         put?: never;
         /**
          * Import Openapi
-         * @description A runnable suite from an OpenAPI 3.0 / 3.1 description (JSON or YAML text, or the document): a test per operation (inputs planned from the description; the documented status, content type and response schema checked), a lifecycle flow per entity, a suite file. Security schemes become secret names. With `existing`, each file says what a re-import does to the caller's copy. With `project` and `environment`, the environment gets the base URL and the description. A description that cannot be imported (malformed, Swagger 2 or another version, a $ref cycle, too deep): 422; too large: 413.
+         * @description A runnable suite from an OpenAPI 3.0 / 3.1 description (JSON or YAML text, or the document): a test per operation (inputs planned from the description; the documented status, content type and response schema checked), a lifecycle flow per entity, a suite file. Security schemes become secret names. With `existing`, each file says what a re-import does to the caller's copy. With `project` and `environment`, the environment gets the base URL and the description. A description that cannot be imported (malformed, a version other than Swagger 2.0 — converted — or OpenAPI 3.x, a $ref cycle, too deep): 422; too large: 413.
          */
         post: operations["import_openapi_api_v1_import_openapi_post"];
         delete?: never;
@@ -690,6 +710,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Project
+         * @description The project as one document: its test cases' current definitions, suites, environments (variables, request defaults, allowed hosts, limits, and the names of their secrets, never a value), schedules and retention policy. `POST /import` reads it back, here or in another installation.
+         */
+        get: operations["export_project_api_v1_projects__project__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/mutes": {
         parameters: {
             query?: never;
@@ -730,6 +770,30 @@ export interface paths {
          * @description End the mute now; runs created under it keep it.
          */
         delete: operations["delete_mute_api_v1_projects__project__mutes__mute_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Retention
+         * @description The project's retention policy (nulls: keep all).
+         */
+        get: operations["get_retention_api_v1_projects__project__retention_get"];
+        /**
+         * Set Retention
+         * @description Set how long finished runs are kept: `keep_days` and/or `keep_last` per test case (a field left out keeps its value, null switches it off). Runs past the rule are deleted by the next sweep with their steps; their verdicts stay as compact rows that insights read. Admins only.
+         */
+        put: operations["set_retention_api_v1_projects__project__retention_put"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2468,6 +2532,126 @@ export interface components {
             /** Summary */
             summary: string;
         };
+        /** ExportedEnvironment */
+        ExportedEnvironment: {
+            /**
+             * Allow Private Network
+             * @default false
+             */
+            allow_private_network: boolean;
+            /**
+             * Allowed Hosts
+             * @description Hosts the executor may call besides the base URL's host: exact names, IP addresses, or *.example.com for any subdomain (not example.com itself). No scheme, port or path.
+             */
+            allowed_hosts?: string[];
+            /**
+             * Base Url
+             * @description An absolute http:// or https:// URL, without credentials, query or fragment.
+             */
+            base_url: string;
+            defaults?: components["schemas"]["RequestDefaults"] | null;
+            /**
+             * Idempotency Keys
+             * @default true
+             */
+            idempotency_keys: boolean;
+            /** Max Active Runs */
+            max_active_runs?: number | null;
+            /** Max Requests Per S */
+            max_requests_per_s?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Secret Names
+             * @description Names of the secrets the environment had; their values are never exported.
+             */
+            secret_names?: string[];
+            /** Variables */
+            variables?: {
+                [key: string]: components["schemas"]["StorableJson"];
+            };
+        };
+        /**
+         * ExportedEnvironmentOut
+         * @description An environment as exported: what is stored, as it is (the import validates it again).
+         */
+        ExportedEnvironmentOut: {
+            /** Allow Private Network */
+            allow_private_network: boolean;
+            /** Allowed Hosts */
+            allowed_hosts: string[];
+            /** Base Url */
+            base_url: string;
+            /** Defaults */
+            defaults: {
+                [key: string]: unknown;
+            } | null;
+            /** Idempotency Keys */
+            idempotency_keys: boolean;
+            /** Max Active Runs */
+            max_active_runs: number | null;
+            /** Max Requests Per S */
+            max_requests_per_s: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Secret Names
+             * @description Names only: a secret's value is never exported.
+             */
+            secret_names: string[];
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
+        };
+        /** ExportedProject */
+        ExportedProject: {
+            /** Description */
+            description?: string | null;
+            /** Max Active Runs */
+            max_active_runs?: number | null;
+            /** Name */
+            name: string;
+        };
+        /** ExportedProjectOut */
+        ExportedProjectOut: {
+            /** Description */
+            description: string | null;
+            /** Max Active Runs */
+            max_active_runs: number | null;
+            /** Name */
+            name: string;
+        };
+        /** ExportedRetention */
+        ExportedRetention: {
+            /** Keep Days */
+            keep_days: number | null;
+            /** Keep Last */
+            keep_last: number | null;
+        };
+        /** ExportedScheduleOut */
+        ExportedScheduleOut: {
+            /** Cron */
+            cron: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Environment */
+            environment: string;
+            /** Misfire Policy */
+            misfire_policy: string;
+            /** Name */
+            name: string;
+            /** Priority */
+            priority: number | null;
+            /** Suite */
+            suite: string;
+            /** Timezone */
+            timezone: string;
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
+        };
         /** FailureGroupDetail */
         FailureGroupDetail: {
             /** By Test Case */
@@ -2927,6 +3111,29 @@ export interface components {
              */
             secrets: components["schemas"]["FoundSecretOut"][];
         };
+        /** ImportResult */
+        ImportResult: {
+            /**
+             * Created
+             * @description The project did not exist before.
+             */
+            created: boolean;
+            /** Environments */
+            environments: components["schemas"]["ItemImported"][];
+            /** Project */
+            project: string;
+            /** Schedules */
+            schedules: components["schemas"]["ItemImported"][];
+            /**
+             * Secrets To Set
+             * @description Secrets the environments had at export that are not set here: set them before running.
+             */
+            secrets_to_set: components["schemas"]["SecretToSet"][];
+            /** Suites */
+            suites: components["schemas"]["SuiteApplied"][];
+            /** Test Cases */
+            test_cases: components["schemas"]["TestCaseApplied"][];
+        };
         /** IssueLink */
         IssueLink: {
             /**
@@ -2934,6 +3141,16 @@ export interface components {
              * @description The issue's address (http or https).
              */
             url: string;
+        };
+        /** ItemImported */
+        ItemImported: {
+            /** Name */
+            name: string;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "created" | "updated" | "unchanged";
         };
         JsonValue: unknown;
         /**
@@ -3597,6 +3814,77 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * ProjectDocument
+         * @description A project as one document (``orchestra admin export``).
+         */
+        ProjectDocument: {
+            /** Environments */
+            environments?: components["schemas"]["ExportedEnvironment"][];
+            /** Exported At */
+            exported_at?: string | null;
+            /**
+             * Format
+             * @description Always 'orchestra.project'.
+             * @constant
+             */
+            format: "orchestra.project";
+            project: components["schemas"]["ExportedProject"];
+            retention?: components["schemas"]["RetentionUpdate"] | null;
+            /** Schedules */
+            schedules?: components["schemas"]["ScheduleCreate"][];
+            /**
+             * Suites
+             * @description As in files.
+             */
+            suites?: unknown[];
+            /**
+             * Test Cases
+             * @description Current definitions, as in files.
+             */
+            test_cases?: unknown[];
+            /**
+             * Version
+             * @description The document format's version.
+             * @constant
+             */
+            version: 1;
+        };
+        /**
+         * ProjectExport
+         * @description The project document as ``GET /projects/{project}/export`` writes it (``ProjectDocument`` reads it).
+         */
+        ProjectExport: {
+            /** Environments */
+            environments: components["schemas"]["ExportedEnvironmentOut"][];
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /**
+             * Format
+             * @constant
+             */
+            format: "orchestra.project";
+            project: components["schemas"]["ExportedProjectOut"];
+            retention: components["schemas"]["ExportedRetention"] | null;
+            /** Schedules */
+            schedules: components["schemas"]["ExportedScheduleOut"][];
+            /** Suites */
+            suites: {
+                [key: string]: unknown;
+            }[];
+            /** Test Cases */
+            test_cases: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Version
+             * @constant
+             */
+            version: 1;
+        };
         /** ProjectOut */
         ProjectOut: {
             /**
@@ -3652,6 +3940,44 @@ export interface components {
             };
             /** Timeout Ms */
             timeout_ms?: number | null;
+        };
+        /** RetentionOut */
+        RetentionOut: {
+            /** Keep Days */
+            keep_days: number | null;
+            /** Keep Last */
+            keep_last: number | null;
+            /**
+             * Project Id
+             * Format: uuid
+             */
+            project_id: string;
+            /**
+             * Updated At
+             * @description When the rule was last set (null: never set).
+             */
+            updated_at: string | null;
+            /**
+             * Verdicts
+             * @description Compact verdict rows kept of the project's deleted runs.
+             */
+            verdicts: number;
+        };
+        /**
+         * RetentionUpdate
+         * @description A project's retention rule; a field left out keeps its value, null switches that limit off.
+         */
+        RetentionUpdate: {
+            /**
+             * Keep Days
+             * @description Keep finished runs created in the last N days (null: no limit by age).
+             */
+            keep_days?: number | null;
+            /**
+             * Keep Last
+             * @description Keep the newest N finished runs of each test case (null: no limit by count). With `keep_days` too, a run is deleted only once it is outside both.
+             */
+            keep_last?: number | null;
         };
         /** RunComparison */
         RunComparison: {
@@ -4108,6 +4434,13 @@ export interface components {
             hits: components["schemas"]["HitOut"][];
             /** Query */
             query: string;
+        };
+        /** SecretToSet */
+        SecretToSet: {
+            /** Environment */
+            environment: string;
+            /** Name */
+            name: string;
         };
         /** SignInOptionsOut */
         SignInOptionsOut: {
@@ -5390,6 +5723,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    import_project_api_v1_import_post: {
+        parameters: {
+            query?: {
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectDocument"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8911,6 +9351,73 @@ export interface operations {
             };
         };
     };
+    export_project_api_v1_projects__project__export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectExport"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_mutes_api_v1_projects__project__mutes_get: {
         parameters: {
             query?: {
@@ -9207,6 +9714,180 @@ export interface operations {
             };
             /** @description The change conflicts with existing data: a duplicate, or something still in use. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_retention_api_v1_projects__project__retention_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionOut"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid: each problem is listed with where it is. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this depends on (the database, the broker, the identity provider, the ai-service) is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_retention_api_v1_projects__project__retention_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionOut"];
+                };
+            };
+            /** @description The request body could not be parsed: it must be UTF-8 encoded JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or credentials that do not prove who the caller is. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or scope does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something the request names does not exist (or is not visible to the caller). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with existing data: a duplicate, or something still in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON sent as Content-Type: application/json. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
