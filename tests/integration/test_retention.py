@@ -178,6 +178,24 @@ async def test_keep_last_counts_finished_runs_per_test_case(
     assert (await sweeper(runtime, settings).run_once()).runs == 0
 
 
+async def test_a_retried_run_goes_only_with_its_retry(
+    api: httpx.AsyncClient, history: History, runtime: Runtime, settings: Settings, owner: AsyncEngine
+) -> None:
+    failed, retry, later = await history.runs("checkout", "FPP", at=OLD)
+    await execute(owner, "UPDATE test_runs SET retry_of_id = :f WHERE id = :r", f=failed, r=retry)
+    await set_policy(api, history.project, keep_last=2)
+
+    # the failed run is past the rule, its retry is not: deleting the first would take the retry along
+    assert (await sweeper(runtime, settings).run_once()).runs == 0
+    assert await existing(owner, [failed, retry, later]) == {failed, retry, later}
+
+    await set_policy(api, history.project, keep_last=1)
+    assert (await sweeper(runtime, settings).run_once()).runs == 2
+    assert await existing(owner, [failed, retry, later]) == {later}
+    kept = await scalar(owner, "SELECT count(*) FROM run_verdicts WHERE id IN (:f, :r)", f=failed, r=retry)
+    assert kept == 2
+
+
 async def test_with_both_limits_a_run_goes_only_outside_both(
     api: httpx.AsyncClient, history: History, runtime: Runtime, settings: Settings, owner: AsyncEngine
 ) -> None:

@@ -24,11 +24,10 @@ from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
-from orchestra.transfer import service as transfer
-from orchestra.transfer.schemas import ImportResult, ProjectDocument
 
 if TYPE_CHECKING:
     from orchestra.runtime import Runtime
+    from orchestra.transfer.schemas import ImportResult, ProjectDocument
 
 
 class BackendError(Exception):
@@ -150,11 +149,15 @@ class LocalBackend:
 
     async def export_project(self, project: str) -> dict[str, Any]:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            from orchestra.transfer import service as transfer  # only when asked: it loads the schedules
+
             document = await transfer.export_project(session, self.actor, project, datetime.now(UTC))
         return document.model_dump(mode="json")
 
     async def import_project(self, document: ProjectDocument, project: str | None) -> ImportResult:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
+            from orchestra.transfer import service as transfer
+
             return await transfer.import_project(
                 session, self.actor, self.runtime.secrets, document, project, datetime.now(UTC)
             )
@@ -279,4 +282,6 @@ class RemoteBackend:
         params = {"project": project} if project else {}
         body = document.model_dump(mode="json", exclude_none=True)
         response = await self._call("POST", "/import", json=body, params=params)
+        from orchestra.transfer.schemas import ImportResult
+
         return ImportResult.model_validate(response.json())

@@ -27,17 +27,28 @@ cutoffs AS (
             ORDER BY r.created_at DESC OFFSET CAST(:keep_last AS integer) - 1 LIMIT 1) AS cutoff
     FROM test_cases t WHERE t.project_id = :project AND CAST(:keep_last AS integer) IS NOT NULL
 )"""
-_PAST = f"""r.status IN ({_FINISHED}) AND r.finished_at IS NOT NULL
-    AND (CAST(:since AS timestamptz) IS NULL OR r.created_at < :since)
-    AND (CAST(:keep_last AS integer) IS NULL OR r.test_case_id IS NULL OR r.created_at < (
-        SELECT c.cutoff FROM cutoffs c WHERE c.test_case_id = r.test_case_id))"""
 
-# The oldest runs of no suite run that are past the rule.
+
+def _past(run: str) -> str:
+    return f"""{run}.status IN ({_FINISHED}) AND {run}.finished_at IS NOT NULL
+    AND (CAST(:since AS timestamptz) IS NULL OR {run}.created_at < :since)
+    AND (CAST(:keep_last AS integer) IS NULL OR {run}.test_case_id IS NULL OR {run}.created_at < (
+        SELECT c.cutoff FROM cutoffs c WHERE c.test_case_id = {run}.test_case_id))"""
+
+
+_PAST = _past("r")
+
+# The oldest runs of no suite run that are past the rule. A run that was retried (runs/retry) goes with its
+# retry, and only once the retry is past the rule too: deleting it would take the retry along (the retry
+# belongs to it), and the retry's verdict must be kept like any other.
 _LONE_RUNS = text(f"""
-WITH {_CUTOFFS}
-SELECT r.id FROM test_runs r
-WHERE r.project_id = :project AND r.suite_run_id IS NULL AND {_PAST}
-ORDER BY r.created_at LIMIT :limit""")
+WITH {_CUTOFFS}, chosen AS (
+    SELECT r.id FROM test_runs r
+    WHERE r.project_id = :project AND r.suite_run_id IS NULL AND r.retry_of_id IS NULL AND {_PAST}
+      AND NOT EXISTS (SELECT 1 FROM test_runs x WHERE x.retry_of_id = r.id AND NOT ({_past("x")}))
+    ORDER BY r.created_at LIMIT :limit)
+SELECT id FROM chosen
+UNION ALL SELECT x.id FROM test_runs x JOIN chosen ON x.retry_of_id = chosen.id""")
 
 # The oldest suite runs whose every run is past the rule: a suite run goes whole or not at all, so what is
 # kept of it always shows the verdict it had.
