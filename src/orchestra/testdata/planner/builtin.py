@@ -25,10 +25,12 @@ from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Param
 from orchestra.testdata.planner.entities import (
     deleter_of,
     entity_of,
+    field_for,
     id_field,
     is_collection_post,
     producer_of,
     properties_of,
+    resource_of,
     singular,
     token_field,
 )
@@ -200,6 +202,10 @@ class _Planner:
         return inputs
 
     def parameter_value(self, name: str, operation: Operation, parameter: Parameter) -> Any:
+        if parameter.location == "path":
+            linked = self.linked(operation, parameter.name)
+            if linked is not None:
+                return linked
         entity = referenced_entity(parameter.name)
         if entity is None and parameter.name.lower() in ("id", "uuid") and parameter.location == "path":
             entity = _entity_before(operation.path, parameter.name)
@@ -263,13 +269,50 @@ class _Planner:
         self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
         return _template(f"data.{binding}.{id_field(producer)}")
 
+    def linked(self, operation: Operation, parameter: str) -> str | None:
+        """A path parameter linked to the field of a created entity's response that fills it, through
+        envelopes: first the entity the parameter names or follows in the path (``{commentId}`` →
+        ``$.comment.id`` of the comment's producer, ``/articles/{slug}`` → ``$.article.slug``), then any
+        producer whose resource has a field of that name (``{username}`` → ``$.user.username``). None when
+        nothing fits (or creating it would need itself)."""
+        where = f"{operation.operation_id} {{{parameter}}}"
+        entities = [referenced_entity(parameter), _entity_before(operation.path, parameter)]
+        for entity in dict.fromkeys(entity for entity in entities if entity):
+            producer = producer_of(self.catalogue, entity)
+            if producer is None or not self.may_create(producer):
+                continue
+            found = field_for(producer, parameter, entity)
+            if found is not None:
+                binding = self.entity(entity, producer)
+                self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+                return _template(f"data.{binding}.{found}")
+        for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
+            if not is_collection_post(producer) or token_field(producer) is not None:
+                continue
+            entity = entity_of(producer)
+            if producer_of(self.catalogue, entity) is not producer or not self.may_create(producer):
+                continue
+            _, properties = resource_of(producer)
+            if not any(snake(name) == snake(parameter) for name in properties):
+                continue
+            found = field_for(producer, parameter, entity)
+            if found is not None:
+                binding = self.entity(entity, producer)
+                self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+                return _template(f"data.{binding}.{found}")
+        return None
+
+    def may_create(self, producer: Operation) -> bool:
+        return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
+
     def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
         found = deleter_of(self.catalogue, operation)
         if found is None:
             self.note(f"no operation deletes what {operation.operation_id} creates: it is left in place")
             return None
         deleter, parameter = found
-        path = {parameter: _template(f"self.{id_field(operation)}")}
+        field = field_for(operation, parameter) or id_field(operation)
+        path = {parameter: _template(f"self.{field}")}
         for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
