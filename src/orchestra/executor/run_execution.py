@@ -60,7 +60,9 @@ from orchestra.steps.starting_variables import render_variables
 from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 from orchestra.testdata.sweep import undo_timeout_s
-from orchestra.testdata.undo_calls import seal_undo, shown_resource
+from orchestra.testdata.undo_calls import seal_manual, seal_undo, shown_resource
+
+MANUAL_NOTE_LIMIT = 2000  # characters of a created entity's response kept in a manual ledger entry's note
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,6 +432,29 @@ class RunExecution:
             method=call.method,
             resource=self.masker.text(shown_resource(call.url)),
             undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
+        )
+
+    def manual_ledger_entry(
+        self, source: str, label: str, operation: str, request: dict[str, Any], response: dict[str, Any]
+    ) -> LedgerEntryWrite:
+        """A ledger entry for something created whose undo could not be rendered: the creating request's
+        method and URL, the raw response sealed, and (masked, shortened) in its note, marked manual."""
+        if self.box is None:
+            raise RuntimeError("no secret box: a created entity's response cannot be kept sealed")
+        entry_id = uuid.uuid4()
+        body = str(response.get("body") or "")[:MANUAL_NOTE_LIMIT]
+        status = response.get("status")
+        note = f"undo by hand: its cleanup could not be rendered; the response was {status} {body}"
+        return LedgerEntryWrite(
+            id=entry_id,
+            source=source,
+            label=self.masker.text(label),
+            operation=self.masker.text(operation),
+            method=str(request.get("method") or "?"),
+            resource=self.masker.text(shown_resource(str(request.get("url") or ""))),
+            undo=seal_manual(self.box, self.lease.tenant_id, entry_id, response),
+            status="manual",
+            note=self.masker.text(note),
         )
 
     async def _step_cleanup(
