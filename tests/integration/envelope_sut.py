@@ -1,6 +1,7 @@
 """A SUT shaped like the applications the planner had never seen: every resource answered in a single-key
 envelope (``{"article": {...}}``), identified by path parameters that are not ids (``{slug}``,
-``{username}``) or are ids of nested resources (``{commentId}`` under ``/articles/{slug}/comments``).
+``{username}``) or are ids of nested resources (``{commentId}`` under ``/articles/{slug}/comments``), or
+that only an OpenAPI ``link`` ties to a response field (``/lookup/{key}``).
 Its OpenAPI 3.1 description is FastAPI's own, at ``/openapi.json``. State lives in memory.
 
 Served like the demo: ``python -m tests.integration.envelope_sut --port 0``.
@@ -108,7 +109,16 @@ def create_app() -> FastAPI:
             raise HTTPException(404, detail={"errors": {"article": ["not found"]}})
         return articles[slug]
 
-    @app.post("/articles", operation_id="CreateArticle", status_code=201, response_model=ArticleEnvelope)
+    # Only the description's link says that {key} takes the article's slug: no name or schema tells.
+    link = {"operationId": "LookUpArticle", "parameters": {"key": "$response.body#/article/slug"}}
+
+    @app.post(
+        "/articles",
+        operation_id="CreateArticle",
+        status_code=201,
+        response_model=ArticleEnvelope,
+        responses={201: {"description": "The article", "links": {"LookUpArticle": link}}},
+    )
     def create_article(payload: NewArticleEnvelope) -> dict[str, Any]:
         base = re.sub(r"[^a-z0-9]+", "-", payload.article.title.lower()).strip("-") or "article"
         slug = f"{base[:40]}-{uuid.uuid4().hex[:8]}"
@@ -123,6 +133,10 @@ def create_app() -> FastAPI:
     @app.get("/articles/{slug}", operation_id="GetArticle", response_model=ArticleEnvelope)
     def get_article(slug: str) -> dict[str, Any]:
         return {"article": article_of(slug)}
+
+    @app.get("/lookup/{key}", operation_id="LookUpArticle", response_model=ArticleEnvelope)
+    def look_up(key: str) -> dict[str, Any]:
+        return {"article": article_of(key)}
 
     @app.delete("/articles/{slug}", operation_id="DeleteArticle", status_code=204)
     def delete_article(slug: str) -> Response:

@@ -109,6 +109,7 @@ async def test_an_enveloped_resource_is_created_and_undone_by_its_slug(
         ("DeleteArticleComment", ["article", "comment"]),
         ("GetProfile", ["user"]),
         ("DeleteUser", ["user"]),
+        ("LookUpArticle", ["article"]),
     ],
 )
 async def test_path_parameters_are_linked_to_the_producers_response_fields(
@@ -121,7 +122,7 @@ async def test_path_parameters_are_linked_to_the_producers_response_fields(
     assert sorted(name for name, result in by_name.items() if result.undo is not None) == sorted(created)
     if "article" in data:
         slug = data["article"]["article"]["slug"]
-        assert f"/articles/{slug}" in str(by_name["request"].request)
+        assert f"/{slug}" in str(by_name["request"].request["url"])
     assert await leftovers(client, sut_url) == {"articles": [], "comments": [], "users": []}
 
 

@@ -271,11 +271,25 @@ class _Planner:
 
     def linked(self, operation: Operation, parameter: str) -> str | None:
         """A path parameter linked to the field of a created entity's response that fills it, through
-        envelopes: first the entity the parameter names or follows in the path (``{commentId}`` →
-        ``$.comment.id`` of the comment's producer, ``/articles/{slug}`` → ``$.article.slug``), then any
-        producer whose resource has a field of that name (``{username}`` → ``$.user.username``). None when
-        nothing fits (or creating it would need itself)."""
+        envelopes: first a link of the description (a creating operation's response ``links`` naming this
+        operation and parameter), then the entity the parameter names or follows in the path
+        (``{commentId}`` → ``$.comment.id`` of the comment's producer, ``/articles/{slug}`` →
+        ``$.article.slug``), then any producer whose resource has a field of that name (``{username}`` →
+        ``$.user.username``). None when nothing fits (or creating it would need itself)."""
         where = f"{operation.operation_id} {{{parameter}}}"
+        for source in sorted(self.catalogue.operations.values(), key=lambda op: op.operation_id):
+            for link in source.links:
+                if link.operation != operation.operation_id or link.parameter != parameter:
+                    continue
+                if not is_collection_post(source) or token_field(source) is not None:
+                    continue
+                if not self.may_create(source):
+                    continue
+                made = entity_of(source)
+                binding = self.entity(made, source)
+                pointer = ".".join(link.field)
+                self.note(f"{where}: $.{pointer} of the {made} created with {source.operation_id} (its link)")
+                return _template(f"data.{binding}.{pointer}")
         entities = [referenced_entity(parameter), _entity_before(operation.path, parameter)]
         for entity in dict.fromkeys(entity for entity in entities if entity):
             producer = producer_of(self.catalogue, entity)
