@@ -299,7 +299,9 @@ async def test_a_cleanup_that_fails_leaves_a_passed_run_passed_and_says_so(
     assert "405" in ledger[0]["last_error"]
 
 
-async def test_a_cleanup_template_that_cannot_render_makes_the_step_an_error(harness: Harness) -> None:
+async def test_a_cleanup_template_that_cannot_render_makes_the_step_an_error_and_a_manual_entry(
+    harness: Harness, api: httpx.AsyncClient
+) -> None:
     case = {
         "name": "undo-unrenderable",
         "steps": [
@@ -313,6 +315,15 @@ async def test_a_cleanup_template_that_cannot_render_makes_the_step_an_error(har
 
     assert run["status"] == "ERROR", run
     assert "cleanup cannot be rendered" in run["status_reason"]
+    assert "in the data ledger marked manual" in run["status_reason"]
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["operation"], e["method"], e["status"]) for e in ledger] == [
+        ("(step cleanup)", "GET", "manual")
+    ]
+    assert ledger[0]["resource"].endswith("/health")
+    assert ledger[0]["last_error"].startswith(
+        "undo by hand: its cleanup could not be rendered; the response was 200"
+    )
 
 
 async def test_a_created_entity_whose_undo_cannot_render_is_kept_in_the_ledger_as_manual(

@@ -461,7 +461,7 @@ class RunExecution:
         self, planned: PlannedStep, name: str, outcome: StepOutcome, extra: dict[str, Any]
     ) -> LedgerEntryWrite | None:
         """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
-        rendered makes the step an error (what it created could not be undone)."""
+        rendered makes the step an error (what it created could not be undone) and enters it as manual."""
         step = planned.step
         if not isinstance(step, RequestStep) or step.cleanup is None or outcome.status != "passed":
             return None
@@ -477,7 +477,11 @@ class RunExecution:
         except (TemplateError, RuntimeError, TypeError, ValueError) as error:
             outcome.status = "error"
             outcome.error = f"cleanup cannot be rendered: {error}"
-            return None
+            if outcome.request is None or outcome.response is None:
+                return None
+            outcome.error += "; what it created is in the data ledger marked manual (remove it by hand)"
+            request, response = outcome.request, outcome.response
+            return self.manual_ledger_entry("step", name, "(step cleanup)", request, response)
 
     # -- one step --------------------------------------------------------------------------------------
 
