@@ -8,7 +8,9 @@
 - ``schemas``: a generated instance of each named component schema.
 
 A field that refers to another entity (``customerId``, ``{item_id}``) is fed with the id of a created one;
-every created entity gets the cleanup that deletes it; authentication comes from a secret or variable of the
+a path parameter is linked to the producer's response field that fills it (by the description's ``links``,
+by name, ``{slug}`` → ``$.article.slug``), reading through single-key envelopes; every created entity gets
+the cleanup that deletes it; authentication comes from a secret or variable of the
 environment, or from the API's token operation, chosen per operation among the security schemes it accepts
 (the default headers serve most; a call they do not serve sends its own). A plan never holds a secret value:
 only ``{{ secrets.x }}``.
