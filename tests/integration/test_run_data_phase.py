@@ -299,7 +299,9 @@ async def test_a_cleanup_that_fails_leaves_a_passed_run_passed_and_says_so(
     assert "405" in ledger[0]["last_error"]
 
 
-async def test_a_cleanup_template_that_cannot_render_makes_the_step_an_error(harness: Harness) -> None:
+async def test_a_cleanup_template_that_cannot_render_makes_the_step_an_error_and_a_manual_entry(
+    harness: Harness, api: httpx.AsyncClient
+) -> None:
     case = {
         "name": "undo-unrenderable",
         "steps": [
@@ -313,6 +315,46 @@ async def test_a_cleanup_template_that_cannot_render_makes_the_step_an_error(har
 
     assert run["status"] == "ERROR", run
     assert "cleanup cannot be rendered" in run["status_reason"]
+    assert "in the data ledger marked manual" in run["status_reason"]
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["operation"], e["method"], e["status"]) for e in ledger] == [
+        ("(step cleanup)", "GET", "manual")
+    ]
+    assert ledger[0]["resource"].endswith("/health")
+    assert ledger[0]["last_error"].startswith(
+        "undo by hand: its cleanup could not be rendered; the response was 200"
+    )
+
+
+async def test_a_created_entity_whose_undo_cannot_render_is_kept_in_the_ledger_as_manual(
+    harness: Harness, runtime: Runtime, catalogue: Catalogue, demo_url: str, api: httpx.AsyncClient
+) -> None:
+    plan = item_plan()
+    item = plan.bindings["item"]
+    assert item.cleanup is not None
+    unrenderable = item.cleanup.model_copy(update={"path": {"item_id": "{{ self.missing }}"}})
+    plan.bindings["item"] = item.model_copy(update={"cleanup": unrenderable})
+    runtime.executor.plans = FixedPlans(catalogue, plan)
+    run = await harness.run(data_case("planned-manual"))
+
+    assert run["status"] == "ERROR", run
+    assert "binding 'item'" in run["status_reason"]
+    assert "cannot be rendered" in run["status_reason"]
+    assert "in the data ledger marked manual" in run["status_reason"]
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["label"], e["operation"], e["method"], e["status"]) for e in ledger] == [
+        ("item", "createItem", "POST", "manual")
+    ]
+    assert ledger[0]["resource"] == f"{demo_url}/items"
+    item_id = ledger[0]["last_error"].split('"id":"')[1].split('"')[0]  # the raw response, for a person
+    assert ledger[0]["last_error"].startswith("undo by hand: its cleanup could not be rendered")
+    assert "undo" not in ledger[0]
+    assert by_phase(run, "cleanup") == []  # nothing tries to undo it
+    assert await item_status(demo_url, item_id) == 200  # it is still there, and the ledger says so
+    async with httpx.AsyncClient(base_url=demo_url) as sut:  # removed by hand, as the entry asks
+        token = (await sut.post("/auth/token", json={"username": "demo", "password": "demo-password"})).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        assert (await sut.delete(f"/items/{item_id}", headers=headers)).status_code == 204
 
 
 async def test_an_unknown_run_has_no_ledger(api: httpx.AsyncClient) -> None:

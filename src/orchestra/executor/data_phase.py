@@ -317,6 +317,10 @@ class DataPhase:
         ledger = None
         if result.undo is not None:
             ledger = self.sink.ledger_entry("data", result.binding, result.operation, result.undo)
+        elif result.manual and result.request is not None and result.response is not None:
+            ledger = self.sink.manual_ledger_entry(
+                "data", result.binding, result.operation, result.request, result.response
+            )
         outcome = StepOutcome(
             result.status,  # type: ignore[arg-type]  # passed | failed | error
             attempts=result.attempts,

@@ -77,9 +77,10 @@ def _commit_step_sql(*, with_plan: bool, ledger: str | None) -> str:
     if ledger == "entry":
         extra = """, entry AS (
         INSERT INTO data_ledger (id, tenant_id, project_id, environment_id, test_run_id, step_seq, source,
-            label, operation, method, resource, undo)
+            label, operation, method, resource, undo, status, last_error)
         SELECT :ledger_id, run.tenant_id, run.project_id, run.environment_id, :run_id, :seq, :ledger_source,
-            :ledger_label, :ledger_operation, :ledger_method, :ledger_resource, :ledger_undo
+            :ledger_label, :ledger_operation, :ledger_method, :ledger_resource, :ledger_undo,
+            :ledger_status, :ledger_error
         FROM run
         RETURNING 1
     )"""
@@ -177,6 +178,8 @@ class LedgerEntryWrite:
     method: str
     resource: str
     undo: str
+    status: str = "pending"  # manual: nothing can undo it; a person has to (``note`` says what it was)
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +306,8 @@ class LeaseStore:
                 ledger_method=ledger.method[:10],
                 ledger_resource=ledger.resource,
                 ledger_undo=ledger.undo,
+                ledger_status=ledger.status,
+                ledger_error=ledger.note,
             )
         elif isinstance(ledger, LedgerUndoWrite):
             kind = "undo"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from orchestra.executor.lease import LedgerEntryWrite, LedgerUndoWrite
 from orchestra.kit.masking import Masker
@@ -65,6 +65,12 @@ class PhaseSink(Protocol):
 
     def ledger_entry(self, source: str, label: str, operation: str, call: HttpCall) -> LedgerEntryWrite:
         """A data ledger entry for ``call``, sealed for the run's tenant."""
+        ...
+
+    def manual_ledger_entry(
+        self, source: str, label: str, operation: str, request: dict[str, Any], response: dict[str, Any]
+    ) -> LedgerEntryWrite:
+        """A data ledger entry, marked manual, for something created whose undo cannot be rendered."""
         ...
 
     def time_left_s(self) -> float | None:

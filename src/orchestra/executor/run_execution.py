@@ -60,7 +60,9 @@ from orchestra.steps.starting_variables import render_variables
 from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
 from orchestra.testdata.sweep import undo_timeout_s
-from orchestra.testdata.undo_calls import seal_undo, shown_resource
+from orchestra.testdata.undo_calls import seal_manual, seal_undo, shown_resource
+
+MANUAL_NOTE_LIMIT = 2000  # characters of a created entity's response kept in a manual ledger entry's note
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,11 +434,34 @@ class RunExecution:
             undo=seal_undo(self.box, self.lease.tenant_id, entry_id, call),
         )
 
+    def manual_ledger_entry(
+        self, source: str, label: str, operation: str, request: dict[str, Any], response: dict[str, Any]
+    ) -> LedgerEntryWrite:
+        """A ledger entry for something created whose undo could not be rendered: the creating request's
+        method and URL, the raw response sealed, and (masked, shortened) in its note, marked manual."""
+        if self.box is None:
+            raise RuntimeError("no secret box: a created entity's response cannot be kept sealed")
+        entry_id = uuid.uuid4()
+        body = str(response.get("body") or "")[:MANUAL_NOTE_LIMIT]
+        status = response.get("status")
+        note = f"undo by hand: its cleanup could not be rendered; the response was {status} {body}"
+        return LedgerEntryWrite(
+            id=entry_id,
+            source=source,
+            label=self.masker.text(label),
+            operation=self.masker.text(operation),
+            method=str(request.get("method") or "?"),
+            resource=self.masker.text(shown_resource(str(request.get("url") or ""))),
+            undo=seal_manual(self.box, self.lease.tenant_id, entry_id, response),
+            status="manual",
+            note=self.masker.text(note),
+        )
+
     async def _step_cleanup(
         self, planned: PlannedStep, name: str, outcome: StepOutcome, extra: dict[str, Any]
     ) -> LedgerEntryWrite | None:
         """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
-        rendered makes the step an error (what it created could not be undone)."""
+        rendered makes the step an error (what it created could not be undone) and enters it as manual."""
         step = planned.step
         if not isinstance(step, RequestStep) or step.cleanup is None or outcome.status != "passed":
             return None
@@ -452,7 +477,11 @@ class RunExecution:
         except (TemplateError, RuntimeError, TypeError, ValueError) as error:
             outcome.status = "error"
             outcome.error = f"cleanup cannot be rendered: {error}"
-            return None
+            if outcome.request is None or outcome.response is None:
+                return None
+            outcome.error += "; what it created is in the data ledger marked manual (remove it by hand)"
+            request, response = outcome.request, outcome.response
+            return self.manual_ledger_entry("step", name, "(step cleanup)", request, response)
 
     # -- one step --------------------------------------------------------------------------------------
 

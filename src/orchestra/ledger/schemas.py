@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-LedgerStatus = Literal["pending", "done", "gone", "failed"]
+LedgerStatus = Literal["pending", "done", "gone", "failed", "manual"]
 
 
 class LedgerEntryOut(BaseModel):

@@ -17,12 +17,13 @@ from typing import Any
 
 from orchestra.kit.json_storage import json_storage_problem
 from orchestra.openapi.errors import InvalidDescription
-from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
+from orchestra.openapi.operations import Catalogue, JsonSchema, Link, Operation, Parameter, SecurityScheme
 from orchestra.openapi.ref_resolver import RefResolver
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 _WORDS = re.compile(r"[A-Za-z0-9]+")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def canonical_json(document: dict[str, Any]) -> str:
@@ -67,6 +68,7 @@ def build_catalogue(document: dict[str, Any]) -> Catalogue:
                 "parameters": _parameters(shared, _list(operation.get("parameters", []), where), where),
                 "security": _security(operation.get("security", default_security), where),
                 "responses": _responses(operation.get("responses", {}), where),
+                "links": _links(operation.get("responses", {})),
                 **_request_body(operation.get("requestBody"), where),
             }
             written = operation.get("operationId")
@@ -178,6 +180,37 @@ def _responses(raw: Any, where: str) -> dict[str, JsonSchema | None]:
         json_content = _json_content(content, f"{where}.responses[{status!r}]")
         responses[str(status)] = json_content[1] if json_content else None
     return responses
+
+
+def _links(raw: Any) -> tuple[Link, ...]:
+    """The links of the success responses that take a parameter's value from the response body
+    (``$response.body#/article/slug``, by ``operationId``); other links (``operationRef``, headers, constant
+    values, pointers into arrays) are left out: the planner finds those parameters by name."""
+    found: list[Link] = []
+    for status, response in (raw if isinstance(raw, dict) else {}).items():
+        links = response.get("links") if isinstance(response, dict) and str(status).startswith("2") else None
+        for link in (links if isinstance(links, dict) else {}).values():
+            target = link.get("operationId") if isinstance(link, dict) else None
+            parameters = link.get("parameters") if isinstance(link, dict) else None
+            if not isinstance(target, str) or not isinstance(parameters, dict):
+                continue
+            for name, expression in parameters.items():
+                field = _body_pointer(expression)
+                if isinstance(name, str) and field is not None:
+                    found.append(Link(target, name.split(".", 1)[-1], field))
+    return tuple(dict.fromkeys(found))
+
+
+def _body_pointer(expression: Any) -> tuple[str, ...] | None:
+    """``$response.body#/article/slug`` → ``("article", "slug")``; None for another expression or a pointer
+    that is not a path of plain names."""
+    prefix = "$response.body#"
+    if not isinstance(expression, str) or not expression.startswith(prefix):
+        return None
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in expression[len(prefix) :].split("/")[1:]]
+    if not tokens or not all(_NAME.fullmatch(token) for token in tokens):
+        return None
+    return tuple(tokens)
 
 
 def _security(raw: Any, where: str) -> tuple[str, ...]:

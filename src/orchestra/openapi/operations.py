@@ -23,6 +23,16 @@ class Parameter:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """An OpenAPI ``link`` of a success response: ``parameter`` of ``operation`` takes the response body's
+    ``field`` (the JSON pointer ``/article/slug`` as the path ``("article", "slug")``)."""
+
+    operation: str  # operationId of the linked operation
+    parameter: str  # its parameter's name (without an ``in.`` prefix)
+    field: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SecurityScheme:
     name: str
     type: str  # http | apiKey | oauth2 | openIdConnect
@@ -46,6 +56,7 @@ class Operation:
     # Status code as written ("201", "2XX", "default") → the JSON response schema, or None without one.
     responses: dict[str, JsonSchema | None] = field(default_factory=dict)
     security: tuple[str, ...] = ()  # names of the security schemes any of which the operation accepts
+    links: tuple[Link, ...] = ()  # what its success responses' ``links`` give other operations' parameters
 
     def parameter(self, name: str, location: str | None = None) -> Parameter | None:
         for parameter in self.parameters:
@@ -87,6 +98,10 @@ class Operation:
             "request_media_type": self.request_media_type,
             "responses": self.responses,
             "security": list(self.security),
+            "links": [
+                {"operation": link.operation, "parameter": link.parameter, "field": list(link.field)}
+                for link in self.links
+            ],
         }
 
     @classmethod
@@ -104,6 +119,10 @@ class Operation:
             request_media_type=data.get("request_media_type"),
             responses=dict(data.get("responses", {})),
             security=tuple(data.get("security", ())),
+            links=tuple(
+                Link(link["operation"], link["parameter"], tuple(link["field"]))
+                for link in data.get("links", ())
+            ),
         )
 
 

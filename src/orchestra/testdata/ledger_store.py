@@ -15,7 +15,7 @@ from orchestra.models.run import TestRun
 from orchestra.models.run_states import TERMINAL
 
 OPEN = ("pending", "failed")
-STATUSES = ("pending", "done", "gone", "failed")
+STATUSES = ("pending", "done", "gone", "failed", "manual")  # manual: only a person can undo it
 
 
 async def pending_of_run(conn: AsyncConnection | AsyncSession, run_id: uuid.UUID) -> list[Any]:

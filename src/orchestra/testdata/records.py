@@ -23,6 +23,8 @@ class BindingResult:
     duration_ms: float = 0.0
     attempts: int = 1
     undo: HttpCall | None = None  # set when the call created something that a cleanup undoes
+    # The call created something whose cleanup could not be rendered: undone by hand (ledger: manual).
+    manual: bool = False
 
 
 @dataclass(frozen=True, slots=True)

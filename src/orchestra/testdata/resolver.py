@@ -205,8 +205,12 @@ class DataResolver:
         try:
             undo = await in_sandbox(self._undo, plan, binding, value, data)
         except (TemplateError, RequestProblem, httpx.InvalidURL, TypeError, ValueError) as error:
-            reason = f"the cleanup of '{name}' cannot be rendered, so it could not be undone: {error}"
-            return result("failed", reason, value=value, request=recorded, response=answer)
+            reason = (
+                f"the cleanup of '{name}' cannot be rendered, so it could not be undone: {error}; what it "
+                "created is in the data ledger marked manual (remove it by hand)"
+            )
+            fields = {"value": value, "request": recorded, "response": answer}
+            return result("failed", reason, manual=True, **fields)
         return result("passed", value=value, request=recorded, response=answer, undo=undo)
 
     def _scope(self, data: Mapping[str, Any], **extra: Any) -> dict[str, Any]:

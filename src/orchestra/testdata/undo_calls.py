@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from orchestra.kit.secret_box import SecretBox
@@ -18,6 +19,12 @@ def _aad(tenant_id: uuid.UUID, entry_id: uuid.UUID) -> str:
 
 def seal_undo(box: SecretBox, tenant_id: uuid.UUID, entry_id: uuid.UUID, call: HttpCall) -> str:
     return box.encrypt(json.dumps(call.to_json(), default=str), _aad(tenant_id, entry_id))
+
+
+def seal_manual(box: SecretBox, tenant_id: uuid.UUID, entry_id: uuid.UUID, response: dict[str, Any]) -> str:
+    """What a manual entry keeps in place of an undo call: the raw response of the call that created it
+    (never read as a call: only pending and failed entries are undone)."""
+    return box.encrypt(json.dumps({"manual": response}, default=str), _aad(tenant_id, entry_id))
 
 
 def unseal_undo(box: SecretBox, tenant_id: uuid.UUID, entry_id: uuid.UUID, sealed: str) -> HttpCall:

@@ -8,7 +8,9 @@
 - ``schemas``: a generated instance of each named component schema.
 
 A field that refers to another entity (``customerId``, ``{item_id}``) is fed with the id of a created one;
-every created entity gets the cleanup that deletes it; authentication comes from a secret or variable of the
+a path parameter is linked to the producer's response field that fills it (by the description's ``links``,
+by name, ``{slug}`` → ``$.article.slug``), reading through single-key envelopes; every created entity gets
+the cleanup that deletes it; authentication comes from a secret or variable of the
 environment, or from the API's token operation, chosen per operation among the security schemes it accepts
 (the default headers serve most; a call they do not serve sends its own). A plan never holds a secret value:
 only ``{{ secrets.x }}``.
@@ -25,10 +27,12 @@ from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Param
 from orchestra.testdata.planner.entities import (
     deleter_of,
     entity_of,
+    field_for,
     id_field,
     is_collection_post,
     producer_of,
     properties_of,
+    resource_of,
     singular,
     token_field,
 )
@@ -200,6 +204,10 @@ class _Planner:
         return inputs
 
     def parameter_value(self, name: str, operation: Operation, parameter: Parameter) -> Any:
+        if parameter.location == "path":
+            linked = self.linked(operation, parameter.name)
+            if linked is not None:
+                return linked
         entity = referenced_entity(parameter.name)
         if entity is None and parameter.name.lower() in ("id", "uuid") and parameter.location == "path":
             entity = _entity_before(operation.path, parameter.name)
@@ -263,13 +271,64 @@ class _Planner:
         self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
         return _template(f"data.{binding}.{id_field(producer)}")
 
+    def linked(self, operation: Operation, parameter: str) -> str | None:
+        """A path parameter linked to the field of a created entity's response that fills it, through
+        envelopes: first a link of the description (a creating operation's response ``links`` naming this
+        operation and parameter), then the entity the parameter names or follows in the path
+        (``{commentId}`` → ``$.comment.id`` of the comment's producer, ``/articles/{slug}`` →
+        ``$.article.slug``), then any producer whose resource has a field of that name (``{username}`` →
+        ``$.user.username``). None when nothing fits (or creating it would need itself)."""
+        where = f"{operation.operation_id} {{{parameter}}}"
+        for source in sorted(self.catalogue.operations.values(), key=lambda op: op.operation_id):
+            for link in source.links:
+                if link.operation != operation.operation_id or link.parameter != parameter:
+                    continue
+                if not is_collection_post(source) or token_field(source) is not None:
+                    continue
+                if not self.may_create(source):
+                    continue
+                made = entity_of(source)
+                binding = self.entity(made, source)
+                pointer = ".".join(link.field)
+                self.note(f"{where}: $.{pointer} of the {made} created with {source.operation_id} (its link)")
+                return _template(f"data.{binding}.{pointer}")
+        entities = [referenced_entity(parameter), _entity_before(operation.path, parameter)]
+        for entity in dict.fromkeys(entity for entity in entities if entity):
+            producer = producer_of(self.catalogue, entity)
+            if producer is None or not self.may_create(producer):
+                continue
+            found = field_for(producer, parameter, entity)
+            if found is not None:
+                binding = self.entity(entity, producer)
+                self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+                return _template(f"data.{binding}.{found}")
+        for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
+            if not is_collection_post(producer) or token_field(producer) is not None:
+                continue
+            entity = entity_of(producer)
+            if producer_of(self.catalogue, entity) is not producer or not self.may_create(producer):
+                continue
+            _, properties = resource_of(producer)
+            if not any(snake(name) == snake(parameter) for name in properties):
+                continue
+            found = field_for(producer, parameter, entity)
+            if found is not None:
+                binding = self.entity(entity, producer)
+                self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+                return _template(f"data.{binding}.{found}")
+        return None
+
+    def may_create(self, producer: Operation) -> bool:
+        return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
+
     def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
         found = deleter_of(self.catalogue, operation)
         if found is None:
             self.note(f"no operation deletes what {operation.operation_id} creates: it is left in place")
             return None
         deleter, parameter = found
-        path = {parameter: _template(f"self.{id_field(operation)}")}
+        field = field_for(operation, parameter) or id_field(operation)
+        path = {parameter: _template(f"self.{field}")}
         for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]

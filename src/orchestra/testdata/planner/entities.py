@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
-from orchestra.testdata.values.name_hints import snake
+from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 TOKEN_FIELDS = ("access_token", "token", "accessToken", "id_token", "jwt")
 _CREATE_VERBS = ("create", "add", "new", "post", "register", "insert")
@@ -94,11 +94,62 @@ def deleter_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, st
     return None
 
 
+def envelope_key(schema: JsonSchema | None) -> str | None:
+    """The one property of a single-key envelope (``{"article": {...}}``): an object whose only property is
+    itself an object with properties. None for a bare resource."""
+    properties = properties_of(schema)
+    if len(properties) != 1:
+        return None
+    key, inner = next(iter(properties.items()))
+    return key if isinstance(inner, dict) and properties_of(inner) else None
+
+
+def resource_of(operation: Operation) -> tuple[str | None, dict[str, JsonSchema]]:
+    """The envelope key (None without one) and the properties of the resource an operation answers."""
+    schema = operation.success_schema()
+    key = envelope_key(schema)
+    if key is None:
+        return None, properties_of(schema)
+    return key, properties_of(properties_of(schema)[key])
+
+
+def field_path(key: str | None, name: str) -> str:
+    """A field of the resource as a dotted path from the response's root (``article.slug``)."""
+    return f"{key}.{name}" if key else name
+
+
+def _plain(name: str) -> str:
+    return snake(name).replace("_", "")
+
+
+def field_for(operation: Operation, parameter: str, entity: str | None = None) -> str | None:
+    """The field of the resource ``operation`` answers that fills a path ``parameter``, as a dotted path
+    through its envelope: the field of that name (``slug``; camel and snake case alike, ``commentId`` ↔
+    ``comment_id``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
+    None when the resource has no such field."""
+    key, properties = resource_of(operation)
+    wanted = _plain(parameter)
+    for name in properties:
+        if _plain(name) == wanted:
+            return field_path(key, name)
+    own = entity or entity_of(operation)
+    names = {own, singular(own)}
+    if key is not None:
+        names |= {snake(key), singular(snake(key))}
+    referred = referenced_entity(parameter)
+    if parameter.lower() in ("id", "uuid", "key") or (referred is not None and referred in names):
+        for name in ("id", "uuid", "key", f"{own}_id", f"{own}Id"):
+            if name in properties:
+                return field_path(key, name)
+    return None
+
+
 def id_field(operation: Operation) -> str:
-    """The field of the created entity's representation that identifies it (``id`` when unsure)."""
-    properties = properties_of(operation.success_schema())
+    """The field of the created entity's representation that identifies it (``id`` when unsure), as a
+    dotted path through a single-key envelope (``article.id``)."""
+    key, properties = resource_of(operation)
     entity = entity_of(operation)
     for name in ("id", f"{entity}_id", f"{entity}Id", "uuid", "key"):
         if name in properties:
-            return name
-    return next((name for name in properties if snake(name).endswith("_id")), "id")
+            return field_path(key, name)
+    return field_path(key, next((name for name in properties if snake(name).endswith("_id")), "id"))

@@ -8692,7 +8692,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                status?: ("pending" | "done" | "gone" | "failed") | null;
+                status?: ("pending" | "done" | "gone" | "failed" | "manual") | null;
             };
             header?: never;
             path: {
