@@ -78,7 +78,8 @@ async def main(steps: int, rounds: int) -> None:
     configure_logging("warning")
     demo = await asyncio.to_thread(DemoProcess.start)
     data_dir = Path(tempfile.mkdtemp(prefix="orchestra-bench-"))  # removed at the end, with its database
-    settings = Settings(data_dir=data_dir, scheduler_interval_s=0.05)
+    # the scheduler at its default interval, as users run it: the bench wakes it for each run it starts
+    settings = Settings(data_dir=data_dir)
     runtime = await Runtime.start(settings)
     try:
         actor = Actor(tenant_id=runtime.tenant_id)

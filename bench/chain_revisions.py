@@ -3,7 +3,8 @@
 Answers "did this change make the durable chain slower?" on a noisy machine: each round runs the chain of one
 revision, then of the other, each against its own bare httpx baseline (bench/chain.py prints both), so what
 is compared is the Orchestra/httpx ratio of each revision, round by round. The other revision is checked out
-into a temporary git worktree and imported from there with this environment's dependencies.
+into a temporary git worktree and imported from there with this environment's dependencies; the bench
+script itself is this tree's bench/chain.py for both (the same measurement of two libraries).
 
     python bench/chain_revisions.py --before REV [--after REV] [--steps 500] [--rounds 3]
 
@@ -43,10 +44,10 @@ def checkout(revision: str | None) -> Iterator[Path]:
 
 
 def figures(tree: Path, steps: int) -> dict[str, float]:
-    """One round of ``tree``'s bench/chain.py, importing ``tree``'s sources: its key=value figures."""
+    """One round of bench/chain.py importing ``tree``'s sources: its key=value figures."""
     environment = {**os.environ, "PYTHONPATH": str(tree / "src")}
     completed = subprocess.run(
-        [sys.executable, str(tree / "bench" / "chain.py"), "--steps", str(steps), "--rounds", "1"],
+        [sys.executable, str(ROOT / "bench" / "chain.py"), "--steps", str(steps), "--rounds", "1"],
         cwd=tree,
         env=environment,
         capture_output=True,

@@ -350,9 +350,17 @@ class HttpStepRunner:
         return outcome, view
 
 
+# Up to this many characters of body, checks without a schema run on the event loop: patterns (RE2) and
+# paths take time linear in the body, well under a millisecond here, less than a hop to a thread costs.
+INLINE_CHECK_CHARS = 64 * 1024
+
+
 async def _checked(expect: Expect, view: ResponseView, gates: bool) -> list[AssertionResult]:
-    """The checks of a response, off the event loop: patterns, paths and schemas over a body of up to
-    ORCHESTRA_MAX_RESPONSE_BYTES take time linear in it, but that can be a good part of a second."""
+    """The checks of a response, off the event loop when they may take long: patterns, paths and schemas
+    over a body of up to ORCHESTRA_MAX_RESPONSE_BYTES take time linear in it, but that can be a good part of
+    a second, and a schema (the definition's own) can take longer than its instance suggests."""
+    if expect.json_schema is None and len(view.text) <= INLINE_CHECK_CHARS:
+        return evaluate(expect, view, status_gates=gates)
     return await asyncio.to_thread(evaluate, expect, view, status_gates=gates)
 
 

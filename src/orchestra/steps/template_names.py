@@ -3,6 +3,7 @@ variables (``POST /runs`` refuses the others; see runs/run_variables.py)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
@@ -27,8 +28,13 @@ def template_names(value: Any) -> set[str]:
             pending.extend(item)
         elif isinstance(item, str) and ("{{" in item or "{%" in item):
             seen += 1
-            try:
-                names |= meta.find_undeclared_variables(ENVIRONMENT.parse(item))
-            except TemplateSyntaxError:
-                continue
+            names |= _names_read(item)
     return names
+
+
+@lru_cache(maxsize=4096)  # a definition repeats its templates (a step written once, run many times)
+def _names_read(template: str) -> frozenset[str]:
+    try:
+        return frozenset(meta.find_undeclared_variables(ENVIRONMENT.parse(template)))
+    except TemplateSyntaxError:
+        return frozenset()
