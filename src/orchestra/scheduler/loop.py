@@ -140,8 +140,16 @@ class Scheduler:
         return "leader" if self.leader.held else "standby"
 
     async def run_forever(self) -> None:
-        sweeping = asyncio.create_task(self._sweep_loop(), name="ledger sweep")
-        retaining = asyncio.create_task(self._retention_loop(), name="retention sweep")
+        # the ledger sweep (its undo calls may be slow) and the retention sweep (its batches pause in
+        # between) run apart from the admission passes
+        sweeping = asyncio.create_task(
+            self._every(self.settings.ledger_sweep_interval_s, self._sweep_ledger, "ledger_sweep"),
+            name="ledger sweep",
+        )
+        retaining = asyncio.create_task(
+            self._every(self.settings.retention_interval_s, self._sweep_retention, "retention_sweep"),
+            name="retention sweep",
+        )
         try:
             await self._loop()
         finally:
@@ -150,33 +158,32 @@ class Scheduler:
             await asyncio.gather(sweeping, retaining, return_exceptions=True)
             await self.leader.release()
 
-    async def _sweep_loop(self) -> None:
-        """The periodic ledger sweep, apart from the admission passes (its undo calls may be slow)."""
-        interval = self.settings.ledger_sweep_interval_s
-        if self.ledger_sweeper is None or interval <= 0:
-            return
-        while not self._stopping:
-            await asyncio.sleep(interval)
-            if not self.leader.held:
-                continue
-            try:
-                await self.ledger_sweeper.run_once()
-            except Exception:
-                log.exception("scheduler.ledger_sweep_failed")
+    async def _sweep_ledger(self) -> bool:
+        if self.ledger_sweeper is None:
+            return False
+        await self.ledger_sweeper.run_once()
+        return True
 
-    async def _retention_loop(self) -> None:
-        """The periodic retention sweep, apart from the admission passes (its batches pause in between)."""
-        interval = self.settings.retention_interval_s
-        if self.sweep_retention is None or interval <= 0:
+    async def _sweep_retention(self) -> bool:
+        if self.sweep_retention is None:
+            return False
+        await self.sweep_retention(self.db, self.settings)
+        return True
+
+    async def _every(self, interval: float, work: Callable[[], Awaitable[bool]], name: str) -> None:
+        """``work`` every ``interval`` seconds while this replica leads (never when the interval is 0 or
+        ``work`` says it has nothing to do); a failure is logged and the next turn comes as usual."""
+        if interval <= 0:
             return
         while not self._stopping:
             await asyncio.sleep(interval)
             if not self.leader.held:
                 continue
             try:
-                await self.sweep_retention(self.db, self.settings)
+                if not await work():
+                    return
             except Exception:
-                log.exception("scheduler.retention_sweep_failed")
+                log.exception(f"scheduler.{name}_failed")
 
     async def _loop(self) -> None:
         while not self._stopping:
