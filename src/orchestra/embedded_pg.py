@@ -104,7 +104,17 @@ def _postmaster(pgdata: Path) -> tuple[int, str, str] | None:
     if len(lines) < 8 or not lines[0].strip().isdigit():
         return None  # being written: read again
     pid = int(lines[0])
-    return (pid, lines[4].strip(), lines[7].strip()) if _alive(pid) else None
+    return (pid, lines[4].strip(), lines[7].strip()) if _alive(pid) and _is_postgres(pid) else None
+
+
+def _is_postgres(pid: int) -> bool:
+    """Whether ``pid`` is a PostgreSQL process: after an unclean stop the lock file may name a process id
+    that another program has since been given."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS), or gone: the signal's answer stands
+    return b"postgres" in command
 
 
 class _Handles:

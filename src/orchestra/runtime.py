@@ -117,7 +117,8 @@ class Runtime:
         there is an owner to migrate as: the embedded server's, or ORCHESTRA_MIGRATION_DATABASE_URL's.
         Without one the services' role could change nothing: the schema must already be at head.
         ``before_first_plan``: see ``PlansOnDemand``. ``fire_schedules``: whether the scheduler fires due
-        schedules (a one-shot command runs what it was given and leaves them to the servers)."""
+        schedules, sweeps retention and delivers webhooks (a one-shot command runs what it was given and
+        leaves those to the servers)."""
         secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
         context_key = open_context_key(settings)
         db = open_database(settings, context_key, pool_size=settings.executor_concurrency + 5)
@@ -186,7 +187,7 @@ class Runtime:
         )
         if run_scheduler:
             runtime._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
-        if run_scheduler and settings.webhook_delivery:
+        if run_scheduler and fire_schedules and settings.webhook_delivery:  # long-lived processes only
             from orchestra.webhooks.delivery import Deliverer
 
             runtime.deliverer = Deliverer(db, settings, secrets)

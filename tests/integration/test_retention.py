@@ -194,6 +194,8 @@ async def test_a_retried_run_goes_only_with_its_retry(
     assert await existing(owner, [failed, retry, later]) == {later}
     kept = await scalar(owner, "SELECT count(*) FROM run_verdicts WHERE id IN (:f, :r)", f=failed, r=retry)
     assert kept == 2
+    # the retry's verdict still says whose retry it was: a pass on retry stays flaky in the insights
+    assert await scalar(owner, "SELECT retry_of_id FROM run_verdicts WHERE id = :r", r=retry) == failed
 
 
 async def test_with_both_limits_a_run_goes_only_outside_both(
@@ -255,6 +257,28 @@ async def test_a_suite_run_goes_whole_once_all_its_runs_are_past_the_rule(
     assert trends.status_code == 200, trends.text
     # the 3 deleted runs' verdicts and the kept suite run's finished run (its queued one has no verdict)
     assert sum(bucket["runs"] for bucket in trends.json()["buckets"]) == 4
+
+
+async def test_a_suite_runs_retry_keeps_its_verdict_whatever_the_batches(
+    api: httpx.AsyncClient, history: History, runtime: Runtime, settings: Settings, owner: AsyncEngine
+) -> None:
+    suites = [{"suite": "nightly", "tests": ["checkout", "search"]}]
+    body = {"test_cases": [case("checkout"), case("search")], "suites": suites}
+    response = await api.post(f"/projects/{history.project}/apply", json=body)
+    assert response.status_code == 200, response.text
+    failed, retry = await history.runs("checkout", "FP", at=OLD)
+    other = await history.runs("search", "P", at=OLD)
+    await _suite_run(owner, [failed, retry, *other])
+    await execute(owner, "UPDATE test_runs SET retry_of_id = :f WHERE id = :r", f=failed, r=retry)
+    await set_policy(api, history.project, keep_days=1)
+
+    # one run per batch: the retry goes in a batch of its own before the run it retries, never with it
+    report = await sweeper(runtime, settings, retention_batch_rows=1).run_once()
+
+    assert (report.runs, report.suite_runs) == (3, 1)
+    verdicts = await scalar(owner, "SELECT count(*) FROM run_verdicts WHERE id = ANY(:r)", r=[failed, retry])
+    assert verdicts == 2
+    assert await scalar(owner, "SELECT retry_of_id FROM run_verdicts WHERE id = :r", r=retry) == failed
 
 
 async def test_insights_keep_counting_the_verdicts_of_deleted_runs(

@@ -36,6 +36,7 @@ async def verdict_runs(
         RunVerdict.test_case_version_id,
         RunVerdict.status,
         RunVerdict.created_at,
+        RunVerdict.retry_of_id,
     ).where(
         RunVerdict.tenant_id == tenant_id,
         RunVerdict.project_id == project_id,
@@ -47,7 +48,7 @@ async def verdict_runs(
     if test_case_id is not None:
         deleted = deleted.where(RunVerdict.test_case_id == test_case_id)
     observed += [
-        RunObservation(row[0], row[1], row[2], row[3], str(row[4]), row[5])
+        RunObservation(row[0], row[1], row[2], row[3], str(row[4]), row[5], retry_of=row[6])
         for row in await session.execute(deleted)
     ]
     return observed

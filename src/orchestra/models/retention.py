@@ -45,6 +45,7 @@ class RunVerdict(TenantMixin, Base):
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
     suite_id: Mapped[uuid.UUID | None] = mapped_column()  # the suite of its suite run, if any
     failure_group_id: Mapped[uuid.UUID | None] = mapped_column()
+    retry_of_id: Mapped[uuid.UUID | None] = mapped_column()  # the run it retried (a pass on retry is flaky)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     trigger: Mapped[str] = mapped_column(String(20), nullable=False)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)

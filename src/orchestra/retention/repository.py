@@ -59,7 +59,12 @@ WHERE s.project_id = :project AND (CAST(:since AS timestamptz) IS NULL OR s.crea
   AND NOT EXISTS (SELECT 1 FROM test_runs r WHERE r.suite_run_id = s.id AND NOT ({_PAST}))
 ORDER BY s.created_at LIMIT :limit""")
 
-_RUNS_OF_SUITE_RUNS = text("SELECT id FROM test_runs WHERE suite_run_id = ANY(:suite_runs)")
+# Retries first: a run's retry belongs to it (deleting the run takes the retry along), so each retry is
+# deleted, its verdict kept, in a batch before the run it retries.
+_RUNS_OF_SUITE_RUNS = text(
+    "SELECT id FROM test_runs WHERE suite_run_id = ANY(:suite_runs)"
+    " ORDER BY (retry_of_id IS NULL), created_at"
+)
 
 _DELETE_STEPS = text("""
 DELETE FROM step_results WHERE id IN (
@@ -67,11 +72,11 @@ DELETE FROM step_results WHERE id IN (
 
 _KEEP_VERDICTS = text(f"""
 INSERT INTO run_verdicts (id, tenant_id, project_id, test_case_id, test_case_version_id, environment_id,
-                          suite_id, failure_group_id, status, trigger, attempt, created_at, started_at,
-                          finished_at)
+                          suite_id, failure_group_id, retry_of_id, status, trigger, attempt, created_at,
+                          started_at, finished_at)
 SELECT r.id, r.tenant_id, r.project_id, r.test_case_id, r.test_case_version_id, r.environment_id,
-       s.suite_id, r.failure_group_id, r.status, r.trigger, r.attempt, r.created_at, r.started_at,
-       r.finished_at
+       s.suite_id, r.failure_group_id, r.retry_of_id, r.status, r.trigger, r.attempt, r.created_at,
+       r.started_at, r.finished_at
 FROM test_runs r LEFT JOIN suite_runs s ON s.id = r.suite_run_id
 WHERE r.id = ANY(:runs) AND r.status IN ({_FINISHED})
   AND r.test_case_id IS NOT NULL AND r.test_case_version_id IS NOT NULL

@@ -18,7 +18,7 @@ tenants), which may read of ``webhooks`` only which project wants which events, 
 delivery due, for the deliverers (webhooks/delivery.py), which then claim them inside each tenant.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06 23:00:00
 """
 

@@ -7,7 +7,7 @@ timings) so insights still see its verdict. The scheduler leader finds the tenan
 ``ix_test_runs_test_case_created`` finds a test case's N-th newest finished run.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-06 22:30:00
 """
 
@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("environment_id", sa.Uuid(), nullable=False),
         sa.Column("suite_id", sa.Uuid(), nullable=True),
         sa.Column("failure_group_id", sa.Uuid(), nullable=True),
+        sa.Column("retry_of_id", sa.Uuid(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
