@@ -64,11 +64,14 @@ async def test_narrowed_by_suite_tag_and_text(
     assert await listed(api, None, suite=suite) == ["alpha_x"]
     assert_problem(await api.get("/runs", params={"project": project, "suite": "nope"}), 404, "nope")
     assert await listed(api, None, suite="nope") == []
+    assert await listed(api, None, suite="s\x00") == []  # no name can hold a NUL
+    assert_problem(await api.get("/runs", params={"project": project, "suite": "s\x00"}), 404, "suite")
 
     assert await listed(api, project, tag="smoke") == ["Alpha 100%"]
     assert await listed(api, project, tag="slow") == ["alpha_x"]
     assert await listed(api, project, tag="smok") == []  # a whole tag, not a part of one
     assert await listed(api, project, tag="smoke", q="omega") == []
+    assert await listed(api, project, tag="smoke\x00") == []
 
     # The text is found case-insensitively, and its LIKE wildcards stand for themselves.
     assert sorted(await listed(api, project, q="ALPHA")) == ["Alpha 100%", "alphaZx", "alpha_x"]
