@@ -85,6 +85,9 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
         Index("ix_test_runs_test_case_created", "test_case_id", "created_at"),
         # The run list, newest first (GET /runs: its page is read backwards along this index).
         Index("ix_test_runs_tenant_created", "tenant_id", "created_at", "id"),
+        # The run list by name or by status (GET /runs?sort=…, both directions; migration 0023).
+        Index("ix_test_runs_tenant_name", "tenant_id", "name", "id"),
+        Index("ix_test_runs_tenant_status", "tenant_id", "status", "id"),
         # The members of a failure group, latest first.
         Index(
             "ix_test_runs_failure_group",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response, status
@@ -14,6 +15,7 @@ from orchestra.runs.schemas import (
     CreatedOut,
     RunCreate,
     RunOut,
+    RunSort,
     SuiteRunCreate,
     SuiteRunOut,
     SuiteRunRerun,
@@ -69,8 +71,51 @@ async def list_runs(
         ),
     ] = None,
     trigger: Trigger | None = None,
+    suite: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Suite id or name (within project, else in every project): its suite runs' runs.",
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Runs of test cases whose current version has this tag.",
+        ),
+    ] = None,
+    created_after: Annotated[
+        datetime | None, Query(description="Runs created at or after this time (ISO 8601; UTC if no offset).")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Runs created before this time (ISO 8601; UTC if no offset).")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Text in the run's name (case-insensitive)."),
+    ] = None,
+    sort: Annotated[
+        RunSort,
+        Query(description="Order: a field, descending with a leading '-'; ties are broken by id."),
+    ] = "-created_at",
 ) -> Page[RunOut]:
-    wanted = service.RunFilters(project, status, suite_run, environment, test_case, trigger)
+    wanted = service.RunFilters(
+        project,
+        status,
+        suite_run,
+        environment,
+        test_case,
+        trigger,
+        suite=suite,
+        tag=tag,
+        created_after=created_after,
+        created_before=created_before,
+        text=q,
+        sort=sort,
+    )
     return await service.list_runs(session, actor, page, wanted)
 
 

@@ -2,14 +2,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, UnaryExpression, case, cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.kit.refs import by_ref
-from orchestra.kit.repository import scalar_page
-from orchestra.models import Environment, FailureGroup, StepResult, SuiteRun, TestCaseVersion, TestRun
+from orchestra.kit.repository import reachable, scalar_page
+from orchestra.models import (
+    Environment,
+    FailureGroup,
+    StepResult,
+    Suite,
+    SuiteRun,
+    TestCase,
+    TestCaseVersion,
+    TestRun,
+)
 from orchestra.models.run_states import TRANSITIONS, sources_of
 
 RunRow = tuple[TestRun, int, str]  # the run, its test-case version number, its environment name
@@ -68,6 +80,87 @@ async def steps_of(
     return list(rows.scalars())
 
 
+@dataclass(frozen=True)
+class RunNarrowing:
+    """What else the run list is narrowed to (besides column equalities): a suite (by id, or by id or name
+    in every project), a tag of the test case's current version, a creation-time window (after: inclusive,
+    before: exclusive) and a text in the run's name (case-insensitive, taken literally)."""
+
+    suite_id: uuid.UUID | None = None
+    suite_ref: str | None = None
+    tag: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    text: str | None = None
+
+
+_DURATION = TestRun.finished_at - TestRun.started_at
+_SORT_KEYS: dict[str, Any] = {
+    "created_at": TestRun.created_at,
+    "name": TestRun.name,
+    "status": TestRun.status,
+    "duration": _DURATION,  # unfinished runs (no duration) come last ascending, first descending
+}
+
+
+def run_order(sort: str) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
+    """The ORDER BY of ``sort`` (a field, "-" for descending), with the id as tie-breaker in the same
+    direction, so a page never repeats or skips a run of another."""
+    descending = sort.startswith("-")
+    key = _SORT_KEYS[sort.removeprefix("-")]
+    if descending:
+        return key.desc(), TestRun.id.desc()
+    return key.asc(), TestRun.id.asc()
+
+
+def _like_literal(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere: its own wildcards (and the escape) are taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _narrowed(
+    query: Select[uuid.UUID], tenant_id: uuid.UUID, narrowing: RunNarrowing
+) -> Select[uuid.UUID] | None:
+    """``query`` with ``narrowing``'s conditions, or None when nothing can match (a text no row can hold)."""
+    if narrowing.suite_id is not None or narrowing.suite_ref is not None:
+        suites = select(Suite.id).where(Suite.tenant_id == tenant_id)
+        if narrowing.suite_id is not None:
+            suites = suites.where(Suite.id == narrowing.suite_id)
+        elif narrowing.suite_ref is not None:
+            if not reachable(narrowing.suite_ref):
+                return None
+            suites = suites.where(by_ref(Suite.id, Suite.name, narrowing.suite_ref))
+        of_suite = select(SuiteRun.id).where(SuiteRun.tenant_id == tenant_id, SuiteRun.suite_id.in_(suites))
+        query = query.where(TestRun.suite_run_id.in_(of_suite))
+    if narrowing.tag is not None:
+        if not reachable(narrowing.tag):
+            return None
+        # Tags live in the current version's definition: one semi-join over the tenant's test cases.
+        tagged = (
+            select(TestCase.id)
+            .join(
+                TestCaseVersion,
+                (TestCaseVersion.test_case_id == TestCase.id)
+                & (TestCaseVersion.version == TestCase.current_version),
+            )
+            .where(
+                TestCase.tenant_id == tenant_id,
+                cast(TestCaseVersion.definition, JSONB).contains({"tags": [narrowing.tag]}),
+            )
+        )
+        query = query.where(TestRun.test_case_id.in_(tagged))
+    if narrowing.created_after is not None:
+        query = query.where(TestRun.created_at >= narrowing.created_after)
+    if narrowing.created_before is not None:
+        query = query.where(TestRun.created_at < narrowing.created_before)
+    if narrowing.text is not None:
+        if not reachable(narrowing.text):
+            return None
+        query = query.where(TestRun.name.ilike(_like_literal(narrowing.text), escape="\\"))
+    return query
+
+
 async def list_runs(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -77,11 +170,14 @@ async def list_runs(
     *,
     environment_ref: str | None = None,
     test_case_ref: str | None = None,
+    narrowing: RunNarrowing = RunNarrowing(),
+    sort: str = "-created_at",
 ) -> tuple[list[RunRow], int]:
-    """Runs matching ``filters`` (column: value) and, in every project, an environment and a test case
-    named so (or with that id); newest first. The page's ids are found on ``test_runs`` alone (its index on
-    tenant and time), then only those rows are joined: joined first, the planner (which cannot estimate
-    rows under row-level security) re-scanned every run for each test-case version."""
+    """Runs matching ``filters`` (column: value), ``narrowing`` and, in every project, an environment and a
+    test case named so (or with that id); in ``sort``'s order (newest first by default). The page's ids
+    are found on ``test_runs`` alone (newest first: its index on tenant and time), then only those rows
+    are joined: joined first, the planner (which cannot estimate rows under row-level security)
+    re-scanned every run for each test-case version."""
     matching = select(TestRun.id).where(
         TestRun.tenant_id == tenant_id,
         TestRun.test_case_version_id.is_not(None),  # a suite's setup and teardown runs are not listed
@@ -95,11 +191,14 @@ async def list_runs(
         matching = matching.where(TestRun.environment_id.in_(named))
     if test_case_ref is not None:
         matching = matching.where(by_ref(TestRun.test_case_id, TestRun.name, test_case_ref))
-    newest_first = (TestRun.created_at.desc(), TestRun.id.desc())  # read backwards along the index
-    ids, total = await scalar_page(session, matching.order_by(*newest_first), limit, offset)
+    narrowed = _narrowed(matching, tenant_id, narrowing)
+    if narrowed is None:
+        return [], 0
+    order = run_order(sort)
+    ids, total = await scalar_page(session, narrowed.order_by(*order), limit, offset)
     if not ids:
         return [], total
-    rows = await session.execute(_run_rows().where(TestRun.id.in_(ids)).order_by(*newest_first))
+    rows = await session.execute(_run_rows().where(TestRun.id.in_(ids)).order_by(*order))
     return [(row[0], row[1], row[2]) for row in rows], total
 
 

@@ -14,6 +14,8 @@ from orchestra.kit.json_storage import IDENTIFIER_PATTERN, StorableJson, is_iden
 from orchestra.models.run_states import RunStatus
 
 Trigger = Literal["manual", "ci", "schedule", "api"]
+# The orders GET /runs lists in ("-": descending); ties are broken by id, so paging is stable.
+RunSort = Literal["-created_at", "created_at", "name", "-name", "status", "-status", "duration", "-duration"]
 # One row of test data: its columns name variables (none of the reserved names).
 DataRow = Annotated[
     dict[str, StorableJson],

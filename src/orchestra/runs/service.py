@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -286,6 +287,17 @@ class RunFilters:
     environment: str | None = None
     test_case: str | None = None
     trigger: str | None = None
+    suite: str | None = None  # the runs of this suite's suite runs (id or name, as environment)
+    tag: str | None = None  # runs of test cases whose current version has this tag
+    created_after: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    text: str | None = None  # in the run's name, case-insensitive
+    sort: str = "-created_at"
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time given without an offset is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 async def list_runs(
@@ -306,6 +318,12 @@ async def list_runs(
         filters["suite_run_id"] = wanted.suite_run_id
     if wanted.trigger is not None:
         filters["trigger"] = wanted.trigger
+    after, before = _aware(wanted.created_after), _aware(wanted.created_before)
+    if after is not None and before is not None and after > before:
+        raise InvalidInput("created_after is later than created_before")
+    suite_id = None
+    if wanted.suite is not None and wanted.project is not None:
+        suite_id = (await suites.get(session, actor, wanted.project, wanted.suite)).id
     rows, total = await repository.list_runs(
         session,
         actor.tenant_id,
@@ -314,6 +332,15 @@ async def list_runs(
         params.offset,
         environment_ref=wanted.environment if across else None,
         test_case_ref=wanted.test_case if across else None,
+        narrowing=repository.RunNarrowing(
+            suite_id=suite_id,
+            suite_ref=wanted.suite if across else None,
+            tag=wanted.tag,
+            created_after=after,
+            created_before=before,
+            text=wanted.text,
+        ),
+        sort=wanted.sort,
     )
     items = await _labelled(session, [row[0] for row in rows], [_run_out(row) for row in rows])
     return Page[RunOut](items=items, total=total, limit=params.limit, offset=params.offset)

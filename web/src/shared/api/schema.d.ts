@@ -12983,13 +12983,25 @@ export interface operations {
     list_runs_api_v1_runs_get: {
         parameters: {
             query?: {
+                /** @description Runs created at or after this time (ISO 8601; UTC if no offset). */
+                created_after?: string | null;
+                /** @description Runs created before this time (ISO 8601; UTC if no offset). */
+                created_before?: string | null;
                 /** @description Environment id or name (within project, else in every project). */
                 environment?: string | null;
                 limit?: number;
                 offset?: number;
                 project?: string | null;
+                /** @description Text in the run's name (case-insensitive). */
+                q?: string | null;
+                /** @description Order: a field, descending with a leading '-'; ties are broken by id. */
+                sort?: "-created_at" | "created_at" | "name" | "-name" | "status" | "-status" | "duration" | "-duration";
                 status?: components["schemas"]["RunStatus"] | null;
+                /** @description Suite id or name (within project, else in every project): its suite runs' runs. */
+                suite?: string | null;
                 suite_run?: string | null;
+                /** @description Runs of test cases whose current version has this tag. */
+                tag?: string | null;
                 /** @description Test case id or name (within project, else in every project). */
                 test_case?: string | null;
                 trigger?: ("manual" | "ci" | "schedule" | "api") | null;

@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { PAGE_SIZE, projectsQuery, runsQuery, type RunsSearch } from "@/features/runs/api/runs";
+import { DEFAULT_SORT, PAGE_SIZE, projectsQuery, runsQuery, type RunsSearch } from "@/features/runs/api/runs";
 import { Button } from "@/shared/ui/button";
 import { Card } from "@/shared/ui/card";
 import { linkClass } from "@/shared/ui/styles";
@@ -9,7 +9,8 @@ import { RunsTable } from "./runs-table";
 
 type Props = { search: RunsSearch; onSearchChange: (next: RunsSearch) => void };
 
-/** Runs, newest first, paged by the server; filters and page live in the URL (the route owns them). */
+/** Runs, filtered, sorted (newest first by default) and paged by the server; filters, order and page live in
+ * the URL (the route owns them). */
 export function RunsPage({ search, onSearchChange }: Props) {
   const runs = useQuery(runsQuery(search));
   const projects = useQuery(projectsQuery());
@@ -34,7 +35,14 @@ export function RunsPage({ search, onSearchChange }: Props) {
             Could not load the runs: {runs.error.message}
           </p>
         ) : runs.data ? (
-          <RunsTable runs={runs.data.items} projectNames={projectNames} />
+          <RunsTable
+            runs={runs.data.items}
+            projectNames={projectNames}
+            sort={search.sort ?? DEFAULT_SORT}
+            onSortChange={(sort) => onSearchChange({ ...search, page: 1, sort: sort === DEFAULT_SORT ? undefined : sort })}
+            page={search.page}
+            total={total}
+          />
         ) : (
           <p className="py-8 text-center text-slate-600 dark:text-slate-300">Loading runs…</p>
         )}
