@@ -56,6 +56,17 @@ test("sign in, the overview, the runs, a failed run's checks, sign out", async (
   await page.getByLabel("Project").selectOption("examples");
   await expect(page).toHaveURL(/project=examples/);
   await shot(page, "04-runs-failed");
+  // Sorted by the server (the header says how), and a text filter: both in the URL.
+  await page.getByRole("columnheader", { name: /Test/ }).getByRole("button").click();
+  await expect(page).toHaveURL(/sort=name/);
+  await expect(page.getByRole("columnheader", { name: /Test/ })).toHaveAttribute("aria-sort", "ascending");
+  const names = await rows.locator("td:first-child a").allTextContents();
+  expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  await page.getByLabel("Name contains").fill("wrong-value");
+  await page.getByLabel("Name contains").press("Enter");
+  await expect(page).toHaveURL(/q=wrong-value/);
+  await expect(rows.locator("td:first-child a")).toHaveText(["expected-failure-wrong-value"]);
+  await shot(page, "04b-runs-sorted-filtered");
 
   await page.getByRole("link", { name: "expected-failure-wrong-value" }).click();
   await expect(page.getByRole("heading", { name: "expected-failure-wrong-value" })).toBeVisible();
