@@ -232,7 +232,7 @@ def test_unknown_key_suggests_the_closest_key() -> None:
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     assert problems("name: t\nsteps: [{sleep: 1}]\ncolour: red\n") == [
         "t.yaml:3:1: unknown key 'colour' (allowed: name, description, tags, variables, data, parameters, "
-        "timeout_s, defaults, on_failure, on_error, status_gates, setup, steps, teardown)"
+        "timeout_s, defaults, retry_failed, on_failure, on_error, status_gates, setup, steps, teardown)"
     ]
 
 

@@ -838,7 +838,14 @@ _RETRY_FAILED = (
     "Run a FAILED run once more, as a new run linked to it (0: never, 1: once); a pass on retry marks the "
     "test flaky. ERROR, TIMED_OUT and CANCELLED runs are not retried."
 )
-RetryFailed = Annotated[int, Field(strict=True, ge=0, le=MAX_RETRY_FAILED)]
+
+
+def _integral(value: Any) -> Any:
+    """1.0 is the integer 1 in JSON (and JSON Schema); 1.5, "1" and true stay what they are (refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+RetryFailed = Annotated[int, Field(strict=True, ge=0, le=MAX_RETRY_FAILED), BeforeValidator(_integral)]
 
 
 class TestCaseDefinition(_Model):
