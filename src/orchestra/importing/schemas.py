@@ -11,6 +11,11 @@ from orchestra.importers.curl import MAX_CURL_TEXT
 from orchestra.importers.openapi_suite import MAX_FILE_CHARS, MAX_OPERATIONS
 from orchestra.openapi.load import MAX_DOCUMENT_BYTES
 
+EnvironmentProject = Annotated[
+    str | None,
+    Field(min_length=1, max_length=200, pattern=NAME_PATTERN, description="Project of `environment`."),
+]
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -18,13 +23,7 @@ class _Request(BaseModel):
     keep_credentials: bool = Field(
         default=False, description="Keep Authorization and Cookie headers (as secrets; left out by default)."
     )
-    project: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=200,
-        pattern=NAME_PATTERN,
-        description="Project of `environment`.",
-    )
+    project: EnvironmentProject = None
     environment: str | None = Field(
         default=None,
         min_length=1,
@@ -103,13 +102,7 @@ class OpenApiImport(BaseModel):
         max_length=MAX_URL,
         description="The SUT's base URL (default: the description's first absolute server URL).",
     )
-    project: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=200,
-        pattern=NAME_PATTERN,
-        description="Project of `environment`.",
-    )
+    project: EnvironmentProject = None
     environment: str | None = Field(
         default=None,
         min_length=1,
