@@ -56,7 +56,9 @@ def newman_verdicts(collection: Path, environment: Path, folder: Path, *extra: s
         if execution["cursor"]["ref"] in seen:
             continue
         seen.add(execution["cursor"]["ref"])
-        assertions = [(a["assertion"], not a.get("error")) for a in execution.get("assertions", [])]
+        # in the order they finished: the callbacks of concurrent pm.sendRequest calls run as their answers
+        # arrive, so that order is the network's, not newman's; the verdicts are compared as a sorted list
+        assertions = sorted((a["assertion"], not a.get("error")) for a in execution.get("assertions", []))
         script_failed = any(s.get("error") for s in execution.get("testScript", []))
         failed = bool(execution.get("requestError")) or script_failed or not all(ok for _, ok in assertions)
         verdicts.append((execution["item"]["name"], not failed, assertions))
@@ -70,7 +72,7 @@ def orchestra_verdicts(result: dict[str, Any]) -> dict[str, list[Verdicts]]:
     for run in runs:
         verdicts: Verdicts = []
         for step in run["steps"]:
-            assertions = [(a["name"], bool(a["passed"])) for a in step["assertions"] if a.get("name")]
+            assertions = sorted((a["name"], bool(a["passed"])) for a in step["assertions"] if a.get("name"))
             verdicts.append((step["name"].rsplit(" / ", 1)[-1], step["status"] == "passed", assertions))
         name = run["name"].split(" [", 1)[0]  # a data row's run is named "<test> [sku=…, qty=…]"
         found.setdefault(name, []).append(verdicts)
