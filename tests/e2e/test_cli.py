@@ -346,9 +346,14 @@ def test_run_with_templated_variables_conditions_and_loops(tmp_path: Path, demo_
         "  - name: never\n    if: '{{ kind == \"other\" }}'\n    request: { url: /nowhere }\n"
         "    expect: { status: 200 }\n"
     )
-    result = orchestra("run", str(flow), "--base-url", demo_sut, data_dir=tmp_path / "d")
+    report = tmp_path / "flow.json"
+    result = orchestra(
+        "run", str(flow), "--base-url", demo_sut, "--json", str(report), data_dir=tmp_path / "d"
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 tests: 1 passed" in result.stdout
+    # each pass of a loop is a step record: 2 of each, 1 of again (the other skipped), never skipped
+    assert json.loads(report.read_text())["runs"][0]["status_reason"] == "all 3 steps passed, 2 skipped"
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nsteps:\n  - repeat: 5000\n    request: { url: /health }\n")
     result = orchestra("run", str(bad), "--base-url", demo_sut, data_dir=tmp_path / "d")

@@ -126,6 +126,7 @@ class RunExecution:
         self.vars.update(self.sealing.unseal(context, "vars"))
         self.variables_rendered = "vars" in context
         self.seq: int = int(context.get("seq", self.position))
+        self.skipped: int = int(context.get("skipped", 0))  # records of steps skipped by their if:
         self.jumps: int = int(context.get("jumps", 0))  # setNextRequest jumps made (next_request.py)
         self._goto: int | None = None  # where the step being recorded sends the run
         self.loop: dict[str, Any] = {**(context.get("loop") or {}), **self.sealing.unseal(context, "loop")}
@@ -306,7 +307,7 @@ class RunExecution:
             return RunStatus(problem["status"]), problem["reason"]
         if self.teardown_problem is not None:
             return RunStatus.FAILED, self.teardown_problem
-        return RunStatus.PASSED, f"all {len(self.plan.steps)} steps passed"
+        return RunStatus.PASSED, passed_reason(self.seq - self.skipped, self.skipped)
 
     def context(self) -> dict[str, Any]:
         return {
@@ -320,6 +321,7 @@ class RunExecution:
             "phase_steps": self.phase_steps,
             "cleanup_left": self.cleanup.left,
             "seq": self.seq,
+            "skipped": self.skipped,
             "loop": self.loop,
             "jumps": self.jumps,
         }
@@ -619,6 +621,7 @@ class RunExecution:
         ledger: LedgerEntryWrite | None = None,
     ) -> None:
         seq, self.seq = self.seq, self.seq + 1
+        self.skipped += outcome.status == "skipped"
         cancel = await self.commit_record(
             conn, seq, planned.phase, name, outcome, started_at, duration_ms, ledger=ledger
         )
@@ -689,3 +692,10 @@ def _graver(first: dict[str, str] | None, second: dict[str, str] | None) -> dict
         return first or second
     rank = [_GRAVITY.get(RunStatus(problem["status"]), 3) for problem in (first, second)]
     return second if rank[1] > rank[0] else first
+
+
+def passed_reason(passed: int, skipped: int) -> str:
+    """A PASSED run's reason, counting the step records written (each pass of a loop is one)."""
+    steps = f"{passed} step{'' if passed == 1 else 's'}"
+    reason = f"all {steps} passed" if passed > 1 else f"{steps} passed"
+    return f"{reason}, {skipped} skipped" if skipped else reason
