@@ -14,6 +14,7 @@
 set -eu
 
 for name in $(env | sed -n 's/^\(ORCHESTRA_[A-Z0-9_]*\)_FILE=.*$/\1/p'); do
+    file=""
     eval "file=\${${name}_FILE}"
     if [ ! -r "$file" ]; then
         echo "orchestra-entrypoint: ${name}_FILE names $file, which cannot be read" >&2

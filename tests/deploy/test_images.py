@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from pathspec import PathSpec
 
-from tests.deploy.tools import DEPLOY, tool
+from tests.deploy.tools import DEPLOY, ROOT, tool
 
 IMAGES = DEPLOY / "images"
 CONTAINERFILES = sorted(IMAGES.glob("*.Containerfile"))
@@ -51,6 +52,41 @@ def test_image_runs_as_a_non_root_user_from_pinned_bases_with_a_health_check(con
     for base in bases:  # an exact version, never a moving tag
         tag = base.rsplit(":", 1)[1]
         assert re.match(r"\d+\.\d+\.\d+", tag), base
+
+
+def _build_context() -> PathSpec:
+    """What a build may see: .dockerignore's patterns, the last that matches deciding (as the builders do)."""
+    return PathSpec.from_lines("gitignore", (ROOT / ".dockerignore").read_text().splitlines())
+
+
+@pytest.mark.parametrize("containerfile", CONTAINERFILES, ids=lambda path: path.name)
+def test_every_file_an_image_copies_is_in_its_build_context(containerfile: Path) -> None:
+    ignored = _build_context()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()
+    copies = re.findall(r"^COPY (?!--from)((?:\S+ )+)\S+$", containerfile.read_text(), re.MULTILINE)
+    sources = [source.rstrip("/") for line in copies for source in line.split()]
+    assert sources
+    for source in sources:
+        inside = [path for path in tracked if path == source or path.startswith(f"{source}/")]
+        assert inside, f"{source} is not in the tree"
+        assert any(not ignored.match_file(path) for path in inside), f"{source}: left out by .dockerignore"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "web/node_modules/react/index.js",
+        "src/orchestra/web_dist/index.html",
+        ".venv/bin/python",
+        "tests/conftest.py",
+        "web/artifacts/screenshots/01.png",
+        "src/orchestra/__pycache__/cli.cpython-311.pyc",
+    ],
+)
+def test_what_no_image_needs_stays_out_of_the_build_context(path: str) -> None:
+    assert _build_context().match_file(path)
 
 
 @pytest.fixture
