@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue, Link, Operation
-from orchestra.testdata.planner.builtin import plan_for_operation
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
 from orchestra.testdata.planner.entities import envelope_key, field_for, id_field
 
 THING = {"type": "object", "properties": {"handle": {"type": "string"}, "name": {"type": "string"}}}
@@ -96,12 +98,13 @@ def test_a_link_of_the_description_fills_a_parameter_no_name_tells() -> None:
     assert again.links == found.operations["createThing"].links
 
 
-def test_without_a_link_the_parameter_is_generated() -> None:
+def test_without_a_link_the_parameter_is_refused_not_made_up() -> None:
     found = catalogue({"type": "object", "properties": {"thing": THING}})
-    plan = plan_for_operation("getLookup", found, environment={}, secret_names=())
-    request = plan.bindings["request"].call
-    assert request is not None
-    assert request.path == {"key": "{{ data.request_key }}"}
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("getLookup", found, environment={}, secret_names=())
+    assert refused.value.reasons == [
+        "getLookup {key}: no link, producer or response field fills it, and its schema fixes no value"
+    ]
 
 
 def test_links_that_cannot_be_followed_are_left_out() -> None:
