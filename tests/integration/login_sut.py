@@ -138,7 +138,7 @@ def create_app() -> FastAPI:
     @app.post("/users/login", operation_id="Login", response_model=SignedInEnvelope)
     def log_in(payload: LoginEnvelope) -> dict[str, Any]:
         user = users.get(payload.user.email)
-        if user is None or not secrets.compare_digest(user.password, payload.user.password):
+        if user is None or not secrets.compare_digest(user.password.encode(), payload.user.password.encode()):
             raise HTTPException(401, detail={"errors": {"credentials": ["invalid"]}})
         return accounts.signed_in(user)
 

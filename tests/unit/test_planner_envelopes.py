@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
+from orchestra.ai.planning import builtin_plan
+from orchestra.ai_client.messages import PlanRequest, TestCaseRef
+from orchestra.errors import InvalidInput
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue, Link, Operation
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
@@ -120,3 +124,18 @@ def test_links_that_cannot_be_followed_are_left_out() -> None:
     found = catalogue({"type": "object", "properties": {"thing": THING}}, links)
     assert found.operations["createThing"].links == ()
     assert catalogue(THING, "not links").operations["createThing"].links == ()
+
+
+def test_the_ai_services_builtin_planner_answers_a_refusal_as_invalid_input_saying_which() -> None:
+    found = catalogue({"type": "object", "properties": {"thing": THING}})
+    request = PlanRequest(
+        project_id=str(uuid.uuid4()),
+        environment_id=str(uuid.uuid4()),
+        test_case=TestCaseRef(name="t", requirements={"operations": ["getLookup"]}),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        builtin_plan(request, {"variables": {}, "secret_names": []}, found)
+    assert refused.value.status == 422
+    assert "cannot determine getLookup {key}: no link, producer or response field fills it" in str(
+        refused.value
+    )
