@@ -164,7 +164,7 @@ async def test_a_run_with_the_users_credentials_as_secrets_is_authorised_through
                 "name": "who am I",
                 "request": {
                     "url": "{{ env.base_url }}/user",
-                    "headers": {"Authorization": "Token {{ data.auth.token }}"},
+                    "headers": {"Authorization": "Token {{ data.auth.user.token }}"},
                 },
                 "expect": {"status": 200, "json": {"$.user.email": SECRETS["email"]}},
             }

@@ -66,8 +66,8 @@ def test_the_token_operation_is_called_when_the_environment_has_its_inputs() -> 
     assert auth.call is not None
     assert auth.call.operation == "issueToken"
     assert auth.call.body == {"username": "{{ env.username }}", "password": "{{ secrets.password }}"}
-    assert auth.call.capture == {"token": "$.access_token"}
-    assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.token }}"}
+    assert auth.call.capture == {}
+    assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.access_token }}"}
     assert "bearerAuth: a token from issueToken with username, password" in result.notes
 
 
@@ -305,7 +305,7 @@ def test_a_per_call_bearer_token_can_come_from_the_token_operation() -> None:
     assert result.defaults.headers == {"api_key": "{{ secrets.api_key }}"}
     assert next(iter(result.bindings)) == "auth"
     assert result.bindings["auth"].call.body == {"username": "{{ env.username }}"}
-    bearer = {"Authorization": "Bearer {{ data.auth.token }}"}
+    bearer = {"Authorization": "Bearer {{ data.auth.access_token }}"}
     assert own_headers(result) == {"pet": bearer, "pet.cleanup": bearer}
     assert "petstore_auth: a token from issueToken with username" in result.notes
     assert validate_plan(result, catalogue, None) == []
@@ -360,6 +360,6 @@ def test_schemes_that_share_the_token_operation_plan_it_once_and_add_no_headers(
     result = plan_for_operation("getPetById", catalogue, environment={"username": "u"}, secret_names=[])
     calls = [binding.call.operation for binding in result.bindings.values() if binding.call is not None]
     assert calls.count("issueToken") == 1
-    assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.token }}"}
+    assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.access_token }}"}
     assert own_headers(result) == {}
     assert validate_plan(result, catalogue, None) == []

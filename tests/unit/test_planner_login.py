@@ -73,9 +73,9 @@ def test_a_log_in_with_an_enveloped_body_and_token_is_planned_first_and_its_toke
     assert auth is not None
     assert auth.operation == "login"
     assert auth.body == {"user": {"email": "{{ secrets.email }}", "password": "{{ secrets.password }}"}}
-    assert auth.capture == {"token": "$.user.token"}
+    assert auth.capture == {}  # the answer as it is: the token is read at its path
     assert next(iter(plan.bindings)) == "auth"
-    assert plan.defaults.headers == {"Authorization": "Token {{ data.auth.token }}"}
+    assert plan.defaults.headers == {"Authorization": "Token {{ data.auth.user.token }}"}
     assert "the log-in is login (it answers a token at $.user.token)" in plan.notes
     assert validate_plan(plan, catalogue, None) == []
     # Variables serve as credentials too; secrets come first.
@@ -92,10 +92,10 @@ def test_the_token_prefix_variable_wins_over_the_description_and_no_prefix_is_in
     plan = plan_for_operation(
         "createArticle", catalogue, environment={"token_prefix": "JWT"}, secret_names=["email", "password"]
     )
-    assert plan.defaults.headers == {"Authorization": "{{ env.token_prefix }} {{ data.auth.token }}"}
+    assert plan.defaults.headers == {"Authorization": "{{ env.token_prefix }} {{ data.auth.user.token }}"}
     plain = described(REALWORLD, {**REALWORLD_SCHEME, "description": "The token of the log-in."})
     plan = plan_for_operation("createArticle", plain, environment={}, secret_names=["email", "password"])
-    assert plan.defaults.headers == {"Authorization": "{{ data.auth.token }}"}
+    assert plan.defaults.headers == {"Authorization": "{{ data.auth.user.token }}"}
 
 
 @pytest.mark.parametrize(
@@ -198,6 +198,7 @@ def test_a_token_in_a_response_header_is_captured_from_the_header() -> None:
     catalogue = described({"/login": post("logIn", CREDENTIALS, None, response={"headers": headers})})
     plan = plan_for_operation("createArticle", catalogue, environment={}, secret_names=["email", "password"])
     assert plan.bindings["auth"].call.capture == {"token": "header:X-Auth-Token"}
+    assert plan.defaults.headers == {"Authorization": "Token {{ data.auth.token }}"}
     assert validate_plan(plan, catalogue, None) == []
     # A CSRF token is not the log-in's token.
     csrf = {"X-CSRF-Token": {"schema": {"type": "string"}}}
@@ -227,9 +228,9 @@ def test_token_and_credential_fields_are_found_through_objects_but_not_arrays_or
 @pytest.mark.parametrize(
     ("scheme", "headers", "query"),
     [
-        ({"type": "http", "scheme": "bearer"}, {"Authorization": "Bearer {{ data.auth.token }}"}, {}),
-        ({"type": "apiKey", "in": "cookie", "name": "sid"}, {"Cookie": "sid={{ data.auth.token }}"}, {}),
-        ({"type": "apiKey", "in": "query", "name": "key"}, {}, {"key": "{{ data.auth.token }}"}),
+        ({"type": "http", "scheme": "bearer"}, {"Authorization": "Bearer {{ data.auth.user.token }}"}, {}),
+        ({"type": "apiKey", "in": "cookie", "name": "sid"}, {"Cookie": "sid={{ data.auth.user.token }}"}, {}),
+        ({"type": "apiKey", "in": "query", "name": "key"}, {}, {"key": "{{ data.auth.user.token }}"}),
     ],
 )
 def test_each_scheme_is_sent_where_it_is_declared(

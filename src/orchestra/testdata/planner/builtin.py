@@ -508,7 +508,9 @@ class _Planner:
                 self.note(f"{name}: HTTP basic from the secrets username and password")
             return send_basic()
         if source == "login":
-            token = self.login_token(name) if plan_login else f"data.{self.token_binding}.token"
+            login = self.login()
+            assert login is not None, "credential_rank checked there is one"
+            token = self.login_token(name) if plan_login else f"data.{self.token_binding}.{login.member}"
         else:
             token = source
         sent, how = send_token(scheme, _template(token), self.environment)
@@ -606,22 +608,20 @@ class _Planner:
         return body or None
 
     def login_token(self, scheme: str) -> str:
-        """``data.<binding>.token`` of the log-in's call (planned first, once; its token captured by its
-        path)."""
+        """``data.<binding>.<the token's path>`` of the log-in's call (planned first, once)."""
         login = self.login()
         assert login is not None, "credential_rank checked there is one"
         if self.token_binding is None:
             self.token_binding = self.name("auth")
-            call = Call(
-                operation=login.operation_id,
-                body=self.credentials_body(login),
-                capture={"token": login.token},
-            )
+            # A token in the body is read from the answer as it is (``data.auth.user.token``, as tests
+            # written against the plan's answer expect); one in a header is captured (``data.auth.token``).
+            capture = {} if login.in_body else {"token": login.token}
+            call = Call(operation=login.operation_id, body=self.credentials_body(login), capture=capture)
             self.bindings = {self.token_binding: Binding(call=call)} | self.bindings
             self.note(self.login_choice()[1])
         fields = [path[-1] for path in login.fields if self.credential_of(path[-1])]
         self.note(f"{scheme}: a token from {login.operation_id} with {', '.join(fields) or 'no input'}")
-        return f"data.{self.token_binding}.token"
+        return f"data.{self.token_binding}.{login.member}"
 
     def plan(self, seed: int | None) -> DataPlan:
         if self.refused:

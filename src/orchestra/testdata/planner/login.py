@@ -56,6 +56,16 @@ class Login:
     def operation_id(self) -> str:
         return self.operation.operation_id
 
+    @property
+    def in_body(self) -> bool:
+        return self.token.startswith("$.")
+
+    @property
+    def member(self) -> str:
+        """Where the token is in the log-in call's value: its path in the answer (``user.token``), or
+        ``token`` for a header's, which the call captures under that name."""
+        return self.token[2:] if self.in_body else "token"
+
 
 def login_candidates(catalogue: Catalogue) -> list[Login]:
     """Every operation that answers a token for credentials, the most plausible log-in first."""
