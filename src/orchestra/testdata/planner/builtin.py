@@ -15,7 +15,7 @@ that refers to another entity, with nothing to fill it and no value its schema f
 made up: ``PlanRefused`` says which and why.
 
 Authentication comes from a secret or variable of the environment, or from the API's log-in (``login.py``:
-called first with the environment's credentials, its token captured by its path), chosen per operation
+called first with the environment's credentials, its token read at its path), chosen per operation
 among the security schemes it accepts (the default headers serve most; a call they do not serve sends its
 own), and sent as each scheme declares (``security.py``). A plan never holds a secret value: only
 ``{{ secrets.x }}``.
