@@ -1,10 +1,13 @@
 """Benchmark: how many of the requests the built-in DataPlan planner generates a SUT accepts (2xx), and how
 many operations it reaches, beside Schemathesis' positive examples for the same operations, in the same run.
 
-Two SUTs: the demo SUT (a real implementation with business rules: ids must exist, names are unique,
-bearer auth), and the Swagger Petstore OpenAPI 3.0 description (``bench/specs``, Apache-2.0), served by
+Three SUTs: the demo SUT (a real implementation with business rules: ids must exist, names are unique,
+bearer auth), the Swagger Petstore OpenAPI 3.0 description (``bench/specs``, Apache-2.0), served by
 ``conformance_sut.py``, which accepts exactly the requests the description allows — for it the 2xx rate
-measures conformance of the generated requests to the description, not business rules.
+measures conformance of the generated requests to the description, not business rules — and the login SUT
+(``tests/integration/login_sut.py``: a log-in taking ``{"user": {"email", "password"}}`` and answering the
+token at ``$.user.token``, secured calls that need ``Authorization: Token <jwt>`` and answer 403 without),
+for which the planner is given only the user's email and password as secrets.
 
 For every operation and seed the planner plans ``examples`` times (one plan: prerequisites created through
 producer operations, then the operation itself) and the Data Resolver executes the plan; every request it
@@ -13,7 +16,7 @@ Schemathesis draws ``examples`` positive cases per operation and seed and sends 
 credentials (for the demo SUT the bearer token from ``/auth/token``). Valid rate = 2xx / requests sent;
 coverage = operations whose own call got at least one 2xx / operations. Ends with one line of key=value.
 
-    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick]
+    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick]     (from the repository's root)
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ PUBLIC_SOURCE = "Swagger Petstore OpenAPI 3.0 (github.com/swagger-api/swagger-pe
 DEMO_SKIPPED = {"GET /slow": "sleeps up to 30 s by design (a timing tool; says nothing about data)"}
 # What the conformance SUT demands for the Petstore's security schemes (oauth2 → any bearer, api_key).
 PUBLIC_CREDENTIALS = {"token": "bench-token", "api_key": "bench-api-key"}
+LOGIN_SUT = "tests.integration.login_sut"
+LOGIN_CREDENTIALS = {"email": "bench@example.com", "password": "bench-password-1"}
 
 
 NOTES = """\
@@ -96,6 +101,16 @@ async def demo_document_and_token(base_url: str) -> tuple[dict[str, Any], str]:
     return document, str(token["access_token"])
 
 
+async def login_document_and_token(base_url: str) -> tuple[dict[str, Any], str]:
+    """The login SUT's description, and a token of a user signed up with LOGIN_CREDENTIALS."""
+    async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+        document = (await client.get("/openapi.json")).raise_for_status().json()
+        user = {"user": {**LOGIN_CREDENTIALS, "username": "bench"}}
+        (await client.post("/users", json=user)).raise_for_status()
+        answer = (await client.post("/users/login", json={"user": LOGIN_CREDENTIALS})).raise_for_status()
+    return document, str(answer.json()["user"]["token"])
+
+
 async def measure(
     name: str,
     document: dict[str, Any],
@@ -141,8 +156,8 @@ def report(result: SutResult, skipped: Mapping[str, str]) -> None:
     )
 
 
-def summary_line(demo: SutResult, public: SutResult, seeds: int, examples: int) -> str:
-    figures_by_prefix = {"demo": demo, "public": public}
+def summary_line(demo: SutResult, public: SutResult, login: SutResult, seeds: int, examples: int) -> str:
+    figures_by_prefix = {"demo": demo, "public": public, "login": login}
     parts = [f"seeds={seeds}", f"examples={examples}"]
     for prefix, result in figures_by_prefix.items():
         p, s = result.planner_figures(), result.schemathesis_figures()
@@ -195,10 +210,26 @@ async def main(seeds: int, examples: int) -> None:
             seed_values,
             examples,
         )
+    login = await asyncio.to_thread(DemoProcess.start, module=LOGIN_SUT)
+    try:
+        login_document, login_token = await login_document_and_token(login.url)
+        login_result = await measure(
+            "login SUT (log-in {user: {email, password}} → $.user.token, Authorization: Token <jwt>)",
+            login_document,
+            login.url,
+            {},
+            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(LOGIN_CREDENTIALS)),
+            {"Authorization": f"Token {login_token}"},
+            seed_values,
+            examples,
+        )
+    finally:
+        login.stop()
     report(demo_result, DEMO_SKIPPED)
     report(public_result, {})
+    report(login_result, {})
     print(NOTES)
-    print(summary_line(demo_result, public_result, seeds, examples))
+    print(summary_line(demo_result, public_result, login_result, seeds, examples))
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ async def test_quick_benchmark_run_reports_side_by_side_figures() -> None:
     assert process.returncode == 0, stderr.decode()[-3000:]
     lines = output.strip().splitlines()
     figures = _figures(lines[-1])
-    for sut in ("demo", "public"):
+    for sut in ("demo", "public", "login"):
         for side in ("planner", "schemathesis"):
             for metric in ("valid_rate", "coverage"):
                 assert 0.0 <= figures[f"{sut}_{side}_{metric}"] <= 1.0, lines[-1]
@@ -177,5 +177,8 @@ async def test_quick_benchmark_run_reports_side_by_side_figures() -> None:
     assert figures["public_planner_coverage"] >= 0.9, output
     # The demo SUT's business rules make the difference the benchmark is about.
     assert figures["demo_planner_coverage"] >= 0.8, output
+    # Given only the user's email and password, every planned request of the login SUT is authorised.
+    assert figures["login_operations"] == 10
+    assert figures["login_planner_valid_rate"] == 1.0, output
     assert "GET /pet/{petId}" in output
     assert "planner 2xx/sent" in output

@@ -10,7 +10,7 @@ import pytest
 
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.operations import Catalogue, Operation, Parameter, SecurityScheme
-from orchestra.testdata.planner.builtin import plan_for, plan_for_operation
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for, plan_for_operation
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.plans.validate import validate_plan
 from tests.unit.test_dataplan_validate import POLICY, shop_catalogue
@@ -66,6 +66,7 @@ def test_the_token_operation_is_called_when_the_environment_has_its_inputs() -> 
     assert auth.call is not None
     assert auth.call.operation == "issueToken"
     assert auth.call.body == {"username": "{{ env.username }}", "password": "{{ secrets.password }}"}
+    assert auth.call.capture == {}
     assert result.defaults.headers == {"Authorization": "Bearer {{ data.auth.access_token }}"}
     assert "bearerAuth: a token from issueToken with username, password" in result.notes
 
@@ -110,7 +111,7 @@ def test_an_api_key_header_scheme_uses_the_api_key_secret() -> None:
     assert "no operation deletes what createThing creates: it is left in place" in result.notes
 
 
-def test_a_reference_without_producer_is_generated_and_noted() -> None:
+def test_a_required_reference_without_producer_is_refused_not_made_up() -> None:
     schema = {
         "type": "object",
         "required": ["warehouseId"],
@@ -118,11 +119,16 @@ def test_a_reference_without_producer_is_generated_and_noted() -> None:
     }
     operation = Operation("createStock", "POST", "/stock", request_schema=schema)
     catalogue = Catalogue("t", "0" * 64, {"createStock": operation})
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("createStock", catalogue, environment={}, secret_names=[])
+    assert refused.value.reasons == [
+        "createStock warehouseId: it refers to a warehouse, and no operation creates one"
+    ]
+    # A value the schema itself gives is not made up: it is used.
+    fixed = {**schema, "properties": {"warehouseId": {"type": "string", "enum": ["main"]}}}
+    operation = Operation("createStock", "POST", "/stock", request_schema=fixed)
+    catalogue = Catalogue("t", "0" * 64, {"createStock": operation})
     result = plan_for_operation("createStock", catalogue, environment={}, secret_names=[])
-    assert (
-        "createStock warehouseId: no operation creates one (warehouse); a value is generated instead"
-        in result.notes
-    )
     assert result.bindings["request"].call.body == {"warehouseId": "{{ data.request_fields['warehouseId'] }}"}
 
 
@@ -141,12 +147,12 @@ def test_entities_that_need_each_other_do_not_recurse_forever() -> None:
     catalogue = Catalogue(
         "t", "0" * 64, {"createEgg": creating("egg", "hen"), "createHen": creating("hen", "egg")}
     )
-    result = plan_for_operation("createEgg", catalogue, environment={}, secret_names=[])
-    assert (
-        "createHen eggId: creating one (egg) would need itself; a value is generated instead" in result.notes
-    )
-    assert result.bindings["request"].call.body == {"henId": "{{ data.hen.id }}"}
-    assert validate_plan(result, catalogue, None) == []
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("createEgg", catalogue, environment={}, secret_names=[])
+    assert refused.value.reasons == [
+        "createHen eggId: it refers to an egg, and creating one would need itself"
+    ]
+    assert "cannot determine createHen eggId" in str(refused.value)
 
 
 def test_path_parameters_named_id_come_from_the_collection_they_follow() -> None:
@@ -315,7 +321,10 @@ def test_an_operation_accepting_any_of_several_schemes_uses_one_the_environment_
     assert both.defaults.headers == {"api_key": "{{ secrets.api_key }}"}
     none = plan_for_operation("getInventory", catalogue, environment={}, secret_names=[])
     assert none.defaults.headers == {}
-    assert "api_key: put an API key in a secret named api_key (sent in the header)" in none.notes
+    assert (
+        "api_key: put an API key in a secret named api_key (sent in the header); "
+        "or log in: issueToken needs username: set secrets named username"
+    ) in none.notes
     assert any(note.startswith("bearerAuth: the operations need a token") for note in none.notes)
 
 

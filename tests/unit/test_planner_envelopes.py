@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
+
+from orchestra.ai.planning import builtin_plan
+from orchestra.ai_client.messages import PlanRequest, TestCaseRef
+from orchestra.errors import InvalidInput
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue, Link, Operation
-from orchestra.testdata.planner.builtin import plan_for_operation
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
 from orchestra.testdata.planner.entities import envelope_key, field_for, id_field
 
 THING = {"type": "object", "properties": {"handle": {"type": "string"}, "name": {"type": "string"}}}
@@ -96,12 +102,13 @@ def test_a_link_of_the_description_fills_a_parameter_no_name_tells() -> None:
     assert again.links == found.operations["createThing"].links
 
 
-def test_without_a_link_the_parameter_is_generated() -> None:
+def test_without_a_link_the_parameter_is_refused_not_made_up() -> None:
     found = catalogue({"type": "object", "properties": {"thing": THING}})
-    plan = plan_for_operation("getLookup", found, environment={}, secret_names=())
-    request = plan.bindings["request"].call
-    assert request is not None
-    assert request.path == {"key": "{{ data.request_key }}"}
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("getLookup", found, environment={}, secret_names=())
+    assert refused.value.reasons == [
+        "getLookup {key}: no link, producer or response field fills it, and its schema fixes no value"
+    ]
 
 
 def test_links_that_cannot_be_followed_are_left_out() -> None:
@@ -117,3 +124,18 @@ def test_links_that_cannot_be_followed_are_left_out() -> None:
     found = catalogue({"type": "object", "properties": {"thing": THING}}, links)
     assert found.operations["createThing"].links == ()
     assert catalogue(THING, "not links").operations["createThing"].links == ()
+
+
+def test_the_ai_services_builtin_planner_answers_a_refusal_as_invalid_input_saying_which() -> None:
+    found = catalogue({"type": "object", "properties": {"thing": THING}})
+    request = PlanRequest(
+        project_id=str(uuid.uuid4()),
+        environment_id=str(uuid.uuid4()),
+        test_case=TestCaseRef(name="t", requirements={"operations": ["getLookup"]}),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        builtin_plan(request, {"variables": {}, "secret_names": []}, found)
+    assert refused.value.status == 422
+    assert "cannot determine getLookup {key}: no link, producer or response field fills it" in str(
+        refused.value
+    )

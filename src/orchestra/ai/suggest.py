@@ -21,7 +21,7 @@ from orchestra.definitions.loader import DefinitionError, validate_test_case_dat
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.errors import NotFound
 from orchestra.openapi.operations import Catalogue, Operation
-from orchestra.testdata.planner.builtin import plan_for
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for
 from orchestra.testdata.planner.entities import deleter_of, id_field, is_collection_post
 from orchestra.testdata.values.generator import GeneratorError, ValueGenerator
 from orchestra.testdata.values.json_schemas import to_json_schema
@@ -47,13 +47,19 @@ def credentials(
     suggestion runs as it is when the plan does."""
     if not operation.security:
         return {}, []
-    plan = plan_for(
-        DataRequirements(operations=[operation.operation_id]),
-        catalogue,
-        environment=dict(environment.get("variables") or {}),
-        secret_names=list(environment.get("secret_names") or []),
-        seed=SUGGESTION_SEED,
-    )
+    try:
+        plan = plan_for(
+            DataRequirements(operations=[operation.operation_id]),
+            catalogue,
+            environment=dict(environment.get("variables") or {}),
+            secret_names=list(environment.get("secret_names") or []),
+            seed=SUGGESTION_SEED,
+        )
+    except PlanRefused as refused:
+        return {"Authorization": "Bearer {{ secrets.token }}"}, [
+            f"The built-in planner {refused}; the suggestions send Authorization: Bearer "
+            "{{ secrets.token }}; adjust the header."
+        ]
     if plan.defaults.headers:
         return dict(plan.defaults.headers), []
     return {"Authorization": "Bearer {{ secrets.token }}"}, [

@@ -3,9 +3,10 @@
 What an operation gets (see ``operations.py``): path-level and operation-level parameters merged (the
 operation's win, matched by name and location), the JSON request body's schema (``application/json`` or
 any ``*+json``), the JSON schema of each documented response, and the security schemes it accepts
-(the operation's ``security`` overrides the document's; ``security: []`` means none). Every ``$ref`` is
-inlined (``refs.py``). An operation without ``operationId`` gets a stable one made of its method and path
-words (``get_items_item_id``), numbered when two would collide.
+(the operation's ``security`` overrides the document's; ``security: []`` means none), the links and the
+header names of its success responses. Every ``$ref`` is inlined (``refs.py``). An operation without
+``operationId`` gets a stable one made of its method and path words (``get_items_item_id``), numbered
+when two would collide.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def build_catalogue(document: dict[str, Any]) -> Catalogue:
                 "security": _security(operation.get("security", default_security), where),
                 "responses": _responses(operation.get("responses", {}), where),
                 "links": _links(operation.get("responses", {})),
+                "response_headers": _response_headers(operation.get("responses", {})),
                 **_request_body(operation.get("requestBody"), where),
             }
             written = operation.get("operationId")
@@ -201,6 +203,16 @@ def _links(raw: Any) -> tuple[Link, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _response_headers(raw: Any) -> tuple[str, ...]:
+    """The names of the headers the success responses document (``X-Auth-Token``), as written."""
+    found: dict[str, None] = {}
+    for status, response in (raw if isinstance(raw, dict) else {}).items():
+        success = isinstance(response, dict) and str(status).startswith("2")
+        headers = response.get("headers") if success else None
+        found.update(dict.fromkeys(name for name in (headers if isinstance(headers, dict) else {}) if name))
+    return tuple(name for name in found if isinstance(name, str))
+
+
 def _body_pointer(expression: Any) -> tuple[str, ...] | None:
     """``$response.body#/article/slug`` → ``("article", "slug")``; None for another expression or a pointer
     that is not a path of plain names."""
@@ -234,6 +246,7 @@ def _security_schemes(document: dict[str, Any], resolver: RefResolver) -> dict[s
             scheme=_text(data.get("scheme")).lower(),
             location=_text(data.get("in")),
             parameter=_text(data.get("name")),
+            description=_text(data.get("description")),
         )
     return schemes
 

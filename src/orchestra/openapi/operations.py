@@ -39,6 +39,7 @@ class SecurityScheme:
     scheme: str = ""  # for http: bearer | basic
     location: str = ""  # for apiKey: header | query | cookie
     parameter: str = ""  # for apiKey: the header, query or cookie name
+    description: str = ""  # may say how the value is written (``Token xxxxx.yyyyy.zzzzz``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Operation:
     responses: dict[str, JsonSchema | None] = field(default_factory=dict)
     security: tuple[str, ...] = ()  # names of the security schemes any of which the operation accepts
     links: tuple[Link, ...] = ()  # what its success responses' ``links`` give other operations' parameters
+    response_headers: tuple[str, ...] = ()  # the headers its success responses document (as written)
 
     def parameter(self, name: str, location: str | None = None) -> Parameter | None:
         for parameter in self.parameters:
@@ -102,6 +104,7 @@ class Operation:
                 {"operation": link.operation, "parameter": link.parameter, "field": list(link.field)}
                 for link in self.links
             ],
+            "response_headers": list(self.response_headers),
         }
 
     @classmethod
@@ -123,6 +126,7 @@ class Operation:
                 Link(link["operation"], link["parameter"], tuple(link["field"]))
                 for link in data.get("links", ())
             ),
+            response_headers=tuple(data.get("response_headers", ())),
         )
 
 
@@ -151,6 +155,7 @@ class Catalogue:
                     "scheme": s.scheme,
                     "location": s.location,
                     "parameter": s.parameter,
+                    "description": s.description,
                 }
                 for s in self.security_schemes.values()
             ],

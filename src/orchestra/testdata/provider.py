@@ -241,13 +241,16 @@ class PlanProvider:
             answer = await self.ai.plan(target.tenant_id, target.project_id, subject, body)
         except AiUnavailable as error:
             log.warning("dataplan.ai_unavailable", reason=str(error))
-            plan = builtin_planner.plan_for(
-                requirements,
-                situation.catalogue,
-                environment=situation.variables,
-                secret_names=situation.secret_names,
-                seed=requirements.seed,
-            )
+            try:
+                plan = builtin_planner.plan_for(
+                    requirements,
+                    situation.catalogue,
+                    environment=situation.variables,
+                    secret_names=situation.secret_names,
+                    seed=requirements.seed,
+                )
+            except builtin_planner.PlanRefused as refused:
+                raise PlanUnavailable(f"no DataPlan can be made: the built-in planner {refused}") from None
             notice = f"{error}; the built-in planner was used"
             return Made(checked_plan(plan_json(plan), situation), "builtin", (notice,))
         except AiRefused as error:

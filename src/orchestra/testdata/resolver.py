@@ -4,11 +4,16 @@ Bindings run wave by wave (``graph.waves``); the calls of a wave run concurrentl
 once. Each call or lookup is reported through ``on_result`` as soon as it ends, with the rendered call that
 undoes it — the executor records that before the run moves on, so nothing created is ever forgotten. A
 binding already in ``done`` (a resumed run) is not executed again: its value is reused.
+
+A call answered 401 whose headers or query used the value of another call (the log-in's token) re-runs
+that call once — unless another call already renewed it meanwhile — and is sent again with the new value,
+once; the renewed log-in is reported like any call, and later bindings use its new value.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -106,6 +111,7 @@ class DataResolver:
         seed = self.seed if self.seed is not None else plan.seed
         data: dict[str, Any] = {name: value for name, value in done.items() if name in plan.bindings}
         limit = asyncio.Semaphore(self.concurrency)
+        logins = _Logins(self, plan, data, on_result)
         for level in waves(dependencies(plan)):
             calls: list[str] = []
             for name in level:
@@ -118,7 +124,7 @@ class DataResolver:
                     calls.append(name)
             snapshot = dict(data)
             outcomes = await asyncio.gather(
-                *(self._reported(name, plan, snapshot, limit, on_result) for name in calls),
+                *(self._reported(name, plan, snapshot, limit, on_result, logins) for name in calls),
                 return_exceptions=True,
             )
             failure: BindingFailed | None = None
@@ -151,12 +157,35 @@ class DataResolver:
             raise BindingFailed(name, str(error)) from None
 
     async def _reported(
-        self, name: str, plan: DataPlan, data: dict[str, Any], limit: asyncio.Semaphore, on_result: OnResult
+        self,
+        name: str,
+        plan: DataPlan,
+        data: dict[str, Any],
+        limit: asyncio.Semaphore,
+        on_result: OnResult,
+        logins: _Logins,
     ) -> BindingResult:
         async with limit:
             result = await self._execute(name, plan, data)
+            if result.status == "failed" and _status(result) == 401:
+                renewed = await logins.renew(self._credential_sources(plan, name), data)
+                if renewed is not None:
+                    retried = await self._execute(name, plan, {**data, **renewed})
+                    result = dataclasses.replace(retried, attempts=result.attempts + 1)
         await on_result(result)
         return result
+
+    def _credential_sources(self, plan: DataPlan, name: str) -> list[str]:
+        """The calls whose values the binding's request sends in its headers or query (a log-in's token)."""
+        binding = plan.bindings[name]
+        request = binding.call or binding.lookup
+        assert request is not None
+        used: set[str] = set()
+        for key, template in [*plan.defaults.headers.items(), *request.headers.items()]:
+            used |= references(key).data | references(template).data
+        for key, value in request.query.items():
+            used |= references(key).data | (references(value).data if isinstance(value, str) else set())
+        return sorted(other for other in used if other != name and plan.bindings.get(other, _NOT_A_CALL).call)
 
     # -- one call or lookup ------------------------------------------------------------------------------
 
@@ -289,6 +318,44 @@ class DataResolver:
         )
         body = render_value(cleanup.body, scope) if cleanup.body is not None else None
         return HttpCall(operation.method, str(url), self._headers(plan, cleanup, scope, data), body)
+
+
+class _Logins:
+    """The calls a resolve re-runs when the SUT answers 401 (a log-in whose token expired): one renewal at
+    a time; a call that sent a value another call already renewed just takes the new one."""
+
+    def __init__(self, resolver: DataResolver, plan: DataPlan, data: dict[str, Any], on_result: OnResult):
+        self.resolver = resolver
+        self.plan = plan
+        self.data = data  # the resolve's values: a renewed value replaces the old one for later bindings
+        self.on_result = on_result
+        self.lock = asyncio.Lock()
+
+    async def renew(self, names: list[str], used: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The new values of ``names`` (the ones ``used`` had), or None: nothing to renew, or a renewal
+        failed (reported)."""
+        if not names:
+            return None
+        async with self.lock:
+            fresh: dict[str, Any] = {}
+            for name in names:
+                if name in self.data and self.data[name] is not used.get(name):
+                    fresh[name] = self.data[name]  # renewed since the call was built
+                    continue
+                result = await self.resolver._execute(name, self.plan, {**used, **fresh})
+                await self.on_result(result)
+                if result.status != "passed":
+                    return None
+                self.data[name] = fresh[name] = result.value
+            return fresh
+
+
+def _status(result: BindingResult) -> int | None:
+    status = (result.response or {}).get("status")
+    return status if isinstance(status, int) else None
+
+
+_NOT_A_CALL = Binding(value=None)
 
 
 class _NoValue(Exception):

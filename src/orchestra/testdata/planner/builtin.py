@@ -10,10 +10,15 @@
 A field that refers to another entity (``customerId``, ``{item_id}``) is fed with the id of a created one;
 a path parameter is linked to the producer's response field that fills it (by the description's ``links``,
 by name, ``{slug}`` → ``$.article.slug``), reading through single-key envelopes; every created entity gets
-the cleanup that deletes it; authentication comes from a secret or variable of the
-environment, or from the API's token operation, chosen per operation among the security schemes it accepts
-(the default headers serve most; a call they do not serve sends its own). A plan never holds a secret value:
-only ``{{ secrets.x }}``.
+the cleanup that deletes it. An input it cannot determine that way (a path parameter, or a required field
+that refers to another entity, with nothing to fill it and no value its schema fixes) is refused, never
+made up: ``PlanRefused`` says which and why.
+
+Authentication comes from a secret or variable of the environment, or from the API's log-in (``login.py``:
+called first with the environment's credentials, its token read at its path), chosen per operation
+among the security schemes it accepts (the default headers serve most; a call they do not serve sends its
+own), and sent as each scheme declares (``security.py``). A plan never holds a secret value: only
+``{{ secrets.x }}``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,15 @@ from orchestra.testdata.planner.entities import (
     singular,
     token_field,
 )
+from orchestra.testdata.planner.login import Login, choose_login
+from orchestra.testdata.planner.security import (
+    Sent,
+    basic_usable,
+    is_basic,
+    send_basic,
+    send_token,
+    takes_token,
+)
 from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Defaults, Generate, Request
 from orchestra.testdata.values.generator import generated_properties, merge_all_of
 from orchestra.testdata.values.name_hints import referenced_entity, snake
@@ -44,6 +58,15 @@ TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", 
 _BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
 MAX_DEPTH = 8
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+class PlanRefused(ValueError):
+    """The planner cannot determine some inputs and will not make them up: ``reasons`` says which and why,
+    one line each (``GetArticle {slug}: …``)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("cannot determine " + "; ".join(reasons))
+        self.reasons = reasons
 
 
 def plan_for(
@@ -91,7 +114,7 @@ def plan_for_operation(
     if operation is None:
         raise KeyError(operation_id)
     planner = _Planner(catalogue, environment, secret_names)
-    if is_collection_post(operation) and token_field(operation) is None:
+    if is_collection_post(operation) and token_field(operation) is None and not planner.is_login(operation):
         planner.entity(entity_of(operation), operation, name="request")
     else:
         planner.call("request", operation, cleanup=False)
@@ -108,6 +131,7 @@ def binding_name(text: str) -> str:
 class _Planner:
     def __init__(self, catalogue: Catalogue, environment: Mapping[str, Any], secret_names: Collection[str]):
         self.catalogue = catalogue
+        self.environment = dict(environment)
         self.variables = set(environment)
         self.secrets = set(secret_names)
         self.bindings: dict[str, Binding] = {}
@@ -116,14 +140,22 @@ class _Planner:
         self.created: dict[str, str] = {}  # entity → the binding that creates it
         self.in_progress: set[str] = set()
         self.value_operations: dict[str, str] = {}  # value binding → the operation whose inputs it holds
-        self.scheme_header_cache: dict[str, dict[str, str]] = {}  # security scheme → headers satisfying it
-        self.token_binding: str | None = None  # the call of the API's token operation, once planned
-        self.token_header: dict[str, str] | None = None  # the Authorization header with its token
+        self.sent_cache: dict[str, Sent] = {}  # security scheme → what a request carries for it
+        self.token_binding: str | None = None  # the call of the API's log-in, once planned
         self.fixed: dict[str, dict[str, Any]] = {}  # operationId → body values named in requires
+        self.refused: list[str] = []  # inputs that cannot be determined: which and why
+        self.unresolved: dict[str, str] = {}  # input → why no created entity fills it
+        self.chosen_login = choose_login(catalogue, self.environment)
+        self._login: tuple[Login | None, str] | None = None
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def refuse(self, where: str, why: str) -> None:
+        reason = f"{where}: {why}"
+        if reason not in self.refused:
+            self.refused.append(reason)
 
     def name(self, base: str) -> str:
         base = binding_name(base)
@@ -142,6 +174,8 @@ class _Planner:
         for operation in self.catalogue.operations.values():
             entity = entity_of(operation)
             if not is_collection_post(operation) or token_field(operation) is not None:
+                continue
+            if self.is_login(operation):
                 continue
             if entity in words or entity.replace("_", "") in words:
                 if producer_of(self.catalogue, entity) is operation:
@@ -200,7 +234,11 @@ class _Planner:
             ):
                 where = "headers" if parameter.location == "header" else parameter.location
                 inputs[where][parameter.name] = self.parameter_value(name, operation, parameter)
-        inputs["body"] = self.body(name, operation, self.fixed.get(operation.operation_id, {}))
+        login = self.login()
+        if login is not None and login.operation_id == operation.operation_id:
+            inputs["body"] = self.credentials_body(login)
+        else:
+            inputs["body"] = self.body(name, operation, self.fixed.get(operation.operation_id, {}))
         return inputs
 
     def parameter_value(self, name: str, operation: Operation, parameter: Parameter) -> Any:
@@ -211,9 +249,17 @@ class _Planner:
         entity = referenced_entity(parameter.name)
         if entity is None and parameter.name.lower() in ("id", "uuid") and parameter.location == "path":
             entity = _entity_before(operation.path, parameter.name)
-        reference = self.reference(entity, f"{operation.operation_id} {parameter.name}") if entity else None
+        where = f"{operation.operation_id} {{{parameter.name}}}" if parameter.location == "path" else ""
+        where = where or f"{operation.operation_id} {parameter.location} {parameter.name}"
+        reference = self.reference(entity, where) if entity else None
         if reference is not None:
             return reference
+        if (entity is not None or parameter.location == "path") and not _fixed_by(parameter.schema):
+            why = self.unresolved.pop(where, None) or (
+                "no link, producer or response field fills it, and its schema fixes no value"
+            )
+            self.refuse(where, why)
+            return None
         binding = self.name(f"{name}_{parameter.name}")
         self.bindings[binding] = Binding(
             generate=Generate(json_schema=parameter.schema or {"type": "string"})
@@ -241,11 +287,14 @@ class _Planner:
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
             elif entity is not None and prop in required:
-                reference = self.reference(entity, f"{operation.operation_id} {prop}")
+                where = f"{operation.operation_id} {prop}"
+                reference = self.reference(entity, where)
                 if reference is not None:
                     body[prop] = reference
-                    continue
-                generated[prop] = properties[prop]
+                elif _fixed_by(properties.get(prop)):
+                    generated[prop] = properties[prop]
+                else:
+                    self.refuse(where, self.unresolved.pop(where, f"nothing fills the {entity} it refers to"))
             elif prop in generated_properties(merged):
                 generated[prop] = properties.get(prop, {})
         if generated:
@@ -262,10 +311,10 @@ class _Planner:
         creates it (or creating it would need itself)."""
         producer = producer_of(self.catalogue, entity)
         if producer is None:
-            self.note(f"{where}: no operation creates one ({entity}); a value is generated instead")
+            self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
             return None
         if producer.operation_id in self.in_progress or len(self.in_progress) > MAX_DEPTH:
-            self.note(f"{where}: creating one ({entity}) would need itself; a value is generated instead")
+            self.unresolved[where] = f"it refers to {_a(entity)}, and creating one would need itself"
             return None
         binding = self.entity(entity, producer)
         self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
@@ -283,7 +332,7 @@ class _Planner:
             for link in source.links:
                 if link.operation != operation.operation_id or link.parameter != parameter:
                     continue
-                if not is_collection_post(source) or token_field(source) is not None:
+                if not is_collection_post(source) or token_field(source) is not None or self.is_login(source):
                     continue
                 if not self.may_create(source):
                     continue
@@ -303,7 +352,11 @@ class _Planner:
                 self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
                 return _template(f"data.{binding}.{found}")
         for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
-            if not is_collection_post(producer) or token_field(producer) is not None:
+            if (
+                not is_collection_post(producer)
+                or token_field(producer) is not None
+                or self.is_login(producer)
+            ):
                 continue
             entity = entity_of(producer)
             if producer_of(self.catalogue, entity) is not producer or not self.may_create(producer):
@@ -348,8 +401,8 @@ class _Planner:
     def authenticate(self) -> None:
         """Credentials per operation: each secured operation accepts any one of its security schemes. The
         default headers use the scheme that serves the most of them (the test's own operations first: they
-        only get the defaults); a planned call or cleanup the defaults do not serve gets its own headers
-        from another of its schemes the environment can satisfy."""
+        only get the defaults); a planned call or cleanup the defaults do not serve (or whose scheme goes in
+        the query) gets its own headers or query from another of its schemes the environment can satisfy."""
         uses = self.secured_uses()
         schemes = sorted({name for _, _, accepted in uses for name in accepted})
         usable = {name: rank for name in schemes if (rank := self.credential_rank(name)) is not None}
@@ -363,24 +416,30 @@ class _Planner:
             served = [where for _, where, accepted in uses if name in accepted]
             return (-served.count("value"), -len(served), usable[name], name)
 
-        default = min(usable, key=preference)
-        self.headers.update(self.scheme_headers(default))
+        in_headers = [name for name in usable if not _in_query(self.catalogue.security_schemes[name])]
+        default = min(in_headers, key=preference) if in_headers else None
+        if default is not None:
+            self.headers.update(self.scheme_sent(default).headers)
         for binding, where, accepted in uses:
             options = sorted((name for name in accepted if name in usable), key=lambda n: (usable[n], n))
             if not options or any(self.served_by_defaults(name) for name in options):
                 continue
-            headers = self.scheme_headers(options[0])
+            sent = self.scheme_sent(options[0])
             if where == "value":
-                sent = ", ".join(f"{key}: {value}" for key, value in headers.items())
                 operation = self.value_operations[binding]
-                self.note(f"data.{binding}: {operation} needs {options[0]}, not {default}: send {sent}")
+                needs = f"{operation} needs {options[0]}" + (f", not {default}" if default else "")
+                self.note(f"data.{binding}: {needs}: send {sent.described()}")
                 continue
             found = self.bindings[binding]
             request = found.call if where == "call" else found.cleanup
             assert request is not None
-            changed = request.model_copy(update={"headers": {**request.headers, **headers}})
-            self.bindings[binding] = found.model_copy(update={where: changed})
-            self.note(f"{binding}: its {where} sends its own {', '.join(headers)} for {options[0]}")
+            update = {
+                "headers": {**request.headers, **sent.headers},
+                "query": {**request.query, **sent.query},
+            }
+            self.bindings[binding] = found.model_copy(update={where: request.model_copy(update=update)})
+            names = ", ".join([*sent.headers, *sent.query])
+            self.note(f"{binding}: its {where} sends its own {names} for {options[0]}")
 
     def secured_uses(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(binding, ``call``, ``cleanup`` or ``value``, the known schemes its operation accepts) of every
@@ -404,20 +463,23 @@ class _Planner:
         found = self.credential(name)
         return None if found is None else found[0]
 
-    def credential(self, name: str) -> tuple[int, str | None] | None:
-        """(rank, ``secrets.x`` or ``env.x``) of what satisfies a scheme: 0 a credential named for it
-        (``api_key`` for an API key, ``token`` for a bearer token), 1 one under another token name, 2 the
-        token of the API's token operation (no name), 3 for a bearer token the credential named for an API
-        key scheme of the API (rather not: it is that scheme's); None: the environment cannot."""
+    def credential(self, name: str) -> tuple[int, str] | None:
+        """(rank, what satisfies a scheme: ``secrets.x`` or ``env.x``, ``login`` or ``basic``): 0 a
+        credential named for it (``api_key`` for an API key, ``token`` for a bearer token; ``username`` and
+        ``password`` secrets for HTTP basic), 1 one under another token name, 2 the token of the API's
+        log-in, 3 for a bearer token the credential named for an API key scheme of the API (rather not: it
+        is that scheme's); None: the environment cannot."""
         scheme = self.catalogue.security_schemes[name]
+        if is_basic(scheme):
+            return (0, "basic") if basic_usable(self.secrets) else None
+        if not takes_token(scheme):
+            return None
         if scheme.type == "apiKey":
-            if scheme.location != "header":
-                return None
             own = self.credential_name(_key_names(scheme))
             generic = self.credential_name()
-            return (0, own) if own else (1, generic) if generic else None
-        if scheme.type == "http" and scheme.scheme.lower() == "basic":
-            return None
+            if own or generic:
+                return (0, own) if own else (1, str(generic))
+            return (2, "login") if self.login() is not None else None
         own = self.credential_name(_BEARER_NAMES)
         if own is not None:
             return 0, own
@@ -426,47 +488,64 @@ class _Planner:
         generic = self.credential_name([token for token in TOKEN_NAMES if token not in keys])
         if generic is not None:
             return 1, generic
-        if self.token_source() is not None:
-            return 2, None
+        if self.login() is not None:
+            return 2, "login"
         claimed = self.credential_name()
         return (3, claimed) if claimed is not None else None
 
-    def scheme_headers(self, name: str) -> dict[str, str]:
-        """The headers satisfying a scheme ``credential_rank`` found usable (its token call planned once)."""
-        if name not in self.scheme_header_cache:
-            headers, note = self.credential_headers(name)
-            if headers is None:
-                headers = {"Authorization": "Bearer " + _template(self.token_call(name))}
-            else:
-                self.note(note)
-            self.scheme_header_cache[name] = headers
-        return self.scheme_header_cache[name]
+    def scheme_sent(self, name: str) -> Sent:
+        """What a request carries for a scheme ``credential_rank`` found usable (its log-in planned once)."""
+        if name not in self.sent_cache:
+            found = self.credential(name)
+            assert found is not None, "credential_rank checked it is usable"
+            self.sent_cache[name] = self.sent_for(name, found[1], plan_login=True)
+        return self.sent_cache[name]
 
-    def credential_headers(self, name: str) -> tuple[dict[str, str] | None, str]:
-        """The headers of a usable scheme from a credential of the environment, and a note saying so; None
-        when it takes a token from the token operation (planned by ``scheme_headers`` when used)."""
+    def sent_for(self, name: str, source: str, *, plan_login: bool) -> Sent:
         scheme = self.catalogue.security_schemes[name]
-        found = self.credential(name)
-        own = found[1] if found is not None else None
-        if own is None:
-            return None, ""
-        if scheme.type == "apiKey":
-            return {scheme.parameter: _template(own)}, f"{name}: the {scheme.parameter} header from {own}"
-        return {"Authorization": "Bearer " + _template(own)}, f"{name}: bearer token from {own}"
+        if source == "basic":
+            if plan_login:
+                self.note(f"{name}: HTTP basic from the secrets username and password")
+            return send_basic()
+        if source == "login":
+            login = self.login()
+            assert login is not None, "credential_rank checked there is one"
+            token = self.login_token(name) if plan_login else f"data.{self.token_binding}.{login.member}"
+        else:
+            token = source
+        sent, how = send_token(scheme, _template(token), self.environment)
+        if plan_login and source != "login":
+            what = "bearer token" if scheme.type != "apiKey" else f"the {scheme.location} {scheme.parameter}"
+            self.note(f"{name}: {what} from {source}" + (f", {how}" if scheme.type == "apiKey" else ""))
+        elif plan_login and scheme.type == "apiKey":
+            self.note(f"{name}: the token goes in the {scheme.location} {scheme.parameter}, {how}")
+        return sent
 
     def served_by_defaults(self, name: str) -> bool:
         """Whether the default headers already send what a usable scheme needs (planning nothing)."""
-        headers = self.scheme_header_cache.get(name) or self.credential_headers(name)[0] or self.token_header
-        return headers is not None and headers.items() <= self.headers.items()
+        if _in_query(self.catalogue.security_schemes[name]):
+            return False
+        sent = self.sent_cache.get(name)
+        if sent is None:
+            found = self.credential(name)
+            if found is None or (found[1] == "login" and self.token_binding is None):
+                return False
+            sent = self.sent_for(name, found[1], plan_login=False)
+        return bool(sent.headers) and sent.headers.items() <= self.headers.items()
 
     def missing_credential(self, scheme: SecurityScheme) -> str:
+        login = self.login_problem()
         if scheme.type == "apiKey":
-            return f"{scheme.name}: put an API key in a secret named api_key (sent in the {scheme.location})"
-        if scheme.type == "http" and scheme.scheme.lower() == "basic":
-            return f"{scheme.name}: HTTP basic auth is not planned; set an Authorization default header"
-        return (
-            f"{scheme.name}: the operations need a token; add a secret named token (no token operation "
-            "whose inputs the environment has was found)"
+            return (
+                f"{scheme.name}: put an API key in a secret named api_key (sent in the {scheme.location})"
+                + (f"; or log in: {login}" if login else "")
+            )
+        if is_basic(scheme):
+            return f"{scheme.name}: HTTP basic needs the secrets username and password"
+        if not takes_token(scheme):
+            return f"{scheme.name}: HTTP {scheme.scheme or type} auth is not planned; set a default header"
+        return f"{scheme.name}: the operations need a token; add a secret named token" + (
+            f", or log in: {login}" if login else ""
         )
 
     def credential_name(self, names: Collection[str] = TOKEN_NAMES) -> str | None:
@@ -480,37 +559,73 @@ class _Planner:
                 return f"env.{name}"
         return None
 
-    def token_source(self) -> tuple[Operation, str, list[str]] | None:
-        """The API's token operation whose required inputs the environment has: (it, its token field, those
-        inputs)."""
-        for operation in sorted(self.catalogue.operations.values(), key=lambda op: op.operation_id):
-            field = token_field(operation)
-            if field is None or operation.method != "POST":
-                continue
-            schema = _object_schema(operation.request_schema) or {}
-            needed = [name for name in schema.get("required") or [] if isinstance(name, str)]
-            if all(name in self.secrets or name in self.variables for name in needed):
-                return operation, field, needed
-        return None
+    # -- the log-in --------------------------------------------------------------------------------------
 
-    def token_call(self, scheme: str) -> str:
-        """``data.<binding>.<token field>`` of the token operation's call (planned first, once)."""
-        found = self.token_source()
-        assert found is not None, "credential_rank checked there is one"
-        operation, field, needed = found
+    def is_login(self, operation: Operation) -> bool:
+        """Whether ``operation`` is the API's log-in (whatever credentials the environment has)."""
+        chosen = self.chosen_login[0]
+        return chosen is not None and chosen.operation_id == operation.operation_id
+
+    def login(self) -> Login | None:
+        """The API's log-in when the environment has the credentials its body requires."""
+        return self.login_choice()[0]
+
+    def login_problem(self) -> str:
+        found, why = self.login_choice()
+        return "" if found is not None else why
+
+    def login_choice(self) -> tuple[Login | None, str]:
+        if self._login is None:
+            found, why = self.chosen_login
+            if found is not None:
+                missing = [path for path in found.required if not self.credential_of(path[-1])]
+                if missing:
+                    fields = ", ".join(".".join(path) for path in missing)
+                    names = ", ".join(dict.fromkeys(path[-1] for path in missing))
+                    why = f"{found.operation_id} needs {fields}: set secrets named {names}"
+                    found = None
+            self._login = (found, why)
+        return self._login
+
+    def credential_of(self, name: str) -> str | None:
+        """``secrets.<name>`` or ``env.<name>``: the environment's value for a log-in field of that name."""
+        if name in self.secrets:
+            return f"secrets.{name}"
+        return f"env.{name}" if name in self.variables else None
+
+    def credentials_body(self, login: Login) -> dict[str, Any] | None:
+        """The log-in's body: each of its fields the environment has, at its place (``{"user": {"email":
+        "{{ secrets.email }}", …}}``)."""
+        body: dict[str, Any] = {}
+        for path in login.fields:
+            source = self.credential_of(path[-1])
+            if source is None:
+                continue
+            place = body
+            for key in path[:-1]:
+                place = place.setdefault(key, {})
+            place[path[-1]] = _template(source)
+        return body or None
+
+    def login_token(self, scheme: str) -> str:
+        """``data.<binding>.<the token's path>`` of the log-in's call (planned first, once)."""
+        login = self.login()
+        assert login is not None, "credential_rank checked there is one"
         if self.token_binding is None:
-            body = {
-                name: _template(f"secrets.{name}" if name in self.secrets else f"env.{name}")
-                for name in needed
-            }
             self.token_binding = self.name("auth")
-            call = Call(operation=operation.operation_id, body=body or None)
+            # A token in the body is read from the answer as it is (``data.auth.user.token``, as tests
+            # written against the plan's answer expect); one in a header is captured (``data.auth.token``).
+            capture = {} if login.in_body else {"token": login.token}
+            call = Call(operation=login.operation_id, body=self.credentials_body(login), capture=capture)
             self.bindings = {self.token_binding: Binding(call=call)} | self.bindings
-            self.token_header = {"Authorization": "Bearer " + _template(f"data.{self.token_binding}.{field}")}
-        self.note(f"{scheme}: a token from {operation.operation_id} with {', '.join(needed) or 'no input'}")
-        return f"data.{self.token_binding}.{field}"
+            self.note(self.login_choice()[1])
+        fields = [path[-1] for path in login.fields if self.credential_of(path[-1])]
+        self.note(f"{scheme}: a token from {login.operation_id} with {', '.join(fields) or 'no input'}")
+        return f"data.{self.token_binding}.{login.member}"
 
     def plan(self, seed: int | None) -> DataPlan:
+        if self.refused:
+            raise PlanRefused(self.refused)
         self.authenticate()
         return DataPlan(
             seed=seed, notes=self.notes, defaults=Defaults(headers=self.headers), bindings=self.bindings
@@ -519,6 +634,23 @@ class _Planner:
 
 def _template(expression: str) -> str:
     return "{{ " + expression + " }}"
+
+
+def _fixed_by(schema: JsonSchema | None) -> bool:
+    """Whether a schema itself gives the value to send (an enum, a constant, an example or a default)."""
+    if not isinstance(schema, dict):
+        return False
+    return any(key in schema for key in ("enum", "const", "example", "default")) or bool(
+        schema.get("examples")
+    )
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _in_query(scheme: SecurityScheme) -> bool:
+    return scheme.type == "apiKey" and scheme.location == "query"
 
 
 def _object_schema(schema: JsonSchema | None) -> JsonSchema | None:

@@ -139,6 +139,8 @@ class _Checker:
                 )
         for location, values in (("path", request.path), ("query", request.query)):
             known = {p.name for p in operation.parameters if p.location == location}
+            if location == "query":  # an API key its security schemes send in the query
+                known |= _query_keys(self.catalogue, operation)
             for key in values:
                 if key not in known:
                     listed = ", ".join(sorted(known)) or "none"
@@ -292,3 +294,9 @@ def _no_binding(name: str, plan: DataPlan) -> str:
 def _refusal(policy: EgressPolicy, host: str) -> str:
     listed = ", ".join(policy.hosts[:5]) or "none"
     return f"host '{host}' is not allowed for the environment (allowed: {listed})"
+
+
+def _query_keys(catalogue: Catalogue, operation: Operation) -> set[str]:
+    """The query parameters that the API key schemes the operation accepts are sent in."""
+    schemes = [catalogue.security_schemes.get(name) for name in operation.security]
+    return {s.parameter for s in schemes if s is not None and s.type == "apiKey" and s.location == "query"}
