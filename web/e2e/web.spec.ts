@@ -143,9 +143,18 @@ test("single sign-on: to the provider and back (code + PKCE), signed in as its u
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("heading", { name: "Sign in to Orchestra" })).toBeVisible();
-  expect(seen.some((url) => url.includes("/protocol/openid-connect/logout?"))).toBe(true); // ended there too
+  const logout = seen.find((url) => url.includes("/protocol/openid-connect/logout?")); // ended there too
+  expect(new URL(logout!).searchParams.get("id_token_hint")).toBeTruthy();
   const left = await page.evaluate(() => Object.keys(sessionStorage).filter((key) => !key.startsWith("oidc.") || key.includes("user")));
   expect(left).toEqual([]); // no token, no user kept
   await page.goto("/runs");
   await expect(page).toHaveURL(/\/sign-in/);
+  const stored = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("oidc.")));
+  expect(stored).toEqual([]); // nothing of single sign-on outside this tab
+
+  // Sent to sign in with a page elsewhere as the one to go back to: back here, at the overview.
+  await page.goto(`/sign-in?next=${encodeURIComponent("//example.com/")}`);
+  await page.getByRole("button", { name: "Sign in with single sign-on" }).click();
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible({ timeout: 30_000 });
+  expect(new URL(page.url()).pathname).toBe("/");
 });

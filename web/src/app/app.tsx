@@ -3,7 +3,6 @@ import { RouterProvider } from "@tanstack/react-router";
 import { useEffect, useState } from "react";
 import { ApiError } from "@/shared/api/client";
 import { session, useSignedIn } from "@/shared/auth/session";
-import { resumeSignOn, signInOptionsQuery } from "@/shared/auth/sign-on";
 import { makeRouter } from "./router";
 
 function makeQueryClient() {
@@ -28,11 +27,6 @@ export function App() {
       void router.invalidate();
     }
   }, [signedIn, queryClient, router]);
-  useEffect(() => {
-    // A tab signed on before a reload: its token is renewed again before it expires.
-    if (session.kind() !== "sso") return;
-    void queryClient.fetchQuery(signInOptionsQuery()).then(({ oidc }) => (oidc ? resumeSignOn(oidc) : session.signOut()));
-  }, [queryClient]);
   return (
     <QueryClientProvider client={queryClient}>
       <RouterProvider router={router} />

@@ -1,8 +1,6 @@
-import { useQueryClient } from "@tanstack/react-query";
-import { Link, Outlet, useNavigate } from "@tanstack/react-router";
+import { Link, Outlet } from "@tanstack/react-router";
+import { SignOut } from "@/features/auth/components/sign-out-button";
 import { hasRole, useMe } from "@/shared/auth/me";
-import { session } from "@/shared/auth/session";
-import { signInOptionsQuery, signOutEverywhere } from "@/shared/auth/sign-on";
 import { setTheme, useTheme } from "@/shared/lib/theme";
 import { Button } from "@/shared/ui/button";
 
@@ -21,14 +19,7 @@ function ThemeToggle() {
 
 /** The frame of every signed-in screen: navigation, theme, sign-out. */
 export function AppLayout() {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
   const me = useMe();
-  async function signOut() {
-    const options = session.kind() === "sso" ? (await queryClient.fetchQuery(signInOptionsQuery())).oidc : null;
-    queryClient.clear(); // nothing read with the token stays in memory
-    if (!(await signOutEverywhere(options))) void navigate({ to: "/sign-in" }); // else: the provider, then back
-  }
   return (
     <div className="min-h-screen">
       <a
@@ -86,9 +77,7 @@ export function AppLayout() {
                 {me.name}
               </span>
             ) : null}
-            <Button variant="secondary" className="whitespace-nowrap" onClick={() => void signOut()}>
-              Sign out
-            </Button>
+            <SignOut />
           </div>
         </div>
       </header>

@@ -26,7 +26,8 @@ import { NewTestCasePage } from "@/features/testcases/components/new-testcase-pa
 import { TestCasePage } from "@/features/testcases/components/testcase-page";
 import { TestCasesPage } from "@/features/testcases/components/testcases-page";
 import { session } from "@/shared/auth/session";
-import { CALLBACK_PATH } from "@/shared/auth/sign-on";
+import { CALLBACK_PATH, isSafeNext, safeNext } from "@/shared/auth/sign-on";
+import { SignOnProvider } from "@/shared/auth/sign-on-provider";
 import { lazyScreen } from "./lazy-screen";
 import { AppLayout } from "./layout";
 
@@ -58,22 +59,34 @@ const TokensPage = lazyScreen(() => import("@/features/tokens/components/tokens-
 
 type Context = { queryClient: QueryClient };
 
+/** Every page, under single sign-on's provider when it is configured. Back from the provider, the page the
+ * visitor was going to replaces the callback's entry (and its code) in the history. */
+function Root() {
+  const navigate = useNavigate();
+  const signedOn = useCallback((next: string) => navigate({ href: next, replace: true }), [navigate]);
+  return (
+    <SignOnProvider onSignedOn={signedOn}>
+      <Outlet />
+    </SignOnProvider>
+  );
+}
+
 const rootRoute = createRootRouteWithContext<Context>()({
-  component: Outlet,
+  component: Root,
   notFoundComponent: () => <p className="p-6">There is no such page.</p>,
 });
 
 const signInRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/sign-in",
-  validateSearch: (search: Record<string, unknown>): { next?: string } =>
-    typeof search.next === "string" && search.next.startsWith("/") && !search.next.startsWith("//")
-      ? { next: search.next }
-      : {},
+  // The router merges the raw search into the validated one: a refused ``next`` is overwritten, not left out.
+  validateSearch: (search: Record<string, unknown>): { next?: string } => ({
+    next: typeof search.next === "string" && isSafeNext(search.next) ? search.next : undefined,
+  }),
   component: function SignInScreen() {
-    const { next } = signInRoute.useSearch();
+    const next = safeNext(signInRoute.useSearch().next);
     const navigate = useNavigate();
-    return <SignInForm next={next ?? "/"} onSignedIn={() => void navigate({ href: next ?? "/", replace: true })} />;
+    return <SignInForm next={next} onSignedIn={() => void navigate({ href: next, replace: true })} />;
   },
 });
 
@@ -81,11 +94,7 @@ const signInRoute = createRoute({
 const signOnCallbackRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: CALLBACK_PATH,
-  component: function SignOnCallbackScreen() {
-    const navigate = useNavigate();
-    const done = useCallback((next: string) => void navigate({ href: next, replace: true }), [navigate]);
-    return <SignOnCallback onSignedIn={done} />;
-  },
+  component: SignOnCallback,
 });
 
 /** Every screen behind it needs a signed-in visitor; the others go to the sign-in page and come back. */

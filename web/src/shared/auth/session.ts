@@ -1,5 +1,5 @@
 // Who the SPA calls the API as: a pasted token (the local admin token or an API token) or the access token
-// of single sign-on (sign-on.ts keeps it fresh). Kept in sessionStorage only — gone when the tab closes,
+// of single sign-on (sign-on-provider.tsx keeps it fresh). Kept in sessionStorage only — gone when the tab closes,
 // never put in a URL, never rendered; nothing else in the app reads the token.
 import { useSyncExternalStore } from "react";
 

@@ -1,8 +1,8 @@
-import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { useAuth } from "react-oidc-context";
 import { checkToken } from "@/features/auth/api/check-token";
 import { session } from "@/shared/auth/session";
-import { signInOptionsQuery, startSignOn, type SignOnOptions } from "@/shared/auth/sign-on";
+import { useSignOnOffered } from "@/shared/auth/sign-on-provider";
 import { Button } from "@/shared/ui/button";
 import { Card } from "@/shared/ui/card";
 
@@ -12,27 +12,18 @@ const messages = {
 };
 
 /** Single sign-on's button, when the API has it configured: off to the provider, back at ``next``. */
-function SignOn({ options, next }: { options: SignOnOptions; next: string }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function go() {
-    setBusy(true);
-    setError(null);
-    try {
-      await startSignOn(options, next);
-    } catch (failure) {
-      setBusy(false);
-      setError(`The sign-in service did not answer (${(failure as Error).message}). Try again, or use a token.`);
-    }
-  }
+function SignOn({ next }: { next: string }) {
+  const auth = useAuth();
+  const busy = auth.activeNavigator === "signinRedirect";
+  const error = !busy && auth.error?.source === "signinRedirect" ? auth.error.message : null;
   return (
     <div className="mt-4 flex flex-col gap-2 border-b border-slate-200 pb-4 dark:border-slate-700">
-      <Button onClick={() => void go()} disabled={busy}>
+      <Button onClick={() => void auth.signinRedirect({ state: { next } })} disabled={busy}>
         {busy ? "Going to the sign-in page…" : "Sign in with single sign-on"}
       </Button>
       {error ? (
         <p role="alert" className="text-sm text-red-700 dark:text-red-300">
-          {error}
+          The sign-in service did not answer ({error}). Try again, or use a token.
         </p>
       ) : null}
     </div>
@@ -42,7 +33,7 @@ function SignOn({ options, next }: { options: SignOnOptions; next: string }) {
 /** Sign in with single sign-on (OIDC, when configured), the local admin token (`.orchestra/admin-token`)
  * or an API token. */
 export function SignInForm({ onSignedIn, next = "/" }: { onSignedIn: () => void; next?: string }) {
-  const sso = useQuery(signInOptionsQuery()).data?.oidc;
+  const sso = useSignOnOffered();
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -69,7 +60,7 @@ export function SignInForm({ onSignedIn, next = "/" }: { onSignedIn: () => void;
   return (
     <Card className="mx-auto mt-16 w-full max-w-md">
       <h1 className="text-xl font-semibold">Sign in to Orchestra</h1>
-      {sso ? <SignOn options={sso} next={next} /> : null}
+      {sso ? <SignOn next={next} /> : null}
       <p className="mt-4 text-sm text-slate-600 dark:text-slate-300">
         {sso ? "Or paste" : "Paste"} the local admin token (kept in <code className="font-mono">.orchestra/admin-token</code> by{" "}
         <code className="font-mono">orchestra up</code>) or an API token. It is kept in this tab only.
