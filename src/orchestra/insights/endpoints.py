@@ -43,7 +43,7 @@ async def flakiness(
     classification: Classification | None = None,
 ) -> Page[FlakinessOut]:
     where = await service.scope(session, actor, project, days, environment, test_case)
-    return await service.flakiness_page(session, actor, where, page, classification)
+    return await service.flakiness_page(session, where, page, classification)
 
 
 @router.get(

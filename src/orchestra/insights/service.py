@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound
-from orchestra.insights import comparison, flakiness, repository, trends
+from orchestra.insights import comparison, flakiness, flakiness_queries, repository, trends
 from orchestra.insights.schemas import (
     FlakinessOut,
     FlipOut,
@@ -81,44 +81,37 @@ def _flakiness_out(score: flakiness.CaseScore, name: str) -> FlakinessOut:
 
 async def flakiness_page(
     session: AsyncSession,
-    actor: Actor,
     where: trends.Scope,
     page: PageParams,
     classification: flakiness.Classification | None = None,
 ) -> Page[FlakinessOut]:
-    """Every test case of the scope with a verdict in the window, the flakiest first; the page's cases are
-    scored again with their steps (the steps do not change the order)."""
-    observed = await repository.verdict_runs(
-        session, actor.tenant_id, where.project_id, where.since, where.environment_id, where.test_case_id
-    )
-    scores = flakiness.score_cases(observed)
+    """Every test case of the scope with a verdict in the window, the flakiest first: all of them counted
+    in SQL, then the page's evidence and steps."""
+    counts = flakiness.flakiest_first(await flakiness_queries.case_counts(session, where))
     if classification is not None:
-        scores = [score for score in scores if score.classification == classification]
-    shown = scores[page.offset : page.offset + page.limit]
-    cases = {score.test_case_id for score in shown}
-    page_runs = [run for run in observed if run.test_case_id in cases]
-    steps = await repository.steps_of_runs(session, [run.id for run in page_runs])
-    with_steps = flakiness.score_cases(
-        flakiness.RunObservation(
-            run.id,
-            run.test_case_id,
-            run.environment_id,
-            run.version_id,
-            run.status,
-            run.created_at,
-            steps.get(run.id, ()),
-            run.retry_of,
-        )
-        for run in page_runs
+        counts = [case for case in counts if case.classification == classification]
+    shown = counts[page.offset : page.offset + page.limit]
+    cases = [case.test_case_id for case in shown]
+    evidence = (
+        await flakiness_queries.evidence(session, where, cases) if cases else flakiness_queries.Evidence()
     )
-    by_case = {score.test_case_id: score for score in with_steps}
+    steps = await flakiness_queries.step_scores(session, where, cases) if cases else {}
     found = await session.execute(select(TestCase.id, TestCase.name).where(TestCase.id.in_(cases)))
     names: dict[uuid.UUID, str] = dict(found.all())
     return Page[FlakinessOut](
         items=[
-            _flakiness_out(by_case[score.test_case_id], names.get(score.test_case_id, "")) for score in shown
+            _flakiness_out(
+                flakiness.CaseScore.of(
+                    case,
+                    evidence.flips.get(case.test_case_id, []),
+                    evidence.retries.get(case.test_case_id, []),
+                    steps.get(case.test_case_id, []),
+                ),
+                names.get(case.test_case_id, ""),
+            )
+            for case in shown
         ],
-        total=len(scores),
+        total=len(counts),
         limit=page.limit,
         offset=page.offset,
     )

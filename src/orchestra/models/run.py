@@ -103,6 +103,22 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             postgresql_include=["failure_group_id", "test_case_id", "environment_id"],
             postgresql_where=text("failure_group_id IS NOT NULL"),
         ),
+        # A project's runs with a verdict in series order (test case, environment, version, creation), with
+        # what flakiness reads: its window functions need no sort and no table visit (migration 0025).
+        Index(
+            "ix_test_runs_flakiness_series",
+            "project_id",
+            "test_case_id",
+            "environment_id",
+            "test_case_version_id",
+            "created_at",
+            "id",
+            postgresql_include=["status", "retry_of_id", "tenant_id"],
+            postgresql_where=text(
+                "status IN ('PASSED', 'FAILED', 'ERROR', 'TIMED_OUT') AND test_case_id IS NOT NULL "
+                "AND test_case_version_id IS NOT NULL"
+            ),
+        ),
         # The failures not grouped yet (what the grouping pass reads).
         Index(
             "ix_test_runs_ungrouped_failures",
