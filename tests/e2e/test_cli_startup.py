@@ -46,6 +46,7 @@ NOT_LOADED = {
     "orchestra.environments.openapi_service": "importing an OpenAPI description (no --openapi)",
     "orchestra.testdata.resolver": "resolving a DataPlan (for tests that declare data)",
     "orchestra.testdata.sweep": "undoing created test data (nothing was created)",
+    "jsonschema": "JSON Schema (no test checks a schema)",
 }
 
 # Runs the command as the executable does, and writes the modules loaded when the process exits.
