@@ -57,4 +57,3 @@ def test_a_bad_value_is_refused_naming_the_setting(
     assert error["loc"] == ("executor_concurrency",)
     assert error["type"] == problem
     assert error["input"] == value
-
