@@ -308,9 +308,16 @@ def as_role(url: str, role: str, password: str) -> str:
     return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
 
 
-def open_database(settings: Settings, context_key: ContextKey, pool_size: int = 10) -> Database:
+def open_database(
+    settings: Settings,
+    context_key: ContextKey,
+    pool_size: int = 10,
+    embedded_server: EmbeddedPostgres | None = None,
+) -> Database:
     """Connect to ``ORCHESTRA_DATABASE_URL`` or start the embedded PostgreSQL under the data directory.
     ``context_key``: what signs the tenant contexts (from the secret key, kit/secret_box.py).
+    ``embedded_server``: the data directory's server when the caller began starting it already
+    (``EmbeddedPostgres.start_in_background``); it is stopped with the database.
 
     Embedded: the server's superuser migrates, and the services connect as ``orchestra_app``."""
     embedded: EmbeddedPostgres | None = None
@@ -327,7 +334,7 @@ def open_database(settings: Settings, context_key: ContextKey, pool_size: int = 
             "unset ORCHESTRA_MIGRATION_DATABASE_URL to use the embedded database"
         )
     else:
-        embedded = EmbeddedPostgres(settings.data_dir)
+        embedded = embedded_server or EmbeddedPostgres(settings.data_dir)
         try:
             owner_url = embedded.start()
         except EmbeddedPostgresError as error:

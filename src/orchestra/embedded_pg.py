@@ -30,10 +30,11 @@ import re
 import secrets
 import signal
 import subprocess
+import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -243,11 +244,36 @@ class _WarmServer:
                 self._process.wait()
 
 
+class _InBackground:
+    """A start begun in a thread of its own, its outcome (the URL, or what it raised) kept for ``result``."""
+
+    def __init__(self, start: Callable[[], str]) -> None:
+        self._start = start
+        self._url: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="embedded-postgres-start", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._url = self._start()
+        except BaseException as error:  # handed to the thread that asks for the result
+            self._error = error
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._url is not None
+        return self._url
+
+
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = (data_dir / "pg").resolve()
         self._server: Any = None
         self._password: str | None = None
+        self._starting: _InBackground | None = None
 
     @property
     def password_file(self) -> Path:
@@ -260,9 +286,22 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError("the embedded server is not started")
         return hmac.new(self._password.encode(), b"orchestra_app", hashlib.sha256).hexdigest()
 
+    def start_in_background(self) -> None:
+        """Begin a warm start in a thread: a command starts the server while it loads the rest of its code
+        (the thread mostly sleeps between looks at ``postmaster.pid``), and ``start`` then waits for it. A
+        first start or a conversion (through pgserver) is left to ``start``, in the caller's thread."""
+        if self._starting is None and self._server is None and _WarmServer.possible(self.pgdata):
+            self._starting = _InBackground(self._start)
+
     def start(self) -> str:
         """Start (or join) the server, make sure it trusts no connection, and return an asyncpg SQLAlchemy
-        URL for it as its superuser."""
+        URL for it as its superuser (the background start's, when one was begun: its error is raised here)."""
+        if self._starting is not None:
+            starting, self._starting = self._starting, None
+            return starting.result()
+        return self._start()
+
+    def _start(self) -> str:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         log.info("embedded_postgres.starting", pgdata=str(self.pgdata))
         with _locked(self._lock_path):  # processes starting together: one at a time
@@ -319,6 +358,12 @@ class EmbeddedPostgres:
         return password
 
     def stop(self) -> None:
+        """Let go of the server (the last process sharing it stops it); a background start still going is
+        waited for first, whatever it came to."""
+        if self._starting is not None:
+            starting, self._starting = self._starting, None
+            with suppress(Exception):
+                starting.result()
         if isinstance(self._server, _WarmServer):
             self._server.stop()  # takes the lock itself
         elif self._server is not None:

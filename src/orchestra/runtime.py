@@ -29,6 +29,7 @@ from orchestra.scheduler.loop import Scheduler
 from orchestra.tenants.repository import ensure_tenant
 
 if TYPE_CHECKING:
+    from orchestra.embedded_pg import EmbeddedPostgres
     from orchestra.testdata.provider import PlanProvider
     from orchestra.webhooks.delivery import Deliverer
 
@@ -112,16 +113,22 @@ class Runtime:
         migrate: bool = True,
         before_first_plan: Callable[[], Awaitable[None]] | None = None,
         fire_schedules: bool = True,
+        embedded_server: EmbeddedPostgres | None = None,
     ) -> Runtime:
         """``migrate``: bring the schema to head first (servers do; an executor waits for an API to) when
         there is an owner to migrate as: the embedded server's, or ORCHESTRA_MIGRATION_DATABASE_URL's.
         Without one the services' role could change nothing: the schema must already be at head.
         ``before_first_plan``: see ``PlansOnDemand``. ``fire_schedules``: whether the scheduler fires due
         schedules, sweeps retention and delivers webhooks (a one-shot command runs what it was given and
-        leaves those to the servers)."""
+        leaves those to the servers). ``embedded_server``: see ``open_database``."""
         secrets = open_secret_box(settings)  # first: a missing or unsafe key stops the start at once
         context_key = open_context_key(settings)
-        db = open_database(settings, context_key, pool_size=settings.executor_concurrency + 5)
+        db = open_database(
+            settings,
+            context_key,
+            pool_size=settings.executor_concurrency + 5,
+            embedded_server=embedded_server,
+        )
         try:
             if migrate and (db.embedded is not None or settings.migration_database_url):
                 from sqlalchemy.ext.asyncio import create_async_engine

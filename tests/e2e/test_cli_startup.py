@@ -39,6 +39,14 @@ NOT_LOADED = {
     "orchestra.importers.openapi_suite": "the OpenAPI importer",
     "py_mini_racer": "V8 for Postman scripts",
     "pgserver": "pgserver itself (a warm data directory's server is started without it)",
+    "pydantic_settings": "settings are read from the environment by orchestra.config itself",
+    "xml.etree.ElementTree": "JUnit reports (none asked for)",
+    "orchestra.runs.html_report": "the HTML report (none asked for)",
+    "orchestra.openapi.load": "OpenAPI descriptions (no --openapi)",
+    "orchestra.environments.openapi_service": "importing an OpenAPI description (no --openapi)",
+    "orchestra.testdata.resolver": "resolving a DataPlan (for tests that declare data)",
+    "orchestra.testdata.sweep": "undoing created test data (nothing was created)",
+    "jsonschema": "JSON Schema (no test checks a schema)",
 }
 
 # Runs the command as the executable does, and writes the modules loaded when the process exits.

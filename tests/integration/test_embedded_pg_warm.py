@@ -1,7 +1,8 @@
 """A warm data directory's embedded PostgreSQL (initialised and secured by an earlier start) is started and
 stopped without pgserver: processes sharing it keep it running until the last one lets go, a process that
-died without letting go does not keep it running, a server that was killed is started again, and a start at
-head writes nothing to set the application role's password again."""
+died without letting go does not keep it running, a server that was killed is started again, a start can
+run in the background while the process does other work, and a start at head writes nothing to set the
+application role's password again."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import make_url
 
-from orchestra.embedded_pg import HANDLES_FILE, EmbeddedPostgres, _alive
+from orchestra.embedded_pg import HANDLES_FILE, PASSWORD_FILE, EmbeddedPostgres, EmbeddedPostgresError, _alive
 from orchestra.migrate import _scram_matches, migrate_database
 
 # Another process joining the server: it starts, says so, and lets go when its stdin closes.
@@ -144,6 +145,50 @@ async def test_a_killed_server_is_started_again(warm_dir: Path) -> None:
     finally:
         again.stop()
     assert postmaster_pid(pgdata) is None
+
+
+async def test_a_start_in_the_background_is_waited_for_by_start(warm_dir: Path) -> None:
+    pgdata = warm_dir / "pg"
+    embedded = EmbeddedPostgres(warm_dir)
+    embedded.start_in_background()
+    url = embedded.start()  # the background start's URL, once the server is ready
+    try:
+        assert postmaster_pid(pgdata) is not None
+        assert json.loads((pgdata / HANDLES_FILE).read_text()) == [os.getpid()]
+        assert await can_query(url)
+        assert embedded.app_password
+    finally:
+        embedded.stop()
+    assert postmaster_pid(pgdata) is None
+
+
+def test_a_background_start_never_waited_for_is_stopped_by_stop(warm_dir: Path) -> None:
+    """A command that stops before its engine starts (a test file with a typo) still lets go."""
+    pgdata = warm_dir / "pg"
+    embedded = EmbeddedPostgres(warm_dir)
+    embedded.start_in_background()
+    embedded.stop()
+    assert postmaster_pid(pgdata) is None
+    assert json.loads((pgdata / HANDLES_FILE).read_text()) == []
+    embedded.stop()  # once is enough
+
+
+def test_the_error_of_a_background_start_is_raised_by_start(warm_dir: Path) -> None:
+    (warm_dir / "pg" / PASSWORD_FILE).write_text("short\n")  # damaged
+    embedded = EmbeddedPostgres(warm_dir)
+    embedded.start_in_background()
+    with pytest.raises(EmbeddedPostgresError, match="damaged"):
+        embedded.start()
+    embedded.stop()
+    assert postmaster_pid(warm_dir / "pg") is None
+
+
+def test_a_first_start_is_not_made_in_the_background(tmp_path: Path) -> None:
+    """Initialising and securing a new data directory goes through pgserver, in the caller's thread."""
+    embedded = EmbeddedPostgres(tmp_path / "data")
+    embedded.start_in_background()
+    assert not embedded.pgdata.exists()
+    embedded.stop()
 
 
 async def test_a_start_at_head_does_not_set_the_app_password_again(tmp_path: Path) -> None:

@@ -4,7 +4,10 @@ the guarded network backend (with an injected resolver, so nothing here touches 
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 from collections.abc import Sequence
+from typing import Any
 
 import httpcore
 import httpx
@@ -374,6 +377,35 @@ async def test_the_client_checks_the_host_and_the_resolved_address() -> None:
         with egress.applying(metadata), pytest.raises(EgressRefused, match="never allowed"):
             await client.get("http://169.254.169.254/latest/meta-data/")
     assert resolver.asked == ["api.example.com", "169.254.169.254"]
+
+
+async def test_plain_http_loads_no_ca_certificates_and_https_loads_them_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CA certificates (tens of milliseconds to load) are loaded at the first HTTPS request, once for
+    every pool; a process that sends only plain HTTP never loads them."""
+    made: list[ssl.SSLContext] = []
+    create = httpx.create_ssl_context
+
+    def recording(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(create(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", recording)
+    resolver = FakeResolver({"localhost": ["127.0.0.1"], "api.example.com": ["10.0.0.5"]})
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # closed again: nothing listens there
+    async with guarded_client(resolver=resolver) as client:
+        with egress.applying(PRIVATE), pytest.raises(httpx.ConnectError):
+            await client.get(f"http://localhost:{port}/")
+        assert made == []
+        with egress.applying(PRIVATE), pytest.raises(httpx.ConnectError):
+            await client.get(f"https://localhost:{port}/")
+        with egress.applying(STRICT), pytest.raises(EgressRefused, match="private"):
+            await client.get("https://api.example.com/")  # the strict pool: the same context
+    assert len(made) == 1
+    assert made[0].verify_mode == ssl.CERT_REQUIRED
 
 
 async def test_points_at_private_network() -> None:

@@ -17,15 +17,14 @@ import httpx
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definition_groups
 from orchestra.definitions.projects import ProjectDefinitions
-from orchestra.environments import openapi_service as openapi
 from orchestra.environments import service as environments
-from orchestra.environments.openapi_schemas import SpecImport, SpecSummary
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.kit.egress_http import points_at_private_network
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
 
 if TYPE_CHECKING:
+    from orchestra.environments.openapi_schemas import SpecImport, SpecSummary
     from orchestra.runtime import Runtime
     from orchestra.transfer.schemas import ImportResult, ProjectDocument
 
@@ -99,6 +98,9 @@ class LocalBackend:
             return (await environments.get(session, self.actor, project, name)).base_url
 
     async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
+        from orchestra.environments import openapi_service as openapi
+        from orchestra.environments.openapi_schemas import SpecSummary
+
         transactions = self.runtime.db.transactions(self.actor.tenant_id)
         return SpecSummary.of(await openapi.import_spec(transactions, self.actor, project, environment, spec))
 
@@ -241,6 +243,8 @@ class RemoteBackend:
     async def import_openapi(self, project: str, environment: str, spec: SpecImport) -> SpecSummary:
         path = _environment_path(project, environment) + "/openapi"
         response = await self._call("PUT", path, json=spec.model_dump(exclude_none=True))
+        from orchestra.environments.openapi_schemas import SpecSummary
+
         return SpecSummary.model_validate(response.json())
 
     async def set_secrets(self, project: str, environment: str, secrets: dict[str, str]) -> None:

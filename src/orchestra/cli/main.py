@@ -28,6 +28,7 @@ from orchestra.kit.logging import configure as configure_logging
 if TYPE_CHECKING:
     from orchestra.cli import runner
     from orchestra.cli.backends import Backend
+    from orchestra.embedded_pg import EmbeddedPostgres
 
 app = typer.Typer(
     name="orchestra",
@@ -92,10 +93,12 @@ async def _with_backend(
     work: Callable[[Backend], Awaitable[int]],
     *,
     ai: bool = False,
+    embedded_server: EmbeddedPostgres | None = None,
 ) -> int:
     """``work`` on the server's REST API, or on the embedded engine in this process (with its own
     ai-service on a free loopback port when ``ai``: runs that declare test data ask it for plans; it is
-    served when the first of them does, so a run of tests without data never starts it)."""
+    served when the first of them does, so a run of tests without data never starts it).
+    ``embedded_server``: the data directory's PostgreSQL when the command began starting it already."""
     from orchestra.cli.backends import LocalBackend, RemoteBackend
 
     if server:
@@ -123,7 +126,10 @@ async def _with_backend(
     try:
         # A one-shot command: it runs what it was given, and leaves firing schedules to `orchestra up`.
         runtime = await Runtime.start(
-            settings, before_first_plan=serve_ai if embedded_ai else None, fire_schedules=False
+            settings,
+            before_first_plan=serve_ai if embedded_ai else None,
+            fire_schedules=False,
+            embedded_server=embedded_server,
         )
         started.append(runtime)
         try:
@@ -259,44 +265,63 @@ def run(
     A Postman collection (.json) runs as it is, like newman run (see docs/importing.md#postman)."""
     import tempfile
 
-    from orchestra.cli import importing, runner
+    settings = _settings(data_dir=data_dir, verbose=verbose)
+    # The embedded server starts in the background while the engine's modules load and the files are read.
+    embedded_server = _embedded_server_early(server, settings)
+    try:
+        from orchestra.cli import importing, runner
 
-    with tempfile.TemporaryDirectory(prefix="orchestra-collection-") as scratch:
-        try:
-            paths, converted = importing.collections_as_folders(
-                list(paths),
-                Path(scratch),
-                environment=postman_environment,
-                globals_=postman_globals,
-                folders=folder or [],
+        with tempfile.TemporaryDirectory(prefix="orchestra-collection-") as scratch:
+            try:
+                paths, converted = importing.collections_as_folders(
+                    list(paths),
+                    Path(scratch),
+                    environment=postman_environment,
+                    globals_=postman_globals,
+                    folders=folder or [],
+                )
+            except (UsageError, OrchestraError) as error:
+                raise typer.Exit(runner.error_exit(err_console, error)) from None
+            found = {s.name: s.value for result in converted for s in result.secrets}
+            if converted and not env and not base_url:
+                base_url = next((result.base_url for result in converted if result.base_url), None)
+            _run(
+                paths,
+                server,
+                token,
+                env,
+                base_url,
+                openapi,
+                var,
+                secret,
+                priority,
+                project,
+                junit,
+                junit_per_step,
+                html,
+                data,
+                env_defaults,
+                json_path,
+                found,
+                settings,
+                embedded_server,
+                retry_failed=None if retry_failed is None else int(retry_failed),
             )
-        except (UsageError, OrchestraError) as error:
-            raise typer.Exit(runner.error_exit(err_console, error)) from None
-        found = {s.name: s.value for result in converted for s in result.secrets}
-        if converted and not env and not base_url:
-            base_url = next((result.base_url for result in converted if result.base_url), None)
-        _run(
-            paths,
-            server,
-            token,
-            env,
-            base_url,
-            openapi,
-            var,
-            secret,
-            priority,
-            project,
-            junit,
-            junit_per_step,
-            html,
-            data,
-            env_defaults,
-            json_path,
-            data_dir,
-            verbose,
-            found,
-            retry_failed=None if retry_failed is None else int(retry_failed),
-        )
+    finally:
+        if embedded_server is not None:
+            embedded_server.stop()  # nothing left to stop when the engine ran (it stopped it)
+
+
+def _embedded_server_early(server: str | None, settings: Settings) -> EmbeddedPostgres | None:
+    """The data directory's PostgreSQL, starting in the background (None when the work goes to a server
+    or to a configured database)."""
+    if server or settings.database_url or settings.migration_database_url:
+        return None
+    from orchestra.embedded_pg import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.data_dir)
+    embedded.start_in_background()
+    return embedded
 
 
 def _run(
@@ -316,9 +341,9 @@ def _run(
     data: Path | None,
     env_defaults: Path | None,
     json_path: Path | None,
-    data_dir: Path | None,
-    verbose: bool,
     found_secrets: dict[str, str],
+    settings: Settings,
+    embedded_server: EmbeddedPostgres | None,
     *,
     retry_failed: int | None = None,
 ) -> None:
@@ -349,15 +374,19 @@ def _run(
         )
     except UsageError as error:
         raise typer.Exit(runner.error_exit(err_console, error)) from None
-    settings = _settings(data_dir=data_dir, verbose=verbose)
-    # Validate the files before starting anything: a typo should not cost a database start.
+    # Validate the files before any work: a typo stops the command before the engine starts.
     code = _guarded(_validate_only(options))
     if code:
         raise typer.Exit(code)
     raise typer.Exit(
         _guarded(
             _with_backend(
-                server, token, settings, lambda backend: runner.execute(options, backend, console), ai=True
+                server,
+                token,
+                settings,
+                lambda backend: runner.execute(options, backend, console),
+                ai=True,
+                embedded_server=embedded_server,
             )
         )
     )

@@ -12,11 +12,10 @@ import json
 import re
 import socket
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -38,15 +37,13 @@ from orchestra.definitions.data_rows import DataFileError, Row, load_rows
 from orchestra.definitions.loader import DefinitionError, LoadedDefinitions, load_model_file, load_paths
 from orchestra.definitions.projects import ProjectDefinitions, group_by_project
 from orchestra.definitions.testcase_model import NAME_RULE, RequestDefaults, is_valid_name
-from orchestra.environments.openapi_schemas import MAX_URL, SpecImport
 from orchestra.environments.schemas import EnvironmentUpdate
 from orchestra.errors import OrchestraError
 from orchestra.models.run_states import TERMINAL, RunStatus
-from orchestra.openapi.catalogue import build_catalogue
-from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
-from orchestra.runs.html_report import html_report
-from orchestra.runs.reports import suite_run_junit
 from orchestra.runs.schemas import SuiteRunCreate, SuiteRunOut
+
+if TYPE_CHECKING:
+    from orchestra.environments.openapi_schemas import SpecImport
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -152,6 +149,10 @@ def openapi_source(source: str) -> SpecImport:
     """What ``--openapi`` names: a URL (fetched by Orchestra, under the environment's egress policy) or a
     local file, read and checked here so that a bad description stops the command before anything is
     stored."""
+    from orchestra.environments.openapi_schemas import MAX_URL, SpecImport
+    from orchestra.openapi.catalogue import build_catalogue
+    from orchestra.openapi.load import MAX_DOCUMENT_BYTES, parse_text
+
     if urlsplit(source).scheme in ("http", "https"):
         try:
             return SpecImport(url=source)
@@ -366,9 +367,13 @@ def write_step_reports(
 ) -> None:
     """The reports made here from the runs with their steps: the HTML page, a JUnit file per step."""
     if options.html is not None:
+        from orchestra.runs.html_report import html_report
+
         options.html.parent.mkdir(parents=True, exist_ok=True)
         options.html.write_bytes(html_report(detailed))
     if options.junit is not None and options.junit_per_step:
+        from orchestra.runs.reports import suite_run_junit
+
         documents = [
             suite_run_junit(suite_run, projects[suite_run.id], per_step=True) for suite_run in detailed
         ]
@@ -392,6 +397,8 @@ def merge_junit(documents: list[bytes]) -> bytes:
     """Several suite runs in one file: their <testsuite> elements under one <testsuites>."""
     if len(documents) == 1:
         return documents[0]
+    import xml.etree.ElementTree as ET
+
     root = ET.Element("testsuites", name="orchestra")
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     seconds = 0.0

@@ -13,8 +13,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -526,6 +524,9 @@ class Expect(_Model):
     @classmethod
     def _valid_json_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
         if schema is not None:
+            from jsonschema import Draft202012Validator  # with the first test that checks a schema
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(schema)
             except SchemaError as error:

@@ -24,7 +24,6 @@ from orchestra.kit.egress import EgressPolicy
 from orchestra.kit.secret_box import SecretBox
 from orchestra.steps.outcome import StepOutcome
 from orchestra.testdata import ledger_store
-from orchestra.testdata.sweep import undo_entry
 
 
 @dataclass(slots=True)
@@ -45,7 +44,12 @@ class CleanupPhase:
     timeout_s: float
 
     async def run(self, conn: AsyncConnection, progress: CleanupProgress) -> None:
-        for entry in await ledger_store.pending_of_run(conn, self.run_id):
+        pending = await ledger_store.pending_of_run(conn, self.run_id)
+        if not pending:
+            return
+        from orchestra.testdata.sweep import undo_entry  # loaded by the first run that created something
+
+        for entry in pending:
             started, clock = datetime.now(UTC), time.perf_counter()
             undone = await undo_entry(
                 self.client, self.box, self.tenant_id, entry.id, entry.undo, self.policy, self.timeout_s

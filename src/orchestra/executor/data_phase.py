@@ -19,7 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -28,11 +28,13 @@ from orchestra.executor.lease import LeaseLost
 from orchestra.executor.phase_io import Halt, PhaseSink, cancelled_on_request
 from orchestra.kit.egress import EgressPolicy
 from orchestra.models.run_states import RunStatus
-from orchestra.openapi.operations import Catalogue
 from orchestra.steps.outcome import StepOutcome
-from orchestra.testdata.plans.dataplan_model import DataPlan
-from orchestra.testdata.records import BindingResult
-from orchestra.testdata.resolver import BindingFailed, DataResolver
+
+if TYPE_CHECKING:  # the planner's and the resolver's modules load with the first run that declares data
+    from orchestra.openapi.operations import Catalogue
+    from orchestra.testdata.plans.dataplan_model import DataPlan
+    from orchestra.testdata.records import BindingResult
+    from orchestra.testdata.resolver import BindingFailed, DataResolver
 
 FAILURE_BODY_LIMIT = 2048  # of a failed call's response, sent to the planner to repair the plan
 
@@ -173,6 +175,8 @@ class DataPhase:
         return None
 
     async def _run(self, progress: DataProgress) -> None:
+        from orchestra.testdata.resolver import BindingFailed
+
         prepared = await self._prepare(progress)
         while True:
             deadline = asyncio.timeout(self.sink.time_left_s())
@@ -218,6 +222,8 @@ class DataPhase:
             raise self._error(f"test data: no plan: {reason}") from None
         kept = progress.state.get("plan")
         if kept is not None:  # resumed: the run goes on with the plan it began with
+            from orchestra.testdata.plans.dataplan_model import DataPlan
+
             return _Stored(
                 DataPlan.model_validate(kept["plan"]),
                 fresh.catalogue,
@@ -296,6 +302,8 @@ class DataPhase:
     # -- the calls ---------------------------------------------------------------------------------------
 
     def _resolver(self, prepared: PreparedPlanLike) -> DataResolver:
+        from orchestra.testdata.resolver import DataResolver
+
         setup = self.setup
         return DataResolver(
             setup.client,

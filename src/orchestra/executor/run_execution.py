@@ -59,8 +59,7 @@ from orchestra.steps.secret_taint import tracking
 from orchestra.steps.starting_variables import render_variables
 from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
 from orchestra.steps.variable_sizes import oversized
-from orchestra.testdata.sweep import undo_timeout_s
-from orchestra.testdata.undo_calls import seal_manual, seal_undo, shown_resource
+from orchestra.testdata.undo_calls import seal_manual, seal_undo, shown_resource, undo_timeout_s
 
 MANUAL_NOTE_LIMIT = 2000  # characters of a created entity's response kept in a manual ledger entry's note
 

@@ -155,7 +155,9 @@ class _GuardedPool(httpx.AsyncHTTPTransport):
 
 class EgressTransport(httpx.AsyncBaseTransport):
     """Checks each request's host against the current policy, then sends it through the pool of its kind
-    (strict, or allowing private networks; see the module docstring). ``limits`` apply to each pool."""
+    (strict, or allowing private networks; see the module docstring) and of its scheme: plain HTTP pools
+    never open TLS, so a process that sends only plain HTTP never loads the CA certificates (tens of
+    milliseconds). ``limits`` apply to each pool."""
 
     def __init__(
         self,
@@ -168,33 +170,39 @@ class EgressTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self._limits, self._http2, self._verify, self._retries = limits, http2, verify, retries
         self._resolver = resolver
-        # Made at their first request, with one TLS context between them: loading the CA certificates
-        # costs tens of milliseconds, which a process that sends nothing, or only to one kind of host,
-        # need not pay (twice) at start.
+        # Made at their first request; the TLS pools share one context, made at the first HTTPS request.
         self._ssl_context: ssl.SSLContext | None = None
-        self._pools: dict[bool, _GuardedPool] = {}  # by allow_private
+        self._pools: dict[tuple[bool, bool], _GuardedPool] = {}  # by (allow_private, tls)
 
-    def _pool(self, allow_private: bool) -> _GuardedPool:
-        pool = self._pools.get(allow_private)
+    def _tls_context(self, tls: bool) -> ssl.SSLContext:
+        if not tls:
+            # A plain HTTP pool's: never used for a handshake (HTTPS requests go to the TLS pools), and one
+            # that would fail (no CA is trusted) rather than connect unverified.
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context(verify=self._verify, trust_env=False)
+        return self._ssl_context
+
+    def _pool(self, allow_private: bool, tls: bool) -> _GuardedPool:
+        pool = self._pools.get((allow_private, tls))
         if pool is None:
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context(verify=self._verify, trust_env=False)
             backend = GuardedNetworkBackend(allow_private=allow_private, resolver=self._resolver)
             pool = _GuardedPool(
                 backend,
                 limits=self._limits,
                 http2=self._http2,
-                verify=self._ssl_context,
+                verify=self._tls_context(tls),
                 retries=self._retries,
             )
-            self._pools[allow_private] = pool
+            self._pools[allow_private, tls] = pool
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = egress.current_policy()
         if request.url.scheme in ("http", "https") and request.url.host:
             policy.check_host(request.url.host)
-        return await self._pool(policy.allow_private).handle_async_request(request)
+        pool = self._pool(policy.allow_private, tls=request.url.scheme != "http")
+        return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}

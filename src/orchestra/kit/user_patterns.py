@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import re2
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:  # jsonschema is imported with the first schema a process checks (``schema_validator``)
+    from jsonschema.exceptions import ValidationError
 
 MAX_PROGRAM_BYTES = 8 << 20  # memory RE2 may use for one compiled pattern
 
@@ -57,11 +58,18 @@ def search(pattern: str, text: str) -> bool:
 
 
 # -- JSON Schema (an ``expect.schema``): its patterns go through RE2 as well ------------------------------
+# The keywords below run inside jsonschema's validation, so jsonschema is loaded whenever they run.
+
+
+def _error(message: str) -> ValidationError:
+    from jsonschema.exceptions import ValidationError
+
+    return ValidationError(message)
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if validator.is_type(instance, "string") and not _search_or_refuse(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+        yield _error(f"{instance!r} does not match {pattern!r}")
 
 
 def _pattern_properties(
@@ -93,20 +101,20 @@ def _additional_properties(
     elif not allowed and extras:
         shown = ", ".join(repr(extra) for extra in sorted(extras, key=str))
         if patterns:
-            yield ValidationError(
-                f"{shown} do not match any of the regexes: {', '.join(map(repr, sorted(patterns)))}"
-            )
+            yield _error(f"{shown} do not match any of the regexes: {', '.join(map(repr, sorted(patterns)))}")
         else:
-            yield ValidationError(f"Additional properties are not allowed ({shown} unexpected)")
+            yield _error(f"Additional properties are not allowed ({shown} unexpected)")
 
 
 def _unevaluated_properties(
     validator: Any, value: Any, instance: Any, schema: Any
 ) -> Iterator[ValidationError]:
     if UNEVALUATED_WITH_PATTERNS in schema_problems(validator.schema):
-        yield ValidationError(UNEVALUATED_WITH_PATTERNS)
+        yield _error(UNEVALUATED_WITH_PATTERNS)
         return
-    yield from _DRAFT_UNEVALUATED(validator, value, instance, schema)
+    from jsonschema import Draft202012Validator
+
+    yield from Draft202012Validator.VALIDATORS["unevaluatedProperties"](validator, value, instance, schema)
 
 
 def _search_or_refuse(pattern: str, text: str) -> bool:
@@ -121,16 +129,23 @@ class SchemaPatternError(Exception):
 
 
 UNEVALUATED_WITH_PATTERNS = "unevaluatedProperties cannot be used in a schema that has patternProperties"
-_DRAFT_UNEVALUATED = Draft202012Validator.VALIDATORS["unevaluatedProperties"]
-SchemaValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    {
-        "pattern": _pattern,
-        "patternProperties": _pattern_properties,
-        "additionalProperties": _additional_properties,
-        "unevaluatedProperties": _unevaluated_properties,
-    },
-)
+
+
+@lru_cache(maxsize=1)
+def schema_validator() -> Any:
+    """Draft 2020-12's validator class with RE2 for ``pattern``, ``patternProperties`` and
+    ``additionalProperties``, and ``unevaluatedProperties`` refused beside ``patternProperties``."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+            "unevaluatedProperties": _unevaluated_properties,
+        },
+    )
 
 
 def schema_problems(schema: Any) -> list[str]:

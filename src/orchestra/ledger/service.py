@@ -15,7 +15,8 @@ from orchestra.kit.secret_box import SecretBox
 from orchestra.ledger.schemas import LedgerEntryOut, LedgerStatus, SweepFailure, SweepReportOut
 from orchestra.runs import service as runs
 from orchestra.testdata import ledger_store
-from orchestra.testdata.sweep import sweep_environment, undo_timeout_s
+from orchestra.testdata.sweep import sweep_environment
+from orchestra.testdata.undo_calls import undo_timeout_s
 
 
 async def of_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> list[LedgerEntryOut]:

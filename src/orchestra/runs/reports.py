@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import socket
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestra.models.run_states import RunStatus
 from orchestra.runs.schemas import RunOut, StepResultOut, SuiteRunOut
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET  # imported when a JUnit report is made (``junit_xml``)
 
 # XML 1.0 cannot carry most control characters; a SUT's binary response must not break the report.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -17,6 +19,13 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _clean(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
+
+
+def _child(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
+    """``ET.SubElement``, through the parent: a command that makes no JUnit report loads no XML library."""
+    child = parent.makeelement(tag, attributes)
+    parent.append(child)
+    return child
 
 
 def _seconds(ms: float | None) -> str:
@@ -78,40 +87,40 @@ def _first_attempt(case: ET.Element, run: RunOut, first: RunOut | None) -> None:
         return
     element = "flakyFailure" if run.status == RunStatus.PASSED else "rerunFailure"
     reason = (first.status_reason if first else None) or f"run {run.retry_of} failed"
-    failure = ET.SubElement(case, element, message=_clean(reason), type="AssertionFailed")
+    failure = _child(case, element, message=_clean(reason), type="AssertionFailed")
     if first is not None and first.steps:
-        ET.SubElement(failure, "system-out").text = _clean("\n".join(step_lines(first.steps)))
+        _child(failure, "system-out").text = _clean("\n".join(step_lines(first.steps)))
 
 
 def _testcase(parent: ET.Element, run: RunOut, classname: str, first: RunOut | None = None) -> dict[str, int]:
     """``first``: the run ``run`` retries, when it is one (and known)."""
-    case = ET.SubElement(
+    case = _child(
         parent, "testcase", name=_clean(run.name), classname=_clean(classname), time=_seconds(run.duration_ms)
     )
     message = _clean(run.status_reason or run.status.value)
     details = _clean("\n".join(step_lines(run.steps or [])))
     counts = {"failures": 0, "errors": 0, "skipped": 0}
     if run.muted:  # recorded, not counted against the build: a CI server shows it as skipped
-        ET.SubElement(case, "skipped", message=_clean(muted_message(run)))
+        _child(case, "skipped", message=_clean(muted_message(run)))
         counts["skipped"] = 1
     elif run.status == RunStatus.FAILED:
-        ET.SubElement(case, "failure", message=message, type="AssertionFailed").text = details
+        _child(case, "failure", message=message, type="AssertionFailed").text = details
         counts["failures"] = 1
     elif run.status in (RunStatus.ERROR, RunStatus.TIMED_OUT):
-        ET.SubElement(case, "error", message=message, type=run.status.value).text = details
+        _child(case, "error", message=message, type=run.status.value).text = details
         counts["errors"] = 1
     elif run.status != RunStatus.PASSED:
-        ET.SubElement(case, "skipped", message=message)
+        _child(case, "skipped", message=message)
         counts["skipped"] = 1
     _first_attempt(case, run, first)
     if details:
-        ET.SubElement(case, "system-out").text = details
+        _child(case, "system-out").text = details
     return counts
 
 
 def _step_testcase(parent: ET.Element, run: RunOut, step: StepResultOut, classname: str) -> dict[str, int]:
     """One step as a <testcase>: its failed checks as the failure's message and text."""
-    case = ET.SubElement(
+    case = _child(
         parent,
         "testcase",
         name=_clean(f"{step.phase}/{step.seq}: {step.name}"),
@@ -122,21 +131,21 @@ def _step_testcase(parent: ET.Element, run: RunOut, step: StepResultOut, classna
     details = _clean("\n".join(step_lines([step])))
     failed = [check_text(check) for check in step.assertions if check_verdict(check) == "failed"]
     if run.muted and step.status in ("failed", "error"):
-        ET.SubElement(case, "skipped", message=_clean(f"{step.status} — {muted_message(run)}"))
+        _child(case, "skipped", message=_clean(f"{step.status} — {muted_message(run)}"))
         counts["skipped"] = 1
     elif step.status == "failed":
         message = _clean(
             failed[0] if len(failed) == 1 else f"{len(failed)} checks failed" if failed else "failed"
         )
-        ET.SubElement(case, "failure", message=message, type="AssertionFailed").text = details
+        _child(case, "failure", message=message, type="AssertionFailed").text = details
         counts["failures"] = 1
     elif step.status == "error":
-        ET.SubElement(case, "error", message=_clean(step.error or "error"), type="ERROR").text = details
+        _child(case, "error", message=_clean(step.error or "error"), type="ERROR").text = details
         counts["errors"] = 1
     elif step.status == "skipped":
-        ET.SubElement(case, "skipped", message=_clean(step.skipped_reason or "skipped"))
+        _child(case, "skipped", message=_clean(step.skipped_reason or "skipped"))
         counts["skipped"] = 1
-    ET.SubElement(case, "system-out").text = details
+    _child(case, "system-out").text = details
     return counts
 
 
@@ -168,11 +177,13 @@ def junit_xml(
     *,
     per_step: bool = False,
 ) -> bytes:
+    import xml.etree.ElementTree as ET
+
     root = ET.Element("testsuites", name="orchestra")
-    suite = ET.SubElement(root, "testsuite", name=_clean(name), hostname=socket.gethostname())
-    props = ET.SubElement(suite, "properties")
+    suite = _child(root, "testsuite", name=_clean(name), hostname=socket.gethostname())
+    props = _child(suite, "properties")
     for key, text in properties.items():
-        ET.SubElement(props, "property", name=key, value=_clean(text))
+        _child(props, "property", name=key, value=_clean(text))
     totals = {"failures": 0, "errors": 0, "skipped": 0}
     tests = 0
     by_id = {run.id: run for run in runs}

@@ -20,7 +20,8 @@ from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.secret_box import SecretBox
 from orchestra.models.environment import Environment
 from orchestra.testdata import ledger_store
-from orchestra.testdata.sweep import SweepReport, sweep_environment, undo_timeout_s
+from orchestra.testdata.sweep import SweepReport, sweep_environment
+from orchestra.testdata.undo_calls import undo_timeout_s
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema.exceptions import best_match
 from pydantic import BaseModel, ValidationError
 
 from orchestra.definitions.testcase_model import (
@@ -18,7 +17,7 @@ from orchestra.definitions.testcase_model import (
     StatusRange,
     compile_jsonpath,
 )
-from orchestra.kit.user_patterns import PatternError, SchemaValidator
+from orchestra.kit.user_patterns import PatternError, schema_validator
 from orchestra.kit.user_patterns import search as pattern_search
 from orchestra.steps.flow_control import FlowError, holds, skipped_reason
 from orchestra.steps.response import ResponseView
@@ -340,13 +339,16 @@ def _json_path_check(path: str, expected: Any, response: ResponseView) -> Assert
 def _schema_check(schema: dict[str, Any], response: ResponseView) -> AssertionResult:
     if not response.is_json:
         return AssertionResult("schema", False, None, None, f"schema: {_not_json(response)}")
-    validator = SchemaValidator(schema, format_checker=SchemaValidator.FORMAT_CHECKER)
+    checking = schema_validator()
+    validator = checking(schema, format_checker=checking.FORMAT_CHECKER)
     try:
         errors = list(validator.iter_errors(response.json_value))
     except Exception as error:  # e.g. a $ref that cannot be resolved
         return AssertionResult("schema", False, None, None, f"schema: could not validate: {error}")
     if not errors:
         return AssertionResult("schema", True, None, [], "schema: the body matches the schema")
+    from jsonschema.exceptions import best_match  # loaded by schema_validator()
+
     # Shallow problems first, otherwise document order; anyOf/oneOf errors replaced by their best sub-error.
     errors = [best_match([error]) or error for error in sorted(errors, key=lambda error: len(error.path))]
     problems = [f"{error.json_path}: {_cut(error.message, 200)}" for error in errors[:MAX_SCHEMA_ERRORS]]

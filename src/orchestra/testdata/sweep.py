@@ -11,7 +11,6 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.config import Settings
 from orchestra.kit.egress import EgressPolicy, policy_of
 from orchestra.kit.secret_box import SecretBox, SecretDecryptionError
 from orchestra.models.environment import Environment
@@ -24,11 +23,6 @@ from orchestra.testdata.undo_calls import shown_resource, unseal_undo
 log = structlog.get_logger(__name__)
 
 SWEEP_BATCH = 200  # entries undone by one sweep of one environment; the next sweep takes the rest
-
-
-def undo_timeout_s(settings: Settings) -> float:
-    """An undo is one request: it gets a step's default request timeout."""
-    return settings.default_step_timeout_ms / 1000
 
 
 @dataclass(slots=True)

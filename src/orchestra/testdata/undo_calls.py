@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from orchestra.kit.secret_box import SecretBox
 from orchestra.steps.http_call import HttpCall
+
+if TYPE_CHECKING:
+    from orchestra.config import Settings
+
+
+def undo_timeout_s(settings: Settings) -> float:
+    """An undo is one request: it gets a step's default request timeout."""
+    return settings.default_step_timeout_ms / 1000
 
 
 def _aad(tenant_id: uuid.UUID, entry_id: uuid.UUID) -> str:
