@@ -18,6 +18,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orchestra.actor import Actor
+from orchestra.cli.backends import RemoteBackend
+from orchestra.cli.suite_run_feeds import STREAMED_WAIT_S
 from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
@@ -26,7 +28,7 @@ from orchestra.kit.live_changes import CHANNEL, ListenedChanges, run_key
 from orchestra.models.run_states import RunStatus
 from orchestra.projects import service as projects
 from orchestra.runs import service as runs
-from orchestra.runs.schemas import RunCreate
+from orchestra.runs.schemas import RunCreate, SuiteRunCreate
 from orchestra.runtime import Runtime
 from orchestra.testcases import service as testcases
 from tests.ports import refused_url
@@ -194,6 +196,37 @@ async def test_idle_streams_issue_no_queries(
         assert len(statements) >= 20 * 5
     else:
         assert statements == []
+
+
+async def test_run_against_a_server_is_woken_by_the_suite_runs_events(
+    runtime: Runtime, server_port: int, auth_headers: dict[str, str]
+) -> None:
+    """``orchestra run --server`` waits for a change of its suite runs on their event streams: a run that
+    changes status wakes it at once, although it would otherwise wait the streamed safety period."""
+    _, lease = await leased_run(runtime)  # project "p", environment "sut", one test case
+    actor = Actor(tenant_id=runtime.tenant_id)
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        name = await session.scalar(text("SELECT name FROM test_runs WHERE id = :id"), {"id": lease.run_id})
+        created = await runs.create_suite_run(
+            session, actor, SuiteRunCreate(project="p", environment="sut", tests=[name], name="suite")
+        )
+    backend = RemoteBackend(f"http://127.0.0.1:{server_port}", auth_headers["Authorization"].split()[1])
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(backend.wait_for_change([created.id], 0.01), 5)  # the stream's first read
+        with contextlib.suppress(TimeoutError):  # (its events may have come in two parts) then none
+            while True:
+                await asyncio.wait_for(backend.wait_for_change([created.id], 0.01), 0.5)
+        assert backend.feeds.streaming([created.id])
+        waiting = asyncio.create_task(backend.wait_for_change([created.id], 0.01))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # the stream is open: no change, no wake-up (not the 0.01 s of polling)
+        started = loop.time()
+        await runtime.scheduler.run_once()  # its run: PENDING → QUEUED, notified to the suite run's stream
+        await asyncio.wait_for(waiting, 2)
+        assert loop.time() - started < STREAMED_WAIT_S / 2
+    finally:
+        await backend.close()
 
 
 async def test_the_listener_reconnects_and_wakes_every_watch(
