@@ -198,6 +198,36 @@ async def test_idle_streams_issue_no_queries(
         assert statements == []
 
 
+async def test_a_step_committed_elsewhere_wakes_every_process_watching_its_run(runtime: Runtime) -> None:
+    """Two API replicas (a listener each) watching the run an executor commits to: both are woken, each
+    with one connection however many streams it serves."""
+    store, lease = await leased_run(runtime)
+    replicas = [ListenedChanges(runtime.db.url, safety_s=SAFETY_S) for _ in range(2)]
+    try:
+        with contextlib.ExitStack() as stack:
+            watches = [stack.enter_context(replica.watch(run_key(lease.run_id))) for replica in replicas]
+            watches += [stack.enter_context(replicas[0].watch(run_key(lease.run_id)))]  # a second stream
+            for replica in replicas:
+                await asyncio.wait_for(replica.wait_listening(), 5)
+            for watch in watches:  # the wake-up of the first LISTEN
+                assert await asyncio.wait_for(watch.next(), 1)
+            async with runtime.db.engine.connect() as conn:
+                listening = await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND query = :listen"
+                    ),
+                    {"listen": f'LISTEN "{CHANNEL}"'},
+                )
+            assert listening == 2  # one session per replica, not per stream
+            await store.commit_step(lease, step(0), "{}", PAYLOAD)
+            for watch in watches:
+                assert await asyncio.wait_for(watch.next(), 2)
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
 async def test_run_against_a_server_is_woken_by_the_suite_runs_events(
     runtime: Runtime, server_port: int, auth_headers: dict[str, str]
 ) -> None:
