@@ -1,6 +1,6 @@
 """Request-scoped dependencies: what the running process lends a route (settings, secret box, database,
-scheduler, readiness), the authenticated actor, its role, and the transaction (the edge owns it; it sees the
-actor's tenant only, and records every change in the audit log).
+scheduler, live changes, readiness), the authenticated actor, its role, and the transaction (the edge owns
+it; it sees the actor's tenant only, and records every change in the audit log).
 
 The app factory (app.py) puts each part on ``app.state``, with the authenticator and the audit recorder; a
 route asks for the part it uses, typed by its class or by a small protocol of what is called on it. So
@@ -22,6 +22,7 @@ from orchestra.actor import Actor, Role
 from orchestra.config import Settings
 from orchestra.db import Database, Transactions
 from orchestra.errors import Forbidden
+from orchestra.kit.live_changes import LiveChanges
 from orchestra.kit.secret_box import SecretBox
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -90,6 +91,11 @@ def get_database(request: Request) -> Database:
 def get_scheduler(request: Request) -> SchedulerHandle:
     scheduler: SchedulerHandle = request.app.state.scheduler
     return scheduler
+
+
+def get_changes(request: Request) -> LiveChanges:
+    changes: LiveChanges = request.app.state.changes
+    return changes
 
 
 def get_readiness(request: Request) -> Readiness:
@@ -163,6 +169,7 @@ IdentityProviderDep = Annotated[bool, Depends(get_identity_provider)]
 SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SchedulerDep = Annotated[SchedulerHandle, Depends(get_scheduler)]
+ChangesDep = Annotated[LiveChanges, Depends(get_changes)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 # scope="function": the transaction commits before the response is sent, so a client that reads right
 # after a write sees it.

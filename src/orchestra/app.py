@@ -18,6 +18,7 @@ from orchestra.config import Settings
 from orchestra.health.metrics_endpoints import router as metrics_router
 from orchestra.kit.body_limit import BodyLimitMiddleware
 from orchestra.kit.json_guard import JsonBodyGuardMiddleware
+from orchestra.kit.live_changes import LiveChanges
 from orchestra.runtime import Runtime
 
 
@@ -36,12 +37,14 @@ def attach_runtime(app: FastAPI, settings: Settings, runtime: Runtime) -> None:
     receives the part it uses, and no feature imports the process wiring."""
     scheduler: SchedulerHandle = runtime.scheduler  # typed: mypy checks each part keeps its protocol
     readiness: Readiness = runtime
+    changes: LiveChanges = runtime.changes
     authenticator: RequestAuthenticator = make_authenticator(settings, runtime)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
     app.state.secrets = runtime.secrets
     app.state.database = runtime.db
     app.state.scheduler = scheduler
+    app.state.changes = changes
     app.state.readiness = readiness
     app.state.authenticator = authenticator
 

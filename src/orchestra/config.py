@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -199,6 +199,21 @@ class Settings(BaseModel):
     ollama_timeout_s: float = Field(default=60.0, gt=0, description="Longest one Ollama request may take.")
     planner_repair_attempts: int = Field(
         default=2, ge=0, le=10, description="Times an invalid LLM plan is sent back with its problems."
+    )
+    live_updates: Literal["listen", "poll"] = Field(
+        default="listen",
+        description="How live streams (run and suite-run events) learn of new steps: listen (PostgreSQL "
+        "LISTEN/NOTIFY, one connection per process) or poll (each stream reads every live_poll_s; for a "
+        "database reached through a pooler in transaction mode, where LISTEN does not work).",
+    )
+    live_safety_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="With live_updates=listen: how often an idle stream sends a keep-alive, and reads while "
+        "the listener is reconnecting.",
+    )
+    live_poll_s: float = Field(
+        default=0.25, gt=0, description="With live_updates=poll: how often each live stream reads."
     )
     webhook_delivery: bool = Field(
         default=True,

@@ -23,6 +23,7 @@ from orchestra.db import Database, open_database
 from orchestra.executor.data_phase import PreparedPlanLike
 from orchestra.executor.worker import Executor
 from orchestra.kit import tracing
+from orchestra.kit.live_changes import ListenedChanges, PolledChanges
 from orchestra.kit.secret_box import SecretBox, open_context_key, open_secret_box
 from orchestra.migrate import is_at_head, require_head
 from orchestra.scheduler.loop import Scheduler
@@ -48,6 +49,13 @@ async def _sweep_retention(db: Database, settings: Settings) -> object:
     from orchestra.retention.sweep import RetentionSweeper
 
     return await RetentionSweeper(db, settings).run_once()
+
+
+def live_changes(settings: Settings, db: Database) -> ListenedChanges | PolledChanges:
+    """What wakes the live streams this process serves (``ORCHESTRA_LIVE_UPDATES``)."""
+    if settings.live_updates == "poll":
+        return PolledChanges(settings.live_poll_s)
+    return ListenedChanges(db.url, safety_s=settings.live_safety_s)
 
 
 class PlansOnDemand:
@@ -96,6 +104,8 @@ class Runtime:
     executor: Executor
     tenant_id: uuid.UUID
     secrets: SecretBox  # encrypts environment secrets at rest (kit/secret_box.py)
+    # what wakes this process's live streams (its LISTEN connection opens with the first stream)
+    changes: ListenedChanges | PolledChanges
     runs_scheduler: bool = True
     runs_executor: bool = True
     deliverer: Deliverer | None = None  # sends webhook deliveries (processes that schedule, by default)
@@ -188,6 +198,7 @@ class Runtime:
             executor,
             tenant_id,
             secrets,
+            live_changes(settings, db),
             run_scheduler,
             run_executor,
             run_finished=run_finished,
@@ -239,6 +250,7 @@ class Runtime:
         await self.broker.close()
         await self.executor.close()
         await self.scheduler.close()
+        await self.changes.close()
         await self.db.close()
         if self.runs_executor and self.settings.otlp_endpoint:
             await asyncio.to_thread(tracing.shutdown)  # sends the spans still buffered

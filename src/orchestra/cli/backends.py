@@ -16,6 +16,7 @@ import httpx
 
 from orchestra.actor import Actor
 from orchestra.apply.service import apply_definition_groups
+from orchestra.cli.suite_run_feeds import SuiteRunFeeds
 from orchestra.definitions.projects import ProjectDefinitions
 from orchestra.environments import service as environments
 from orchestra.environments.schemas import EnvironmentUpdate
@@ -60,8 +61,8 @@ class Backend(Protocol):
 
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None: ...
 
-    async def wait_for_change(self, timeout_s: float) -> None:
-        """Return when a run may have changed, at the latest after ``timeout_s``."""
+    async def wait_for_change(self, suite_run_ids: Sequence[uuid.UUID], timeout_s: float) -> None:
+        """Return when a run of these suite runs may have changed, at the latest after ``timeout_s``."""
 
     async def export_project(self, project: str) -> dict[str, Any]:
         """The project as one document (transfer/schemas.py), as JSON data."""
@@ -139,7 +140,7 @@ class LocalBackend:
         async with self.runtime.db.transaction(self.actor.tenant_id) as session:
             await runs.cancel_suite_run(session, self.actor, suite_run_id)
 
-    async def wait_for_change(self, timeout_s: float) -> None:
+    async def wait_for_change(self, suite_run_ids: Sequence[uuid.UUID], timeout_s: float) -> None:
         """Until a run of this process's executor finishes (the last one of a test ends the command at
         once, not at the next poll), or ``timeout_s`` for the progress of the others."""
         finished = self.runtime.run_finished
@@ -198,8 +199,10 @@ class RemoteBackend:
         self.client = httpx.AsyncClient(
             base_url=server.rstrip("/") + "/api/v1", headers=headers, timeout=30.0, trust_env=False
         )
+        self.feeds = SuiteRunFeeds(self.client)
 
     async def close(self) -> None:
+        await self.feeds.close()
         await self.client.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -275,8 +278,8 @@ class RemoteBackend:
     async def cancel_suite_run(self, suite_run_id: uuid.UUID) -> None:
         await self._call("POST", f"/suite-runs/{suite_run_id}/cancel")
 
-    async def wait_for_change(self, timeout_s: float) -> None:
-        await asyncio.sleep(timeout_s)  # the server's runs are polled
+    async def wait_for_change(self, suite_run_ids: Sequence[uuid.UUID], timeout_s: float) -> None:
+        await self.feeds.wait(suite_run_ids, timeout_s)  # woken by the server's event streams
 
     async def export_project(self, project: str) -> dict[str, Any]:
         document: dict[str, Any] = (await self._call("GET", f"/projects/{_segment(project)}/export")).json()

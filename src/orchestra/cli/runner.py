@@ -343,7 +343,7 @@ async def follow(
             progress.update(task, total=len(runs), completed=done, description=description)
             if all(result.status in TERMINAL for result in results):
                 return results
-            await backend.wait_for_change(poll_s)
+            await backend.wait_for_change(ids, poll_s)
 
 
 async def follow_or_cancel(

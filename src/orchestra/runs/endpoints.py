@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from orchestra.api_deps import DatabaseDep, EditorDep, SchedulerDep, SessionDep, SettingsDep, ViewerDep
+from orchestra.api_deps import (
+    ChangesDep,
+    DatabaseDep,
+    EditorDep,
+    SchedulerDep,
+    SessionDep,
+    SettingsDep,
+    ViewerDep,
+)
 from orchestra.kit.pagination import Page, PageParams
 from orchestra.models.run_states import RunStatus
 from orchestra.runs import events, rerun, service
@@ -160,12 +168,13 @@ async def run_events(
     session: SessionDep,
     actor: ViewerDep,
     database: DatabaseDep,
+    changes: ChangesDep,
     last_event_id: Annotated[
         str | None, Header(max_length=40, description="Reconnecting: the id of the last event received.")
     ] = None,
 ) -> StreamingResponse:
     await service.get_run(session, actor, run_id, with_steps=False)  # 404 before the stream starts
-    stream = events.run_events(database, actor, run_id, events.last_step_seq(last_event_id))
+    stream = events.run_events(database, changes, actor, run_id, events.last_step_seq(last_event_id))
     return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -235,11 +244,15 @@ async def suite_run_report(
 
 @router.get("/suite-runs/{suite_run_id}/events")
 async def suite_run_events(
-    suite_run_id: uuid.UUID, session: SessionDep, actor: ViewerDep, database: DatabaseDep
+    suite_run_id: uuid.UUID,
+    session: SessionDep,
+    actor: ViewerDep,
+    database: DatabaseDep,
+    changes: ChangesDep,
 ) -> StreamingResponse:
     await service.get_suite_run(session, actor, suite_run_id)
     return StreamingResponse(
-        events.suite_run_events(database, actor, suite_run_id),
+        events.suite_run_events(database, changes, actor, suite_run_id),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
