@@ -228,12 +228,14 @@ class _WarmServer:
                 if self._process is not None:
                     self._process.poll()  # reaped, when it was this process's child and died
                 return
+            server = running[0]
             try:
-                os.kill(running[0], signal.SIGINT)
+                os.kill(server, signal.SIGINT)
             except ProcessLookupError:
                 return
             deadline = time.monotonic() + _STOP_TIMEOUT_S
-            while _postmaster(self.pgdata) is not None:  # the file goes when the server has shut down
+            # the file goes when the server has shut down, just before its process exits
+            while _postmaster(self.pgdata) is not None or _alive(server):
                 if time.monotonic() > deadline:
                     log.warning("embedded_postgres.slow_stop", pgdata=str(self.pgdata))
                     return

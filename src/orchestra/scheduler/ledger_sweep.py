@@ -9,6 +9,7 @@ undo failed ``MAX_SWEEP_ATTEMPTS`` times is left to a person (the environment's 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import httpx
 import structlog
@@ -20,8 +21,10 @@ from orchestra.kit.egress_http import guarded_client
 from orchestra.kit.secret_box import SecretBox
 from orchestra.models.environment import Environment
 from orchestra.testdata import ledger_store
-from orchestra.testdata.sweep import SweepReport, sweep_environment
 from orchestra.testdata.undo_calls import undo_timeout_s
+
+if TYPE_CHECKING:  # the sweep's code is loaded at the first pass that finds something to undo
+    from orchestra.testdata.sweep import SweepReport
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +39,8 @@ class LedgerSweeper:
         self.box = box
 
     async def run_once(self) -> SweepReport:
+        from orchestra.testdata.sweep import SweepReport
+
         total = SweepReport()
         async with self.db.engine.connect() as conn:
             tenants = [row[0] for row in await conn.execute(_TENANTS, {"max_attempts": MAX_SWEEP_ATTEMPTS})]
@@ -50,6 +55,8 @@ class LedgerSweeper:
         return total
 
     async def _sweep_tenant(self, client: httpx.AsyncClient, tenant_id: uuid.UUID) -> SweepReport:
+        from orchestra.testdata.sweep import SweepReport, sweep_environment
+
         report = SweepReport()
         async with self.db.transaction(tenant_id) as session:
             environment_ids = await ledger_store.environments_with_open_entries(session, MAX_SWEEP_ATTEMPTS)
