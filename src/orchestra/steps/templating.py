@@ -3,11 +3,11 @@
 Templates are written by test authors and rendered by a shared executor, so they run in Jinja's immutable
 sandbox with strict undefined names, every operation charged to a budget and every value they build
 bounded in size (steps/template_sandbox.py, steps/template_budget.py). The executor renders through
-``in_sandbox``: in a worker thread, never on the event loop, with a hard stop, so a template can cost its
-own run time but never the responsiveness of the process. Rendering is on every step's hot path: strings
-without markup are returned untouched, compiled templates are cached per source string, and a rendering
-whose templates only look values up (``{{ next }}``, ``{{ env.base_url }}/items/{{ item['id'] }}``) is
-done on the event loop, without the hand-off to a thread (``sandboxed``, steps/template_inline.py).
+``sandboxed``: in a worker thread (``in_sandbox``), with a hard stop, so a template can cost its own run
+time but never the responsiveness of the process — except a rendering whose templates only look values up
+(``{{ next }}``, ``{{ env.base_url }}/items/{{ item['id'] }}``), which cannot take long and is done on the
+event loop, without the hand-off (steps/template_inline.py). Rendering is on every step's hot path:
+strings without markup are returned untouched, and compiled templates are cached per source string.
 """
 
 from __future__ import annotations
