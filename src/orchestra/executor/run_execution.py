@@ -57,7 +57,7 @@ from orchestra.steps.request_auth import RunAuth
 from orchestra.steps.request_step import HttpStepRunner, RunRequests
 from orchestra.steps.secret_taint import tracking
 from orchestra.steps.starting_variables import render_variables
-from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
+from orchestra.steps.templating import TemplateError, build_scope, render_value, sandboxed
 from orchestra.steps.variable_sizes import oversized
 from orchestra.testdata.undo_calls import seal_manual, seal_undo, shown_resource, undo_timeout_s
 
@@ -187,7 +187,7 @@ class RunExecution:
         self.variables_rendered = True
         unrendered, self.vars = self.vars, {}  # each variable sees only the ones before it
         try:
-            self.vars = await in_sandbox(
+            self.vars = await sandboxed(
                 render_variables, self.plan.definition.variables, self.lease.variables, self.scope
             )
         except TemplateError as error:
@@ -224,7 +224,7 @@ class RunExecution:
     async def _loop_items(self, planned: PlannedStep) -> tuple[list[Any], str | None]:
         """The items of a step's loop, or why there are none (the step's error; nothing is sent)."""
         try:
-            items = await in_sandbox(loop_items, planned.step, self.scope())
+            items = await sandboxed(loop_items, planned.step, self.scope())
         except TemplateError as error:
             return [], f"template error: {error}"
         except FlowError as error:
@@ -467,7 +467,7 @@ class RunExecution:
         if not isinstance(step, RequestStep) or step.cleanup is None or outcome.status != "passed":
             return None
         try:
-            call = await in_sandbox(
+            call = await sandboxed(
                 render_cleanup,
                 step.cleanup,
                 self.scope({**extra, **outcome.variables}),
@@ -528,7 +528,7 @@ class RunExecution:
     async def _perform_step(self, planned: PlannedStep, extra: dict[str, Any]) -> StepOutcome:
         step = planned.step
         try:
-            if step.condition is not None and not await in_sandbox(condition_holds, step, self.scope(extra)):
+            if step.condition is not None and not await sandboxed(condition_holds, step, self.scope(extra)):
                 return StepOutcome(status="skipped", error=skipped_reason(step.condition))
             if isinstance(step, RequestStep):
                 assert planned.request_spec is not None
@@ -548,7 +548,7 @@ class RunExecution:
                     status_gates=status_gates,
                 )
             if isinstance(step, SetStep):
-                assigned = await in_sandbox(self._assign, step, extra)
+                assigned = await sandboxed(self._assign, step, extra)
                 problems = oversized(assigned, self.http.settings.max_variable_bytes)
                 if problems:
                     return StepOutcome(status="error", error="; ".join(problems))

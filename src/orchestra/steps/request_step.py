@@ -25,7 +25,7 @@ from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetc
 from orchestra.steps.request_defaults import merged_request, without_overridden_auth
 from orchestra.steps.response import ResponseView
 from orchestra.steps.scripts.step_scripts import ScriptRequests, run_scripts, scripts_of
-from orchestra.steps.templating import in_sandbox, render_value
+from orchestra.steps.templating import render_value, sandboxed
 from orchestra.steps.variable_sizes import oversized
 
 
@@ -178,7 +178,7 @@ class HttpStepRunner:
                 )
             if scripted:
                 scope = {**scope, **scripted, "vars": {**(scope.get("vars") or {}), **scripted}}
-        rendered, expect, until = await in_sandbox(_render_step, step, request_spec, scope, shared.defaults)
+        rendered, expect, until = await sandboxed(_render_step, step, request_spec, scope, shared.defaults)
         if base_url is not None and _is_relative(rendered.get("url")):
             rendered = {**rendered, "url": join_url(base_url, rendered["url"])}
         timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)

@@ -6,7 +6,8 @@ the budget of the rendering in progress, and checks the size of every value it b
 does, it therefore stops, with a clear reason, after at most ``MAX_OPERATIONS`` operations or
 ``TIME_LIMIT_S`` seconds, and holds no value larger than ``MAX_VALUE_SIZE``.
 
-Renderings run in worker threads (templating.in_sandbox), never on the event loop. Every ``CHECK_EVERY``
+Renderings run in worker threads (templating.in_sandbox), never on the event loop (but for the few
+look-ups within a small budget of steps/template_inline.py). Every ``CHECK_EVERY``
 operations (well under a millisecond) the budget checks its clock and a request to stop, and every
 ``PAUSE_EVERY_S`` it gives up the interpreter lock for a moment, so the event loop that serves the API and
 the other runs gets its turn at once rather than after the interpreter's 5 ms switch interval. The time

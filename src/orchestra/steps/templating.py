@@ -3,9 +3,11 @@
 Templates are written by test authors and rendered by a shared executor, so they run in Jinja's immutable
 sandbox with strict undefined names, every operation charged to a budget and every value they build
 bounded in size (steps/template_sandbox.py, steps/template_budget.py). The executor renders through
-``in_sandbox``: in a worker thread, never on the event loop, with a hard stop, so a template can cost its
-own run time but never the responsiveness of the process. Rendering is on every step's hot path: strings
-without markup are returned untouched, and compiled templates are cached per source string.
+``sandboxed``: in a worker thread (``in_sandbox``), with a hard stop, so a template can cost its own run
+time but never the responsiveness of the process — except a rendering whose templates only look values up
+(``{{ next }}``, ``{{ env.base_url }}/items/{{ item['id'] }}``), which cannot take long and is done on the
+event loop, without the hand-off (steps/template_inline.py). Rendering is on every step's hot path:
+strings without markup are returned untouched, and compiled templates are cached per source string.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.runtime import Undefined
 
 from orchestra.definitions.testcase_model import has_template
-from orchestra.steps import template_budget, template_functions
+from orchestra.steps import template_budget, template_functions, template_inline
 from orchestra.steps.secret_taint import SecretText, tracked_filter
 from orchestra.steps.template_budget import Budget, BudgetExceeded
 from orchestra.steps.template_sandbox import MeteredEnvironment
@@ -95,6 +97,14 @@ def _compiled_expression(source: str) -> TemplateExpression:
     return ENVIRONMENT.compile_expression(source, undefined_to_none=False)
 
 
+@lru_cache(maxsize=4096)
+def _only_looks_up(source: str) -> bool:
+    try:
+        return template_inline.only_looks_up(ENVIRONMENT.parse(source))
+    except TemplateSyntaxError:
+        return False  # reported by the rendering in a template thread, as ever
+
+
 def _quoted(source: str) -> str:
     return '"' + (source if len(source) <= 120 else source[:117] + "...") + '"'
 
@@ -108,13 +118,16 @@ def _single_expression(text: str) -> str | None:
 
 
 def _ensure_defined(value: Any) -> Any:
-    """Raise for an undefined value, also one nested in a list or mapping (str() makes it raise)."""
+    """Raise for an undefined value, also one nested in a list or mapping (str() makes it raise). The walk
+    is charged to the budget like size_of's: an eighth of an operation an item."""
     if isinstance(value, Undefined):
         str(value)
     elif isinstance(value, list | tuple):
+        template_budget.spend(len(value) // 8)
         for item in value:
             _ensure_defined(item)
     elif isinstance(value, dict):
+        template_budget.spend(len(value) // 8)
         for item in value.values():
             _ensure_defined(item)
     return value
@@ -135,6 +148,8 @@ def _budget_of_this_call() -> AbstractContextManager[Any]:
 def _render_string(text: str, scope: Mapping[str, Any], *, native: bool) -> Any:
     if not has_template(text):
         return text
+    if template_inline.attempting() and not _only_looks_up(text):
+        raise template_inline.NeedsThread
     try:
         with _budget_of_this_call():
             expression = _single_expression(text) if native else None
@@ -185,6 +200,18 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
         items = [render_value(item, scope) for item in value]
         return value if all(new is old for new, old in zip(items, value, strict=True)) else items
     return value
+
+
+async def sandboxed(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``in_sandbox``, except that work whose templates only look values up, within a small budget, is done
+    on the event loop, without the hand-off to a thread (steps/template_inline.py); other work is abandoned
+    at its first other template and done again in a template thread. ``work`` must only render: compute
+    values from its templates, nothing that lasts long or has effects of its own."""
+    try:
+        with template_inline.attempt():
+            return work(*args, **kwargs)
+    except template_inline.NeedsThread:
+        return await in_sandbox(work, *args, **kwargs)
 
 
 async def in_sandbox(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:

@@ -30,7 +30,7 @@ from orchestra.steps.http_call import HttpCall
 from orchestra.steps.http_send import ResponseTooLarge, describe_transport_error, send
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.response import ResponseView
-from orchestra.steps.templating import TemplateError, build_scope, in_sandbox, render_value
+from orchestra.steps.templating import TemplateError, build_scope, render_value, sandboxed
 from orchestra.testdata.calls import (
     DEFAULT_BODY_LIMIT,
     DEFAULT_HEADER_LIMIT,
@@ -144,7 +144,7 @@ class DataResolver:
     ) -> Any:
         if binding.generate is None:
             try:
-                return await in_sandbox(render_value, binding.value, self._scope(data))
+                return await sandboxed(render_value, binding.value, self._scope(data))
             except TemplateError as error:
                 raise BindingFailed(name, str(error)) from None
         generator = ValueGenerator(seed, name)
@@ -204,7 +204,7 @@ class DataResolver:
 
         scope = self._scope(data)
         try:
-            built = await in_sandbox(self._build, plan, request, scope, data)
+            built = await sandboxed(self._build, plan, request, scope, data)
         except (TemplateError, RequestProblem, httpx.InvalidURL, TypeError, ValueError) as error:
             return result("error", f"{request.operation}: {error}")
         recorded = record_request(built, self.body_limit, self.header_limit)
@@ -232,7 +232,7 @@ class DataResolver:
         except _NoValue as error:
             return result("failed", f"{request.operation}: {error}", request=recorded, response=answer)
         try:
-            undo = await in_sandbox(self._undo, plan, binding, value, data)
+            undo = await sandboxed(self._undo, plan, binding, value, data)
         except (TemplateError, RequestProblem, httpx.InvalidURL, TypeError, ValueError) as error:
             reason = (
                 f"the cleanup of '{name}' cannot be rendered, so it could not be undone: {error}; what it "
