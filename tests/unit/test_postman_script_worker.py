@@ -51,8 +51,11 @@ def test_a_job_in_a_context_made_ahead_or_reused_runs_like_one_made_for_it() -> 
     ahead = run_job(job(script), libraries, context=fresh_context(libraries))
     own = run_job(job(script), libraries)
     sandbox = Sandbox(libraries)
+    reused = []
     try:
-        reused = [sandbox.run(job(script)) for _ in range(3) if sandbox.prepare() is None]
+        for _ in range(3):
+            sandbox.prepare()  # as the worker does after answering
+            reused.append(sandbox.run(job(script)))
     finally:
         sandbox.discard()
     assert sandbox.made == 1
@@ -220,3 +223,18 @@ def test_a_job_stopped_at_its_limits_gets_the_context_made_anew() -> None:
         assert sandbox.made == 2
     finally:
         sandbox.discard()
+
+
+def test_a_library_is_loaded_anew_for_each_script_that_names_it_and_keeps_nothing_for_the_next() -> None:
+    answers, made = run_all(
+        [
+            "const moment = require('moment'); moment.defineLocale('xx', {months: 'a_b_c_d_e_f_g_h_i_j_k_l'"
+            ".split('_')}); moment.locale('xx'); _.mixin({shout: (s) => s + '!'});"
+            " pm.test('set', () => pm.expect(moment.utc(0).format('MMMM') + _.shout('x')).to.equal('ax!'));",
+            "const moment = require('moment');"
+            " pm.test('its own', () =>"
+            " pm.expect([moment.locale(), typeof _.shout]).to.eql(['en', 'undefined']));",
+        ]
+    )
+    assert [passed(answer) for answer in answers] == [[("set", True)], [("its own", True)]]
+    assert made == 1
