@@ -238,3 +238,18 @@ def test_a_library_is_loaded_anew_for_each_script_that_names_it_and_keeps_nothin
     )
     assert [passed(answer) for answer in answers] == [[("set", True)], [("its own", True)]]
     assert made == 1
+
+
+def test_a_context_is_reused_only_for_scripts_of_one_scope() -> None:
+    """The worker pool is shared by tenants: no tenant's script runs where another tenant's scripts ran."""
+    sandbox = Sandbox(Libraries())
+    plain = "pm.test('ok', () => pm.expect(1).to.equal(1));"
+    try:
+        for scope in ("tenant-a", "tenant-a", "tenant-b", "tenant-b", None, "tenant-a"):
+            sandbox.prepare()
+            answer = sandbox.run(job(plain, scope=scope))
+            assert answer["error"] is None
+            assert sandbox.scope == scope
+    finally:
+        sandbox.discard()
+    assert sandbox.made == 4  # a, b, no scope, a again: a new context each time the scope changes

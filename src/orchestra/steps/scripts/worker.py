@@ -224,7 +224,9 @@ _COMPILES = (
 
 class Sandbox:
     """A worker's context, reused from job to job while no job changes what they share (context_guard.js
-    checks it after each one); jobs it cannot take run in a fresh context of their own."""
+    checks it after each one) and the jobs are of one scope (a tenant's: the worker pool is shared, and no
+    tenant's script ever runs in a context another tenant's scripts ran in); jobs it cannot take run in a
+    fresh context of their own."""
 
     def __init__(self, libraries: Libraries) -> None:
         self.libraries = libraries
@@ -233,6 +235,7 @@ class Sandbox:
         self._settle: Any = None
         self._used = False  # a job ran since the last check
         self.jobs = 0  # jobs run in the current context
+        self.scope: str | None = None  # the scope of the jobs run in the current context
         self.made = 0  # contexts made so far
 
     def prepare(self) -> None:
@@ -271,8 +274,12 @@ class Sandbox:
         script = str(job["script"])
         if _NAMES_DEFERRING.search(script):
             return run_job(job, self.libraries, ask)
+        scope = job.get("scope")
+        if self._context is not None and self.jobs and scope != self.scope:
+            self.discard()  # another scope's jobs ran in it
         self.prepare()
         assert self._context is not None
+        self.scope = None if scope is None else str(scope)
         if self._compiles(script, timeout_sec=5.0) is not True:  # a syntax error, reported as ever
             return run_job(job, self.libraries, ask)
         self._used = True
