@@ -153,6 +153,7 @@ class HttpStepRunner:
             async def pace() -> None:
                 await pacer.wait_turn(tenant, environment, rate)
 
+        script_scope = None if tenant_id is None else str(tenant_id)  # a tenant's scripts share contexts
         scripted: dict[str, Any] = {}  # variables the step's scripts set
         next_request: NextRequest | None = None  # the pre-request scripts' setNextRequest
         pre_checks: list[dict[str, Any]] = []  # their tests and requests, first among the step's checks
@@ -164,6 +165,7 @@ class HttpStepRunner:
                 variables=scope.get("vars") or {},
                 request=request_spec,
                 requests=self._script_requests(self.settings.default_step_timeout_ms, pace),
+                scope=script_scope,
             )
             scripted.update(before.variables)
             next_request = before.next_request
@@ -216,7 +218,7 @@ class HttpStepRunner:
                 )
         if step.test_script is not None and view is not None:
             requests = self._script_requests(timeout_ms, pace)
-            await self._test_scripts(step, rendered, view, scope, scripted, outcome, requests)
+            await self._test_scripts(step, rendered, view, scope, scripted, outcome, requests, script_scope)
         elif scripted:
             outcome.variables = {**scripted, **outcome.variables}
         if outcome.next_request is None:  # a test script's setNextRequest wins over a pre-request one's
@@ -236,6 +238,7 @@ class HttpStepRunner:
         scripted: dict[str, Any],
         outcome: StepOutcome,
         requests: ScriptRequests,
+        script_scope: str | None,
     ) -> None:
         """The step's test scripts on its final response: their tests as named checks, the variables they
         set over those captured, a thrown error as the step's."""
@@ -248,6 +251,7 @@ class HttpStepRunner:
             request=rendered,
             view=view,
             requests=requests,
+            scope=script_scope,
         )
         outcome.assertions.extend(check.to_dict() for check in after.checks)
         changed = {**scripted, **outcome.variables, **after.variables}

@@ -121,15 +121,23 @@ class ScriptPool:
         timeout_ms: float = SCRIPT_TIMEOUT_MS,
         max_memory: int = SCRIPT_MAX_MEMORY,
         send: Send | None = None,
+        scope: str | None = None,
     ) -> ScriptResult:
-        """``send``: performs the script's pm.sendRequest calls (none: the script may not send any)."""
+        """``send``: performs the script's pm.sendRequest calls (none: the script may not send any).
+        ``scope``: whose script it is (a tenant); a worker reuses a context only for scripts of one scope."""
         idle = self._queue()
         worker = await idle.get()
         try:
             if worker is None or worker.process.returncode is not None:
                 worker = await _Worker.start()
             state = {**state, "maxRequests": MAX_SCRIPT_REQUESTS if send is not None else 0}
-            job = {"script": script, "state": state, "timeout_ms": timeout_ms, "max_memory": max_memory}
+            job = {
+                "script": script,
+                "state": state,
+                "timeout_ms": timeout_ms,
+                "max_memory": max_memory,
+                "scope": scope,
+            }
             try:
                 answer = await worker.ask(job, timeout_ms / 1000 + _GRACE_S, send)
             except (TimeoutError, ConnectionError, ValueError, asyncio.LimitOverrunError) as failure:

@@ -195,9 +195,11 @@ async def run_scripts(
     request: Mapping[str, Any],
     view: ResponseView | None = None,
     requests: ScriptRequests | None = None,
+    scope: str | None = None,
 ) -> ScriptsOutcome:
     """Run ``scripts`` in order, each seeing the variables the ones before it set. ``requests``: sends
-    their pm.sendRequest calls (none: a script that calls it ends in error)."""
+    their pm.sendRequest calls (none: a script that calls it ends in error). ``scope``: whose scripts they
+    are (the tenant): script contexts are reused only within one."""
     outcome = ScriptsOutcome()
     current = _plain(dict(variables))
     label = "pre-request script" if phase == "prerequest" else "test script"
@@ -207,7 +209,7 @@ async def run_scripts(
     }
     for index, script in enumerate(scripts):
         state = {"phase": phase, "requestName": step_name, "variables": current, "data": {}, **exchange}
-        result: ScriptResult = await POOL.run(script, state, send=requests)
+        result: ScriptResult = await POOL.run(script, state, send=requests, scope=scope)
         if requests is not None:
             outcome.checks.extend(requests.log)
             requests.log.clear()

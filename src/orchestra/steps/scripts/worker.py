@@ -1,10 +1,18 @@
 """A script worker process: one JSON job per line on stdin, one JSON answer per line on stdout.
 
-Every job gets a fresh V8 context (nothing one script leaves behind is seen by the next), the Postman
-sandbox (pm_sandbox.js over chai), and runs under the job's time and heap limits. Making a context and
-compiling chai in it is most of a short script's cost, so the worker makes the next job's context as soon as
-it has answered, while the executor sends the step's request and commits its result. Jobs are
-``{"script", "state", "timeout_ms", "max_memory"}``; answers ``{"tests", "changed", "removed", "error"}``.
+Every job runs in a V8 context in which nothing a script before it did is seen, with the Postman sandbox
+(pm_sandbox.js over chai), under the job's time and heap limits. Making a context and compiling chai in it
+is most of a short script's cost, so a worker reuses its context from job to job while no job changes what
+they share: after each job (once it has answered, while the executor sends the step's request and commits
+its result), context_guard.js removes the globals the job added and checks every object the context had
+before any job (the built-ins, chai) against what it recorded then; a job that changed any of them (a
+prototype, chai, a global replaced) gets the context thrown away and a fresh one made, as does a job that
+timed out or ran out of memory, and every ``_MAX_REUSES`` jobs. A script runs as a function body, as in
+Postman's sandbox (its declarations are its own, ``return`` ends it); one that is not a valid one (a syntax
+error: reported as before), or that names what could run code after it returned (timers,
+``Atomics.waitAsync``, WebAssembly's compilation, finalisers, which a reused context does not have), runs
+in a fresh context of its own. Jobs are ``{"script", "state", "timeout_ms", "max_memory"}``; answers
+``{"tests", "changed", "removed", "error"}``.
 
 ``pm.sendRequest``: the sandbox queues the request; when the script has returned, the worker writes
 ``{"send": {"method", "url", "headers", "body"}}`` and reads the parent's ``{"response": {…}}`` or
@@ -36,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "vendor"
 CHAI = VENDOR / "chai.js"
 SANDBOX = (HERE / "pm_sandbox.js").read_text(encoding="utf-8")
+GUARD = (HERE / "context_guard.js").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,40 +155,140 @@ def fresh_context(libraries: Libraries) -> MiniRacer:
     return context
 
 
-def run_job(
-    job: dict[str, Any], libraries: Libraries, ask: Ask | None = None, context: MiniRacer | None = None
-) -> dict[str, Any]:
-    """Run one job in ``context`` (a fresh one from :func:`fresh_context`, made here if not given), then
-    close the context: it serves one job only."""
+def _run_in(
+    context: MiniRacer, libraries: Libraries, job: dict[str, Any], code: str, ask: Ask | None
+) -> tuple[dict[str, Any], bool]:
+    """Run ``job`` (its script as ``code``) in a prepared ``context``: its answer, and whether the script
+    ended by itself (False: stopped at its time or memory limit, maybe with something half done)."""
     from py_mini_racer import JSOOMException, JSTimeoutException
 
     timeout_ms = float(job["timeout_ms"])
     max_memory = int(job["max_memory"])
+    script = str(job["script"])
+    context.eval("this.__orchestra_libs = {}; this.__orchestra_state = " + json.dumps(job["state"]) + ";")
+    libraries.load(context, script)
+    context.eval(SANDBOX + "\n//# sourceURL=postman-sandbox.js")
+    context.eval("delete this.self; delete this.__orchestra_state; delete this.__orchestra_libs;")
+    error: str | None = None
+    ended = True
+    try:
+        _run_turns(context, code, timeout_ms, max_memory, ask)
+    except (JSTimeoutException, _OutOfTime):
+        error, ended = f"the script did not finish within {timeout_ms:g} ms", False
+    except JSOOMException:
+        error, ended = f"the script used more than {max_memory // 1_048_576} MB of memory", False
+    except Exception as failure:  # a JavaScript error: the script's own
+        error = _error_text(failure)
+    try:
+        answer = json.loads(str(context.eval("__orchestra_result()", timeout=1000)))
+    except Exception:
+        answer, ended = {"tests": [], "changed": {}, "removed": []}, False
+    answer["error"] = error
+    return dict(answer), ended
+
+
+def run_job(
+    job: dict[str, Any], libraries: Libraries, ask: Ask | None = None, context: MiniRacer | None = None
+) -> dict[str, Any]:
+    """Run one job in ``context`` (a fresh one from :func:`fresh_context`, made here if not given), its
+    script as a script of its own, then close the context: it serves one job only."""
     if context is None:
         context = fresh_context(libraries)
     try:
-        libraries.load(context, str(job["script"]))
-        context.eval("this.__orchestra_state = " + json.dumps(job["state"]) + ";")
-        context.eval(SANDBOX + "\n//# sourceURL=postman-sandbox.js")
-        context.eval("delete this.self; delete this.__orchestra_state; delete this.__orchestra_libs;")
-        error: str | None = None
-        try:
-            script = str(job["script"]) + f"\n//# sourceURL={_SCRIPT_NAME}"
-            _run_turns(context, script, timeout_ms, max_memory, ask)
-        except (JSTimeoutException, _OutOfTime):
-            error = f"the script did not finish within {timeout_ms:g} ms"
-        except JSOOMException:
-            error = f"the script used more than {max_memory // 1_048_576} MB of memory"
-        except Exception as failure:  # a JavaScript error: the script's own
-            error = _error_text(failure)
-        try:
-            answer = json.loads(str(context.eval("__orchestra_result()", timeout=1000)))
-        except Exception:
-            answer = {"tests": [], "changed": {}, "removed": []}
-        answer["error"] = error
-        return dict(answer)
+        code = str(job["script"]) + f"\n//# sourceURL={_SCRIPT_NAME}"
+        return _run_in(context, libraries, job, code, ask)[0]
     finally:
         context.close()
+
+
+_MAX_REUSES = 500  # jobs in one context, at most (it is then made anew: whatever a job kept stays bounded)
+
+# What can run code after the script has returned (MiniRacer's setTimeout rests on Atomics.waitAsync and
+# SharedArrayBuffer): taken out of a reused context, so that nothing of a job runs during the next one. A
+# script naming one of them runs in a fresh context of its own, where they are as they always were.
+_DEFERRING = ("Atomics", "SharedArrayBuffer", "WebAssembly", "FinalizationRegistry")
+_NAMES_DEFERRING = re.compile(
+    r"Atomics|SharedArrayBuffer|WebAssembly|FinalizationRegistry|[sS]etTimeout|[tT]imer"
+)
+_WITHOUT_DEFERRING = "".join(f"delete this.{name};" for name in _DEFERRING)
+# Globals each job has its own of (the sandbox sets console; self and the room for libraries are chai's and
+# the loader's): out of what a reused context records, so that a job's are removed after it.
+_JOBS_OWN = "delete this.self; delete this.__orchestra_libs; delete this.console;"
+# Whether a script is a valid function body (new Function parses it as one, running nothing): only then is
+# it run wrapped in a function, which it cannot close early.
+_COMPILES = (
+    "(function (F) { return function (text) {"
+    " try { new F(text); return true; } catch (e) { return false; } }; })(Function)"
+)
+
+
+class Sandbox:
+    """A worker's context, reused from job to job while no job changes what they share (context_guard.js
+    checks it after each one) and the jobs are of one scope (a tenant's: the worker pool is shared, and no
+    tenant's script ever runs in a context another tenant's scripts ran in); jobs it cannot take run in a
+    fresh context of their own."""
+
+    def __init__(self, libraries: Libraries) -> None:
+        self.libraries = libraries
+        self._context: MiniRacer | None = None
+        self._compiles: Any = None
+        self._settle: Any = None
+        self._used = False  # a job ran since the last check
+        self.jobs = 0  # jobs run in the current context
+        self.scope: str | None = None  # the scope of the jobs run in the current context
+        self.made = 0  # contexts made so far
+
+    def prepare(self) -> None:
+        """Have a context ready for the next job: the current one if the last job left it as it found it,
+        else a new one."""
+        if self._context is not None:
+            if not self._used:
+                return
+            if self.jobs < _MAX_REUSES and self._settled():
+                self._used = False
+                return
+            self.discard()
+        context = fresh_context(self.libraries)
+        try:
+            context.eval(_JOBS_OWN + _WITHOUT_DEFERRING)
+            self._compiles = context.eval(_COMPILES)
+            self._settle = context.eval(GUARD + "\n//# sourceURL=context-guard.js")
+        except BaseException:
+            context.close()
+            raise
+        self._context, self._used, self.jobs = context, False, 0
+        self.made += 1
+
+    def _settled(self) -> bool:
+        try:
+            return self._settle(timeout_sec=5.0) is True
+        except Exception:  # a job that left the guard unable to check: the context goes
+            return False
+
+    def discard(self) -> None:
+        if self._context is not None:
+            self._context.close()
+        self._context = self._compiles = self._settle = None
+
+    def run(self, job: dict[str, Any], ask: Ask | None = None) -> dict[str, Any]:
+        script = str(job["script"])
+        if _NAMES_DEFERRING.search(script):
+            return run_job(job, self.libraries, ask)
+        scope = job.get("scope")
+        if self._context is not None and self.jobs and scope != self.scope:
+            self.discard()  # another scope's jobs ran in it
+        self.prepare()
+        assert self._context is not None
+        self.scope = None if scope is None else str(scope)
+        if self._compiles(script, timeout_sec=5.0) is not True:  # a syntax error, reported as ever
+            return run_job(job, self.libraries, ask)
+        self._used = True
+        self.jobs += 1
+        code = f"(function () {{{script}\n}}).call(this);\n//# sourceURL={_SCRIPT_NAME}"
+        answer, ended = _run_in(self._context, self.libraries, job, code, ask)
+        if not ended:
+            self.discard()
+        return answer
 
 
 def _ask_parent(spec: dict[str, Any]) -> dict[str, Any]:
@@ -196,26 +305,24 @@ def _ask_parent(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    libraries = Libraries()
-    spare = _prepared(libraries)
+    sandbox = Sandbox(Libraries())
+    _prepare(sandbox)
     while line := sys.stdin.readline():
-        context, spare = spare, None
         try:
-            answer = run_job(json.loads(line), libraries, _ask_parent, context)
-        except Exception as failure:  # the worker stays up for the next job
-            if context is not None:
-                context.close()
+            answer = sandbox.run(json.loads(line), _ask_parent)
+        except Exception as failure:  # the worker stays up for the next job, in a new context
+            sandbox.discard()
             answer = {"tests": [], "changed": {}, "removed": [], "error": f"script worker: {failure}"}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
-        spare = _prepared(libraries)  # made while the executor does the rest of its step
+        _prepare(sandbox)  # checked (or made anew) while the executor does the rest of its step
 
 
-def _prepared(libraries: Libraries) -> MiniRacer | None:
+def _prepare(sandbox: Sandbox) -> None:
     try:
-        return fresh_context(libraries)
-    except Exception:  # the job makes its own, and reports why that fails
-        return None
+        sandbox.prepare()
+    except Exception:  # the job tries again, and reports why that fails
+        sandbox.discard()
 
 
 if __name__ == "__main__":
