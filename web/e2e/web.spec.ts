@@ -1,5 +1,6 @@
 // The web application against a real `orchestra up` with the demo: sign in with the local admin token,
-// the overview, the runs list and its filters, a failed run's checks, a SUT's HTML shown as text, sign out.
+// the overview, the runs list and its filters, a failed run's checks, a SUT's HTML shown as text, sign out;
+// the suite-runs list, its filters and orders through the URL.
 // Screenshots of every screen go to web/artifacts/screenshots/.
 import { existsSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
@@ -43,7 +44,7 @@ test("sign in, the overview, the runs, a failed run's checks, sign out", async (
   await expect(recent.getByRole("listitem")).toHaveCount(10); // the demo made 17 runs: the latest 10
   await shot(page, "02-overview");
 
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Runs" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Runs", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
   await expect(page.getByText(/1–\d+ of \d+/)).toBeVisible();
   await shot(page, "03-runs");
@@ -107,6 +108,49 @@ test("sign in, the overview, the runs, a failed run's checks, sign out", async (
 
   expect(dialogs).toEqual([]);
   expect(consoleErrors.filter((text) => !text.includes("401"))).toEqual([]);
+});
+
+test("the suite runs: filtered by project and status, sorted and searched on the server, all in the URL", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Suite runs" }).click();
+  await expect(page.getByRole("heading", { name: "Suite runs" })).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: /Created/ })).toHaveAttribute("aria-sort", "descending");
+  const rows = page.getByRole("table").getByRole("row");
+  const names = rows.locator("td:first-child span.font-medium");
+  // `orchestra up` ran the example suite ("demo", project examples) and the test-data one ("test-data").
+  await expect(names.filter({ hasText: /^(demo|test-data)$/ })).toHaveText(["test-data", "demo"]);
+  await shot(page, "08-suite-runs");
+
+  await page.getByLabel("Project").selectOption("examples");
+  await expect(page).toHaveURL(/project=examples/);
+  await expect(names).toHaveText(["demo"]);
+  const status = (await rows.filter({ hasText: "demo" }).locator("td:nth-child(2) span").first().textContent()) ?? "";
+  await page.getByLabel("Status").selectOption(status.replace(" ", "_"));
+  await expect(page).toHaveURL(new RegExp(`status=${status.replace(" ", "_")}`));
+  await expect(names).toHaveText(["demo"]);
+  await page.getByLabel("Status").selectOption("PENDING"); // no suite run is waiting any more
+  await expect(page.getByText("No suite runs match these filters.")).toBeVisible();
+
+  // A shared link: sorted by name, descending, and a text in the name; what it says is what is shown.
+  await page.goto("/suite-runs?sort=-name&q=DATA&trigger=manual");
+  await expect(page.getByLabel("Name contains")).toHaveValue("DATA");
+  await expect(page.getByLabel("Trigger")).toHaveValue("manual");
+  await expect(page.getByRole("columnheader", { name: /Suite run/ })).toHaveAttribute("aria-sort", "descending");
+  await expect(names).toHaveText(["test-data"]);
+  await page.getByLabel("Name contains").fill("");
+  await page.getByLabel("Name contains").press("Enter");
+  await expect(page).not.toHaveURL(/q=/);
+  const ours = names.filter({ hasText: /^(demo|test-data)$/ });
+  await expect(ours).toHaveText(["test-data", "demo"]); // by name, descending
+  await page.getByRole("columnheader", { name: /Suite run/ }).getByRole("button").click();
+  await expect(page).toHaveURL(/sort=name/);
+  await expect(ours).toHaveText(["demo", "test-data"]);
+  const all = await names.allTextContents();
+  expect(all).toEqual([...all].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  await page.getByRole("columnheader", { name: /Duration/ }).getByRole("button").click(); // longest first
+  await expect(page).toHaveURL(/sort=-duration/);
+  await expect(page.getByRole("columnheader", { name: /Duration/ })).toHaveAttribute("aria-sort", "descending");
+  await shot(page, "09-suite-runs-sorted");
 });
 
 test("the server answers the application with a strict Content-Security-Policy", async ({ request }) => {

@@ -35,10 +35,22 @@ RUN_STATUS = Enum(
 )
 
 
+_DURATION = text("(finished_at - started_at)")
+
+
 class SuiteRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     """A run of a suite: groups its test runs; its status derives from theirs."""
 
     __tablename__ = "suite_runs"
+    __table_args__ = (
+        # The suite-run list (GET /suite-runs) in each of its orders, both directions (migration 0024).
+        Index("ix_suite_runs_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_suite_runs_tenant_name", "tenant_id", "name", "id"),
+        Index("ix_suite_runs_tenant_status", "tenant_id", "status", "id"),
+        Index("ix_suite_runs_tenant_duration", "tenant_id", _DURATION, "id"),
+        # A suite's runs, newest first (GET /suite-runs?suite=…).
+        Index("ix_suite_runs_suite_created", "suite_id", "created_at", "id"),
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     suite_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("suites.id", ondelete="SET NULL"))
@@ -48,6 +60,14 @@ class SuiteRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     parallelism: Mapped[int | None] = mapped_column(Integer)  # most of its runs active at once
+    # A summary of its runs the database keeps (migration 0024's triggers on test_runs), for the list to
+    # filter, sort and index: its status (as suite_status derives it), its first run's start and, once it
+    # has ended, its last run's end. Never written here; runs/service.py's get_suite_run derives the same.
+    status: Mapped[RunStatus] = mapped_column(
+        RUN_STATUS, nullable=False, default=RunStatus.PENDING, server_default=RunStatus.PENDING.value
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
@@ -88,6 +108,8 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
         # The run list by name or by status (GET /runs?sort=…, both directions; migration 0023).
         Index("ix_test_runs_tenant_name", "tenant_id", "name", "id"),
         Index("ix_test_runs_tenant_status", "tenant_id", "status", "id"),
+        # … and by duration (migration 0024).
+        Index("ix_test_runs_tenant_duration", "tenant_id", _DURATION, "id"),
         # The members of a failure group, latest first.
         Index(
             "ix_test_runs_failure_group",

@@ -193,9 +193,59 @@ async def create_suite_run(
 
 @router.get("/suite-runs", response_model=Page[SuiteRunOut])
 async def list_suite_runs(
-    session: SessionDep, actor: ViewerDep, page: Annotated[PageParams, Depends()], project: str | None = None
+    session: SessionDep,
+    actor: ViewerDep,
+    page: Annotated[PageParams, Depends()],
+    project: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    status: Annotated[
+        RunStatus | None, Query(description="The suite run's status (derived from its runs').")
+    ] = None,
+    environment: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Environment id or name (within project, else in every project).",
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Suite id or name (within project, else in every project).",
+        ),
+    ] = None,
+    trigger: Trigger | None = None,
+    created_after: Annotated[
+        datetime | None,
+        Query(description="Suite runs created at or after this time (ISO 8601; UTC if no offset)."),
+    ] = None,
+    created_before: Annotated[
+        datetime | None,
+        Query(description="Suite runs created before this time (ISO 8601; UTC if no offset)."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Text in the suite run's name (case-insensitive)."),
+    ] = None,
+    sort: Annotated[
+        RunSort,
+        Query(description="Order: a field, descending with a leading '-'; ties are broken by id."),
+    ] = "-created_at",
 ) -> Page[SuiteRunOut]:
-    return await service.list_suite_runs(session, actor, page, project)
+    wanted = service.SuiteRunFilters(
+        project,
+        status,
+        environment,
+        suite,
+        trigger,
+        created_after=created_after,
+        created_before=created_before,
+        text=q,
+        sort=sort,
+    )
+    return await service.list_suite_runs(session, actor, page, wanted)
 
 
 @router.get("/suite-runs/{suite_run_id}", response_model=SuiteRunOut)

@@ -113,7 +113,7 @@ def run_order(sort: str) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
     return key.asc(), TestRun.id.asc()
 
 
-def _like_literal(text: str) -> str:
+def like_literal(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere: its own wildcards (and the escape) are taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -157,7 +157,7 @@ def _narrowed(
     if narrowing.text is not None:
         if not reachable(narrowing.text):
             return None
-        query = query.where(TestRun.name.ilike(_like_literal(narrowing.text), escape="\\"))
+        query = query.where(TestRun.name.ilike(like_literal(narrowing.text), escape="\\"))
     return query
 
 
@@ -213,15 +213,6 @@ async def get_suite_run(
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-async def list_suite_runs(
-    session: AsyncSession, tenant_id: uuid.UUID, project_id: uuid.UUID | None, limit: int, offset: int
-) -> tuple[list[uuid.UUID], int]:
-    query = select(SuiteRun.id).where(SuiteRun.tenant_id == tenant_id)
-    if project_id is not None:
-        query = query.where(SuiteRun.project_id == project_id)
-    return await scalar_page(session, query.order_by(SuiteRun.created_at.desc()), limit, offset)
 
 
 async def cancel(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> int:

@@ -19,7 +19,7 @@ from orchestra.models import SuiteRun, TestCase, TestCaseVersion, TestRun
 from orchestra.models.run_states import TERMINAL, RunStatus, suite_status
 from orchestra.projects import service as projects
 from orchestra.quarantine import service as quarantine
-from orchestra.runs import reports, repository, suite_phases
+from orchestra.runs import reports, repository, suite_phases, suite_run_list
 from orchestra.runs.queue import QUEUE_STEP, queue_key
 from orchestra.runs.run_variables import check_run_variables
 from orchestra.runs.schemas import (
@@ -420,12 +420,61 @@ async def get_suite_run(
     )
 
 
+@dataclass(frozen=True)
+class SuiteRunFilters:
+    """What ``GET /suite-runs`` narrows the list to; ``environment`` and ``suite`` are ids or names within
+    ``project`` (one that does not exist there is a 404), or in every project when it is not given."""
+
+    project: str | None = None
+    status: RunStatus | None = None  # the suite run's derived status
+    environment: str | None = None
+    suite: str | None = None
+    trigger: str | None = None
+    created_after: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    text: str | None = None  # in the suite run's name, case-insensitive
+    sort: str = "-created_at"
+
+
+async def _suite_run_narrowing(
+    session: AsyncSession, actor: Actor, wanted: SuiteRunFilters
+) -> suite_run_list.SuiteRunNarrowing:
+    """``wanted`` with the project, and the environment and suite within it, resolved to ids (404 when one
+    does not exist); without a project, environment and suite stay references found in every project."""
+    project_id = environment_id = suite_id = None
+    if wanted.project is not None:
+        owner = await projects.get(session, actor, wanted.project)
+        project_id = owner.id
+        if wanted.environment is not None:
+            environment_id = (await environments.get(session, actor, owner, wanted.environment)).id
+        if wanted.suite is not None:
+            suite_id = (await suites.get(session, actor, owner, wanted.suite)).id
+    across = wanted.project is None
+    # an inverted window (after later than before) is simply empty: no suite run was created in it
+    return suite_run_list.SuiteRunNarrowing(
+        project_id=project_id,
+        status=wanted.status,
+        environment_id=environment_id,
+        environment_ref=wanted.environment if across else None,
+        suite_id=suite_id,
+        suite_ref=wanted.suite if across else None,
+        trigger=wanted.trigger,
+        created_after=_aware(wanted.created_after),
+        created_before=_aware(wanted.created_before),
+        text=wanted.text,
+    )
+
+
 async def list_suite_runs(
-    session: AsyncSession, actor: Actor, params: PageParams, project: str | None
+    session: AsyncSession, actor: Actor, params: PageParams, wanted: SuiteRunFilters = SuiteRunFilters()
 ) -> Page[SuiteRunOut]:
-    project_id = (await projects.get(session, actor, project)).id if project is not None else None
-    ids, total = await repository.list_suite_runs(
-        session, actor.tenant_id, project_id, params.limit, params.offset
+    ids, total = await suite_run_list.list_suite_runs(
+        session,
+        actor.tenant_id,
+        params.limit,
+        params.offset,
+        await _suite_run_narrowing(session, actor, wanted),
+        wanted.sort,
     )
     items = [await get_suite_run(session, actor, suite_run_id) for suite_run_id in ids]
     return Page[SuiteRunOut](items=items, total=total, limit=params.limit, offset=params.offset)

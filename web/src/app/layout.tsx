@@ -38,6 +38,9 @@ export function AppLayout() {
             <Link to="/runs" search={{ page: 1 }} className={navLink}>
               Runs
             </Link>
+            <Link to="/suite-runs" search={{ page: 1 }} className={navLink}>
+              Suite runs
+            </Link>
             <Link to="/test-cases" search={{ page: 1 }} className={navLink}>
               Test cases
             </Link>

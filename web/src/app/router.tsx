@@ -18,6 +18,8 @@ import { OverviewPage } from "@/features/overview/components/overview-page";
 import { parseRunsSearch } from "@/features/runs/api/runs";
 import { RunDetail } from "@/features/runs/components/run-detail";
 import { RunsPage } from "@/features/runs/components/runs-page";
+import { parseSuiteRunsSearch } from "@/features/runs/api/suite-runs";
+import { SuiteRunsPage } from "@/features/runs/components/suite-runs-page";
 import { parseSuitesSearch } from "@/features/suites/api/suites";
 import { SuitePage } from "@/features/suites/components/suite-page";
 import { SuitesPage } from "@/features/suites/components/suites-page";
@@ -123,6 +125,17 @@ const runsRoute = createRoute({
     const search = runsRoute.useSearch();
     const navigate = useNavigate({ from: "/runs" });
     return <RunsPage search={search} onSearchChange={(next) => void navigate({ search: next })} />;
+  },
+});
+
+const suiteRunsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/suite-runs",
+  validateSearch: parseSuiteRunsSearch,
+  component: function SuiteRunsScreen() {
+    const search = suiteRunsRoute.useSearch();
+    const navigate = useNavigate({ from: "/suite-runs" });
+    return <SuiteRunsPage search={search} onSearchChange={(next) => void navigate({ search: next })} />;
   },
 });
 
@@ -300,6 +313,7 @@ const routeTree = rootRoute.addChildren([
   signedInRoute.addChildren([
     overviewRoute,
     runsRoute,
+    suiteRunsRoute,
     runRoute,
     compareRoute,
     failureGroupsRoute,

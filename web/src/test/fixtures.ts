@@ -1,6 +1,7 @@
 import type { Schemas } from "@/shared/api/client";
 
 type Run = Schemas["RunOut"];
+type SuiteRun = Schemas["SuiteRunOut"];
 type Step = Schemas["StepResultOut"];
 
 export const PROJECT_ID = "11111111-1111-4111-8111-111111111111";
@@ -67,6 +68,33 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     retried_by: null,
     flaky: false,
     steps: [],
+    ...overrides,
+  };
+}
+
+export function makeSuiteRun(overrides: Partial<SuiteRun> = {}): SuiteRun {
+  return {
+    id: "55555555-5555-4555-8555-555555555555",
+    name: "nightly",
+    project_id: PROJECT_ID,
+    suite_id: "66666666-6666-4666-8666-666666666666",
+    environment: "demo",
+    status: "PASSED",
+    priority: 0,
+    trigger: "schedule",
+    variables: {},
+    counts: { PASSED: 3, FAILED: 1 },
+    muted: 0,
+    flaky: 0,
+    total: 4,
+    created_at: "2026-01-01T10:00:00Z",
+    started_at: "2026-01-01T10:00:01Z",
+    finished_at: "2026-01-01T10:00:05Z",
+    duration_ms: 4000,
+    waiting_for: null,
+    runs: [],
+    setup: null,
+    teardown: null,
     ...overrides,
   };
 }

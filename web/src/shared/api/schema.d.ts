@@ -13812,9 +13812,24 @@ export interface operations {
     list_suite_runs_api_v1_suite_runs_get: {
         parameters: {
             query?: {
+                /** @description Suite runs created at or after this time (ISO 8601; UTC if no offset). */
+                created_after?: string | null;
+                /** @description Suite runs created before this time (ISO 8601; UTC if no offset). */
+                created_before?: string | null;
+                /** @description Environment id or name (within project, else in every project). */
+                environment?: string | null;
                 limit?: number;
                 offset?: number;
                 project?: string | null;
+                /** @description Text in the suite run's name (case-insensitive). */
+                q?: string | null;
+                /** @description Order: a field, descending with a leading '-'; ties are broken by id. */
+                sort?: "-created_at" | "created_at" | "name" | "-name" | "status" | "-status" | "duration" | "-duration";
+                /** @description The suite run's status (derived from its runs'). */
+                status?: components["schemas"]["RunStatus"] | null;
+                /** @description Suite id or name (within project, else in every project). */
+                suite?: string | null;
+                trigger?: ("manual" | "ci" | "schedule" | "api") | null;
             };
             header?: never;
             path?: never;

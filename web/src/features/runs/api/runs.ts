@@ -1,40 +1,23 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "@/shared/api/client";
-import type { paths } from "@/shared/api/schema";
+import {
+  localTimeOf,
+  pageOf,
+  PAGE_SIZE,
+  sortOf,
+  statusOf,
+  textOf,
+  toInstant,
+  type ListSort,
+  type RunStatus,
+} from "./list-search";
 
 export type Run = Schemas["RunOut"];
 export type Step = Schemas["StepResultOut"];
-export type RunStatus = Schemas["RunStatus"];
-
-export const RUN_STATUSES: RunStatus[] = [
-  "PENDING",
-  "QUEUED",
-  "IN_PROGRESS",
-  "PASSED",
-  "FAILED",
-  "ERROR",
-  "CANCELLED",
-  "TIMED_OUT",
-];
+export type { RunStatus } from "./list-search";
+export { DEFAULT_SORT, MAX_FILTER_LENGTH, PAGE_SIZE, RUN_STATUSES, toInstant } from "./list-search";
 export const TERMINAL: ReadonlySet<RunStatus> = new Set(["PASSED", "FAILED", "ERROR", "CANCELLED", "TIMED_OUT"]);
-export const PAGE_SIZE = 25;
-
-type RunsQueryParams = NonNullable<paths["/api/v1/runs"]["get"]["parameters"]["query"]>;
-export type RunSort = NonNullable<RunsQueryParams["sort"]>;
-/** The orders the API lists runs in ("-": descending); newest first is the default (not put in the URL). */
-export const RUN_SORTS: RunSort[] = [
-  "-created_at",
-  "created_at",
-  "name",
-  "-name",
-  "status",
-  "-status",
-  "duration",
-  "-duration",
-];
-export const DEFAULT_SORT: RunSort = "-created_at";
-/** The longest text the API takes for suite, tag and the text in a run's name. */
-export const MAX_FILTER_LENGTH = 200;
+export type RunSort = ListSort;
 
 /** The runs list's state, kept in the URL's search params (shareable links). ``after`` and ``before`` are
  * local times as a datetime-local input gives them (``2026-12-01T09:30``). */
@@ -50,47 +33,18 @@ export type RunsSearch = {
   sort?: RunSort;
 };
 
-function isStatus(value: unknown): value is RunStatus {
-  return typeof value === "string" && (RUN_STATUSES as string[]).includes(value);
-}
-
-function isSort(value: unknown): value is RunSort {
-  return typeof value === "string" && value !== DEFAULT_SORT && (RUN_SORTS as string[]).includes(value);
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value === "number") value = String(value); // the router reads ?tag=7 as a number
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed && trimmed.length <= MAX_FILTER_LENGTH ? trimmed : undefined;
-}
-
-const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
-
-function localTime(value: unknown): string | undefined {
-  return typeof value === "string" && LOCAL_TIME.test(value) && !Number.isNaN(new Date(value).getTime())
-    ? value
-    : undefined;
-}
-
-/** A local time of a datetime-local input as the API's ISO 8601 instant. */
-export function toInstant(local: string | undefined): string | null {
-  return local ? new Date(local).toISOString() : null;
-}
-
 export function parseRunsSearch(search: Record<string, unknown>): RunsSearch {
-  const page = Number(search.page);
   // Every key is set (undefined when absent or invalid), so nothing of the raw URL survives next to it.
   return {
-    page: Number.isInteger(page) && page > 0 ? page : 1,
-    status: isStatus(search.status) ? search.status : undefined,
-    project: text(search.project),
-    suite: text(search.suite),
-    tag: text(search.tag),
-    q: text(search.q),
-    after: localTime(search.after),
-    before: localTime(search.before),
-    sort: isSort(search.sort) ? search.sort : undefined,
+    page: pageOf(search.page),
+    status: statusOf(search.status),
+    project: textOf(search.project),
+    suite: textOf(search.suite),
+    tag: textOf(search.tag),
+    q: textOf(search.q),
+    after: localTimeOf(search.after),
+    before: localTimeOf(search.before),
+    sort: sortOf(search.sort),
   };
 }
 

@@ -1,9 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { DEFAULT_SORT, PAGE_SIZE, projectsQuery, runsQuery, type RunsSearch } from "@/features/runs/api/runs";
-import { Button } from "@/shared/ui/button";
+import { DEFAULT_SORT, projectsQuery, runsQuery, type RunsSearch } from "@/features/runs/api/runs";
 import { Card } from "@/shared/ui/card";
 import { linkClass } from "@/shared/ui/styles";
+import { Pager } from "./pager";
 import { RunsFilters } from "./runs-filters";
 import { RunsTable } from "./runs-table";
 
@@ -15,10 +15,6 @@ export function RunsPage({ search, onSearchChange }: Props) {
   const runs = useQuery(runsQuery(search));
   const projects = useQuery(projectsQuery());
   const projectNames = new Map((projects.data?.items ?? []).map((p) => [p.id, p.name]));
-  const total = runs.data?.total ?? 0;
-  const first = total === 0 ? 0 : (search.page - 1) * PAGE_SIZE + 1;
-  const last = Math.min(search.page * PAGE_SIZE, total);
-  const lastPage = Math.max(1, Math.ceil(total / PAGE_SIZE));
 
   return (
     <div className="flex flex-col gap-4">
@@ -41,33 +37,18 @@ export function RunsPage({ search, onSearchChange }: Props) {
             sort={search.sort ?? DEFAULT_SORT}
             onSortChange={(sort) => onSearchChange({ ...search, page: 1, sort: sort === DEFAULT_SORT ? undefined : sort })}
             page={search.page}
-            total={total}
+            total={runs.data.total}
           />
         ) : (
           <p className="py-8 text-center text-slate-600 dark:text-slate-300">Loading runs…</p>
         )}
       </Card>
-      <nav aria-label="Pages of runs" className="flex items-center justify-between gap-4 text-sm">
-        <span aria-live="polite">
-          {first}–{last} of {total}
-        </span>
-        <div className="flex gap-2">
-          <Button
-            variant="secondary"
-            disabled={search.page <= 1}
-            onClick={() => onSearchChange({ ...search, page: search.page - 1 })}
-          >
-            Previous
-          </Button>
-          <Button
-            variant="secondary"
-            disabled={search.page >= lastPage}
-            onClick={() => onSearchChange({ ...search, page: search.page + 1 })}
-          >
-            Next
-          </Button>
-        </div>
-      </nav>
+      <Pager
+        label="Pages of runs"
+        page={search.page}
+        total={runs.data?.total ?? 0}
+        onPage={(page) => onSearchChange({ ...search, page })}
+      />
     </div>
   );
 }

@@ -1,0 +1,77 @@
+import { keepPreviousData, queryOptions } from "@tanstack/react-query";
+import { api, unwrap, type Schemas } from "@/shared/api/client";
+import {
+  localTimeOf,
+  pageOf,
+  PAGE_SIZE,
+  sortOf,
+  statusOf,
+  textOf,
+  toInstant,
+  type ListSort,
+  type RunStatus,
+} from "./list-search";
+
+export type SuiteRun = Schemas["SuiteRunOut"];
+export const TRIGGERS = ["manual", "ci", "schedule", "api"] as const;
+
+/** The suite-runs list's state, kept in the URL's search params (shareable links); ``after`` and ``before``
+ * are local times as a datetime-local input gives them. */
+export type SuiteRunsSearch = {
+  page: number;
+  status?: RunStatus;
+  project?: string;
+  environment?: string;
+  suite?: string;
+  trigger?: (typeof TRIGGERS)[number];
+  q?: string;
+  after?: string;
+  before?: string;
+  sort?: ListSort;
+};
+
+function triggerOf(value: unknown): SuiteRunsSearch["trigger"] {
+  return TRIGGERS.find((trigger) => trigger === value);
+}
+
+export function parseSuiteRunsSearch(search: Record<string, unknown>): SuiteRunsSearch {
+  // Every key is set (undefined when absent or invalid), so nothing of the raw URL survives next to it.
+  return {
+    page: pageOf(search.page),
+    status: statusOf(search.status),
+    project: textOf(search.project),
+    environment: textOf(search.environment),
+    suite: textOf(search.suite),
+    trigger: triggerOf(search.trigger),
+    q: textOf(search.q),
+    after: localTimeOf(search.after),
+    before: localTimeOf(search.before),
+    sort: sortOf(search.sort),
+  };
+}
+
+export const suiteRunsQuery = (search: SuiteRunsSearch) =>
+  queryOptions({
+    queryKey: ["suite-runs", search],
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/suite-runs", {
+          params: {
+            query: {
+              limit: PAGE_SIZE,
+              offset: (search.page - 1) * PAGE_SIZE,
+              status: search.status ?? null,
+              project: search.project ?? null,
+              environment: search.environment ?? null,
+              suite: search.suite ?? null,
+              trigger: search.trigger ?? null,
+              q: search.q ?? null,
+              created_after: toInstant(search.after),
+              created_before: toInstant(search.before),
+              sort: search.sort,
+            },
+          },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
