@@ -1,13 +1,13 @@
 """Benchmark: a page of GET /suite-runs on 100,000 suite runs of one tenant in every order and with each
-filter, with and without migration 0024's indexes, in the same process on the same embedded PostgreSQL.
+filter, with and without migration 0027's indexes, in the same process on the same embedded PostgreSQL.
 
 One project, 20 suites over 200 test cases on 2 environments, suite runs spread over 60 days with 3 runs
 each (300,000 runs): one suite run in 10 has a failed run, one in 50 a failed run retried into a pass, one
-in 100 a run still in progress; migration 0024's triggers keep their summaries as the runs are written.
+in 100 a run still in progress; migration 0027's triggers keep their summaries as the runs are written.
 Each page is the repository's own query (the page's ids and the total), timed as the fastest of
 ``--rounds`` (the machine's other load only ever adds time); the first page and one deep page (offset
 50,000) of each, first with the indexes, then with them dropped. The run list's order by duration (its own
-index in 0024) is timed the same way. Ends with one line of key=value figures (milliseconds; ``*_ratio``:
+index in 0027) is timed the same way. Ends with one line of key=value figures (milliseconds; ``*_ratio``:
 without the indexes against with them).
 
     python bench/suite_runs_list.py [--suite-runs 100000] [--rounds 5]
@@ -37,7 +37,7 @@ from orchestra.runs import repository, suite_run_list
 SUITES = 20
 CASES = 200
 RUNS_PER_SUITE_RUN = 3
-# Migration 0024's indexes: what this benchmark drops to time the lists without them.
+# Migration 0027's indexes: what this benchmark drops to time the lists without them.
 INDEXES = (
     "ix_suite_runs_tenant_created",
     "ix_suite_runs_tenant_name",

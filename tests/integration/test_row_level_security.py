@@ -37,7 +37,7 @@ from tests.integration.tenant_rows import (
 # Tables without a tenant: each one is platform-wide on purpose (a new one must be added here knowingly).
 NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version", "tenant_context_key"}
 
-# Exactly what orchestra_system may touch (migrations 0006, 0008, 0011, 0022 and 0024): no definitions,
+# Exactly what orchestra_system may touch (migrations 0006, 0008, 0011, 0022 and 0027): no definitions,
 # variables, secrets, contexts, step results or tokens.
 SYSTEM_COLUMNS = {
     ("test_runs", "SELECT"): {
@@ -57,7 +57,7 @@ SYSTEM_COLUMNS = {
         "suite_phase",
         "mute_id",  # the webhook trigger's suite verdict (migration 0021)
         "retry_of_id",  # the same: a retried run counts through its retry
-        "started_at",  # the suite run summary's trigger (migration 0024): its first start …
+        "started_at",  # the suite run summary's trigger (migration 0027): its first start …
         "finished_at",  # … and its last end
     },
     ("test_runs", "UPDATE"): {
@@ -75,7 +75,7 @@ SYSTEM_COLUMNS = {
     ("environments", "SELECT"): {"id", "project_id", "max_active_runs", "name"},  # name: migration 0015
     ("projects", "SELECT"): {"id", "max_active_runs"},
     ("suite_runs", "SELECT"): {"id", "parallelism", "status", "started_at", "finished_at"},
-    ("suite_runs", "UPDATE"): {"status", "started_at", "finished_at"},  # its summary (migration 0024)
+    ("suite_runs", "UPDATE"): {"status", "started_at", "finished_at"},  # its summary (migration 0027)
     ("schedules", "SELECT"): {"id", "tenant_id", "enabled", "next_fire_at"},
     ("data_ledger", "SELECT"): {"tenant_id", "test_run_id", "status", "attempts"},
     ("tenant_context_key", "SELECT"): {"inner_pad", "outer_pad"},

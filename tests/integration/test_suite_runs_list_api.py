@@ -1,6 +1,6 @@
 """GET /suite-runs narrowed by status, project, environment, suite, trigger, creation time and text, in every
 sort order, and its bad input. The status it filters and sorts by is the summary the database keeps
-(migration 0024): for each way a suite run's status derives from its runs (a failure, a muted failure, a
+(migration 0027): for each way a suite run's status derives from its runs (a failure, a muted failure, a
 pass on retry, a failed setup, a cancel) it is the status GET /suite-runs/{id} derives."""
 
 from __future__ import annotations

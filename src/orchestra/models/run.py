@@ -43,7 +43,7 @@ class SuiteRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
 
     __tablename__ = "suite_runs"
     __table_args__ = (
-        # The suite-run list (GET /suite-runs) in each of its orders, both directions (migration 0024).
+        # The suite-run list (GET /suite-runs) in each of its orders, both directions (migration 0027).
         Index("ix_suite_runs_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_suite_runs_tenant_name", "tenant_id", "name", "id"),
         Index("ix_suite_runs_tenant_status", "tenant_id", "status", "id"),
@@ -60,7 +60,7 @@ class SuiteRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
     trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     parallelism: Mapped[int | None] = mapped_column(Integer)  # most of its runs active at once
-    # A summary of its runs the database keeps (migration 0024's triggers on test_runs), for the list to
+    # A summary of its runs the database keeps (migration 0027's triggers on test_runs), for the list to
     # filter, sort and index: its status (as suite_status derives it), its first run's start and, once it
     # has ended, its last run's end. Never written here; runs/service.py's get_suite_run derives the same.
     status: Mapped[RunStatus] = mapped_column(
@@ -108,7 +108,7 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
         # The run list by name or by status (GET /runs?sort=…, both directions; migration 0023).
         Index("ix_test_runs_tenant_name", "tenant_id", "name", "id"),
         Index("ix_test_runs_tenant_status", "tenant_id", "status", "id"),
-        # … and by duration (migration 0024).
+        # … and by duration (migration 0027).
         Index("ix_test_runs_tenant_duration", "tenant_id", _DURATION, "id"),
         # The members of a failure group, latest first.
         Index(

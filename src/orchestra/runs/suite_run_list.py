@@ -2,7 +2,7 @@
 window and text in the name, sorted by creation, name, status or duration.
 
 Status and duration are read from the summary the database keeps on each suite run (models/run.py's
-``SuiteRun.status``, ``started_at`` and ``finished_at``; migration 0024), so a page costs the same whatever
+``SuiteRun.status``, ``started_at`` and ``finished_at``; migration 0027), so a page costs the same whatever
 it is filtered or sorted by, and never aggregates a run."""
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ across tenants), which may read of ``test_runs`` also ``started_at`` and ``finis
 granted covers the rest) and may update of ``suite_runs`` only the summary. tests/integration/
 test_suite_runs_list_api.py compares the stored summary with the derived one in every case they differ in.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 01:30:00
 """
 
@@ -31,8 +31,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
