@@ -29,11 +29,11 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def orchestra(
-    *args: str, data_dir: Path, timeout: float = 180, **env: str
+    *args: str, data_dir: Path, timeout: float = 180, cwd: Path = REPO, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*ORCHESTRA, *args],
-        cwd=REPO,
+        cwd=cwd,
         env=cli_env(data_dir, **env),
         capture_output=True,
         text=True,

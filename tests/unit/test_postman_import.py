@@ -67,7 +67,7 @@ def test_the_shop_collection_becomes_one_valid_test_case_of_its_requests_in_fold
     assert login["request"]["auth"] is None  # the folder's noauth
     assert "X-Disabled" not in login["request"]["headers"]
     assert login["request"]["headers"]["X-Trace"] == "{{ uuid4() }}"
-    assert login["request"]["body"] == '{"username": "{{ username }}", "password": "{{ secrets.password }}"}'
+    assert login["request"]["body"] == '{"username": "{{ username }}", "password": "{{ password }}"}'
     assert login["capture"] == {"token": "$.access_token"}
     assert login["expect"]["status"] == 200
     assert {"path": "$.token_type", "name": "a bearer token", "equals": "bearer"} in login["expect"]["json"]
@@ -90,6 +90,7 @@ def test_the_shop_collection_becomes_one_valid_test_case_of_its_requests_in_fold
         ("password_2", "request 'Bodies / basic auth' basic"),
     ]
     assert "demo-password" not in "".join(text for _, text in yaml_files(result))
+    assert definition["variables"]["password"] == "{{ secrets.password }}"  # read by scripts too
     assert definition["variables"]["base_url"] == "http://localhost:1"
     assert "1 request(s) keep a test script as JavaScript" in " ".join(result.notes)
     assert any("base-url → base_url" in note for note in result.notes)

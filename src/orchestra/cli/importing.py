@@ -247,6 +247,7 @@ def collections_as_folders(
             globals_=globals_file,
             folders=folders,
             declarative=False,  # every pm.test a check of its own name, as newman reports it
+            working_dir=Path.cwd(),  # form-data files, as newman reads them
         )
         folder = scratch / (
             path.name.removesuffix(".json").removesuffix(".postman_collection") or "collection"

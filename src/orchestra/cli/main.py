@@ -876,6 +876,7 @@ def import_postman(
             name=file.name,
             environment=_read_bytes(environment, MAX_POSTMAN_BYTES) if environment else None,
             globals_=_read_bytes(globals_file, MAX_POSTMAN_BYTES) if globals_file else None,
+            working_dir=Path.cwd(),  # form-data files, as newman reads them
         )
 
     _import(convert, out, overwrite, env, project, server, token, data_dir)

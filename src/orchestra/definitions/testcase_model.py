@@ -6,6 +6,7 @@ rule that a schema can express lives here as a type, and the rest as validators 
 
 from __future__ import annotations
 
+import base64
 import re
 from enum import StrEnum
 from functools import lru_cache
@@ -56,6 +57,8 @@ MAX_PARALLELISM = 10_000  # also the bound of a suite run's own parallelism (an 
 # Names of projects (a suite's ``project:``), environments, schedules and tokens: safe in a URL path segment.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]*$"
 MAX_NAME = 200
+# A file part's content in base64: what a definition file (at most 1 MiB) can hold, with room to spare.
+MAX_FILE_PART_BASE64 = 768 * 1024
 NAME_RULE = "1 to 200 characters, letters, digits, '.', '_', '-' and spaces, starting with a letter or digit"
 
 
@@ -257,6 +260,36 @@ class RequestDefaults(_Model):
     timeout_ms: int | None = Field(default=None, ge=1, le=600_000)
 
 
+class MultipartFile(_Model):
+    """A file part of a ``multipart`` body. Its content is in the definition (base64), so it travels with
+    the test case wherever it runs."""
+
+    filename: str = Field(min_length=1, max_length=255, description="The part's file name.")
+    content_type: str | None = Field(
+        default=None, max_length=255, description="The part's Content-Type (none: guessed from the name)."
+    )
+    content_base64: str = Field(max_length=MAX_FILE_PART_BASE64, description="The file's content, base64.")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ValueError("content_base64 is not base64") from None
+        return value
+
+    @field_validator("filename", "content_type")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and any(char in value for char in '\r\n"'):
+            raise ValueError('must be one line without a double quote (")')
+        return value
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64)
+
+
 class RequestSpec(_Model):
     """One HTTP request. Strings may contain templates; they are rendered just before sending."""
 
@@ -270,8 +303,9 @@ class RequestSpec(_Model):
     json_body: Any = Field(default=None, alias="json", description="JSON body (null is a valid body).")
     raw_body: str | None = Field(default=None, alias="body", description="Raw text body.")
     form: dict[str, HeaderText] | None = Field(default=None, description="URL-encoded form body.")
-    multipart: dict[str, HeaderText] | None = Field(
-        default=None, description="multipart/form-data body of text fields (name: value)."
+    multipart: dict[str, HeaderText | MultipartFile] | None = Field(
+        default=None,
+        description="multipart/form-data body: text fields (name: value) and files (name: file).",
     )
     timeout_ms: int | None = Field(default=None, ge=1, le=600_000)
     follow_redirects: bool = False

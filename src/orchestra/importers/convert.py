@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from urllib.parse import urlsplit
 
 from orchestra.definitions.loader import DefinitionError, validate_test_case_data
 from orchestra.definitions.yaml_text import dump
 from orchestra.importers import curl, har, postman, postman_files
+from orchestra.importers.postman_uploads import UploadFolder
 from orchestra.importers.requests import ImportedRequest, ImportRefused, ImportResult, test_cases_of
 
 
@@ -56,13 +57,18 @@ def from_postman(
     globals_: bytes | None = None,
     folders: list[str] | None = None,
     declarative: bool = True,
+    working_dir: Path | None = None,
 ) -> ImportResult:
     """One test case of the collection's requests in order (see importers/postman.py); ``folders``: only
-    the requests under these folders; ``declarative``: see postman.convert."""
+    the requests under these folders; ``declarative``: see postman.convert; ``working_dir``: where the
+    files of form-data file fields are read (importers/postman_uploads.py; none: they are left out)."""
+    uploads = UploadFolder(working_dir) if working_dir is not None else None
     parsed = postman.only_folders(postman_files.parse_collection(collection), folders or [])
     env = postman_files.parse_variables_file(environment, "environment") if environment is not None else []
     glob = postman_files.parse_variables_file(globals_, "globals file") if globals_ is not None else []
-    return _validated(postman.convert(parsed, env, glob, file_name=name, declarative=declarative))
+    return _validated(
+        postman.convert(parsed, env, glob, file_name=name, declarative=declarative, uploads=uploads)
+    )
 
 
 def yaml_files(result: ImportResult) -> list[tuple[str, str]]:

@@ -20,9 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orchestra.definitions.testcase_model import HttpMethod
-from orchestra.importers.postman_files import Auth, Body, Collection, Request, Variable
+from orchestra.importers.postman_files import Auth, Body, Collection, FormFile, Request, Variable
 from orchestra.importers.postman_scripts import ScriptChecks, translate_test_script
 from orchestra.importers.postman_templates import Names, placeholders
+from orchestra.importers.postman_uploads import UploadFolder
 from orchestra.importers.requests import (
     ImportedFile,
     ImportRefused,
@@ -48,9 +49,10 @@ def _literal(text: str) -> bool:
 
 
 class _Converter:
-    def __init__(self, collection: Collection, declarative: bool) -> None:
+    def __init__(self, collection: Collection, declarative: bool, uploads: UploadFolder | None) -> None:
         self.collection = collection
         self.declarative = declarative
+        self.uploads = uploads
         self.names = Names()
         self.secrets = _Secrets()
         self.notes: list[str] = []
@@ -65,6 +67,21 @@ class _Converter:
         if _literal(text) and text:
             return self.secrets.reference(label, source, text)
         return self.names.template(text)
+
+    def file(self, key: str, field: FormFile, where: str) -> dict[str, str] | None:
+        """A form-data file field as a multipart file part (its file read now), or None: left out, noted."""
+        if self.uploads is None:
+            self.note_once(
+                f"{where}: file fields of a form-data body are left out here (files are read by the "
+                f"command line only): {key}"
+            )
+            return None
+        if not field.sources:
+            self.note_once(f"{where}: the file field {key!r} names no file and was left out")
+            return None
+        if len(field.sources) > 1:
+            raise ImportRefused(f"{where}: the file field {key!r} names several files; one is supported")
+        return self.uploads.part(field.sources[0], field.content_type, where)
 
     def auth(self, auth: Auth | None, where: str) -> dict[str, Any] | None:
         if auth is None:
@@ -152,12 +169,12 @@ class _Converter:
                 return {"body": self.names.template(text)}
             return {"form": {self.names.template(k): self.names.template(v) for k, v in body.fields}}
         if body.mode == "formdata":
-            if body.file_fields:
-                self.note_once(
-                    f"{where}: file fields of a form-data body are not supported and were left out: "
-                    + ", ".join(body.file_fields)
-                )
-            return {"multipart": {self.names.template(k): self.names.template(v) for k, v in body.fields}}
+            multipart: dict[str, Any] = {}
+            for key, value in body.parts:
+                part = self.names.template(value) if isinstance(value, str) else self.file(key, value, where)
+                if part is not None:
+                    multipart[self.names.template(key)] = part
+            return {"multipart": multipart}
         if body.mode == "graphql":
             if "content-type" not in names:
                 headers["Content-Type"] = "application/json"
@@ -272,21 +289,28 @@ def convert(
     *,
     file_name: str,
     declarative: bool = True,
+    uploads: UploadFolder | None = None,
 ) -> ImportResult:
     """``declarative``: plain assertion scripts become checks (readable YAML); False keeps every script as
-    JavaScript, so each pm.test is a check of its own name, exactly as newman reports it."""
-    converter = _Converter(collection, declarative)
+    JavaScript, so each pm.test is a check of its own name, exactly as newman reports it. ``uploads``: where
+    the files of form-data file fields are read (none: those fields are left out, noted)."""
+    converter = _Converter(collection, declarative, uploads)
     merged = _merged(globals_, collection.variables, environment)
+    # A secret is a variable read from the environment's secrets: templates and scripts
+    # (pm.environment.get) read it as Postman gives it, and a script may set it like any other.
+    secret_variables: dict[str, str] = {}
+    secret_keys: set[str] = set()
     for variable in merged.values():
         if variable.secret and variable.value and _literal(variable.value):
             reference = converter.secrets.reference(
                 variable.key, f"environment value {variable.key}", variable.value
             )
-            converter.names.secrets[variable.key] = reference.removeprefix("{{ secrets.").removesuffix(" }}")
+            secret_variables[converter.names.identifier(variable.key)] = reference
+            secret_keys.add(variable.key)
     default_auth = converter.auth(collection.auth, "the collection")
     steps = [converter.step(request, default_auth) for request in collection.requests]
-    values = {key: variable.value for key, variable in merged.items() if key not in converter.names.secrets}
-    variables = {
+    values = {key: variable.value for key, variable in merged.items() if key not in secret_keys}
+    variables = secret_variables | {
         converter.names.identifier(key): converter.names.template(values[key]) for key in _ordered(values)
     }
     used = {name for request in collection.requests for name in placeholders(_texts_of(request))}

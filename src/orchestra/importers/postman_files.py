@@ -40,12 +40,21 @@ class Auth:
 
 
 @dataclass
+class FormFile:
+    """A form-data field of type file: the paths it names (``src``, one or several) and its content type
+    ("": guessed from the file name)."""
+
+    sources: list[str]
+    content_type: str = ""
+
+
+@dataclass
 class Body:
     mode: str  # raw, urlencoded, formdata, graphql, file
     raw: str = ""
     language: str = ""  # raw's language: json, text, xml, html, javascript
     fields: list[tuple[str, str]] = field(default_factory=list)  # urlencoded / formdata (enabled ones)
-    file_fields: list[str] = field(default_factory=list)  # formdata fields of type file
+    parts: list[tuple[str, str | FormFile]] = field(default_factory=list)  # formdata's fields in order
     query: str = ""  # graphql
     graphql_variables: str = ""
 
@@ -119,6 +128,14 @@ def load_json(content: bytes, what: str) -> dict[str, Any]:
     except (ValueError, RecursionError) as error:
         raise ImportRefused(f"the {what} is not JSON: {error}") from None
     return _object(document, f"the {what}")
+
+
+def _sources(value: Any, where: str) -> list[str]:
+    """A file field's ``src``: a path, a list of paths, or none."""
+    if isinstance(value, list):
+        return [_text(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    path = _text(value, where)
+    return [path] if path else []
 
 
 def _pairs(entries: Any, where: str) -> list[tuple[str, str]]:
@@ -247,17 +264,28 @@ def _body(value: Any, where: str) -> Body | None:
     if mode == "urlencoded":
         return Body(mode, fields=_pairs(value.get("urlencoded"), f"{where}.urlencoded"))
     if mode == "formdata":
-        fields, files = [], []
+        fields: list[tuple[str, str]] = []
+        parts: list[tuple[str, str | FormFile]] = []
         for index, entry in enumerate(_list(value.get("formdata"), f"{where}.formdata")):
-            entry = _object(entry, f"{where}.formdata[{index}]")
+            at = f"{where}.formdata[{index}]"
+            entry = _object(entry, at)
             if entry.get("disabled") is True:
                 continue
-            key = _text(entry.get("key"), f"{where}.formdata[{index}].key")
+            key = _text(entry.get("key"), f"{at}.key")
             if entry.get("type") == "file":
-                files.append(key)
+                parts.append(
+                    (
+                        key,
+                        FormFile(
+                            _sources(entry.get("src"), f"{at}.src"),
+                            _text(entry.get("contentType"), f"{at}.contentType"),
+                        ),
+                    )
+                )
             else:
-                fields.append((key, _text(entry.get("value"), f"{where}.formdata[{index}].value")))
-        return Body(mode, fields=fields, file_fields=files)
+                fields.append((key, _text(entry.get("value"), f"{at}.value")))
+                parts.append(fields[-1])
+        return Body(mode, fields=fields, parts=parts)
     if mode == "graphql":
         graphql = _object(value.get("graphql", {}), f"{where}.graphql")
         return Body(

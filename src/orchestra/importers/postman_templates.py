@@ -71,11 +71,10 @@ DYNAMIC = {
 
 
 class Names:
-    """One Orchestra identifier per Postman variable name, and the names that are secrets."""
+    """One Orchestra identifier per Postman variable name."""
 
     def __init__(self) -> None:
         self.identifiers: dict[str, str] = {}
-        self.secrets: dict[str, str] = {}  # Postman name -> secret name
 
     def identifier(self, name: str) -> str:
         if name in self.identifiers:
@@ -101,8 +100,6 @@ class Names:
                     f"the dynamic variable {{{{{name[:60]}}}}} is not supported (supported: {known})"
                 )
             return DYNAMIC[name]
-        if name in self.secrets:
-            return f"secrets.{self.secrets[name]}"
         return self.identifier(name)
 
     def template(self, text: str) -> str:

@@ -19,6 +19,7 @@ from orchestra.steps.captures import apply_captures
 from orchestra.steps.cleanup_call import join_url
 from orchestra.steps.expectations import AssertionResult, all_passed, evaluate, render_expect
 from orchestra.steps.http_send import Pace, ResponseTooLarge, describe_transport_error, send
+from orchestra.steps.multipart_parts import multipart_part
 from orchestra.steps.outcome import NextRequest, StepOutcome, is_failed_check
 from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetch_client_credentials
@@ -80,8 +81,8 @@ def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.
         kwargs["content"] = str(spec["body"]).encode()
     elif "form" in spec:
         kwargs["data"] = spec["form"]
-    elif "multipart" in spec:  # text fields sent as parts with no file name
-        kwargs["files"] = [(str(name), (None, str(value))) for name, value in spec["multipart"].items()]
+    elif "multipart" in spec:  # text fields sent as parts with no file name, files with theirs
+        kwargs["files"] = [(str(name), multipart_part(value)) for name, value in spec["multipart"].items()]
     request = client.build_request(str(spec.get("method", "GET")).upper(), url, **kwargs)
     if "files" in kwargs:
         request.read()  # a multipart body is a stream; it is recorded and may be sent again (retries)
