@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from orchestra.steps import templating
-from orchestra.steps.template_inline import INLINE_CHARACTERS, INLINE_OPERATIONS
+from orchestra.steps.template_budget import Budget, size_of, spending
+from orchestra.steps.template_inline import INLINE_CHARACTERS, INLINE_OPERATIONS, NeedsThread, attempt
 from orchestra.steps.templating import TemplateError, build_scope, render_value, sandboxed
 
 THREE_LOOPS = (
@@ -91,6 +92,34 @@ def test_a_look_up_of_a_large_value_is_rendered_in_a_template_thread() -> None:
     rendered, thread = _rendering_thread("{{ text }}", scope)  # the value itself, nothing copied
     assert thread == threading.main_thread().name
     assert rendered is scope["text"]
+
+
+def test_big_values_and_big_literal_bodies_leave_the_event_loop_before_they_are_walked() -> None:
+    """A value written into text is measured, and a literal body walked, under the inline budget as it
+    goes: both reach the thread after a few hundred operations, whatever their size."""
+    rows = [{"n": n} for n in range(200_000)]
+    scope = build_scope(base_url="http://sut.test", variables={"rows": rows})
+    for template in ("rows: {{ rows }}", {"json": {"items": list(range(100_000)), "n": "{{ rows[0].n }}"}},
+                     [[[[[[[1] * 7] * 7] * 7] * 7] * 7] * 7]):  # fmt: skip
+        with pytest.raises(NeedsThread), attempt():
+            render_value(template, scope)
+    rendered, thread = _rendering_thread({"items": list(range(100_000)), "n": "{{ rows[1].n }}"}, scope)
+    assert thread.startswith("orchestra-template")
+    assert rendered["n"] == 1
+    assert len(rendered["items"]) == 100_000
+
+
+def test_size_of_charges_its_walk_as_it_goes() -> None:
+    charged: list[int] = []
+
+    class Counting(Budget):
+        def spend(self, operations: int = 1) -> None:
+            charged.append(operations)
+
+    with spending(Counting()):
+        assert size_of([[1, "ab"]] * 1000) == 1000 + 1000 * 2 + 1000 * 2
+    assert len(charged) > 10
+    assert max(charged) < 200
 
 
 def test_many_look_ups_are_rendered_in_a_template_thread() -> None:

@@ -138,14 +138,16 @@ def spend(operations: int = 1) -> None:
 
 
 _DEEP = frozenset({str, bytes, list, tuple, dict, set, frozenset})
+_CHARGE_EVERY = 64  # size_of charges its walk in parts of at least this many operations
 
 
 def size_of(value: Any, limit: int = MAX_VALUE_SIZE) -> int:
     """The size of a value, counted deep: characters of strings, items of containers, bytes of integers.
 
     Shared references count every time (a list of one long string repeated is as large as its text).
-    Counting stops past ``limit``; the walk is charged to the budget (an eighth of an operation an item).
-    A container of plain numbers is measured in C (its item types), not item by item.
+    Counting stops past ``limit``; the walk is charged to the budget as it goes (an eighth of an operation
+    an item, a container's share before its items are looked at), so a budget that ends early ends the walk
+    early. A container of plain numbers is measured in C (its item types), not item by item.
     """
     total, visited, pending = 0, 0, [value]
     while pending and total <= limit:
@@ -156,6 +158,9 @@ def size_of(value: Any, limit: int = MAX_VALUE_SIZE) -> int:
         elif isinstance(item, dict | list | tuple | set | frozenset):
             total += len(item)
             visited += len(item) // 8
+            if visited >= _CHARGE_EVERY:
+                spend(visited)
+                visited = 0
             items: Any = item
             if isinstance(item, dict):
                 pending.extend(item.keys())

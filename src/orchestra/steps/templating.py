@@ -184,6 +184,8 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
     """
     if isinstance(value, str):
         return _render_string(value, scope, native=True)
+    if isinstance(value, dict | list) and isinstance(template_budget.active(), template_inline.InlineBudget):
+        template_budget.spend(len(value) // 8 + 1)  # on the event loop, the walk itself is charged too
     if isinstance(value, dict):
         rendered = {
             _render_string(key, scope, native=False) if isinstance(key, str) else key: render_value(
