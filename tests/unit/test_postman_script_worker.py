@@ -212,6 +212,17 @@ def test_a_script_runs_as_a_function_body_as_in_postman_and_a_syntax_error_is_re
     assert made == 1
 
 
+def test_a_script_in_a_fresh_context_of_its_own_runs_as_a_function_body_too() -> None:
+    """A script naming a timer (here only in a comment) runs in a fresh context, with the same meaning."""
+    early_return = (
+        "pm.test('before', () => {}); // the timer is short\nif (true) return; pm.test('after', () => {});"
+    )
+    answers, made = run_all([early_return, "const body = 1; // no timer\npm.test('own', () => {});"] * 2)
+    assert [passed(answer) for answer in answers] == [[("before", True)], [("own", True)]] * 2
+    assert all(answer["error"] is None for answer in answers)
+    assert made == 1  # the one made ahead, unused: all four ran in contexts of their own
+
+
 def test_a_job_stopped_at_its_limits_gets_the_context_made_anew() -> None:
     sandbox = Sandbox(Libraries())
     try:

@@ -190,15 +190,25 @@ def _run_in(
 def run_job(
     job: dict[str, Any], libraries: Libraries, ask: Ask | None = None, context: MiniRacer | None = None
 ) -> dict[str, Any]:
-    """Run one job in ``context`` (a fresh one from :func:`fresh_context`, made here if not given), its
-    script as a script of its own, then close the context: it serves one job only."""
+    """Run one job in ``context`` (a fresh one from :func:`fresh_context`, made here if not given), then
+    close the context: it serves one job only. The script runs as a function body, as in a reused context
+    and in Postman; one that is not a valid function body runs as a script of its own, so that its syntax
+    error reads as ever."""
     if context is None:
         context = fresh_context(libraries)
     try:
-        code = str(job["script"]) + f"\n//# sourceURL={_SCRIPT_NAME}"
-        return _run_in(context, libraries, job, code, ask)[0]
+        script = str(job["script"])
+        compiles: Any = context.eval(_COMPILES)
+        code = _as_function(script) if compiles(script, timeout_sec=5.0) is True else script
+        return _run_in(context, libraries, job, code + f"\n//# sourceURL={_SCRIPT_NAME}", ask)[0]
     finally:
         context.close()
+
+
+def _as_function(script: str) -> str:
+    """A script (a valid function body) run as the body of a function, as Postman runs it: its declarations
+    are its own and a top-level ``return`` ends it."""
+    return f"(function () {{{script}\n}}).call(this);"
 
 
 _MAX_REUSES = 500  # jobs in one context, at most (it is then made anew: whatever a job kept stays bounded)
@@ -284,7 +294,7 @@ class Sandbox:
             return run_job(job, self.libraries, ask)
         self._used = True
         self.jobs += 1
-        code = f"(function () {{{script}\n}}).call(this);\n//# sourceURL={_SCRIPT_NAME}"
+        code = _as_function(script) + f"\n//# sourceURL={_SCRIPT_NAME}"
         answer, ended = _run_in(self._context, self.libraries, job, code, ask)
         if not ended:
             self.discard()
