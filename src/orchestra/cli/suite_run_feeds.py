@@ -4,6 +4,8 @@ status (the server pushes it, woken by PostgreSQL), not every half second.
 
 A stream that cannot be opened or breaks is not retried: the command falls back to reading on its own
 period, as it did before the streams existed, and a stream that ends (its suite run did) wakes it at once.
+At most ``MAX_STREAMS`` are open at once (each holds a connection of the command's HTTP client, which its
+other requests need too): beyond that, the command reads on its own period.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 # (a safety period; the server's keep-alives come every ORCHESTRA_LIVE_SAFETY_S, 10 s by default).
 STREAMED_WAIT_S = 10.0
 _STREAM_TIMEOUT = httpx.Timeout(30.0, read=None)  # a stream is silent for as long as nothing changes
+MAX_STREAMS = 32  # well within the client's 100 connections
 
 
 class SuiteRunFeeds:
@@ -36,7 +39,7 @@ class SuiteRunFeeds:
         """Until a run of these suite runs may have changed: at once when a stream says so, else after
         ``timeout_s`` (``STREAMED_WAIT_S`` at least while all of them are streamed)."""
         for suite_run_id in suite_run_ids:
-            if suite_run_id not in self._readers:
+            if suite_run_id not in self._readers and self._open() < MAX_STREAMS:
                 self._readers[suite_run_id] = asyncio.create_task(
                     self._read(suite_run_id), name=f"suite run {suite_run_id} events"
                 )
@@ -46,6 +49,9 @@ class SuiteRunFeeds:
         except TimeoutError:
             pass
         self._changed.clear()
+
+    def _open(self) -> int:
+        return sum(not reader.done() for reader in self._readers.values())
 
     async def _read(self, suite_run_id: uuid.UUID) -> None:
         try:

@@ -136,6 +136,7 @@ class ListenedChanges:
     async def _listen_once(self) -> None:
         """LISTEN on a new connection until it is lost. Returns (lost) or raises (could not listen)."""
         conn: AsyncConnection = await self._engine.connect()
+        dead = False
         try:
             driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
             if driver is None:
@@ -154,14 +155,23 @@ class ListenedChanges:
                     try:
                         await asyncio.wait_for(driver.fetchval("SELECT 1"), self.safety_s)
                     except Exception:
-                        return  # a connection that died silently
+                        dead = True  # a connection that died silently: closing it politely could hang
+                        return
         finally:
             self._listening.clear()
             self.backend_pid = None
+            await self._let_go(conn, dead)
+
+    async def _let_go(self, conn: AsyncConnection, dead: bool) -> None:
+        """Close the listener's connection; one that stopped answering is dropped, not closed politely (on a
+        half-open socket that waits for the kernel to give up)."""
+        if not dead:
             try:
-                await conn.close()
+                await asyncio.wait_for(conn.close(), self.safety_s)
+                return
             except Exception:
-                await conn.invalidate()
+                pass
+        await conn.invalidate()
 
     async def close(self) -> None:
         if self._task is not None:
