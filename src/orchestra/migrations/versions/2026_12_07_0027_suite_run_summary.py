@@ -12,9 +12,13 @@ one's end once the suite run has ended), as the trigger of migration 0021 decide
   the suite run's row first (FOR NO KEY UPDATE: inserting its runs, which KEY SHARE-locks it, is not held
   up), so changes to the runs of one suite run are summarised one after another, each reading (READ
   COMMITTED: every statement its own snapshot) what the one before committed.
-- statement-level triggers on ``test_runs`` (inserted, deleted, or updated in status, start or end; a
-  heartbeat changes none of them) summarise each suite run the statement touched once, in id order (two
-  statements touching the same suite runs lock them in the same order).
+- statement-level triggers on ``test_runs`` inserted or deleted summarise each suite run the statement
+  touched once, in id order (two statements touching the same suite runs lock them in the same order);
+- a row-level trigger on ``test_runs`` updated summarises the run's suite run when its status, start, end
+  or mute changed. Its condition is checked by PostgreSQL itself, before any function is called, so the
+  updates that change none of them (a step's commit of the run's context, a heartbeat) cost nothing: a
+  statement-level update trigger would copy every updated row, context and all, into its transition
+  tables on every step.
 
 Both belong to ``orchestra_system`` (SECURITY DEFINER: the scheduler's admission and the reaper move runs
 across tenants), which may read of ``test_runs`` also ``started_at`` and ``finished_at`` (what 0006 and 0021
@@ -101,27 +105,31 @@ _TRIGGER_BODY = f"""
                          WHERE suite_run_id IS NOT NULL ORDER BY 1 LOOP
                 PERFORM {_SUMMARISE.replace("suite uuid", "suite")};
             END LOOP;
-        ELSIF TG_OP = 'DELETE' THEN
+        ELSE
             FOR suite IN SELECT DISTINCT suite_run_id FROM removed_runs
                          WHERE suite_run_id IS NOT NULL ORDER BY 1 LOOP
-                PERFORM {_SUMMARISE.replace("suite uuid", "suite")};
-            END LOOP;
-        ELSE
-            FOR suite IN SELECT DISTINCT n.suite_run_id FROM changed_runs n JOIN removed_runs o ON o.id = n.id
-                         WHERE n.suite_run_id IS NOT NULL
-                           AND (n.status, n.started_at, n.finished_at)
-                               IS DISTINCT FROM (o.status, o.started_at, o.finished_at)
-                         ORDER BY 1 LOOP
                 PERFORM {_SUMMARISE.replace("suite uuid", "suite")};
             END LOOP;
         END IF;
         RETURN NULL;
     END $$"""
+_ROW_FUNCTION = "orchestra_suite_run_summary_of_run()"
+_ROW_BODY = f"""
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM {_SUMMARISE.replace("suite uuid", "NEW.suite_run_id")};
+        RETURN NULL;
+    END $$"""
+_SUMMARISED = ("status", "started_at", "finished_at", "mute_id")  # what a suite run's summary reads of a run
+_OLD = ", ".join(f"OLD.{column}" for column in _SUMMARISED)
+_NEW = ", ".join(f"NEW.{column}" for column in _SUMMARISED)
+_ROW_TRIGGER = (
+    f"CREATE TRIGGER suite_run_summary_update AFTER UPDATE OF {', '.join(_SUMMARISED)} ON test_runs "
+    f"FOR EACH ROW WHEN (NEW.suite_run_id IS NOT NULL AND ({_OLD}) IS DISTINCT FROM ({_NEW})) "
+    f"EXECUTE FUNCTION {_ROW_FUNCTION}"
+)
 _TRIGGERS = {
     "suite_run_summary_insert": "AFTER INSERT ON test_runs REFERENCING NEW TABLE AS changed_runs",
-    "suite_run_summary_update": (
-        "AFTER UPDATE ON test_runs REFERENCING OLD TABLE AS removed_runs NEW TABLE AS changed_runs"
-    ),
     "suite_run_summary_delete": "AFTER DELETE ON test_runs REFERENCING OLD TABLE AS removed_runs",
 }
 _GRANTS = (
@@ -160,13 +168,18 @@ def upgrade() -> None:
     op.add_column("suite_runs", sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True))
     for statement in _GRANTS:
         op.execute(statement)
-    for signature, body in ((_SUMMARISE, _SUMMARISE_BODY), (_TRIGGER_FUNCTION, _TRIGGER_BODY)):
+    for signature, body in (
+        (_SUMMARISE, _SUMMARISE_BODY),
+        (_TRIGGER_FUNCTION, _TRIGGER_BODY),
+        (_ROW_FUNCTION, _ROW_BODY),
+    ):
         op.execute(f"CREATE FUNCTION {signature} {body}")
         op.execute(f"ALTER FUNCTION {signature} {_SYSTEM}")
         op.execute(f"ALTER FUNCTION {signature} OWNER TO orchestra_system")
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
     for name, when in _TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION {_TRIGGER_FUNCTION}")
+    op.execute(_ROW_TRIGGER)
     op.execute("SELECT orchestra_summarise_suite_run(id) FROM suite_runs ORDER BY id")
 
     # The list's pages: newest first, by name, by status, by duration (tenant, key, id; both directions).
@@ -187,8 +200,9 @@ def downgrade() -> None:
     op.drop_index("ix_suite_runs_suite_created", table_name="suite_runs")
     for key in ("status", "name", "created"):
         op.drop_index(f"ix_suite_runs_tenant_{key}", table_name="suite_runs")
-    for name in _TRIGGERS:
+    for name in (*_TRIGGERS, "suite_run_summary_update"):
         op.execute(f"DROP TRIGGER {name} ON test_runs")
+    op.execute(f"DROP FUNCTION {_ROW_FUNCTION}")
     op.execute(f"DROP FUNCTION {_TRIGGER_FUNCTION}")
     op.execute(f"DROP FUNCTION {_SUMMARISE}")
     op.execute("DROP POLICY system_update ON suite_runs")
