@@ -50,7 +50,7 @@ async function review(page: Page, name: string) {
 }
 
 function nav(page: Page, name: string) {
-  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name });
+  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 }
 
 test.beforeAll(async ({ request }) => {
