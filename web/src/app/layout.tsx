@@ -29,7 +29,7 @@ export function AppLayout() {
         Skip to content
       </a>
       <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-        <div className="mx-auto flex max-w-6xl items-center gap-4 px-4 py-2">
+        <div className="mx-auto flex max-w-7xl items-center gap-4 px-4 py-2">
           <span className="font-semibold tracking-tight">Orchestra</span>
           <nav aria-label="Main" className="flex flex-wrap gap-0.5">
             <Link to="/" className={navLink} activeOptions={{ exact: true }}>
@@ -84,7 +84,7 @@ export function AppLayout() {
           </div>
         </div>
       </header>
-      <main id="main" className="mx-auto max-w-6xl px-4 py-6">
+      <main id="main" className="mx-auto max-w-7xl px-4 py-6">
         <Outlet />
       </main>
     </div>
