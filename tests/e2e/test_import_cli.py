@@ -53,6 +53,42 @@ def test_imported_curl_commands_run_green_with_their_secrets_in_the_environment(
     assert "already exist(s)" in again.stderr
 
 
+def test_an_imported_curl_form_upload_reaches_the_sut_byte_for_byte_and_a_file_outside_is_refused(
+    demo_sut: str, tmp_path: Path
+) -> None:
+    work, out, data_dir = tmp_path / "work", tmp_path / "work" / "imported", tmp_path / "data"
+    work.mkdir()
+    (work / "report.csv").write_text("id,name\n1,first\n")
+    (tmp_path / "private.csv").write_text("not for the test\n")
+    command = f"curl -F note=quarterly -F 'report=@report.csv;type=text/csv' {demo_sut}/echo"
+
+    result = orchestra("import", "curl", command, "-o", str(out), data_dir=data_dir, cwd=work)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (written,) = out.iterdir()
+    definition = written.read_text()
+    assert "multipart:" in definition
+    assert "content_base64:" in definition
+    text_part = 'name="note"\r\n\r\nquarterly\r\n'
+    file_part = 'filename="report.csv"\r\nContent-Type: text/csv\r\n\r\nid,name\n1,first\n\r\n'
+    checks = (
+        "      json:\n"
+        f"        - {{path: $.body, contains: {json.dumps(text_part)}, name: the text field}}\n"
+        f"        - {{path: $.body, contains: {json.dumps(file_part)}, name: the file part}}\n"
+    )
+    written.write_text(definition.replace("      status: 2xx\n", "      status: 2xx\n" + checks))
+    report = tmp_path / "report.json"
+    run = orchestra("run", str(written), "--base-url", demo_sut, "--json", str(report), data_dir=data_dir)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the file part" in report.read_text()
+
+    outside = command.replace("@report.csv", "@../private.csv")
+    refused = orchestra("import", "curl", outside, "-o", str(tmp_path / "no"), data_dir=data_dir, cwd=work)
+    assert refused.returncode == 2
+    assert "is outside the working directory" in refused.stderr
+    assert not (tmp_path / "no").exists()
+
+
 def test_an_imported_har_session_runs_green_and_a_hostile_one_is_refused(
     demo_sut: str, tmp_path: Path
 ) -> None:

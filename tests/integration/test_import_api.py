@@ -53,7 +53,7 @@ async def test_imported_curl_applies_as_it_is_and_runs_with_its_secret(
     ("path", "body", "needle"),
     [
         ("/import/curl", {"text": "wget http://h/"}, "not a curl command"),
-        ("/import/curl", {"text": "curl -F f=@x http://h/"}, "multipart"),
+        ("/import/curl", {"text": "curl -F f=@x http://h/"}, "the API reads no files"),
         ("/import/har", {"har": {"log": {"version": "3"}}}, "HAR version '3' is not supported"),
         ("/import/har", {"har": {"log": {"version": "1.2", "entries": {}}}}, "log.entries is not a list"),
         (

@@ -3,7 +3,9 @@ refused with a reason before anything is written."""
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,7 +135,8 @@ def test_a_file_of_commands_gives_one_test_case_each_with_unique_names() -> None
         ("curl 'http://h/", "cannot read the command line"),
         ("curl", "exactly one URL"),
         ("curl http://a/ http://b/", "exactly one URL"),
-        ("curl -F file=@x.png http://h/", "multipart"),
+        ("curl -F file=@x.png http://h/", "reads a file: import it with `orchestra import curl`"),
+        ("curl -T x.bin http://h/", "-T (a file upload as the body) has no form"),
         ("curl -d @body.json http://h/", "reads a file"),
         ("curl --data-urlencode name@file http://h/", "reading a file"),
         ("curl -b cookies.txt http://h/", "cookie file"),
@@ -158,6 +161,69 @@ def test_hostile_or_unsupported_commands_are_refused_with_a_reason(text: str, re
 def test_the_basic_credentials_of_u_are_encoded_as_curl_sends_them() -> None:
     request = parse_command("curl -u 'user:pa:ss' http://h/")
     assert request.headers == [("Authorization", "Basic dXNlcjpwYTpzcw==")]
+
+
+def test_form_fields_and_files_become_a_multipart_body_as_curl_sends_them(tmp_path: Path) -> None:
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "note.txt").write_text("héllo {{ x }}", encoding="utf-8")
+    command = (
+        "curl https://shop.example.com/upload -H 'Content-Type: multipart/form-data; boundary=X' "
+        "-F name=pen -F 'photo=@photo.png;type=image/png;filename=\"a;b.png\"' -F 'note=<note.txt' "
+        "--form-string 'raw=@not-a-file;type=x' -F 'plain=a;b' -F doc=@note.txt"
+    )
+    step = only_step(command, working_dir=tmp_path)
+    request = step["request"]
+    assert request["method"] == "POST"
+    assert "headers" not in request  # the boundary is the runner's own
+    png = base64.b64encode(b"\x89PNG\r\n").decode()
+    assert request["multipart"] == {
+        "name": "pen",
+        "photo": {"filename": "a;b.png", "content_base64": png, "content_type": "image/png"},
+        "note": "héllo {{ '{' }}{ x }}",  # a file's text is sent as it is, not rendered
+        "raw": "@not-a-file;type=x",
+        "plain": "a;b",
+        "doc": {
+            "filename": "note.txt",
+            "content_base64": base64.b64encode("héllo {{ x }}".encode()).decode(),
+        },
+    }
+    assert render_value(request["multipart"]["note"], {}) == "héllo {{ x }}"
+
+
+@pytest.mark.parametrize(
+    ("option", "reason"),
+    [
+        ("-F name=a -F name=b", "-F name is given twice"),
+        ("-F name=a -d x=1", "-F cannot be combined with -d"),
+        ("-F name=a -G", "-F cannot be combined"),
+        ("-F noequals", "-F expects name=value"),
+        ("-F =nameless", "-F expects name=value"),
+        ("-F 'a=x;type=text/plain'", "a text field's ;type= has no form"),
+        ("-F 'f=@note.txt;headers=X-A: 1'", "the part modifier(s) headers have no form"),
+        ("-F 'f=<note.txt;type=text/plain'", "the part modifier(s) type have no form"),
+        ("-F 'f=@\"note.txt'", "opens a double quote it does not close"),
+        ("-F 'f=@\"note.txt\"x'", "cannot read the -F value"),
+        ("-F 'f=@\"note.txt\";size=3'", "unknown -F modifier"),
+        ("-F f=@", "names no file"),
+        ("-F f=@../outside.txt", "is outside the working directory"),
+        ("-F f=@/etc/hostname", "is outside the working directory"),
+        ("-F f=@missing.txt", "cannot read the file 'missing.txt'"),
+        ("-F f=<binary.bin", "is not UTF-8 text"),
+        ("-F f=@big.bin", "larger than 512 KiB in all"),
+    ],
+)
+def test_hostile_or_unsupported_form_fields_are_refused_with_a_reason(
+    tmp_path: Path, option: str, reason: str
+) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "note.txt").write_text("n")
+    (folder / "binary.bin").write_bytes(b"\xff\xfe\x00")
+    (folder / "big.bin").write_bytes(b"0" * (512 * 1024 + 1))
+    (tmp_path / "outside.txt").write_text("secret")
+    with pytest.raises(ImportRefused) as refused:
+        from_curl(f"curl {option} http://h/", working_dir=folder)
+    assert reason in str(refused.value), str(refused.value)
 
 
 def har(*entries: dict[str, Any], version: str = "1.2") -> bytes:

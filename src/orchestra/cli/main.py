@@ -767,7 +767,7 @@ def import_curl(
         from orchestra.importers.convert import from_curl
 
         text = command if command is not None else _read_text(file)
-        return from_curl(text, keep_credentials=keep_credentials)
+        return from_curl(text, keep_credentials=keep_credentials, working_dir=Path.cwd())
 
     _import(convert, out, overwrite, env, project, server, token, data_dir)
 

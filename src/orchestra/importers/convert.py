@@ -25,9 +25,10 @@ def _name(request: ImportedRequest) -> str:
     return f"{request.method} {urlsplit(request.url).path or '/'}"
 
 
-def from_curl(text: str, *, keep_credentials: bool = False) -> ImportResult:
-    """One test case per curl command, each with one step that expects a 2xx answer."""
-    requests = curl.parse_curl_text(text)
+def from_curl(text: str, *, keep_credentials: bool = False, working_dir: Path | None = None) -> ImportResult:
+    """One test case per curl command, each with one step that expects a 2xx answer; ``working_dir``: where
+    the files of ``-F name=@file`` are read (none: such a command is refused)."""
+    requests = curl.parse_curl_text(text, UploadFolder(working_dir) if working_dir is not None else None)
     groups = [(_name(request), [request]) for request in requests]
     return _validated(
         test_cases_of(groups, keep_credentials=keep_credentials, description="Imported from curl.")

@@ -3,9 +3,10 @@
 Understood: -X, -H, -d/--data/--data-raw/--data-binary/--data-ascii, --data-urlencode, --json, -G, -u,
 -b (a cookie string), -A, -e, -I, -L, -m, --url; combined short flags (-sSL) and attached values (-XPOST).
 Shell continuations (a backslash at the end of a line) and bash's $'…' quoting are read as bash reads them.
-Options that change only how curl prints or connects (-s, -v, -k, --compressed, -o …) are ignored; those
-that need something the test language has no form for (multipart -F, reading a file with -d @file) refuse
-the command with the reason.
+-F/--form/--form-string become a ``multipart`` body (curl_forms.py; a file is read only under the working
+directory of a command-line import). Options that change only how curl prints or connects (-s, -v, -k,
+--compressed, -o …) are ignored; those that need something the test language has no form for (-T uploads,
+reading a body from a file with -d @file) refuse the command with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import re
 import shlex
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
+from orchestra.importers.curl_forms import form_part
+from orchestra.importers.postman_uploads import UploadFolder
 from orchestra.importers.requests import ImportedRequest, ImportRefused
 
 MAX_CURL_TEXT = 1_048_576  # characters of a pasted command or a file of them
@@ -233,7 +236,8 @@ def _urlencoded(item: str) -> str:
     return f"{name}={quote_plus(value)}" if equals else quote_plus(item)
 
 
-def parse_command(command: str) -> ImportedRequest:
+def parse_command(command: str, uploads: UploadFolder | None = None) -> ImportedRequest:
+    """The request of one curl command; ``uploads``: where ``-F name=@file`` is read (none: refused)."""
     words = _words(command)
     if not words or not re.fullmatch(r"curl(\.exe)?", words[0]):
         raise ImportRefused(f"not a curl command: {command[:80]!r}")
@@ -241,6 +245,7 @@ def parse_command(command: str) -> ImportedRequest:
     urls: list[str] = []
     headers: list[tuple[str, str]] = []
     data: list[str] = []
+    multipart: dict[str, str | dict[str, str]] = {}
     get = head = follow = False
     json_mode = False
     timeout_ms: int | None = None
@@ -282,8 +287,15 @@ def parse_command(command: str) -> ImportedRequest:
             except ValueError:
                 raise ImportRefused(f"--max-time expects seconds, got {value[:40]!r}") from None
             timeout_ms = max(1, min(600_000, round(seconds * 1000)))
-        elif kind in ("form", "upload"):
-            raise ImportRefused(f"{option} (multipart or file upload) has no form in the test language yet")
+        elif kind == "form" and value is not None:
+            name, part = form_part(option, value, uploads)
+            if name in multipart:
+                raise ImportRefused(
+                    f"{option} {name[:80]} is given twice; a multipart body sends each name once"
+                )
+            multipart[name] = part
+        elif kind == "upload":
+            raise ImportRefused(f"{option} (a file upload as the body) has no form in the test language")
         elif kind == "get":
             get = True
         elif kind == "head":
@@ -292,6 +304,8 @@ def parse_command(command: str) -> ImportedRequest:
             follow = True
     if len(urls) != 1:
         raise ImportRefused(f"a curl command needs exactly one URL, found {len(urls)}: {command[:80]!r}")
+    if multipart and (data or get or head):
+        raise ImportRefused("-F cannot be combined with -d, --json, -G or -I (curl refuses it too)")
     url = urls[0]
     if "://" not in url:
         url = "http://" + url  # as curl does
@@ -305,7 +319,7 @@ def parse_command(command: str) -> ImportedRequest:
         url = _with_query(url, data)
     elif data:
         body = "&".join(data) if not json_mode else "".join(data)
-    default = "HEAD" if head else "POST" if body is not None else "GET"
+    default = "HEAD" if head else "POST" if body is not None or multipart else "GET"
     content_type = next((text for name, text in headers if name.lower() == "content-type"), None)
     return ImportedRequest(
         method=method or default,
@@ -315,8 +329,9 @@ def parse_command(command: str) -> ImportedRequest:
         content_type=content_type,
         follow_redirects=follow,
         timeout_ms=timeout_ms,
+        multipart=multipart or None,
     )
 
 
-def parse_curl_text(text: str) -> list[ImportedRequest]:
-    return [parse_command(command) for command in split_commands(text)]
+def parse_curl_text(text: str, uploads: UploadFolder | None = None) -> list[ImportedRequest]:
+    return [parse_command(command, uploads) for command in split_commands(text)]

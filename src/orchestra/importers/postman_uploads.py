@@ -1,6 +1,6 @@
-"""The files a Postman collection's form-data fields upload (``type: file``, ``src``), read when it is
-converted, so that their content travels in the test case (base64, testcase_model.MultipartFile) to wherever
-it runs, embedded or on a server.
+"""The files a Postman collection's form-data fields upload (``type: file``, ``src``) or a curl command's
+``-F name=@file`` sends, read when it is converted, so that their content travels in the test case (base64,
+testcase_model.MultipartFile) to wherever it runs, embedded or on a server.
 
 A ``src`` is read as newman reads it: a relative path from the working directory (the folder the command
 runs in), an absolute path as it is. Unlike newman's default, a path that leads outside the working
@@ -31,13 +31,14 @@ class UploadFolder:
 
     def part(self, src: str, content_type: str, where: str) -> dict[str, str]:
         """The multipart file part (testcase_model.MultipartFile) of the file ``src``."""
-        content = self._read(src, where)
+        content = self.read(src, where)
         part = {"filename": Path(src).name, "content_base64": base64.b64encode(content).decode("ascii")}
         if content_type:
             part["content_type"] = content_type
         return part
 
-    def _read(self, src: str, where: str) -> bytes:
+    def read(self, src: str, where: str) -> bytes:
+        """The bytes of the file ``src``, counted against the limit."""
         root = self.root.resolve()
         path = (root / src).resolve()  # an absolute src stays itself; links and ".." are followed
         if not path.is_relative_to(root):
@@ -53,7 +54,7 @@ class UploadFolder:
         self.read_bytes += len(content)
         if self.read_bytes > MAX_UPLOAD_BYTES:
             raise ImportRefused(
-                f"{where}: the files the collection uploads are larger than {MAX_UPLOAD_BYTES // 1024} KiB "
-                "in all (they travel inside the test case)"
+                f"{where}: the files read for uploads are larger than {MAX_UPLOAD_BYTES // 1024} KiB in all "
+                "(they travel inside the test case)"
             )
         return content

@@ -45,6 +45,7 @@ class ImportedRequest:
     timeout_ms: int | None = None
     status: int | None = None  # observed (HAR): becomes the expected status
     response_type: str | None = None  # observed media type, e.g. application/json
+    multipart: dict[str, str | dict[str, str]] | None = None  # text fields and file parts (MultipartFile)
 
 
 @dataclass
@@ -171,7 +172,7 @@ class _Converter:
             lower = name.lower()
             if lower.startswith(":") or lower in _CONNECTION_HEADERS or lower.startswith("sec-"):
                 continue
-            if lower == "content-type" and request.body is None:
+            if lower == "content-type" and request.body is None:  # with multipart: its boundary is new
                 continue
             if lower in CREDENTIAL_HEADERS and not self.keep_credentials:
                 self.note_once(f"the {name} header was left out (import with credentials kept to use it)")
@@ -196,6 +197,11 @@ class _Converter:
         if query:
             call["query"] = query
         call.update(_body(request))
+        if request.multipart is not None:
+            call["multipart"] = {
+                escape_template(name): escape_template(part) if isinstance(part, str) else part
+                for name, part in request.multipart.items()
+            }
         if request.timeout_ms is not None:
             call["timeout_ms"] = request.timeout_ms
         if request.follow_redirects:
