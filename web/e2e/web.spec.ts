@@ -1,6 +1,6 @@
 // The web application against a real `orchestra up` with the demo: sign in with the local admin token,
 // the overview, the runs list and its filters, a failed run's checks, a SUT's HTML shown as text, sign out;
-// the suite-runs list, its filters and orders through the URL.
+// the suite-runs list, its filters and orders through the URL, and a suite run's page.
 // Screenshots of every screen go to web/artifacts/screenshots/.
 import { existsSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
@@ -116,7 +116,7 @@ test("the suite runs: filtered by project and status, sorted and searched on the
   await expect(page.getByRole("heading", { name: "Suite runs" })).toBeVisible();
   await expect(page.getByRole("columnheader", { name: /Created/ })).toHaveAttribute("aria-sort", "descending");
   const rows = page.getByRole("table").getByRole("row");
-  const names = rows.locator("td:first-child span.font-medium");
+  const names = rows.locator("td:first-child a");
   // `orchestra up` ran the example suite ("demo", project examples) and the test-data one ("test-data").
   await expect(names.filter({ hasText: /^(demo|test-data)$/ })).toHaveText(["test-data", "demo"]);
   await shot(page, "08-suite-runs");
@@ -151,6 +151,24 @@ test("the suite runs: filtered by project and status, sorted and searched on the
   await expect(page).toHaveURL(/sort=-duration/);
   await expect(page.getByRole("columnheader", { name: /Duration/ })).toHaveAttribute("aria-sort", "descending");
   await shot(page, "09-suite-runs-sorted");
+
+  // A suite run's page, from its row: every test of the suite links to its run.
+  await names.filter({ hasText: /^demo$/ }).click();
+  await expect(page).toHaveURL(/\/suite-runs\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { name: "demo", exact: true })).toBeVisible();
+  const tests = page.getByRole("table", { name: "The suite run's tests" }).getByRole("link");
+  await expect(tests.first()).toBeVisible();
+  const total = Number(/Tests \((\d+)\)/.exec((await page.getByRole("heading", { name: /^Tests \(/ }).textContent()) ?? "")?.[1]);
+  expect(await tests.count()).toBeGreaterThanOrEqual(total);
+  await expect(page.getByText(/of \d+ tests passed/)).toBeVisible();
+  await shot(page, "09b-suite-run");
+  const aTest = tests.filter({ hasNotText: /^Suite (setup|teardown)$/ }).first();
+  const first = (await aTest.textContent()) ?? "";
+  await aTest.click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { name: first, exact: true })).toBeVisible();
+  await page.getByRole("link", { name: "Part of a suite run: see all its tests" }).click();
+  await expect(page).toHaveURL(/\/suite-runs\/[0-9a-f-]{36}$/);
 });
 
 test("the server answers the application with a strict Content-Security-Policy", async ({ request }) => {

@@ -19,6 +19,7 @@ import { parseRunsSearch } from "@/features/runs/api/runs";
 import { RunDetail } from "@/features/runs/components/run-detail";
 import { RunsPage } from "@/features/runs/components/runs-page";
 import { parseSuiteRunsSearch } from "@/features/runs/api/suite-runs";
+import { SuiteRunDetail } from "@/features/runs/components/suite-run-detail";
 import { SuiteRunsPage } from "@/features/runs/components/suite-runs-page";
 import { parseSuitesSearch } from "@/features/suites/api/suites";
 import { SuitePage } from "@/features/suites/components/suite-page";
@@ -136,6 +137,15 @@ const suiteRunsRoute = createRoute({
     const search = suiteRunsRoute.useSearch();
     const navigate = useNavigate({ from: "/suite-runs" });
     return <SuiteRunsPage search={search} onSearchChange={(next) => void navigate({ search: next })} />;
+  },
+});
+
+const suiteRunRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: "/suite-runs/$suiteRunId",
+  component: function SuiteRunScreen() {
+    const { suiteRunId } = suiteRunRoute.useParams();
+    return <SuiteRunDetail key={suiteRunId} suiteRunId={suiteRunId} />;
   },
 });
 
@@ -314,6 +324,7 @@ const routeTree = rootRoute.addChildren([
     overviewRoute,
     runsRoute,
     suiteRunsRoute,
+    suiteRunRoute,
     runRoute,
     compareRoute,
     failureGroupsRoute,

@@ -5,6 +5,13 @@ export function cancelRun(runId: string) {
   return unwrap(api.POST("/api/v1/runs/{run_id}/cancel", { params: { path: { run_id: runId } } }));
 }
 
+/** Cancel every run of a suite run that has not ended (each at its next step boundary). */
+export function cancelSuiteRun(suiteRunId: string) {
+  return unwrap(
+    api.POST("/api/v1/suite-runs/{suite_run_id}/cancel", { params: { path: { suite_run_id: suiteRunId } } }),
+  );
+}
+
 /** A new run with the same test-case version, environment, variables and priority. */
 export function rerunRun(runId: string) {
   return unwrap(api.POST("/api/v1/runs/{run_id}/rerun", { params: { path: { run_id: runId } } }));

@@ -4,6 +4,7 @@ import { useRunEvents, type LiveState } from "@/features/runs/api/run-events";
 import { runQuery, TERMINAL } from "@/features/runs/api/runs";
 import { formatDuration, formatTime } from "@/shared/lib/format";
 import { Card } from "@/shared/ui/card";
+import { Fact } from "@/shared/ui/fact";
 import { StatusBadge } from "@/shared/ui/status-badge";
 import { ExplainFailure } from "./explain-failure";
 import { RunActions } from "./run-actions";
@@ -16,15 +17,6 @@ const liveText: Record<LiveState, string> = {
   ended: "",
   off: "",
 };
-
-function Fact({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <dt className="text-xs uppercase text-slate-600 dark:text-slate-400">{label}</dt>
-      <dd className="font-medium">{children}</dd>
-    </div>
-  );
-}
 
 export function RunDetail({ runId }: { runId: string }) {
   const run = useQuery(runQuery(runId));
@@ -76,6 +68,15 @@ export function RunDetail({ runId }: { runId: string }) {
           </Link>
         ) : null}
       </div>
+      {data.suite_run_id ? (
+        <Link
+          to="/suite-runs/$suiteRunId"
+          params={{ suiteRunId: data.suite_run_id }}
+          className="text-sm text-indigo-700 hover:underline dark:text-indigo-300"
+        >
+          Part of a suite run: see all its tests
+        </Link>
+      ) : null}
       {data.status_reason ? <p className="text-slate-700 dark:text-slate-200">{data.status_reason}</p> : null}
       {data.waiting_for ? (
         <p className="text-amber-800 dark:text-amber-200">Waiting for {data.waiting_for}</p>

@@ -1,3 +1,4 @@
+import { Link } from "@tanstack/react-router";
 import type { ColumnDef } from "@tanstack/react-table";
 import { DEFAULT_SORT, type ListSort } from "@/features/runs/api/list-search";
 import type { SuiteRun } from "@/features/runs/api/suite-runs";
@@ -40,7 +41,13 @@ function columns(projectNames: Map<string, string>): ColumnDef<SuiteRun>[] {
       header: "Suite run",
       cell: ({ row: { original: suiteRun } }) => (
         <>
-          <span className="font-medium">{suiteRun.name}</span>
+          <Link
+            to="/suite-runs/$suiteRunId"
+            params={{ suiteRunId: suiteRun.id }}
+            className="font-medium text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300"
+          >
+            {suiteRun.name}
+          </Link>
           {suiteRun.waiting_for ? (
             <div className="text-xs text-slate-600 dark:text-slate-400">waiting for {suiteRun.waiting_for}</div>
           ) : null}
