@@ -33,7 +33,7 @@ newman: ## install newman (for the Postman parity test)
 	cd tools/newman && npm ci --no-audit --no-fund --silent
 
 # Postman scripts' libraries, from npm (their licences are copied beside them, docs/importing.md names them).
-$(JS_LIBS): tools/js-vendor/fetch.sh
+$(JS_LIBS): tools/js-vendor/fetch.sh tools/js-vendor/package-lock.json
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory js-vendor; \
 	else echo "npm not found: the Postman sandbox libraries are not fetched (pm.expect and require will say so)" >&2; fi
 

@@ -4,14 +4,18 @@
 # (src/orchestra/steps/scripts/vendor/), each with its licence as LICENSE-<name>. The versions are those of
 # the sandbox newman 6.2.1 runs scripts in (postman-sandbox 4.7.1), so that scripts behave the same; chai is
 # the one Orchestra has used from the start. xml2js (a Node.js module) is bundled for a bare V8 context
-# with esbuild; libraries shipped as one file are copied, the larger ones minified.
+# with esbuild; libraries shipped as one file are copied, the larger ones minified. esbuild itself comes from
+# package-lock.json beside this script (npm ci checks its integrity), installed into the temporary folder.
 set -eu
 OUT=${1:?usage: fetch.sh OUTPUT_DIR}
-ESBUILD=esbuild@0.27.0
+HERE=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$OUT" "$tmp/node_modules"
+mkdir -p "$OUT" "$tmp/node_modules" "$tmp/tool"
 OUT=$(cd "$OUT" && pwd)  # absolute: the bundler runs in $tmp
+cp "$HERE/package.json" "$HERE/package-lock.json" "$tmp/tool/"
+(cd "$tmp/tool" && npm ci --no-audit --no-fund --silent)
+ESBUILD="$tmp/tool/node_modules/.bin/esbuild"
 
 fetch() {  # fetch NAME VERSION INTEGRITY: the package's files in $tmp/node_modules/NAME
 	(cd "$tmp" && npm pack --silent "$1@$2" >/dev/null)
@@ -30,7 +34,7 @@ licence() {  # licence NAME: its licence file beside the library
 	echo "no licence file in $1" >&2; exit 1
 }
 minify() {  # minify SOURCE TARGET
-	(cd "$tmp" && npx --yes --quiet "$ESBUILD" "$1" --minify --legal-comments=inline --log-level=warning --outfile="$2")
+	(cd "$tmp" && "$ESBUILD" "$1" --minify --legal-comments=inline --log-level=warning --outfile="$2")
 }
 
 fetch chai 4.5.0 sha512-RITGBfijLkBddZvnn8jdqoTypxvqbOLYQkGGxXzeFjVHvudaPw0HNFD9x928/eUwYWd2dPCugVqspGALTZZQKw== && cp "$tmp/node_modules/chai/chai.js" "$OUT/chai.js" && licence chai
@@ -45,7 +49,7 @@ fetch ajv 6.12.5 sha512-lRF8RORchjpKG50/WFf8xmg7sgCLFiYNNnqdKflk63whMQcWR5ngGjiS
 fetch xml2js 0.4.23 sha512-ySPiMjM0+pLDftHgXY4By0uswI3SPKLDw/i3UXbnO8M/p28zqexCUoPmQFrYD+/1BzhGJSs2i1ERWKJAtiLrug== && fetch sax 1.4.1 sha512-+aWOz7yVScEGoKNd4PA10LZ8sk0A/z5+nXQG5giUO5rprX9jgYsTdov9qCchZiPIZezbZH+jRut8nPodFAX4Jg== && fetch xmlbuilder 11.0.1 sha512-fDlsI/kFEx7gLvbecc0/ohLG50fugQp8ryHzMTuW9vSa1GJ0XYWKnhsUx7oie3G98+r56aTQIUB4kht42R3JvA== && fetch events 3.3.0 sha512-mQw+2fkQbALzQ7V0MY0IqdnXNOeTtP4r0lN9z7AAawCXgqea7bDii20AYrIBrFd/Hx0M2Ocz6S111CaFkUcb0Q==
 echo 'exports.setImmediate = function (fn) { fn.apply(null, Array.prototype.slice.call(arguments, 1)); };' >"$tmp/timers.js"
 echo 'module.exports = require("xml2js");' >"$tmp/entry.js"
-(cd "$tmp" && npx --yes --quiet "$ESBUILD" entry.js --bundle --minify --format=iife --global-name=xml2js \
+(cd "$tmp" && "$ESBUILD" entry.js --bundle --minify --format=iife --global-name=xml2js \
 	--platform=browser --alias:timers=./timers.js --external:stream --external:string_decoder \
 	--legal-comments=inline --log-level=warning --outfile="$OUT/xml2js.js")
 for name in xml2js sax xmlbuilder events; do licence "$name"; done
