@@ -1,9 +1,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
-import { useState } from "react";
 import { cancelRun, rerunRun, rerunSuiteRun } from "@/features/runs/api/run-actions";
 import { runQuery, suiteRunQuery, TERMINAL, type Run } from "@/features/runs/api/runs";
 import { hasRole, useMe } from "@/shared/auth/me";
+import { ActionError, useAction } from "@/shared/forms/use-action";
 import { Button } from "@/shared/ui/button";
 
 type Action = "cancel" | "rerun" | "suite" | "suite-failed";
@@ -14,8 +14,7 @@ export function RunActions({ run }: { run: Run }) {
   const me = useMe();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [busy, setBusy] = useState<Action | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run: act } = useAction<Action>();
   const canEdit = hasRole(me, "editor");
   const suiteRun = useQuery({ ...suiteRunQuery(run.suite_run_id ?? ""), enabled: canEdit && run.suite_run_id !== null });
   if (!canEdit) return null;
@@ -24,10 +23,8 @@ export function RunActions({ run }: { run: Run }) {
   const notPassed =
     suiteRun.data && TERMINAL.has(suiteRun.data.status) ? suiteRun.data.total - (suiteRun.data.counts.PASSED ?? 0) : 0;
 
-  async function act(action: Action) {
-    setBusy(action);
-    setError(null);
-    try {
+  function start(action: Action) {
+    return act(action, async () => {
       if (action === "cancel") {
         await cancelRun(run.id);
         await queryClient.invalidateQueries({ queryKey: runQuery(run.id).queryKey });
@@ -38,40 +35,32 @@ export function RunActions({ run }: { run: Run }) {
       await queryClient.invalidateQueries({ queryKey: ["runs"] });
       const first = (created.runs ?? []).find((id) => id !== run.id) ?? created.id;
       void navigate({ to: "/runs/$runId", params: { runId: first } });
-    } catch (caught) {
-      setError((caught as Error).message);
-    } finally {
-      setBusy(null);
-    }
+    });
   }
 
   return (
     <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Run actions">
       {!ended ? (
-        <Button variant="danger" disabled={busy !== null || run.cancel_requested} onClick={() => void act("cancel")}>
+        <Button variant="danger" disabled={busy !== null || run.cancel_requested} onClick={() => void start("cancel")}>
           {run.cancel_requested ? "Cancelling at the next step…" : busy === "cancel" ? "Cancelling…" : "Cancel run"}
         </Button>
       ) : null}
-      <Button variant="secondary" disabled={busy !== null} onClick={() => void act("rerun")}>
+      <Button variant="secondary" disabled={busy !== null} onClick={() => void start("rerun")}>
         {busy === "rerun" ? "Starting…" : "Re-run"}
       </Button>
       {run.suite_run_id ? (
         <>
-          <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite")}>
+          <Button variant="secondary" disabled={busy !== null} onClick={() => void start("suite")}>
             Re-run its suite run
           </Button>
           {notPassed > 0 ? (
-            <Button variant="secondary" disabled={busy !== null} onClick={() => void act("suite-failed")}>
+            <Button variant="secondary" disabled={busy !== null} onClick={() => void start("suite-failed")}>
               Re-run the suite run's failed tests ({notPassed})
             </Button>
           ) : null}
         </>
       ) : null}
-      {error ? (
-        <span role="alert" className="text-sm text-red-700 dark:text-red-300">
-          {error}
-        </span>
-      ) : null}
+      <ActionError error={error} />
     </div>
   );
 }

@@ -1,10 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
-import { useState } from "react";
 import { cancelSuiteRun, rerunSuiteRun } from "@/features/runs/api/run-actions";
 import { suiteRunQuery, TERMINAL } from "@/features/runs/api/runs";
 import type { SuiteRun } from "@/features/runs/api/suite-runs";
 import { hasRole, useMe } from "@/shared/auth/me";
+import { ActionError, useAction } from "@/shared/forms/use-action";
 import { Button } from "@/shared/ui/button";
 
 type Action = "cancel" | "rerun" | "rerun-failed";
@@ -15,16 +15,13 @@ export function SuiteRunActions({ suiteRun }: { suiteRun: SuiteRun }) {
   const me = useMe();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [busy, setBusy] = useState<Action | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction<Action>();
   if (!hasRole(me, "editor")) return null;
   const ended = TERMINAL.has(suiteRun.status);
   const notPassed = ended ? suiteRun.total - (suiteRun.counts.PASSED ?? 0) : 0;
 
-  async function act(action: Action) {
-    setBusy(action);
-    setError(null);
-    try {
+  function act(action: Action) {
+    return run(action, async () => {
       if (action === "cancel") {
         await cancelSuiteRun(suiteRun.id);
         await queryClient.invalidateQueries({ queryKey: suiteRunQuery(suiteRun.id).queryKey });
@@ -33,11 +30,7 @@ export function SuiteRunActions({ suiteRun }: { suiteRun: SuiteRun }) {
       const created = await rerunSuiteRun(suiteRun.id, action === "rerun-failed");
       await queryClient.invalidateQueries({ queryKey: ["suite-runs"] });
       void navigate({ to: "/suite-runs/$suiteRunId", params: { suiteRunId: created.id } });
-    } catch (caught) {
-      setError((caught as Error).message);
-    } finally {
-      setBusy(null);
-    }
+    });
   }
 
   return (
@@ -58,11 +51,7 @@ export function SuiteRunActions({ suiteRun }: { suiteRun: SuiteRun }) {
           ) : null}
         </>
       )}
-      {error ? (
-        <span role="alert" className="text-sm text-red-700 dark:text-red-300">
-          {error}
-        </span>
-      ) : null}
+      <ActionError error={error} />
     </div>
   );
 }
