@@ -288,6 +288,25 @@ def test_a_har_session_becomes_one_test_case_expecting_what_was_observed() -> No
     assert "jwt-1" not in yaml_files(result)[0][1]
 
 
+def test_har_form_fields_recorded_without_the_body_text_become_a_form_or_multipart_body() -> None:
+    fields = [{"name": "note", "value": "quarterly {{ x }}"}, {"name": "empty"}]
+    content = har(
+        entry(
+            "POST",
+            "http://h/a",
+            postData={"mimeType": "multipart/form-data; boundary=B", "params": fields},
+            headers=[{"name": "Content-Type", "value": "multipart/form-data; boundary=B"}],
+        ),
+        entry(
+            "POST", "http://h/b", postData={"mimeType": "application/x-www-form-urlencoded", "params": fields}
+        ),
+    )
+    first, second = from_har(content, name="s.har").files[0].definition["steps"]
+    assert first["request"]["multipart"] == {"note": "quarterly {{ '{' }}{ x }}", "empty": ""}
+    assert "headers" not in first["request"]  # the runner writes its own boundary
+    assert second["request"]["form"] == {"note": "quarterly {{ '{' }}{ x }}", "empty": ""}
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -309,10 +328,33 @@ def test_a_har_session_becomes_one_test_case_expecting_what_was_observed() -> No
                 entry(
                     "POST",
                     "http://h/",
-                    postData={"mimeType": "multipart/form-data", "params": [{"name": "f"}]},
+                    postData={
+                        "mimeType": "multipart/form-data",
+                        "params": [{"name": "f", "fileName": "a.png"}],
+                    },
                 )
             ),
-            "multipart",
+            "holds no content of the file 'a.png' uploaded as 'f'",
+        ),
+        (
+            har(
+                entry(
+                    "POST",
+                    "http://h/",
+                    postData={"mimeType": "multipart/form-data", "params": [{"name": "f"}, {"name": "f"}]},
+                )
+            ),
+            "a multipart field is given twice",
+        ),
+        (
+            har(
+                entry(
+                    "POST",
+                    "http://h/",
+                    postData={"mimeType": "multipart/form-data", "params": [{"value": "x"}]},
+                )
+            ),
+            "params[].name is not text",
         ),
         (b"[" * 100 + b"]" * 100, "nests deeper than 64"),
         (b" " * (MAX_HAR_BYTES + 1), "at most 20,971,520"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from orchestra.importers.requests import ImportedRequest, ImportRefused
 from orchestra.kit.json_guard import nesting_exceeds
@@ -84,14 +84,23 @@ def _request(entry: dict[str, Any], index: int) -> ImportedRequest | None:
     ]
     post = request.get("postData")
     body: str | None = None
+    multipart: dict[str, str | dict[str, str]] | None = None
     content_type: str | None = None
     if post is not None:
         post = _object(post, f"{where}.request.postData")
         content_type = post.get("mimeType") if isinstance(post.get("mimeType"), str) else None
         if isinstance(post.get("text"), str):
-            body = post["text"]
+            body = post["text"]  # the bytes sent, boundary and all, with the Content-Type that names it
         elif post.get("params"):
-            raise ImportRefused(f"{where}: multipart form data has no form in the test language yet")
+            pairs = _params(post["params"], f"{where}.request.postData.params")
+            if (content_type or "").lower().startswith("multipart/"):
+                multipart = dict(pairs)
+                if len(multipart) != len(pairs):
+                    raise ImportRefused(
+                        f"{where}: a multipart field is given twice; the test case sends each once"
+                    )
+            else:
+                body = urlencode(pairs)
     status = response.get("status")
     observed = (
         status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None
@@ -104,7 +113,24 @@ def _request(entry: dict[str, Any], index: int) -> ImportedRequest | None:
         content_type=content_type or next((v for n, v in headers if n.lower() == "content-type"), None),
         status=observed,
         response_type=response_type,
+        multipart=multipart,
     )
+
+
+def _params(value: Any, where: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs of postData.params, recorded when its text was not (a form, or multipart
+    without the file contents). An uploaded file's content is not in a HAR: such a request is refused."""
+    pairs: list[tuple[str, str]] = []
+    for param in (_object(item, f"{where}[]") for item in _list(value, where)):
+        name = _text(param.get("name"), f"{where}[].name")
+        if param.get("fileName") is not None:
+            file_name = str(param["fileName"])[:200]
+            raise ImportRefused(
+                f"{where}: the HAR holds no content of the file {file_name!r} uploaded as {name[:80]!r}; "
+                "import that request with curl -F name=@file instead"
+            )
+        pairs.append((name, _text(param.get("value", ""), f"{where}[].value")))
+    return pairs
 
 
 def parse_har(content: bytes, include: list[str] | None = None) -> tuple[list[ImportedRequest], list[str]]:
