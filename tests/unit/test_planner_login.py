@@ -56,6 +56,16 @@ def described(paths: dict[str, Any], scheme: dict[str, Any] | None = None) -> Ca
         "info": {"title": "t", "version": "1"},
         "paths": {
             "/articles": post("createArticle", ARTICLE, ARTICLE, security=[{"Token": []}]),
+            "/articles/{slug}": {
+                "delete": {
+                    "operationId": "deleteArticle",
+                    "parameters": [
+                        {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"204": {"description": "deleted"}},
+                    "security": [{"Token": []}],
+                }
+            },
             **paths,
         },
         "components": {"securitySchemes": {"Token": scheme or REALWORLD_SCHEME}},

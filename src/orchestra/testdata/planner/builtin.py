@@ -30,18 +30,20 @@ from typing import Any
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
 from orchestra.testdata.planner.entities import (
-    deleter_of,
     entity_of,
     field_for,
     id_field,
     is_collection_post,
+    is_query_post,
     producer_of,
     properties_of,
     resource_of,
     singular,
     token_field,
+    undoer_of,
 )
-from orchestra.testdata.planner.login import Login, choose_login
+from orchestra.testdata.planner.login import Login, choose_login, signs_in
+from orchestra.testdata.planner.restore import restore_for
 from orchestra.testdata.planner.security import (
     Sent,
     basic_usable,
@@ -50,7 +52,15 @@ from orchestra.testdata.planner.security import (
     send_token,
     takes_token,
 )
-from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Defaults, Generate, Request
+from orchestra.testdata.plans.dataplan_model import (
+    Binding,
+    Call,
+    DataPlan,
+    Defaults,
+    Generate,
+    Lookup,
+    Request,
+)
 from orchestra.testdata.values.generator import generated_properties, merge_all_of
 from orchestra.testdata.values.name_hints import referenced_entity, snake
 
@@ -58,6 +68,8 @@ TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", 
 _BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
 MAX_DEPTH = 8
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_DATA_REFERENCE = re.compile(r"\{\{\s*data\.([A-Za-z_][A-Za-z0-9_]*)")
+LEFTOVERS_HINT = "set data.leftovers: true in the test case to allow that"
 
 
 class PlanRefused(ValueError):
@@ -78,7 +90,7 @@ def plan_for(
     seed: int | None = None,
 ) -> DataPlan:
     """A plan for a test's declared data needs (see the module docstring)."""
-    planner = _Planner(catalogue, environment, secret_names)
+    planner = _Planner(catalogue, environment, secret_names, leftovers=requirements.leftovers)
     text = requirements.requires or ""
     named = planner.entities_in(text)
     for _, operation in named:
@@ -107,15 +119,24 @@ def plan_for_operation(
     environment: Mapping[str, Any],
     secret_names: Collection[str],
     seed: int | None = None,
+    leftovers: bool = False,
 ) -> DataPlan:
     """A plan that makes one valid request of ``operation_id`` (binding ``request``), creating what its
-    path and body refer to first. Raises KeyError for an unknown operation."""
+    path and body refer to first, and undoing what the request itself makes or changes. ``leftovers``:
+    what cannot be undone may stay in the SUT (otherwise it is refused). Raises KeyError for an unknown
+    operation."""
     operation = catalogue.get(operation_id)
     if operation is None:
         raise KeyError(operation_id)
-    planner = _Planner(catalogue, environment, secret_names)
-    if is_collection_post(operation) and token_field(operation) is None and not planner.is_login(operation):
+    planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers)
+    if planner.creates(operation):
         planner.entity(entity_of(operation), operation, name="request")
+    elif operation.method in ("PUT", "PATCH") or (
+        operation.method == "POST" and not is_collection_post(operation)
+    ):
+        planner.update("request", operation)
+    elif operation.method == "DELETE":
+        planner.removal("request", operation)
     else:
         planner.call("request", operation, cleanup=False)
     return planner.plan(seed)
@@ -129,8 +150,16 @@ def binding_name(text: str) -> str:
 
 
 class _Planner:
-    def __init__(self, catalogue: Catalogue, environment: Mapping[str, Any], secret_names: Collection[str]):
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        environment: Mapping[str, Any],
+        secret_names: Collection[str],
+        *,
+        leftovers: bool = False,
+    ):
         self.catalogue = catalogue
+        self.leftovers = leftovers  # what cannot be undone may stay in the SUT (the test allows it)
         self.environment = dict(environment)
         self.variables = set(environment)
         self.secrets = set(secret_names)
@@ -173,9 +202,7 @@ class _Planner:
         found: list[tuple[str, Operation]] = []
         for operation in self.catalogue.operations.values():
             entity = entity_of(operation)
-            if not is_collection_post(operation) or token_field(operation) is not None:
-                continue
-            if self.is_login(operation):
+            if not self.creates(operation) or not is_collection_post(operation):
                 continue
             if entity in words or entity.replace("_", "") in words:
                 if producer_of(self.catalogue, entity) is operation:
@@ -225,10 +252,15 @@ class _Planner:
         self.note(f"data.{name} holds the path, query, headers and body for {operation.operation_id}")
         return name
 
-    def request_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
-        """``path``, ``query``, ``headers`` (required ones) and ``body`` of a request of ``operation``."""
-        inputs: dict[str, Any] = {"path": {}, "query": {}, "headers": {}}
+    def request_inputs(
+        self, name: str, operation: Operation, path: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``path`` (unless given), ``query``, ``headers`` (required ones) and ``body`` of a request of
+        ``operation``."""
+        inputs: dict[str, Any] = {"path": dict(path or {}), "query": {}, "headers": {}}
         for parameter in operation.parameters:
+            if path is not None and parameter.location == "path":
+                continue
             if parameter.location == "path" or (
                 parameter.location in ("query", "header") and parameter.required
             ):
@@ -375,17 +407,112 @@ class _Planner:
         return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
 
     def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
-        found = deleter_of(self.catalogue, operation)
+        """The request that undoes what ``operation`` makes: the DELETE of the made item, else the DELETE
+        on the creation's own path (an action or a sub-resource: favorite / unfavorite). None — and refused
+        unless leftovers are allowed — when nothing undoes it."""
+        found = undoer_of(self.catalogue, operation)
         if found is None:
-            self.note(f"no operation deletes what {operation.operation_id} creates: it is left in place")
+            self.leave(
+                operation.operation_id,
+                "nothing undoes what it creates (no DELETE of the item it makes or on its own path)",
+            )
             return None
         deleter, parameter = found
+        if parameter is None:  # the same path: the creation's own path parameters
+            same = {p.name: created_with[p.name] for p in deleter.parameters if p.name in created_with}
+            self.note(f"{deleter.operation_id} undoes what {operation.operation_id} makes (the same path)")
+            return Request(operation=deleter.operation_id, path=same)
         field = field_for(operation, parameter) or id_field(operation)
         path = {parameter: _template(f"self.{field}")}
         for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
         return Request(operation=deleter.operation_id, path=path)
+
+    def creates(self, operation: Operation) -> bool:
+        """Whether calling ``operation`` makes something that has to be undone: a POST on a collection, an
+        action or a sub-resource (``POST /articles/{slug}/favorite``), or a PUT without a body that a DELETE
+        on its path takes back (``PUT /user/starred/{repo}``). A log-in, a token request or a POST that
+        reads or checks (``POST /search``) creates nothing."""
+        if operation.method == "PUT":
+            return operation.request_schema is None and undoer_of(self.catalogue, operation) is not None
+        if not is_collection_post(operation) or token_field(operation) is not None:
+            return False
+        return not (self.is_login(operation) or signs_in(operation) or is_query_post(operation))
+
+    def leave(self, where: str, why: str) -> None:
+        """Something the plan would do cannot be undone: refused, unless the test allows leftovers."""
+        if self.leftovers:
+            self.note(f"{where}: {why}: it is left in the SUT (the test allows leftovers)")
+        else:
+            self.refuse(where, f"{why}; {LEFTOVERS_HINT}")
+
+    def from_created(self, values: Mapping[str, Any]) -> bool:
+        """Whether every value is the field of an entity this plan creates (and so deletes)."""
+        made = set(self.created.values())
+        return all(
+            isinstance(value, str) and bool(found := _DATA_REFERENCE.findall(value)) and set(found) <= made
+            for value in values.values()
+        )
+
+    def path_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
+        return {
+            parameter.name: self.parameter_value(name, operation, parameter)
+            for parameter in operation.parameters
+            if parameter.location == "path"
+        }
+
+    def update(self, name: str, operation: Operation) -> None:
+        """A request that changes what its path addresses. On entities this plan created it needs no undo
+        (they are deleted); on anything else (``PUT /user``) the previous representation is read first and
+        written back after the run (``restore.py``), or — when it cannot be — the update is refused unless
+        the test allows leftovers."""
+        self.in_progress.add(operation.operation_id)
+        try:
+            path = self.path_inputs(name, operation)
+            if path and self.from_created(path):
+                self.bindings[name] = Binding(
+                    call=Call(operation=operation.operation_id, **self.request_inputs(name, operation, path))
+                )
+                return
+            restore = restore_for(self.catalogue, operation)
+            if isinstance(restore, str):
+                self.leave(
+                    operation.operation_id, f"it changes something the plan did not create and {restore}"
+                )
+                self.bindings[name] = Binding(
+                    call=Call(operation=operation.operation_id, **self.request_inputs(name, operation, path))
+                )
+                return
+            before = self.name(f"{name}_before")
+            getter_path = {key: value for key, value in path.items() if restore.getter.parameter(key, "path")}
+            self.bindings[before] = Binding(
+                lookup=Lookup(operation=restore.getter.operation_id, path=getter_path)
+            )
+            inputs = self.request_inputs(name, restore.sent, path)
+            undo = Request(operation=operation.operation_id, path=path, body=restore.body(before))
+            call = Call(operation=operation.operation_id, **inputs)
+            self.bindings[name] = Binding(depends_on=[before], call=call, cleanup=undo)
+            fields = ", ".join(restore.fields)
+            self.note(
+                f"{operation.operation_id} changes something the plan did not create: data.{before} keeps it "
+                f"as {restore.getter.operation_id} answers it, and the cleanup writes back {fields}"
+            )
+        finally:
+            self.in_progress.discard(operation.operation_id)
+
+    def removal(self, name: str, operation: Operation) -> None:
+        """A DELETE: of an entity this plan created (it is created first), else refused unless the test
+        allows leftovers (nothing brings back what it deletes)."""
+        self.in_progress.add(operation.operation_id)
+        try:
+            path = self.path_inputs(name, operation)
+            if not (path and self.from_created(path)):
+                self.leave(operation.operation_id, "it deletes something the plan did not create")
+            inputs = self.request_inputs(name, operation, path)
+            self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs))
+        finally:
+            self.in_progress.discard(operation.operation_id)
 
     def schema(self, name: str) -> None:
         found = _component(self.catalogue, name)
