@@ -142,6 +142,44 @@ def plan_for_operation(
     return planner.plan(seed)
 
 
+def creates(catalogue: Catalogue, operation: Operation) -> bool:
+    """Whether calling ``operation`` makes something that has to be undone: a POST on a collection, an
+    action or a sub-resource (``POST /articles/{slug}/favorite``), or a PUT without a body that a DELETE on
+    its path takes back (``PUT /user/starred/{repo}``). A log-in, a token request or a POST that reads or
+    checks (``POST /search``) creates nothing."""
+    if operation.method == "PUT":
+        return operation.request_schema is None and undoer_of(catalogue, operation) is not None
+    if not is_collection_post(operation) or token_field(operation) is not None:
+        return False
+    return not (signs_in(operation) or is_query_post(operation))
+
+
+def left_behind(plan: DataPlan, catalogue: Catalogue) -> list[str]:
+    """The calls of any plan (a language model's, a person's) that make something and have no cleanup to
+    undo it, one line each: what would be left in the SUT without anyone having allowed it."""
+    undone = {name for name, binding in plan.bindings.items() if binding.cleanup is not None}
+    found: list[str] = []
+    for name, binding in plan.bindings.items():
+        call = binding.call
+        operation = catalogue.get(call.operation) if call is not None else None
+        if call is None or operation is None or binding.cleanup is not None:
+            continue
+        if not creates(catalogue, operation):
+            continue
+        if call.path and _all_refer_to(call.path, undone):
+            continue  # it belongs to what the plan creates and deletes (a comment of a created article)
+        found.append(f"bindings.{name}: {operation.operation_id} creates something and has no cleanup")
+    return found
+
+
+def _all_refer_to(values: Mapping[str, Any], names: Collection[str]) -> bool:
+    """Whether every value is a template of a field of one of the bindings ``names``."""
+    return all(
+        isinstance(value, str) and bool(found := _DATA_REFERENCE.findall(value)) and set(found) <= set(names)
+        for value in values.values()
+    )
+
+
 def binding_name(text: str) -> str:
     """The binding a plan names after ``text`` when nothing took that name first: for ``operations``,
     ``data.<binding_name(operation_id)>`` holds the operation's inputs (``createOrder``: ``create_order``)."""
@@ -408,9 +446,16 @@ class _Planner:
 
     def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
         """The request that undoes what ``operation`` makes: the DELETE of the made item, else the DELETE
-        on the creation's own path (an action or a sub-resource: favorite / unfavorite). None — and refused
-        unless leftovers are allowed — when nothing undoes it."""
+        on the creation's own path (an action or a sub-resource: favorite / unfavorite). None when nothing
+        undoes it: noted when it belongs to entities the plan creates and deletes (``POST
+        /pets/{petId}/uploadImage``: it goes with the pet), refused otherwise unless leftovers are allowed."""
         found = undoer_of(self.catalogue, operation)
+        if found is None and created_with and self.from_created(created_with):
+            self.note(
+                f"nothing undoes what {operation.operation_id} makes: it goes with what it belongs to, which "
+                "the plan creates and deletes"
+            )
+            return None
         if found is None:
             self.leave(
                 operation.operation_id,
@@ -430,15 +475,7 @@ class _Planner:
         return Request(operation=deleter.operation_id, path=path)
 
     def creates(self, operation: Operation) -> bool:
-        """Whether calling ``operation`` makes something that has to be undone: a POST on a collection, an
-        action or a sub-resource (``POST /articles/{slug}/favorite``), or a PUT without a body that a DELETE
-        on its path takes back (``PUT /user/starred/{repo}``). A log-in, a token request or a POST that
-        reads or checks (``POST /search``) creates nothing."""
-        if operation.method == "PUT":
-            return operation.request_schema is None and undoer_of(self.catalogue, operation) is not None
-        if not is_collection_post(operation) or token_field(operation) is not None:
-            return False
-        return not (self.is_login(operation) or signs_in(operation) or is_query_post(operation))
+        return creates(self.catalogue, operation) and not self.is_login(operation)
 
     def leave(self, where: str, why: str) -> None:
         """Something the plan would do cannot be undone: refused, unless the test allows leftovers."""
@@ -448,12 +485,9 @@ class _Planner:
             self.refuse(where, f"{why}; {LEFTOVERS_HINT}")
 
     def from_created(self, values: Mapping[str, Any]) -> bool:
-        """Whether every value is the field of an entity this plan creates (and so deletes)."""
-        made = set(self.created.values())
-        return all(
-            isinstance(value, str) and bool(found := _DATA_REFERENCE.findall(value)) and set(found) <= made
-            for value in values.values()
-        )
+        """Whether every value is the field of an entity this plan creates and deletes."""
+        made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
+        return _all_refer_to(values, made)
 
     def path_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
         return {
@@ -474,6 +508,12 @@ class _Planner:
                 self.bindings[name] = Binding(
                     call=Call(operation=operation.operation_id, **self.request_inputs(name, operation, path))
                 )
+                return
+            named = None if path else self.named_in_body(operation)
+            if named is not None:  # PUT /pets {"id": …}: an update of the pet its body names, created first
+                self.fixed[operation.operation_id] = {**self.fixed.get(operation.operation_id, {}), **named}
+                inputs = self.request_inputs(name, operation, path)
+                self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs))
                 return
             restore = restore_for(self.catalogue, operation)
             if isinstance(restore, str):
@@ -500,6 +540,24 @@ class _Planner:
             )
         finally:
             self.in_progress.discard(operation.operation_id)
+
+    def named_in_body(self, operation: Operation) -> dict[str, str] | None:
+        """For an update on a collection's own path whose body names the item by its id (``PUT /pet`` with
+        ``{"id": …}`` beside ``POST /pet``): that id field, filled with the id of an entity the plan creates
+        (and deletes). None when the update is not of that shape."""
+        producer = producer_of(self.catalogue, entity_of(operation))
+        if producer is None or producer.path.rstrip("/") != operation.path.rstrip("/"):
+            return None
+        field = id_field(producer)
+        if "." in field or field not in properties_of(_object_schema(operation.request_schema)):
+            return None
+        if not self.may_create(producer) or not self.creates(producer):
+            return None
+        binding = self.entity(entity_of(producer), producer)
+        if self.bindings[binding].cleanup is None:
+            return None
+        self.note(f"{operation.operation_id} {field}: the id of the {entity_of(producer)} the plan creates")
+        return {field: _template(f"data.{binding}.{field}")}
 
     def removal(self, name: str, operation: Operation) -> None:
         """A DELETE: of an entity this plan created (it is created first), else refused unless the test

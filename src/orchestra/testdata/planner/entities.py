@@ -155,9 +155,18 @@ def envelope_key(schema: JsonSchema | None) -> str | None:
     return key if isinstance(inner, dict) and properties_of(inner) else None
 
 
+def answer_schema(operation: Operation) -> JsonSchema | None:
+    """The schema of what an operation answers on success: its first documented 2xx response's, or — when
+    it documents no 2xx response at all — its ``default`` response's (``default: successful operation``)."""
+    schema = operation.success_schema()
+    if schema is None and not operation.success_statuses():
+        return operation.responses.get("default")
+    return schema
+
+
 def resource_of(operation: Operation) -> tuple[str | None, dict[str, JsonSchema]]:
     """The envelope key (None without one) and the properties of the resource an operation answers."""
-    schema = operation.success_schema()
+    schema = answer_schema(operation)
     key = envelope_key(schema)
     if key is None:
         return None, properties_of(schema)
