@@ -7,6 +7,7 @@ counted by listing the SUT after the clean-up, not by trusting what the plan say
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from orchestra.kit.egress_http import guarded_client
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
+from tests.integration.conftest import Harness
 from tests.integration.test_planner_login import SECRETS, planned_run, start_sut
 
 CONDUIT = "tests.integration.conduit_sut"
@@ -148,3 +150,56 @@ async def test_a_sut_that_keeps_answering_401_costs_one_more_log_in_not_one_per_
     assert comment_undo is not None  # rendered after the log-in again: with the new token
     assert comment_undo.headers["Authorization"] == f"Token {results[2].value['user']['token']}"
     assert len(undone) == 2
+
+
+async def conduit_harness(api: httpx.AsyncClient, url: str) -> Harness:
+    harness = Harness(api, url, f"p-{uuid.uuid4().hex[:8]}")
+    await harness.setup(secrets=SECRETS)
+    response = await api.put(
+        f"/projects/{harness.project}/environments/sut/openapi", json={"url": f"{url}/openapi.json"}
+    )
+    assert response.status_code in (200, 201), response.text
+    return harness
+
+
+async def test_a_run_favouring_an_article_leaves_nothing_and_one_needing_a_sign_up_is_refused(
+    api: httpx.AsyncClient, sut_url: str
+) -> None:
+    harness = await conduit_harness(api, sut_url)
+    before = await listed(sut_url)
+    favourite = {
+        "name": "favourite-an-article",
+        "data": {"requires": "a favorite", "seed": 3},
+        "steps": [
+            {"name": "read it", "request": {"url": "{{ env.base_url }}/articles"}, "expect": {"status": 200}}
+        ],
+    }
+    run = await harness.run(favourite)
+    assert run["status"] == "PASSED", (run["status_reason"], run["steps"])
+    phases = [(step["phase"], step["name"].split(" (")[0], step["status"]) for step in run["steps"]]
+    assert [phase for phase in phases if phase[0] == "data"][1:] == [
+        ("data", "call auth", "passed"),
+        ("data", "call article", "passed"),
+        ("data", "call favorite", "passed"),
+    ]
+    assert [phase[2] for phase in phases if phase[0] == "cleanup"] == ["passed", "passed"]
+    assert await listed(sut_url) == before
+
+    sign_up = {
+        "name": "a-new-user",
+        "data": {"requires": "a user", "seed": 3},
+        "steps": [
+            {"name": "noop", "request": {"url": "{{ env.base_url }}/articles"}, "expect": {"status": 200}}
+        ],
+    }
+    refused = await harness.run(sign_up)
+    assert refused["status"] == "ERROR", refused
+    assert "data.leftovers" in refused["status_reason"], refused["status_reason"]
+    assert await listed(sut_url) == before  # refused before anything was sent
+
+    allowed = await harness.run(
+        {**sign_up, "name": "a-new-user-allowed", "data": {**sign_up["data"], "leftovers": True}}
+    )
+    assert allowed["status"] == "PASSED", (allowed["status_reason"], allowed["steps"])
+    after = await listed(sut_url)
+    assert len(after["users"]) == len(before["users"]) + 1  # left, as the test case allowed
