@@ -22,7 +22,10 @@ SUT is listed (``dataplan_leaks.py``): a plan that left anything behind is not c
 ``<sut>_refused`` counts plans the planner refused (an input it cannot determine, or something it could not
 undo). Ends with one line of key=value.
 
-    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick]     (from the repository's root)
+``--leftovers`` plans as a test case with ``data.leftovers: true`` would (what nothing undoes is made, not
+refused): the listings then show what such plans leave behind.
+
+    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick] [--leftovers]   (from the repository's root)
 """
 
 from __future__ import annotations
@@ -198,7 +201,7 @@ def summary_line(
     return " ".join(parts)
 
 
-async def main(seeds: int, examples: int) -> None:
+async def main(seeds: int, examples: int, leftovers: bool = False) -> None:
     configure_logging("warning")
     seed_values = list(range(1, seeds + 1))
     public_document = load_document(PUBLIC_SPEC)
@@ -211,7 +214,9 @@ async def main(seeds: int, examples: int) -> None:
             demo.url,
             DEMO_SKIPPED,
             dataplan_planner.PlannerEnvironment(
-                variables={"username": DEMO_USERNAME}, secrets={"password": DEMO_PASSWORD}
+                variables={"username": DEMO_USERNAME},
+                secrets={"password": DEMO_PASSWORD},
+                leftovers=leftovers,
             ),
             {"Authorization": f"Bearer {token}"},
             seed_values,
@@ -225,7 +230,9 @@ async def main(seeds: int, examples: int) -> None:
             public_document,
             public_url,
             {},
-            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(PUBLIC_CREDENTIALS)),
+            dataplan_planner.PlannerEnvironment(
+                variables={}, secrets=dict(PUBLIC_CREDENTIALS), leftovers=leftovers
+            ),
             {
                 "Authorization": f"Bearer {PUBLIC_CREDENTIALS['token']}",
                 "api_key": PUBLIC_CREDENTIALS["api_key"],
@@ -241,7 +248,9 @@ async def main(seeds: int, examples: int) -> None:
             login_document,
             login.url,
             {},
-            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(LOGIN_CREDENTIALS)),
+            dataplan_planner.PlannerEnvironment(
+                variables={}, secrets=dict(LOGIN_CREDENTIALS), leftovers=leftovers
+            ),
             {"Authorization": f"Token {login_token}"},
             seed_values,
             examples,
@@ -256,7 +265,9 @@ async def main(seeds: int, examples: int) -> None:
             conduit_document,
             conduit.url,
             {},
-            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(LOGIN_CREDENTIALS)),
+            dataplan_planner.PlannerEnvironment(
+                variables={}, secrets=dict(LOGIN_CREDENTIALS), leftovers=leftovers
+            ),
             {"Authorization": f"Token {conduit_token}"},
             seed_values,
             examples,
@@ -276,10 +287,15 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=3, help="seeds per operation (default 3)")
     parser.add_argument("--examples", type=int, default=5, help="requests per operation and seed (default 5)")
     parser.add_argument("--quick", action="store_true", help="one seed, two examples: a smoke run")
+    parser.add_argument(
+        "--leftovers",
+        action="store_true",
+        help="plan as with data.leftovers: true (make what nothing undoes)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.examples = 1, 2
     if args.seeds < 1 or args.examples < 1:
         parser.error("--seeds and --examples must be at least 1")
-    asyncio.run(main(args.seeds, args.examples))
+    asyncio.run(main(args.seeds, args.examples, args.leftovers))
     sys.exit(0)

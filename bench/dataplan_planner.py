@@ -38,6 +38,7 @@ class PlannerEnvironment:
 
     variables: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    leftovers: bool = False  # what nothing undoes may be made (as a test case with data.leftovers: true)
 
 
 def _status(result: BindingResult) -> int | None:
@@ -78,6 +79,7 @@ async def _one_plan(
             environment=dict(environment.variables),
             secret_names=sorted(environment.secrets),
             seed=seed,
+            leftovers=environment.leftovers,
         )
     except PlanRefused as refused:
         totals.refused += 1
