@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from orchestra.kit.egress import EgressPolicy
 from orchestra.openapi.operations import Catalogue, Operation, Parameter
 from orchestra.testdata.planner.builtin import PlanRefused, left_behind, plan_for_operation
 from orchestra.testdata.planner.entities import undoer_of
 from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Request
+from orchestra.testdata.provider import PlanUnavailable, Situation, checked_plan
 
 SLUG = Parameter("slug", "path", True, {"type": "string"})
 NAME = Parameter("name", "path", True, {"type": "string", "enum": ["main"]})
@@ -153,3 +155,35 @@ def test_any_plan_that_would_create_without_a_cleanup_is_named() -> None:
     )
     # The favourite belongs to an article the plan deletes: it goes with it.
     assert left_behind(DataPlan(bindings={"article": undone, "fav": favourite}), found) == []
+
+
+def test_a_plan_of_any_planner_that_would_leave_something_is_not_run_unless_allowed() -> None:
+    found = catalogue(CREATE, DELETE)
+    situation = Situation(
+        found,
+        "sut",
+        {},
+        (),
+        EgressPolicy.for_environment("http://sut.example", [], allow_private=False, environment="sut"),
+        "t",
+        None,
+        None,
+    )
+    leaving = {"bindings": {"article": {"call": {"operation": "createArticle", "body": {"title": "x"}}}}}
+    with pytest.raises(PlanUnavailable) as unavailable:
+        checked_plan(leaving, situation, leftovers=False)
+    assert str(unavailable.value) == (
+        "the plan would leave what it creates in the SUT: bindings.article: createArticle creates something "
+        "and has no cleanup; add the cleanup that undoes it, or set data.leftovers: true in the test case to "
+        "allow that"
+    )
+    assert checked_plan(leaving, situation, leftovers=True).bindings["article"].cleanup is None
+    undone = {
+        "article": {
+            **leaving["bindings"]["article"],
+            "cleanup": {"operation": "deleteArticle", "path": {"slug": "{{ self.slug }}"}},
+        }
+    }
+    assert (
+        checked_plan({"bindings": undone}, situation, leftovers=False).bindings["article"].cleanup is not None
+    )
