@@ -195,6 +195,11 @@ def test_two_equally_likely_log_ins_are_not_guessed_between() -> None:
         secret_names=["email", "password"],
     )
     assert chosen.bindings["auth"].call.operation == "openSession"
+    # Neither is chosen, yet neither is a creation: logging in makes nothing to undo.
+    for operation in ("logIn", "openSession"):
+        own = plan_for_operation(operation, catalogue, environment={}, secret_names=["email", "password"])
+        assert own.bindings["request"].cleanup is None
+        assert not [note for note in own.notes if "undo" in note or "left in" in note]
     wrong, why = choose_login(catalogue, {"login_operation": "createArticle"})
     assert wrong is None
     assert (

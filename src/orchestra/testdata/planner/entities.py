@@ -16,7 +16,7 @@ _CREATE_VERBS = ("create", "add", "new", "post", "register", "insert")
 _QUERY_WORDS = frozenset(
     {
         *("search", "query", "find", "filter", "lookup", "validate", "validation", "verify", "check"),
-        *("preview", "calculate", "estimate", "quote", "count", "logout", "signout", "refresh", "introspect"),
+        *("preview", "calculate", "estimate", "count", "logout", "signout", "refresh", "introspect"),
     }
 )
 
