@@ -215,10 +215,10 @@ async def test_quick_benchmark_run_reports_side_by_side_figures() -> None:
     # Given only the user's email and password, every planned request of the login SUT is authorised.
     assert figures["login_operations"] == 10
     assert figures["login_planner_valid_rate"] == 1.0, output
-    # The RealWorld shape: favourites and the shared user's update are undone; a sign-up (which nothing
-    # undoes) and what needs one are refused.
+    # The RealWorld shape: favourites, follows (of the signed-in user) and the shared user's update are
+    # undone; a sign-up (which nothing undoes) and an unfollow of what no plan followed are refused.
     assert figures["conduit_operations"] == 17
     assert figures["conduit_planner_valid_rate"] == 1.0, output
-    assert figures["conduit_refused"] == 4 * 2, output  # 4 operations, 1 seed x 2 examples
+    assert figures["conduit_refused"] == 2 * 2, output  # 2 operations, 1 seed x 2 examples
     assert "GET /pet/{petId}" in output
     assert "planner 2xx/sent" in output

@@ -1,9 +1,10 @@
 """The built-in planner undoes what a plan does on an application of the RealWorld shape
 (tests/integration/conduit_sut.py), other than by ``DELETE /collection/{id}``: a favourite by unfavouring
-on the same path, a follow by unfollowing, an update of the shared signed-in user by writing its previous
-email and username back; what nothing undoes (signing a user up) is refused unless the test allows
-leftovers; and a SUT that keeps answering 401 costs one more log-in, not one per call. What is left is
-counted by listing the SUT after the clean-up, not by trusting what the plan says."""
+on the same path, a follow (of the signed-in user, rather than of a new user nothing deletes) by
+unfollowing, an update of the shared signed-in user by writing its previous email and username back; what
+nothing undoes (signing a user up) is refused unless the test allows leftovers; and a SUT that keeps
+answering 401 costs one more log-in, not one per call. What is left is counted by listing the SUT after the
+clean-up, not by trusting what the plan says."""
 
 from __future__ import annotations
 
@@ -97,11 +98,23 @@ async def test_an_update_of_the_shared_user_is_written_back_after_the_run(
     assert answer.json()["user"]["username"] == "reader"
 
 
-async def test_following_a_user_nothing_deletes_is_refused_unless_leftovers_are_allowed(
+async def test_a_follow_is_of_the_signed_in_user_rather_than_of_a_new_one_nothing_deletes(
+    client: httpx.AsyncClient, catalogue: Catalogue, sut_url: str
+) -> None:
+    before = await listed(sut_url)
+    results, undone = await planned_run(client, catalogue, sut_url, "FollowUserByUsername")
+    assert [(r.binding, r.status) for r in results] == [("auth", "passed"), ("request", "passed")]
+    profile = results[-1].value["profile"]
+    assert (profile["username"], profile["following"]) == ("reader", True)
+    assert [outcome.status for outcome in undone] == ["done"]  # unfollowed
+    assert await listed(sut_url) == before
+
+
+async def test_a_new_user_nothing_deletes_is_refused_unless_leftovers_are_allowed(
     client: httpx.AsyncClient, catalogue: Catalogue, sut_url: str
 ) -> None:
     with pytest.raises(PlanRefused) as refused:
-        plan_for_operation("FollowUserByUsername", catalogue, environment={}, secret_names=sorted(SECRETS))
+        plan_for_operation("CreateUser", catalogue, environment={}, secret_names=sorted(SECRETS))
     assert refused.value.reasons == [
         "CreateUser: nothing undoes what it creates (no DELETE of the item it makes or on its own path); "
         "set data.leftovers: true in the test case to allow that"

@@ -32,6 +32,7 @@ from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Param
 from orchestra.testdata.planner.entities import (
     entity_of,
     field_for,
+    field_path,
     id_field,
     is_collection_post,
     is_query_post,
@@ -435,11 +436,33 @@ class _Planner:
             if not any(snake(name) == snake(parameter) for name in properties):
                 continue
             found = field_for(producer, parameter, entity)
-            if found is not None:
-                binding = self.entity(entity, producer)
-                self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
-                return _template(f"data.{binding}.{found}")
+            if found is None:
+                continue
+            if not self.leftovers and undoer_of(self.catalogue, producer) is None:
+                own = self.signed_in_field(parameter)
+                if own is not None:  # rather the signed-in user's own than one nothing could delete
+                    self.note(
+                        f"{where}: {own[1]} of the log-in's answer (the signed-in user's own; nothing "
+                        f"deletes what {producer.operation_id} makes)"
+                    )
+                    return own[0]
+            binding = self.entity(entity, producer)
+            self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+            return _template(f"data.{binding}.{found}")
         return None
+
+    def signed_in_field(self, parameter: str) -> tuple[str, str] | None:
+        """(the template, ``$.path``) of the field of that name in the log-in's answer (``$.user.username``),
+        planning the log-in; None without a log-in answering its token in its body, or without that field."""
+        login = self.login()
+        if login is None or not login.in_body:
+            return None
+        key, properties = resource_of(login.operation)
+        name = next((name for name in properties if snake(name) == snake(parameter)), None)
+        if name is None:
+            return None
+        path = field_path(key, name)
+        return _template(f"data.{self.login_binding()}.{path}"), f"$.{path}"
 
     def may_create(self, producer: Operation) -> bool:
         return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
@@ -796,6 +819,15 @@ class _Planner:
         """``data.<binding>.<the token's path>`` of the log-in's call (planned first, once)."""
         login = self.login()
         assert login is not None, "credential_rank checked there is one"
+        self.login_binding()
+        fields = [path[-1] for path in login.fields if self.credential_of(path[-1])]
+        self.note(f"{scheme}: a token from {login.operation_id} with {', '.join(fields) or 'no input'}")
+        return f"data.{self.token_binding}.{login.member}"
+
+    def login_binding(self) -> str:
+        """The binding calling the log-in (planned first, once)."""
+        login = self.login()
+        assert login is not None, "called only with a log-in"
         if self.token_binding is None:
             self.token_binding = self.name("auth")
             # A token in the body is read from the answer as it is (``data.auth.user.token``, as tests
@@ -804,9 +836,7 @@ class _Planner:
             call = Call(operation=login.operation_id, body=self.credentials_body(login), capture=capture)
             self.bindings = {self.token_binding: Binding(call=call)} | self.bindings
             self.note(self.login_choice()[1])
-        fields = [path[-1] for path in login.fields if self.credential_of(path[-1])]
-        self.note(f"{scheme}: a token from {login.operation_id} with {', '.join(fields) or 'no input'}")
-        return f"data.{self.token_binding}.{login.member}"
+        return self.token_binding
 
     def plan(self, seed: int | None) -> DataPlan:
         if self.refused:
