@@ -11,8 +11,9 @@ import pytest
 
 from orchestra.kit.egress import EgressPolicy
 from orchestra.openapi.operations import Catalogue, Operation, Parameter
-from orchestra.testdata.planner.builtin import PlanRefused, left_behind, plan_for_operation
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
 from orchestra.testdata.planner.entities import undoer_of
+from orchestra.testdata.planner.undo import left_behind
 from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Request
 from orchestra.testdata.provider import PlanUnavailable, Situation, checked_plan
 

@@ -28,6 +28,7 @@ from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
 from orchestra.testdata import plan_cache
 from orchestra.testdata.planner import builtin as builtin_planner
+from orchestra.testdata.planner.undo import left_behind
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.plans.validate import parse_plan, validate_plan
 
@@ -150,7 +151,7 @@ def checked_plan(data: Any, situation: Situation, *, leftovers: bool) -> DataPla
         problems = validate_plan(plan, situation.catalogue, situation.policy)
     if plan is None or problems:
         raise PlanUnavailable(f"the planner's plan is not valid: {_problems_text(problems)}")
-    left = [] if leftovers else builtin_planner.left_behind(plan, situation.catalogue)
+    left = [] if leftovers else left_behind(plan, situation.catalogue)
     if left:
         raise PlanUnavailable(
             f"the plan would leave what it creates in the SUT: {'; '.join(left)}; add the cleanup that "

@@ -35,7 +35,6 @@ from orchestra.testdata.planner.entities import (
     field_path,
     id_field,
     is_collection_post,
-    is_query_post,
     producer_of,
     properties_of,
     resource_of,
@@ -43,7 +42,7 @@ from orchestra.testdata.planner.entities import (
     token_field,
     undoer_of,
 )
-from orchestra.testdata.planner.login import Login, choose_login, signs_in
+from orchestra.testdata.planner.login import Login, choose_login
 from orchestra.testdata.planner.restore import restore_for
 from orchestra.testdata.planner.security import (
     Sent,
@@ -53,6 +52,7 @@ from orchestra.testdata.planner.security import (
     send_token,
     takes_token,
 )
+from orchestra.testdata.planner.undo import LEFTOVERS_HINT, creates, refer_to
 from orchestra.testdata.plans.dataplan_model import (
     Binding,
     Call,
@@ -69,8 +69,6 @@ TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", 
 _BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
 MAX_DEPTH = 8
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_DATA_REFERENCE = re.compile(r"\{\{\s*data\.([A-Za-z_][A-Za-z0-9_]*)")
-LEFTOVERS_HINT = "set data.leftovers: true in the test case to allow that"
 
 
 class PlanRefused(ValueError):
@@ -141,44 +139,6 @@ def plan_for_operation(
     else:
         planner.call("request", operation, cleanup=False)
     return planner.plan(seed)
-
-
-def creates(catalogue: Catalogue, operation: Operation) -> bool:
-    """Whether calling ``operation`` makes something that has to be undone: a POST on a collection, an
-    action or a sub-resource (``POST /articles/{slug}/favorite``), or a PUT without a body that a DELETE on
-    its path takes back (``PUT /user/starred/{repo}``). A log-in, a token request or a POST that reads or
-    checks (``POST /search``) creates nothing."""
-    if operation.method == "PUT":
-        return operation.request_schema is None and undoer_of(catalogue, operation) is not None
-    if not is_collection_post(operation) or token_field(operation) is not None:
-        return False
-    return not (signs_in(operation) or is_query_post(operation))
-
-
-def left_behind(plan: DataPlan, catalogue: Catalogue) -> list[str]:
-    """The calls of any plan (a language model's, a person's) that make something and have no cleanup to
-    undo it, one line each: what would be left in the SUT without anyone having allowed it."""
-    undone = {name for name, binding in plan.bindings.items() if binding.cleanup is not None}
-    found: list[str] = []
-    for name, binding in plan.bindings.items():
-        call = binding.call
-        operation = catalogue.get(call.operation) if call is not None else None
-        if call is None or operation is None or binding.cleanup is not None:
-            continue
-        if not creates(catalogue, operation):
-            continue
-        if call.path and _all_refer_to(call.path, undone):
-            continue  # it belongs to what the plan creates and deletes (a comment of a created article)
-        found.append(f"bindings.{name}: {operation.operation_id} creates something and has no cleanup")
-    return found
-
-
-def _all_refer_to(values: Mapping[str, Any], names: Collection[str]) -> bool:
-    """Whether every value is a template of a field of one of the bindings ``names``."""
-    return all(
-        isinstance(value, str) and bool(found := _DATA_REFERENCE.findall(value)) and set(found) <= set(names)
-        for value in values.values()
-    )
 
 
 def binding_name(text: str) -> str:
@@ -510,7 +470,7 @@ class _Planner:
     def from_created(self, values: Mapping[str, Any]) -> bool:
         """Whether every value is the field of an entity this plan creates and deletes."""
         made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
-        return _all_refer_to(values, made)
+        return refer_to(values, made)
 
     def path_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
         return {
