@@ -7,16 +7,25 @@ bearer auth), the Swagger Petstore OpenAPI 3.0 description (``bench/specs``, Apa
 measures conformance of the generated requests to the description, not business rules — and the login SUT
 (``tests/integration/login_sut.py``: a log-in taking ``{"user": {"email", "password"}}`` and answering the
 token at ``$.user.token``, secured calls that need ``Authorization: Token <jwt>`` and answer 403 without),
-for which the planner is given only the user's email and password as secrets.
+for which the planner is given only the user's email and password as secrets; and the conduit SUT
+(``tests/integration/conduit_sut.py``: the login SUT plus favourites, follows, profiles and ``PUT /user`` of
+the shared user, the RealWorld shape), with the same secrets.
 
 For every operation and seed the planner plans ``examples`` times (one plan: prerequisites created through
 producer operations, then the operation itself) and the Data Resolver executes the plan; every request it
 sends counts (prerequisites and the token request included), then the plan's cleanup runs (not counted).
 Schemathesis draws ``examples`` positive cases per operation and seed and sends them with the same
 credentials (for the demo SUT the bearer token from ``/auth/token``). Valid rate = 2xx / requests sent;
-coverage = operations whose own call got at least one 2xx / operations. Ends with one line of key=value.
+coverage = operations whose own call got at least one 2xx / operations. After each plan's clean-up the
+SUT is listed (``dataplan_leaks.py``): a plan that left anything behind is not counted as valid, and
+``<sut>_leaked`` is the number of items its listings showed new, changed or gone (0 is the goal);
+``<sut>_refused`` counts plans the planner refused (an input it cannot determine, or something it could not
+undo). Ends with one line of key=value.
 
-    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick]     (from the repository's root)
+``--leftovers`` plans as a test case with ``data.leftovers: true`` would (what nothing undoes is made, not
+refused): the listings then show what such plans leave behind.
+
+    python bench/dataplan.py [--seeds 3] [--examples 5] [--quick] [--leftovers]   (from the repository's root)
 """
 
 from __future__ import annotations
@@ -35,7 +44,16 @@ import dataplan_schemathesis
 import httpx
 import uvicorn
 from conformance_sut import create_app, load_document
-from dataplan_tally import Figures, Tally, cleanup_summary, failure_samples, figures, operation_keys, table
+from dataplan_tally import (
+    Figures,
+    Tally,
+    cleanup_summary,
+    failure_samples,
+    figures,
+    leak_summary,
+    operation_keys,
+    table,
+)
 
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
@@ -49,6 +67,7 @@ DEMO_SKIPPED = {"GET /slow": "sleeps up to 30 s by design (a timing tool; says n
 PUBLIC_CREDENTIALS = {"token": "bench-token", "api_key": "bench-api-key"}
 LOGIN_SUT = "tests.integration.login_sut"
 LOGIN_CREDENTIALS = {"email": "bench@example.com", "password": "bench-password-1"}
+CONDUIT_SUT = "tests.integration.conduit_sut"
 
 
 NOTES = """\
@@ -122,7 +141,7 @@ async def measure(
     examples: int,
 ) -> SutResult:
     keys = operation_keys(document, skipped)
-    planner = await dataplan_planner.run(document, base_url, planner_env, keys, seeds, examples)
+    planner = await dataplan_planner.run(document, base_url, planner_env, keys, seeds, examples, headers)
     schemathesis = await asyncio.to_thread(
         dataplan_schemathesis.run, document, base_url, headers, keys, seeds, examples
     )
@@ -149,6 +168,9 @@ def report(result: SutResult, skipped: Mapping[str, str]) -> None:
         print("  first non-2xx per operation:\n" + samples)
     cleanup = cleanup_summary(result.keys, result.planner)
     print(f"  planner cleanup (undoing what its plans created; not counted above): {cleanup}")
+    leaked, leaky, refused = leak_summary(result.keys, result.planner)
+    print(f"  left in the SUT after clean-up (listed): {leaked} item(s) by {leaky} plan(s)")
+    print(f"  plans refused (an input not determined, or something not undone): {refused}")
     p, s = result.planner_figures(), result.schemathesis_figures()
     print(
         f"  planner: valid {p.valid_rate:.2f} of {p.sent} requests, coverage {p.coverage:.2f}; "
@@ -156,8 +178,10 @@ def report(result: SutResult, skipped: Mapping[str, str]) -> None:
     )
 
 
-def summary_line(demo: SutResult, public: SutResult, login: SutResult, seeds: int, examples: int) -> str:
-    figures_by_prefix = {"demo": demo, "public": public, "login": login}
+def summary_line(
+    demo: SutResult, public: SutResult, login: SutResult, conduit: SutResult, seeds: int, examples: int
+) -> str:
+    figures_by_prefix = {"demo": demo, "public": public, "login": login, "conduit": conduit}
     parts = [f"seeds={seeds}", f"examples={examples}"]
     for prefix, result in figures_by_prefix.items():
         p, s = result.planner_figures(), result.schemathesis_figures()
@@ -168,6 +192,8 @@ def summary_line(demo: SutResult, public: SutResult, login: SutResult, seeds: in
             f"{prefix}_schemathesis_valid_rate={s.valid_rate:.2f}",
             f"{prefix}_schemathesis_coverage={s.coverage:.2f}",
         ]
+        leaked, _, refused = leak_summary(result.keys, result.planner)
+        parts += [f"{prefix}_leaked={leaked}", f"{prefix}_refused={refused}"]
     for prefix, result in figures_by_prefix.items():
         p, s = result.planner_figures(), result.schemathesis_figures()
         ratio = p.valid_rate / s.valid_rate if s.valid_rate else float("inf")
@@ -175,7 +201,7 @@ def summary_line(demo: SutResult, public: SutResult, login: SutResult, seeds: in
     return " ".join(parts)
 
 
-async def main(seeds: int, examples: int) -> None:
+async def main(seeds: int, examples: int, leftovers: bool = False) -> None:
     configure_logging("warning")
     seed_values = list(range(1, seeds + 1))
     public_document = load_document(PUBLIC_SPEC)
@@ -188,7 +214,9 @@ async def main(seeds: int, examples: int) -> None:
             demo.url,
             DEMO_SKIPPED,
             dataplan_planner.PlannerEnvironment(
-                variables={"username": DEMO_USERNAME}, secrets={"password": DEMO_PASSWORD}
+                variables={"username": DEMO_USERNAME},
+                secrets={"password": DEMO_PASSWORD},
+                leftovers=leftovers,
             ),
             {"Authorization": f"Bearer {token}"},
             seed_values,
@@ -202,7 +230,9 @@ async def main(seeds: int, examples: int) -> None:
             public_document,
             public_url,
             {},
-            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(PUBLIC_CREDENTIALS)),
+            dataplan_planner.PlannerEnvironment(
+                variables={}, secrets=dict(PUBLIC_CREDENTIALS), leftovers=leftovers
+            ),
             {
                 "Authorization": f"Bearer {PUBLIC_CREDENTIALS['token']}",
                 "api_key": PUBLIC_CREDENTIALS["api_key"],
@@ -218,18 +248,38 @@ async def main(seeds: int, examples: int) -> None:
             login_document,
             login.url,
             {},
-            dataplan_planner.PlannerEnvironment(variables={}, secrets=dict(LOGIN_CREDENTIALS)),
+            dataplan_planner.PlannerEnvironment(
+                variables={}, secrets=dict(LOGIN_CREDENTIALS), leftovers=leftovers
+            ),
             {"Authorization": f"Token {login_token}"},
             seed_values,
             examples,
         )
     finally:
         login.stop()
+    conduit = await asyncio.to_thread(DemoProcess.start, module=CONDUIT_SUT)
+    try:
+        conduit_document, conduit_token = await login_document_and_token(conduit.url)
+        conduit_result = await measure(
+            "conduit SUT (the login SUT + favourites, follows, profiles, PUT /user of the shared user)",
+            conduit_document,
+            conduit.url,
+            {},
+            dataplan_planner.PlannerEnvironment(
+                variables={}, secrets=dict(LOGIN_CREDENTIALS), leftovers=leftovers
+            ),
+            {"Authorization": f"Token {conduit_token}"},
+            seed_values,
+            examples,
+        )
+    finally:
+        conduit.stop()
     report(demo_result, DEMO_SKIPPED)
     report(public_result, {})
     report(login_result, {})
+    report(conduit_result, {})
     print(NOTES)
-    print(summary_line(demo_result, public_result, login_result, seeds, examples))
+    print(summary_line(demo_result, public_result, login_result, conduit_result, seeds, examples))
 
 
 if __name__ == "__main__":
@@ -237,10 +287,15 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=3, help="seeds per operation (default 3)")
     parser.add_argument("--examples", type=int, default=5, help="requests per operation and seed (default 5)")
     parser.add_argument("--quick", action="store_true", help="one seed, two examples: a smoke run")
+    parser.add_argument(
+        "--leftovers",
+        action="store_true",
+        help="plan as with data.leftovers: true (make what nothing undoes)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.examples = 1, 2
     if args.seeds < 1 or args.examples < 1:
         parser.error("--seeds and --examples must be at least 1")
-    asyncio.run(main(args.seeds, args.examples))
+    asyncio.run(main(args.seeds, args.examples, args.leftovers))
     sys.exit(0)

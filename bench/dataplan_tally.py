@@ -38,6 +38,9 @@ class Tally:
     target_ok: int = 0
     failures: list[str] = field(default_factory=list)  # a few samples of what went wrong, for the reader
     cleanups: Counter[str] = field(default_factory=Counter)  # undo outcomes: done | gone | failed
+    refused: int = 0  # plans the planner refused (it could not determine an input, or undo what it does)
+    leaked: int = 0  # items the SUT's listings showed new, changed or gone after a plan's clean-up
+    leaky_plans: int = 0  # plans that left something: none of their requests counts as valid
 
     def count(self, status: int | None, *, target: bool, why: str = "") -> None:
         success = status is not None and 200 <= status < 300
@@ -48,6 +51,22 @@ class Tally:
             self.target_ok += success
         if not success and len(self.failures) < 3 and why:
             self.failures.append(why[:160])
+
+    def add_plan(self, plan: Tally, leaked: int) -> None:
+        """One executed plan's requests (``plan``); a plan that left ``leaked`` items counts as sent, never
+        as valid."""
+        self.sent += plan.sent
+        self.target_sent += plan.target_sent
+        self.cleanups.update(plan.cleanups)
+        if leaked:
+            self.leaked += leaked
+            self.leaky_plans += 1
+            if len(self.failures) < 3:
+                self.failures.append(f"left {leaked} item(s) in the SUT after its clean-up")
+        else:
+            self.ok += plan.ok
+            self.target_ok += plan.target_ok
+        self.failures += plan.failures[: max(0, 3 - len(self.failures))]
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,12 @@ def cleanup_summary(keys: list[str], tallies: Mapping[str, Tally]) -> str:
     for key in keys:
         total.update(tallies[key].cleanups)
     return ", ".join(f"{total[status]} {status}" for status in ("done", "gone", "failed"))
+
+
+def leak_summary(keys: list[str], tallies: Mapping[str, Tally]) -> tuple[int, int, int]:
+    """(items left, plans that left some, plans refused) over all operations."""
+    chosen = [tallies[key] for key in keys]
+    return sum(t.leaked for t in chosen), sum(t.leaky_plans for t in chosen), sum(t.refused for t in chosen)
 
 
 def failure_samples(label: str, keys: list[str], tallies: Mapping[str, Tally]) -> str:

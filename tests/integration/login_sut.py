@@ -121,6 +121,7 @@ def create_app() -> FastAPI:
     users = accounts.users
     articles: dict[str, Article] = {}
     comments: dict[str, dict[int, Comment]] = {}
+    app.state.articles = articles  # for SUTs built on this one (conduit_sut.py)
     counter = iter(range(1, 1_000_000))
 
     def article_of(slug: str) -> Article:

@@ -1,5 +1,6 @@
 """The built-in planner against the real demo SUT: for every creating operation, the plan's requests are
-accepted (2xx), and undoing what they created in reverse order leaves nothing behind."""
+accepted (2xx), and undoing what they created in reverse order leaves nothing behind; what nothing can undo
+is refused."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Catalogue
 from orchestra.steps.http_call import HttpCall
 from orchestra.testdata.calls import perform_undo
-from orchestra.testdata.planner.builtin import plan_for, plan_for_operation
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for, plan_for_operation
 from orchestra.testdata.plans.validate import validate_plan
 from orchestra.testdata.records import BindingResult
 from orchestra.testdata.resolver import BindingFailed, DataResolver
@@ -77,11 +78,16 @@ async def test_every_creating_operation_gets_2xx_and_its_entities_are_undone(
     assert {"createCustomer", "createItem", "createOrder", "createJob", "issueToken"} <= set(operations)
     policy = policy_for(demo_url)
     sent, accepted, undone = 0, 0, 0
+    refused: set[str] = set()
     for operation_id in operations:
         for seed in SEEDS:
-            plan = plan_for_operation(
-                operation_id, catalogue, environment=ENVIRONMENT, secret_names=SECRETS, seed=seed
-            )
+            try:
+                plan = plan_for_operation(
+                    operation_id, catalogue, environment=ENVIRONMENT, secret_names=SECRETS, seed=seed
+                )
+            except PlanRefused as error:
+                refused.add(f"{operation_id}: {'; '.join(error.reasons)}")
+                continue
             assert validate_plan(plan, catalogue, policy) == []
             results: list[BindingResult] = []
 
@@ -96,13 +102,22 @@ async def test_every_creating_operation_gets_2xx_and_its_entities_are_undone(
                 pass  # counted below: its result is among the reported ones
             sent += len(results)
             accepted += sum(1 for result in results if result.status == "passed")
-            undo_calls = [result.undo for result in results if result.undo is not None]
-            for call in reversed(undo_calls):
-                outcome = await perform_undo(client, call, policy, timeout_s=10)
+            made = [result for result in results if result.undo is not None]
+            for result in reversed(made):
+                assert result.undo is not None
+                outcome = await perform_undo(client, result.undo, policy, timeout_s=10)
                 assert outcome.status == "done", outcome
-                assert await gone(client, call, policy), call.url
+                if result.undo.url != (result.request or {}).get("url"):  # an item's DELETE: it is gone
+                    assert await gone(client, result.undo, policy), result.undo.url
                 undone += 1
-    assert sent >= len(operations) * len(SEEDS)  # the operation, plus a token call where it needs one
+    # Nothing undoes a job or a chain step: refused (a test case may allow leftovers), never left behind.
+    assert refused == {
+        f"{name}: {name}: nothing undoes what it creates (no DELETE of the item it makes or on its own "
+        "path); set data.leftovers: true in the test case to allow that"
+        for name in ("createJob", "chain")
+    }
+    planned = len(operations) - len(refused)
+    assert sent >= planned * len(SEEDS)  # the operation, plus a token call where it needs one
     assert accepted / sent >= 0.95, f"{accepted}/{sent} requests got 2xx"
     # customers, items and orders can be deleted: at least one undo per plan of each
     assert undone >= 3 * len(SEEDS)

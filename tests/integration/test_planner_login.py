@@ -23,7 +23,7 @@ from orchestra.testdata.calls import perform_undo
 from orchestra.testdata.planner.builtin import plan_for_operation
 from orchestra.testdata.plans.validate import validate_plan
 from orchestra.testdata.records import BindingResult, UndoOutcome
-from orchestra.testdata.resolver import DataResolver
+from orchestra.testdata.resolver import BindingFailed, DataResolver
 from tests.integration.conftest import Harness
 from tests.integration.login_sut import TOKEN_USES_VARIABLE
 
@@ -31,13 +31,13 @@ SECRETS = {"email": "reader@example.com", "password": "reader-password-1"}
 SECURED = ["CreateArticle", "DeleteArticle", "CreateArticleComment", "DeleteArticleComment", "GetCurrentUser"]
 
 
-def start_sut(token_uses: int | None = None) -> DemoProcess:
-    """The SUT with one signed-up user (the credentials in SECRETS)."""
+def start_sut(token_uses: int | None = None, module: str = "tests.integration.login_sut") -> DemoProcess:
+    """The SUT (the login SUT or one built on it) with one signed-up user (the credentials in SECRETS)."""
     previous = os.environ.pop(TOKEN_USES_VARIABLE, None)
     if token_uses is not None:
         os.environ[TOKEN_USES_VARIABLE] = str(token_uses)
     try:
-        process = DemoProcess.start(module="tests.integration.login_sut")
+        process = DemoProcess.start(module=module)
     finally:
         os.environ.pop(TOKEN_USES_VARIABLE, None)
         if previous is not None:
@@ -74,10 +74,19 @@ def policy(url: str) -> EgressPolicy:
 
 
 async def planned_run(
-    client: httpx.AsyncClient, catalogue: Catalogue, url: str, operation: str
+    client: httpx.AsyncClient,
+    catalogue: Catalogue,
+    url: str,
+    operation: str,
+    *,
+    leftovers: bool = False,
+    failing: bool = False,
 ) -> tuple[list[BindingResult], list[UndoOutcome]]:
-    """Plan one request of ``operation`` with the credentials as secrets, resolve it, undo what it made."""
-    plan = plan_for_operation(operation, catalogue, environment={}, secret_names=sorted(SECRETS), seed=4)
+    """Plan one request of ``operation`` with the credentials as secrets, resolve it, undo what it made.
+    ``failing``: a binding that fails ends the resolve as expected (its results are returned)."""
+    plan = plan_for_operation(
+        operation, catalogue, environment={}, secret_names=sorted(SECRETS), seed=4, leftovers=leftovers
+    )
     assert validate_plan(plan, catalogue, policy(url)) == []
     results: list[BindingResult] = []
     undone: list[UndoOutcome] = []
@@ -90,6 +99,9 @@ async def planned_run(
     )
     try:
         await resolver.resolve(plan, done={}, on_result=collect)
+    except BindingFailed:
+        if not failing:
+            raise
     finally:
         for result in reversed(results):
             if result.undo is not None:

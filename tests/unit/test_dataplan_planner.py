@@ -106,9 +106,20 @@ def test_an_api_key_header_scheme_uses_the_api_key_secret() -> None:
         {"createThing": operation},
         {"key": SecurityScheme("key", "apiKey", location="header", parameter="X-Api-Key")},
     )
-    result = plan_for_operation("createThing", catalogue, environment={}, secret_names=["api_key"])
+    result = plan_for_operation(
+        "createThing", catalogue, environment={}, secret_names=["api_key"], leftovers=True
+    )
     assert result.defaults.headers == {"X-Api-Key": "{{ secrets.api_key }}"}
-    assert "no operation deletes what createThing creates: it is left in place" in result.notes
+    assert (
+        "createThing: nothing undoes what it creates (no DELETE of the item it makes or on its own path): "
+        "it is left in the SUT (the test allows leftovers)"
+    ) in result.notes
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("createThing", catalogue, environment={}, secret_names=["api_key"])
+    assert refused.value.reasons == [
+        "createThing: nothing undoes what it creates (no DELETE of the item it makes or on its own path); "
+        "set data.leftovers: true in the test case to allow that"
+    ]
 
 
 def test_a_required_reference_without_producer_is_refused_not_made_up() -> None:
@@ -120,7 +131,7 @@ def test_a_required_reference_without_producer_is_refused_not_made_up() -> None:
     operation = Operation("createStock", "POST", "/stock", request_schema=schema)
     catalogue = Catalogue("t", "0" * 64, {"createStock": operation})
     with pytest.raises(PlanRefused) as refused:
-        plan_for_operation("createStock", catalogue, environment={}, secret_names=[])
+        plan_for_operation("createStock", catalogue, environment={}, secret_names=[], leftovers=True)
     assert refused.value.reasons == [
         "createStock warehouseId: it refers to a warehouse, and no operation creates one"
     ]
@@ -128,7 +139,7 @@ def test_a_required_reference_without_producer_is_refused_not_made_up() -> None:
     fixed = {**schema, "properties": {"warehouseId": {"type": "string", "enum": ["main"]}}}
     operation = Operation("createStock", "POST", "/stock", request_schema=fixed)
     catalogue = Catalogue("t", "0" * 64, {"createStock": operation})
-    result = plan_for_operation("createStock", catalogue, environment={}, secret_names=[])
+    result = plan_for_operation("createStock", catalogue, environment={}, secret_names=[], leftovers=True)
     assert result.bindings["request"].call.body == {"warehouseId": "{{ data.request_fields['warehouseId'] }}"}
 
 
@@ -148,7 +159,7 @@ def test_entities_that_need_each_other_do_not_recurse_forever() -> None:
         "t", "0" * 64, {"createEgg": creating("egg", "hen"), "createHen": creating("hen", "egg")}
     )
     with pytest.raises(PlanRefused) as refused:
-        plan_for_operation("createEgg", catalogue, environment={}, secret_names=[])
+        plan_for_operation("createEgg", catalogue, environment={}, secret_names=[], leftovers=True)
     assert refused.value.reasons == [
         "createHen eggId: it refers to an egg, and creating one would need itself"
     ]
@@ -167,7 +178,7 @@ def test_path_parameters_named_id_come_from_the_collection_they_follow() -> None
         responses={"201": {"type": "object", "properties": {"uuid": {}}}},
     )
     catalogue = Catalogue("t", "0" * 64, {"getBox": get, "createBox": create})
-    result = plan_for_operation("getBox", catalogue, environment={}, secret_names=[])
+    result = plan_for_operation("getBox", catalogue, environment={}, secret_names=[], leftovers=True)
     assert result.bindings["request"].call.path == {"id": "{{ data.box.uuid }}"}
 
 

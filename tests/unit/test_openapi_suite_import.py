@@ -182,7 +182,7 @@ def test_every_test_reads_its_inputs_from_the_binding_the_planner_fills() -> Non
         if not operation.parameters and operation.request_schema is None:
             continue
         plan = plan_for(
-            DataRequirements(operations=[operation_id]),
+            DataRequirements(operations=[operation_id], leftovers=True),  # a job: nothing deletes one
             catalogue,
             environment={},
             secret_names={"username", "password"},
@@ -361,3 +361,54 @@ def test_a_reimport_replaces_only_what_is_still_as_generated() -> None:
     forced = updates(generated, existing, overwrite=True)
     assert forced.updated == ["a.yaml", "c.yaml", "d.yaml"]
     assert forced.kept == []
+
+
+def test_a_log_in_answering_its_token_inside_an_envelope_is_found_as_the_planner_finds_it() -> None:
+    user = {
+        "type": "object",
+        "required": ["user"],
+        "properties": {
+            "user": {
+                "type": "object",
+                "required": ["email", "password"],
+                "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+            }
+        },
+    }
+    signed_in = {
+        "type": "object",
+        "properties": {"user": {"type": "object", "properties": {"token": {"type": "string"}}}},
+    }
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Conduit", "version": "1"},
+        "components": {"securitySchemes": {"jwt": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/users/login": {
+                "post": {
+                    "operationId": "Login",
+                    "requestBody": {"content": {"application/json": {"schema": user}}},
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"schema": signed_in}}}
+                    },
+                }
+            },
+            "/user": {
+                "get": {
+                    "operationId": "GetCurrentUser",
+                    "security": [{"jwt": []}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+    }
+    files = generated(document, source_url="http://127.0.0.1:1/openapi.json")
+    login = files["get-current-user.yaml"]["setup"][0]
+    assert login["request"]["json"] == {
+        "user": {"email": "{{ secrets.email }}", "password": "{{ secrets.password }}"}
+    }
+    assert login["capture"] == {"jwt_token": "$.user.token"}
+    # The log-in's own test sends the environment's credentials, and is not taken for a creation.
+    own = files["login.yaml"]
+    assert own["steps"][-1]["request"]["json"] == login["request"]["json"]
+    assert "cleanup" not in own["steps"][-1]

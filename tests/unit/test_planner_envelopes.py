@@ -93,7 +93,7 @@ def test_a_link_of_the_description_fills_a_parameter_no_name_tells() -> None:
     link = {"operationId": "getLookup", "parameters": {"path.key": "$response.body#/thing/handle"}}
     found = catalogue({"type": "object", "properties": {"thing": THING}}, {"Lookup": link})
     assert found.operations["createThing"].links == (Link("getLookup", "key", ("thing", "handle")),)
-    plan = plan_for_operation("getLookup", found, environment={}, secret_names=())
+    plan = plan_for_operation("getLookup", found, environment={}, secret_names=(), leftovers=True)
     request = plan.bindings["request"].call
     assert request is not None
     assert request.path == {"key": "{{ data.thing.thing.handle }}"}

@@ -56,6 +56,16 @@ def described(paths: dict[str, Any], scheme: dict[str, Any] | None = None) -> Ca
         "info": {"title": "t", "version": "1"},
         "paths": {
             "/articles": post("createArticle", ARTICLE, ARTICLE, security=[{"Token": []}]),
+            "/articles/{slug}": {
+                "delete": {
+                    "operationId": "deleteArticle",
+                    "parameters": [
+                        {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"204": {"description": "deleted"}},
+                    "security": [{"Token": []}],
+                }
+            },
             **paths,
         },
         "components": {"securitySchemes": {"Token": scheme or REALWORLD_SCHEME}},
@@ -185,6 +195,11 @@ def test_two_equally_likely_log_ins_are_not_guessed_between() -> None:
         secret_names=["email", "password"],
     )
     assert chosen.bindings["auth"].call.operation == "openSession"
+    # Neither is chosen, yet neither is a creation: logging in makes nothing to undo.
+    for operation in ("logIn", "openSession"):
+        own = plan_for_operation(operation, catalogue, environment={}, secret_names=["email", "password"])
+        assert own.bindings["request"].cleanup is None
+        assert not [note for note in own.notes if "undo" in note or "left in" in note]
     wrong, why = choose_login(catalogue, {"login_operation": "createArticle"})
     assert wrong is None
     assert (

@@ -850,6 +850,12 @@ class DataRequirements(BaseModel):
     seed: int | None = Field(
         default=None, ge=-(2**63), le=2**63 - 1, description="Makes the generated values reproducible."
     )
+    leftovers: bool = Field(
+        default=False,
+        description="Allow the plan to make what it cannot undo (an entity no operation deletes, an update "
+        "nothing can write back); otherwise such a plan is refused. What is left is named in the plan's "
+        "notes.",
+    )
 
     @property
     def declared(self) -> bool:

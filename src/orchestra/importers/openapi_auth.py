@@ -1,10 +1,11 @@
 """How tests generated from an OpenAPI description authenticate: each security scheme mapped to the
 environment secrets that satisfy it, never to a value.
 
-- HTTP bearer (also OAuth2 and OpenID Connect): when the description has a token operation (a POST whose
-  answer holds ``access_token`` or ``token``), a log-in first (a setup step sending its required body
-  fields from the secrets of the same names, ``username`` and ``password``), then its token; otherwise
-  ``auth: {bearer: …}`` with the secret ``token``.
+- HTTP bearer (also OAuth2 and OpenID Connect): when the description has a log-in (found as the built-in
+  planner finds it, ``testdata/planner/login.py``: a token at any depth of its answer, ``$.user.token``,
+  or in a response header), a log-in first (a setup step sending its required body fields, at their
+  place, ``{"user": {"email", "password"}}``, from the secrets named after them), then its token;
+  otherwise ``auth: {bearer: …}`` with the secret ``token``.
 - HTTP basic: ``auth: {basic: …}`` with the secrets ``username`` and ``password``.
 - API key in a header or the query: ``auth: {api_key: …}`` with a secret named after the key
   (``X-Api-Key`` → ``x_api_key``); in a cookie, a ``Cookie`` header.
@@ -21,8 +22,7 @@ from typing import Any
 
 from orchestra.importers.requests import escape_template
 from orchestra.openapi.operations import Catalogue, Operation, SecurityScheme
-from orchestra.testdata.planner.entities import properties_of, token_field
-from orchestra.testdata.values.generator import merge_all_of
+from orchestra.testdata.planner.login import Login, choose_login
 from orchestra.testdata.values.name_hints import snake
 
 _RESERVED = {"env", "secrets", "data", "vars", "run", "step", "response", "suite"}
@@ -58,19 +58,31 @@ def _secret(name: str) -> str:
     return "{{ secrets." + name + " }}"
 
 
-def token_operation(catalogue: Catalogue) -> tuple[Operation, str, list[str]] | None:
-    """The description's log-in: a POST on a fixed path whose answer holds a token, with the names of its
-    required body fields (as the built-in planner finds it)."""
-    for operation in sorted(catalogue.operations.values(), key=lambda op: op.operation_id):
-        found = token_field(operation)
-        if found is None or operation.method != "POST" or "{" in operation.path:
-            continue
-        schema = operation.request_schema
-        merged = merge_all_of(schema) if isinstance(schema, dict) and "allOf" in schema else schema
-        required = merged.get("required") if isinstance(merged, dict) else None
-        names = [name for name in required or [] if isinstance(name, str) and name in properties_of(merged)]
-        return operation, found, names
-    return None
+def token_operation(catalogue: Catalogue) -> Login | None:
+    """The description's log-in, as the built-in planner finds it (None when there is none, or two are
+    equally likely)."""
+    return choose_login(catalogue, {})[0]
+
+
+def login_body(login: Login) -> dict[str, Any]:
+    """The log-in's required body fields at their place, each from the secret named after it."""
+    body: dict[str, Any] = {}
+    for path in login.required:
+        place = body
+        for key in path[:-1]:
+            place = place.setdefault(escape_template(key), {})
+        place[escape_template(path[-1])] = _secret(secret_name(path[-1]))
+    return body
+
+
+def login_inputs(login: Login) -> list[str]:
+    """The secrets the log-in's body is sent from."""
+    return list(dict.fromkeys(secret_name(path[-1]) for path in login.required))
+
+
+def token_capture(login: Login) -> str | dict[str, str]:
+    """Where a test captures the log-in's token: its JSONPath, or the response header holding it."""
+    return login.token if login.in_body else {"header": login.token[len("header:") :]}
 
 
 def credentials_for(catalogue: Catalogue, operation: Operation) -> Credentials | None:
@@ -128,17 +140,17 @@ def _bearer(catalogue: Catalogue, scheme: SecurityScheme) -> Credentials:
             headers={"Authorization": f"Bearer {_secret('token')}"},
             secrets=[NeededSecret("token", purpose)],
         )
-    operation, field_name, inputs = login
+    operation = login.operation
     variable = secret_name(f"{scheme.name}_token")
     purpose = f"sent to the log-in {operation.operation_id} for a token ({scheme.name})"
     request: dict[str, Any] = {"method": "POST", "url": escape_template(operation.path), "auth": None}
-    if inputs or operation.request_schema is not None:
-        request["json"] = {escape_template(name): _secret(secret_name(name)) for name in inputs}
+    if login.required or operation.request_schema is not None:
+        request["json"] = login_body(login)
     step = {
         "name": f"log in ({escape_template(operation.operation_id)})"[:200],
         "request": request,
         "expect": {"status": "2xx"},
-        "capture": {variable: "$." + field_name},
+        "capture": {variable: token_capture(login)},
     }
     token = "{{ " + variable + " }}"
     return Credentials(
@@ -147,5 +159,5 @@ def _bearer(catalogue: Catalogue, scheme: SecurityScheme) -> Credentials:
         variables={variable: ""},  # the defaults are rendered for the log-in too, before it captures
         auth={"bearer": {"token": token}},
         headers={"Authorization": f"Bearer {token}"},
-        secrets=[NeededSecret(secret_name(name), purpose) for name in inputs],
+        secrets=[NeededSecret(name, purpose) for name in login_inputs(login)],
     )

@@ -24,7 +24,13 @@ from urllib.parse import urljoin, urlsplit
 from orchestra.definitions.loader import DefinitionError, parse_document
 from orchestra.definitions.yaml_text import dump
 from orchestra.importers.generated_files import with_marker
-from orchestra.importers.openapi_auth import Credentials, NeededSecret, secret_name, token_operation
+from orchestra.importers.openapi_auth import (
+    Credentials,
+    NeededSecret,
+    login_body,
+    login_inputs,
+    token_operation,
+)
 from orchestra.importers.openapi_checks import expectations
 from orchestra.importers.openapi_flows import lifecycle_flows
 from orchestra.importers.openapi_writer import SuiteWriter, file_stem, id_variable, key, path_url
@@ -33,6 +39,7 @@ from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Operation
 from orchestra.testdata.planner.builtin import binding_name
 from orchestra.testdata.planner.entities import entity_of, id_field, is_collection_post, token_field
+from orchestra.testdata.planner.login import signs_in
 
 MAX_OPERATIONS = 1000
 MAX_OPERATION_ID = 200  # as a test's data requirement names it
@@ -138,7 +145,12 @@ def _operation_test(writer: SuiteWriter, operation: Operation) -> dict[str, Any]
         request["follow_redirects"] = True
         step["retry"] = {"attempts": 3, "interval_ms": 200}
     credentials = writer.credentials(operation)
-    if is_collection_post(operation) and "{" not in operation.path and token_field(operation) is None:
+    if (
+        is_collection_post(operation)
+        and "{" not in operation.path
+        and token_field(operation) is None
+        and not signs_in(operation)
+    ):
         deleter = writer.item_operations(operation).get("DELETE")
         if deleter is not None:
             variable = id_variable(entity_of(operation))
@@ -152,10 +164,12 @@ def _operation_test(writer: SuiteWriter, operation: Operation) -> dict[str, Any]
         credentials,
         [*_refused_without_credentials(operation, request, credentials), step],
     )
-    if token_field(operation) is not None and credentials is None and operation.request_schema:
-        body = request["json"] = {}
-        for secret in _login_inputs(writer, operation):
-            body[escape_template(secret)] = "{{ secrets." + secret + " }}"
+    login = token_operation(writer.catalogue)
+    if login is not None and login.operation_id == operation.operation_id and operation.request_schema:
+        request["json"] = login_body(login)  # the environment's own credentials, never generated ones
+        for name in login_inputs(login):
+            purpose = f"sent to the log-in {operation.operation_id} for a token"
+            writer.secrets.setdefault(name, NeededSecret(name, purpose))
         definition.pop("data", None)
     return definition
 
@@ -180,17 +194,6 @@ def _refused_without_credentials(
             "expect": {"status": codes[0] if len(codes) == 1 else codes},
         }
     ]
-
-
-def _login_inputs(writer: SuiteWriter, operation: Operation) -> list[str]:
-    """The log-in's required body fields, sent from the secrets of the same names."""
-    found = token_operation(writer.catalogue)
-    if found is None or found[0].operation_id != operation.operation_id:
-        return []
-    for name in found[2]:
-        purpose = f"sent to the log-in {operation.operation_id} for a token"
-        writer.secrets.setdefault(secret_name(name), NeededSecret(secret_name(name), purpose))
-    return [secret_name(name) for name in found[2]]
 
 
 def _description(operation: Operation) -> str:

@@ -28,6 +28,7 @@ from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
 from orchestra.testdata import plan_cache
 from orchestra.testdata.planner import builtin as builtin_planner
+from orchestra.testdata.planner.undo import left_behind
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.plans.validate import parse_plan, validate_plan
 
@@ -141,13 +142,21 @@ async def read_situation(session: AsyncSession, target: PlanTarget) -> Situation
     )
 
 
-def checked_plan(data: Any, situation: Situation) -> DataPlan:
-    """The plan when it is valid for this environment; PlanUnavailable listing its problems otherwise."""
+def checked_plan(data: Any, situation: Situation, *, leftovers: bool) -> DataPlan:
+    """The plan when it is valid for this environment; PlanUnavailable listing its problems otherwise.
+    Unless the test case allows leftovers (``leftovers``), a plan whose call creates something without a
+    cleanup is refused too: nothing is ever left in the SUT silently, whoever made the plan."""
     plan, problems = parse_plan(data)
     if plan is not None:
         problems = validate_plan(plan, situation.catalogue, situation.policy)
     if plan is None or problems:
         raise PlanUnavailable(f"the planner's plan is not valid: {_problems_text(problems)}")
+    left = [] if leftovers else left_behind(plan, situation.catalogue)
+    if left:
+        raise PlanUnavailable(
+            f"the plan would leave what it creates in the SUT: {'; '.join(left)}; add the cleanup that "
+            f"undoes it, or set data.leftovers: true in the test case to allow that"
+        )
     return plan
 
 
@@ -173,7 +182,7 @@ class PlanProvider:
         stored = situation.pinned or situation.cached
         if stored is not None:
             try:
-                plan = checked_plan(stored.plan, situation)
+                plan = checked_plan(stored.plan, situation, leftovers=requirements.leftovers)
             except PlanUnavailable as error:
                 if stored.pinned:
                     raise PlanUnavailable(
@@ -227,7 +236,11 @@ class PlanProvider:
             raise PlanUnavailable(
                 f"the DataPlan failed and the planner could not repair it: {error}"
             ) from None
-        made = Made(checked_plan(answer.plan, situation), answer.planner, tuple(answer.notices))
+        made = Made(
+            checked_plan(answer.plan, situation, leftovers=requirements.leftovers),
+            answer.planner,
+            tuple(answer.notices),
+        )
         async with self.db.transaction(tenant_id, project_id) as session:
             row = await self.store(session, target, situation, made, created_by="planner (repair)")
         return PreparedPlan(made.plan, situation.catalogue, made.planner, made.notices, row.id)
@@ -252,10 +265,12 @@ class PlanProvider:
             except builtin_planner.PlanRefused as refused:
                 raise PlanUnavailable(f"no DataPlan can be made: the built-in planner {refused}") from None
             notice = f"{error}; the built-in planner was used"
-            return Made(checked_plan(plan_json(plan), situation), "builtin", (notice,))
+            checked = checked_plan(plan_json(plan), situation, leftovers=requirements.leftovers)
+            return Made(checked, "builtin", (notice,))
         except AiRefused as error:
             raise PlanUnavailable(f"no DataPlan can be made: {error.detail}") from None
-        return Made(checked_plan(answer.plan, situation), answer.planner, tuple(answer.notices))
+        checked = checked_plan(answer.plan, situation, leftovers=requirements.leftovers)
+        return Made(checked, answer.planner, tuple(answer.notices))
 
     @staticmethod
     async def store(

@@ -7,7 +7,9 @@ binding already in ``done`` (a resumed run) is not executed again: its value is 
 
 A call answered 401 whose headers or query used the value of another call (the log-in's token) re-runs
 that call once — unless another call already renewed it meanwhile — and is sent again with the new value,
-once; the renewed log-in is reported like any call, and later bindings use its new value.
+once; the renewed log-in is reported like any call, later bindings use its new value, and the undo of the
+call sent again is rendered with it. A log-in is re-run at most ``MAX_RENEWALS`` times per resolve: a SUT
+that answers 401 for a missing permission (not an expired token) costs one more log-in, not one per call.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from orchestra.testdata.records import BindingResult
 from orchestra.testdata.values.generator import GeneratorError, ValueGenerator
 
 OnResult = Callable[[BindingResult], Awaitable[None]]
+MAX_RENEWALS = 1  # re-runs of one log-in per resolve
 __all__ = ["BindingFailed", "DataResolver", "OnResult", "capture_spec", "perform_undo"]
 
 
@@ -330,10 +333,11 @@ class _Logins:
         self.data = data  # the resolve's values: a renewed value replaces the old one for later bindings
         self.on_result = on_result
         self.lock = asyncio.Lock()
+        self.renewals: dict[str, int] = {}  # log-in → times re-run in this resolve
 
     async def renew(self, names: list[str], used: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The new values of ``names`` (the ones ``used`` had), or None: nothing to renew, or a renewal
-        failed (reported)."""
+        """The new values of ``names`` (the ones ``used`` had), or None: nothing to renew, a log-in re-run
+        ``MAX_RENEWALS`` times already, or a renewal failed (reported)."""
         if not names:
             return None
         async with self.lock:
@@ -342,6 +346,9 @@ class _Logins:
                 if name in self.data and self.data[name] is not used.get(name):
                     fresh[name] = self.data[name]  # renewed since the call was built
                     continue
+                if self.renewals.get(name, 0) >= MAX_RENEWALS:
+                    return None  # renewed already and still 401: not an expired token
+                self.renewals[name] = self.renewals.get(name, 0) + 1
                 result = await self.resolver._execute(name, self.plan, {**used, **fresh})
                 await self.on_result(result)
                 if result.status != "passed":

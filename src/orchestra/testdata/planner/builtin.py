@@ -30,9 +30,9 @@ from typing import Any
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
 from orchestra.testdata.planner.entities import (
-    deleter_of,
     entity_of,
     field_for,
+    field_path,
     id_field,
     is_collection_post,
     producer_of,
@@ -40,8 +40,10 @@ from orchestra.testdata.planner.entities import (
     resource_of,
     singular,
     token_field,
+    undoer_of,
 )
 from orchestra.testdata.planner.login import Login, choose_login
+from orchestra.testdata.planner.restore import restore_for
 from orchestra.testdata.planner.security import (
     Sent,
     basic_usable,
@@ -50,7 +52,16 @@ from orchestra.testdata.planner.security import (
     send_token,
     takes_token,
 )
-from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Defaults, Generate, Request
+from orchestra.testdata.planner.undo import LEFTOVERS_HINT, creates, refer_to
+from orchestra.testdata.plans.dataplan_model import (
+    Binding,
+    Call,
+    DataPlan,
+    Defaults,
+    Generate,
+    Lookup,
+    Request,
+)
 from orchestra.testdata.values.generator import generated_properties, merge_all_of
 from orchestra.testdata.values.name_hints import referenced_entity, snake
 
@@ -78,7 +89,7 @@ def plan_for(
     seed: int | None = None,
 ) -> DataPlan:
     """A plan for a test's declared data needs (see the module docstring)."""
-    planner = _Planner(catalogue, environment, secret_names)
+    planner = _Planner(catalogue, environment, secret_names, leftovers=requirements.leftovers)
     text = requirements.requires or ""
     named = planner.entities_in(text)
     for _, operation in named:
@@ -107,15 +118,24 @@ def plan_for_operation(
     environment: Mapping[str, Any],
     secret_names: Collection[str],
     seed: int | None = None,
+    leftovers: bool = False,
 ) -> DataPlan:
     """A plan that makes one valid request of ``operation_id`` (binding ``request``), creating what its
-    path and body refer to first. Raises KeyError for an unknown operation."""
+    path and body refer to first, and undoing what the request itself makes or changes. ``leftovers``:
+    what cannot be undone may stay in the SUT (otherwise it is refused). Raises KeyError for an unknown
+    operation."""
     operation = catalogue.get(operation_id)
     if operation is None:
         raise KeyError(operation_id)
-    planner = _Planner(catalogue, environment, secret_names)
-    if is_collection_post(operation) and token_field(operation) is None and not planner.is_login(operation):
+    planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers)
+    if planner.creates(operation):
         planner.entity(entity_of(operation), operation, name="request")
+    elif operation.method in ("PUT", "PATCH") or (
+        operation.method == "POST" and not is_collection_post(operation)
+    ):
+        planner.update("request", operation)
+    elif operation.method == "DELETE":
+        planner.removal("request", operation)
     else:
         planner.call("request", operation, cleanup=False)
     return planner.plan(seed)
@@ -129,8 +149,16 @@ def binding_name(text: str) -> str:
 
 
 class _Planner:
-    def __init__(self, catalogue: Catalogue, environment: Mapping[str, Any], secret_names: Collection[str]):
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        environment: Mapping[str, Any],
+        secret_names: Collection[str],
+        *,
+        leftovers: bool = False,
+    ):
         self.catalogue = catalogue
+        self.leftovers = leftovers  # what cannot be undone may stay in the SUT (the test allows it)
         self.environment = dict(environment)
         self.variables = set(environment)
         self.secrets = set(secret_names)
@@ -173,9 +201,7 @@ class _Planner:
         found: list[tuple[str, Operation]] = []
         for operation in self.catalogue.operations.values():
             entity = entity_of(operation)
-            if not is_collection_post(operation) or token_field(operation) is not None:
-                continue
-            if self.is_login(operation):
+            if not self.creates(operation) or not is_collection_post(operation):
                 continue
             if entity in words or entity.replace("_", "") in words:
                 if producer_of(self.catalogue, entity) is operation:
@@ -225,10 +251,15 @@ class _Planner:
         self.note(f"data.{name} holds the path, query, headers and body for {operation.operation_id}")
         return name
 
-    def request_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
-        """``path``, ``query``, ``headers`` (required ones) and ``body`` of a request of ``operation``."""
-        inputs: dict[str, Any] = {"path": {}, "query": {}, "headers": {}}
+    def request_inputs(
+        self, name: str, operation: Operation, path: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``path`` (unless given), ``query``, ``headers`` (required ones) and ``body`` of a request of
+        ``operation``."""
+        inputs: dict[str, Any] = {"path": dict(path or {}), "query": {}, "headers": {}}
         for parameter in operation.parameters:
+            if path is not None and parameter.location == "path":
+                continue
             if parameter.location == "path" or (
                 parameter.location in ("query", "header") and parameter.required
             ):
@@ -365,27 +396,164 @@ class _Planner:
             if not any(snake(name) == snake(parameter) for name in properties):
                 continue
             found = field_for(producer, parameter, entity)
-            if found is not None:
-                binding = self.entity(entity, producer)
-                self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
-                return _template(f"data.{binding}.{found}")
+            if found is None:
+                continue
+            if not self.leftovers and undoer_of(self.catalogue, producer) is None:
+                own = self.signed_in_field(parameter)
+                if own is not None:  # rather the signed-in user's own than one nothing could delete
+                    self.note(
+                        f"{where}: {own[1]} of the log-in's answer (the signed-in user's own; nothing "
+                        f"deletes what {producer.operation_id} makes)"
+                    )
+                    return own[0]
+            binding = self.entity(entity, producer)
+            self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+            return _template(f"data.{binding}.{found}")
         return None
+
+    def signed_in_field(self, parameter: str) -> tuple[str, str] | None:
+        """(the template, ``$.path``) of the field of that name in the log-in's answer (``$.user.username``),
+        planning the log-in; None without a log-in answering its token in its body, or without that field."""
+        login = self.login()
+        if login is None or not login.in_body:
+            return None
+        key, properties = resource_of(login.operation)
+        name = next((name for name in properties if snake(name) == snake(parameter)), None)
+        if name is None:
+            return None
+        path = field_path(key, name)
+        return _template(f"data.{self.login_binding()}.{path}"), f"$.{path}"
 
     def may_create(self, producer: Operation) -> bool:
         return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
 
     def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
-        found = deleter_of(self.catalogue, operation)
+        """The request that undoes what ``operation`` makes: the DELETE of the made item, else the DELETE
+        on the creation's own path (an action or a sub-resource: favorite / unfavorite). None when nothing
+        undoes it: noted when it belongs to entities the plan creates and deletes (``POST
+        /pets/{petId}/uploadImage``: it goes with the pet), refused otherwise unless leftovers are allowed."""
+        found = undoer_of(self.catalogue, operation)
+        if found is None and created_with and self.from_created(created_with):
+            self.note(
+                f"nothing undoes what {operation.operation_id} makes: it goes with what it belongs to, which "
+                "the plan creates and deletes"
+            )
+            return None
         if found is None:
-            self.note(f"no operation deletes what {operation.operation_id} creates: it is left in place")
+            self.leave(
+                operation.operation_id,
+                "nothing undoes what it creates (no DELETE of the item it makes or on its own path)",
+            )
             return None
         deleter, parameter = found
+        if parameter is None:  # the same path: the creation's own path parameters
+            same = {p.name: created_with[p.name] for p in deleter.parameters if p.name in created_with}
+            self.note(f"{deleter.operation_id} undoes what {operation.operation_id} makes (the same path)")
+            return Request(operation=deleter.operation_id, path=same)
         field = field_for(operation, parameter) or id_field(operation)
         path = {parameter: _template(f"self.{field}")}
         for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
         return Request(operation=deleter.operation_id, path=path)
+
+    def creates(self, operation: Operation) -> bool:
+        return creates(self.catalogue, operation) and not self.is_login(operation)
+
+    def leave(self, where: str, why: str) -> None:
+        """Something the plan would do cannot be undone: refused, unless the test allows leftovers."""
+        if self.leftovers:
+            self.note(f"{where}: {why}: it is left in the SUT (the test allows leftovers)")
+        else:
+            self.refuse(where, f"{why}; {LEFTOVERS_HINT}")
+
+    def from_created(self, values: Mapping[str, Any]) -> bool:
+        """Whether every value is the field of an entity this plan creates and deletes."""
+        made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
+        return refer_to(values, made)
+
+    def path_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
+        return {
+            parameter.name: self.parameter_value(name, operation, parameter)
+            for parameter in operation.parameters
+            if parameter.location == "path"
+        }
+
+    def update(self, name: str, operation: Operation) -> None:
+        """A request that changes what its path addresses. On entities this plan created it needs no undo
+        (they are deleted); on anything else (``PUT /user``) the previous representation is read first and
+        written back after the run (``restore.py``), or — when it cannot be — the update is refused unless
+        the test allows leftovers."""
+        self.in_progress.add(operation.operation_id)
+        try:
+            path = self.path_inputs(name, operation)
+            if path and self.from_created(path):
+                self.bindings[name] = Binding(
+                    call=Call(operation=operation.operation_id, **self.request_inputs(name, operation, path))
+                )
+                return
+            named = None if path else self.named_in_body(operation)
+            if named is not None:  # PUT /pets {"id": …}: an update of the pet its body names, created first
+                self.fixed[operation.operation_id] = {**self.fixed.get(operation.operation_id, {}), **named}
+                inputs = self.request_inputs(name, operation, path)
+                self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs))
+                return
+            restore = restore_for(self.catalogue, operation)
+            if isinstance(restore, str):
+                self.leave(
+                    operation.operation_id, f"it changes something the plan did not create and {restore}"
+                )
+                self.bindings[name] = Binding(
+                    call=Call(operation=operation.operation_id, **self.request_inputs(name, operation, path))
+                )
+                return
+            before = self.name(f"{name}_before")
+            getter_path = {key: value for key, value in path.items() if restore.getter.parameter(key, "path")}
+            self.bindings[before] = Binding(
+                lookup=Lookup(operation=restore.getter.operation_id, path=getter_path)
+            )
+            inputs = self.request_inputs(name, restore.sent, path)
+            undo = Request(operation=operation.operation_id, path=path, body=restore.body(before))
+            call = Call(operation=operation.operation_id, **inputs)
+            self.bindings[name] = Binding(depends_on=[before], call=call, cleanup=undo)
+            fields = ", ".join(restore.fields)
+            self.note(
+                f"{operation.operation_id} changes something the plan did not create: data.{before} keeps it "
+                f"as {restore.getter.operation_id} answers it, and the cleanup writes back {fields}"
+            )
+        finally:
+            self.in_progress.discard(operation.operation_id)
+
+    def named_in_body(self, operation: Operation) -> dict[str, str] | None:
+        """For an update on a collection's own path whose body names the item by its id (``PUT /pet`` with
+        ``{"id": …}`` beside ``POST /pet``): that id field, filled with the id of an entity the plan creates
+        (and deletes). None when the update is not of that shape."""
+        producer = producer_of(self.catalogue, entity_of(operation))
+        if producer is None or producer.path.rstrip("/") != operation.path.rstrip("/"):
+            return None
+        field = id_field(producer)
+        if "." in field or field not in properties_of(_object_schema(operation.request_schema)):
+            return None
+        if not self.may_create(producer) or not self.creates(producer):
+            return None
+        binding = self.entity(entity_of(producer), producer)
+        if self.bindings[binding].cleanup is None:
+            return None
+        self.note(f"{operation.operation_id} {field}: the id of the {entity_of(producer)} the plan creates")
+        return {field: _template(f"data.{binding}.{field}")}
+
+    def removal(self, name: str, operation: Operation) -> None:
+        """A DELETE: of an entity this plan created (it is created first), else refused unless the test
+        allows leftovers (nothing brings back what it deletes)."""
+        self.in_progress.add(operation.operation_id)
+        try:
+            path = self.path_inputs(name, operation)
+            if not (path and self.from_created(path)):
+                self.leave(operation.operation_id, "it deletes something the plan did not create")
+            inputs = self.request_inputs(name, operation, path)
+            self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs))
+        finally:
+            self.in_progress.discard(operation.operation_id)
 
     def schema(self, name: str) -> None:
         found = _component(self.catalogue, name)
@@ -611,6 +779,15 @@ class _Planner:
         """``data.<binding>.<the token's path>`` of the log-in's call (planned first, once)."""
         login = self.login()
         assert login is not None, "credential_rank checked there is one"
+        self.login_binding()
+        fields = [path[-1] for path in login.fields if self.credential_of(path[-1])]
+        self.note(f"{scheme}: a token from {login.operation_id} with {', '.join(fields) or 'no input'}")
+        return f"data.{self.token_binding}.{login.member}"
+
+    def login_binding(self) -> str:
+        """The binding calling the log-in (planned first, once)."""
+        login = self.login()
+        assert login is not None, "called only with a log-in"
         if self.token_binding is None:
             self.token_binding = self.name("auth")
             # A token in the body is read from the answer as it is (``data.auth.user.token``, as tests
@@ -619,9 +796,7 @@ class _Planner:
             call = Call(operation=login.operation_id, body=self.credentials_body(login), capture=capture)
             self.bindings = {self.token_binding: Binding(call=call)} | self.bindings
             self.note(self.login_choice()[1])
-        fields = [path[-1] for path in login.fields if self.credential_of(path[-1])]
-        self.note(f"{scheme}: a token from {login.operation_id} with {', '.join(fields) or 'no input'}")
-        return f"data.{self.token_binding}.{login.member}"
+        return self.token_binding
 
     def plan(self, seed: int | None) -> DataPlan:
         if self.refused:

@@ -11,6 +11,14 @@ from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 TOKEN_FIELDS = ("access_token", "token", "accessToken", "id_token", "jwt")
 _CREATE_VERBS = ("create", "add", "new", "post", "register", "insert")
+# Last path segments and first words of operationIds of POSTs that read, check or compute (they create
+# nothing).
+_QUERY_WORDS = frozenset(
+    {
+        *("search", "query", "find", "filter", "lookup", "validate", "validation", "verify", "check"),
+        *("preview", "calculate", "estimate", "count", "logout", "signout", "refresh", "introspect"),
+    }
+)
 
 
 def singular(word: str) -> str:
@@ -94,6 +102,49 @@ def deleter_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, st
     return None
 
 
+def undoer_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, str | None] | None:
+    """The operation that undoes what ``producer`` made, and the path parameter naming the made item (None
+    when the undo takes the creation's own path parameters):
+
+    - the DELETE on the item path below the producer's collection (``POST /customers`` →
+      ``DELETE /customers/{customerId}``);
+    - the DELETE on the producer's own path, for an action or a sub-resource of an item
+      (``POST /articles/{slug}/favorite`` → ``DELETE /articles/{slug}/favorite``, ``PUT /user/starred/{repo}``
+      → ``DELETE /user/starred/{repo}``) or a singular resource (``POST /session/lock``). Never for a plain
+      collection (``DELETE /articles`` may delete every article)."""
+    found = deleter_of(catalogue, producer)
+    if found is not None:
+        return found
+    path = producer.path.rstrip("/")
+    segments = static_segments(path)
+    on_item = "{" in path
+    singular_last = bool(segments) and singular(segments[-1]) == segments[-1].lower()
+    if not (on_item or singular_last):
+        return None
+    for op in catalogue.operations.values():
+        if op.method == "DELETE" and op.path.rstrip("/") == path:
+            return op, None
+    return None
+
+
+def getter_of(catalogue: Catalogue, operation: Operation) -> Operation | None:
+    """The GET on the same path as ``operation`` (what reads back the resource it changes)."""
+    path = operation.path.rstrip("/")
+    for op in catalogue.operations.values():
+        if op.method == "GET" and op.path.rstrip("/") == path:
+            return op
+    return None
+
+
+def is_query_post(operation: Operation) -> bool:
+    """A POST that reads or checks rather than creates (``POST /search``, ``POST /orders/validate``),
+    judged by its last path segment or its operationId's first word."""
+    segments = static_segments(operation.path)
+    last = segments[-1].lower() if segments else ""
+    first = re.split(r"(?<=[a-z0-9])(?=[A-Z])|[_\-]", operation.operation_id)[0].lower()
+    return last in _QUERY_WORDS or first in _QUERY_WORDS
+
+
 def envelope_key(schema: JsonSchema | None) -> str | None:
     """The one property of a single-key envelope (``{"article": {...}}``): an object whose only property is
     itself an object with properties. None for a bare resource."""
@@ -104,9 +155,18 @@ def envelope_key(schema: JsonSchema | None) -> str | None:
     return key if isinstance(inner, dict) and properties_of(inner) else None
 
 
+def answer_schema(operation: Operation) -> JsonSchema | None:
+    """The schema of what an operation answers on success: its first documented 2xx response's, or — when
+    it documents no 2xx response at all — its ``default`` response's (``default: successful operation``)."""
+    schema = operation.success_schema()
+    if schema is None and not operation.success_statuses():
+        return operation.responses.get("default")
+    return schema
+
+
 def resource_of(operation: Operation) -> tuple[str | None, dict[str, JsonSchema]]:
     """The envelope key (None without one) and the properties of the resource an operation answers."""
-    schema = operation.success_schema()
+    schema = answer_schema(operation)
     key = envelope_key(schema)
     if key is None:
         return None, properties_of(schema)

@@ -74,6 +74,15 @@ def login_candidates(catalogue: Catalogue) -> list[Login]:
     return sorted(found, key=lambda login: (*_rank(login, mentioned), login.operation_id))
 
 
+def signs_in(operation: Operation) -> bool:
+    """Whether ``operation`` is a log-in rather than a sign-up: it answers a token for credentials and is
+    named like a log-in (``POST /users/login``, ``POST /auth/token``). Such a call creates nothing to undo."""
+    return (
+        _candidate(operation) is not None
+        and _LOGIN_WORDS.search(f"{operation.operation_id} {operation.path}") is not None
+    )
+
+
 def choose_login(catalogue: Catalogue, variables: Mapping[str, Any]) -> tuple[Login | None, str]:
     """The log-in to plan and a note why; None with the reason when there is none or two are level."""
     candidates = login_candidates(catalogue)

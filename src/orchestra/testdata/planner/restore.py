@@ -1,0 +1,74 @@
+"""Undoing an update of something a plan did not create (``PUT /user`` on the environment's own user): the
+previous representation is read first (the GET on the same path) and written back by the same operation
+after the run. Only fields that the read answers are sent (one it does not answer, a password, could not be
+written back); when a required one is missing, or nothing reads the resource back, the update cannot be
+undone and the planner refuses it (unless the test allows leftovers)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
+from orchestra.testdata.planner.entities import envelope_key, getter_of, properties_of, resource_of
+from orchestra.testdata.values.generator import merge_all_of
+
+
+@dataclass(frozen=True)
+class Restore:
+    getter: Operation  # reads the previous representation
+    sent: Operation  # the update, its body limited to the fields it can write back
+    fields: tuple[str, ...]  # those fields, inside the body's envelope (if any)
+    request_key: str | None  # the body's envelope (``user``), None for a bare body
+    answer_key: str | None  # the read's envelope
+
+    def body(self, before: str) -> dict[str, Any]:
+        """The write-back's body: each field as the read ``data.<before>`` answered it."""
+        base = f"data.{before}" + (f"['{self.answer_key}']" if self.answer_key else "")
+        inner = {name: "{{ " + base + f"['{name}'] }}}}" for name in self.fields}
+        return {self.request_key: inner} if self.request_key else inner
+
+
+def restore_for(catalogue: Catalogue, operation: Operation) -> Restore | str:
+    """How to undo ``operation`` on something that existed before, or why it cannot be undone."""
+    getter = getter_of(catalogue, operation)
+    if getter is None:
+        return f"no GET on {operation.path} reads back what it changes, so it could not be restored"
+    schema = _merged(operation.request_schema)
+    if schema is None:
+        return "it changes something without a described body, so it could not be restored"
+    request_key = envelope_key(schema)
+    inner = _merged(properties_of(schema)[request_key]) if request_key else schema
+    assert inner is not None
+    sendable = {
+        name: sub
+        for name, sub in properties_of(inner).items()
+        if not (isinstance(sub, dict) and sub.get("readOnly"))
+    }
+    answer_key, answered = resource_of(getter)
+    fields = [name for name in sendable if name in answered]
+    if not fields:
+        return f"{getter.operation_id} answers none of the fields it sends, so it could not be restored"
+    required = [name for name in inner.get("required") or [] if isinstance(name, str)]
+    missing = [name for name in required if name not in fields]
+    if missing:
+        return (
+            f"it requires {', '.join(missing)}, which {getter.operation_id} does not answer, so the "
+            "previous value could not be written back"
+        )
+    limited: JsonSchema = {
+        "type": "object",
+        "properties": {name: sendable[name] for name in fields},
+        "required": required,
+    }
+    if request_key:
+        limited = {"type": "object", "required": [request_key], "properties": {request_key: limited}}
+    sent = dataclasses.replace(operation, request_schema=limited)
+    return Restore(getter, sent, tuple(fields), request_key, answer_key)
+
+
+def _merged(schema: Any) -> JsonSchema | None:
+    if not isinstance(schema, dict):
+        return None
+    return merge_all_of(schema) if "allOf" in schema else schema
