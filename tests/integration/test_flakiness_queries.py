@@ -193,7 +193,8 @@ async def scored(runtime: Runtime, scope: Scope, rolled_up: bool) -> list[flakin
             evidence = await flakiness_queries.evidence(session, scope, list(ends), ends)
         else:
             evidence = await flakiness_queries.evidence(session, scope, cases)
-        steps = await flakiness_queries.step_scores(session, scope, cases)
+        step_scores = flakiness_rollups.step_scores if rolled_up else flakiness_queries.step_scores
+        steps = await step_scores(session, scope, cases)
     return [
         flakiness.CaseScore.of(
             case,

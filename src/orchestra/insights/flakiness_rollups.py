@@ -11,6 +11,7 @@ the runs compares there). tests/integration/test_flakiness_queries.py checks the
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestra.insights.flakiness import MAX_EVIDENCE, PASS, CaseCounts
+from orchestra.insights.flakiness import MAX_EVIDENCE, PASS, CaseCounts, StepScore
 from orchestra.insights.flakiness_queries import SERIES, observed_runs
 from orchestra.insights.trends import Scope
 
@@ -167,3 +168,139 @@ async def evidence_ends(
         for row in await session.execute(text(sql), params)
         if row.last_day is not None
     }
+
+
+async def step_scores(
+    session: AsyncSession, scope: Scope, cases: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[StepScore]]:
+    """The steps of ``cases`` scored per phase and name (as flakiness_queries.step_scores): each segment's
+    figures from ``step_flakiness_days`` (the head's from its runs), its first run's occurrences compared
+    with the step's last occurrence in the series' previous segment's last run; the earliest failed and
+    retried runs read among the runs of the days that hold them."""
+    segments, params = _segments(scope, cases)
+    days = ["d.tenant_id = :tenant", "d.project_id = :project", "d.day >= :first_day", "d.runs > 0"]
+    days.append("d.test_case_id = ANY(:cases)")
+    if scope.environment_id is not None:
+        days.append("d.environment_id = :environment")
+    sql = f"""
+        WITH {segments},
+        head_ordered AS (
+            SELECT id, test_case_id, environment_id, version_id, row_number() OVER series AS ordinal,
+                   count(*) OVER (PARTITION BY test_case_id, environment_id, version_id) AS last_ordinal
+            FROM head_runs
+            WINDOW series AS ({SERIES})
+        ),
+        head_before AS (
+            SELECT o.test_case_id, o.environment_id, o.version_id, o.ordinal, o.last_ordinal, s.seq, s.phase,
+                   s.name, s.status = 'passed' AS passed, s.attempts,
+                   lag(o.ordinal) OVER occurrences AS ordinal_before,
+                   lag(s.status = 'passed') OVER occurrences AS passed_before
+            FROM head_ordered o JOIN step_results s ON s.test_run_id = o.id
+            WHERE s.status <> 'skipped'
+            WINDOW occurrences AS (
+                PARTITION BY o.test_case_id, o.environment_id, o.version_id, s.phase, s.name
+                ORDER BY o.ordinal, s.seq)
+        ),
+        head_compared AS (
+            SELECT *, first_value(CASE WHEN ordinal_before = ordinal - 1 THEN passed_before END)
+                          OVER (PARTITION BY test_case_id, environment_id, version_id, phase, name, ordinal
+                                ORDER BY seq) AS previous_passed
+            FROM head_before
+        ),
+        step_segments AS (
+            SELECT test_case_id, environment_id, version_id, CAST(:first_day AS date) - 1 AS day, phase, name,
+                   count(*) AS runs,
+                   count(*) FILTER (WHERE NOT passed) AS failures,
+                   count(previous_passed) AS transitions,
+                   count(*) FILTER (WHERE previous_passed <> passed) AS flips,
+                   count(*) FILTER (WHERE passed AND attempts > 1) AS retried_passes,
+                   count(*) FILTER (WHERE ordinal = 1) AS first_occurrences,
+                   count(*) FILTER (WHERE ordinal = 1 AND passed) AS first_passes,
+                   (array_agg(passed ORDER BY seq DESC)
+                       FILTER (WHERE ordinal = last_ordinal))[1] AS last_passed
+            FROM head_compared
+            GROUP BY test_case_id, environment_id, version_id, phase, name
+            UNION ALL
+            SELECT d.test_case_id, d.environment_id, d.test_case_version_id, d.day, d.phase, d.name, d.runs,
+                   d.failures, d.transitions, d.flips, d.retried_passes, d.first_occurrences, d.first_passes,
+                   d.last_passed
+            FROM step_flakiness_days d WHERE {" AND ".join(days)}
+        ),
+        series_days AS (
+            SELECT test_case_id, environment_id, version_id, day,
+                   lag(day) OVER (PARTITION BY test_case_id, environment_id, version_id ORDER BY day)
+                       AS day_before
+            FROM joined
+        ),
+        stepped AS (
+            SELECT c.*, p.last_passed AS passed_before,
+                   sum(c.failures) OVER earlier - c.failures AS failures_before,
+                   sum(c.retried_passes) OVER earlier - c.retried_passes AS retried_before
+            FROM step_segments c
+            JOIN series_days sd ON sd.test_case_id = c.test_case_id AND sd.environment_id = c.environment_id
+                 AND sd.version_id = c.version_id AND sd.day = c.day
+            LEFT JOIN step_segments p ON p.test_case_id = c.test_case_id
+                 AND p.environment_id = c.environment_id AND p.version_id = c.version_id AND p.day = sd.day_before AND p.phase = c.phase
+                 AND p.name = c.name
+            WINDOW earlier AS (PARTITION BY c.test_case_id, c.phase, c.name ORDER BY c.day)
+        )
+        SELECT test_case_id, phase, name,
+               sum(runs) AS runs,
+               sum(failures) AS failures,
+               sum(transitions) + coalesce(sum(first_occurrences) FILTER (WHERE passed_before IS NOT NULL), 0)
+                   AS transitions,
+               sum(flips) + coalesce(sum(first_occurrences - first_passes) FILTER (WHERE passed_before), 0)
+                   + coalesce(sum(first_passes) FILTER (WHERE NOT passed_before), 0) AS flips,
+               sum(retried_passes) AS retried_passes,
+               max(day) FILTER (WHERE (failures > 0 AND failures_before < {MAX_EVIDENCE})
+                                   OR (retried_passes > 0 AND retried_before < {MAX_EVIDENCE})) AS last_day
+        FROM stepped
+        GROUP BY test_case_id, phase, name"""
+    found: dict[uuid.UUID, list[StepScore]] = defaultdict(list)
+    ends: dict[uuid.UUID, datetime] = {}
+    for row in await session.execute(text(sql), params):
+        found[row.test_case_id].append(
+            StepScore(
+                phase=row.phase,
+                name=row.name,
+                runs=int(row.runs),
+                failures=int(row.failures),
+                flips=int(row.flips),
+                transitions=int(row.transitions),
+                retried_passes=int(row.retried_passes),
+            )
+        )
+        if row.last_day is not None:
+            end = datetime.combine(row.last_day + timedelta(days=1), time(), UTC)
+            ends[row.test_case_id] = max(end, ends.get(row.test_case_id, end))
+    if ends:
+        await _step_evidence(session, scope, ends, found)
+    return found
+
+
+async def _step_evidence(
+    session: AsyncSession,
+    scope: Scope,
+    ends: dict[uuid.UUID, datetime],
+    found: dict[uuid.UUID, list[StepScore]],
+) -> None:
+    """The earliest failed and retried runs of each step (by run creation, then step order), among the runs
+    of each test case created before its end."""
+    observed, params = observed_runs(scope, list(ends), ends=ends)
+    sql = f"""
+        SELECT o.test_case_id, s.phase, s.name,
+               (array_agg(o.id ORDER BY o.created_at, o.id, s.seq)
+                   FILTER (WHERE s.status <> 'passed'))[1:{MAX_EVIDENCE}] AS failed_runs,
+               (array_agg(o.id ORDER BY o.created_at, o.id, s.seq)
+                   FILTER (WHERE s.status = 'passed' AND s.attempts > 1))[1:{MAX_EVIDENCE}] AS retried_runs
+        FROM ({observed}) o JOIN step_results s ON s.test_run_id = o.id
+        WHERE s.status <> 'skipped' AND (s.status <> 'passed' OR s.attempts > 1)
+        GROUP BY 1, 2, 3"""
+    runs = {
+        (row.test_case_id, row.phase, row.name): (row.failed_runs or [], row.retried_runs or [])
+        for row in await session.execute(text(sql), params)
+    }
+    for case, steps in found.items():
+        for step in steps:
+            failed, retried = runs.get((case, step.phase, step.name), ([], []))
+            step.failed_runs, step.retried_runs = list(failed), list(retried)

@@ -109,7 +109,8 @@ async def flakiness_page(
             evidence = await flakiness_queries.evidence(session, where, list(ends), ends)
     elif cases:
         evidence = await flakiness_queries.evidence(session, where, cases)
-    steps = await flakiness_queries.step_scores(session, where, cases) if cases else {}
+    step_scores = flakiness_rollups.step_scores if rolled else flakiness_queries.step_scores
+    steps = await step_scores(session, where, cases) if cases else {}
     found = await session.execute(select(TestCase.id, TestCase.name).where(TestCase.id.in_(cases)))
     names: dict[uuid.UUID, str] = dict(found.all())
     return Page[FlakinessOut](

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestra.models.base import Base, TenantMixin
@@ -38,6 +38,33 @@ class FlakinessDay(TenantMixin, Base):
     last_run_id: Mapped[uuid.UUID | None] = mapped_column()
     last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_status: Mapped[str | None] = mapped_column(String(16))
+
+
+class StepFlakinessDay(TenantMixin, Base):
+    """The steps of one UTC day of a flakiness series, per phase and name: their occurrences, failures,
+    passes on a later attempt, the transitions and flips between consecutive runs of the day, and what the
+    day's first run (its occurrences, their passes) and last run (its last occurrence) hold for the
+    comparisons across days."""
+
+    __tablename__ = "step_flakiness_days"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    test_case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    environment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    test_case_version_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, nullable=False)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    transitions: Mapped[int] = mapped_column(Integer, nullable=False)
+    flips: Mapped[int] = mapped_column(Integer, nullable=False)
+    retried_passes: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_occurrences: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_passes: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_passed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class OperationDay(TenantMixin, Base):

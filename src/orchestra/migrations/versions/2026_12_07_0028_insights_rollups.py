@@ -56,6 +56,20 @@ _KEY = "tenant_id, project_id, test_case_id, environment_id, test_case_version_i
 
 # One series-day's figures from its verdicts (kept runs, and the compact verdicts of deleted ones not
 # kept any more; during retention both exist for a moment).
+_DAY_RUNS = f"""
+            SELECT r.id, r.status, r.created_at, r.retry_of_id FROM test_runs r
+            WHERE r.project_id = k.project_id AND r.test_case_id = k.test_case_id
+              AND r.environment_id = k.environment_id AND r.test_case_version_id = k.test_case_version_id
+              AND r.created_at >= {_DAY_START} AND r.created_at < {_DAY_START} + interval '1 day'
+              AND r.status IN {_VERDICTS}
+            UNION ALL
+            SELECT v.id, v.status, v.created_at, v.retry_of_id FROM run_verdicts v
+            WHERE v.project_id = k.project_id AND v.test_case_id = k.test_case_id
+              AND v.environment_id = k.environment_id AND v.test_case_version_id = k.test_case_version_id
+              AND v.created_at >= {_DAY_START} AND v.created_at < {_DAY_START} + interval '1 day'
+              AND v.status IN {_VERDICTS}
+              AND NOT EXISTS (SELECT 1 FROM test_runs x WHERE x.id = v.id)
+"""
 _DAY_FIGURES = f"""
     SELECT count(*) AS runs,
            count(*) FILTER (WHERE passed) AS passes,
@@ -72,21 +86,56 @@ _DAY_FIGURES = f"""
     FROM (
         SELECT o.*, o.status = 'PASSED' AS passed,
                lag(o.status = 'PASSED') OVER (ORDER BY o.created_at, o.id) AS passed_before
-        FROM (
-            SELECT r.id, r.status, r.created_at, r.retry_of_id FROM test_runs r
-            WHERE r.project_id = k.project_id AND r.test_case_id = k.test_case_id
-              AND r.environment_id = k.environment_id AND r.test_case_version_id = k.test_case_version_id
-              AND r.created_at >= {_DAY_START} AND r.created_at < {_DAY_START} + interval '1 day'
-              AND r.status IN {_VERDICTS}
-            UNION ALL
-            SELECT v.id, v.status, v.created_at, v.retry_of_id FROM run_verdicts v
-            WHERE v.project_id = k.project_id AND v.test_case_id = k.test_case_id
-              AND v.environment_id = k.environment_id AND v.test_case_version_id = k.test_case_version_id
-              AND v.created_at >= {_DAY_START} AND v.created_at < {_DAY_START} + interval '1 day'
-              AND v.status IN {_VERDICTS}
-              AND NOT EXISTS (SELECT 1 FROM test_runs x WHERE x.id = v.id)
+        FROM ({_DAY_RUNS}
         ) o
     ) p"""
+# The same day's steps, as flakiness_queries.step_scores compares them: a step's occurrence with the last
+# occurrence of the same (phase, name) in the series' previous run, when that run has it. Within the day;
+# the day's first run is compared across days from ``first_occurrences``/``first_passes`` and the previous
+# day's ``last_passed`` (the step's last occurrence in that day's last run, NULL when it has none).
+_STEP_FIGURES = f"""
+    WITH observed AS (
+        SELECT o.id, row_number() OVER (ORDER BY o.created_at, o.id) AS ordinal, count(*) OVER () AS runs
+        FROM ({_DAY_RUNS}) o
+    ),
+    occurrences AS (
+        SELECT o.ordinal, o.runs AS last_ordinal, s.seq, s.phase, s.name, s.status = 'passed' AS passed,
+               s.attempts
+        FROM observed o JOIN step_results s ON s.test_run_id = o.id
+        WHERE s.status <> 'skipped'
+    ),
+    before AS (
+        SELECT *, lag(ordinal) OVER occurrence_order AS ordinal_before,
+               lag(passed) OVER occurrence_order AS passed_before
+        FROM occurrences
+        WINDOW occurrence_order AS (PARTITION BY phase, name ORDER BY ordinal, seq)
+    ),
+    compared AS (
+        SELECT *, first_value(CASE WHEN ordinal_before = ordinal - 1 THEN passed_before END)
+                      OVER (PARTITION BY phase, name, ordinal ORDER BY seq) AS previous_passed
+        FROM before
+    )
+    SELECT phase, name,
+           count(*) AS runs,
+           count(*) FILTER (WHERE NOT passed) AS failures,
+           count(previous_passed) AS transitions,
+           count(*) FILTER (WHERE previous_passed <> passed) AS flips,
+           count(*) FILTER (WHERE passed AND attempts > 1) AS retried_passes,
+           count(*) FILTER (WHERE ordinal = 1) AS first_occurrences,
+           count(*) FILTER (WHERE ordinal = 1 AND passed) AS first_passes,
+           (array_agg(passed ORDER BY seq DESC) FILTER (WHERE ordinal = last_ordinal))[1] AS last_passed
+    FROM compared
+    GROUP BY phase, name"""
+_STEP_COUNTS = (
+    "runs",
+    "failures",
+    "transitions",
+    "flips",
+    "retried_passes",
+    "first_occurrences",
+    "first_passes",
+)
+_STEP_KEY = f"{_KEY}, phase, name"
 _FIGURES = (
     "runs",
     "passes",
@@ -132,6 +181,22 @@ _RECOMPUTE_BODY = f"""
         FROM (SELECT DISTINCT k.* FROM {_KEYS}) k CROSS JOIN LATERAL ({_DAY_FIGURES}) f
         WHERE (d.project_id, d.test_case_id, d.environment_id, d.test_case_version_id, d.day)
             = (k.project_id, k.test_case_id, k.environment_id, k.test_case_version_id, k.day);
+        -- its steps (under the same lock): emptied, then what the day has now
+        UPDATE step_flakiness_days d
+           SET {", ".join(f"{name} = 0" for name in _STEP_COUNTS)}, last_passed = NULL
+        FROM (SELECT DISTINCT k.* FROM {_KEYS}) k
+        WHERE (d.project_id, d.test_case_id, d.environment_id, d.test_case_version_id, d.day)
+            = (k.project_id, k.test_case_id, k.environment_id, k.test_case_version_id, k.day)
+          AND d.runs > 0;
+        INSERT INTO step_flakiness_days ({_STEP_KEY}, {", ".join(_STEP_COUNTS)}, last_passed)
+        SELECT k.*, f.*
+        FROM (SELECT DISTINCT k.* FROM {_KEYS}) k CROSS JOIN LATERAL ({_STEP_FIGURES}) f
+        WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = k.project_id)
+          AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = k.tenant_id)
+        ORDER BY 2, 3, 4, 5, 6, 7, 8
+        ON CONFLICT (project_id, test_case_id, environment_id, test_case_version_id, day, phase, name)
+        DO UPDATE SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _STEP_COUNTS)},
+                      last_passed = EXCLUDED.last_passed;
     END $$"""
 
 _DAY_OF = "(changed.created_at AT TIME ZONE 'UTC')::date"
@@ -148,6 +213,23 @@ _CHANGED_BODY = f"""
             FROM changed
             WHERE changed.status IN {_VERDICTS} AND changed.test_case_id IS NOT NULL
               AND changed.test_case_version_id IS NOT NULL
+        ) keys
+        HAVING count(*) > 0;
+        RETURN NULL;
+    END $$"""
+_STEPS_CHANGED = "orchestra_flakiness_days_of_steps()"
+_STEPS_CHANGED_BODY = f"""
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM orchestra_flakiness_recompute(
+            array_agg(tenant_id), array_agg(project_id), array_agg(test_case_id), array_agg(environment_id),
+            array_agg(test_case_version_id), array_agg(day))
+        FROM (
+            SELECT DISTINCT r.tenant_id, r.project_id, r.test_case_id, r.environment_id,
+                   r.test_case_version_id, (r.created_at AT TIME ZONE 'UTC')::date AS day
+            FROM test_runs r
+            WHERE r.id IN (SELECT DISTINCT changed.test_run_id FROM changed)
+              AND r.status IN {_VERDICTS} AND r.test_case_id IS NOT NULL AND r.test_case_version_id IS NOT NULL
         ) keys
         HAVING count(*) > 0;
         RETURN NULL;
@@ -192,6 +274,14 @@ _FLAKINESS_TRIGGERS = {
     "flakiness_days_verdicts_delete": (
         "AFTER DELETE ON run_verdicts REFERENCING OLD TABLE AS changed FOR EACH STATEMENT "
         f"EXECUTE FUNCTION {_CHANGED}"
+    ),
+    "flakiness_days_steps_insert": (
+        "AFTER INSERT ON step_results REFERENCING NEW TABLE AS changed FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {_STEPS_CHANGED}"
+    ),
+    "flakiness_days_steps_delete": (
+        "AFTER DELETE ON step_results REFERENCING OLD TABLE AS changed FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {_STEPS_CHANGED}"
     ),
     "flakiness_days_runs_update": (
         f"AFTER UPDATE OF {', '.join(_SERIES_COLUMNS)} ON test_runs FOR EACH ROW "
@@ -308,11 +398,17 @@ _GRANTS = (
     "GRANT SELECT (id, tenant_id, project_id, test_case_id, test_case_version_id, environment_id, retry_of_id, "
     "status, created_at) ON run_verdicts TO orchestra_system",
     "CREATE POLICY system_select ON run_verdicts FOR SELECT TO orchestra_system USING (true)",
-    f"GRANT SELECT ({_KEY}), INSERT ({_KEY}), UPDATE ({', '.join(_FIGURES)}) "
-    "ON flakiness_days TO orchestra_system",
+    "GRANT SELECT, INSERT, UPDATE ON flakiness_days TO orchestra_system",
     "CREATE POLICY system_select ON flakiness_days FOR SELECT TO orchestra_system USING (true)",
     "CREATE POLICY system_insert ON flakiness_days FOR INSERT TO orchestra_system WITH CHECK (true)",
     "CREATE POLICY system_update ON flakiness_days FOR UPDATE TO orchestra_system USING (true) WITH CHECK (true)",
+    "GRANT SELECT (test_run_id, seq, phase, name, status, attempts) ON step_results TO orchestra_system",
+    "CREATE POLICY system_select ON step_results FOR SELECT TO orchestra_system USING (true)",
+    "GRANT SELECT, INSERT, UPDATE ON step_flakiness_days TO orchestra_system",
+    "CREATE POLICY system_select ON step_flakiness_days FOR SELECT TO orchestra_system USING (true)",
+    "CREATE POLICY system_insert ON step_flakiness_days FOR INSERT TO orchestra_system WITH CHECK (true)",
+    "CREATE POLICY system_update ON step_flakiness_days FOR UPDATE TO orchestra_system USING (true) "
+    "WITH CHECK (true)",
     "GRANT SELECT (test_run_id), INSERT (test_run_id, tenant_id, project_id) ON operation_backlog "
     "TO orchestra_system",
     "CREATE POLICY system_select ON operation_backlog FOR SELECT TO orchestra_system USING (true)",
@@ -331,6 +427,12 @@ _BACKFILL_FLAKINESS = f"""
               SELECT tenant_id, project_id, test_case_id, environment_id, test_case_version_id, created_at
               FROM run_verdicts WHERE status IN {_VERDICTS}) runs
     ) k CROSS JOIN LATERAL ({_DAY_FIGURES}) f"""
+
+
+_BACKFILL_STEPS = f"""
+    INSERT INTO step_flakiness_days ({_STEP_KEY}, {", ".join(_STEP_COUNTS)}, last_passed)
+    SELECT k.{_KEY.replace(", ", ", k.")}, f.*
+    FROM flakiness_days k CROSS JOIN LATERAL ({_STEP_FIGURES}) f"""
 
 
 def _foreign_key(table: str, column: str, referred: str) -> sa.ForeignKeyConstraint:
@@ -375,6 +477,32 @@ def _create_tables() -> None:
     op.create_index(op.f("ix_flakiness_days_tenant_id"), "flakiness_days", ["tenant_id"])
     op.create_index("ix_flakiness_days_project_day", "flakiness_days", ["project_id", "day"])
     op.create_table(
+        "step_flakiness_days",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("project_id", sa.Uuid(), nullable=False),
+        sa.Column("test_case_id", sa.Uuid(), nullable=False),
+        sa.Column("environment_id", sa.Uuid(), nullable=False),
+        sa.Column("test_case_version_id", sa.Uuid(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("phase", sa.String(length=10), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in _STEP_COUNTS),
+        sa.Column("last_passed", sa.Boolean(), nullable=True),
+        _foreign_key("step_flakiness_days", "tenant_id", "tenants"),
+        _foreign_key("step_flakiness_days", "project_id", "projects"),
+        sa.PrimaryKeyConstraint(
+            "project_id",
+            "test_case_id",
+            "environment_id",
+            "test_case_version_id",
+            "day",
+            "phase",
+            "name",
+            name=op.f("pk_step_flakiness_days"),
+        ),
+    )
+    op.create_index(op.f("ix_step_flakiness_days_tenant_id"), "step_flakiness_days", ["tenant_id"])
+    op.create_table(
         "operation_days",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("project_id", sa.Uuid(), nullable=False),
@@ -410,7 +538,7 @@ def _create_tables() -> None:
     )
     op.create_index(op.f("ix_operation_backlog_tenant_id"), "operation_backlog", ["tenant_id"])
     op.create_index(op.f("ix_operation_backlog_project_id"), "operation_backlog", ["project_id"])
-    for table in ("flakiness_days", "operation_days", "operation_backlog"):
+    for table in ("flakiness_days", "step_flakiness_days", "operation_days", "operation_backlog"):
         _secure(table)
     # a day of a series among the compact verdicts of deleted runs
     op.create_index(
@@ -428,6 +556,7 @@ def upgrade() -> None:
         (_RECOMPUTE, _RECOMPUTE_BODY, True),
         (_CHANGED, _CHANGED_BODY, True),
         (_UPDATED, _UPDATED_BODY, True),
+        (_STEPS_CHANGED, _STEPS_CHANGED_BODY, True),
         (_STEPS_ADDED, _STEPS_ADDED_BODY, False),
         (_STEPS_REMOVED, _STEPS_REMOVED_BODY, False),
         (_RUN_CHANGED, _RUN_CHANGED_BODY, False),
@@ -441,6 +570,7 @@ def upgrade() -> None:
         op.execute(f"CREATE TRIGGER {name} {definition}")
     # The history so far (the rollups are empty: no trigger has fired yet).
     op.execute(_BACKFILL_FLAKINESS)
+    op.execute(_BACKFILL_STEPS)
     op.execute(_add("step_results", f"r.status IN {_VERDICTS}"))
 
 
@@ -448,8 +578,20 @@ def downgrade() -> None:
     for name, definition in {**_FLAKINESS_TRIGGERS, **_OPERATION_TRIGGERS}.items():
         table = definition.split(" ON ", 1)[1].split()[0]
         op.execute(f"DROP TRIGGER {name} ON {table}")
-    for signature in (_RUN_CHANGED, _STEPS_REMOVED, _STEPS_ADDED, _UPDATED, _CHANGED, _RECOMPUTE):
+    for signature in (
+        _RUN_CHANGED,
+        _STEPS_REMOVED,
+        _STEPS_ADDED,
+        _STEPS_CHANGED,
+        _UPDATED,
+        _CHANGED,
+        _RECOMPUTE,
+    ):
         op.execute(f"DROP FUNCTION {signature}")
+    op.execute("DROP POLICY system_select ON step_results")
+    op.execute(
+        "REVOKE SELECT (test_run_id, seq, phase, name, status, attempts) ON step_results FROM orchestra_system"
+    )
     op.execute("DROP POLICY system_select ON run_verdicts")
     op.execute(
         "REVOKE SELECT (id, tenant_id, project_id, test_case_id, test_case_version_id, environment_id, "
@@ -459,5 +601,5 @@ def downgrade() -> None:
         "REVOKE SELECT (test_case_id, test_case_version_id, created_at) ON test_runs FROM orchestra_system"
     )
     op.drop_index("ix_run_verdicts_series", table_name="run_verdicts")
-    for table in ("operation_backlog", "operation_days", "flakiness_days"):
+    for table in ("operation_backlog", "operation_days", "step_flakiness_days", "flakiness_days"):
         op.drop_table(table)
