@@ -240,8 +240,8 @@ async def step_scores(
             JOIN series_days sd ON sd.test_case_id = c.test_case_id AND sd.environment_id = c.environment_id
                  AND sd.version_id = c.version_id AND sd.day = c.day
             LEFT JOIN step_segments p ON p.test_case_id = c.test_case_id
-                 AND p.environment_id = c.environment_id AND p.version_id = c.version_id AND p.day = sd.day_before AND p.phase = c.phase
-                 AND p.name = c.name
+                 AND p.environment_id = c.environment_id AND p.version_id = c.version_id
+                 AND p.day = sd.day_before AND p.phase = c.phase AND p.name = c.name
             WINDOW earlier AS (PARTITION BY c.test_case_id, c.phase, c.name ORDER BY c.day)
         )
         SELECT test_case_id, phase, name,
