@@ -226,25 +226,50 @@ async def step_scores(
                    d.last_passed
             FROM step_flakiness_days d WHERE {" AND ".join(days)}
         ),
-        series_days AS (
-            SELECT test_case_id, environment_id, version_id, day,
+        marked AS (  -- each series' segments (with the day of the one before) among its steps' segments
+            SELECT test_case_id, environment_id, version_id, day, NULL AS phase, NULL AS name, 0 AS runs,
+                   0 AS failures, 0 AS transitions, 0 AS flips, 0 AS retried_passes, 0 AS first_occurrences,
+                   0 AS first_passes, NULL::boolean AS last_passed,
                    lag(day) OVER (PARTITION BY test_case_id, environment_id, version_id ORDER BY day)
                        AS day_before
             FROM joined
+            UNION ALL
+            SELECT *, NULL FROM step_segments
         ),
-        stepped AS (
-            SELECT c.*, p.last_passed AS passed_before,
-                   sum(c.failures) OVER earlier - c.failures AS failures_before,
-                   sum(c.retried_passes) OVER earlier - c.retried_passes AS retried_before
-            FROM step_segments c
-            JOIN series_days sd ON sd.test_case_id = c.test_case_id AND sd.environment_id = c.environment_id
-                 AND sd.version_id = c.version_id AND sd.day = c.day
-            LEFT JOIN step_segments p ON p.test_case_id = c.test_case_id
-                 AND p.environment_id = c.environment_id AND p.version_id = c.version_id
-                 AND p.day = sd.day_before AND p.phase = c.phase AND p.name = c.name
-            WINDOW earlier AS (PARTITION BY c.test_case_id, c.phase, c.name ORDER BY c.day)
+        windowed AS (
+            SELECT *,
+                   max(day_before) FILTER (WHERE phase IS NULL)
+                       OVER (PARTITION BY test_case_id, environment_id, version_id
+                             ORDER BY day, phase IS NOT NULL) AS series_day_before,
+                   lag(day) OVER step_order AS step_day_before,
+                   lag(last_passed) OVER step_order AS step_last_passed
+            FROM marked
+            WINDOW step_order AS (
+                PARTITION BY test_case_id, environment_id, version_id, phase, name ORDER BY day)
+        ),
+        stepped AS (  -- compared with the series' previous segment when the step is in its last run
+            SELECT *, CASE WHEN step_day_before = series_day_before THEN step_last_passed END AS passed_before
+            FROM windowed WHERE phase IS NOT NULL
+        ),
+        step_days AS (
+            SELECT test_case_id, phase, name, day, sum(failures) AS failures,
+                   sum(retried_passes) AS retried_passes
+            FROM stepped GROUP BY test_case_id, phase, name, day
+        ),
+        evidence_days AS (  -- the last day each step's earliest failed and retried runs need
+            SELECT test_case_id, phase, name,
+                   max(day) FILTER (WHERE (failures > 0 AND failures_before < {MAX_EVIDENCE})
+                                       OR (retried_passes > 0 AND retried_before < {MAX_EVIDENCE}))
+                       AS last_day
+            FROM (
+                SELECT *, sum(failures) OVER earlier - failures AS failures_before,
+                       sum(retried_passes) OVER earlier - retried_passes AS retried_before
+                FROM step_days
+                WINDOW earlier AS (PARTITION BY test_case_id, phase, name ORDER BY day)
+            ) counted
+            GROUP BY test_case_id, phase, name
         )
-        SELECT test_case_id, phase, name,
+        SELECT s.test_case_id, s.phase, s.name,
                sum(runs) AS runs,
                sum(failures) AS failures,
                sum(transitions) + coalesce(sum(first_occurrences) FILTER (WHERE passed_before IS NOT NULL), 0)
@@ -252,10 +277,9 @@ async def step_scores(
                sum(flips) + coalesce(sum(first_occurrences - first_passes) FILTER (WHERE passed_before), 0)
                    + coalesce(sum(first_passes) FILTER (WHERE NOT passed_before), 0) AS flips,
                sum(retried_passes) AS retried_passes,
-               max(day) FILTER (WHERE (failures > 0 AND failures_before < {MAX_EVIDENCE})
-                                   OR (retried_passes > 0 AND retried_before < {MAX_EVIDENCE})) AS last_day
-        FROM stepped
-        GROUP BY test_case_id, phase, name"""
+               min(e.last_day) AS last_day
+        FROM stepped s JOIN evidence_days e USING (test_case_id, phase, name)
+        GROUP BY s.test_case_id, s.phase, s.name"""
     found: dict[uuid.UUID, list[StepScore]] = defaultdict(list)
     ends: dict[uuid.UUID, datetime] = {}
     for row in await session.execute(text(sql), params):

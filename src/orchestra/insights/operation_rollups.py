@@ -66,11 +66,12 @@ def operations_sql(scope: Scope, limit: int, offset: int) -> tuple[str, dict[str
             WHERE {" AND ".join(days)}
         ),
         merged AS (
-            SELECT method, path, bucket, sum(calls) AS calls, sum(errors) AS errors
+            SELECT method, path, bucket, sum(calls)::bigint AS calls, sum(errors)::bigint AS errors
             FROM calls GROUP BY 1, 2, 3 HAVING sum(calls) > 0
         ),
         operations AS (
-            SELECT method, path, sum(calls) AS calls, sum(errors) AS errors FROM merged GROUP BY 1, 2
+            SELECT method, path, sum(calls)::bigint AS calls, sum(errors)::bigint AS errors
+            FROM merged GROUP BY 1, 2
         ),
         page AS (
             SELECT *, count(*) OVER () AS total FROM operations
