@@ -145,6 +145,9 @@ async def test_operations_from_the_rollup_equal_those_from_the_steps(
     scopes = [
         Scope(runtime.tenant_id, project_id, now - timedelta(days=30)),  # from mid-day
         Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20)),  # from midnight
+        # early and late in a day: its part before the window subtracted from it, or its part in the window
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, hours=21)),
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, hours=3)),
         Scope(runtime.tenant_id, project_id, now - timedelta(days=30), environment_id=environments[0]),
     ]
     for scope in scopes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from typing import Any
 
 from orchestra.insights.flakiness_rollups import Window
@@ -48,23 +49,52 @@ def _live_calls(where: str) -> str:
         GROUP BY 1, 2, 3"""
 
 
-def operations_sql(scope: Scope, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
-    """The page of operations (by calls, then method and path) with their buckets, and how many there are."""
+def _calls(scope: Scope) -> tuple[str, dict[str, Any]]:
+    """The window's calls by operation and bucket, as rows to add up: the rollup's days, and the partial
+    first day from its steps: the window's part of it added, or (when that is the larger part) the whole
+    day from the rollup and the part before the window subtracted. The runs whose verdict the reaper gave
+    are not in the rollup: all of the window's are counted from their steps."""
     window = Window.of(scope.since)
     where, params = scope.where()
+    midnight = window.head_end - timedelta(days=1)
+    backlog = "r.id IN (SELECT b.test_run_id FROM operation_backlog b WHERE b.project_id = :project)"
+    first_day = window.first_day
+    partial = window.first_day != scope.since.astimezone(UTC).date()
+    if not partial or scope.since - midnight >= window.head_end - scope.since:
+        parts = [
+            _live_calls(f"{where} AND r.created_at < :head_end"),
+            _live_calls(f"{where} AND r.created_at >= :head_end AND {backlog}"),
+        ]
+    else:
+        first_day = midnight.date()
+        start = "r.created_at >= :since"
+        assert start in where, where
+        before = where.replace(start, "r.created_at >= :midnight AND r.created_at < :since")
+        subtracted = _live_calls(f"{before} AND NOT {backlog}")
+        parts = [
+            _live_calls(f"{where} AND {backlog}"),
+            f"SELECT method, path, bucket, -calls, -errors FROM ({subtracted}) before_window",
+        ]
     days = ["o.tenant_id = :tenant", "o.project_id = :project", "o.day >= :first_day"]
     if scope.environment_id is not None:
         days.append("o.environment_id = :environment")
-    backlog = "r.id IN (SELECT b.test_run_id FROM operation_backlog b WHERE b.project_id = :project)"
+    rolled_up = "SELECT o.method, o.path, o.bucket, o.calls, o.errors FROM operation_days o"
+    parts.append(f"{rolled_up} WHERE {' AND '.join(days)}")
+    return "\nUNION ALL\n".join(parts), {
+        **params,
+        "head_end": window.head_end,
+        "midnight": midnight,
+        "first_day": first_day,
+        "origin": PATH_OF_URL,
+        "id_segment": ID_SEGMENT,
+    }
+
+
+def operations_sql(scope: Scope, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
+    """The page of operations (by calls, then method and path) with their buckets, and how many there are."""
+    calls, params = _calls(scope)
     sql = f"""
-        WITH calls AS (
-            {_live_calls(f"{where} AND r.created_at < :head_end")}
-            UNION ALL
-            {_live_calls(f"{where} AND r.created_at >= :head_end AND {backlog}")}
-            UNION ALL
-            SELECT o.method, o.path, o.bucket, o.calls, o.errors FROM operation_days o
-            WHERE {" AND ".join(days)}
-        ),
+        WITH calls AS ({calls}),
         merged AS (
             SELECT method, path, bucket, sum(calls)::bigint AS calls, sum(errors)::bigint AS errors
             FROM calls GROUP BY 1, 2, 3 HAVING sum(calls) > 0
@@ -83,13 +113,7 @@ def operations_sql(scope: Scope, limit: int, offset: int) -> tuple[str, dict[str
         FROM page p JOIN merged m ON m.method = p.method AND m.path = p.path
         GROUP BY p.method, p.path, p.calls, p.errors, p.total
         ORDER BY p.calls DESC, p.method, p.path"""
-    return sql, {
-        **params,
-        "head_end": window.head_end,
-        "first_day": window.first_day,
-        "origin": PATH_OF_URL,
-        "id_segment": ID_SEGMENT,
-    }
+    return sql, params
 
 
 def middle(bucket: int) -> float:
