@@ -1,7 +1,7 @@
 """insights rollups: daily summaries of the flakiness series and of the SUT operations, kept by triggers
 
 At a million runs the flakiness page and the per-operation trends re-read the whole window on every call
-(seconds). Two daily rollups (UTC days) hold what they need, kept current in the transaction that writes a
+(seconds). Daily rollups (UTC days) hold what they need, kept current in the transaction that writes a
 run, a verdict or a step (so a reader never sees them behind what it sees of the runs), and backfilled here
 from the existing history. docs/insights.md says how the pages combine them.
 
@@ -9,15 +9,20 @@ from the existing history. docs/insights.md says how the pages combine them.
 FAILED, ERROR, TIMED_OUT) of the kept runs and of the compact verdicts of deleted ones (``run_verdicts``):
 their count, passes, the flips, recoveries (fail → pass) and breaks (pass → fail) between consecutive runs
 of the day, the passes on an automatic retry, and the day's first and last run (id, creation, status). A
-flip across days is the last run of one day against the first of the series' next day. Whatever changes a
-day of a series (a run inserted, deleted, given a verdict or re-dated; a verdict kept or dropped), the
-day's row is recomputed from its runs: the row is created if missing, locked, and then recomputed by a new
-statement, which (READ COMMITTED) sees what a concurrent writer of the same day committed before it; so two
-writers of one day take turns and the later one counts both. The functions belong to ``orchestra_system``
-(SECURITY DEFINER): the reaper's verdicts (ERROR after the last attempt) are written by it. It may read of
-``test_runs`` also the test case, version and creation of a run, of ``run_verdicts`` the compact verdict
-(no content), and read, insert and update ``flakiness_days`` (never delete: a day whose runs are all gone
-keeps a row with no runs, which no page shows).
+flip across days is the last run of one day against the first of the series' next day.
+``step_flakiness_days``: per such day and step (phase, name), the step's occurrences, failures, passes on a
+later attempt, the transitions and flips between consecutive runs of the day, and for the comparisons
+across days its occurrences and passes in the day's first run and its last verdict in the day's last run.
+
+Whatever changes a day of a series (a run inserted, deleted, given a verdict or re-dated; a verdict kept or
+dropped; a step written or deleted), the day's rows are recomputed from its runs and steps: the day's row
+is created if missing, locked, and then recomputed by a new statement, which (READ COMMITTED) sees what a
+concurrent writer of the same day committed before it; so two writers of one day take turns and the later
+one counts both. The functions belong to ``orchestra_system`` (SECURITY DEFINER): the reaper's verdicts
+(ERROR after the last attempt) are written by it. It may read of ``test_runs`` also the test case, version
+and creation of a run, of ``run_verdicts`` the compact verdict, of ``step_results`` the step's verdict
+(phase, name, status, attempts; never its request, response or error), and read, insert and update the two
+rollups (never delete: a day whose runs are all gone keeps a row with no runs, which no page shows).
 
 ``operation_days``: one row per (environment, day of the run's creation, method, path template, latency
 bucket) with the calls and the errors (no HTTP status below 500) of the steps of runs with a verdict.
