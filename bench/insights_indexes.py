@@ -1,6 +1,7 @@
 """Benchmark: the insights queries on a generated history of a million runs, before and after (a baseline
 in the same process, on one embedded PostgreSQL): before, without the indexes of migrations 0018 and 0025 and
-with flakiness scored in Python as it was; after, with the indexes and flakiness scored in SQL.
+with flakiness scored in Python as it was; after, with the indexes and flakiness as the endpoint computes it
+(since migration 0028, from the daily rollups).
 
 One project, 200 test cases on 2 environments, runs spread over 60 days (90 % passed, the rest failed, each
 with one step that called the SUT); the failures of all but the last day are in 10 failure groups, those of
