@@ -1,6 +1,7 @@
 """Benchmark: the insights queries on a generated history of a million runs, before and after (a baseline
 in the same process, on one embedded PostgreSQL): before, without the indexes of migrations 0018 and 0025 and
-with flakiness scored in Python as it was; after, with the indexes and flakiness scored in SQL.
+with flakiness scored in Python as it was; after, with the indexes and flakiness as the endpoint computes it
+(since migration 0028, from the daily rollups).
 
 One project, 200 test cases on 2 environments, runs spread over 60 days (90 % passed, the rest failed, each
 with one step that called the SUT); the failures of all but the last day are in 10 failure groups, those of
@@ -17,6 +18,13 @@ assignment per group (how it worked before), in the same process on the same dat
 figures are the fastest round and the SQL statements each pass sent. Ends with one line of key=value figures
 (milliseconds).
 
+Then the daily rollups (migration 0028, kept by triggers while the history is generated): the flakiness
+page (the first 50 test cases, their counts, evidence and steps) and the page of SUT operations, each
+computed from the runs (flakiness_queries.py, trends.operations_sql: how they were computed before the
+rollups) and from the rollups (what the endpoints do now), in the same process on the same data, fastest of
+``--rounds``. The two flakiness pages must be equal, the operations' calls and errors equal and their
+latency percentiles within operation_rollups.RELATIVE_ERROR.
+
     python bench/insights_indexes.py [--runs 1000000] [--rounds 3] [--messages 2000]
 """
 
@@ -32,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -40,7 +49,16 @@ from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from orchestra.embedded_pg import EmbeddedPostgres
-from orchestra.insights import flakiness, group_repository, grouping, repository, service, trends
+from orchestra.insights import (
+    flakiness,
+    flakiness_queries,
+    group_repository,
+    grouping,
+    operation_rollups,
+    repository,
+    service,
+    trends,
+)
 from orchestra.insights.failure_messages import fingerprint, normalise
 from orchestra.kit.pagination import PageParams
 from orchestra.migrate import upgrade_to_head
@@ -299,6 +317,77 @@ async def grouping_pass(
     return best * 1000, sent, grouped
 
 
+async def flakiness_from_runs(session: AsyncSession, scope: trends.Scope) -> list[flakiness.CaseScore]:
+    """The first page of the flakiness page as it was computed before the rollups: every case counted
+    over the window's runs, the page's evidence and steps read from all of their runs."""
+    counts = flakiness.flakiest_first(await flakiness_queries.case_counts(session, scope))[:PAGE]
+    cases = [case.test_case_id for case in counts]
+    evidence = await flakiness_queries.evidence(session, scope, cases)
+    steps = await flakiness_queries.step_scores(session, scope, cases)
+    return [
+        flakiness.CaseScore.of(
+            case,
+            evidence.flips.get(case.test_case_id, []),
+            evidence.retries.get(case.test_case_id, []),
+            steps.get(case.test_case_id, []),
+        )
+        for case in counts
+    ]
+
+
+async def flakiness_from_rollups(session: AsyncSession, scope: trends.Scope) -> list[Any]:
+    page = await service.flakiness_page(session, scope, PageParams(limit=PAGE))
+    return list(page.items)
+
+
+async def operations_from_runs(session: AsyncSession, scope: trends.Scope) -> list[dict[str, Any]]:
+    sql, params = trends.operations_sql(scope, PAGE, 0)
+    return await repository.rows(session, sql, params)
+
+
+async def operations_from_rollups(session: AsyncSession, scope: trends.Scope) -> list[Any]:
+    page = await service.operations_page(session, scope, PageParams(limit=PAGE))
+    return list(page.items)
+
+
+def same_flakiness(from_runs: list[flakiness.CaseScore], from_rollups: list[Any]) -> None:
+    assert [case.test_case_id for case in from_runs] == [item.test_case_id for item in from_rollups]
+    for case, item in zip(from_runs, from_rollups, strict=True):
+        expected = service._flakiness_out(case, item.test_case)
+        assert expected == item, (expected, item)
+
+
+def same_operations(from_runs: list[dict[str, Any]], from_rollups: list[Any]) -> None:
+    assert [(row["method"], row["path"]) for row in from_runs] == [(o.method, o.path) for o in from_rollups]
+    for row, operation in zip(from_runs, from_rollups, strict=True):
+        assert (row["calls"], row["errors"]) == (operation.calls, operation.errors)
+        for exact, estimate in (
+            (row["p50"], operation.latency_p50_ms),
+            (row["p95"], operation.latency_p95_ms),
+        ):
+            bound = operation_rollups.RELATIVE_ERROR * abs(exact) + 0.001  # and the rounding to 3 places
+            assert abs(estimate - exact) <= bound, (row, operation)
+
+
+async def rollups(engine: AsyncEngine, scope: trends.Scope, rounds: int) -> dict[str, tuple[float, float]]:
+    """Milliseconds from the runs and from the rollups, for the flakiness page and the operations."""
+    measured: dict[str, tuple[float, float]] = {}
+    async with AsyncSession(engine) as session:
+        for name, from_runs, from_rollups, same in (
+            ("flakiness", flakiness_from_runs, flakiness_from_rollups, same_flakiness),
+            ("operations", operations_from_runs, operations_from_rollups, same_operations),
+        ):
+            runs_query: Query = partial(from_runs, scope=scope)
+            rollup_query: Query = partial(from_rollups, scope=scope)
+            await fastest(session, runs_query, 1)  # the cache warm for both
+            await fastest(session, rollup_query, 1)
+            runs_ms, expected = await fastest(session, runs_query, rounds)
+            rollup_ms, found = await fastest(session, rollup_query, rounds)
+            same(expected, found)
+            measured[name] = (runs_ms, rollup_ms)
+    return measured
+
+
 async def fastest(session: AsyncSession, query: Query, rounds: int) -> tuple[float, Any]:
     """The fastest of ``rounds`` in milliseconds, and what the query answered."""
     best, answer = float("inf"), None
@@ -348,6 +437,9 @@ async def main(runs: int, rounds: int, messages: int) -> None:
                 figures[name] = (before[name][0], after_ms)
                 if name == "flakiness":  # the same page, in the same order
                     assert answer == before[name][1], (answer, before[name][1])
+        rolled = await rollups(
+            engine, trends.Scope(tenant, project, datetime.now(UTC) - timedelta(days=30)), rounds
+        )
         async with AsyncSession(engine) as session, session.begin():
             grouped_project = await seed_grouping(session, tenant, messages)
         with (
@@ -363,6 +455,8 @@ async def main(runs: int, rounds: int, messages: int) -> None:
         print(f"{'query':<20} {'before (ms)':>12} {'after (ms)':>11}")
         for name, (without, with_) in figures.items():
             print(f"{name:<20} {without:>12.1f} {with_:>11.1f}")
+        for name, (from_runs, from_rollups) in rolled.items():
+            print(f"{name:<20} from the runs {from_runs:>9.1f} ms, from the rollups {from_rollups:>7.1f} ms")
         print(
             f"grouping pass over {after_grouped} failures of {messages} known causes: "
             f"per fingerprint {before_ms:.1f} ms ({before_sent} statements), "
@@ -377,6 +471,11 @@ async def main(runs: int, rounds: int, messages: int) -> None:
             + f" grouping_failures={after_grouped} grouping_per_fingerprint_ms={before_ms:.1f}"
             f" grouping_per_fingerprint_statements={before_sent} grouping_batched_ms={after_ms:.1f}"
             f" grouping_batched_statements={after_sent} grouping_speedup={before_ms / after_ms:.2f}"
+            + "".join(
+                f" {name}_runs_ms={from_runs:.1f} {name}_rollup_ms={from_rollups:.1f}"
+                f" {name}_rollup_speedup={from_runs / from_rollups:.1f}"
+                for name, (from_runs, from_rollups) in rolled.items()
+            )
         )
     finally:
         server.stop()

@@ -128,6 +128,14 @@ async def fill_every_tenant_table(
             ),
             {"t": tenant},
         )
+        # a run whose verdict the reaper gave, its calls not in the operations rollup (migration 0028)
+        await conn.execute(
+            text(
+                "INSERT INTO operation_backlog (test_run_id, tenant_id, project_id)"
+                " SELECT id, tenant_id, project_id FROM test_runs WHERE id = :r"
+            ),
+            {"r": run["id"]},
+        )
         # the compact verdict of a run deleted by retention (retention/sweep.py)
         await conn.execute(
             text(

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from orchestra.config import Settings
 from orchestra.db import APP_ROLE, Database, UnsafeDatabaseRole, make_engine
 from orchestra.migrate import migrate_database
-from orchestra.models import Base
+from orchestra.models import Base, FlakinessDay, StepFlakinessDay
 from orchestra.runtime import Runtime
 from orchestra.tenant_context import ContextKey
 from tests.integration.conftest import Harness
@@ -37,8 +37,10 @@ from tests.integration.tenant_rows import (
 # Tables without a tenant: each one is platform-wide on purpose (a new one must be added here knowingly).
 NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version", "tenant_context_key"}
 
-# Exactly what orchestra_system may touch (migrations 0006, 0008, 0011, 0022 and 0027): no definitions,
-# variables, secrets, contexts, step results or tokens.
+FLAKINESS_DAYS = {column.name for column in FlakinessDay.__table__.columns}
+STEP_FLAKINESS_DAYS = {column.name for column in StepFlakinessDay.__table__.columns}
+# Exactly what orchestra_system may touch (migrations 0006, 0008, 0011, 0022, 0027 and 0028): no
+# definitions, variables, secrets, contexts, requests, responses or tokens.
 SYSTEM_COLUMNS = {
     ("test_runs", "SELECT"): {
         "id",
@@ -59,6 +61,10 @@ SYSTEM_COLUMNS = {
         "retry_of_id",  # the same: a retried run counts through its retry
         "started_at",  # the suite run summary's trigger (migration 0027): its first start …
         "finished_at",  # … and its last end
+        # the flakiness rollup's triggers (migration 0028): a run's series and day
+        "test_case_id",
+        "test_case_version_id",
+        "created_at",
     },
     ("test_runs", "UPDATE"): {
         "status",
@@ -93,6 +99,27 @@ SYSTEM_COLUMNS = {
         "event",
     },
     ("retention_policies", "SELECT"): {"tenant_id", "keep_days", "keep_last"},  # migration 0022
+    # the flakiness rollup's triggers (migration 0028): verdicts, step verdicts (never a request, a response
+    # or an error) and the rollup itself; a run whose verdict the reaper gave, for the operations page
+    ("run_verdicts", "SELECT"): {
+        "id",
+        "tenant_id",
+        "project_id",
+        "test_case_id",
+        "test_case_version_id",
+        "environment_id",
+        "retry_of_id",
+        "status",
+        "created_at",
+    },
+    ("step_results", "SELECT"): {"test_run_id", "seq", "phase", "name", "status", "attempts"},
+    **{("flakiness_days", privilege): FLAKINESS_DAYS for privilege in ("SELECT", "INSERT", "UPDATE")},
+    **{
+        ("step_flakiness_days", privilege): STEP_FLAKINESS_DAYS
+        for privilege in ("SELECT", "INSERT", "UPDATE")
+    },
+    ("operation_backlog", "SELECT"): {"test_run_id"},
+    ("operation_backlog", "INSERT"): {"test_run_id", "tenant_id", "project_id"},
 }
 # What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
 SYSTEM_RESULT_COLUMNS = {

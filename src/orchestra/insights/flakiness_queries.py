@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -26,14 +27,32 @@ def _series_order(alias: str) -> str:
     return ", ".join(f"{alias}.{column}" for column in columns)
 
 
-def _observed(scope: Scope, cases: Sequence[uuid.UUID] | None) -> tuple[str, dict[str, Any]]:
-    """The window's runs with a verdict of the scope's test cases (or of ``cases``), kept or deleted."""
+def observed_runs(
+    scope: Scope,
+    cases: Sequence[uuid.UUID] | None,
+    until: datetime | None = None,
+    ends: Mapping[uuid.UUID, datetime] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The window's runs with a verdict of the scope's test cases (or of ``cases``), kept or deleted; those
+    created before ``until`` only, or before the end ``ends`` gives for their test case."""
     where, params = scope.where("r")
     deleted = scope.where_deleted("v")
     if cases is not None:
         where += " AND r.test_case_id = ANY(:cases)"
         deleted += " AND v.test_case_id = ANY(:cases)"
         params["cases"] = list(cases)
+    if until is not None:
+        where += " AND r.created_at < :until"
+        deleted += " AND v.created_at < :until"
+        params["until"] = until
+    if ends is not None:
+        end = (
+            "(SELECT e.until FROM unnest(CAST(:end_cases AS uuid[]), CAST(:end_times AS timestamptz[])) "
+            "AS e(test_case_id, until) WHERE e.test_case_id = {}.test_case_id)"
+        )
+        where += f" AND r.created_at < {end.format('r')}"
+        deleted += f" AND v.created_at < {end.format('v')}"
+        params["end_cases"], params["end_times"] = list(ends), list(ends.values())
     sql = f"""
         (SELECT r.id, r.test_case_id, r.environment_id, r.test_case_version_id AS version_id, r.status,
                 r.created_at, r.retry_of_id
@@ -50,7 +69,7 @@ def _observed(scope: Scope, cases: Sequence[uuid.UUID] | None) -> tuple[str, dic
 
 async def case_counts(session: AsyncSession, scope: Scope) -> list[CaseCounts]:
     """Every test case of the scope with a verdict in the window, with the counts that classify it."""
-    observed, params = _observed(scope, None)
+    observed, params = observed_runs(scope, None)
     sql = f"""
         WITH observed AS ({observed}),
         paired AS (
@@ -108,10 +127,16 @@ class Evidence:
     retries: dict[uuid.UUID, list[Flip]] = field(default_factory=lambda: defaultdict(list))
 
 
-async def evidence(session: AsyncSession, scope: Scope, cases: Sequence[uuid.UUID]) -> Evidence:
+async def evidence(
+    session: AsyncSession,
+    scope: Scope,
+    cases: Sequence[uuid.UUID],
+    ends: Mapping[uuid.UUID, datetime] | None = None,
+) -> Evidence:
     """The flips (by the creation of the run after) and the passes on retry (by the creation of the retry)
-    of ``cases``, the earliest first."""
-    observed, params = _observed(scope, cases)
+    of ``cases``, the earliest first; with ``ends``, among each test case's runs created before its end
+    (flakiness_rollups.evidence_ends: where its earliest ones are all found)."""
+    observed, params = observed_runs(scope, cases, ends=ends)
     sql = f"""
         WITH observed AS ({observed}),
         paired AS (
@@ -148,7 +173,7 @@ async def step_scores(
     """The steps of ``cases`` scored per phase and name. A step's verdict is compared with the same step of
     the previous run of its series (its last occurrence there), when that run recorded it; a skipped step is
     not observed; the failed and retried runs are the earliest (by run creation, then step order)."""
-    observed, params = _observed(scope, cases)
+    observed, params = observed_runs(scope, cases)
     sql = f"""
         WITH observed AS ({observed}),
         ordered AS (

@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestra.actor import Actor
 from orchestra.environments import service as environments
 from orchestra.errors import InvalidInput, NotFound
-from orchestra.insights import comparison, flakiness, flakiness_queries, repository, trends
+from orchestra.insights import (
+    comparison,
+    flakiness,
+    flakiness_queries,
+    flakiness_rollups,
+    operation_rollups,
+    repository,
+    trends,
+)
 from orchestra.insights.schemas import (
     FlakinessOut,
     FlipOut,
@@ -86,16 +94,23 @@ async def flakiness_page(
     classification: flakiness.Classification | None = None,
 ) -> Page[FlakinessOut]:
     """Every test case of the scope with a verdict in the window, the flakiest first: all of them counted
-    in SQL, then the page's evidence and steps."""
-    counts = flakiness.flakiest_first(await flakiness_queries.case_counts(session, where))
+    in SQL (from the daily rollup where it serves the scope), then the page's evidence and steps."""
+    rolled = flakiness_rollups.usable(where)
+    counted = flakiness_rollups.case_counts if rolled else flakiness_queries.case_counts
+    counts = flakiness.flakiest_first(await counted(session, where))
     if classification is not None:
         counts = [case for case in counts if case.classification == classification]
     shown = counts[page.offset : page.offset + page.limit]
     cases = [case.test_case_id for case in shown]
-    evidence = (
-        await flakiness_queries.evidence(session, where, cases) if cases else flakiness_queries.Evidence()
-    )
-    steps = await flakiness_queries.step_scores(session, where, cases) if cases else {}
+    evidence = flakiness_queries.Evidence()
+    if cases and rolled:
+        ends = await flakiness_rollups.evidence_ends(session, where, cases)
+        if ends:
+            evidence = await flakiness_queries.evidence(session, where, list(ends), ends)
+    elif cases:
+        evidence = await flakiness_queries.evidence(session, where, cases)
+    step_scores = flakiness_rollups.step_scores if rolled else flakiness_queries.step_scores
+    steps = await step_scores(session, where, cases) if cases else {}
     found = await session.execute(select(TestCase.id, TestCase.name).where(TestCase.id.in_(cases)))
     names: dict[uuid.UUID, str] = dict(found.all())
     return Page[FlakinessOut](
@@ -189,6 +204,10 @@ def _ms(value: float | None) -> float | None:
 async def operations_page(
     session: AsyncSession, where: trends.Scope, page: PageParams
 ) -> Page[OperationStats]:
+    """The operations the scope's steps called, by calls: from the daily rollup where it serves the scope
+    (latency percentiles within operation_rollups.RELATIVE_ERROR), else from the steps."""
+    if operation_rollups.usable(where):
+        return await _rolled_up_operations(session, where, page)
     sql, params = trends.operations_sql(where, page.limit, page.offset)
     found = await repository.rows(session, sql, params)
     items = [
@@ -206,6 +225,33 @@ async def operations_page(
     total = int(found[0]["total"]) if found else 0
     if not found and page.offset:  # past the end: the total still says how many there are
         sql, params = trends.operations_sql(where, 1, 0)
+        first = await repository.rows(session, sql, params)
+        total = int(first[0]["total"]) if first else 0
+    return Page[OperationStats](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+async def _rolled_up_operations(
+    session: AsyncSession, where: trends.Scope, page: PageParams
+) -> Page[OperationStats]:
+    sql, params = operation_rollups.operations_sql(where, page.limit, page.offset)
+    found = await repository.rows(session, sql, params)
+    items = []
+    for row in found:
+        latency = operation_rollups.Histogram(row["buckets"], row["counts"])
+        items.append(
+            OperationStats(
+                method=row["method"],
+                path=row["path"],
+                calls=row["calls"],
+                errors=row["errors"],
+                error_rate=round(row["errors"] / row["calls"], 4),
+                latency_p50_ms=_ms(latency.percentile(0.5)),
+                latency_p95_ms=_ms(latency.percentile(0.95)),
+            )
+        )
+    total = int(found[0]["total"]) if found else 0
+    if not found and page.offset:  # past the end: the total still says how many there are
+        sql, params = operation_rollups.operations_sql(where, 1, 0)
         first = await repository.rows(session, sql, params)
         total = int(first[0]["total"]) if first else 0
     return Page[OperationStats](items=items, total=total, limit=page.limit, offset=page.offset)

@@ -11,6 +11,7 @@ from orchestra.models.project import Project
 from orchestra.models.quarantine import TestMute
 from orchestra.models.rag import RagChunk, RagDocument
 from orchestra.models.retention import RetentionPolicy, RunVerdict
+from orchestra.models.rollup import FlakinessDay, OperationBacklog, OperationDay, StepFlakinessDay
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
 from orchestra.models.security import ApiToken, AuditEvent
@@ -27,7 +28,10 @@ __all__ = [
     "Environment",
     "EnvironmentRateSlot",
     "FailureGroup",
+    "FlakinessDay",
     "LedgerEntry",
+    "OperationBacklog",
+    "OperationDay",
     "PlatformLimits",
     "Project",
     "RagChunk",
@@ -36,6 +40,7 @@ __all__ = [
     "RunVerdict",
     "Schedule",
     "ScheduleFire",
+    "StepFlakinessDay",
     "StepResult",
     "StoredDataPlan",
     "Suite",

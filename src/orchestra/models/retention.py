@@ -36,6 +36,15 @@ class RunVerdict(TenantMixin, Base):
     __table_args__ = (
         Index("ix_run_verdicts_project_created", "project_id", "created_at"),
         Index("ix_run_verdicts_test_case_created", "test_case_id", "created_at"),
+        # a day of a flakiness series (the rollup's triggers, migration 0028)
+        Index(
+            "ix_run_verdicts_series",
+            "project_id",
+            "test_case_id",
+            "environment_id",
+            "test_case_version_id",
+            "created_at",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
