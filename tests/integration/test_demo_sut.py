@@ -233,6 +233,10 @@ async def test_job_defaults_and_limits(sut: httpx.AsyncClient, auth: dict[str, s
     assert (job["kind"], job["status"], job["result"]) == ("report", "done", {"rows": 42})
     assert (await sut.post("/jobs", json={"duration_ms": 10_001}, headers=auth)).status_code == 422
     assert (await sut.get("/jobs/unknown", headers=auth)).status_code == 404
+    assert (await sut.delete(instant.headers["location"], headers=auth)).status_code == 204
+    assert (await sut.get(instant.headers["location"], headers=auth)).status_code == 404
+    assert (await sut.delete(instant.headers["location"], headers=auth)).status_code == 404
+    assert (await sut.delete(instant.headers["location"])).status_code == 401
 
 
 # --- flaky, idempotency -----------------------------------------------------------------------------
@@ -533,7 +537,7 @@ async def test_openapi_declares_ids_bearer_security_and_every_constraint(sut: ht
     for expected in (
         "createCustomer", "getCustomer", "listCustomers", "deleteCustomer", "createOrder", "getOrder",
         "deleteOrder", "createItem", "listItems", "getItem", "replaceItem", "updateItem", "deleteItem",
-        "createJob", "getJob", "issueToken", "echoPost",
+        "createJob", "getJob", "deleteJob", "issueToken", "echoPost",
     ):  # fmt: skip
         assert expected in ids
     create_order = document["paths"]["/orders"]["post"]

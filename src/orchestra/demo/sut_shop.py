@@ -152,3 +152,11 @@ async def get_job(job_id: str, state: State, _token: BearerToken) -> JsonObject:
     if job is None:
         raise HTTPException(status_code=404, detail="job not found")
     return job.to_json()
+
+
+@router.delete("/jobs/{job_id}", status_code=204, operation_id="deleteJob")
+async def delete_job(job_id: str, state: State, _token: BearerToken) -> Response:
+    """Forget a job (one still running is dropped with it)."""
+    if state.jobs.pop(job_id, None) is None:
+        raise HTTPException(status_code=404, detail="job not found")
+    return Response(status_code=204)
