@@ -28,7 +28,7 @@ from orchestra.executor.rate_limit import RequestPacer
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
 from orchestra.executor.suite_shared import SuiteShared, load_suite_shared
 from orchestra.kit import metrics, tracing
-from orchestra.kit.egress_http import guarded_client
+from orchestra.kit.egress_http import KEEPALIVE_EXPIRY_S, guarded_client
 from orchestra.kit.environment_secrets import SecretUnreadable, reveal
 from orchestra.kit.masking import ACTIVE_SECRETS
 from orchestra.kit.secret_box import SecretBox, open_secret_box
@@ -91,7 +91,9 @@ class Executor:
         # Egress-guarded (kit/egress_http.py): requests go only where the run's environment allows.
         self.client = guarded_client(
             limits=httpx.Limits(
-                max_connections=settings.executor_concurrency * 4, max_keepalive_connections=64
+                max_connections=settings.executor_concurrency * 4,
+                max_keepalive_connections=64,
+                keepalive_expiry=KEEPALIVE_EXPIRY_S,
             ),
         )
         self.http = HttpStepRunner(self.client, settings, pacer=RequestPacer(db.engine))

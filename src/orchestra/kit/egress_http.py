@@ -41,7 +41,14 @@ from orchestra.kit import egress
 from orchestra.kit.egress import EgressRefused
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
+# An idle kept-alive connection is reused for at most this long. Servers close idle connections after their
+# own keep-alive timeout (uvicorn, Node.js and Apache after 5 s, gunicorn after 2 s); a client that reuses one
+# as the server closes it loses the request ("Server disconnected without sending a response"), which httpx's
+# default of 5 s invites against every 5-second server. One second keeps back-to-back steps on one connection.
+KEEPALIVE_EXPIRY_S = 1.0
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_S
+)
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
