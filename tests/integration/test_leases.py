@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.actor import Actor
 from orchestra.config import Settings
+from orchestra.db import make_engine
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
 from orchestra.executor.lease import LeaseLost, LeaseStore, StepRecord
@@ -311,3 +315,55 @@ async def test_a_run_taken_over_mid_loop_goes_on_with_the_next_iteration(
         (1, "passed", 2),
         (2, "passed", 2),
     ]
+
+
+async def test_runs_beyond_the_held_connections_commit_through_the_pool(
+    quiet: Runtime, demo_url: str
+) -> None:
+    """Many runs at once on few connections: one run holds its connection, the others write through a
+    pool of two; every step and verdict is committed, with the fencing token checked as always."""
+    run_ids = [await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]}) for _ in range(5)]
+    assert sorted(await quiet.scheduler.run_once()) == sorted(run_ids)
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)  # 1 + 1 overflow
+    try:
+        store = LeaseStore(engine, "crowded", lease_s=30, held_connections=1)
+        leases = [lease for lease in [await store.take(run_id) for run_id in run_ids] if lease is not None]
+        assert len(leases) == 5
+        async with contextlib.AsyncExitStack() as stack, asyncio.timeout(20):
+            # without the bound, the third connection held here would wait for the pool until it timed out
+            conns = [await stack.enter_async_context(store.connect(lease.tenant_id)) for lease in leases]
+            for seq in range(2):
+                for lease, conn in zip(leases, conns, strict=True):
+                    await store.commit_step(lease, record(seq), f'{{"position": {seq + 1}}}', PAYLOAD, conn)
+            for lease, conn in zip(leases, conns, strict=True):
+                await store.finish(lease, runs.RunStatus.PASSED, None, {"position": 2}, conn)
+        stale = replace(leases[-1], fencing_token=leases[-1].fencing_token - 1)
+        async with store.connect(stale.tenant_id) as conn:  # the spare connection is free again: held
+            with pytest.raises(LeaseLost):
+                await store.commit_step(stale, record(2), "{}", PAYLOAD, conn)
+    finally:
+        await engine.dispose()
+    for run_id in run_ids:
+        assert (await run_row(quiet, run_id)).status == "PASSED"
+        assert [(row.seq, row.fencing_token) for row in await step_rows(quiet, run_id)] == [(0, 1), (1, 1)]
+
+
+async def test_a_run_without_a_held_connection_gets_no_stale_tenant(quiet: Runtime, demo_url: str) -> None:
+    """The stand-in enters the run's tenant for each statement and leaves it when it gives the connection
+    back: the pooled connection carries no tenant on to the next user."""
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)
+    try:
+        store = LeaseStore(engine, "crowded", lease_s=30, held_connections=0)
+        lease = await store.take(run_id)
+        assert lease is not None
+        async with store.connect(lease.tenant_id) as conn:
+            assert not isinstance(conn, AsyncConnection)
+            await store.commit_step(lease, record(0), '{"position": 1}', PAYLOAD, conn)
+        async with engine.connect() as bare:
+            seen = await bare.execute(text("SELECT count(*) FROM test_runs WHERE id = :id"), {"id": run_id})
+            assert seen.scalar() == 0  # row-level security: no tenant entered, no row
+    finally:
+        await engine.dispose()
+    assert [row.seq for row in await step_rows(quiet, run_id)] == [0]

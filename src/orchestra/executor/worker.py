@@ -86,7 +86,9 @@ class Executor:
         self.broker = broker
         self.settings = settings
         self.owner = incarnation_id()
-        self.store = LeaseStore(db.engine, self.owner, settings.lease_s)
+        self.store = LeaseStore(
+            db.engine, self.owner, settings.lease_s, held_connections=settings.executor_db_connections
+        )
         self.presence = Presence(db.url)
         # Egress-guarded (kit/egress_http.py): requests go only where the run's environment allows.
         self.client = guarded_client(
