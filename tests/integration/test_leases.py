@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -367,3 +368,30 @@ async def test_a_run_without_a_held_connection_gets_no_stale_tenant(quiet: Runti
     finally:
         await engine.dispose()
     assert [row.seq for row in await step_rows(quiet, run_id)] == [0]
+
+
+async def test_an_executor_runs_more_runs_at_once_than_it_holds_connections(
+    settings: Settings, demo_url: str
+) -> None:
+    """Concurrency 8 on 2 held connections (a pool of 2 + 5): more than 2 runs go on at once, all pass,
+    every step committed once."""
+    crowded = settings.model_copy(update={"executor_concurrency": 8, "executor_db_connections": 2})
+    rt = await Runtime.start(crowded)
+    try:
+        steps = [{"name": f"s{i}", "request": {"url": "{{ env.base_url }}/slow?ms=1000"}} for i in range(3)]
+        run_ids = [await create_run(rt, demo_url, {"name": "overlapping", "steps": steps}) for _ in range(8)]
+        rt.scheduler.wake()
+        async with asyncio.timeout(60):
+            while True:
+                rows = [await run_row(rt, run_id) for run_id in run_ids]
+                if all(row.finished_at is not None for row in rows):
+                    break
+                await asyncio.sleep(0.1)
+        assert [row.status for row in rows] == ["PASSED"] * 8
+        events = sorted([(row.started_at, 1) for row in rows] + [(row.finished_at, -1) for row in rows])
+        at_once = max(itertools.accumulate(change for _, change in events))
+        assert at_once > 2, f"at most {at_once} runs at once"
+        for run_id in run_ids:
+            assert [row.seq for row in await step_rows(rt, run_id)] == [0, 1, 2]
+    finally:
+        await rt.stop()
