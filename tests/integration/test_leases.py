@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -21,7 +22,7 @@ from orchestra.config import Settings
 from orchestra.db import make_engine
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
-from orchestra.executor.lease import LeaseLost, LeaseStore, StepRecord
+from orchestra.executor.lease import Lease, LeaseLost, LeaseStore, StepRecord
 from orchestra.executor.plan import compile_plan
 from orchestra.executor.presence import Presence
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
@@ -395,3 +396,40 @@ async def test_an_executor_runs_more_runs_at_once_than_it_holds_connections(
             assert [row.seq for row in await step_rows(rt, run_id)] == [0, 1, 2]
     finally:
         await rt.stop()
+
+
+async def test_the_heartbeat_writes_only_when_no_commit_renewed_the_lease_for_an_interval(
+    settings: Settings, demo_url: str
+) -> None:
+    """Step commits renew the lease and read the cancel flag: the heartbeat waits a full interval after
+    the last renewal of either kind, so short steps send none and a long step still gets them."""
+    fast = settings.model_copy(update={"heartbeat_s": 0.2})
+    rt = await Runtime.start(fast, run_scheduler=False, run_executor=False)
+    try:
+        steps: list[dict[str, Any]] = [
+            {"name": f"s{i}", "request": {"url": "{{ env.base_url }}/slow?ms=20"}} for i in range(20)
+        ]
+        steps.append({"name": "long", "sleep": "1s"})
+        run_id = await create_run(rt, demo_url, {"name": "t", "steps": steps})
+        await rt.scheduler.run_once()
+        executor = Executor(rt.db, rt.broker, fast)
+        beating = executor.store.heartbeat
+        since_renewal: list[float] = []
+
+        async def heartbeat(lease: Lease) -> bool:
+            since_renewal.append(time.monotonic() - (executor.store.renewed_at(lease) or 0.0))
+            return await beating(lease)
+
+        executor.store.heartbeat = heartbeat  # type: ignore[method-assign]
+        consuming = asyncio.create_task(executor.run_forever())
+        async with asyncio.timeout(60):
+            while (await run_row(rt, run_id)).status != "PASSED":
+                await asyncio.sleep(0.05)
+        consuming.cancel()
+        await asyncio.gather(consuming, return_exceptions=True)
+        await executor.close()
+        assert [row.seq for row in await step_rows(rt, run_id)] == list(range(21))
+    finally:
+        await rt.stop()
+    assert len(since_renewal) >= 2  # the 1 s sleep: renewed by heartbeats every 0.2 s
+    assert min(since_renewal) >= 0.2 - 0.01  # never sooner than an interval after a commit or heartbeat

@@ -8,6 +8,7 @@ one round trip.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -239,6 +240,16 @@ class LeaseStore:
         self.lease_s = lease_s
         self.presence_key = presence_key
         self._spare_connections = held_connections
+        self._renewed: dict[uuid.UUID, float] = {}  # run id -> monotonic time of its lease's last renewal
+
+    def renewed_at(self, lease: Lease) -> float | None:
+        """When this store last renewed ``lease`` (``time.monotonic``): its take, a step commit or a
+        heartbeat — each of them extends the lease and reads the cancel flag. None: never, or forgotten."""
+        return self._renewed.get(lease.run_id)
+
+    def forget(self, lease: Lease) -> None:
+        """The run is no longer worked on here."""
+        self._renewed.pop(lease.run_id, None)
 
     @asynccontextmanager
     async def connect(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
@@ -288,6 +299,7 @@ class LeaseStore:
         row = await self._one(_TAKE, params, tenant_id)
         if row is None:
             return None
+        self._renewed[row.id] = time.monotonic()
         return Lease(
             run_id=row.id,
             tenant_id=row.tenant_id,
@@ -359,6 +371,7 @@ class LeaseStore:
         row = await self._one(statement, params, lease.tenant_id, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
+        self._renewed[lease.run_id] = time.monotonic()
         return bool(row[0])
 
     async def heartbeat(self, lease: Lease) -> bool:
@@ -366,6 +379,7 @@ class LeaseStore:
         row = await self._one(_HEARTBEAT, params, lease.tenant_id)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost at heartbeat")
+        self._renewed[lease.run_id] = time.monotonic()
         return bool(row[0])
 
     async def finish(
