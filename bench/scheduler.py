@@ -70,30 +70,47 @@ async def add_pending(engine: AsyncEngine, tenants: int, start: int, stop: int) 
         await conn.execute(text("ANALYZE test_runs"))
 
 
-async def one_pass(engine: AsyncEngine, batch: int, triggers: bool) -> tuple[float, int]:
-    """Milliseconds of a pass, rolled back. ``triggers=False``: the same pass with the tables' triggers
-    off (the live-update NOTIFYs and the suite-run summary of migrations 0026/0027): what they cost."""
+def on_cpu_s(pid: int) -> float:
+    """Seconds process ``pid`` has spent on a core (``/proc/PID/schedstat``; 0 where it is not readable)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+async def one_pass(engine: AsyncEngine, batch: int, triggers: bool) -> tuple[float, float, int]:
+    """Milliseconds of a pass, rolled back, of wall time and of CPU time (this process's and its
+    PostgreSQL backend's: what a machine's load does not stretch). ``triggers=False``: the same pass with
+    the tables' triggers off (the live-update NOTIFYs and the suite-run summary of migrations 0026/0027):
+    what they cost."""
     async with engine.connect() as conn:
         transaction = await conn.begin()
+        backend = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         if not triggers:
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        cpu = time.process_time() + on_cpu_s(backend)
         started = time.perf_counter()
         ids = await admission.admit(conn, default_global_max=1_000_000, batch=batch)
         elapsed = (time.perf_counter() - started) * 1000
+        cpu = (time.process_time() + on_cpu_s(backend) - cpu) * 1000
         await transaction.rollback()
-    return elapsed, len(ids)
+    return elapsed, cpu, len(ids)
 
 
-async def time_passes(engine: AsyncEngine, passes: int, batch: int) -> tuple[float, float, int]:
+async def time_passes(engine: AsyncEngine, passes: int, batch: int) -> tuple[float, float, float, int]:
     """Median milliseconds of a pass with the triggers and without, the two alternating pass by pass (so
-    that the machine's changing load hits both alike), and how many runs a pass admitted."""
+    that the machine's changing load hits both alike), the median CPU milliseconds of a pass with them,
+    and how many runs a pass admitted."""
     times: dict[bool, list[float]] = {True: [], False: []}
+    cpu: list[float] = []
     admitted = 0
     for index in range(passes):
         for triggers in (True, False) if index % 2 else (False, True):
-            elapsed, admitted = await one_pass(engine, batch, triggers)
+            elapsed, used, admitted = await one_pass(engine, batch, triggers)
             times[triggers].append(elapsed)
-    return statistics.median(times[True]), statistics.median(times[False]), admitted
+            if triggers:
+                cpu.append(used)
+    return statistics.median(times[True]), statistics.median(times[False]), statistics.median(cpu), admitted
 
 
 async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
@@ -106,6 +123,7 @@ async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
     owner = create_async_engine(owner_url)
     medians: dict[int, float] = {}
     untriggered: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     try:
         await migrate_database(owner_url)
         await seed(owner, tenants)
@@ -114,10 +132,10 @@ async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
             await add_pending(owner, tenants, loaded + 1, size)
             loaded = size
             await time_passes(owner, 3, batch)  # warm-up: caches, prepared statements
-            medians[size], untriggered[size], admitted = await time_passes(owner, passes, batch)
+            medians[size], untriggered[size], cpu[size], admitted = await time_passes(owner, passes, batch)
             print(
                 f"{size:>7} pending: {medians[size]:6.2f} ms per pass (median); admitted {admitted}; "
-                f"{untriggered[size]:6.2f} ms with the triggers off"
+                f"{untriggered[size]:6.2f} ms with the triggers off; {cpu[size]:6.2f} ms of CPU"
             )
     finally:
         await owner.dispose()
@@ -134,6 +152,8 @@ async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
         + f" ratio_{last}_vs_{first}={medians[last] / medians[first]:.2f}"
         + " "
         + " ".join(f"pass_ms_{size}_triggers_off={untriggered[size]:.2f}" for size in sizes)
+        + " "
+        + " ".join(f"pass_cpu_ms_{size}={cpu[size]:.2f}" for size in sizes)
         + f" load={os.getloadavg()[0]:.1f}"
     )
 
