@@ -13,7 +13,9 @@ alternately through each replica) and waits until all have finished, then reads 
   step's end to the next one's start (its commit, the next rendering) p50 / p99;
 
 and from /proc while the runs went on: CPU used by each process (API replicas, executors, PostgreSQL's
-backends, the demo SUT, the broker — shared with whatever else uses it) in cores, the executors' peak RSS
+backends, the demo SUT, the broker — shared with whatever else uses it) in cores, and how long they were
+runnable but waiting for a core (``/proc/PID/schedstat``: on a shared machine, the sign that the machine's
+CPU, not one of them, is what saturates), the executors' peak RSS
 (VmHWM), and what PostgreSQL's active backends were waiting on (pg_stat_activity sampled every 50 ms:
 "Lock:object" at commit is the queue of notifying transactions, "LWLock:WALWrite"/"IO:WALSync" the WAL
 flush). Every step is committed before the next starts, as always. Ends with one line of key=value figures.
@@ -52,12 +54,13 @@ TERMINAL = ("PASSED", "FAILED", "ERROR", "CANCELLED", "TIMED_OUT")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """Seconds on a core and seconds runnable but waiting for one (``/proc/PID/schedstat``)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+        on_cpu, waiting, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return 0.0, 0.0
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
 def status_kb(pid: int, key: str) -> float:
@@ -88,30 +91,35 @@ def children_of(parent: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of named groups of processes between ``start`` and ``stop`` (processes that appear in
-    between, as PostgreSQL's backends do, are counted from zero)."""
+    """CPU seconds, and seconds spent waiting for a core, of named groups of processes between ``start``
+    and ``used`` (processes that appear in between, as PostgreSQL's backends do, count from zero)."""
 
     def __init__(self, groups: dict[str, Any]) -> None:
         self.groups = groups  # name -> callable returning the pids of the group now
-        self.seen: dict[str, dict[int, float]] = {}
-        self.first: dict[str, dict[int, float]] = {}
+        self.seen: dict[str, dict[int, tuple[float, float]]] = {}
+        self.first: dict[str, dict[int, tuple[float, float]]] = {}
 
     def sample(self) -> None:
         for name, pids_of in self.groups.items():
             seen = self.seen.setdefault(name, {})
             for pid in pids_of():
-                seen[pid] = cpu_seconds(pid) or seen.get(pid, 0.0)
+                now = cpu_seconds(pid)
+                if now[0] > 0:
+                    seen[pid] = now
 
     def start(self) -> None:
         self.sample()
         self.first = {name: dict(values) for name, values in self.seen.items()}
 
-    def used(self) -> dict[str, float]:
+    def used(self) -> dict[str, tuple[float, float]]:
         self.sample()
-        return {
-            name: sum(value - self.first.get(name, {}).get(pid, 0.0) for pid, value in values.items())
-            for name, values in self.seen.items()
-        }
+        totals: dict[str, tuple[float, float]] = {}
+        for name, values in self.seen.items():
+            first = self.first.get(name, {})
+            cpu = sum(v[0] - first.get(pid, (0.0, 0.0))[0] for pid, v in values.items())
+            wait = sum(v[1] - first.get(pid, (0.0, 0.0))[1] for pid, v in values.items())
+            totals[name] = (cpu, wait)
+        return totals
 
 
 async def sample_waits(owner: AsyncEngine, stop: asyncio.Event, waits: collections.Counter[str]) -> int:
@@ -279,7 +287,10 @@ async def measure(
         f"p50 {figures['gap_p50']:.1f} ms, p99 {figures['gap_p99']:.1f} ms; {commits / wall:.0f} commits/s"
     )
     print(
-        "  CPU (cores, over the run): " + ", ".join(f"{name} {cpu / wall:.2f}" for name, cpu in used.items())
+        "  CPU (cores, over the run; in brackets the time waiting for a core per second on one): "
+        + ", ".join(
+            f"{name} {cpu / wall:.2f} [{wait / max(cpu, 1e-9):.1f}]" for name, (cpu, wait) in used.items()
+        )
     )
     print("  executor RSS peak: " + ", ".join(f"{name} {hwm[name]:.0f} MB" for name in hwm))
     busiest = ", ".join(f"{wait} {count / samples:.1f}" for wait, count in waits.most_common(6))
@@ -299,8 +310,10 @@ async def measure(
         "internal_errors": str(events["run.internal_error"]),
         "commit_wait_share": f"{waits['Lock:object'] / max(1, sum(waits.values())):.2f}",
     }
-    for name, cpu in used.items():
+    for name, (cpu, _waited) in used.items():
         result[f"cpu_{name}"] = f"{cpu / wall:.2f}"
+    cpu_all, wait_all = (sum(values) for values in zip(*used.values(), strict=True))
+    result["wait_per_cpu_s"] = f"{wait_all / max(cpu_all, 1e-9):.1f}"
     return {prefix + key: value for key, value in result.items()}
 
 
