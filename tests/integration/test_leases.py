@@ -433,3 +433,30 @@ async def test_the_heartbeat_writes_only_when_no_commit_renewed_the_lease_for_an
         await rt.stop()
     assert len(since_renewal) >= 2  # the 1 s sleep: renewed by heartbeats every 0.2 s
     assert min(since_renewal) >= 0.2 - 0.01  # never sooner than an interval after a commit or heartbeat
+
+
+async def test_a_write_through_the_pool_waits_out_a_crowded_pool(quiet: Runtime, demo_url: str) -> None:
+    """A run without a held connection whose write finds every pooled connection busy past the pool's
+    timeout tries again (nothing was sent) instead of ending in ERROR."""
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1, pool_timeout=1.0)  # 2 connections
+    try:
+        store = LeaseStore(engine, "crowded", lease_s=30, held_connections=0)
+        lease = await store.take(run_id)
+        assert lease is not None
+        async with contextlib.AsyncExitStack() as busy:
+            for _ in range(2):
+                await busy.enter_async_context(engine.connect())
+
+            async def free_later() -> None:  # past the first checkout's timeout
+                await asyncio.sleep(1.5)
+                await busy.aclose()
+
+            freeing = asyncio.create_task(free_later())
+            async with store.connect(lease.tenant_id) as conn:
+                await store.commit_step(lease, record(0), '{"position": 1}', PAYLOAD, conn)
+            await freeing
+    finally:
+        await engine.dispose()
+    assert [row.seq for row in await step_rows(quiet, run_id)] == [0]

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Executable, Result, Row, TextClause, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orchestra.db import tenant_connection
@@ -204,6 +205,9 @@ class StepRecord:
     duration_ms: float
 
 
+_CHECKOUT_ATTEMPTS = 3  # each waits up to the pool's timeout (30 s)
+
+
 class PooledStatements:
     """Stands in for a run's held connection when the executor has none to spare: each statement takes a
     pooled connection, enters the run's tenant, runs and gives the connection back. Results come back
@@ -215,8 +219,16 @@ class PooledStatements:
         self._tenant_id = tenant_id
 
     async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> Result[Any]:
-        async with tenant_connection(self._engine, self._tenant_id) as conn:
-            return await conn.execute(statement, parameters)
+        for attempt in range(1, _CHECKOUT_ATTEMPTS + 1):
+            try:
+                async with tenant_connection(self._engine, self._tenant_id) as conn:
+                    return await conn.execute(statement, parameters)
+            except PoolTimeout:
+                # No connection came within the pool's timeout, so nothing was sent: trying again cannot
+                # write twice, and a run that waits on a crowded pool should not end in ERROR for it.
+                if attempt == _CHECKOUT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
 
 class LeaseStore:
