@@ -97,6 +97,7 @@ bench: install ## benchmarks (see bench/ and the README's performance section)
 	$(BIN)/python bench/dataplan.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/postman_vs_newman.py
+	$(BIN)/python bench/peers.py
 
 clean:
 	rm -rf $(VENV) .orchestra .pytest_cache .mypy_cache .ruff_cache web/node_modules src/orchestra/web_dist $(dir $(JS_LIBS)) tools/newman/node_modules

@@ -86,8 +86,9 @@ class Service:
 
 
 class Cluster:
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, env: dict[str, str], logs: Path, concurrency: int = 4) -> None:
         self.env = env
+        self.concurrency = concurrency
         self.logs = logs
         self.services: list[Service] = []
         self.spawned = 0
@@ -99,7 +100,7 @@ class Cluster:
         with (self.logs / f"{name}.log").open("wb") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "orchestra.cli", kind, port_flag, str(port)]
-                + (["--concurrency", "4"] if kind == "executor" else []),
+                + (["--concurrency", str(self.concurrency)] if kind == "executor" else []),
                 cwd=REPO,
                 env=self.env,
                 stdout=output,

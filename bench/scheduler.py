@@ -3,13 +3,14 @@ tenants, in PostgreSQL. Every pass runs in a transaction that is rolled back, so
 state. Prints the medians, their ratio (the cost should not grow with the backlog) and ends with one line
 of key=value figures.
 
-    python bench/scheduler.py [--tenants 1000] [--sizes 1000 10000 100000] [--passes 25]
+    python bench/scheduler.py [--tenants 1000] [--sizes 1000 10000 100000] [--passes 41]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import tempfile
@@ -19,8 +20,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from orchestra.config import Settings
-from orchestra.db import open_database
+from orchestra.embedded_pg import EmbeddedPostgres
 from orchestra.kit.logging import configure as configure_logging
 from orchestra.migrate import migrate_database
 from orchestra.scheduler import admission
@@ -70,41 +70,76 @@ async def add_pending(engine: AsyncEngine, tenants: int, start: int, stop: int) 
         await conn.execute(text("ANALYZE test_runs"))
 
 
-async def time_passes(engine: AsyncEngine, passes: int, batch: int) -> tuple[float, int]:
-    times: list[float] = []
+def on_cpu_s(pid: int) -> float:
+    """Seconds process ``pid`` has spent on a core (``/proc/PID/schedstat``; 0 where it is not readable)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+async def one_pass(engine: AsyncEngine, batch: int, triggers: bool) -> tuple[float, float, int]:
+    """Milliseconds of a pass, rolled back, of wall time and of CPU time (this process's and its
+    PostgreSQL backend's: what a machine's load does not stretch). ``triggers=False``: the same pass with
+    the tables' triggers off (the live-update NOTIFYs and the suite-run summary of migrations 0026/0027):
+    what they cost."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        backend = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        if not triggers:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        cpu = time.process_time() + on_cpu_s(backend)
+        started = time.perf_counter()
+        ids = await admission.admit(conn, default_global_max=1_000_000, batch=batch)
+        elapsed = (time.perf_counter() - started) * 1000
+        cpu = (time.process_time() + on_cpu_s(backend) - cpu) * 1000
+        await transaction.rollback()
+    return elapsed, cpu, len(ids)
+
+
+async def time_passes(engine: AsyncEngine, passes: int, batch: int) -> tuple[float, float, float, int]:
+    """Median milliseconds of a pass with the triggers and without, the two alternating pass by pass (so
+    that the machine's changing load hits both alike), the median CPU milliseconds of a pass with them,
+    and how many runs a pass admitted."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    cpu: list[float] = []
     admitted = 0
-    for _ in range(passes):
-        async with engine.connect() as conn:
-            transaction = await conn.begin()
-            started = time.perf_counter()
-            ids = await admission.admit(conn, default_global_max=1_000_000, batch=batch)
-            times.append((time.perf_counter() - started) * 1000)
-            await transaction.rollback()
-        admitted = len(ids)
-    return statistics.median(times), admitted
+    for index in range(passes):
+        for triggers in (True, False) if index % 2 else (False, True):
+            elapsed, used, admitted = await one_pass(engine, batch, triggers)
+            times[triggers].append(elapsed)
+            if triggers:
+                cpu.append(used)
+    return statistics.median(times[True]), statistics.median(times[False]), statistics.median(cpu), admitted
 
 
 async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
     configure_logging("warning")
     data_dir = Path(tempfile.mkdtemp(prefix="orchestra-bench-sched-"))  # removed at the end
-    db = open_database(Settings(data_dir=data_dir))
+    server = EmbeddedPostgres(data_dir)
+    owner_url = server.start()
     # The owner seeds the tenants' data directly; the passes run the same orchestra_sys_* functions the
     # scheduler calls (SECURITY DEFINER: they run as orchestra_system whoever calls them).
-    owner = create_async_engine(db.owner_url)
+    owner = create_async_engine(owner_url)
     medians: dict[int, float] = {}
+    untriggered: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     try:
-        await migrate_database(db.owner_url, app_login=True)
+        await migrate_database(owner_url)
         await seed(owner, tenants)
         loaded = 0
         for size in sizes:
             await add_pending(owner, tenants, loaded + 1, size)
             loaded = size
             await time_passes(owner, 3, batch)  # warm-up: caches, prepared statements
-            medians[size], admitted = await time_passes(owner, passes, batch)
-            print(f"{size:>7} pending: {medians[size]:6.2f} ms per pass (median); admitted {admitted}")
+            medians[size], untriggered[size], cpu[size], admitted = await time_passes(owner, passes, batch)
+            print(
+                f"{size:>7} pending: {medians[size]:6.2f} ms per pass (median); admitted {admitted}; "
+                f"{untriggered[size]:6.2f} ms with the triggers off; {cpu[size]:6.2f} ms of CPU"
+            )
     finally:
         await owner.dispose()
-        await db.close()
+        server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     first, last = sizes[0], sizes[-1]
     middle = sizes[len(sizes) // 2]
@@ -115,6 +150,11 @@ async def main(tenants: int, sizes: list[int], passes: int, batch: int) -> None:
         + " ".join(f"pass_ms_{size}={medians[size]:.2f}" for size in sizes)
         + f" ratio_{last}_vs_{middle}={medians[last] / medians[middle]:.2f}"
         + f" ratio_{last}_vs_{first}={medians[last] / medians[first]:.2f}"
+        + " "
+        + " ".join(f"pass_ms_{size}_triggers_off={untriggered[size]:.2f}" for size in sizes)
+        + " "
+        + " ".join(f"pass_cpu_ms_{size}={cpu[size]:.2f}" for size in sizes)
+        + f" load={os.getloadavg()[0]:.1f}"
     )
 
 
@@ -122,7 +162,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    parser.add_argument("--passes", type=int, default=25)
+    parser.add_argument("--passes", type=int, default=41)
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     asyncio.run(main(args.tenants, sorted(args.sizes), args.passes, args.batch))

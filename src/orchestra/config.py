@@ -58,7 +58,15 @@ class Settings(BaseModel):
     token: str | None = Field(default=None, description="API token the CLI sends (same as --token).")
     tenant: str = Field(default="default", description="Tenant used by embedded mode and the CLI.")
     executor_concurrency: int = Field(
-        default=8, ge=1, le=256, description="Runs one executor process works on at the same time."
+        default=8, ge=1, le=4096, description="Runs one executor process works on at the same time."
+    )
+    executor_db_connections: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Runs of one executor that hold a database connection for their whole run (their step "
+        "commits are one round trip each); the runs beyond it take a pooled connection per statement. Bounds "
+        "the process's connections (about twice this, plus a few), whatever its concurrency.",
     )
     max_active_runs: int = Field(
         default=32, ge=1, description="Global limit of runs QUEUED or IN_PROGRESS at once."

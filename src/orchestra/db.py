@@ -284,12 +284,16 @@ class Transactions:
         return self._db.transaction(self._tenant_id, self._project_id)
 
 
-def make_engine(url: str, context_key: ContextKey, pool_size: int = 10) -> AsyncEngine:
-    """The services' engine; its connections sign tenant contexts with ``context_key``."""
+def make_engine(
+    url: str, context_key: ContextKey, pool_size: int = 10, pool_timeout: float = 30.0
+) -> AsyncEngine:
+    """The services' engine; its connections sign tenant contexts with ``context_key``. ``pool_timeout``:
+    seconds a checkout waits for a connection when all ``2 * pool_size`` are in use."""
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         # Errors and logs never quote statement parameters (they may hold a user's values).
         hide_parameters=True,

@@ -136,7 +136,8 @@ class Runtime:
         db = open_database(
             settings,
             context_key,
-            pool_size=settings.executor_concurrency + 5,
+            # the runs holding a connection, plus the rest: the others take one per statement
+            pool_size=min(settings.executor_concurrency, settings.executor_db_connections) + 5,
             embedded_server=embedded_server,
         )
         try:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestra.actor import Actor
 from orchestra.config import Settings
+from orchestra.db import make_engine
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
-from orchestra.executor.lease import LeaseLost, LeaseStore, StepRecord
+from orchestra.executor.lease import Lease, LeaseLost, LeaseStore, StepRecord
 from orchestra.executor.plan import compile_plan
 from orchestra.executor.presence import Presence
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
@@ -311,3 +317,146 @@ async def test_a_run_taken_over_mid_loop_goes_on_with_the_next_iteration(
         (1, "passed", 2),
         (2, "passed", 2),
     ]
+
+
+async def test_runs_beyond_the_held_connections_commit_through_the_pool(
+    quiet: Runtime, demo_url: str
+) -> None:
+    """Many runs at once on few connections: one run holds its connection, the others write through a
+    pool of two; every step and verdict is committed, with the fencing token checked as always."""
+    run_ids = [await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]}) for _ in range(5)]
+    assert sorted(await quiet.scheduler.run_once()) == sorted(run_ids)
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)  # 1 + 1 overflow
+    try:
+        store = LeaseStore(engine, "crowded", lease_s=30, held_connections=1)
+        leases = [lease for lease in [await store.take(run_id) for run_id in run_ids] if lease is not None]
+        assert len(leases) == 5
+        async with contextlib.AsyncExitStack() as stack, asyncio.timeout(20):
+            # without the bound, the third connection held here would wait for the pool until it timed out
+            conns = [await stack.enter_async_context(store.connect(lease.tenant_id)) for lease in leases]
+            for seq in range(2):
+                for lease, conn in zip(leases, conns, strict=True):
+                    await store.commit_step(lease, record(seq), f'{{"position": {seq + 1}}}', PAYLOAD, conn)
+            for lease, conn in zip(leases, conns, strict=True):
+                await store.finish(lease, runs.RunStatus.PASSED, None, {"position": 2}, conn)
+        stale = replace(leases[-1], fencing_token=leases[-1].fencing_token - 1)
+        async with store.connect(stale.tenant_id) as conn:  # the spare connection is free again: held
+            with pytest.raises(LeaseLost):
+                await store.commit_step(stale, record(2), "{}", PAYLOAD, conn)
+    finally:
+        await engine.dispose()
+    for run_id in run_ids:
+        assert (await run_row(quiet, run_id)).status == "PASSED"
+        assert [(row.seq, row.fencing_token) for row in await step_rows(quiet, run_id)] == [(0, 1), (1, 1)]
+
+
+async def test_a_run_without_a_held_connection_gets_no_stale_tenant(quiet: Runtime, demo_url: str) -> None:
+    """The stand-in enters the run's tenant for each statement and leaves it when it gives the connection
+    back: the pooled connection carries no tenant on to the next user."""
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)
+    try:
+        store = LeaseStore(engine, "crowded", lease_s=30, held_connections=0)
+        lease = await store.take(run_id)
+        assert lease is not None
+        async with store.connect(lease.tenant_id) as conn:
+            assert not isinstance(conn, AsyncConnection)
+            await store.commit_step(lease, record(0), '{"position": 1}', PAYLOAD, conn)
+        async with engine.connect() as bare:
+            seen = await bare.execute(text("SELECT count(*) FROM test_runs WHERE id = :id"), {"id": run_id})
+            assert seen.scalar() == 0  # row-level security: no tenant entered, no row
+    finally:
+        await engine.dispose()
+    assert [row.seq for row in await step_rows(quiet, run_id)] == [0]
+
+
+async def test_an_executor_runs_more_runs_at_once_than_it_holds_connections(
+    settings: Settings, demo_url: str
+) -> None:
+    """Concurrency 8 on 2 held connections (a pool of 2 + 5): more than 2 runs go on at once, all pass,
+    every step committed once."""
+    crowded = settings.model_copy(update={"executor_concurrency": 8, "executor_db_connections": 2})
+    rt = await Runtime.start(crowded)
+    try:
+        steps = [{"name": f"s{i}", "request": {"url": "{{ env.base_url }}/slow?ms=1000"}} for i in range(3)]
+        run_ids = [await create_run(rt, demo_url, {"name": "overlapping", "steps": steps}) for _ in range(8)]
+        rt.scheduler.wake()
+        async with asyncio.timeout(60):
+            while True:
+                rows = [await run_row(rt, run_id) for run_id in run_ids]
+                if all(row.finished_at is not None for row in rows):
+                    break
+                await asyncio.sleep(0.1)
+        assert [row.status for row in rows] == ["PASSED"] * 8
+        events = sorted([(row.started_at, 1) for row in rows] + [(row.finished_at, -1) for row in rows])
+        at_once = max(itertools.accumulate(change for _, change in events))
+        assert at_once > 2, f"at most {at_once} runs at once"
+        for run_id in run_ids:
+            assert [row.seq for row in await step_rows(rt, run_id)] == [0, 1, 2]
+    finally:
+        await rt.stop()
+
+
+async def test_the_heartbeat_writes_only_when_no_commit_renewed_the_lease_for_an_interval(
+    settings: Settings, demo_url: str
+) -> None:
+    """Step commits renew the lease and read the cancel flag: the heartbeat waits a full interval after
+    the last renewal of either kind, so short steps send none and a long step still gets them."""
+    fast = settings.model_copy(update={"heartbeat_s": 0.2})
+    rt = await Runtime.start(fast, run_scheduler=False, run_executor=False)
+    try:
+        steps: list[dict[str, Any]] = [
+            {"name": f"s{i}", "request": {"url": "{{ env.base_url }}/slow?ms=20"}} for i in range(20)
+        ]
+        steps.append({"name": "long", "sleep": "1s"})
+        run_id = await create_run(rt, demo_url, {"name": "t", "steps": steps})
+        await rt.scheduler.run_once()
+        executor = Executor(rt.db, rt.broker, fast)
+        beating = executor.store.heartbeat
+        since_renewal: list[float] = []
+
+        async def heartbeat(lease: Lease) -> bool:
+            since_renewal.append(time.monotonic() - (executor.store.renewed_at(lease) or 0.0))
+            return await beating(lease)
+
+        executor.store.heartbeat = heartbeat  # type: ignore[method-assign]
+        consuming = asyncio.create_task(executor.run_forever())
+        async with asyncio.timeout(60):
+            while (await run_row(rt, run_id)).status != "PASSED":
+                await asyncio.sleep(0.05)
+        consuming.cancel()
+        await asyncio.gather(consuming, return_exceptions=True)
+        await executor.close()
+        assert [row.seq for row in await step_rows(rt, run_id)] == list(range(21))
+    finally:
+        await rt.stop()
+    assert len(since_renewal) >= 2  # the 1 s sleep: renewed by heartbeats every 0.2 s
+    assert min(since_renewal) >= 0.2 - 0.01  # never sooner than an interval after a commit or heartbeat
+
+
+async def test_a_write_through_the_pool_waits_out_a_crowded_pool(quiet: Runtime, demo_url: str) -> None:
+    """A run without a held connection whose write finds every pooled connection busy past the pool's
+    timeout tries again (nothing was sent) instead of ending in ERROR."""
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    await quiet.scheduler.run_once()
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1, pool_timeout=1.0)  # 2 connections
+    try:
+        store = LeaseStore(engine, "crowded", lease_s=30, held_connections=0)
+        lease = await store.take(run_id)
+        assert lease is not None
+        async with contextlib.AsyncExitStack() as busy:
+            for _ in range(2):
+                await busy.enter_async_context(engine.connect())
+
+            async def free_later() -> None:  # past the first checkout's timeout
+                await asyncio.sleep(1.5)
+                await busy.aclose()
+
+            freeing = asyncio.create_task(free_later())
+            async with store.connect(lease.tenant_id) as conn:
+                await store.commit_step(lease, record(0), '{"position": 1}', PAYLOAD, conn)
+            await freeing
+    finally:
+        await engine.dispose()
+    assert [row.seq for row in await step_rows(quiet, run_id)] == [0]

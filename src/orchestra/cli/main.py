@@ -490,7 +490,7 @@ def executor(
         typer.Option("--health-port", min=0, max=65535, help="Port of /health/live and /health/ready."),
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, max=256, help="Runs at once.")
+        int | None, typer.Option("--concurrency", min=1, max=4096, help="Runs at once.")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show logs at info level.")] = False,
 ) -> None:

@@ -8,13 +8,16 @@ one round trip.
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, TextClause, text
+from sqlalchemy import Executable, Result, Row, TextClause, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from orchestra.db import tenant_connection
@@ -202,23 +205,84 @@ class StepRecord:
     duration_ms: float
 
 
+_CHECKOUT_ATTEMPTS = 3  # each waits up to the pool's timeout (30 s)
+
+
+class PooledStatements:
+    """Stands in for a run's held connection when the executor has none to spare: each statement takes a
+    pooled connection, enters the run's tenant, runs and gives the connection back. Results come back
+    buffered (as from any ``AsyncConnection.execute``), so they are read after the connection is returned.
+    Only ``execute`` exists: a run's writes are single statements in autocommit."""
+
+    def __init__(self, engine: AsyncEngine, tenant_id: uuid.UUID) -> None:
+        self._engine = engine
+        self._tenant_id = tenant_id
+
+    async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> Result[Any]:
+        for attempt in range(1, _CHECKOUT_ATTEMPTS + 1):
+            try:
+                async with tenant_connection(self._engine, self._tenant_id) as conn:
+                    return await conn.execute(statement, parameters)
+            except PoolTimeout:
+                # No connection came within the pool's timeout, so nothing was sent: trying again cannot
+                # write twice, and a run that waits on a crowded pool should not end in ERROR for it.
+                if attempt == _CHECKOUT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+
 class LeaseStore:
     def __init__(
-        self, engine: AsyncEngine, owner: str, lease_s: float, presence_key: int | None = None
+        self,
+        engine: AsyncEngine,
+        owner: str,
+        lease_s: float,
+        presence_key: int | None = None,
+        *,
+        held_connections: int | None = None,
     ) -> None:
         """``presence_key``: the key of the owner's presence lock (executor/presence.py), recorded in every
         run it takes so that the reaper takes the run back as soon as the owner's process has ended (None:
-        only when the lease expires)."""
+        only when the lease expires). ``held_connections``: how many runs at once may hold a connection for
+        their whole run (None: every run); the others take a pooled one per statement, so that the runs an
+        executor works on at once are not bounded by the database's connections."""
         # Single statements in autocommit: one round trip each, atomic by themselves.
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.owner = owner
         self.lease_s = lease_s
         self.presence_key = presence_key
+        self._spare_connections = held_connections
+        self._renewed: dict[uuid.UUID, float] = {}  # run id -> monotonic time of its lease's last renewal
 
-    def connect(self, tenant_id: uuid.UUID) -> AbstractAsyncContextManager[AsyncConnection]:
+    def renewed_at(self, lease: Lease) -> float | None:
+        """When this store last renewed ``lease`` (``time.monotonic``): its take, a step commit or a
+        heartbeat — each of them extends the lease and reads the cancel flag. None: never, or forgotten."""
+        return self._renewed.get(lease.run_id)
+
+    def forget(self, lease: Lease) -> None:
+        """The run is no longer worked on here."""
+        self._renewed.pop(lease.run_id, None)
+
+    @asynccontextmanager
+    async def connect(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
         """A connection to hold for a whole run (its tenant set): step commits then skip the pool's checkout
-        and ping, and stay one round trip each."""
-        return tenant_connection(self._engine, tenant_id)
+        and ping, and stay one round trip each. When ``held_connections`` runs hold one already, a stand-in
+        that takes a pooled connection per statement (a checkout, a ping and the tenant's entry more per
+        write, and no connection held while the run waits on its SUT)."""
+        if self._spare_connections is None:
+            async with tenant_connection(self._engine, tenant_id) as conn:
+                yield conn
+            return
+        if self._spare_connections <= 0:
+            # The one method a run's writes call on it (``_one``, the cleanup phase's reads): ``execute``.
+            yield cast(AsyncConnection, PooledStatements(self._engine, tenant_id))
+            return
+        self._spare_connections -= 1
+        try:
+            async with tenant_connection(self._engine, tenant_id) as conn:
+                yield conn
+        finally:
+            self._spare_connections += 1
 
     async def _one(
         self,
@@ -247,6 +311,7 @@ class LeaseStore:
         row = await self._one(_TAKE, params, tenant_id)
         if row is None:
             return None
+        self._renewed[row.id] = time.monotonic()
         return Lease(
             run_id=row.id,
             tenant_id=row.tenant_id,
@@ -318,6 +383,7 @@ class LeaseStore:
         row = await self._one(statement, params, lease.tenant_id, conn)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
+        self._renewed[lease.run_id] = time.monotonic()
         return bool(row[0])
 
     async def heartbeat(self, lease: Lease) -> bool:
@@ -325,6 +391,7 @@ class LeaseStore:
         row = await self._one(_HEARTBEAT, params, lease.tenant_id)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: lease lost at heartbeat")
+        self._renewed[lease.run_id] = time.monotonic()
         return bool(row[0])
 
     async def finish(
