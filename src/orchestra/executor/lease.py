@@ -117,6 +117,30 @@ _COMMIT_STEPS = {
     for ledger in (None, "entry", "undo")
 }
 
+
+@dataclass(frozen=True, slots=True)
+class _DriverStatement:
+    """A statement as the driver (asyncpg) runs it: its positional SQL, as SQLAlchemy compiles it, and the
+    names of its parameters in order. The step commit runs on every step of every run, and SQLAlchemy's
+    execution around one statement (compiled cache, parameter processing, result wrapping, greenlet hop)
+    costs several times the driver's own work; the statement, its parameters and its transaction (none:
+    autocommit, one statement) are the same either way."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def compiled(cls, statement: TextClause, engine: AsyncEngine) -> _DriverStatement:
+        compiled = statement.compile(dialect=engine.dialect)
+        return cls(compiled.string, tuple(compiled.positiontup or ()))
+
+    async def first(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
+        """The first row (asyncpg's Record: by index or column name), None when there is none."""
+        driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
+        assert driver is not None
+        return await driver.fetchrow(self.sql, *[params[name] for name in self.names])
+
+
 _HEARTBEAT = text(
     f"""
     UPDATE test_runs SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => :lease_s)
@@ -214,6 +238,9 @@ class LeaseStore:
         self.owner = owner
         self.lease_s = lease_s
         self.presence_key = presence_key
+        self._commit_steps = {
+            key: _DriverStatement.compiled(statement, engine) for key, statement in _COMMIT_STEPS.items()
+        }
 
     def connect(self, tenant_id: uuid.UUID) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection to hold for a whole run (its tenant set): step commits then skip the pool's checkout
@@ -314,8 +341,12 @@ class LeaseStore:
             params.update(ledger_id=ledger.id, ledger_status=ledger.status, ledger_error=ledger.error)
         if data_plan_json is not None:
             params["data_plan"] = data_plan_json
-        statement = _COMMIT_STEPS[(data_plan_json is not None, kind)]
-        row = await self._one(statement, params, lease.tenant_id, conn)
+        statement = self._commit_steps[(data_plan_json is not None, kind)]
+        if conn is not None:
+            row = await statement.first(conn, params)
+        else:
+            async with tenant_connection(self._engine, lease.tenant_id) as own:
+                row = await statement.first(own, params)
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
         return bool(row[0])
