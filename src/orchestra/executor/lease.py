@@ -7,6 +7,7 @@ one round trip.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from contextlib import AbstractAsyncContextManager
@@ -135,10 +136,20 @@ class _DriverStatement:
         return cls(compiled.string, tuple(compiled.positiontup or ()))
 
     async def first(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
-        """The first row (asyncpg's Record: by index or column name), None when there is none."""
+        """The first row (asyncpg's Record: by index or column name), None when there is none.
+
+        One statement at a time on a connection: the data phase commits the outcomes of calls made in
+        parallel through the run's one connection (SQLAlchemy queues its own statements the same way)."""
+        lock = conn.info.get(_DRIVER_LOCK)
+        if lock is None:
+            lock = conn.info[_DRIVER_LOCK] = asyncio.Lock()
         driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
         assert driver is not None
-        return await driver.fetchrow(self.sql, *[params[name] for name in self.names])
+        async with lock:
+            return await driver.fetchrow(self.sql, *[params[name] for name in self.names])
+
+
+_DRIVER_LOCK = "orchestra.driver_statement_lock"  # in the connection's info (kept with its DBAPI connection)
 
 
 _HEARTBEAT = text(
