@@ -51,6 +51,7 @@ NOT_LOADED = {
     "rich.pretty": "Rich's reprs of locals (structlog's tracebacks)",
     "rich.syntax": "Rich's syntax highlighting (httpx's command-line client)",
     "pygments": "syntax highlighting (Rich's, for structlog and httpx's command-line client)",
+    "rich.progress": "the live progress line (shown on a terminal only; the run's output is a pipe here)",
 }
 
 # Runs the command as the executable does, and writes the modules loaded when the process exits.
