@@ -47,6 +47,11 @@ NOT_LOADED = {
     "orchestra.testdata.resolver": "resolving a DataPlan (for tests that declare data)",
     "orchestra.testdata.sweep": "undoing created test data (nothing was created)",
     "jsonschema": "JSON Schema (no test checks a schema)",
+    "rich.traceback": "Rich's exception formatter (structlog's; the logs write plain tracebacks)",
+    "rich.pretty": "Rich's reprs of locals (structlog's tracebacks)",
+    "rich.syntax": "Rich's syntax highlighting (httpx's command-line client)",
+    "pygments": "syntax highlighting (Rich's, for structlog and httpx's command-line client)",
+    "rich.progress": "the live progress line (shown on a terminal only; the run's output is a pipe here)",
 }
 
 # Runs the command as the executable does, and writes the modules loaded when the process exits.

@@ -129,6 +129,25 @@ def test_globals_and_filters() -> None:
     assert type(as_json) is str
 
 
+def test_a_variable_hides_a_global_of_the_same_name_in_every_template_of_a_call() -> None:
+    """The templates of one call look names up in one dictionary: the globals with the scope over them."""
+    scope = {"now": "then", "next": 1}
+    assert render_value(["{{ now }}", "{{ now }}!", "{{ uuid4() | length }}"], scope) == ["then", "then!", 36]
+
+
+def test_an_assignment_in_one_template_is_not_seen_by_the_next() -> None:
+    scope = {"next": 1}
+    assert render_value(["{% set next = 9 %}{{ next }}", "{{ next }}"], scope) == ["9", 1]
+    assert render_value({"{% set k = 'x' %}{{ k }}": "{{ k is defined }}"}, scope) == {"x": False}
+    assert scope == {"next": 1}
+
+
+def test_an_expression_with_more_after_it_is_a_syntax_error() -> None:
+    assert render_error("{{ order_id order_id }}") == (
+        'syntax error in "{{ order_id order_id }}": chunk after expression'
+    )
+
+
 # --- errors ---------------------------------------------------------------------------------------------
 
 

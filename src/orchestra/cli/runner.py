@@ -13,6 +13,7 @@ import re
 import socket
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,6 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestra.cli.backends import Backend, BackendError
 from orchestra.cli.display import (
@@ -315,14 +315,7 @@ async def follow(
 ) -> list[SuiteRunOut]:
     """Show progress until every suite run has ended; print each test as it finishes."""
     reported: set[uuid.UUID] = set()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress(console) as progress:
         task = progress.add_task("running", total=None)
         while True:
             results = [await backend.suite_run(suite_run_id) for suite_run_id in ids]
@@ -344,6 +337,36 @@ async def follow(
             if all(result.status in TERMINAL for result in results):
                 return results
             await backend.wait_for_change(ids, poll_s)
+
+
+class _Lines:
+    """What ``follow`` uses of a progress display, where none is shown: the lines it prints."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        return 0
+
+    def update(self, task: int, **changes: Any) -> None:
+        pass
+
+
+def _progress(console: Console) -> AbstractContextManager[Any]:
+    """A live progress line on a terminal. Elsewhere (a CI log, a pipe) a transient display shows nothing
+    but the lines printed through it, so those are printed alone, without loading Rich's live display."""
+    if not console.is_terminal:
+        return nullcontext(_Lines(console))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 async def follow_or_cancel(

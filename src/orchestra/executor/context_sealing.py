@@ -31,7 +31,30 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def to_json(value: Any) -> str:
+    """JSON text that PostgreSQL's JSONB accepts (kit/json_storage.py's ``jsonb_safe``). It runs for the
+    context and the records of every step, and most values need no repair: they are written at once, and
+    only those whose text shows a NUL, a lone surrogate or a non-finite number (or that the encoder refuses)
+    are written again from ``jsonb_safe``'s copy, which walks every item in Python."""
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError):  # NaN or an infinity; a key JSON cannot write
+        return _repaired(value)
+    if "\\u0000" in text or not (text.isascii() or _encodable(text)):
+        return _repaired(value)
+    return text
+
+
+def _repaired(value: Any) -> str:
     return json.dumps(jsonb_safe(value), default=str, ensure_ascii=False)
+
+
+def _encodable(text: str) -> bool:
+    """No lone surrogate (``ensure_ascii=False`` writes them as they are; UTF-8 has none)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ContextSealing:

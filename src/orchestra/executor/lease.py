@@ -7,14 +7,15 @@ one round trip.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Executable, Result, Row, TextClause, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -120,6 +121,40 @@ _COMMIT_STEPS = {
     for ledger in (None, "entry", "undo")
 }
 
+
+@dataclass(frozen=True, slots=True)
+class _DriverStatement:
+    """A statement as the driver (asyncpg) runs it: its positional SQL, as SQLAlchemy compiles it, and the
+    names of its parameters in order. The step commit runs on every step of every run, and SQLAlchemy's
+    execution around one statement (compiled cache, parameter processing, result wrapping, greenlet hop)
+    costs several times the driver's own work; the statement, its parameters and its transaction (none:
+    autocommit, one statement) are the same either way."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def compiled(cls, statement: TextClause, engine: AsyncEngine) -> _DriverStatement:
+        compiled = statement.compile(dialect=engine.dialect)
+        return cls(compiled.string, tuple(compiled.positiontup or ()))
+
+    async def first(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
+        """The first row (asyncpg's Record: by index or column name), None when there is none.
+
+        One statement at a time on a connection: the data phase commits the outcomes of calls made in
+        parallel through the run's one connection (SQLAlchemy queues its own statements the same way)."""
+        lock = conn.info.get(_DRIVER_LOCK)
+        if lock is None:
+            lock = conn.info[_DRIVER_LOCK] = asyncio.Lock()
+        driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
+        assert driver is not None
+        async with lock:
+            return await driver.fetchrow(self.sql, *[params[name] for name in self.names])
+
+
+_DRIVER_LOCK = "orchestra.driver_statement_lock"  # in the connection's info (kept with its DBAPI connection)
+
+
 _HEARTBEAT = text(
     f"""
     UPDATE test_runs SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => :lease_s)
@@ -205,7 +240,24 @@ class StepRecord:
     duration_ms: float
 
 
+_T = TypeVar("_T")
 _CHECKOUT_ATTEMPTS = 3  # each waits up to the pool's timeout (30 s)
+
+
+async def on_pooled_connection(
+    engine: AsyncEngine, tenant_id: uuid.UUID, work: Callable[[AsyncConnection], Awaitable[_T]]
+) -> _T:
+    """``work`` on a pooled connection of the tenant's, taken again when the pool gave none in time: nothing
+    was sent then, so trying again cannot write twice, and a run that waits on a crowded pool should not end
+    in ERROR for it."""
+    for attempt in range(1, _CHECKOUT_ATTEMPTS + 1):
+        try:
+            async with tenant_connection(engine, tenant_id) as conn:
+                return await work(conn)
+        except PoolTimeout:
+            if attempt == _CHECKOUT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 class PooledStatements:
@@ -219,16 +271,9 @@ class PooledStatements:
         self._tenant_id = tenant_id
 
     async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> Result[Any]:
-        for attempt in range(1, _CHECKOUT_ATTEMPTS + 1):
-            try:
-                async with tenant_connection(self._engine, self._tenant_id) as conn:
-                    return await conn.execute(statement, parameters)
-            except PoolTimeout:
-                # No connection came within the pool's timeout, so nothing was sent: trying again cannot
-                # write twice, and a run that waits on a crowded pool should not end in ERROR for it.
-                if attempt == _CHECKOUT_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        return await on_pooled_connection(
+            self._engine, self._tenant_id, lambda conn: conn.execute(statement, parameters)
+        )
 
 
 class LeaseStore:
@@ -253,6 +298,9 @@ class LeaseStore:
         self.presence_key = presence_key
         self._spare_connections = held_connections
         self._renewed: dict[uuid.UUID, float] = {}  # run id -> monotonic time of its lease's last renewal
+        self._commit_steps = {
+            key: _DriverStatement.compiled(statement, engine) for key, statement in _COMMIT_STEPS.items()
+        }
 
     def renewed_at(self, lease: Lease) -> float | None:
         """When this store last renewed ``lease`` (``time.monotonic``): its take, a step commit or a
@@ -379,8 +427,13 @@ class LeaseStore:
             params.update(ledger_id=ledger.id, ledger_status=ledger.status, ledger_error=ledger.error)
         if data_plan_json is not None:
             params["data_plan"] = data_plan_json
-        statement = _COMMIT_STEPS[(data_plan_json is not None, kind)]
-        row = await self._one(statement, params, lease.tenant_id, conn)
+        statement = self._commit_steps[(data_plan_json is not None, kind)]
+        if conn is not None and not isinstance(conn, PooledStatements):
+            row = await statement.first(conn, params)
+        else:
+            row = await on_pooled_connection(
+                self._engine, lease.tenant_id, lambda own: statement.first(own, params)
+            )
         if row is None:
             raise LeaseLost(f"run {lease.run_id}: fencing token {lease.fencing_token} is no longer valid")
         self._renewed[lease.run_id] = time.monotonic()

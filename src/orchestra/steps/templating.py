@@ -7,7 +7,9 @@ bounded in size (steps/template_sandbox.py, steps/template_budget.py). The execu
 time but never the responsiveness of the process — except a rendering whose templates only look values up
 (``{{ next }}``, ``{{ env.base_url }}/items/{{ item['id'] }}``), which cannot take long and is done on the
 event loop, without the hand-off (steps/template_inline.py). Rendering is on every step's hot path:
-strings without markup are returned untouched, and compiled templates are cached per source string.
+strings without markup are returned untouched, compiled templates are cached per source string, and the
+templates of one call share the dictionary their contexts look names up in (``_Scope``): Jinja's
+``Template.render`` copies the scope and the environment's globals into a new one for every template.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from typing import Any, ParamSpec, TypeVar
 
-from jinja2 import StrictUndefined, Template
-from jinja2.environment import TemplateExpression
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
-from jinja2.runtime import Undefined
+from jinja2.parser import Parser
+from jinja2.runtime import Context, Undefined, new_context
 
 from orchestra.definitions.testcase_model import has_template
 from orchestra.steps import template_budget, template_functions, template_inline
@@ -93,8 +95,36 @@ def _compiled_template(source: str) -> Template:
 
 
 @lru_cache(maxsize=4096)
-def _compiled_expression(source: str) -> TemplateExpression:
-    return ENVIRONMENT.compile_expression(source, undefined_to_none=False)
+def _compiled_expression(source: str) -> Template:
+    """A template that assigns the expression's value to ``result``, as Jinja's ``compile_expression``
+    makes it (its TemplateExpression renders it in a context of its own making)."""
+    parser = Parser(ENVIRONMENT, source, state="variable")
+    expression = parser.parse_expression()
+    if not parser.stream.eos:
+        raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno, None, None)
+    expression.set_environment(ENVIRONMENT)
+    body = [nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)]
+    return ENVIRONMENT.from_string(nodes.Template(body, lineno=1))
+
+
+class _Scope:
+    """A scope, and the dictionary the contexts of its templates look names up in: the environment's
+    globals with the scope over them (what Jinja's ``Template.new_context`` makes for each template), made
+    at the first template and shared by the others of one rendering call. A context keeps its own
+    assignments apart (``Context.vars``) and the sandbox is immutable, so no template changes it."""
+
+    __slots__ = ("_parent", "scope")
+
+    def __init__(self, scope: Mapping[str, Any]) -> None:
+        self.scope = scope
+        self._parent: dict[str, Any] | None = None
+
+    def context(self, template: Template) -> Context:
+        if self._parent is None:
+            self._parent = {**ENVIRONMENT.globals, **self.scope}
+        # shared: the parent as it is. Without the template's globals (they are in the parent): those are
+        # only read when a template imports another, which a template without a loader cannot.
+        return new_context(ENVIRONMENT, template.name, template.blocks, self._parent, True, None)
 
 
 @lru_cache(maxsize=4096)
@@ -145,7 +175,7 @@ def _budget_of_this_call() -> AbstractContextManager[Any]:
     return nullcontext() if template_budget.active() is not None else template_budget.spending(Budget())
 
 
-def _render_string(text: str, scope: Mapping[str, Any], *, native: bool) -> Any:
+def _render_string(text: str, scope: _Scope, *, native: bool) -> Any:
     if not has_template(text):
         return text
     if template_inline.attempting() and not _only_looks_up(text):
@@ -154,8 +184,13 @@ def _render_string(text: str, scope: Mapping[str, Any], *, native: bool) -> Any:
         with _budget_of_this_call():
             expression = _single_expression(text) if native else None
             if expression is not None:
-                return _native(_ensure_defined(_compiled_expression(expression)(scope)))
-            return _compiled_template(text).render(scope)
+                template = _compiled_expression(expression)
+                context = scope.context(template)
+                for _ in template.root_render_func(context):
+                    pass
+                return _native(_ensure_defined(context.vars["result"]))
+            template = _compiled_template(text)
+            return ENVIRONMENT.concat(template.root_render_func(scope.context(template)))
     except TemplateSyntaxError as error:
         raise TemplateError(f"syntax error in {_quoted(text)}: {(error.message or '').rstrip('.')}") from None
     except BudgetExceeded as error:
@@ -171,7 +206,7 @@ def _render_string(text: str, scope: Mapping[str, Any], *, native: bool) -> Any:
 
 def render_text(text: str, scope: Mapping[str, Any]) -> str:
     """Render a template to a string (never a native value)."""
-    result: str = _render_string(text, scope, native=False)
+    result: str = _render_string(text, _Scope(scope), native=False)
     return result
 
 
@@ -182,13 +217,17 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
     number); other strings render to strings. Containers without templates are returned as they are,
     not copied.
     """
+    return _render_value(value, _Scope(scope))
+
+
+def _render_value(value: Any, scope: _Scope) -> Any:
     if isinstance(value, str):
         return _render_string(value, scope, native=True)
     if isinstance(value, dict | list) and isinstance(template_budget.active(), template_inline.InlineBudget):
         template_budget.spend(len(value) // 8 + 1)  # on the event loop, the walk itself is charged too
     if isinstance(value, dict):
         rendered = {
-            _render_string(key, scope, native=False) if isinstance(key, str) else key: render_value(
+            _render_string(key, scope, native=False) if isinstance(key, str) else key: _render_value(
                 item, scope
             )
             for key, item in value.items()
@@ -199,7 +238,7 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
         )
         return value if unchanged and len(rendered) == len(value) else rendered
     if isinstance(value, list):
-        items = [render_value(item, scope) for item in value]
+        items = [_render_value(item, scope) for item in value]
         return value if all(new is old for new, old in zip(items, value, strict=True)) else items
     return value
 
