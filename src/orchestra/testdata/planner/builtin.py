@@ -33,12 +33,14 @@ from orchestra.testdata.planner.entities import (
     deleter_of,
     entity_of,
     field_for,
+    field_path,
     id_field,
     is_collection_post,
     producer_of,
     properties_of,
     resource_of,
     singular,
+    static_segments,
     token_field,
 )
 from orchestra.testdata.planner.login import Login, choose_login
@@ -57,6 +59,7 @@ from orchestra.testdata.values.name_hints import referenced_entity, snake
 TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", "apikey", "auth_token")
 _BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
 MAX_DEPTH = 8
+_GENERIC_IDENTIFIERS = ("id", "uuid", "key", "name")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
@@ -281,11 +284,16 @@ class _Planner:
         generated: dict[str, JsonSchema] = {}
         credentials = token_field(operation) is not None  # a login: the environment's own credentials
         for prop in _all_sendable(merged):
-            entity = referenced_entity(prop)
+            entity = self.referred(prop)
+            named = self.named_entity(prop)
             if prop in fixed:
                 body[prop] = fixed[prop]
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
+            elif named is not None and prop not in required:
+                continue  # an entity's name, optional: a made-up one names nothing (refused or a 404)
+            elif named is not None and (by_name := self.by_name(named, operation, prop)) is not None:
+                body[prop] = by_name
             elif entity is not None and prop in required:
                 where = f"{operation.operation_id} {prop}"
                 reference = self.reference(entity, where)
@@ -306,9 +314,44 @@ class _Planner:
                 body[prop] = _template(f"data.{fields}['{prop}']")
         return body
 
-    def reference(self, entity: str, where: str) -> str | None:
-        """``{{ data.<binding>.<id> }}`` of a created ``entity``, creating it first; None when no operation
-        creates it (or creating it would need itself)."""
+    def referred(self, prop: str) -> str | None:
+        """The entity a property refers to: any for ``<entity>Id`` / ``_uuid``; for ``<entity>_key`` /
+        ``_ref`` only one the description knows as a resource (a path segment names its collection, or an
+        operation creates one): ``task_key`` of an API without tasks is a plain value (a key the client
+        chooses), not a reference to something to create or look up."""
+        entity = referenced_entity(prop)
+        if entity is None or not snake(prop).endswith(("_key", "_ref")):
+            return entity
+        segments = {
+            snake(singular(part.replace("-", "_")))
+            for operation in self.catalogue.operations.values()
+            for part in static_segments(operation.path)
+        }
+        if entity in segments or producer_of(self.catalogue, entity) is not None:
+            return entity
+        return None
+
+    def named_entity(self, prop: str) -> str | None:
+        """The entity a ``<entity>_name`` property names by its name (``work_pool_name``), when an
+        operation creates that entity and its resource has a ``name``."""
+        key = snake(prop)
+        if not key.endswith("_name") or len(key) <= len("_name"):
+            return None
+        producer = producer_of(self.catalogue, key[: -len("_name")])
+        if producer is None or "name" not in resource_of(producer)[1]:
+            return None
+        return key[: -len("_name")]
+
+    def by_name(self, entity: str, operation: Operation, prop: str) -> str | None:
+        """The name of a created ``entity`` for a required ``<entity>_name`` property of ``operation``."""
+        where = f"{operation.operation_id} {prop}"
+        found = self.reference(entity, where, field="name")
+        self.unresolved.pop(where, None)
+        return found
+
+    def reference(self, entity: str, where: str, *, field: str | None = None) -> str | None:
+        """``{{ data.<binding>.<id> }}`` of a created ``entity`` (or its ``field``), creating it first;
+        None when no operation creates it (or creating it would need itself)."""
         producer = producer_of(self.catalogue, entity)
         if producer is None:
             self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
@@ -317,6 +360,10 @@ class _Planner:
             self.unresolved[where] = f"it refers to {_a(entity)}, and creating one would need itself"
             return None
         binding = self.entity(entity, producer)
+        if field is not None:
+            found = field_path(resource_of(producer)[0], field)
+            self.note(f"{where}: the {field} of the {entity} created with {producer.operation_id}")
+            return _template(f"data.{binding}.{found}")
         self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
         return _template(f"data.{binding}.{id_field(producer)}")
 
@@ -351,6 +398,8 @@ class _Planner:
                 binding = self.entity(entity, producer)
                 self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
                 return _template(f"data.{binding}.{found}")
+        if parameter.lower() in _GENERIC_IDENTIFIERS:
+            return None  # every resource has one: a field of that name says nothing about which
         for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
             if (
                 not is_collection_post(producer)
@@ -691,6 +740,8 @@ def _entity_before(path: str, parameter: str) -> str | None:
     marker = "{" + parameter + "}"
     if marker in parts:
         index = parts.index(marker)
+        if index > 1 and parts[index - 1].lower() in (parameter.lower(), f"by-{parameter.lower()}"):
+            index -= 1  # ``/variables/name/{name}``: the collection is before the word naming the key
         if index > 0 and not parts[index - 1].startswith("{"):
             return snake(singular(parts[index - 1]))
     return None

@@ -76,9 +76,15 @@ def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
         if any(lowered == verb + wanted for verb in _CREATE_VERBS):
             return op
     for op in candidates:
-        if any(singular(snake(tag)).replace("_", "") == wanted for tag in op.tags):
+        if any(singular(snake(tag)).replace("_", "") == wanted for tag in op.tags) and not _answers_list(op):
             return op
     return None
+
+
+def _answers_list(operation: Operation) -> bool:
+    """Whether the operation answers an array (a search or a listing: it creates nothing)."""
+    schema = operation.success_schema()
+    return isinstance(schema, dict) and schema.get("type") == "array"
 
 
 def deleter_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, str] | None:

@@ -118,15 +118,16 @@ def merge_all_of(schema: JsonSchema) -> JsonSchema:
 
 def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth: int = 0) -> list[str]:
     """The properties a generated object gets: the required ones, and the optional ones except those that
-    refer to another entity (``customerId``: an invented id would be refused) or lie deeper than 4 levels;
-    in a request never ``readOnly`` ones."""
+    refer to another entity (``customerId``: an invented id would be refused), those that may be null and
+    are null by default (the server's own default is the value it surely accepts: an invented nested
+    state or filter often is not), or lie deeper than 4 levels; in a request never ``readOnly`` ones."""
     properties = schema.get("properties") or {}
     required = [name for name in schema.get("required") or [] if isinstance(name, str)]
     chosen: list[str] = []
     for prop, sub in properties.items():
         if not isinstance(sub, dict) or (for_request and sub.get("readOnly")):
             continue
-        if prop not in required and (looks_like_reference(prop) or depth >= 4):
+        if prop not in required and (looks_like_reference(prop) or depth >= 4 or _null_by_default(sub)):
             continue
         chosen.append(prop)
     for prop in required:
@@ -136,6 +137,19 @@ def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth:
         ):
             chosen.append(prop)
     return chosen
+
+
+def _null_by_default(schema: JsonSchema) -> bool:
+    """Whether a property may be null and has no default but null (``Optional[X] = None``)."""
+    if schema.get("default") is not None:
+        return False
+    kind = schema.get("type")
+    options = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return (
+        schema.get("nullable") is True
+        or (isinstance(kind, list) and "null" in kind)
+        or any(isinstance(option, dict) and option.get("type") == "null" for option in options)
+    )
 
 
 class ValueGenerator:

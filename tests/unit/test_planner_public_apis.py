@@ -1,0 +1,174 @@
+"""What the built-in planner learnt from public APIs it did not know (a workflow server, a CMS): small
+counts where a description leaves integers unbounded, no invented nested state where the server's default
+is null, names linked to the entity they name, searches never taken for producers, and ``{id}`` never
+filled from an unrelated entity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orchestra.openapi.operations import Catalogue, Operation, Parameter
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
+from orchestra.testdata.values.generator import ValueGenerator, generated_properties
+from orchestra.testdata.values.numbers import SMALL_COUNT
+
+ID = {"type": "string", "format": "uuid"}
+
+
+def catalogue(*operations: Operation) -> Catalogue:
+    return Catalogue("t", "0" * 64, {operation.operation_id: operation for operation in operations})
+
+
+def created(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"201": {"type": "object", "properties": properties}}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_unbounded_integer_is_a_small_count(seed: int) -> None:
+    generator = ValueGenerator(seed, "filter")
+    limit = generator.for_schema({"type": "integer"}, name="limit")
+    runs = generator.for_schema({"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]})
+    assert 1 <= limit <= SMALL_COUNT
+    assert 1 <= runs <= SMALL_COUNT + 1
+    price = generator.for_schema({"type": "number"})  # prices and amounts keep their range
+    assert 1 <= price <= 1000
+
+
+def test_an_optional_property_null_by_default_is_left_to_the_server() -> None:
+    schema = {
+        "type": "object",
+        "required": ["flow_id"],
+        "properties": {
+            "flow_id": ID,
+            "state": {
+                "anyOf": [{"type": "object", "properties": {"type": {"enum": ["RUNNING"]}}}, {"type": "null"}]
+            },
+            "note": {"type": "string", "nullable": True},
+            "tags": {"type": ["array", "null"], "items": {"type": "string"}, "default": None},
+            "paused": {"type": ["boolean", "null"], "default": False},  # a default of its own: sent
+            "name": {"type": "string"},
+        },
+    }
+    assert generated_properties(schema) == ["flow_id", "paused", "name"]
+    value = ValueGenerator(1, "run").for_schema(schema)
+    assert set(value) == {"flow_id", "paused", "name"}
+
+
+def test_a_search_tagged_with_an_entity_is_not_its_producer() -> None:
+    search = Operation(
+        "readSavedSearches",
+        "POST",
+        "/saved_searches/filter",
+        tags=("Saved Searches",),
+        request_schema={"type": "object", "properties": {"limit": {"type": "integer"}}},
+        responses={"200": {"type": "array", "items": {"type": "object"}}},
+    )
+    get = Operation(
+        "readSavedSearch",
+        "GET",
+        "/saved_searches/{id}",
+        tags=("Saved Searches",),
+        parameters=(Parameter("id", "path", True, ID),),
+    )
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("readSavedSearch", catalogue(search, get), environment={}, secret_names=[])
+    assert refused.value.reasons == [
+        "readSavedSearch {id}: it refers to a saved_search, and no operation creates one"
+    ]
+
+
+def test_a_path_id_is_never_filled_from_an_unrelated_entity() -> None:
+    flows = Operation(
+        "createFlow", "POST", "/flows", request_schema={"type": "object"}, responses=created({"id": ID})
+    )
+    state = Operation(
+        "readFlowRunState", "GET", "/flow_run_states/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("readFlowRunState", catalogue(flows, state), environment={}, secret_names=[])
+    assert "no operation creates one" in refused.value.reasons[0]
+
+
+def test_a_name_path_under_its_collection_names_an_entity_of_that_collection() -> None:
+    create = Operation(
+        "createVariable",
+        "POST",
+        "/variables",
+        request_schema={"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        responses=created({"id": ID, "name": {"type": "string"}}),
+    )
+    flows = Operation(
+        "createFlow", "POST", "/f", request_schema={"type": "object"}, responses=created({"name": {}})
+    )
+    by_name = Operation(
+        "readVariableByName",
+        "GET",
+        "/variables/name/{name}",
+        parameters=(Parameter("name", "path", True, {"type": "string"}),),
+    )
+    found = catalogue(flows, create, by_name)
+    result = plan_for_operation("readVariableByName", found, environment={}, secret_names=[])
+    assert result.bindings["request"].call.path == {"name": "{{ data.variable.name }}"}
+
+
+def test_an_entitys_name_is_linked_when_required_and_left_out_when_optional() -> None:
+    pools = Operation(
+        "createWorkPool",
+        "POST",
+        "/work_pools",
+        request_schema={"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        responses=created({"id": ID, "name": {"type": "string"}}),
+    )
+    body = {
+        "type": "object",
+        "required": ["work_pool_name"],
+        "properties": {
+            "work_pool_name": {"type": "string"},
+            "work_queue_name": {"type": "string"},  # optional, names a queue that no plan created
+            "first_name": {"type": "string"},  # not an entity of this API: an ordinary value
+        },
+    }
+    queues = Operation(
+        "createQueue", "POST", "/queues", request_schema=body, responses=created({"id": ID, "name": {}})
+    )
+    work_queues = Operation(
+        "createWorkQueue",
+        "POST",
+        "/work_queues",
+        request_schema={"type": "object"},
+        responses=created({"id": ID, "name": {"type": "string"}}),
+    )
+    result = plan_for_operation(
+        "createQueue", catalogue(pools, queues, work_queues), environment={}, secret_names=[]
+    )
+    call = result.bindings["request"].call
+    assert call.body["work_pool_name"] == "{{ data.work_pool.name }}"
+    assert "work_queue_name" not in call.body
+    assert call.body["first_name"] == "{{ data.request_fields['first_name'] }}"
+
+
+def test_a_key_of_something_the_api_does_not_know_is_a_value_not_a_reference() -> None:
+    body = {
+        "type": "object",
+        "required": ["task_key", "flow_id"],
+        "properties": {"task_key": {"type": "string"}, "flow_id": ID},
+    }
+    runs = Operation(
+        "createTaskRun", "POST", "/task_runs", request_schema=body, responses=created({"id": ID})
+    )
+    with pytest.raises(PlanRefused) as refused:  # an id still is a reference: never made up
+        plan_for_operation("createTaskRun", catalogue(runs), environment={}, secret_names=[])
+    assert refused.value.reasons == [
+        "createTaskRun flow_id: it refers to a flow, and no operation creates one"
+    ]
+    flows = Operation(
+        "createFlow", "POST", "/flows", request_schema={"type": "object"}, responses=created({"id": ID})
+    )
+    result = plan_for_operation("createTaskRun", catalogue(flows, runs), environment={}, secret_names=[])
+    call = result.bindings["request"].call
+    assert call.body == {
+        "task_key": "{{ data.request_fields['task_key'] }}",
+        "flow_id": "{{ data.flow.id }}",
+    }
