@@ -5,12 +5,14 @@ filled from an unrelated entity."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from orchestra.openapi.operations import Catalogue, Operation, Parameter
+from orchestra.openapi.operations import Catalogue, Operation, Parameter, SecurityScheme
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
+from orchestra.testdata.planner.login import choose_login
 from orchestra.testdata.values.generator import ValueGenerator, generated_properties
 from orchestra.testdata.values.numbers import SMALL_COUNT
 
@@ -172,3 +174,62 @@ def test_a_key_of_something_the_api_does_not_know_is_a_value_not_a_reference() -
         "task_key": "{{ data.request_fields['task_key'] }}",
         "flow_id": "{{ data.flow.id }}",
     }
+
+
+def directus_like() -> Catalogue:
+    login = Operation(
+        "login",
+        "POST",
+        "/auth/login",
+        request_schema={
+            "type": "object",
+            "required": ["email", "password"],
+            "properties": {"email": {"type": "string"}, "password": {"type": "string", "format": "password"}},
+        },
+        responses={"200": {"type": "object", "properties": {"data": {"properties": {"access_token": {}}}}}},
+    )
+    reset = Operation(  # answers nothing documented: the OAuth 2 guess would apply to it
+        "passwordReset",
+        "POST",
+        "/auth/password/reset",
+        request_schema={
+            "type": "object",
+            "required": ["token", "password"],
+            "properties": {"token": {"type": "string"}, "password": {"type": "string"}},
+        },
+        responses={"401": None},
+    )
+    folders = Operation("getFolders", "GET", "/folders", responses={"200": {"type": "object"}})
+    presets = Operation("getPresets", "GET", "/presets", security=("Auth",))
+    schemes = {
+        "KeyAuth": SecurityScheme("KeyAuth", "apiKey", location="query", parameter="access_token"),
+        "Auth": SecurityScheme("Auth", "apiKey", location="header", parameter="Authorization"),
+    }
+    operations = {op.operation_id: op for op in (login, reset, folders, presets)}
+    return Catalogue("cms", "0" * 64, operations, schemes)
+
+
+def test_a_log_in_documenting_its_token_wins_over_an_undocumented_answer() -> None:
+    found, _ = choose_login(directus_like(), {})
+    assert found is not None
+    assert found.operation_id == "login"
+    assert found.token == "$.data.access_token"
+
+
+def test_operations_of_a_description_that_leaves_auth_unsaid_get_the_log_ins_bearer_token() -> None:
+    plan = plan_for_operation(
+        "getFolders", directus_like(), environment={}, secret_names=["email", "password"]
+    )
+    assert plan.defaults.headers == {"Authorization": "Bearer {{ data.auth.data.access_token }}"}
+    assert plan.bindings["auth"].call.body == {
+        "email": "{{ secrets.email }}",
+        "password": "{{ secrets.password }}",
+    }
+    mostly_secured = directus_like()
+    for name, operation in list(mostly_secured.operations.items()):
+        if name != "getFolders":
+            mostly_secured.operations[name] = dataclasses.replace(operation, security=("Auth",))
+    plan = plan_for_operation(
+        "getFolders", mostly_secured, environment={}, secret_names=["email", "password"]
+    )
+    assert plan.defaults.headers == {}  # most operations say what they need: one that says nothing needs none

@@ -501,11 +501,23 @@ class _Planner:
                 found["value"] = self.value_operations[name]
             for where, operation_id in found.items():
                 operation = self.catalogue.get(operation_id)
-                security = operation.security if operation is not None else ()
+                security = self.security_of(operation) if operation is not None else ()
                 accepted = tuple(scheme for scheme in security if scheme in self.catalogue.security_schemes)
                 if accepted:
                     uses.append((name, where, accepted))
         return uses
+
+    def security_of(self, operation: Operation) -> tuple[str, ...]:
+        """The schemes an operation accepts; for one that names none, in a description that defines
+        schemes but applies them to fewer than half of its operations (its authentication left unsaid,
+        not off, as a CMS that serves only signed-in users describes itself), any of them. The log-in
+        itself never gets credentials."""
+        if operation.security or self.is_login(operation) or not self.catalogue.security_schemes:
+            return operation.security
+        operations = self.catalogue.operations.values()
+        if 2 * sum(1 for other in operations if other.security) >= len(operations):
+            return ()
+        return tuple(self.catalogue.security_schemes)
 
     def credential_rank(self, name: str) -> int | None:
         """How well the environment satisfies a scheme (lower is better); None: not at all."""
@@ -562,7 +574,7 @@ class _Planner:
             token = self.login_token(name) if plan_login else f"data.{self.token_binding}.{login.member}"
         else:
             token = source
-        sent, how = send_token(scheme, _template(token), self.environment)
+        sent, how = send_token(scheme, _template(token), self.environment, from_login=source == "login")
         if plan_login and source != "login":
             what = "bearer token" if scheme.type != "apiKey" else f"the {scheme.location} {scheme.parameter}"
             self.note(f"{name}: {what} from {source}" + (f", {how}" if scheme.type == "apiKey" else ""))
