@@ -233,3 +233,43 @@ def test_operations_of_a_description_that_leaves_auth_unsaid_get_the_log_ins_bea
         "getFolders", mostly_secured, environment={}, secret_names=["email", "password"]
     )
     assert plan.defaults.headers == {}  # most operations say what they need: one that says nothing needs none
+
+
+def test_a_request_leaves_out_its_own_id_and_properties_described_as_another_entitys_identifier() -> None:
+    schema = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "id": {"type": "string", "example": "63716273-0f29-4648-8a2a-2af2948f6f78"},
+            "name": {"type": "string"},
+            "parent": {"type": "integer", "description": "Unique identifier of the parent folder."},
+            "key": {"type": "string", "description": "Key of the content version, chosen by the client."},
+        },
+    }
+    assert generated_properties(schema) == ["name", "key"]
+    assert set(ValueGenerator(1, "folder").for_schema(schema)) == {"name", "key"}
+    # What a server answers has them all (an answer to check against, not a request to send).
+    answered = ValueGenerator(1, "folder").for_schema(schema, for_request=False)
+    assert {"id", "parent"} <= set(answered)
+
+
+def test_an_optional_property_named_after_an_entity_is_a_relation_left_out() -> None:
+    flows = Operation(
+        "createFlow", "POST", "/flows", request_schema={"type": "object"}, responses=created({"id": ID})
+    )
+    body = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "flow": {"type": "string", "format": "uuid"},  # the flow's key: an invented one is refused
+            "options": {"type": "object", "properties": {"level": {"type": "string"}}},
+        },
+    }
+    operations = Operation(
+        "createOperation", "POST", "/operations", request_schema=body, responses=created({"id": ID})
+    )
+    result = plan_for_operation(
+        "createOperation", catalogue(flows, operations), environment={}, secret_names=[]
+    )
+    assert set(result.bindings["request"].call.body) == {"name", "options"}

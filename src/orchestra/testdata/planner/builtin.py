@@ -290,8 +290,8 @@ class _Planner:
                 body[prop] = fixed[prop]
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
-            elif named is not None and prop not in required:
-                continue  # an entity's name, optional: a made-up one names nothing (refused or a 404)
+            elif (named is not None or self.is_relation(prop, properties.get(prop))) and prop not in required:
+                continue  # an entity's name or key, optional: a made-up one names nothing (refused or a 404)
             elif named is not None and (by_name := self.by_name(named, operation, prop)) is not None:
                 body[prop] = by_name
             elif entity is not None and prop in required:
@@ -330,6 +330,17 @@ class _Planner:
         if entity in segments or producer_of(self.catalogue, entity) is not None:
             return entity
         return None
+
+    def is_relation(self, prop: str, schema: JsonSchema | None) -> bool:
+        """Whether a property named after an entity of the API (``role``, ``flow`` beside ``POST /roles``,
+        ``POST /flows``) holds a scalar: that entity's key, as CMSs write relations."""
+        if (
+            not isinstance(schema, dict)
+            or "properties" in schema
+            or schema.get("type") in ("object", "array")
+        ):
+            return False
+        return producer_of(self.catalogue, snake(singular(prop))) is not None
 
     def named_entity(self, prop: str) -> str | None:
         """The entity a ``<entity>_name`` property names by its name (``work_pool_name``), when an

@@ -118,7 +118,8 @@ def merge_all_of(schema: JsonSchema) -> JsonSchema:
 
 def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth: int = 0) -> list[str]:
     """The properties a generated object gets: the required ones, and the optional ones except those that
-    refer to another entity (``customerId``: an invented id would be refused), those that may be null and
+    refer to another entity (``customerId``, or described as "the identifier of the parent folder": an
+    invented id would be refused), its own ``id`` (the server assigns it), those that may be null and
     are null by default (the server's own default is the value it surely accepts: an invented nested
     state or filter often is not), or lie deeper than 4 levels; in a request never ``readOnly`` ones."""
     properties = schema.get("properties") or {}
@@ -127,7 +128,12 @@ def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth:
     for prop, sub in properties.items():
         if not isinstance(sub, dict) or (for_request and sub.get("readOnly")):
             continue
-        if prop not in required and (looks_like_reference(prop) or depth >= 4 or _null_by_default(sub)):
+        if prop not in required and (
+            looks_like_reference(prop)
+            or depth >= 4
+            or _null_by_default(sub)
+            or (for_request and _assigned_or_referring(prop, sub))
+        ):
             continue
         chosen.append(prop)
     for prop in required:
@@ -137,6 +143,22 @@ def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth:
         ):
             chosen.append(prop)
     return chosen
+
+
+_REFERRING = re.compile(
+    r"\b(?:identifier|id|uuid)s? of (?:the|a|an)\b"
+    r"|\breference to (?:the|a|an)\b",
+    re.IGNORECASE,
+)
+
+
+def _assigned_or_referring(name: str, schema: JsonSchema) -> bool:
+    """An optional ``id`` (the server assigns it), or a property whose description says it identifies
+    another entity ("Unique identifier of the parent folder", "The unique identifier of a role")."""
+    description = schema.get("description")
+    return name.lower() == "id" or (
+        isinstance(description, str) and _REFERRING.search(description) is not None
+    )
 
 
 def _null_by_default(schema: JsonSchema) -> bool:
