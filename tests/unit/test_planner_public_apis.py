@@ -273,3 +273,38 @@ def test_an_optional_property_named_after_an_entity_is_a_relation_left_out() -> 
         "createOperation", catalogue(flows, operations), environment={}, secret_names=[]
     )
     assert set(result.bindings["request"].call.body) == {"name", "options"}
+
+
+def test_audit_fields_the_server_stamps_are_left_out_of_requests() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "user_created": {"type": "string"},
+            "date_updated": {"type": "string", "format": "date-time"},
+            "createdAt": {"type": "string", "format": "date-time"},
+        },
+    }
+    assert generated_properties(schema) == ["name"]
+    assert set(generated_properties(schema, for_request=False)) == set(schema["properties"])
+
+
+def test_a_put_on_a_collection_with_a_delete_creates_and_its_creation_is_undone() -> None:
+    body = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    put = Operation(
+        "createSavedSearch", "PUT", "/saved_searches/", request_schema=body, responses=created({"id": ID})
+    )
+    get = Operation(
+        "readSavedSearch", "GET", "/saved_searches/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    delete = Operation(
+        "deleteSavedSearch", "DELETE", "/saved_searches/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    found = catalogue(put, get, delete)
+    created_one = plan_for_operation("createSavedSearch", found, environment={}, secret_names=[])
+    cleanup = created_one.bindings["request"].cleanup
+    assert cleanup is not None
+    assert cleanup.operation == "deleteSavedSearch"
+    read = plan_for_operation("readSavedSearch", found, environment={}, secret_names=[])
+    assert read.bindings["request"].call.path == {"id": "{{ data.saved_search.id }}"}
+    assert read.bindings["saved_search"].call.operation == "createSavedSearch"

@@ -36,6 +36,7 @@ from orchestra.testdata.planner.entities import (
     field_path,
     id_field,
     is_collection_post,
+    is_collection_put,
     producer_of,
     properties_of,
     resource_of,
@@ -117,7 +118,8 @@ def plan_for_operation(
     if operation is None:
         raise KeyError(operation_id)
     planner = _Planner(catalogue, environment, secret_names)
-    if is_collection_post(operation) and token_field(operation) is None and not planner.is_login(operation):
+    creates = is_collection_post(operation) or is_collection_put(catalogue, operation)
+    if creates and token_field(operation) is None and not planner.is_login(operation):
         planner.entity(entity_of(operation), operation, name="request")
     else:
         planner.call("request", operation, cleanup=False)

@@ -61,9 +61,20 @@ def is_collection_post(operation: Operation) -> bool:
     return operation.method == "POST" and not operation.path.rstrip("/").endswith("}")
 
 
+def is_collection_put(catalogue: Catalogue, operation: Operation) -> bool:
+    """A PUT on a collection whose items can be deleted (``PUT /saved_searches/`` beside ``DELETE
+    /saved_searches/{id}``): a create-or-replace, creating what it names."""
+    return (
+        operation.method == "PUT"
+        and not operation.path.rstrip("/").endswith("}")
+        and deleter_of(catalogue, operation) is not None
+    )
+
+
 def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
     """The operation that creates an ``entity``: a POST on its collection (``POST /customers``), else one
-    named ``create<Entity>``, else a POST tagged with it. Token endpoints never count."""
+    named ``create<Entity>``, else a POST tagged with it, else a PUT on its collection that has a DELETE for
+    its items. Token endpoints never count."""
     wanted = entity.replace("_", "")
     candidates = [
         op for op in catalogue.operations.values() if is_collection_post(op) and token_field(op) is None
@@ -78,7 +89,8 @@ def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
     for op in candidates:
         if any(singular(snake(tag)).replace("_", "") == wanted for tag in op.tags) and not _answers_list(op):
             return op
-    return None
+    puts = [op for op in catalogue.operations.values() if is_collection_put(catalogue, op)]
+    return next((op for op in puts if entity_of(op) == entity), None)
 
 
 def _answers_list(operation: Operation) -> bool:

@@ -119,9 +119,10 @@ def merge_all_of(schema: JsonSchema) -> JsonSchema:
 def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth: int = 0) -> list[str]:
     """The properties a generated object gets: the required ones, and the optional ones except those that
     refer to another entity (``customerId``, or described as "the identifier of the parent folder": an
-    invented id would be refused), its own ``id`` (the server assigns it), those that may be null and
-    are null by default (the server's own default is the value it surely accepts: an invented nested
-    state or filter often is not), or lie deeper than 4 levels; in a request never ``readOnly`` ones."""
+    invented id would be refused), its own ``id`` and audit fields (``date_created``: the server assigns
+    them), those that may be null and are null by default (the server's own default is the value it
+    surely accepts: an invented nested state or filter often is not), or lie deeper than 4 levels; in a
+    request never ``readOnly`` ones."""
     properties = schema.get("properties") or {}
     required = [name for name in schema.get("required") or [] if isinstance(name, str)]
     chosen: list[str] = []
@@ -152,13 +153,21 @@ _REFERRING = re.compile(
 )
 
 
+_STAMPED = frozenset(
+    {"created", "updated", "modified", "created_at", "updated_at", "modified_at", "deleted_at"}
+    | {"date_created", "date_updated", "date_modified", "user_created", "user_updated"}
+    | {"created_by", "updated_by", "modified_by", "created_on", "updated_on"}
+)
+
+
 def _assigned_or_referring(name: str, schema: JsonSchema) -> bool:
-    """An optional ``id`` (the server assigns it), or a property whose description says it identifies
-    another entity ("Unique identifier of the parent folder", "The unique identifier of a role")."""
+    """An optional ``id`` or audit field (``date_created``, ``user_updated``: the server assigns and stamps
+    them, and some refuse them), or a property whose description says it identifies another entity
+    ("Unique identifier of the parent folder", "The unique identifier of a role")."""
     description = schema.get("description")
-    return name.lower() == "id" or (
-        isinstance(description, str) and _REFERRING.search(description) is not None
-    )
+    if name.lower() == "id" or snake(name) in _STAMPED:
+        return True
+    return isinstance(description, str) and _REFERRING.search(description) is not None
 
 
 def _null_by_default(schema: JsonSchema) -> bool:
