@@ -60,8 +60,4 @@ def test_only_top_level_collections_with_a_delete_of_their_items_are_listed() ->
             "/work_pools/{work_pool_name}/queues/{name}": {"delete": {}},
         }
     }
-    assert suts._deletable_collections(document) == [
-        "/flows",
-        "/work_pools",
-        "/work_pools/{work_pool_name}/queues",
-    ]
+    assert suts._deletable_collections(document) == ["/flows", "/work_pools"]
