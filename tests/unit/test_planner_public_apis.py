@@ -308,3 +308,32 @@ def test_a_put_on_a_collection_with_a_delete_creates_and_its_creation_is_undone(
     read = plan_for_operation("readSavedSearch", found, environment={}, secret_names=[])
     assert read.bindings["request"].call.path == {"id": "{{ data.saved_search.id }}"}
     assert read.bindings["saved_search"].call.operation == "createSavedSearch"
+
+
+def test_a_path_parameter_naming_an_entitys_field_takes_that_field_of_the_entity() -> None:
+    pools = Operation(
+        "createWorkPool",
+        "POST",
+        "/work_pools",
+        request_schema={"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        responses=created({"id": ID, "name": {"type": "string"}}),
+    )
+    runs = Operation(  # answers a work_pool_name too: not the one to follow
+        "createRun",
+        "POST",
+        "/runs",
+        request_schema={"type": "object"},
+        responses=created({"id": ID, "work_pool_name": {"type": "string"}}),
+    )
+    queues = Operation(
+        "createPoolQueue",
+        "POST",
+        "/work_pools/{work_pool_name}/queues",
+        parameters=(Parameter("work_pool_name", "path", True, {"type": "string"}),),
+        request_schema={"type": "object"},
+        responses=created({"id": ID}),
+    )
+    result = plan_for_operation(
+        "createPoolQueue", catalogue(runs, pools, queues), environment={}, secret_names=[]
+    )
+    assert result.bindings["request"].call.path == {"work_pool_name": "{{ data.work_pool.name }}"}

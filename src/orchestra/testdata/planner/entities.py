@@ -143,7 +143,8 @@ def _plain(name: str) -> str:
 def field_for(operation: Operation, parameter: str, entity: str | None = None) -> str | None:
     """The field of the resource ``operation`` answers that fills a path ``parameter``, as a dotted path
     through its envelope: the field of that name (``slug``; camel and snake case alike, ``commentId`` ↔
-    ``comment_id``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
+    ``comment_id``), else ``{<entity>_<field>}`` of the resource's own entity (``{work_pool_name}`` → its
+    ``name``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
     None when the resource has no such field."""
     key, properties = resource_of(operation)
     wanted = _plain(parameter)
@@ -154,6 +155,12 @@ def field_for(operation: Operation, parameter: str, entity: str | None = None) -
     names = {own, singular(own)}
     if key is not None:
         names |= {snake(key), singular(snake(key))}
+    for prefix in sorted(names, key=len, reverse=True):  # ``{work_pool_name}`` of a work pool: its ``name``
+        if snake(parameter).startswith(prefix + "_"):
+            rest = snake(parameter)[len(prefix) + 1 :]
+            for name in properties:
+                if _plain(name) == rest.replace("_", "") and rest not in ("id", "uuid", "key"):
+                    return field_path(key, name)
     referred = referenced_entity(parameter)
     if parameter.lower() in ("id", "uuid", "key") or (referred is not None and referred in names):
         for name in ("id", "uuid", "key", f"{own}_id", f"{own}Id"):
