@@ -47,7 +47,7 @@ class Outcome:
     planner: dict[str, Tally]
     schemathesis: dict[str, Tally]
     planner_left: dict[str, int]  # collection → entities more than before, after the planner's cleanup
-    schemathesis_left: dict[str, int]
+    schemathesis_left: dict[str, int] | None  # None: the SUT could not be listed after Schemathesis
 
 
 def _left(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -80,7 +80,11 @@ async def measure(sut: Sut, seeds: list[int], examples: int) -> Outcome:
                     seeds,
                     examples,
                 )
-                after_schemathesis = await sut.count(client, prepared.document)
+                try:
+                    after_schemathesis: dict[str, int] | None = await sut.count(client, prepared.document)
+                except httpx.HTTPError as error:  # what Schemathesis sent may have brought the SUT down
+                    print(f"{sut.title}: cannot list what Schemathesis left ({type(error).__name__})")
+                    after_schemathesis = None
         finally:
             running.stop()
     return Outcome(
@@ -90,7 +94,7 @@ async def measure(sut: Sut, seeds: list[int], examples: int) -> Outcome:
         planner,
         schemathesis,
         _left(start, after_planner),
-        _left(after_planner, after_schemathesis),
+        None if after_schemathesis is None else _left(after_planner, after_schemathesis),
     )
 
 
@@ -117,11 +121,17 @@ def report(outcome: Outcome) -> None:
     print(
         f"  planner: valid {p.valid_rate:.2f} of {p.sent} requests, coverage {p.coverage:.2f}, "
         f"leaked {sum(outcome.planner_left.values())}; schemathesis: valid {s.valid_rate:.2f} of "
-        f"{s.sent}, coverage {s.coverage:.2f}, leaked {sum(outcome.schemathesis_left.values())}\n"
+        f"{s.sent}, coverage {s.coverage:.2f}, leaked {_leaked(outcome.schemathesis_left)}\n"
     )
 
 
-def _described(left: dict[str, int]) -> str:
+def _leaked(left: dict[str, int] | None) -> str:
+    return "unknown" if left is None else str(sum(left.values()))
+
+
+def _described(left: dict[str, int] | None) -> str:
+    if left is None:
+        return "unknown (the SUT did not answer its listings)"
     return ", ".join(f"{count} in {collection}" for collection, count in sorted(left.items())) or "nothing"
 
 
@@ -139,7 +149,7 @@ def summary(outcomes: dict[str, Outcome | str], seeds: int, examples: int) -> st
             f"{key}_planner_leaked={sum(outcome.planner_left.values())}",
             f"{key}_schemathesis_valid_rate={s.valid_rate:.2f}",
             f"{key}_schemathesis_coverage={s.coverage:.2f}",
-            f"{key}_schemathesis_leaked={sum(outcome.schemathesis_left.values())}",
+            f"{key}_schemathesis_leaked={_leaked(outcome.schemathesis_left)}",
         ]
     return " ".join(parts)
 
