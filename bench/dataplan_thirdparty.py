@@ -115,6 +115,13 @@ def report(outcome: Outcome) -> None:
     if samples:
         print("  first non-2xx per operation:\n" + samples)
     print(f"  planner cleanup: {cleanup_summary(outcome.keys, outcome.planner)}")
+    failed = [
+        f"{key} ({outcome.planner[key].cleanups['failed']})"
+        for key in outcome.keys
+        if outcome.planner[key].cleanups["failed"]
+    ]
+    if failed:
+        print(f"  plans whose cleanup failed: {', '.join(failed)}")
     print(f"  left after the planner's cleanup: {_described(outcome.planner_left)}")
     print(f"  left by Schemathesis: {_described(outcome.schemathesis_left)}")
     p, s = figures(outcome.planner, outcome.keys), figures(outcome.schemathesis, outcome.keys)
