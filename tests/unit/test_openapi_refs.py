@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from orchestra.openapi.errors import DescriptionTooLarge, InvalidDescription
-from orchestra.openapi.ref_resolver import RefResolver, resolve_refs
+from orchestra.openapi.ref_resolver import MAX_REF_CHAIN, RefResolver, resolve_refs
 
 
 def components(**schemas: Any) -> dict[str, Any]:
@@ -80,19 +80,29 @@ def test_a_ref_that_is_not_a_string_is_refused() -> None:
 
 
 def test_exponential_expansion_is_refused_as_too_large() -> None:
-    # S0 uses S1 twice, S1 uses S2 twice, ...: 2 ** 30 nodes once inlined.
+    # S0 uses S1 60 times, S1 uses S2 60 times, ...: 60 ** 4 nodes even with chains cut at 4 references.
     schemas = {
-        f"S{i}": {
-            "properties": {
-                "a": {"$ref": f"#/components/schemas/S{i + 1}"},
-                "b": {"$ref": f"#/components/schemas/S{i + 1}"},
-            }
-        }
+        f"S{i}": {"properties": {f"p{n}": {"$ref": f"#/components/schemas/S{i + 1}"} for n in range(60)}}
         for i in range(30)
     }
     schemas["S30"] = {"type": "string"}
     with pytest.raises(DescriptionTooLarge):
         RefResolver(components(**schemas), max_nodes=100_000).resolve({"$ref": "#/components/schemas/S0"})
+
+
+def test_schemas_referring_to_each_other_are_cut_after_a_chain_of_references() -> None:
+    # Users → Roles → Policies → Users …, each also referring to the others: no single one repeats soon,
+    # yet inlining all of it would multiply without end; a reference inside MAX_REF_CHAIN others is {}.
+    names = ["Users", "Roles", "Policies", "Permissions", "Files"]
+    schemas = {
+        name: {"properties": {other.lower(): {"$ref": f"#/components/schemas/{other}"} for other in names}}
+        for name in names
+    }
+    node = RefResolver(components(**schemas)).resolve({"$ref": "#/components/schemas/Users"})
+    for step in range(1, MAX_REF_CHAIN):  # Users → roles → policies → permissions: all inlined
+        node = node["properties"][names[step].lower()]
+        assert set(node["properties"]) == {name.lower() for name in names}
+    assert node["properties"][names[MAX_REF_CHAIN].lower()] == {}  # files, nested in four references
 
 
 def test_a_ref_cycle_that_describes_nothing_is_refused() -> None:

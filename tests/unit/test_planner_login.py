@@ -97,7 +97,7 @@ def test_a_log_in_with_an_enveloped_body_and_token_is_planned_first_and_its_toke
     }
 
 
-def test_the_token_prefix_variable_wins_over_the_description_and_no_prefix_is_invented() -> None:
+def test_the_token_prefix_variable_wins_over_the_description_and_a_login_token_is_a_bearer() -> None:
     catalogue = described(REALWORLD)
     plan = plan_for_operation(
         "createArticle", catalogue, environment={"token_prefix": "JWT"}, secret_names=["email", "password"]
@@ -105,7 +105,11 @@ def test_the_token_prefix_variable_wins_over_the_description_and_no_prefix_is_in
     assert plan.defaults.headers == {"Authorization": "{{ env.token_prefix }} {{ data.auth.user.token }}"}
     plain = described(REALWORLD, {**REALWORLD_SCHEME, "description": "The token of the log-in."})
     plan = plan_for_operation("createArticle", plain, environment={}, secret_names=["email", "password"])
-    assert plan.defaults.headers == {"Authorization": "{{ data.auth.user.token }}"}
+    # The Authorization header names its scheme first: a log-in's token, described as nothing else, is
+    # a bearer token; a key of the environment goes as it is (some APIs take a bare key there).
+    assert plan.defaults.headers == {"Authorization": "Bearer {{ data.auth.user.token }}"}
+    plan = plan_for_operation("createArticle", plain, environment={}, secret_names=["api_key"])
+    assert plan.defaults.headers == {"Authorization": "{{ secrets.api_key }}"}
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,9 @@
   reference may appear at most ``MAX_REF_REPEATS`` times on one path from the root; beyond that the place
   is cut and becomes ``{}`` (any value). A generator therefore produces a bounded tree (``Node`` → children
   ``Node`` → children ``{}``), which is all test data needs.
+- Schemas that refer to each other (``User`` → ``Role`` → ``Policy`` → ``User`` … as a CMS describes
+  its system collections) multiply without any single one repeating: a reference nested inside
+  ``MAX_REF_CHAIN`` others is cut the same way, so such a description stays importable.
 - Sibling keywords beside a ``$ref`` (allowed in OpenAPI 3.1, e.g. a ``description``) are laid over the
   inlined target.
 - A reference that leads only through references back to itself (``A`` is ``$ref B``, ``B`` is
@@ -23,6 +26,7 @@ from urllib.parse import unquote
 from orchestra.openapi.errors import DescriptionTooLarge, InvalidDescription
 
 MAX_REF_REPEATS = 2
+MAX_REF_CHAIN = 4  # references inlined one inside another on one path; deeper ones become {}
 MAX_NODES = 500_000
 MAX_DEPTH = 200
 
@@ -92,8 +96,8 @@ class RefResolver:
             ref = value["$ref"]
             target = self.target(ref)
             self._refuse_alias_cycle(ref, target)
-            if chain.count(ref) >= MAX_REF_REPEATS:
-                return {}  # a recursive schema, cut here: any value
+            if chain.count(ref) >= MAX_REF_REPEATS or len(chain) >= MAX_REF_CHAIN:
+                return {}  # a recursive schema (or a long chain of them), cut here: any value
             inlined = self._resolve(target, (*chain, ref), depth + 1)
             siblings = {key: item for key, item in value.items() if key != "$ref"}
             if not siblings:

@@ -39,6 +39,7 @@ from orchestra.testdata.planner.entities import (
     properties_of,
     resource_of,
     singular,
+    static_segments,
     token_field,
     undoer_of,
 )
@@ -68,6 +69,7 @@ from orchestra.testdata.values.name_hints import referenced_entity, snake
 TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", "apikey", "auth_token")
 _BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
 MAX_DEPTH = 8
+_GENERIC_IDENTIFIERS = ("id", "uuid", "key", "name")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
@@ -312,11 +314,16 @@ class _Planner:
         generated: dict[str, JsonSchema] = {}
         credentials = token_field(operation) is not None  # a login: the environment's own credentials
         for prop in _all_sendable(merged):
-            entity = referenced_entity(prop)
+            entity = self.referred(prop)
+            named = self.named_entity(prop)
             if prop in fixed:
                 body[prop] = fixed[prop]
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
+            elif (named is not None or self.is_relation(prop, properties.get(prop))) and prop not in required:
+                continue  # an entity's name or key, optional: a made-up one names nothing (refused or a 404)
+            elif named is not None and (by_name := self.by_name(named, operation, prop)) is not None:
+                body[prop] = by_name
             elif entity is not None and prop in required:
                 where = f"{operation.operation_id} {prop}"
                 reference = self.reference(entity, where)
@@ -337,9 +344,55 @@ class _Planner:
                 body[prop] = _template(f"data.{fields}['{prop}']")
         return body
 
-    def reference(self, entity: str, where: str) -> str | None:
-        """``{{ data.<binding>.<id> }}`` of a created ``entity``, creating it first; None when no operation
-        creates it (or creating it would need itself)."""
+    def referred(self, prop: str) -> str | None:
+        """The entity a property refers to: any for ``<entity>Id`` / ``_uuid``; for ``<entity>_key`` /
+        ``_ref`` only one the description knows as a resource (a path segment names its collection, or an
+        operation creates one): ``task_key`` of an API without tasks is a plain value (a key the client
+        chooses), not a reference to something to create or look up."""
+        entity = referenced_entity(prop)
+        if entity is None or not snake(prop).endswith(("_key", "_ref")):
+            return entity
+        segments = {
+            snake(singular(part.replace("-", "_")))
+            for operation in self.catalogue.operations.values()
+            for part in static_segments(operation.path)
+        }
+        if entity in segments or producer_of(self.catalogue, entity) is not None:
+            return entity
+        return None
+
+    def is_relation(self, prop: str, schema: JsonSchema | None) -> bool:
+        """Whether a property named after an entity of the API (``role``, ``flow`` beside ``POST /roles``,
+        ``POST /flows``) holds a scalar: that entity's key, as CMSs write relations."""
+        if (
+            not isinstance(schema, dict)
+            or "properties" in schema
+            or schema.get("type") in ("object", "array")
+        ):
+            return False
+        return producer_of(self.catalogue, snake(singular(prop))) is not None
+
+    def named_entity(self, prop: str) -> str | None:
+        """The entity a ``<entity>_name`` property names by its name (``work_pool_name``), when an
+        operation creates that entity and its resource has a ``name``."""
+        key = snake(prop)
+        if not key.endswith("_name") or len(key) <= len("_name"):
+            return None
+        producer = producer_of(self.catalogue, key[: -len("_name")])
+        if producer is None or "name" not in resource_of(producer)[1]:
+            return None
+        return key[: -len("_name")]
+
+    def by_name(self, entity: str, operation: Operation, prop: str) -> str | None:
+        """The name of a created ``entity`` for a required ``<entity>_name`` property of ``operation``."""
+        where = f"{operation.operation_id} {prop}"
+        found = self.reference(entity, where, field="name")
+        self.unresolved.pop(where, None)
+        return found
+
+    def reference(self, entity: str, where: str, *, field: str | None = None) -> str | None:
+        """``{{ data.<binding>.<id> }}`` of a created ``entity`` (or its ``field``), creating it first;
+        None when no operation creates it (or creating it would need itself)."""
         producer = producer_of(self.catalogue, entity)
         if producer is None:
             self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
@@ -348,6 +401,10 @@ class _Planner:
             self.unresolved[where] = f"it refers to {_a(entity)}, and creating one would need itself"
             return None
         binding = self.entity(entity, producer)
+        if field is not None:
+            found = field_path(resource_of(producer)[0], field)
+            self.note(f"{where}: the {field} of the {entity} created with {producer.operation_id}")
+            return _template(f"data.{binding}.{found}")
         self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
         return _template(f"data.{binding}.{id_field(producer)}")
 
@@ -382,6 +439,8 @@ class _Planner:
                 binding = self.entity(entity, producer)
                 self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
                 return _template(f"data.{binding}.{found}")
+        if parameter.lower() in _GENERIC_IDENTIFIERS:
+            return None  # every resource has one: a field of that name says nothing about which
         for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
             if (
                 not is_collection_post(producer)
@@ -620,11 +679,23 @@ class _Planner:
                 found["value"] = self.value_operations[name]
             for where, operation_id in found.items():
                 operation = self.catalogue.get(operation_id)
-                security = operation.security if operation is not None else ()
+                security = self.security_of(operation) if operation is not None else ()
                 accepted = tuple(scheme for scheme in security if scheme in self.catalogue.security_schemes)
                 if accepted:
                     uses.append((name, where, accepted))
         return uses
+
+    def security_of(self, operation: Operation) -> tuple[str, ...]:
+        """The schemes an operation accepts; for one that names none, in a description that defines
+        schemes but applies them to fewer than half of its operations (its authentication left unsaid,
+        not off, as a CMS that serves only signed-in users describes itself), any of them. The log-in
+        itself never gets credentials."""
+        if operation.security or self.is_login(operation) or not self.catalogue.security_schemes:
+            return operation.security
+        operations = self.catalogue.operations.values()
+        if 2 * sum(1 for other in operations if other.security) >= len(operations):
+            return ()
+        return tuple(self.catalogue.security_schemes)
 
     def credential_rank(self, name: str) -> int | None:
         """How well the environment satisfies a scheme (lower is better); None: not at all."""
@@ -681,7 +752,7 @@ class _Planner:
             token = self.login_token(name) if plan_login else f"data.{self.token_binding}.{login.member}"
         else:
             token = source
-        sent, how = send_token(scheme, _template(token), self.environment)
+        sent, how = send_token(scheme, _template(token), self.environment, from_login=source == "login")
         if plan_login and source != "login":
             what = "bearer token" if scheme.type != "apiKey" else f"the {scheme.location} {scheme.parameter}"
             self.note(f"{name}: {what} from {source}" + (f", {how}" if scheme.type == "apiKey" else ""))
@@ -866,6 +937,8 @@ def _entity_before(path: str, parameter: str) -> str | None:
     marker = "{" + parameter + "}"
     if marker in parts:
         index = parts.index(marker)
+        if index > 1 and parts[index - 1].lower() in (parameter.lower(), f"by-{parameter.lower()}"):
+            index -= 1  # ``/variables/name/{name}``: the collection is before the word naming the key
         if index > 0 and not parts[index - 1].startswith("{"):
             return snake(singular(parts[index - 1]))
     return None

@@ -69,9 +69,20 @@ def is_collection_post(operation: Operation) -> bool:
     return operation.method == "POST" and not operation.path.rstrip("/").endswith("}")
 
 
+def is_collection_put(catalogue: Catalogue, operation: Operation) -> bool:
+    """A PUT on a collection whose items can be deleted (``PUT /saved_searches/`` beside ``DELETE
+    /saved_searches/{id}``): a create-or-replace, creating what it names."""
+    return (
+        operation.method == "PUT"
+        and not operation.path.rstrip("/").endswith("}")
+        and deleter_of(catalogue, operation) is not None
+    )
+
+
 def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
     """The operation that creates an ``entity``: a POST on its collection (``POST /customers``), else one
-    named ``create<Entity>``, else a POST tagged with it. Token endpoints never count."""
+    named ``create<Entity>``, else a POST tagged with it, else a PUT on its collection that has a DELETE for
+    its items. Token endpoints never count."""
     wanted = entity.replace("_", "")
     candidates = [
         op for op in catalogue.operations.values() if is_collection_post(op) and token_field(op) is None
@@ -84,9 +95,16 @@ def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
         if any(lowered == verb + wanted for verb in _CREATE_VERBS):
             return op
     for op in candidates:
-        if any(singular(snake(tag)).replace("_", "") == wanted for tag in op.tags):
+        if any(singular(snake(tag)).replace("_", "") == wanted for tag in op.tags) and not _answers_list(op):
             return op
-    return None
+    puts = [op for op in catalogue.operations.values() if is_collection_put(catalogue, op)]
+    return next((op for op in puts if entity_of(op) == entity), None)
+
+
+def _answers_list(operation: Operation) -> bool:
+    """Whether the operation answers an array (a search or a listing: it creates nothing)."""
+    schema = operation.success_schema()
+    return isinstance(schema, dict) and schema.get("type") == "array"
 
 
 def deleter_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, str] | None:
@@ -185,7 +203,8 @@ def _plain(name: str) -> str:
 def field_for(operation: Operation, parameter: str, entity: str | None = None) -> str | None:
     """The field of the resource ``operation`` answers that fills a path ``parameter``, as a dotted path
     through its envelope: the field of that name (``slug``; camel and snake case alike, ``commentId`` ↔
-    ``comment_id``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
+    ``comment_id``), else ``{<entity>_<field>}`` of the resource's own entity (``{work_pool_name}`` → its
+    ``name``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
     None when the resource has no such field."""
     key, properties = resource_of(operation)
     wanted = _plain(parameter)
@@ -196,6 +215,12 @@ def field_for(operation: Operation, parameter: str, entity: str | None = None) -
     names = {own, singular(own)}
     if key is not None:
         names |= {snake(key), singular(snake(key))}
+    for prefix in sorted(names, key=len, reverse=True):  # ``{work_pool_name}`` of a work pool: its ``name``
+        if snake(parameter).startswith(prefix + "_"):
+            rest = snake(parameter)[len(prefix) + 1 :]
+            for name in properties:
+                if _plain(name) == rest.replace("_", "") and rest not in ("id", "uuid", "key"):
+                    return field_path(key, name)
     referred = referenced_entity(parameter)
     if parameter.lower() in ("id", "uuid", "key") or (referred is not None and referred in names):
         for name in ("id", "uuid", "key", f"{own}_id", f"{own}Id"):

@@ -10,9 +10,10 @@ is named like a log-in. An undocumented answer of a POST named like a log-in is 
 
 Candidates are ranked: one that a security scheme's description names (``… by logging in via
 /users/login``), then one named like a log-in (``login``, ``signin``, ``token``, ``session``), then one that
-asks for a password, a token in the body before one in a header, and the fewest required fields (a sign-up
-asks for more than a log-in). Two candidates still level are not guessed between: the note names them, and
-the environment variable ``login_operation`` chooses one.
+asks for a password, a documented token before one guessed for an undocumented answer (a password reset
+is no log-in), a token in the body before one in a header, and the fewest required fields (a sign-up asks
+for more than a log-in). Two candidates still level are not guessed between: the note names them, and the
+environment variable ``login_operation`` chooses one.
 """
 
 from __future__ import annotations
@@ -184,6 +185,9 @@ def _rank(login: Login, mentioned: set[str]) -> tuple[int, ...]:
         0 if operation.operation_id in mentioned or operation.path in mentioned else 1,
         0 if _LOGIN_WORDS.search(f"{operation.operation_id} {operation.path}") else 1,
         0 if any(is_password(path[-1]) for path in login.fields) else 1,
+        # A documented token before the OAuth 2 guess for an undocumented answer (a password reset
+        # that answers nothing is no log-in).
+        0 if token_path(operation.success_schema()) is not None or not login.in_body else 1,
         0 if login.token.startswith("$") else 1,
         len(login.required),
     )

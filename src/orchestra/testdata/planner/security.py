@@ -5,7 +5,8 @@
   ``password``.
 - API key: in the header, query parameter or cookie the scheme names, with its value written as the
   scheme's description shows it (``Token xxxxx.yyyyy.zzzzz`` → ``Token <token>``) or as the environment
-  variable ``token_prefix`` says (``Token``; it wins over the description).
+  variable ``token_prefix`` says (``Token``; it wins over the description); a log-in's token in the
+  ``Authorization`` header without either goes after ``Bearer``.
 
 Values are templates (``{{ secrets.token }}``, ``{{ data.auth.token }}``), never credentials.
 """
@@ -66,9 +67,11 @@ def shown_prefix(scheme: SecurityScheme) -> str | None:
     return found.group(1)
 
 
-def send_token(scheme: SecurityScheme, token: str, variables: Mapping[str, Any]) -> tuple[Sent, str]:
-    """What a request carries for a token-taking scheme (``token`` a template), and how the value is
-    written (for the plan's notes)."""
+def send_token(
+    scheme: SecurityScheme, token: str, variables: Mapping[str, Any], *, from_login: bool = False
+) -> tuple[Sent, str]:
+    """What a request carries for a token-taking scheme (``token`` a template; ``from_login``: the token
+    of the API's log-in), and how the value is written (for the plan's notes)."""
     if scheme.type != "apiKey":
         return Sent(headers={"Authorization": f"Bearer {token}"}), "as a bearer token"
     value, how = token, "as it is"
@@ -76,6 +79,10 @@ def send_token(scheme: SecurityScheme, token: str, variables: Mapping[str, Any])
         value, how = "{{ env." + TOKEN_PREFIX_VARIABLE + " }} " + token, f"after {TOKEN_PREFIX_VARIABLE}"
     elif (prefix := shown_prefix(scheme)) is not None:
         value, how = f"{prefix} {token}", f"after '{prefix}' (as its description shows)"
+    elif from_login and scheme.location == "header" and scheme.parameter.lower() == "authorization":
+        # The Authorization header names its scheme first (RFC 9110): a log-in's token is a bearer
+        # token. A key from the environment goes as it is (some APIs take a bare key there).
+        value, how = f"Bearer {token}", "after 'Bearer' (the Authorization header names its scheme)"
     if scheme.location == "query":
         return Sent(query={scheme.parameter: value}), how
     if scheme.location == "cookie":

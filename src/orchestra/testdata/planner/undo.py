@@ -8,12 +8,23 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from orchestra.openapi.operations import Catalogue, Operation
-from orchestra.testdata.planner.entities import is_collection_post, is_query_post, token_field, undoer_of
+from orchestra.testdata.planner.entities import (
+    is_collection_post,
+    is_collection_put,
+    is_query_post,
+    token_field,
+    undoer_of,
+)
 from orchestra.testdata.planner.login import signs_in
 from orchestra.testdata.plans.dataplan_model import DataPlan
 
 _DATA_REFERENCE = re.compile(r"\{\{\s*data\.([A-Za-z_][A-Za-z0-9_]*)")
 LEFTOVERS_HINT = "set data.leftovers: true in the test case to allow that"
+
+
+# A PUT on a collection creates (create-or-replace) when it says so; otherwise (``PUT /pet``, "Update an
+# existing pet") it updates an item its body names.
+_CREATION_WORDS = re.compile(r"creat|upsert|\badd|save|register", re.IGNORECASE)
 
 
 def creates(catalogue: Catalogue, operation: Operation) -> bool:
@@ -22,6 +33,8 @@ def creates(catalogue: Catalogue, operation: Operation) -> bool:
     its path takes back (``PUT /user/starred/{repo}``). A log-in, a token request or a POST that reads or
     checks (``POST /search``) creates nothing."""
     if operation.method == "PUT":
+        if is_collection_put(catalogue, operation):  # PUT /saved_searches/ named as a creation
+            return _CREATION_WORDS.search(f"{operation.operation_id} {operation.summary}") is not None
         return operation.request_schema is None and undoer_of(catalogue, operation) is not None
     if not is_collection_post(operation) or token_field(operation) is not None:
         return False

@@ -118,15 +118,23 @@ def merge_all_of(schema: JsonSchema) -> JsonSchema:
 
 def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth: int = 0) -> list[str]:
     """The properties a generated object gets: the required ones, and the optional ones except those that
-    refer to another entity (``customerId``: an invented id would be refused) or lie deeper than 4 levels;
-    in a request never ``readOnly`` ones."""
+    refer to another entity (``customerId``, or described as "the identifier of the parent folder": an
+    invented id would be refused), its own ``id`` and audit fields (``date_created``: the server assigns
+    them), those that may be null and are null by default (the server's own default is the value it
+    surely accepts: an invented nested state or filter often is not), or lie deeper than 4 levels; in a
+    request never ``readOnly`` ones."""
     properties = schema.get("properties") or {}
     required = [name for name in schema.get("required") or [] if isinstance(name, str)]
     chosen: list[str] = []
     for prop, sub in properties.items():
         if not isinstance(sub, dict) or (for_request and sub.get("readOnly")):
             continue
-        if prop not in required and (looks_like_reference(prop) or depth >= 4):
+        if prop not in required and (
+            looks_like_reference(prop)
+            or depth >= 4
+            or _null_by_default(sub)
+            or (for_request and _assigned_or_referring(prop, sub))
+        ):
             continue
         chosen.append(prop)
     for prop in required:
@@ -136,6 +144,43 @@ def generated_properties(schema: JsonSchema, *, for_request: bool = True, depth:
         ):
             chosen.append(prop)
     return chosen
+
+
+_REFERRING = re.compile(
+    r"\b(?:identifier|id|uuid)s? of (?:the|a|an)\b"
+    r"|\breference to (?:the|a|an)\b",
+    re.IGNORECASE,
+)
+
+
+_STAMPED = frozenset(
+    {"created", "updated", "modified", "created_at", "updated_at", "modified_at", "deleted_at"}
+    | {"date_created", "date_updated", "date_modified", "user_created", "user_updated"}
+    | {"created_by", "updated_by", "modified_by", "created_on", "updated_on"}
+)
+
+
+def _assigned_or_referring(name: str, schema: JsonSchema) -> bool:
+    """An optional ``id`` or audit field (``date_created``, ``user_updated``: the server assigns and stamps
+    them, and some refuse them), or a property whose description says it identifies another entity
+    ("Unique identifier of the parent folder", "The unique identifier of a role")."""
+    description = schema.get("description")
+    if name.lower() == "id" or snake(name) in _STAMPED:
+        return True
+    return isinstance(description, str) and _REFERRING.search(description) is not None
+
+
+def _null_by_default(schema: JsonSchema) -> bool:
+    """Whether a property may be null and has no default but null (``Optional[X] = None``)."""
+    if schema.get("default") is not None:
+        return False
+    kind = schema.get("type")
+    options = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return (
+        schema.get("nullable") is True
+        or (isinstance(kind, list) and "null" in kind)
+        or any(isinstance(option, dict) and option.get("type") == "null" for option in options)
+    )
 
 
 class ValueGenerator:

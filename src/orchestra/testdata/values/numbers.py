@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from orchestra.openapi.operations import JsonSchema
 
+SMALL_COUNT = 20  # the largest integer generated where the schema sets no bound
+
 
 class NoNumber(Exception):
     """No number satisfies the bounds; the message says which."""
@@ -16,7 +18,8 @@ class NoNumber(Exception):
 
 def bounds(schema: JsonSchema, integer: bool) -> tuple[float, float]:
     """Inclusive bounds (exclusive ones moved inwards); without bounds positive numbers (most APIs take
-    them for quantities and prices)."""
+    them for quantities and prices), and for an integer a small count: servers cap the limits, page sizes
+    and counts their descriptions leave unbounded (``limit`` ≤ 200, ``max_runs`` ≤ 50)."""
     gap = 1 if integer else 0.01
     low: float | None = schema.get("minimum")
     high: float | None = schema.get("maximum")
@@ -34,12 +37,12 @@ def bounds(schema: JsonSchema, integer: bool) -> tuple[float, float]:
             else:
                 high = value if high is None else min(high, value)
     if low is None and high is None:
-        low, high = 1, 1000
+        low, high = 1, (SMALL_COUNT if integer else 1000)
     elif low is None:
         assert high is not None
         low = min(1, high) if high >= 1 else high - 1000
     elif high is None:
-        high = max(low, 1) + 1000
+        high = max(low, 1) + (SMALL_COUNT if integer else 1000)
     assert low is not None
     assert high is not None
     if low > high:

@@ -1,0 +1,63 @@
+"""The third-party DataPlan benchmark (bench/dataplan_thirdparty.py) without installing anything: a SUT that
+cannot be installed is reported as skipped with the reason, never as a pass, and what is left in a SUT is
+counted per collection the description can delete."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+sys.path.insert(0, str(BENCH))
+suts = _load("thirdparty_suts")
+bench = _load("dataplan_thirdparty")
+
+
+def test_an_installer_that_fails_makes_the_sut_unavailable_with_its_output(tmp_path: Path) -> None:
+    log = tmp_path / "install.log"
+    command = [sys.executable, "-c", "import sys; print('no such package here'); sys.exit(3)"]
+    with pytest.raises(suts.Unavailable) as why:
+        suts._run(command, log)
+    assert "failed (3)" in str(why.value)
+    assert "no such package here" in str(why.value)
+
+
+def test_a_skipped_sut_is_named_in_the_last_line_not_given_figures() -> None:
+    line = bench.summary({"directus": "Directus skipped: npm is not installed"}, 3, 5)
+    assert line == "seeds=3 examples=5 directus_skipped=1"
+
+
+def test_leaks_are_what_a_generator_left_beyond_what_was_there() -> None:
+    before = {"/flows": 2, "/work_pools": 1}
+    after = {"/flows": 2, "/work_pools": 3, "/variables": 1}
+    assert bench._left(before, after) == {"/work_pools": 2, "/variables": 1}
+
+
+def test_only_top_level_collections_with_a_delete_of_their_items_are_listed() -> None:
+    # A nested collection needs its parent to be listed; its items go with the parent's deletion.
+    document = {
+        "paths": {
+            "/flows/": {"post": {}},
+            "/flows/{id}": {"get": {}, "delete": {}},
+            "/logs/": {"post": {}},
+            "/work_pools/{name}": {"delete": {}},
+            "/work_pools/{work_pool_name}/queues/{name}": {"delete": {}},
+        }
+    }
+    assert suts._deletable_collections(document) == ["/flows", "/work_pools"]
