@@ -184,7 +184,7 @@ def test_embedded_run_plans_declared_data_from_the_given_openapi_description(
         data_dir=tmp_path / "d", password="demo-password",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Orchestra demo shop': 32 operation(s)" in " ".join(result.stdout.split())
+    assert "Orchestra demo shop': 33 operation(s)" in " ".join(result.stdout.split())
     assert "2 tests: 2 passed" in result.stdout
     text = report.read_text()
     assert "built-in planner was used" not in text
@@ -214,7 +214,7 @@ def test_run_against_a_server_imports_the_description_and_sets_secrets_there(
     (environment,) = httpx.get(f"{api}/environments", headers=headers).json()["items"]
     assert environment["secret_names"] == ["password", "username"]
     spec = httpx.get(f"{api}/environments/{environment['name']}/openapi", headers=headers).json()
-    assert (spec["source"], spec["operation_count"]) == (f"{demo_sut}/openapi.json", 32)
+    assert (spec["source"], spec["operation_count"]) == (f"{demo_sut}/openapi.json", 33)
 
 
 @pytest.mark.parametrize(
