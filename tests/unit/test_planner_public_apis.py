@@ -75,7 +75,9 @@ def test_a_search_tagged_with_an_entity_is_not_its_producer() -> None:
         parameters=(Parameter("id", "path", True, ID),),
     )
     with pytest.raises(PlanRefused) as refused:
-        plan_for_operation("readSavedSearch", catalogue(search, get), environment={}, secret_names=[])
+        plan_for_operation(
+            "readSavedSearch", catalogue(search, get), environment={}, secret_names=[], leftovers=True
+        )
     assert refused.value.reasons == [
         "readSavedSearch {id}: it refers to a saved_search, and no operation creates one"
     ]
@@ -89,7 +91,9 @@ def test_a_path_id_is_never_filled_from_an_unrelated_entity() -> None:
         "readFlowRunState", "GET", "/flow_run_states/{id}", parameters=(Parameter("id", "path", True, ID),)
     )
     with pytest.raises(PlanRefused) as refused:
-        plan_for_operation("readFlowRunState", catalogue(flows, state), environment={}, secret_names=[])
+        plan_for_operation(
+            "readFlowRunState", catalogue(flows, state), environment={}, secret_names=[], leftovers=True
+        )
     assert "no operation creates one" in refused.value.reasons[0]
 
 
@@ -111,7 +115,7 @@ def test_a_name_path_under_its_collection_names_an_entity_of_that_collection() -
         parameters=(Parameter("name", "path", True, {"type": "string"}),),
     )
     found = catalogue(flows, create, by_name)
-    result = plan_for_operation("readVariableByName", found, environment={}, secret_names=[])
+    result = plan_for_operation("readVariableByName", found, environment={}, secret_names=[], leftovers=True)
     assert result.bindings["request"].call.path == {"name": "{{ data.variable.name }}"}
 
 
@@ -143,7 +147,7 @@ def test_an_entitys_name_is_linked_when_required_and_left_out_when_optional() ->
         responses=created({"id": ID, "name": {"type": "string"}}),
     )
     result = plan_for_operation(
-        "createQueue", catalogue(pools, queues, work_queues), environment={}, secret_names=[]
+        "createQueue", catalogue(pools, queues, work_queues), environment={}, secret_names=[], leftovers=True
     )
     call = result.bindings["request"].call
     assert call.body["work_pool_name"] == "{{ data.work_pool.name }}"
@@ -161,14 +165,16 @@ def test_a_key_of_something_the_api_does_not_know_is_a_value_not_a_reference() -
         "createTaskRun", "POST", "/task_runs", request_schema=body, responses=created({"id": ID})
     )
     with pytest.raises(PlanRefused) as refused:  # an id still is a reference: never made up
-        plan_for_operation("createTaskRun", catalogue(runs), environment={}, secret_names=[])
+        plan_for_operation("createTaskRun", catalogue(runs), environment={}, secret_names=[], leftovers=True)
     assert refused.value.reasons == [
         "createTaskRun flow_id: it refers to a flow, and no operation creates one"
     ]
     flows = Operation(
         "createFlow", "POST", "/flows", request_schema={"type": "object"}, responses=created({"id": ID})
     )
-    result = plan_for_operation("createTaskRun", catalogue(flows, runs), environment={}, secret_names=[])
+    result = plan_for_operation(
+        "createTaskRun", catalogue(flows, runs), environment={}, secret_names=[], leftovers=True
+    )
     call = result.bindings["request"].call
     assert call.body == {
         "task_key": "{{ data.request_fields['task_key'] }}",
@@ -270,7 +276,7 @@ def test_an_optional_property_named_after_an_entity_is_a_relation_left_out() -> 
         "createOperation", "POST", "/operations", request_schema=body, responses=created({"id": ID})
     )
     result = plan_for_operation(
-        "createOperation", catalogue(flows, operations), environment={}, secret_names=[]
+        "createOperation", catalogue(flows, operations), environment={}, secret_names=[], leftovers=True
     )
     assert set(result.bindings["request"].call.body) == {"name", "options"}
 
@@ -301,11 +307,13 @@ def test_a_put_on_a_collection_with_a_delete_creates_and_its_creation_is_undone(
         "deleteSavedSearch", "DELETE", "/saved_searches/{id}", parameters=(Parameter("id", "path", True, ID),)
     )
     found = catalogue(put, get, delete)
-    created_one = plan_for_operation("createSavedSearch", found, environment={}, secret_names=[])
+    created_one = plan_for_operation(
+        "createSavedSearch", found, environment={}, secret_names=[], leftovers=True
+    )
     cleanup = created_one.bindings["request"].cleanup
     assert cleanup is not None
     assert cleanup.operation == "deleteSavedSearch"
-    read = plan_for_operation("readSavedSearch", found, environment={}, secret_names=[])
+    read = plan_for_operation("readSavedSearch", found, environment={}, secret_names=[], leftovers=True)
     assert read.bindings["request"].call.path == {"id": "{{ data.saved_search.id }}"}
     assert read.bindings["saved_search"].call.operation == "createSavedSearch"
 
@@ -334,6 +342,6 @@ def test_a_path_parameter_naming_an_entitys_field_takes_that_field_of_the_entity
         responses=created({"id": ID}),
     )
     result = plan_for_operation(
-        "createPoolQueue", catalogue(runs, pools, queues), environment={}, secret_names=[]
+        "createPoolQueue", catalogue(runs, pools, queues), environment={}, secret_names=[], leftovers=True
     )
     assert result.bindings["request"].call.path == {"work_pool_name": "{{ data.work_pool.name }}"}

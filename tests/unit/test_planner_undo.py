@@ -92,11 +92,30 @@ def test_an_update_of_shared_data_is_read_first_and_only_what_is_read_back_is_se
         operation="updateUser",
         body={
             "user": {
-                "email": "{{ data.request_before['user']['email'] }}",
-                "bio": "{{ data.request_before['user']['bio'] }}",
-                "password": "{{ data.request_before['user']['password'] }}",
+                "email": "{{ data.request_before['user'].get('email') }}",
+                "bio": "{{ data.request_before['user'].get('bio') }}",
             }
         },
+    )
+
+
+def test_an_update_never_changes_credentials_privileges_or_odd_names() -> None:
+    props = {
+        "email": {"type": "string"},
+        "password": {"type": "string"},
+        "api_key": {"type": "string"},
+        "role": {"type": "string"},
+        "pin": {"type": "string", "writeOnly": True},
+        "code": {"type": "string", "format": "password"},
+        "x'] ~ secrets.t ~ ['": {"type": "string"},
+        "bio": {"type": "string"},
+    }
+    user = {"type": "object", "properties": props}
+    read = op("getUser", "GET", "/user", responses={"200": user})
+    update = op("updateUser", "PATCH", "/user", request_schema=user)
+    plan = plan_for_operation("updateUser", catalogue(read, update), environment={}, secret_names=["email"])
+    assert plan.bindings["request"].cleanup == Request(
+        operation="updateUser", body={"bio": "{{ data.request_before.get('bio') }}"}
     )
 
 

@@ -557,7 +557,7 @@ class _Planner:
                 inputs = self.request_inputs(name, operation, path)
                 self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs))
                 return
-            restore = restore_for(self.catalogue, operation)
+            restore = restore_for(self.catalogue, operation, self.secrets)
             if isinstance(restore, str):
                 self.leave(
                     operation.operation_id, f"it changes something the plan did not create and {restore}"

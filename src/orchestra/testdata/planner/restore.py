@@ -1,18 +1,27 @@
 """Undoing an update of something a plan did not create (``PUT /user`` on the environment's own user): the
 previous representation is read first (the GET on the same path) and written back by the same operation
 after the run. Only fields that the read answers are sent (one it does not answer, a password, could not be
-written back); when a required one is missing, or nothing reads the resource back, the update cannot be
-undone and the planner refuses it (unless the test allows leftovers)."""
+written back). Credentials and privileges are never changed: a field named like an environment secret
+(the log-in's ``email``: other runs of the environment log in with it), a password, token, key, role or
+permission, a ``writeOnly`` or ``format: password`` field, or a name that is not a plain identifier. When a
+required field is among those or missing, or nothing reads the resource back, the update cannot be undone
+and the planner refuses it (unless the test allows leftovers). The write-back reads each field with
+``.get``, so a field the read left out is written back as null instead of failing after the update."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
 from orchestra.testdata.planner.entities import envelope_key, getter_of, properties_of, resource_of
 from orchestra.testdata.values.generator import merge_all_of
+
+_KEPT_NAMES = re.compile(r"pass(word|wd)?|secret|token|api_?key|credential|role|admin|permission|scope", re.I)
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -26,12 +35,15 @@ class Restore:
     def body(self, before: str) -> dict[str, Any]:
         """The write-back's body: each field as the read ``data.<before>`` answered it."""
         base = f"data.{before}" + (f"['{self.answer_key}']" if self.answer_key else "")
-        inner = {name: "{{ " + base + f"['{name}'] }}}}" for name in self.fields}
+        inner = {name: "{{ " + base + f".get('{name}') }}}}" for name in self.fields}
         return {self.request_key: inner} if self.request_key else inner
 
 
-def restore_for(catalogue: Catalogue, operation: Operation) -> Restore | str:
-    """How to undo ``operation`` on something that existed before, or why it cannot be undone."""
+def restore_for(
+    catalogue: Catalogue, operation: Operation, secret_names: Collection[str] = ()
+) -> Restore | str:
+    """How to undo ``operation`` on something that existed before, or why it cannot be undone;
+    ``secret_names``: the environment's secrets (fields named like one are never changed)."""
     getter = getter_of(catalogue, operation)
     if getter is None:
         return f"no GET on {operation.path} reads back what it changes, so it could not be restored"
@@ -44,9 +56,13 @@ def restore_for(catalogue: Catalogue, operation: Operation) -> Restore | str:
     sendable = {
         name: sub
         for name, sub in properties_of(inner).items()
-        if not (isinstance(sub, dict) and sub.get("readOnly"))
+        if not (isinstance(sub, dict) and sub.get("readOnly")) and not _kept(name, sub, secret_names)
     }
     answer_key, answered = resource_of(getter)
+    if request_key is not None and not _PLAIN_NAME.match(request_key):
+        return f"its body's envelope {request_key[:40]!r} is not a plain name"
+    if answer_key is not None and not _PLAIN_NAME.match(answer_key):
+        return f"the answer's envelope {answer_key[:40]!r} is not a plain name"
     fields = [name for name in sendable if name in answered]
     if not fields:
         return f"{getter.operation_id} answers none of the fields it sends, so it could not be restored"
@@ -66,6 +82,15 @@ def restore_for(catalogue: Catalogue, operation: Operation) -> Restore | str:
         limited = {"type": "object", "required": [request_key], "properties": {request_key: limited}}
     sent = dataclasses.replace(operation, request_schema=limited)
     return Restore(getter, sent, tuple(fields), request_key, answer_key)
+
+
+def _kept(name: str, schema: Any, secret_names: Collection[str]) -> bool:
+    """Whether the update must leave the field as it is (a credential or privilege, or an odd name)."""
+    if name in secret_names or _KEPT_NAMES.search(name) or not _PLAIN_NAME.match(name):
+        return True
+    return isinstance(schema, dict) and (
+        schema.get("writeOnly") is True or schema.get("format") == "password"
+    )
 
 
 def _merged(schema: Any) -> JsonSchema | None:
