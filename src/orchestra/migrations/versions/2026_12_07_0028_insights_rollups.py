@@ -553,6 +553,18 @@ def _create_tables() -> None:
     )
 
 
+# What the backfill reads and writes.
+_BACKFILLED = (
+    "test_runs",
+    "step_results",
+    "run_verdicts",
+    "flakiness_days",
+    "step_flakiness_days",
+    "operation_days",
+    "operation_backlog",
+)
+
+
 def upgrade() -> None:
     _create_tables()
     for statement in _GRANTS:
@@ -573,10 +585,26 @@ def upgrade() -> None:
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")  # only ever called by triggers
     for name, definition in {**_FLAKINESS_TRIGGERS, **_OPERATION_TRIGGERS}.items():
         op.execute(f"CREATE TRIGGER {name} {definition}")
-    # The history so far (the rollups are empty: no trigger has fired yet).
+    # The history so far (the rollups are empty: no trigger has fired yet). The tables' owner migrates (a
+    # superuser, or the deployment's owner role, which is not one): it reads every tenant's rows and writes
+    # the rollups of each, so row-level security is lifted from the tables it touches for the backfill only,
+    # inside this transaction (with FORCE the owner would be held by the policies: an owner that is also
+    # orchestra_system could read the steps but not write operation_days, and the upgrade would fail).
+    bind = op.get_bind()
+    forced = [
+        table
+        for table in _BACKFILLED
+        if bind.execute(
+            sa.text("SELECT relforcerowsecurity FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
+        ).scalar()
+    ]
+    for table in forced:
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute(_BACKFILL_FLAKINESS)
     op.execute(_BACKFILL_STEPS)
     op.execute(_add("step_results", f"r.status IN {_VERDICTS}"))
+    for table in forced:
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
 def downgrade() -> None:
