@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +211,7 @@ def test_form_fields_and_files_become_a_multipart_body_as_curl_sends_them(tmp_pa
         ("-F f=@missing.txt", "cannot read the file 'missing.txt'"),
         ("-F f=<binary.bin", "is not UTF-8 text"),
         ("-F f=@big.bin", "larger than 512 KiB in all"),
+        ("-F f=@pipe", "'pipe' is not a regular file"),
     ],
 )
 def test_hostile_or_unsupported_form_fields_are_refused_with_a_reason(
@@ -220,6 +222,7 @@ def test_hostile_or_unsupported_form_fields_are_refused_with_a_reason(
     (folder / "note.txt").write_text("n")
     (folder / "binary.bin").write_bytes(b"\xff\xfe\x00")
     (folder / "big.bin").write_bytes(b"0" * (512 * 1024 + 1))
+    os.mkfifo(folder / "pipe")  # would block a plain open
     (tmp_path / "outside.txt").write_text("secret")
     with pytest.raises(ImportRefused) as refused:
         from_curl(f"curl {option} http://h/", working_dir=folder)

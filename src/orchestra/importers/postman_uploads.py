@@ -14,6 +14,8 @@ sends the request without the part and only warns. The files of one collection a
 from __future__ import annotations
 
 import base64
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +49,12 @@ class UploadFolder:
                 "run from a folder that holds it (files elsewhere are not read)"
             )
         try:
-            with path.open("rb") as handle:
+            # O_NOFOLLOW: the resolved path is read as it is, not through a link put there since it was
+            # checked; O_NONBLOCK: a FIFO does not hold the import (it is refused below, not read).
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(descriptor, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise ImportRefused(f"{where}: {src[:300]!r} is not a regular file")
                 content = handle.read(MAX_UPLOAD_BYTES - self.read_bytes + 1)
         except OSError as error:
             raise ImportRefused(f"{where}: cannot read the file {src[:300]!r}: {error.strerror}") from None

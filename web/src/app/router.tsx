@@ -154,7 +154,7 @@ const runRoute = createRoute({
   path: "/runs/$runId",
   component: function RunScreen() {
     const { runId } = runRoute.useParams();
-    return <RunDetail runId={runId} />;
+    return <RunDetail key={runId} runId={runId} />;
   },
 });
 

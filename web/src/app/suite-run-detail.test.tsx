@@ -104,6 +104,26 @@ describe("a suite run's page", { timeout: 20_000 }, () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("editors may cancel");
   });
 
+  it("follows the suite run's events with the current token and applies them", async () => {
+    const running = nightly({ status: "IN_PROGRESS", finished_at: null, counts: { PASSED: 1 }, total: 2 });
+    serve(running);
+    const tokens: (string | null)[] = [];
+    server.use(
+      http.get(`*/api/v1/suite-runs/${SUITE_RUN}/events`, ({ request }) => {
+        tokens.push(request.headers.get("authorization"));
+        const body = [
+          `event: run\ndata: ${JSON.stringify({ id: FAILED_RUN, name: "refund", status: "PASSED", reason: "all 5 checks passed" })}\n\n`,
+          `event: progress\ndata: ${JSON.stringify({ status: "PASSED", counts: { PASSED: 2 }, total: 2 })}\n\n`,
+        ].join("");
+        return new HttpResponse(body, { headers: { "content-type": "text/event-stream" } });
+      }),
+    );
+    renderAppAt(`/suite-runs/${SUITE_RUN}`);
+    expect(await screen.findByText("2 of 2 tests passed")).toBeInTheDocument();
+    expect(screen.getByText("all 5 checks passed")).toBeInTheDocument();
+    expect(tokens[0]).toBe("Bearer a-token");
+  });
+
   it("says so when the suite run cannot be loaded", async () => {
     server.use(
       http.get(`*/api/v1/suite-runs/${SUITE_RUN}`, () =>

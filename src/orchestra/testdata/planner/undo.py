@@ -24,7 +24,7 @@ LEFTOVERS_HINT = "set data.leftovers: true in the test case to allow that"
 
 # A PUT on a collection creates (create-or-replace) when it says so; otherwise (``PUT /pet``, "Update an
 # existing pet") it updates an item its body names.
-_CREATION_WORDS = re.compile(r"creat|upsert|\badd|save|register", re.IGNORECASE)
+_CREATION_WORDS = re.compile(r"(?i:creat|upsert|regist)|\b[Aa]dd(?![a-z])")  # addPet, not address
 
 
 def creates(catalogue: Catalogue, operation: Operation) -> bool:

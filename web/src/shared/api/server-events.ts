@@ -32,13 +32,19 @@ export function useServerEvents({ path, follow, lastEventId, onMessage, onEnd }:
   useEffect(() => {
     if (!follow) return;
     const controller = new AbortController();
-    const headers: Record<string, string> = { Authorization: `Bearer ${session.accessToken() ?? ""}` };
+    const headers: Record<string, string> = {};
     const lastSeen = handlers.current.lastEventId?.();
     // The library keeps this header (lower case) up to date with every id it receives.
     if (lastSeen !== undefined) headers["last-event-id"] = lastSeen;
     let ended = false;
     void fetchEventSource(path, {
       headers,
+      // The token as it is at each (re)connection: a renewed one replaces the one the stream opened with.
+      fetch: (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), Authorization: `Bearer ${session.accessToken() ?? ""}` },
+        }),
       signal: controller.signal,
       openWhenHidden: true,
       async onopen(response) {
