@@ -22,7 +22,7 @@ from orchestra.config import Settings
 from orchestra.db import make_engine
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
-from orchestra.executor.lease import Lease, LeaseLost, LeaseStore, StepRecord
+from orchestra.executor.lease import Lease, LeaseLost, LeaseStore, StepRecord, _DriverStatement
 from orchestra.executor.plan import compile_plan
 from orchestra.executor.presence import Presence
 from orchestra.executor.run_execution import EnvironmentSnapshot, RunExecution
@@ -460,3 +460,19 @@ async def test_a_write_through_the_pool_waits_out_a_crowded_pool(quiet: Runtime,
     finally:
         await engine.dispose()
     assert [row.seq for row in await step_rows(quiet, run_id)] == [0]
+
+
+async def test_a_driver_statement_and_one_of_sqlalchemy_s_take_turns_on_a_connection(quiet: Runtime) -> None:
+    """A step commit runs on the driver directly; a statement of SQLAlchemy's on the same connection at the
+    same time waits for it instead of failing with asyncpg's "another operation is in progress"."""
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)
+    try:
+        slow = _DriverStatement.compiled(text("SELECT pg_sleep(0.3), CAST(:x AS int) AS x"), engine)
+        async with engine.connect() as conn:
+            driver_row, orm_result = await asyncio.gather(
+                slow.first(conn, {"x": 7}), conn.execute(text("SELECT pg_sleep(0.3), 8 AS y"))
+            )
+        assert driver_row["x"] == 7
+        assert orm_result.one().y == 8
+    finally:
+        await engine.dispose()

@@ -143,11 +143,17 @@ class _DriverStatement:
 
         One statement at a time on a connection: the data phase commits the outcomes of calls made in
         parallel through the run's one connection (SQLAlchemy queues its own statements the same way)."""
-        lock = conn.info.get(_DRIVER_LOCK)
-        if lock is None:
-            lock = conn.info[_DRIVER_LOCK] = asyncio.Lock()
-        driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's connection
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection  # asyncpg's connection
         assert driver is not None
+        # SQLAlchemy's adapter runs its own statements under this lock: taking it too keeps a statement of
+        # SQLAlchemy's and one of these from overlapping on the connection ("another operation is in
+        # progress"). A private attribute of the adapter; without it, a lock of this connection's own.
+        lock = getattr(raw.dbapi_connection, "_execute_mutex", None)
+        if lock is None:
+            lock = conn.info.get(_DRIVER_LOCK)
+            if lock is None:
+                lock = conn.info[_DRIVER_LOCK] = asyncio.Lock()
         async with lock:
             return await driver.fetchrow(self.sql, *[params[name] for name in self.names])
 
