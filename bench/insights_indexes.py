@@ -58,6 +58,7 @@ from orchestra.insights import (
     operation_rollups,
     repository,
     service,
+    trend_rollups,
     trends,
 )
 from orchestra.insights.failure_messages import fingerprint, normalise
@@ -357,7 +358,10 @@ async def trends_from_runs(session: AsyncSession, scope: trends.Scope) -> list[d
 
 
 async def trends_from_rollups(session: AsyncSession, scope: trends.Scope) -> list[Any]:
-    return list((await service.trends_of(session, scope, "day")).buckets)
+    assert trend_rollups.usable(scope, "day")
+    return [
+        service._trend_bucket(found) for found in await trend_rollups.trend_buckets(session, scope, "day")
+    ]
 
 
 def same_trends(from_runs: list[dict[str, Any]], from_rollups: list[Any]) -> None:
