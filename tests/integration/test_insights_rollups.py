@@ -384,6 +384,15 @@ async def test_trends_from_the_rollup_equal_those_from_the_runs(
         Scope(runtime.tenant_id, project_id, now - timedelta(days=30)),  # from mid-day
         Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20)),  # from midnight
         Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, microseconds=1)),
+        # early and late in a day: its part before the window subtracted from it, or its part in the window
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, hours=21)),
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, hours=3)),
+        Scope(
+            runtime.tenant_id,
+            project_id,
+            midnight - timedelta(days=20, hours=23),
+            environment_id=environments[1],
+        ),
         Scope(runtime.tenant_id, project_id, now - timedelta(days=30), environment_id=environments[0]),
     ]
 
