@@ -18,12 +18,13 @@ assignment per group (how it worked before), in the same process on the same dat
 figures are the fastest round and the SQL statements each pass sent. Ends with one line of key=value figures
 (milliseconds).
 
-Then the daily rollups (migration 0028, kept by triggers while the history is generated): the flakiness
-page (the first 50 test cases, their counts, evidence and steps) and the page of SUT operations, each
-computed from the runs (flakiness_queries.py, trends.operations_sql: how they were computed before the
-rollups) and from the rollups (what the endpoints do now), in the same process on the same data, fastest of
-``--rounds``. The two flakiness pages must be equal, the operations' calls and errors equal and their
-latency percentiles within operation_rollups.RELATIVE_ERROR.
+Then the daily rollups (migrations 0028 and 0029, kept by triggers while the history is generated): the
+flakiness page (the first 50 test cases, their counts, evidence and steps), the page of SUT operations and
+the trends by day, each computed from the runs (flakiness_queries.py, trends.operations_sql,
+trends.buckets_sql: how they were computed before the rollups) and from the rollups (what the endpoints do
+now), in the same process on the same data, fastest of ``--rounds``. The two flakiness pages must be equal,
+the operations' calls and errors and the trends' runs and passes equal, and their percentiles within
+operation_rollups.RELATIVE_ERROR.
 
     python bench/insights_indexes.py [--runs 1000000] [--rounds 3] [--messages 2000]
 """
@@ -57,6 +58,7 @@ from orchestra.insights import (
     operation_rollups,
     repository,
     service,
+    trend_rollups,
     trends,
 )
 from orchestra.insights.failure_messages import fingerprint, normalise
@@ -350,6 +352,28 @@ async def operations_from_rollups(session: AsyncSession, scope: trends.Scope) ->
     return list(page.items)
 
 
+async def trends_from_runs(session: AsyncSession, scope: trends.Scope) -> list[dict[str, Any]]:
+    sql, params = trends.buckets_sql(scope, "day")
+    return await repository.rows(session, sql, params)
+
+
+async def trends_from_rollups(session: AsyncSession, scope: trends.Scope) -> list[Any]:
+    assert trend_rollups.usable(scope, "day")
+    return [
+        service._trend_bucket(found) for found in await trend_rollups.trend_buckets(session, scope, "day")
+    ]
+
+
+def same_trends(from_runs: list[dict[str, Any]], from_rollups: list[Any]) -> None:
+    assert [(row["start"], row["runs"], row["passes"]) for row in from_runs] == [
+        (item.start, item.runs, item.passes) for item in from_rollups
+    ]
+    for row, item in zip(from_runs, from_rollups, strict=True):
+        for exact, estimate in ((row["p50"], item.duration_p50_ms), (row["p95"], item.duration_p95_ms)):
+            bound = operation_rollups.RELATIVE_ERROR * abs(exact) + 0.001  # and the rounding to 3 places
+            assert abs(estimate - exact) <= bound, (row, item)
+
+
 def same_flakiness(from_runs: list[flakiness.CaseScore], from_rollups: list[Any]) -> None:
     assert [case.test_case_id for case in from_runs] == [item.test_case_id for item in from_rollups]
     for case, item in zip(from_runs, from_rollups, strict=True):
@@ -370,12 +394,14 @@ def same_operations(from_runs: list[dict[str, Any]], from_rollups: list[Any]) ->
 
 
 async def rollups(engine: AsyncEngine, scope: trends.Scope, rounds: int) -> dict[str, tuple[float, float]]:
-    """Milliseconds from the runs and from the rollups, for the flakiness page and the operations."""
+    """Milliseconds from the runs and from the rollups, for the flakiness page, the operations and the
+    trends (day buckets)."""
     measured: dict[str, tuple[float, float]] = {}
     async with AsyncSession(engine) as session:
         for name, from_runs, from_rollups, same in (
             ("flakiness", flakiness_from_runs, flakiness_from_rollups, same_flakiness),
             ("operations", operations_from_runs, operations_from_rollups, same_operations),
+            ("trends", trends_from_runs, trends_from_rollups, same_trends),
         ):
             runs_query: Query = partial(from_runs, scope=scope)
             rollup_query: Query = partial(from_rollups, scope=scope)

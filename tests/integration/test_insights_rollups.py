@@ -2,8 +2,11 @@
 ``operation_days`` equals the one computed from the steps (calls and errors exactly, latency percentiles
 within operation_rollups.RELATIVE_ERROR) on crafted histories over many days: verdicts given after the steps
 were written, cancelled and unfinished runs, latencies of 0 ms and of minutes, every kind of HTTP answer,
-runs deleted by retention and a verdict given by the reaper; and the migration's backfill of an existing
-history gives the rollups the triggers keep."""
+runs deleted by retention and a verdict given by the reaper; the trends by day and week read from
+``trend_days`` (migration 0029) equal those computed from the runs (runs and passes exactly, duration
+percentiles within the same bound) on histories with runs on both sides of midnights, verdicts and ends
+given late, verdicts taken back, runs re-dated, retention and the reaper; and the migrations' backfill of
+an existing history gives the rollups the triggers keep."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from orchestra.insights import operation_rollups, repository, service, trends
+from orchestra.insights import operation_rollups, repository, service, trend_rollups, trends
 from orchestra.insights.trends import Scope
 from orchestra.kit.pagination import PageParams
 from orchestra.migrate import alembic_config
@@ -242,6 +245,7 @@ ROLLUPS = {
     "flakiness_days": "project_id, test_case_id, environment_id, test_case_version_id, day",
     "step_flakiness_days": "project_id, test_case_id, environment_id, test_case_version_id, day, phase, name",
     "operation_days": "project_id, environment_id, day, method, path, bucket",
+    "trend_days": "project_id, environment_id, day, bucket",
 }
 
 
@@ -266,7 +270,7 @@ async def test_the_backfill_gives_the_rollups_the_triggers_keep(
                 for table, key in ROLLUPS.items()
             }
             assert all(kept.values())
-            await conn.run_sync(_migrate, "downgrade", "0027")
+            await conn.run_sync(_migrate, "downgrade", "0027")  # and 0029
             await conn.run_sync(_migrate, "upgrade", "head")
             await conn.commit()
             for table, key in ROLLUPS.items():
@@ -275,3 +279,188 @@ async def test_the_backfill_gives_the_rollups_the_triggers_keep(
                 assert found.all() == kept[table], table
     finally:
         await engine.dispose()
+
+
+DURATIONS: list[timedelta | None] = [
+    None,
+    timedelta(0),
+    timedelta(microseconds=400),
+    timedelta(milliseconds=250),
+    timedelta(minutes=3),
+]
+
+
+async def trend_history(
+    runtime: Runtime, project: str, environments: list[uuid.UUID], seed: int
+) -> uuid.UUID:
+    """Runs over the past 40 days, many of them on either side of a UTC midnight, with every verdict and
+    durations of none, 0 ms, under a millisecond and minutes; some written unfinished and given their
+    verdict (and end) later. Returns the project's id."""
+    rng = random.Random(seed)
+    tenant = runtime.tenant_id
+    late: dict[uuid.UUID, tuple[str, datetime | None]] = {}
+    async with runtime.db.transaction(tenant) as session:
+        project_id = (await session.execute(select(Project.id).where(Project.name == project))).scalar_one()
+        found = await session.execute(
+            select(TestCase.id, TestCaseVersion.id)
+            .join(TestCaseVersion, TestCaseVersion.test_case_id == TestCase.id)
+            .where(TestCase.project_id == project_id)
+        )
+        cases = [(case_id, version_id) for case_id, version_id in found]
+        today = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC)
+        for _ in range(300):
+            if rng.random() < 0.3:  # at a day's boundary
+                at = (
+                    today
+                    - timedelta(days=rng.randrange(1, 41))
+                    + rng.choice([-timedelta(microseconds=1), timedelta(0), timedelta(microseconds=1)])
+                )
+            else:
+                at = today - timedelta(days=40) + timedelta(seconds=rng.randrange(40 * 86400))
+            case_id, version_id = rng.choice(cases)
+            status = rng.choice(STATUSES)
+            written = "IN_PROGRESS" if rng.random() < 0.3 else status
+            duration = rng.choice([*DURATIONS, timedelta(milliseconds=rng.uniform(1, 5000))])
+            finished = None if duration is None else at + duration
+            run = TestRun(
+                id=uuid.uuid4(),
+                tenant_id=tenant,
+                project_id=project_id,
+                test_case_id=case_id,
+                test_case_version_id=version_id,
+                environment_id=rng.choice(environments),
+                name="run",
+                status=written,
+                priority=0,
+                queue_key=0.0,
+                trigger="api",
+                attempt=1,
+                fencing_token=1,
+                cancel_requested=False,
+                variables={},
+                context={},
+                created_at=at,
+                started_at=at,
+                finished_at=None if written != status else finished,
+            )
+            session.add(run)
+            if written != status:
+                late[run.id] = (status, finished)
+    async with runtime.db.transaction(tenant) as session:  # the executor's verdicts, later
+        for run_id, (status, finished) in late.items():
+            await session.execute(
+                update(TestRun).where(TestRun.id == run_id).values(status=status, finished_at=finished)
+            )
+    return project_id
+
+
+async def same_trends(runtime: Runtime, scope: Scope, bucket: str) -> None:
+    """The trends from the rollup equal those from the runs: counts exactly, percentiles within the bound."""
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        sql, params = trends.buckets_sql(scope, bucket)
+        exact = await repository.rows(session, sql, params)
+        found = (await service.trends_of(session, scope, bucket)).buckets
+    assert exact, "the window has runs"
+    assert [(row["start"], row["runs"], row["passes"]) for row in exact] == [
+        (item.start, item.runs, item.passes) for item in found
+    ]
+    for row, item in zip(exact, found, strict=True):
+        for value, estimate in ((row["p50"], item.duration_p50_ms), (row["p95"], item.duration_p95_ms)):
+            if value is None:
+                assert estimate is None, (row, item)
+            else:
+                assert estimate is not None, (row, item)
+                assert abs(estimate - value) <= operation_rollups.RELATIVE_ERROR * value + 0.0005, (row, item)
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_trends_from_the_rollup_equal_those_from_the_runs(
+    api: httpx.AsyncClient, runtime: Runtime, seed: int
+) -> None:
+    history = History(api, runtime, f"trends{seed}")
+    await history.setup("a", "b", environments=("sut", "staging"))
+    environments = list(history.environments.values())
+    project_id = await trend_history(runtime, f"trends{seed}", environments, seed)
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
+    scopes = [
+        Scope(runtime.tenant_id, project_id, now - timedelta(days=30)),  # from mid-day
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20)),  # from midnight
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, microseconds=1)),
+        # early and late in a day: its part before the window subtracted from it, or its part in the window
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, hours=21)),
+        Scope(runtime.tenant_id, project_id, midnight - timedelta(days=20, hours=3)),
+        Scope(
+            runtime.tenant_id,
+            project_id,
+            midnight - timedelta(days=20, hours=23),
+            environment_id=environments[1],
+        ),
+        Scope(runtime.tenant_id, project_id, now - timedelta(days=30), environment_id=environments[0]),
+    ]
+
+    async def all_equal() -> None:
+        for scope in scopes:
+            for bucket in ("day", "week"):
+                assert trend_rollups.usable(scope, bucket)
+                await same_trends(runtime, scope, bucket)
+
+    await all_equal()
+
+    # retention deletes the oldest runs, keeping their verdicts (run_verdicts): still counted
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        oldest = (
+            await session.execute(
+                select(TestRun.id)
+                .where(TestRun.project_id == project_id, TestRun.created_at < now - timedelta(days=25))
+                .where(TestRun.status.in_(["PASSED", "FAILED", "ERROR", "CANCELLED", "TIMED_OUT"]))
+            )
+        ).scalars()
+        chosen = list(oldest)
+        assert chosen
+        await retention.delete_steps(session, chosen, 100_000)
+        await retention.delete_runs(session, chosen, [])
+        kept = await session.execute(
+            text("SELECT count(*) FROM run_verdicts WHERE id = ANY(:runs)"), {"runs": chosen}
+        )
+        assert kept.scalar_one() > 0
+    await all_equal()
+
+    # a verdict taken back (re-run in place) and one re-dated across midnight
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        runs = (
+            await session.execute(
+                select(TestRun.id)
+                .where(TestRun.project_id == project_id, TestRun.status.in_(["PASSED", "FAILED"]))
+                .order_by(TestRun.created_at.desc())
+                .limit(2)
+            )
+        ).scalars()
+        taken_back, redated = list(runs)
+        await session.execute(update(TestRun).where(TestRun.id == taken_back).values(status="IN_PROGRESS"))
+        await session.execute(
+            update(TestRun)
+            .where(TestRun.id == redated)
+            .values(created_at=midnight - timedelta(microseconds=1))
+        )
+    await all_equal()
+
+    # the reaper ends a run in ERROR after its last attempt (as orchestra_system)
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        await session.execute(
+            update(TestRun)
+            .where(TestRun.id == taken_back)
+            .values(status="IN_PROGRESS", attempt=3, lease_expires_at=now - timedelta(minutes=1))
+        )
+    async with runtime.db.engine.begin() as conn:
+        await admission.reap_expired(conn, 3)
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        run = await session.get(TestRun, taken_back)
+        assert run is not None
+        assert run.status == "ERROR"
+    await all_equal()
+
+    # what the rollup cannot serve is computed from the runs
+    case_scope = Scope(runtime.tenant_id, project_id, now - timedelta(days=30), test_case_id=uuid.uuid4())
+    assert not trend_rollups.usable(case_scope, "day")
+    assert not trend_rollups.usable(scopes[0], "hour")

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from orchestra.config import Settings
 from orchestra.db import APP_ROLE, Database, UnsafeDatabaseRole, make_engine
 from orchestra.migrate import migrate_database
-from orchestra.models import Base, FlakinessDay, StepFlakinessDay
+from orchestra.models import Base, FlakinessDay, StepFlakinessDay, TrendDay
 from orchestra.runtime import Runtime
 from orchestra.tenant_context import ContextKey
 from tests.integration.conftest import Harness
@@ -39,6 +39,7 @@ NOT_TENANT_OWNED = {"tenants", "platform_limits", "alembic_version", "tenant_con
 
 FLAKINESS_DAYS = {column.name for column in FlakinessDay.__table__.columns}
 STEP_FLAKINESS_DAYS = {column.name for column in StepFlakinessDay.__table__.columns}
+TREND_DAYS = {column.name for column in TrendDay.__table__.columns}
 # Exactly what orchestra_system may touch (migrations 0006, 0008, 0011, 0022, 0027 and 0028): no
 # definitions, variables, secrets, contexts, requests, responses or tokens.
 SYSTEM_COLUMNS = {
@@ -120,6 +121,8 @@ SYSTEM_COLUMNS = {
     },
     ("operation_backlog", "SELECT"): {"test_run_id"},
     ("operation_backlog", "INSERT"): {"test_run_id", "tenant_id", "project_id"},
+    # the trend rollup's triggers (migration 0029): they read only the rows written, and the rollup itself
+    **{("trend_days", privilege): TREND_DAYS for privilege in ("SELECT", "INSERT", "UPDATE")},
 }
 # What the orchestra_sys_* functions may return: ids, counts, limits and run states, nothing of content.
 SYSTEM_RESULT_COLUMNS = {

@@ -19,6 +19,7 @@ from orchestra.insights import (
     flakiness_rollups,
     operation_rollups,
     repository,
+    trend_rollups,
     trends,
 )
 from orchestra.insights.schemas import (
@@ -180,21 +181,28 @@ async def compare(session: AsyncSession, actor: Actor, run_id: uuid.UUID, other:
 
 
 async def trends_of(session: AsyncSession, where: trends.Scope, bucket: str) -> TrendsOut:
-    sql, params = trends.buckets_sql(where, bucket)
-    buckets = [
-        TrendBucket(
-            start=row["start"],
-            runs=row["runs"],
-            passes=row["passes"],
-            pass_rate=round(row["passes"] / row["runs"], 4) if row["runs"] else None,
-            duration_p50_ms=_ms(row["p50"]),
-            duration_p95_ms=_ms(row["p95"]),
-        )
-        for row in await repository.rows(session, sql, params)
-    ]
+    """Days and weeks of a project or environment from the daily rollup (duration percentiles within
+    operation_rollups.RELATIVE_ERROR), else from the runs."""
+    if trend_rollups.usable(where, bucket):
+        found = await trend_rollups.trend_buckets(session, where, bucket)
+    else:
+        sql, params = trends.buckets_sql(where, bucket)
+        found = [trend_rollups.Bucket(**row) for row in await repository.rows(session, sql, params)]
+    buckets = [_trend_bucket(row) for row in found]
     sql, params = trends.failures_by_step_sql(where)
     failing = [StepFailures(**row) for row in await repository.rows(session, sql, params)]
     return TrendsOut(bucket=bucket, since=where.since, buckets=buckets, failures_by_step=failing)
+
+
+def _trend_bucket(row: trend_rollups.Bucket) -> TrendBucket:
+    return TrendBucket(
+        start=row.start,
+        runs=row.runs,
+        passes=row.passes,
+        pass_rate=round(row.passes / row.runs, 4) if row.runs else None,
+        duration_p50_ms=_ms(row.p50),
+        duration_p95_ms=_ms(row.p95),
+    )
 
 
 def _ms(value: float | None) -> float | None:

@@ -67,7 +67,8 @@ class Scope:
 
 
 def buckets_sql(scope: Scope, bucket: str) -> tuple[str, dict[str, Any]]:
-    """Pass rate and duration per bucket, over the kept runs and the verdicts of deleted ones."""
+    """Pass rate and duration per bucket (of UTC days and weeks), over the kept runs and the verdicts of
+    deleted ones."""
     where, params = scope.where()
     duration = "extract(epoch FROM finished_at - started_at) * 1000"
     sql = f"""
@@ -77,7 +78,7 @@ def buckets_sql(scope: Scope, bucket: str) -> tuple[str, dict[str, Any]]:
             SELECT v.created_at, v.status, v.started_at, v.finished_at FROM run_verdicts v
             WHERE {scope.where_deleted()}
         )
-        SELECT date_trunc(:bucket, created_at) AS start,
+        SELECT date_trunc(:bucket, created_at, 'UTC') AS start,
                count(*) AS runs,
                count(*) FILTER (WHERE status = 'PASSED') AS passes,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY {duration}) AS p50,

@@ -11,7 +11,7 @@ from orchestra.models.project import Project
 from orchestra.models.quarantine import TestMute
 from orchestra.models.rag import RagChunk, RagDocument
 from orchestra.models.retention import RetentionPolicy, RunVerdict
-from orchestra.models.rollup import FlakinessDay, OperationBacklog, OperationDay, StepFlakinessDay
+from orchestra.models.rollup import FlakinessDay, OperationBacklog, OperationDay, StepFlakinessDay, TrendDay
 from orchestra.models.run import StepResult, SuiteRun, TestRun
 from orchestra.models.schedule import Schedule, ScheduleFire
 from orchestra.models.security import ApiToken, AuditEvent
@@ -51,6 +51,7 @@ __all__ = [
     "TestCaseVersion",
     "TestMute",
     "TestRun",
+    "TrendDay",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

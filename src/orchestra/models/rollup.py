@@ -96,3 +96,20 @@ class OperationBacklog(TenantMixin, Base):
         ForeignKey("test_runs.id", ondelete="CASCADE"), primary_key=True
     )
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+
+
+class TrendDay(TenantMixin, Base):
+    """The verdicts (PASSED, FAILED, ERROR, TIMED_OUT) of the runs of a project on an environment on a UTC
+    day (of the runs' creation), kept and deleted ones (``run_verdicts``), whose duration fell in one
+    logarithmic bucket (migration 0029): how many, and how many passed."""
+
+    __tablename__ = "trend_days"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    environment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runs: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    passes: Mapped[int] = mapped_column(BigInteger, nullable=False)
