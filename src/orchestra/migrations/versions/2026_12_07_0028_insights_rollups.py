@@ -45,6 +45,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from orchestra.migrations.backfill import row_security_lifted
+
 revision = "0028"
 down_revision = "0027"
 branch_labels = None
@@ -585,26 +587,11 @@ def upgrade() -> None:
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")  # only ever called by triggers
     for name, definition in {**_FLAKINESS_TRIGGERS, **_OPERATION_TRIGGERS}.items():
         op.execute(f"CREATE TRIGGER {name} {definition}")
-    # The history so far (the rollups are empty: no trigger has fired yet). The tables' owner migrates (a
-    # superuser, or the deployment's owner role, which is not one): it reads every tenant's rows and writes
-    # the rollups of each, so row-level security is lifted from the tables it touches for the backfill only,
-    # inside this transaction (with FORCE the owner would be held by the policies: an owner that is also
-    # orchestra_system could read the steps but not write operation_days, and the upgrade would fail).
-    bind = op.get_bind()
-    forced = [
-        table
-        for table in _BACKFILLED
-        if bind.execute(
-            sa.text("SELECT relforcerowsecurity FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
-        ).scalar()
-    ]
-    for table in forced:
-        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-    op.execute(_BACKFILL_FLAKINESS)
-    op.execute(_BACKFILL_STEPS)
-    op.execute(_add("step_results", f"r.status IN {_VERDICTS}"))
-    for table in forced:
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    # The history so far (the rollups are empty: no trigger has fired yet), as the tables' owner.
+    with row_security_lifted(_BACKFILLED):
+        op.execute(_BACKFILL_FLAKINESS)
+        op.execute(_BACKFILL_STEPS)
+        op.execute(_add("step_results", f"r.status IN {_VERDICTS}"))
 
 
 def downgrade() -> None:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from orchestra.migrations.backfill import row_security_lifted
+
 revision = "0029"
 down_revision = "0028"
 branch_labels = None
@@ -163,7 +165,10 @@ def upgrade() -> None:
     for name in _TRIGGERS:
         op.execute(f"CREATE TRIGGER {name} {_definition(name)}")
     # The history so far (the rollup is empty: no trigger has fired yet).
-    op.execute(_add(f"(SELECT {_COLUMNS} FROM test_runs UNION ALL SELECT {_COLUMNS} FROM run_verdicts) r"))
+    with row_security_lifted(("test_runs", "run_verdicts", "trend_days")):  # as the tables' owner
+        op.execute(
+            _add(f"(SELECT {_COLUMNS} FROM test_runs UNION ALL SELECT {_COLUMNS} FROM run_verdicts) r")
+        )
 
 
 def downgrade() -> None:
