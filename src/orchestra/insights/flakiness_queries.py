@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,28 +95,8 @@ async def case_counts(session: AsyncSession, scope: Scope) -> list[CaseCounts]:
             FROM paired
             GROUP BY test_case_id, environment_id, version_id
         )
-        SELECT test_case_id, sum(runs) AS runs, sum(passes) AS passes, sum(flips) AS flips,
-               sum(transitions) AS transitions, sum(recoveries) AS recoveries,
-               bool_or(breaks > 0 AND recoveries > 0) AS both_ways, sum(passed_on_retry) AS passed_on_retry,
-               (array_agg(last_id ORDER BY last_at DESC, last_id DESC))[1] AS latest_run,
-               (array_agg(last_passed ORDER BY last_at DESC, last_id DESC))[1] AS latest_passed
-        FROM series
-        GROUP BY test_case_id"""
-    return [
-        CaseCounts(
-            test_case_id=row.test_case_id,
-            runs=int(row.runs),
-            passes=int(row.passes),
-            flips=int(row.flips),
-            transitions=int(row.transitions),
-            recoveries=int(row.recoveries),
-            both_ways=row.both_ways,
-            passed_on_retry=int(row.passed_on_retry),
-            latest_run=row.latest_run,
-            latest_passed=row.latest_passed,
-        )
-        for row in await session.execute(text(sql), params)
-    ]
+        {CASE_TOTALS}"""
+    return counts_of(await session.execute(text(sql), params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,3 +209,34 @@ async def step_scores(
             )
         )
     return found
+
+
+# A test case's counts over its series (``series``: one row per test case, environment and version with
+# runs, passes, flips, transitions, recoveries, breaks, passes on retry and its last run), the same for the
+# counts from the runs and from the daily rollups.
+CASE_TOTALS = """SELECT test_case_id, sum(runs) AS runs, sum(passes) AS passes, sum(flips) AS flips,
+               sum(transitions) AS transitions, sum(recoveries) AS recoveries,
+               bool_or(breaks > 0 AND recoveries > 0) AS both_ways, sum(passed_on_retry) AS passed_on_retry,
+               (array_agg(last_id ORDER BY last_at DESC, last_id DESC))[1] AS latest_run,
+               (array_agg(last_passed ORDER BY last_at DESC, last_id DESC))[1] AS latest_passed
+        FROM series
+        GROUP BY test_case_id"""
+
+
+def counts_of(rows: Iterable[Any]) -> list[CaseCounts]:
+    """The rows of ``CASE_TOTALS`` as counts."""
+    return [
+        CaseCounts(
+            test_case_id=row.test_case_id,
+            runs=int(row.runs),
+            passes=int(row.passes),
+            flips=int(row.flips),
+            transitions=int(row.transitions),
+            recoveries=int(row.recoveries),
+            both_ways=row.both_ways,
+            passed_on_retry=int(row.passed_on_retry),
+            latest_run=row.latest_run,
+            latest_passed=row.latest_passed,
+        )
+        for row in rows
+    ]

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestra.insights.flakiness import MAX_EVIDENCE, PASS, CaseCounts, StepScore
-from orchestra.insights.flakiness_queries import SERIES, observed_runs
+from orchestra.insights.flakiness_queries import CASE_TOTALS, SERIES, counts_of, observed_runs
 from orchestra.insights.trends import Scope
 
 
@@ -114,28 +114,8 @@ async def case_counts(session: AsyncSession, scope: Scope) -> list[CaseCounts]:
             FROM joined
             GROUP BY test_case_id, environment_id, version_id
         )
-        SELECT test_case_id, sum(runs) AS runs, sum(passes) AS passes, sum(flips) AS flips,
-               sum(transitions) AS transitions, sum(recoveries) AS recoveries,
-               bool_or(breaks > 0 AND recoveries > 0) AS both_ways, sum(passed_on_retry) AS passed_on_retry,
-               (array_agg(last_id ORDER BY last_at DESC, last_id DESC))[1] AS latest_run,
-               (array_agg(last_passed ORDER BY last_at DESC, last_id DESC))[1] AS latest_passed
-        FROM series
-        GROUP BY test_case_id"""
-    return [
-        CaseCounts(
-            test_case_id=row.test_case_id,
-            runs=int(row.runs),
-            passes=int(row.passes),
-            flips=int(row.flips),
-            transitions=int(row.transitions),
-            recoveries=int(row.recoveries),
-            both_ways=row.both_ways,
-            passed_on_retry=int(row.passed_on_retry),
-            latest_run=row.latest_run,
-            latest_passed=row.latest_passed,
-        )
-        for row in await session.execute(text(sql), params)
-    ]
+        {CASE_TOTALS}"""
+    return counts_of(await session.execute(text(sql), params))
 
 
 async def evidence_ends(
