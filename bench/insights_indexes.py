@@ -180,6 +180,10 @@ def queries(tenant: uuid.UUID, project: uuid.UUID, after: bool) -> dict[str, Que
         sql, params = trends.buckets_sql(scope, "day")
         return await repository.rows(session, sql, params)
 
+    async def trend_step_failures(session: AsyncSession) -> Any:  # the trends page's failures by step
+        sql, params = trends.failures_by_step_sql(scope)
+        return await repository.rows(session, sql, params)
+
     async def operations(session: AsyncSession) -> Any:
         sql, params = trends.operations_sql(scope, 50, 0)
         return await repository.rows(session, sql, params)
@@ -197,6 +201,7 @@ def queries(tenant: uuid.UUID, project: uuid.UUID, after: bool) -> dict[str, Que
     return {
         "flakiness": flakiness,
         "trends": trend_buckets,
+        "trend_step_failures": trend_step_failures,
         "operations": operations,
         "failure_groups": failure_groups,
         "ungrouped_failures": ungrouped,
