@@ -71,3 +71,30 @@ export function localTimeOf(value: unknown): string | undefined {
 export function toInstant(local: string | undefined): string | null {
   return local ? new Date(local).toISOString() : null;
 }
+
+/** What both lists keep in the URL alike. */
+export type CommonListSearch = {
+  page: number;
+  status?: RunStatus;
+  project?: string;
+  suite?: string;
+  q?: string;
+  after?: string;
+  before?: string;
+  sort?: ListSort;
+};
+
+/** The API query of what both lists share: a page, the common filters and the order. */
+export function commonListQuery(search: CommonListSearch) {
+  return {
+    limit: PAGE_SIZE,
+    offset: (search.page - 1) * PAGE_SIZE,
+    status: search.status ?? null,
+    project: search.project ?? null,
+    suite: search.suite ?? null,
+    q: search.q ?? null,
+    created_after: toInstant(search.after),
+    created_before: toInstant(search.before),
+    sort: search.sort,
+  };
+}

@@ -1,13 +1,12 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "@/shared/api/client";
 import {
+  commonListQuery,
   localTimeOf,
   pageOf,
-  PAGE_SIZE,
   sortOf,
   statusOf,
   textOf,
-  toInstant,
   type ListSort,
   type RunStatus,
 } from "./list-search";
@@ -56,16 +55,8 @@ export const runsQuery = (search: RunsSearch) =>
         api.GET("/api/v1/runs", {
           params: {
             query: {
-              limit: PAGE_SIZE,
-              offset: (search.page - 1) * PAGE_SIZE,
-              status: search.status ?? null,
-              project: search.project ?? null,
-              suite: search.suite ?? null,
+              ...commonListQuery(search),
               tag: search.tag ?? null,
-              q: search.q ?? null,
-              created_after: toInstant(search.after),
-              created_before: toInstant(search.before),
-              sort: search.sort,
             },
           },
         }),

@@ -1,13 +1,12 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "@/shared/api/client";
 import {
+  commonListQuery,
   localTimeOf,
   pageOf,
-  PAGE_SIZE,
   sortOf,
   statusOf,
   textOf,
-  toInstant,
   type ListSort,
   type RunStatus,
 } from "./list-search";
@@ -58,17 +57,9 @@ export const suiteRunsQuery = (search: SuiteRunsSearch) =>
         api.GET("/api/v1/suite-runs", {
           params: {
             query: {
-              limit: PAGE_SIZE,
-              offset: (search.page - 1) * PAGE_SIZE,
-              status: search.status ?? null,
-              project: search.project ?? null,
+              ...commonListQuery(search),
               environment: search.environment ?? null,
-              suite: search.suite ?? null,
               trigger: search.trigger ?? null,
-              q: search.q ?? null,
-              created_after: toInstant(search.after),
-              created_before: toInstant(search.before),
-              sort: search.sort,
             },
           },
         }),
