@@ -390,6 +390,9 @@ test("limits and the audit log", async ({ page }) => {
   await signIn(page);
   await nav(page, "Limits").click();
   const tenant = page.getByRole("region", { name: /Tenant/ });
+  // The tenant's stored values first: typing before they load raced with them (seen once as "10").
+  await expect(tenant.getByLabel("Weight")).toHaveValue(/^\d+$/);
+  await expect(tenant.getByLabel("Weight")).toBeEnabled();
   await tenant.getByLabel("Weight").fill("0");
   await tenant.getByRole("button", { name: "Save" }).click();
   await expect(tenant.getByText("A whole number from 1 to 1,000, or empty.")).toBeVisible();
