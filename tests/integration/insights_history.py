@@ -89,7 +89,7 @@ class History:
                     test_case_version_id=version.id,
                     environment_id=self.environments[environment],
                     name=name,
-                    status=status,
+                    status=RunStatus.IN_PROGRESS,  # steps are written to a run in progress, its verdict after
                     priority=0,
                     queue_key=0.0,
                     trigger="api",
@@ -137,5 +137,8 @@ class History:
                             error=errors[index] if errors and step == "pay" and not passed else None,
                         )
                     )
+                await session.flush()
+                run.status = status
+                await session.flush()
                 ids.append(run.id)
         return ids

@@ -62,7 +62,9 @@ async def calls_history(runtime: Runtime, project: str, environments: list[uuid.
             at += timedelta(minutes=rng.randrange(0, 720))
             case_id, version_id = rng.choice(cases)
             status = rng.choice(STATUSES)
-            written = "IN_PROGRESS" if rng.random() < 0.3 else status
+            calls = rng.randrange(4)
+            # the executor writes steps only to a run in progress, and gives the verdict after them
+            written = "IN_PROGRESS" if calls or rng.random() < 0.3 else status
             run = TestRun(
                 id=uuid.uuid4(),
                 tenant_id=tenant,
@@ -86,7 +88,7 @@ async def calls_history(runtime: Runtime, project: str, environments: list[uuid.
             await session.flush()
             if written != status:
                 late[run.id] = status
-            for seq in range(rng.randrange(4)):
+            for seq in range(calls):
                 answer = rng.choice(ANSWERS)
                 session.add(
                     StepResult(
@@ -319,7 +321,9 @@ async def trend_history(
                 at = today - timedelta(days=40) + timedelta(seconds=rng.randrange(40 * 86400))
             case_id, version_id = rng.choice(cases)
             status = rng.choice(STATUSES)
-            written = "IN_PROGRESS" if rng.random() < 0.3 else status
+            calls = rng.randrange(4)
+            # the executor writes steps only to a run in progress, and gives the verdict after them
+            written = "IN_PROGRESS" if calls or rng.random() < 0.3 else status
             duration = rng.choice([*DURATIONS, timedelta(milliseconds=rng.uniform(1, 5000))])
             finished = None if duration is None else at + duration
             run = TestRun(
