@@ -2,7 +2,9 @@
 
 Each step posts the value captured from the previous response and checks it. Orchestra commits every step
 durably (step result + ExecutionContext + heartbeat). Prints both wall times (medians), their ratio and
-Orchestra's overhead per step, and ends with one line of key=value figures.
+Orchestra's overhead per step, and ends with one line of key=value figures. Beside wall time, the CPU time
+each side spends (this process, and for Orchestra its PostgreSQL server's processes too; never the SUT's):
+on a machine shared with other work, wall time swings with the load, CPU time much less.
 
     python bench/chain.py [--steps 500] [--rounds 5]
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import os
 import shutil
 import statistics
 import sys
@@ -43,8 +47,31 @@ def chain_definition(steps: int) -> dict[str, object]:
     return {"name": f"chain of {steps}", "variables": {"next": 0}, "steps": [step] * steps}
 
 
-async def bare_httpx(base_url: str, steps: int) -> float:
+def postgres_cpu_s(pgdata: Path) -> float:
+    """CPU seconds of the PostgreSQL server of ``pgdata`` so far: its postmaster, its live processes and
+    those that ended (Linux /proc; NaN elsewhere)."""
+    try:
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if pid == postmaster:
+                ticks += sum(int(value) for value in fields[11:15])  # its own and its ended children's
+            elif parent == postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return math.nan
+
+
+async def bare_httpx(base_url: str, steps: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the loop."""
     async with httpx.AsyncClient(trust_env=False) as client:
+        cpu = time.process_time()
         started = time.perf_counter()
         value = 0
         for _ in range(steps):
@@ -53,11 +80,16 @@ async def bare_httpx(base_url: str, steps: int) -> float:
             if response.status_code != 200 or body["value"] != value:
                 raise AssertionError(f"unexpected response {response.status_code} {body}")
             value = body["next"]
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def through_orchestra(runtime: Runtime, project: str, test_case: str) -> float:
+async def through_orchestra(
+    runtime: Runtime, project: str, test_case: str, pgdata: Path
+) -> tuple[float, float]:
+    """The run's wall time (its start to its end, as the executor recorded them) and the CPU seconds this
+    process and the PostgreSQL server spent from its creation to its end."""
     actor = Actor(tenant_id=runtime.tenant_id)
+    cpu = time.process_time() + postgres_cpu_s(pgdata)
     async with runtime.db.transaction(runtime.tenant_id) as session:
         created = await runs.create_run(
             session, actor, RunCreate(project=project, environment="bench", test_case=test_case)
@@ -71,7 +103,9 @@ async def through_orchestra(runtime: Runtime, project: str, test_case: str) -> f
         await asyncio.sleep(0.05)
     if run.status != "PASSED" or run.duration_ms is None:
         raise AssertionError(f"the chain run ended {run.status}: {run.status_reason}")
-    return run.duration_ms / 1000  # started_at → finished_at: the executor's work, every step committed
+    spent = time.process_time() + postgres_cpu_s(pgdata) - cpu
+    # started_at → finished_at: the executor's work, every step committed
+    return run.duration_ms / 1000, spent
 
 
 async def main(steps: int, rounds: int) -> None:
@@ -91,27 +125,37 @@ async def main(steps: int, rounds: int) -> None:
             await projects.ensure(session, actor, project)
             await environments.ensure(session, actor, project, "bench", demo.url, allow_private_network=True)
             await testcases.upsert_definition(session, actor, project, definition)
+        pgdata = data_dir / "pg"
         await bare_httpx(demo.url, 50)  # warm-up: connections, caches
-        await through_orchestra(runtime, project, definition.name)
-        orchestra_times, httpx_times = [], []
+        await through_orchestra(runtime, project, definition.name, pgdata)
+        orchestra_times, httpx_times, orchestra_cpu, httpx_cpu = [], [], [], []
         for _ in range(rounds):
-            httpx_times.append(await bare_httpx(demo.url, steps))
-            orchestra_times.append(await through_orchestra(runtime, project, definition.name))
+            wall, cpu = await bare_httpx(demo.url, steps)
+            httpx_times.append(wall)
+            httpx_cpu.append(cpu)
+            wall, cpu = await through_orchestra(runtime, project, definition.name, pgdata)
+            orchestra_times.append(wall)
+            orchestra_cpu.append(cpu)
     finally:
         await runtime.stop()
         demo.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     orchestra_s, httpx_s = statistics.median(orchestra_times), statistics.median(httpx_times)
     overhead_ms = (orchestra_s - httpx_s) / steps * 1000
+    orchestra_cpu_s, httpx_cpu_s = statistics.median(orchestra_cpu), statistics.median(httpx_cpu)
+    cpu_overhead_ms = (orchestra_cpu_s - httpx_cpu_s) / steps * 1000
     print(f"rounds: {rounds}, steps per chain: {steps}")
     print(
         f"orchestra (durable) median: {orchestra_s:.3f} s   "
         f"runs: {', '.join(f'{t:.3f}' for t in orchestra_times)}"
     )
     print(f"bare httpx loop median:     {httpx_s:.3f} s   runs: {', '.join(f'{t:.3f}' for t in httpx_times)}")
+    print(f"CPU (medians): orchestra with PostgreSQL {orchestra_cpu_s:.3f} s, bare httpx {httpx_cpu_s:.3f} s")
     print(
         f"steps={steps} orchestra_s={orchestra_s:.3f} httpx_s={httpx_s:.3f} "
-        f"ratio={orchestra_s / httpx_s:.2f} overhead_ms_per_step={overhead_ms:.3f}"
+        f"ratio={orchestra_s / httpx_s:.2f} overhead_ms_per_step={overhead_ms:.3f} "
+        f"orchestra_cpu_s={orchestra_cpu_s:.3f} httpx_cpu_s={httpx_cpu_s:.3f} "
+        f"cpu_overhead_ms_per_step={cpu_overhead_ms:.3f}"
     )
 
 

@@ -2,9 +2,11 @@
 
 Answers "did this change make the durable chain slower?" on a noisy machine: each round runs the chain of one
 revision, then of the other, each against its own bare httpx baseline (bench/chain.py prints both), so what
-is compared is the Orchestra/httpx ratio of each revision, round by round. The other revision is checked out
-into a temporary git worktree and imported from there with this environment's dependencies; the bench
-script itself is this tree's bench/chain.py for both (the same measurement of two libraries).
+is compared is the Orchestra/httpx ratio of each revision, round by round, and the CPU time per step each
+spends beyond the bare loop (its process and its PostgreSQL server), which the machine's load moves less.
+The other revision is checked out into a temporary git worktree and imported from there with this
+environment's dependencies; the bench script itself is this tree's bench/chain.py for both (the same
+measurement of two libraries).
 
     python bench/chain_revisions.py --before REV [--after REV] [--steps 500] [--rounds 3]
 
@@ -63,6 +65,7 @@ def figures(tree: Path, steps: int) -> dict[str, float]:
 def main(before: str, after: str | None, steps: int, rounds: int) -> None:
     ratios: dict[str, list[float]] = {"before": [], "after": []}
     overheads: dict[str, list[float]] = {"before": [], "after": []}
+    cpu_overheads: dict[str, list[float]] = {"before": [], "after": []}
     with checkout(before) as before_tree, checkout(after) as after_tree:
         for round_number in range(rounds):
             order = [("before", before_tree), ("after", after_tree)]
@@ -70,17 +73,23 @@ def main(before: str, after: str | None, steps: int, rounds: int) -> None:
                 measured = figures(tree, steps)
                 ratios[side].append(measured["ratio"])
                 overheads[side].append(measured["overhead_ms_per_step"])
+                cpu_overheads[side].append(measured["cpu_overhead_ms_per_step"])
                 print(
                     f"round {round_number + 1} {side}: ratio {measured['ratio']:.2f}, "
-                    f"overhead {measured['overhead_ms_per_step']:.3f} ms/step",
+                    f"overhead {measured['overhead_ms_per_step']:.3f} ms/step, "
+                    f"CPU overhead {measured['cpu_overhead_ms_per_step']:.3f} ms/step",
                     flush=True,
                 )
     before_ratio, after_ratio = statistics.median(ratios["before"]), statistics.median(ratios["after"])
+    before_cpu = statistics.median(cpu_overheads["before"])
+    after_cpu = statistics.median(cpu_overheads["after"])
     print(
         f"steps={steps} rounds={rounds} before_ratio={before_ratio:.2f} after_ratio={after_ratio:.2f} "
         f"after_vs_before={after_ratio / before_ratio:.3f} "
         f"before_overhead_ms={statistics.median(overheads['before']):.3f} "
-        f"after_overhead_ms={statistics.median(overheads['after']):.3f}"
+        f"after_overhead_ms={statistics.median(overheads['after']):.3f} "
+        f"before_cpu_overhead_ms={before_cpu:.3f} after_cpu_overhead_ms={after_cpu:.3f} "
+        f"cpu_after_vs_before={after_cpu / before_cpu:.3f}"
     )
 
 
