@@ -66,6 +66,7 @@ def main(before: str, after: str | None, steps: int, rounds: int) -> None:
     ratios: dict[str, list[float]] = {"before": [], "after": []}
     overheads: dict[str, list[float]] = {"before": [], "after": []}
     cpu_overheads: dict[str, list[float]] = {"before": [], "after": []}
+    database_cpu: dict[str, list[float]] = {"before": [], "after": []}
     with checkout(before) as before_tree, checkout(after) as after_tree:
         for round_number in range(rounds):
             order = [("before", before_tree), ("after", after_tree)]
@@ -74,10 +75,12 @@ def main(before: str, after: str | None, steps: int, rounds: int) -> None:
                 ratios[side].append(measured["ratio"])
                 overheads[side].append(measured["overhead_ms_per_step"])
                 cpu_overheads[side].append(measured["cpu_overhead_ms_per_step"])
+                database_cpu[side].append(measured["database_cpu_ms_per_step"])
                 print(
                     f"round {round_number + 1} {side}: ratio {measured['ratio']:.2f}, "
                     f"overhead {measured['overhead_ms_per_step']:.3f} ms/step, "
-                    f"CPU overhead {measured['cpu_overhead_ms_per_step']:.3f} ms/step",
+                    f"CPU overhead {measured['cpu_overhead_ms_per_step']:.3f} ms/step "
+                    f"(PostgreSQL {measured['database_cpu_ms_per_step']:.3f})",
                     flush=True,
                 )
     before_ratio, after_ratio = statistics.median(ratios["before"]), statistics.median(ratios["after"])
@@ -89,7 +92,9 @@ def main(before: str, after: str | None, steps: int, rounds: int) -> None:
         f"before_overhead_ms={statistics.median(overheads['before']):.3f} "
         f"after_overhead_ms={statistics.median(overheads['after']):.3f} "
         f"before_cpu_overhead_ms={before_cpu:.3f} after_cpu_overhead_ms={after_cpu:.3f} "
-        f"cpu_after_vs_before={after_cpu / before_cpu:.3f}"
+        f"cpu_after_vs_before={after_cpu / before_cpu:.3f} "
+        f"before_database_cpu_ms={statistics.median(database_cpu['before']):.3f} "
+        f"after_database_cpu_ms={statistics.median(database_cpu['after']):.3f}"
     )
 
 
