@@ -92,8 +92,10 @@ class TestRun(IdMixin, TenantMixin, CreatedAtMixin, Base):
             "queue_key",
             postgresql_where=text("status = 'PENDING'"),
         ),
+        # The runs in progress, for the reaper (migration 0031): by a column no step changes, so that a
+        # step's update of its run (context, heartbeat, lease) touches no index.
         Index(
-            "ix_test_runs_active_lease", "lease_expires_at", postgresql_where=text("status = 'IN_PROGRESS'")
+            "ix_test_runs_in_progress", "lease_presence_key", postgresql_where=text("status = 'IN_PROGRESS'")
         ),
         Index("ix_test_runs_queued", "queued_at", postgresql_where=text("status = 'QUEUED'")),
         # Active runs by tenant: what every admission pass counts (bounded by the global limit).
