@@ -121,6 +121,18 @@ async def test_zombie_writes_nothing_after_takeover(quiet: Runtime, demo_url: st
     assert (await run_row(quiet, run_id)).lease_owner == "successor"
 
 
+async def test_a_run_handed_back_is_no_longer_counted_as_renewed_here(quiet: Runtime, demo_url: str) -> None:
+    run_id = await create_run(quiet, demo_url, {"name": "t", "steps": [{"sleep": 1}]})
+    assert await quiet.scheduler.run_once() == [run_id]
+    store = LeaseStore(quiet.db.engine, "leaving", lease_s=30)
+    lease = await store.take(run_id)
+    assert lease is not None
+    assert store.renewed_at(lease) is not None
+    assert await store.hand_back(lease)
+    assert store.renewed_at(lease) is None  # nothing of the run is kept by a store that gave it back
+    assert (await run_row(quiet, run_id)).status == "QUEUED"
+
+
 async def test_resume_after_a_crash_never_repeats_a_completed_step(quiet: Runtime, demo_url: str) -> None:
     marker = uuid.uuid4().hex
     steps = [

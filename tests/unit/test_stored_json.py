@@ -28,11 +28,33 @@ def repaired(value: Any) -> str:
         {"surrogate": "lone \ud800 half"},
         {"numbers": [math.nan, math.inf, -math.inf, 1.0]},
         {"object": object.__new__(type("Thing", (), {"__str__": lambda _: "a thing"}))},
+        {True: "yes", False: "no", None: "none", 2.5: "a float key"},
+        {True: "yes", None: "before\x00after", math.inf: 1},
     ],
-    ids=["plain", "list", "escapes", "int-key", "nul", "surrogate", "non-finite", "object"],
+    ids=[
+        "plain",
+        "list",
+        "escapes",
+        "int-key",
+        "nul",
+        "surrogate",
+        "non-finite",
+        "object",
+        "scalar-keys",
+        "scalar-keys-repaired",
+    ],
 )
 def test_the_text_is_the_repaired_one_whatever_the_value(value: Any) -> None:
     assert to_json(value) == repaired(value)
+
+
+def test_keys_are_written_alike_with_or_without_the_repair() -> None:
+    """A context's keys do not change with a NUL elsewhere in it (``true`` either way, never ``True``)."""
+    clean = {True: 1, None: 2, 1.5: 3}
+    assert (
+        json.loads(to_json({**clean, "x": "a\x00"})).keys() == json.loads(to_json({**clean, "x": "a"})).keys()
+    )
+    assert set(json.loads(to_json(clean))) == {"true", "null", "1.5"}
 
 
 def test_what_jsonb_refuses_never_reaches_the_text() -> None:

@@ -482,4 +482,7 @@ class LeaseStore:
         """Give the run back (graceful shutdown): QUEUED again, no attempt penalty. False when the lease
         was no longer this executor's (nothing changed)."""
         params = {"run_id": lease.run_id, "token": lease.fencing_token}
-        return await self._one(_HAND_BACK, params, lease.tenant_id) is not None
+        try:
+            return await self._one(_HAND_BACK, params, lease.tenant_id) is not None
+        finally:
+            self.forget(lease)  # given back (or no longer ours): not worked on here any more

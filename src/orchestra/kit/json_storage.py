@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Annotated, Any
@@ -61,6 +62,16 @@ def json_storage_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
+def _key(key: Any) -> str:
+    """A mapping's key as ``json.dumps`` writes it (``true``, ``null``, ``1.5``, ``Infinity``), so that a
+    value stored after this repair has the keys it would have had without it; other keys as ``str``."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool | int | float):
+        return json.dumps(key)
+    return str(key)
+
+
 def jsonb_safe(value: Any) -> Any:
     """A copy of ``value`` that PostgreSQL's JSONB accepts: NUL and lone surrogates replaced by U+FFFD,
     NaN and infinities written as strings. Recorded SUT data (binary bodies, odd JSON) goes through this."""
@@ -75,7 +86,7 @@ def jsonb_safe(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dict):
-        return {jsonb_safe(str(key)): jsonb_safe(child) for key, child in value.items()}
+        return {jsonb_safe(_key(key)): jsonb_safe(child) for key, child in value.items()}
     if isinstance(value, list | tuple):
         return [jsonb_safe(child) for child in value]
     return value
