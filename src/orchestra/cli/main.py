@@ -28,6 +28,7 @@ from orchestra.kit.logging import configure as configure_logging
 if TYPE_CHECKING:
     from orchestra.cli import runner
     from orchestra.cli.backends import Backend
+    from orchestra.definitions.loader import LoadedDefinitions
     from orchestra.embedded_pg import EmbeddedPostgres
 
 app = typer.Typer(
@@ -374,8 +375,10 @@ def _run(
         )
     except UsageError as error:
         raise typer.Exit(runner.error_exit(err_console, error)) from None
-    # Validate the files before any work: a typo stops the command before the engine starts.
-    code = _guarded(_validate_only(options))
+    # Validate the files before any work: a typo stops the command before the engine starts. What was read
+    # is what runs (a long definition is parsed once).
+    checked: list[LoadedDefinitions] = []
+    code = _guarded(_validate_only(options, checked))
     if code:
         raise typer.Exit(code)
     raise typer.Exit(
@@ -384,7 +387,7 @@ def _run(
                 server,
                 token,
                 settings,
-                lambda backend: runner.execute(options, backend, console),
+                lambda backend: runner.execute(options, backend, console, loaded=checked[0]),
                 ai=True,
                 embedded_server=embedded_server,
             )
@@ -392,11 +395,15 @@ def _run(
     )
 
 
-async def _validate_only(options: runner.RunOptions) -> int:
+async def _validate_only(options: runner.RunOptions, checked: list[LoadedDefinitions] | None = None) -> int:
+    """0 when the definitions of ``options`` load and name valid projects (appended to ``checked``)."""
     from orchestra.cli import runner
     from orchestra.definitions.loader import load_paths
 
-    runner.project_groups(load_paths(options.paths), options)
+    loaded = load_paths(options.paths)
+    runner.project_groups(loaded, options)
+    if checked is not None:
+        checked.append(loaded)
     return 0
 
 

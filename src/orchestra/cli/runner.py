@@ -237,8 +237,12 @@ async def base_urls_of(
     return environment, urls
 
 
-async def execute(options: RunOptions, backend: Backend, console: Console) -> int:
-    loaded = load_paths(options.paths)
+async def execute(
+    options: RunOptions, backend: Backend, console: Console, loaded: LoadedDefinitions | None = None
+) -> int:
+    """Run the definitions of ``options`` (``loaded``: as already read from its paths) and report them."""
+    if loaded is None:
+        loaded = load_paths(options.paths)
     if not loaded.test_cases:
         raise UsageError("no test definitions found in " + ", ".join(str(path) for path in options.paths))
     # Everything that can be refused is checked before anything is stored.
