@@ -1,14 +1,16 @@
 """A SUT that logs in the way many applications the planner had never seen do: ``POST /users/login`` takes
 ``{"user": {"email", "password"}}`` and answers the token inside an envelope, at ``$.user.token``; its
 security scheme is an API key in the ``Authorization`` header whose value is ``Token <jwt>``, as only the
-scheme's description says. A secured call without that header, or with the token written another way
-(``Bearer <jwt>``, the bare token), answers 403. Signing up (``POST /users``) answers a token too, so the
-description holds two operations that answer a token for credentials.
+scheme's description says. A secured call without that header, with the token written another way
+(``Bearer <jwt>``, the bare token) or with a token it never gave answers 403, saying which. Signing up
+(``POST /users``) answers a token too, so the description holds two operations that answer a token for
+credentials.
 
 A token serves every secured request, or — with the environment variable ``LOGIN_SUT_TOKEN_USES=N`` — N of
 them, after which it has expired: the SUT answers 401 until the client logs in again.
 
-Articles and comments as in ``envelope_sut.py``: writing them needs the token, reading them does not.
+Articles and comments as in ``envelope_sut.py``: writing them needs the token, reading them does not; an
+article that is not there is a 404 naming the slug asked for.
 Served like the demo: ``python -m tests.integration.login_sut --port 0``. State lives in memory.
 """
 
@@ -101,9 +103,15 @@ Authorization = Annotated[str | None, Depends(HEADER)]
 def current_user(request: Request, authorization: Authorization) -> NewUser:
     accounts: _Accounts = request.app.state.accounts
     scheme, _, token = (authorization or "").partition(" ")
-    session = accounts.sessions.get(token) if scheme == "Token" else None
+    if scheme != "Token" or not token:
+        refusal = "not written as the scheme says" if authorization else "missing"
+        raise HTTPException(
+            403, detail={"errors": {"token": [f"{refusal}: send 'Authorization: Token <jwt>'"]}}
+        )
+    session = accounts.sessions.get(token)
     if session is None:
-        raise HTTPException(403, detail={"errors": {"token": ["missing or not 'Token <jwt>'"]}})
+        unknown = "not a token this server gave: send the token /users/login answers at $.user.token"
+        raise HTTPException(403, detail={"errors": {"token": [unknown]}})
     if session.uses_left is not None:
         if session.uses_left <= 0:
             raise HTTPException(401, detail={"errors": {"token": ["expired: log in again"]}})
@@ -126,7 +134,7 @@ def create_app() -> FastAPI:
 
     def article_of(slug: str) -> Article:
         if slug not in articles:
-            raise HTTPException(404, detail={"errors": {"article": ["not found"]}})
+            raise HTTPException(404, detail={"errors": {"article": [f"no article with slug '{slug}'"]}})
         return articles[slug]
 
     @app.post("/users", operation_id="CreateUser", status_code=201, response_model=SignedInEnvelope)

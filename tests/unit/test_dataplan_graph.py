@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from orchestra.testdata.plans.dataplan_model import DataPlan
-from orchestra.testdata.plans.graph import CycleError, dependencies, find_cycle, topological_order, waves
+from orchestra.testdata.plans.graph import (
+    CycleError,
+    dependencies,
+    find_cycle,
+    topological_order,
+    unchanged,
+    waves,
+)
 from orchestra.testdata.plans.templates import references, renamed_self
 
 
@@ -111,3 +118,47 @@ def test_self_is_renamed_only_where_it_is_the_variable() -> None:
     refs = references("{{ self['id'] ~ env.x ~ secrets.token }}")
     assert refs.roots == {"self", "env", "secrets"}
     assert refs.members["self"] == {"id"}
+
+
+TOKEN = {"Authorization": "Token {{ data.login.token }}"}
+SHOP = {
+    "login": call("login", capture={"token": "$.token"}),
+    "name": {"generate": {"faker": "name"}},
+    "customer": call("createCustomer", body={"name": "{{ data.name }}"}),
+    "order": call("createOrder", body={"customer": "{{ data.customer.id }}"}),
+    "item": call("createItem", body={"name": "lamp"}),
+}
+
+
+def test_a_repaired_plan_keeps_only_bindings_whose_definition_and_needs_are_the_same() -> None:
+    before = plan(SHOP, TOKEN)
+    assert unchanged(before, before) == set(SHOP)
+    edited = plan(
+        {**SHOP, "customer": call("createCustomer", body={"name": "{{ data.name }}", "vip": True})}, TOKEN
+    )
+    assert unchanged(before, edited) == {"login", "name", "item"}  # order needs the changed customer
+    recaptured = plan({**SHOP, "login": call("login", capture={"token": "$.user.token"})}, TOKEN)
+    assert unchanged(before, recaptured) == {"name"}  # every call is sent the header with the login's token
+    described = plan({**SHOP, "item": {**SHOP["item"], "description": "a lamp to sell"}}, TOKEN)
+    assert unchanged(before, described) == set(SHOP)
+
+
+def test_a_changed_default_header_changes_the_calls_it_is_sent_with_only() -> None:
+    before = plan(SHOP, {"Authorization": "Bearer {{ data.login.token }}"})
+    assert unchanged(before, plan(SHOP, TOKEN)) == {"login", "name"}  # the log-in is not sent its own token
+    assert unchanged(before, plan(SHOP, {**TOKEN, "X-Client": "orchestra"})) == {"name"}
+
+
+def test_generated_values_change_with_the_seed_and_bindings_added_or_removed_count_as_changed() -> None:
+    before = plan(SHOP, TOKEN)
+    reseeded = DataPlan.model_validate({"seed": 7, "bindings": SHOP, "defaults": {"headers": TOKEN}})
+    assert unchanged(before, reseeded) == {"login", "item"}
+    fewer = {name: binding for name, binding in SHOP.items() if name != "customer"}
+    fewer["order"] = call("createOrder", body={"customer": "c-1"})
+    assert unchanged(before, plan(fewer, TOKEN)) == {"login", "name", "item"}
+    assert unchanged(plan(fewer, TOKEN), before) == {"login", "name", "item"}
+
+
+def test_nothing_is_unchanged_in_a_plan_that_cannot_be_ordered() -> None:
+    circular = plan({"a": {"value": "{{ data.b }}"}, "b": {"value": "{{ data.a }}"}})
+    assert unchanged(circular, circular) == set()

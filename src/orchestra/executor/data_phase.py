@@ -9,6 +9,10 @@ them. It returns a ``Halt`` when the run must not go on to its test steps.
 Resumption: the plan the run uses is kept in the progress (and in ``test_runs.data_plan``); a resumed run
 uses that plan again (only the catalogue is fetched anew) and passes the values already resolved to the
 resolver, which does not call the SUT for them again. ``complete`` marks the phase done.
+
+Repairs: when the SUT refuses every binding that failed in a wave (4xx), the plan goes back to the planner
+with all those refusals, and the repaired plan replaces it; only the values of the bindings the repair left
+unchanged (``graph.unchanged``) are kept, the others run again.
 """
 
 from __future__ import annotations
@@ -192,15 +196,12 @@ class DataPhase:
                     raise
                 raise _Halted(Halt(RunStatus.TIMED_OUT, self.sink.time_limit_text())) from None
             except BindingFailed as failure:
-                status = _status_of(failure.result)
                 repairs = int(progress.state.get("repairs", 0))
-                if status is not None and 400 <= status < 500 and repairs < self.repair_attempts:
+                if _refused(failure) and repairs < self.repair_attempts:
                     progress.state["repairs"] = repairs + 1
-                    prepared = await self._repair(prepared, failure, status, progress)
+                    prepared = await self._repair(prepared, failure, progress)
                     continue
-                raise self._error(
-                    f"test data: binding '{failure.binding}' failed: {failure.reason}"
-                ) from None
+                raise self._error(_failed_text(failure, repairs)) from None
             except (LeaseLost, _Halted):
                 raise  # not ours any more (the next owner resumes), or stopped
             except Exception as error:  # a plan that cannot run (cycle, bad template): the run's error
@@ -235,21 +236,27 @@ class DataPhase:
         return fresh
 
     async def _repair(
-        self, prepared: PreparedPlanLike, failure: BindingFailed, status: int, progress: DataProgress
+        self, prepared: PreparedPlanLike, failure: BindingFailed, progress: DataProgress
     ) -> PreparedPlanLike:
+        """The plan repaired by the planner, told of every refusal of the wave. The values of the bindings
+        the repair changed (or that need one it changed) are dropped: those bindings run again."""
+        from orchestra.testdata.plans.graph import unchanged
+
         started, clock = datetime.now(UTC), time.perf_counter()
-        result = failure.result
-        body = str((result.response or {}).get("body") or "") if result is not None else ""
         masker = self.sink.masker
-        failures = [
-            {
-                "binding": failure.binding,
-                "operation": result.operation if result is not None else "",
-                "status": status,
-                "response_body": masker.text(body.encode()[:FAILURE_BODY_LIMIT].decode(errors="ignore")),
-                "reason": masker.text(failure.reason),
-            }
-        ]
+        failures = []
+        for failed in failure.wave:
+            result = failed.result
+            body = str((result.response or {}).get("body") or "") if result is not None else ""
+            failures.append(
+                {
+                    "binding": failed.binding,
+                    "operation": result.operation if result is not None else "",
+                    "status": _status_of(result),
+                    "response_body": masker.text(body.encode()[:FAILURE_BODY_LIMIT].decode(errors="ignore")),
+                    "reason": masker.text(failed.reason),
+                }
+            )
         try:
             repaired = await self.plans.repair(prepared, failures=failures, **self._ids())
         except Exception as error:
@@ -260,8 +267,12 @@ class DataPhase:
             raise self._error(
                 f"test data: binding '{failure.binding}' failed ({failure.reason}); no repair: {reason}"
             ) from None
-        name = f"repair test data plan ({repaired.planner})"
-        await self._record_plan(repaired, name, started, clock, progress)
+        kept = unchanged(prepared.plan, repaired.plan)
+        for name in [name for name in progress.values if name not in kept]:
+            del progress.values[name]
+        await self._record_plan(
+            repaired, f"repair test data plan ({repaired.planner})", started, clock, progress
+        )
         return repaired
 
     async def _record_plan(
@@ -348,6 +359,22 @@ class DataPhase:
 
     def _error(self, reason: str) -> _Halted:
         return _Halted(Halt(RunStatus.ERROR, self.sink.masker.text(reason)))
+
+
+def _refused(failure: BindingFailed) -> bool:
+    """Every binding of the wave that failed was refused by the SUT (4xx): a plan the planner may repair."""
+    statuses = [_status_of(failed.result) for failed in failure.wave]
+    return all(status is not None and 400 <= status < 500 for status in statuses)
+
+
+def _failed_text(failure: BindingFailed, repairs: int) -> str:
+    """The run's reason: the binding that failed and why (the SUT's status and answer), how many repairs
+    of the plan were tried, and which other bindings of the wave failed too."""
+    after = f" after {repairs} repair(s) of the plan" if repairs else ""
+    text = f"test data: binding '{failure.binding}' failed{after}: {failure.reason}"
+    if failure.others:
+        text += f"; failed too: {', '.join(repr(other.binding) for other in failure.others)}"
+    return text
 
 
 def _status_of(result: BindingResult | None) -> int | None:

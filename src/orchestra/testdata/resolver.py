@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -54,13 +54,27 @@ __all__ = ["BindingFailed", "DataResolver", "OnResult", "capture_spec", "perform
 
 
 class BindingFailed(Exception):
-    """A binding could not produce its value; ``result`` is its reported result (None for generators)."""
+    """A binding could not produce its value; ``result`` is its reported result (None for generators).
+    ``others``: the other bindings of the same wave that failed too (a planner repairing the plan is told
+    of every one)."""
 
-    def __init__(self, binding: str, reason: str, result: BindingResult | None = None) -> None:
+    def __init__(
+        self,
+        binding: str,
+        reason: str,
+        result: BindingResult | None = None,
+        others: Sequence[BindingFailed] = (),
+    ) -> None:
         super().__init__(f"binding '{binding}': {reason}")
         self.binding = binding
         self.reason = reason
         self.result = result
+        self.others = tuple(others)
+
+    @property
+    def wave(self) -> tuple[BindingFailed, ...]:
+        """This failure and the others of its wave."""
+        return (self, *self.others)
 
 
 def capture_spec(source: str) -> CaptureSpec:
@@ -110,7 +124,8 @@ class DataResolver:
         self, plan: DataPlan, *, done: Mapping[str, Any], on_result: OnResult
     ) -> dict[str, Any]:
         """The value of every binding by name. Raises BindingFailed (after the wave's other calls ended and
-        were reported), CycleError, or whatever ``on_result`` raises."""
+        were reported; with every binding of the wave that failed), CycleError, or whatever ``on_result``
+        raises."""
         seed = self.seed if self.seed is not None else plan.seed
         data: dict[str, Any] = {name: value for name, value in done.items() if name in plan.bindings}
         limit = asyncio.Semaphore(self.concurrency)
@@ -130,16 +145,17 @@ class DataResolver:
                 *(self._reported(name, plan, snapshot, limit, on_result, logins) for name in calls),
                 return_exceptions=True,
             )
-            failure: BindingFailed | None = None
+            failures: list[BindingFailed] = []
             for name, outcome in zip(calls, outcomes, strict=True):
                 if isinstance(outcome, BaseException):
                     raise outcome  # on_result failed (or a bug): stop here
                 if outcome.status != "passed":
-                    failure = failure or BindingFailed(name, outcome.error or "failed", outcome)
+                    failures.append(BindingFailed(name, outcome.error or "failed", outcome))
                 else:
                     data[name] = outcome.value
-            if failure is not None:
-                raise failure
+            if failures:
+                first = failures[0]
+                raise BindingFailed(first.binding, first.reason, first.result, others=failures[1:])
         return data
 
     async def _local_value(

@@ -3,11 +3,15 @@
 A binding depends on its ``depends_on`` and on every ``data.<name>`` its request or cleanup templates use.
 A default header that uses ``data.<name>`` (an auth token, typically) makes every call and lookup depend on
 that binding, except the binding itself and those it needs: for them the header is not sent.
+
+When a run goes on with a repaired plan, only the values of the bindings the repair left as they were are
+kept (``unchanged``): a binding whose definition changed, or that needs one that changed, runs again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.plans.templates import (
@@ -116,3 +120,39 @@ def waves(deps: Mapping[str, set[str]]) -> list[list[str]]:
 
 def topological_order(deps: Mapping[str, set[str]]) -> list[str]:
     return [name for level in waves(deps) for name in level]
+
+
+def unchanged(before: DataPlan, after: DataPlan) -> set[str]:
+    """The bindings of ``after`` that produce what they produced in ``before``: the same definition (its
+    description aside), the same default headers sent with its call, the same seed when it is generated,
+    and only unchanged bindings to depend on. A run going on with ``after`` (a repaired plan) keeps only
+    their values; every other binding runs again. Nothing is unchanged in a plan that cannot be ordered."""
+    try:
+        old = _signatures(before)
+        new = _signatures(after)
+        order = topological_order(dependencies(after))
+    except (TemplateSyntax, CycleError):
+        return set()
+    kept: set[str] = set()
+    for name in order:
+        signature = new[name]
+        if old.get(name) == signature and signature[-1] <= kept:
+            kept.add(name)
+    return kept
+
+
+def _signatures(plan: DataPlan) -> dict[str, tuple[Any, ...]]:
+    """What decides each binding's value: its definition, the default headers its request is sent with,
+    the seed of a generated value, and its dependencies (last)."""
+    deps = dependencies(plan)
+    header_refs = default_header_references(plan)
+    signatures: dict[str, tuple[Any, ...]] = {}
+    for name, binding in plan.bindings.items():
+        sent: dict[str, str] = {}
+        if binding.call is not None or binding.lookup is not None:
+            needed = ancestors(deps, name)
+            sent = {key: value for key, value in plan.defaults.headers.items() if header_refs[key] <= needed}
+        seed = plan.seed if binding.generate is not None else None
+        definition = binding.model_dump(mode="json", by_alias=True, exclude={"description"})
+        signatures[name] = (definition, sent, seed, frozenset(deps[name]))
+    return signatures
