@@ -36,29 +36,43 @@ def _child_path(path: str, part: str | int) -> str:
     return f"{path}[{part!r}]"
 
 
+def _path_of(path: str, trail: tuple[Any, ...] | None) -> str:
+    """``path`` followed by the parts of ``trail`` (a linked list: (earlier trail, part)), as written."""
+    parts: list[str | int] = []
+    while trail is not None:
+        trail, part = trail
+        parts.append(part)
+    for part in reversed(parts):
+        path = _child_path(path, part)
+    return path
+
+
 def json_storage_problem(value: Any, path: str = "") -> tuple[str, str] | None:
     """``(path, message)`` saying why PostgreSQL's JSONB would refuse ``value``, or None when it is fine.
 
     JSON parsed by Python may hold NaN/Infinity, NUL characters and lone surrogates, which JSONB refuses;
-    catching them here turns a database error (a 500) into a clear 422."""
-    pending: list[tuple[str, Any]] = [(path, value)]
+    catching them here turns a database error (a 500) into a clear 422. The path of an item is written
+    only for a problem (a long definition has tens of thousands of items)."""
+    pending: list[tuple[tuple[Any, ...] | None, Any]] = [(None, value)]
     while pending:
-        where, item = pending.pop()
+        trail, item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return where, "text must not contain the NUL character (\\u0000)"
+                return _path_of(path, trail), "text must not contain the NUL character (\\u0000)"
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                return where, "text must be valid Unicode (a lone surrogate such as \\ud800 is not)"
+                return _path_of(
+                    path, trail
+                ), "text must be valid Unicode (a lone surrogate such as \\ud800 is not)"
         elif isinstance(item, float) and not math.isfinite(item):
-            return where, "numbers must be finite (NaN and Infinity are not JSON)"
+            return _path_of(path, trail), "numbers must be finite (NaN and Infinity are not JSON)"
         elif isinstance(item, dict):
             for key, child in item.items():
-                pending.append((where, key))
-                pending.append((_child_path(where, str(key)), child))
+                pending.append((trail, key))
+                pending.append(((trail, str(key)), child))
         elif isinstance(item, list | tuple):
-            pending.extend((_child_path(where, index), child) for index, child in enumerate(item))
+            pending.extend(((trail, index), child) for index, child in enumerate(item))
     return None
 
 
