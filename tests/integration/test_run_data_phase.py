@@ -55,7 +55,7 @@ def item_plan(body: dict[str, Any] | None = None) -> DataPlan:
 
 class FixedPlans:
     """A plan provider that gives the first of its plans and repairs with the next one; it remembers what
-    it was asked."""
+    it was asked, and the plans it was told to drop."""
 
     def __init__(self, catalogue: Catalogue, *plans: DataPlan, unavailable: str | None = None) -> None:
         self.catalogue = catalogue
@@ -63,6 +63,7 @@ class FixedPlans:
         self.unavailable = unavailable
         self.asked: list[DataRequirements] = []
         self.failures: list[list[dict[str, Any]]] = []
+        self.forgotten: list[DataPlan] = []
 
     def _next(self, planner: str) -> PreparedPlan:
         return PreparedPlan(
@@ -81,6 +82,9 @@ class FixedPlans:
             raise PlanUnavailable("the planner could not repair it")
         self.plans.pop(0)
         return PreparedPlan(self.plans[0], self.catalogue, "builtin", (), None)
+
+    async def forget(self, prepared: Any, **_ids: Any) -> None:
+        self.forgotten.append(prepared.plan)
 
 
 @pytest.fixture
