@@ -206,7 +206,13 @@ class Settings(BaseModel):
     )
     ollama_timeout_s: float = Field(default=60.0, gt=0, description="Longest one Ollama request may take.")
     planner_repair_attempts: int = Field(
-        default=2, ge=0, le=10, description="Times an invalid LLM plan is sent back with its problems."
+        default=2,
+        ge=0,
+        le=10,
+        description="Repairs of a DataPlan, counted apart in two places: in the ai-service, the times a "
+        "model's plan that fails validation is sent back to it with its problems (per plan asked for); in "
+        "the executor, the times a run sends a plan whose calls the SUT refused (4xx) back to the planner "
+        "(per run; 0: the first refusal ends the run in error).",
     )
     live_updates: Literal["listen", "poll"] = Field(
         default="listen",

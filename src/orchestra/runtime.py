@@ -94,6 +94,9 @@ class PlansOnDemand:
     async def repair(self, prepared: Any, **run: Any) -> PreparedPlanLike:
         return await (await self._made()).repair(prepared, **run)
 
+    async def forget(self, prepared: Any, **run: Any) -> None:
+        await (await self._made()).forget(prepared, **run)
+
 
 @dataclass
 class Runtime:

@@ -3,6 +3,7 @@ ai-service cannot be reached (here: it is configured on a closed port), and the 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -189,6 +190,31 @@ async def test_provider_caches_per_version_and_spec_and_the_pin_wins(shop: Shop)
     assert (await shop.plan_for_run()).planner == "cached:builtin"
     again = await shop.api.delete(shop.url(suffix="/pin"), params={"environment": "sut"})
     assert_problem(again, 404, "no pinned DataPlan")
+
+
+async def test_a_failed_plan_is_dropped_from_the_cache_and_a_pinned_one_is_not(shop: Shop) -> None:
+    provider, owner = (
+        shop.provider(),
+        {"tenant_id": shop.runtime.tenant_id, "project_id": uuid.UUID(shop.project_id)},
+    )
+    failed = await shop.plan_for_run()
+    assert (await shop.plan_for_run()).planner == "cached:builtin"
+    await provider.forget(failed, **owner)
+    made_again = await shop.plan_for_run()
+    assert made_again.planner == "builtin"  # a new plan: the failed one is not given again
+    assert made_again.plan_id != failed.plan_id
+    assert (await shop.plan_for_run()).plan_id == made_again.plan_id  # which is cached in turn
+
+    response = await shop.api.put(shop.url(), params={"environment": "sut"}, json=plan_json(made_again.plan))
+    assert response.status_code == 200, response.text
+    pinned = await shop.plan_for_run()
+    assert pinned.planner == "pinned"
+    await provider.forget(pinned, **owner)
+    await provider.forget(
+        dataclasses.replace(pinned, planner="cached:builtin"), **owner
+    )  # resumed, relabelled
+    again = await shop.plan_for_run()
+    assert (again.planner, again.plan_id) == ("pinned", pinned.plan_id)
 
 
 async def test_a_new_version_of_the_test_case_gets_a_new_plan(shop: Shop) -> None:

@@ -298,3 +298,25 @@ async def test_a_model_that_keeps_the_wrong_plan_ends_the_run_in_error_and_leave
     assert [step["status"] for step in run["steps"] if step["phase"] == "main"] == ["skipped"]
     assert await ledger(world, run) == [("article", "CreateArticle", "done")]
     await assert_nothing_left(world, run, created=1)
+
+
+async def test_a_plan_that_ended_a_run_in_error_is_not_given_to_the_next_run(
+    world: AiWorld, model: FakeOllama, runtime: Runtime
+) -> None:
+    """The repairs ran out: the last plan is dropped from the cache, so the next run of the same test case
+    asks the model for a new plan (not ``cached:…``), and passes with it."""
+    attempts = runtime.settings.planner_repair_attempts
+    wrong, right = commented_plan("{{ data.article.title }}"), commented_plan("{{ data.article.slug }}")
+    model.script(*answers(*[wrong] * (attempts + 1), right))
+    failed = await run_case(world, "failed-then-planned", ["CreateArticleComment"], READ_THE_COMMENT)
+    assert failed["status"] == "ERROR", failed
+    assert f"after {attempts} repair(s) of the plan" in failed["status_reason"]
+
+    run = await world.harness.wait(await world.harness.start("failed-then-planned"), timeout_s=60)
+
+    assert run["status"] == "PASSED", (run["status_reason"], data_steps(run))
+    assert data_steps(run)[0] == (f"plan test data ({MODEL})", "passed")
+    assert ("call comment (CreateArticleComment)", "failed") not in data_steps(run)
+    assert model.pending == 0
+    await assert_nothing_left(world, failed, created=1)
+    await assert_nothing_left(world, run, created=1)

@@ -55,7 +55,7 @@ def item_plan(body: dict[str, Any] | None = None) -> DataPlan:
 
 class FixedPlans:
     """A plan provider that gives the first of its plans and repairs with the next one; it remembers what
-    it was asked."""
+    it was asked, and the plans it was told to drop."""
 
     def __init__(self, catalogue: Catalogue, *plans: DataPlan, unavailable: str | None = None) -> None:
         self.catalogue = catalogue
@@ -63,6 +63,7 @@ class FixedPlans:
         self.unavailable = unavailable
         self.asked: list[DataRequirements] = []
         self.failures: list[list[dict[str, Any]]] = []
+        self.forgotten: list[DataPlan] = []
 
     def _next(self, planner: str) -> PreparedPlan:
         return PreparedPlan(
@@ -81,6 +82,9 @@ class FixedPlans:
             raise PlanUnavailable("the planner could not repair it")
         self.plans.pop(0)
         return PreparedPlan(self.plans[0], self.catalogue, "builtin", (), None)
+
+    async def forget(self, prepared: Any, **_ids: Any) -> None:
+        self.forgotten.append(prepared.plan)
 
 
 @pytest.fixture
@@ -351,6 +355,67 @@ async def test_a_created_entity_whose_undo_cannot_render_is_kept_in_the_ledger_a
     assert "undo" not in ledger[0]
     assert by_phase(run, "cleanup") == []  # nothing tries to undo it
     assert await item_status(demo_url, item_id) == 200  # it is still there, and the ledger says so
+    async with httpx.AsyncClient(base_url=demo_url) as sut:  # removed by hand, as the entry asks
+        token = (await sut.post("/auth/token", json={"username": "demo", "password": "demo-password"})).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        assert (await sut.delete(f"/items/{item_id}", headers=headers)).status_code == 204
+
+
+def item_captured(capture: dict[str, str]) -> DataPlan:
+    """The item plan, its item captured with ``capture`` (its cleanup still deletes ``self.id``)."""
+    plan = item_plan()
+    item = plan.bindings["item"]
+    assert item.call is not None
+    call = item.call.model_copy(update={"capture": capture})
+    plan.bindings["item"] = item.model_copy(update={"call": call})
+    return plan
+
+
+async def test_an_item_made_whose_other_capture_is_missing_is_in_the_ledger_and_undone(
+    harness: Harness, runtime: Runtime, catalogue: Catalogue, demo_url: str, api: httpx.AsyncClient
+) -> None:
+    """The SUT made the item (201) but the plan also captures a field it does not answer: the binding
+    fails, and the item is entered with the undo its cleanup renders from the id that was captured."""
+    runtime.executor.plans = FixedPlans(catalogue, item_captured({"id": "$.id", "sku": "$.sku"}))
+    run = await harness.run(data_case("planned-half-captured"))
+
+    assert run["status"] == "ERROR", run
+    reason = run["status_reason"]
+    assert reason.startswith("test data: binding 'item' failed: createItem: capture sku"), reason
+    assert reason.endswith("what it created is in the data ledger, to be undone"), reason
+    assert [(s["name"], s["status"]) for s in by_phase(run, "data")][-1] == (
+        "call item (createItem)",
+        "failed",
+    )
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["label"], e["method"], e["status"]) for e in ledger] == [("item", "DELETE", "done")]
+    assert [step["status"] for step in by_phase(run, "cleanup")] == ["passed"]
+    assert await item_status(demo_url, ledger[0]["resource"].rsplit("/", 1)[1]) == 404
+
+
+async def test_an_item_made_whose_id_capture_is_missing_is_in_the_ledger_marked_manual(
+    harness: Harness, runtime: Runtime, catalogue: Catalogue, demo_url: str, api: httpx.AsyncClient
+) -> None:
+    """The SUT made the item (201) but the plan reads its id where the SUT does not put it: the cleanup
+    cannot be rendered, the item is entered as manual with the SUT's answer, and the run says so."""
+    runtime.executor.plans = FixedPlans(catalogue, item_captured({"id": "$.item_id"}))
+    run = await harness.run(data_case("planned-uncaptured"))
+
+    assert run["status"] == "ERROR", run
+    reason = run["status_reason"]
+    assert reason.startswith("test data: binding 'item' failed: createItem: capture id"), reason
+    assert "the cleanup of 'item' cannot be rendered" in reason
+    assert reason.endswith("what it created is in the data ledger marked manual (remove it by hand)"), reason
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["label"], e["operation"], e["method"], e["status"]) for e in ledger] == [
+        ("item", "createItem", "POST", "manual")
+    ]
+    assert ledger[0]["last_error"].startswith(
+        "undo by hand: its cleanup could not be rendered; the response was 201"
+    )
+    assert by_phase(run, "cleanup") == []  # nothing can undo it
+    item_id = ledger[0]["last_error"].split('"id":"')[1].split('"')[0]  # the raw response, for a person
+    assert await item_status(demo_url, item_id) == 200  # still there, and the ledger says so
     async with httpx.AsyncClient(base_url=demo_url) as sut:  # removed by hand, as the entry asks
         token = (await sut.post("/auth/token", json={"username": "demo", "password": "demo-password"})).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}

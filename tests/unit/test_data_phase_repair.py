@@ -117,11 +117,14 @@ class Prepared:
 
 
 class Planner:
-    """Plans with the first plan and repairs with the next ones (the last again when none are left)."""
+    """Plans with the first plan and repairs with the next ones (the last again when none are left); keeps
+    the plans it is told to drop from its cache."""
 
-    def __init__(self, *plans: DataPlan) -> None:
+    def __init__(self, *plans: DataPlan, forget_fails: bool = False) -> None:
         self.plans = list(plans)
         self.told: list[list[dict[str, Any]]] = []
+        self.forgotten: list[DataPlan] = []
+        self.forget_fails = forget_fails
 
     async def plan_for_run(self, **_: Any) -> Prepared:
         return Prepared(self.plans[0])
@@ -129,6 +132,11 @@ class Planner:
     async def repair(self, prepared: Any, *, failures: list[dict[str, Any]], **_: Any) -> Prepared:
         self.told.append(failures)
         return Prepared(self.plans[min(len(self.told), len(self.plans) - 1)])
+
+    async def forget(self, prepared: Any, **_: Any) -> None:
+        if self.forget_fails:
+            raise ConnectionError("the database is gone")
+        self.forgotten.append(prepared.plan)
 
 
 async def run_phase(
@@ -167,6 +175,7 @@ async def test_a_binding_the_repair_changed_runs_again_instead_of_keeping_its_va
     assert progress.values["customer1"] == {"id": "1"}
     assert [failure["binding"] for failure in planner.told[0]] == ["customer1"]
     assert "unknown token 'ada'" in planner.told[0][0]["response_body"]
+    assert planner.forgotten == []  # the repaired plan worked: it stays cached
 
 
 async def test_the_values_of_bindings_the_repair_left_alone_are_kept() -> None:
@@ -219,3 +228,66 @@ async def test_a_refusal_beside_a_failure_that_is_not_the_plans_fault_is_not_rep
     assert halt is not None
     assert halt.reason.startswith("test data: binding 'customer1' failed: createCustomer returned 503")
     assert halt.reason.endswith("; failed too: 'customer2'")
+    assert planner.forgotten == [planner.plans[0]]  # the 403 is the plan's: it is not given again
+
+
+async def test_a_plan_refused_with_no_repair_allowed_is_dropped_from_the_cache() -> None:
+    planner, shop, steps = Planner(plan(token_at="$.user")), Shop(), Steps()
+    halt, _ = await run_phase(planner, shop, steps, attempts=0)
+
+    assert planner.told == []
+    assert halt is not None
+    assert halt.reason.startswith("test data: binding 'customer1' failed: createCustomer returned 403")
+    assert planner.forgotten == [planner.plans[0]]
+
+
+async def test_the_last_repaired_plan_is_dropped_from_the_cache_when_the_repairs_run_out() -> None:
+    first, repaired = plan(token_at="$.user"), plan(token_at="$.user", token_scheme="Token")
+    planner, shop, steps = Planner(first, repaired), Shop(), Steps()
+    halt, _ = await run_phase(planner, shop, steps, attempts=1)
+
+    assert len(planner.told) == 1
+    assert halt is not None
+    assert halt.reason.startswith("test data: binding 'customer1' failed after 1 repair(s) of the plan: ")
+    assert planner.forgotten == [repaired]
+
+
+async def test_a_plan_that_reads_what_the_sut_does_not_answer_is_dropped_from_the_cache() -> None:
+    """The log-in was accepted but its token is not where the plan reads it: not a refusal, no repair,
+    and the plan is known to fail."""
+    planner, shop, steps = Planner(plan(token_at="$.token")), Shop(), Steps()
+    halt, _ = await run_phase(planner, shop, steps, attempts=2)
+
+    assert planner.told == []
+    assert halt is not None
+    assert halt.reason.startswith("test data: binding 'login' failed: issueToken: capture token")
+    assert planner.forgotten == [planner.plans[0]]
+
+
+async def test_a_plan_the_sut_itself_failed_stays_cached() -> None:
+    """Only a 5xx, or no answer at all: the plan is not known to be wrong, the next run may use it."""
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, text="down for maintenance")
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    for sut, said in ((down, "issueToken returned 503"), (unreachable, "connection refused")):
+        planner, steps = Planner(plan()), Steps()
+        halt, _ = await run_phase(planner, sut, steps, attempts=2)
+
+        assert halt is not None
+        assert halt.reason.startswith("test data: binding 'login' failed"), halt.reason
+        assert said in halt.reason, halt.reason
+        assert planner.forgotten == []
+
+
+async def test_a_plan_that_cannot_be_dropped_leaves_the_bindings_failure_the_runs_reason() -> None:
+    planner, shop, steps = Planner(plan(token_at="$.user"), forget_fails=True), Shop(), Steps()
+    halt, _ = await run_phase(planner, shop, steps, attempts=0)
+
+    assert halt is not None
+    assert halt.status == RunStatus.ERROR
+    assert halt.reason.startswith("test data: binding 'customer1' failed: createCustomer returned 403")
+    assert halt.reason.endswith("; the failed plan is still cached (ConnectionError: the database is gone)")

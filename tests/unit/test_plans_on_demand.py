@@ -17,12 +17,16 @@ class FakeProvider:
 
     def __init__(self, *_: Any) -> None:
         FakeProvider.made += 1
+        self.forgotten: list[Any] = []
 
     async def plan_for_run(self, **run: Any) -> Any:
         return ("plan", run["test_case"])
 
     async def repair(self, prepared: Any, **run: Any) -> Any:
         return ("repaired", prepared)
+
+    async def forget(self, prepared: Any, **run: Any) -> None:
+        self.forgotten.append(prepared)
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +46,8 @@ async def test_what_the_first_plan_needs_is_started_once_for_runs_planned_togeth
     results = await asyncio.gather(*(plans.plan_for_run(test_case=n) for n in range(5)))
     assert results == [("plan", n) for n in range(5)]
     assert await plans.repair("old") == ("repaired", "old")
+    await plans.forget("failed", tenant_id=None, project_id=None)
+    assert plans._provider.forgotten == ["failed"]  # type: ignore[attr-defined]
     assert started == ["ai-service"]
     assert FakeProvider.made == 1
 

@@ -12,7 +12,9 @@ resolver, which does not call the SUT for them again. ``complete`` marks the pha
 
 Repairs: when the SUT refuses every binding that failed in a wave (4xx), the plan goes back to the planner
 with all those refusals, and the repaired plan replaces it; only the values of the bindings the repair left
-unchanged (``graph.unchanged``) are kept, the others run again.
+unchanged (``graph.unchanged``) are kept, the others run again. A plan whose binding failed with no repair
+to follow (they ran out, none are allowed, or the failure is not a refusal) is dropped from the plan cache,
+unless only the SUT itself failed (5xx, no answer): the next run gets a new plan, not the one known to fail.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ class PlanSource(Protocol):
         requirements: DataRequirements,
         failures: list[dict[str, Any]],
     ) -> PreparedPlanLike: ...
+
+    async def forget(self, prepared: Any, *, tenant_id: uuid.UUID, project_id: uuid.UUID | None) -> None:
+        """Drop a plan that failed from the cache (a pinned plan stays)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +206,10 @@ class DataPhase:
                     progress.state["repairs"] = repairs + 1
                     prepared = await self._repair(prepared, failure, progress)
                     continue
-                raise self._error(_failed_text(failure, repairs)) from None
+                reason = _failed_text(failure, repairs)
+                if not all(_sut_trouble(failed) for failed in failure.wave):
+                    reason += await self._forget(prepared)
+                raise self._error(reason) from None
             except (LeaseLost, _Halted):
                 raise  # not ours any more (the next owner resumes), or stopped
             except Exception as error:  # a plan that cannot run (cycle, bad template): the run's error
@@ -274,6 +282,16 @@ class DataPhase:
             repaired, f"repair test data plan ({repaired.planner})", started, clock, progress
         )
         return repaired
+
+    async def _forget(self, prepared: PreparedPlanLike) -> str:
+        """Drop the plan that failed, unrepaired, from the cache (the provider keeps a pinned one): the next
+        run of the test case gets a new plan, not the one known to fail. What the run's reason adds: nothing,
+        or that the plan is still cached."""
+        try:
+            await self.plans.forget(prepared, tenant_id=self.ids.tenant_id, project_id=self.ids.project_id)
+        except Exception as error:  # the binding's failure stays the run's reason
+            return f"; the failed plan is still cached ({type(error).__name__}: {error})"
+        return ""
 
     async def _record_plan(
         self,
@@ -365,6 +383,16 @@ def _refused(failure: BindingFailed) -> bool:
     """Every binding of the wave that failed was refused by the SUT (4xx): a plan the planner may repair."""
     statuses = [_status_of(failed.result) for failed in failure.wave]
     return all(status is not None and 400 <= status < 500 for status in statuses)
+
+
+def _sut_trouble(failed: BindingFailed) -> bool:
+    """The SUT failed, not the plan: it answered 5xx, or not at all (unreachable, too slow, too large, refused
+    by the egress policy). Such a plan is not known to be wrong: it stays cached."""
+    result = failed.result
+    if result is None or result.request is None:
+        return False  # not even sent: a value or a request the plan cannot render
+    status = _status_of(result)
+    return status is None or status >= 500
 
 
 def _failed_text(failure: BindingFailed, repairs: int) -> str:

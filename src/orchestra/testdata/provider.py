@@ -245,6 +245,16 @@ class PlanProvider:
             row = await self.store(session, target, situation, made, created_by="planner (repair)")
         return PreparedPlan(made.plan, situation.catalogue, made.planner, made.notices, row.id)
 
+    async def forget(
+        self, prepared: PreparedPlan, *, tenant_id: uuid.UUID, project_id: uuid.UUID | None
+    ) -> None:
+        """Drop a plan whose binding failed and was not repaired from the cache, so that the next run of
+        the test case is given a new one; a pinned plan is a person's choice and stays."""
+        if prepared.plan_id is None or prepared.planner == "pinned":
+            return
+        async with self.db.transaction(tenant_id, project_id) as session:
+            await plan_cache.forget(session, prepared.plan_id)
+
     async def make(
         self, target: PlanTarget, situation: Situation, requirements: DataRequirements, *, subject: str
     ) -> Made:

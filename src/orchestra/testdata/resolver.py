@@ -2,8 +2,11 @@
 
 Bindings run wave by wave (``graph.waves``); the calls of a wave run concurrently, at most ``concurrency`` at
 once. Each call or lookup is reported through ``on_result`` as soon as it ends, with the rendered call that
-undoes it — the executor records that before the run moves on, so nothing created is ever forgotten. A
-binding already in ``done`` (a resumed run) is not executed again: its value is reused.
+undoes it — the executor records that before the run moves on, so nothing created is ever forgotten. That
+holds for a call that fails after the SUT accepted it (a capture found nothing in the response) too: its
+undo is rendered with the captures that were found, or, when it cannot be, the result is marked manual (the
+ledger keeps the raw response for a person). A binding already in ``done`` (a resumed run) is not executed
+again: its value is reused.
 
 A call answered 401 whose headers or query used the value of another call (the log-in's token) re-runs
 that call once — unless another call already renewed it meanwhile — and is sent again with the new value,
@@ -246,10 +249,14 @@ class DataResolver:
             wanted = ", ".join(map(str, accepted)) if accepted else "2xx"
             reason = f"{request.operation} returned {view.status} (expected {wanted}): {view.text[:300]}"
             return result("failed", reason, request=recorded, response=answer)
+        missing: str | None = None  # the call was accepted but its value is not in the response
         try:
             value = self._value(binding, view)
         except _NoValue as error:
-            return result("failed", f"{request.operation}: {error}", request=recorded, response=answer)
+            if binding.cleanup is None:  # a lookup, or a call that creates nothing to undo
+                return result("failed", f"{request.operation}: {error}", request=recorded, response=answer)
+            value, missing = error.partial, f"{request.operation}: {error}"
+        fields = {"value": value, "request": recorded, "response": answer}
         try:
             undo = await sandboxed(self._undo, plan, binding, value, data)
         except (TemplateError, RequestProblem, httpx.InvalidURL, TypeError, ValueError) as error:
@@ -257,9 +264,11 @@ class DataResolver:
                 f"the cleanup of '{name}' cannot be rendered, so it could not be undone: {error}; what it "
                 "created is in the data ledger marked manual (remove it by hand)"
             )
-            fields = {"value": value, "request": recorded, "response": answer}
-            return result("failed", reason, manual=True, **fields)
-        return result("passed", value=value, request=recorded, response=answer, undo=undo)
+            return result("failed", f"{missing}; {reason}" if missing else reason, manual=True, **fields)
+        if missing is not None:  # what it created is undone at the end of the run like any other entity
+            reason = f"{missing}; what it created is in the data ledger, to be undone"
+            return result("failed", reason, undo=undo, **fields)
+        return result("passed", undo=undo, **fields)
 
     def _scope(self, data: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
         scope = build_scope(
@@ -318,7 +327,7 @@ class DataResolver:
         specs = {name: capture_spec(source) for name, source in binding.call.capture.items()}
         values, failures = apply_captures(specs, view)
         if failures:
-            raise _NoValue("; ".join(failure.message for failure in failures))
+            raise _NoValue("; ".join(failure.message for failure in failures), partial=values)
         return values
 
     def _undo(self, plan: DataPlan, binding: Binding, value: Any, data: Mapping[str, Any]) -> HttpCall | None:
@@ -382,4 +391,9 @@ _NOT_A_CALL = Binding(value=None)
 
 
 class _NoValue(Exception):
-    """A call answered as accepted, but the value the binding needs is not in the response."""
+    """A call answered as accepted, but the value the binding needs is not in the response. ``partial``:
+    the captures that were found (a cleanup that needs only those can still be rendered)."""
+
+    def __init__(self, message: str, partial: Any = None) -> None:
+        super().__init__(message)
+        self.partial = partial
