@@ -278,6 +278,86 @@ async def test_a_step_declared_cleanup_from_the_location_header_deletes_what_the
     assert by_phase(run, "cleanup")[0]["seq"] > by_phase(run, "main")[0]["seq"]
 
 
+async def test_a_step_that_created_something_and_then_failed_a_check_still_has_it_undone(
+    harness: Harness, demo_url: str, api: httpx.AsyncClient
+) -> None:
+    """Answered 201, then a check failed: the item exists all the same, so its cleanup is entered and sent."""
+    case = {
+        "name": "created-then-failed",
+        "setup": [
+            {
+                "request": {
+                    "method": "POST",
+                    "url": "{{ env.base_url }}/auth/token",
+                    "json": {"username": "demo", "password": "{{ secrets.api_password }}"},
+                },
+                "capture": {"token": "$.access_token"},
+            }
+        ],
+        "steps": [
+            {
+                "name": "create",
+                "request": {
+                    "method": "POST",
+                    "url": "{{ env.base_url }}/items",
+                    "headers": {"Authorization": "Bearer {{ token }}"},
+                    "json": {"name": "failed-{{ uuid4() }}", "price": 1},
+                },
+                "expect": {"status": 201, "json": {"$.price": 2}},  # the SUT says 1: the check fails
+                "cleanup": {
+                    "url": "{{ response.headers.location }}",
+                    "headers": {"Authorization": "Bearer {{ token }}"},
+                },
+            },
+            {
+                "name": "refused",
+                "request": {
+                    "method": "POST",
+                    "url": "{{ env.base_url }}/items",
+                    "json": {"name": "no-token", "price": 1},
+                },
+                "on_failure": "continue",
+                "expect": {"status": 201},  # 401 without the token: nothing was created, nothing to undo
+                "cleanup": {"url": "{{ response.headers.location }}"},
+            },
+        ],
+        "on_failure": "continue",
+    }
+    run = await harness.run(case)
+
+    assert run["status"] == "FAILED", (run["status_reason"], run["steps"])
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["source"], e["label"], e["method"], e["status"]) for e in ledger] == [
+        ("step", "create", "DELETE", "done")
+    ]
+    item_id = ledger[0]["resource"].rsplit("/", 1)[1]
+    assert await item_status(demo_url, item_id) == 404
+
+
+async def test_a_failed_step_whose_cleanup_cannot_render_keeps_its_failure_and_a_manual_entry(
+    harness: Harness, api: httpx.AsyncClient
+) -> None:
+    case = {
+        "name": "failed-undo-unrenderable",
+        "steps": [
+            {
+                "request": {"url": "{{ env.base_url }}/health"},
+                "expect": {"status": 201},  # 200: fails
+                "cleanup": {"url": "/items/{{ response.body.missing }}"},
+            }
+        ],
+    }
+    run = await harness.run(case)
+
+    assert run["status"] == "FAILED", run
+    step = by_phase(run, "main")[0]
+    assert step["error"].startswith("status: expected 201, got 200"), step["error"]
+    assert "cleanup cannot be rendered" in step["error"]
+    assert "in the data ledger marked manual" in step["error"]
+    ledger = (await api.get(f"/runs/{run['id']}/ledger")).json()
+    assert [(e["operation"], e["status"]) for e in ledger] == [("(step cleanup)", "manual")]
+
+
 async def test_a_cleanup_that_fails_leaves_a_passed_run_passed_and_says_so(
     harness: Harness, api: httpx.AsyncClient
 ) -> None:

@@ -461,10 +461,13 @@ class RunExecution:
     async def _step_cleanup(
         self, planned: PlannedStep, name: str, outcome: StepOutcome, extra: dict[str, Any]
     ) -> LedgerEntryWrite | None:
-        """The ledger entry of a passed request step that declares its cleanup; a cleanup that cannot be
-        rendered makes the step an error (what it created could not be undone) and enters it as manual."""
+        """The ledger entry of a request step that declares its cleanup and passed, or was answered 2xx
+        (it may have created something although a check failed: no silent leak). A cleanup that cannot be
+        rendered enters what the step created as manual; a passed step becomes an error."""
         step = planned.step
-        if not isinstance(step, RequestStep) or step.cleanup is None or outcome.status != "passed":
+        if not isinstance(step, RequestStep) or step.cleanup is None:
+            return None
+        if outcome.status != "passed" and not _accepted(outcome):
             return None
         try:
             call = await sandboxed(
@@ -476,8 +479,11 @@ class RunExecution:
             )
             return self.ledger_entry("step", name, f"{call.method} (step cleanup)", call)
         except (TemplateError, RuntimeError, TypeError, ValueError) as error:
-            outcome.status = "error"
-            outcome.error = f"cleanup cannot be rendered: {error}"
+            problem = f"cleanup cannot be rendered: {error}"
+            if outcome.status == "passed":
+                outcome.status, outcome.error = "error", problem
+            else:  # the step's own failure comes first
+                outcome.error = f"{outcome.first_problem}; {problem}"
             if outcome.request is None or outcome.response is None:
                 return None
             outcome.error += "; what it created is in the data ledger marked manual (remove it by hand)"
@@ -698,3 +704,9 @@ def passed_reason(passed: int, skipped: int) -> str:
     steps = f"{passed} step{'' if passed == 1 else 's'}"
     reason = f"all {steps} passed" if passed > 1 else f"{steps} passed"
     return f"{reason}, {skipped} skipped" if skipped else reason
+
+
+def _accepted(outcome: StepOutcome) -> bool:
+    """The step's request was answered with a 2xx: the SUT may have created what its cleanup undoes."""
+    status = (outcome.response or {}).get("status")
+    return outcome.request is not None and isinstance(status, int) and 200 <= status < 300
