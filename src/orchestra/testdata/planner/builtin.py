@@ -44,6 +44,7 @@ from orchestra.testdata.planner.entities import (
     undoer_of,
 )
 from orchestra.testdata.planner.login import Login, choose_login
+from orchestra.testdata.planner.refusals import Lessons
 from orchestra.testdata.planner.restore import restore_for
 from orchestra.testdata.planner.security import (
     Sent,
@@ -89,9 +90,11 @@ def plan_for(
     environment: Mapping[str, Any],
     secret_names: Collection[str],
     seed: int | None = None,
+    learnt: Lessons | None = None,
 ) -> DataPlan:
-    """A plan for a test's declared data needs (see the module docstring)."""
-    planner = _Planner(catalogue, environment, secret_names, leftovers=requirements.leftovers)
+    """A plan for a test's declared data needs (see the module docstring); ``learnt``: what the SUT's
+    refusals of earlier plans taught (``refusals.py``)."""
+    planner = _Planner(catalogue, environment, secret_names, leftovers=requirements.leftovers, learnt=learnt)
     text = requirements.requires or ""
     named = planner.entities_in(text)
     for _, operation in named:
@@ -121,15 +124,16 @@ def plan_for_operation(
     secret_names: Collection[str],
     seed: int | None = None,
     leftovers: bool = False,
+    learnt: Lessons | None = None,
 ) -> DataPlan:
     """A plan that makes one valid request of ``operation_id`` (binding ``request``), creating what its
     path and body refer to first, and undoing what the request itself makes or changes. ``leftovers``:
-    what cannot be undone may stay in the SUT (otherwise it is refused). Raises KeyError for an unknown
-    operation."""
+    what cannot be undone may stay in the SUT (otherwise it is refused); ``learnt``: what the SUT's refusals
+    of earlier plans taught. Raises KeyError for an unknown operation."""
     operation = catalogue.get(operation_id)
     if operation is None:
         raise KeyError(operation_id)
-    planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers)
+    planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers, learnt=learnt)
     if planner.creates(operation):
         planner.entity(entity_of(operation), operation, name="request")
     elif operation.method in ("PUT", "PATCH") or (
@@ -158,8 +162,10 @@ class _Planner:
         secret_names: Collection[str],
         *,
         leftovers: bool = False,
+        learnt: Lessons | None = None,
     ):
         self.catalogue = catalogue
+        self.learnt = learnt or Lessons()  # body fields the SUT's refusals said an operation needs
         self.leftovers = leftovers  # what cannot be undone may stay in the SUT (the test allows it)
         self.environment = dict(environment)
         self.variables = set(environment)
@@ -309,12 +315,17 @@ class _Planner:
             binding = self.name(f"{name}_body")
             self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
             return _template(f"data.{binding}")
-        required = set(merged.get("required") or [])
+        learnt = [prop for prop in self.learnt.required(operation.operation_id) if prop in properties]
+        if learnt:
+            self.note(self.learnt.note(operation.operation_id, learnt))
+        required = set(merged.get("required") or []) | set(learnt)
         body: dict[str, Any] = {}
         generated: dict[str, JsonSchema] = {}
         credentials = token_field(operation) is not None  # a login: the environment's own credentials
         for prop in _all_sendable(merged):
             entity = self.referred(prop)
+            if entity is None and prop in learnt and self.is_relation(prop, properties.get(prop)):
+                entity = snake(singular(prop))  # a relation the SUT requires: the key of a created one
             named = self.named_entity(prop)
             if prop in fixed:
                 body[prop] = fixed[prop]
@@ -333,11 +344,11 @@ class _Planner:
                     generated[prop] = properties[prop]
                 else:
                     self.refuse(where, self.unresolved.pop(where, f"nothing fills the {entity} it refers to"))
-            elif prop in generated_properties(merged):
+            elif prop in generated_properties(merged) or prop in learnt:
                 generated[prop] = properties.get(prop, {})
         if generated:
             fields = self.name(f"{name}_fields")
-            keep = [prop for prop in merged.get("required") or [] if prop in generated]
+            keep = [prop for prop in [*(merged.get("required") or []), *learnt] if prop in generated]
             part = {"type": "object", "properties": generated, "required": keep}
             self.bindings[fields] = Binding(generate=Generate(json_schema=part))
             for prop in generated:
