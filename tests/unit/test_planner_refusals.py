@@ -14,6 +14,7 @@ from orchestra.testdata.planner.builtin import plan_for_operation
 from orchestra.testdata.planner.refusals import (
     INVALID,
     MISSING,
+    UNWANTED,
     Lessons,
     Named,
     learn_from_failures,
@@ -217,3 +218,102 @@ def test_notes_that_are_not_lessons_are_ignored() -> None:
         "learnt from the SUT: op needs a",
     ]
     assert Lessons.from_notes(notes).needs == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            {
+                "errors": [
+                    {"message": 'Invalid payload. "fields" is not allowed.', "extensions": {"code": "X"}}
+                ]
+            },
+            [Named("fields", UNWANTED)],
+            id="joi",
+        ),
+        pytest.param(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "fields"],
+                        "msg": "Extra inputs are not permitted",
+                        "type": "extra_forbidden",
+                    }
+                ]
+            },
+            [Named("fields", UNWANTED)],
+            id="pydantic-extra-forbidden",
+        ),
+        pytest.param(
+            {
+                "errors": [{"message": '"fields" is not allowed to be empty'}]
+            },  # a value refused, not the field
+            [Named("fields", INVALID)],
+            id="not-allowed-to-be-empty",
+        ),
+    ],
+)
+def test_a_field_the_sut_does_not_take_is_read_as_unwanted(body: Any, expected: list[Named]) -> None:
+    assert named_fields(body, KNOWN) == expected
+
+
+def test_a_field_the_sut_does_not_take_is_left_out_of_the_next_plan() -> None:
+    lessons = Lessons()
+    refusal = {"errors": [{"message": 'Invalid payload. "collection" is not allowed.'}]}
+    learnt = learn_from_failures(
+        lessons, [{"operation": "createPermission", "status": 400, "response_body": refusal}], CMS
+    )
+    assert learnt == ["createPermission: collection not allowed"]
+    after = _plan(lessons)
+    assert "collection" not in after["bindings"]["request"]["call"]["body"]
+    assert Lessons.from_notes(after["notes"]).left_out("createPermission") == ["collection"]
+
+
+FOLDER = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
+BULK = _catalogue(
+    Operation(
+        "createFolder",
+        "POST",
+        "/folders",
+        request_schema=FOLDER,
+        responses={"200": {"type": "object", "properties": {"data": FOLDER}}},
+    ),
+    Operation(
+        "deleteFolder",
+        "DELETE",
+        "/folders/{id}",
+        parameters=(Parameter("id", "path", True, {"type": "string"}),),
+    ),
+    Operation(
+        "updateFolders",
+        "PATCH",
+        "/folders",
+        request_schema={
+            "type": "object",
+            "properties": {"data": FOLDER, "keys": {"type": "array", "items": {"type": "string"}}},
+        },
+    ),
+    # One schema in an anyOf: read as that object, so its fields can be learnt and sent one by one.
+    Operation("createFlow", "POST", "/flows", request_schema={"anyOf": [FOLDER]}, responses={"200": FOLDER}),
+    Operation(
+        "deleteFlow", "DELETE", "/flows/{id}", parameters=(Parameter("id", "path", True, {"type": "string"}),)
+    ),
+)
+
+
+def test_a_bulk_update_names_the_items_it_changes_by_the_keys_of_created_ones() -> None:
+    plan = plan_for_operation("updateFolders", BULK, environment={}, secret_names=[], seed=1)
+    dumped = plan.model_dump(mode="json", exclude_none=True)
+    assert dumped["bindings"]["request"]["call"]["body"]["keys"] == ["{{ data.folder.data.id }}"]
+    assert dumped["bindings"]["folder"]["cleanup"]["operation"] == "deleteFolder"
+
+
+def test_a_body_of_one_schema_in_an_any_of_is_that_object() -> None:
+    lessons = Lessons()
+    refusal = {"errors": [{"message": '"name" is required'}]}
+    failures = [{"operation": "createFlow", "status": 400, "response_body": refusal}]
+    assert learn_from_failures(lessons, failures, BULK) == ["createFlow: name missing"]
+    plan = plan_for_operation("createFlow", BULK, environment={}, secret_names=[], seed=1, learnt=lessons)
+    body = plan.model_dump(mode="json", exclude_none=True)["bindings"]["request"]["call"]["body"]
+    assert "name" in body

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestra.openapi.operations import Catalogue, JsonSchema
-from orchestra.testdata.planner.entities import properties_of
-from orchestra.testdata.values.generator import merge_all_of
+from orchestra.testdata.planner.entities import object_schema, properties_of
 
 MISSING = "missing"
 INVALID = "invalid"
+UNWANTED = "not allowed"  # a field the SUT does not take at all: left out
 _MAX_DEPTH = 6
 _BODY_LOCATIONS = ("body", "json", "payload", "data", "attributes")
 _MISSING_WORDS = (
@@ -40,16 +40,21 @@ _MISSING_WORDS = (
     "not be null",
     "can't be null",
 )
+# "not allowed" alone: ``"delta" is not allowed`` (Joi), not ``"name" is not allowed to be empty``.
+_UNWANTED = re.compile(r"not (?:allowed|permitted)(?! to)|extra_forbidden|unknown field|was unexpected", re.I)
 _QUOTED = r"[\"'`]([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`]"
 _MESSAGE_PATTERNS = (
     re.compile(_QUOTED + r" (?:is|are) (?:a )?required", re.IGNORECASE),
+    re.compile(_QUOTED + r" (?:is|are) not allowed", re.IGNORECASE),
     re.compile(
         r"(?:missing|required)(?: required)? (?:field|property|key|attribute|parameter)s? " + _QUOTED, re.I
     ),
     re.compile(r"(?:field|property|key|attribute|value for field) " + _QUOTED, re.IGNORECASE),
     re.compile(_QUOTED + r" (?:is|must|should|has|can't|cannot|does)", re.IGNORECASE),
 )
-_NOTE = re.compile(r"^learnt from the SUT: (\S+) needs (.+?) \(it refused a body without them\)$")
+_NOTE = re.compile(
+    r"^learnt from the SUT: (\S+) (needs|does not take) (.+?) \(it refused a body with(?:out)? them\)$"
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,8 @@ def _from_message(text: str) -> Iterable[tuple[str, str]]:
 
 def _problem(words: str) -> str:
     lowered = words.lower()
+    if _UNWANTED.search(lowered):
+        return UNWANTED
     return MISSING if any(word in lowered for word in _MISSING_WORDS) else INVALID
 
 
@@ -170,19 +177,20 @@ def _top_field(name: str, known: Collection[str]) -> str | None:
 @dataclass
 class Lessons:
     """What the SUT's refusals taught, per operation: the body fields to send although the description
-    does not require them (``needs``), and those whose value it refused (``refused_values``)."""
+    does not require them (``needs``), those whose value it refused (``refused_values``), and those it does
+    not take at all (``unwanted``: a schema shared by requests and answers describes fields only answers
+    have)."""
 
     needs: dict[str, list[str]] = field(default_factory=dict)
     refused_values: dict[str, list[str]] = field(default_factory=dict)
+    unwanted: dict[str, list[str]] = field(default_factory=dict)
 
     def learn(self, operation_id: str, body: Any, known: Collection[str]) -> list[Named]:
         """Reads one refusal of ``operation_id``; returns what it taught that was not known yet."""
         new: list[Named] = []
         for named in named_fields(body, known):
-            if named.problem == MISSING:
-                target = self.needs.setdefault(operation_id, [])
-            else:
-                target = self.refused_values.setdefault(operation_id, [])
+            kinds = {MISSING: self.needs, INVALID: self.refused_values, UNWANTED: self.unwanted}
+            target = kinds[named.problem].setdefault(operation_id, [])
             if named.field not in target:
                 target.append(named.field)
                 new.append(named)
@@ -191,9 +199,12 @@ class Lessons:
     def required(self, operation_id: str) -> list[str]:
         """Fields to send with ``operation_id``: those the SUT said are missing, and those whose value it
         refused (a field it checks is one it reads)."""
-        return list(
-            dict.fromkeys([*self.needs.get(operation_id, []), *self.refused_values.get(operation_id, [])])
-        )
+        sent = [*self.needs.get(operation_id, []), *self.refused_values.get(operation_id, [])]
+        return [name for name in dict.fromkeys(sent) if name not in self.unwanted.get(operation_id, [])]
+
+    def left_out(self, operation_id: str) -> list[str]:
+        """Fields ``operation_id`` does not take (the SUT said they are not allowed)."""
+        return list(self.unwanted.get(operation_id, []))
 
     def note(self, operation_id: str, fields: Iterable[str]) -> str:
         """The plan's note that ``operation_id`` sends ``fields`` for what it learnt (``from_notes`` reads
@@ -202,6 +213,11 @@ class Lessons:
             f"learnt from the SUT: {operation_id} needs {', '.join(fields)} (it refused a body without them)"
         )
 
+    def unwanted_note(self, operation_id: str, fields: Iterable[str]) -> str:
+        """The plan's note that ``operation_id`` leaves ``fields`` out (``from_notes`` reads it back)."""
+        names = ", ".join(fields)
+        return f"learnt from the SUT: {operation_id} does not take {names} (it refused a body with them)"
+
     @classmethod
     def from_notes(cls, notes: Iterable[str]) -> Lessons:
         """What an earlier plan's notes say was learnt (lines ``notes`` wrote; any other line is ignored)."""
@@ -209,12 +225,13 @@ class Lessons:
         for note in notes:
             match = _NOTE.match(note) if isinstance(note, str) else None
             if match is not None:
-                fields = [name.strip() for name in match.group(2).split(",") if name.strip()]
-                lessons.needs.setdefault(match.group(1), []).extend(fields)
+                fields = [name.strip() for name in match.group(3).split(",") if name.strip()]
+                kind = lessons.needs if match.group(2) == "needs" else lessons.unwanted
+                kind.setdefault(match.group(1), []).extend(fields)
         return lessons
 
     def __bool__(self) -> bool:
-        return bool(self.needs or self.refused_values)
+        return bool(self.needs or self.refused_values or self.unwanted)
 
 
 REFUSALS_READ = (400, 422)  # a 409 (conflict), 401/403 (credentials) or 404 says nothing of a body's fields
@@ -238,8 +255,5 @@ def learn_from_failures(
 
 
 def body_fields(schema: JsonSchema | None) -> set[str]:
-    """The top-level fields a request body schema describes (through ``allOf``)."""
-    if not isinstance(schema, dict):
-        return set()
-    merged = merge_all_of(schema) if "allOf" in schema else schema
-    return set(properties_of(merged))
+    """The top-level fields a request body schema describes (as the planner reads it: ``object_schema``)."""
+    return set(properties_of(object_schema(schema)))
