@@ -12,7 +12,9 @@ password; the planner logs in itself), then Schemathesis' positive examples with
 rate = 2xx / requests sent; coverage = operations (those the user may call, minus the few listed as left
 out, with why) whose own call got a 2xx; leaked = entities left in the SUT after the generator (and, for
 the planner, its cleanup), counted by listing every collection the description can delete before and
-after. Ends with one line of key=value.
+after. A plan the SUT refuses is planned again from what its refusals name (``dataplan_planner.py``), at
+most ``--repairs`` times (default: a run's; 0: never).
+Ends with one line of key=value.
 
     python bench/dataplan_thirdparty.py [--seeds 3] [--examples 5] [--quick] [--sut prefect] [--cache DIR]
                                         [--repairs N]
