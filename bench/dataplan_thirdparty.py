@@ -12,9 +12,12 @@ password; the planner logs in itself), then Schemathesis' positive examples with
 rate = 2xx / requests sent; coverage = operations (those the user may call, minus the few listed as left
 out, with why) whose own call got a 2xx; leaked = entities left in the SUT after the generator (and, for
 the planner, its cleanup), counted by listing every collection the description can delete before and
-after. Ends with one line of key=value.
+after. A plan the SUT refuses is planned again from what its refusals name (``dataplan_planner.py``), at
+most ``--repairs`` times (default: a run's; 0: never).
+Ends with one line of key=value.
 
     python bench/dataplan_thirdparty.py [--seeds 3] [--examples 5] [--quick] [--sut prefect] [--cache DIR]
+                                        [--repairs N]
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _left(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {key: after[key] - before.get(key, 0) for key in after if after[key] - before.get(key, 0) > 0}
 
 
-async def measure(sut: Sut, seeds: list[int], examples: int) -> Outcome:
+async def measure(sut: Sut, seeds: list[int], examples: int, repairs: int) -> Outcome:
     with tempfile.TemporaryDirectory(prefix=f"bench-{sut.key}-") as workdir:
         running = await asyncio.to_thread(sut.start, Path(workdir))
         try:
@@ -64,11 +67,11 @@ async def measure(sut: Sut, seeds: list[int], examples: int) -> Outcome:
                 keys = operation_keys(prepared.document, prepared.skipped)
                 start = await sut.count(client, prepared.document)
                 environment = dataplan_planner.PlannerEnvironment(
-                    variables=dict(prepared.variables), secrets=dict(prepared.secrets)
+                    variables=dict(prepared.variables), secrets=dict(prepared.secrets), repairs=repairs
                 )
                 api_url = running.base_url + prepared.root
                 planner = await dataplan_planner.run(
-                    prepared.document, api_url, environment, keys, seeds, examples
+                    prepared.document, api_url, environment, keys, seeds, examples, prepared.headers
                 )
                 after_planner = await sut.count(client, prepared.document)
                 schemathesis = await asyncio.to_thread(
@@ -142,8 +145,8 @@ def _described(left: dict[str, int] | None) -> str:
     return ", ".join(f"{count} in {collection}" for collection, count in sorted(left.items())) or "nothing"
 
 
-def summary(outcomes: dict[str, Outcome | str], seeds: int, examples: int) -> str:
-    parts = [f"seeds={seeds}", f"examples={examples}"]
+def summary(outcomes: dict[str, Outcome | str], seeds: int, examples: int, repairs: int) -> str:
+    parts = [f"seeds={seeds}", f"examples={examples}", f"repairs={repairs}"]
     for key, outcome in outcomes.items():
         if isinstance(outcome, str):
             parts.append(f"{key}_skipped=1")
@@ -161,14 +164,14 @@ def summary(outcomes: dict[str, Outcome | str], seeds: int, examples: int) -> st
     return " ".join(parts)
 
 
-async def main(chosen: list[str], cache: Path, seeds: int, examples: int) -> int:
+async def main(chosen: list[str], cache: Path, seeds: int, examples: int, repairs: int) -> int:
     configure_logging("warning")
     outcomes: dict[str, Outcome | str] = {}
     for key in chosen:
         sut: Sut = SUTS[key](cache)
         try:
             await asyncio.to_thread(sut.install)
-            outcomes[key] = await measure(sut, list(range(1, seeds + 1)), examples)
+            outcomes[key] = await measure(sut, list(range(1, seeds + 1)), examples, repairs)
         except Unavailable as why:
             outcomes[key] = f"{sut.title} ({sut.package}) skipped: {why}"
     for outcome in outcomes.values():
@@ -176,7 +179,7 @@ async def main(chosen: list[str], cache: Path, seeds: int, examples: int) -> int
             print(outcome + "\n")
         else:
             report(outcome)
-    print(summary(outcomes, seeds, examples))
+    print(summary(outcomes, seeds, examples, repairs))
     return 0
 
 
@@ -187,16 +190,32 @@ def _arguments(argv: list[str] | None = None) -> Any:
     parser.add_argument("--quick", action="store_true", help="one seed, two examples: a smoke run")
     parser.add_argument("--sut", action="append", choices=sorted(SUTS), help="only this SUT (repeatable)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"install folder ({DEFAULT_CACHE})")
+    parser.add_argument(
+        "--repairs",
+        type=int,
+        default=dataplan_planner.REPAIRS,
+        help="plans made again from the SUT's refusals, per plan (default: a run's; 0: never)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.examples = 1, 2
     if args.seeds < 1 or args.examples < 1:
         parser.error("--seeds and --examples must be at least 1")
+    if args.repairs < 0:
+        parser.error("--repairs must be at least 0")
     return args
 
 
 if __name__ == "__main__":
     arguments = _arguments()
     sys.exit(
-        asyncio.run(main(arguments.sut or list(SUTS), arguments.cache, arguments.seeds, arguments.examples))
+        asyncio.run(
+            main(
+                arguments.sut or list(SUTS),
+                arguments.cache,
+                arguments.seeds,
+                arguments.examples,
+                arguments.repairs,
+            )
+        )
     )

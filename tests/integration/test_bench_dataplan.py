@@ -170,6 +170,59 @@ def test_what_a_plan_left_is_counted_from_listings_new_changed_or_gone() -> None
     assert leaks.left_behind(before, listed([], {**user, "email": "b@example.com"})) == 2
 
 
+async def test_listings_that_grow_when_the_sut_is_merely_used_are_not_read() -> None:
+    """A SUT that logs every log-in (an activity listing) and stamps its user's ``last_access``: neither is
+    something a plan left; a listing changing between two readings with nothing happening is not read."""
+    from fastapi import FastAPI
+
+    from orchestra.openapi.operations import Operation
+
+    state: dict[str, Any] = {"activity": [], "last_access": 0, "reads": 0, "folders": [{"id": 1}]}
+    app = FastAPI()
+
+    @app.post("/login")
+    def login() -> dict[str, Any]:
+        state["activity"].append({"id": len(state["activity"]) + 1, "action": "login"})
+        state["last_access"] += 1
+        return {"token": "t"}
+
+    @app.get("/activity")
+    def activity() -> dict[str, Any]:
+        return {"data": state["activity"]}
+
+    @app.get("/users")
+    def users() -> dict[str, Any]:
+        return {"data": [{"id": "u1", "email": "a@example.com", "last_access": state["last_access"]}]}
+
+    @app.get("/folders")
+    def folders() -> dict[str, Any]:
+        return {"data": state["folders"]}
+
+    @app.get("/clock")
+    def clock() -> dict[str, Any]:
+        state["reads"] += 1
+        return {"reads": state["reads"]}
+
+    operations = [
+        Operation(f"list{path}", "GET", path, responses={"200": {"type": "object"}})
+        for path in ("/activity", "/users", "/folders", "/clock")
+    ]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sut") as client:
+
+        async def use() -> None:
+            await client.post("http://sut/login")
+
+        found = await leaks.stable_listings(client, "http://sut", operations, {}, use)
+        assert [operation.path for operation in found.operations] == ["/users", "/folders"]
+        assert found.volatile == {"/users": frozenset({"last_access"})}
+        before = await leaks.snapshot(client, "http://sut", found.operations, {}, found.volatile)
+        await use()
+        state["folders"].append({"id": 2})  # what a plan left is still seen
+        after = await leaks.snapshot(client, "http://sut", found.operations, {}, found.volatile)
+    assert leaks.left_behind(before, after) == 1
+
+
 def test_a_plan_that_left_something_is_sent_but_never_valid() -> None:
     plan = tally.Tally()
     plan.count(201, target=False)

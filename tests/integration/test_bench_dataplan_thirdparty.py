@@ -39,8 +39,8 @@ def test_an_installer_that_fails_makes_the_sut_unavailable_with_its_output(tmp_p
 
 
 def test_a_skipped_sut_is_named_in_the_last_line_not_given_figures() -> None:
-    line = bench.summary({"directus": "Directus skipped: npm is not installed"}, 3, 5)
-    assert line == "seeds=3 examples=5 directus_skipped=1"
+    line = bench.summary({"directus": "Directus skipped: npm is not installed"}, 3, 5, 2)
+    assert line == "seeds=3 examples=5 repairs=2 directus_skipped=1"
 
 
 def test_leaks_are_what_a_generator_left_beyond_what_was_there() -> None:

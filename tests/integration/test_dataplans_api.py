@@ -4,6 +4,7 @@ ai-service cannot be reached (here: it is configured on a closed port), and the 
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from typing import Any
 
@@ -155,6 +156,39 @@ async def test_generate_falls_back_to_the_builtin_planner_when_the_ai_service_is
     assert current.status_code == 200, current.text
     assert current.json()["id"] == made["id"]
     assert len(made["spec_hash"]) == 64
+
+
+async def test_without_the_ai_service_the_builtin_planner_repairs_with_what_the_refusals_name(
+    shop: Shop,
+) -> None:
+    first = await shop.plan_for_run()
+    assert "birthDate" not in json.dumps(plan_json(first.plan))
+    test_case_id, version_id = await shop.ids()
+    ids = {
+        "tenant_id": shop.runtime.tenant_id,
+        "project_id": uuid.UUID(shop.project_id),
+        "test_case_id": test_case_id,
+        "test_case_version_id": version_id,
+        "environment_id": uuid.UUID(shop.environment_id),
+        "requirements": DataRequirements.model_validate(NEEDS),
+    }
+    refusal = {"detail": [{"loc": ["body", "birthDate"], "msg": "Field required", "type": "missing"}]}
+    failure = {
+        "binding": "customer",
+        "operation": "createCustomer",
+        "status": 422,
+        "response_body": json.dumps(refusal),
+        "reason": "expected 2xx",
+    }
+    repaired = await shop.provider().repair(first, failures=[failure], **ids)
+    assert repaired.planner == "builtin"
+    assert any("repaired the plan with what the SUT's refusals name" in notice for notice in repaired.notices)
+    customer = plan_json(repaired.plan)["bindings"]["customer"]["call"]["body"]
+    assert "birthDate" in customer
+    # A refusal that names no field of the body leaves nothing to learn: no repair, and the reason why.
+    failure["response_body"] = json.dumps({"detail": "email already taken"})
+    with pytest.raises(PlanUnavailable, match="name no field the built-in planner could send"):
+        await shop.provider().repair(repaired, failures=[failure], **ids)
 
 
 async def test_generate_needs_declared_data(shop: Shop) -> None:

@@ -323,6 +323,37 @@ async def test_without_a_model_the_builtin_planner_plans(without_model: httpx.As
     assert again.json()["plan"] == body["plan"]
 
 
+async def test_the_builtin_planner_repairs_a_plan_with_what_the_suts_refusal_names(
+    without_model: httpx.AsyncClient,
+) -> None:
+    first = (await without_model.post("/v1/plan", json=plan_request(seed=7))).json()
+    assert "birthDate" not in json.dumps(first["plan"])  # optional and null by default: left to the server
+    refusal = {"detail": [{"loc": ["body", "birthDate"], "msg": "Field required", "type": "missing"}]}
+    failure = {
+        "binding": "create_customer",
+        "operation": "createCustomer",
+        "status": 422,
+        "response_body": json.dumps(refusal),
+        "reason": "expected 2xx",
+    }
+    repair = {"plan": first["plan"], "failures": [failure]}
+    response = await without_model.post("/v1/plan", json=plan_request(seed=7, repair=repair))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["notices"] == [
+        "The built-in planner learnt from the SUT's refusals: createCustomer: birthDate missing."
+    ]
+    assert "birthDate" in body["plan"]["bindings"]["create_customer"]["value"]["body"]
+    # A later repair of the repaired plan keeps the lesson its notes carry, though its refusal names nothing.
+    failure["response_body"] = json.dumps({"detail": "email already taken"})
+    again = {"plan": body["plan"], "failures": [failure]}
+    later = (await without_model.post("/v1/plan", json=plan_request(seed=7, repair=again))).json()
+    assert later["notices"] == [
+        "The SUT's refusals name no field of the bodies they refused; this is a fresh plan."
+    ]
+    assert "birthDate" in later["plan"]["bindings"]["create_customer"]["value"]["body"]
+
+
 async def test_a_secret_value_never_reaches_the_model(
     with_model: httpx.AsyncClient, fake: FakeOllama, tool_api: ToolApi
 ) -> None:

@@ -21,6 +21,7 @@ from orchestra.errors import InvalidInput
 from orchestra.kit import metrics
 from orchestra.openapi.operations import Catalogue
 from orchestra.testdata.planner.builtin import plan_for
+from orchestra.testdata.planner.refusals import Lessons, learn_from_failures
 
 log = structlog.get_logger(__name__)
 BUILTIN = "builtin"
@@ -36,7 +37,10 @@ async def load_catalogue(api: ApiTools, environment_id: str) -> Catalogue:
         raise InvalidInput(f"the environment's catalogue could not be read: {error}") from error
 
 
-def builtin_plan(request: PlanRequest, environment: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
+def builtin_plan(
+    request: PlanRequest, environment: dict[str, Any], catalogue: Catalogue, learnt: Lessons | None = None
+) -> dict[str, Any]:
+    """``learnt``: what the SUT's refusals of earlier plans taught (``lessons_of``)."""
     try:
         requirements = DataRequirements.model_validate(request.test_case.requirements)
     except ValidationError as error:
@@ -49,10 +53,22 @@ def builtin_plan(request: PlanRequest, environment: dict[str, Any], catalogue: C
             environment=dict(environment.get("variables") or {}),
             secret_names=list(environment.get("secret_names") or []),
             seed=seed,
+            learnt=learnt,
         )
     except (KeyError, LookupError, ValueError) as error:
         raise InvalidInput(f"the built-in planner could not make a plan: {error}") from error
     return plan.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)
+
+
+def lessons_of(request: PlanRequest, catalogue: Catalogue) -> tuple[Lessons, list[str]]:
+    """For a repair: what the failed plan's notes say was learnt before, with what its refusals teach now
+    (the new lessons, one line each)."""
+    if request.repair is None:
+        return Lessons(), []
+    notes = request.repair.plan.get("notes")
+    lessons = Lessons.from_notes(notes if isinstance(notes, list) else [])
+    failures = [failure.model_dump() for failure in request.repair.failures]
+    return lessons, learn_from_failures(lessons, failures, catalogue)
 
 
 def model_budget_s(settings: Settings) -> float:
@@ -99,6 +115,12 @@ async def _make_plan(
             notices.append(
                 f"The model {model.model} gave {outcome.reason}; the built-in planner made this plan."
             )
+    lessons, new = lessons_of(request, catalogue)
     if request.repair is not None:
-        notices.append("The built-in planner does not learn from the SUT's refusals; this is a fresh plan.")
-    return PlanResponse(plan=builtin_plan(request, environment, catalogue), planner=BUILTIN, notices=notices)
+        notices.append(
+            f"The built-in planner learnt from the SUT's refusals: {'; '.join(new)}."
+            if new
+            else "The SUT's refusals name no field of the bodies they refused; this is a fresh plan."
+        )
+    plan = builtin_plan(request, environment, catalogue, lessons)
+    return PlanResponse(plan=plan, planner=BUILTIN, notices=notices)

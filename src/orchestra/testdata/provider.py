@@ -28,6 +28,7 @@ from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
 from orchestra.testdata import plan_cache
 from orchestra.testdata.planner import builtin as builtin_planner
+from orchestra.testdata.planner.refusals import Lessons, learn_from_failures
 from orchestra.testdata.planner.undo import left_behind
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.plans.validate import parse_plan, validate_plan
@@ -213,7 +214,8 @@ class PlanProvider:
         failures: list[dict[str, Any]],
     ) -> PreparedPlan:
         """A new plan made knowing how ``prepared`` failed against the SUT. The failed plan is never kept
-        in the cache; a pinned plan is a person's choice and is not replaced by a planner's."""
+        in the cache; a pinned plan is a person's choice and is not replaced by a planner's. When the
+        ai-service cannot answer, the built-in planner repairs it in-process with what the refusals name."""
         if prepared.planner == "pinned":
             raise PlanUnavailable(
                 "the pinned DataPlan failed; edit it or unpin it to let a planner repair it"
@@ -231,16 +233,26 @@ class PlanProvider:
         try:
             answer = await self.ai.plan(tenant_id, project_id, f"repair of {situation.test_case_name}", body)
         except AiUnavailable as error:
-            raise PlanUnavailable(f"the DataPlan failed and cannot be repaired now: {error}") from None
+            log.warning("dataplan.ai_unavailable", reason=str(error))
+            learnt = Lessons.from_notes(prepared.plan.notes)
+            new = learn_from_failures(learnt, body["repair"]["failures"], situation.catalogue)
+            if not new:
+                raise PlanUnavailable(
+                    f"the DataPlan failed and cannot be repaired now: {error}; the SUT's refusals name no "
+                    "field the built-in planner could send"
+                ) from None
+            notice = f"{error}; the built-in planner repaired the plan with what the SUT's refusals name"
+            made = self._builtin(situation, requirements, notice, learnt)
         except AiRefused as error:
             raise PlanUnavailable(
                 f"the DataPlan failed and the planner could not repair it: {error}"
             ) from None
-        made = Made(
-            checked_plan(answer.plan, situation, leftovers=requirements.leftovers),
-            answer.planner,
-            tuple(answer.notices),
-        )
+        else:
+            made = Made(
+                checked_plan(answer.plan, situation, leftovers=requirements.leftovers),
+                answer.planner,
+                tuple(answer.notices),
+            )
         async with self.db.transaction(tenant_id, project_id) as session:
             row = await self.store(session, target, situation, made, created_by="planner (repair)")
         return PreparedPlan(made.plan, situation.catalogue, made.planner, made.notices, row.id)
@@ -264,23 +276,30 @@ class PlanProvider:
             answer = await self.ai.plan(target.tenant_id, target.project_id, subject, body)
         except AiUnavailable as error:
             log.warning("dataplan.ai_unavailable", reason=str(error))
-            try:
-                plan = builtin_planner.plan_for(
-                    requirements,
-                    situation.catalogue,
-                    environment=situation.variables,
-                    secret_names=situation.secret_names,
-                    seed=requirements.seed,
-                )
-            except builtin_planner.PlanRefused as refused:
-                raise PlanUnavailable(f"no DataPlan can be made: the built-in planner {refused}") from None
-            notice = f"{error}; the built-in planner was used"
-            checked = checked_plan(plan_json(plan), situation, leftovers=requirements.leftovers)
-            return Made(checked, "builtin", (notice,))
+            return self._builtin(situation, requirements, f"{error}; the built-in planner was used")
         except AiRefused as error:
             raise PlanUnavailable(f"no DataPlan can be made: {error.detail}") from None
         checked = checked_plan(answer.plan, situation, leftovers=requirements.leftovers)
         return Made(checked, answer.planner, tuple(answer.notices))
+
+    @staticmethod
+    def _builtin(
+        situation: Situation, requirements: DataRequirements, notice: str, learnt: Lessons | None = None
+    ) -> Made:
+        """A checked plan of the built-in planner, in-process (``learnt``: what the SUT's refusals taught)."""
+        try:
+            plan = builtin_planner.plan_for(
+                requirements,
+                situation.catalogue,
+                environment=situation.variables,
+                secret_names=situation.secret_names,
+                seed=requirements.seed,
+                learnt=learnt,
+            )
+        except builtin_planner.PlanRefused as refused:
+            raise PlanUnavailable(f"no DataPlan can be made: the built-in planner {refused}") from None
+        checked = checked_plan(plan_json(plan), situation, leftovers=requirements.leftovers)
+        return Made(checked, "builtin", (notice,))
 
     @staticmethod
     async def store(

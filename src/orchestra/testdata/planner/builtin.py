@@ -35,6 +35,7 @@ from orchestra.testdata.planner.entities import (
     field_path,
     id_field,
     is_collection_post,
+    object_schema,
     producer_of,
     properties_of,
     resource_of,
@@ -44,6 +45,7 @@ from orchestra.testdata.planner.entities import (
     undoer_of,
 )
 from orchestra.testdata.planner.login import Login, choose_login
+from orchestra.testdata.planner.refusals import Lessons
 from orchestra.testdata.planner.restore import restore_for
 from orchestra.testdata.planner.security import (
     Sent,
@@ -63,7 +65,7 @@ from orchestra.testdata.plans.dataplan_model import (
     Lookup,
     Request,
 )
-from orchestra.testdata.values.generator import generated_properties, merge_all_of
+from orchestra.testdata.values.generator import generated_properties
 from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", "apikey", "auth_token")
@@ -89,9 +91,11 @@ def plan_for(
     environment: Mapping[str, Any],
     secret_names: Collection[str],
     seed: int | None = None,
+    learnt: Lessons | None = None,
 ) -> DataPlan:
-    """A plan for a test's declared data needs (see the module docstring)."""
-    planner = _Planner(catalogue, environment, secret_names, leftovers=requirements.leftovers)
+    """A plan for a test's declared data needs (see the module docstring); ``learnt``: what the SUT's
+    refusals of earlier plans taught (``refusals.py``)."""
+    planner = _Planner(catalogue, environment, secret_names, leftovers=requirements.leftovers, learnt=learnt)
     text = requirements.requires or ""
     named = planner.entities_in(text)
     for _, operation in named:
@@ -121,15 +125,16 @@ def plan_for_operation(
     secret_names: Collection[str],
     seed: int | None = None,
     leftovers: bool = False,
+    learnt: Lessons | None = None,
 ) -> DataPlan:
     """A plan that makes one valid request of ``operation_id`` (binding ``request``), creating what its
     path and body refer to first, and undoing what the request itself makes or changes. ``leftovers``:
-    what cannot be undone may stay in the SUT (otherwise it is refused). Raises KeyError for an unknown
-    operation."""
+    what cannot be undone may stay in the SUT (otherwise it is refused); ``learnt``: what the SUT's refusals
+    of earlier plans taught. Raises KeyError for an unknown operation."""
     operation = catalogue.get(operation_id)
     if operation is None:
         raise KeyError(operation_id)
-    planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers)
+    planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers, learnt=learnt)
     if planner.creates(operation):
         planner.entity(entity_of(operation), operation, name="request")
     elif operation.method in ("PUT", "PATCH") or (
@@ -158,8 +163,10 @@ class _Planner:
         secret_names: Collection[str],
         *,
         leftovers: bool = False,
+        learnt: Lessons | None = None,
     ):
         self.catalogue = catalogue
+        self.learnt = learnt or Lessons()  # body fields the SUT's refusals said an operation needs
         self.leftovers = leftovers  # what cannot be undone may stay in the SUT (the test allows it)
         self.environment = dict(environment)
         self.variables = set(environment)
@@ -216,7 +223,7 @@ class _Planner:
         """Body fields whose enum has a value the text names: ``gold`` → ``tier: gold``."""
         words = {word.lower() for word in _WORD.findall(text)}
         fixed: dict[str, Any] = {}
-        for prop, schema in properties_of(_object_schema(operation.request_schema)).items():
+        for prop, schema in properties_of(object_schema(operation.request_schema)).items():
             for option in _enum_of(schema):
                 if isinstance(option, str) and option.lower() in words:
                     fixed[prop] = option
@@ -303,18 +310,28 @@ class _Planner:
         schema = operation.request_schema
         if schema is None:
             return None
-        merged = _object_schema(schema)
+        merged = object_schema(schema)
         properties = properties_of(merged)
         if merged is None or not properties:
             binding = self.name(f"{name}_body")
             self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
             return _template(f"data.{binding}")
-        required = set(merged.get("required") or [])
+        learnt = [prop for prop in self.learnt.required(operation.operation_id) if prop in properties]
+        if learnt:
+            self.note(self.learnt.note(operation.operation_id, learnt))
+        unwanted = [prop for prop in self.learnt.left_out(operation.operation_id) if prop in properties]
+        if unwanted:
+            self.note(self.learnt.unwanted_note(operation.operation_id, unwanted))
+        required = set(merged.get("required") or []) | set(learnt)
         body: dict[str, Any] = {}
         generated: dict[str, JsonSchema] = {}
         credentials = token_field(operation) is not None  # a login: the environment's own credentials
         for prop in _all_sendable(merged):
+            if prop in unwanted and prop not in fixed:
+                continue
             entity = self.referred(prop)
+            if entity is None and prop in learnt and self.is_relation(prop, properties.get(prop)):
+                entity = snake(singular(prop))  # a relation the SUT requires: the key of a created one
             named = self.named_entity(prop)
             if prop in fixed:
                 body[prop] = fixed[prop]
@@ -333,11 +350,11 @@ class _Planner:
                     generated[prop] = properties[prop]
                 else:
                     self.refuse(where, self.unresolved.pop(where, f"nothing fills the {entity} it refers to"))
-            elif prop in generated_properties(merged):
+            elif prop in generated_properties(merged) or prop in learnt:
                 generated[prop] = properties.get(prop, {})
         if generated:
             fields = self.name(f"{name}_fields")
-            keep = [prop for prop in merged.get("required") or [] if prop in generated]
+            keep = [prop for prop in [*(merged.get("required") or []), *learnt] if prop in generated]
             part = {"type": "object", "properties": generated, "required": keep}
             self.bindings[fields] = Binding(generate=Generate(json_schema=part))
             for prop in generated:
@@ -583,23 +600,33 @@ class _Planner:
         finally:
             self.in_progress.discard(operation.operation_id)
 
-    def named_in_body(self, operation: Operation) -> dict[str, str] | None:
+    def named_in_body(self, operation: Operation) -> dict[str, Any] | None:
         """For an update on a collection's own path whose body names the item by its id (``PUT /pet`` with
-        ``{"id": …}`` beside ``POST /pet``): that id field, filled with the id of an entity the plan creates
-        (and deletes). None when the update is not of that shape."""
+        ``{"id": …}`` beside ``POST /pet``), or the items by a list of their keys (``PATCH /folders`` with
+        ``{"keys": […], "data": …}``: ``keys``, ``ids`` or the id's plural): that field, filled with the id of
+        an entity the plan creates (and deletes). None when the update is not of that shape."""
         producer = producer_of(self.catalogue, entity_of(operation))
         if producer is None or producer.path.rstrip("/") != operation.path.rstrip("/"):
             return None
         field = id_field(producer)
-        if "." in field or field not in properties_of(_object_schema(operation.request_schema)):
+        properties = properties_of(object_schema(operation.request_schema))
+        own = field if "." not in field and field in properties else None
+        leaf = field.rsplit(".", 1)[-1]
+        listed = next((name for name in (f"{leaf}s", "keys", "ids") if _is_array(properties.get(name))), None)
+        if own is None and listed is None:
             return None
         if not self.may_create(producer) or not self.creates(producer):
             return None
         binding = self.entity(entity_of(producer), producer)
         if self.bindings[binding].cleanup is None:
             return None
-        self.note(f"{operation.operation_id} {field}: the id of the {entity_of(producer)} the plan creates")
-        return {field: _template(f"data.{binding}.{field}")}
+        created = _template(f"data.{binding}.{field}")
+        if own is not None:
+            self.note(f"{operation.operation_id} {own}: the id of the {entity_of(producer)} the plan creates")
+            return {own: created}
+        assert listed is not None, "one of the two, checked above"
+        self.note(f"{operation.operation_id} {listed}: the id of the {entity_of(producer)} the plan creates")
+        return {listed: [created]}
 
     def removal(self, name: str, operation: Operation) -> None:
         """A DELETE: of an entity this plan created (it is created first), else refused unless the test
@@ -899,11 +926,8 @@ def _in_query(scheme: SecurityScheme) -> bool:
     return scheme.type == "apiKey" and scheme.location == "query"
 
 
-def _object_schema(schema: JsonSchema | None) -> JsonSchema | None:
-    if not isinstance(schema, dict):
-        return None
-    merged = merge_all_of(schema) if "allOf" in schema else schema
-    return merged if "properties" in merged or merged.get("type") == "object" else None
+def _is_array(schema: JsonSchema | None) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "array"
 
 
 def _all_sendable(schema: JsonSchema) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
+from orchestra.testdata.values.generator import merge_all_of
 from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 TOKEN_FIELDS = ("access_token", "token", "accessToken", "id_token", "jwt")
@@ -51,6 +52,19 @@ def properties_of(schema: JsonSchema | None) -> dict[str, JsonSchema]:
     for part in schema.get("allOf") or []:
         properties.update(properties_of(part))
     return properties
+
+
+def object_schema(schema: JsonSchema | None) -> JsonSchema | None:
+    """A body schema as one object's (``allOf`` merged, an ``anyOf``/``oneOf`` of one schema read as that
+    schema); None when it describes no object."""
+    if not isinstance(schema, dict):
+        return None
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and len(options) == 1 and isinstance(options[0], dict):
+            schema = {**{k: v for k, v in schema.items() if k != key}, **options[0]}
+    merged = merge_all_of(schema) if "allOf" in schema else schema
+    return merged if "properties" in merged or merged.get("type") == "object" else None
 
 
 def token_field(operation: Operation) -> str | None:

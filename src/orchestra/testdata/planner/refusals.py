@@ -1,0 +1,259 @@
+"""What a SUT's refusal says about the body it was sent: the fields it names as missing or invalid.
+
+A description may mark no body field as required (a CMS whose one schema serves requests and answers), yet
+the SUT answers a body without them with a 400/422 that names them. The common shapes are read:
+
+- FastAPI / pydantic: ``{"detail": [{"loc": ["body", "action"], "type": "missing", "msg": …}]}``;
+- JSON:API and Directus: ``{"errors": [{"extensions": {"field": "action", "type": "required"}}]}``,
+  ``{"source": {"pointer": "/data/attributes/action"}}``;
+- problem+json: ``{"errors": {"action": ["is required"]}}``, ``{"invalid-params": [{"name": "action"}]}``,
+  ``{"errors": [{"field": "action", …}]}``;
+- messages that quote the field: ``"action" is required``, ``'action' is a required property``,
+  ``Field "action" is required``, ``missing required field "action"`` (Joi, JSON Schema validators).
+
+Only fields the operation's body schema describes are taken (``known``): a refusal is the SUT's word about
+its own inputs, never a way to invent new ones. What is learnt is kept per operation (``Lessons``), and in
+the notes of the plan made with it, so that a later repair of that plan still knows it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestra.openapi.operations import Catalogue, JsonSchema
+from orchestra.testdata.planner.entities import object_schema, properties_of
+
+MISSING = "missing"
+INVALID = "invalid"
+UNWANTED = "not allowed"  # a field the SUT does not take at all: left out
+_MAX_DEPTH = 6
+_BODY_LOCATIONS = ("body", "json", "payload", "data", "attributes")
+_MISSING_WORDS = (
+    "required",
+    "missing",
+    "must be provided",
+    "must be specified",
+    "not be null",
+    "can't be null",
+)
+# "not allowed" alone: ``"delta" is not allowed`` (Joi), not ``"name" is not allowed to be empty``.
+_UNWANTED = re.compile(r"not (?:allowed|permitted)(?! to)|extra_forbidden|unknown field|was unexpected", re.I)
+_QUOTED = r"[\"'`]([A-Za-z_][A-Za-z0-9_.\-]*)[\"'`]"
+_MESSAGE_PATTERNS = (
+    re.compile(_QUOTED + r" (?:is|are) (?:a )?required", re.IGNORECASE),
+    re.compile(_QUOTED + r" (?:is|are) not allowed", re.IGNORECASE),
+    re.compile(
+        r"(?:missing|required)(?: required)? (?:field|property|key|attribute|parameter)s? " + _QUOTED, re.I
+    ),
+    re.compile(r"(?:field|property|key|attribute|value for field) " + _QUOTED, re.IGNORECASE),
+    re.compile(_QUOTED + r" (?:is|must|should|has|can't|cannot|does)", re.IGNORECASE),
+)
+_NOTE = re.compile(
+    r"^learnt from the SUT: (\S+) (needs|does not take) (.+?) \(it refused a body with(?:out)? them\)$"
+)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A field a refusal names, and whether the SUT said it is missing or its value is invalid."""
+
+    field: str
+    problem: str  # MISSING | INVALID
+
+
+def named_fields(body: Any, known: Collection[str]) -> list[Named]:
+    """The fields of ``known`` a refusal's body names, in the order it names them (a field named both
+    missing and invalid is missing). ``body``: the parsed answer or its text."""
+    found: dict[str, str] = {}
+    for name, problem in _read(_parsed(body), 0):
+        top = _top_field(name, known)
+        if top is not None and found.get(top) != MISSING:
+            found[top] = problem
+    return [Named(name, problem) for name, problem in found.items()]
+
+
+def _parsed(body: Any) -> Any:
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
+def _read(value: Any, depth: int) -> Iterable[tuple[str, str]]:
+    """(field path, problem) pairs found in a refusal, through its nesting."""
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(value, str):
+        yield from _from_message(value)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _read(item, depth + 1)
+    elif isinstance(value, Mapping):
+        yield from _from_entry(value, depth)
+
+
+def _from_entry(entry: Mapping[str, Any], depth: int) -> Iterable[tuple[str, str]]:
+    words = " ".join(
+        str(entry.get(key, "")) for key in ("type", "code", "msg", "message", "reason", "detail")
+    )
+    extensions = entry.get("extensions")
+    if isinstance(extensions, Mapping):
+        words += " " + " ".join(str(extensions.get(key, "")) for key in ("type", "code", "reason"))
+    problem = _problem(words)
+    location = entry.get("loc")
+    if isinstance(location, list) and location:  # pydantic: ["body", "action", 0]
+        parts = [str(part) for part in location if isinstance(part, str)]
+        if parts and parts[0] in _BODY_LOCATIONS:
+            parts = parts[1:]
+        if parts:
+            yield ".".join(parts), problem
+    for holder in (entry, extensions, entry.get("source")):
+        if not isinstance(holder, Mapping):
+            continue
+        for key in ("field", "property", "param", "parameter", "name", "pointer", "path", "attribute"):
+            name = holder.get(key)
+            if (
+                isinstance(name, str)
+                and name
+                and (holder is not entry or key != "name" or _is_problem(entry))
+            ):
+                yield _from_pointer(name), problem
+    for key, nested in entry.items():
+        if key in ("loc", "input", "ctx", "url"):
+            continue
+        if key == "errors" and isinstance(nested, Mapping):  # {"errors": {"action": ["is required"]}}
+            for name, messages in nested.items():
+                yield str(name), _problem(json.dumps(messages, default=str))
+            continue
+        yield from _read(nested, depth + 1)
+
+
+def _is_problem(entry: Mapping[str, Any]) -> bool:
+    """An entry that describes a problem (``invalid-params``: ``{"name": "action", "reason": …}``), not an
+    entity that happens to have a name."""
+    return any(key in entry for key in ("reason", "msg", "message", "code", "type"))
+
+
+def _from_pointer(name: str) -> str:
+    """``/data/attributes/action`` and ``/action`` → ``action``; ``body.action`` stays a dotted path."""
+    if not name.startswith("/"):
+        return name
+    parts = [part for part in name.split("/") if part]
+    while parts and parts[0] in _BODY_LOCATIONS:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _from_message(text: str) -> Iterable[tuple[str, str]]:
+    problem = _problem(text)
+    for pattern in _MESSAGE_PATTERNS:
+        for match in pattern.finditer(text):
+            yield match.group(1), problem
+
+
+def _problem(words: str) -> str:
+    lowered = words.lower()
+    if _UNWANTED.search(lowered):
+        return UNWANTED
+    return MISSING if any(word in lowered for word in _MISSING_WORDS) else INVALID
+
+
+def _top_field(name: str, known: Collection[str]) -> str | None:
+    """The body's own field a named path starts with (``policy.id`` → ``policy``), when it is known."""
+    parts = [part for part in re.split(r"[.\[\]]", name) if part]
+    while parts and parts[0] in _BODY_LOCATIONS and parts[0] not in known:
+        parts = parts[1:]
+    return parts[0] if parts and parts[0] in known else None
+
+
+@dataclass
+class Lessons:
+    """What the SUT's refusals taught, per operation: the body fields to send although the description
+    does not require them (``needs``), those whose value it refused (``refused_values``), and those it does
+    not take at all (``unwanted``: a schema shared by requests and answers describes fields only answers
+    have)."""
+
+    needs: dict[str, list[str]] = field(default_factory=dict)
+    refused_values: dict[str, list[str]] = field(default_factory=dict)
+    unwanted: dict[str, list[str]] = field(default_factory=dict)
+
+    def learn(self, operation_id: str, body: Any, known: Collection[str]) -> list[Named]:
+        """Reads one refusal of ``operation_id``; returns what it taught that was not known yet."""
+        new: list[Named] = []
+        for named in named_fields(body, known):
+            kinds = {MISSING: self.needs, INVALID: self.refused_values, UNWANTED: self.unwanted}
+            target = kinds[named.problem].setdefault(operation_id, [])
+            if named.field not in target:
+                target.append(named.field)
+                new.append(named)
+        return new
+
+    def required(self, operation_id: str) -> list[str]:
+        """Fields to send with ``operation_id``: those the SUT said are missing, and those whose value it
+        refused (a field it checks is one it reads)."""
+        sent = [*self.needs.get(operation_id, []), *self.refused_values.get(operation_id, [])]
+        return [name for name in dict.fromkeys(sent) if name not in self.unwanted.get(operation_id, [])]
+
+    def left_out(self, operation_id: str) -> list[str]:
+        """Fields ``operation_id`` does not take (the SUT said they are not allowed)."""
+        return list(self.unwanted.get(operation_id, []))
+
+    def note(self, operation_id: str, fields: Iterable[str]) -> str:
+        """The plan's note that ``operation_id`` sends ``fields`` for what it learnt (``from_notes`` reads
+        it back)."""
+        return (
+            f"learnt from the SUT: {operation_id} needs {', '.join(fields)} (it refused a body without them)"
+        )
+
+    def unwanted_note(self, operation_id: str, fields: Iterable[str]) -> str:
+        """The plan's note that ``operation_id`` leaves ``fields`` out (``from_notes`` reads it back)."""
+        names = ", ".join(fields)
+        return f"learnt from the SUT: {operation_id} does not take {names} (it refused a body with them)"
+
+    @classmethod
+    def from_notes(cls, notes: Iterable[str]) -> Lessons:
+        """What an earlier plan's notes say was learnt (lines ``notes`` wrote; any other line is ignored)."""
+        lessons = cls()
+        for note in notes:
+            match = _NOTE.match(note) if isinstance(note, str) else None
+            if match is not None:
+                fields = [name.strip() for name in match.group(3).split(",") if name.strip()]
+                kind = lessons.needs if match.group(2) == "needs" else lessons.unwanted
+                kind.setdefault(match.group(1), []).extend(fields)
+        return lessons
+
+    def __bool__(self) -> bool:
+        return bool(self.needs or self.refused_values or self.unwanted)
+
+
+REFUSALS_READ = (400, 422)  # a 409 (conflict), 401/403 (credentials) or 404 says nothing of a body's fields
+
+
+def learn_from_failures(
+    lessons: Lessons, failures: Iterable[Mapping[str, Any]], catalogue: Catalogue
+) -> list[str]:
+    """Reads the refusals a data phase reports (``operation``, ``status``, ``response_body``, as sent to a
+    planner for a repair) into ``lessons``; returns one line per new lesson (``createPermission: action
+    missing``)."""
+    learnt: list[str] = []
+    for failure in failures:
+        operation = catalogue.get(str(failure.get("operation") or ""))
+        if operation is None or failure.get("status") not in REFUSALS_READ:
+            continue
+        known = body_fields(operation.request_schema)
+        for named in lessons.learn(operation.operation_id, failure.get("response_body"), known):
+            learnt.append(f"{operation.operation_id}: {named.field} {named.problem}")
+    return learnt
+
+
+def body_fields(schema: JsonSchema | None) -> set[str]:
+    """The top-level fields a request body schema describes (as the planner reads it: ``object_schema``)."""
+    return set(properties_of(object_schema(schema)))

@@ -1,0 +1,319 @@
+"""The built-in planner learns from the SUT's refusals: the fields a 400/422 names as missing or invalid
+are read from the common shapes of error bodies, sent by the next plan of that operation (a value from the
+schema, or the key of a created entity for a relation), and kept in the plan's notes for a later repair."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestra.openapi.operations import Catalogue, Operation, Parameter
+from orchestra.testdata.planner.builtin import plan_for_operation
+from orchestra.testdata.planner.refusals import (
+    INVALID,
+    MISSING,
+    UNWANTED,
+    Lessons,
+    Named,
+    learn_from_failures,
+    named_fields,
+)
+
+KNOWN = {"action", "policy", "collection", "fields", "name"}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            {"detail": [{"loc": ["body", "action"], "msg": "Field required", "type": "missing"}]},
+            [Named("action", MISSING)],
+            id="pydantic",
+        ),
+        pytest.param(
+            {
+                "detail": [
+                    {"loc": ["body", "policy", "id"], "msg": "Input should be a valid UUID", "type": "uuid"}
+                ]
+            },
+            [Named("policy", INVALID)],
+            id="pydantic-nested-invalid",
+        ),
+        pytest.param(
+            {
+                "errors": [
+                    {
+                        "message": 'Validation failed for field "action". Value is required.',
+                        "extensions": {"field": "action", "type": "required", "code": "FAILED_VALIDATION"},
+                    },
+                    {
+                        "message": 'Validation failed for field "policy". Value is required.',
+                        "extensions": {"field": "policy", "type": "required", "code": "FAILED_VALIDATION"},
+                    },
+                ]
+            },
+            [Named("action", MISSING), Named("policy", MISSING)],
+            id="directus-failed-validation",
+        ),
+        pytest.param(
+            {"errors": [{"message": '"collection" is required', "extensions": {"code": "INVALID_PAYLOAD"}}]},
+            [Named("collection", MISSING)],
+            id="joi-message",
+        ),
+        pytest.param(
+            {"errors": [{"status": "422", "source": {"pointer": "/data/attributes/name"}, "title": "blank"}]},
+            [Named("name", INVALID)],
+            id="json-api-pointer",
+        ),
+        pytest.param(
+            {"type": "about:blank", "errors": {"name": ["The name field is required."]}},
+            [Named("name", MISSING)],
+            id="problem-json-dictionary",
+        ),
+        pytest.param(
+            {"invalid-params": [{"name": "fields", "reason": "must be an array"}]},
+            [Named("fields", INVALID)],
+            id="problem-json-invalid-params",
+        ),
+        pytest.param(
+            json.dumps({"message": "'action' is a required property"}),
+            [Named("action", MISSING)],
+            id="json-schema-message-as-text",
+        ),
+        pytest.param(
+            {
+                "errors": [
+                    {"field": "action", "message": "invalid"},
+                    {"field": "action", "message": "is required"},
+                ]
+            },
+            [Named("action", MISSING)],
+            id="missing-wins-over-invalid",
+        ),
+    ],
+)
+def test_the_fields_a_refusal_names_are_read_from_common_shapes(body: Any, expected: list[Named]) -> None:
+    assert named_fields(body, KNOWN) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errors": [{"message": '"secret" is required'}]},  # not a field of the body: never invented
+        {"detail": [{"loc": ["query", "limit"], "msg": "Field required", "type": "missing"}]},
+        {"errors": [{"message": "You don't have permission to access this."}]},
+        {"data": {"name": "x"}},  # an entity's name, not a problem
+        "<html>Bad Request</html>",
+        None,
+        "",
+        [[[[[[[[["deep"]]]]]]]]],
+    ],
+)
+def test_a_refusal_that_names_no_field_of_the_body_teaches_nothing(body: Any) -> None:
+    assert named_fields(body, KNOWN) == []
+
+
+def _catalogue(*operations: Operation) -> Catalogue:
+    return Catalogue("t", "0" * 64, {operation.operation_id: operation for operation in operations})
+
+
+# One schema for requests and answers, no field required: as a CMS describes itself.
+PERMISSION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer", "readOnly": True},
+        "collection": {"type": "string"},
+        "action": {"type": "string", "nullable": True, "enum": ["create", "read", "update", "delete"]},
+        "policy": {"type": "string", "format": "uuid"},
+        "fields": {"type": "array", "nullable": True, "items": {"type": "string"}},
+    },
+}
+POLICY = {
+    "type": "object",
+    "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}},
+}
+CMS = _catalogue(
+    Operation(
+        "createPermission", "POST", "/permissions", request_schema=PERMISSION, responses={"200": PERMISSION}
+    ),
+    Operation(
+        "deletePermission",
+        "DELETE",
+        "/permissions/{id}",
+        parameters=(Parameter("id", "path", True, {"type": "integer"}),),
+    ),
+    Operation("createPolicy", "POST", "/policies", request_schema=POLICY, responses={"200": POLICY}),
+    Operation(
+        "deletePolicy",
+        "DELETE",
+        "/policies/{id}",
+        parameters=(Parameter("id", "path", True, {"type": "string"}),),
+    ),
+)
+REFUSED = {
+    "errors": [
+        {"message": '"action" is required', "extensions": {"code": "INVALID_PAYLOAD"}},
+        {"message": "x", "extensions": {"field": "policy", "type": "required", "code": "FAILED_VALIDATION"}},
+    ]
+}
+
+
+def _plan(learnt: Lessons | None) -> dict[str, Any]:
+    plan = plan_for_operation("createPermission", CMS, environment={}, secret_names=[], seed=1, learnt=learnt)
+    return plan.model_dump(mode="json", exclude_none=True)
+
+
+def test_what_a_refusal_names_is_sent_by_the_next_plan_a_relation_as_a_created_entitys_key() -> None:
+    before = _plan(None)
+    assert set(before["bindings"]["request"]["call"]["body"]) == {"collection"}
+    assert "policy" not in before["bindings"]  # an optional relation: a made-up key names nothing
+    lessons = Lessons()
+    failures = [{"operation": "createPermission", "status": 400, "response_body": json.dumps(REFUSED)}]
+    assert learn_from_failures(lessons, failures, CMS) == [
+        "createPermission: action missing",
+        "createPermission: policy missing",
+    ]
+    after = _plan(lessons)
+    body = after["bindings"]["request"]["call"]["body"]
+    assert body["policy"] == "{{ data.policy.id }}"
+    assert after["bindings"]["policy"]["call"]["operation"] == "createPolicy"
+    assert after["bindings"]["policy"]["cleanup"]["operation"] == "deletePolicy"
+    fields = after["bindings"]["request_fields"]["generate"]["json_schema"]
+    assert fields["properties"]["action"]["enum"] == ["create", "read", "update", "delete"]
+    assert "action" in fields["required"]
+    assert body["action"] == "{{ data.request_fields['action'] }}"
+    # Kept in the plan's notes: a repair of this plan made from them still knows it.
+    again = Lessons.from_notes(after["notes"])
+    assert again.required("createPermission") == ["action", "policy"]
+
+
+def test_only_refusals_of_a_body_teach_the_planner() -> None:
+    lessons = Lessons()
+    failures: list[dict[str, Any]] = [
+        {"operation": "createPermission", "status": 403, "response_body": json.dumps(REFUSED)},  # credentials
+        {"operation": "createPermission", "status": 409, "response_body": json.dumps(REFUSED)},  # conflict
+        {"operation": "unknownOperation", "status": 400, "response_body": json.dumps(REFUSED)},
+        {"operation": "deletePermission", "status": 400, "response_body": json.dumps(REFUSED)},  # no body
+        {"operation": "createPermission", "status": 422, "response_body": None},
+    ]
+    assert learn_from_failures(lessons, failures, CMS) == []
+    assert not lessons
+    assert _plan(lessons) == _plan(None)
+
+
+def test_a_lesson_is_learnt_once() -> None:
+    lessons = Lessons()
+    failure = {"operation": "createPermission", "status": 400, "response_body": REFUSED}
+    assert learn_from_failures(lessons, [failure], CMS)
+    assert learn_from_failures(lessons, [failure], CMS) == []  # nothing new: no reason to plan again
+    assert lessons.required("createPermission") == ["action", "policy"]
+
+
+def test_notes_that_are_not_lessons_are_ignored() -> None:
+    notes = [
+        "createPermission sends action",
+        "learnt from the SUT: x needs",
+        "learnt from the SUT: op needs a",
+    ]
+    assert Lessons.from_notes(notes).needs == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            {
+                "errors": [
+                    {"message": 'Invalid payload. "fields" is not allowed.', "extensions": {"code": "X"}}
+                ]
+            },
+            [Named("fields", UNWANTED)],
+            id="joi",
+        ),
+        pytest.param(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "fields"],
+                        "msg": "Extra inputs are not permitted",
+                        "type": "extra_forbidden",
+                    }
+                ]
+            },
+            [Named("fields", UNWANTED)],
+            id="pydantic-extra-forbidden",
+        ),
+        pytest.param(
+            {
+                "errors": [{"message": '"fields" is not allowed to be empty'}]
+            },  # a value refused, not the field
+            [Named("fields", INVALID)],
+            id="not-allowed-to-be-empty",
+        ),
+    ],
+)
+def test_a_field_the_sut_does_not_take_is_read_as_unwanted(body: Any, expected: list[Named]) -> None:
+    assert named_fields(body, KNOWN) == expected
+
+
+def test_a_field_the_sut_does_not_take_is_left_out_of_the_next_plan() -> None:
+    lessons = Lessons()
+    refusal = {"errors": [{"message": 'Invalid payload. "collection" is not allowed.'}]}
+    learnt = learn_from_failures(
+        lessons, [{"operation": "createPermission", "status": 400, "response_body": refusal}], CMS
+    )
+    assert learnt == ["createPermission: collection not allowed"]
+    after = _plan(lessons)
+    assert "collection" not in after["bindings"]["request"]["call"]["body"]
+    assert Lessons.from_notes(after["notes"]).left_out("createPermission") == ["collection"]
+
+
+FOLDER = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
+BULK = _catalogue(
+    Operation(
+        "createFolder",
+        "POST",
+        "/folders",
+        request_schema=FOLDER,
+        responses={"200": {"type": "object", "properties": {"data": FOLDER}}},
+    ),
+    Operation(
+        "deleteFolder",
+        "DELETE",
+        "/folders/{id}",
+        parameters=(Parameter("id", "path", True, {"type": "string"}),),
+    ),
+    Operation(
+        "updateFolders",
+        "PATCH",
+        "/folders",
+        request_schema={
+            "type": "object",
+            "properties": {"data": FOLDER, "keys": {"type": "array", "items": {"type": "string"}}},
+        },
+    ),
+    # One schema in an anyOf: read as that object, so its fields can be learnt and sent one by one.
+    Operation("createFlow", "POST", "/flows", request_schema={"anyOf": [FOLDER]}, responses={"200": FOLDER}),
+    Operation(
+        "deleteFlow", "DELETE", "/flows/{id}", parameters=(Parameter("id", "path", True, {"type": "string"}),)
+    ),
+)
+
+
+def test_a_bulk_update_names_the_items_it_changes_by_the_keys_of_created_ones() -> None:
+    plan = plan_for_operation("updateFolders", BULK, environment={}, secret_names=[], seed=1)
+    dumped = plan.model_dump(mode="json", exclude_none=True)
+    assert dumped["bindings"]["request"]["call"]["body"]["keys"] == ["{{ data.folder.data.id }}"]
+    assert dumped["bindings"]["folder"]["cleanup"]["operation"] == "deleteFolder"
+
+
+def test_a_body_of_one_schema_in_an_any_of_is_that_object() -> None:
+    lessons = Lessons()
+    refusal = {"errors": [{"message": '"name" is required'}]}
+    failures = [{"operation": "createFlow", "status": 400, "response_body": refusal}]
+    assert learn_from_failures(lessons, failures, BULK) == ["createFlow: name missing"]
+    plan = plan_for_operation("createFlow", BULK, environment={}, secret_names=[], seed=1, learnt=lessons)
+    body = plan.model_dump(mode="json", exclude_none=True)["bindings"]["request"]["call"]["body"]
+    assert "name" in body
