@@ -108,6 +108,8 @@ async def _one_plan(
         for call in reversed(undo):
             outcome = await perform_undo(resolver.client, call, policy, timeout_s=TIMEOUT_S)
             tally.cleanups[outcome.status] += 1
+            if outcome.status == "failed" and len(totals.cleanup_failures) < 3:
+                totals.cleanup_failures.append((outcome.error or f"{call.method} {call.url}")[:200])
         totals.add_plan(tally, left_behind(before, await lister.read(resolver.client)))
 
 
