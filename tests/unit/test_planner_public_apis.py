@@ -384,6 +384,14 @@ def schedules_catalogue() -> Catalogue:
             "/deployments/{id}/schedules/{schedule_id}",
             parameters=(deployment_id, Parameter("schedule_id", "path", True, ID)),
         ),
+        Operation(  # an action with a shorter path that describes no answer: not what makes a schedule
+            "scheduleRuns",
+            "POST",
+            "/deployments/{id}/schedule",
+            parameters=(deployment_id,),
+            request_schema={"type": "object", "properties": {"runs": {"type": "integer"}}},
+            responses={"200": {}},
+        ),
     )
 
 
@@ -399,6 +407,16 @@ def test_a_bulk_creation_gets_one_item_and_its_cleanup_deletes_the_item_its_answ
         path={"schedule_id": "{{ self.0.id }}", "id": "{{ data.deployment.id }}"},
     )
     assert "createSchedules: one item sent; its answer lists the item it made" in plan.notes
+
+
+def test_an_item_made_in_bulk_is_named_by_the_first_item_of_its_answer() -> None:
+    plan = plan_for_operation("deleteSchedule", schedules_catalogue(), environment={}, secret_names=[])
+    request = plan.bindings["request"].call
+    assert request is not None
+    assert request.path == {"id": "{{ data.deployment.id }}", "schedule_id": "{{ data.schedule.0.id }}"}
+    schedule = plan.bindings["schedule"].call
+    assert schedule is not None
+    assert schedule.operation == "createSchedules"  # it describes what it makes; the action does not
 
 
 async def test_the_cleanup_of_a_bulk_creation_is_rendered_from_the_item_the_sut_answered() -> None:

@@ -89,7 +89,9 @@ def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
     ]
     by_path = [op for op in candidates if entity_of(op) == entity]
     if by_path:
-        chosen = min(by_path, key=lambda op: (len(op.path), op.path))
+        # One that describes what it makes first: ``POST /deployments/{id}/schedules`` answers schedules,
+        # the shorter ``POST /deployments/{id}/schedule`` (an action) answers nothing described.
+        chosen = min(by_path, key=lambda op: (not resource_of(op)[1], len(op.path), op.path))
         return _naming_its_parent(catalogue, chosen, candidates) or chosen
     for op in candidates:
         lowered = op.operation_id.lower()
