@@ -409,6 +409,21 @@ def test_a_bulk_creation_gets_one_item_and_its_cleanup_deletes_the_item_its_answ
     assert "createSchedules: one item sent; its answer lists the item it made" in plan.notes
 
 
+def test_a_creation_of_one_item_answering_a_list_is_never_undone_by_the_lists_first_item() -> None:
+    """It may answer the whole collection after adding to it: its first item may be someone else's."""
+    pet = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    listed = {"type": "array", "items": {"type": "object", "properties": {"id": ID, "name": {}}}}
+    found = catalogue(
+        Operation("addPet", "POST", "/pets", request_schema=pet, responses={"200": listed}),
+        Operation("deletePet", "DELETE", "/pets/{id}", parameters=(Parameter("id", "path", True, ID),)),
+    )
+    plan = plan_for_operation("addPet", found, environment={}, secret_names=[])
+    request = plan.bindings["request"]
+    assert request.call is not None
+    assert isinstance(request.call.body, dict)
+    assert request.cleanup == Request(operation="deletePet", path={"id": "{{ self.id }}"})  # manual if a list
+
+
 def test_an_item_made_in_bulk_is_named_by_the_first_item_of_its_answer() -> None:
     plan = plan_for_operation("deleteSchedule", schedules_catalogue(), environment={}, secret_names=[])
     request = plan.bindings["request"].call

@@ -31,13 +31,12 @@ from typing import Any
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
 from orchestra.testdata.planner.entities import (
-    answer_schema,
+    bulk_item,
     entity_of,
     field_for,
     field_path,
     id_field,
     is_collection_post,
-    listed_item,
     parent_left_to_server,
     producer_of,
     properties_of,
@@ -307,8 +306,8 @@ class _Planner:
         schema = operation.request_schema
         if schema is None:
             return None
-        item = _object_schema(schema.get("items")) if schema.get("type") == "array" else None
-        if item is not None and listed_item(answer_schema(operation)) is not None:
+        item = bulk_item(operation)
+        if item is not None:
             # A bulk creation that answers what it made: one item, built as an object body (references
             # filled), so the answer lists exactly the one item the cleanup deletes.
             self.note(f"{operation.operation_id}: one item sent; its answer lists the item it made")

@@ -255,14 +255,27 @@ def listed_item(schema: JsonSchema | None) -> JsonSchema | None:
     return items if isinstance(items, dict) and properties_of(items) else None
 
 
+def bulk_item(operation: Operation) -> JsonSchema | None:
+    """The schema of one item a bulk creation takes, when it takes a list of objects and answers a list of
+    objects (what it made); None otherwise. An answer listing more than the request's items (the whole
+    collection after an addition) cannot be told apart from the schema, so only a list sent for a list
+    answered counts."""
+    schema = operation.request_schema
+    if not isinstance(schema, dict) or schema.get("type") != "array":
+        return None
+    item = schema.get("items")
+    if not isinstance(item, dict) or not properties_of(item) or listed_item(answer_schema(operation)) is None:
+        return None
+    return item
+
+
 def resource_of(operation: Operation) -> tuple[str | None, dict[str, JsonSchema]]:
-    """The envelope key (None without one) and the properties of the resource an operation answers. A list
-    of objects is read as its first item (key ``0``): a plan sends one item to a bulk creation, so the
-    answer lists the one item it made."""
+    """The envelope key (None without one) and the properties of the resource an operation answers. A bulk
+    creation's answer is read as its first item (key ``0``): a plan sends it one item, so the answer lists
+    the one item it made."""
     schema = answer_schema(operation)
-    item = listed_item(schema)
-    if item is not None:
-        return "0", properties_of(item)
+    if bulk_item(operation) is not None:
+        return "0", properties_of(listed_item(schema))
     key = envelope_key(schema)
     if key is None:
         return None, properties_of(schema)
