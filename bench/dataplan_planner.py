@@ -159,6 +159,8 @@ async def _attempt(
         for call in reversed(undo):
             outcome = await perform_undo(resolver.client, call, policy, timeout_s=TIMEOUT_S)
             tally.cleanups[outcome.status] += 1
+            if outcome.status == "failed" and len(tally.cleanup_failures) < 3:
+                tally.cleanup_failures.append((outcome.error or f"{call.method} {call.url}")[:200])
     return refusals
 
 

@@ -41,6 +41,7 @@ class Tally:
     refused: int = 0  # plans the planner refused (it could not determine an input, or undo what it does)
     leaked: int = 0  # items the SUT's listings showed new, changed or gone after a plan's clean-up
     leaky_plans: int = 0  # plans that left something: none of their requests counts as valid
+    cleanup_failures: list[str] = field(default_factory=list)  # a few undo calls that failed, and why
 
     def count(self, status: int | None, *, target: bool, why: str = "") -> None:
         success = status is not None and 200 <= status < 300
@@ -67,6 +68,7 @@ class Tally:
             self.ok += plan.ok
             self.target_ok += plan.target_ok
         self.failures += plan.failures[: max(0, 3 - len(self.failures))]
+        self.cleanup_failures += plan.cleanup_failures[: max(0, 3 - len(self.cleanup_failures))]
 
 
 @dataclass(frozen=True)

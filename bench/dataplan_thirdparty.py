@@ -125,6 +125,16 @@ def report(outcome: Outcome) -> None:
     ]
     if failed:
         print(f"  plans whose cleanup failed: {', '.join(failed)}")
+        for key in outcome.keys:
+            for why in outcome.planner[key].cleanup_failures[:1]:
+                print(f"    {key}: {why}")
+    leaky = [
+        f"{key} ({outcome.planner[key].leaky_plans})"
+        for key in outcome.keys
+        if outcome.planner[key].leaky_plans
+    ]
+    if leaky:
+        print(f"  plans that left something in the SUT's listings: {', '.join(leaky)}")
     print(f"  left after the planner's cleanup: {_described(outcome.planner_left)}")
     print(f"  left by Schemathesis: {_described(outcome.schemathesis_left)}")
     p, s = figures(outcome.planner, outcome.keys), figures(outcome.schemathesis, outcome.keys)

@@ -6,17 +6,24 @@ filled from an unrelated entity."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
+import httpx
 import pytest
 
 from orchestra.openapi.operations import Catalogue, Operation, Parameter, SecurityScheme
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
+from orchestra.testdata.planner.entities import parent_left_to_server
 from orchestra.testdata.planner.login import choose_login
+from orchestra.testdata.plans.dataplan_model import Request
+from orchestra.testdata.resolver import BindingFailed, DataResolver
 from orchestra.testdata.values.generator import ValueGenerator, generated_properties
 from orchestra.testdata.values.numbers import SMALL_COUNT
+from tests.unit.test_dataplan_validate import POLICY
 
 ID = {"type": "string", "format": "uuid"}
+SHOP = "https://shop.example.com"
 
 
 def catalogue(*operations: Operation) -> Catalogue:
@@ -345,3 +352,228 @@ def test_a_path_parameter_naming_an_entitys_field_takes_that_field_of_the_entity
         "createPoolQueue", catalogue(runs, pools, queues), environment={}, secret_names=[], leftovers=True
     )
     assert result.bindings["request"].call.path == {"work_pool_name": "{{ data.work_pool.name }}"}
+
+
+def schedules_catalogue() -> Catalogue:
+    """A deployment and its schedules, made in bulk: the creation takes a list and answers the list it
+    made."""
+    deployment = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    schedule = {"type": "object", "required": ["cron"], "properties": {"cron": {"type": "string"}}}
+    made = {"type": "object", "properties": {"id": ID, "deployment_id": ID, "cron": {"type": "string"}}}
+    deployment_id = Parameter("id", "path", True, ID)
+    return catalogue(
+        Operation(
+            "createDeployment",
+            "POST",
+            "/deployments",
+            request_schema=deployment,
+            responses=created({"id": ID, "name": {"type": "string"}}),
+        ),
+        Operation("deleteDeployment", "DELETE", "/deployments/{id}", parameters=(deployment_id,)),
+        Operation(
+            "createSchedules",
+            "POST",
+            "/deployments/{id}/schedules",
+            parameters=(deployment_id,),
+            request_schema={"type": "array", "items": schedule},
+            responses={"201": {"type": "array", "items": made}},
+        ),
+        Operation(
+            "deleteSchedule",
+            "DELETE",
+            "/deployments/{id}/schedules/{schedule_id}",
+            parameters=(deployment_id, Parameter("schedule_id", "path", True, ID)),
+        ),
+        Operation(  # an action with a shorter path that describes no answer: not what makes a schedule
+            "scheduleRuns",
+            "POST",
+            "/deployments/{id}/schedule",
+            parameters=(deployment_id,),
+            request_schema={"type": "object", "properties": {"runs": {"type": "integer"}}},
+            responses={"200": {}},
+        ),
+    )
+
+
+def test_a_bulk_creation_gets_one_item_and_its_cleanup_deletes_the_item_its_answer_lists() -> None:
+    plan = plan_for_operation("createSchedules", schedules_catalogue(), environment={}, secret_names=[])
+    request = plan.bindings["request"]
+    assert request.call is not None
+    assert isinstance(request.call.body, list)
+    assert len(request.call.body) == 1
+    assert set(request.call.body[0]) == {"cron"}
+    assert request.cleanup == Request(
+        operation="deleteSchedule",
+        path={"schedule_id": "{{ self.0.id }}", "id": "{{ data.deployment.id }}"},
+    )
+    assert "createSchedules: one item sent; its answer lists the item it made" in plan.notes
+
+
+def test_a_creation_of_one_item_answering_a_list_is_never_undone_by_the_lists_first_item() -> None:
+    """It may answer the whole collection after adding to it: its first item may be someone else's."""
+    pet = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    listed = {"type": "array", "items": {"type": "object", "properties": {"id": ID, "name": {}}}}
+    found = catalogue(
+        Operation("addPet", "POST", "/pets", request_schema=pet, responses={"200": listed}),
+        Operation("deletePet", "DELETE", "/pets/{id}", parameters=(Parameter("id", "path", True, ID),)),
+    )
+    plan = plan_for_operation("addPet", found, environment={}, secret_names=[])
+    request = plan.bindings["request"]
+    assert request.call is not None
+    assert isinstance(request.call.body, dict)
+    assert request.cleanup == Request(operation="deletePet", path={"id": "{{ self.id }}"})  # manual if a list
+
+
+def test_an_item_made_in_bulk_is_named_by_the_first_item_of_its_answer() -> None:
+    plan = plan_for_operation("deleteSchedule", schedules_catalogue(), environment={}, secret_names=[])
+    request = plan.bindings["request"].call
+    assert request is not None
+    assert request.path == {"id": "{{ data.deployment.id }}", "schedule_id": "{{ data.schedule.0.id }}"}
+    schedule = plan.bindings["schedule"].call
+    assert schedule is not None
+    assert schedule.operation == "createSchedules"  # it describes what it makes; the action does not
+
+
+async def test_the_cleanup_of_a_bulk_creation_is_rendered_from_the_item_the_sut_answered() -> None:
+    found = schedules_catalogue()
+    plan = plan_for_operation("createSchedules", found, environment={}, secret_names=[], seed=3)
+    sent: list[Any] = []
+
+    def sut(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/deployments":
+            return httpx.Response(201, json={"id": "d-1", "name": "nightly"})
+        sent.append(json.loads(request.content))
+        return httpx.Response(201, json=[{"id": "s-1", "deployment_id": "d-1", "cron": "* * * * *"}])
+
+    results = []
+
+    async def keep(result: Any) -> None:
+        results.append(result)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(sut)) as client:
+        resolver = DataResolver(
+            client, found, base_url=SHOP, policy=POLICY, environment={}, secrets={}, seed=3
+        )
+        await resolver.resolve(plan, done={}, on_result=keep)
+    undo = next(result.undo for result in results if result.binding == "request")
+    assert undo is not None
+    assert undo.method == "DELETE"
+    assert undo.url == f"{SHOP}/deployments/d-1/schedules/s-1"
+    assert len(sent) == 1
+    assert len(sent[0]) == 1
+
+
+async def test_a_bulk_answer_without_an_item_leaves_a_manual_entry_instead_of_guessing() -> None:
+    found = schedules_catalogue()
+    plan = plan_for_operation("createSchedules", found, environment={}, secret_names=[], seed=3)
+
+    def sut(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/deployments":
+            return httpx.Response(201, json={"id": "d-1", "name": "nightly"})
+        return httpx.Response(201, json=[])
+
+    results = []
+
+    async def keep(result: Any) -> None:
+        results.append(result)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(sut)) as client:
+        resolver = DataResolver(
+            client, found, base_url=SHOP, policy=POLICY, environment={}, secrets={}, seed=3
+        )
+        with pytest.raises(BindingFailed):
+            await resolver.resolve(plan, done={}, on_result=keep)
+    failed = next(result for result in results if result.binding == "request")
+    assert failed.manual
+    assert failed.undo is None
+
+
+def pools_catalogue(*, body_names_pool: bool = False) -> Catalogue:
+    """Work queues that belong to a work pool: ``POST /work_queues`` cannot name one (unless
+    ``body_names_pool``), ``POST /work_pools/{work_pool_name}/queues`` does."""
+    pool_name = Parameter("work_pool_name", "path", True, {"type": "string"})
+    named = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    queue = {"id": ID, "name": {"type": "string"}, "work_pool_id": ID, "work_pool_name": {"type": "string"}}
+    queue_body = dict(named)
+    if body_names_pool:
+        queue_body = {**named, "properties": {**named["properties"], "work_pool_name": {"type": "string"}}}
+    return catalogue(
+        Operation(
+            "createWorkPool",
+            "POST",
+            "/work_pools",
+            request_schema=named,
+            responses=created({"id": ID, "name": {"type": "string"}}),
+        ),
+        Operation(
+            "deleteWorkPool",
+            "DELETE",
+            "/work_pools/{name}",
+            parameters=(Parameter("name", "path", True, {"type": "string"}),),
+        ),
+        Operation(
+            "createWorkQueue", "POST", "/work_queues", request_schema=queue_body, responses=created(queue)
+        ),
+        Operation(
+            "deleteWorkQueue", "DELETE", "/work_queues/{id}", parameters=(Parameter("id", "path", True, ID),)
+        ),
+        Operation(
+            "readWorkQueueStatus",
+            "GET",
+            "/work_queues/{id}/status",
+            parameters=(Parameter("id", "path", True, ID),),
+        ),
+        Operation(
+            "createPoolQueue",
+            "POST",
+            "/work_pools/{work_pool_name}/queues",
+            parameters=(pool_name,),
+            request_schema=named,
+            responses=created(queue),
+        ),
+        Operation(
+            "deletePoolQueue",
+            "DELETE",
+            "/work_pools/{work_pool_name}/queues/{name}",
+            parameters=(pool_name, Parameter("name", "path", True, {"type": "string"})),
+        ),
+    )
+
+
+def test_an_item_whose_parent_the_sut_would_choose_is_made_where_the_plan_names_its_parent() -> None:
+    found = pools_catalogue()
+    assert parent_left_to_server(found, found.operations["createWorkQueue"]) == "work_pool"
+    plan = plan_for_operation("readWorkQueueStatus", found, environment={}, secret_names=[])
+    queue = plan.bindings["work_queue"]
+    assert queue.call is not None
+    assert queue.call.operation == "createPoolQueue"
+    assert queue.call.path == {"work_pool_name": "{{ data.work_pool.name }}"}
+    assert queue.cleanup == Request(
+        operation="deletePoolQueue",
+        path={"name": "{{ self.name }}", "work_pool_name": "{{ data.work_pool.name }}"},
+    )
+    pool = plan.bindings["work_pool"]
+    assert pool.cleanup == Request(operation="deleteWorkPool", path={"name": "{{ self.name }}"})
+    assert list(plan.bindings).index("work_pool") < list(plan.bindings).index("work_queue")  # undone after
+    assert plan.bindings["request"].call.path == {"id": "{{ data.work_queue.id }}"}
+
+
+def test_a_creation_that_leaves_its_parent_to_the_sut_is_refused_unless_leftovers_are_allowed() -> None:
+    found = pools_catalogue()
+    with pytest.raises(PlanRefused) as refused:
+        plan_for_operation("createWorkQueue", found, environment={}, secret_names=[])
+    assert "cannot name the work_pool what it creates belongs to" in refused.value.reasons[0]
+    allowed = plan_for_operation("createWorkQueue", found, environment={}, secret_names=[], leftovers=True)
+    assert allowed.bindings["request"].cleanup == Request(
+        operation="deleteWorkQueue", path={"id": "{{ self.id }}"}
+    )
+
+
+def test_a_creation_that_names_its_parent_or_sits_below_it_leaves_nothing_to_the_sut() -> None:
+    named = pools_catalogue(body_names_pool=True)
+    assert parent_left_to_server(named, named.operations["createWorkQueue"]) is None
+    plan = plan_for_operation("createWorkQueue", named, environment={}, secret_names=[])
+    assert plan.bindings["request"].call.operation == "createWorkQueue"
+    found = pools_catalogue()
+    assert parent_left_to_server(found, found.operations["createPoolQueue"]) is None
+    assert parent_left_to_server(found, found.operations["createWorkPool"]) is None

@@ -3,7 +3,8 @@ created entity later (``perform_undo``). Requests go out through the one send of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +21,8 @@ from orchestra.testdata.records import UndoOutcome
 DEFAULT_RESPONSE_LIMIT = 33_554_432
 DEFAULT_BODY_LIMIT = 65_536
 DEFAULT_HEADER_LIMIT = 8_192
+BUSY_STATUSES = (429, 503)  # the SUT cannot answer now: an undo is sent again
+BUSY_DELAYS_S = (0.5, 1.0, 2.0)  # waits before each new attempt of an undo answered busy
 
 
 class RequestProblem(Exception):
@@ -71,8 +74,40 @@ async def perform_undo(
     timeout_s: float,
     body_limit: int = DEFAULT_BODY_LIMIT,
     header_limit: int = DEFAULT_HEADER_LIMIT,
+    busy_delays_s: Sequence[float] = BUSY_DELAYS_S,
 ) -> UndoOutcome:
-    """Send a sealed undo call: 2xx → done, 404/410 → gone (someone removed it already), else failed."""
+    """Send a sealed undo call: 2xx → done, 404/410 → gone (someone removed it already), else failed. A SUT
+    too busy to answer it (503, 429: a locked database, a rate limit) gets it again after each of
+    ``busy_delays_s`` (or the shorter ``Retry-After`` it asks for): a refusal that says "later" is not a
+    failure of the undo."""
+    outcome = await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
+    for delay in busy_delays_s:
+        status = (outcome.response or {}).get("status")
+        if outcome.status != "failed" or status not in BUSY_STATUSES:
+            break
+        await asyncio.sleep(_retry_after(outcome.response, delay))
+        outcome = await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
+    return outcome
+
+
+def _retry_after(response: Mapping[str, Any] | None, delay: float) -> float:
+    """The SUT's ``Retry-After`` in seconds when it is shorter than ``delay``, else ``delay``."""
+    headers = (response or {}).get("headers") or {}
+    asked = next((value for name, value in headers.items() if str(name).lower() == "retry-after"), None)
+    try:
+        return min(delay, max(0.0, float(asked))) if asked is not None else delay
+    except (TypeError, ValueError):  # an HTTP date: wait the usual delay
+        return delay
+
+
+async def _undo_once(
+    client: httpx.AsyncClient,
+    call: HttpCall,
+    policy: EgressPolicy,
+    timeout_s: float,
+    body_limit: int,
+    header_limit: int,
+) -> UndoOutcome:
     kwargs: dict[str, Any] = {"headers": call.headers or None}
     if call.body is not None:
         kwargs["json"] = call.body

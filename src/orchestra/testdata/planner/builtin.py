@@ -23,6 +23,7 @@ own), and sent as each scheme declares (``security.py``). A plan never holds a s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -30,12 +31,14 @@ from typing import Any
 from orchestra.definitions.testcase_model import DataRequirements
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation, Parameter, SecurityScheme
 from orchestra.testdata.planner.entities import (
+    bulk_item,
     entity_of,
     field_for,
     field_path,
     id_field,
     is_collection_post,
     object_schema,
+    parent_left_to_server,
     producer_of,
     properties_of,
     resource_of,
@@ -310,6 +313,12 @@ class _Planner:
         schema = operation.request_schema
         if schema is None:
             return None
+        item = bulk_item(operation)
+        if item is not None:
+            # A bulk creation that answers what it made: one item, built as an object body (references
+            # filled), so the answer lists exactly the one item the cleanup deletes.
+            self.note(f"{operation.operation_id}: one item sent; its answer lists the item it made")
+            return [self.body(name, dataclasses.replace(operation, request_schema=item), fixed)]
         merged = object_schema(schema)
         properties = properties_of(merged)
         if merged is None or not properties:
@@ -508,6 +517,13 @@ class _Planner:
         on the creation's own path (an action or a sub-resource: favorite / unfavorite). None when nothing
         undoes it: noted when it belongs to entities the plan creates and deletes (``POST
         /pets/{petId}/uploadImage``: it goes with the pet), refused otherwise unless leftovers are allowed."""
+        parent = parent_left_to_server(self.catalogue, operation)
+        if parent is not None:
+            self.leave(
+                operation.operation_id,
+                f"its request cannot name the {parent} what it creates belongs to, so the SUT picks one or "
+                "makes one that nothing in the plan undoes",
+            )
         found = undoer_of(self.catalogue, operation)
         if found is None and created_with and self.from_created(created_with):
             self.note(

@@ -103,7 +103,10 @@ def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
     ]
     by_path = [op for op in candidates if entity_of(op) == entity]
     if by_path:
-        return min(by_path, key=lambda op: (len(op.path), op.path))
+        # One that describes what it makes first: ``POST /deployments/{id}/schedules`` answers schedules,
+        # the shorter ``POST /deployments/{id}/schedule`` (an action) answers nothing described.
+        chosen = min(by_path, key=lambda op: (not resource_of(op)[1], len(op.path), op.path))
+        return _naming_its_parent(catalogue, chosen, candidates) or chosen
     for op in candidates:
         lowered = op.operation_id.lower()
         if any(lowered == verb + wanted for verb in _CREATE_VERBS):
@@ -113,6 +116,67 @@ def producer_of(catalogue: Catalogue, entity: str) -> Operation | None:
             return op
     puts = [op for op in catalogue.operations.values() if is_collection_put(catalogue, op)]
     return next((op for op in puts if entity_of(op) == entity), None)
+
+
+def parent_left_to_server(catalogue: Catalogue, operation: Operation) -> str | None:
+    """The entity an item made by ``operation`` belongs to when the request cannot name it: the answer has
+    ``<parent>_id`` or ``<parent>_name`` of an entity the description creates and deletes, and neither the
+    path nor the body names a ``<parent>`` (``POST /work_queues/`` answers ``work_pool_id``, its body has no
+    pool). The SUT then picks one, or makes one the plan knows nothing of. Only for a creation at the top
+    of the API (no path parameter, not a search, one item answered): a creation below an item takes what it
+    belongs to from that item. None otherwise."""
+    if (
+        not is_collection_post(operation)
+        or "{" in operation.path
+        or is_query_post(operation)
+        or listed_item(answer_schema(operation)) is not None
+    ):
+        return None
+    _, answered = resource_of(operation)
+    sent = {snake(name) for name in properties_of(operation.request_schema)}
+    sent |= {snake(parameter.name) for parameter in operation.parameters if parameter.location == "path"}
+    for name in answered:
+        key = snake(name)
+        parent = next((key[: -len(end)] for end in ("_id", "_name") if key.endswith(end)), None)
+        if not parent or parent == entity_of(operation) or any(s.startswith(parent + "_") for s in sent):
+            continue
+        producer = _own_producer(catalogue, parent)
+        if producer is not None and producer is not operation and deleter_of(catalogue, producer) is not None:
+            return parent
+    return None
+
+
+def _own_producer(catalogue: Catalogue, entity: str) -> Operation | None:
+    """The POST on the entity's own collection (``POST /work_pools/`` for ``work_pool``)."""
+    found = [
+        op
+        for op in catalogue.operations.values()
+        if is_collection_post(op) and token_field(op) is None and entity_of(op) == entity
+    ]
+    return min(found, key=lambda op: (len(op.path), op.path)) if found else None
+
+
+def _naming_its_parent(
+    catalogue: Catalogue, chosen: Operation, candidates: list[Operation]
+) -> Operation | None:
+    """For a creation that leaves the item's parent to the SUT (``parent_left_to_server``), another creation
+    of the same representation whose path names that parent (``POST /work_pools/{work_pool_name}/queues``
+    answers a work queue as ``POST /work_queues/`` does): the plan then creates the parent itself, so it is
+    in the ledger and deleted after the item, instead of one the SUT would make on its own."""
+    parent = parent_left_to_server(catalogue, chosen)
+    if parent is None:
+        return None
+    answer = answer_schema(chosen)
+    for op in sorted(candidates, key=lambda op: (len(op.path), op.path)):
+        named = {snake(p.name) for p in op.parameters if p.location == "path"}
+        if (
+            op is not chosen
+            and answer_schema(op) == answer
+            and any(n.startswith(parent + "_") for n in named)
+        ):
+            if deleter_of(catalogue, op) is not None:
+                return op
+    return None
 
 
 def _answers_list(operation: Operation) -> bool:
@@ -196,9 +260,36 @@ def answer_schema(operation: Operation) -> JsonSchema | None:
     return schema
 
 
+def listed_item(schema: JsonSchema | None) -> JsonSchema | None:
+    """The item schema of an answer that is a list of objects (a bulk creation answers what it made:
+    ``POST /deployments/{id}/schedules`` → ``[{"id": …}]``); None for any other answer."""
+    if not isinstance(schema, dict) or schema.get("type") != "array":
+        return None
+    items = schema.get("items")
+    return items if isinstance(items, dict) and properties_of(items) else None
+
+
+def bulk_item(operation: Operation) -> JsonSchema | None:
+    """The schema of one item a bulk creation takes, when it takes a list of objects and answers a list of
+    objects (what it made); None otherwise. An answer listing more than the request's items (the whole
+    collection after an addition) cannot be told apart from the schema, so only a list sent for a list
+    answered counts."""
+    schema = operation.request_schema
+    if not isinstance(schema, dict) or schema.get("type") != "array":
+        return None
+    item = schema.get("items")
+    if not isinstance(item, dict) or not properties_of(item) or listed_item(answer_schema(operation)) is None:
+        return None
+    return item
+
+
 def resource_of(operation: Operation) -> tuple[str | None, dict[str, JsonSchema]]:
-    """The envelope key (None without one) and the properties of the resource an operation answers."""
+    """The envelope key (None without one) and the properties of the resource an operation answers. A bulk
+    creation's answer is read as its first item (key ``0``): a plan sends it one item, so the answer lists
+    the one item it made."""
     schema = answer_schema(operation)
+    if bulk_item(operation) is not None:
+        return "0", properties_of(listed_item(schema))
     key = envelope_key(schema)
     if key is None:
         return None, properties_of(schema)
