@@ -184,6 +184,18 @@ async def run(
     async with guarded_client() as client:
         candidates = listings(catalogue, set(keys))
 
+        def resolver_of(seed: int) -> DataResolver:
+            return DataResolver(
+                client,
+                catalogue,
+                base_url=base_url,
+                policy=policy,
+                environment=environment.variables,
+                secrets=environment.secrets,
+                seed=seed,
+                timeout_s=TIMEOUT_S,
+            )
+
         async def use() -> None:
             """What every plan does, creating nothing: the log-in (when there is one) and a read."""
             if not candidates:
@@ -195,18 +207,8 @@ async def run(
                 secret_names=sorted(environment.secrets),
                 seed=0,
             )
-            resolver = DataResolver(
-                client,
-                catalogue,
-                base_url=base_url,
-                policy=policy,
-                environment=environment.variables,
-                secrets=environment.secrets,
-                seed=0,
-                timeout_s=TIMEOUT_S,
-            )
             try:
-                await resolver.resolve(plan, done={}, on_result=_ignored)
+                await resolver_of(0).resolve(plan, done={}, on_result=_ignored)
             except BindingFailed:
                 pass  # a read the SUT refuses still used it
 
@@ -221,16 +223,7 @@ async def run(
             for seed in seeds:
                 for example in range(examples):
                     plan_seed = seed * 1000 + example
-                    resolver = DataResolver(
-                        client,
-                        catalogue,
-                        base_url=base_url,
-                        policy=policy,
-                        environment=environment.variables,
-                        secrets=environment.secrets,
-                        seed=plan_seed,
-                        timeout_s=TIMEOUT_S,
-                    )
+                    resolver = resolver_of(plan_seed)
                     await _one_plan(
                         resolver,
                         catalogue,
