@@ -24,6 +24,33 @@ from tests.integration.conftest import Harness
 AUTH = {"Authorization": "Bearer {{ data.login.token }}"}
 
 
+LOG_IN = {  # a test case's setup step: the demo SUT's token, captured as ``token``
+    "request": {
+        "method": "POST",
+        "url": "{{ env.base_url }}/auth/token",
+        "json": {"username": "demo", "password": "{{ secrets.api_password }}"},
+    },
+    "capture": {"token": "$.access_token"},
+}
+
+
+def create_item(prefix: str) -> dict[str, Any]:
+    """A step named ``create`` that makes an item (with ``token``) and declares its cleanup by location."""
+    return {
+        "name": "create",
+        "request": {
+            "method": "POST",
+            "url": "{{ env.base_url }}/items",
+            "headers": {"Authorization": "Bearer {{ token }}"},
+            "json": {"name": prefix + "-{{ uuid4() }}", "price": 1},
+        },
+        "cleanup": {
+            "url": "{{ response.headers.location }}",
+            "headers": {"Authorization": "Bearer {{ token }}"},
+        },
+    }
+
+
 def item_plan(body: dict[str, Any] | None = None) -> DataPlan:
     return DataPlan.model_validate(
         {
@@ -237,32 +264,9 @@ async def test_a_step_declared_cleanup_from_the_location_header_deletes_what_the
 ) -> None:
     case = {
         "name": "step-cleanup",
-        "setup": [
-            {
-                "request": {
-                    "method": "POST",
-                    "url": "{{ env.base_url }}/auth/token",
-                    "json": {"username": "demo", "password": "{{ secrets.api_password }}"},
-                },
-                "capture": {"token": "$.access_token"},
-            }
-        ],
+        "setup": [LOG_IN],
         "steps": [
-            {
-                "name": "create",
-                "request": {
-                    "method": "POST",
-                    "url": "{{ env.base_url }}/items",
-                    "headers": {"Authorization": "Bearer {{ token }}"},
-                    "json": {"name": "stepped-{{ uuid4() }}", "price": 1},
-                },
-                "expect": {"status": 201},
-                "capture": {"item_id": "$.id"},
-                "cleanup": {
-                    "url": "{{ response.headers.location }}",
-                    "headers": {"Authorization": "Bearer {{ token }}"},
-                },
-            }
+            {**create_item("stepped"), "expect": {"status": 201}, "capture": {"item_id": "$.id"}},
         ],
     }
     run = await harness.run(case)
@@ -284,31 +288,10 @@ async def test_a_step_that_created_something_and_then_failed_a_check_still_has_i
     """Answered 201, then a check failed: the item exists all the same, so its cleanup is entered and sent."""
     case = {
         "name": "created-then-failed",
-        "setup": [
-            {
-                "request": {
-                    "method": "POST",
-                    "url": "{{ env.base_url }}/auth/token",
-                    "json": {"username": "demo", "password": "{{ secrets.api_password }}"},
-                },
-                "capture": {"token": "$.access_token"},
-            }
-        ],
+        "setup": [LOG_IN],
         "steps": [
-            {
-                "name": "create",
-                "request": {
-                    "method": "POST",
-                    "url": "{{ env.base_url }}/items",
-                    "headers": {"Authorization": "Bearer {{ token }}"},
-                    "json": {"name": "failed-{{ uuid4() }}", "price": 1},
-                },
-                "expect": {"status": 201, "json": {"$.price": 2}},  # the SUT says 1: the check fails
-                "cleanup": {
-                    "url": "{{ response.headers.location }}",
-                    "headers": {"Authorization": "Bearer {{ token }}"},
-                },
-            },
+            # the SUT answers price 1: the check fails
+            {**create_item("failed"), "expect": {"status": 201, "json": {"$.price": 2}}},
             {
                 "name": "refused",
                 "request": {

@@ -21,7 +21,7 @@ from orchestra.errors import InvalidInput
 from orchestra.kit import metrics
 from orchestra.openapi.operations import Catalogue
 from orchestra.testdata.planner.builtin import plan_for
-from orchestra.testdata.planner.refusals import Lessons, learn_from_failures
+from orchestra.testdata.planner.refusals import Lessons, repair_lessons
 
 log = structlog.get_logger(__name__)
 BUILTIN = "builtin"
@@ -66,9 +66,8 @@ def lessons_of(request: PlanRequest, catalogue: Catalogue) -> tuple[Lessons, lis
     if request.repair is None:
         return Lessons(), []
     notes = request.repair.plan.get("notes")
-    lessons = Lessons.from_notes(notes if isinstance(notes, list) else [])
     failures = [failure.model_dump() for failure in request.repair.failures]
-    return lessons, learn_from_failures(lessons, failures, catalogue)
+    return repair_lessons(notes if isinstance(notes, list) else [], failures, catalogue)
 
 
 def model_budget_s(settings: Settings) -> float:

@@ -3,13 +3,13 @@ status and body (a JSON diff) compared; pure functions of what the runs stored."
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from orchestra.insights.json_diff import json_diff
 from orchestra.insights.schemas import CheckComparison, DifferenceOut, StepComparison
+from orchestra.kit.recorded_body import json_or_text
 
 
 class StoredStep(Protocol):
@@ -37,13 +37,7 @@ def _keyed(steps: Sequence[StoredStep]) -> dict[tuple[str, str, int], StoredStep
 
 
 def body_of(response: dict[str, Any] | None) -> Any:
-    body = (response or {}).get("body")
-    if isinstance(body, str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            return body
-    return body
+    return json_or_text((response or {}).get("body"))
 
 
 def differences(left: Any, right: Any) -> list[DifferenceOut]:

@@ -28,7 +28,7 @@ from orchestra.openapi.operations import Catalogue
 from orchestra.openapi.repository import load_catalogue
 from orchestra.testdata import plan_cache
 from orchestra.testdata.planner import builtin as builtin_planner
-from orchestra.testdata.planner.refusals import Lessons, learn_from_failures
+from orchestra.testdata.planner.refusals import Lessons, repair_lessons
 from orchestra.testdata.planner.undo import left_behind
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.plans.validate import parse_plan, validate_plan
@@ -234,8 +234,7 @@ class PlanProvider:
             answer = await self.ai.plan(tenant_id, project_id, f"repair of {situation.test_case_name}", body)
         except AiUnavailable as error:
             log.warning("dataplan.ai_unavailable", reason=str(error))
-            learnt = Lessons.from_notes(prepared.plan.notes)
-            new = learn_from_failures(learnt, body["repair"]["failures"], situation.catalogue)
+            learnt, new = repair_lessons(prepared.plan.notes, body["repair"]["failures"], situation.catalogue)
             if not new:
                 raise PlanUnavailable(
                     f"the DataPlan failed and cannot be repaired now: {error}; the SUT's refusals name no "

@@ -173,9 +173,9 @@ def _naming_its_parent(
             op is not chosen
             and answer_schema(op) == answer
             and any(n.startswith(parent + "_") for n in named)
+            and deleter_of(catalogue, op) is not None
         ):
-            if deleter_of(catalogue, op) is not None:
-                return op
+            return op
     return None
 
 

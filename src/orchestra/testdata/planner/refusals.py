@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestra.kit.recorded_body import json_or_text
 from orchestra.openapi.operations import Catalogue, JsonSchema
 from orchestra.testdata.planner.entities import object_schema, properties_of
 
@@ -69,22 +70,11 @@ def named_fields(body: Any, known: Collection[str]) -> list[Named]:
     """The fields of ``known`` a refusal's body names, in the order it names them (a field named both
     missing and invalid is missing). ``body``: the parsed answer or its text."""
     found: dict[str, str] = {}
-    for name, problem in _read(_parsed(body), 0):
+    for name, problem in _read(json_or_text(body), 0):
         top = _top_field(name, known)
         if top is not None and found.get(top) != MISSING:
             found[top] = problem
     return [Named(name, problem) for name, problem in found.items()]
-
-
-def _parsed(body: Any) -> Any:
-    if isinstance(body, (bytes, bytearray)):
-        body = body.decode("utf-8", "replace")
-    if isinstance(body, str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            return body
-    return body
 
 
 def _read(value: Any, depth: int) -> Iterable[tuple[str, str]]:
@@ -188,8 +178,8 @@ class Lessons:
     def learn(self, operation_id: str, body: Any, known: Collection[str]) -> list[Named]:
         """Reads one refusal of ``operation_id``; returns what it taught that was not known yet."""
         new: list[Named] = []
+        kinds = {MISSING: self.needs, INVALID: self.refused_values, UNWANTED: self.unwanted}
         for named in named_fields(body, known):
-            kinds = {MISSING: self.needs, INVALID: self.refused_values, UNWANTED: self.unwanted}
             target = kinds[named.problem].setdefault(operation_id, [])
             if named.field not in target:
                 target.append(named.field)
@@ -252,6 +242,15 @@ def learn_from_failures(
         for named in lessons.learn(operation.operation_id, failure.get("response_body"), known):
             learnt.append(f"{operation.operation_id}: {named.field} {named.problem}")
     return learnt
+
+
+def repair_lessons(
+    notes: Iterable[str], failures: Iterable[Mapping[str, Any]], catalogue: Catalogue
+) -> tuple[Lessons, list[str]]:
+    """For the repair of a plan: what its ``notes`` say was learnt before, with what its ``failures`` (the
+    data phase's refusals) teach now; and one line per new lesson."""
+    lessons = Lessons.from_notes(notes)
+    return lessons, learn_from_failures(lessons, failures, catalogue)
 
 
 def body_fields(schema: JsonSchema | None) -> set[str]:
