@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from orchestra.openapi.operations import Catalogue, Operation, Parameter, Securi
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
 from orchestra.testdata.planner.entities import parent_left_to_server
 from orchestra.testdata.planner.login import choose_login
-from orchestra.testdata.plans.dataplan_model import Request
+from orchestra.testdata.plans.dataplan_model import DataPlan, Request
 from orchestra.testdata.resolver import BindingFailed, DataResolver
 from orchestra.testdata.values.generator import ValueGenerator, generated_properties
 from orchestra.testdata.values.numbers import SMALL_COUNT
@@ -434,6 +435,27 @@ def test_an_item_made_in_bulk_is_named_by_the_first_item_of_its_answer() -> None
     assert schedule.operation == "createSchedules"  # it describes what it makes; the action does not
 
 
+async def resolved_against(
+    sut: Callable[[httpx.Request], httpx.Response], found: Catalogue, plan: DataPlan, *, fails: bool = False
+) -> list[Any]:
+    """What the resolver reports for ``plan`` against ``sut`` (``fails``: it must raise BindingFailed)."""
+    results: list[Any] = []
+
+    async def keep(result: Any) -> None:
+        results.append(result)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(sut)) as client:
+        resolver = DataResolver(
+            client, found, base_url=SHOP, policy=POLICY, environment={}, secrets={}, seed=3
+        )
+        if fails:
+            with pytest.raises(BindingFailed):
+                await resolver.resolve(plan, done={}, on_result=keep)
+        else:
+            await resolver.resolve(plan, done={}, on_result=keep)
+    return results
+
+
 async def test_the_cleanup_of_a_bulk_creation_is_rendered_from_the_item_the_sut_answered() -> None:
     found = schedules_catalogue()
     plan = plan_for_operation("createSchedules", found, environment={}, secret_names=[], seed=3)
@@ -445,16 +467,7 @@ async def test_the_cleanup_of_a_bulk_creation_is_rendered_from_the_item_the_sut_
         sent.append(json.loads(request.content))
         return httpx.Response(201, json=[{"id": "s-1", "deployment_id": "d-1", "cron": "* * * * *"}])
 
-    results = []
-
-    async def keep(result: Any) -> None:
-        results.append(result)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(sut)) as client:
-        resolver = DataResolver(
-            client, found, base_url=SHOP, policy=POLICY, environment={}, secrets={}, seed=3
-        )
-        await resolver.resolve(plan, done={}, on_result=keep)
+    results = await resolved_against(sut, found, plan)
     undo = next(result.undo for result in results if result.binding == "request")
     assert undo is not None
     assert undo.method == "DELETE"
@@ -472,17 +485,7 @@ async def test_a_bulk_answer_without_an_item_leaves_a_manual_entry_instead_of_gu
             return httpx.Response(201, json={"id": "d-1", "name": "nightly"})
         return httpx.Response(201, json=[])
 
-    results = []
-
-    async def keep(result: Any) -> None:
-        results.append(result)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(sut)) as client:
-        resolver = DataResolver(
-            client, found, base_url=SHOP, policy=POLICY, environment={}, secrets={}, seed=3
-        )
-        with pytest.raises(BindingFailed):
-            await resolver.resolve(plan, done={}, on_result=keep)
+    results = await resolved_against(sut, found, plan, fails=True)
     failed = next(result for result in results if result.binding == "request")
     assert failed.manual
     assert failed.undo is None
