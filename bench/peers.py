@@ -10,6 +10,12 @@ SUT process (uvicorn on 127.0.0.1) serves all. Orchestra runs embedded with a wa
 the warm-up run), so every measured run commits each step durably before the next starts, exactly as any
 `orchestra run`.
 
+Orchestra runs twice in each round: ``orchestra`` as a user runs it (after the warm-up, the warm process
+left by the first run takes every run — src/orchestra_launcher — and keeps the data directory's server
+running; its peak RSS is the warm process's, whose pages the forks share) and ``orchestra_cold`` in a process
+of its own every time (``ORCHESTRA_WARM_START=off``, its server started and stopped by each run, on a data
+directory of its own).
+
 For each size (1 and 500 steps by default): one warm-up run of each runner, then ``--rounds`` rounds in which
 the runners alternate (a change in the machine's load hits all of them alike). Reports medians of the wall
 time and the peak resident memory of each runner (the largest process of it that was waited for: for
@@ -35,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from warm_process import cold_env, peak_rss_mb, stop, wait_serving, warm_env
 
 from orchestra.cli.demo_process import DemoProcess
 
@@ -53,6 +60,7 @@ class Runner:
     command: list[str]  # the scenario's path is appended per size
     files: dict[int, Path] = field(default_factory=dict)
     env: dict[str, str] | None = None
+    warm: bool = False  # run by the warm process (orchestra_launcher): its peak RSS is the warm process's
     wall: dict[int, list[float]] = field(default_factory=dict)
     rss_mb: dict[int, list[float]] = field(default_factory=dict)
 
@@ -224,12 +232,13 @@ def write_scenarios(work: Path, runners: dict[str, Runner], base_url: str, sizes
             "newman": ("collection.json", postman_collection(base_url, size)),
             "tavern": ("test_chain.tavern.yaml", tavern_test(base_url, size)),
         }
+        files["orchestra_cold"] = files["orchestra"]
         for name, runner in runners.items():
             relative, content = files[name]
             path = folder / relative
             path.parent.mkdir(exist_ok=True)
             path.write_text(content)
-            runner.files[size] = path.parent if name == "orchestra" else path
+            runner.files[size] = path.parent if name.startswith("orchestra") else path
 
 
 # ---------------------------------------------------------------- running
@@ -272,13 +281,21 @@ def make_runners(cache: Path, work: Path, base_url: str) -> tuple[dict[str, Runn
         skipped["tavern"] = tavern_reason
     from importlib.metadata import version
 
+    orchestra_run = [str(ORCHESTRA), "run", "{scenario}", "--base-url", base_url, "--data-dir"]
     runners = {
         "orchestra": Runner(
             "orchestra",
             version("orchestra"),
-            [str(ORCHESTRA), "run", "{scenario}", "--base-url", base_url, "--data-dir", str(work / "data")],
-            env=env,
-        )
+            [*orchestra_run, str(work / "data")],
+            env=warm_env(env, work / "runtime"),
+            warm=True,
+        ),
+        "orchestra_cold": Runner(
+            "orchestra_cold",
+            version("orchestra"),
+            [*orchestra_run, str(work / "data-cold")],
+            env=cold_env(env),
+        ),
     }
     if "stepci" in npm_bins:
         runners["stepci"] = Runner(
@@ -312,15 +329,19 @@ def main(sizes: list[int], rounds: int, cache: Path) -> None:
         for name, reason in skipped.items():
             print(f"skipped {name}: {reason}")
         write_scenarios(work, runners, demo.url, sizes)
+        warm = runners["orchestra"]
         for size in sizes:
             for runner in runners.values():  # warm-up: Orchestra's data directory made, disk caches filled
                 timed(runner, size, work)
+            warm_pid = wait_serving(ORCHESTRA, warm.env or {})
+            timed(warm, size, work)  # its server joined by the warm process: kept from now on
             for _ in range(rounds):
                 for runner in runners.values():
                     wall, rss = timed(runner, size, work)
                     runner.wall.setdefault(size, []).append(wall)
-                    runner.rss_mb.setdefault(size, []).append(rss)
+                    runner.rss_mb.setdefault(size, []).append(peak_rss_mb(warm_pid) if runner.warm else rss)
     finally:
+        stop(ORCHESTRA, warm_env(os.environ.copy(), work / "runtime"))
         demo.stop()
         shutil.rmtree(work, ignore_errors=True)
     report(runners, sizes, rounds)
@@ -345,17 +366,17 @@ def report(runners: dict[str, Runner], sizes: list[int], rounds: int) -> None:
         for runner in runners.values():
             figures[f"{runner.name}_s_{size}"] = f"{statistics.median(runner.wall[size]):.3f}"
             figures[f"{runner.name}_rss_mb_{size}"] = f"{statistics.median(runner.rss_mb[size]):.0f}"
-    ours = runners["orchestra"]
     last = sizes[-1]
     ratios: dict[str, str] = {}
-    for size in sizes:
-        suffix = "" if size == last else f"_{size}"
-        for peer in ("tavern", "stepci", "newman"):
-            if peer in runners:
-                value = statistics.median(ours.wall[size]) / statistics.median(runners[peer].wall[size])
-                ratios[f"ratio_vs_{peer}{suffix}"] = f"{value:.2f}"
-            else:
-                ratios[f"ratio_vs_{peer}{suffix}"] = "nan"
+    for prefix, ours in (("cold_", runners["orchestra_cold"]), ("", runners["orchestra"])):
+        for size in sizes:
+            suffix = "" if size == last else f"_{size}"
+            for peer in ("tavern", "stepci", "newman"):
+                if peer in runners:
+                    value = statistics.median(ours.wall[size]) / statistics.median(runners[peer].wall[size])
+                    ratios[f"{prefix}ratio_vs_{peer}{suffix}"] = f"{value:.2f}"
+                else:
+                    ratios[f"{prefix}ratio_vs_{peer}{suffix}"] = "nan"
     # the 500-step ratios against Step CI and newman close the line
     ordered = {k: v for k, v in ratios.items() if k not in ("ratio_vs_stepci", "ratio_vs_newman")}
     ordered.update(ratio_vs_stepci=ratios["ratio_vs_stepci"], ratio_vs_newman=ratios["ratio_vs_newman"])

@@ -6,7 +6,14 @@ Each runner does the same thing: POST /chain with a value, check the status and 
 invocation is a new process (wall time from spawn to exit, all of start-up and shut-down included); the
 runners alternate round by round so that a change of the machine's load hits all of them alike. Orchestra's
 data directory is made and warmed (one run) before the rounds, so the rounds measure a warm start: the
-database initialised and migrated, its server stopped between runs as after any one-shot command.
+database initialised and migrated.
+
+`orchestra run` is measured twice, on two data directories: as a user runs it (``orchestra``: after the
+warm-up, the warm process left by the first run takes each run — see src/orchestra_launcher — and keeps its
+server running), and in a process of its own every time (``orchestra_cold``: ``ORCHESTRA_WARM_START=off``,
+its server started and stopped by each run). The warm runs' CPU is the launcher's plus the fork's (the warm
+process reaps its forks: their time is its children's); the server's is not counted for them, since it
+keeps running.
 
 Prints the medians and ends with one line of key=value figures (ratios against newman and the bare script).
 ``--baseline SRC`` adds Orchestra from another source tree (``git archive <commit> src | tar -x -C DIR``,
@@ -29,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from warm_process import children_cpu_s, cold_env, stop, wait_serving, warm_env
 
 from orchestra.cli.demo_process import DemoProcess
 
@@ -117,23 +126,18 @@ def main(rounds: int, baseline: Path | None) -> None:
         (tests / "one_step.yaml").write_text(TEST_YAML)
         (work / "collection.json").write_text(json.dumps(collection(demo.url)))
         (work / "bare.py").write_text(BARE_SCRIPT)
-        data_dir = work / "data"
+        orchestra_run = [str(ORCHESTRA), "run", str(tests), "--base-url", demo.url, "--data-dir"]
         commands = {
-            "orchestra": [
-                str(ORCHESTRA),
-                "run",
-                str(tests),
-                "--base-url",
-                demo.url,
-                "--data-dir",
-                str(data_dir),
-            ],
+            "orchestra": [*orchestra_run, str(work / "data")],
+            "orchestra_cold": [*orchestra_run, str(work / "data-cold")],
             "newman": [str(NEWMAN), "run", str(work / "collection.json"), "--reporters", "cli"],
             "httpx": [sys.executable, str(work / "bare.py"), demo.url],
         }
         # As installed: bytecode written (an installed package has it compiled), no debugging switches.
         env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
         envs: dict[str, dict[str, str]] = dict.fromkeys(commands, env)
+        envs["orchestra"] = warm = warm_env(env, work / "runtime")
+        envs["orchestra_cold"] = cold_env(env)
         if baseline is not None:
             # its own entry point (`python -m orchestra.cli`: the executable's script names this tree's)
             baseline_run = [sys.executable, "-m", "orchestra.cli", *commands["orchestra"][1:-1]]
@@ -141,14 +145,20 @@ def main(rounds: int, baseline: Path | None) -> None:
             envs["baseline"] = {**env, "PYTHONPATH": str(baseline.resolve())}
         for name, command in commands.items():  # warm-up: the data directory made and migrated, caches filled
             timed(command, work, envs[name])
+        warm_pid = wait_serving(ORCHESTRA, warm)
+        timed(commands["orchestra"], work, warm)  # its server joined: kept from now on
         times: dict[str, list[float]] = {name: [] for name in commands}
         cpu: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(rounds):
             for name, command in commands.items():
+                forks_before = children_cpu_s(warm_pid) if name == "orchestra" else 0.0
                 wall, used = timed(command, work, envs[name])
+                if name == "orchestra":
+                    used += children_cpu_s(warm_pid) - forks_before
                 times[name].append(wall)
                 cpu[name].append(used)
     finally:
+        stop(ORCHESTRA, warm_env(os.environ.copy(), work / "runtime"))
         demo.stop()
         shutil.rmtree(work, ignore_errors=True)
     medians = {name: statistics.median(values) for name, values in times.items()}
@@ -165,7 +175,9 @@ def main(rounds: int, baseline: Path | None) -> None:
         f"ratio_vs_newman={medians['orchestra'] / medians['newman']:.2f} "
         f"ratio_vs_httpx={medians['orchestra'] / medians['httpx']:.2f} "
         f"orchestra_cpu_s={cpu_medians['orchestra']:.3f} newman_cpu_s={cpu_medians['newman']:.3f} "
-        f"cpu_ratio_vs_newman={cpu_medians['orchestra'] / cpu_medians['newman']:.2f}"
+        f"cpu_ratio_vs_newman={cpu_medians['orchestra'] / cpu_medians['newman']:.2f} "
+        f"cold_s={medians['orchestra_cold']:.3f} cold_cpu_s={cpu_medians['orchestra_cold']:.3f} "
+        f"cold_ratio_vs_newman={medians['orchestra_cold'] / medians['newman']:.2f}"
         + (
             f" baseline_s={medians['baseline']:.3f} baseline_cpu_s={cpu_medians['baseline']:.3f} "
             f"ratio_vs_baseline={medians['orchestra'] / medians['baseline']:.2f} "

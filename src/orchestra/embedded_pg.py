@@ -52,6 +52,7 @@ host    all       all   ::1/128       scram-sha-256
 """
 _TRUST = re.compile(r"^\s*(local|host\w*)\s.*\btrust\b", re.M)
 _PASSWORD = re.compile(r"^[A-Za-z0-9_-]{32,}$")
+LOCK_FILE = ".pg-auth.lock"  # beside the server's directory: one process at a time starts, joins or stops it
 HANDLES_FILE = ".handle_pids.json"  # pgserver's: the processes sharing the server, the last one stops it
 SYSTEM_USER = "pgserver"  # as root, pgserver runs the server as this OS user (PostgreSQL refuses root)
 _POLL_S = 0.005
@@ -132,10 +133,9 @@ class _Handles:
             return []
         return [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
 
-    def add(self, pid: int) -> None:
+    def add(self, *joining: int) -> None:
         pids = self._read()
-        if pid not in pids:
-            pids.append(pid)
+        pids += [pid for pid in joining if pid not in pids]
         self.path.write_text(json.dumps(pids))
 
     def remove(self, pid: int) -> list[int]:
@@ -173,7 +173,10 @@ class _WarmServer:
     def start(self) -> str:
         """Join the running server or start it; returns its URI (pgserver's form)."""
         running = self._ready()
-        self._handles.add(os.getpid())
+        self._handles.add(os.getpid(), *([_keeper[0]] if _keeper else []))
+        if _keeper is not None:
+            with _keeper[1].open("a") as kept:  # one short line: appended whole
+                kept.write(f"{self.pgdata}\n")
         self._joined = True
         atexit.register(self.stop)
         self.socket_dir = running[1]
@@ -220,30 +223,56 @@ class _WarmServer:
             return
         self._joined = False
         atexit.unregister(self.stop)
-        with _locked(self.lock_path):
-            if self._handles.remove(os.getpid()):
+        _let_go(self.pgdata, self.lock_path, os.getpid(), self._process)
+
+
+def _let_go(pgdata: Path, lock_path: Path, pid: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    """``pid`` no longer shares the server; the last process sharing it stops it (fast shutdown: a
+    checkpoint, the sessions ended) and waits until it has exited. ``process``: the server, when it is a
+    child of this process (reaped here)."""
+    with _locked(lock_path):
+        if _Handles(pgdata).remove(pid):
+            return
+        running = _postmaster(pgdata)
+        if running is None:
+            if process is not None:
+                process.poll()  # reaped, when it was this process's child and died
+            return
+        server = running[0]
+        try:
+            os.kill(server, signal.SIGINT)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + _STOP_TIMEOUT_S
+        # the file goes when the server has shut down, just before its process exits
+        while _postmaster(pgdata) is not None or _alive(server):
+            if time.monotonic() > deadline:
+                log.warning("embedded_postgres.slow_stop", pgdata=str(pgdata))
                 return
-            running = _postmaster(self.pgdata)
-            if running is None:
-                if self._process is not None:
-                    self._process.poll()  # reaped, when it was this process's child and died
-                return
-            server = running[0]
-            try:
-                os.kill(server, signal.SIGINT)
-            except ProcessLookupError:
-                return
-            deadline = time.monotonic() + _STOP_TIMEOUT_S
-            # the file goes when the server has shut down, just before its process exits
-            while _postmaster(self.pgdata) is not None or _alive(server):
-                if time.monotonic() > deadline:
-                    log.warning("embedded_postgres.slow_stop", pgdata=str(self.pgdata))
-                    return
-                if self._process is not None:
-                    self._process.poll()  # reaped once it exits (it is this process's child)
-                time.sleep(_POLL_S)
-            if self._process is not None:
-                self._process.wait()
+            if process is not None:
+                process.poll()  # reaped once it exits (it is this process's child)
+            time.sleep(_POLL_S)
+        if process is not None:
+            process.wait()
+
+
+_keeper: tuple[int, Path] | None = None  # see keep_servers_for
+
+
+def keep_servers_for(pid: int, record: Path) -> None:
+    """The servers this process joins from now on are shared by process ``pid`` too (a warm command
+    process, cli/warm.py, whose fork this is): they keep running between its commands. Each is named in
+    ``record``, a line per join, for ``pid`` to let go of (``let_go``) when it leaves."""
+    global _keeper
+    _keeper = (pid, record)
+
+
+def let_go(pgdata: Path, pid: int) -> None:
+    """Process ``pid`` no longer shares the server of ``pgdata`` (kept for it by ``keep_servers_for``):
+    stopped when no other process shares it."""
+    pgdata = pgdata.resolve()
+    if _WarmServer.possible(pgdata):
+        _let_go(pgdata, pgdata.parent / LOCK_FILE, pid)
 
 
 class _InBackground:
@@ -319,7 +348,7 @@ class EmbeddedPostgres:
 
     @property
     def _lock_path(self) -> Path:
-        return self.pgdata.parent / ".pg-auth.lock"
+        return self.pgdata.parent / LOCK_FILE
 
     def _secure(self) -> str:
         """The superuser's password; on a server that still trusts connections, set it first and then

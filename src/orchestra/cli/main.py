@@ -41,6 +41,15 @@ app = typer.Typer(
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
+
+def use_streams() -> None:
+    """Make the consoles again for this process's standard streams: a fork of the warm process (cli/warm.py)
+    writes to its caller's terminal or pipes, not to the streams the consoles were made for."""
+    global console, err_console
+    console = Console(highlight=False)
+    err_console = Console(stderr=True, highlight=False)
+
+
 ServerOpt = Annotated[
     str | None, typer.Option("--server", envvar="ORCHESTRA_SERVER", help="URL of a running Orchestra.")
 ]
@@ -612,6 +621,31 @@ def admin_token(
     settings = _settings(data_dir=data_dir)
     out = Console(highlight=False, soft_wrap=True)
     raise typer.Exit(_guarded(print_admin_token(settings, new, out, err_console)))
+
+
+warm_app = typer.Typer(
+    help="The warm process that runs `orchestra run` without loading its code each time "
+    "(docs/configuration.md#the-warm-process).",
+    no_args_is_help=True,
+)
+app.add_typer(warm_app, name="warm")
+
+
+@warm_app.command("status")
+def warm_status() -> None:
+    """Say whether a warm process serves this installation, and what it did."""
+    from orchestra.cli import warm_control
+
+    console.print(warm_control.describe(), soft_wrap=True)
+
+
+@warm_app.command("stop")
+def warm_stop() -> None:
+    """Stop this installation's warm process (after the commands it runs; it stops the embedded PostgreSQL
+    it kept when nothing else uses it)."""
+    from orchestra.cli import warm_control
+
+    console.print(warm_control.stop(), soft_wrap=True)
 
 
 admin_app = typer.Typer(
