@@ -64,6 +64,7 @@ class WarmProcess:
     idle_s: float = DEFAULT_IDLE_S
     loaded: dict[str, int] = field(default_factory=dict)  # module file -> its mtime when it was loaded
     running: dict[int, socket.socket] = field(default_factory=dict)  # fork pid -> its caller
+    command_line: Any = None  # the executable's command line, made once (typer builds it at every call)
     served: int = 0
     stopping: bool = False
 
@@ -82,6 +83,11 @@ class WarmProcess:
         if "sqlalchemy.orm" in sys.modules:  # the mappers are configured at their first use: done once here
             with contextlib.suppress(Exception):
                 sys.modules["sqlalchemy.orm"].configure_mappers()
+        import typer.main
+
+        from orchestra.cli import main as cli
+
+        self.command_line = typer.main.get_command(cli.app)
         gc.freeze()  # what was loaded lives as long as the process (and every fork): never walked again
         gc.enable()
         self.loaded = _module_files()
@@ -154,7 +160,9 @@ class WarmProcess:
             pid = os.fork()
             if pid == 0:
                 inherited = [listener.fileno(), *wake, *(other.fileno() for other in self.running.values())]
-                _run_in_fork(command, caller, [*inherited, self.lock], self.state / SERVERS)
+                _run_in_fork(
+                    command, caller, [*inherited, self.lock], self.state / SERVERS, self.command_line
+                )
             self.running[pid] = caller
             self.served += 1
             caller.sendall(f"started {pid}\n".encode())
@@ -266,7 +274,9 @@ def _command(request: Any, streams: list[int]) -> Command:
     return Command(argv=argv, cwd=cwd, env=env, stdio=encodings, streams=streams)
 
 
-def _run_in_fork(command: Command, caller: socket.socket, inherited: list[int], servers: Path) -> None:
+def _run_in_fork(
+    command: Command, caller: socket.socket, inherited: list[int], servers: Path, command_line: Any
+) -> None:
     """In the fork: let go of the warm process's own descriptors (``inherited``), become the caller's
     command, run it, and exit with its code (never returns)."""
     code = 1
@@ -286,7 +296,7 @@ def _run_in_fork(command: Command, caller: socket.socket, inherited: list[int], 
         sys.stdin, sys.stdout, sys.stderr = (_text_stream(fd, *command.stdio[fd]) for fd in (0, 1, 2))
         sys.argv = ["orchestra", *command.argv]
         _interrupt_when_gone(caller)
-        code = _run_command(servers)
+        code = _run_command(servers, command_line)
     except BaseException:
         traceback.print_exc()
     finally:
@@ -298,16 +308,17 @@ def _run_in_fork(command: Command, caller: socket.socket, inherited: list[int], 
         os._exit(code)
 
 
-def _run_command(servers: Path) -> int:
-    """The command of ``sys.argv``, as the executable runs it; the embedded servers it joins are shared
-    with the warm process (named in ``servers`` for it to let go of when it leaves)."""
+def _run_command(servers: Path, command_line: Any) -> int:
+    """The command of ``sys.argv``, as the executable runs it (``command_line``: its click command, made
+    from the typer app); the embedded servers it joins are shared with the warm process (named in
+    ``servers`` for it to let go of when it leaves)."""
     from orchestra.cli import main as cli
     from orchestra.embedded_pg import keep_servers_for
 
     keep_servers_for(os.getppid(), servers)
     cli.use_streams()
     try:
-        cli.app(prog_name="orchestra")
+        command_line(prog_name="orchestra")
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):
             return done.code or 0
