@@ -174,7 +174,7 @@ class _WarmServer:
         """Join the running server or start it; returns its URI (pgserver's form)."""
         running = self._ready()
         self._handles.add(os.getpid(), *([_keeper[0]] if _keeper else []))
-        if _keeper is not None:
+        if _keeper is not None and str(self.pgdata) not in _read_lines(_keeper[1]):
             with _keeper[1].open("a") as kept:  # one short line: appended whole
                 kept.write(f"{self.pgdata}\n")
         self._joined = True
@@ -257,6 +257,13 @@ def _let_go(pgdata: Path, lock_path: Path, pid: int, process: subprocess.Popen[b
 
 
 _keeper: tuple[int, Path] | None = None  # see keep_servers_for
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except OSError:
+        return []
 
 
 def keep_servers_for(pid: int, record: Path) -> None:

@@ -179,6 +179,9 @@ def test_a_run_after_a_run_is_made_by_the_warm_process_and_looks_the_same(warm: 
 
     status = warm.orchestra("warm", "status")
     assert "3 command(s) run" in status.stdout
+    [state] = list((warm.home / "rt").glob("orchestra-*/*"))
+    kept = (state / "servers").read_text().splitlines()
+    assert kept == [str((warm.home / "data" / "pg").resolve())]  # once, however many runs joined it
 
     stopped = warm.orchestra("warm", "stop")
     assert "stopped" in stopped.stdout

@@ -208,9 +208,9 @@ class WarmProcess:
                 let_go(Path(pgdata), os.getpid())
             except Exception as error:  # one server's trouble does not keep the others running
                 _log(f"could not let go of the server under {pgdata}: {error}")
-        with contextlib.suppress(OSError):
-            (self.state / SERVERS).unlink()
-            (self.state / STATUS).unlink()
+        for done in (SERVERS, STATUS):
+            with contextlib.suppress(OSError):
+                (self.state / done).unlink()
 
     def _write_status(self) -> None:
         status = {
