@@ -82,7 +82,7 @@ def _bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """The process runs (a zombie, exited but not yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
@@ -106,7 +106,7 @@ def _postmaster(pgdata: Path) -> tuple[int, str, str] | None:
     if len(lines) < 8 or not lines[0].strip().isdigit():
         return None  # being written: read again
     pid = int(lines[0])
-    return (pid, lines[4].strip(), lines[7].strip()) if _alive(pid) and _is_postgres(pid) else None
+    return (pid, lines[4].strip(), lines[7].strip()) if alive(pid) and _is_postgres(pid) else None
 
 
 def _is_postgres(pid: int) -> bool:
@@ -131,7 +131,7 @@ class _Handles:
             pids = json.loads(self.path.read_text())
         except (FileNotFoundError, ValueError):
             return []
-        return [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+        return [pid for pid in pids if isinstance(pid, int) and alive(pid)]
 
     def add(self, *joining: int) -> None:
         pids = self._read()
@@ -245,7 +245,7 @@ def _let_go(pgdata: Path, lock_path: Path, pid: int, process: subprocess.Popen[b
             return
         deadline = time.monotonic() + _STOP_TIMEOUT_S
         # the file goes when the server has shut down, just before its process exits
-        while _postmaster(pgdata) is not None or _alive(server):
+        while _postmaster(pgdata) is not None or alive(server):
             if time.monotonic() > deadline:
                 log.warning("embedded_postgres.slow_stop", pgdata=str(pgdata))
                 return

@@ -19,7 +19,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import make_url
 
-from orchestra.embedded_pg import HANDLES_FILE, PASSWORD_FILE, EmbeddedPostgres, EmbeddedPostgresError, _alive
+from orchestra.embedded_pg import HANDLES_FILE, PASSWORD_FILE, EmbeddedPostgres, EmbeddedPostgresError, alive
 from orchestra.migrate import _scram_matches, migrate_database
 
 # Another process joining the server: it starts, says so, and lets go when its stdin closes.
@@ -44,10 +44,6 @@ def postmaster_pid(pgdata: Path) -> int | None:
         return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
     except FileNotFoundError:
         return None
-
-
-def alive(pid: int) -> bool:
-    return _alive(pid)  # a zombie (exited, its parent gone) is not alive
 
 
 async def can_query(url: str) -> bool:

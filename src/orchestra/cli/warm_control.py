@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from orchestra.embedded_pg import alive
 from orchestra_launcher import LOCK, STATUS, state_dir
 
 
@@ -55,18 +56,8 @@ def stop(timeout_s: float = 120.0) -> str:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while (state / STATUS).exists() and _alive(pid):
+    while (state / STATUS).exists() and alive(pid):
         if time.monotonic() > deadline:
             return f"warm process {pid} is still ending its commands"
         time.sleep(0.02)
     return f"warm process {pid} stopped"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
