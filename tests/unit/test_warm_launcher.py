@@ -3,7 +3,9 @@ process's code is stale (tests/e2e/test_cli_warm.py runs the real thing)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -96,3 +98,18 @@ def test_a_command_request_is_read_as_it_was_sent() -> None:
 @pytest.mark.parametrize(("value", "expected"), [("", 900.0), ("30", 30.0), ("-1", 900.0), ("soon", 900.0)])
 def test_the_idle_time_is_read_from_the_environment(value: str, expected: float) -> None:
     assert idle_seconds({"ORCHESTRA_WARM_IDLE_S": value} if value else {}) == expected
+
+
+def test_the_launcher_loads_nothing_but_the_standard_library() -> None:
+    """What a warm `orchestra run` costs besides the run: the launcher's own imports."""
+    probe = "import json, sys; import orchestra_launcher; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True).stdout)
+    outside = [
+        name
+        for name in loaded
+        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "orchestra_launcher"
+    ]
+    # an editable install's import hook may be there (site-packages' .pth files run before any import)
+    assert [
+        name for name in outside if not name.startswith(("__main__", "__editable__", "_distutils_hack"))
+    ] == []
