@@ -488,3 +488,33 @@ async def test_a_driver_statement_and_one_of_sqlalchemy_s_take_turns_on_a_connec
         assert orm_result.one().y == 8
     finally:
         await engine.dispose()
+
+
+async def test_a_driver_statement_asks_for_the_driver_connection_once_per_connection(
+    quiet: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver connection under a held connection is looked up at its first statement only, and again
+    once SQLAlchemy replaced the DBAPI connection (invalidated): a statement never runs on a dropped one."""
+    asked: list[object] = []
+    original = AsyncConnection.get_raw_connection
+
+    async def counted(self: AsyncConnection) -> Any:
+        raw = await original(self)
+        asked.append(raw.driver_connection)
+        return raw
+
+    monkeypatch.setattr(AsyncConnection, "get_raw_connection", counted)
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)
+    try:
+        statement = _DriverStatement.compiled(text("SELECT CAST(:x AS int) AS x"), engine)
+        async with engine.connect() as conn:
+            assert [(await statement.first(conn, {"x": x}))["x"] for x in range(3)] == [0, 1, 2]
+            assert len(asked) == 1
+            await conn.invalidate()
+            await conn.rollback()  # the invalidated connection's transaction ends; the next use reconnects
+            assert (await statement.first(conn, {"x": 3}))["x"] == 3
+            assert (await statement.first(conn, {"x": 4}))["x"] == 4
+        assert len(asked) == 2
+        assert asked[0] is not asked[1]  # a new driver connection, not the dropped one
+    finally:
+        await engine.dispose()
