@@ -518,3 +518,27 @@ async def test_a_driver_statement_asks_for_the_driver_connection_once_per_connec
         assert asked[0] is not asked[1]  # a new driver connection, not the dropped one
     finally:
         await engine.dispose()
+
+
+async def test_no_row_trigger_of_the_run_table_looks_at_a_step_commit(quiet: Runtime) -> None:
+    """A step commit sets only the run's context, heartbeat, lease expiry (and data plan): every row-level
+    update trigger of ``test_runs`` names the columns it watches (UPDATE OF), none of these, so PostgreSQL
+    skips each one before reading its WHEN clause, on every step of every run."""
+    step_columns = {"context", "heartbeat_at", "lease_expires_at", "data_plan"}
+    async with quiet.db.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                """
+                SELECT t.tgname,
+                    array(SELECT a.attname FROM pg_attribute a
+                          WHERE a.attrelid = t.tgrelid AND a.attnum = ANY (t.tgattr)) AS columns
+                FROM pg_trigger t
+                WHERE t.tgrelid = 'test_runs'::regclass AND NOT t.tgisinternal
+                    AND t.tgtype & 1 = 1 AND t.tgtype & 16 = 16  -- FOR EACH ROW, ON UPDATE
+                """
+            )
+        )
+        triggers = {row.tgname: set(row.columns) for row in rows}
+    assert triggers, "the run table has row-level update triggers (the query found them)"
+    looking = {name: columns for name, columns in triggers.items() if not columns or columns & step_columns}
+    assert looking == {}
