@@ -488,3 +488,57 @@ async def test_a_driver_statement_and_one_of_sqlalchemy_s_take_turns_on_a_connec
         assert orm_result.one().y == 8
     finally:
         await engine.dispose()
+
+
+async def test_a_driver_statement_asks_for_the_driver_connection_once_per_connection(
+    quiet: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver connection under a held connection is looked up at its first statement only, and again
+    once SQLAlchemy replaced the DBAPI connection (invalidated): a statement never runs on a dropped one."""
+    asked: list[object] = []
+    original = AsyncConnection.get_raw_connection
+
+    async def counted(self: AsyncConnection) -> Any:
+        raw = await original(self)
+        asked.append(raw.driver_connection)
+        return raw
+
+    monkeypatch.setattr(AsyncConnection, "get_raw_connection", counted)
+    engine = make_engine(quiet.db.url, quiet.db.context_key, pool_size=1)
+    try:
+        statement = _DriverStatement.compiled(text("SELECT CAST(:x AS int) AS x"), engine)
+        async with engine.connect() as conn:
+            assert [(await statement.first(conn, {"x": x}))["x"] for x in range(3)] == [0, 1, 2]
+            assert len(asked) == 1
+            await conn.invalidate()
+            await conn.rollback()  # the invalidated connection's transaction ends; the next use reconnects
+            assert (await statement.first(conn, {"x": 3}))["x"] == 3
+            assert (await statement.first(conn, {"x": 4}))["x"] == 4
+        assert len(asked) == 2
+        assert asked[0] is not asked[1]  # a new driver connection, not the dropped one
+    finally:
+        await engine.dispose()
+
+
+async def test_no_row_trigger_of_the_run_table_looks_at_a_step_commit(quiet: Runtime) -> None:
+    """A step commit sets only the run's context, heartbeat, lease expiry (and data plan): every row-level
+    update trigger of ``test_runs`` names the columns it watches (UPDATE OF), none of these, so PostgreSQL
+    skips each one before reading its WHEN clause, on every step of every run."""
+    step_columns = {"context", "heartbeat_at", "lease_expires_at", "data_plan"}
+    async with quiet.db.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                """
+                SELECT t.tgname,
+                    array(SELECT a.attname FROM pg_attribute a
+                          WHERE a.attrelid = t.tgrelid AND a.attnum = ANY (t.tgattr)) AS columns
+                FROM pg_trigger t
+                WHERE t.tgrelid = 'test_runs'::regclass AND NOT t.tgisinternal
+                    AND t.tgtype & 1 = 1 AND t.tgtype & 16 = 16  -- FOR EACH ROW, ON UPDATE
+                """
+            )
+        )
+        triggers = {row.tgname: set(row.columns) for row in rows}
+    assert triggers, "the run table has row-level update triggers (the query found them)"
+    looking = {name: columns for name, columns in triggers.items() if not columns or columns & step_columns}
+    assert looking == {}

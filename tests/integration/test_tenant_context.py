@@ -123,6 +123,11 @@ async def test_a_forged_or_replayed_context_is_refused(
             "its own mac on another tenant": own.replace(str(other), str(tenant)),
             "widened to every project": f"{tenant}/{uuid.uuid4()}/{pid}/session/{own.rsplit('/', 1)[1]}",
             "not hex": f"{tenant}//{pid}/session/{'z' * 64}",
+            # its own mac, written otherwise: the format is checked before the mac is decoded
+            "its own mac in upper case": own[: own.rindex("/") + 1] + own.rsplit("/", 1)[1].upper(),
+            "its own mac a digit short": own[:-1],
+            "its own mac a digit long": own + "0",
+            "its own mac on two lines": own[:-2] + "\n" + own[-2:],
             "a field short": f"{tenant}/{pid}/session/{'0' * 64}",
             "an old tenant_id value": str(tenant),
         }

@@ -249,3 +249,38 @@ def test_strings_without_markup_never_reach_jinja(monkeypatch: pytest.MonkeyPatc
         "url": "http://x/{a}",
         "b": ["}}", "{ {"],
     }
+
+
+def test_a_lone_name_is_looked_up_without_a_jinja_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: Any, **__: Any) -> Any:
+        raise AssertionError("Jinja rendered it")
+
+    monkeypatch.setattr(templating, "_compiled_expression", fail)
+    monkeypatch.setattr(templating, "new_context", fail)
+    assert render_value({"id": "{{ order_id }}", "o": "{{- order -}}", "n": " {{ nothing }} "}, SCOPE) == {
+        "id": 42,
+        "o": {"items": 3},
+        "n": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("template", "scope", "expected"),
+    [
+        ("{{ range }}", {"range": 3}, 3),  # a variable hides the global of its name
+        ("{{ true }}", {"true": 3}, True),  # a constant, not a name
+        ("{{ none }}", {"none": 3}, None),
+        ("{{ self }}", {"self": 3}, "<TemplateReference None>"),  # Jinja's own meaning of the name
+        ("{{ order }}", {"order": {"a": [1]}}, {"a": [1]}),
+    ],
+)
+def test_a_lone_name_means_what_it_means_to_jinja(
+    template: str, scope: dict[str, Any], expected: Any
+) -> None:
+    assert render_value(template, scope) == expected
+
+
+def test_a_lone_undefined_name_is_the_same_error() -> None:
+    assert render_error("{{ no_such_name }}") == render_error("{{ no_such_name | string }}").replace(
+        " | string", ""
+    )

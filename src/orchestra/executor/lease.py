@@ -143,22 +143,31 @@ class _DriverStatement:
 
         One statement at a time on a connection: the data phase commits the outcomes of calls made in
         parallel through the run's one connection (SQLAlchemy queues its own statements the same way)."""
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection  # asyncpg's connection
-        assert driver is not None
-        # SQLAlchemy's adapter runs its own statements under this lock: taking it too keeps a statement of
-        # SQLAlchemy's and one of these from overlapping on the connection ("another operation is in
-        # progress"). A private attribute of the adapter; without it, a lock of this connection's own.
-        lock = getattr(raw.dbapi_connection, "_execute_mutex", None)
-        if lock is None:
-            lock = conn.info.get(_DRIVER_LOCK)
-            if lock is None:
-                lock = conn.info[_DRIVER_LOCK] = asyncio.Lock()
+        driver, lock = await _driver_of(conn)
         async with lock:
             return await driver.fetchrow(self.sql, *[params[name] for name in self.names])
 
 
-_DRIVER_LOCK = "orchestra.driver_statement_lock"  # in the connection's info (kept with its DBAPI connection)
+# In the connection's info, which SQLAlchemy keeps with its DBAPI connection and clears when it connects anew.
+_DRIVER = "orchestra.driver_connection"
+
+
+async def _driver_of(conn: AsyncConnection) -> tuple[Any, asyncio.Lock]:
+    """asyncpg's connection under ``conn`` and the lock its statements run under. Looked up once per DBAPI
+    connection: asking SQLAlchemy for it (``get_raw_connection``, a greenlet hop) on every step commit
+    costs more than the rest of the commit's Python."""
+    known = None if conn.invalidated else conn.info.get(_DRIVER)
+    if known is not None:
+        return cast(tuple[Any, asyncio.Lock], known)
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection  # asyncpg's connection
+    assert driver is not None
+    # SQLAlchemy's adapter runs its own statements under this lock: taking it too keeps a statement of
+    # SQLAlchemy's and one of these from overlapping on the connection ("another operation is in
+    # progress"). A private attribute of the adapter; without it, a lock of this connection's own.
+    lock = getattr(raw.dbapi_connection, "_execute_mutex", None) or asyncio.Lock()
+    conn.info[_DRIVER] = (driver, lock)
+    return driver, lock
 
 
 _HEARTBEAT = text(

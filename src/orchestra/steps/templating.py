@@ -119,12 +119,42 @@ class _Scope:
         self.scope = scope
         self._parent: dict[str, Any] | None = None
 
-    def context(self, template: Template) -> Context:
+    def _names(self) -> dict[str, Any]:
         if self._parent is None:
             self._parent = {**ENVIRONMENT.globals, **self.scope}
+        return self._parent
+
+    def context(self, template: Template) -> Context:
         # shared: the parent as it is. Without the template's globals (they are in the parent): those are
         # only read when a template imports another, which a template without a loader cannot.
-        return new_context(ENVIRONMENT, template.name, template.blocks, self._parent, True, None)
+        return new_context(ENVIRONMENT, template.name, template.blocks, self._names(), True, None)
+
+    def look_up(self, name: str) -> Any:
+        """What a template's context resolves ``name`` to (a fresh context has no assignments of its own
+        yet: its parent's value), or ``_MISSING``."""
+        return self._names().get(name, _MISSING)
+
+
+_MISSING: Any = object()
+
+
+@lru_cache(maxsize=4096)
+def _looked_up_name(expression: str) -> str | None:
+    """The variable an expression is made of and nothing else (``next`` in ``{{ next }}``), as Jinja parses
+    it (``true``, ``none`` and the like are constants, not names); None for any other expression and for
+    the names Jinja may resolve otherwise."""
+    try:
+        parser = Parser(ENVIRONMENT, expression, state="variable")
+        node = parser.parse_expression()
+    except TemplateSyntaxError:
+        return None
+    if not parser.stream.eos or not isinstance(node, nodes.Name) or node.ctx != "load":
+        return None
+    return None if node.name in _SPECIAL_NAMES else node.name
+
+
+# Names Jinja's compiled code gives a meaning of its own in some places (``self``: the template's reference).
+_SPECIAL_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})
 
 
 @lru_cache(maxsize=4096)
@@ -184,6 +214,12 @@ def _render_string(text: str, scope: _Scope, *, native: bool) -> Any:
         with _budget_of_this_call():
             expression = _single_expression(text) if native else None
             if expression is not None:
+                # The most common template of all, ``{{ name }}``: its value without a Jinja context and
+                # render call (what they would do: look the name up in the shared names, charge nothing).
+                name = _looked_up_name(expression)
+                value = _MISSING if name is None else scope.look_up(name)
+                if value is not _MISSING:
+                    return _native(_ensure_defined(value))
                 template = _compiled_expression(expression)
                 context = scope.context(template)
                 for _ in template.root_render_func(context):
