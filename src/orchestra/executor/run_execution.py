@@ -52,6 +52,7 @@ from orchestra.steps.flow_control import (
     skipped_reason,
 )
 from orchestra.steps.http_call import HttpCall
+from orchestra.steps.http_send import run_cookies
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.request_auth import RunAuth
 from orchestra.steps.request_step import HttpStepRunner, RunRequests
@@ -161,6 +162,7 @@ class RunExecution:
         with (
             tracing.run_span(self.lease.run_id, self.lease.name, attributes) as span,
             tracking(self.environment.secrets.values(), self.masker.learn),
+            run_cookies(),  # what the SUT sets goes back within this run only (lost at a resume)
         ):
             status, reason = await self._execute()
             tracing.end(span, "run", str(status), self.masker.text(reason) if reason else None)

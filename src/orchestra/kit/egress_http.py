@@ -32,6 +32,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import httpcore
@@ -227,9 +228,11 @@ def guarded_client(
     *, limits: httpx.Limits = DEFAULT_LIMITS, http2: bool = False, resolver: Resolver | None = None
 ) -> httpx.AsyncClient:
     """An AsyncClient for requests made on behalf of test definitions: egress-guarded, no proxies, no
-    environment-supplied settings. Send within ``egress.applying(policy)``."""
+    environment-supplied settings, no cookies kept (one client serves every run and tenant: a run keeps
+    its own, steps/http_send.py). Send within ``egress.applying(policy)``."""
     transport = EgressTransport(limits=limits, http2=http2, resolver=resolver)
-    return httpx.AsyncClient(transport=transport, trust_env=False)
+    keeps_none = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(transport=transport, trust_env=False, cookies=keeps_none)
 
 
 async def points_at_private_network(url: str, resolver: Resolver | None = None) -> bool:

@@ -5,12 +5,19 @@ Every request (and every redirect hop, which is followed here one at a time) is 
 current egress policy (kit/egress.py) before it waits for a request-rate slot or is sent; the guarded
 transport checks again and checks the addresses of new connections. The body is read up to a limit, as
 decoded bytes, so a gzip bomb is caught as it inflates.
+
+Cookies the SUT sets are kept for the run that received them (``run_cookies``) and sent back with that
+run's later requests to the same site, as a browser, Postman or newman keep them for one session; the client
+that sends every run's requests keeps none of its own (kit/egress_http.py), so no cookie goes to another
+run, project or tenant. A ``Cookie`` header a request writes itself is sent as written.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import httpx
 
@@ -19,6 +26,19 @@ from orchestra.kit.egress import EgressRefused
 
 Pace = Callable[[], Awaitable[None]]  # waits for the request's turn in the SUT's request rate
 MAX_REDIRECTS = 20
+_cookies: ContextVar[httpx.Cookies | None] = ContextVar("orchestra_run_cookies", default=None)
+
+
+@contextmanager
+def run_cookies() -> Iterator[httpx.Cookies]:
+    """The cookie jar of one run: what its SUT sets while it runs, sent back by its later requests (each
+    request's, each redirect hop's site) and forgotten when it ends."""
+    jar = httpx.Cookies()
+    token = _cookies.set(jar)
+    try:
+        yield jar
+    finally:
+        _cookies.reset(token)
 
 
 class ResponseTooLarge(Exception):
@@ -105,10 +125,15 @@ async def _open(
             waiting = time.perf_counter()
             await pace()
             paced += time.perf_counter() - waiting
+        jar = _cookies.get()
+        if jar is not None:
+            jar.set_cookie_header(request)  # only when the request writes no Cookie header itself
         try:
             response = await client.send(request, stream=True, follow_redirects=False)
         except EgressRefused as error:  # the transport's checks: the address of a new connection
             raise _refused(request.url, hops, error) from None
+        if jar is not None:
+            jar.extract_cookies(response)
         if not follow_redirects or response.next_request is None:
             return response, paced
         request = response.next_request
