@@ -37,6 +37,7 @@ from orchestra.testdata.planner.entities import (
     field_path,
     id_field,
     is_collection_post,
+    is_query_post,
     object_schema,
     parent_left_to_server,
     producer_of,
@@ -140,6 +141,8 @@ def plan_for_operation(
     planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers, learnt=learnt)
     if planner.creates(operation):
         planner.entity(entity_of(operation), operation, name="request")
+    elif operation.method == "POST" and is_query_post(operation):
+        planner.call("request", operation, cleanup=False)  # a read, also below an item (``/{kind}/count``)
     elif operation.method in ("PUT", "PATCH") or (
         operation.method == "POST" and not is_collection_post(operation)
     ):

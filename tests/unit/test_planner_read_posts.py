@@ -1,0 +1,159 @@
+"""POSTs that only read (a page, a history, a count, a reading of what exists), told apart from the
+creations that look like them: a read is called once with nothing to undo; a creation is still undone, or
+refused when nothing undoes it. Reading a creation as a read would leave what it made in the SUT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orchestra.openapi.operations import Catalogue, Operation, Parameter
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
+from orchestra.testdata.planner.entities import is_query_post
+from orchestra.testdata.planner.undo import creates, left_behind
+from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Request
+
+ID = {"type": "string", "format": "uuid"}
+FLOW = {"type": "object", "title": "Flow", "properties": {"id": ID, "name": {"type": "string"}}}
+FLOW_FILTER = {"anyOf": [{"type": "object", "title": "FlowFilter", "properties": {}}, {"type": "null"}]}
+FILTERS = {
+    "type": "object",
+    "properties": {"flows": FLOW_FILTER, "sort": {"type": "string"}, "limit": {"type": "integer"}},
+}
+PAGE = {
+    "type": "object",
+    "properties": {"results": {"type": "array", "items": FLOW}, "count": {"type": "integer"}},
+}
+
+
+def catalogue(*operations: Operation) -> Catalogue:
+    create = Operation(
+        "create_flow_flows_post",
+        "POST",
+        "/flows/",
+        summary="Create Flow",
+        request_schema={"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        responses={"200": FLOW},
+    )
+    delete = Operation(
+        "delete_flow_flows__id__delete",
+        "DELETE",
+        "/flows/{id}",
+        parameters=(Parameter("id", "path", True, ID),),
+        responses={"204": None},
+    )
+    found = {operation.operation_id: operation for operation in (create, delete, *operations)}
+    return Catalogue("t", "0" * 64, found)
+
+
+def post(path: str, summary: str, body: Any = FILTERS, answer: Any = PAGE, **more: Any) -> Operation:
+    operation_id = more.pop("operation_id", None) or "_".join(summary.lower().split()) + "_post"
+    status = more.pop("status", "200")
+    return Operation(
+        operation_id, "POST", path, summary=summary, request_schema=body, responses={status: answer}, **more
+    )
+
+
+READS = [
+    post("/flows/paginate", "Paginate Flows"),  # a verb of reading leads its summary
+    post("/flows/history", "Flow History", answer={"type": "array", "items": {"type": "object"}}),
+    post(  # says it reads only in its description; its body is all filters
+        "/flows/lateness",
+        "Average Flow Lateness",
+        answer={"anyOf": [{"type": "number"}, {"type": "null"}]},
+        description="Query for average lateness in seconds.\nMore text.",
+    ),
+    post(
+        "/ui/flows/next-runs",
+        "Next Runs By Flow",
+        body={"type": "object", "properties": {"flow_ids": {"type": "array", "items": ID}}},
+        answer={"type": "object", "additionalProperties": FLOW},
+        description="Get the next run of each flow.",
+    ),
+    post(  # no verb at all: a body of filters, sorting and paging answered by a list
+        "/flows/overview",
+        "Flows Overview",
+        answer={"type": "array", "items": FLOW},
+    ),
+]
+
+
+@pytest.mark.parametrize("read", READS, ids=lambda op: op.path)
+def test_a_post_that_only_reads_is_called_once_with_nothing_to_undo(read: Operation) -> None:
+    found = catalogue(read)
+    assert is_query_post(read)
+    assert not creates(found, read)
+    plan = plan_for_operation(read.operation_id, found, environment={}, secret_names=[])
+    request = plan.bindings["request"]
+    assert request.call is not None
+    assert request.call.operation == read.operation_id
+    assert request.cleanup is None
+    assert [name for name, binding in plan.bindings.items() if binding.call is not None] == ["request"]
+
+
+def test_a_read_below_an_item_is_a_call_not_a_change_of_that_item() -> None:
+    count = Operation(
+        "count_account_events_events_count_by__countable__post",
+        "POST",
+        "/events/count-by/{countable}",
+        summary="Count Account Events",
+        parameters=(Parameter("countable", "path", True, {"enum": ["day", "event"]}),),
+        request_schema=FILTERS,
+        responses={"200": {"type": "array", "items": {"type": "object"}}},
+    )
+    plan = plan_for_operation(count.operation_id, catalogue(count), environment={}, secret_names=[])
+    request = plan.bindings["request"]
+    assert request.call is not None
+    assert request.cleanup is None
+    assert request.call.path["countable"].startswith("{{ data.")
+
+
+LOOK_ALIKES = [
+    # Named like a read, but documented as creating (201).
+    post("/flows/history", "Flow History", answer=FLOW, status="201"),
+    # A verb of reading, but it answers the one item it made (an id): a creation.
+    post("/flows/snapshot", "Get Flow Snapshot", answer=FLOW),
+    # A body of filters only, but its summary says it writes.
+    post("/flows/bulk_delete", "Bulk Delete Flows", answer={"type": "object"}),
+    post("/flows/archive", "Archive Flows", answer={"type": "array", "items": {"type": "object"}}),
+    # A last segment of reading, but its description begins with a verb of writing.
+    post("/flows/page", "Flow Page", description="Creates a page for the flows.", answer={"type": "object"}),
+    # It answers nothing: an action, not a read.
+    post("/flows/paginate", "Paginate Flows", answer=None, status="204"),
+    # Its operationId, beyond the words repeating its path, says it makes something.
+    post("/flows/paginate", "", operation_id="generateFlowsPaginate", answer={"type": "object"}),
+]
+
+
+@pytest.mark.parametrize("creation", LOOK_ALIKES, ids=lambda op: f"{op.path} {op.summary}")
+def test_a_creation_that_looks_like_a_read_is_still_a_creation(creation: Operation) -> None:
+    found = catalogue(creation)
+    assert not is_query_post(creation)
+    assert creates(found, creation)
+    with pytest.raises(PlanRefused) as refused:  # nothing undoes it: never sent as if it read
+        plan_for_operation(creation.operation_id, found, environment={}, secret_names=[])
+    assert "nothing undoes what it creates" in refused.value.reasons[0]
+    plan = DataPlan(bindings={"made": Binding(call=Call(operation=creation.operation_id))})
+    assert left_behind(plan, found) == [
+        f"bindings.made: {creation.operation_id} creates something and has no cleanup"
+    ]
+
+
+def test_a_creation_answering_201_beside_its_delete_is_undone_whatever_its_name() -> None:
+    history = post(
+        "/histories",
+        "Read History",
+        body={"type": "object", "properties": {"flows": FLOW_FILTER}},
+        answer={"type": "object", "properties": {"id": ID}},
+        status="201",
+    )
+    delete = Operation(
+        "deleteHistory", "DELETE", "/histories/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    plan = plan_for_operation(
+        history.operation_id, catalogue(history, delete), environment={}, secret_names=[]
+    )
+    assert plan.bindings["request"].cleanup == Request(
+        operation="deleteHistory", path={"id": "{{ self.id }}"}
+    )
