@@ -157,3 +157,61 @@ def test_a_creation_answering_201_beside_its_delete_is_undone_whatever_its_name(
     assert plan.bindings["request"].cleanup == Request(
         operation="deleteHistory", path={"id": "{{ self.id }}"}
     )
+
+
+def limits(*more: Operation) -> Catalogue:
+    """Limits made by two collections: ``POST /limits/`` and ``POST /v2/limits/``, each with its items."""
+    limit = {"type": "object", "properties": {"id": ID, "name": {"type": "string"}}}
+    named = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    either = Parameter("id_or_name", "path", True, {"anyOf": [ID, {"type": "string"}]})
+    operations = (
+        Operation("createLimit", "POST", "/limits/", request_schema=named, responses={"200": limit}),
+        Operation("deleteLimit", "DELETE", "/limits/{id}", parameters=(Parameter("id", "path", True, ID),)),
+        Operation("createLimitV2", "POST", "/v2/limits/", request_schema=named, responses={"201": limit}),
+        Operation("readLimitV2", "GET", "/v2/limits/{id_or_name}", parameters=(either,)),
+        Operation("deleteLimitV2", "DELETE", "/v2/limits/{id_or_name}", parameters=(either,)),
+    )
+    return Catalogue("t", "0" * 64, {op.operation_id: op for op in (*operations, *more)})
+
+
+def test_an_item_path_is_filled_by_the_creation_on_its_own_collection_and_its_first_alternative() -> None:
+    plan = plan_for_operation("readLimitV2", limits(), environment={}, secret_names=[])
+    made = plan.bindings["limit"]
+    assert made.call is not None
+    assert made.call.operation == "createLimitV2"  # not the shorter POST /limits/ of another collection
+    assert made.cleanup == Request(operation="deleteLimitV2", path={"id_or_name": "{{ self.id }}"})
+    assert plan.bindings["request"].call.path == {"id_or_name": "{{ data.limit.id }}"}
+
+
+def test_path_parameters_naming_entities_by_name_take_the_names_of_the_entities_created() -> None:
+    deployment = {"type": "object", "properties": {"id": ID, "name": {"type": "string"}, "flow_id": ID}}
+    body = {
+        "type": "object",
+        "required": ["name", "flow_id"],
+        "properties": {"name": {"type": "string"}, "flow_id": ID},
+    }
+    found = catalogue(
+        Operation(
+            "createDeployment", "POST", "/deployments/", request_schema=body, responses={"200": deployment}
+        ),
+        Operation(
+            "deleteDeployment", "DELETE", "/deployments/{id}", parameters=(Parameter("id", "path", True, ID),)
+        ),
+        Operation(
+            "readDeploymentByName",
+            "GET",
+            "/deployments/name/{flow_name}/{deployment_name}",
+            parameters=(
+                Parameter("flow_name", "path", True, {"type": "string"}),
+                Parameter("deployment_name", "path", True, {"type": "string"}),
+            ),
+        ),
+    )
+    plan = plan_for_operation("readDeploymentByName", found, environment={}, secret_names=[])
+    assert plan.bindings["request"].call.path == {
+        "flow_name": "{{ data.flow.name }}",
+        "deployment_name": "{{ data.deployment.name }}",
+    }
+    assert plan.bindings["deployment"].call.body["flow_id"] == "{{ data.flow.id }}"  # the flow it names
+    assert plan.bindings["flow"].cleanup is not None
+    assert plan.bindings["deployment"].cleanup is not None

@@ -458,7 +458,17 @@ class _Planner:
                 pointer = ".".join(link.field)
                 self.note(f"{where}: $.{pointer} of the {made} created with {source.operation_id} (its link)")
                 return _template(f"data.{binding}.{pointer}")
-        entities = [referenced_entity(parameter), _entity_before(operation.path, parameter)]
+        collection = self.collection_producer(operation, parameter)
+        if collection is not None:
+            found = field_for(collection, parameter)
+            if found is not None:
+                entity = entity_of(collection)
+                binding = self.entity(entity, collection)
+                made_by = collection.operation_id
+                self.note(f"{where}: $.{found} of the {entity} created with {made_by} (its collection)")
+                return _template(f"data.{binding}.{found}")
+        entities = [referenced_entity(parameter), self.named_entity(parameter)]
+        entities.append(_entity_before(operation.path, parameter))
         for entity in dict.fromkeys(entity for entity in entities if entity):
             producer = producer_of(self.catalogue, entity)
             if producer is None or not self.may_create(producer):
@@ -497,6 +507,27 @@ class _Planner:
             binding = self.entity(entity, producer)
             self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
             return _template(f"data.{binding}.{found}")
+        return None
+
+    def collection_producer(self, operation: Operation, parameter: str) -> Operation | None:
+        """The creation on the collection an item path names by ``{parameter}`` (``POST
+        /v2/limits/`` for ``/v2/limits/{id_or_name}``, though ``POST /limits/`` makes limits too): an
+        item is made where it is listed. None when there is none, or it is not a creation that may be
+        planned, or one that leaves what the item belongs to to the SUT."""
+        marker = "/{" + parameter + "}"
+        if marker not in operation.path:
+            return None
+        collection = operation.path[: operation.path.index(marker)].rstrip("/")
+        for producer in self.catalogue.operations.values():
+            if (
+                is_collection_post(producer)
+                and producer.path.rstrip("/") == collection
+                and producer is not operation
+                and self.creates(producer)
+                and self.may_create(producer)
+                and parent_left_to_server(self.catalogue, producer) is None  # rather where it names one
+            ):
+                return producer
         return None
 
     def signed_in_field(self, parameter: str) -> tuple[str, str] | None:

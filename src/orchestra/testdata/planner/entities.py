@@ -424,7 +424,11 @@ def field_for(operation: Operation, parameter: str, entity: str | None = None) -
     through its envelope: the field of that name (``slug``; camel and snake case alike, ``commentId`` ↔
     ``comment_id``), else ``{<entity>_<field>}`` of the resource's own entity (``{work_pool_name}`` → its
     ``name``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
-    None when the resource has no such field."""
+    None when the resource has no such field. A parameter naming alternatives (``{id_or_name}``) takes
+    the first the resource has."""
+    if "_or_" in snake(parameter):
+        alternatives = (field_for(operation, part, entity) for part in snake(parameter).split("_or_") if part)
+        return next((found for found in alternatives if found is not None), None)
     key, properties = resource_of(operation)
     wanted = _plain(parameter)
     for name in properties:
