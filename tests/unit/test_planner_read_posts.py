@@ -215,3 +215,44 @@ def test_path_parameters_naming_entities_by_name_take_the_names_of_the_entities_
     assert plan.bindings["deployment"].call.body["flow_id"] == "{{ data.flow.id }}"  # the flow it names
     assert plan.bindings["flow"].cleanup is not None
     assert plan.bindings["deployment"].cleanup is not None
+
+
+def inputs_catalogue() -> Catalogue:
+    """Inputs of a flow, made by ``POST /flows/{id}/input`` with a ``key`` it does not answer (``201``
+    without a body), read and deleted by that key."""
+    key = Parameter("key", "path", True, {"type": "string"})
+    flow_id = Parameter("id", "path", True, ID)
+    body = {
+        "type": "object",
+        "required": ["key", "value"],
+        "properties": {"key": {"type": "string"}, "value": {"type": "string"}},
+    }
+    return catalogue(
+        Operation(
+            "createInput",
+            "POST",
+            "/flows/{id}/input",
+            parameters=(flow_id,),
+            request_schema=body,
+            responses={"201": None},
+        ),
+        Operation("readInput", "GET", "/flows/{id}/input/{key}", parameters=(flow_id, key)),
+        Operation("deleteInput", "DELETE", "/flows/{id}/input/{key}", parameters=(flow_id, key)),
+    )
+
+
+def test_an_item_its_creation_names_but_does_not_answer_is_addressed_and_undone_by_the_name_sent() -> None:
+    found = inputs_catalogue()
+    plan = plan_for_operation("readInput", found, environment={}, secret_names=[])
+    made = plan.bindings["input"]
+    assert made.call is not None
+    sent = made.call.body["key"]
+    assert sent.startswith("{{ data.")
+    assert plan.bindings["request"].call.path == {"id": "{{ data.flow.id }}", "key": sent}
+    assert made.cleanup == Request(operation="deleteInput", path={"key": sent, "id": "{{ data.flow.id }}"})
+    deletion = plan_for_operation("deleteInput", found, environment={}, secret_names=[])  # what it made
+    assert deletion.bindings["request"].call.path["key"] == deletion.bindings["input"].call.body["key"]
+    created = plan_for_operation("createInput", found, environment={}, secret_names=[])
+    assert created.bindings["request"].cleanup.path["key"] == created.bindings["request"].call.body["key"]
+    for each in (plan, deletion):  # sent only after the item exists (the name alone does not wait for it)
+        assert each.bindings["request"].depends_on == ["input"]

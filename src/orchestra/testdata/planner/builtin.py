@@ -188,6 +188,7 @@ class _Planner:
         self.fixed: dict[str, dict[str, Any]] = {}  # operationId → body values named in requires
         self.refused: list[str] = []  # inputs that cannot be determined: which and why
         self.unresolved: dict[str, str] = {}  # input → why no created entity fills it
+        self.sent_names: dict[str, str] = {}  # a value a creation sent that names what it made → its binding
         self.chosen_login = choose_login(catalogue, self.environment)
         self._login: tuple[Login | None, str] | None = None
 
@@ -253,7 +254,7 @@ class _Planner:
             inputs = self.request_inputs(name, operation)
         finally:
             self.in_progress.discard(operation.operation_id)
-        undo = self.cleanup_for(operation, inputs["path"]) if cleanup else None
+        undo = self.cleanup_for(operation, inputs["path"], inputs["body"]) if cleanup else None
         self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs), cleanup=undo)
         return name
 
@@ -467,6 +468,16 @@ class _Planner:
                 made_by = collection.operation_id
                 self.note(f"{where}: $.{found} of the {entity} created with {made_by} (its collection)")
                 return _template(f"data.{binding}.{found}")
+            if parameter in _required(collection.request_schema):
+                # The answer does not say it (``201`` without a body), the request did: the item is
+                # named by the value its creation sent (``POST /runs/{id}/input`` with ``{"key": …}``).
+                binding = self.entity(entity_of(collection), collection)
+                call = self.bindings[binding].call
+                sent = call.body.get(parameter) if call is not None and isinstance(call.body, dict) else None
+                if isinstance(sent, str):
+                    self.note(f"{where}: the {parameter} {collection.operation_id} sent")
+                    self.sent_names[sent] = binding
+                    return sent
         entities = [referenced_entity(parameter), self.named_entity(parameter)]
         entities.append(_entity_before(operation.path, parameter))
         for entity in dict.fromkeys(entity for entity in entities if entity):
@@ -546,7 +557,9 @@ class _Planner:
     def may_create(self, producer: Operation) -> bool:
         return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
 
-    def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
+    def cleanup_for(
+        self, operation: Operation, created_with: dict[str, Any], sent: Any = None
+    ) -> Request | None:
         """The request that undoes what ``operation`` makes: the DELETE of the made item, else the DELETE
         on the creation's own path (an action or a sub-resource: favorite / unfavorite). None when nothing
         undoes it: noted when it belongs to entities the plan creates and deletes (``POST
@@ -576,8 +589,11 @@ class _Planner:
             same = {p.name: created_with[p.name] for p in deleter.parameters if p.name in created_with}
             self.note(f"{deleter.operation_id} undoes what {operation.operation_id} makes (the same path)")
             return Request(operation=deleter.operation_id, path=same)
-        field = field_for(operation, parameter) or id_field(operation)
-        path = {parameter: _template(f"self.{field}")}
+        field = field_for(operation, parameter)
+        if field is None and isinstance(sent, dict) and isinstance(sent.get(parameter), str | int):
+            path = {parameter: sent[parameter]}  # named by what its creation sent, not in its answer
+        else:
+            path = {parameter: _template(f"self.{field or id_field(operation)}")}
         for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
@@ -596,7 +612,12 @@ class _Planner:
     def from_created(self, values: Mapping[str, Any]) -> bool:
         """Whether every value is the field of an entity this plan creates and deletes."""
         made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
-        return refer_to(values, made)
+        rest = {
+            key: value
+            for key, value in values.items()
+            if not (isinstance(value, str) and self.sent_names.get(value) in made)
+        }
+        return refer_to(rest, made)
 
     def path_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
         return {
@@ -875,6 +896,19 @@ class _Planner:
                 return f"env.{name}"
         return None
 
+    def wait_for_sent_names(self) -> None:
+        """A call whose path names an item by the value its creation sent (``sent_names``) refers to that
+        value, not to the creation: it is made to wait for the creation (``depends_on``)."""
+        for name, binding in self.bindings.items():
+            if binding.call is None:
+                continue
+            paths = [value for value in binding.call.path.values() if isinstance(value, str)]
+            creations = [self.sent_names[value] for value in paths if value in self.sent_names]
+            waits = [creation for creation in creations if creation != name]
+            if waits:
+                depends = list(dict.fromkeys([*binding.depends_on, *waits]))
+                self.bindings[name] = binding.model_copy(update={"depends_on": depends})
+
     # -- the log-in --------------------------------------------------------------------------------------
 
     def is_login(self, operation: Operation) -> bool:
@@ -950,9 +984,15 @@ class _Planner:
         if self.refused:
             raise PlanRefused(self.refused)
         self.authenticate()
+        self.wait_for_sent_names()
         return DataPlan(
             seed=seed, notes=self.notes, defaults=Defaults(headers=self.headers), bindings=self.bindings
         )
+
+
+def _required(schema: JsonSchema | None) -> list[str]:
+    merged = object_schema(schema)
+    return list(merged.get("required") or []) if merged is not None else []
 
 
 def _template(expression: str) -> str:
