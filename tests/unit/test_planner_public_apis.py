@@ -289,6 +289,31 @@ def test_an_optional_property_named_after_an_entity_is_a_relation_left_out() -> 
     assert set(result.bindings["request"].call.body) == {"name", "options"}
 
 
+def test_an_optional_list_of_an_entitys_names_or_ids_is_left_out() -> None:
+    queues = Operation(
+        "createQueue", "POST", "/queues", request_schema={"type": "object"}, responses=created({"id": ID})
+    )
+    names = {"type": "array", "items": {"type": "string"}}
+    body = {
+        "type": "object",
+        "properties": {
+            "queue_names": names,  # made-up names name no queue: a 404
+            "queue_ids": {"anyOf": [{"type": "array", "items": ID}, {"type": "null"}]},
+            "tag_names": names,  # no operation makes tags: a plain value
+            "limit": {"type": "integer"},
+        },
+    }
+    runs = Operation(
+        "readScheduledRuns",
+        "POST",
+        "/runs/scheduled",
+        request_schema=body,
+        responses={"200": {"type": "array"}},
+    )
+    result = plan_for_operation("readScheduledRuns", catalogue(queues, runs), environment={}, secret_names=[])
+    assert set(result.bindings["request"].call.body) == {"tag_names", "limit"}
+
+
 def test_audit_fields_the_server_stamps_are_left_out_of_requests() -> None:
     schema = {
         "type": "object",

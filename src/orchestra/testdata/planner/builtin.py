@@ -350,7 +350,11 @@ class _Planner:
                 body[prop] = fixed[prop]
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
-            elif (named is not None or self.is_relation(prop, properties.get(prop))) and prop not in required:
+            elif (
+                named is not None
+                or self.is_relation(prop, properties.get(prop))
+                or self.lists_entities(prop, properties.get(prop))
+            ) and prop not in required:
                 continue  # an entity's name or key, optional: a made-up one names nothing (refused or a 404)
             elif named is not None and (by_name := self.by_name(named, operation, prop)) is not None:
                 body[prop] = by_name
@@ -401,6 +405,15 @@ class _Planner:
         ):
             return False
         return producer_of(self.catalogue, snake(singular(prop))) is not None
+
+    def lists_entities(self, prop: str, schema: JsonSchema | None) -> bool:
+        """Whether a property is a list of names or keys of an entity the API creates (``work_queue_names``,
+        ``deployment_ids``)."""
+        key = snake(prop)
+        ending = next((end for end in ("_names", "_ids", "_keys") if key.endswith(end)), None)
+        if ending is None or len(key) <= len(ending) or not _an_array(schema):
+            return False
+        return producer_of(self.catalogue, key[: -len(ending)]) is not None
 
     def named_entity(self, prop: str) -> str | None:
         """The entity a ``<entity>_name`` property names by its name (``work_pool_name``), when an
@@ -1018,6 +1031,17 @@ def _in_query(scheme: SecurityScheme) -> bool:
 
 def _is_array(schema: JsonSchema | None) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "array"
+
+
+def _an_array(schema: JsonSchema | None) -> bool:
+    """An array, or an array or null (``anyOf``/``oneOf``, ``type: [array, null]``)."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "array" or (isinstance(kind, list) and "array" in kind):
+        return True
+    parts = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return any(_is_array(part) for part in parts)
 
 
 def _all_sendable(schema: JsonSchema) -> list[str]:
