@@ -92,6 +92,20 @@ KNOWN = {"action", "policy", "collection", "fields", "name"}
             [Named("action", MISSING)],
             id="missing-wins-over-invalid",
         ),
+        pytest.param(
+            {
+                "exception_detail": [
+                    {
+                        "type": "value_error",
+                        "loc": ["body"],
+                        "msg": "Value error, Names must be provided for block documents.",
+                        "input": {"action": "x"},
+                    }
+                ]
+            },
+            [Named("name", MISSING)],
+            id="a-plain-word-of-a-sentence",
+        ),
     ],
 )
 def test_the_fields_a_refusal_names_are_read_from_common_shapes(body: Any, expected: list[Named]) -> None:
@@ -105,6 +119,8 @@ def test_the_fields_a_refusal_names_are_read_from_common_shapes(body: Any, expec
         {"detail": [{"loc": ["query", "limit"], "msg": "Field required", "type": "missing"}]},
         {"errors": [{"message": "You don't have permission to access this."}]},
         {"data": {"name": "x"}},  # an entity's name, not a problem
+        {"detail": "Authentication is required; a secret must be provided"},  # words that are no field
+        {"detail": "A name is too long"},  # says nothing is missing
         "<html>Bad Request</html>",
         None,
         "",
