@@ -502,6 +502,15 @@ class _Planner:
                 binding = self.entity(entity, producer)
                 self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
                 return _template(f"data.{binding}.{found}")
+        for entity in dict.fromkeys(entity for entity in entities if entity):
+            held = self.held_by(entity) if producer_of(self.catalogue, entity) is None else None
+            if held is not None and (parameter.lower() in ("id", "uuid") or referenced_entity(parameter)):
+                producer, found = held
+                binding = self.entity(entity_of(producer), producer)
+                self.note(
+                    f"{where}: $.{found} of the {entity_of(producer)} created with {producer.operation_id}"
+                )
+                return _template(f"data.{binding}.{found}")
         if parameter.lower() in _GENERIC_IDENTIFIERS:
             return None  # every resource has one: a field of that name says nothing about which
         for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
@@ -552,6 +561,22 @@ class _Planner:
                 and parent_left_to_server(self.catalogue, producer) is None  # rather where it names one
             ):
                 return producer
+        return None
+
+    def held_by(self, entity: str) -> tuple[Operation, str] | None:
+        """For an entity nothing creates whose name is another's and a part (``flow_run_state``): that
+        other's producer and the field of its answer naming the part (``state_id`` of the flow run ``POST
+        /flow_runs`` makes: the state the server gave it). None when no such entity or field exists."""
+        parts = entity.split("_")
+        for cut in range(len(parts) - 1, 0, -1):
+            owner, part = "_".join(parts[:cut]), "_".join(parts[cut:])
+            producer = producer_of(self.catalogue, owner)
+            if producer is None or not self.may_create(producer) or not self.creates(producer):
+                continue
+            key, properties = resource_of(producer)
+            name = next((name for name in properties if snake(name) in (f"{part}_id", f"{part}_uuid")), None)
+            if name is not None:
+                return producer, field_path(key, name)
         return None
 
     def signed_in_field(self, parameter: str) -> tuple[str, str] | None:
