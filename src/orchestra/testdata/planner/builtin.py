@@ -369,9 +369,16 @@ class _Planner:
                     self.refuse(where, self.unresolved.pop(where, f"nothing fills the {entity} it refers to"))
             elif prop in generated_properties(merged) or prop in learnt:
                 generated[prop] = properties.get(prop, {})
+        for prop in self.learnt.refused(operation.operation_id):
+            if prop in generated and (slug := _as_slug(generated[prop])) is not None:
+                generated[prop] = slug
+                self.note(f"{operation.operation_id}.{prop}: sent as a slug (the SUT refused its value)")
         if generated:
             fields = self.name(f"{name}_fields")
-            keep = [prop for prop in [*(merged.get("required") or []), *learnt] if prop in generated]
+            wanted = dict.fromkeys(
+                [*(merged.get("required") or []), *learnt]
+            )  # a field learnt and required: once
+            keep = [prop for prop in wanted if prop in generated]
             part = {"type": "object", "properties": generated, "required": keep}
             self.bindings[fields] = Binding(generate=Generate(json_schema=part))
             for prop in generated:
@@ -1031,6 +1038,21 @@ class _Planner:
 def _required(schema: JsonSchema | None) -> list[str]:
     merged = object_schema(schema)
     return list(merged.get("required") or []) if merged is not None else []
+
+
+SLUG = {"type": "string", "pattern": "^[a-z][a-z0-9]{3,9}-[a-z0-9]{4,8}$"}
+
+
+def _as_slug(schema: JsonSchema) -> JsonSchema | None:
+    """A free-form string's schema (or string or null) as that of a slug — lowercase letters, digits and a
+    dash, the form identifiers most often must take — keeping its length bounds; None for anything else (an
+    enum, a format, a number, an object)."""
+    options = [schema, *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    strings = [part for part in options if isinstance(part, dict) and part.get("type") == "string"]
+    if not strings or any(key in part for part in strings for key in ("enum", "const", "format")):
+        return None
+    bounds = {key: strings[0][key] for key in ("minLength", "maxLength") if key in strings[0]}
+    return {**SLUG, **bounds}
 
 
 def _template(expression: str) -> str:

@@ -200,6 +200,10 @@ class Lessons:
         sent = [*self.needs.get(operation_id, []), *self.refused_values.get(operation_id, [])]
         return [name for name in dict.fromkeys(sent) if name not in self.unwanted.get(operation_id, [])]
 
+    def refused(self, operation_id: str) -> list[str]:
+        """Fields of ``operation_id`` whose value the SUT refused."""
+        return list(self.refused_values.get(operation_id, []))
+
     def left_out(self, operation_id: str) -> list[str]:
         """Fields ``operation_id`` does not take (the SUT said they are not allowed)."""
         return list(self.unwanted.get(operation_id, []))
