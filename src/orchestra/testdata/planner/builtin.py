@@ -188,6 +188,7 @@ class _Planner:
         self.fixed: dict[str, dict[str, Any]] = {}  # operationId → body values named in requires
         self.refused: list[str] = []  # inputs that cannot be determined: which and why
         self.unresolved: dict[str, str] = {}  # input → why no created entity fills it
+        self.sent_optional: dict[str, list[str]] = {}  # operationId → optional fields it must send
         self.sent_names: dict[str, str] = {}  # a value a creation sent that names what it made → its binding
         self.chosen_login = choose_login(catalogue, self.environment)
         self._login: tuple[Login | None, str] | None = None
@@ -332,6 +333,7 @@ class _Planner:
         learnt = [prop for prop in self.learnt.required(operation.operation_id) if prop in properties]
         if learnt:
             self.note(self.learnt.note(operation.operation_id, learnt))
+        learnt += [prop for prop in self.sent_optional.get(operation.operation_id, []) if prop not in learnt]
         unwanted = [prop for prop in self.learnt.left_out(operation.operation_id) if prop in properties]
         if unwanted:
             self.note(self.learnt.unwanted_note(operation.operation_id, unwanted))
@@ -484,6 +486,8 @@ class _Planner:
             found = field_for(collection, parameter)
             if found is not None:
                 entity = entity_of(collection)
+                if entity not in self.created:  # an optional field it answers: sent, or it answers null
+                    self.send_optional(collection, parameter)
                 binding = self.entity(entity, collection)
                 made_by = collection.operation_id
                 self.note(f"{where}: $.{found} of the {entity} created with {made_by} (its collection)")
@@ -548,6 +552,18 @@ class _Planner:
             self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
             return _template(f"data.{binding}.{found}")
         return None
+
+    def send_optional(self, producer: Operation, parameter: str) -> None:
+        """A path parameter filled by a field the creation answers and may be sent (``/artifacts/{key}``
+        after ``POST /artifacts`` with an optional ``key``): the creation sends it, or the server may leave
+        it null and the path could not be filled."""
+        sendable = properties_of(object_schema(producer.request_schema))
+        name = next((name for name in sendable if snake(name) == snake(parameter)), None)
+        if name is None or snake(name) in ("id", "uuid") or sendable[name].get("readOnly"):
+            return  # its own id is the server's to give
+        if name not in _required(producer.request_schema):
+            self.sent_optional.setdefault(producer.operation_id, []).append(name)
+            self.note(f"{producer.operation_id} sends {name}: {{{parameter}}} is its {name}")
 
     def collection_producer(self, operation: Operation, parameter: str) -> Operation | None:
         """The creation on the collection an item path names by ``{parameter}`` (``POST

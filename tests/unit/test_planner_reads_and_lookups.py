@@ -1,6 +1,8 @@
 """POSTs that only read (a page, a history, a count, a reading of what exists), told apart from the
 creations that look like them: a read is called once with nothing to undo; a creation is still undone, or
-refused when nothing undoes it. Reading a creation as a read would leave what it made in the SUT."""
+refused when nothing undoes it (reading a creation as a read would leave what it made in the SUT). And items
+looked up where their collection makes them: by an id or name of alternatives, by the names of entities,
+by a key their creation sent or must send."""
 
 from __future__ import annotations
 
@@ -256,3 +258,31 @@ def test_an_item_its_creation_names_but_does_not_answer_is_addressed_and_undone_
     assert created.bindings["request"].cleanup.path["key"] == created.bindings["request"].call.body["key"]
     for each in (plan, deletion):  # sent only after the item exists (the name alone does not wait for it)
         assert each.bindings["request"].depends_on == ["input"]
+
+
+def test_an_optional_field_that_names_the_item_in_its_path_is_sent_by_its_creation() -> None:
+    artifact = {"type": "object", "properties": {"id": ID, "key": {"type": ["string", "null"]}}}
+    body = {
+        "type": "object",
+        "properties": {"key": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "id": ID},
+    }
+    found = catalogue(
+        Operation("createArtifact", "POST", "/artifacts/", request_schema=body, responses={"200": artifact}),
+        Operation(
+            "deleteArtifact", "DELETE", "/artifacts/{id}", parameters=(Parameter("id", "path", True, ID),)
+        ),
+        Operation(
+            "readLatestArtifact",
+            "GET",
+            "/artifacts/{key}/latest",
+            parameters=(Parameter("key", "path", True, {"type": "string"}),),
+        ),
+    )
+    plan = plan_for_operation("readLatestArtifact", found, environment={}, secret_names=[])
+    assert plan.bindings["artifact"].call.body == {"key": "{{ data.artifact_fields['key'] }}"}  # not its id
+    fields = plan.bindings["artifact_fields"].generate
+    assert fields is not None
+    assert fields.json_schema["required"] == ["key"]
+    assert plan.bindings["request"].call.path == {"key": "{{ data.artifact.key }}"}
+    alone = plan_for_operation("createArtifact", found, environment={}, secret_names=[])
+    assert "key" not in (alone.bindings["request"].call.body or {})  # optional, when nothing needs it
