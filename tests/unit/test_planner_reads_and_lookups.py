@@ -286,3 +286,36 @@ def test_an_optional_field_that_names_the_item_in_its_path_is_sent_by_its_creati
     assert plan.bindings["request"].call.path == {"key": "{{ data.artifact.key }}"}
     alone = plan_for_operation("createArtifact", found, environment={}, secret_names=[])
     assert "key" not in (alone.bindings["request"].call.body or {})  # optional, when nothing needs it
+
+
+def test_a_read_of_an_item_nothing_creates_takes_the_first_its_listing_answers() -> None:
+    record = {"type": "object", "properties": {"id": {"type": "integer"}, "action": {"type": "string"}}}
+    listing = {
+        "type": "object",
+        "properties": {"data": {"type": "array", "items": record}, "meta": {"type": "object"}},
+    }
+    item = (Parameter("id", "path", True, {"type": "integer"}),)
+    found = catalogue(
+        Operation("getActivities", "GET", "/activity", responses={"200": listing}),
+        Operation("getActivity", "GET", "/activity/{id}", parameters=item),
+        Operation("deleteActivity", "DELETE", "/activity/{id}", parameters=item),
+    )
+    plan = plan_for_operation("getActivity", found, environment={}, secret_names=[])
+    lookup = plan.bindings["activity_found"].lookup
+    assert lookup is not None
+    assert (lookup.operation, lookup.select) == ("getActivities", "$.data[0].id")
+    assert plan.bindings["request"].call.path == {"id": "{{ data.activity_found }}"}
+    with pytest.raises(PlanRefused):  # never deleted (nor changed): the plan did not create it
+        plan_for_operation("deleteActivity", found, environment={}, secret_names=[])
+    needs_input = catalogue(
+        Operation(
+            "getActivities",
+            "GET",
+            "/activity",
+            parameters=(Parameter("run_id", "query", True, ID),),
+            responses={"200": listing},
+        ),
+        Operation("getActivity", "GET", "/activity/{id}", parameters=item),
+    )
+    with pytest.raises(PlanRefused):  # a listing that needs an input it cannot give is no source
+        plan_for_operation("getActivity", needs_input, environment={}, secret_names=[])

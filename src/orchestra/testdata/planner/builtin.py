@@ -302,6 +302,11 @@ class _Planner:
         reference = self.reference(entity, where) if entity else None
         if reference is not None:
             return reference
+        if parameter.location == "path" and operation.method == "GET" and not _fixed_by(parameter.schema):
+            found = self.looked_up(operation, parameter.name, entity)
+            if found is not None:
+                self.unresolved.pop(where, None)
+                return found
         if (entity is not None or parameter.location == "path") and not _fixed_by(parameter.schema):
             why = self.unresolved.pop(where, None) or (
                 "no link, producer or response field fills it, and its schema fixes no value"
@@ -551,6 +556,30 @@ class _Planner:
             binding = self.entity(entity, producer)
             self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
             return _template(f"data.{binding}.{found}")
+        return None
+
+    def looked_up(self, operation: Operation, parameter: str, entity: str | None) -> str | None:
+        """For a read of an item nothing creates (``GET /activity/{id}``: what the server records), the
+        field of the first item its collection's listing answers (``GET /activity``, ``$.data[0].id``): a
+        ``lookup``, which reads and makes nothing. None without a listing that needs no input, or whose
+        items lack the field."""
+        marker = "/{" + parameter + "}"
+        if marker not in operation.path:
+            return None
+        collection = operation.path[: operation.path.index(marker)].rstrip("/")
+        for lister in self.catalogue.operations.values():
+            if lister.method != "GET" or lister.path.rstrip("/") != collection or "{" in lister.path:
+                continue
+            if any(other.required for other in lister.parameters):
+                continue
+            found = _first_listed(lister.success_schema(), parameter)
+            if found is None:
+                continue
+            name = self.name(f"{entity or parameter}_found")
+            self.bindings[name] = Binding(lookup=Lookup(operation=lister.operation_id, select=found))
+            where = f"{operation.operation_id} {{{parameter}}}"
+            self.note(f"{where}: {found} of {lister.operation_id} (an existing one)")
+            return _template(f"data.{name}")
         return None
 
     def send_optional(self, producer: Operation, parameter: str) -> None:
@@ -1069,6 +1098,27 @@ def _as_slug(schema: JsonSchema) -> JsonSchema | None:
         return None
     bounds = {key: strings[0][key] for key in ("minLength", "maxLength") if key in strings[0]}
     return {**SLUG, **bounds}
+
+
+def _first_listed(schema: JsonSchema | None, parameter: str) -> str | None:
+    """``$[0].<field>`` (or ``$.<list>[0].<field>`` in an envelope with one list of objects) of a listing
+    whose items have the field filling ``parameter`` (``id`` for ``{id}``); None otherwise."""
+    if not isinstance(schema, dict):
+        return None
+    base, items = "$", None
+    if schema.get("type") == "array":
+        items = schema.get("items")
+    else:
+        lists = [
+            (key, sub.get("items"))
+            for key, sub in properties_of(schema).items()
+            if isinstance(sub, dict) and sub.get("type") == "array" and properties_of(sub.get("items"))
+        ]
+        if len(lists) == 1:
+            base, items = f"$.{lists[0][0]}", lists[0][1]
+    fields = properties_of(items)
+    name = next((name for name in fields if snake(name) == snake(parameter)), None)
+    return f"{base}[0].{name}" if name is not None else None
 
 
 def _template(expression: str) -> str:
