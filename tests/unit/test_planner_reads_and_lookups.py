@@ -121,6 +121,10 @@ LOOK_ALIKES = [
     post("/flows/archive", "Archive Flows", answer={"type": "array", "items": {"type": "object"}}),
     # A last segment of reading, but its description begins with a verb of writing.
     post("/flows/page", "Flow Page", description="Creates a page for the flows.", answer={"type": "object"}),
+    # A body of filters, an answer without an id, but it exports (a file the server keeps).
+    post(
+        "/flows/export", "Export Flows", answer={"type": "object", "properties": {"url": {"type": "string"}}}
+    ),
     # It answers nothing: an action, not a read.
     post("/flows/paginate", "Paginate Flows", answer=None, status="204"),
     # Its operationId, beyond the words repeating its path, says it makes something.

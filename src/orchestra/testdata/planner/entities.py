@@ -296,7 +296,7 @@ _WRITE_WORDS = frozenset(
         *("merge", "copy", "clone", "move", "start", "stop", "enable", "disable", "archive", "restore"),
         *("mark", "assign", "approve", "reject", "invite", "lock", "unlock", "publish", "claim", "acquire"),
         *("release", "heartbeat", "make", "build", "store", "post", "put", "patch", "replace", "edit"),
-        "modify",
+        *("modify", "export", "invoke", "notify", "deploy", "duplicate", "transfer", "convert"),
     }
 )
 # Body properties that only choose, order or page what is read.
