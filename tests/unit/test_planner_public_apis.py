@@ -105,6 +105,34 @@ def test_a_path_id_is_never_filled_from_an_unrelated_entity() -> None:
     assert "no operation creates one" in refused.value.reasons[0]
 
 
+def test_a_part_of_a_created_entity_that_nothing_creates_is_read_from_the_entitys_answer() -> None:
+    runs = Operation(
+        "createFlowRun",
+        "POST",
+        "/flow_runs",
+        request_schema={"type": "object"},
+        responses=created({"id": ID, "state_id": ID, "flow_id": ID}),
+    )
+    delete = Operation(
+        "deleteFlowRun", "DELETE", "/flow_runs/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    state = Operation(
+        "readFlowRunState", "GET", "/flow_run_states/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    plan = plan_for_operation(
+        "readFlowRunState", catalogue(runs, delete, state), environment={}, secret_names=[]
+    )
+    assert plan.bindings["request"].call.path == {"id": "{{ data.flow_run.state_id }}"}
+    assert plan.bindings["flow_run"].cleanup == Request(
+        operation="deleteFlowRun", path={"id": "{{ self.id }}"}
+    )
+    other = Operation(  # a flow holds no state: ``{id}`` is never a field of an unrelated entity
+        "readFlowState", "GET", "/flow_states/{id}", parameters=(Parameter("id", "path", True, ID),)
+    )
+    with pytest.raises(PlanRefused):
+        plan_for_operation("readFlowState", catalogue(runs, delete, other), environment={}, secret_names=[])
+
+
 def test_a_name_path_under_its_collection_names_an_entity_of_that_collection() -> None:
     create = Operation(
         "createVariable",
@@ -287,6 +315,31 @@ def test_an_optional_property_named_after_an_entity_is_a_relation_left_out() -> 
         "createOperation", catalogue(flows, operations), environment={}, secret_names=[], leftovers=True
     )
     assert set(result.bindings["request"].call.body) == {"name", "options"}
+
+
+def test_an_optional_list_of_an_entitys_names_or_ids_is_left_out() -> None:
+    queues = Operation(
+        "createQueue", "POST", "/queues", request_schema={"type": "object"}, responses=created({"id": ID})
+    )
+    names = {"type": "array", "items": {"type": "string"}}
+    body = {
+        "type": "object",
+        "properties": {
+            "queue_names": names,  # made-up names name no queue: a 404
+            "queue_ids": {"anyOf": [{"type": "array", "items": ID}, {"type": "null"}]},
+            "tag_names": names,  # no operation makes tags: a plain value
+            "limit": {"type": "integer"},
+        },
+    }
+    runs = Operation(
+        "readScheduledRuns",
+        "POST",
+        "/runs/scheduled",
+        request_schema=body,
+        responses={"200": {"type": "array"}},
+    )
+    result = plan_for_operation("readScheduledRuns", catalogue(queues, runs), environment={}, secret_names=[])
+    assert set(result.bindings["request"].call.body) == {"tag_names", "limit"}
 
 
 def test_audit_fields_the_server_stamps_are_left_out_of_requests() -> None:

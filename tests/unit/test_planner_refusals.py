@@ -5,12 +5,13 @@ schema, or the key of a created entity for a relation), and kept in the plan's n
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from orchestra.openapi.operations import Catalogue, Operation, Parameter
-from orchestra.testdata.planner.builtin import plan_for_operation
+from orchestra.testdata.planner.builtin import SLUG, plan_for_operation
 from orchestra.testdata.planner.refusals import (
     INVALID,
     MISSING,
@@ -20,6 +21,7 @@ from orchestra.testdata.planner.refusals import (
     learn_from_failures,
     named_fields,
 )
+from orchestra.testdata.values.generator import ValueGenerator
 
 KNOWN = {"action", "policy", "collection", "fields", "name"}
 
@@ -92,6 +94,20 @@ KNOWN = {"action", "policy", "collection", "fields", "name"}
             [Named("action", MISSING)],
             id="missing-wins-over-invalid",
         ),
+        pytest.param(
+            {
+                "exception_detail": [
+                    {
+                        "type": "value_error",
+                        "loc": ["body"],
+                        "msg": "Value error, Names must be provided for block documents.",
+                        "input": {"action": "x"},
+                    }
+                ]
+            },
+            [Named("name", MISSING)],
+            id="a-plain-word-of-a-sentence",
+        ),
     ],
 )
 def test_the_fields_a_refusal_names_are_read_from_common_shapes(body: Any, expected: list[Named]) -> None:
@@ -105,6 +121,8 @@ def test_the_fields_a_refusal_names_are_read_from_common_shapes(body: Any, expec
         {"detail": [{"loc": ["query", "limit"], "msg": "Field required", "type": "missing"}]},
         {"errors": [{"message": "You don't have permission to access this."}]},
         {"data": {"name": "x"}},  # an entity's name, not a problem
+        {"detail": "Authentication is required; a secret must be provided"},  # words that are no field
+        {"detail": "A name is too long"},  # says nothing is missing
         "<html>Bad Request</html>",
         None,
         "",
@@ -187,6 +205,48 @@ def test_what_a_refusal_names_is_sent_by_the_next_plan_a_relation_as_a_created_e
     # Kept in the plan's notes: a repair of this plan made from them still knows it.
     again = Lessons.from_notes(after["notes"])
     assert again.required("createPermission") == ["action", "policy"]
+
+
+def test_a_free_form_string_whose_value_the_sut_refused_is_sent_as_a_slug_next_time() -> None:
+    body = {
+        "type": "object",
+        "required": ["kind", "email"],
+        "properties": {
+            "name": {"anyOf": [{"type": "string", "maxLength": 40}, {"type": "null"}]},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "email": {"type": "string", "format": "email"},
+        },
+    }
+    create = Operation("createBlock", "POST", "/blocks", request_schema=body, responses={"201": None})
+    found = _catalogue(create)
+    refusal = {
+        "detail": [
+            {"loc": ["body", "name"], "msg": "must only contain lowercase letters, numbers, and dashes"},
+            {"loc": ["body", "kind"], "msg": "Input should be 'a' or 'b'"},
+            {"loc": ["body", "email"], "msg": "not a valid address"},
+        ]
+    }
+    lessons = Lessons()
+    failures = [{"operation": "createBlock", "status": 422, "response_body": refusal}]
+    assert learn_from_failures(lessons, failures, found) == [
+        "createBlock: name invalid",
+        "createBlock: kind invalid",
+        "createBlock: email invalid",
+    ]
+    plan = plan_for_operation(
+        "createBlock", found, environment={}, secret_names=[], leftovers=True, learnt=lessons
+    )
+    fields = plan.bindings["request_fields"].generate
+    assert fields is not None
+    schema = fields.json_schema
+    assert schema is not None
+    assert schema["properties"]["name"] == {"type": "string", "pattern": SLUG["pattern"], "maxLength": 40}
+    assert schema["properties"]["kind"] == body["properties"]["kind"]  # an enum or a format says the form
+    assert schema["properties"]["email"] == body["properties"]["email"]
+    assert "createBlock.name: sent as a slug (the SUT refused its value)" in plan.notes
+    for seed in range(20):
+        name = ValueGenerator(seed, "t").for_schema(schema)["name"]
+        assert re.fullmatch(r"[a-z][a-z0-9]*-[a-z0-9]+", name)
 
 
 def test_only_refusals_of_a_body_teach_the_planner() -> None:

@@ -37,6 +37,7 @@ from orchestra.testdata.planner.entities import (
     field_path,
     id_field,
     is_collection_post,
+    is_query_post,
     object_schema,
     parent_left_to_server,
     producer_of,
@@ -140,6 +141,8 @@ def plan_for_operation(
     planner = _Planner(catalogue, environment, secret_names, leftovers=leftovers, learnt=learnt)
     if planner.creates(operation):
         planner.entity(entity_of(operation), operation, name="request")
+    elif operation.method == "POST" and is_query_post(operation):
+        planner.call("request", operation, cleanup=False)  # a read, also below an item (``/{kind}/count``)
     elif operation.method in ("PUT", "PATCH") or (
         operation.method == "POST" and not is_collection_post(operation)
     ):
@@ -185,6 +188,8 @@ class _Planner:
         self.fixed: dict[str, dict[str, Any]] = {}  # operationId → body values named in requires
         self.refused: list[str] = []  # inputs that cannot be determined: which and why
         self.unresolved: dict[str, str] = {}  # input → why no created entity fills it
+        self.sent_optional: dict[str, list[str]] = {}  # operationId → optional fields it must send
+        self.sent_names: dict[str, str] = {}  # a value a creation sent that names what it made → its binding
         self.chosen_login = choose_login(catalogue, self.environment)
         self._login: tuple[Login | None, str] | None = None
 
@@ -250,7 +255,7 @@ class _Planner:
             inputs = self.request_inputs(name, operation)
         finally:
             self.in_progress.discard(operation.operation_id)
-        undo = self.cleanup_for(operation, inputs["path"]) if cleanup else None
+        undo = self.cleanup_for(operation, inputs["path"], inputs["body"]) if cleanup else None
         self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs), cleanup=undo)
         return name
 
@@ -297,6 +302,11 @@ class _Planner:
         reference = self.reference(entity, where) if entity else None
         if reference is not None:
             return reference
+        if parameter.location == "path" and operation.method == "GET" and not _fixed_by(parameter.schema):
+            found = self.looked_up(operation, parameter.name, entity)
+            if found is not None:
+                self.unresolved.pop(where, None)
+                return found
         if (entity is not None or parameter.location == "path") and not _fixed_by(parameter.schema):
             why = self.unresolved.pop(where, None) or (
                 "no link, producer or response field fills it, and its schema fixes no value"
@@ -328,6 +338,7 @@ class _Planner:
         learnt = [prop for prop in self.learnt.required(operation.operation_id) if prop in properties]
         if learnt:
             self.note(self.learnt.note(operation.operation_id, learnt))
+        learnt += [prop for prop in self.sent_optional.get(operation.operation_id, []) if prop not in learnt]
         unwanted = [prop for prop in self.learnt.left_out(operation.operation_id) if prop in properties]
         if unwanted:
             self.note(self.learnt.unwanted_note(operation.operation_id, unwanted))
@@ -346,7 +357,11 @@ class _Planner:
                 body[prop] = fixed[prop]
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = _template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
-            elif (named is not None or self.is_relation(prop, properties.get(prop))) and prop not in required:
+            elif (
+                named is not None
+                or self.is_relation(prop, properties.get(prop))
+                or self.lists_entities(prop, properties.get(prop))
+            ) and prop not in required:
                 continue  # an entity's name or key, optional: a made-up one names nothing (refused or a 404)
             elif named is not None and (by_name := self.by_name(named, operation, prop)) is not None:
                 body[prop] = by_name
@@ -361,9 +376,16 @@ class _Planner:
                     self.refuse(where, self.unresolved.pop(where, f"nothing fills the {entity} it refers to"))
             elif prop in generated_properties(merged) or prop in learnt:
                 generated[prop] = properties.get(prop, {})
+        for prop in self.learnt.refused(operation.operation_id):
+            if prop in generated and (slug := _as_slug(generated[prop])) is not None:
+                generated[prop] = slug
+                self.note(f"{operation.operation_id}.{prop}: sent as a slug (the SUT refused its value)")
         if generated:
             fields = self.name(f"{name}_fields")
-            keep = [prop for prop in [*(merged.get("required") or []), *learnt] if prop in generated]
+            wanted = dict.fromkeys(
+                [*(merged.get("required") or []), *learnt]
+            )  # a field learnt and required: once
+            keep = [prop for prop in wanted if prop in generated]
             part = {"type": "object", "properties": generated, "required": keep}
             self.bindings[fields] = Binding(generate=Generate(json_schema=part))
             for prop in generated:
@@ -397,6 +419,15 @@ class _Planner:
         ):
             return False
         return producer_of(self.catalogue, snake(singular(prop))) is not None
+
+    def lists_entities(self, prop: str, schema: JsonSchema | None) -> bool:
+        """Whether a property is a list of names or keys of an entity the API creates (``work_queue_names``,
+        ``deployment_ids``)."""
+        key = snake(prop)
+        ending = next((end for end in ("_names", "_ids", "_keys") if key.endswith(end)), None)
+        if ending is None or len(key) <= len(ending) or not _an_array(schema):
+            return False
+        return producer_of(self.catalogue, key[: -len(ending)]) is not None
 
     def named_entity(self, prop: str) -> str | None:
         """The entity a ``<entity>_name`` property names by its name (``work_pool_name``), when an
@@ -455,7 +486,29 @@ class _Planner:
                 pointer = ".".join(link.field)
                 self.note(f"{where}: $.{pointer} of the {made} created with {source.operation_id} (its link)")
                 return _template(f"data.{binding}.{pointer}")
-        entities = [referenced_entity(parameter), _entity_before(operation.path, parameter)]
+        collection = self.collection_producer(operation, parameter)
+        if collection is not None:
+            found = field_for(collection, parameter)
+            if found is not None:
+                entity = entity_of(collection)
+                if entity not in self.created:  # an optional field it answers: sent, or it answers null
+                    self.send_optional(collection, parameter)
+                binding = self.entity(entity, collection)
+                made_by = collection.operation_id
+                self.note(f"{where}: $.{found} of the {entity} created with {made_by} (its collection)")
+                return _template(f"data.{binding}.{found}")
+            if parameter in _required(collection.request_schema):
+                # The answer does not say it (``201`` without a body), the request did: the item is
+                # named by the value its creation sent (``POST /runs/{id}/input`` with ``{"key": …}``).
+                binding = self.entity(entity_of(collection), collection)
+                call = self.bindings[binding].call
+                sent = call.body.get(parameter) if call is not None and isinstance(call.body, dict) else None
+                if isinstance(sent, str):
+                    self.note(f"{where}: the {parameter} {collection.operation_id} sent")
+                    self.sent_names[sent] = binding
+                    return sent
+        entities = [referenced_entity(parameter), self.named_entity(parameter)]
+        entities.append(_entity_before(operation.path, parameter))
         for entity in dict.fromkeys(entity for entity in entities if entity):
             producer = producer_of(self.catalogue, entity)
             if producer is None or not self.may_create(producer):
@@ -464,6 +517,15 @@ class _Planner:
             if found is not None:
                 binding = self.entity(entity, producer)
                 self.note(f"{where}: $.{found} of the {entity} created with {producer.operation_id}")
+                return _template(f"data.{binding}.{found}")
+        for entity in dict.fromkeys(entity for entity in entities if entity):
+            held = self.held_by(entity) if producer_of(self.catalogue, entity) is None else None
+            if held is not None and (parameter.lower() in ("id", "uuid") or referenced_entity(parameter)):
+                producer, found = held
+                binding = self.entity(entity_of(producer), producer)
+                self.note(
+                    f"{where}: $.{found} of the {entity_of(producer)} created with {producer.operation_id}"
+                )
                 return _template(f"data.{binding}.{found}")
         if parameter.lower() in _GENERIC_IDENTIFIERS:
             return None  # every resource has one: a field of that name says nothing about which
@@ -496,6 +558,79 @@ class _Planner:
             return _template(f"data.{binding}.{found}")
         return None
 
+    def looked_up(self, operation: Operation, parameter: str, entity: str | None) -> str | None:
+        """For a read of an item nothing creates (``GET /activity/{id}``: what the server records), the
+        field of the first item its collection's listing answers (``GET /activity``, ``$.data[0].id``): a
+        ``lookup``, which reads and makes nothing. None without a listing that needs no input, or whose
+        items lack the field."""
+        marker = "/{" + parameter + "}"
+        if marker not in operation.path:
+            return None
+        collection = operation.path[: operation.path.index(marker)].rstrip("/")
+        for lister in self.catalogue.operations.values():
+            if lister.method != "GET" or lister.path.rstrip("/") != collection or "{" in lister.path:
+                continue
+            if any(other.required for other in lister.parameters):
+                continue
+            found = _first_listed(lister.success_schema(), parameter)
+            if found is None:
+                continue
+            name = self.name(f"{entity or parameter}_found")
+            self.bindings[name] = Binding(lookup=Lookup(operation=lister.operation_id, select=found))
+            where = f"{operation.operation_id} {{{parameter}}}"
+            self.note(f"{where}: {found} of {lister.operation_id} (an existing one)")
+            return _template(f"data.{name}")
+        return None
+
+    def send_optional(self, producer: Operation, parameter: str) -> None:
+        """A path parameter filled by a field the creation answers and may be sent (``/artifacts/{key}``
+        after ``POST /artifacts`` with an optional ``key``): the creation sends it, or the server may leave
+        it null and the path could not be filled."""
+        sendable = properties_of(object_schema(producer.request_schema))
+        name = next((name for name in sendable if snake(name) == snake(parameter)), None)
+        if name is None or snake(name) in ("id", "uuid") or sendable[name].get("readOnly"):
+            return  # its own id is the server's to give
+        if name not in _required(producer.request_schema):
+            self.sent_optional.setdefault(producer.operation_id, []).append(name)
+            self.note(f"{producer.operation_id} sends {name}: {{{parameter}}} is its {name}")
+
+    def collection_producer(self, operation: Operation, parameter: str) -> Operation | None:
+        """The creation on the collection an item path names by ``{parameter}`` (``POST
+        /v2/limits/`` for ``/v2/limits/{id_or_name}``, though ``POST /limits/`` makes limits too): an
+        item is made where it is listed. None when there is none, or it is not a creation that may be
+        planned, or one that leaves what the item belongs to to the SUT."""
+        marker = "/{" + parameter + "}"
+        if marker not in operation.path:
+            return None
+        collection = operation.path[: operation.path.index(marker)].rstrip("/")
+        for producer in self.catalogue.operations.values():
+            if (
+                is_collection_post(producer)
+                and producer.path.rstrip("/") == collection
+                and producer is not operation
+                and self.creates(producer)
+                and self.may_create(producer)
+                and parent_left_to_server(self.catalogue, producer) is None  # rather where it names one
+            ):
+                return producer
+        return None
+
+    def held_by(self, entity: str) -> tuple[Operation, str] | None:
+        """For an entity nothing creates whose name is another's and a part (``flow_run_state``): that
+        other's producer and the field of its answer naming the part (``state_id`` of the flow run ``POST
+        /flow_runs`` makes: the state the server gave it). None when no such entity or field exists."""
+        parts = entity.split("_")
+        for cut in range(len(parts) - 1, 0, -1):
+            owner, part = "_".join(parts[:cut]), "_".join(parts[cut:])
+            producer = producer_of(self.catalogue, owner)
+            if producer is None or not self.may_create(producer) or not self.creates(producer):
+                continue
+            key, properties = resource_of(producer)
+            name = next((name for name in properties if snake(name) in (f"{part}_id", f"{part}_uuid")), None)
+            if name is not None:
+                return producer, field_path(key, name)
+        return None
+
     def signed_in_field(self, parameter: str) -> tuple[str, str] | None:
         """(the template, ``$.path``) of the field of that name in the log-in's answer (``$.user.username``),
         planning the log-in; None without a log-in answering its token in its body, or without that field."""
@@ -512,7 +647,9 @@ class _Planner:
     def may_create(self, producer: Operation) -> bool:
         return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
 
-    def cleanup_for(self, operation: Operation, created_with: dict[str, Any]) -> Request | None:
+    def cleanup_for(
+        self, operation: Operation, created_with: dict[str, Any], sent: Any = None
+    ) -> Request | None:
         """The request that undoes what ``operation`` makes: the DELETE of the made item, else the DELETE
         on the creation's own path (an action or a sub-resource: favorite / unfavorite). None when nothing
         undoes it: noted when it belongs to entities the plan creates and deletes (``POST
@@ -542,8 +679,11 @@ class _Planner:
             same = {p.name: created_with[p.name] for p in deleter.parameters if p.name in created_with}
             self.note(f"{deleter.operation_id} undoes what {operation.operation_id} makes (the same path)")
             return Request(operation=deleter.operation_id, path=same)
-        field = field_for(operation, parameter) or id_field(operation)
-        path = {parameter: _template(f"self.{field}")}
+        field = field_for(operation, parameter)
+        if field is None and isinstance(sent, dict) and isinstance(sent.get(parameter), str | int):
+            path = {parameter: sent[parameter]}  # named by what its creation sent, not in its answer
+        else:
+            path = {parameter: _template(f"self.{field or id_field(operation)}")}
         for other in deleter.parameters:  # nested collections: the parent's id, as the creation had it
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
@@ -562,7 +702,12 @@ class _Planner:
     def from_created(self, values: Mapping[str, Any]) -> bool:
         """Whether every value is the field of an entity this plan creates and deletes."""
         made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
-        return refer_to(values, made)
+        rest = {
+            key: value
+            for key, value in values.items()
+            if not (isinstance(value, str) and self.sent_names.get(value) in made)
+        }
+        return refer_to(rest, made)
 
     def path_inputs(self, name: str, operation: Operation) -> dict[str, Any]:
         return {
@@ -841,6 +986,19 @@ class _Planner:
                 return f"env.{name}"
         return None
 
+    def wait_for_sent_names(self) -> None:
+        """A call whose path names an item by the value its creation sent (``sent_names``) refers to that
+        value, not to the creation: it is made to wait for the creation (``depends_on``)."""
+        for name, binding in self.bindings.items():
+            if binding.call is None:
+                continue
+            paths = [value for value in binding.call.path.values() if isinstance(value, str)]
+            creations = [self.sent_names[value] for value in paths if value in self.sent_names]
+            waits = [creation for creation in creations if creation != name]
+            if waits:
+                depends = list(dict.fromkeys([*binding.depends_on, *waits]))
+                self.bindings[name] = binding.model_copy(update={"depends_on": depends})
+
     # -- the log-in --------------------------------------------------------------------------------------
 
     def is_login(self, operation: Operation) -> bool:
@@ -916,9 +1074,51 @@ class _Planner:
         if self.refused:
             raise PlanRefused(self.refused)
         self.authenticate()
+        self.wait_for_sent_names()
         return DataPlan(
             seed=seed, notes=self.notes, defaults=Defaults(headers=self.headers), bindings=self.bindings
         )
+
+
+def _required(schema: JsonSchema | None) -> list[str]:
+    merged = object_schema(schema)
+    return list(merged.get("required") or []) if merged is not None else []
+
+
+SLUG = {"type": "string", "pattern": "^[a-z][a-z0-9]{3,9}-[a-z0-9]{4,8}$"}
+
+
+def _as_slug(schema: JsonSchema) -> JsonSchema | None:
+    """A free-form string's schema (or string or null) as that of a slug — lowercase letters, digits and a
+    dash, the form identifiers most often must take — keeping its length bounds; None for anything else (an
+    enum, a format, a number, an object)."""
+    options = [schema, *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    strings = [part for part in options if isinstance(part, dict) and part.get("type") == "string"]
+    if not strings or any(key in part for part in strings for key in ("enum", "const", "format")):
+        return None
+    bounds = {key: strings[0][key] for key in ("minLength", "maxLength") if key in strings[0]}
+    return {**SLUG, **bounds}
+
+
+def _first_listed(schema: JsonSchema | None, parameter: str) -> str | None:
+    """``$[0].<field>`` (or ``$.<list>[0].<field>`` in an envelope with one list of objects) of a listing
+    whose items have the field filling ``parameter`` (``id`` for ``{id}``); None otherwise."""
+    if not isinstance(schema, dict):
+        return None
+    base, items = "$", None
+    if schema.get("type") == "array":
+        items = schema.get("items")
+    else:
+        lists = [
+            (key, sub.get("items"))
+            for key, sub in properties_of(schema).items()
+            if isinstance(sub, dict) and sub.get("type") == "array" and properties_of(sub.get("items"))
+        ]
+        if len(lists) == 1:
+            base, items = f"$.{lists[0][0]}", lists[0][1]
+    fields = properties_of(items)
+    name = next((name for name in fields if snake(name) == snake(parameter)), None)
+    return f"{base}[0].{name}" if name is not None else None
 
 
 def _template(expression: str) -> str:
@@ -944,6 +1144,17 @@ def _in_query(scheme: SecurityScheme) -> bool:
 
 def _is_array(schema: JsonSchema | None) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "array"
+
+
+def _an_array(schema: JsonSchema | None) -> bool:
+    """An array, or an array or null (``anyOf``/``oneOf``, ``type: [array, null]``)."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "array" or (isinstance(kind, list) and "array" in kind):
+        return True
+    parts = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return any(_is_array(part) for part in parts)
 
 
 def _all_sendable(schema: JsonSchema) -> list[str]:

@@ -234,11 +234,125 @@ def getter_of(catalogue: Catalogue, operation: Operation) -> Operation | None:
 
 def is_query_post(operation: Operation) -> bool:
     """A POST that reads or checks rather than creates (``POST /search``, ``POST /orders/validate``),
-    judged by its last path segment or its operationId's first word."""
+    judged by its last path segment or its operationId's first word; or one whose description says it
+    reads without a word of writing (``reads_by_description``)."""
     segments = static_segments(operation.path)
     last = segments[-1].lower() if segments else ""
-    first = re.split(r"(?<=[a-z0-9])(?=[A-Z])|[_\-]", operation.operation_id)[0].lower()
-    return last in _QUERY_WORDS or first in _QUERY_WORDS
+    first = _words(operation.operation_id)[:1]
+    return last in _QUERY_WORDS or bool(first and first[0] in _QUERY_WORDS) or reads_by_description(operation)
+
+
+def reads_by_description(operation: Operation) -> bool:
+    """Whether a POST only reads what exists, as its description tells it, though neither its last path
+    segment nor its operationId's first word is a word of searching (``POST /flows/paginate``, ``POST
+    /runs/history``, "Average Run Lateness" described as "Query for ..."). It reads when
+
+    - its summary, its operationId or its description's first sentence begins with a verb of reading
+      (``read``, ``get``, ``list``, ``query``, ``paginate``, ...), its last path segment is one
+      (``history``, ``page``), or its body is made only of filters, sorting and paging (``flows:
+      FlowFilter``, ``sort``, ``limit``, ``offset``);
+    - and nothing says it writes: no verb of writing begins its summary, operationId or description
+      (``create``, ``bulk``, ``delete``, ``increment``, ``install``, ...) nor is a word of its summary,
+      it documents no ``201 Created``, ``202 Accepted`` or ``204 No Content`` (a read answers what it
+      read), and it does not answer one identified item (what a creation answers: an object with an
+      ``id``).
+
+    Reading a creation as a read would leave what it made in the SUT, so every doubt keeps it a creation."""
+    if operation.method != "POST" or {"201", "202", "204"} & set(operation.responses):
+        return False
+    leading = [words[0] for words in map(_words, _descriptions(operation)) if words]
+    if any(word in _WRITE_WORDS for word in leading):
+        return False
+    if any(word in _WRITE_WORDS for word in _own_words(operation)):
+        return False
+    if _answers_an_item(operation):
+        return False
+    segments = static_segments(operation.path)
+    last = _words(segments[-1]) if segments else []
+    return (
+        any(word in _READ_WORDS for word in leading)
+        or bool(last and last[-1] in _READ_SEGMENTS)
+        or _only_filters(operation.request_schema)
+    )
+
+
+# Verbs that begin the description of an operation that only reads (``read_flows``, "Get the next run").
+_READ_WORDS = frozenset(
+    {
+        *("read", "get", "list", "query", "search", "find", "filter", "count", "fetch", "retrieve"),
+        *("paginate", "lookup", "browse"),
+    }
+)
+# Last path segments of a POST that answers a reading of what exists (``/runs/history``).
+_READ_SEGMENTS = frozenset({"paginate", "page", "pages", "history", "counts", "stats", "statistics"})
+# Verbs of a POST that writes: one of them leading its description, or anywhere in its summary, keeps it
+# a creation (or an action) whatever else it says.
+_WRITE_WORDS = frozenset(
+    {
+        *("create", "creates", "add", "adds", "new", "insert", "register", "upsert", "import", "install"),
+        *("bulk", "delete", "deletes", "remove", "update", "updates", "set", "reset", "increment"),
+        *("decrement", "schedule", "pause", "resume", "renew", "cancel", "send", "submit", "trigger"),
+        *("execute", "apply", "generate", "upload", "save", "write", "record", "clear", "drop", "sync"),
+        *("merge", "copy", "clone", "move", "start", "stop", "enable", "disable", "archive", "restore"),
+        *("mark", "assign", "approve", "reject", "invite", "lock", "unlock", "publish", "claim", "acquire"),
+        *("release", "heartbeat", "make", "build", "store", "post", "put", "patch", "replace", "edit"),
+        *("modify", "export", "invoke", "notify", "deploy", "duplicate", "transfer", "convert"),
+    }
+)
+# Body properties that only choose, order or page what is read.
+_FILTER_NAMES = frozenset(
+    {
+        *("filter", "filters", "where", "sort", "sort_by", "order", "order_by", "limit", "offset"),
+        *("page", "page_size", "per_page", "cursor", "after", "before", "q", "query", "search", "fields"),
+    }
+)
+
+
+def _words(text: str) -> list[str]:
+    """The lower-case words of an identifier or a sentence (``readFlows``, ``read_flows``, "Read flows")."""
+    return [word.lower() for word in re.split(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+", text) if word]
+
+
+def _own_words(operation: Operation) -> list[str]:
+    """The words of the summary, and those of the operationId that do not merely repeat its path or
+    method (``read_flow_run_history_ui_flow_runs_history_post`` → ``read``, ``flow``, ``run``)."""
+    repeated = {word for segment in static_segments(operation.path) for word in _words(segment)}
+    repeated.add(operation.method.lower())
+    own = [word for word in _words(operation.operation_id) if word not in repeated]
+    return [*_words(operation.summary), *own]
+
+
+def _descriptions(operation: Operation) -> list[str]:
+    """The operation's summary, its operationId and the first sentence of its description."""
+    sentence = re.split(r"(?<=[.!?])\s|\n", operation.description.strip(), maxsplit=1)[0]
+    return [operation.summary, operation.operation_id, sentence]
+
+
+def _answers_an_item(operation: Operation) -> bool:
+    """Whether a success answer is one object with an identifier (through a single-key envelope)."""
+    schema = object_schema(answer_schema(operation))
+    if schema is None:
+        return False
+    key = envelope_key(schema)
+    properties = properties_of(properties_of(schema)[key]) if key else properties_of(schema)
+    return any(snake(name) in ("id", "uuid") for name in properties)
+
+
+def _only_filters(schema: JsonSchema | None) -> bool:
+    """Whether a request body is an object of filters, sorting and paging only (at least one filter)."""
+    merged = object_schema(schema)
+    properties = properties_of(merged)
+    return bool(properties) and all(_is_filter(name, sub) for name, sub in properties.items())
+
+
+def _is_filter(name: str, schema: JsonSchema) -> bool:
+    key = snake(name)
+    if key in _FILTER_NAMES or key.endswith(("_filter", "_filters", "_sort")):
+        return True
+    titles = [schema.get("title")] + [
+        part.get("title") for part in schema.get("anyOf") or [] if isinstance(part, dict)
+    ]
+    return any(isinstance(title, str) and title.endswith(("Filter", "Sort")) for title in titles)
 
 
 def envelope_key(schema: JsonSchema | None) -> str | None:
@@ -310,7 +424,11 @@ def field_for(operation: Operation, parameter: str, entity: str | None = None) -
     through its envelope: the field of that name (``slug``; camel and snake case alike, ``commentId`` ↔
     ``comment_id``), else ``{<entity>_<field>}`` of the resource's own entity (``{work_pool_name}`` → its
     ``name``), else — for ``{id}`` or ``{<entity>Id}`` of the resource's own entity — its id.
-    None when the resource has no such field."""
+    None when the resource has no such field. A parameter naming alternatives (``{id_or_name}``) takes
+    the first the resource has."""
+    if "_or_" in snake(parameter):
+        alternatives = (field_for(operation, part, entity) for part in snake(parameter).split("_or_") if part)
+        return next((found for found in alternatives if found is not None), None)
     key, properties = resource_of(operation)
     wanted = _plain(parameter)
     for name in properties:

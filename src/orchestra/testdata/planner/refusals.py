@@ -9,7 +9,8 @@ the SUT answers a body without them with a 400/422 that names them. The common s
 - problem+json: ``{"errors": {"action": ["is required"]}}``, ``{"invalid-params": [{"name": "action"}]}``,
   ``{"errors": [{"field": "action", …}]}``;
 - messages that quote the field: ``"action" is required``, ``'action' is a required property``,
-  ``Field "action" is required``, ``missing required field "action"`` (Joi, JSON Schema validators).
+  ``Field "action" is required``, ``missing required field "action"`` (Joi, JSON Schema validators), and
+  a field named by a plain word of a sentence (``Names must be provided``: ``name``).
 
 Only fields the operation's body schema describes are taken (``known``): a refusal is the SUT's word about
 its own inputs, never a way to invent new ones. What is learnt is kept per operation (``Lessons``), and in
@@ -26,7 +27,7 @@ from typing import Any
 
 from orchestra.kit.recorded_body import json_or_text
 from orchestra.openapi.operations import Catalogue, JsonSchema
-from orchestra.testdata.planner.entities import object_schema, properties_of
+from orchestra.testdata.planner.entities import object_schema, properties_of, singular
 
 MISSING = "missing"
 INVALID = "invalid"
@@ -52,6 +53,10 @@ _MESSAGE_PATTERNS = (
     ),
     re.compile(r"(?:field|property|key|attribute|value for field) " + _QUOTED, re.IGNORECASE),
     re.compile(_QUOTED + r" (?:is|must|should|has|can't|cannot|does)", re.IGNORECASE),
+)
+# A sentence that names a field without quoting it: ``Names must be provided for block documents.``
+_UNQUOTED_MISSING = re.compile(
+    r"\b([A-Za-z_][A-Za-z0-9_]*) (?:is|are|must be|should be) (?:required|provided|specified)\b", re.I
 )
 _NOTE = re.compile(
     r"^learnt from the SUT: (\S+) (needs|does not take) (.+?) \(it refused a body with(?:out)? them\)$"
@@ -147,6 +152,9 @@ def _from_message(text: str) -> Iterable[tuple[str, str]]:
     for pattern in _MESSAGE_PATTERNS:
         for match in pattern.finditer(text):
             yield match.group(1), problem
+    for match in _UNQUOTED_MISSING.finditer(text):  # a word of the sentence: only a known field counts
+        word = match.group(1).lower()
+        yield from ((name, MISSING) for name in dict.fromkeys((word, singular(word))))
 
 
 def _problem(words: str) -> str:
@@ -191,6 +199,10 @@ class Lessons:
         refused (a field it checks is one it reads)."""
         sent = [*self.needs.get(operation_id, []), *self.refused_values.get(operation_id, [])]
         return [name for name in dict.fromkeys(sent) if name not in self.unwanted.get(operation_id, [])]
+
+    def refused(self, operation_id: str) -> list[str]:
+        """Fields of ``operation_id`` whose value the SUT refused."""
+        return list(self.refused_values.get(operation_id, []))
 
     def left_out(self, operation_id: str) -> list[str]:
         """Fields ``operation_id`` does not take (the SUT said they are not allowed)."""
