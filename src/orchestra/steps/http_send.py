@@ -126,13 +126,13 @@ async def _open(
             await pace()
             paced += time.perf_counter() - waiting
         jar = _cookies.get()
-        if jar is not None:
-            jar.set_cookie_header(request)  # only when the request writes no Cookie header itself
+        if jar:  # some kept: the ones for this site, when the request writes no Cookie header itself
+            jar.set_cookie_header(request)
         try:
             response = await client.send(request, stream=True, follow_redirects=False)
         except EgressRefused as error:  # the transport's checks: the address of a new connection
             raise _refused(request.url, hops, error) from None
-        if jar is not None:
+        if jar is not None and "set-cookie" in response.headers:
             jar.extract_cookies(response)
         if not follow_redirects or response.next_request is None:
             return response, paced
