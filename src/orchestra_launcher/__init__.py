@@ -22,6 +22,7 @@ process cannot take, and any platform but Linux go the usual way, in this proces
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -89,8 +90,9 @@ def hand_over(state: Path, argv: list[str]) -> int | None:
     (none runs, or it has gone stale: the caller runs the command itself)."""
     try:
         streams = [fd for fd in (0, 1, 2) if os.fstat(fd)]
+        cwd = os.getcwd()
     except OSError:
-        return None  # a closed standard stream: nothing to hand over
+        return None  # a closed standard stream, a removed working directory: the usual way says why
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(str(state / SOCKET))
@@ -100,9 +102,12 @@ def hand_over(state: Path, argv: list[str]) -> int | None:
     request = json.dumps(
         {
             "argv": argv,
-            "cwd": os.getcwd(),
+            "cwd": cwd,
             "env": dict(os.environ),
-            "stdio": [(stream.encoding, stream.errors) for stream in (sys.stdin, sys.stdout, sys.stderr)],
+            "stdio": [
+                (getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None) or "strict")
+                for stream in (sys.stdin, sys.stdout, sys.stderr)
+            ],
         }
     ).encode()
     with connection:
@@ -118,13 +123,11 @@ def hand_over(state: Path, argv: list[str]) -> int | None:
         return _follow(int(started[1]), answers)
 
 
-def _follow(pid: int, answers: object) -> int:
+def _follow(pid: int, answers: io.BufferedReader) -> int:
     """Wait for the fork ``pid`` to end, passing it the signals this process gets; its exit code (or this
     process ends by the signal that ended the fork)."""
-    forwarded: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        forwarded.append(signum)
         try:
             os.kill(pid, signum)
         except ProcessLookupError:
@@ -133,7 +136,7 @@ def _follow(pid: int, answers: object) -> int:
     for signum in _FORWARDED:
         signal.signal(signum, forward)
     try:
-        ended = answers.readline().split()  # type: ignore[attr-defined]
+        ended = answers.readline().split()
     except OSError:
         ended = []
     code = int(ended[1]) if ended[:1] == [b"exited"] else None
