@@ -18,7 +18,8 @@ from orchestra.importers.requests import ImportRefused
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.errors import InvalidDescription
 from orchestra.steps.templating import render_value
-from orchestra.testdata.planner.builtin import binding_name, plan_for
+from orchestra.testdata.planner.builtin import plan_for
+from orchestra.testdata.planner.plan_state import binding_name
 
 PET_ID = {"name": "petId", "in": "path", "required": True, "schema": {"type": "integer"}}
 PETS_30: dict[str, Any] = {

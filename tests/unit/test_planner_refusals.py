@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from orchestra.openapi.operations import Catalogue, Operation, Parameter
-from orchestra.testdata.planner.builtin import SLUG, plan_for_operation
+from orchestra.testdata.planner.bodies import SLUG
+from orchestra.testdata.planner.builtin import plan_for_operation
 from orchestra.testdata.planner.refusals import (
     INVALID,
     MISSING,

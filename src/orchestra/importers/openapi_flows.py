@@ -11,8 +11,8 @@ from orchestra.importers.openapi_checks import expectations
 from orchestra.importers.openapi_writer import SuiteWriter, file_stem, id_variable, path_url
 from orchestra.importers.requests import escape_template
 from orchestra.openapi.operations import Operation
-from orchestra.testdata.planner.builtin import binding_name
 from orchestra.testdata.planner.entities import entity_of, id_field, is_collection_post, token_field
+from orchestra.testdata.planner.plan_state import binding_name
 
 
 def lifecycle_flows(writer: SuiteWriter) -> list[tuple[str, str, dict[str, Any]]]:

@@ -37,9 +37,9 @@ from orchestra.importers.openapi_writer import SuiteWriter, file_stem, id_variab
 from orchestra.importers.requests import ImportRefused, escape_template
 from orchestra.openapi.catalogue import build_catalogue
 from orchestra.openapi.operations import Operation
-from orchestra.testdata.planner.builtin import binding_name
 from orchestra.testdata.planner.entities import entity_of, id_field, is_collection_post, token_field
 from orchestra.testdata.planner.login import signs_in
+from orchestra.testdata.planner.plan_state import binding_name
 
 MAX_OPERATIONS = 1000
 MAX_OPERATION_ID = 200  # as a test's data requirement names it

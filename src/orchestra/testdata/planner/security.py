@@ -92,3 +92,7 @@ def send_token(
 
 def send_basic() -> Sent:
     return Sent(headers={"Authorization": _BASIC})
+
+
+def in_query(scheme: SecurityScheme) -> bool:
+    return scheme.type == "apiKey" and scheme.location == "query"

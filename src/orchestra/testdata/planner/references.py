@@ -1,0 +1,101 @@
+"""What a field of a request refers to, and the created entity that fills it: ``customerId`` or
+``customer_uuid`` refers to a customer; ``<entity>_key`` or ``_ref`` only to an entity the description knows;
+a scalar named after an entity the API creates (``role``) holds its key; ``<entity>_names`` or ``_ids`` list
+such entities; ``<entity>_name`` names one by its name. A reference is filled with the id (or the name) of
+the entity created for it, which is created first, once per entity."""
+
+from __future__ import annotations
+
+from orchestra.openapi.operations import JsonSchema, Operation
+from orchestra.testdata.planner.entities import (
+    field_path,
+    id_field,
+    producer_of,
+    resource_of,
+    singular,
+    static_segments,
+)
+from orchestra.testdata.planner.plan_state import MAX_DEPTH, PlanState, template
+from orchestra.testdata.planner.schema_facts import an_array
+from orchestra.testdata.values.name_hints import referenced_entity, snake
+
+
+class References(PlanState):
+    """Tells which entity a field refers to and fills it with a created one (see the module docstring)."""
+
+    def referred(self, prop: str) -> str | None:
+        """The entity a property refers to: any for ``<entity>Id`` / ``_uuid``; for ``<entity>_key`` /
+        ``_ref`` only one the description knows as a resource (a path segment names its collection, or an
+        operation creates one): ``task_key`` of an API without tasks is a plain value (a key the client
+        chooses), not a reference to something to create or look up."""
+        entity = referenced_entity(prop)
+        if entity is None or not snake(prop).endswith(("_key", "_ref")):
+            return entity
+        segments = {
+            snake(singular(part.replace("-", "_")))
+            for operation in self.catalogue.operations.values()
+            for part in static_segments(operation.path)
+        }
+        if entity in segments or producer_of(self.catalogue, entity) is not None:
+            return entity
+        return None
+
+    def is_relation(self, prop: str, schema: JsonSchema | None) -> bool:
+        """Whether a property named after an entity of the API (``role``, ``flow`` beside ``POST /roles``,
+        ``POST /flows``) holds a scalar: that entity's key, as CMSs write relations."""
+        if (
+            not isinstance(schema, dict)
+            or "properties" in schema
+            or schema.get("type") in ("object", "array")
+        ):
+            return False
+        return producer_of(self.catalogue, snake(singular(prop))) is not None
+
+    def lists_entities(self, prop: str, schema: JsonSchema | None) -> bool:
+        """Whether a property is a list of names or keys of an entity the API creates (``work_queue_names``,
+        ``deployment_ids``)."""
+        key = snake(prop)
+        ending = next((end for end in ("_names", "_ids", "_keys") if key.endswith(end)), None)
+        if ending is None or len(key) <= len(ending) or not an_array(schema):
+            return False
+        return producer_of(self.catalogue, key[: -len(ending)]) is not None
+
+    def named_entity(self, prop: str) -> str | None:
+        """The entity a ``<entity>_name`` property names by its name (``work_pool_name``), when an
+        operation creates that entity and its resource has a ``name``."""
+        key = snake(prop)
+        if not key.endswith("_name") or len(key) <= len("_name"):
+            return None
+        producer = producer_of(self.catalogue, key[: -len("_name")])
+        if producer is None or "name" not in resource_of(producer)[1]:
+            return None
+        return key[: -len("_name")]
+
+    def by_name(self, entity: str, operation: Operation, prop: str) -> str | None:
+        """The name of a created ``entity`` for a required ``<entity>_name`` property of ``operation``."""
+        where = f"{operation.operation_id} {prop}"
+        found = self.reference(entity, where, field="name")
+        self.unresolved.pop(where, None)
+        return found
+
+    def reference(self, entity: str, where: str, *, field: str | None = None) -> str | None:
+        """``{{ data.<binding>.<id> }}`` of a created ``entity`` (or its ``field``), creating it first;
+        None when no operation creates it (or creating it would need itself)."""
+        producer = producer_of(self.catalogue, entity)
+        if producer is None:
+            self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
+            return None
+        if producer.operation_id in self.in_progress or len(self.in_progress) > MAX_DEPTH:
+            self.unresolved[where] = f"it refers to {_a(entity)}, and creating one would need itself"
+            return None
+        binding = self.entity(entity, producer)
+        if field is not None:
+            found = field_path(resource_of(producer)[0], field)
+            self.note(f"{where}: the {field} of the {entity} created with {producer.operation_id}")
+            return template(f"data.{binding}.{found}")
+        self.note(f"{where}: the id of the {entity} created with {producer.operation_id}")
+        return template(f"data.{binding}.{id_field(producer)}")
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
