@@ -287,3 +287,9 @@ def test_a_test_of_the_log_in_itself_sends_the_environments_credentials() -> Non
     assert plan.bindings["login"].value["body"] == {
         "user": {"email": "{{ secrets.email }}", "password": "{{ secrets.password }}"}
     }
+
+
+def test_a_scheme_that_is_not_planned_is_named_by_its_type() -> None:
+    catalogue = described({}, {"type": "mutualTLS"})
+    plan = plan_for_operation("createArticle", catalogue, environment={}, secret_names=[])
+    assert "Token: HTTP mutualTLS auth is not planned; set a default header" in plan.notes
