@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,6 +89,18 @@ def test_storable_patterns() -> None:
 @given(st.from_regex(BASE_URL_PATTERN, fullmatch=True).filter(lambda value: len(value) <= 2000))
 def test_what_the_base_url_pattern_allows_is_accepted(value: str) -> None:
     normalise_base_url(value)
+
+
+@pytest.mark.parametrize("code", [*range(0x80, 0xA0), 0x7F])
+def test_control_characters_that_ecma_whitespace_leaves_out_are_refused_by_pattern_and_validator(
+    code: int,
+) -> None:
+    """The description's patterns are ECMA regular expressions, whose \\s is not Python's (U+0085 is
+    whitespace only to Python): the pattern must refuse what the validator refuses without relying on it."""
+    url = f"http://host/a{chr(code)}b"
+    assert re.fullmatch(BASE_URL_PATTERN.replace("\\s", ""), url) is None
+    with pytest.raises(ValueError, match="control characters"):
+        normalise_base_url(url)
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,7 +23,7 @@ RESERVED_VARIABLES = frozenset({"base_url"})
 
 def normalise_base_url(value: str) -> str:
     """An absolute http(s) URL without a trailing slash, so ``{{ env.base_url }}/path`` joins cleanly."""
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if any(ch.isspace() or ord(ch) < 32 or 127 <= ord(ch) <= 159 for ch in value):  # C0, DEL and C1
         raise ValueError("base_url must not contain whitespace or control characters")
     try:
         parts = urlsplit(value)
@@ -46,7 +46,9 @@ def normalise_base_url(value: str) -> str:
 
 # What normalise_base_url accepts, as far as a pattern can say it (declared in the schema only: the
 # validator's messages are the clearer ones).
-BASE_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?(/[^\\s?#\\x00-\\x1f\\x7f]*)?$"
+# \s of the description's (ECMA) regular expressions is not Python's: U+0085 is whitespace only to Python,
+# so the control ranges (C0, DEL, C1) are spelt out.
+BASE_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?(/[^\\s?#\\x00-\\x1f\\x7f-\\x9f]*)?$"
 BaseUrl = Annotated[
     str,
     Field(
