@@ -187,7 +187,8 @@ class Credentials(LoginCall):
         if is_basic(scheme):
             return f"{scheme.name}: HTTP basic needs the secrets username and password"
         if not takes_token(scheme):
-            return f"{scheme.name}: HTTP {scheme.scheme or scheme.type} auth is not planned; set a default header"
+            kind = scheme.scheme or scheme.type
+            return f"{scheme.name}: HTTP {kind} auth is not planned; set a default header"
         return f"{scheme.name}: the operations need a token; add a secret named token" + (
             f", or log in: {login}" if login else ""
         )
