@@ -48,7 +48,9 @@ def normalise_base_url(value: str) -> str:
 # validator's messages are the clearer ones).
 # \s of the description's (ECMA) regular expressions is not Python's: U+0085 is whitespace only to Python,
 # so the control ranges (C0, DEL, C1) are spelt out.
-BASE_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?(/[^\\s?#\\x00-\\x1f\\x7f-\\x9f]*)?$"
+BASE_URL_PATTERN = (
+    "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{1,4})?(/[^\\s?#\\x00-\\x1f\\x7f-\\x9f]*)?$"
+)
 BaseUrl = Annotated[
     str,
     Field(
