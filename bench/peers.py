@@ -287,7 +287,7 @@ def make_runners(cache: Path, work: Path, base_url: str) -> tuple[dict[str, Runn
             "orchestra",
             version("orchestra"),
             [*orchestra_run, str(work / "data")],
-            env=warm_env(env, work / "runtime"),
+            env=warm_env(env, work / "runtime"),  # main's runtime
             warm=True,
         ),
         "orchestra_cold": Runner(
@@ -323,25 +323,27 @@ def make_runners(cache: Path, work: Path, base_url: str) -> tuple[dict[str, Runn
 
 def main(sizes: list[int], rounds: int, cache: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix="orchestra-bench-peers-"))
+    runtime = work / "runtime"  # the warm process's state (make_runners' warm_env)
     demo = DemoProcess.start()
     try:
         runners, skipped = make_runners(cache, work, demo.url)
         for name, reason in skipped.items():
             print(f"skipped {name}: {reason}")
         write_scenarios(work, runners, demo.url, sizes)
-        warm = runners["orchestra"]
+        warm_pid: int | None = None
         for size in sizes:
             for runner in runners.values():  # warm-up: Orchestra's data directory made, disk caches filled
                 timed(runner, size, work)
-            warm_pid = wait_serving(ORCHESTRA, warm.env or {})
-            timed(warm, size, work)  # its server joined by the warm process: kept from now on
+            if warm_pid is None:  # the first warm-up left the warm process
+                warm_pid = wait_serving(runtime)
+                timed(runners["orchestra"], size, work)  # its server joined by it: kept from now on
             for _ in range(rounds):
                 for runner in runners.values():
                     wall, rss = timed(runner, size, work)
                     runner.wall.setdefault(size, []).append(wall)
                     runner.rss_mb.setdefault(size, []).append(peak_rss_mb(warm_pid) if runner.warm else rss)
     finally:
-        stop(ORCHESTRA, warm_env(os.environ.copy(), work / "runtime"))
+        stop(ORCHESTRA, warm_env(dict(os.environ), runtime))
         demo.stop()
         shutil.rmtree(work, ignore_errors=True)
     report(runners, sizes, rounds)

@@ -119,6 +119,7 @@ def main(rounds: int, baseline: Path | None) -> None:
     if not NEWMAN.exists():
         raise SystemExit("newman is not installed: `make newman` installs it from npm")
     work = Path(tempfile.mkdtemp(prefix="orchestra-bench-startup-"))
+    runtime = work / "runtime"  # the warm process's state
     demo = DemoProcess.start()
     try:
         tests = work / "tests"
@@ -136,7 +137,7 @@ def main(rounds: int, baseline: Path | None) -> None:
         # As installed: bytecode written (an installed package has it compiled), no debugging switches.
         env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
         envs: dict[str, dict[str, str]] = dict.fromkeys(commands, env)
-        envs["orchestra"] = warm = warm_env(env, work / "runtime")
+        envs["orchestra"] = warm_env(env, runtime)
         envs["orchestra_cold"] = cold_env(env)
         if baseline is not None:
             # its own entry point (`python -m orchestra.cli`: the executable's script names this tree's)
@@ -145,20 +146,22 @@ def main(rounds: int, baseline: Path | None) -> None:
             envs["baseline"] = {**env, "PYTHONPATH": str(baseline.resolve())}
         for name, command in commands.items():  # warm-up: the data directory made and migrated, caches filled
             timed(command, work, envs[name])
-        warm_pid = wait_serving(ORCHESTRA, warm)
-        timed(commands["orchestra"], work, warm)  # its server joined: kept from now on
+        warm_pid = wait_serving(runtime)
+        timed(commands["orchestra"], work, envs["orchestra"])  # its server joined: kept from now on
         times: dict[str, list[float]] = {name: [] for name in commands}
         cpu: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(rounds):
             for name, command in commands.items():
-                forks_before = children_cpu_s(warm_pid) if name == "orchestra" else 0.0
-                wall, used = timed(command, work, envs[name])
-                if name == "orchestra":
+                if name == "orchestra":  # the fork's CPU counts too (the warm process reaps it)
+                    forks_before = children_cpu_s(warm_pid)
+                    wall, used = timed(command, work, envs[name])
                     used += children_cpu_s(warm_pid) - forks_before
+                else:
+                    wall, used = timed(command, work, envs[name])
                 times[name].append(wall)
                 cpu[name].append(used)
     finally:
-        stop(ORCHESTRA, warm_env(os.environ.copy(), work / "runtime"))
+        stop(ORCHESTRA, warm_env(dict(os.environ), runtime))
         demo.stop()
         shutil.rmtree(work, ignore_errors=True)
     medians = {name: statistics.median(values) for name, values in times.items()}

@@ -3,8 +3,8 @@ with a state directory of the benchmark's own, waiting until it serves, its figu
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -21,20 +21,25 @@ def cold_env(env: dict[str, str]) -> dict[str, str]:
     return {**env, "ORCHESTRA_WARM_START": "off"}
 
 
-def serving_pid(executable: Path, env: dict[str, str]) -> int | None:
-    said = subprocess.run(
-        [str(executable), "warm", "status"], env=env, capture_output=True, text=True, check=False
-    ).stdout
-    found = re.match(r"warm process (\d+):", said)
-    return int(found.group(1)) if found else None
+def serving_pid(root: Path) -> int | None:
+    """The pid of the warm process whose state lies under ``root`` (warm_env's), once it serves (its socket
+    made, its status written)."""
+    for state in root.glob("orchestra-*/*"):
+        if (state / "sock").exists():
+            try:
+                pid = json.loads((state / "status.json").read_text())["pid"]
+            except (OSError, ValueError, KeyError):
+                return None
+            return int(pid)
+    return None
 
 
-def wait_serving(executable: Path, env: dict[str, str], timeout_s: float = 120) -> int:
+def wait_serving(root: Path, timeout_s: float = 120) -> int:
     deadline = time.monotonic() + timeout_s
-    while (pid := serving_pid(executable, env)) is None:
+    while (pid := serving_pid(root)) is None:
         if time.monotonic() > deadline:
             raise SystemExit("no warm process started after a run")
-        time.sleep(0.2)
+        time.sleep(0.1)
     return pid
 
 

@@ -173,10 +173,14 @@ class _WarmServer:
     def start(self) -> str:
         """Join the running server or start it; returns its URI (pgserver's form)."""
         running = self._ready()
-        self._handles.add(os.getpid(), *([_keeper[0]] if _keeper else []))
-        if _keeper is not None and str(self.pgdata) not in _read_lines(_keeper[1]):
-            with _keeper[1].open("a") as kept:  # one short line: appended whole
-                kept.write(f"{self.pgdata}\n")
+        if _keeper is None:
+            self._handles.add(os.getpid())
+        else:
+            keeper, record = _keeper
+            self._handles.add(os.getpid(), keeper)
+            if str(self.pgdata) not in read_lines(record):
+                with record.open("a") as kept:  # one short line: appended whole
+                    kept.write(f"{self.pgdata}\n")
         self._joined = True
         atexit.register(self.stop)
         self.socket_dir = running[1]
@@ -259,7 +263,8 @@ def _let_go(pgdata: Path, lock_path: Path, pid: int, process: subprocess.Popen[b
 _keeper: tuple[int, Path] | None = None  # see keep_servers_for
 
 
-def _read_lines(path: Path) -> list[str]:
+def read_lines(path: Path) -> list[str]:
+    """The lines of a small file; none when it cannot be read (or is not there)."""
     try:
         return path.read_text().splitlines()
     except OSError:

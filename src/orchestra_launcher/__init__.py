@@ -21,6 +21,7 @@ process cannot take, and any platform but Linux go the usual way, in this proces
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -89,7 +90,8 @@ def hand_over(state: Path, argv: list[str]) -> int | None:
     """Run the command in a fork of the warm process; its exit code, or None when no warm process takes it
     (none runs, or it has gone stale: the caller runs the command itself)."""
     try:
-        streams = [fd for fd in (0, 1, 2) if os.fstat(fd)]
+        for stream in (0, 1, 2):
+            os.fstat(stream)  # each open
         cwd = os.getcwd()
     except OSError:
         return None  # a closed standard stream, a removed working directory: the usual way says why
@@ -112,7 +114,7 @@ def hand_over(state: Path, argv: list[str]) -> int | None:
     ).encode()
     with connection:
         try:
-            socket.send_fds(connection, [HEADER.pack(len(request))], streams)
+            socket.send_fds(connection, [HEADER.pack(len(request))], [0, 1, 2])
             connection.sendall(request)
             answers = connection.makefile("rb")
             started = answers.readline().split()
@@ -163,10 +165,34 @@ def _in_this_process(state: Path | None) -> None:
             start_warm_process(state)
 
 
+def take_lock(state: Path) -> int | None:
+    """The state directory's lock, taken: its descriptor, held until closed (the warm process holds it while
+    it serves); None while another process holds it."""
+    lock = os.open(state / LOCK, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    return lock
+
+
+def served(state: Path) -> bool:
+    """Whether a warm process serves ``state``."""
+    lock = take_lock(state)
+    if lock is None:
+        return True
+    os.close(lock)
+    return False
+
+
 def start_warm_process(state: Path) -> None:
-    """Note the modules this run loaded, and start a warm process for the next run (it leaves at once when
-    one serves already)."""
+    """Note the modules this run loaded, and start a warm process for the next run, unless one serves
+    already (it took no command: it was busy or the run went the usual way for another reason)."""
     import subprocess
+
+    if served(state):
+        return
 
     loaded = [name for name, module in list(sys.modules.items()) if module is not None and name != "__main__"]
     try:

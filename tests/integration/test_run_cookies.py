@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Harness
+from tests.raw_http import raw_http_server
 
 
 @pytest.fixture
@@ -38,13 +39,8 @@ async def cookie_sut() -> AsyncIterator[str]:
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_http_server(answer) as url:
+        yield url
 
 
 def whoami(expected: str, **request: Any) -> dict[str, Any]:

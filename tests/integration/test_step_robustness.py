@@ -12,6 +12,7 @@ import pytest
 from orchestra.config import Settings
 from tests.integration.conftest import Harness
 from tests.ports import refused_url
+from tests.raw_http import raw_http_server
 
 
 async def test_odd_characters_in_captured_values_are_stored(harness: Harness) -> None:
@@ -87,13 +88,8 @@ async def gzip_url() -> AsyncIterator[str]:
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_http_server(answer) as url:
+        yield url
 
 
 async def test_the_response_limit_counts_decompressed_bytes(harness: Harness, gzip_url: str) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import gc
 import importlib
 import io
@@ -37,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestra_launcher import HEADER, LOCK, MAX_REQUEST, MODULES, SERVERS, SOCKET, STATUS
+from orchestra_launcher import HEADER, MAX_REQUEST, MODULES, SERVERS, SOCKET, STATUS, take_lock
 
 DEFAULT_IDLE_S = 900.0
 _REQUEST_TIMEOUT_S = 2.0  # a launcher sends its request at once; the warm process serves one at a time
@@ -182,28 +181,23 @@ class WarmProcess:
                 return
             if pid == 0:
                 return
-            caller = self.running.pop(pid, None)
-            if caller is not None:
-                with contextlib.suppress(OSError):
-                    caller.sendall(f"exited {os.waitstatus_to_exitcode(status)}\n".encode())
-                caller.close()
+            self._answer(pid, status)
+
+    def _answer(self, pid: int, status: int) -> None:
+        """The fork ``pid`` ended: its caller is told how (``exited CODE``, negative for a signal)."""
+        caller = self.running.pop(pid, None)
+        if caller is not None:
+            with contextlib.suppress(OSError):
+                caller.sendall(f"exited {os.waitstatus_to_exitcode(status)}\n".encode())
+            caller.close()
 
     def _finish(self) -> None:
         """Wait for the forks still running, then let go of the servers kept for them."""
         while self.running:
-            pid, status = os.waitpid(-1, 0)
-            caller = self.running.pop(pid, None)
-            if caller is not None:
-                with contextlib.suppress(OSError):
-                    caller.sendall(f"exited {os.waitstatus_to_exitcode(status)}\n".encode())
-                caller.close()
-        from orchestra.embedded_pg import let_go
+            self._answer(*os.waitpid(-1, 0))
+        from orchestra.embedded_pg import let_go, read_lines
 
-        try:
-            kept = set((self.state / SERVERS).read_text().splitlines())
-        except OSError:
-            kept = set()
-        for pgdata in sorted(kept):
+        for pgdata in read_lines(self.state / SERVERS):  # each named once (embedded_pg.keep_servers_for)
             try:
                 let_go(Path(pgdata), os.getpid())
             except Exception as error:  # one server's trouble does not keep the others running
@@ -380,10 +374,8 @@ def idle_seconds(environ: dict[str, str] | os._Environ[str]) -> float:
 
 
 def main(state: Path) -> None:
-    lock = os.open(state / LOCK, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    lock = take_lock(state)
+    if lock is None:
         return  # one serves this directory already
     log = os.open(state / "log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 2)

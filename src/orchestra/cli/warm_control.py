@@ -4,7 +4,6 @@ and stopped from another process."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -13,25 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.embedded_pg import alive
-from orchestra_launcher import LOCK, STATUS, state_dir
+from orchestra_launcher import STATUS, served, state_dir
 
 
 def serving(state: Path) -> dict[str, Any] | None:
     """The status of the warm process serving ``state`` (None when none does: its lock is free)."""
-    try:
-        lock = os.open(state / LOCK, os.O_WRONLY)
-    except OSError:
+    if not served(state):
         return None
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        with contextlib.suppress(OSError, ValueError):
-            status: dict[str, Any] = json.loads((state / STATUS).read_text())
-            return status
-        return {}
-    finally:
-        os.close(lock)
-    return None
+    with contextlib.suppress(OSError, ValueError):
+        status: dict[str, Any] = json.loads((state / STATUS).read_text())
+        return status
+    return {}
 
 
 def describe() -> str:

@@ -30,13 +30,12 @@ _cookies: ContextVar[httpx.Cookies | None] = ContextVar("orchestra_run_cookies",
 
 
 @contextmanager
-def run_cookies() -> Iterator[httpx.Cookies]:
+def run_cookies() -> Iterator[None]:
     """The cookie jar of one run: what its SUT sets while it runs, sent back by its later requests (each
     request's, each redirect hop's site) and forgotten when it ends."""
-    jar = httpx.Cookies()
-    token = _cookies.set(jar)
+    token = _cookies.set(httpx.Cookies())
     try:
-        yield jar
+        yield
     finally:
         _cookies.reset(token)
 

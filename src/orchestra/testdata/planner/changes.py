@@ -9,11 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from orchestra.openapi.operations import Operation
-from orchestra.testdata.planner.entities import entity_of, id_field, object_schema, producer_of, properties_of
+from orchestra.testdata.planner.entities import (
+    entity_of,
+    id_field,
+    is_array,
+    object_schema,
+    producer_of,
+    properties_of,
+)
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.request_inputs import RequestInputs
 from orchestra.testdata.planner.restore import restore_for
-from orchestra.testdata.planner.schema_facts import is_array
 from orchestra.testdata.plans.dataplan_model import Binding, Call, Lookup, Request
 
 

@@ -24,7 +24,7 @@ from orchestra.testdata.planner.security import (
 )
 
 TOKEN_NAMES = ("token", "api_token", "access_token", "bearer_token", "api_key", "apikey", "auth_token")
-_BEARER_NAMES = ("token", "api_token", "access_token", "bearer_token", "auth_token")
+_BEARER_NAMES = tuple(name for name in TOKEN_NAMES if name not in ("api_key", "apikey"))  # a token, not a key
 
 
 class Credentials(LoginCall):

@@ -179,10 +179,13 @@ def _naming_its_parent(
     return None
 
 
+def is_array(schema: JsonSchema | None) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "array"
+
+
 def _answers_list(operation: Operation) -> bool:
     """Whether the operation answers an array (a search or a listing: it creates nothing)."""
-    schema = operation.success_schema()
-    return isinstance(schema, dict) and schema.get("type") == "array"
+    return is_array(operation.success_schema())
 
 
 def deleter_of(catalogue: Catalogue, producer: Operation) -> tuple[Operation, str] | None:

@@ -5,7 +5,7 @@ collection's listing answers (``GET /activity/{id}`` with ``$.data[0].id`` of ``
 from __future__ import annotations
 
 from orchestra.openapi.operations import JsonSchema, Operation
-from orchestra.testdata.planner.entities import properties_of
+from orchestra.testdata.planner.entities import is_array, properties_of
 from orchestra.testdata.planner.plan_state import PlanState, template
 from orchestra.testdata.plans.dataplan_model import Binding, Lookup
 from orchestra.testdata.values.name_hints import snake
@@ -45,13 +45,13 @@ def _first_listed(schema: JsonSchema | None, parameter: str) -> str | None:
     if not isinstance(schema, dict):
         return None
     base, items = "$", None
-    if schema.get("type") == "array":
+    if is_array(schema):
         items = schema.get("items")
     else:
         lists = [
             (key, sub.get("items"))
             for key, sub in properties_of(schema).items()
-            if isinstance(sub, dict) and sub.get("type") == "array" and properties_of(sub.get("items"))
+            if is_array(sub) and properties_of(sub.get("items"))
         ]
         if len(lists) == 1:
             base, items = f"$.{lists[0][0]}", lists[0][1]

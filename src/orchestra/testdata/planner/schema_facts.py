@@ -4,7 +4,7 @@ requires, whether the schema itself gives the value to send, whether it is an ar
 from __future__ import annotations
 
 from orchestra.openapi.operations import JsonSchema
-from orchestra.testdata.planner.entities import object_schema
+from orchestra.testdata.planner.entities import is_array, object_schema
 
 
 def required_fields(schema: JsonSchema | None) -> list[str]:
@@ -20,10 +20,6 @@ def fixed_by(schema: JsonSchema | None) -> bool:
     return any(key in schema for key in ("enum", "const", "example", "default")) or bool(
         schema.get("examples")
     )
-
-
-def is_array(schema: JsonSchema | None) -> bool:
-    return isinstance(schema, dict) and schema.get("type") == "array"
 
 
 def an_array(schema: JsonSchema | None) -> bool:
