@@ -12,6 +12,7 @@ from orchestra.kit import metrics
 @pytest.fixture
 def fresh_environments(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(metrics, "_seen_environments", set())
+    monkeypatch.setattr(metrics, "_sut_request_children", {})
 
 
 @pytest.mark.usefixtures("fresh_environments")
@@ -25,6 +26,32 @@ def test_environment_labels_are_slugs_and_at_most_a_fixed_number() -> None:
     assert len(labels - {metrics.OTHER}) == metrics.MAX_ENVIRONMENT_LABELS - 3  # three seen above
     assert metrics.OTHER in labels
     assert metrics.environment_label("staging eu blue") == "staging-eu-blue"  # a known one keeps its series
+
+
+def _sut_requests(environment: str, status_class: str) -> float:
+    count = metrics.REGISTRY.get_sample_value(
+        "orchestra_sut_request_duration_seconds_count",
+        {"environment": environment, "status_class": status_class},
+    )
+    return count or 0.0
+
+
+@pytest.mark.usefixtures("fresh_environments")
+def test_sut_requests_are_counted_under_their_environments_label_and_the_kept_labels_stay_bounded() -> None:
+    before = _sut_requests("staging-eu-blue", "2xx")
+    for _ in range(3):
+        metrics.observe_sut_request("Staging EU / Blue", 204, 0.01)
+    metrics.observe_sut_request("Staging EU / Blue", None, 0.01)
+    assert _sut_requests("staging-eu-blue", "2xx") == before + 3
+    other = _sut_requests(metrics.OTHER, "5xx")
+    metrics.observe_sut_request("", 503, 0.01)  # a request of no environment
+    assert _sut_requests(metrics.OTHER, "5xx") == other + 1
+    for _ in range(metrics.MAX_ENVIRONMENT_LABELS * 10):
+        metrics.observe_sut_request(f"env {uuid.uuid4()}", 200, 0.01)
+    assert len(metrics._sut_request_children) <= 8 * metrics.MAX_ENVIRONMENT_LABELS
+    other = _sut_requests(metrics.OTHER, "2xx")
+    metrics.observe_sut_request(f"env {uuid.uuid4()}", 200, 0.01)  # a name beyond the cap: still counted
+    assert _sut_requests(metrics.OTHER, "2xx") == other + 1
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import re
 import threading
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
@@ -107,6 +108,25 @@ def environment_label(name: str) -> str:
             return OTHER
         _seen_environments.add(slug)
     return slug
+
+
+# The labelled histograms of SUT requests already used, by (environment name, status class): a step's request
+# would otherwise make its environment's slug (a regular expression) and look the labels up every time.
+_sut_request_children: dict[tuple[str, str], Any] = {}
+_MAX_SUT_REQUEST_CHILDREN = 8 * MAX_ENVIRONMENT_LABELS  # names beyond it are labelled, just not kept
+
+
+def observe_sut_request(environment: str, status_code: int | None, seconds: float) -> None:
+    """One request to the SUT in ``orchestra_sut_request_duration_seconds`` (``environment``: its name, or
+    empty when the request belongs to none)."""
+    key = (environment, status_class(status_code))
+    child = _sut_request_children.get(key)
+    if child is None:
+        label = environment_label(environment) if environment else OTHER
+        child = SUT_REQUEST_DURATION.labels(label, key[1])
+        if len(_sut_request_children) < _MAX_SUT_REQUEST_CHILDREN:
+            _sut_request_children[key] = child
+    child.observe(seconds)
 
 
 def status_class(status_code: int | None) -> str:
