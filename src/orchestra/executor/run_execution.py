@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,7 +56,7 @@ from orchestra.steps.http_call import HttpCall
 from orchestra.steps.http_send import run_cookies
 from orchestra.steps.outcome import StepOutcome
 from orchestra.steps.request_auth import RunAuth
-from orchestra.steps.request_step import HttpStepRunner, RunRequests
+from orchestra.steps.request_step import HttpStepRunner, PreparedRequest, RunRequests
 from orchestra.steps.secret_taint import tracking
 from orchestra.steps.starting_variables import render_variables
 from orchestra.steps.templating import TemplateError, build_scope, render_value, sandboxed
@@ -138,6 +139,8 @@ class RunExecution:
         self.teardown_problem: str | None = context.get("teardown_problem")
         self.phase_steps: dict[str, int] = context.get("phase_steps") or {"data": 0, "cleanup": 0}
         self._step: asyncio.Task[StepOutcome] | None = None
+        # the next request step, rendered while the step before it was being committed (_prepare_next)
+        self._prepared: tuple[PlannedStep, PreparedRequest] | None = None
         self._conn: AsyncConnection | None = None  # while the run executes
         self._interrupted: str | None = None
         self.deadline = (
@@ -245,6 +248,7 @@ class RunExecution:
         attributes = {"orchestra.step.phase": planned.phase, "orchestra.step.seq": self.seq}
         with tracing.step_span(f"step {name}", attributes) as span:
             outcome = await self._run(planned, extra)
+            self._prepared = None  # taken by this step, or made for it in vain (it did not send)
             if span is not None:  # traces on: the reason goes out masked
                 tracing.end(
                     span, "step", outcome.status, self.masker.text(outcome.error) if outcome.error else None
@@ -292,7 +296,7 @@ class RunExecution:
         """Commit the last result of a planned step: the run goes on with the next one."""
         self.loop = {}
         self.position, self._goto = (planned.seq + 1 if self._goto is None else self._goto), None
-        await self._commit(conn, planned, name, outcome, started_at, duration_ms, ledger)
+        await self._commit(conn, planned, name, outcome, started_at, duration_ms, ledger, prepare_next=True)
 
     def verdict(self) -> tuple[RunStatus, str | None]:
         status, reason = self._test_verdict()
@@ -542,6 +546,7 @@ class RunExecution:
                 assert planned.request_spec is not None
                 key = self._idempotency_key(planned, extra)
                 _, _, status_gates = self.plan.definition.policy_of(step)
+                prepared = self._prepared[1] if self._prepared and self._prepared[0] is planned else None
                 return await self.http.run(
                     step,
                     planned.request_spec,
@@ -554,6 +559,7 @@ class RunExecution:
                     requests_per_s=self.environment.max_requests_per_s,
                     shared=self.requests,
                     status_gates=status_gates,
+                    prepared=None if extra else prepared,
                 )
             if isinstance(step, SetStep):
                 assigned = await sandboxed(self._assign, step, extra)
@@ -626,14 +632,49 @@ class RunExecution:
         started_at: datetime,
         duration_ms: float,
         ledger: LedgerEntryWrite | None = None,
+        *,
+        prepare_next: bool = False,
     ) -> None:
+        """``prepare_next``: the run goes on with the step at ``position``: it may be rendered meanwhile."""
         seq, self.seq = self.seq, self.seq + 1
         self.skipped += outcome.status == "skipped"
-        cancel = await self.commit_record(
+        commit = self.commit_record(
             conn, seq, planned.phase, name, outcome, started_at, duration_ms, ledger=ledger
         )
+        cancel = await (self._while_committing(commit) if prepare_next else commit)
         if cancel and self.halt is None:
             self.halt = {"status": RunStatus.CANCELLED, "reason": "cancelled on request"}
+
+    async def _while_committing(self, commit: Coroutine[Any, Any, bool]) -> bool:
+        """The commit's result; while PostgreSQL writes it, the next step is rendered (``_prepare_next``).
+        The next step still starts only once this one is committed: rendering sends nothing, and what it
+        made is used only by that step, with the same values (or dropped, when the commit fails)."""
+        task = asyncio.ensure_future(commit)
+        try:
+            await asyncio.sleep(0)  # the commit runs up to its wait for PostgreSQL's answer
+            self._prepare_next()
+        except BaseException:  # cancelled meanwhile (or a fault of this code's): not left running
+            task.cancel()
+            raise
+        return await task
+
+    def _prepare_next(self) -> None:
+        """Render the step at ``position`` ahead, when it is a request step the run will send as it is:
+        not halted, no loop, no ``if`` (which decides whether it runs), no pre-request script."""
+        self._prepared = None
+        if self.halt is not None or self.position >= len(self.plan.steps):
+            return
+        planned = self.plan.steps[self.position]
+        step = planned.step
+        if not isinstance(step, RequestStep) or step.loops or step.condition is not None:
+            return
+        if planned.request_spec is None:
+            return
+        prepared = self.http.prepare(
+            step, planned.request_spec, self.scope(), self.requests, base_url=self.environment.base_url
+        )
+        if prepared is not None:
+            self._prepared = (planned, prepared)
 
     async def commit_record(
         self,

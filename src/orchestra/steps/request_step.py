@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from orchestra.steps.request_auth import AuthFailed, RunAuth, authenticate, fetc
 from orchestra.steps.request_defaults import merged_request, without_overridden_auth
 from orchestra.steps.response import ResponseView
 from orchestra.steps.scripts.step_scripts import ScriptRequests, run_scripts, scripts_of
-from orchestra.steps.templating import render_value, sandboxed
+from orchestra.steps.template_inline import NeedsThread
+from orchestra.steps.templating import on_the_loop, render_value, sandboxed
 from orchestra.steps.variable_sizes import oversized
 
 
@@ -57,6 +59,17 @@ class RunRequests:
     auth: RunAuth = field(default_factory=RunAuth)
 
 
+@dataclass(slots=True)
+class PreparedRequest:
+    """A request step rendered ahead of its turn (``HttpStepRunner.prepare``): its request, expectations and
+    poll condition, and the request of its first attempt when it could be built then."""
+
+    rendered: dict[str, Any]
+    expect: Expect | None
+    until: Expect | None
+    first: httpx.Request | None = None
+
+
 def _is_relative(url: Any) -> bool:
     """A URL without a scheme or host (``/users``, ``users?page=2``); one that cannot be parsed is left to
     fail as it is."""
@@ -65,6 +78,12 @@ def _is_relative(url: Any) -> bool:
     except ValueError:
         return False
     return parts is not None and not parts.scheme and not parts.netloc
+
+
+def _with_base_url(rendered: dict[str, Any], base_url: str | None) -> dict[str, Any]:
+    if base_url is not None and _is_relative(rendered.get("url")):
+        return {**rendered, "url": join_url(base_url, rendered["url"])}
+    return rendered
 
 
 def _build_request(client: httpx.AsyncClient, spec: Mapping[str, Any]) -> httpx.Request:
@@ -110,8 +129,10 @@ class HttpStepRunner:
         tenant_id: uuid.UUID | None = None,
         shared: RunRequests | None = None,
         status_gates: bool = True,
+        prepared: PreparedRequest | None = None,
     ) -> StepOutcome:
         """``shared``: the run's request defaults and auth state (none: a run of its own).
+        ``prepared``: what ``prepare`` made of this step with this same scope (none: rendered here).
         ``idempotency_key``: sent as Idempotency-Key unless the step sets one (same key on every attempt
         of this step of this run, so a SUT that honours it can de-duplicate a step that runs again).
         ``policy``: where the step may send requests (kit/egress.py). It is the current policy while the
@@ -132,7 +153,34 @@ class HttpStepRunner:
                 shared or RunRequests(),
                 base_url,
                 status_gates,
+                prepared,
             )
+
+    def prepare(
+        self,
+        step: RequestStep,
+        request_spec: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        shared: RunRequests,
+        base_url: str | None = None,
+    ) -> PreparedRequest | None:
+        """The step rendered now, on the event loop, for ``run`` to send later with the same scope and
+        ``shared``. Nothing is sent and nothing is kept but the result. None when it cannot be done ahead:
+        a pre-request script (it may change the scope, or send requests itself), or a rendering that needs
+        a template thread or fails (``run`` renders it again, and reports the failure). The request of the
+        first attempt is built too, unless the step authenticates first or sends files."""
+        if step.pre_request_script is not None:
+            return None
+        try:
+            rendered, expect, until = on_the_loop(_render_step, step, request_spec, scope, shared.defaults)
+        except (Exception, NeedsThread):
+            return None
+        rendered = _with_base_url(rendered, base_url)
+        first = None
+        if not rendered.get("auth") and "multipart" not in rendered:
+            with contextlib.suppress(Exception):  # run builds it again, and reports the failure
+                first = _build_request(self.client, rendered)
+        return PreparedRequest(rendered, expect, until, first)
 
     async def _run(
         self,
@@ -146,6 +194,7 @@ class HttpStepRunner:
         shared: RunRequests,
         base_url: str | None,
         gates: bool,
+        prepared: PreparedRequest | None = None,
     ) -> StepOutcome:
         pace: Pace | None = None
         if self.pacer is not None and environment_id and tenant_id and requests_per_s is not None:
@@ -181,9 +230,19 @@ class HttpStepRunner:
                 )
             if scripted:
                 scope = {**scope, **scripted, "vars": {**(scope.get("vars") or {}), **scripted}}
-        rendered, expect, until = await sandboxed(_render_step, step, request_spec, scope, shared.defaults)
-        if base_url is not None and _is_relative(rendered.get("url")):
-            rendered = {**rendered, "url": join_url(base_url, rendered["url"])}
+        first: httpx.Request | None = None
+        if prepared is not None and step.pre_request_script is None:
+            rendered, expect, until, first = (
+                prepared.rendered,
+                prepared.expect,
+                prepared.until,
+                prepared.first,
+            )
+        else:
+            rendered, expect, until = await sandboxed(
+                _render_step, step, request_spec, scope, shared.defaults
+            )
+            rendered = _with_base_url(rendered, base_url)
         timeout_ms = float(rendered.get("timeout_ms") or self.settings.default_step_timeout_ms)
         attempts_allowed = step.retry.attempts if step.retry else 1
         interval_s = (step.retry.interval_ms / 1000) if step.retry else 0.0
@@ -197,8 +256,9 @@ class HttpStepRunner:
         for attempt in range(1, attempts_allowed + 1):
             # Every request to the SUT takes a slot: attempts, polls, redirect hops (see http_send.py).
             try:
+                built, first = first, None  # a request built ahead is sent once, by the first attempt
                 outcome, view = await self._attempt(
-                    step, rendered, expect, timeout_ms, idempotency_key, pace, gates
+                    step, rendered, expect, timeout_ms, idempotency_key, pace, gates, built
                 )
             except RequestRefused as refused:
                 outcome, view = refused.outcome, None
@@ -300,13 +360,16 @@ class HttpStepRunner:
         idempotency_key: str | None,
         pace: Pace | None = None,
         gates: bool = True,
+        request: httpx.Request | None = None,
     ) -> tuple[StepOutcome, ResponseView | None]:
-        try:
-            request = _build_request(self.client, rendered)
-        except Exception as error:  # e.g. a header value that is not ASCII, an invalid URL
-            return StepOutcome(
-                status="error", error=f"cannot build the request: {type(error).__name__}: {error}"
-            ), None
+        """``request``: the one to send, already built from ``rendered`` (none: built here)."""
+        if request is None:
+            try:
+                request = _build_request(self.client, rendered)
+            except Exception as error:  # e.g. a header value that is not ASCII, an invalid URL
+                return StepOutcome(
+                    status="error", error=f"cannot build the request: {type(error).__name__}: {error}"
+                ), None
         if idempotency_key is not None and "idempotency-key" not in request.headers:
             request.headers["Idempotency-Key"] = idempotency_key
         request_record = record_request(

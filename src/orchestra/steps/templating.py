@@ -279,14 +279,20 @@ def _render_value(value: Any, scope: _Scope) -> Any:
     return value
 
 
+def on_the_loop(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``work`` done now, on the event loop, when its templates only look values up within the small
+    budget of ``sandboxed``; raises ``template_inline.NeedsThread`` (a BaseException) when it cannot be."""
+    with template_inline.attempt():
+        return work(*args, **kwargs)
+
+
 async def sandboxed(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """``in_sandbox``, except that work whose templates only look values up, within a small budget, is done
     on the event loop, without the hand-off to a thread (steps/template_inline.py); other work is abandoned
     at its first other template and done again in a template thread. ``work`` must only render: compute
     values from its templates, nothing that lasts long or has effects of its own."""
     try:
-        with template_inline.attempt():
-            return work(*args, **kwargs)
+        return on_the_loop(work, *args, **kwargs)
     except template_inline.NeedsThread:
         return await in_sandbox(work, *args, **kwargs)
 
