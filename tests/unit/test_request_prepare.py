@@ -26,6 +26,12 @@ def _planned(step: dict[str, Any]) -> PlannedStep:
     return plan.steps[0]
 
 
+def _parts(planned: PlannedStep) -> tuple[RequestStep, dict[str, Any]]:
+    assert isinstance(planned.step, RequestStep)
+    assert planned.request_spec is not None
+    return planned.step, planned.request_spec
+
+
 def _scope(**variables: Any) -> dict[str, Any]:
     return build_scope(base_url=BASE, variables=variables)
 
@@ -44,9 +50,8 @@ class _Sut:
 async def _run(
     runner: HttpStepRunner, planned: PlannedStep, scope: dict[str, Any], *, ahead: bool, shared: RunRequests
 ) -> Any:
-    step = planned.step
-    assert isinstance(step, RequestStep) and planned.request_spec is not None
-    prepared = runner.prepare(step, planned.request_spec, scope, shared, base_url=BASE) if ahead else None
+    step, spec = _parts(planned)
+    prepared = runner.prepare(step, spec, scope, shared, base_url=BASE) if ahead else None
     if ahead:
         assert prepared is not None
     return await runner.run(
@@ -97,7 +102,7 @@ async def test_a_request_built_ahead_is_sent_once_and_a_retry_builds_its_own() -
         outcome = await _run(
             runner, _planned(step), _scope(next=3, who="ann"), ahead=True, shared=RunRequests()
         )
-    assert outcome.status == "passed" and outcome.attempts == 2
+    assert (outcome.status, outcome.attempts) == ("passed", 2)
     assert [seen[:3] for seen in sut.seen] == [sut.seen[0][:3]] * 2  # the same request, sent twice
 
 
@@ -133,10 +138,8 @@ async def test_what_cannot_be_rendered_ahead_is_left_to_the_step(step: dict[str,
     planned = _planned(step)
     async with httpx.AsyncClient(transport=httpx.MockTransport(_Sut())) as client:
         runner = HttpStepRunner(client, Settings())
-        assert isinstance(planned.step, RequestStep) and planned.request_spec is not None
-        assert (
-            runner.prepare(planned.step, planned.request_spec, _scope(), RunRequests(), base_url=BASE) is None
-        ), why
+        step_, spec = _parts(planned)
+        assert runner.prepare(step_, spec, _scope(), RunRequests(), base_url=BASE) is None, why
 
 
 async def test_a_step_that_authenticates_is_rendered_ahead_but_built_when_it_runs() -> None:
@@ -144,10 +147,8 @@ async def test_a_step_that_authenticates_is_rendered_ahead_but_built_when_it_run
     planned = _planned(step)
     async with httpx.AsyncClient(transport=httpx.MockTransport(_Sut())) as client:
         runner = HttpStepRunner(client, Settings())
-        assert isinstance(planned.step, RequestStep) and planned.request_spec is not None
-        prepared = runner.prepare(
-            planned.step, planned.request_spec, _scope(token="t0k3n"), RunRequests(), BASE
-        )
+        step_, spec = _parts(planned)
+        prepared = runner.prepare(step_, spec, _scope(token="t0k3n"), RunRequests(), BASE)
     assert prepared is not None
     assert prepared.first is None
     assert prepared.rendered["auth"] == {"bearer": {"token": "t0k3n"}}
