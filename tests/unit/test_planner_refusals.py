@@ -378,3 +378,55 @@ def test_a_body_of_one_schema_in_an_any_of_is_that_object() -> None:
     plan = plan_for_operation("createFlow", BULK, environment={}, secret_names=[], seed=1, learnt=lessons)
     body = plan.model_dump(mode="json", exclude_none=True)["bindings"]["request"]["call"]["body"]
     assert "name" in body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Slots requested is greater than the limit", [Named("slots", INVALID)]),
+        ("slots must be less than 5", [Named("slots", INVALID)]),
+        ("Count is greater than the limit", []),  # not a field of the body
+        ("Slots are too many", []),  # no bound said
+        ("The slots requested exceeded", []),
+    ],
+)
+def test_a_field_named_before_a_bound_had_its_value_refused(text: str, expected: list[Named]) -> None:
+    assert named_fields({"detail": text}, {"slots", "names"}) == expected
+
+
+def test_a_number_whose_value_the_sut_refused_is_sent_at_its_lower_bound_next_time() -> None:
+    body = {
+        "type": "object",
+        "required": ["slots", "size", "mode", "step"],
+        "properties": {
+            "slots": {"type": "integer", "exclusiveMinimum": 0},
+            "size": {"anyOf": [{"type": "number", "minimum": 60, "maximum": 600}, {"type": "null"}]},
+            "mode": {"type": "integer", "enum": [2, 4]},
+            "step": {"type": "integer", "minimum": 0, "multipleOf": 5},
+        },
+    }
+    take = Operation("take", "POST", "/slots/take", request_schema=body, responses={"200": None})
+    found = _catalogue(take)
+    lessons = Lessons()
+    refusal = {
+        "detail": [
+            {"loc": ["body", name], "msg": "out of range", "type": "value_error"}
+            for name in ("slots", "size", "mode", "step")
+        ]
+    }
+    learnt = learn_from_failures(
+        lessons, [{"operation": "take", "status": 422, "response_body": refusal}], found
+    )
+    assert learnt == ["take: slots invalid", "take: size invalid", "take: mode invalid", "take: step invalid"]
+    plan = plan_for_operation("take", found, environment={}, secret_names=[], leftovers=True, learnt=lessons)
+    fields = plan.bindings["request_fields"].generate
+    assert fields is not None
+    assert fields.json_schema is not None
+    schema = fields.json_schema["properties"]
+    assert schema["slots"] == {"type": "integer", "minimum": 1, "maximum": 1}
+    assert schema["size"] == {"type": "number", "minimum": 60, "maximum": 60}
+    assert schema["mode"] == body["properties"]["mode"]  # the schema gives the value itself
+    assert schema["step"] == body["properties"]["step"]  # a multiple: its lower bound may be none
+    assert "take.slots: sent at its lower bound (the SUT refused its value)" in plan.notes
+    values = ValueGenerator(3, "t").for_schema(fields.json_schema)
+    assert (values["slots"], values["size"]) == (1, 60)

@@ -7,6 +7,7 @@ A bulk creation sends one item."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from orchestra.openapi.operations import JsonSchema, Operation
@@ -17,6 +18,7 @@ from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.plans.dataplan_model import Binding, Generate
 from orchestra.testdata.values.generator import generated_properties
 from orchestra.testdata.values.name_hints import snake
+from orchestra.testdata.values.numbers import NoNumber, bounds
 
 
 class Bodies(References):
@@ -83,6 +85,11 @@ class Bodies(References):
             if prop in generated and (slug := _as_slug(generated[prop])) is not None:
                 generated[prop] = slug
                 self.note(f"{operation.operation_id}.{prop}: sent as a slug (the SUT refused its value)")
+            elif prop in generated and (least := _at_least(generated[prop])) is not None:
+                generated[prop] = least
+                self.note(
+                    f"{operation.operation_id}.{prop}: sent at its lower bound (the SUT refused its value)"
+                )
         if generated:
             fields = self.name(f"{name}_fields")
             wanted = dict.fromkeys(
@@ -109,6 +116,27 @@ def _as_slug(schema: JsonSchema) -> JsonSchema | None:
         return None
     bounds = {key: strings[0][key] for key in ("minLength", "maxLength") if key in strings[0]}
     return {**SLUG, **bounds}
+
+
+def _at_least(schema: JsonSchema) -> JsonSchema | None:
+    """A number's schema (or number or null) fixed at its lower bound — the least a request may ask for
+    (one slot, one unit), the value a capacity most surely allows; None for anything else, when the schema
+    already gives the value (an enum, a constant, a default), or for a ``multipleOf`` (its lower bound may
+    be no multiple)."""
+    options = [schema, *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    numbers = [
+        part for part in options if isinstance(part, dict) and part.get("type") in ("integer", "number")
+    ]
+    if not numbers or fixed_by(schema) or any("multipleOf" in part for part in numbers):
+        return None
+    chosen = numbers[0]
+    integer = chosen.get("type") == "integer"
+    try:
+        low, _ = bounds(chosen, integer)
+    except NoNumber:
+        return None
+    least = math.ceil(low) if integer else low
+    return {"type": chosen["type"], "minimum": least, "maximum": least}
 
 
 def _all_sendable(schema: JsonSchema) -> list[str]:

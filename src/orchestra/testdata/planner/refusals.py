@@ -10,7 +10,8 @@ the SUT answers a body without them with a 400/422 that names them. The common s
   ``{"errors": [{"field": "action", …}]}``;
 - messages that quote the field: ``"action" is required``, ``'action' is a required property``,
   ``Field "action" is required``, ``missing required field "action"`` (Joi, JSON Schema validators), and
-  a field named by a plain word of a sentence (``Names must be provided``: ``name``).
+  a field named by a plain word of a sentence (``Names must be provided``: ``name``; ``Slots requested is
+  greater than the limit``: ``slots``, its value refused).
 
 Only fields the operation's body schema describes are taken (``known``): a refusal is the SUT's word about
 its own inputs, never a way to invent new ones. What is learnt is kept per operation (``Lessons``), and in
@@ -57,6 +58,13 @@ _MESSAGE_PATTERNS = (
 # A sentence that names a field without quoting it: ``Names must be provided for block documents.``
 _UNQUOTED_MISSING = re.compile(
     r"\b([A-Za-z_][A-Za-z0-9_]*) (?:is|are|must be|should be) (?:required|provided|specified)\b", re.I
+)
+# A sentence that names a field whose value is too large or too small: ``Slots requested is greater than
+# the limit`` (``slots``: its value refused).
+_UNQUOTED_BOUND = re.compile(
+    r"\b([A-Za-z_][A-Za-z0-9_]*)(?: [a-z]+)? (?:is|are|must be|should be|cannot be|may not be) "
+    r"(?:greater|more|larger|bigger|higher|less|smaller|lower|fewer) than\b",
+    re.I,
 )
 _NOTE = re.compile(
     r"^learnt from the SUT: (\S+) (needs|does not take) (.+?) \(it refused a body with(?:out)? them\)$"
@@ -155,6 +163,9 @@ def _from_message(text: str) -> Iterable[tuple[str, str]]:
     for match in _UNQUOTED_MISSING.finditer(text):  # a word of the sentence: only a known field counts
         word = match.group(1).lower()
         yield from ((name, MISSING) for name in dict.fromkeys((word, singular(word))))
+    for match in _UNQUOTED_BOUND.finditer(text):  # its value out of bounds: only a known field counts
+        word = match.group(1).lower()
+        yield from ((name, INVALID) for name in dict.fromkeys((word, singular(word))))
 
 
 def _problem(words: str) -> str:
