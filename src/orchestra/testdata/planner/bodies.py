@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from orchestra.openapi.operations import JsonSchema, Operation
+from orchestra.testdata.planner.actions import naming_fields
 from orchestra.testdata.planner.entities import bulk_item, object_schema, properties_of, singular, token_field
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.references import References
@@ -51,8 +52,16 @@ class Bodies(References):
         body: dict[str, Any] = {}
         generated: dict[str, JsonSchema] = {}
         credentials = token_field(operation) is not None  # a login: the environment's own credentials
+        naming = naming_fields(self.catalogue, operation)  # an action's ``names``: items of its collection
         for prop in _all_sendable(merged):
             if prop in unwanted and prop not in fixed:
+                continue
+            if (
+                prop in naming
+                and prop not in fixed
+                and (item := self.named_item(operation, prop)) is not None
+            ):
+                body[prop] = item
                 continue
             entity = self.referred(prop)
             if entity is None and prop in learnt and self.is_relation(prop, properties.get(prop)):

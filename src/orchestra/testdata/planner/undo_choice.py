@@ -9,8 +9,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestra.openapi.operations import Operation
-from orchestra.testdata.planner.entities import field_for, id_field, parent_left_to_server, undoer_of
+from orchestra.testdata.planner.actions import acts_on, inverse_of
+from orchestra.testdata.planner.entities import (
+    field_for,
+    field_path,
+    id_field,
+    parent_left_to_server,
+    resource_of,
+    undoer_of,
+)
 from orchestra.testdata.planner.plan_state import PlanState, template
+from orchestra.testdata.planner.schema_facts import required_fields
 from orchestra.testdata.planner.undo import LEFTOVERS_HINT, refer_to
 from orchestra.testdata.plans.dataplan_model import Request
 
@@ -33,6 +42,15 @@ class UndoChoice(PlanState):
                 "makes one that nothing in the plan undoes",
             )
         found = undoer_of(self.catalogue, operation)
+        inverse = self.inverse_undo(operation, created_with, sent) if found is None else None
+        if inverse is not None:
+            return inverse
+        if found is None and self.acts_on_created(operation, sent):
+            self.note(
+                f"nothing undoes what {operation.operation_id} does: it acts on what its body names, which "
+                "the plan creates and deletes"
+            )
+            return None
         if found is None and created_with and self.from_created(created_with):
             self.note(
                 f"nothing undoes what {operation.operation_id} makes: it goes with what it belongs to, which "
@@ -59,6 +77,39 @@ class UndoChoice(PlanState):
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
         return Request(operation=deleter.operation_id, path=path)
+
+    def inverse_undo(self, operation: Operation, created_with: dict[str, Any], sent: Any) -> Request | None:
+        """The inverse action as the undo of an action (``actions.inverse_of``: ``decrement`` after
+        ``increment``), each field its body requires taken from the action's answer (``lease_id``) or, when
+        the answer has no such field, from what the action sent (``names``, ``slots``); its path
+        parameters as the action had them. None without an inverse, or when one of those is missing."""
+        inverse = inverse_of(self.catalogue, operation)
+        if inverse is None:
+            return None
+        key, answered = resource_of(operation)
+        body: dict[str, Any] = {}
+        for prop in required_fields(inverse.request_schema):
+            if prop in answered:
+                body[prop] = template(f"self.{field_path(key, prop)}")
+            elif isinstance(sent, dict) and prop in sent:
+                body[prop] = sent[prop]
+            else:
+                return None
+        path: dict[str, Any] = {}
+        for parameter in inverse.parameters:
+            if parameter.location == "path" and parameter.name in created_with:
+                path[parameter.name] = created_with[parameter.name]
+            elif parameter.location == "path" or parameter.required:
+                return None
+        self.note(f"{inverse.operation_id} undoes what {operation.operation_id} does (its inverse)")
+        sends = body if body or inverse.request_schema is not None else None
+        return Request(operation=inverse.operation_id, path=path, body=sends)
+
+    def acts_on_created(self, operation: Operation, sent: Any) -> bool:
+        """Whether an action only acts on what its body names and all of that is made and deleted by this
+        plan (``actions.acts_on``): it goes with them."""
+        made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
+        return acts_on(self.catalogue, operation, sent, made)
 
     def leave(self, where: str, why: str) -> None:
         """Something the plan would do cannot be undone: refused, unless the test allows leftovers."""
