@@ -15,6 +15,7 @@ from orchestra.testdata.planner.actions import naming_fields
 from orchestra.testdata.planner.entities import bulk_item, object_schema, properties_of, singular, token_field
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.references import References
+from orchestra.testdata.planner.refusals import require_paths
 from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.plans.dataplan_model import Binding, Generate
 from orchestra.testdata.values.generator import generated_properties
@@ -41,9 +42,10 @@ class Bodies(References):
             binding = self.name(f"{name}_body")
             self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
             return template(f"data.{binding}")
-        learnt = [prop for prop in self.learnt.required(operation.operation_id) if prop in properties]
-        if learnt:
-            self.note(self.learnt.note(operation.operation_id, learnt))
+        taught = [p for p in self.learnt.required(operation.operation_id) if p.split(".")[0] in properties]
+        learnt = [prop for prop in taught if prop in properties]
+        if taught:  # a field below the top (``task_runs.start_time.after_``) too: a repair still knows it
+            self.note(self.learnt.note(operation.operation_id, taught))
         learnt += [prop for prop in self.sent_optional.get(operation.operation_id, []) if prop not in learnt]
         unwanted = [prop for prop in self.learnt.left_out(operation.operation_id) if prop in properties]
         if unwanted:
@@ -98,6 +100,13 @@ class Bodies(References):
                 generated[prop] = least
                 self.note(
                     f"{operation.operation_id}.{prop}: sent at its lower bound (the SUT refused its value)"
+                )
+        for prop in list(generated):
+            below = self.learnt.nested(operation.operation_id, prop)
+            if below:
+                generated[prop] = require_paths(generated[prop], below)
+                self.note(
+                    f"{operation.operation_id}.{prop}: sends {', '.join(below)} (the SUT said it is missing)"
                 )
         if generated:
             fields = self.name(f"{name}_fields")
