@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from orchestra.openapi.operations import Catalogue, Operation, Parameter
-from orchestra.testdata.planner.actions import action_collection, inverse_of, item_name_field, naming_fields
+from orchestra.testdata.planner.actions import (
+    action_collection,
+    inverse_of,
+    item_made_by_action,
+    item_name_field,
+    naming_fields,
+)
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
 from orchestra.testdata.planner.undo import left_behind
 from orchestra.testdata.plans.dataplan_model import Binding, Call, DataPlan, Request
@@ -203,3 +209,71 @@ def test_a_field_naming_a_part_that_no_answer_names_stays_refused() -> None:
     found = catalogue(CREATE, READ, DELETE, GIVE_BACK)  # nothing answers a lease_id
     with pytest.raises(PlanRefused, match="lease_id: it refers to a lease, and no operation creates one"):
         plan("giveBack", found)
+
+
+POOL = Parameter("pool_name", "path", True, {"type": "string"})
+WORKER = Parameter("name", "path", True, {"type": "string"})
+POOL_BODY = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+NAMED = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "every": {"type": "integer"}},
+}
+
+
+def pool_api(*extra: Operation, heartbeat_body: Any = NAMED) -> Catalogue:
+    return catalogue(
+        Operation("createPool", "POST", "/pools", request_schema=POOL_BODY, responses={"201": POOL_BODY}),
+        Operation("deletePool", "DELETE", "/pools/{pool_name}", parameters=(POOL,)),
+        Operation(
+            "heartbeat",
+            "POST",
+            "/pools/{pool_name}/workers/heartbeat",
+            parameters=(POOL,),
+            request_schema=heartbeat_body,
+            responses={"204": None},
+        ),
+        Operation("deleteWorker", "DELETE", "/pools/{pool_name}/workers/{name}", parameters=(POOL, WORKER)),
+        *extra,
+    )
+
+
+def test_an_item_an_action_makes_by_the_name_it_sends_is_undone_and_addressed_by_that_name() -> None:
+    found = pool_api()
+    assert item_made_by_action(found, found.operations["heartbeat"]) == (
+        found.operations["deleteWorker"],
+        "name",
+    )
+    made = plan("deleteWorker", found)
+    heartbeat = made.bindings["heartbeat"]
+    assert heartbeat.call is not None
+    sent = heartbeat.call.body["name"]
+    assert heartbeat.cleanup == Request(
+        operation="deleteWorker", path={"name": sent, "pool_name": "{{ data.pool.name }}"}
+    )
+    request = made.bindings["request"]
+    assert request.call is not None
+    assert request.call.path == {"pool_name": "{{ data.pool.name }}", "name": sent}
+    assert request.depends_on == ["heartbeat"]
+    assert plan("heartbeat", found).bindings["request"].cleanup == Request(
+        operation="deleteWorker",
+        path={"name": "{{ data.request_fields['name'] }}", "pool_name": "{{ data.pool.name }}"},
+    )
+
+
+def test_look_alikes_of_an_action_making_an_item_by_name() -> None:
+    optional = {"type": "object", "properties": NAMED["properties"]}
+    unnamed = pool_api(heartbeat_body=optional)
+    assert item_made_by_action(unnamed, unnamed.operations["heartbeat"]) is None
+    with pytest.raises(PlanRefused, match=r"deleteWorker \{name\}"):
+        plan("deleteWorker", pool_api(heartbeat_body=optional))  # its body does not name the worker
+    own = Operation(
+        "addWorker", "POST", "/pools/{pool_name}/workers", parameters=(POOL,), request_schema=NAMED
+    )
+    with_creation = pool_api(own)
+    assert item_made_by_action(with_creation, with_creation.operations["heartbeat"]) is None
+    reading = Operation(
+        "filterWorkers", "POST", "/pools/{pool_name}/workers/filter", parameters=(POOL,), request_schema=NAMED
+    )
+    found = pool_api(reading)
+    assert item_made_by_action(found, reading) is None  # a read makes nothing

@@ -6,6 +6,9 @@ collection itself (``POST /limits/increment`` beside ``POST /limits``: nothing i
   ``id``, ``keys`` or ``key`` — and which field of an item each takes: ``name`` (or, for an item without
   one, the key of an item path that addresses items by it besides their id, ``/limits/tag/{tag}``), the
   item's id, its key;
+- the item an action **makes by the name its body sends**, below a collection without a creation of its
+  own (``POST /pools/{pool}/workers/heartbeat`` with a required ``name``, beside ``DELETE
+  /pools/{pool}/workers/{name}``): that DELETE, with the value sent, undoes it;
 - its **inverse**, the action that takes it back: the same path with the verb swapped (``increment`` →
   ``decrement``, ``acquire`` → ``release``, ``lock`` → ``unlock``: ``/limits/increment-with-lease`` →
   ``/limits/decrement-with-lease``);
@@ -37,7 +40,7 @@ from orchestra.testdata.planner.entities import (
     token_field,
     words,
 )
-from orchestra.testdata.planner.schema_facts import an_array
+from orchestra.testdata.planner.schema_facts import an_array, required_fields
 from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 # A verb and the one that takes it back: only in that direction (a decrement of nothing held is not
@@ -76,6 +79,47 @@ def action_collection(catalogue: Catalogue, operation: Operation) -> Operation |
             and not is_query_post(other)
         ):
             return other
+    return None
+
+
+def item_made_by_action(catalogue: Catalogue, operation: Operation) -> tuple[Operation, str] | None:
+    """For an action one static segment below a collection that has no creation of its own (``POST
+    /pools/{pool}/workers/heartbeat``), whose body requires the field the collection's item path names its
+    items by (``DELETE /pools/{pool}/workers/{name}``: ``name``): that DELETE and the field. The action
+    makes (or renews) the item its body names; the DELETE with the value it sent undoes it. None for
+    anything else (a read, a collection with a creation, a body that names no item)."""
+    path = operation.path.rstrip("/")
+    parent, _, last = path.rpartition("/")
+    if operation.method != "POST" or not parent or not last or last.startswith("{"):
+        return None
+    if is_query_post(operation) or token_field(operation) is not None:
+        return None
+    if any(other.path.rstrip("/").startswith(path + "/") for other in catalogue.operations.values()):
+        return None
+    if any(
+        is_collection_post(other) and other.path.rstrip("/") == parent
+        for other in catalogue.operations.values()
+    ):
+        return None
+    required = required_fields(operation.request_schema)
+    for other in catalogue.operations.values():
+        found = re.fullmatch(re.escape(parent) + r"/\{([^/{}]+)\}/?", other.path)
+        if other.method == "DELETE" and found and found.group(1) in required:
+            return other, found.group(1)
+    return None
+
+
+def maker_of_item(catalogue: Catalogue, collection: str, parameter: str) -> Operation | None:
+    """The action below ``collection`` that makes the item its path names by ``{parameter}``
+    (``item_made_by_action``); None when there is none."""
+    for operation in catalogue.operations.values():
+        made = item_made_by_action(catalogue, operation)
+        if (
+            made is not None
+            and made[1] == parameter
+            and operation.path.rstrip("/").rpartition("/")[0] == collection
+        ):
+            return operation
     return None
 
 

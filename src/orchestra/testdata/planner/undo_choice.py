@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestra.openapi.operations import Operation
-from orchestra.testdata.planner.actions import acts_on, inverse_of
+from orchestra.testdata.planner.actions import acts_on, inverse_of, item_made_by_action
 from orchestra.testdata.planner.entities import (
     field_for,
     field_path,
@@ -41,7 +41,7 @@ class UndoChoice(PlanState):
                 f"its request cannot name the {parent} what it creates belongs to, so the SUT picks one or "
                 "makes one that nothing in the plan undoes",
             )
-        found = undoer_of(self.catalogue, operation)
+        found = undoer_of(self.catalogue, operation) or item_made_by_action(self.catalogue, operation)
         inverse = self.inverse_undo(operation, created_with, sent) if found is None else None
         if inverse is not None:
             return inverse
