@@ -1,8 +1,10 @@
 """What a field of a request refers to, and the created entity that fills it: ``customerId`` or
 ``customer_uuid`` refers to a customer; ``<entity>_key`` or ``_ref`` only to an entity the description knows;
 a scalar named after an entity the API creates (``role``) holds its key; ``<entity>_names`` or ``_ids`` list
-such entities; ``<entity>_name`` names one by its name. A reference is filled with the id (or the name) of
-the entity created for it, which is created first, once per entity."""
+such entities; ``<entity>_name`` names one by its name; an action's ``names`` (``ids``, ``keys``) name items
+of the collection it acts on (``actions.py``). A reference is filled with the id (or the name) of the entity
+created for it, which is created first, once per entity; one to something no operation creates by name (a
+lease) with the field of the creation whose answer names it (``lease_id``)."""
 
 from __future__ import annotations
 

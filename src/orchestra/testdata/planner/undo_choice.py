@@ -1,7 +1,10 @@
 """Choosing the undo of what a planned call makes: the DELETE of the made item (named by a field of its
-answer, or by what its creation sent), else the DELETE on the creation's own path; none when it goes with
-entities the plan creates and deletes. What cannot be undone is refused, unless the test allows leftovers
-(then it is noted). Which operations create and what any plan leaves behind is ``undo.py``'s to say."""
+answer, or by what its creation sent; for an action that makes an item by the name it sends, that item's),
+else the DELETE on the creation's own path, else an action's inverse (``decrement`` after ``increment``,
+``actions.py``); none when it goes with entities the plan creates and deletes (by its path, or — for an
+action on what its body names — by its body). What cannot be undone is refused, unless the test allows
+leftovers (then it is noted). Which operations create and what any plan leaves behind is ``undo.py``'s to
+say."""
 
 from __future__ import annotations
 
