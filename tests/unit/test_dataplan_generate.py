@@ -261,3 +261,13 @@ def test_a_circular_schema_is_refused() -> None:
     schema["properties"]["child"] = schema
     with pytest.raises(GeneratorError, match="the schema cannot be used"):
         ValueGenerator(1, "x").for_schema(schema)
+
+
+def test_an_enum_with_a_documented_default_takes_the_default() -> None:
+    chosen = {"type": "string", "enum": ["concurrency", "rate_limit"], "default": "concurrency"}
+    assert {ValueGenerator(seed, "mode").for_schema(chosen) for seed in SEEDS} == {"concurrency"}
+    free = {"type": "string", "enum": ["concurrency", "rate_limit"]}
+    assert {ValueGenerator(seed, "mode").for_schema(free) for seed in range(40)} == {
+        "concurrency",
+        "rate_limit",
+    }

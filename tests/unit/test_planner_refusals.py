@@ -378,3 +378,144 @@ def test_a_body_of_one_schema_in_an_any_of_is_that_object() -> None:
     plan = plan_for_operation("createFlow", BULK, environment={}, secret_names=[], seed=1, learnt=lessons)
     body = plan.model_dump(mode="json", exclude_none=True)["bindings"]["request"]["call"]["body"]
     assert "name" in body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Slots requested is greater than the limit", [Named("slots", INVALID)]),
+        ("slots must be less than 5", [Named("slots", INVALID)]),
+        ("Count is greater than the limit", []),  # not a field of the body
+        ("Slots are too many", []),  # no bound said
+        ("The slots requested exceeded", []),
+    ],
+)
+def test_a_field_named_before_a_bound_had_its_value_refused(text: str, expected: list[Named]) -> None:
+    assert named_fields({"detail": text}, {"slots", "names"}) == expected
+
+
+def test_a_number_whose_value_the_sut_refused_is_sent_at_its_lower_bound_next_time() -> None:
+    body = {
+        "type": "object",
+        "required": ["slots", "size", "mode", "step"],
+        "properties": {
+            "slots": {"type": "integer", "exclusiveMinimum": 0},
+            "size": {"anyOf": [{"type": "number", "minimum": 60, "maximum": 600}, {"type": "null"}]},
+            "mode": {"type": "integer", "enum": [2, 4]},
+            "step": {"type": "integer", "minimum": 0, "multipleOf": 5},
+        },
+    }
+    take = Operation("take", "POST", "/slots/take", request_schema=body, responses={"200": None})
+    found = _catalogue(take)
+    lessons = Lessons()
+    refusal = {
+        "detail": [
+            {"loc": ["body", name], "msg": "out of range", "type": "value_error"}
+            for name in ("slots", "size", "mode", "step")
+        ]
+    }
+    learnt = learn_from_failures(
+        lessons, [{"operation": "take", "status": 422, "response_body": refusal}], found
+    )
+    assert learnt == ["take: slots invalid", "take: size invalid", "take: mode invalid", "take: step invalid"]
+    plan = plan_for_operation("take", found, environment={}, secret_names=[], leftovers=True, learnt=lessons)
+    fields = plan.bindings["request_fields"].generate
+    assert fields is not None
+    assert fields.json_schema is not None
+    schema = fields.json_schema["properties"]
+    assert schema["slots"] == {"type": "integer", "minimum": 1, "maximum": 1}
+    assert schema["size"] == {"type": "number", "minimum": 60, "maximum": 60}
+    assert schema["mode"] == body["properties"]["mode"]  # the schema gives the value itself
+    assert schema["step"] == body["properties"]["step"]  # a multiple: its lower bound may be none
+    assert "take.slots: sent at its lower bound (the SUT refused its value)" in plan.notes
+    values = ValueGenerator(3, "t").for_schema(fields.json_schema)
+    assert (values["slots"], values["size"]) == (1, 60)
+
+
+RUNS_FILTER = {
+    "type": "object",
+    "required": ["runs"],
+    "properties": {
+        "runs": {
+            "type": "object",
+            "properties": {
+                "start_time": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "properties": {
+                                "after_": {
+                                    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]
+                                },
+                                "before_": {
+                                    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]
+                                },
+                            },
+                        },
+                        {"type": "null"},
+                    ],
+                    "default": None,
+                },
+            },
+        },
+        "limit": {"type": "integer"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            {"detail": "runs.start_time.after_ is required"},
+            [Named("runs", MISSING), Named("runs.start_time.after_", MISSING)],
+            id="a-path-in-a-sentence",
+        ),
+        pytest.param(
+            {"detail": [{"loc": ["body", "runs", "start_time", "after_"], "type": "missing"}]},
+            [Named("runs", MISSING), Named("runs.start_time.after_", MISSING)],
+            id="pydantic-nested-missing",
+        ),
+        pytest.param(
+            {"detail": "runs.end_time.after_ is required"},  # not a field the schema describes there
+            [Named("runs", MISSING)],
+            id="a-path-the-schema-lacks",
+        ),
+        pytest.param(
+            {"detail": [{"loc": ["body", "runs", "start_time", "after_"], "type": "datetime_parsing"}]},
+            [Named("runs", INVALID)],  # a value refused, not a field missing: nothing below is sent
+            id="nested-invalid",
+        ),
+    ],
+)
+def test_a_field_below_the_top_named_missing_is_read_by_its_path(body: Any, expected: list[Named]) -> None:
+    assert named_fields(body, {"runs", "limit"}, RUNS_FILTER) == expected
+
+
+def test_a_field_below_the_top_named_missing_is_sent_by_the_next_plan() -> None:
+    counts = Operation(
+        "countRuns", "POST", "/runs/counts", request_schema=RUNS_FILTER, responses={"200": None}
+    )
+    found = _catalogue(counts)
+    lessons = Lessons()
+    refusal = {"detail": "runs.start_time.after_ is required"}
+    failures = [{"operation": "countRuns", "status": 422, "response_body": refusal}]
+    assert learn_from_failures(lessons, failures, found) == [
+        "countRuns: runs missing",
+        "countRuns: runs.start_time.after_ missing",
+    ]
+    plan = plan_for_operation("countRuns", found, environment={}, secret_names=[], learnt=lessons)
+    fields = plan.bindings["request_fields"].generate
+    assert fields is not None
+    assert fields.json_schema is not None
+    for seed in range(10):
+        runs = ValueGenerator(seed, "t").for_schema(fields.json_schema, for_request=True)["runs"]
+        assert isinstance(runs["start_time"]["after_"], str)
+    assert "countRuns.runs: sends start_time.after_ (the SUT said it is missing)" in plan.notes
+    # Kept in the notes: a repair made from them still sends it.
+    assert Lessons.from_notes(plan.notes).nested("countRuns", "runs") == ["start_time.after_"]
+    before = plan_for_operation("countRuns", found, environment={}, secret_names=[])
+    schema = before.bindings["request_fields"].generate
+    assert schema is not None
+    assert schema.json_schema is not None
+    assert "start_time" not in ValueGenerator(1, "t").for_schema(schema.json_schema, for_request=True)["runs"]

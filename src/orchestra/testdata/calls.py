@@ -21,7 +21,7 @@ from orchestra.testdata.records import UndoOutcome
 DEFAULT_RESPONSE_LIMIT = 33_554_432
 DEFAULT_BODY_LIMIT = 65_536
 DEFAULT_HEADER_LIMIT = 8_192
-BUSY_STATUSES = (429, 503)  # the SUT cannot answer now: an undo is sent again
+BUSY_STATUSES = (429, 503)  # the SUT cannot answer now: an undo, a call or a lookup is sent again
 BUSY_DELAYS_S = (0.5, 1.0, 2.0)  # waits before each new attempt of an undo answered busy
 
 
@@ -85,12 +85,12 @@ async def perform_undo(
         status = (outcome.response or {}).get("status")
         if outcome.status != "failed" or status not in BUSY_STATUSES:
             break
-        await asyncio.sleep(_retry_after(outcome.response, delay))
+        await asyncio.sleep(retry_after(outcome.response, delay))
         outcome = await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
     return outcome
 
 
-def _retry_after(response: Mapping[str, Any] | None, delay: float) -> float:
+def retry_after(response: Mapping[str, Any] | None, delay: float) -> float:
     """The SUT's ``Retry-After`` in seconds when it is shorter than ``delay``, else ``delay``."""
     headers = (response or {}).get("headers") or {}
     asked = next((value for name, value in headers.items() if str(name).lower() == "retry-after"), None)

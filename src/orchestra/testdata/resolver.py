@@ -37,6 +37,8 @@ from orchestra.steps.recording import record_request, record_response
 from orchestra.steps.response import ResponseView
 from orchestra.steps.templating import TemplateError, build_scope, render_value, sandboxed
 from orchestra.testdata.calls import (
+    BUSY_DELAYS_S,
+    BUSY_STATUSES,
     DEFAULT_BODY_LIMIT,
     DEFAULT_HEADER_LIMIT,
     DEFAULT_RESPONSE_LIMIT,
@@ -44,6 +46,7 @@ from orchestra.testdata.calls import (
     operation_url,
     perform_undo,
     query_params,
+    retry_after,
 )
 from orchestra.testdata.plans.dataplan_model import Binding, DataPlan, Request
 from orchestra.testdata.plans.graph import dependencies, waves
@@ -106,9 +109,11 @@ class DataResolver:
         record_header_limit: int = DEFAULT_HEADER_LIMIT,
         max_response_bytes: int = DEFAULT_RESPONSE_LIMIT,
         run: Mapping[str, Any] | None = None,
+        busy_delays_s: Sequence[float] = BUSY_DELAYS_S,
     ) -> None:
         """``seed``: the run's seed; when None the plan's own seed is used (None too: new values each run).
-        ``run``: what templates see as ``run`` (the run's id, ...)."""
+        ``run``: what templates see as ``run`` (the run's id, ...). ``busy_delays_s``: the waits before
+        each new attempt of a call or lookup the SUT answered busy (503, 429)."""
         self.client = client
         self.catalogue = catalogue
         self.base_url = base_url
@@ -122,6 +127,7 @@ class DataResolver:
         self.header_limit = record_header_limit
         self.max_response_bytes = max_response_bytes
         self.run = dict(run or {})
+        self.busy_delays_s = tuple(busy_delays_s)
 
     async def resolve(
         self, plan: DataPlan, *, done: Mapping[str, Any], on_result: OnResult
@@ -192,8 +198,15 @@ class DataResolver:
             if result.status == "failed" and _status(result) == 401:
                 renewed = await logins.renew(self._credential_sources(plan, name), data)
                 if renewed is not None:
-                    retried = await self._execute(name, plan, {**data, **renewed})
+                    data = {**data, **renewed}
+                    retried = await self._execute(name, plan, data)
                     result = dataclasses.replace(retried, attempts=result.attempts + 1)
+            for delay in self.busy_delays_s:  # "later", not "no": a locked database, a rate limit
+                if result.status != "failed" or _status(result) not in BUSY_STATUSES:
+                    break
+                await asyncio.sleep(retry_after(result.response, delay))
+                retried = await self._execute(name, plan, data)
+                result = dataclasses.replace(retried, attempts=result.attempts + 1)
         await on_result(result)
         return result
 

@@ -7,16 +7,20 @@ A bulk creation sends one item."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from orchestra.openapi.operations import JsonSchema, Operation
+from orchestra.testdata.planner.actions import naming_fields
 from orchestra.testdata.planner.entities import bulk_item, object_schema, properties_of, singular, token_field
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.references import References
+from orchestra.testdata.planner.refusals import require_paths
 from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.plans.dataplan_model import Binding, Generate
 from orchestra.testdata.values.generator import generated_properties
 from orchestra.testdata.values.name_hints import snake
+from orchestra.testdata.values.numbers import NoNumber, bounds
 
 
 class Bodies(References):
@@ -38,9 +42,10 @@ class Bodies(References):
             binding = self.name(f"{name}_body")
             self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
             return template(f"data.{binding}")
-        learnt = [prop for prop in self.learnt.required(operation.operation_id) if prop in properties]
-        if learnt:
-            self.note(self.learnt.note(operation.operation_id, learnt))
+        taught = [p for p in self.learnt.required(operation.operation_id) if p.split(".")[0] in properties]
+        learnt = [prop for prop in taught if prop in properties]
+        if taught:  # a field below the top (``task_runs.start_time.after_``) too: a repair still knows it
+            self.note(self.learnt.note(operation.operation_id, taught))
         learnt += [prop for prop in self.sent_optional.get(operation.operation_id, []) if prop not in learnt]
         unwanted = [prop for prop in self.learnt.left_out(operation.operation_id) if prop in properties]
         if unwanted:
@@ -49,8 +54,16 @@ class Bodies(References):
         body: dict[str, Any] = {}
         generated: dict[str, JsonSchema] = {}
         credentials = token_field(operation) is not None  # a login: the environment's own credentials
+        naming = naming_fields(self.catalogue, operation)  # an action's ``names``: items of its collection
         for prop in _all_sendable(merged):
             if prop in unwanted and prop not in fixed:
+                continue
+            if (
+                prop in naming
+                and prop not in fixed
+                and (item := self.named_item(operation, prop)) is not None
+            ):
+                body[prop] = item
                 continue
             entity = self.referred(prop)
             if entity is None and prop in learnt and self.is_relation(prop, properties.get(prop)):
@@ -83,6 +96,18 @@ class Bodies(References):
             if prop in generated and (slug := _as_slug(generated[prop])) is not None:
                 generated[prop] = slug
                 self.note(f"{operation.operation_id}.{prop}: sent as a slug (the SUT refused its value)")
+            elif prop in generated and (least := _at_least(generated[prop])) is not None:
+                generated[prop] = least
+                self.note(
+                    f"{operation.operation_id}.{prop}: sent at its lower bound (the SUT refused its value)"
+                )
+        for prop in list(generated):
+            below = self.learnt.nested(operation.operation_id, prop)
+            if below:
+                generated[prop] = require_paths(generated[prop], below)
+                self.note(
+                    f"{operation.operation_id}.{prop}: sends {', '.join(below)} (the SUT said it is missing)"
+                )
         if generated:
             fields = self.name(f"{name}_fields")
             wanted = dict.fromkeys(
@@ -109,6 +134,27 @@ def _as_slug(schema: JsonSchema) -> JsonSchema | None:
         return None
     bounds = {key: strings[0][key] for key in ("minLength", "maxLength") if key in strings[0]}
     return {**SLUG, **bounds}
+
+
+def _at_least(schema: JsonSchema) -> JsonSchema | None:
+    """A number's schema (or number or null) fixed at its lower bound — the least a request may ask for
+    (one slot, one unit), the value a capacity most surely allows; None for anything else, when the schema
+    already gives the value (an enum, a constant, a default), or for a ``multipleOf`` (its lower bound may
+    be no multiple)."""
+    options = [schema, *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    numbers = [
+        part for part in options if isinstance(part, dict) and part.get("type") in ("integer", "number")
+    ]
+    if not numbers or fixed_by(schema) or any("multipleOf" in part for part in numbers):
+        return None
+    chosen = numbers[0]
+    integer = chosen.get("type") == "integer"
+    try:
+        low, _ = bounds(chosen, integer)
+    except NoNumber:
+        return None
+    least = math.ceil(low) if integer else low
+    return {"type": chosen["type"], "minimum": least, "maximum": least}
 
 
 def _all_sendable(schema: JsonSchema) -> list[str]:

@@ -75,8 +75,8 @@ def token_field(operation: Operation) -> str | None:
     found = next((name for name in TOKEN_FIELDS if name in properties), None)
     if found is not None or properties or operation.method != "POST":
         return found
-    words = f"{operation.operation_id} {operation.path}".lower()
-    return "access_token" if any(word in words for word in ("token", "login", "signin", "sign_in")) else None
+    named = f"{operation.operation_id} {operation.path}".lower()
+    return "access_token" if any(word in named for word in ("token", "login", "signin", "sign_in")) else None
 
 
 def is_collection_post(operation: Operation) -> bool:
@@ -241,7 +241,7 @@ def is_query_post(operation: Operation) -> bool:
     reads without a word of writing (``reads_by_description``)."""
     segments = static_segments(operation.path)
     last = segments[-1].lower() if segments else ""
-    first = _words(operation.operation_id)[:1]
+    first = words(operation.operation_id)[:1]
     return last in _QUERY_WORDS or bool(first and first[0] in _QUERY_WORDS) or reads_by_description(operation)
 
 
@@ -263,15 +263,15 @@ def reads_by_description(operation: Operation) -> bool:
     Reading a creation as a read would leave what it made in the SUT, so every doubt keeps it a creation."""
     if operation.method != "POST" or {"201", "202", "204"} & set(operation.responses):
         return False
-    leading = [words[0] for words in map(_words, _descriptions(operation)) if words]
+    leading = [found[0] for found in map(words, _descriptions(operation)) if found]
     if any(word in _WRITE_WORDS for word in leading):
         return False
     if any(word in _WRITE_WORDS for word in _own_words(operation)):
         return False
-    if _answers_an_item(operation):
+    if answers_an_item(operation):
         return False
     segments = static_segments(operation.path)
-    last = _words(segments[-1]) if segments else []
+    last = words(segments[-1]) if segments else []
     return (
         any(word in _READ_WORDS for word in leading)
         or bool(last and last[-1] in _READ_SEGMENTS)
@@ -311,7 +311,7 @@ _FILTER_NAMES = frozenset(
 )
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     """The lower-case words of an identifier or a sentence (``readFlows``, ``read_flows``, "Read flows")."""
     return [word.lower() for word in re.split(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+", text) if word]
 
@@ -319,10 +319,10 @@ def _words(text: str) -> list[str]:
 def _own_words(operation: Operation) -> list[str]:
     """The words of the summary, and those of the operationId that do not merely repeat its path or
     method (``read_flow_run_history_ui_flow_runs_history_post`` → ``read``, ``flow``, ``run``)."""
-    repeated = {word for segment in static_segments(operation.path) for word in _words(segment)}
+    repeated = {word for segment in static_segments(operation.path) for word in words(segment)}
     repeated.add(operation.method.lower())
-    own = [word for word in _words(operation.operation_id) if word not in repeated]
-    return [*_words(operation.summary), *own]
+    own = [word for word in words(operation.operation_id) if word not in repeated]
+    return [*words(operation.summary), *own]
 
 
 def _descriptions(operation: Operation) -> list[str]:
@@ -331,7 +331,7 @@ def _descriptions(operation: Operation) -> list[str]:
     return [operation.summary, operation.operation_id, sentence]
 
 
-def _answers_an_item(operation: Operation) -> bool:
+def answers_an_item(operation: Operation) -> bool:
     """Whether a success answer is one object with an identifier (through a single-key envelope)."""
     schema = object_schema(answer_schema(operation))
     if schema is None:

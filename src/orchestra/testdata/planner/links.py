@@ -9,6 +9,7 @@ rather than one that nothing could delete."""
 from __future__ import annotations
 
 from orchestra.openapi.operations import Operation
+from orchestra.testdata.planner.actions import maker_of_item
 from orchestra.testdata.planner.entities import (
     entity_of,
     field_for,
@@ -147,6 +148,9 @@ class PathLinks(References, LoginCall):
                 and parent_left_to_server(self.catalogue, producer) is None  # rather where it names one
             ):
                 return producer
+        maker = maker_of_item(self.catalogue, collection, parameter)  # ``POST …/workers/heartbeat``
+        if maker is not None and maker is not operation and self.creates(maker) and self.may_create(maker):
+            return maker
         return None
 
     def send_optional(self, producer: Operation, parameter: str) -> None:

@@ -90,3 +90,11 @@ class PlanState(ABC):
         """The binding creating ``entity`` (``request_inputs.py``). Declared here because the rules that fill
         an input recurse into it: a reference or a path parameter is filled by creating what it refers to,
         whose own inputs may refer to more."""
+
+    @abstractmethod
+    def call(self, name: str, operation: Operation, *, cleanup: bool) -> str:
+        """The binding ``name`` calling ``operation`` with all its inputs (``request_inputs.py``)."""
+
+    @abstractmethod
+    def creates(self, operation: Operation) -> bool:
+        """Whether calling ``operation`` makes something to undo (``login_call.py``)."""

@@ -1,44 +1,62 @@
 """What a field of a request refers to, and the created entity that fills it: ``customerId`` or
 ``customer_uuid`` refers to a customer; ``<entity>_key`` or ``_ref`` only to an entity the description knows;
 a scalar named after an entity the API creates (``role``) holds its key; ``<entity>_names`` or ``_ids`` list
-such entities; ``<entity>_name`` names one by its name. A reference is filled with the id (or the name) of
-the entity created for it, which is created first, once per entity."""
+such entities; ``<entity>_name`` names one by its name; an action's ``names`` (``ids``, ``keys``) name items
+of the collection it acts on (``actions.py``). A reference is filled with the id (or the name) of the entity
+created for it, which is created first, once per entity; one to something no operation creates by name (a
+lease) with the field of the creation whose answer names it (``lease_id``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from orchestra.openapi.operations import JsonSchema, Operation
+from orchestra.testdata.planner.actions import naming_fields, referred
 from orchestra.testdata.planner.entities import (
+    entity_of,
     field_path,
     id_field,
     producer_of,
     resource_of,
     singular,
-    static_segments,
+    token_field,
 )
 from orchestra.testdata.planner.plan_state import MAX_DEPTH, PlanState, template
 from orchestra.testdata.planner.schema_facts import an_array
-from orchestra.testdata.values.name_hints import referenced_entity, snake
+from orchestra.testdata.values.name_hints import snake
 
 
 class References(PlanState):
     """Tells which entity a field refers to and fills it with a created one (see the module docstring)."""
 
     def referred(self, prop: str) -> str | None:
-        """The entity a property refers to: any for ``<entity>Id`` / ``_uuid``; for ``<entity>_key`` /
-        ``_ref`` only one the description knows as a resource (a path segment names its collection, or an
-        operation creates one): ``task_key`` of an API without tasks is a plain value (a key the client
-        chooses), not a reference to something to create or look up."""
-        entity = referenced_entity(prop)
-        if entity is None or not snake(prop).endswith(("_key", "_ref")):
-            return entity
-        segments = {
-            snake(singular(part.replace("-", "_")))
-            for operation in self.catalogue.operations.values()
-            for part in static_segments(operation.path)
-        }
-        if entity in segments or producer_of(self.catalogue, entity) is not None:
-            return entity
-        return None
+        """The entity a property refers to (``actions.referred``): any for ``<entity>Id`` / ``_uuid``; for
+        ``<entity>_key`` / ``_ref`` only one the description knows as a resource: ``task_key`` of an API
+        without tasks is a plain value (a key the client chooses), not a reference to something to create
+        or look up."""
+        return referred(self.catalogue, prop)
+
+    def named_item(self, operation: Operation, prop: str) -> Any:
+        """For a field of an action's body that names items of its collection (``names`` of ``POST
+        /limits/increment``, ``actions.naming_fields``): the name (id, key) of an item the plan creates
+        there, in a list when the field is one. None when the field names no items or none can be made."""
+        found = naming_fields(self.catalogue, operation).get(prop)
+        if found is None:
+            return None
+        producer, field, listed = found
+        if not self.may_create(producer):
+            return None
+        entity = entity_of(producer)
+        binding = self.entity(entity, producer)
+        call = self.bindings[binding].call
+        if call is None or call.operation != producer.operation_id:  # the same entity made elsewhere
+            binding = self.call(self.name(entity), producer, cleanup=True)
+        self.note(
+            f"{operation.operation_id} {prop}: the {field.rsplit('.', 1)[-1]} of the {entity} created with "
+            f"{producer.operation_id} (an item of the collection it acts on)"
+        )
+        value = template(f"data.{binding}.{field}")
+        return [value] if listed else value
 
     def is_relation(self, prop: str, schema: JsonSchema | None) -> bool:
         """Whether a property named after an entity of the API (``role``, ``flow`` beside ``POST /roles``,
@@ -78,10 +96,37 @@ class References(PlanState):
         self.unresolved.pop(where, None)
         return found
 
+    def answered_by(self, entity: str) -> tuple[Operation, str] | None:
+        """For an entity no operation creates by name (a lease): a creation whose answer has
+        ``<entity>_id`` (``lease_id`` of ``POST /limits/increment-with-lease``), made as a part of what it
+        creates, and that field's dotted path. The creation that names the entity in its path first."""
+        wanted = (f"{entity}_id", f"{entity}_uuid")
+        found: list[tuple[Operation, str]] = []
+        for producer in self.catalogue.operations.values():
+            if (
+                not self.creates(producer)
+                or token_field(producer) is not None
+                or not self.may_create(producer)
+            ):
+                continue
+            key, answered = resource_of(producer)
+            name = next((name for name in answered if snake(name) in wanted), None)
+            if name is not None:
+                found.append((producer, field_path(key, name)))
+        found.sort(key=lambda pair: (entity not in snake(pair[0].path), len(pair[0].path), pair[0].path))
+        return found[0] if found else None
+
     def reference(self, entity: str, where: str, *, field: str | None = None) -> str | None:
         """``{{ data.<binding>.<id> }}`` of a created ``entity`` (or its ``field``), creating it first;
         None when no operation creates it (or creating it would need itself)."""
         producer = producer_of(self.catalogue, entity)
+        if producer is None and field is None:
+            answered = self.answered_by(entity)
+            if answered is not None:
+                producer, found = answered
+                binding = self.entity(entity_of(producer), producer)
+                self.note(f"{where}: $.{found} of what {producer.operation_id} creates (its answer names it)")
+                return template(f"data.{binding}.{found}")
         if producer is None:
             self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
             return None

@@ -10,7 +10,8 @@ the SUT answers a body without them with a 400/422 that names them. The common s
   ``{"errors": [{"field": "action", …}]}``;
 - messages that quote the field: ``"action" is required``, ``'action' is a required property``,
   ``Field "action" is required``, ``missing required field "action"`` (Joi, JSON Schema validators), and
-  a field named by a plain word of a sentence (``Names must be provided``: ``name``).
+  a field named by a plain word of a sentence (``Names must be provided``: ``name``; ``Slots requested is
+  greater than the limit``: ``slots``, its value refused).
 
 Only fields the operation's body schema describes are taken (``known``): a refusal is the SUT's word about
 its own inputs, never a way to invent new ones. What is learnt is kept per operation (``Lessons``), and in
@@ -56,7 +57,16 @@ _MESSAGE_PATTERNS = (
 )
 # A sentence that names a field without quoting it: ``Names must be provided for block documents.``
 _UNQUOTED_MISSING = re.compile(
-    r"\b([A-Za-z_][A-Za-z0-9_]*) (?:is|are|must be|should be) (?:required|provided|specified)\b", re.I
+    r"\b([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) (?:is|are|must be|should be) "
+    r"(?:required|provided|specified)\b",
+    re.I,
+)
+# A sentence that names a field whose value is too large or too small: ``Slots requested is greater than
+# the limit`` (``slots``: its value refused).
+_UNQUOTED_BOUND = re.compile(
+    r"\b([A-Za-z_][A-Za-z0-9_]*)(?: [a-z]+)? (?:is|are|must be|should be|cannot be|may not be) "
+    r"(?:greater|more|larger|bigger|higher|less|smaller|lower|fewer) than\b",
+    re.I,
 )
 _NOTE = re.compile(
     r"^learnt from the SUT: (\S+) (needs|does not take) (.+?) \(it refused a body with(?:out)? them\)$"
@@ -71,15 +81,71 @@ class Named:
     problem: str  # MISSING | INVALID
 
 
-def named_fields(body: Any, known: Collection[str]) -> list[Named]:
+def named_fields(body: Any, known: Collection[str], schema: JsonSchema | None = None) -> list[Named]:
     """The fields of ``known`` a refusal's body names, in the order it names them (a field named both
-    missing and invalid is missing). ``body``: the parsed answer or its text."""
+    missing and invalid is missing). ``body``: the parsed answer or its text. With the body's ``schema``, a
+    field below a known one that is named missing is named too, by its dotted path
+    (``task_runs.start_time.after_``), when every step of it is a property the schema describes."""
     found: dict[str, str] = {}
     for name, problem in _read(json_or_text(body), 0):
         top = _top_field(name, known)
         if top is not None and found.get(top) != MISSING:
             found[top] = problem
+        path = _nested_path(name, top, schema) if problem == MISSING and top is not None else None
+        if path is not None:
+            found[path] = MISSING
     return [Named(name, problem) for name, problem in found.items()]
+
+
+def _nested_path(name: str, top: str, schema: JsonSchema | None) -> str | None:
+    """The dotted path of a field below the body's field ``top`` (``task_runs.start_time.after_``) when every
+    step is a property of an object the schema describes there (through ``anyOf``/``oneOf``); else None."""
+    parts = [part for part in re.split(r"[.\[\]]", name) if part]
+    while parts and parts[0] != top:
+        parts = parts[1:]
+    if len(parts) < 2 or schema is None:
+        return None
+    current: JsonSchema | None = schema
+    for part in parts:
+        current = next(
+            (properties_of(option)[part] for option in _objects(current) if part in properties_of(option)),
+            None,
+        )
+        if current is None:
+            return None
+    return ".".join(parts)
+
+
+def _objects(schema: JsonSchema | None) -> list[JsonSchema]:
+    """A schema's object forms: itself (``allOf`` merged), and its ``anyOf``/``oneOf`` options."""
+    if not isinstance(schema, dict):
+        return []
+    merged = object_schema(schema)
+    options = [part for key in ("anyOf", "oneOf") for part in schema.get(key) or [] if isinstance(part, dict)]
+    return [*([merged] if merged is not None else []), *(part for part in options if properties_of(part))]
+
+
+def require_paths(schema: JsonSchema, paths: Iterable[str]) -> JsonSchema:
+    """``schema`` of a body field with the nested fields of ``paths`` (below it: ``start_time.after_``)
+    required at every step, in each object form that has them; the rest as it was."""
+    result = schema
+    for path in paths:
+        result = _require(result, [part for part in path.split(".") if part])
+    return result
+
+
+def _require(schema: JsonSchema, parts: list[str]) -> JsonSchema:
+    if not parts or not isinstance(schema, dict):
+        return schema
+    changed = dict(schema)
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            changed[key] = [_require(option, parts) for option in schema[key]]
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and parts[0] in properties:
+        changed["properties"] = {**properties, parts[0]: _require(properties[parts[0]], parts[1:])}
+        changed["required"] = list(dict.fromkeys([*(schema.get("required") or []), parts[0]]))
+    return changed
 
 
 def _read(value: Any, depth: int) -> Iterable[tuple[str, str]]:
@@ -153,8 +219,15 @@ def _from_message(text: str) -> Iterable[tuple[str, str]]:
         for match in pattern.finditer(text):
             yield match.group(1), problem
     for match in _UNQUOTED_MISSING.finditer(text):  # a word of the sentence: only a known field counts
-        word = match.group(1).lower()
+        word = match.group(1)
+        if "." in word:  # a path into the body (``task_runs.start_time.after_``), as written
+            yield word, MISSING
+            continue
+        word = word.lower()
         yield from ((name, MISSING) for name in dict.fromkeys((word, singular(word))))
+    for match in _UNQUOTED_BOUND.finditer(text):  # its value out of bounds: only a known field counts
+        word = match.group(1).lower()
+        yield from ((name, INVALID) for name in dict.fromkeys((word, singular(word))))
 
 
 def _problem(words: str) -> str:
@@ -183,16 +256,25 @@ class Lessons:
     refused_values: dict[str, list[str]] = field(default_factory=dict)
     unwanted: dict[str, list[str]] = field(default_factory=dict)
 
-    def learn(self, operation_id: str, body: Any, known: Collection[str]) -> list[Named]:
-        """Reads one refusal of ``operation_id``; returns what it taught that was not known yet."""
+    def learn(
+        self, operation_id: str, body: Any, known: Collection[str], schema: JsonSchema | None = None
+    ) -> list[Named]:
+        """Reads one refusal of ``operation_id`` (``schema``: its body's, for fields below the top);
+        returns what it taught that was not known yet."""
         new: list[Named] = []
         kinds = {MISSING: self.needs, INVALID: self.refused_values, UNWANTED: self.unwanted}
-        for named in named_fields(body, known):
+        for named in named_fields(body, known, schema):
             target = kinds[named.problem].setdefault(operation_id, [])
             if named.field not in target:
                 target.append(named.field)
                 new.append(named)
         return new
+
+    def nested(self, operation_id: str, prop: str) -> list[str]:
+        """The fields below the body's field ``prop`` the SUT said are missing, as paths below it
+        (``start_time.after_`` of ``task_runs``)."""
+        prefix = prop + "."
+        return [name[len(prefix) :] for name in self.needs.get(operation_id, []) if name.startswith(prefix)]
 
     def required(self, operation_id: str) -> list[str]:
         """Fields to send with ``operation_id``: those the SUT said are missing, and those whose value it
@@ -251,7 +333,8 @@ def learn_from_failures(
         if operation is None or failure.get("status") not in REFUSALS_READ:
             continue
         known = body_fields(operation.request_schema)
-        for named in lessons.learn(operation.operation_id, failure.get("response_body"), known):
+        answer = failure.get("response_body")
+        for named in lessons.learn(operation.operation_id, answer, known, operation.request_schema):
             learnt.append(f"{operation.operation_id}: {named.field} {named.problem}")
     return learnt
 

@@ -1,7 +1,10 @@
 """Choosing the undo of what a planned call makes: the DELETE of the made item (named by a field of its
-answer, or by what its creation sent), else the DELETE on the creation's own path; none when it goes with
-entities the plan creates and deletes. What cannot be undone is refused, unless the test allows leftovers
-(then it is noted). Which operations create and what any plan leaves behind is ``undo.py``'s to say."""
+answer, or by what its creation sent; for an action that makes an item by the name it sends, that item's),
+else the DELETE on the creation's own path, else an action's inverse (``decrement`` after ``increment``,
+``actions.py``); none when it goes with entities the plan creates and deletes (by its path, or — for an
+action on what its body names — by its body). What cannot be undone is refused, unless the test allows
+leftovers (then it is noted). Which operations create and what any plan leaves behind is ``undo.py``'s to
+say."""
 
 from __future__ import annotations
 
@@ -9,8 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestra.openapi.operations import Operation
-from orchestra.testdata.planner.entities import field_for, id_field, parent_left_to_server, undoer_of
+from orchestra.testdata.planner.actions import acts_on, inverse_of, item_made_by_action
+from orchestra.testdata.planner.entities import (
+    field_for,
+    field_path,
+    id_field,
+    parent_left_to_server,
+    resource_of,
+    undoer_of,
+)
 from orchestra.testdata.planner.plan_state import PlanState, template
+from orchestra.testdata.planner.schema_facts import required_fields
 from orchestra.testdata.planner.undo import LEFTOVERS_HINT, refer_to
 from orchestra.testdata.plans.dataplan_model import Request
 
@@ -32,7 +44,16 @@ class UndoChoice(PlanState):
                 f"its request cannot name the {parent} what it creates belongs to, so the SUT picks one or "
                 "makes one that nothing in the plan undoes",
             )
-        found = undoer_of(self.catalogue, operation)
+        found = undoer_of(self.catalogue, operation) or item_made_by_action(self.catalogue, operation)
+        inverse = self.inverse_undo(operation, created_with, sent) if found is None else None
+        if inverse is not None:
+            return inverse
+        if found is None and self.acts_on_created(operation, sent):
+            self.note(
+                f"nothing undoes what {operation.operation_id} does: it acts on what its body names, which "
+                "the plan creates and deletes"
+            )
+            return None
         if found is None and created_with and self.from_created(created_with):
             self.note(
                 f"nothing undoes what {operation.operation_id} makes: it goes with what it belongs to, which "
@@ -59,6 +80,39 @@ class UndoChoice(PlanState):
             if other.location == "path" and other.name != parameter and other.name in created_with:
                 path[other.name] = created_with[other.name]
         return Request(operation=deleter.operation_id, path=path)
+
+    def inverse_undo(self, operation: Operation, created_with: dict[str, Any], sent: Any) -> Request | None:
+        """The inverse action as the undo of an action (``actions.inverse_of``: ``decrement`` after
+        ``increment``), each field its body requires taken from the action's answer (``lease_id``) or, when
+        the answer has no such field, from what the action sent (``names``, ``slots``); its path
+        parameters as the action had them. None without an inverse, or when one of those is missing."""
+        inverse = inverse_of(self.catalogue, operation)
+        if inverse is None:
+            return None
+        key, answered = resource_of(operation)
+        body: dict[str, Any] = {}
+        for prop in required_fields(inverse.request_schema):
+            if prop in answered:
+                body[prop] = template(f"self.{field_path(key, prop)}")
+            elif isinstance(sent, dict) and prop in sent:
+                body[prop] = sent[prop]
+            else:
+                return None
+        path: dict[str, Any] = {}
+        for parameter in inverse.parameters:
+            if parameter.location == "path" and parameter.name in created_with:
+                path[parameter.name] = created_with[parameter.name]
+            elif parameter.location == "path" or parameter.required:
+                return None
+        self.note(f"{inverse.operation_id} undoes what {operation.operation_id} does (its inverse)")
+        sends = body if body or inverse.request_schema is not None else None
+        return Request(operation=inverse.operation_id, path=path, body=sends)
+
+    def acts_on_created(self, operation: Operation, sent: Any) -> bool:
+        """Whether an action only acts on what its body names and all of that is made and deleted by this
+        plan (``actions.acts_on``): it goes with them."""
+        made = {name for name in self.created.values() if self.bindings[name].cleanup is not None}
+        return acts_on(self.catalogue, operation, sent, made)
 
     def leave(self, where: str, why: str) -> None:
         """Something the plan would do cannot be undone: refused, unless the test allows leftovers."""

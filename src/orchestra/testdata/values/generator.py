@@ -258,12 +258,12 @@ class ValueGenerator:
         for key in ("anyOf", "oneOf"):
             if isinstance(schema.get(key), list) and schema[key]:
                 return self._choice_of(schema, key, name, depth, for_request)
+        example = self._example(schema, name, for_request)  # an enum's documented default too
+        if example is not _NONE:
+            return example
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             options = [item for item in schema["enum"] if item is not None] or schema["enum"]
             return self.random.choice(options)
-        example = self._example(schema, name, for_request)
-        if example is not _NONE:
-            return example
         kind = self.random.choice(_types(schema)) if len(_types(schema)) > 1 else _types(schema)[0]
         if kind == "object":
             return self._object(schema, depth, for_request)
