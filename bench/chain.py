@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import shutil
@@ -22,17 +23,22 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from orchestra.actor import Actor
 from orchestra.cli.demo_process import DemoProcess
 from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
+from orchestra.executor.lease import LeaseStore, StepRecord
 from orchestra.kit.logging import configure as configure_logging
-from orchestra.models.run_states import TERMINAL
+from orchestra.models.run_states import TERMINAL, RunStatus
 from orchestra.runs import service as runs
 from orchestra.runs.schemas import RunCreate
 from orchestra.runtime import Runtime
@@ -84,11 +90,67 @@ async def bare_httpx(base_url: str, steps: int) -> tuple[float, float]:
         return time.perf_counter() - started, time.process_time() - cpu
 
 
+# As the owner: the scheduler's move, without the broker message that would tell an executor of the run.
+_QUEUED_BY_HAND = text(
+    "UPDATE test_runs SET status = 'QUEUED', queued_at = now() WHERE id = :id AND status = 'PENDING'"
+)
+
+_CONTEXT = text("SELECT context FROM test_runs WHERE id = :id")
+
+
+async def commit_alone(
+    runtime: Runtime, chain_run: uuid.UUID, project: str, test_case: str, commits: int
+) -> float:
+    """Seconds per step commit alone: the executor's own statement (``LeaseStore.commit_step``) on a held
+    connection, in a loop, with the last step record and context of ``chain_run``, for a run of the chain this
+    bench leases itself — what the durable commit of a step costs before any of the step's other work."""
+    actor = Actor(tenant_id=runtime.tenant_id)
+    async with runtime.db.transaction(runtime.tenant_id) as session:
+        model = await runs.get_run(session, actor, chain_run)
+    assert model.steps, "the chain run recorded no step"
+    step = model.steps[-1]
+    payload = {
+        "request": json.dumps(step.request),
+        "response": json.dumps(step.response),
+        "assertions": json.dumps(step.assertions),
+        "error": None,
+    }
+    owner = create_async_engine(runtime.db.owner_url, poolclass=NullPool)
+    store = LeaseStore(runtime.db.engine, "bench-commits", lease_s=60)
+    try:
+        async with owner.connect() as conn:
+            stored = (await conn.execute(_CONTEXT, {"id": chain_run})).scalar_one()
+        lease = None
+        while lease is None:  # queued by hand, so no executor is told of it; one that took it anyway: again
+            async with runtime.db.transaction(runtime.tenant_id) as session:
+                created = await runs.create_run(
+                    session, actor, RunCreate(project=project, environment="bench", test_case=test_case)
+                )
+            async with owner.begin() as conn:
+                await conn.execute(_QUEUED_BY_HAND, {"id": created.id})
+            lease = await store.take(created.id)
+        context = json.dumps(stored)
+        async with store.connect(lease.tenant_id) as conn:
+            record = StepRecord(0, "main", step.name, step.status, 1, datetime.now(UTC), step.duration_ms)
+            await store.commit_step(lease, record, context, payload, conn)  # the statement prepared
+            started = time.perf_counter()
+            for seq in range(1, commits + 1):
+                record = StepRecord(
+                    seq, "main", step.name, step.status, 1, datetime.now(UTC), step.duration_ms
+                )
+                await store.commit_step(lease, record, context, payload, conn)
+            elapsed = time.perf_counter() - started
+            await store.finish(lease, RunStatus.PASSED, "commits measured alone", stored, conn)
+    finally:
+        await owner.dispose()
+    return elapsed / commits
+
+
 async def through_orchestra(
     runtime: Runtime, project: str, test_case: str, pgdata: Path
-) -> tuple[float, float, float]:
-    """The run's wall time (its start to its end, as the executor recorded them) and the CPU seconds this
-    process and the PostgreSQL server each spent from its creation to its end."""
+) -> tuple[float, float, float, uuid.UUID]:
+    """The run's wall time (its start to its end, as the executor recorded them), the CPU seconds this
+    process and the PostgreSQL server each spent from its creation to its end, and the run's id."""
     actor = Actor(tenant_id=runtime.tenant_id)
     # Woken when a run of this process ends, as `orchestra run` is, rather than reading the run every 50 ms:
     # the polls ran on the executor's event loop and were counted in its time. (A revision without the
@@ -117,7 +179,7 @@ async def through_orchestra(
         raise AssertionError(f"the chain run ended {run.status}: {run.status_reason}")
     cpu, database = time.process_time() - cpu, postgres_cpu_s(pgdata) - database
     # started_at → finished_at: the executor's work, every step committed
-    return run.duration_ms / 1000, cpu, database
+    return run.duration_ms / 1000, cpu, database, created.id
 
 
 async def main(steps: int, rounds: int) -> None:
@@ -141,14 +203,18 @@ async def main(steps: int, rounds: int) -> None:
         await bare_httpx(demo.url, 50)  # warm-up: connections, caches
         await through_orchestra(runtime, project, definition.name, pgdata)
         orchestra_times, httpx_times, orchestra_cpu, database_cpu, httpx_cpu = [], [], [], [], []
+        commit_times: list[float] = []
         for _ in range(rounds):
             wall, cpu = await bare_httpx(demo.url, steps)
             httpx_times.append(wall)
             httpx_cpu.append(cpu)
-            wall, cpu, database = await through_orchestra(runtime, project, definition.name, pgdata)
+            wall, cpu, database, chain_run = await through_orchestra(
+                runtime, project, definition.name, pgdata
+            )
             orchestra_times.append(wall)
             orchestra_cpu.append(cpu + database)
             database_cpu.append(database)
+            commit_times.append(await commit_alone(runtime, chain_run, project, definition.name, steps))
     finally:
         await runtime.stop()
         demo.stop()
@@ -158,6 +224,7 @@ async def main(steps: int, rounds: int) -> None:
     orchestra_cpu_s, httpx_cpu_s = statistics.median(orchestra_cpu), statistics.median(httpx_cpu)
     cpu_overhead_ms = (orchestra_cpu_s - httpx_cpu_s) / steps * 1000
     database_cpu_ms = statistics.median(database_cpu) / steps * 1000
+    commit_ms = statistics.median(commit_times) * 1000
     print(f"rounds: {rounds}, steps per chain: {steps}")
     print(
         f"orchestra (durable) median: {orchestra_s:.3f} s   "
@@ -166,10 +233,15 @@ async def main(steps: int, rounds: int) -> None:
     print(f"bare httpx loop median:     {httpx_s:.3f} s   runs: {', '.join(f'{t:.3f}' for t in httpx_times)}")
     print(f"CPU (medians): orchestra with PostgreSQL {orchestra_cpu_s:.3f} s, bare httpx {httpx_cpu_s:.3f} s")
     print(
+        f"a step commit alone (median): {commit_ms:.3f} ms; the rest of a step's overhead: "
+        f"{overhead_ms - commit_ms:.3f} ms"
+    )
+    print(
         f"steps={steps} orchestra_s={orchestra_s:.3f} httpx_s={httpx_s:.3f} "
         f"ratio={orchestra_s / httpx_s:.2f} overhead_ms_per_step={overhead_ms:.3f} "
         f"orchestra_cpu_s={orchestra_cpu_s:.3f} httpx_cpu_s={httpx_cpu_s:.3f} "
-        f"cpu_overhead_ms_per_step={cpu_overhead_ms:.3f} database_cpu_ms_per_step={database_cpu_ms:.3f}"
+        f"cpu_overhead_ms_per_step={cpu_overhead_ms:.3f} database_cpu_ms_per_step={database_cpu_ms:.3f} "
+        f"commit_ms={commit_ms:.3f} overhead_beyond_commit_ms={overhead_ms - commit_ms:.3f}"
     )
 
 
