@@ -95,7 +95,13 @@ _QUEUED_BY_HAND = text(
     "UPDATE test_runs SET status = 'QUEUED', queued_at = now() WHERE id = :id AND status = 'PENDING'"
 )
 
-_CONTEXT = text("SELECT context FROM test_runs WHERE id = :id")
+# The chain run's context and its last step, as the executor committed them.
+_LAST_STEP = text(
+    "SELECT r.context::text AS context, s.name, s.status, s.request::text AS request,"
+    " s.response::text AS response, s.assertions::text AS assertions, s.duration_ms"
+    " FROM test_runs r JOIN step_results s ON s.test_run_id = r.id"
+    " WHERE r.id = :id ORDER BY s.seq DESC LIMIT 1"
+)
 
 
 async def commit_alone(
@@ -105,21 +111,18 @@ async def commit_alone(
     connection, in a loop, with the last step record and context of ``chain_run``, for a run of the chain this
     bench leases itself — what the durable commit of a step costs before any of the step's other work."""
     actor = Actor(tenant_id=runtime.tenant_id)
-    async with runtime.db.transaction(runtime.tenant_id) as session:
-        model = await runs.get_run(session, actor, chain_run)
-    assert model.steps, "the chain run recorded no step"
-    step = model.steps[-1]
-    payload = {
-        "request": json.dumps(step.request),
-        "response": json.dumps(step.response),
-        "assertions": json.dumps(step.assertions),
-        "error": None,
-    }
     owner = create_async_engine(runtime.db.owner_url, poolclass=NullPool)
     store = LeaseStore(runtime.db.engine, "bench-commits", lease_s=60)
     try:
         async with owner.connect() as conn:
-            stored = (await conn.execute(_CONTEXT, {"id": chain_run})).scalar_one()
+            step = (await conn.execute(_LAST_STEP, {"id": chain_run})).one()
+        context = step.context
+        payload = {
+            "request": step.request,
+            "response": step.response,
+            "assertions": step.assertions,
+            "error": None,
+        }
         lease = None
         while lease is None:  # queued by hand, so no executor is told of it; one that took it anyway: again
             async with runtime.db.transaction(runtime.tenant_id) as session:
@@ -129,7 +132,6 @@ async def commit_alone(
             async with owner.begin() as conn:
                 await conn.execute(_QUEUED_BY_HAND, {"id": created.id})
             lease = await store.take(created.id)
-        context = json.dumps(stored)
         async with store.connect(lease.tenant_id) as conn:
             record = StepRecord(0, "main", step.name, step.status, 1, datetime.now(UTC), step.duration_ms)
             await store.commit_step(lease, record, context, payload, conn)  # the statement prepared
@@ -140,7 +142,7 @@ async def commit_alone(
                 )
                 await store.commit_step(lease, record, context, payload, conn)
             elapsed = time.perf_counter() - started
-            await store.finish(lease, RunStatus.PASSED, "commits measured alone", stored, conn)
+            await store.finish(lease, RunStatus.PASSED, "commits measured alone", json.loads(context), conn)
     finally:
         await owner.dispose()
     return elapsed / commits

@@ -546,7 +546,6 @@ class RunExecution:
                 assert planned.request_spec is not None
                 key = self._idempotency_key(planned, extra)
                 _, _, status_gates = self.plan.definition.policy_of(step)
-                prepared = self._prepared[1] if self._prepared and self._prepared[0] is planned else None
                 return await self.http.run(
                     step,
                     planned.request_spec,
@@ -559,7 +558,7 @@ class RunExecution:
                     requests_per_s=self.environment.max_requests_per_s,
                     shared=self.requests,
                     status_gates=status_gates,
-                    prepared=None if extra else prepared,
+                    prepared=self._prepared_for(planned, extra),
                 )
             if isinstance(step, SetStep):
                 assigned = await sandboxed(self._assign, step, extra)
@@ -657,6 +656,12 @@ class RunExecution:
             task.cancel()
             raise
         return await task
+
+    def _prepared_for(self, planned: PlannedStep, extra: dict[str, Any]) -> PreparedRequest | None:
+        """What ``_prepare_next`` rendered for this step (for an iteration of a loop: nothing)."""
+        if extra or self._prepared is None or self._prepared[0] is not planned:
+            return None
+        return self._prepared[1]
 
     def _prepare_next(self) -> None:
         """Render the step at ``position`` ahead, when it is a request step the run will send as it is:
