@@ -1,8 +1,9 @@
 """The body of a planned request: values the requirements name, the environment's credentials for a
-log-in's fields, references filled with created entities' ids or names, optional names, keys and lists of
-entities left out (made-up ones name nothing), generated values for the rest of what is required, and what
-the SUT's refusals taught (``refusals.py``): fields to send, fields to leave out, values to send as a slug.
-A bulk creation sends one item."""
+log-in's fields, a token the log-in answered for a field of that name (``refresh_token``), references
+filled with created entities' ids or names, optional names, keys and lists of entities left out (made-up
+ones name nothing), generated values for the rest of what is required, and what the SUT's refusals taught
+(``refusals.py``): fields to send (also fields of the item it answers that the body schema leaves out),
+fields to leave out, values to send as a slug. A bulk creation sends one item."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 from orchestra.openapi.operations import JsonSchema, Operation
 from orchestra.testdata.planner.actions import naming_fields
 from orchestra.testdata.planner.entities import bulk_item, object_schema, properties_of, singular, token_field
+from orchestra.testdata.planner.login_call import LoginCall
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.references import References
-from orchestra.testdata.planner.refusals import require_paths
+from orchestra.testdata.planner.refusals import representation_fields, require_paths
 from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.plans.dataplan_model import Binding, Generate
 from orchestra.testdata.values.generator import generated_properties
@@ -23,7 +25,7 @@ from orchestra.testdata.values.name_hints import snake
 from orchestra.testdata.values.numbers import NoNumber, bounds
 
 
-class Bodies(References):
+class Bodies(References, LoginCall):
     """Builds request bodies (see the module docstring)."""
 
     def body(self, name: str, operation: Operation, fixed: dict[str, Any]) -> Any:
@@ -42,6 +44,11 @@ class Bodies(References):
             binding = self.name(f"{name}_body")
             self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
             return template(f"data.{binding}")
+        answered = representation_fields(operation)
+        added = {p: answered[p] for p in self.learnt.required(operation.operation_id) if p in answered}
+        if added:  # fields of the item it answers that the SUT said the body needs
+            properties = {**properties, **added}
+            merged = {**merged, "properties": properties}
         taught = [p for p in self.learnt.required(operation.operation_id) if p.split(".")[0] in properties]
         learnt = [prop for prop in taught if prop in properties]
         if taught:  # a field below the top (``task_runs.start_time.after_``) too: a repair still knows it
@@ -71,6 +78,8 @@ class Bodies(References):
             named = self.named_entity(prop)
             if prop in fixed:
                 body[prop] = fixed[prop]
+            elif not credentials and (given := self.token_given(prop)) is not None:
+                body[prop] = given  # a token the log-in answered (``refresh_token``), not a made-up one
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")
             elif (

@@ -92,6 +92,16 @@ class LoginCall(PlanState):
             self.note(self.login_choice()[1])
         return self.token_binding
 
+    def token_given(self, prop: str) -> str | None:
+        """For a body field named like a token (``refresh_token``, ``id_token``): the field of that name
+        in the log-in's answer (``{{ data.auth.data.refresh_token }}``), planning the log-in; None when
+        the field is no token or the log-in answers none of that name. A made-up token is refused."""
+        key = snake(prop)
+        if key != "token" and not key.endswith("_token"):
+            return None
+        found = self.signed_in_field(prop)
+        return None if found is None else found[0]
+
     def signed_in_field(self, parameter: str) -> tuple[str, str] | None:
         """(the template, ``$.path``) of the field of that name in the log-in's answer (``$.user.username``),
         planning the log-in; None without a log-in answering its token in its body, or without that field."""

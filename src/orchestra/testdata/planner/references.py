@@ -22,7 +22,7 @@ from orchestra.testdata.planner.entities import (
     token_field,
 )
 from orchestra.testdata.planner.plan_state import MAX_DEPTH, PlanState, template
-from orchestra.testdata.planner.schema_facts import an_array
+from orchestra.testdata.planner.schema_facts import an_array, key_or_item
 from orchestra.testdata.values.name_hints import snake
 
 
@@ -60,7 +60,10 @@ class References(PlanState):
 
     def is_relation(self, prop: str, schema: JsonSchema | None) -> bool:
         """Whether a property named after an entity of the API (``role``, ``flow`` beside ``POST /roles``,
-        ``POST /flows``) holds a scalar: that entity's key, as CMSs write relations."""
+        ``POST /flows``) holds a scalar: that entity's key, as CMSs write relations; or whether its schema
+        takes a related item's key or the item itself (``resolve``: ``oneOf: [string, Operations]``)."""
+        if key_or_item(schema):
+            return True
         if (
             not isinstance(schema, dict)
             or "properties" in schema

@@ -13,8 +13,11 @@ the SUT answers a body without them with a 400/422 that names them. The common s
   a field named by a plain word of a sentence (``Names must be provided``: ``name``; ``Slots requested is
   greater than the limit``: ``slots``, its value refused).
 
-Only fields the operation's body schema describes are taken (``known``): a refusal is the SUT's word about
-its own inputs, never a way to invent new ones. What is learnt is kept per operation (``Lessons``), and in
+Only fields the operation's body schema describes are taken (``known``), or — when its body is an object — a
+field of the item it answers that the body schema leaves out (``representation_fields``: Directus describes
+``POST /files`` as ``{"data": …}`` and requires the file's ``type``, ``storage`` and ``filename_download``,
+which its answer describes): a refusal is the SUT's word about its own inputs, never a way to invent new
+ones. What is learnt is kept per operation (``Lessons``), and in
 the notes of the plan made with it, so that a later repair of that plan still knows it.
 """
 
@@ -27,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestra.kit.recorded_body import json_or_text
-from orchestra.openapi.operations import Catalogue, JsonSchema
-from orchestra.testdata.planner.entities import object_schema, properties_of, singular
+from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
+from orchestra.testdata.planner.entities import object_schema, properties_of, resource_of, singular
 
 MISSING = "missing"
 INVALID = "invalid"
@@ -332,7 +335,7 @@ def learn_from_failures(
         operation = catalogue.get(str(failure.get("operation") or ""))
         if operation is None or failure.get("status") not in REFUSALS_READ:
             continue
-        known = body_fields(operation.request_schema)
+        known = body_fields(operation.request_schema) | set(representation_fields(operation))
         answer = failure.get("response_body")
         for named in lessons.learn(operation.operation_id, answer, known, operation.request_schema):
             learnt.append(f"{operation.operation_id}: {named.field} {named.problem}")
@@ -351,3 +354,17 @@ def repair_lessons(
 def body_fields(schema: JsonSchema | None) -> set[str]:
     """The top-level fields a request body schema describes (as the planner reads it: ``object_schema``)."""
     return set(properties_of(object_schema(schema)))
+
+
+def representation_fields(operation: Operation) -> dict[str, JsonSchema]:
+    """The fields of the item ``operation`` answers that its object body does not describe and a client may
+    send (not read-only, not the item's ``id``): where a SUT that names one of them missing finds it.
+    Empty when the body is no object with properties (nothing to add a field to)."""
+    described = body_fields(operation.request_schema)
+    if not described:
+        return {}
+    return {
+        name: schema
+        for name, schema in resource_of(operation)[1].items()
+        if name not in described and name != "id" and isinstance(schema, dict) and not schema.get("readOnly")
+    }

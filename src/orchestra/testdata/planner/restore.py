@@ -1,12 +1,14 @@
 """Undoing an update of something a plan did not create (``PUT /user`` on the environment's own user): the
-previous representation is read first (the GET on the same path) and written back by the same operation
-after the run. Only fields that the read answers are sent (one it does not answer, a password, could not be
-written back). Credentials and privileges are never changed: a field named like an environment secret
-(the log-in's ``email``: other runs of the environment log in with it), a password, token, key, role or
-permission, a ``writeOnly`` or ``format: password`` field, or a name that is not a plain identifier. When a
-required field is among those or missing, or nothing reads the resource back, the update cannot be undone
-and the planner refuses it (unless the test allows leftovers). The write-back reads each field with
-``.get``, so a field the read left out is written back as null instead of failing after the update."""
+previous representation is read first (the GET on the same path, else on the nearest path above it that
+answers what it sends) and written back by the same operation after the run. Only fields that the read
+answers are sent (one it does not answer, a password, could not be written back; nor could one the read
+may answer null when the update cannot send null). Credentials and privileges are never changed: a field
+named like an environment secret (the log-in's ``email``: other runs of the environment log in with it), a
+password, token, key, role or permission, a ``writeOnly`` or ``format: password`` field, or a name that is
+not a plain identifier. When a required field is among those or missing, or nothing reads the resource
+back, the update cannot be undone and the planner refuses it (unless the test allows leftovers). The
+write-back reads each field with ``.get``, so a field the read left out is written back as null instead
+of failing after the update."""
 
 from __future__ import annotations
 
@@ -43,10 +45,39 @@ def restore_for(
     catalogue: Catalogue, operation: Operation, secret_names: Collection[str] = ()
 ) -> Restore | str:
     """How to undo ``operation`` on something that existed before, or why it cannot be undone;
-    ``secret_names``: the environment's secrets (fields named like one are never changed)."""
-    getter = getter_of(catalogue, operation)
-    if getter is None:
+    ``secret_names``: the environment's secrets (fields named like one are never changed). What it changes
+    is read back by the GET on its path, else by that of the nearest path above it that answers what it
+    sends (``PATCH /users/me/track/page`` sends ``last_page``, which ``GET /users/me`` answers)."""
+    readers = _readers(catalogue, operation)
+    if not readers:
         return f"no GET on {operation.path} reads back what it changes, so it could not be restored"
+    why = ""
+    for getter in readers:
+        found = _restore_with(getter, operation, secret_names)
+        if isinstance(found, Restore):
+            return found
+        why = why or found
+    return why
+
+
+def _readers(catalogue: Catalogue, operation: Operation) -> list[Operation]:
+    """The GET on the operation's path, then those on the paths above it, dropping one fixed segment at a
+    time (never a parameter: that would read a whole collection)."""
+    readers: list[Operation] = []
+    path = operation.path.rstrip("/")
+    while path:
+        reader = getter_of(catalogue, dataclasses.replace(operation, path=path))
+        if reader is not None:
+            readers.append(reader)
+        parent, _, last = path.rpartition("/")
+        if last.startswith("{") or not parent:
+            break
+        path = parent
+    return readers
+
+
+def _restore_with(getter: Operation, operation: Operation, secret_names: Collection[str]) -> Restore | str:
+    """Undoing ``operation`` with what ``getter`` reads, or why that cannot be done."""
     schema = _merged(operation.request_schema)
     if schema is None:
         return "it changes something without a described body, so it could not be restored"
@@ -63,7 +94,16 @@ def restore_for(
         return f"its body's envelope {request_key[:40]!r} is not a plain name"
     if answer_key is not None and not _PLAIN_NAME.match(answer_key):
         return f"the answer's envelope {answer_key[:40]!r} is not a plain name"
-    fields = [name for name in sendable if name in answered]
+    # A field the read may answer null and the update cannot send as null could not be written back.
+    unwritable = [
+        n for n in sendable if n in answered and _nullable(answered[n]) and not _nullable(sendable[n])
+    ]
+    fields = [name for name in sendable if name in answered and name not in unwritable]
+    if not fields and unwritable:
+        return (
+            f"{getter.operation_id} may answer {', '.join(unwritable)} as null, which it cannot send back, "
+            "so it could not be restored"
+        )
     if not fields:
         return f"{getter.operation_id} answers none of the fields it sends, so it could not be restored"
     required = [name for name in inner.get("required") or [] if isinstance(name, str)]
@@ -90,6 +130,20 @@ def _kept(name: str, schema: Any, secret_names: Collection[str]) -> bool:
         return True
     return isinstance(schema, dict) and (
         schema.get("writeOnly") is True or schema.get("format") == "password"
+    )
+
+
+def _nullable(schema: Any) -> bool:
+    """Whether a schema takes null (``nullable``, ``type: [string, null]``, a null option)."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    options = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return (
+        schema.get("nullable") is True
+        or kind == "null"
+        or (isinstance(kind, list) and "null" in kind)
+        or any(_nullable(option) for option in options)
     )
 
 

@@ -1,0 +1,229 @@
+"""Shapes a CMS gives its description that the built-in planner reads (Directus among them): a relation
+written as the related item's key or the item itself (left out when optional: a made-up key names nothing),
+a field the SUT requires that only the answer's schema describes (learnt from its refusal, sent next time
+with a value from that schema), a token field filled with what the log-in answered, and an update of a
+sub-path undone with what the path above it reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestra.openapi.operations import Catalogue, Operation, Parameter
+from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
+from orchestra.testdata.planner.refusals import Lessons, learn_from_failures, representation_fields
+from orchestra.testdata.planner.schema_facts import key_or_item
+
+
+def _catalogue(*operations: Operation) -> Catalogue:
+    return Catalogue("t", "0" * 64, {operation.operation_id: operation for operation in operations})
+
+
+def _envelope(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {"data": schema}}
+
+
+def _delete(operation_id: str, path: str) -> Operation:
+    return Operation(
+        operation_id, "DELETE", path, parameters=(Parameter("id", "path", True, {"type": "string"}),)
+    )
+
+
+STEP = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "example": "2f24211d-d928-469a-aea3-3c8f53d4e426"},
+        "name": {"type": "string", "example": "Log to Console"},
+        "type": {"type": "string", "example": "log"},
+    },
+}
+# ``resolve``: the step that follows, as its key or as the step itself (the schema refers to itself).
+STEP["properties"]["resolve"] = {
+    "example": "63716273-0f29-4648-8a2a-2af2948f6f78",
+    "oneOf": [{"type": "string"}, dict(STEP)],
+}
+STEPS = _catalogue(
+    Operation("createStep", "POST", "/steps", request_schema=STEP, responses={"200": _envelope(STEP)}),
+    _delete("deleteStep", "/steps/{id}"),
+)
+
+
+def _body(operation_id: str, catalogue: Catalogue, learnt: Lessons | None = None, **kw: Any) -> Any:
+    plan = plan_for_operation(operation_id, catalogue, environment={}, seed=1, learnt=learnt, **kw)
+    call = plan.bindings["request"].call
+    assert call is not None
+    return plan, call.body
+
+
+def test_an_optional_key_or_item_relation_is_left_out() -> None:
+    assert key_or_item(STEP["properties"]["resolve"])
+    assert not key_or_item({"oneOf": [{"type": "string"}, {"type": "object", "properties": {"x": {}}}]})
+    assert not key_or_item({"anyOf": [{"type": "string"}, {"type": "null"}]})
+    assert not key_or_item({"type": "string"})
+    _, body = _body("createStep", STEPS, secret_names=[])
+    assert set(body) == {"name", "type"}  # a made-up key of a step would be refused as a foreign key
+
+
+FILE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "storage": {"type": "string", "example": "local"},
+        "filename_download": {"type": "string", "example": "avatar.jpg"},
+        "type": {"type": "string", "example": "image/jpeg"},
+        "uploaded_on": {"type": "string", "format": "date-time", "readOnly": True},
+    },
+}
+FILES = _catalogue(
+    Operation(
+        "createFile",
+        "POST",
+        "/files",
+        request_schema={"type": "object", "properties": {"data": {"type": "string"}}},
+        responses={"200": _envelope(FILE)},
+    ),
+    _delete("deleteFile", "/files/{id}"),
+)
+
+
+def test_a_field_only_the_answer_describes_is_learnt_from_a_refusal_and_sent_next_time() -> None:
+    create = FILES.get("createFile")
+    assert create is not None
+    assert set(representation_fields(create)) == {"storage", "filename_download", "type"}
+    lessons = Lessons()
+    refusals = [
+        {"errors": [{"message": 'Invalid payload. "type" is required.'}]},
+        {
+            "errors": [
+                {"extensions": {"field": "storage", "type": "required"}},
+                {"message": '"id" is required'},
+            ]
+        },
+    ]
+    learnt = [
+        learn_from_failures(
+            lessons, [{"operation": "createFile", "status": 400, "response_body": body}], FILES
+        )
+        for body in refusals
+    ]
+    assert learnt == [["createFile: type missing"], ["createFile: storage missing"]]  # never the id
+    plan, body = _body("createFile", FILES, lessons, secret_names=[])
+    assert set(body) == {"data", "type", "storage"}
+    fields = plan.bindings["request_fields"].generate
+    assert fields is not None
+    assert fields.json_schema is not None
+    assert fields.json_schema["properties"]["storage"]["example"] == "local"
+    lesson = "learnt from the SUT: createFile needs type, storage (it refused a body without them)"
+    assert lesson in plan.notes
+    # A repair made from the plan's notes still sends them.
+    _, again = _body("createFile", FILES, Lessons.from_notes(plan.notes), secret_names=[])
+    assert set(again) == {"data", "type", "storage"}
+
+
+def test_nothing_is_learnt_beyond_what_the_body_or_its_answer_describes() -> None:
+    lessons = Lessons()
+    refusal = {"errors": [{"message": '"checksum" is required'}, {"message": '"uploaded_on" is required'}]}
+    failure = {"operation": "createFile", "status": 400, "response_body": json.dumps(refusal)}
+    assert learn_from_failures(lessons, [failure], FILES) == []
+    bare = Operation(
+        "createBlob", "POST", "/blobs", request_schema={"type": "string"}, responses={"200": FILE}
+    )
+    assert representation_fields(bare) == {}  # a body that is no object has nowhere to put a field
+
+
+LOGIN_ANSWER = _envelope(
+    {
+        "type": "object",
+        "properties": {"access_token": {"type": "string"}, "refresh_token": {"type": "string"}},
+    }
+)
+CREDENTIALS = {
+    "type": "object",
+    "required": ["email", "password"],
+    "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+}
+SESSION = _catalogue(
+    Operation("login", "POST", "/auth/login", request_schema=CREDENTIALS, responses={"200": LOGIN_ANSWER}),
+    Operation(
+        "refresh",
+        "POST",
+        "/auth/refresh",
+        request_schema={
+            "type": "object",
+            "properties": {
+                "refresh_token": {"type": "string", "example": "eyJ0eXAiOiJKV..."},
+                "mode": {"type": "string", "enum": ["json", "cookie"], "default": "json"},
+            },
+        },
+        responses={"200": LOGIN_ANSWER},
+    ),
+    Operation(
+        "hello",
+        "POST",
+        "/hello",
+        request_schema={"type": "object", "properties": {"greeting_token": {"type": "string"}}},
+        responses={"200": None},
+        security=("bearer",),
+    ),
+)
+
+
+def test_a_token_field_is_what_the_log_in_answered() -> None:
+    plan, body = _body("refresh", SESSION, secret_names=["email", "password"])
+    assert body["refresh_token"] == "{{ data.auth.data.refresh_token }}"
+    auth = plan.bindings["auth"].call
+    assert auth is not None
+    assert auth.operation == "login"
+    # Without credentials there is no log-in: the documented example is sent (the SUT judges it).
+    _, bare = _body("refresh", SESSION, secret_names=[])
+    assert bare["refresh_token"] != "{{ data.auth.data.refresh_token }}"
+    # A token the log-in does not answer is not taken from it.
+    _, other = _body("hello", SESSION, secret_names=["email", "password"], leftovers=True)
+    assert "auth.data" not in json.dumps(other)
+
+
+ME = {"type": "object", "properties": {"id": {"type": "string"}, "last_page": {"type": "string"}}}
+TRACK = {"type": "object", "properties": {"last_page": {"type": "string"}}}
+PROFILE = _catalogue(
+    Operation("getMe", "GET", "/users/me", responses={"200": _envelope(ME)}),
+    Operation("trackPage", "PATCH", "/users/me/track/page", request_schema=TRACK, responses={"200": None}),
+    Operation(
+        "trackOther",
+        "PATCH",
+        "/users/me/track/other",
+        request_schema={"type": "object", "properties": {"other": {"type": "string"}}},
+        responses={"200": None},
+    ),
+)
+
+
+def test_an_update_of_a_sub_path_is_undone_with_what_the_path_above_reads() -> None:
+    plan, body = _body("trackPage", PROFILE, secret_names=[])
+    before = plan.bindings["request_before"].lookup
+    assert before is not None
+    assert before.operation == "getMe"
+    cleanup = plan.bindings["request"].cleanup
+    assert cleanup is not None
+    assert cleanup.operation == "trackPage"
+    assert cleanup.body == {"last_page": "{{ data.request_before['data'].get('last_page') }}"}
+    assert set(body) == {"last_page"}
+    # What the path above does not answer is not guessed: the update stays refused.
+    with pytest.raises(PlanRefused, match="getMe answers none of the fields it sends"):
+        plan_for_operation("trackOther", PROFILE, environment={}, secret_names=[], seed=1)
+
+
+def test_a_field_the_read_may_answer_null_is_not_changed_when_the_update_cannot_send_null() -> None:
+    nullable = {**ME, "properties": {**ME["properties"], "last_page": {"type": "string", "nullable": True}}}
+    getter = Operation("getMe", "GET", "/users/me", responses={"200": _envelope(nullable)})
+    catalogue = _catalogue(getter, *(op for op in PROFILE.operations.values() if op.method != "GET"))
+    # A null before could not be written back: the user would keep the page the plan sent.
+    with pytest.raises(PlanRefused, match="getMe may answer last_page as null, which it cannot send back"):
+        plan_for_operation("trackPage", catalogue, environment={}, secret_names=[], seed=1)
+    takes_null = {"type": "object", "properties": {"last_page": {"type": ["string", "null"]}}}
+    allowed = _catalogue(
+        getter, Operation("trackPage", "PATCH", "/users/me/track/page", request_schema=takes_null)
+    )
+    plan = plan_for_operation("trackPage", allowed, environment={}, secret_names=[], seed=1)
+    assert plan.bindings["request"].cleanup is not None
