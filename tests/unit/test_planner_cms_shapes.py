@@ -227,3 +227,117 @@ def test_a_field_the_read_may_answer_null_is_not_changed_when_the_update_cannot_
     )
     plan = plan_for_operation("trackPage", allowed, environment={}, secret_names=[], seed=1)
     assert plan.bindings["request"].cleanup is not None
+
+
+COLLECTION = {
+    "type": "object",
+    "properties": {"collection": {"type": "string", "example": "articles"}, "note": {"type": "string"}},
+}
+PRESET = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "collection": {"type": "string"}, "title": {"type": "string"}},
+}
+GRANT = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "collection": {"type": "string"}, "action": {"type": "string"}},
+}
+SCHEMA = _catalogue(
+    Operation(
+        "createCollection",
+        "POST",
+        "/collections",
+        request_schema=COLLECTION,
+        responses={"200": _envelope(COLLECTION)},
+    ),
+    Operation(
+        "getCollections",
+        "GET",
+        "/collections",
+        responses={"200": {"type": "object", "properties": {"data": {"type": "array", "items": COLLECTION}}}},
+    ),
+    Operation(
+        "getCollection",
+        "GET",
+        "/collections/{id}",
+        parameters=(Parameter("id", "path", True, {"type": "string"}),),
+        responses={"200": _envelope(COLLECTION)},
+    ),
+    _delete("deleteCollection", "/collections/{id}"),
+    Operation(
+        "updateCollection",
+        "PATCH",
+        "/collections/{id}",
+        parameters=(Parameter("id", "path", True, {"type": "string"}),),
+        request_schema=COLLECTION,
+        responses={"200": _envelope(COLLECTION)},
+    ),
+    Operation(
+        "getFields",
+        "GET",
+        "/fields/{collection}",
+        parameters=(Parameter("collection", "path", True, {"type": "string"}),),
+        responses={"200": None},
+    ),
+    Operation(
+        "createPreset", "POST", "/presets", request_schema=PRESET, responses={"200": _envelope(PRESET)}
+    ),
+    _delete("deletePreset", "/presets/{id}"),
+    Operation("createGrant", "POST", "/grants", request_schema=GRANT, responses={"200": _envelope(GRANT)}),
+    _delete("deleteGrant", "/grants/{id}"),
+)
+
+
+def _call(plan: Any, name: str) -> Any:
+    call = plan.bindings[name].call
+    assert call is not None
+    return call
+
+
+def test_a_path_parameter_named_after_an_entity_is_that_entitys_key() -> None:
+    plan = plan_for_operation("getFields", SCHEMA, environment={}, secret_names=[], seed=1)
+    # The collection made for it, not a preset's ``collection`` (a made-up name of a collection).
+    assert _call(plan, "collection").operation == "createCollection"
+    assert _call(plan, "request").path == {"collection": "{{ data.collection.data.collection }}"}
+    # A collection is deleted by its key, the field named after it (it has no ``id``).
+    cleanup = plan.bindings["collection"].cleanup
+    assert cleanup is not None
+    assert cleanup.path == {"id": "{{ self.data.collection }}"}
+
+
+def test_a_creation_the_sut_forbids_this_user_is_learnt_from_its_403() -> None:
+    lessons = Lessons()
+    forbidden = {"errors": [{"message": "You don't have permission to access this."}]}
+    failures = [
+        {"operation": "createCollection", "status": 403, "response_body": forbidden},
+        {"operation": "getCollection", "status": 403, "response_body": forbidden},  # a read: no lesson
+    ]
+    assert learn_from_failures(lessons, failures, SCHEMA) == ["createCollection: forbidden"]
+    assert learn_from_failures(lessons, failures, SCHEMA) == []  # once
+    assert lessons.forbidden == ["createCollection"]
+    note = "learnt from the SUT: createCollection is forbidden to this user (it answered 403)"
+    assert Lessons.from_notes([note]).forbidden == ["createCollection"]
+
+
+def test_what_needs_a_kind_this_user_may_not_create_reads_an_existing_one() -> None:
+    lessons = Lessons()
+    lessons.forbid("createCollection")
+    lookup = {"operation": "getCollections", "select": "$.data[0].collection"}
+    for operation_id in ("getFields", "getCollection"):
+        plan = plan_for_operation(
+            operation_id, SCHEMA, environment={}, secret_names=[], seed=1, learnt=lessons
+        )
+        found = plan.bindings["collection_found"].lookup
+        assert found is not None
+        assert found.model_dump(exclude_none=True, exclude_defaults=True) == lookup
+        assert "createCollection" not in json.dumps(plan.model_dump(mode="json")["bindings"])
+        note = "learnt from the SUT: createCollection is forbidden to this user (it answered 403)"
+        assert note in plan.notes  # a repair made from the plan's notes still knows it
+    # A body field the SUT said refers to one takes the existing one; what the grant makes is still undone.
+    lessons.needs["createGrant"] = ["collection"]
+    plan = plan_for_operation("createGrant", SCHEMA, environment={}, secret_names=[], seed=1, learnt=lessons)
+    assert _call(plan, "request").body["collection"] == "{{ data.collection_found }}"
+    assert plan.bindings["request"].cleanup is not None
+    # An existing one is only read: not changed, not deleted.
+    for operation_id in ("updateCollection", "deleteCollection"):
+        with pytest.raises(PlanRefused, match="may not create"):
+            plan_for_operation(operation_id, SCHEMA, environment={}, secret_names=[], seed=1, learnt=lessons)

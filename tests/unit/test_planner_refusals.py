@@ -253,7 +253,8 @@ def test_a_free_form_string_whose_value_the_sut_refused_is_sent_as_a_slug_next_t
 def test_only_refusals_of_a_body_teach_the_planner() -> None:
     lessons = Lessons()
     failures: list[dict[str, Any]] = [
-        {"operation": "createPermission", "status": 403, "response_body": json.dumps(REFUSED)},  # credentials
+        {"operation": "createPermission", "status": 401, "response_body": json.dumps(REFUSED)},  # credentials
+        {"operation": "deletePermission", "status": 403, "response_body": json.dumps(REFUSED)},  # no creation
         {"operation": "createPermission", "status": 409, "response_body": json.dumps(REFUSED)},  # conflict
         {"operation": "unknownOperation", "status": 400, "response_body": json.dumps(REFUSED)},
         {"operation": "deletePermission", "status": 400, "response_body": json.dumps(REFUSED)},  # no body

@@ -460,7 +460,7 @@ def id_field(operation: Operation) -> str:
     dotted path through a single-key envelope (``article.id``)."""
     key, properties = resource_of(operation)
     entity = entity_of(operation)
-    for name in ("id", f"{entity}_id", f"{entity}Id", "uuid", "key"):
+    for name in ("id", f"{entity}_id", f"{entity}Id", "uuid", "key", entity):  # a collection's ``collection``
         if name in properties:
             return field_path(key, name)
     return field_path(key, next((name for name in properties if snake(name).endswith("_id")), "id"))

@@ -78,7 +78,8 @@ class PathLinks(References, LoginCall):
                     self.note(f"{where}: the {parameter} {collection.operation_id} sent")
                     self.sent_names[sent] = binding
                     return sent
-        entities = [referenced_entity(parameter), self.named_entity(parameter)]
+        named_after = snake(singular(parameter)) if self.is_relation(parameter, {"type": "string"}) else None
+        entities = [referenced_entity(parameter), self.named_entity(parameter), named_after]
         entities.append(entity_before(operation.path, parameter))
         for entity in dict.fromkeys(entity for entity in entities if entity):
             producer = producer_of(self.catalogue, entity)
@@ -113,6 +114,8 @@ class PathLinks(References, LoginCall):
             _, properties = resource_of(producer)
             if not any(snake(name) == snake(parameter) for name in properties):
                 continue
+            if named_after is not None and named_after != entity:
+                continue  # a preset's ``collection`` names a collection: not what makes one
             found = field_for(producer, parameter, entity)
             if found is None:
                 continue

@@ -1,6 +1,8 @@
 """Reading an item nothing creates: a path parameter of a GET filled with the field of the first item its
 collection's listing answers (``GET /activity/{id}`` with ``$.data[0].id`` of ``GET /activity``), a
-``lookup`` that reads and makes nothing."""
+``lookup`` that reads and makes nothing. So is an item of a kind the SUT does not let this user create
+(its creation answered 403): what needs one takes an existing one from the listing on the creation's path
+(``GET /collections``, ``$.data[0].collection``)."""
 
 from __future__ import annotations
 
@@ -22,18 +24,29 @@ class Lookups(PlanState):
         marker = "/{" + parameter + "}"
         if marker not in operation.path:
             return None
-        collection = operation.path[: operation.path.index(marker)].rstrip("/")
+        collection = operation.path[: operation.path.index(marker)]
+        return self.first_listed(collection, parameter, entity, f"{operation.operation_id} {{{parameter}}}")
+
+    def first_listed(self, collection: str, field: str, entity: str | None, where: str) -> str | None:
+        """``field`` of the first item the listing on ``collection`` answers (a GET that needs no input), as
+        a ``lookup`` (one per listing and field); None without such a listing, or whose items lack it."""
         for lister in self.catalogue.operations.values():
-            if lister.method != "GET" or lister.path.rstrip("/") != collection or "{" in lister.path:
+            if (
+                lister.method != "GET"
+                or lister.path.rstrip("/") != collection.rstrip("/")
+                or "{" in lister.path
+            ):
                 continue
             if any(other.required for other in lister.parameters):
                 continue
-            found = _first_listed(lister.success_schema(), parameter)
+            found = _first_listed(lister.success_schema(), field)
             if found is None:
                 continue
-            name = self.name(f"{entity or parameter}_found")
-            self.bindings[name] = Binding(lookup=Lookup(operation=lister.operation_id, select=found))
-            where = f"{operation.operation_id} {{{parameter}}}"
+            lookup = Lookup(operation=lister.operation_id, select=found)
+            name = next((key for key, made in self.bindings.items() if made.lookup == lookup), None)
+            if name is None:
+                name = self.name(f"{entity or field}_found")
+                self.bindings[name] = Binding(lookup=lookup)
             self.note(f"{where}: {found} of {lister.operation_id} (an existing one)")
             return template(f"data.{name}")
         return None

@@ -83,7 +83,13 @@ class PlanState(ABC):
         return name
 
     def may_create(self, producer: Operation) -> bool:
-        return producer.operation_id not in self.in_progress and len(self.in_progress) <= MAX_DEPTH
+        """Whether a prerequisite may be made with ``producer``: not one being planned (it would need
+        itself), not too deep, and not one the SUT refused this user (403)."""
+        return (
+            producer.operation_id not in self.in_progress
+            and len(self.in_progress) <= MAX_DEPTH
+            and producer.operation_id not in self.learnt.forbidden
+        )
 
     @abstractmethod
     def entity(self, entity: str, operation: Operation, *, name: str | None = None) -> str:

@@ -21,12 +21,13 @@ from orchestra.testdata.planner.entities import (
     singular,
     token_field,
 )
-from orchestra.testdata.planner.plan_state import MAX_DEPTH, PlanState, template
+from orchestra.testdata.planner.lookups import Lookups
+from orchestra.testdata.planner.plan_state import MAX_DEPTH, template
 from orchestra.testdata.planner.schema_facts import an_array, key_or_item
 from orchestra.testdata.values.name_hints import snake
 
 
-class References(PlanState):
+class References(Lookups):
     """Tells which entity a field refers to and fills it with a created one (see the module docstring)."""
 
     def referred(self, prop: str) -> str | None:
@@ -119,9 +120,12 @@ class References(PlanState):
         found.sort(key=lambda pair: (entity not in snake(pair[0].path), len(pair[0].path), pair[0].path))
         return found[0] if found else None
 
-    def reference(self, entity: str, where: str, *, field: str | None = None) -> str | None:
-        """``{{ data.<binding>.<id> }}`` of a created ``entity`` (or its ``field``), creating it first;
-        None when no operation creates it (or creating it would need itself)."""
+    def reference(
+        self, entity: str, where: str, *, field: str | None = None, existing: bool = True
+    ) -> str | None:
+        """``{{ data.<binding>.<id> }}`` of a created ``entity`` (or its ``field``), creating it first —
+        or, when the SUT refused this user that creation (403) and ``existing`` allows, of the first one its
+        listing answers; None when no operation creates it (or creating it would need itself)."""
         producer = producer_of(self.catalogue, entity)
         if producer is None and field is None:
             answered = self.answered_by(entity)
@@ -133,6 +137,18 @@ class References(PlanState):
         if producer is None:
             self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
             return None
+        if producer.operation_id in self.learnt.forbidden:  # this user may not create one: an existing one
+            self.note(self.learnt.forbidden_note(producer.operation_id))
+            name = field or id_field(producer).rsplit(".", 1)[-1]
+            listed = self.first_listed(producer.path, name, entity, where) if existing else None
+            if listed is None:
+                self.unresolved[where] = (
+                    f"it refers to {_a(entity)}, which this user may not create ({producer.operation_id} "
+                    "answered 403)"
+                    + ("" if existing else ", and an existing one is only read")
+                    + (", and no listing names an existing one" if existing else "")
+                )
+            return listed
         if producer.operation_id in self.in_progress or len(self.in_progress) > MAX_DEPTH:
             self.unresolved[where] = f"it refers to {_a(entity)}, and creating one would need itself"
             return None

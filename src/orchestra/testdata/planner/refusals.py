@@ -32,6 +32,7 @@ from typing import Any
 from orchestra.kit.recorded_body import json_or_text
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
 from orchestra.testdata.planner.entities import object_schema, properties_of, resource_of, singular
+from orchestra.testdata.planner.undo import creates
 
 MISSING = "missing"
 INVALID = "invalid"
@@ -74,6 +75,7 @@ _UNQUOTED_BOUND = re.compile(
 _NOTE = re.compile(
     r"^learnt from the SUT: (\S+) (needs|does not take) (.+?) \(it refused a body with(?:out)? them\)$"
 )
+_FORBIDDEN_NOTE = re.compile(r"^learnt from the SUT: (\S+) is forbidden to this user \(it answered 403\)$")
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,7 @@ class Lessons:
     needs: dict[str, list[str]] = field(default_factory=dict)
     refused_values: dict[str, list[str]] = field(default_factory=dict)
     unwanted: dict[str, list[str]] = field(default_factory=dict)
+    forbidden: list[str] = field(default_factory=list)  # creations the SUT refused this user (403)
 
     def learn(
         self, operation_id: str, body: Any, known: Collection[str], schema: JsonSchema | None = None
@@ -305,11 +308,27 @@ class Lessons:
         names = ", ".join(fields)
         return f"learnt from the SUT: {operation_id} does not take {names} (it refused a body with them)"
 
+    def forbid(self, operation_id: str) -> bool:
+        """Keeps that the SUT refused ``operation_id`` (a creation) to this user; whether that is new."""
+        if operation_id in self.forbidden:
+            return False
+        self.forbidden.append(operation_id)
+        return True
+
+    @staticmethod
+    def forbidden_note(operation_id: str) -> str:
+        """The plan's note that ``operation_id`` is forbidden to the user (``from_notes`` reads it back)."""
+        return f"learnt from the SUT: {operation_id} is forbidden to this user (it answered 403)"
+
     @classmethod
     def from_notes(cls, notes: Iterable[str]) -> Lessons:
         """What an earlier plan's notes say was learnt (lines ``notes`` wrote; any other line is ignored)."""
         lessons = cls()
         for note in notes:
+            forbidden = _FORBIDDEN_NOTE.match(note) if isinstance(note, str) else None
+            if forbidden is not None:
+                lessons.forbid(forbidden.group(1))
+                continue
             match = _NOTE.match(note) if isinstance(note, str) else None
             if match is not None:
                 fields = [name.strip() for name in match.group(3).split(",") if name.strip()]
@@ -318,10 +337,12 @@ class Lessons:
         return lessons
 
     def __bool__(self) -> bool:
-        return bool(self.needs or self.refused_values or self.unwanted)
+        return bool(self.needs or self.refused_values or self.unwanted or self.forbidden)
 
 
 REFUSALS_READ = (400, 422)  # a 409 (conflict), 401/403 (credentials) or 404 says nothing of a body's fields
+# A creation answered 403 is one this user may not make: what needs such an entity takes an existing one.
+FORBIDDEN = 403
 
 
 def learn_from_failures(
@@ -333,6 +354,10 @@ def learn_from_failures(
     learnt: list[str] = []
     for failure in failures:
         operation = catalogue.get(str(failure.get("operation") or ""))
+        if operation is not None and failure.get("status") == FORBIDDEN and creates(catalogue, operation):
+            if lessons.forbid(operation.operation_id):
+                learnt.append(f"{operation.operation_id}: forbidden")
+            continue
         if operation is None or failure.get("status") not in REFUSALS_READ:
             continue
         known = body_fields(operation.request_schema) | set(representation_fields(operation))

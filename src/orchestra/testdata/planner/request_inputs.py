@@ -10,13 +10,14 @@ from typing import Any
 
 from orchestra.openapi.operations import Operation, Parameter
 from orchestra.testdata.planner.bodies import Bodies
+from orchestra.testdata.planner.entities import singular
 from orchestra.testdata.planner.links import PathLinks, entity_before
 from orchestra.testdata.planner.lookups import Lookups
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.planner.undo_choice import UndoChoice
 from orchestra.testdata.plans.dataplan_model import Binding, Call, Generate
-from orchestra.testdata.values.name_hints import referenced_entity
+from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 
 class RequestInputs(Bodies, PathLinks, Lookups, UndoChoice):
@@ -76,11 +77,21 @@ class RequestInputs(Bodies, PathLinks, Lookups, UndoChoice):
             if linked is not None:
                 return linked
         entity = referenced_entity(parameter.name)
+        if (
+            entity is None
+            and parameter.location == "path"
+            and self.is_relation(parameter.name, parameter.schema)
+        ):
+            entity = snake(singular(parameter.name))  # ``/fields/{collection}``: a collection's key
         if entity is None and parameter.name.lower() in ("id", "uuid") and parameter.location == "path":
             entity = entity_before(operation.path, parameter.name)
         where = f"{operation.operation_id} {{{parameter.name}}}" if parameter.location == "path" else ""
         where = where or f"{operation.operation_id} {parameter.location} {parameter.name}"
-        reference = self.reference(entity, where) if entity else None
+        # An existing item, taken for a kind this user may not create, is only read through its path: what
+        # is made below it or changed in it (a field of a table, its settings) is refused rather than
+        # written back from what a description says its reads answer.
+        existing = parameter.location != "path" or operation.method == "GET"
+        reference = self.reference(entity, where, existing=existing) if entity else None
         if reference is not None:
             return reference
         if parameter.location == "path" and operation.method == "GET" and not fixed_by(parameter.schema):
