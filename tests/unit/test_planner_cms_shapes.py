@@ -14,7 +14,7 @@ import pytest
 from orchestra.openapi.operations import Catalogue, Operation, Parameter
 from orchestra.testdata.planner.builtin import PlanRefused, plan_for_operation
 from orchestra.testdata.planner.refusals import Lessons, learn_from_failures, representation_fields
-from orchestra.testdata.planner.schema_facts import key_or_item
+from orchestra.testdata.values.generator import ValueGenerator, key_or_item
 
 
 def _catalogue(*operations: Operation) -> Catalogue:
@@ -39,10 +39,13 @@ STEP = {
         "type": {"type": "string", "example": "log"},
     },
 }
-# ``resolve``: the step that follows, as its key or as the step itself (the schema refers to itself).
-STEP["properties"]["resolve"] = {
-    "example": "63716273-0f29-4648-8a2a-2af2948f6f78",
-    "oneOf": [{"type": "string"}, dict(STEP)],
+# ``resolve``: the step that follows, as its key or as the step itself.
+STEP = {
+    **STEP,
+    "properties": {
+        **STEP["properties"],
+        "resolve": {"example": "63716273-0f29-4648-8a2a-2af2948f6f78", "oneOf": [{"type": "string"}, STEP]},
+    },
 }
 STEPS = _catalogue(
     Operation("createStep", "POST", "/steps", request_schema=STEP, responses={"200": _envelope(STEP)}),
@@ -64,6 +67,10 @@ def test_an_optional_key_or_item_relation_is_left_out() -> None:
     assert not key_or_item({"type": "string"})
     _, body = _body("createStep", STEPS, secret_names=[])
     assert set(body) == {"name", "type"}  # a made-up key of a step would be refused as a foreign key
+    # Nor is one generated inside an object (``PATCH /steps`` with ``{"data": {…}, "keys": […]}``).
+    nested = {"type": "object", "properties": {"data": STEP}}
+    for seed in range(5):
+        assert "resolve" not in ValueGenerator(seed, "t").for_schema(nested)["data"]
 
 
 FILE = {

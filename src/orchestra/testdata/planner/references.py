@@ -23,7 +23,8 @@ from orchestra.testdata.planner.entities import (
 )
 from orchestra.testdata.planner.lookups import Lookups
 from orchestra.testdata.planner.plan_state import MAX_DEPTH, template
-from orchestra.testdata.planner.schema_facts import an_array, key_or_item
+from orchestra.testdata.planner.schema_facts import an_array
+from orchestra.testdata.values.generator import key_or_item
 from orchestra.testdata.values.name_hints import snake
 
 

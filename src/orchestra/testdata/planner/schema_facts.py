@@ -31,17 +31,3 @@ def an_array(schema: JsonSchema | None) -> bool:
         return True
     parts = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
     return any(is_array(part) for part in parts)
-
-
-def key_or_item(schema: JsonSchema | None) -> bool:
-    """A relation as CMSs describe it: the related item's key or the item itself (``oneOf: [string,
-    Operations]``, ``anyOf: [integer, Folders]``): a scalar beside an object that has an ``id``."""
-    if not isinstance(schema, dict):
-        return False
-    parts = [
-        part
-        for part in (*(schema.get("anyOf") or []), *(schema.get("oneOf") or []))
-        if isinstance(part, dict)
-    ]
-    scalar = any(part.get("type") in ("string", "integer") for part in parts)
-    return scalar and any("id" in (part.get("properties") or {}) for part in parts)

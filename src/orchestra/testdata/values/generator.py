@@ -163,11 +163,23 @@ _STAMPED = frozenset(
 def _assigned_or_referring(name: str, schema: JsonSchema) -> bool:
     """An optional ``id`` or audit field (``date_created``, ``user_updated``: the server assigns and stamps
     them, and some refuse them), or a property whose description says it identifies another entity
-    ("Unique identifier of the parent folder", "The unique identifier of a role")."""
+    ("Unique identifier of the parent folder", "The unique identifier of a role") or whose schema takes the
+    related item's key or the item itself (``key_or_item``)."""
     description = schema.get("description")
-    if name.lower() == "id" or snake(name) in _STAMPED:
+    if name.lower() == "id" or snake(name) in _STAMPED or key_or_item(schema):
         return True
     return isinstance(description, str) and _REFERRING.search(description) is not None
+
+
+def key_or_item(schema: JsonSchema | None) -> bool:
+    """A relation as CMSs describe it: the related item's key or the item itself (``oneOf: [string,
+    Operations]``, ``anyOf: [integer, Folders]``): a scalar beside an object that has an ``id``."""
+    if not isinstance(schema, dict):
+        return False
+    options = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    parts = [part for part in options if isinstance(part, dict)]
+    scalar = any(part.get("type") in ("string", "integer") for part in parts)
+    return scalar and any("id" in (part.get("properties") or {}) for part in parts)
 
 
 def _null_by_default(schema: JsonSchema) -> bool:
