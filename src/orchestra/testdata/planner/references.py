@@ -143,11 +143,10 @@ class References(Lookups):
             name = field or id_field(producer).rsplit(".", 1)[-1]
             listed = self.first_listed(producer.path, name, entity, where) if existing else None
             if listed is None:
+                why = "no listing names an existing one" if existing else "an existing one is only read"
                 self.unresolved[where] = (
                     f"it refers to {_a(entity)}, which this user may not create ({producer.operation_id} "
-                    "answered 403)"
-                    + ("" if existing else ", and an existing one is only read")
-                    + (", and no listing names an existing one" if existing else "")
+                    f"answered 403), and {why}"
                 )
             return listed
         if producer.operation_id in self.in_progress or len(self.in_progress) > MAX_DEPTH:

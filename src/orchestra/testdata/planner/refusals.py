@@ -17,8 +17,9 @@ Only fields the operation's body schema describes are taken (``known``), or — 
 field of the item it answers that the body schema leaves out (``representation_fields``: Directus describes
 ``POST /files`` as ``{"data": …}`` and requires the file's ``type``, ``storage`` and ``filename_download``,
 which its answer describes): a refusal is the SUT's word about its own inputs, never a way to invent new
-ones. What is learnt is kept per operation (``Lessons``), and in
-the notes of the plan made with it, so that a later repair of that plan still knows it.
+ones. A 403 to a creation says that this user may not make that kind of entity: what needs one then reads
+an existing one (``lookups.py``). What is learnt is kept per operation (``Lessons``), and in the notes of
+the plan made with it, so that a later repair of that plan still knows it.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from orchestra.openapi.operations import Operation, Parameter
 from orchestra.testdata.planner.bodies import Bodies
 from orchestra.testdata.planner.entities import singular
 from orchestra.testdata.planner.links import PathLinks, entity_before
-from orchestra.testdata.planner.lookups import Lookups
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.planner.undo_choice import UndoChoice
@@ -20,7 +19,7 @@ from orchestra.testdata.plans.dataplan_model import Binding, Call, Generate
 from orchestra.testdata.values.name_hints import referenced_entity, snake
 
 
-class RequestInputs(Bodies, PathLinks, Lookups, UndoChoice):
+class RequestInputs(Bodies, PathLinks, UndoChoice):
     """Plans creations, calls and value bindings with all their inputs (see the module docstring)."""
 
     def entity(self, entity: str, operation: Operation, *, name: str | None = None) -> str:

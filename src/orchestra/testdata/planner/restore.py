@@ -20,7 +20,7 @@ from typing import Any
 
 from orchestra.openapi.operations import Catalogue, JsonSchema, Operation
 from orchestra.testdata.planner.entities import envelope_key, getter_of, properties_of, resource_of
-from orchestra.testdata.values.generator import merge_all_of
+from orchestra.testdata.values.generator import merge_all_of, takes_null
 
 _KEPT_NAMES = re.compile(r"pass(word|wd)?|secret|token|api_?key|credential|role|admin|permission|scope", re.I)
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
@@ -96,7 +96,7 @@ def _restore_with(getter: Operation, operation: Operation, secret_names: Collect
         return f"the answer's envelope {answer_key[:40]!r} is not a plain name"
     # A field the read may answer null and the update cannot send as null could not be written back.
     unwritable = [
-        n for n in sendable if n in answered and _nullable(answered[n]) and not _nullable(sendable[n])
+        n for n in sendable if n in answered and takes_null(answered[n]) and not takes_null(sendable[n])
     ]
     fields = [name for name in sendable if name in answered and name not in unwritable]
     if not fields and unwritable:
@@ -130,20 +130,6 @@ def _kept(name: str, schema: Any, secret_names: Collection[str]) -> bool:
         return True
     return isinstance(schema, dict) and (
         schema.get("writeOnly") is True or schema.get("format") == "password"
-    )
-
-
-def _nullable(schema: Any) -> bool:
-    """Whether a schema takes null (``nullable``, ``type: [string, null]``, a null option)."""
-    if not isinstance(schema, dict):
-        return False
-    kind = schema.get("type")
-    options = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
-    return (
-        schema.get("nullable") is True
-        or kind == "null"
-        or (isinstance(kind, list) and "null" in kind)
-        or any(_nullable(option) for option in options)
     )
 
 

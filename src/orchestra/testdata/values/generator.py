@@ -184,7 +184,12 @@ def key_or_item(schema: JsonSchema | None) -> bool:
 
 def _null_by_default(schema: JsonSchema) -> bool:
     """Whether a property may be null and has no default but null (``Optional[X] = None``)."""
-    if schema.get("default") is not None:
+    return schema.get("default") is None and takes_null(schema)
+
+
+def takes_null(schema: Any) -> bool:
+    """Whether a schema takes null (``nullable``, ``type: [string, null]``, a null option)."""
+    if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
     options = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
