@@ -348,3 +348,126 @@ def test_what_needs_a_kind_this_user_may_not_create_reads_an_existing_one() -> N
     for operation_id in ("updateCollection", "deleteCollection"):
         with pytest.raises(PlanRefused, match="may not create"):
             plan_for_operation(operation_id, SCHEMA, environment={}, secret_names=[], seed=1, learnt=lessons)
+
+
+def _id_path(name: str) -> Parameter:
+    return Parameter(name, "path", True, {"type": "string"})
+
+
+def test_a_name_every_resource_has_or_an_enum_is_no_entitys_key() -> None:
+    key = {"type": "object", "properties": {"id": {"type": "integer"}, "key": {"type": "string"}}}
+    setting = {"type": "object", "properties": {"value": {"type": "string"}}}
+    kinds = {"type": "string", "enum": ["a", "b"]}
+    catalogue = _catalogue(
+        Operation("createKey", "POST", "/keys", request_schema=key, responses={"201": key}),
+        _delete("deleteKey", "/keys/{id}"),
+        Operation("createType", "POST", "/types", request_schema=key, responses={"201": key}),
+        _delete("deleteType", "/types/{id}"),
+        Operation(
+            "putSetting", "PUT", "/settings/{key}", parameters=(_id_path("key"),), request_schema=setting
+        ),
+        Operation(
+            "getByType",
+            "GET",
+            "/things/{type}",
+            parameters=(Parameter("type", "path", True, kinds),),
+            responses={"200": None},
+        ),
+    )
+    # ``{key}`` of a setting is no key the plan makes: nothing determines it, so the upsert is refused
+    # (creating a key and upserting the setting of that name would leave the setting behind).
+    with pytest.raises(PlanRefused, match=r"putSetting \{key\}"):
+        plan_for_operation("putSetting", catalogue, environment={}, secret_names=[], seed=1)
+    plan = plan_for_operation("getByType", catalogue, environment={}, secret_names=[], seed=1)
+    assert "createType" not in json.dumps(plan.model_dump(mode="json")["bindings"])  # its enum gives it
+
+
+def test_a_field_named_after_the_entity_keys_it_only_when_it_is_a_scalar() -> None:
+    order = {
+        "type": "object",
+        "properties": {
+            "order": {"type": "object", "properties": {"total": {"type": "integer"}}},
+            "links": {"type": "object"},
+        },
+    }
+    catalogue = _catalogue(
+        Operation(
+            "createOrder", "POST", "/orders", request_schema={"type": "object"}, responses={"201": order}
+        ),
+        _delete("deleteOrder", "/orders/{id}"),
+    )
+    plan = plan_for_operation("createOrder", catalogue, environment={}, secret_names=[], seed=1)
+    cleanup = plan.bindings["request"].cleanup
+    assert cleanup is not None
+    assert cleanup.path == {"id": "{{ self.id }}"}  # unrenderable: kept as manual, never a 404 "gone"
+
+
+def test_a_bulk_update_whose_items_this_user_may_not_make_is_refused() -> None:
+    folder = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
+    bulk = {
+        "type": "object",
+        "properties": {"keys": {"type": "array", "items": {"type": "string"}}, "data": folder},
+    }
+    listing = {"type": "object", "properties": {"data": {"type": "array", "items": folder}}}
+    catalogue = _catalogue(
+        Operation(
+            "createFolder", "POST", "/folders", request_schema=folder, responses={"200": _envelope(folder)}
+        ),
+        Operation("getFolders", "GET", "/folders", responses={"200": listing}),
+        Operation("updateFolders", "PATCH", "/folders", request_schema=bulk, responses={"200": listing}),
+        _delete("deleteFolder", "/folders/{id}"),
+    )
+    lessons = Lessons()
+    lessons.forbid("createFolder")
+    # Sent without keys it might change every folder, which reading the listing could not write back.
+    with pytest.raises(PlanRefused, match="it changes the items its body names"):
+        plan_for_operation(
+            "updateFolders", catalogue, environment={}, secret_names=[], seed=1, learnt=lessons
+        )
+    # The creation itself is still tried (its own call is what is measured), and the lesson kept.
+    plan = plan_for_operation(
+        "createFolder", catalogue, environment={}, secret_names=[], seed=1, learnt=lessons
+    )
+    assert Lessons.from_notes(plan.notes).forbidden == ["createFolder"]
+
+
+def test_a_path_above_restores_only_a_field_it_describes_as_the_update_does() -> None:
+    user = {"type": "object", "properties": {"name": {"type": "string"}}}
+    theme = {"type": "object", "properties": {"name": {"type": "string", "enum": ["dark", "light"]}}}
+    catalogue = _catalogue(
+        Operation("getMe", "GET", "/users/me", responses={"200": user}),
+        Operation("setTheme", "PUT", "/users/me/preferences/theme", request_schema=theme),
+    )
+    # The user's ``name`` is not the theme's: writing it back would set the theme to the user's name.
+    with pytest.raises(PlanRefused, match="getMe answers none of the fields it sends"):
+        plan_for_operation("setTheme", catalogue, environment={}, secret_names=[], seed=1)
+
+
+def test_no_token_of_the_log_in_goes_to_a_sign_out_or_a_field_named_token() -> None:
+    body = {
+        "type": "object",
+        "properties": {"refresh_token": {"type": "string"}, "token": {"type": "string"}},
+    }
+    answer = _envelope(
+        {"type": "object", "properties": {"access_token": {}, "refresh_token": {}, "token": {}}}
+    )
+    catalogue = _catalogue(
+        *(op for op in SESSION.operations.values() if op.operation_id == "login"),
+        Operation("logout", "POST", "/auth/logout", request_schema=body, responses={"204": None}),
+        Operation("verify", "POST", "/email/verify", request_schema=body, responses={"200": answer}),
+    )
+    for operation_id in ("logout", "verify"):
+        plan = plan_for_operation(
+            operation_id,
+            catalogue,
+            environment={},
+            secret_names=["email", "password"],
+            seed=1,
+            leftovers=True,
+        )
+        body_sent = json.dumps(plan.model_dump(mode="json")["bindings"]["request"]["call"].get("body"))
+        if operation_id == "logout":
+            assert "data.auth" not in body_sent  # it would end the session the plan's cleanups use
+        else:
+            assert "data.auth.data.refresh_token" in body_sent
+            assert "data.auth.data.token" not in body_sent  # ``token`` may be an e-mail's

@@ -78,7 +78,7 @@ class Bodies(References, LoginCall):
             named = self.named_entity(prop)
             if prop in fixed:
                 body[prop] = fixed[prop]
-            elif not credentials and (given := self.token_given(prop)) is not None:
+            elif not credentials and (given := self.token_given(operation, prop)) is not None:
                 body[prop] = given  # a token the log-in answered (``refresh_token``), not a made-up one
             elif credentials and (prop in self.secrets or prop in self.variables):
                 body[prop] = template(f"secrets.{prop}" if prop in self.secrets else f"env.{prop}")

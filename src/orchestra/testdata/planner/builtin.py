@@ -138,6 +138,8 @@ class _Planner(Changes, Requirements, Credentials):
     def plan(self, seed: int | None) -> DataPlan:
         if self.refused:
             raise PlanRefused(self.refused)
+        for operation_id in self.learnt.forbidden:  # kept in every plan: a repair made from it still knows
+            self.note(self.learnt.forbidden_note(operation_id))
         self.authenticate()
         self.wait_for_sent_names()
         return DataPlan(

@@ -40,6 +40,14 @@ class Changes(RequestInputs):
                 )
                 return
             named = None if path else self.named_in_body(operation)
+            if named is None and not path and self.names_in_body(operation) is not None:
+                # Its body names the items it changes, and this plan cannot make one to name: sent without
+                # them it may change every item, which nothing could write back.
+                why = "it changes the items its body names, and this plan makes none to name"
+                self.leave(operation.operation_id, why)
+                inputs = self.request_inputs(name, operation, path)
+                self.bindings[name] = Binding(call=Call(operation=operation.operation_id, **inputs))
+                return
             if named is not None:  # PUT /pets {"id": …}: an update of the pet its body names, created first
                 self.fixed[operation.operation_id] = {**self.fixed.get(operation.operation_id, {}), **named}
                 inputs = self.request_inputs(name, operation, path)
@@ -76,16 +84,10 @@ class Changes(RequestInputs):
         ``{"id": …}`` beside ``POST /pet``), or the items by a list of their keys (``PATCH /folders`` with
         ``{"keys": […], "data": …}``: ``keys``, ``ids`` or the id's plural): that field, filled with the id of
         an entity the plan creates (and deletes). None when the update is not of that shape."""
-        producer = producer_of(self.catalogue, entity_of(operation))
-        if producer is None or producer.path.rstrip("/") != operation.path.rstrip("/"):
+        shape = self.names_in_body(operation)
+        if shape is None:
             return None
-        field = id_field(producer)
-        properties = properties_of(object_schema(operation.request_schema))
-        own = field if "." not in field and field in properties else None
-        leaf = field.rsplit(".", 1)[-1]
-        listed = next((name for name in (f"{leaf}s", "keys", "ids") if is_array(properties.get(name))), None)
-        if own is None and listed is None:
-            return None
+        producer, field, own, listed = shape
         if not self.may_create(producer) or not self.creates(producer):
             return None
         binding = self.entity(entity_of(producer), producer)
@@ -98,6 +100,22 @@ class Changes(RequestInputs):
         assert listed is not None, "one of the two, checked above"
         self.note(f"{operation.operation_id} {listed}: the id of the {entity_of(producer)} the plan creates")
         return {listed: [created]}
+
+    def names_in_body(self, operation: Operation) -> tuple[Operation, str, str | None, str | None] | None:
+        """For an update on a collection's own path whose body names its items (``{"id": …}``, or a list
+        ``keys``, ``ids`` or the id's plural): the collection's creation, the id's path in its answer, and
+        the body field naming one item or the list naming several. None for any other update."""
+        producer = producer_of(self.catalogue, entity_of(operation))
+        if producer is None or producer.path.rstrip("/") != operation.path.rstrip("/"):
+            return None
+        field = id_field(producer)
+        properties = properties_of(object_schema(operation.request_schema))
+        own = field if "." not in field and field in properties else None
+        leaf = field.rsplit(".", 1)[-1]
+        listed = next((name for name in (f"{leaf}s", "keys", "ids") if is_array(properties.get(name))), None)
+        if own is None and listed is None:
+            return None
+        return producer, field, own, listed
 
     def removal(self, name: str, operation: Operation) -> None:
         """A DELETE: of an entity this plan created (it is created first), else refused unless the test

@@ -460,7 +460,14 @@ def id_field(operation: Operation) -> str:
     dotted path through a single-key envelope (``article.id``)."""
     key, properties = resource_of(operation)
     entity = entity_of(operation)
-    for name in ("id", f"{entity}_id", f"{entity}Id", "uuid", "key", entity):  # a collection's ``collection``
+    for name in ("id", f"{entity}_id", f"{entity}Id", "uuid", "key"):
         if name in properties:
             return field_path(key, name)
+    if _scalar(properties.get(entity)):  # a collection's ``collection``: its key, named after it
+        return field_path(key, entity)
     return field_path(key, next((name for name in properties if snake(name).endswith("_id")), "id"))
+
+
+def _scalar(schema: JsonSchema | None) -> bool:
+    """A string or an integer (not an object, an array or a schema of neither)."""
+    return isinstance(schema, dict) and schema.get("type") in ("string", "integer")

@@ -26,11 +26,9 @@ from orchestra.testdata.planner.entities import (
 )
 from orchestra.testdata.planner.login_call import LoginCall
 from orchestra.testdata.planner.plan_state import template
-from orchestra.testdata.planner.references import References
+from orchestra.testdata.planner.references import GENERIC_IDENTIFIERS, References
 from orchestra.testdata.planner.schema_facts import required_fields
 from orchestra.testdata.values.name_hints import referenced_entity, snake
-
-_GENERIC_IDENTIFIERS = ("id", "uuid", "key", "name")
 
 
 class PathLinks(References, LoginCall):
@@ -78,7 +76,8 @@ class PathLinks(References, LoginCall):
                     self.note(f"{where}: the {parameter} {collection.operation_id} sent")
                     self.sent_names[sent] = binding
                     return sent
-        named_after = snake(singular(parameter)) if self.is_relation(parameter, {"type": "string"}) else None
+        declared = operation.parameter(parameter, "path")
+        named_after = self.entity_named(parameter, declared.schema if declared is not None else None)
         entities = [referenced_entity(parameter), self.named_entity(parameter), named_after]
         entities.append(entity_before(operation.path, parameter))
         for entity in dict.fromkeys(entity for entity in entities if entity):
@@ -99,7 +98,7 @@ class PathLinks(References, LoginCall):
                     f"{where}: $.{found} of the {entity_of(producer)} created with {producer.operation_id}"
                 )
                 return template(f"data.{binding}.{found}")
-        if parameter.lower() in _GENERIC_IDENTIFIERS:
+        if parameter.lower() in GENERIC_IDENTIFIERS:
             return None  # every resource has one: a field of that name says nothing about which
         for producer in sorted(self.catalogue.operations.values(), key=lambda op: (len(op.path), op.path)):
             if (

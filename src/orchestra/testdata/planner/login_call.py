@@ -5,6 +5,7 @@ operation is the log-in is ``login.py``'s to find."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from orchestra.openapi.operations import Operation
@@ -14,6 +15,14 @@ from orchestra.testdata.planner.plan_state import PlanState, template
 from orchestra.testdata.planner.undo import creates
 from orchestra.testdata.plans.dataplan_model import Binding, Call
 from orchestra.testdata.values.name_hints import snake
+
+_SIGNS_OUT = re.compile(r"logout|signout|logoff|revoke|invalidate")
+
+
+def _words_of(operation: Operation) -> str:
+    """The operation's id and path as one lowercase run of letters and digits (``POST /auth/log-out``:
+    ``authlogout``)."""
+    return re.sub(r"[^a-z0-9]", "", f"{operation.operation_id}{operation.path}".lower())
 
 
 class LoginCall(PlanState):
@@ -92,12 +101,17 @@ class LoginCall(PlanState):
             self.note(self.login_choice()[1])
         return self.token_binding
 
-    def token_given(self, prop: str) -> str | None:
-        """For a body field named like a token (``refresh_token``, ``id_token``): the field of that name
-        in the log-in's answer (``{{ data.auth.data.refresh_token }}``), planning the log-in; None when
-        the field is no token or the log-in answers none of that name. A made-up token is refused."""
+    def token_given(self, operation: Operation, prop: str) -> str | None:
+        """For a body field named like a token the log-in gives besides the one it signs in with
+        (``refresh_token``, ``id_token``): that field of the log-in's answer (``{{
+        data.auth.data.refresh_token }}``), planning the log-in. None for any other field, for the token the
+        requests carry (a field ``token`` may be anything: an e-mail's, an invitation's), and for a sign-out
+        (it would end the session the plan's own calls and cleanups use)."""
         key = snake(prop)
-        if key != "token" and not key.endswith("_token"):
+        login = self.login()
+        if not key.endswith("_token") or login is None or _SIGNS_OUT.search(_words_of(operation)):
+            return None
+        if key == snake(login.member.rsplit(".", 1)[-1]):
             return None
         found = self.signed_in_field(prop)
         return None if found is None else found[0]

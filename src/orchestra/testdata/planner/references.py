@@ -27,6 +27,8 @@ from orchestra.testdata.planner.schema_facts import an_array
 from orchestra.testdata.values.generator import key_or_item
 from orchestra.testdata.values.name_hints import snake
 
+GENERIC_IDENTIFIERS = ("id", "uuid", "key", "name")  # every resource has one: naming none in particular
+
 
 class References(Lookups):
     """Tells which entity a field refers to and fills it with a created one (see the module docstring)."""
@@ -73,6 +75,16 @@ class References(Lookups):
         ):
             return False
         return producer_of(self.catalogue, snake(singular(prop))) is not None
+
+    def entity_named(self, parameter: str, schema: JsonSchema | None) -> str | None:
+        """The entity a path parameter is named after (``/fields/{collection}``: a collection's key), when
+        the API creates that entity; never for a name every resource has (``{id}``, ``{key}``, ``{name}``)
+        or a parameter whose schema lists its values (an ``enum``)."""
+        if parameter.lower() in GENERIC_IDENTIFIERS:
+            return None
+        if isinstance(schema, dict) and ("enum" in schema or "const" in schema):
+            return None
+        return snake(singular(parameter)) if self.is_relation(parameter, {"type": "string"}) else None
 
     def lists_entities(self, prop: str, schema: JsonSchema | None) -> bool:
         """Whether a property is a list of names or keys of an entity the API creates (``work_queue_names``,

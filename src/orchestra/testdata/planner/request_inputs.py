@@ -10,13 +10,12 @@ from typing import Any
 
 from orchestra.openapi.operations import Operation, Parameter
 from orchestra.testdata.planner.bodies import Bodies
-from orchestra.testdata.planner.entities import singular
 from orchestra.testdata.planner.links import PathLinks, entity_before
 from orchestra.testdata.planner.plan_state import template
 from orchestra.testdata.planner.schema_facts import fixed_by
 from orchestra.testdata.planner.undo_choice import UndoChoice
 from orchestra.testdata.plans.dataplan_model import Binding, Call, Generate
-from orchestra.testdata.values.name_hints import referenced_entity, snake
+from orchestra.testdata.values.name_hints import referenced_entity
 
 
 class RequestInputs(Bodies, PathLinks, UndoChoice):
@@ -76,12 +75,10 @@ class RequestInputs(Bodies, PathLinks, UndoChoice):
             if linked is not None:
                 return linked
         entity = referenced_entity(parameter.name)
-        if (
-            entity is None
-            and parameter.location == "path"
-            and self.is_relation(parameter.name, parameter.schema)
-        ):
-            entity = snake(singular(parameter.name))  # ``/fields/{collection}``: a collection's key
+        if entity is None and parameter.location == "path":
+            entity = self.entity_named(
+                parameter.name, parameter.schema
+            )  # ``{collection}``: a collection's key
         if entity is None and parameter.name.lower() in ("id", "uuid") and parameter.location == "path":
             entity = entity_before(operation.path, parameter.name)
         where = f"{operation.operation_id} {{{parameter.name}}}" if parameter.location == "path" else ""

@@ -53,7 +53,8 @@ def restore_for(
         return f"no GET on {operation.path} reads back what it changes, so it could not be restored"
     why = ""
     for getter in readers:
-        found = _restore_with(getter, operation, secret_names)
+        above = getter.path.rstrip("/") != operation.path.rstrip("/")
+        found = _restore_with(getter, operation, secret_names, same_values=above)
         if isinstance(found, Restore):
             return found
         why = why or found
@@ -76,8 +77,12 @@ def _readers(catalogue: Catalogue, operation: Operation) -> list[Operation]:
     return readers
 
 
-def _restore_with(getter: Operation, operation: Operation, secret_names: Collection[str]) -> Restore | str:
-    """Undoing ``operation`` with what ``getter`` reads, or why that cannot be done."""
+def _restore_with(
+    getter: Operation, operation: Operation, secret_names: Collection[str], *, same_values: bool = False
+) -> Restore | str:
+    """Undoing ``operation`` with what ``getter`` reads, or why that cannot be done. ``same_values``: a
+    field counts only when the read describes it as the update does (a path above may answer another thing
+    of that name: a user's ``name`` is not a theme's)."""
     schema = _merged(operation.request_schema)
     if schema is None:
         return "it changes something without a described body, so it could not be restored"
@@ -98,7 +103,13 @@ def _restore_with(getter: Operation, operation: Operation, secret_names: Collect
     unwritable = [
         n for n in sendable if n in answered and takes_null(answered[n]) and not takes_null(sendable[n])
     ]
-    fields = [name for name in sendable if name in answered and name not in unwritable]
+    fields = [
+        name
+        for name in sendable
+        if name in answered
+        and name not in unwritable
+        and (not same_values or _same_values(answered[name], sendable[name]))
+    ]
     if not fields and unwritable:
         return (
             f"{getter.operation_id} may answer {', '.join(unwritable)} as null, which it cannot send back, "
@@ -131,6 +142,28 @@ def _kept(name: str, schema: Any, secret_names: Collection[str]) -> bool:
     return isinstance(schema, dict) and (
         schema.get("writeOnly") is True or schema.get("format") == "password"
     )
+
+
+def _same_values(read: Any, sent: Any) -> bool:
+    """Whether what a read answers can be what an update sends: the same type, and no value outside the
+    update's ``enum``."""
+    if (
+        not isinstance(read, dict)
+        or not isinstance(sent, dict)
+        or not _types(read)
+        or _types(read) != _types(sent)
+    ):
+        return False
+    allowed = sent.get("enum")
+    values = read.get("enum")
+    return allowed is None or (isinstance(values, list) and all(value in allowed for value in values))
+
+
+def _types(schema: JsonSchema) -> frozenset[str]:
+    """The types a schema takes besides null (``type: [string, null]``: string)."""
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return frozenset(str(k) for k in kinds if k is not None and k != "null")
 
 
 def _merged(schema: Any) -> JsonSchema | None:
