@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from orchestra.actor import Actor
 from orchestra.app import create_app
 from orchestra.auth.local_admin import ensure_local_admin_token
-from orchestra.cli.serving import make_server
+from orchestra.cli.serving import served_here
 from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.environments import service as environments
@@ -154,18 +154,8 @@ class Stream:
 
 @contextlib.asynccontextmanager
 async def served(settings: Settings, runtime: Runtime) -> AsyncIterator[int]:
-    server = make_server(create_app(settings, runtime), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            await task
-            raise RuntimeError("uvicorn did not start")
-        await asyncio.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
+    async with served_here(create_app(settings, runtime)) as port:
+        yield port
 
 
 async def open_streams(

@@ -288,6 +288,33 @@ def create_app(email: str, password: str) -> FastAPI:
         refresh.add(pair["refresh_token"])
         return {"data": pair}
 
+    def items(path: str, store: dict[str, dict[str, Any]], *, readable: bool = False) -> None:
+        """The listing of ``store`` at ``path``, the deletion of an item (as Directus: deleting what is
+        gone is no error) and, when ``readable``, the reading of one."""
+
+        async def listing() -> dict[str, Any]:
+            return {"data": list(store.values())}
+
+        async def delete(key: str) -> Response:
+            store.pop(key, None)
+            return Response(status_code=204)
+
+        async def read(key: str) -> Response:
+            if key not in store:
+                return _errors(FORBIDDEN, status=403)
+            return JSONResponse({"data": store[key]})
+
+        app.add_api_route(path, listing, methods=["GET"])
+        app.add_api_route(f"{path}/{{key}}", delete, methods=["DELETE"])
+        if readable:
+            app.add_api_route(f"{path}/{{key}}", read, methods=["GET"])
+
+    def made(store: dict[str, dict[str, Any]], prefix: str, **fields: Any) -> JSONResponse:
+        """A new item of ``store``, answered as Directus answers a creation."""
+        item = {"id": f"{prefix}{next(numbers)}", **fields}
+        store[item["id"]] = item
+        return JSONResponse({"data": item})
+
     async def body(request: Request) -> dict[str, Any]:
         try:
             parsed = await request.json()
@@ -357,24 +384,7 @@ def create_app(email: str, password: str) -> FastAPI:
             )
         if "storage" not in given:
             return _errors(_required("storage"))
-        made = {"id": f"f{next(numbers)}", "type": given["type"], "storage": given["storage"], "title": None}
-        files[made["id"]] = made
-        return JSONResponse({"data": made})
-
-    @app.get("/files/{key}")
-    async def get_file(key: str) -> Response:
-        if key not in files:
-            return _errors(FORBIDDEN, status=403)
-        return JSONResponse({"data": files[key]})
-
-    @app.delete("/files/{key}")
-    async def delete_file(key: str) -> Response:
-        files.pop(key, None)  # as Directus: deleting what is gone is no error
-        return Response(status_code=204)
-
-    @app.get("/files")
-    async def list_files() -> dict[str, Any]:
-        return {"data": list(files.values())}
+        return made(files, "f", type=given["type"], storage=given["storage"], title=None)
 
     @app.post("/steps")
     async def create_step(request: Request) -> Response:
@@ -382,18 +392,7 @@ def create_app(email: str, password: str) -> FastAPI:
         following = given.get("resolve")
         if following is not None and following not in steps:
             return _errors({"message": "Invalid foreign key.", "extensions": {"code": "INVALID_FOREIGN_KEY"}})
-        made = {"id": f"s{next(numbers)}", "name": given.get("name"), "resolve": following}
-        steps[made["id"]] = made
-        return JSONResponse({"data": made})
-
-    @app.get("/steps")
-    async def list_steps() -> dict[str, Any]:
-        return {"data": list(steps.values())}
-
-    @app.delete("/steps/{key}")
-    async def delete_step(key: str) -> Response:
-        steps.pop(key, None)  # as Directus: deleting what is gone is no error
-        return Response(status_code=204)
+        return made(steps, "s", name=given.get("name"), resolve=following)
 
     @app.get("/users/me")
     async def get_me() -> dict[str, Any]:
@@ -407,10 +406,6 @@ def create_app(email: str, password: str) -> FastAPI:
         me["last_page"] = given["last_page"]
         return Response(status_code=200)
 
-    @app.get("/grants")
-    async def list_grants() -> dict[str, Any]:
-        return {"data": list(grants.values())}
-
     @app.post("/grants")
     async def create_grant(request: Request) -> Response:
         given = await body(request)
@@ -421,13 +416,9 @@ def create_app(email: str, password: str) -> FastAPI:
                 {"message": f'You don\'t have permission to "read" from collection "{given["collection"]}".'},
                 status=403,
             )
-        made = {"id": f"g{next(numbers)}", "collection": given["collection"], "action": given.get("action")}
-        grants[made["id"]] = made
-        return JSONResponse({"data": made})
+        return made(grants, "g", collection=given["collection"], action=given.get("action"))
 
-    @app.delete("/grants/{key}")
-    async def delete_grant(key: str) -> Response:
-        grants.pop(key, None)  # as Directus: deleting what is gone is no error
-        return Response(status_code=204)
-
+    items("/files", files, readable=True)
+    items("/steps", steps)
+    items("/grants", grants)
     return app

@@ -10,7 +10,7 @@ import pytest
 
 from orchestra.app import create_app
 from orchestra.cli.demo_process import DemoProcess
-from orchestra.cli.serving import make_server
+from orchestra.cli.serving import served_here
 from orchestra.config import Settings
 from orchestra.models.run_states import TERMINAL
 from orchestra.runtime import Runtime
@@ -102,14 +102,5 @@ async def harness(api: httpx.AsyncClient, demo_url: str) -> Harness:
 async def server_port(settings: Settings, runtime: Runtime) -> AsyncIterator[int]:
     """Orchestra under uvicorn, configured as ``orchestra up``/``orchestra api`` run it, on a free port of
     127.0.0.1, served in the test's event loop."""
-    server = make_server(create_app(settings, runtime), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            assert not task.done(), "uvicorn did not start"
-            await asyncio.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
+    async with served_here(create_app(settings, runtime)) as port:
+        yield port

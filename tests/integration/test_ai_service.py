@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from orchestra.ai.app import create_ai_app
 from orchestra.ai_client.delegation import Delegation
 from orchestra.cli.ai_service import describe_ai, reserve_embedded_ai
-from orchestra.cli.serving import make_server
+from orchestra.cli.serving import served_here
 from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.demo import DEMO_PASSWORD, DEMO_USERNAME
@@ -87,17 +87,8 @@ class AiWorld:
 
 
 async def serve_ai(settings: Settings) -> AsyncIterator[str]:
-    server = make_server(create_ai_app(settings), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            assert not task.done(), "the ai-service did not start"
-            await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served_here(create_ai_app(settings)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from orchestra.ai.app import create_ai_app
 from orchestra.app import create_app
-from orchestra.cli.serving import make_server
+from orchestra.cli.serving import served_here
 from orchestra.config import Settings
 from orchestra.definitions.loader import validate_test_case_data
 from orchestra.models import RagDocument
@@ -51,17 +51,8 @@ async def ai_service(settings: Settings, runtime: Runtime, ai_port: socket.socke
     """The ai-service on its own port; it reaches this API's tool endpoints (in-process transport)."""
     api_app = create_app(settings, runtime)
     app = create_ai_app(settings, api_transport=httpx.ASGITransport(app=api_app))
-    server = make_server(app, "127.0.0.1", port_of(ai_port))
-    task = asyncio.create_task(server.serve(sockets=[ai_port]))
-    async with asyncio.timeout(10):
-        while not server.started:
-            assert not task.done(), "the ai-service did not start"
-            await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port_of(ai_port)}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served_here(app, port=port_of(ai_port), sockets=[ai_port]) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def failing_case(name: str, path: str) -> dict[str, Any]:

@@ -4,36 +4,23 @@ measuring what they say (a strict SUT, sane figures), so they are run here in a 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench_scripts import BENCH, load_bench
+
 AUTH = {"Authorization": "Bearer t0ken", "api_key": "k3y"}
 PET = {"name": "rex", "photoUrls": ["http://example.com/rex.png"], "status": "sold"}
 
 
-def _load(name: str) -> ModuleType:
-    """A bench script as a module (bench/ is not a package: its scripts run as ``python bench/x.py``)."""
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is being made
-    spec.loader.exec_module(module)
-    return module
-
-
-conformance = _load("conformance_sut")
-tally = _load("dataplan_tally")
-leaks = _load("dataplan_leaks")
+conformance = load_bench("conformance_sut")
+tally = load_bench("dataplan_tally")
+leaks = load_bench("dataplan_leaks")
 
 
 @pytest.fixture(scope="module")

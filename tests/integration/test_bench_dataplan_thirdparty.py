@@ -4,29 +4,15 @@ counted per collection the description can delete."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench_scripts import load_bench
 
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sys.path.insert(0, str(BENCH))
-suts = _load("thirdparty_suts")
-bench = _load("dataplan_thirdparty")
+suts = load_bench("thirdparty_suts")
+bench = load_bench("dataplan_thirdparty")
 
 
 def test_an_installer_that_fails_makes_the_sut_unavailable_with_its_output(tmp_path: Path) -> None:

@@ -4,55 +4,27 @@ and what they left counted by listing the SUT after their clean-up."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from orchestra.cli.serving import served_here
+from tests.bench_scripts import load_bench
 from tests.integration.cms_sut import create_app
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 EMAIL, PASSWORD = "editor@example.com", "correct horse battery"
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sys.path.insert(0, str(BENCH))
-runner = _load("dataplan_planner")
-tally = _load("dataplan_tally")
+runner = load_bench("dataplan_planner")
+tally = load_bench("dataplan_tally")
 
 
 @pytest.fixture
 async def cms() -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        create_app(EMAIL, PASSWORD), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            assert not task.done(), "the CMS SUT did not start"
-            await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served_here(create_app(EMAIL, PASSWORD)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def _measure(base_url: str) -> tuple[dict[str, Any], Any]:

@@ -10,9 +10,8 @@ import pytest
 
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.records import BindingResult
-from orchestra.testdata.resolver import BindingFailed, DataResolver
-from tests.unit.test_data_phase_repair import BASE_URL, CATALOGUE
-from tests.unit.test_dataplan_validate import POLICY
+from orchestra.testdata.resolver import BindingFailed
+from tests.unit.resolving import resolve_in_process
 
 PLAN = DataPlan.model_validate(
     {
@@ -47,27 +46,7 @@ class Busy:
 
 
 async def resolve(sut: Busy) -> tuple[list[BindingResult], BindingFailed | None]:
-    reported: list[BindingResult] = []
-
-    async def on_result(result: BindingResult) -> None:
-        reported.append(result)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(sut)) as client:
-        resolver = DataResolver(
-            client,
-            CATALOGUE,
-            base_url=BASE_URL,
-            policy=POLICY,
-            environment={},
-            secrets={},
-            seed=1,
-            busy_delays_s=(0, 0, 0),
-        )
-        try:
-            await resolver.resolve(PLAN, done={}, on_result=on_result)
-        except BindingFailed as failure:
-            return reported, failure
-    return reported, None
+    return await resolve_in_process(PLAN, sut, busy_delays_s=(0, 0, 0))
 
 
 @pytest.mark.parametrize("status", [503, 429])

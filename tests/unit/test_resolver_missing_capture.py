@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from orchestra.testdata.plans.dataplan_model import DataPlan
 from orchestra.testdata.records import BindingResult
-from orchestra.testdata.resolver import BindingFailed, DataResolver
-from tests.unit.test_data_phase_repair import AUTH, BASE_URL, CATALOGUE, Shop
-from tests.unit.test_dataplan_validate import POLICY
+from orchestra.testdata.resolver import BindingFailed
+from tests.unit.resolving import resolve_in_process
+from tests.unit.test_data_phase_repair import AUTH, BASE_URL, Shop
 
 LOGIN = {
     "call": {
@@ -40,26 +39,8 @@ def customer_plan(capture: dict[str, str], cleanup_path: str = "{{ self.id }}") 
 
 async def resolve(plan: DataPlan, shop: Shop) -> tuple[dict[str, BindingResult], BindingFailed | None]:
     """Every reported result by binding, and the failure the resolve raised."""
-    reported: dict[str, BindingResult] = {}
-
-    async def on_result(result: BindingResult) -> None:
-        reported[result.binding] = result
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(shop)) as client:
-        resolver = DataResolver(
-            client,
-            CATALOGUE,
-            base_url=BASE_URL,
-            policy=POLICY,
-            environment={},
-            secrets={"password": "ada-secret"},
-            seed=1,
-        )
-        try:
-            await resolver.resolve(plan, done={}, on_result=on_result)
-        except BindingFailed as failure:
-            return reported, failure
-    return reported, None
+    reported, failure = await resolve_in_process(plan, shop, secrets={"password": "ada-secret"})
+    return {result.binding: result for result in reported}, failure
 
 
 async def test_a_missing_capture_still_reports_the_undo_rendered_with_the_captures_found() -> None:

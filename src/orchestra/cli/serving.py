@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -36,6 +36,28 @@ def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     return _Server(config)
+
+
+@contextlib.asynccontextmanager
+async def served_here(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, sockets: list[socket.socket] | None = None
+) -> AsyncIterator[int]:
+    """``app`` served in this event loop while the block runs (tests, benchmarks), on ``port`` (0: a free
+    one) or on the given listening ``sockets``; yields the port it listens on. A server that cannot start
+    within 10 s raises."""
+    server = make_server(app, host, port)
+    task = asyncio.create_task(server.serve(sockets=sockets))
+    async with asyncio.timeout(10):
+        while not server.started:
+            if task.done():
+                await task
+                raise RuntimeError(f"could not serve on {host}:{port}")
+            await asyncio.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -4,8 +4,8 @@ created entity later (``perform_undo``). Requests go out through the one send of
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -80,13 +80,39 @@ async def perform_undo(
     too busy to answer it (503, 429: a locked database, a rate limit) gets it again after each of
     ``busy_delays_s`` (or the shorter ``Retry-After`` it asks for): a refusal that says "later" is not a
     failure of the undo."""
-    outcome = await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
-    for delay in busy_delays_s:
+
+    async def again(_: UndoOutcome) -> UndoOutcome:
+        return await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
+
+    first = await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
+    return await again_while_busy(first, again, busy_delays_s)
+
+
+class _Answered(Protocol):
+    """An undo's outcome or a binding's result: its status, and the SUT's answer as recorded."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def response(self) -> dict[str, Any] | None: ...
+
+
+Answered = TypeVar("Answered", bound=_Answered)
+
+
+async def again_while_busy(
+    outcome: Answered, again: Callable[[Answered], Awaitable[Answered]], delays_s: Sequence[float]
+) -> Answered:
+    """``outcome`` of a request, or — while it failed because the SUT was busy (503, 429: a locked database,
+    a rate limit) — what ``again(previous)`` gives after each of ``delays_s`` (or the shorter
+    ``Retry-After`` the SUT asks for): a refusal that says "later" is not a failure."""
+    for delay in delays_s:
         status = (outcome.response or {}).get("status")
         if outcome.status != "failed" or status not in BUSY_STATUSES:
             break
         await asyncio.sleep(retry_after(outcome.response, delay))
-        outcome = await _undo_once(client, call, policy, timeout_s, body_limit, header_limit)
+        outcome = await again(outcome)
     return outcome
 
 

@@ -38,15 +38,14 @@ from orchestra.steps.response import ResponseView
 from orchestra.steps.templating import TemplateError, build_scope, render_value, sandboxed
 from orchestra.testdata.calls import (
     BUSY_DELAYS_S,
-    BUSY_STATUSES,
     DEFAULT_BODY_LIMIT,
     DEFAULT_HEADER_LIMIT,
     DEFAULT_RESPONSE_LIMIT,
     RequestProblem,
+    again_while_busy,
     operation_url,
     perform_undo,
     query_params,
-    retry_after,
 )
 from orchestra.testdata.plans.dataplan_model import Binding, DataPlan, Request
 from orchestra.testdata.plans.graph import dependencies, waves
@@ -201,12 +200,12 @@ class DataResolver:
                     data = {**data, **renewed}
                     retried = await self._execute(name, plan, data)
                     result = dataclasses.replace(retried, attempts=result.attempts + 1)
-            for delay in self.busy_delays_s:  # "later", not "no": a locked database, a rate limit
-                if result.status != "failed" or _status(result) not in BUSY_STATUSES:
-                    break
-                await asyncio.sleep(retry_after(result.response, delay))
+
+            async def again(previous: BindingResult) -> BindingResult:
                 retried = await self._execute(name, plan, data)
-                result = dataclasses.replace(retried, attempts=result.attempts + 1)
+                return dataclasses.replace(retried, attempts=previous.attempts + 1)
+
+            result = await again_while_busy(result, again, self.busy_delays_s)
         await on_result(result)
         return result
 

@@ -44,12 +44,13 @@ class Bodies(References, LoginCall):
             binding = self.name(f"{name}_body")
             self.bindings[binding] = Binding(generate=Generate(json_schema=schema))
             return template(f"data.{binding}")
+        needed = self.learnt.required(operation.operation_id)
         answered = representation_fields(operation)
-        added = {p: answered[p] for p in self.learnt.required(operation.operation_id) if p in answered}
+        added = {p: answered[p] for p in needed if p in answered}
         if added:  # fields of the item it answers that the SUT said the body needs
             properties = {**properties, **added}
             merged = {**merged, "properties": properties}
-        taught = [p for p in self.learnt.required(operation.operation_id) if p.split(".")[0] in properties]
+        taught = [p for p in needed if p.split(".")[0] in properties]
         learnt = [prop for prop in taught if prop in properties]
         if taught:  # a field below the top (``task_runs.start_time.after_``) too: a repair still knows it
             self.note(self.learnt.note(operation.operation_id, taught))

@@ -151,7 +151,6 @@ class References(Lookups):
             self.unresolved[where] = f"it refers to {_a(entity)}, and no operation creates one"
             return None
         if producer.operation_id in self.learnt.forbidden:  # this user may not create one: an existing one
-            self.note(self.learnt.forbidden_note(producer.operation_id))
             name = field or id_field(producer).rsplit(".", 1)[-1]
             listed = self.first_listed(producer.path, name, entity, where) if existing else None
             if listed is None:
